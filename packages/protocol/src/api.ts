@@ -1,0 +1,61 @@
+/** REST API request and response bodies (JSON). See docs/protocol.md. */
+import { z } from 'zod';
+import { MeetingPolicy, MeetingPolicyPatch } from './policy.js';
+import { DisplayName, MAX_SUBJECT_LENGTH } from './conference.js';
+import { ERROR_CODES } from './errors.js';
+
+export const Username = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9][a-z0-9._-]{1,31}$/, 'username: 2-32 letters, digits, dot, dash or underscore');
+export const Password = z.string().min(8, 'password must be at least 8 characters').max(256);
+
+export const SignUpRequest = z.object({ username: Username, password: Password, displayName: DisplayName.optional() }).strict();
+export const SignInRequest = z.object({ username: Username, password: z.string().min(1).max(256) }).strict();
+
+export const User = z.object({ username: z.string(), displayName: z.string(), admin: z.boolean() });
+export type User = z.infer<typeof User>;
+
+export const Subject = z.string().trim().min(1, 'subject is empty').max(MAX_SUBJECT_LENGTH);
+
+export const CreateConferenceRequest = z.object({ subject: Subject, policy: MeetingPolicyPatch.optional() }).strict();
+export type CreateConferenceRequest = z.infer<typeof CreateConferenceRequest>;
+export const UpdateConferenceRequest = z.object({ subject: Subject.optional(), policy: MeetingPolicyPatch.optional() }).strict();
+export type UpdateConferenceRequest = z.infer<typeof UpdateConferenceRequest>;
+
+export const ConferenceResource = z.object({
+  id: z.string(),
+  url: z.string(),
+  subject: z.string(),
+  policy: MeetingPolicy,
+  organizer: z.string(),
+  createdAt: z.string(),
+});
+export type ConferenceResource = z.infer<typeof ConferenceResource>;
+
+/** What anyone holding the meeting URL may learn before joining. */
+export const ConferencePreview = z.object({ id: z.string(), subject: z.string(), organizer: z.string(), guests: MeetingPolicy.shape.guests });
+export type ConferencePreview = z.infer<typeof ConferencePreview>;
+
+export const InviteRequest = z
+  .object({ users: z.array(Username).max(500).default([]), groups: z.array(z.string().min(1).max(64)).max(50).default([]) })
+  .strict()
+  .refine((r) => r.users.length + r.groups.length > 0, 'name at least one user or group');
+export type InviteRequest = z.infer<typeof InviteRequest>;
+export const InviteResponse = z.object({ invited: z.array(z.string()) });
+
+export const Invitation = z.object({
+  conferenceId: z.string(),
+  url: z.string(),
+  subject: z.string(),
+  invitedBy: z.string(),
+  at: z.string(),
+});
+export type Invitation = z.infer<typeof Invitation>;
+
+/** One-time token with which a host agent joins as the sharer without a browser cookie. */
+export const AgentTokenResponse = z.object({ token: z.string(), expiresAt: z.string(), command: z.string() });
+
+export const ApiError = z.object({ error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }) });
+export type ApiError = z.infer<typeof ApiError>;

@@ -1,0 +1,188 @@
+/**
+ * The conference WebSocket protocol: JSON text frames, one message per frame, tagged by `type`.
+ * Every message is decoded and validated once, here, at the boundary; code behind it works with the
+ * tagged unions below. See docs/protocol.md.
+ */
+import { z } from 'zod';
+import { ControlPolicy, MeetingPolicy, MeetingPolicyPatch } from './policy.js';
+import { ROLE_NAMES } from './roles.js';
+import { ERROR_CODES } from './errors.js';
+
+/** Largest text frame the conference socket accepts; larger ones close the connection (1009). */
+export const MAX_CONFERENCE_FRAME = 16 * 1024;
+export const MAX_CHAT_LENGTH = 2000;
+export const MAX_NAME_LENGTH = 64;
+export const MAX_SUBJECT_LENGTH = 200;
+/** How long a dropped participant keeps its seat. */
+export const RECONNECT_GRACE_MS = 30_000;
+
+export const Id = z.string().min(1).max(64);
+const Rid = z.union([z.string().max(64), z.number().int()]).optional();
+export const DisplayName = z
+  .string()
+  .trim()
+  .min(1, 'name is empty')
+  .max(MAX_NAME_LENGTH, `name is longer than ${MAX_NAME_LENGTH} characters`);
+export const RoleNameSchema = z.enum(ROLE_NAMES);
+export const ClientKind = z.enum(['web', 'agent']);
+export type ClientKind = z.infer<typeof ClientKind>;
+export const ShareKind = z.enum(['agent', 'browser']);
+export type ShareKind = z.infer<typeof ShareKind>;
+
+// ---------------------------------------------------------------------------------------------
+// Shapes shared by both directions
+
+export const Participant = z.object({
+  id: Id,
+  name: z.string(),
+  role: RoleNameSchema,
+  /** Username of a signed-in participant; null for an anonymous guest. */
+  user: z.string().nullable(),
+  status: z.enum(['lobby', 'joined']),
+  connection: z.enum(['online', 'reconnecting']),
+  client: ClientKind,
+});
+export type Participant = z.infer<typeof Participant>;
+
+export const ChatMessage = z.object({
+  id: z.number().int(),
+  senderId: Id,
+  senderName: z.string(),
+  senderUser: z.string().nullable(),
+  text: z.string(),
+  at: z.string(),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+export const ShareState = z.object({
+  hostId: Id,
+  kind: ShareKind,
+  /** The participant in control of the host's desktop, if any. */
+  controllerId: Id.nullable(),
+  /** Participants waiting for the host's answer to a control request. */
+  requests: z.array(Id),
+  /** Where the screen stream flows: through the server, or directly between two peers. */
+  transport: z.enum(['server', 'p2p']),
+});
+export type ShareState = z.infer<typeof ShareState>;
+
+export const ConferenceInfo = z.object({
+  id: Id,
+  subject: z.string(),
+  policy: MeetingPolicy,
+  organizer: z.string(),
+});
+export type ConferenceInfo = z.infer<typeof ConferenceInfo>;
+
+// ---------------------------------------------------------------------------------------------
+// Client -> server
+
+const m = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
+  z.object({ type: z.literal(type), rid: Rid, ...shape }).strict();
+
+export const Hello = m('hello', {
+  v: z.number().int(),
+  /** Display name; required for an anonymous guest, optional for a signed-in user. */
+  name: DisplayName.optional(),
+  /** Token from an earlier welcome/lobby message: take the same seat back. */
+  resume: z.string().max(128).optional(),
+  client: ClientKind.default('web'),
+  /** One-time token that authenticates a host agent in place of a cookie. */
+  agentToken: z.string().max(128).optional(),
+});
+export type Hello = z.infer<typeof Hello>;
+
+export const ClientMessage = z.discriminatedUnion('type', [
+  Hello,
+  m('ping', {}),
+  m('chat.send', { text: z.string().min(1, 'message is empty').max(MAX_CHAT_LENGTH, `message is longer than ${MAX_CHAT_LENGTH} characters`) }),
+  m('role.set', { participantId: Id, role: RoleNameSchema }),
+  m('lobby.admit', { participantId: Id }),
+  m('lobby.deny', { participantId: Id }),
+  m('participant.remove', { participantId: Id }),
+  m('policy.update', { policy: MeetingPolicyPatch }),
+  m('share.start', { kind: ShareKind }),
+  m('share.stop', {}),
+  /** Ask for a single-use ticket for the binary sharing socket (as host or viewer). */
+  m('share.ticket', {}),
+  m('control.request', {}),
+  m('control.release', {}),
+  m('control.grant', { participantId: Id }),
+  m('control.deny', { participantId: Id }),
+  m('control.revoke', {}),
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+export type ClientMessageType = ClientMessage['type'];
+
+// ---------------------------------------------------------------------------------------------
+// Server -> client
+
+export const ServerMessage = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('welcome'),
+    v: z.number().int(),
+    self: Id,
+    resumeToken: z.string(),
+    conference: ConferenceInfo,
+    roster: z.array(Participant),
+    chat: z.array(ChatMessage),
+    share: ShareState.nullable(),
+  }),
+  z.object({ type: z.literal('lobby.wait'), self: Id, resumeToken: z.string(), conference: ConferenceInfo }),
+  z.object({ type: z.literal('participant.joined'), participant: Participant }),
+  z.object({ type: z.literal('participant.updated'), participant: Participant }),
+  z.object({ type: z.literal('participant.left'), participantId: Id, reason: z.enum(['left', 'removed', 'timeout', 'denied']) }),
+  z.object({ type: z.literal('chat.message'), message: ChatMessage }),
+  z.object({ type: z.literal('conference.updated'), conference: ConferenceInfo }),
+  z.object({ type: z.literal('share.updated'), share: ShareState.nullable() }),
+  /** To the host: a participant asks for control. The agent asks its local user, never the web. */
+  z.object({ type: z.literal('control.requested'), participantId: Id, name: z.string(), user: z.string().nullable() }),
+  z.object({ type: z.literal('notice'), code: z.string(), text: z.string() }),
+  z.object({ type: z.literal('ack'), rid: Rid, ticket: z.string().optional() }),
+  z.object({ type: z.literal('error'), rid: Rid, code: z.enum(ERROR_CODES), message: z.string() }),
+  z.object({ type: z.literal('pong'), rid: Rid }),
+]);
+export type ServerMessage = z.infer<typeof ServerMessage>;
+export type ServerMessageOf<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
+
+export type DecodeResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+function describe(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .join('; ');
+}
+
+/** Parse and validate one client frame. Never throws. */
+export function decodeClientMessage(text: string): DecodeResult<ClientMessage> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, error: 'malformed JSON' };
+  }
+  if (typeof raw !== 'object' || raw === null || typeof (raw as { type?: unknown }).type !== 'string') {
+    return { ok: false, error: 'message has no type' };
+  }
+  const parsed = ClientMessage.safeParse(raw);
+  if (!parsed.success) {
+    const known = ClientMessage.options.some((o) => o.shape.type.value === (raw as { type: string }).type);
+    return { ok: false, error: known ? `invalid ${(raw as { type: string }).type}: ${describe(parsed.error)}` : `unknown message type '${(raw as { type: string }).type}'` };
+  }
+  return { ok: true, value: parsed.data };
+}
+
+/** Parse and validate one server frame (used by clients). Never throws. */
+export function decodeServerMessage(text: string): DecodeResult<ServerMessage> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, error: 'malformed JSON' };
+  }
+  const parsed = ServerMessage.safeParse(raw);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, error: describe(parsed.error) };
+}
+
+export { ControlPolicy };

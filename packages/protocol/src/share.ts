@@ -1,0 +1,264 @@
+/**
+ * The binary sharing protocol: screen tiles, cursor and input, one message per binary frame.
+ * It runs over any ordered, message-framed channel (a WebSocket to the application sharing server,
+ * or a WebRTC DataChannel between two peers), so nothing here knows about the transport.
+ *
+ * Every frame starts with a one-byte type; integers are big-endian. Decoding validates every size and
+ * count, so a malicious peer cannot make the receiver allocate without bound. See docs/protocol.md.
+ */
+
+export const ShareType = {
+  Auth: 0x00,
+  Screen: 0x02,
+  Tile: 0x03,
+  Frame: 0x04,
+  CursorPos: 0x05,
+  CursorShape: 0x06,
+  Ack: 0x07,
+  Pointer: 0x10,
+  Wheel: 0x11,
+  Key: 0x12,
+} as const;
+export type ShareType = (typeof ShareType)[keyof typeof ShareType];
+
+/** How a tile's pixels are encoded. Decoders are looked up in a table keyed by this value. */
+export const TileEncoding = {
+  /** One colour: payload is 3 bytes RGB. */
+  Fill: 0,
+  Png: 1,
+  Jpeg: 2,
+  Webp: 3,
+  /** zlib-deflated raw RGB rows (w*h*3 bytes once inflated). */
+  ZRgb: 4,
+} as const;
+export type TileEncoding = (typeof TileEncoding)[keyof typeof TileEncoding];
+
+/** Tile flag: the encoding is lossy; a lossless refinement of the same tile will follow once it stays still. */
+export const TILE_FLAG_LOSSY = 1;
+
+export const SHARE_LIMITS = {
+  maxScreenSide: 8192,
+  minTileSize: 16,
+  maxTileSize: 256,
+  maxTilePayload: 512 * 1024,
+  maxCursorSide: 256,
+  maxKeyString: 32,
+  maxTicket: 128,
+  /** Largest frame any endpoint accepts. */
+  maxFrame: 600 * 1024,
+} as const;
+
+export const PointerButton = { Left: 1, Middle: 2, Right: 4, Back: 8, Forward: 16 } as const;
+
+export type ShareMessage =
+  | { type: 'auth'; version: number; ticket: string }
+  | { type: 'screen'; width: number; height: number; tileSize: number }
+  | { type: 'tile'; x: number; y: number; w: number; h: number; encoding: TileEncoding; flags: number; data: Uint8Array }
+  | { type: 'frame'; seq: number; time: number }
+  | { type: 'cursorPos'; x: number; y: number; visible: boolean }
+  | { type: 'cursorShape'; w: number; h: number; hotX: number; hotY: number; rgba: Uint8Array }
+  | { type: 'ack'; seq: number }
+  | { type: 'pointer'; x: number; y: number; buttons: number }
+  | { type: 'wheel'; x: number; y: number; dx: number; dy: number }
+  | { type: 'key'; down: boolean; key: string; code: string };
+
+export type ShareMessageType = ShareMessage['type'];
+
+const enc = new TextEncoder();
+const dec = new TextDecoder('utf-8', { fatal: true });
+
+/** Byte offset of a tile's payload inside an encoded Tile frame. */
+export const TILE_HEADER_BYTES = 1 + 8 + 1 + 1;
+
+export function encodeShareMessage(msg: ShareMessage): Uint8Array {
+  switch (msg.type) {
+    case 'auth': {
+      const t = enc.encode(msg.ticket);
+      const b = new Uint8Array(2 + t.length);
+      b[0] = ShareType.Auth;
+      b[1] = msg.version;
+      b.set(t, 2);
+      return b;
+    }
+    case 'screen': {
+      const b = new Uint8Array(7);
+      const v = new DataView(b.buffer);
+      b[0] = ShareType.Screen;
+      v.setUint16(1, msg.width);
+      v.setUint16(3, msg.height);
+      v.setUint16(5, msg.tileSize);
+      return b;
+    }
+    case 'tile': {
+      const b = new Uint8Array(TILE_HEADER_BYTES + msg.data.length);
+      const v = new DataView(b.buffer);
+      b[0] = ShareType.Tile;
+      v.setUint16(1, msg.x);
+      v.setUint16(3, msg.y);
+      v.setUint16(5, msg.w);
+      v.setUint16(7, msg.h);
+      b[9] = msg.encoding;
+      b[10] = msg.flags;
+      b.set(msg.data, TILE_HEADER_BYTES);
+      return b;
+    }
+    case 'frame': {
+      const b = new Uint8Array(13);
+      const v = new DataView(b.buffer);
+      b[0] = ShareType.Frame;
+      v.setUint32(1, msg.seq >>> 0);
+      v.setFloat64(5, msg.time);
+      return b;
+    }
+    case 'cursorPos': {
+      const b = new Uint8Array(6);
+      const v = new DataView(b.buffer);
+      b[0] = ShareType.CursorPos;
+      v.setUint16(1, msg.x);
+      v.setUint16(3, msg.y);
+      b[5] = msg.visible ? 1 : 0;
+      return b;
+    }
+    case 'cursorShape': {
+      const b = new Uint8Array(9 + msg.rgba.length);
+      const v = new DataView(b.buffer);
+      b[0] = ShareType.CursorShape;
+      v.setUint16(1, msg.w);
+      v.setUint16(3, msg.h);
+      v.setUint16(5, msg.hotX);
+      v.setUint16(7, msg.hotY);
+      b.set(msg.rgba, 9);
+      return b;
+    }
+    case 'ack': {
+      const b = new Uint8Array(5);
+      b[0] = ShareType.Ack;
+      new DataView(b.buffer).setUint32(1, msg.seq >>> 0);
+      return b;
+    }
+    case 'pointer': {
+      const b = new Uint8Array(6);
+      const v = new DataView(b.buffer);
+      b[0] = ShareType.Pointer;
+      v.setUint16(1, msg.x);
+      v.setUint16(3, msg.y);
+      b[5] = msg.buttons;
+      return b;
+    }
+    case 'wheel': {
+      const b = new Uint8Array(9);
+      const v = new DataView(b.buffer);
+      b[0] = ShareType.Wheel;
+      v.setUint16(1, msg.x);
+      v.setUint16(3, msg.y);
+      v.setInt16(5, msg.dx);
+      v.setInt16(7, msg.dy);
+      return b;
+    }
+    case 'key': {
+      const k = enc.encode(msg.key);
+      const c = enc.encode(msg.code);
+      const b = new Uint8Array(4 + k.length + c.length);
+      b[0] = ShareType.Key;
+      b[1] = msg.down ? 1 : 0;
+      b[2] = k.length;
+      b.set(k, 3);
+      b[3 + k.length] = c.length;
+      b.set(c, 4 + k.length);
+      return b;
+    }
+  }
+}
+
+export class ShareDecodeError extends Error {
+  override name = 'ShareDecodeError';
+}
+
+function need(b: Uint8Array, n: number, what: string): void {
+  if (b.length < n) throw new ShareDecodeError(`${what}: frame too short (${b.length} < ${n} bytes)`);
+}
+function exact(b: Uint8Array, n: number, what: string): void {
+  if (b.length !== n) throw new ShareDecodeError(`${what}: expected ${n} bytes, got ${b.length}`);
+}
+
+/** Decode and validate one binary frame. Throws ShareDecodeError with a reason on bad input. */
+export function decodeShareMessage(b: Uint8Array): ShareMessage {
+  if (b.length === 0) throw new ShareDecodeError('empty frame');
+  if (b.length > SHARE_LIMITS.maxFrame) throw new ShareDecodeError(`frame of ${b.length} bytes exceeds ${SHARE_LIMITS.maxFrame}`);
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const type = b[0];
+  switch (type) {
+    case ShareType.Auth: {
+      need(b, 3, 'auth');
+      if (b.length - 2 > SHARE_LIMITS.maxTicket) throw new ShareDecodeError('auth: ticket too long');
+      return { type: 'auth', version: b[1]!, ticket: utf8(b.subarray(2), 'auth') };
+    }
+    case ShareType.Screen: {
+      exact(b, 7, 'screen');
+      const width = v.getUint16(1), height = v.getUint16(3), tileSize = v.getUint16(5);
+      if (width < 1 || height < 1 || width > SHARE_LIMITS.maxScreenSide || height > SHARE_LIMITS.maxScreenSide) {
+        throw new ShareDecodeError(`screen: size ${width}x${height} out of range`);
+      }
+      if (tileSize < SHARE_LIMITS.minTileSize || tileSize > SHARE_LIMITS.maxTileSize) throw new ShareDecodeError(`screen: tile size ${tileSize} out of range`);
+      return { type: 'screen', width, height, tileSize };
+    }
+    case ShareType.Tile: {
+      need(b, TILE_HEADER_BYTES + 1, 'tile');
+      const x = v.getUint16(1), y = v.getUint16(3), w = v.getUint16(5), h = v.getUint16(7);
+      const encoding = b[9]!;
+      if (w < 1 || h < 1 || w > SHARE_LIMITS.maxTileSize || h > SHARE_LIMITS.maxTileSize) throw new ShareDecodeError(`tile: size ${w}x${h} out of range`);
+      if (encoding > TileEncoding.ZRgb) throw new ShareDecodeError(`tile: unknown encoding ${encoding}`);
+      const data = b.subarray(TILE_HEADER_BYTES);
+      if (data.length > SHARE_LIMITS.maxTilePayload) throw new ShareDecodeError('tile: payload too large');
+      if (encoding === TileEncoding.Fill && data.length !== 3) throw new ShareDecodeError('tile: fill needs 3 bytes');
+      return { type: 'tile', x, y, w, h, encoding: encoding as TileEncoding, flags: b[10]!, data };
+    }
+    case ShareType.Frame:
+      exact(b, 13, 'frame');
+      return { type: 'frame', seq: v.getUint32(1), time: v.getFloat64(5) };
+    case ShareType.CursorPos:
+      exact(b, 6, 'cursorPos');
+      return { type: 'cursorPos', x: v.getUint16(1), y: v.getUint16(3), visible: b[5] !== 0 };
+    case ShareType.CursorShape: {
+      need(b, 9, 'cursorShape');
+      const w = v.getUint16(1), h = v.getUint16(3);
+      if (w > SHARE_LIMITS.maxCursorSide || h > SHARE_LIMITS.maxCursorSide) throw new ShareDecodeError('cursorShape: too large');
+      exact(b, 9 + w * h * 4, 'cursorShape');
+      return { type: 'cursorShape', w, h, hotX: v.getUint16(5), hotY: v.getUint16(7), rgba: b.subarray(9) };
+    }
+    case ShareType.Ack:
+      exact(b, 5, 'ack');
+      return { type: 'ack', seq: v.getUint32(1) };
+    case ShareType.Pointer:
+      exact(b, 6, 'pointer');
+      return { type: 'pointer', x: v.getUint16(1), y: v.getUint16(3), buttons: b[5]! & 0x1f };
+    case ShareType.Wheel:
+      exact(b, 9, 'wheel');
+      return { type: 'wheel', x: v.getUint16(1), y: v.getUint16(3), dx: v.getInt16(5), dy: v.getInt16(7) };
+    case ShareType.Key: {
+      need(b, 4, 'key');
+      const kl = b[2]!;
+      if (kl > SHARE_LIMITS.maxKeyString) throw new ShareDecodeError('key: key too long');
+      need(b, 4 + kl, 'key');
+      const cl = b[3 + kl]!;
+      if (cl > SHARE_LIMITS.maxKeyString) throw new ShareDecodeError('key: code too long');
+      exact(b, 4 + kl + cl, 'key');
+      return { type: 'key', down: b[1] !== 0, key: utf8(b.subarray(3, 3 + kl), 'key'), code: utf8(b.subarray(4 + kl), 'key') };
+    }
+    default:
+      throw new ShareDecodeError(`unknown frame type 0x${type!.toString(16).padStart(2, '0')}`);
+  }
+}
+
+function utf8(b: Uint8Array, what: string): string {
+  try {
+    return dec.decode(b);
+  } catch {
+    throw new ShareDecodeError(`${what}: invalid UTF-8`);
+  }
+}
+
+/** Input messages: only these may travel from a viewer towards the host. */
+export function isInputMessage(m: ShareMessage): m is Extract<ShareMessage, { type: 'pointer' | 'wheel' | 'key' }> {
+  return m.type === 'pointer' || m.type === 'wheel' || m.type === 'key';
+}

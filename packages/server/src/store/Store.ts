@@ -1,0 +1,112 @@
+/**
+ * The conference store: users, sessions, groups, conferences, invitations, chat, persisted roles.
+ * One interface, two engines (SQLite embedded default, PostgreSQL for scale-out) behind Kysely,
+ * with the same migrations. Every method is async; implementations never leak engine types.
+ */
+import type { MeetingPolicy, RoleName } from '@baton/protocol';
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  displayName: string;
+  passwordHash: string;
+  admin: boolean;
+  createdAt: string; // ISO 8601
+}
+
+export interface GroupRecord {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+export interface ConferenceRecord {
+  id: string; // the unguessable meeting id in the URL
+  organizerId: string;
+  organizerUsername: string;
+  subject: string;
+  policy: MeetingPolicy;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface InvitationRecord {
+  conferenceId: string;
+  subject: string;
+  userId: string;
+  invitedByUsername: string;
+  createdAt: string;
+}
+
+export interface ChatRecord {
+  id: number; // increasing per store
+  conferenceId: string;
+  senderId: string; // participant id
+  senderName: string;
+  senderUser: string | null; // username, null for a guest
+  text: string;
+  createdAt: string;
+}
+
+export interface NewChat {
+  conferenceId: string;
+  senderId: string;
+  senderName: string;
+  senderUser: string | null;
+  text: string;
+}
+
+export interface AgentTokenGrant {
+  conferenceId: string;
+  userId: string;
+}
+
+export interface Store {
+  /** Run pending migrations. Idempotent. */
+  migrate(): Promise<void>;
+
+  // Users. createUser throws ConflictError when the username is taken.
+  createUser(u: { username: string; displayName: string; passwordHash: string; admin?: boolean }): Promise<UserRecord>;
+  getUserById(id: string): Promise<UserRecord | undefined>;
+  getUserByUsername(username: string): Promise<UserRecord | undefined>;
+  getUsersByUsernames(usernames: string[]): Promise<UserRecord[]>;
+
+  // Sessions, keyed by a hash of the cookie token (the token itself is never stored).
+  createSession(tokenHash: string, userId: string, expiresAt: Date): Promise<void>;
+  getSessionUser(tokenHash: string, now: Date): Promise<UserRecord | undefined>;
+  deleteSession(tokenHash: string): Promise<void>;
+
+  // Distribution groups. createGroup throws ConflictError on a duplicate name; addGroupMembers
+  // throws NotFoundError for an unknown group or user and ignores members already present.
+  createGroup(name: string): Promise<GroupRecord>;
+  addGroupMembers(groupName: string, usernames: string[]): Promise<void>;
+  removeGroupMembers(groupName: string, usernames: string[]): Promise<void>;
+  getGroupMembers(groupName: string): Promise<UserRecord[] | undefined>; // undefined: no such group
+  listGroups(): Promise<GroupRecord[]>;
+
+  // Conferences.
+  createConference(c: { id: string; organizerId: string; subject: string; policy: MeetingPolicy }): Promise<ConferenceRecord>;
+  getConference(id: string): Promise<ConferenceRecord | undefined>;
+  updateConference(id: string, patch: { subject?: string; policy?: MeetingPolicy }): Promise<ConferenceRecord | undefined>;
+  /** Deletes the conference with its invitations, chat, roles and agent tokens. */
+  deleteConference(id: string): Promise<boolean>;
+  listConferencesByOrganizer(userId: string): Promise<ConferenceRecord[]>;
+
+  // Invitations; re-inviting is a no-op. Returns the user ids newly invited.
+  addInvitations(conferenceId: string, userIds: string[], invitedBy: string): Promise<string[]>;
+  listInvitationsForUser(userId: string): Promise<InvitationRecord[]>;
+
+  // Chat history, oldest first.
+  appendChat(msg: NewChat): Promise<ChatRecord>;
+  listChat(conferenceId: string, limit: number): Promise<ChatRecord[]>;
+
+  // Roles granted to signed-in users in a conference (promotions survive a restart).
+  setRole(conferenceId: string, userId: string, role: RoleName): Promise<void>;
+  getRoles(conferenceId: string): Promise<Map<string, RoleName>>;
+
+  // One-time agent tokens, keyed by hash. consume returns the grant once, then never again.
+  createAgentToken(tokenHash: string, grant: AgentTokenGrant, expiresAt: Date): Promise<void>;
+  consumeAgentToken(tokenHash: string, now: Date): Promise<AgentTokenGrant | undefined>;
+
+  close(): Promise<void>;
+}
