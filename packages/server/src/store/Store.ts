@@ -70,6 +70,8 @@ export interface Store {
   getUserById(id: string): Promise<UserRecord | undefined>;
   getUserByUsername(username: string): Promise<UserRecord | undefined>;
   getUsersByUsernames(usernames: string[]): Promise<UserRecord[]>;
+  /** Every user, by username (admin CLI). */
+  listUsers(): Promise<UserRecord[]>;
 
   // Sessions, keyed by a hash of the cookie token (the token itself is never stored).
   createSession(tokenHash: string, userId: string, expiresAt: Date): Promise<void>;
@@ -93,6 +95,7 @@ export interface Store {
   listConferencesByOrganizer(userId: string): Promise<ConferenceRecord[]>;
 
   // Invitations; re-inviting is a no-op. Returns the user ids newly invited.
+  // invitedBy is the inviting user's id. Unknown conference or user ids throw NotFoundError.
   addInvitations(conferenceId: string, userIds: string[], invitedBy: string): Promise<string[]>;
   listInvitationsForUser(userId: string): Promise<InvitationRecord[]>;
 

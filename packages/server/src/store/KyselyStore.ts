@@ -1,0 +1,441 @@
+/**
+ * The Store over Kysely. The same queries run on SQLite (better-sqlite3) and PostgreSQL (pg):
+ * only portable SQL is used (ON CONFLICT, DELETE ... RETURNING), and timestamps are ISO text.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import { MeetingPolicy, ROLE_NAMES, type RoleName } from '@baton/protocol';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { migrateToLatest } from './migrations.js';
+import type { ChatMessagesTable, Database, Engine, UsersTable } from './schema.js';
+import type {
+  AgentTokenGrant,
+  ChatRecord,
+  ConferenceRecord,
+  GroupRecord,
+  InvitationRecord,
+  NewChat,
+  Store,
+  UserRecord,
+} from './Store.js';
+
+export interface KyselyStoreOptions {
+  db: Kysely<Database>;
+  engine: Engine;
+  /** Clock for created/updated stamps; tests may pin it. */
+  now?: () => Date;
+}
+
+export class KyselyStore implements Store {
+  readonly engine: Engine;
+  private readonly db: Kysely<Database>;
+  private readonly now: () => Date;
+  private closing: Promise<void> | undefined;
+
+  constructor(opts: KyselyStoreOptions) {
+    this.db = opts.db;
+    this.engine = opts.engine;
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  async migrate(): Promise<void> {
+    await migrateToLatest(this.db, this.engine);
+  }
+
+  // ---- users ----
+
+  async createUser(u: { username: string; displayName: string; passwordHash: string; admin?: boolean }): Promise<UserRecord> {
+    const row = {
+      id: randomUUID(),
+      username: u.username,
+      display_name: u.displayName,
+      password_hash: u.passwordHash,
+      admin: u.admin ? 1 : 0,
+      created_at: this.now().toISOString(),
+    };
+    try {
+      await this.db.insertInto('users').values(row).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError(`username "${u.username}" is taken`);
+      throw err;
+    }
+    return toUser(row);
+  }
+
+  async getUserById(id: string): Promise<UserRecord | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async getUserByUsername(username: string): Promise<UserRecord | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async getUsersByUsernames(usernames: string[]): Promise<UserRecord[]> {
+    if (usernames.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('username', 'in', [...new Set(usernames)])
+      .orderBy('username')
+      .execute();
+    return rows.map(toUser);
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    const rows = await this.db.selectFrom('users').selectAll().orderBy('username').execute();
+    return rows.map(toUser);
+  }
+
+  // ---- sessions ----
+
+  async createSession(tokenHash: string, userId: string, expiresAt: Date): Promise<void> {
+    const now = this.now().toISOString();
+    // Sweep expired sessions here so the table does not grow without a separate job.
+    await this.db.deleteFrom('sessions').where('expires_at', '<=', now).execute();
+    await this.db
+      .insertInto('sessions')
+      .values({ token_hash: tokenHash, user_id: userId, expires_at: expiresAt.toISOString(), created_at: now })
+      .execute();
+  }
+
+  async getSessionUser(tokenHash: string, now: Date): Promise<UserRecord | undefined> {
+    const row = await this.db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .selectAll('users')
+      .where('sessions.token_hash', '=', tokenHash)
+      .where('sessions.expires_at', '>', now.toISOString())
+      .executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    await this.db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
+  }
+
+  // ---- groups ----
+
+  async createGroup(name: string): Promise<GroupRecord> {
+    const row = { id: randomUUID(), name, created_at: this.now().toISOString() };
+    try {
+      await this.db.insertInto('user_groups').values(row).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError(`group "${name}" already exists`);
+      throw err;
+    }
+    return { id: row.id, name: row.name, createdAt: row.created_at };
+  }
+
+  async addGroupMembers(groupName: string, usernames: string[]): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const groupId = await requireGroup(tx, groupName);
+      const users = await resolveUsernames(tx, usernames);
+      if (users.length === 0) return;
+      await tx
+        .insertInto('group_members')
+        .values(users.map((u) => ({ group_id: groupId, user_id: u.id })))
+        .onConflict((oc) => oc.columns(['group_id', 'user_id']).doNothing())
+        .execute();
+    });
+  }
+
+  async removeGroupMembers(groupName: string, usernames: string[]): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const groupId = await requireGroup(tx, groupName);
+      if (usernames.length === 0) return;
+      const ids = tx.selectFrom('users').select('id').where('username', 'in', usernames);
+      await tx.deleteFrom('group_members').where('group_id', '=', groupId).where('user_id', 'in', ids).execute();
+    });
+  }
+
+  async getGroupMembers(groupName: string): Promise<UserRecord[] | undefined> {
+    const group = await this.db.selectFrom('user_groups').select('id').where('name', '=', groupName).executeTakeFirst();
+    if (!group) return undefined;
+    const rows = await this.db
+      .selectFrom('group_members')
+      .innerJoin('users', 'users.id', 'group_members.user_id')
+      .selectAll('users')
+      .where('group_members.group_id', '=', group.id)
+      .orderBy('users.username')
+      .execute();
+    return rows.map(toUser);
+  }
+
+  async listGroups(): Promise<GroupRecord[]> {
+    const rows = await this.db.selectFrom('user_groups').selectAll().orderBy('name').execute();
+    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at }));
+  }
+
+  // ---- conferences ----
+
+  async createConference(c: { id: string; organizerId: string; subject: string; policy: MeetingPolicy }): Promise<ConferenceRecord> {
+    const now = this.now().toISOString();
+    try {
+      await this.db
+        .insertInto('conferences')
+        .values({ id: c.id, organizer_id: c.organizerId, subject: c.subject, policy: JSON.stringify(c.policy), created_at: now, updated_at: now })
+        .execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError(`conference ${c.id} already exists`);
+      if (isForeignKeyViolation(err)) throw new NotFoundError('unknown organizer');
+      throw err;
+    }
+    const created = await this.getConference(c.id);
+    if (!created) throw new Error(`conference ${c.id} vanished after insert`);
+    return created;
+  }
+
+  async getConference(id: string): Promise<ConferenceRecord | undefined> {
+    const row = await this.conferences().where('conferences.id', '=', id).executeTakeFirst();
+    return row && toConference(row);
+  }
+
+  async updateConference(id: string, patch: { subject?: string; policy?: MeetingPolicy }): Promise<ConferenceRecord | undefined> {
+    const set: { updated_at: string; subject?: string; policy?: string } = { updated_at: this.now().toISOString() };
+    if (patch.subject !== undefined) set.subject = patch.subject;
+    if (patch.policy !== undefined) set.policy = JSON.stringify(patch.policy);
+    const res = await this.db.updateTable('conferences').set(set).where('id', '=', id).executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) return undefined;
+    return this.getConference(id);
+  }
+
+  async deleteConference(id: string): Promise<boolean> {
+    // Explicit deletes, not only ON DELETE CASCADE: SQLite enforces foreign keys per connection.
+    return this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('chat_messages').where('conference_id', '=', id).execute();
+      await tx.deleteFrom('invitations').where('conference_id', '=', id).execute();
+      await tx.deleteFrom('conference_roles').where('conference_id', '=', id).execute();
+      await tx.deleteFrom('agent_tokens').where('conference_id', '=', id).execute();
+      const res = await tx.deleteFrom('conferences').where('id', '=', id).executeTakeFirst();
+      return Number(res.numDeletedRows) > 0;
+    });
+  }
+
+  async listConferencesByOrganizer(userId: string): Promise<ConferenceRecord[]> {
+    const rows = await this.conferences()
+      .where('conferences.organizer_id', '=', userId)
+      .orderBy('conferences.created_at', 'desc')
+      .orderBy('conferences.id')
+      .execute();
+    return rows.map(toConference);
+  }
+
+  private conferences() {
+    return this.db
+      .selectFrom('conferences')
+      .innerJoin('users', 'users.id', 'conferences.organizer_id')
+      .selectAll('conferences')
+      .select('users.username as organizer_username');
+  }
+
+  // ---- invitations ----
+
+  async addInvitations(conferenceId: string, userIds: string[], invitedBy: string): Promise<string[]> {
+    const ids = [...new Set(userIds)];
+    if (ids.length === 0) return [];
+    const now = this.now().toISOString();
+    try {
+      const rows = await this.db
+        .insertInto('invitations')
+        .values(ids.map((userId) => ({ conference_id: conferenceId, user_id: userId, invited_by: invitedBy, created_at: now })))
+        .onConflict((oc) => oc.columns(['conference_id', 'user_id']).doNothing())
+        .returning('user_id')
+        .execute();
+      const inserted = new Set(rows.map((r) => r.user_id));
+      return ids.filter((id) => inserted.has(id));
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw new NotFoundError('unknown conference, invited user or inviting user');
+      throw err;
+    }
+  }
+
+  async listInvitationsForUser(userId: string): Promise<InvitationRecord[]> {
+    const rows = await this.db
+      .selectFrom('invitations')
+      .innerJoin('conferences', 'conferences.id', 'invitations.conference_id')
+      .innerJoin('users as inviter', 'inviter.id', 'invitations.invited_by')
+      .select([
+        'invitations.conference_id',
+        'conferences.subject',
+        'invitations.user_id',
+        'inviter.username as invited_by_username',
+        'invitations.created_at',
+      ])
+      .where('invitations.user_id', '=', userId)
+      .orderBy('invitations.created_at', 'desc')
+      .orderBy('invitations.conference_id')
+      .execute();
+    return rows.map((r) => ({
+      conferenceId: r.conference_id,
+      subject: r.subject,
+      userId: r.user_id,
+      invitedByUsername: r.invited_by_username,
+      createdAt: r.created_at,
+    }));
+  }
+
+  // ---- chat ----
+
+  async appendChat(msg: NewChat): Promise<ChatRecord> {
+    try {
+      const row = await this.db
+        .insertInto('chat_messages')
+        .values({
+          conference_id: msg.conferenceId,
+          sender_id: msg.senderId,
+          sender_name: msg.senderName,
+          sender_user: msg.senderUser,
+          text: msg.text,
+          created_at: this.now().toISOString(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toChat(row);
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw new NotFoundError(`unknown conference ${msg.conferenceId}`);
+      throw err;
+    }
+  }
+
+  async listChat(conferenceId: string, limit: number): Promise<ChatRecord[]> {
+    if (limit <= 0) return [];
+    const rows = await this.db
+      .selectFrom('chat_messages')
+      .selectAll()
+      .where('conference_id', '=', conferenceId)
+      .orderBy('id', 'desc')
+      .limit(Math.floor(limit))
+      .execute();
+    return rows.reverse().map(toChat);
+  }
+
+  // ---- roles ----
+
+  async setRole(conferenceId: string, userId: string, role: RoleName): Promise<void> {
+    try {
+      await this.db
+        .insertInto('conference_roles')
+        .values({ conference_id: conferenceId, user_id: userId, role })
+        .onConflict((oc) => oc.columns(['conference_id', 'user_id']).doUpdateSet({ role }))
+        .execute();
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw new NotFoundError('unknown conference or user');
+      throw err;
+    }
+  }
+
+  async getRoles(conferenceId: string): Promise<Map<string, RoleName>> {
+    const rows = await this.db.selectFrom('conference_roles').select(['user_id', 'role']).where('conference_id', '=', conferenceId).execute();
+    const roles = new Map<string, RoleName>();
+    for (const r of rows) {
+      // A role name from a newer schema is skipped rather than trusted.
+      if ((ROLE_NAMES as readonly string[]).includes(r.role)) roles.set(r.user_id, r.role as RoleName);
+    }
+    return roles;
+  }
+
+  // ---- agent tokens ----
+
+  async createAgentToken(tokenHash: string, grant: AgentTokenGrant, expiresAt: Date): Promise<void> {
+    const now = this.now().toISOString();
+    await this.db.deleteFrom('agent_tokens').where('expires_at', '<=', now).execute();
+    try {
+      await this.db
+        .insertInto('agent_tokens')
+        .values({ token_hash: tokenHash, conference_id: grant.conferenceId, user_id: grant.userId, expires_at: expiresAt.toISOString(), created_at: now })
+        .execute();
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw new NotFoundError('unknown conference or user');
+      throw err;
+    }
+  }
+
+  async consumeAgentToken(tokenHash: string, now: Date): Promise<AgentTokenGrant | undefined> {
+    // DELETE ... RETURNING makes "exactly once" atomic even with concurrent consumers.
+    const row = await this.db
+      .deleteFrom('agent_tokens')
+      .where('token_hash', '=', tokenHash)
+      .returning(['conference_id', 'user_id', 'expires_at'])
+      .executeTakeFirst();
+    if (!row || row.expires_at <= now.toISOString()) return undefined;
+    return { conferenceId: row.conference_id, userId: row.user_id };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.db.destroy();
+    return this.closing;
+  }
+}
+
+async function requireGroup(tx: Transaction<Database>, name: string): Promise<string> {
+  const group = await tx.selectFrom('user_groups').select('id').where('name', '=', name).executeTakeFirst();
+  if (!group) throw new NotFoundError(`no group "${name}"`);
+  return group.id;
+}
+
+async function resolveUsernames(tx: Transaction<Database>, usernames: string[]): Promise<{ id: string; username: string }[]> {
+  const wanted = [...new Set(usernames)];
+  if (wanted.length === 0) return [];
+  const found = await tx.selectFrom('users').select(['id', 'username']).where('username', 'in', wanted).execute();
+  const known = new Set(found.map((u) => u.username));
+  const missing = wanted.filter((n) => !known.has(n));
+  if (missing.length > 0) throw new NotFoundError(`no such user: ${missing.join(', ')}`);
+  return found;
+}
+
+function toUser(r: Selectable<UsersTable>): UserRecord {
+  return {
+    id: r.id,
+    username: r.username,
+    displayName: r.display_name,
+    passwordHash: r.password_hash,
+    admin: Number(r.admin) === 1,
+    createdAt: r.created_at,
+  };
+}
+
+function toConference(r: {
+  id: string;
+  organizer_id: string;
+  organizer_username: string;
+  subject: string;
+  policy: string;
+  created_at: string;
+  updated_at: string;
+}): ConferenceRecord {
+  return {
+    id: r.id,
+    organizerId: r.organizer_id,
+    organizerUsername: r.organizer_username,
+    subject: r.subject,
+    policy: MeetingPolicy.parse(JSON.parse(r.policy)),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toChat(r: Selectable<ChatMessagesTable>): ChatRecord {
+  return {
+    id: Number(r.id),
+    conferenceId: r.conference_id,
+    senderId: r.sender_id,
+    senderName: r.sender_name,
+    senderUser: r.sender_user,
+    text: r.text,
+    createdAt: r.created_at,
+  };
+}
+
+/** SQLite reports SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY; PostgreSQL SQLSTATE 23505. */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** SQLite reports SQLITE_CONSTRAINT_FOREIGNKEY; PostgreSQL SQLSTATE 23503. */
+function isForeignKeyViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}

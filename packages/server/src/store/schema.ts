@@ -1,0 +1,87 @@
+/**
+ * Row types of the store's tables as Kysely sees them. Timestamps are ISO 8601 strings
+ * (fixed-width `toISOString()` output, so text order is time order on both engines);
+ * booleans are 0/1 integers and the meeting policy is JSON text, so both engines agree.
+ */
+import type { Generated } from 'kysely';
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  display_name: string;
+  password_hash: string;
+  admin: number;
+  created_at: string;
+}
+
+export interface SessionsTable {
+  token_hash: string;
+  user_id: string;
+  expires_at: string;
+  created_at: string;
+}
+
+export interface UserGroupsTable {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface GroupMembersTable {
+  group_id: string;
+  user_id: string;
+}
+
+export interface ConferencesTable {
+  id: string;
+  organizer_id: string;
+  subject: string;
+  policy: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface InvitationsTable {
+  conference_id: string;
+  user_id: string;
+  invited_by: string;
+  created_at: string;
+}
+
+export interface ChatMessagesTable {
+  id: Generated<number>;
+  conference_id: string;
+  sender_id: string;
+  sender_name: string;
+  sender_user: string | null;
+  text: string;
+  created_at: string;
+}
+
+export interface ConferenceRolesTable {
+  conference_id: string;
+  user_id: string;
+  role: string;
+}
+
+export interface AgentTokensTable {
+  token_hash: string;
+  conference_id: string;
+  user_id: string;
+  expires_at: string;
+  created_at: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  user_groups: UserGroupsTable;
+  group_members: GroupMembersTable;
+  conferences: ConferencesTable;
+  invitations: InvitationsTable;
+  chat_messages: ChatMessagesTable;
+  conference_roles: ConferenceRolesTable;
+  agent_tokens: AgentTokensTable;
+}
+
+export type Engine = 'sqlite' | 'postgres';

@@ -1,0 +1,457 @@
+/**
+ * One suite, two engines: every Store method against a real SQLite file and a real PostgreSQL
+ * database (created fresh for the run, dropped after). PostgreSQL missing: fail under CI=true,
+ * else skip that half loudly (see testing.ts).
+ */
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import SqliteDatabase from 'better-sqlite3';
+import { DEFAULT_POLICY, type MeetingPolicy } from '@baton/protocol';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { openStore, sqlitePath } from './index.js';
+import type { Store, UserRecord } from './Store.js';
+import { freshPostgres } from './testing.js';
+
+const pgDb = await freshPostgres('store tests on PostgreSQL (packages/server/src/store/store.test.ts)');
+const tmp = mkdtempSync(join(tmpdir(), 'baton-store-'));
+afterAll(async () => {
+  await pgDb?.drop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const engines = [
+  { engine: 'sqlite', url: `sqlite:${join(tmp, 'nested', 'dir', 'baton.sqlite')}` },
+  { engine: 'postgres', url: pgDb?.url },
+];
+
+const uniq = (prefix: string) => `${prefix}${randomBytes(4).toString('hex')}`;
+const hash = () => randomBytes(32).toString('hex');
+const policy: MeetingPolicy = { guests: 'allow', present: 'anyone', control: 'never' };
+
+describe.each(engines)('Store on $engine', ({ engine, url }) => {
+  if (!url) {
+    it.skip(`${engine}: not available, skipped (see warning above)`, () => {});
+    return;
+  }
+  let store: Store;
+
+  beforeAll(async () => {
+    store = await openStore(url);
+    await store.migrate();
+    await store.migrate(); // idempotent
+  });
+  afterAll(async () => {
+    await store.close();
+    await store.close(); // safe twice
+  });
+
+  const user = (name = uniq('u'), admin = false): Promise<UserRecord> =>
+    store.createUser({ username: name, displayName: `Name of ${name}`, passwordHash: 'scrypt$x', admin });
+  const conference = async (organizerId: string, id = uniq('c')) =>
+    store.createConference({ id, organizerId, subject: `Subject ${id}`, policy: DEFAULT_POLICY });
+
+  describe('users', () => {
+    it('creates and reads a user by id and by username', async () => {
+      const name = uniq('alice');
+      const u = await store.createUser({ username: name, displayName: 'Alice A.', passwordHash: 'h1', admin: true });
+      expect(u).toMatchObject({ username: name, displayName: 'Alice A.', passwordHash: 'h1', admin: true });
+      expect(u.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(new Date(u.createdAt).toISOString()).toBe(u.createdAt);
+      expect(await store.getUserById(u.id)).toEqual(u);
+      expect(await store.getUserByUsername(name)).toEqual(u);
+      expect(await store.getUserById('nope')).toBeUndefined();
+      expect(await store.getUserByUsername(uniq('nobody'))).toBeUndefined();
+    });
+
+    it('defaults admin to false', async () => {
+      const u = await store.createUser({ username: uniq('plain'), displayName: 'P', passwordHash: 'h' });
+      expect(u.admin).toBe(false);
+      expect((await store.getUserById(u.id))!.admin).toBe(false);
+    });
+
+    it('rejects a duplicate username with ConflictError', async () => {
+      const name = uniq('dup');
+      await user(name);
+      const err = await store.createUser({ username: name, displayName: 'x', passwordHash: 'y' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConflictError);
+      expect((err as ConflictError).code).toBe('conflict');
+    });
+
+    it('gets several users by username, ignoring unknown and repeated names', async () => {
+      const a = await user(uniq('a'));
+      const b = await user(uniq('b'));
+      const got = await store.getUsersByUsernames([b.username, a.username, uniq('ghost'), a.username]);
+      expect(got.map((u) => u.id).sort()).toEqual([a.id, b.id].sort());
+      expect(await store.getUsersByUsernames([])).toEqual([]);
+    });
+
+    it('lists users sorted by username', async () => {
+      const a = await user(uniq('list'));
+      const all = await store.listUsers();
+      expect(all.map((u) => u.id)).toContain(a.id);
+      const names = all.map((u) => u.username);
+      expect(names).toEqual([...names].sort());
+    });
+  });
+
+  describe('sessions', () => {
+    it('resolves a session to its user until it expires', async () => {
+      const u = await user();
+      const h = hash();
+      const now = new Date();
+      const expires = new Date(now.getTime() + 60_000);
+      await store.createSession(h, u.id, expires);
+      expect((await store.getSessionUser(h, now))?.id).toBe(u.id);
+      expect((await store.getSessionUser(h, new Date(expires.getTime() - 1)))?.id).toBe(u.id);
+      expect(await store.getSessionUser(h, expires)).toBeUndefined();
+      expect(await store.getSessionUser(h, new Date(expires.getTime() + 1000))).toBeUndefined();
+      expect(await store.getSessionUser(hash(), now)).toBeUndefined();
+    });
+
+    it('deletes a session', async () => {
+      const u = await user();
+      const h = hash();
+      await store.createSession(h, u.id, new Date(Date.now() + 60_000));
+      await store.deleteSession(h);
+      expect(await store.getSessionUser(h, new Date())).toBeUndefined();
+      await store.deleteSession(h); // deleting again is harmless
+    });
+
+    it('keeps sessions of one user apart', async () => {
+      const u = await user();
+      const [h1, h2] = [hash(), hash()];
+      await store.createSession(h1, u.id, new Date(Date.now() + 60_000));
+      await store.createSession(h2, u.id, new Date(Date.now() + 60_000));
+      await store.deleteSession(h1);
+      expect(await store.getSessionUser(h1, new Date())).toBeUndefined();
+      expect((await store.getSessionUser(h2, new Date()))?.id).toBe(u.id);
+    });
+  });
+
+  describe('groups', () => {
+    it('creates a group, rejects a duplicate, and lists groups by name', async () => {
+      const name = uniq('team-');
+      const g = await store.createGroup(name);
+      expect(g).toMatchObject({ name });
+      expect(g.id).toBeTruthy();
+      await expect(store.createGroup(name)).rejects.toBeInstanceOf(ConflictError);
+      const groups = await store.listGroups();
+      expect(groups.find((x) => x.name === name)).toEqual(g);
+      const names = groups.map((x) => x.name);
+      expect(names).toEqual([...names].sort());
+    });
+
+    it('adds members (idempotently) and removes them', async () => {
+      const name = uniq('g');
+      await store.createGroup(name);
+      expect(await store.getGroupMembers(name)).toEqual([]);
+      const [a, b, c] = [await user(uniq('m')), await user(uniq('m')), await user(uniq('m'))];
+      await store.addGroupMembers(name, [a.username, b.username]);
+      await store.addGroupMembers(name, [b.username, c.username, c.username]); // b already in: ignored
+      const members = await store.getGroupMembers(name);
+      expect(members!.map((u) => u.username)).toEqual([a, b, c].map((u) => u.username).sort());
+      expect(members!.find((m) => m.id === a.id)).toEqual(a);
+
+      await store.removeGroupMembers(name, [a.username, uniq('ghost')]);
+      expect((await store.getGroupMembers(name))!.map((u) => u.id).sort()).toEqual([b.id, c.id].sort());
+      await store.removeGroupMembers(name, []);
+      expect(await store.getGroupMembers(name)).toHaveLength(2);
+    });
+
+    it('throws NotFoundError for an unknown group or user, adding nobody', async () => {
+      const name = uniq('g');
+      await store.createGroup(name);
+      const a = await user();
+      const ghost = uniq('ghost');
+      const err = await store.addGroupMembers(name, [a.username, ghost]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotFoundError);
+      expect((err as Error).message).toContain(ghost);
+      expect(await store.getGroupMembers(name)).toEqual([]); // all or nothing
+      await expect(store.addGroupMembers(uniq('nogroup'), [a.username])).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.removeGroupMembers(uniq('nogroup'), [a.username])).rejects.toBeInstanceOf(NotFoundError);
+      expect(await store.getGroupMembers(uniq('nogroup'))).toBeUndefined();
+    });
+  });
+
+  describe('conferences', () => {
+    it('creates, reads, updates and lists conferences with their organizer', async () => {
+      const org = await user();
+      const id = uniq('conf');
+      const c = await store.createConference({ id, organizerId: org.id, subject: 'Weekly', policy });
+      expect(c).toMatchObject({ id, organizerId: org.id, organizerUsername: org.username, subject: 'Weekly', policy });
+      expect(c.updatedAt).toBe(c.createdAt);
+      expect(await store.getConference(id)).toEqual(c);
+      expect(await store.getConference(uniq('none'))).toBeUndefined();
+
+      await new Promise((r) => setTimeout(r, 5));
+      const u1 = await store.updateConference(id, { subject: 'Weekly sync' });
+      expect(u1).toMatchObject({ subject: 'Weekly sync', policy, createdAt: c.createdAt });
+      expect(u1!.updatedAt > c.updatedAt).toBe(true);
+      const u2 = await store.updateConference(id, { policy: DEFAULT_POLICY });
+      expect(u2).toMatchObject({ subject: 'Weekly sync', policy: DEFAULT_POLICY });
+      expect(await store.getConference(id)).toEqual(u2);
+      expect(await store.updateConference(uniq('none'), { subject: 'x' })).toBeUndefined();
+
+      const other = await conference(org.id);
+      const mine = await store.listConferencesByOrganizer(org.id);
+      expect(mine.map((x) => x.id).sort()).toEqual([id, other.id].sort());
+      expect(await store.listConferencesByOrganizer((await user()).id)).toEqual([]);
+    });
+
+    it('rejects a duplicate conference id and an unknown organizer', async () => {
+      const org = await user();
+      const c = await conference(org.id);
+      await expect(conference(org.id, c.id)).rejects.toBeInstanceOf(ConflictError);
+      await expect(conference('no-such-user')).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('deleteConference removes the conference with its chat, invitations, roles and agent tokens', async () => {
+      const org = await user();
+      const guest = await user();
+      const c = await conference(org.id);
+      await store.appendChat({ conferenceId: c.id, senderId: 'p1', senderName: 'Al', senderUser: org.username, text: 'hi' });
+      await store.addInvitations(c.id, [guest.id], org.id);
+      await store.setRole(c.id, guest.id, 'presenter');
+      const tok = hash();
+      await store.createAgentToken(tok, { conferenceId: c.id, userId: org.id }, new Date(Date.now() + 60_000));
+
+      expect(await store.deleteConference(c.id)).toBe(true);
+      expect(await store.getConference(c.id)).toBeUndefined();
+      expect(await store.listChat(c.id, 10)).toEqual([]);
+      expect(await store.listInvitationsForUser(guest.id)).toEqual([]);
+      expect((await store.getRoles(c.id)).size).toBe(0);
+      expect(await store.consumeAgentToken(tok, new Date())).toBeUndefined();
+      expect(await store.deleteConference(c.id)).toBe(false);
+
+      // The same id can be used again, and starts empty.
+      await conference(org.id, c.id);
+      expect(await store.listChat(c.id, 10)).toEqual([]);
+      expect(await store.listInvitationsForUser(guest.id)).toEqual([]);
+    });
+
+    it('deleting one conference leaves the others alone', async () => {
+      const org = await user();
+      const [a, b] = [await conference(org.id), await conference(org.id)];
+      await store.appendChat({ conferenceId: b.id, senderId: 'p', senderName: 'P', senderUser: null, text: 'stays' });
+      await store.setRole(b.id, org.id, 'organizer');
+      expect(await store.deleteConference(a.id)).toBe(true);
+      expect(await store.getConference(b.id)).toBeDefined();
+      expect((await store.listChat(b.id, 5)).map((m) => m.text)).toEqual(['stays']);
+      expect(await store.getRoles(b.id)).toEqual(new Map([[org.id, 'organizer']]));
+    });
+  });
+
+  describe('invitations', () => {
+    it('invites users once and lists their invitations, newest first', async () => {
+      const org = await user();
+      const [x, y] = [await user(), await user()];
+      const c1 = await conference(org.id);
+      const c2 = await conference(org.id);
+      expect((await store.addInvitations(c1.id, [x.id, y.id, x.id], org.id)).sort()).toEqual([x.id, y.id].sort());
+      expect(await store.addInvitations(c1.id, [x.id], org.id)).toEqual([]); // re-invite: no-op
+      expect(await store.addInvitations(c1.id, [], org.id)).toEqual([]);
+      await new Promise((r) => setTimeout(r, 5));
+      expect(await store.addInvitations(c2.id, [x.id], org.id)).toEqual([x.id]);
+
+      const inv = await store.listInvitationsForUser(x.id);
+      expect(inv).toHaveLength(2);
+      expect(inv[0]).toMatchObject({ conferenceId: c2.id, subject: c2.subject, userId: x.id, invitedByUsername: org.username });
+      expect(inv[1]).toMatchObject({ conferenceId: c1.id, subject: c1.subject });
+      expect(new Date(inv[0]!.createdAt).toISOString()).toBe(inv[0]!.createdAt);
+      expect((await store.listInvitationsForUser(y.id)).map((i) => i.conferenceId)).toEqual([c1.id]);
+      expect(await store.listInvitationsForUser(org.id)).toEqual([]);
+    });
+
+    it('reports an unknown conference or user as NotFoundError', async () => {
+      const org = await user();
+      const c = await conference(org.id);
+      await expect(store.addInvitations(uniq('none'), [org.id], org.id)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.addInvitations(c.id, ['no-such-user'], org.id)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('shows the updated subject in invitations', async () => {
+      const org = await user();
+      const x = await user();
+      const c = await conference(org.id);
+      await store.addInvitations(c.id, [x.id], org.id);
+      await store.updateConference(c.id, { subject: 'Renamed' });
+      expect((await store.listInvitationsForUser(x.id))[0]!.subject).toBe('Renamed');
+    });
+  });
+
+  describe('chat', () => {
+    it('appends messages with increasing ids and lists the last N oldest-first', async () => {
+      const org = await user();
+      const c = await conference(org.id);
+      const other = await conference(org.id);
+      const sent = [];
+      for (let i = 0; i < 7; i++) {
+        sent.push(
+          await store.appendChat({ conferenceId: c.id, senderId: `p${i % 2}`, senderName: i % 2 ? 'Guest' : 'Org', senderUser: i % 2 ? null : org.username, text: `m${i}` }),
+        );
+        if (i === 3) await store.appendChat({ conferenceId: other.id, senderId: 'q', senderName: 'Q', senderUser: null, text: 'elsewhere' });
+      }
+      for (let i = 1; i < sent.length; i++) expect(sent[i]!.id).toBeGreaterThan(sent[i - 1]!.id);
+      expect(sent[0]).toMatchObject({ conferenceId: c.id, senderId: 'p0', senderName: 'Org', senderUser: org.username, text: 'm0' });
+      expect(sent[1]!.senderUser).toBeNull();
+      expect(typeof sent[0]!.id).toBe('number');
+
+      const last3 = await store.listChat(c.id, 3);
+      expect(last3.map((m) => m.text)).toEqual(['m4', 'm5', 'm6']);
+      expect(last3[2]).toEqual(sent[6]);
+      expect((await store.listChat(c.id, 100)).map((m) => m.text)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+      expect(await store.listChat(c.id, 0)).toEqual([]);
+      expect((await store.listChat(other.id, 10)).map((m) => m.text)).toEqual(['elsewhere']);
+    });
+
+    it('keeps text verbatim (unicode, quotes, newlines)', async () => {
+      const org = await user();
+      const c = await conference(org.id);
+      const text = `it's "quoted" \\ ; DROP TABLE users; -- 👋 ünïcödé\nsecond line`;
+      await store.appendChat({ conferenceId: c.id, senderId: 'p', senderName: 'Zoë', senderUser: null, text });
+      expect((await store.listChat(c.id, 1))[0]).toMatchObject({ text, senderName: 'Zoë' });
+    });
+
+    it('rejects chat for an unknown conference', async () => {
+      await expect(store.appendChat({ conferenceId: uniq('none'), senderId: 'p', senderName: 'P', senderUser: null, text: 'x' })).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+    });
+  });
+
+  describe('roles', () => {
+    it('sets, overwrites and reads roles per conference', async () => {
+      const org = await user();
+      const [a, b] = [await user(), await user()];
+      const c = await conference(org.id);
+      const other = await conference(org.id);
+      expect((await store.getRoles(c.id)).size).toBe(0);
+      await store.setRole(c.id, a.id, 'presenter');
+      await store.setRole(c.id, b.id, 'attendee');
+      await store.setRole(c.id, a.id, 'organizer');
+      await store.setRole(other.id, b.id, 'presenter');
+      expect(await store.getRoles(c.id)).toEqual(new Map([[a.id, 'organizer'], [b.id, 'attendee']]));
+      expect(await store.getRoles(other.id)).toEqual(new Map([[b.id, 'presenter']]));
+      await expect(store.setRole(uniq('none'), a.id, 'presenter')).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('agent tokens', () => {
+    it('consumes a token exactly once', async () => {
+      const org = await user();
+      const c = await conference(org.id);
+      const tok = hash();
+      await store.createAgentToken(tok, { conferenceId: c.id, userId: org.id }, new Date(Date.now() + 60_000));
+      expect(await store.consumeAgentToken(tok, new Date())).toEqual({ conferenceId: c.id, userId: org.id });
+      expect(await store.consumeAgentToken(tok, new Date())).toBeUndefined();
+      expect(await store.consumeAgentToken(hash(), new Date())).toBeUndefined();
+    });
+
+    it('hands a token to exactly one of several concurrent consumers', async () => {
+      const org = await user();
+      const c = await conference(org.id);
+      const tok = hash();
+      await store.createAgentToken(tok, { conferenceId: c.id, userId: org.id }, new Date(Date.now() + 60_000));
+      const results = await Promise.all(Array.from({ length: 8 }, () => store.consumeAgentToken(tok, new Date())));
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('does not honour an expired token', async () => {
+      const org = await user();
+      const c = await conference(org.id);
+      const tok = hash();
+      const expires = new Date(Date.now() + 60_000);
+      await store.createAgentToken(tok, { conferenceId: c.id, userId: org.id }, expires);
+      expect(await store.consumeAgentToken(tok, new Date(expires.getTime() + 1))).toBeUndefined();
+      expect(await store.consumeAgentToken(tok, new Date())).toBeUndefined(); // and it is gone
+    });
+
+    it('rejects a token for an unknown conference', async () => {
+      const org = await user();
+      await expect(store.createAgentToken(hash(), { conferenceId: uniq('none'), userId: org.id }, new Date(Date.now() + 1000))).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+    });
+  });
+
+  describe('durability', () => {
+    it('keeps data across closing and reopening the store', async () => {
+      const name = uniq('durable');
+      const group = uniq('dg');
+      const tok = hash();
+      const sess = hash();
+      const expires = new Date(Date.now() + 3_600_000);
+      let userId: string;
+      let confId: string;
+      {
+        const s = await openStore(url);
+        await s.migrate();
+        const u = await s.createUser({ username: name, displayName: 'Durable', passwordHash: 'ph', admin: true });
+        userId = u.id;
+        confId = uniq('dc');
+        await s.createConference({ id: confId, organizerId: u.id, subject: 'Kept', policy });
+        await s.appendChat({ conferenceId: confId, senderId: 'p', senderName: 'D', senderUser: name, text: 'persisted' });
+        await s.setRole(confId, u.id, 'organizer');
+        await s.createGroup(group);
+        await s.addGroupMembers(group, [name]);
+        await s.addInvitations(confId, [u.id], u.id);
+        await s.createSession(sess, u.id, expires);
+        await s.createAgentToken(tok, { conferenceId: confId, userId: u.id }, expires);
+        await s.close();
+      }
+      {
+        const s = await openStore(url);
+        await s.migrate();
+        expect(await s.getUserByUsername(name)).toMatchObject({ id: userId, displayName: 'Durable', passwordHash: 'ph', admin: true });
+        expect(await s.getConference(confId)).toMatchObject({ subject: 'Kept', policy, organizerUsername: name });
+        expect((await s.listChat(confId, 10)).map((m) => m.text)).toEqual(['persisted']);
+        expect(await s.getRoles(confId)).toEqual(new Map([[userId, 'organizer']]));
+        expect((await s.getGroupMembers(group))!.map((u) => u.username)).toEqual([name]);
+        expect((await s.listInvitationsForUser(userId)).map((i) => i.conferenceId)).toEqual([confId]);
+        expect((await s.getSessionUser(sess, new Date()))?.id).toBe(userId);
+        expect(await s.consumeAgentToken(tok, new Date())).toEqual({ conferenceId: confId, userId });
+        await s.close();
+      }
+    });
+  });
+});
+
+describe('openStore', () => {
+  it('creates the parent directory and puts a SQLite file in WAL mode', async () => {
+    const file = join(tmp, 'a', 'b', 'wal.sqlite');
+    const s = await openStore(`sqlite:${file}`);
+    await s.migrate();
+    await s.createUser({ username: 'w', displayName: 'W', passwordHash: 'h' });
+    expect(existsSync(file)).toBe(true);
+    await s.close();
+    const raw = new SqliteDatabase(file, { readonly: true });
+    try {
+      expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('opens a private in-memory SQLite store', async () => {
+    const a = await openStore('sqlite::memory:');
+    const b = await openStore('sqlite::memory:');
+    await a.migrate();
+    await b.migrate();
+    await a.createUser({ username: 'mem', displayName: 'M', passwordHash: 'h' });
+    expect(await a.getUserByUsername('mem')).toBeDefined();
+    expect(await b.getUserByUsername('mem')).toBeUndefined();
+    await a.close();
+    await b.close();
+  });
+
+  it('parses sqlite URLs and rejects unknown schemes', async () => {
+    expect(sqlitePath('sqlite:data/x.sqlite')).toBe('data/x.sqlite');
+    expect(sqlitePath('sqlite:///abs/x.sqlite')).toBe('/abs/x.sqlite');
+    expect(sqlitePath('sqlite::memory:')).toBe(':memory:');
+    expect(() => sqlitePath('sqlite:')).toThrow(/no path/);
+    await expect(openStore('mysql://u:secret@h/db')).rejects.toThrow(/unsupported store URL "mysql:\/\/\*\*\*@h\/db"/);
+  });
+});
