@@ -1,0 +1,53 @@
+/**
+ * Sign-up and sign-in over the store. Usernames are normalized (trimmed, lower-cased) and checked
+ * with the protocol's rules here too, so the admin CLI and the REST API accept the same names.
+ */
+import { DisplayName, Password, Username } from '@baton/protocol';
+import type { z } from 'zod';
+import { BadRequestError, UnauthenticatedError } from '../errors.js';
+import type { Store, UserRecord } from '../store/Store.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+
+export interface SignUpInput {
+  username: string;
+  password: string;
+  /** Defaults to the username. */
+  displayName?: string;
+  admin?: boolean;
+}
+
+const WRONG = 'wrong username or password';
+// The hash of a random, forgotten password with today's parameters: checking a sign-in for an
+// unknown user against it costs what a real check costs, so timing does not reveal which names exist.
+const DUMMY_HASH = 'scrypt$16384$8$1$UrEI90GWgvlcuiFOv1C4pw==$ZvKLLQtlagx9YoJySYrgklnZT4XWRwQyI+tLhR/WyXc=';
+
+export class AccountService {
+  constructor(private readonly store: Store) {}
+
+  /** Creates a user; ConflictError when the username is taken, BadRequestError when input is invalid. */
+  async signUp(input: SignUpInput): Promise<UserRecord> {
+    const username = parseOrThrow(Username, input.username);
+    const password = parseOrThrow(Password, input.password);
+    const displayName = input.displayName === undefined ? username : parseOrThrow(DisplayName, input.displayName);
+    const passwordHash = await hashPassword(password);
+    return this.store.createUser({ username, displayName, passwordHash, admin: input.admin ?? false });
+  }
+
+  /** The user for these credentials, or UnauthenticatedError without saying which part was wrong. */
+  async signIn(username: string, password: string): Promise<UserRecord> {
+    const parsed = Username.safeParse(username);
+    const user = parsed.success ? await this.store.getUserByUsername(parsed.data) : undefined;
+    if (!user) {
+      await verifyPassword(password, DUMMY_HASH);
+      throw new UnauthenticatedError(WRONG);
+    }
+    if (!(await verifyPassword(password, user.passwordHash))) throw new UnauthenticatedError(WRONG);
+    return user;
+  }
+}
+
+function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new BadRequestError(r.error.issues.map((i) => i.message).join('; '));
+  return r.data;
+}
