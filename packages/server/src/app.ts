@@ -1,0 +1,174 @@
+/**
+ * Builds the Baton server: the REST API, the conference WebSocket, the sharing WebSocket and the
+ * built web client, all on one port. Ownership: the server owns the store, the focus registry and
+ * the conferencing-server factory; close() shuts them down in order and is safe to call twice.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import { WebSocketServer } from 'ws';
+import { MAX_CONFERENCE_FRAME, SHARE_LIMITS, type ApiError } from '@baton/protocol';
+import type { ServerConfig } from './config.js';
+import { openStore } from './store/index.js';
+import type { Store } from './store/Store.js';
+import { AccountService } from './auth/AccountService.js';
+import { SessionService } from './auth/SessionService.js';
+import { FocusRegistry } from './focus/FocusRegistry.js';
+import { FocusFactory } from './focus/FocusFactory.js';
+import { ConferencingServerFactory } from './conferencing/ConferencingServerFactory.js';
+import { ConferenceConnection } from './gateway/ConferenceConnection.js';
+import { acceptShareSocket } from './gateway/ShareConnection.js';
+import { BatonError, httpStatus } from './errors.js';
+import { SESSION_COOKIE } from './http/common.js';
+import { authRoutes } from './http/authRoutes.js';
+import { conferenceRoutes } from './http/conferenceRoutes.js';
+
+export interface BatonServer {
+  app: FastifyInstance;
+  store: Store;
+  registry: FocusRegistry;
+  config: ServerConfig;
+  /** The URL the server listens on (after listen()). */
+  url: string;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+const CONFERENCE_PATH = /^\/ws\/conference\/([A-Za-z0-9_-]{1,64})$/;
+
+export async function buildServer(config: ServerConfig): Promise<BatonServer> {
+  const store = await openStore(config.storeUrl);
+  await store.migrate();
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    trustProxy: config.trustProxy,
+    bodyLimit: 64 * 1024,
+  });
+  const sessions = new SessionService(store);
+  const accounts = new AccountService(store);
+  const conferencing = new ConferencingServerFactory({ log: app.log });
+  const registry = new FocusRegistry({ store, factory: conferencing, graceMs: config.reconnectGraceMs, log: app.log });
+  const factory = new FocusFactory(store, registry);
+
+  await app.register(fastifyCookie);
+  app.decorateRequest('user', null);
+  app.addHook('onRequest', async (req) => {
+    if (req.url.startsWith('/api/')) req.user = (await sessions.resolve(req.cookies[SESSION_COOKIE])) ?? null;
+  });
+  // Cross-site request forgery: a browser only sends JSON cross-site after a CORS preflight, which
+  // we never answer, so mutating API calls must carry a JSON body type.
+  app.addHook('preValidation', async (req) => {
+    if (req.url.startsWith('/api/') && !['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
+      const type = req.headers['content-type'] ?? '';
+      if (req.headers['content-length'] && req.headers['content-length'] !== '0' && !type.startsWith('application/json')) {
+        throw new BatonError('bad_request', 'send JSON (Content-Type: application/json)');
+      }
+    }
+  });
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof BatonError) {
+      return reply.code(httpStatus(err.code)).send({ error: { code: err.code, message: err.message } } satisfies ApiError);
+    }
+    const e = err as { statusCode?: number; message?: string };
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      return reply.code(e.statusCode).send({ error: { code: 'bad_request', message: e.message ?? 'bad request' } } satisfies ApiError);
+    }
+    req.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: { code: 'internal', message: 'internal error' } } satisfies ApiError);
+  });
+
+  authRoutes(app, { config, accounts, sessions });
+  conferenceRoutes(app, { config, store, factory });
+  app.get('/healthz', async () => ({ ok: true, conferences: registry.size }));
+
+  // The built web client; the SPA's own routes get index.html.
+  const haveWeb = existsSync(path.join(config.webDir, 'index.html'));
+  if (haveWeb) {
+    await app.register(fastifyStatic, { root: config.webDir, prefix: '/', wildcard: false, index: ['index.html'] });
+  } else {
+    app.log.warn({ webDir: config.webDir }, 'web client not built: run `npm run build`');
+  }
+  app.setNotFoundHandler((req, reply) => {
+    if (req.method === 'GET' && haveWeb && !req.url.startsWith('/api/') && !req.url.startsWith('/ws/')) {
+      return reply.type('text/html').sendFile('index.html');
+    }
+    return reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } } satisfies ApiError);
+  });
+
+  // WebSockets: our own upgrade handling, so each socket type gets its own frame limit.
+  const conferenceWss = new WebSocketServer({ noServer: true, maxPayload: MAX_CONFERENCE_FRAME });
+  const shareWss = new WebSocketServer({ noServer: true, maxPayload: SHARE_LIMITS.maxFrame, perMessageDeflate: false });
+  app.server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const reject = (status: number, text: string) => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (!sameOrigin(req.headers.origin, req.headers.host, config)) return reject(403, 'Forbidden');
+    const m = CONFERENCE_PATH.exec(url.pathname);
+    if (m) {
+      const conferenceId = m[1]!;
+      const cookies = app.parseCookie(req.headers.cookie ?? '');
+      sessions
+        .resolve(cookies[SESSION_COOKIE])
+        .then((user) => {
+          conferenceWss.handleUpgrade(req, socket, head, (ws) => {
+            new ConferenceConnection({ socket: ws, conferenceId, user: user ?? null, registry, store, log: app.log });
+          });
+        })
+        .catch((err) => {
+          app.log.error({ err }, 'upgrade failed');
+          reject(500, 'Internal Server Error');
+        });
+      return;
+    }
+    if (url.pathname === '/ws/share') {
+      shareWss.handleUpgrade(req, socket, head, (ws) => acceptShareSocket(ws, registry, app.log));
+      return;
+    }
+    reject(404, 'Not Found');
+  });
+
+  let closing: Promise<void> | null = null;
+  const server: BatonServer = {
+    app,
+    store,
+    registry,
+    config,
+    url: '',
+    async listen() {
+      await app.listen({ host: config.host, port: config.port });
+      const addr = app.server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : config.port;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+      server.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      return server.url;
+    },
+    close() {
+      closing ??= (async () => {
+        await registry.close();
+        conferencing.close();
+        for (const ws of [...conferenceWss.clients, ...shareWss.clients]) ws.terminate();
+        conferenceWss.close();
+        shareWss.close();
+        await app.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+  return server;
+}
+
+/** Cross-site WebSocket hijacking: a browser page from another origin must not ride our cookie. */
+function sameOrigin(origin: string | undefined, host: string | undefined, config: ServerConfig): boolean {
+  if (!origin) return true; // not a browser (the agent); it authenticates without a cookie
+  try {
+    const o = new URL(origin);
+    if (config.publicUrl && o.origin === new URL(config.publicUrl).origin) return true;
+    return o.host === host;
+  } catch {
+    return false;
+  }
+}

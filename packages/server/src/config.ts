@@ -1,0 +1,94 @@
+/**
+ * Server configuration: command-line flags override environment variables, which override the
+ * defaults. The defaults run out of the box: SQLite in ./data, port 8080.
+ */
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RECONNECT_GRACE_MS } from '@baton/protocol';
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** `sqlite:<path>` or a `postgres://` URL. */
+  storeUrl: string;
+  /** Base of meeting URLs, e.g. https://meet.example.org; derived from the request when unset. */
+  publicUrl: string | null;
+  webDir: string;
+  /** Whether anyone may create an account (otherwise only `baton-admin user add`). */
+  signup: boolean;
+  /** Cookies marked Secure: on by default when publicUrl is https. */
+  secureCookies: boolean;
+  trustProxy: boolean;
+  logLevel: string;
+  reconnectGraceMs: number;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const DEFAULT_WEB_DIR = path.resolve(here, '../../web/dist');
+
+export const CONFIG_HELP = `Usage: baton-server [options]
+
+Options (environment variable in brackets):
+  --host <addr>          listen address [BATON_HOST] (default 0.0.0.0)
+  --port <n>             listen port [BATON_PORT] (default 8080; 0 picks a free port)
+  --data-dir <dir>       where the SQLite file lives [BATON_DATA_DIR] (default ./data)
+  --store <url>          sqlite:<file> or postgres://user@host/db [BATON_STORE]
+                         (default sqlite:<data-dir>/baton.sqlite)
+  --public-url <url>     base of meeting URLs, e.g. https://meet.example.org [BATON_PUBLIC_URL]
+  --web-dir <dir>        built web client [BATON_WEB_DIR] (default packages/web/dist)
+  --signup <open|closed> whether visitors may create accounts [BATON_SIGNUP] (default open)
+  --secure-cookies <on|off>  Secure session cookies [BATON_SECURE_COOKIES] (default: on for https public URL)
+  --trust-proxy          trust X-Forwarded-* from a reverse proxy [BATON_TRUST_PROXY=1]
+  --log-level <level>    fatal|error|warn|info|debug [BATON_LOG_LEVEL] (default info)
+  -h, --help             this help
+`;
+
+function bool(v: string | undefined, def: boolean): boolean {
+  if (v === undefined || v === '') return def;
+  return ['1', 'true', 'on', 'yes', 'open'].includes(v.toLowerCase());
+}
+
+export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): ServerConfig | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      store: { type: 'string' },
+      'public-url': { type: 'string' },
+      'web-dir': { type: 'string' },
+      signup: { type: 'string' },
+      'secure-cookies': { type: 'string' },
+      'trust-proxy': { type: 'boolean' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const dataDir = path.resolve(values['data-dir'] ?? env.BATON_DATA_DIR ?? 'data');
+  const port = Number(values.port ?? env.BATON_PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port: ${values.port ?? env.BATON_PORT}`);
+  const publicUrl = (values['public-url'] ?? env.BATON_PUBLIC_URL ?? '').replace(/\/+$/, '') || null;
+  if (publicUrl && !/^https?:\/\//.test(publicUrl)) throw new Error(`invalid public URL (needs http:// or https://): ${publicUrl}`);
+  const storeUrl = values.store ?? env.BATON_STORE ?? `sqlite:${path.join(dataDir, 'baton.sqlite')}`;
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(storeUrl)) throw new Error(`invalid store URL (sqlite:<file> or postgres://…): ${storeUrl}`);
+  const signup = values.signup ?? env.BATON_SIGNUP ?? 'open';
+  if (!['open', 'closed'].includes(signup)) throw new Error(`--signup must be open or closed, not ${signup}`);
+  return {
+    host: values.host ?? env.BATON_HOST ?? '0.0.0.0',
+    port,
+    dataDir,
+    storeUrl,
+    publicUrl,
+    webDir: path.resolve(values['web-dir'] ?? env.BATON_WEB_DIR ?? DEFAULT_WEB_DIR),
+    signup: signup === 'open',
+    secureCookies: bool(values['secure-cookies'] ?? env.BATON_SECURE_COOKIES, publicUrl?.startsWith('https:') ?? false),
+    trustProxy: values['trust-proxy'] ?? bool(env.BATON_TRUST_PROXY, false),
+    logLevel: values['log-level'] ?? env.BATON_LOG_LEVEL ?? 'info',
+    reconnectGraceMs: Number(env.BATON_RECONNECT_GRACE_MS ?? RECONNECT_GRACE_MS),
+  };
+}

@@ -1,0 +1,412 @@
+/**
+ * The Focus: one per active conference. It holds the conference state, roles and policy, authorizes
+ * every conference-control command and sends roster updates. The work itself is delegated to
+ * managers: RosterManager (seats, fan-out), ImManager (chat), ControlManager (sharing and the
+ * control token). The application sharing server is allocated through the conferencing-server
+ * factory when sharing starts.
+ */
+import {
+  CloseCode,
+  PROTOCOL_VERSION,
+  Role,
+  roleFromName,
+  type ClientKind,
+  type ConferenceInfo,
+  type MeetingPolicy,
+  type MeetingPolicyPatch,
+  type RoleName,
+  type ServerMessage,
+} from '@baton/protocol';
+import type { ConferenceRecord, Store, UserRecord } from '../store/Store.js';
+import type { AppShareServerLike } from '../conferencing/types.js';
+import type { ConferencingServerFactory } from '../conferencing/ConferencingServerFactory.js';
+import type { ShareChannel } from '../sharing/ShareChannel.js';
+import type { TicketBook } from './TicketBook.js';
+import { BadRequestError, BatonError, ForbiddenError, NotFoundError } from '../errors.js';
+import { TypedEmitter } from '../util/TypedEmitter.js';
+import { secretToken, shortId } from '../util/ids.js';
+import { authorize, mayControl, type Command } from './authorize.js';
+import { RosterManager } from './RosterManager.js';
+import { ImManager } from './ImManager.js';
+import { ControlManager } from './ControlManager.js';
+import { type ParticipantLink, type Seat, seatToActor, seatToWire, isModerator } from './Seat.js';
+
+export interface FocusOptions {
+  record: ConferenceRecord;
+  store: Store;
+  /** Roles granted earlier to signed-in users, by user id. */
+  roles: Map<string, RoleName>;
+  factory: ConferencingServerFactory;
+  tickets: TicketBook;
+  graceMs: number;
+  log?: { warn(obj: unknown, msg?: string): void; error(obj: unknown, msg?: string): void };
+}
+
+export type FocusEvents = {
+  /** The Focus has no participants left, or was ended; the registry forgets it. */
+  closed: [];
+};
+
+export interface JoinParams {
+  user: UserRecord | null;
+  name?: string | undefined;
+  resume?: string | undefined;
+  client: ClientKind;
+  link: ParticipantLink;
+}
+
+export class Focus extends TypedEmitter<FocusEvents> {
+  readonly id: string;
+  readonly #opts: FocusOptions;
+  #record: ConferenceRecord;
+  readonly #roster = new RosterManager();
+  readonly #im: ImManager;
+  readonly #control = new ControlManager();
+  #appShare: AppShareServerLike | null = null;
+  #closed = false;
+
+  constructor(opts: FocusOptions) {
+    super();
+    this.#opts = opts;
+    this.#record = opts.record;
+    this.id = opts.record.id;
+    this.#im = new ImManager({ conferenceId: this.id, store: opts.store });
+    this.#im.on('message', (message) => this.#roster.broadcast({ type: 'chat.message', message }));
+    this.#control.on('changed', (share) => this.#roster.broadcast({ type: 'share.updated', share }));
+    this.#control.on('controller', (id) => this.#appShare?.setController(id));
+  }
+
+  /** Loads what the Focus needs from the store; called once by the registry before first use. */
+  async init(): Promise<void> {
+    await this.#im.load();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get policy(): MeetingPolicy {
+    return this.#record.policy;
+  }
+
+  get participantCount(): number {
+    return this.#roster.size;
+  }
+
+  info(): ConferenceInfo {
+    const r = this.#record;
+    return { id: r.id, subject: r.subject, policy: r.policy, organizer: r.organizerUsername };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Joining, leaving, reconnecting
+
+  join(p: JoinParams): Seat {
+    this.#assertOpen();
+    if (p.resume) {
+      const seat = this.#roster.byResumeToken(p.resume);
+      if (seat && seat.userId === (p.user?.id ?? null)) return this.#reattach(seat, p.link);
+    }
+    const policy = this.#record.policy;
+    const owner = p.user !== null && p.user.id === this.#record.organizerId;
+    if (!p.user && policy.guests === 'deny') throw new ForbiddenError('this meeting does not admit guests; sign in to join', 'policy');
+    const name = p.name ?? p.user?.displayName;
+    if (!name) throw new BadRequestError('a guest needs a display name');
+
+    const persisted = p.user ? this.#opts.roles.get(p.user.id) : undefined;
+    const seat: Seat = {
+      id: shortId(),
+      name,
+      userId: p.user?.id ?? null,
+      username: p.user?.username ?? null,
+      role: owner ? Role.Organizer : persisted ? roleFromName(persisted) : Role.Attendee,
+      owner,
+      status: !p.user && policy.guests === 'lobby' ? 'lobby' : 'joined',
+      client: p.client,
+      resumeToken: secretToken(),
+      link: p.link,
+      graceTimer: null,
+    };
+    this.#roster.add(seat);
+    this.#greet(seat);
+    this.#roster.announce(seat, 'participant.joined');
+    return seat;
+  }
+
+  #reattach(seat: Seat, link: ParticipantLink): Seat {
+    if (seat.graceTimer) clearTimeout(seat.graceTimer);
+    seat.graceTimer = null;
+    const old = seat.link;
+    seat.link = link;
+    old?.close(CloseCode.Replaced, 'this seat was taken over by a newer connection');
+    this.#greet(seat);
+    if (!old) this.#roster.announce(seat, 'participant.updated');
+    return seat;
+  }
+
+  #greet(seat: Seat): void {
+    if (seat.status === 'lobby') {
+      seat.link?.send({ type: 'lobby.wait', self: seat.id, resumeToken: seat.resumeToken, conference: this.info() });
+      return;
+    }
+    seat.link?.send({
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      self: seat.id,
+      resumeToken: seat.resumeToken,
+      conference: this.info(),
+      roster: this.#roster.visibleTo(seat),
+      chat: this.#im.history(),
+      share: this.#control.state,
+    });
+  }
+
+  /**
+   * A participant's connection closed. `leaving` is an explicit leave (close code 1000); anything
+   * else keeps the seat for the grace period, without a leave/join flap in the roster.
+   */
+  disconnected(seatId: string, link: ParticipantLink, leaving: boolean): void {
+    const seat = this.#roster.get(seatId);
+    if (!seat || seat.link !== link) return; // a replaced connection: the seat lives on
+    seat.link = null;
+    if (leaving) return this.#leave(seat, 'left');
+    // Whoever holds the baton must be present: control never outlives the controller's connection.
+    if (this.#control.controllerId === seat.id) this.#control.handleRevoke();
+    this.#roster.announce(seat, 'participant.updated');
+    seat.graceTimer = setTimeout(() => this.#leave(seat, 'timeout'), this.#opts.graceMs);
+    seat.graceTimer.unref?.();
+  }
+
+  #leave(seat: Seat, reason: 'left' | 'removed' | 'timeout' | 'denied'): void {
+    if (!this.#roster.remove(seat.id)) return;
+    const msg: ServerMessage = { type: 'participant.left', participantId: seat.id, reason };
+    this.#roster.broadcast(msg, { moderatorsOnly: seat.status === 'lobby' });
+    this.#im.forget(seat.id);
+    if (this.#control.hostId === seat.id) this.#stopSharing();
+    else this.#control.handleGone(seat.id);
+    this.#appShare?.detachViewer(seat.id);
+    if (this.#roster.size === 0) this.close();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Commands
+
+  /**
+   * Authorize and carry out one command from a participant. A BatonError (typed, expected) goes back
+   * to the caller as an error reply; anything else means the Focus is broken and it fails alone.
+   */
+  async handle(seatId: string, cmd: Command): Promise<{ ticket?: string } | void> {
+    this.#assertOpen();
+    const seat = this.#roster.get(seatId);
+    if (!seat) throw new NotFoundError('you are not in this conference');
+    const targetId = 'participantId' in cmd ? cmd.participantId : undefined;
+    const target = targetId !== undefined ? this.#roster.get(targetId) : undefined;
+    authorize(cmd, {
+      actor: seatToActor(seat),
+      target: target ? seatToActor(target) : undefined,
+      policy: this.#record.policy,
+      share: this.#control.state,
+    });
+    try {
+      return await this.#dispatch(seat, cmd, target);
+    } catch (err) {
+      if (err instanceof BatonError) throw err;
+      // End the conference right after the sender hears why.
+      setImmediate(() => this.fail(err));
+      throw new BatonError('internal', 'the conference failed; rejoin');
+    }
+  }
+
+  async #dispatch(seat: Seat, cmd: Command, target: Seat | undefined): Promise<{ ticket?: string } | void> {
+    switch (cmd.type) {
+      case 'chat.send':
+        await this.#im.handleSend({ id: seat.id, name: seat.name, username: seat.username }, cmd.text);
+        return;
+
+      case 'role.set': {
+        const t = target!;
+        const before = t.role;
+        t.role = roleFromName(cmd.role);
+        if (t.userId) await this.#opts.store.setRole(this.id, t.userId, cmd.role);
+        this.#roster.announce(t, 'participant.updated');
+        t.link?.send({ type: 'participant.updated', participant: seatToWire(t) });
+        if (before < Role.Organizer && t.role >= Role.Organizer) {
+          // A new organizer sees the lobby from now on.
+          for (const s of this.#roster.all()) if (s.status === 'lobby') t.link?.send({ type: 'participant.joined', participant: seatToWire(s) });
+        }
+        if (this.#control.controllerId === t.id && !mayControl(seatToActor(t), this.policy)) this.#control.handleRevoke();
+        return;
+      }
+
+      case 'lobby.admit':
+        this.#admit(target!);
+        return;
+
+      case 'lobby.deny':
+        this.#deny(target!);
+        return;
+
+      case 'participant.remove': {
+        const t = target!;
+        const link = t.link;
+        this.#leave(t, 'removed');
+        link?.close(CloseCode.Removed, 'you were removed by the organizer');
+        return;
+      }
+
+      case 'policy.update':
+        await this.#applyPolicy(cmd.policy);
+        return;
+
+      case 'share.start':
+        if (!this.#appShare) this.#appShare = this.#opts.factory.allocate(this.id, 'appshare', seat.id);
+        this.#control.handleStart(seat.id, cmd.kind);
+        return;
+
+      case 'share.stop':
+        this.#stopSharing();
+        return;
+
+      case 'share.ticket': {
+        const role = this.#control.hostId === seat.id ? 'host' : 'viewer';
+        return { ticket: this.#opts.tickets.issue({ conferenceId: this.id, participantId: seat.id, role }) };
+      }
+
+      case 'control.request':
+        if (this.#control.handleRequest(seat.id)) {
+          this.#roster.sendTo(this.#control.hostId!, { type: 'control.requested', participantId: seat.id, name: seat.name, user: seat.username });
+        }
+        return;
+
+      case 'control.grant':
+        this.#control.handleGrant(target!.id);
+        return;
+
+      case 'control.deny':
+        this.#control.handleDeny(target!.id);
+        target!.link?.send({ type: 'notice', code: 'control.denied', text: 'the host did not give you control' });
+        return;
+
+      case 'control.revoke': {
+        const was = this.#control.controllerId;
+        this.#control.handleRevoke();
+        if (was) this.#roster.sendTo(was, { type: 'notice', code: 'control.revoked', text: 'control was taken back' });
+        return;
+      }
+
+      case 'control.release':
+        this.#control.handleRelease(seat.id);
+        return;
+    }
+  }
+
+  #admit(t: Seat): void {
+    t.status = 'joined';
+    this.#greet(t);
+    this.#roster.broadcast({ type: 'participant.joined', participant: seatToWire(t) }, { except: t.id });
+  }
+
+  #deny(t: Seat): void {
+    const link = t.link;
+    this.#leave(t, 'denied');
+    link?.close(CloseCode.Denied, 'the organizer did not admit you');
+  }
+
+  async #applyPolicy(patch: MeetingPolicyPatch): Promise<void> {
+    const policy = { ...this.#record.policy, ...patch };
+    const record = await this.#opts.store.updateConference(this.id, { policy });
+    if (record) this.updateRecord(record);
+  }
+
+  /** The conference record changed (policy update here, or a REST modification by the organizer). */
+  updateRecord(record: ConferenceRecord): void {
+    if (this.#closed) return;
+    this.#record = record;
+    this.#roster.broadcast({ type: 'conference.updated', conference: this.info() });
+    const lobby = this.#roster.all().filter((s) => s.status === 'lobby');
+    if (record.policy.guests === 'allow') lobby.forEach((s) => this.#admit(s));
+    if (record.policy.guests === 'deny') {
+      lobby.forEach((s) => this.#deny(s));
+      for (const s of this.#roster.joined()) {
+        if (s.userId === null) {
+          const link = s.link;
+          this.#leave(s, 'removed');
+          link?.close(CloseCode.Denied, 'the meeting no longer admits guests');
+        }
+      }
+    }
+    const controller = this.#control.controllerId ? this.#roster.get(this.#control.controllerId) : undefined;
+    if (controller && !mayControl(seatToActor(controller), record.policy)) this.#control.handleRevoke();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sharing
+
+  /** A sharing channel authenticated by a ticket: the host's stream, or a viewer. */
+  attachShareChannel(participantId: string, role: 'host' | 'viewer', channel: ShareChannel): void {
+    const seat = this.#roster.get(participantId);
+    const share = this.#control.state;
+    if (!seat || !share || !this.#appShare) throw new NotFoundError('nobody is sharing');
+    if (role === 'host') {
+      if (share.hostId !== participantId) throw new ForbiddenError('you are not the host');
+      this.#appShare.attachHost(channel);
+    } else {
+      if (seat.status !== 'joined') throw new ForbiddenError('you are waiting in the lobby');
+      this.#appShare.attachViewer(participantId, channel);
+    }
+  }
+
+  #stopSharing(): void {
+    const app = this.#appShare;
+    this.#appShare = null;
+    this.#control.handleStop();
+    app?.close();
+  }
+
+  /** Is this seat the current controller? The sharing server asks before forwarding input. */
+  isController(participantId: string): boolean {
+    return this.#control.controllerId === participantId;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Ending
+
+  /** End the conference for everyone (deleted by its organizer, or the server shuts down). */
+  end(code: number, reason: string): void {
+    if (this.#closed) return;
+    for (const s of this.#roster.all()) {
+      const link = s.link;
+      this.#roster.remove(s.id);
+      link?.close(code, reason);
+    }
+    this.close();
+  }
+
+  /** An unexpected error: end this conference alone so the others keep running. */
+  fail(err: unknown): void {
+    this.#opts.log?.error({ err, conference: this.id }, 'conference failed');
+    this.end(CloseCode.InternalError, 'the conference failed on the server; rejoin');
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of this.#roster.all()) {
+      if (s.graceTimer) clearTimeout(s.graceTimer);
+      this.#roster.remove(s.id);
+    }
+    this.#stopSharing();
+    this.#im.removeAllListeners();
+    this.emit('closed');
+    this.removeAllListeners();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new NotFoundError('this conference has ended');
+  }
+
+  /** For tests and diagnostics. */
+  snapshot() {
+    return { roster: this.#roster.all().map(seatToWire), share: this.#control.state, moderators: this.#roster.all().filter(isModerator).map((s) => s.id) };
+  }
+}

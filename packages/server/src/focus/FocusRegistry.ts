@@ -1,0 +1,79 @@
+/**
+ * The live Focus of each active conference. A Focus is created on first join and forgotten when it
+ * closes. get-or-create runs under a lock: the in-flight promise is stored, so two joins that race
+ * get the same Focus (as Jicofo does).
+ */
+import { CloseCode } from '@baton/protocol';
+import type { Store } from '../store/Store.js';
+import type { ConferencingServerFactory } from '../conferencing/ConferencingServerFactory.js';
+import { NotFoundError } from '../errors.js';
+import { Focus, type FocusOptions } from './Focus.js';
+import { TicketBook } from './TicketBook.js';
+
+export interface FocusRegistryOptions {
+  store: Store;
+  factory: ConferencingServerFactory;
+  graceMs: number;
+  log?: FocusOptions['log'];
+}
+
+export class FocusRegistry {
+  readonly tickets = new TicketBook();
+  readonly #opts: FocusRegistryOptions;
+  readonly #foci = new Map<string, Promise<Focus>>();
+  #closed = false;
+
+  constructor(opts: FocusRegistryOptions) {
+    this.#opts = opts;
+  }
+
+  get size(): number {
+    return this.#foci.size;
+  }
+
+  /** The live Focus, if the conference is active. */
+  async get(id: string): Promise<Focus | undefined> {
+    const p = this.#foci.get(id);
+    if (!p) return undefined;
+    try {
+      const f = await p;
+      return f.closed ? undefined : f;
+    } catch {
+      return undefined;
+    }
+  }
+
+  getOrCreate(id: string): Promise<Focus> {
+    if (this.#closed) return Promise.reject(new NotFoundError('the server is shutting down'));
+    const existing = this.#foci.get(id);
+    if (existing) return existing;
+    const p = this.#create(id);
+    this.#foci.set(id, p);
+    p.catch(() => {
+      if (this.#foci.get(id) === p) this.#foci.delete(id);
+    });
+    return p;
+  }
+
+  async #create(id: string): Promise<Focus> {
+    const { store, factory, graceMs, log } = this.#opts;
+    const record = await store.getConference(id);
+    if (!record) throw new NotFoundError('no such conference');
+    const roles = await store.getRoles(id);
+    const focus = new Focus({ record, store, roles, factory, tickets: this.tickets, graceMs, log });
+    await focus.init();
+    const mine = this.#foci.get(id);
+    focus.on('closed', () => {
+      if (this.#foci.get(id) === mine) this.#foci.delete(id);
+    });
+    return focus;
+  }
+
+  /** End every live conference (shutdown). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const all = await Promise.allSettled([...this.#foci.values()]);
+    for (const r of all) if (r.status === 'fulfilled') r.value.end(CloseCode.GoingAway, 'the server is restarting; rejoin in a moment');
+    this.#foci.clear();
+  }
+}

@@ -1,0 +1,44 @@
+import { Role, roleName, type ClientKind, type Participant, type ServerMessage } from '@baton/protocol';
+import type { ActorView } from './authorize.js';
+
+/** How the Focus talks to one participant's connection; the gateway provides it. */
+export interface ParticipantLink {
+  send(msg: ServerMessage): void;
+  close(code: number, reason: string): void;
+}
+
+/** A participant's place in a conference. It outlives a dropped connection for the grace period. */
+export interface Seat {
+  id: string;
+  name: string;
+  userId: string | null;
+  username: string | null;
+  role: Role;
+  owner: boolean;
+  status: 'lobby' | 'joined';
+  client: ClientKind;
+  resumeToken: string;
+  /** null while the participant is reconnecting. */
+  link: ParticipantLink | null;
+  graceTimer: NodeJS.Timeout | null;
+}
+
+export function seatToWire(s: Seat): Participant {
+  return {
+    id: s.id,
+    name: s.name,
+    role: roleName(s.role),
+    user: s.username,
+    status: s.status,
+    connection: s.link ? 'online' : 'reconnecting',
+    client: s.client,
+  };
+}
+
+export function seatToActor(s: Seat): ActorView {
+  return { id: s.id, role: s.role, signedIn: s.userId !== null, owner: s.owner, status: s.status, client: s.client };
+}
+
+export function isModerator(s: Seat): boolean {
+  return s.role >= Role.Organizer;
+}

@@ -1,0 +1,43 @@
+/**
+ * Single-use, short-lived tickets that let a participant open the binary sharing socket. The
+ * conference socket (already authenticated) asks for one; the sharing socket redeems it.
+ */
+import { secretToken } from '../util/ids.js';
+
+export interface Ticket {
+  conferenceId: string;
+  participantId: string;
+  role: 'host' | 'viewer';
+}
+
+export class TicketBook {
+  readonly #tickets = new Map<string, Ticket & { expires: number }>();
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+
+  constructor(opts: { ttlMs?: number; now?: () => number } = {}) {
+    this.#ttlMs = opts.ttlMs ?? 30_000;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  issue(t: Ticket): string {
+    this.#sweep();
+    const token = secretToken();
+    this.#tickets.set(token, { ...t, expires: this.#now() + this.#ttlMs });
+    return token;
+  }
+
+  /** The ticket, once; undefined when unknown, used or expired. */
+  redeem(token: string): Ticket | undefined {
+    const t = this.#tickets.get(token);
+    if (!t) return undefined;
+    this.#tickets.delete(token);
+    if (t.expires < this.#now()) return undefined;
+    return { conferenceId: t.conferenceId, participantId: t.participantId, role: t.role };
+  }
+
+  #sweep(): void {
+    const now = this.#now();
+    for (const [k, t] of this.#tickets) if (t.expires < now) this.#tickets.delete(k);
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Who may do what in a conference: one pure function over the sender, the target, the meeting
+ * policy and the sharing state. The Focus calls it before every command; nothing else decides.
+ * Kept pure so that the unit test can walk every command x role x policy.
+ */
+import { Role, type ClientMessage, type MeetingPolicy, type RoleName, type ShareState, roleFromName } from '@baton/protocol';
+import { BatonError, ForbiddenError, NotFoundError, ConflictError, BadRequestError } from '../errors.js';
+
+export interface ActorView {
+  id: string;
+  role: Role;
+  signedIn: boolean;
+  /** Owner of the conference record (cannot be demoted or removed). */
+  owner: boolean;
+  status: 'lobby' | 'joined';
+  client: 'web' | 'agent';
+}
+
+export interface AuthzContext {
+  actor: ActorView;
+  /** The participant a command names, if any; undefined when the id is unknown. */
+  target?: ActorView | undefined;
+  policy: MeetingPolicy;
+  share: ShareState | null;
+}
+
+/** Command types that go through authorize(); hello and ping are handled by the gateway. */
+export type Command = Exclude<ClientMessage, { type: 'hello' | 'ping' }>;
+
+export const BROWSER_CONTROL_MESSAGE = 'this host shares from a browser; control needs the Baton agent';
+
+/** May this participant present under this policy? */
+export function mayPresent(actor: ActorView, policy: MeetingPolicy): boolean {
+  switch (policy.present) {
+    case 'organizer': return actor.role >= Role.Organizer;
+    case 'presenters': return actor.role >= Role.Presenter;
+    case 'anyone': return true;
+  }
+}
+
+/** May this participant be given control of a shared desktop under this policy? */
+export function mayControl(actor: ActorView, policy: MeetingPolicy): boolean {
+  switch (policy.control) {
+    case 'never': return false;
+    case 'signed-in': return actor.signedIn;
+    case 'anyone': return true;
+  }
+}
+
+function needTarget(ctx: AuthzContext, cmd: { participantId: string }): ActorView {
+  if (!ctx.target) throw new NotFoundError(`no participant ${cmd.participantId}`);
+  return ctx.target;
+}
+
+function needOrganizer(actor: ActorView, what: string): void {
+  if (actor.role < Role.Organizer) throw new ForbiddenError(`only an organizer may ${what}`);
+}
+
+function needJoined(target: ActorView): void {
+  if (target.status !== 'joined') throw new NotFoundError(`participant ${target.id} is not in the conference`);
+}
+
+/** Throws a typed BatonError when the command is not allowed; returns normally when it is. */
+export function authorize(cmd: Command, ctx: AuthzContext): void {
+  const { actor, policy, share } = ctx;
+  if (actor.status === 'lobby') throw new ForbiddenError('you are waiting in the lobby');
+
+  switch (cmd.type) {
+    case 'chat.send':
+      return;
+
+    case 'role.set': {
+      needOrganizer(actor, 'change roles');
+      const target = needTarget(ctx, cmd);
+      needJoined(target);
+      if (target.owner) throw new ForbiddenError("the conference owner's role cannot be changed");
+      if (roleFromName(cmd.role as RoleName) === Role.Organizer && !target.signedIn) {
+        throw new ForbiddenError('a guest cannot be made an organizer');
+      }
+      return;
+    }
+
+    case 'lobby.admit':
+    case 'lobby.deny': {
+      needOrganizer(actor, 'admit or deny lobby guests');
+      const target = needTarget(ctx, cmd);
+      if (target.status !== 'lobby') throw new NotFoundError(`participant ${target.id} is not in the lobby`);
+      return;
+    }
+
+    case 'participant.remove': {
+      needOrganizer(actor, 'remove participants');
+      const target = needTarget(ctx, cmd);
+      if (target.id === actor.id) throw new BadRequestError('use leave, not remove, for yourself');
+      if (target.owner) throw new ForbiddenError('the conference owner cannot be removed');
+      return;
+    }
+
+    case 'policy.update':
+      needOrganizer(actor, 'change the meeting policy');
+      return;
+
+    case 'share.start':
+      if (!mayPresent(actor, policy)) throw new ForbiddenError(`the meeting policy lets ${policy.present === 'organizer' ? 'only the organizer' : 'only presenters'} share`, 'policy');
+      if (cmd.kind === 'agent' && actor.client !== 'agent') throw new BadRequestError('desktop sharing with control needs the Baton agent');
+      if (cmd.kind === 'browser' && actor.client !== 'web') throw new BadRequestError('the agent shares with kind "agent"');
+      if (share && share.hostId !== actor.id) throw new ConflictError('someone else is sharing; ask them to stop first');
+      return;
+
+    case 'share.stop':
+      if (!share) throw new NotFoundError('nobody is sharing');
+      if (share.hostId !== actor.id && actor.role < Role.Organizer) throw new ForbiddenError('only the host or an organizer may stop sharing');
+      return;
+
+    case 'share.ticket':
+      if (!share) throw new NotFoundError('nobody is sharing');
+      return;
+
+    case 'control.request':
+      if (!share) throw new NotFoundError('nobody is sharing');
+      if (share.hostId === actor.id) throw new BadRequestError('you are the host');
+      if (share.kind === 'browser') throw new ForbiddenError(BROWSER_CONTROL_MESSAGE, 'policy');
+      if (policy.control === 'never') throw new ForbiddenError('the meeting policy does not allow remote control', 'policy');
+      if (!mayControl(actor, policy)) throw new ForbiddenError('the meeting policy gives control only to signed-in participants', 'policy');
+      if (share.controllerId === actor.id) throw new ConflictError('you already have control');
+      return;
+
+    case 'control.release':
+      if (!share || share.controllerId !== actor.id) throw new ConflictError('you do not have control');
+      return;
+
+    case 'control.grant':
+    case 'control.deny': {
+      if (!share) throw new NotFoundError('nobody is sharing');
+      if (share.hostId !== actor.id) throw new ForbiddenError('only the host decides who controls its desktop');
+      const target = needTarget(ctx, cmd);
+      needJoined(target);
+      if (cmd.type === 'control.grant') {
+        if (target.id === actor.id) throw new BadRequestError('the host already controls its own desktop');
+        if (!mayControl(target, policy)) throw new ForbiddenError('the meeting policy does not allow this participant to control', 'policy');
+      }
+      return;
+    }
+
+    case 'control.revoke':
+      if (!share) throw new NotFoundError('nobody is sharing');
+      if (share.hostId !== actor.id && actor.role < Role.Organizer) throw new ForbiddenError('only the host or an organizer may revoke control');
+      return;
+
+    default: {
+      const never: never = cmd;
+      throw new BatonError('bad_request', `unknown command ${(never as { type: string }).type}`);
+    }
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * One conference WebSocket: handshake (hello within a time limit, protocol version, identity),
+ * then decoded commands into the Focus, and typed errors back. A malformed frame closes only this
+ * connection, with a stated reason; the Focus and the other connections never see it.
+ */
+import type { WebSocket, RawData } from 'ws';
+import {
+  CloseCode,
+  PROTOCOL_VERSION,
+  decodeClientMessage,
+  type ClientMessage,
+  type Hello,
+  type ServerMessage,
+} from '@baton/protocol';
+import type { Store, UserRecord } from '../store/Store.js';
+import type { FocusRegistry } from '../focus/FocusRegistry.js';
+import type { Focus } from '../focus/Focus.js';
+import type { ParticipantLink } from '../focus/Seat.js';
+import type { Command } from '../focus/authorize.js';
+import { hashToken } from '../auth/tokens.js';
+import { BatonError } from '../errors.js';
+
+export interface ConferenceConnectionOptions {
+  socket: WebSocket;
+  conferenceId: string;
+  /** The user behind the session cookie, if any. */
+  user: UserRecord | null;
+  registry: FocusRegistry;
+  store: Store;
+  helloTimeoutMs?: number;
+  log?: { warn(obj: unknown, msg?: string): void; error(obj: unknown, msg?: string): void };
+}
+
+type State = 'handshake' | 'joined' | 'closed';
+
+export class ConferenceConnection implements ParticipantLink {
+  readonly #o: ConferenceConnectionOptions;
+  #state: State = 'handshake';
+  #focus: Focus | null = null;
+  #seatId: string | null = null;
+  #helloTimer: NodeJS.Timeout;
+  /** Commands run one at a time per connection, in arrival order. */
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(opts: ConferenceConnectionOptions) {
+    this.#o = opts;
+    const { socket } = opts;
+    this.#helloTimer = setTimeout(() => this.close(CloseCode.HandshakeFailed, 'no hello within the time limit'), opts.helloTimeoutMs ?? 10_000);
+    socket.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
+    socket.on('close', (code) => this.#onClose(code));
+    socket.on('error', (err) => {
+      // ws reports oversized frames and protocol violations here and then closes (1009/1002).
+      opts.log?.warn({ err: err.message, conference: opts.conferenceId }, 'conference socket error');
+    });
+  }
+
+  send(msg: ServerMessage): void {
+    if (this.#o.socket.readyState === this.#o.socket.OPEN) this.#o.socket.send(JSON.stringify(msg));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    clearTimeout(this.#helloTimer);
+    // Close reasons are limited to 123 bytes by the WebSocket protocol.
+    this.#o.socket.close(code, Buffer.from(reason).subarray(0, 123).toString());
+  }
+
+  #onFrame(data: RawData, isBinary: boolean): void {
+    if (this.#state === 'closed') return;
+    if (isBinary) return this.close(CloseCode.UnsupportedData, 'the conference socket takes JSON text frames only');
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const decoded = decodeClientMessage(text);
+    if (!decoded.ok) {
+      // Malformed JSON is a broken client: close. A well-formed but invalid message gets a typed error.
+      if (decoded.error === 'malformed JSON' || decoded.error === 'message has no type') return this.close(CloseCode.PolicyViolation, decoded.error);
+      return this.send({ type: 'error', code: 'bad_request', message: decoded.error, rid: ridOf(text) });
+    }
+    const msg = decoded.value;
+    this.#queue = this.#queue.then(() => this.#run(msg)).catch((err) => this.#o.log?.error({ err }, 'conference connection failed'));
+  }
+
+  async #run(msg: ClientMessage): Promise<void> {
+    if (this.#state === 'closed') return;
+    if (this.#state === 'handshake') {
+      if (msg.type !== 'hello') return this.close(CloseCode.HandshakeFailed, 'the first message must be hello');
+      return this.#hello(msg);
+    }
+    if (msg.type === 'hello') return this.send({ type: 'error', rid: msg.rid, code: 'bad_request', message: 'already joined' });
+    if (msg.type === 'ping') return this.send({ type: 'pong', rid: msg.rid });
+    try {
+      const result = await this.#focus!.handle(this.#seatId!, msg as Command);
+      this.send({ type: 'ack', rid: msg.rid, ...(result?.ticket ? { ticket: result.ticket } : {}) });
+    } catch (err) {
+      if (err instanceof BatonError) return this.send({ type: 'error', rid: msg.rid, code: err.code, message: err.message });
+      this.#o.log?.error({ err }, 'command failed');
+      this.send({ type: 'error', rid: msg.rid, code: 'internal', message: 'internal error' });
+    }
+  }
+
+  async #hello(hello: Hello): Promise<void> {
+    clearTimeout(this.#helloTimer);
+    if (hello.v !== PROTOCOL_VERSION) {
+      return this.close(CloseCode.UnsupportedVersion, `protocol version ${hello.v} is not supported; this server speaks ${PROTOCOL_VERSION}`);
+    }
+    let user = this.#o.user;
+    if (hello.client === 'agent') {
+      // The agent authenticates with a one-time token bound to this conference, unless it has a cookie.
+      if (hello.agentToken) {
+        const grant = await this.#o.store.consumeAgentToken(hashToken(hello.agentToken), new Date());
+        if (!grant || grant.conferenceId !== this.#o.conferenceId) return this.close(CloseCode.Denied, 'the agent token is unknown, used or expired');
+        user = (await this.#o.store.getUserById(grant.userId)) ?? null;
+      }
+      if (!user) return this.close(CloseCode.Denied, 'the agent must be signed in or use a one-time token');
+    } else if (hello.agentToken) {
+      return this.close(CloseCode.PolicyViolation, 'agent tokens are for the agent');
+    }
+    try {
+      const focus = await this.#o.registry.getOrCreate(this.#o.conferenceId);
+      if (this.#state === 'closed') return;
+      const seat = focus.join({ user, name: hello.name, resume: hello.resume, client: hello.client, link: this });
+      this.#focus = focus;
+      this.#seatId = seat.id;
+      this.#state = 'joined';
+    } catch (err) {
+      if (err instanceof BatonError) {
+        const code = err.code === 'not_found' ? CloseCode.ConferenceEnded : err.code === 'bad_request' ? CloseCode.PolicyViolation : CloseCode.Denied;
+        return this.close(code, err.message);
+      }
+      throw err;
+    }
+  }
+
+  #onClose(code: number): void {
+    const wasJoined = this.#focus && this.#seatId;
+    this.#state = 'closed';
+    clearTimeout(this.#helloTimer);
+    if (wasJoined) this.#focus!.disconnected(this.#seatId!, this, code === CloseCode.Normal);
+  }
+}
+
+function ridOf(text: string): string | number | undefined {
+  try {
+    const rid = (JSON.parse(text) as { rid?: unknown }).rid;
+    return typeof rid === 'string' || typeof rid === 'number' ? rid : undefined;
+  } catch {
+    return undefined;
+  }
+}
