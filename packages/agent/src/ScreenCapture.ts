@@ -1,0 +1,323 @@
+/**
+ * X11 screen capture of the shared area (whole screen or one RandR monitor).
+ *
+ * DAMAGE (report level NonEmpty) tells us something changed; at capture time we move the
+ * accumulated damage into a region (DamageSubtract), fetch its rectangles (XFIXES) and read the
+ * tile-aligned bands they touch with MIT-SHM GetImage (plain GetImage when SHM is unavailable).
+ * While nobody captures, damage just accumulates in the server: a late capture reads only the
+ * newest pixels. RandR screen changes re-evaluate the area and force a full refresh.
+ */
+import { TypedEmitter } from './TypedEmitter.js';
+import { X11Connection } from './X11Connection.js';
+import { chooseArea, listMonitors, type Rect, type SharedArea } from './monitors.js';
+import { xcall, type DamageExt, type FixesExt, type FixesRect, type RandrExt, type ShmExt, type ShmSegment, type XEvent } from './x11.js';
+
+/** Pixels of the shared area, 4 bytes per pixel in X's little-endian order: B, G, R, unused. */
+export type FrameBuffer = { width: number; height: number; stride: number; data: Buffer };
+
+export type CaptureResult = {
+  /** Tile-aligned rectangles (area coordinates) whose pixels were refreshed in `frame`. */
+  rects: Rect[];
+  /** Capture time, ms since the epoch (taken before reading pixels). */
+  time: number;
+  /** True when the whole area was read (first capture, resize, explicit refresh). */
+  full: boolean;
+  /** Milliseconds spent reading pixels from the X server. */
+  readMs: number;
+};
+
+export type ScreenCaptureOptions = {
+  /** Use this connection (not closed by close()); otherwise one is opened to `display`/$DISPLAY. */
+  connection?: X11Connection;
+  display?: string;
+  /** Monitor name or index; the whole screen when absent. */
+  monitor?: string;
+  /** Grid the bands are aligned to; should match the TileEncoder's tile size. */
+  tileSize?: number;
+  /** Set false to force plain GetImage (for measurements). */
+  useShm?: boolean;
+};
+
+export type ScreenCaptureEvents = {
+  /** New damage since the last capture (at most once per capture). */
+  damage: [];
+  /** The shared area changed size or place; the next capture is a full one. */
+  resize: [SharedArea];
+  error: [Error];
+};
+
+export class UnsupportedVisualError extends Error {
+  override name = 'UnsupportedVisualError';
+}
+
+const ZPIXMAP = 2;
+const ALL_PLANES = 0xffffffff;
+
+export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
+  readonly conn: X11Connection;
+  readonly tileSize: number;
+  #ownsConn: boolean;
+  #monitorSpec: string | undefined;
+  #damageExt!: DamageExt;
+  #fixes!: FixesExt;
+  #randr: RandrExt | null = null;
+  #shmExt: ShmExt | null = null;
+  #seg: ShmSegment | null = null;
+  #damage = 0;
+  #region = 0;
+  #area!: SharedArea;
+  #frame!: FrameBuffer;
+  #needFull = true;
+  #pending = true;
+  #busy = false;
+  #closed = false;
+  #onEvent = (ev: XEvent): void => this.#handleEvent(ev);
+
+  private constructor(conn: X11Connection, ownsConn: boolean, options: ScreenCaptureOptions) {
+    super();
+    this.conn = conn;
+    this.#ownsConn = ownsConn;
+    this.#monitorSpec = options.monitor;
+    this.tileSize = options.tileSize ?? 64;
+  }
+
+  static async open(options: ScreenCaptureOptions = {}): Promise<ScreenCapture> {
+    const conn = options.connection ?? (await X11Connection.open({ display: options.display }));
+    const cap = new ScreenCapture(conn, !options.connection, options);
+    try {
+      await cap.#init(options.useShm !== false);
+    } catch (err) {
+      await cap.close();
+      throw err;
+    }
+    return cap;
+  }
+
+  get area(): SharedArea {
+    return this.#area;
+  }
+  get frame(): FrameBuffer {
+    return this.#frame;
+  }
+  /** Whether pixels are read through MIT-SHM. */
+  get shm(): boolean {
+    return this.#seg !== null;
+  }
+  /** Damage (or a refresh request) is waiting to be captured. */
+  get pending(): boolean {
+    return this.#pending || this.#needFull;
+  }
+
+  /** Make the next capture read the whole area (a viewer needs a full picture). */
+  requestFull(): void {
+    this.#needFull = true;
+    this.emit('damage');
+  }
+
+  async #init(useShm: boolean): Promise<void> {
+    const { conn } = this;
+    const screen = conn.screen;
+    const visual = screen.depths[screen.root_depth]?.[screen.root_visual];
+    const bpp = conn.display.format[screen.root_depth]?.bits_per_pixel;
+    if (
+      (screen.root_depth !== 24 && screen.root_depth !== 32) || bpp !== 32 || conn.display.image_byte_order !== 0 ||
+      !visual || visual.red_mask !== 0xff0000 || visual.green_mask !== 0xff00 || visual.blue_mask !== 0xff
+    ) {
+      throw new UnsupportedVisualError(`unsupported root visual: depth ${screen.root_depth}, ${bpp} bpp; need 24-bit TrueColor, 32 bpp, LSB first`);
+    }
+    this.#damageExt = await conn.extension<DamageExt>('damage');
+    this.#fixes = await conn.extension<FixesExt>('fixes');
+    try {
+      this.#randr = await conn.extension<RandrExt>('randr');
+    } catch {
+      this.#randr = null;
+    }
+    if (useShm && conn.display.isLocalSocket) {
+      try {
+        const shm = await conn.extension<ShmExt>('shm');
+        const ok = await new Promise<boolean>((resolve) => shm.usable((_e, usable) => resolve(!!usable)));
+        if (ok) this.#shmExt = shm;
+      } catch {
+        this.#shmExt = null;
+      }
+    }
+    conn.on('event', this.#onEvent);
+    this.#damage = conn.client.AllocID();
+    this.#damageExt.Create(this.#damage, conn.root, this.#damageExt.ReportLevel.NonEmpty);
+    this.#region = conn.client.AllocID();
+    this.#fixes.CreateRegion(this.#region, []);
+    if (this.#randr) this.#randr.SelectInput(conn.root, this.#randr.NotifyMask.ScreenChange | this.#randr.NotifyMask.CrtcChange | this.#randr.NotifyMask.OutputChange);
+    const area = await this.#computeArea();
+    await this.#applyArea(area);
+    await conn.sync();
+  }
+
+  async #computeArea(): Promise<SharedArea> {
+    const geo = await xcall<{ width: number; height: number }>((cb) => this.conn.client.GetGeometry(this.conn.root, cb));
+    const screen = { width: geo.width, height: geo.height };
+    if (this.#monitorSpec === undefined) return chooseArea(screen, [], undefined);
+    return chooseArea(screen, await listMonitors(this.conn), this.#monitorSpec);
+  }
+
+  async #applyArea(area: SharedArea): Promise<void> {
+    this.#area = area;
+    const stride = area.width * 4;
+    this.#frame = { width: area.width, height: area.height, stride, data: Buffer.alloc(stride * area.height) };
+    const need = stride * area.height;
+    if (this.#shmExt && (!this.#seg || this.#seg.size < need)) {
+      const old = this.#seg;
+      this.#seg = null;
+      if (old) old.detach();
+      const shm = this.#shmExt;
+      this.#seg = await new Promise<ShmSegment | null>((resolve) => shm.createSegment(need, (err, seg) => resolve(err ? null : seg)));
+    }
+    this.#needFull = true;
+  }
+
+  #handleEvent(ev: XEvent): void {
+    if (this.#closed) return;
+    if (ev.name === 'DamageNotify' && ev.damage === this.#damage) {
+      const first = !this.#pending;
+      this.#pending = true;
+      if (first) this.emit('damage');
+    } else if (this.#randr && (ev.type === this.#randr.firstEvent || ev.type === this.#randr.firstEvent + 1)) {
+      void this.#onScreenChange();
+    }
+  }
+
+  async #onScreenChange(): Promise<void> {
+    try {
+      let area: SharedArea;
+      try {
+        area = await this.#computeArea();
+      } catch (err) {
+        // The chosen monitor went away: share the whole screen rather than nothing.
+        this.emit('error', err as Error);
+        this.#monitorSpec = undefined;
+        area = await this.#computeArea();
+      }
+      const a = this.#area;
+      if (this.#closed || (a.x === area.x && a.y === area.y && a.width === area.width && a.height === area.height)) return;
+      await this.#applyArea(area);
+      this.emit('resize', area);
+      this.emit('damage');
+    } catch (err) {
+      if (!this.#closed) this.emit('error', err as Error);
+    }
+  }
+
+  /** Read what changed since the last capture (everything, the first time or after `full`). */
+  async capture(options: { full?: boolean } = {}): Promise<CaptureResult> {
+    if (this.#closed) throw new Error('ScreenCapture is closed');
+    if (this.#busy) throw new Error('ScreenCapture.capture() is already running');
+    this.#busy = true;
+    try {
+      const full = options.full === true || this.#needFull;
+      this.#needFull = false;
+      this.#pending = false;
+      const time = Date.now();
+      const area = this.#area;
+      let damaged: Rect[];
+      if (full) {
+        this.#damageExt.Subtract(this.#damage, 0, 0);
+        damaged = [{ x: 0, y: 0, width: area.width, height: area.height }];
+      } else {
+        this.#damageExt.Subtract(this.#damage, 0, this.#region);
+        const reg = await xcall<{ rectangles: FixesRect[] }>((cb) => this.#fixes.FetchRegion(this.#region, cb));
+        damaged = clipRects(reg.rectangles, area);
+      }
+      const bands = tileBands(damaged, area.width, area.height, this.tileSize);
+      const t0 = performance.now();
+      if (bands.length > 0 && this.#area === area) await this.#read(bands, area);
+      return { rects: bands, time, full, readMs: performance.now() - t0 };
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #read(bands: Rect[], area: SharedArea): Promise<void> {
+    const frame = this.#frame;
+    const seg = this.#seg;
+    const root = this.conn.root;
+    const { client } = this.conn;
+    await Promise.all(
+      bands.map(async (b) => {
+        let src: Buffer;
+        if (seg) {
+          // Each band gets its own slice of the segment, so the requests can be pipelined.
+          const offset = b.y * frame.stride;
+          await xcall((cb) => seg.getImage(root, area.x + b.x, area.y + b.y, b.width, b.height, ALL_PLANES, ZPIXMAP, offset, cb));
+          src = seg.buffer.subarray(offset, offset + b.width * b.height * 4);
+        } else {
+          const img = await xcall<{ data: Buffer }>((cb) => client.GetImage(ZPIXMAP, root, area.x + b.x, area.y + b.y, b.width, b.height, ALL_PLANES, cb));
+          src = img.data;
+        }
+        if (frame !== this.#frame) return; // resized meanwhile: the full refresh that follows rereads
+        const rowBytes = b.width * 4;
+        if (b.x === 0 && b.width === frame.width) {
+          src.copy(frame.data, b.y * frame.stride, 0, rowBytes * b.height);
+        } else {
+          for (let row = 0; row < b.height; row++) {
+            src.copy(frame.data, (b.y + row) * frame.stride + b.x * 4, row * rowBytes, (row + 1) * rowBytes);
+          }
+        }
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.conn.off('event', this.#onEvent);
+    if (!this.conn.closed) {
+      try {
+        if (this.#damage) this.#damageExt.Destroy(this.#damage);
+        if (this.#region) this.#fixes.DestroyRegion(this.#region);
+        if (this.#seg) this.#seg.detach();
+      } catch {
+        // the connection is going away anyway
+      }
+    }
+    this.#seg = null;
+    if (this.#ownsConn) await this.conn.close();
+    this.removeAllListeners();
+  }
+}
+
+/** Clip root-coordinate rectangles to the area and translate them into area coordinates. */
+export function clipRects(rects: FixesRect[], area: Rect): Rect[] {
+  const out: Rect[] = [];
+  for (const r of rects) {
+    const x0 = Math.max(r.x, area.x), y0 = Math.max(r.y, area.y);
+    const x1 = Math.min(r.x + r.width, area.x + area.width), y1 = Math.min(r.y + r.height, area.y + area.height);
+    if (x1 > x0 && y1 > y0) out.push({ x: x0 - area.x, y: y0 - area.y, width: x1 - x0, height: y1 - y0 });
+  }
+  return out;
+}
+
+/**
+ * Tile-aligned bands covering the damaged rectangles: one per tile row, spanning the dirty tile
+ * columns of that row. Few requests, each a whole number of tiles, so tiles never read half-old.
+ */
+export function tileBands(rects: Rect[], width: number, height: number, tileSize: number): Rect[] {
+  const rows = Math.ceil(height / tileSize);
+  const minCol = new Int32Array(rows).fill(-1);
+  const maxCol = new Int32Array(rows).fill(-1);
+  for (const r of rects) {
+    if (r.width <= 0 || r.height <= 0) continue;
+    const c0 = Math.floor(r.x / tileSize), c1 = Math.floor((Math.min(r.x + r.width, width) - 1) / tileSize);
+    const r0 = Math.floor(r.y / tileSize), r1 = Math.floor((Math.min(r.y + r.height, height) - 1) / tileSize);
+    for (let row = Math.max(0, r0); row <= Math.min(rows - 1, r1); row++) {
+      if (minCol[row] === -1 || c0 < minCol[row]!) minCol[row] = c0;
+      if (c1 > maxCol[row]!) maxCol[row] = c1;
+    }
+  }
+  const out: Rect[] = [];
+  for (let row = 0; row < rows; row++) {
+    if (minCol[row] === -1) continue;
+    const x = minCol[row]! * tileSize;
+    const y = row * tileSize;
+    out.push({ x, y, width: Math.min(width, (maxCol[row]! + 1) * tileSize) - x, height: Math.min(height, y + tileSize) - y });
+  }
+  return out;
+}
