@@ -1,0 +1,140 @@
+/**
+ * Authorization over every command x every role x every policy setting (and sharing states).
+ * The expectations are written from the product rules, independently of authorize()'s structure.
+ */
+import { describe, expect, it } from 'vitest';
+import { Role, type MeetingPolicy, type ShareState } from '@baton/protocol';
+import { authorize, type ActorView, type Command } from './authorize.js';
+import { BatonError } from '../errors.js';
+
+const ROLES = [Role.Attendee, Role.Presenter, Role.Organizer] as const;
+const policies: MeetingPolicy[] = [];
+for (const guests of ['deny', 'lobby', 'allow'] as const)
+  for (const present of ['organizer', 'presenters', 'anyone'] as const)
+    for (const control of ['never', 'signed-in', 'anyone'] as const) policies.push({ guests, present, control });
+
+const TARGET: ActorView = { id: 'T', role: Role.Attendee, signedIn: true, owner: false, status: 'joined', client: 'web' };
+const GUEST_TARGET: ActorView = { ...TARGET, id: 'G', signedIn: false };
+const LOBBY_TARGET: ActorView = { ...TARGET, id: 'L', signedIn: false, status: 'lobby' };
+const OWNER_TARGET: ActorView = { ...TARGET, id: 'O', role: Role.Organizer, owner: true };
+
+function shareBy(hostId: string, kind: 'agent' | 'browser', controllerId: string | null = null): ShareState {
+  return { hostId, kind, controllerId, requests: [], transport: 'server' };
+}
+
+function allowed(cmd: Command, actor: ActorView, policy: MeetingPolicy, share: ShareState | null, target?: ActorView): boolean {
+  try {
+    authorize(cmd, { actor, policy, share, target });
+    return true;
+  } catch (e) {
+    expect(e).toBeInstanceOf(BatonError); // always a typed error
+    return false;
+  }
+}
+
+function actors(): ActorView[] {
+  const out: ActorView[] = [];
+  for (const role of ROLES)
+    for (const signedIn of [true, false])
+      for (const client of ['web', 'agent'] as const) {
+        if (role === Role.Organizer && !signedIn) continue; // guests are never organizers
+        out.push({ id: 'A', role, signedIn, owner: role === Role.Organizer, status: 'joined', client });
+      }
+  return out;
+}
+
+describe('authorize', () => {
+  it('a lobby participant may do nothing', () => {
+    const lobby: ActorView = { id: 'A', role: Role.Attendee, signedIn: false, owner: false, status: 'lobby', client: 'web' };
+    for (const policy of policies) {
+      expect(allowed({ type: 'chat.send', text: 'x' }, lobby, policy, null)).toBe(false);
+      expect(allowed({ type: 'share.start', kind: 'browser' }, lobby, policy, null)).toBe(false);
+      expect(allowed({ type: 'control.request' }, lobby, policy, shareBy('H', 'agent'))).toBe(false);
+    }
+  });
+
+  it('moderation commands: organizers only, under every policy', () => {
+    for (const policy of policies)
+      for (const actor of actors()) {
+        const org = actor.role >= Role.Organizer;
+        expect(allowed({ type: 'role.set', participantId: 'T', role: 'presenter' }, actor, policy, null, TARGET)).toBe(org);
+        expect(allowed({ type: 'participant.remove', participantId: 'T' }, actor, policy, null, TARGET)).toBe(org);
+        expect(allowed({ type: 'lobby.admit', participantId: 'L' }, actor, policy, null, LOBBY_TARGET)).toBe(org);
+        expect(allowed({ type: 'lobby.deny', participantId: 'L' }, actor, policy, null, LOBBY_TARGET)).toBe(org);
+        expect(allowed({ type: 'policy.update', policy: { control: 'anyone' } }, actor, policy, null)).toBe(org);
+        // Never on the owner, never a guest to organizer, admit only who is in the lobby, unknown ids fail.
+        expect(allowed({ type: 'participant.remove', participantId: 'O' }, actor, policy, null, OWNER_TARGET)).toBe(false);
+        expect(allowed({ type: 'role.set', participantId: 'O', role: 'attendee' }, actor, policy, null, OWNER_TARGET)).toBe(false);
+        expect(allowed({ type: 'role.set', participantId: 'G', role: 'organizer' }, actor, policy, null, GUEST_TARGET)).toBe(false);
+        expect(allowed({ type: 'role.set', participantId: 'G', role: 'presenter' }, actor, policy, null, GUEST_TARGET)).toBe(org);
+        expect(allowed({ type: 'lobby.admit', participantId: 'T' }, actor, policy, null, TARGET)).toBe(false);
+        expect(allowed({ type: 'participant.remove', participantId: 'x' }, actor, policy, null, undefined)).toBe(false);
+      }
+  });
+
+  it('chat: every joined participant', () => {
+    for (const policy of policies) for (const actor of actors()) expect(allowed({ type: 'chat.send', text: 'hi' }, actor, policy, null)).toBe(true);
+  });
+
+  it('share.start follows the present policy and the client kind', () => {
+    for (const policy of policies)
+      for (const actor of actors())
+        for (const kind of ['agent', 'browser'] as const) {
+          const byRole = policy.present === 'anyone' || (policy.present === 'presenters' ? actor.role >= Role.Presenter : actor.role >= Role.Organizer);
+          const byClient = (kind === 'agent') === (actor.client === 'agent');
+          expect(allowed({ type: 'share.start', kind }, actor, policy, null), `${JSON.stringify(policy)} ${JSON.stringify(actor)} ${kind}`).toBe(byRole && byClient);
+          // Never while someone else shares.
+          expect(allowed({ type: 'share.start', kind }, actor, policy, shareBy('H', 'agent'))).toBe(false);
+        }
+  });
+
+  it('share.stop: the host or an organizer', () => {
+    for (const policy of policies)
+      for (const actor of actors()) {
+        expect(allowed({ type: 'share.stop' }, actor, policy, shareBy('A', 'agent'))).toBe(true);
+        expect(allowed({ type: 'share.stop' }, actor, policy, shareBy('H', 'agent'))).toBe(actor.role >= Role.Organizer);
+        expect(allowed({ type: 'share.stop' }, actor, policy, null)).toBe(false);
+      }
+  });
+
+  it('control.request follows the control policy; browser shares and the host itself are refused', () => {
+    for (const policy of policies)
+      for (const actor of actors()) {
+        const byPolicy = policy.control === 'anyone' || (policy.control === 'signed-in' && actor.signedIn);
+        expect(allowed({ type: 'control.request' }, actor, policy, shareBy('H', 'agent'))).toBe(byPolicy);
+        expect(allowed({ type: 'control.request' }, actor, policy, shareBy('H', 'browser'))).toBe(false);
+        expect(allowed({ type: 'control.request' }, actor, policy, shareBy('A', 'agent'))).toBe(false);
+        expect(allowed({ type: 'control.request' }, actor, policy, null)).toBe(false);
+        expect(allowed({ type: 'control.request' }, actor, policy, shareBy('H', 'agent', 'A'))).toBe(false);
+      }
+  });
+
+  it('control.grant and deny: only the host, and grant only within the policy', () => {
+    for (const policy of policies)
+      for (const actor of actors())
+        for (const target of [TARGET, GUEST_TARGET]) {
+          const mayControl = policy.control === 'anyone' || (policy.control === 'signed-in' && target.signedIn);
+          expect(allowed({ type: 'control.grant', participantId: target.id }, actor, policy, shareBy('A', 'agent'), target)).toBe(mayControl);
+          expect(allowed({ type: 'control.grant', participantId: target.id }, actor, policy, shareBy('H', 'agent'), target)).toBe(false);
+          expect(allowed({ type: 'control.deny', participantId: target.id }, actor, policy, shareBy('A', 'agent'), target)).toBe(true);
+          expect(allowed({ type: 'control.deny', participantId: target.id }, actor, policy, shareBy('H', 'agent'), target)).toBe(false);
+        }
+  });
+
+  it('control.revoke: the host or an organizer; control.release: only the controller', () => {
+    for (const policy of policies)
+      for (const actor of actors()) {
+        expect(allowed({ type: 'control.revoke' }, actor, policy, shareBy('A', 'agent', 'T'))).toBe(true);
+        expect(allowed({ type: 'control.revoke' }, actor, policy, shareBy('H', 'agent', 'T'))).toBe(actor.role >= Role.Organizer);
+        expect(allowed({ type: 'control.release' }, actor, policy, shareBy('H', 'agent', 'A'))).toBe(true);
+        expect(allowed({ type: 'control.release' }, actor, policy, shareBy('H', 'agent', 'T'))).toBe(false);
+      }
+  });
+
+  it('share.ticket needs an active share', () => {
+    for (const actor of actors()) {
+      expect(allowed({ type: 'share.ticket' }, actor, policies[0]!, shareBy('H', 'agent'))).toBe(true);
+      expect(allowed({ type: 'share.ticket' }, actor, policies[0]!, null)).toBe(false);
+    }
+  });
+});
