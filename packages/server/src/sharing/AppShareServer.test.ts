@@ -1,0 +1,355 @@
+import { describe, expect, it } from 'vitest';
+import { TileEncoding, decodeShareMessage, encodeShareMessage, type ShareMessage } from '@baton/protocol';
+import { TypedEmitter } from '../util/TypedEmitter.js';
+import { AppShareServer, type ShareProtocolError } from './AppShareServer.js';
+import type { ShareChannel, ShareChannelEvents } from './ShareChannel.js';
+
+/** In-memory ShareChannel: records what the relay sends, lets the test play the peer. */
+class FakeChannel extends TypedEmitter<ShareChannelEvents> implements ShareChannel {
+  sent: Uint8Array[] = [];
+  bufferedAmount = 0;
+  closedWith: { code: number; reason: string } | null = null;
+  send(bytes: Uint8Array): void {
+    if (!this.closedWith) this.sent.push(bytes);
+  }
+  close(code = 1000, reason = ''): void {
+    if (this.closedWith) return;
+    this.closedWith = { code, reason };
+    this.emit('close', code, reason);
+  }
+  /** The peer sends a message. */
+  receive(msg: ShareMessage | Uint8Array): void {
+    this.emit('message', msg instanceof Uint8Array ? msg : encodeShareMessage(msg));
+  }
+  drain(): void {
+    this.emit('drain');
+  }
+  /** Decoded messages sent since the last take(). */
+  take(): ShareMessage[] {
+    const out = this.sent.map((b) => decodeShareMessage(b));
+    this.sent = [];
+    return out;
+  }
+}
+
+const SCREEN = { type: 'screen', width: 64, height: 48, tileSize: 16 } as const; // 4x3 = 12 cells
+const CELLS = 12;
+function tile(cell: number, version: number): Extract<ShareMessage, { type: 'tile' }> {
+  const x = (cell % 4) * 16, y = Math.floor(cell / 4) * 16;
+  const data = new Uint8Array(40).fill(version & 0xff);
+  data[0] = cell;
+  return { type: 'tile', x, y, w: 16, h: 16, encoding: TileEncoding.Png, flags: 0, data };
+}
+const frame = (seq: number): ShareMessage => ({ type: 'frame', seq, time: 1000 + seq });
+/** A host frame: the given cells at the given version, then `frame`. */
+function hostFrame(host: FakeChannel, seq: number, cells: number[], version = seq): void {
+  for (const c of cells) host.receive(tile(c, version));
+  host.receive(frame(seq));
+}
+const all = Array.from({ length: CELLS }, (_, i) => i);
+const acksOf = (msgs: ShareMessage[]) => msgs.filter((m) => m.type === 'ack').map((m) => (m as { seq: number }).seq);
+const framesOf = (msgs: ShareMessage[]) => msgs.filter((m) => m.type === 'frame').map((m) => (m as { seq: number }).seq);
+const tilesOf = (msgs: ShareMessage[]) => msgs.filter((m) => m.type === 'tile') as Extract<ShareMessage, { type: 'tile' }>[];
+
+function setup(opts: Partial<ConstructorParameters<typeof AppShareServer>[0]> = {}) {
+  const relay = new AppShareServer({ conferenceId: 'c1', hostId: 'h', ...opts });
+  const host = new FakeChannel();
+  relay.attachHost(host);
+  const errors: ShareProtocolError[] = [];
+  relay.on('protocolError', (e) => errors.push(e));
+  return { relay, host, errors };
+}
+
+describe('AppShareServer', () => {
+  it('sends a late joiner the screen, every current tile, the cursor and a frame at once', () => {
+    const { relay, host } = setup();
+    host.receive(SCREEN);
+    hostFrame(host, 1, all, 1);
+    hostFrame(host, 2, [3, 7], 2);
+    host.receive({ type: 'cursorShape', w: 2, h: 2, hotX: 1, hotY: 0, rgba: new Uint8Array(16).fill(9) });
+    host.receive({ type: 'cursorPos', x: 10, y: 20, visible: true });
+    host.receive({ type: 'cursorPos', x: 11, y: 21, visible: true });
+    // Nobody was watching: every frame was acked at once.
+    expect(acksOf(host.take())).toEqual([1, 2]);
+
+    const v = new FakeChannel();
+    relay.attachViewer('v', v);
+    const got = v.take();
+    expect(got[0]).toEqual(SCREEN);
+    expect(got.at(-1)).toEqual(frame(2));
+    const tiles = tilesOf(got);
+    expect(tiles).toHaveLength(CELLS);
+    for (const t of tiles) {
+      const cell = t.data[0]!;
+      expect(t).toEqual(tile(cell, cell === 3 || cell === 7 ? 2 : 1));
+    }
+    expect(got.filter((m) => m.type === 'cursorShape')).toHaveLength(1);
+    expect(got.filter((m) => m.type === 'cursorPos')).toEqual([{ type: 'cursorPos', x: 11, y: 21, visible: true }]);
+    expect(relay.stats().viewers).toBe(1);
+  });
+
+  it('relays tile and frame bytes unchanged and never sends a half batch', () => {
+    const { relay, host } = setup();
+    const v = new FakeChannel();
+    relay.attachViewer('v', v);
+    host.receive(SCREEN);
+    expect(v.take()).toEqual([SCREEN]);
+    const t = encodeShareMessage(tile(5, 1));
+    host.receive(t);
+    expect(v.sent).toHaveLength(0); // batch not finished
+    const f = encodeShareMessage(frame(1));
+    host.receive(f);
+    expect(v.sent.map((b) => [...b])).toEqual([[...t], [...f]]);
+  });
+
+  it('lets a slow viewer skip versions with bounded memory while a fast viewer gets every frame', () => {
+    const { relay, host } = setup();
+    host.receive(SCREEN);
+    hostFrame(host, 1, all);
+    host.take();
+    const fast = new FakeChannel();
+    const slow = new FakeChannel();
+    relay.attachViewer('fast', fast);
+    relay.attachViewer('slow', slow);
+    expect(framesOf(fast.take())).toEqual([1]);
+    expect(framesOf(slow.take())).toEqual([1]);
+    fast.receive({ type: 'ack', seq: 1 });
+
+    const fastFrames: number[] = [];
+    let fastTiles = 0;
+    for (let seq = 2; seq <= 101; seq++) {
+      hostFrame(host, seq, [0, 1, 2, 3], seq);
+      const got = fast.take();
+      fastTiles += tilesOf(got).length;
+      for (const s of framesOf(got)) {
+        fastFrames.push(s);
+        fast.receive({ type: 'ack', seq: s });
+      }
+    }
+    // The fast viewer saw every frame, each with its four tiles.
+    expect(fastFrames).toEqual(Array.from({ length: 100 }, (_, i) => i + 2));
+    expect(fastTiles).toBe(400);
+    // The slow one (never acks, window of 2) got frame 2 and then nothing.
+    const slowGot = slow.take();
+    expect(framesOf(slowGot)).toEqual([2]);
+    // The host was never held back: every frame acked, in order.
+    expect(acksOf(host.take())).toEqual(Array.from({ length: 100 }, (_, i) => i + 2));
+    const st = relay.stats();
+    expect(st.tilesSkipped).toBe(4 * 98); // versions 4..101 replaced the ones waiting (version 3 was the first)
+    expect(relay.store.entryCount()).toBeLessThanOrEqual(CELLS);
+    expect(st.storeBytes).toBeLessThan(CELLS * 60 + 100);
+
+    // Catching up: it gets each dirty cell once, at its newest version, then the latest frame.
+    slow.receive({ type: 'ack', seq: 2 });
+    const caught = slow.take();
+    expect(tilesOf(caught)).toEqual([0, 1, 2, 3].map((c) => tile(c, 101)));
+    expect(framesOf(caught)).toEqual([101]);
+  });
+
+  it('holds back a viewer with a full send buffer, coalesces its cursor, and catches it up on drain', () => {
+    const { relay, host } = setup({ viewerHighWater: 1000 });
+    host.receive(SCREEN);
+    const v = new FakeChannel();
+    const other = new FakeChannel();
+    relay.attachViewer('v', v);
+    relay.attachViewer('o', other);
+    v.take();
+    other.take();
+    v.bufferedAmount = 5000;
+    hostFrame(host, 1, all, 1);
+    hostFrame(host, 2, [0], 2);
+    for (let i = 0; i < 10; i++) host.receive({ type: 'cursorPos', x: i, y: i, visible: true });
+    expect(v.sent).toHaveLength(0);
+    const o = other.take();
+    expect(framesOf(o)).toEqual([1, 2]);
+    expect(o.filter((m) => m.type === 'cursorPos')).toHaveLength(10);
+    v.bufferedAmount = 0;
+    v.drain();
+    const got = v.take();
+    expect(got.filter((m) => m.type === 'cursorPos')).toEqual([{ type: 'cursorPos', x: 9, y: 9, visible: true }]);
+    expect(tilesOf(got)).toHaveLength(CELLS);
+    expect(tilesOf(got).find((t) => t.data[0] === 0)).toEqual(tile(0, 2));
+    expect(framesOf(got)).toEqual([2]);
+  });
+
+  it('acks the host when any viewer takes a frame, immediately with no viewers, and throttles it only when every viewer is behind', () => {
+    const { relay, host } = setup();
+    host.receive(SCREEN);
+    hostFrame(host, 1, all);
+    expect(acksOf(host.take())).toEqual([1]); // no viewers
+    const a = new FakeChannel();
+    const b = new FakeChannel();
+    relay.attachViewer('a', a);
+    relay.attachViewer('b', b);
+    hostFrame(host, 2, [1]);
+    expect(acksOf(host.take())).toEqual([2]); // both took it
+    // Both are now at their window (frames 1 and 2 unacked): the host's next frames wait.
+    hostFrame(host, 3, [2]);
+    hostFrame(host, 4, [3]);
+    expect(acksOf(host.take())).toEqual([]);
+    expect(relay.stats().hostUnacked).toBe(2);
+    expect(relay.stats().hostOverruns).toBe(0);
+    // One viewer catching up releases the host: one ack per pending frame, in order.
+    b.receive({ type: 'ack', seq: 1 });
+    expect(acksOf(host.take())).toEqual([3, 4]);
+    expect(framesOf(b.take())).toEqual([1, 2, 4]);
+    expect(framesOf(a.take())).toEqual([1, 2]);
+    // The last viewer leaving frees whatever is still pending.
+    hostFrame(host, 5, [4]);
+    expect(acksOf(host.take())).toEqual([]);
+    relay.detachViewer('a');
+    relay.detachViewer('b');
+    expect(acksOf(host.take())).toEqual([5]);
+    expect(a.closedWith?.code).toBe(1000);
+  });
+
+  it('forwards input only from the controller and releases what it held when control moves', () => {
+    const { relay, host } = setup();
+    host.receive(SCREEN);
+    const a = new FakeChannel();
+    const b = new FakeChannel();
+    relay.attachViewer('a', a);
+    relay.attachViewer('b', b);
+    const down = encodeShareMessage({ type: 'key', down: true, key: 'a', code: 'KeyA' });
+    a.receive(down);
+    b.receive({ type: 'pointer', x: 1, y: 1, buttons: 0 });
+    expect(host.take()).toEqual([]);
+    expect(relay.stats()).toMatchObject({ inputForwarded: 0, inputDropped: 2 });
+
+    relay.setController('a');
+    a.receive(down);
+    a.receive({ type: 'pointer', x: 30, y: 40, buttons: 1 });
+    a.receive({ type: 'wheel', x: 30, y: 40, dx: 0, dy: -2 });
+    b.receive({ type: 'key', down: true, key: 'b', code: 'KeyB' });
+    expect(host.sent[0]).toEqual(down); // byte for byte
+    expect(host.take()).toEqual([
+      { type: 'key', down: true, key: 'a', code: 'KeyA' },
+      { type: 'pointer', x: 30, y: 40, buttons: 1 },
+      { type: 'wheel', x: 30, y: 40, dx: 0, dy: -2 },
+    ]);
+    expect(relay.stats()).toMatchObject({ inputForwarded: 3, inputDropped: 3 });
+
+    relay.setController('b');
+    expect(host.take()).toEqual([
+      { type: 'key', down: false, key: 'a', code: 'KeyA' },
+      { type: 'pointer', x: 30, y: 40, buttons: 0 },
+    ]);
+    a.receive({ type: 'pointer', x: 2, y: 2, buttons: 0 });
+    b.receive({ type: 'pointer', x: 3, y: 3, buttons: 0 });
+    expect(host.take()).toEqual([{ type: 'pointer', x: 3, y: 3, buttons: 0 }]);
+    expect(relay.stats()).toMatchObject({ inputForwarded: 4, inputDropped: 4 });
+  });
+
+  it('closes only the offending viewer on malformed or forbidden frames', () => {
+    const { relay, host, errors } = setup();
+    host.receive(SCREEN);
+    const bad = new FakeChannel();
+    const rude = new FakeChannel();
+    const good = new FakeChannel();
+    relay.attachViewer('bad', bad);
+    relay.attachViewer('rude', rude);
+    relay.attachViewer('good', good);
+    bad.take();
+    bad.receive(new Uint8Array([0xff, 1, 2]));
+    expect(bad.closedWith).toEqual({ code: 1008, reason: 'unknown frame type 0xff' });
+    rude.receive(tile(0, 1));
+    expect(rude.closedWith).toEqual({ code: 1008, reason: "a viewer may not send 'tile' frames" });
+    expect(errors).toEqual([
+      { participantId: 'bad', role: 'viewer', reason: 'unknown frame type 0xff' },
+      { participantId: 'rude', role: 'viewer', reason: "a viewer may not send 'tile' frames" },
+    ]);
+    expect(relay.stats().viewers).toBe(1);
+    expect(host.closedWith).toBeNull();
+    good.take();
+    hostFrame(host, 1, [0]);
+    expect(framesOf(good.take())).toEqual([1]);
+    expect(bad.sent).toHaveLength(0);
+  });
+
+  it('closes the host channel, and only it, on bad host frames', () => {
+    const cases: [string, (h: FakeChannel) => void, string][] = [
+      ['tile before screen', (h) => h.receive(tile(0, 1)), 'tile before any screen'],
+      ['input from host', (h) => (h.receive(SCREEN), h.receive({ type: 'key', down: true, key: 'a', code: 'KeyA' })), "a host may not send 'key' frames"],
+      ['ack from host', (h) => (h.receive(SCREEN), h.receive({ type: 'ack', seq: 1 })), "a host may not send 'ack' frames"],
+      ['off-screen tile', (h) => (h.receive(SCREEN), h.receive({ ...tile(0, 1), x: 64 })), 'tile 16x16+64+0 outside the 64x48 screen'],
+      ['truncated frame', (h) => h.receive(new Uint8Array([4, 0, 0])), 'frame: expected 13 bytes, got 3'],
+    ];
+    for (const [name, act, reason] of cases) {
+      const { relay, host, errors } = setup();
+      const gone: number[] = [];
+      relay.on('hostGone', (code) => gone.push(code));
+      const v = new FakeChannel();
+      relay.attachViewer('v', v);
+      act(host);
+      expect(host.closedWith, name).toEqual({ code: 1008, reason });
+      expect(errors, name).toEqual([{ participantId: 'h', role: 'host', reason }]);
+      expect(gone, name).toEqual([1008]);
+      expect(v.closedWith, name).toBeNull();
+      expect(relay.hasHost).toBe(false);
+    }
+  });
+
+  it('sends a new screen to every viewer at once, even a busy one, and forgets the old tiles', () => {
+    const { relay, host } = setup();
+    host.receive(SCREEN);
+    hostFrame(host, 1, all);
+    const v = new FakeChannel();
+    relay.attachViewer('v', v);
+    v.take();
+    v.bufferedAmount = 10 * 1024 * 1024;
+    hostFrame(host, 2, [0, 1]);
+    const bigger = { type: 'screen', width: 32, height: 16, tileSize: 16 } as const;
+    host.receive(bigger);
+    expect(v.take()).toEqual([bigger]);
+    v.bufferedAmount = 0;
+    hostFrame(host, 3, [0, 1]);
+    const got = v.take();
+    expect(tilesOf(got).map((t) => t.data[0])).toEqual([0, 1]);
+    expect(framesOf(got)).toEqual([3]);
+    const late = new FakeChannel();
+    relay.attachViewer('late', late);
+    expect(late.take().map((m) => m.type)).toEqual(['screen', 'tile', 'tile', 'frame']);
+  });
+
+  it('close() cascades to every channel, emits closed once and is safe to call twice', () => {
+    const { relay, host } = setup();
+    const v1 = new FakeChannel();
+    const v2 = new FakeChannel();
+    relay.attachViewer('1', v1);
+    relay.attachViewer('2', v2);
+    let closed = 0;
+    let hostGone = 0;
+    relay.on('closed', () => closed++);
+    relay.on('hostGone', () => hostGone++);
+    relay.close();
+    relay.close();
+    expect(closed).toBe(1);
+    expect(hostGone).toBe(0);
+    for (const c of [host, v1, v2]) expect(c.closedWith).toEqual({ code: 1000, reason: 'the share has ended' });
+    const late = new FakeChannel();
+    relay.attachViewer('3', late);
+    expect(late.closedWith?.code).toBe(1001);
+    expect(relay.stats().viewers).toBe(0);
+  });
+
+  it('replaces a viewer that reconnects and a host that reconnects', () => {
+    const { relay, host } = setup();
+    host.receive(SCREEN);
+    const first = new FakeChannel();
+    const second = new FakeChannel();
+    relay.attachViewer('v', first);
+    relay.attachViewer('v', second);
+    expect(first.closedWith?.reason).toBe('replaced by a new connection');
+    expect(relay.stats().viewers).toBe(1);
+    const host2 = new FakeChannel();
+    let gone = 0;
+    relay.on('hostGone', () => gone++);
+    relay.attachHost(host2);
+    expect(host.closedWith?.reason).toBe('replaced by a new host connection');
+    expect(gone).toBe(0);
+    host.receive(SCREEN); // the old connection no longer counts
+    second.take();
+    host2.receive({ type: 'screen', width: 16, height: 16, tileSize: 16 });
+    expect(second.take()).toEqual([{ type: 'screen', width: 16, height: 16, tileSize: 16 }]);
+  });
+});

@@ -1,0 +1,345 @@
+import { ShareDecodeError, decodeShareMessage, encodeShareMessage, isInputMessage, type ShareMessage } from '@baton/protocol';
+import { TypedEmitter } from '../util/TypedEmitter.js';
+import { HeldInput } from './HeldInput.js';
+import type { ShareChannel } from './ShareChannel.js';
+import { ShareViewer, type ShareCounters } from './ShareViewer.js';
+import { TileStore, TileStoreError, compact } from './TileStore.js';
+
+export interface AppShareServerOptions {
+  conferenceId: string;
+  /** Participant id of the sharer (used in events and logs). */
+  hostId: string;
+  /**
+   * The host's flow-control window: frames it may have unacknowledged. The relay acks a frame once a
+   * viewer has taken it, so a host that keeps more pending than this is ignoring its window; that is
+   * counted (stats.hostOverruns), and past 16x the window (at least 64) the host is disconnected.
+   */
+  maxHostUnacked?: number;
+  /** Frames a viewer may have unacknowledged before it is considered behind. */
+  viewerMaxUnacked?: number;
+  /** A viewer whose send buffer holds this many bytes is behind. */
+  viewerHighWater?: number;
+}
+
+export interface ShareProtocolError {
+  participantId: string;
+  role: 'host' | 'viewer';
+  reason: string;
+}
+
+export type AppShareServerEvents = {
+  /** close() ran: every channel is closed. */
+  closed: [];
+  /** The host's channel closed (the share itself lives on until close(); a host may reattach). */
+  hostGone: [code: number, reason: string];
+  /** A viewer's channel closed or was detached. */
+  viewerGone: [participantId: string];
+  /** A peer broke the protocol; its channel (only that one) was closed with 1008. */
+  protocolError: [error: ShareProtocolError];
+};
+
+export interface AppShareStats {
+  viewers: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Host `frame` messages received. */
+  framesIn: number;
+  inputForwarded: number;
+  inputDropped: number;
+  /** Tile versions a slow viewer never got because a newer one replaced them first. */
+  tilesSkipped: number;
+  /** Host frames not yet acknowledged to the host. */
+  hostUnacked: number;
+  hostOverruns: number;
+  /** Bytes of screen state held (bounded by the grid). */
+  storeBytes: number;
+}
+
+const POLICY = 1008;
+
+/**
+ * The application sharing relay for one shared screen: the host sends tiles and cursor, the relay keeps
+ * the current screen (TileStore) and fans it out to viewers, each at its own pace (ShareViewer). Input
+ * goes the other way, only from the participant the Focus made controller.
+ */
+export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
+  readonly conferenceId: string;
+  readonly hostId: string;
+  readonly #maxHostUnacked: number;
+  readonly #viewerMaxUnacked: number;
+  readonly #viewerHighWater: number;
+  readonly #store = new TileStore();
+  readonly #viewers = new Map<string, ShareViewer>();
+  readonly #detach = new Map<ShareChannel, () => void>();
+  readonly #counters: ShareCounters = { bytesOut: 0, tilesSkipped: 0 };
+  readonly #held = new HeldInput();
+  #host: ShareChannel | null = null;
+  /** Host frames received and not yet acked, oldest first. */
+  #hostPending: { seq: number; commit: number }[] = [];
+  #controllerId: string | null = null;
+  #closed = false;
+  #bytesIn = 0;
+  #framesIn = 0;
+  #inputForwarded = 0;
+  #inputDropped = 0;
+  #hostOverruns = 0;
+
+  constructor(options: AppShareServerOptions) {
+    super();
+    this.conferenceId = options.conferenceId;
+    this.hostId = options.hostId;
+    this.#maxHostUnacked = options.maxHostUnacked ?? 2;
+    this.#viewerMaxUnacked = options.viewerMaxUnacked ?? 2;
+    this.#viewerHighWater = options.viewerHighWater ?? 1024 * 1024;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+  get controllerId(): string | null {
+    return this.#controllerId;
+  }
+  get hasHost(): boolean {
+    return this.#host !== null;
+  }
+  /** The screen state, read-only use (tests, diagnostics). */
+  get store(): TileStore {
+    return this.#store;
+  }
+
+  /** The host's (authenticated) channel. A second call replaces the first connection. */
+  attachHost(channel: ShareChannel): void {
+    if (this.#closed) {
+      channel.close(1001, 'the share has ended');
+      return;
+    }
+    if (this.#host) this.#drop(this.#host, 1000, 'replaced by a new host connection');
+    this.#host = channel;
+    this.#hostPending = [];
+    this.#listen(channel, (bytes) => this.#onHostMessage(bytes), (code, reason) => {
+      if (this.#host !== channel) return;
+      this.#host = null;
+      this.#hostPending = [];
+      if (!this.#closed) this.emit('hostGone', code, reason);
+    });
+  }
+
+  /** A viewer's (authenticated) channel. It is sent the whole current screen at once. */
+  attachViewer(participantId: string, channel: ShareChannel): void {
+    if (this.#closed) {
+      channel.close(1001, 'the share has ended');
+      return;
+    }
+    this.detachViewer(participantId, 'replaced by a new connection');
+    const viewer = new ShareViewer({
+      participantId,
+      channel,
+      store: this.#store,
+      counters: this.#counters,
+      maxUnacked: this.#viewerMaxUnacked,
+      highWater: this.#viewerHighWater,
+    });
+    this.#viewers.set(participantId, viewer);
+    this.#listen(channel, (bytes) => this.#onViewerMessage(viewer, bytes), () => this.#forget(viewer));
+    channel.on('drain', () => this.#flush(viewer));
+    this.#took(viewer.start());
+  }
+
+  /** Disconnect one viewer (left the conference, lost the right to watch…). */
+  detachViewer(participantId: string, reason = 'detached'): void {
+    const viewer = this.#viewers.get(participantId);
+    if (!viewer) return;
+    this.#forget(viewer);
+    this.#drop(viewer.channel, 1000, reason);
+  }
+
+  /** Who may send input (decided by the Focus). Whatever the previous controller held down is released. */
+  setController(participantId: string | null): void {
+    if (participantId === this.#controllerId) return;
+    this.#releaseHeld();
+    this.#controllerId = participantId;
+  }
+
+  stats(): AppShareStats {
+    return {
+      viewers: this.#viewers.size,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#counters.bytesOut,
+      framesIn: this.#framesIn,
+      inputForwarded: this.#inputForwarded,
+      inputDropped: this.#inputDropped,
+      tilesSkipped: this.#counters.tilesSkipped,
+      hostUnacked: this.#hostPending.length,
+      hostOverruns: this.#hostOverruns,
+      storeBytes: this.#store.byteSize(),
+    };
+  }
+
+  /** End the share: closes the host and every viewer. Safe to call twice. */
+  close(reason = 'the share has ended'): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#host) this.#drop(this.#host, 1000, reason);
+    this.#host = null;
+    for (const viewer of [...this.#viewers.values()]) {
+      this.#forget(viewer);
+      this.#drop(viewer.channel, 1000, reason);
+    }
+    this.#store.clear();
+    this.#hostPending = [];
+    this.emit('closed');
+    this.removeAllListeners();
+  }
+
+  // --- host side -----------------------------------------------------------------------------
+
+  #onHostMessage(bytes: Uint8Array): void {
+    const host = this.#host;
+    if (!host) return;
+    const msg = this.#decode(bytes, host, this.hostId, 'host');
+    if (!msg) return;
+    try {
+      switch (msg.type) {
+        case 'screen':
+          this.#store.setScreen(msg, bytes);
+          for (const v of this.#viewers.values()) v.screenChanged();
+          return;
+        case 'tile':
+          this.#store.putTile(msg, bytes);
+          return;
+        case 'frame':
+          this.#onHostFrame(msg, bytes);
+          return;
+        case 'cursorShape':
+          this.#store.cursorShape = compact(bytes);
+          for (const v of this.#viewers.values()) v.cursorShapeChanged();
+          return;
+        case 'cursorPos':
+          this.#store.cursorPos = compact(bytes);
+          for (const v of this.#viewers.values()) v.cursorPosChanged();
+          return;
+        default:
+          this.#protocolError(host, this.hostId, 'host', `a host may not send '${msg.type}' frames`);
+      }
+    } catch (err) {
+      if (!(err instanceof TileStoreError)) throw err;
+      this.#protocolError(host, this.hostId, 'host', err.message);
+    }
+  }
+
+  #onHostFrame(msg: Extract<ShareMessage, { type: 'frame' }>, bytes: Uint8Array): void {
+    this.#framesIn++;
+    const changed = this.#store.commit(msg, bytes);
+    this.#hostPending.push({ seq: msg.seq, commit: this.#store.commits });
+    if (this.#hostPending.length > this.#maxHostUnacked) {
+      this.#hostOverruns++;
+      if (this.#hostPending.length > Math.max(64, 16 * this.#maxHostUnacked)) {
+        this.#protocolError(this.#host!, this.hostId, 'host', 'the host ignores flow control (too many unacknowledged frames)');
+        return;
+      }
+    }
+    for (const v of this.#viewers.values()) v.markDirty(changed);
+    // With nobody watching, nobody can be behind: the host runs free.
+    if (this.#viewers.size === 0) this.#ackHost(Infinity);
+    for (const v of this.#viewers.values()) this.#took(v.flush());
+  }
+
+  /** Some viewer was sent commit `commit`: every host frame up to it is acked (one ack per frame, in order). */
+  #took(commit: number | null): void {
+    if (commit !== null) this.#ackHost(commit);
+  }
+
+  #ackHost(upTo: number): void {
+    while (this.#hostPending.length > 0 && this.#hostPending[0]!.commit <= upTo) {
+      const { seq } = this.#hostPending.shift()!;
+      this.#sendTo(this.#host, encodeShareMessage({ type: 'ack', seq }));
+    }
+  }
+
+  // --- viewer side -----------------------------------------------------------------------------
+
+  #onViewerMessage(viewer: ShareViewer, bytes: Uint8Array): void {
+    const msg = this.#decode(bytes, viewer.channel, viewer.participantId, 'viewer');
+    if (!msg) return;
+    if (msg.type === 'ack') {
+      viewer.ack(msg.seq);
+      this.#flush(viewer);
+    } else if (isInputMessage(msg)) {
+      if (viewer.participantId !== this.#controllerId || !this.#host) {
+        this.#inputDropped++;
+        return;
+      }
+      this.#held.track(msg);
+      this.#inputForwarded++;
+      this.#sendTo(this.#host, bytes);
+    } else {
+      this.#protocolError(viewer.channel, viewer.participantId, 'viewer', `a viewer may not send '${msg.type}' frames`);
+    }
+  }
+
+  #flush(viewer: ShareViewer): void {
+    if (this.#viewers.get(viewer.participantId) !== viewer) return;
+    this.#took(viewer.flush());
+  }
+
+  #forget(viewer: ShareViewer): void {
+    if (this.#viewers.get(viewer.participantId) !== viewer) return;
+    this.#viewers.delete(viewer.participantId);
+    this.#detach.get(viewer.channel)?.();
+    if (viewer.participantId === this.#controllerId) this.#releaseHeld();
+    // The last viewer leaving must not leave the host waiting for acks nobody will cause.
+    if (this.#viewers.size === 0) this.#ackHost(Infinity);
+    if (!this.#closed) this.emit('viewerGone', viewer.participantId);
+  }
+
+  #releaseHeld(): void {
+    for (const m of this.#held.releaseAll()) this.#sendTo(this.#host, encodeShareMessage(m));
+  }
+
+  // --- plumbing --------------------------------------------------------------------------------
+
+  #listen(channel: ShareChannel, onMessage: (bytes: Uint8Array) => void, onClose: (code: number, reason: string) => void): void {
+    const message = (bytes: Uint8Array): void => {
+      this.#bytesIn += bytes.byteLength;
+      onMessage(bytes);
+    };
+    const close = (code: number, reason: string): void => {
+      this.#detach.get(channel)?.();
+      onClose(code, reason);
+    };
+    channel.on('message', message);
+    channel.on('close', close);
+    this.#detach.set(channel, () => {
+      this.#detach.delete(channel);
+      channel.off('message', message);
+      channel.off('close', close);
+    });
+  }
+
+  /** Stop listening to a channel and close it. */
+  #drop(channel: ShareChannel, code: number, reason: string): void {
+    this.#detach.get(channel)?.();
+    channel.close(code, reason);
+  }
+
+  #decode(bytes: Uint8Array, channel: ShareChannel, participantId: string, role: 'host' | 'viewer'): ShareMessage | null {
+    try {
+      return decodeShareMessage(bytes);
+    } catch (err) {
+      if (!(err instanceof ShareDecodeError)) throw err;
+      this.#protocolError(channel, participantId, role, err.message);
+      return null;
+    }
+  }
+
+  #protocolError(channel: ShareChannel, participantId: string, role: 'host' | 'viewer', reason: string): void {
+    this.emit('protocolError', { participantId, role, reason });
+    channel.close(POLICY, reason);
+  }
+
+  #sendTo(channel: ShareChannel | null, bytes: Uint8Array): void {
+    if (!channel) return;
+    this.#counters.bytesOut += bytes.byteLength;
+    channel.send(bytes);
+  }
+}

@@ -1,0 +1,136 @@
+import type { ShareChannel } from './ShareChannel.js';
+import type { TileStore } from './TileStore.js';
+
+/** Counters the relay shares with its viewers (so totals survive a viewer leaving). */
+export interface ShareCounters {
+  bytesOut: number;
+  tilesSkipped: number;
+}
+
+export interface ShareViewerOptions {
+  participantId: string;
+  channel: ShareChannel;
+  store: TileStore;
+  counters: ShareCounters;
+  /** Frames sent but not acknowledged before the viewer stops being sent new ones. */
+  maxUnacked: number;
+  /** Send-buffer size above which the viewer is busy: nothing but screen changes is sent to it. */
+  highWater: number;
+}
+
+/**
+ * One viewer's flow control. The viewer keeps the set of grid cells that changed since it was last
+ * sent a frame; while it is behind (too many unacknowledged frames, or a full send buffer) the set just
+ * grows, and when it catches up it is sent the newest version of each cell once. A slow viewer skips
+ * versions instead of queueing them, and costs at most one flag per cell.
+ */
+export class ShareViewer {
+  readonly participantId: string;
+  readonly channel: ShareChannel;
+  readonly #store: TileStore;
+  readonly #counters: ShareCounters;
+  readonly #maxUnacked: number;
+  readonly #highWater: number;
+  #dirty = new Set<number>();
+  #unacked: number[] = [];
+  #sentCommit = 0;
+  #cursorShapeDirty = false;
+  #cursorPosDirty = false;
+
+  constructor(options: ShareViewerOptions) {
+    this.participantId = options.participantId;
+    this.channel = options.channel;
+    this.#store = options.store;
+    this.#counters = options.counters;
+    this.#maxUnacked = options.maxUnacked;
+    this.#highWater = options.highWater;
+  }
+
+  get busy(): boolean {
+    return this.channel.bufferedAmount >= this.#highWater;
+  }
+  /** May be sent a new frame now. */
+  get ready(): boolean {
+    return !this.busy && this.#unacked.length < this.#maxUnacked;
+  }
+  get unacked(): number {
+    return this.#unacked.length;
+  }
+  get dirtyCount(): number {
+    return this.#dirty.size;
+  }
+
+  /** Bring a late joiner up to date: screen, every current tile, cursor, then a frame (via flush). */
+  start(): number | null {
+    const s = this.#store;
+    if (s.screenBytes) this.#send(s.screenBytes);
+    for (const i of s.filledCells()) this.#dirty.add(i);
+    this.#cursorShapeDirty = s.cursorShape !== null;
+    this.#cursorPosDirty = s.cursorPos !== null;
+    return this.flush();
+  }
+
+  /** A new screen: sent at once, whatever the backlog, since every tile after it refers to the new grid. */
+  screenChanged(): void {
+    this.#dirty.clear();
+    if (this.#store.screenBytes) this.#send(this.#store.screenBytes);
+  }
+
+  /** Cells changed by a committed frame. A cell already waiting means the viewer skips a version. */
+  markDirty(cells: readonly number[]): void {
+    for (const i of cells) {
+      if (this.#dirty.has(i)) this.#counters.tilesSkipped++;
+      else this.#dirty.add(i);
+    }
+  }
+
+  /** Cursor changes go out immediately unless the send buffer is full; then only the latest is kept. */
+  cursorShapeChanged(): void {
+    this.#cursorShapeDirty = true;
+    if (!this.busy) this.#sendCursor();
+  }
+  cursorPosChanged(): void {
+    this.#cursorPosDirty = true;
+    if (!this.busy) this.#sendCursor();
+  }
+
+  /** The viewer drew frame `seq`: it and every frame sent before it are done. */
+  ack(seq: number): void {
+    const at = this.#unacked.indexOf(seq);
+    if (at >= 0) this.#unacked.splice(0, at + 1);
+  }
+
+  /**
+   * Send what the viewer is missing if it is ready: the newest bytes of every dirty cell, then the
+   * host's latest `frame` (unchanged, so its seq and capture time measure latency end to end).
+   * Returns the commit number of the frame sent, or null when nothing was sent.
+   */
+  flush(): number | null {
+    if (this.busy) return null;
+    this.#sendCursor();
+    const last = this.#store.lastFrame;
+    if (!last || this.#sentCommit >= last.commit || this.#unacked.length >= this.#maxUnacked) return null;
+    for (const i of this.#dirty) {
+      const tile = this.#store.tile(i);
+      if (tile) this.#send(tile);
+    }
+    this.#dirty.clear();
+    this.#send(last.bytes);
+    this.#unacked.push(last.seq);
+    this.#sentCommit = last.commit;
+    return last.commit;
+  }
+
+  #sendCursor(): void {
+    const s = this.#store;
+    if (this.#cursorShapeDirty && s.cursorShape) this.#send(s.cursorShape);
+    if (this.#cursorPosDirty && s.cursorPos) this.#send(s.cursorPos);
+    this.#cursorShapeDirty = false;
+    this.#cursorPosDirty = false;
+  }
+
+  #send(bytes: Uint8Array): void {
+    this.#counters.bytesOut += bytes.byteLength;
+    this.channel.send(bytes);
+  }
+}

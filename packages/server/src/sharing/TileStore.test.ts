@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { TileEncoding, encodeShareMessage, type ShareMessage } from '@baton/protocol';
+import { TileStore, TileStoreError, compact } from './TileStore.js';
+
+type Tile = Extract<ShareMessage, { type: 'tile' }>;
+const screen = { type: 'screen', width: 100, height: 40, tileSize: 32 } as const; // 4x2 cells, ragged right and bottom edges
+const tile = (x: number, y: number, w: number, h: number, v = 1): Tile => ({ type: 'tile', x, y, w, h, encoding: TileEncoding.Fill, flags: 0, data: new Uint8Array([v, v, v]) });
+const frame = (seq: number) => ({ type: 'frame', seq, time: seq * 10 }) as const;
+
+describe('TileStore', () => {
+  it('maps tiles to grid cells and rejects tiles that do not cover exactly one cell', () => {
+    const s = new TileStore();
+    expect(() => s.indexOf(tile(0, 0, 32, 32))).toThrow(/before any screen/);
+    s.setScreen(screen, encodeShareMessage(screen));
+    expect(s.grid).toEqual({ width: 100, height: 40, tileSize: 32, cols: 4, rows: 2 });
+    expect(s.indexOf(tile(0, 0, 32, 32))).toBe(0);
+    expect(s.indexOf(tile(96, 0, 4, 32))).toBe(3); // clipped at the right edge
+    expect(s.indexOf(tile(64, 32, 32, 8))).toBe(6); // clipped at the bottom edge
+    expect(s.indexOf(tile(96, 32, 4, 8))).toBe(7);
+    expect(() => s.indexOf(tile(96, 0, 32, 32))).toThrow(TileStoreError);
+    expect(() => s.indexOf(tile(96, 0, 32, 32))).toThrow(/outside the 100x40 screen/);
+    expect(() => s.indexOf(tile(16, 0, 16, 16))).toThrow(/not on the 32px grid/);
+    expect(() => s.indexOf(tile(0, 0, 16, 16))).toThrow(/does not cover its 32px grid cell/);
+  });
+
+  it('holds a batch apart until its frame, keeps one entry per cell and increasing versions', () => {
+    const s = new TileStore();
+    s.setScreen(screen, encodeShareMessage(screen));
+    const a1 = encodeShareMessage(tile(0, 0, 32, 32, 1));
+    const a2 = encodeShareMessage(tile(0, 0, 32, 32, 2));
+    const b1 = encodeShareMessage(tile(32, 0, 32, 32, 3));
+    s.putTile(tile(0, 0, 32, 32, 1), a1);
+    expect(s.tile(0)).toBeUndefined(); // not committed yet
+    s.putTile(tile(0, 0, 32, 32, 2), a2);
+    s.putTile(tile(32, 0, 32, 32, 3), b1);
+    expect(s.entryCount()).toBe(2);
+    expect(s.commit(frame(1), encodeShareMessage(frame(1))).sort()).toEqual([0, 1]);
+    expect(s.tile(0)).toEqual(a2);
+    expect(s.filledCells()).toEqual([0, 1]);
+    const v0 = s.version(0);
+    const v1 = s.version(1);
+    expect(v0).toBeGreaterThan(0);
+    expect(v1).toBeGreaterThan(0);
+    s.putTile(tile(0, 0, 32, 32, 4), encodeShareMessage(tile(0, 0, 32, 32, 4)));
+    s.commit(frame(2), encodeShareMessage(frame(2)));
+    expect(s.version(0)).toBeGreaterThan(Math.max(v0, v1));
+    expect(s.version(1)).toBe(v1);
+    expect(s.lastFrame).toMatchObject({ seq: 2, time: 20, commit: 2 });
+    // Many rewrites of every cell never grow the store past the grid.
+    for (let i = 0; i < 200; i++) {
+      for (const t of [tile(0, 0, 32, 32, i), tile(96, 32, 4, 8, i)]) s.putTile(t, encodeShareMessage(t));
+      s.commit(frame(3 + i), encodeShareMessage(frame(3 + i)));
+    }
+    expect(s.entryCount()).toBeLessThanOrEqual(8);
+    // A new screen forgets everything, but commit numbers keep counting.
+    s.setScreen(screen, encodeShareMessage(screen));
+    expect(s.filledCells()).toEqual([]);
+    expect(s.lastFrame).toBeNull();
+    expect(s.commits).toBe(202);
+  });
+
+  it('copies views into larger buffers so a small tile cannot pin a socket read buffer', () => {
+    const big = new Uint8Array(65536);
+    const view = big.subarray(100, 120);
+    const c = compact(view);
+    expect(c.buffer.byteLength).toBe(20);
+    const exact = new Uint8Array(20);
+    expect(compact(exact)).toBe(exact);
+  });
+});

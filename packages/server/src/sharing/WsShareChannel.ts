@@ -1,0 +1,157 @@
+import WebSocket from 'ws';
+import { TypedEmitter } from '../util/TypedEmitter.js';
+import type { ShareChannel, ShareChannelEvents } from './ShareChannel.js';
+
+export interface WsShareChannelOptions {
+  /** `drain` fires when bufferedAmount falls to or under this after having been above it. Keep it under the relay's high-water mark. */
+  lowWater?: number;
+  /** While above the low-water mark, bufferedAmount is also polled this often (send callbacks alone can miss the edge). */
+  pollMs?: number;
+  /**
+   * Frames that arrive while nobody listens to `message` (e.g. while the route checks a ticket) are held,
+   * up to this many bytes, and delivered to the first listener; past it the channel is closed with 1008.
+   */
+  maxEarlyBytes?: number;
+}
+
+/** WebSocket close reasons are limited to 123 bytes of UTF-8. */
+function clipReason(reason: string): string {
+  const enc = new TextEncoder();
+  if (enc.encode(reason).length <= 123) return reason;
+  let out = reason;
+  while (enc.encode(out).length > 120) out = out.slice(0, -1);
+  return `${out}...`;
+}
+
+function sendableCode(code: number): number {
+  const ok = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+  return ok ? code : 1000;
+}
+
+function toBytes(data: WebSocket.RawData): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** ShareChannel over a `ws` WebSocket (server side). The caller should create the server with `maxPayload: SHARE_LIMITS.maxFrame`. */
+export class WsShareChannel extends TypedEmitter<ShareChannelEvents> implements ShareChannel {
+  readonly #ws: WebSocket;
+  readonly #lowWater: number;
+  readonly #pollMs: number;
+  readonly #maxEarlyBytes: number;
+  #aboveLowWater = false;
+  #poll: NodeJS.Timeout | null = null;
+  #closed = false;
+  /** close() was called: nothing more is sent or delivered, even before the socket's close completes. */
+  #closing = false;
+  #messageListeners = 0;
+  #early: Uint8Array[] = [];
+  #earlyBytes = 0;
+  #flushScheduled = false;
+
+  constructor(ws: WebSocket, options: WsShareChannelOptions = {}) {
+    super();
+    this.#ws = ws;
+    this.#lowWater = options.lowWater ?? 256 * 1024;
+    this.#pollMs = options.pollMs ?? 20;
+    this.#maxEarlyBytes = options.maxEarlyBytes ?? 32 * 1024 * 1024;
+    ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
+    // 'close' always follows 'error' in ws; the listener only keeps errors from being unhandled.
+    ws.on('error', () => {});
+    ws.on('close', (code, reason) => this.#onClose(code, reason.toString('utf8')));
+    if (ws.readyState === WebSocket.CLOSED) queueMicrotask(() => this.#onClose(1006, 'closed before attach'));
+  }
+
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
+  }
+
+  send(bytes: Uint8Array): void {
+    if (this.#closing || this.#closed || this.#ws.readyState !== WebSocket.OPEN) return;
+    this.#ws.send(bytes, { binary: true }, () => this.#checkDrain());
+    if (!this.#aboveLowWater && this.#ws.bufferedAmount > this.#lowWater) {
+      this.#aboveLowWater = true;
+      this.#poll ??= setInterval(() => this.#checkDrain(), this.#pollMs);
+    }
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.#closed || this.#closing) return;
+    this.#closing = true;
+    const state = this.#ws.readyState;
+    if (state === WebSocket.CONNECTING) this.#ws.terminate();
+    else if (state === WebSocket.OPEN) this.#ws.close(sendableCode(code), clipReason(reason));
+    // The 'close' event of the socket finishes the job (#onClose).
+  }
+
+  override on<K extends keyof ShareChannelEvents & string>(event: K, listener: (...args: ShareChannelEvents[K]) => void): this {
+    super.on(event, listener);
+    if (event === 'message') {
+      this.#messageListeners++;
+      if (this.#early.length > 0 && !this.#flushScheduled) {
+        // Deliver after the caller's synchronous setup, so every listener it adds sees the held frames.
+        this.#flushScheduled = true;
+        queueMicrotask(() => this.#flushEarly());
+      }
+    }
+    return this;
+  }
+
+  override off<K extends keyof ShareChannelEvents & string>(event: K, listener: (...args: ShareChannelEvents[K]) => void): this {
+    super.off(event, listener);
+    if (event === 'message') this.#messageListeners = Math.max(0, this.#messageListeners - 1);
+    return this;
+  }
+
+  #flushEarly(): void {
+    this.#flushScheduled = false;
+    while (this.#early.length > 0 && this.#messageListeners > 0 && !this.#closed && !this.#closing) {
+      const bytes = this.#early.shift()!;
+      this.#earlyBytes -= bytes.byteLength;
+      this.emit('message', bytes);
+    }
+  }
+
+  #onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+    if (this.#closed || this.#closing) return;
+    if (!isBinary) {
+      this.close(1003, 'the sharing channel carries binary frames only');
+      return;
+    }
+    const bytes = toBytes(data);
+    if (this.#messageListeners === 0 || this.#early.length > 0) {
+      this.#earlyBytes += bytes.byteLength;
+      if (this.#earlyBytes > this.#maxEarlyBytes) {
+        this.close(1008, 'too much data before the channel was attached');
+        return;
+      }
+      this.#early.push(bytes);
+      return;
+    }
+    this.emit('message', bytes);
+  }
+
+  #checkDrain(): void {
+    if (!this.#aboveLowWater || this.#closed) return;
+    if (this.#ws.bufferedAmount > this.#lowWater) return;
+    this.#aboveLowWater = false;
+    this.#stopPoll();
+    this.emit('drain');
+  }
+
+  #stopPoll(): void {
+    if (this.#poll) clearInterval(this.#poll);
+    this.#poll = null;
+  }
+
+  #onClose(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopPoll();
+    this.#early = [];
+    this.#earlyBytes = 0;
+    this.emit('close', code, reason);
+    this.removeAllListeners();
+  }
+}
