@@ -1,0 +1,113 @@
+/** The REST API, typed and validated with the protocol's schemas. The session is an HttpOnly cookie. */
+import {
+  AgentTokenResponse,
+  ConferencePreview,
+  ConferenceResource,
+  Invitation,
+  InviteResponse,
+  User,
+  type CreateConferenceRequest,
+  type UpdateConferenceRequest,
+} from '@baton/protocol';
+import { z } from 'zod';
+
+export class ApiRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiRequestError';
+  }
+}
+
+const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+async function call<S extends z.ZodType>(method: string, path: string, body: unknown, schema: S): Promise<z.infer<S>>;
+async function call(method: string, path: string, body?: unknown): Promise<void>;
+async function call(method: string, path: string, body?: unknown, schema?: z.ZodType): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiRequestError(0, 'network', 'Cannot reach the server. Check your connection.');
+  }
+  const text = await res.text();
+  let json: unknown = undefined;
+  if (text) {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      /* handled below */
+    }
+  }
+  if (!res.ok) {
+    const parsed = ErrorBody.safeParse(json);
+    if (parsed.success) throw new ApiRequestError(res.status, parsed.data.error.code, parsed.data.error.message);
+    throw new ApiRequestError(res.status, 'http', `The server answered ${res.status} ${res.statusText}`.trim());
+  }
+  if (!schema) return undefined;
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    console.error(`baton: unexpected response to ${method} ${path}`, parsed.error.issues);
+    throw new ApiRequestError(res.status, 'bad_response', 'The server sent an unexpected response.');
+  }
+  return parsed.data;
+}
+
+const UserBody = z.object({ user: User });
+const id = (s: string) => encodeURIComponent(s);
+
+export const api = {
+  /** The signed-in user, or null when signed out. */
+  async me(): Promise<User | null> {
+    try {
+      return (await call('GET', '/api/me', undefined, UserBody)).user;
+    } catch (e) {
+      if (e instanceof ApiRequestError && e.status === 401) return null;
+      throw e;
+    }
+  },
+  async signUp(body: { username: string; password: string; displayName?: string }): Promise<User> {
+    return (await call('POST', '/api/auth/signup', body, UserBody)).user;
+  },
+  async signIn(body: { username: string; password: string }): Promise<User> {
+    return (await call('POST', '/api/auth/signin', body, UserBody)).user;
+  },
+  signOut: (): Promise<void> => call('POST', '/api/auth/signout'),
+
+  async conferences(): Promise<ConferenceResource[]> {
+    return (await call('GET', '/api/conferences', undefined, z.object({ conferences: z.array(ConferenceResource) }))).conferences;
+  },
+  createConference: (body: CreateConferenceRequest) => call('POST', '/api/conferences', body, ConferenceResource),
+  conference: (conferenceId: string) => call('GET', `/api/conferences/${id(conferenceId)}`, undefined, ConferenceResource),
+  preview: (conferenceId: string) => call('GET', `/api/conferences/${id(conferenceId)}/preview`, undefined, ConferencePreview),
+  // The PATCH answer is not needed: callers reload the list.
+  updateConference: (conferenceId: string, body: UpdateConferenceRequest): Promise<void> =>
+    call('PATCH', `/api/conferences/${id(conferenceId)}`, body),
+  deleteConference: (conferenceId: string): Promise<void> => call('DELETE', `/api/conferences/${id(conferenceId)}`),
+
+  async invite(conferenceId: string, body: { users: string[]; groups: string[] }): Promise<string[]> {
+    return (await call('POST', `/api/conferences/${id(conferenceId)}/invitations`, body, InviteResponse)).invited;
+  },
+  async invitations(): Promise<Invitation[]> {
+    return (await call('GET', '/api/invitations', undefined, z.object({ invitations: z.array(Invitation) }))).invitations;
+  },
+  async groups(): Promise<string[]> {
+    return (await call('GET', '/api/groups', undefined, z.object({ groups: z.array(z.object({ name: z.string() })) }))).groups.map((g) => g.name);
+  },
+  agentToken: (conferenceId: string) => call('POST', `/api/conferences/${id(conferenceId)}/agent-tokens`, {}, AgentTokenResponse),
+};
+
+/** A message fit to show a person, whatever was thrown. */
+export function errorText(e: unknown): string {
+  if (e instanceof ApiRequestError) return e.message;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

@@ -1,0 +1,527 @@
+/**
+ * One participant's connection to a conference: the WebSocket, the hello/resume handshake, the
+ * roster/chat/share state the server streams, commands, and reconnection with the resume token.
+ *
+ * State machine (every transition goes through `setState`):
+ *
+ *   idle ──connect()──▶ connecting ──welcome──▶ joined ◀──welcome── lobby
+ *                           │  └──lobby.wait──────────────────────▶ lobby
+ *                           │
+ *   connecting/lobby/joined ──unexpected drop──▶ reconnecting ──timer──▶ connecting
+ *   any ──close() / terminal close code / removed──▶ closed (final; `end` says why)
+ *
+ * React components read `snapshot` (a new immutable object per change) through `subscribe`.
+ */
+import {
+  CloseCode,
+  PROTOCOL_VERSION,
+  decodeServerMessage,
+  type ChatMessage,
+  type ClientMessage,
+  type ClientMessageType,
+  type ConferenceInfo,
+  type ErrorCode,
+  type MeetingPolicyPatch,
+  type Participant,
+  type RoleName,
+  type ServerMessage,
+  type ServerMessageOf,
+  type ShareState,
+} from '@baton/protocol';
+import { Emitter } from './Emitter';
+
+export type ConferenceState = 'idle' | 'connecting' | 'lobby' | 'joined' | 'reconnecting' | 'closed';
+
+export type EndReason =
+  | 'left'
+  | 'removed'
+  | 'denied'
+  | 'ended'
+  | 'replaced'
+  | 'unsupported_version'
+  | 'handshake_failed'
+  | 'rejected'
+  | 'unreachable';
+
+export interface ConferenceEnd {
+  reason: EndReason;
+  /** WebSocket close code, or 0 when the end did not come from a close frame. */
+  code: number;
+  message: string;
+}
+
+export interface CommandError {
+  code: ErrorCode | 'timeout' | 'offline';
+  message: string;
+  /** The command the error answers, when the server tied it to one through its rid. */
+  command: ClientMessageType | null;
+  at: number;
+}
+
+export interface ConferenceSnapshot {
+  state: ConferenceState;
+  selfId: string | null;
+  conference: ConferenceInfo | null;
+  roster: readonly Participant[];
+  chat: readonly ChatMessage[];
+  share: ShareState | null;
+  end: ConferenceEnd | null;
+  /** Reconnection attempts since the connection was last healthy. */
+  attempt: number;
+  lastError: CommandError | null;
+}
+
+export interface ConferenceClientEvents {
+  change: ConferenceSnapshot;
+  state: ConferenceState;
+  /** Every decoded server frame, for add-ons such as the screen viewer. */
+  message: ServerMessage;
+  error: CommandError;
+  notice: { code: string; text: string };
+  end: ConferenceEnd;
+}
+
+/** The part of the browser WebSocket this class uses; Node's `ws` package satisfies it too. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+
+export type StorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+
+export interface ConferenceClientOptions {
+  /** ws:// or wss:// URL of the conference socket. */
+  url: string;
+  conferenceId: string;
+  /** Display name; required for guests, optional when signed in. */
+  name?: string;
+  /** Where the resume token is kept so that a reload takes the same seat (sessionStorage in the browser). */
+  storage?: StorageLike | null;
+  createSocket?: (url: string) => WebSocketLike;
+  backoff?: { initialMs: number; maxMs: number };
+  /** Give up after this many failed attempts in a row while we never had a seat. */
+  maxAttemptsWithoutSeat?: number;
+  handshakeTimeoutMs?: number;
+  pingIntervalMs?: number;
+  /** A socket silent for this long is considered dead and replaced. */
+  staleAfterMs?: number;
+  requestTimeoutMs?: number;
+}
+
+export interface SavedSeat {
+  token: string;
+  name: string | null;
+}
+
+const OPEN = 1;
+const MAX_CHAT_KEPT = 500;
+
+/** Close codes after which reconnecting would be pointless or wrong. */
+const TERMINAL: Record<number, { reason: EndReason; message: string }> = {
+  [CloseCode.Removed]: { reason: 'removed', message: 'The organizer removed you from this meeting.' },
+  [CloseCode.Denied]: { reason: 'denied', message: 'You were not let into this meeting.' },
+  [CloseCode.ConferenceEnded]: { reason: 'ended', message: 'This meeting has ended.' },
+  [CloseCode.Replaced]: { reason: 'replaced', message: 'You joined this meeting from another tab or window.' },
+  [CloseCode.UnsupportedVersion]: { reason: 'unsupported_version', message: 'This page is out of date. Reload it to join.' },
+  [CloseCode.HandshakeFailed]: { reason: 'handshake_failed', message: 'The server did not accept the connection.' },
+  [CloseCode.ProtocolError]: { reason: 'rejected', message: 'The server closed the connection (protocol error).' },
+  [CloseCode.UnsupportedData]: { reason: 'rejected', message: 'The server closed the connection (unsupported data).' },
+  [CloseCode.PolicyViolation]: { reason: 'rejected', message: 'The server refused the connection.' },
+  [CloseCode.TooBig]: { reason: 'rejected', message: 'The server closed the connection (message too large).' },
+};
+
+interface Pending {
+  type: ClientMessageType;
+  timer: ReturnType<typeof setTimeout>;
+  resolve?: (ack: ServerMessageOf<'ack'>) => void;
+  reject?: (error: CommandError) => void;
+}
+
+export class ConferenceClient extends Emitter<ConferenceClientEvents> {
+  private readonly opts: Required<Omit<ConferenceClientOptions, 'name' | 'storage'>> & Pick<ConferenceClientOptions, 'name'>;
+  private readonly storage: StorageLike | null;
+  private snap: ConferenceSnapshot = {
+    state: 'idle',
+    selfId: null,
+    conference: null,
+    roster: [],
+    chat: [],
+    share: null,
+    end: null,
+    attempt: 0,
+    lastError: null,
+  };
+  private socket: WebSocketLike | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
+  private pingTimer: ReturnType<typeof setInterval> | null = null;
+  private lastHeard = 0;
+  private hadSeat = false;
+  private nextRid = 1;
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(options: ConferenceClientOptions) {
+    super();
+    this.storage = options.storage ?? null;
+    this.opts = {
+      url: options.url,
+      conferenceId: options.conferenceId,
+      name: options.name,
+      createSocket: options.createSocket ?? ((url) => new WebSocket(url) as unknown as WebSocketLike),
+      backoff: options.backoff ?? { initialMs: 500, maxMs: 8000 },
+      maxAttemptsWithoutSeat: options.maxAttemptsWithoutSeat ?? 4,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+      pingIntervalMs: options.pingIntervalMs ?? 20_000,
+      staleAfterMs: options.staleAfterMs ?? 50_000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    };
+  }
+
+  /** The seat a previous page load of this tab held, if any (used to rejoin silently on reload). */
+  static savedSeat(storage: StorageLike | null | undefined, conferenceId: string): SavedSeat | null {
+    try {
+      const raw = storage?.getItem(seatKey(conferenceId));
+      if (!raw) return null;
+      const parsed = JSON.parse(raw) as Partial<SavedSeat>;
+      return typeof parsed.token === 'string' ? { token: parsed.token, name: typeof parsed.name === 'string' ? parsed.name : null } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  static forgetSeat(storage: StorageLike | null | undefined, conferenceId: string): void {
+    try {
+      storage?.removeItem(seatKey(conferenceId));
+    } catch {
+      /* storage may be unavailable (private mode); nothing to forget then */
+    }
+  }
+
+  get snapshot(): ConferenceSnapshot {
+    return this.snap;
+  }
+
+  get state(): ConferenceState {
+    return this.snap.state;
+  }
+
+  /** For useSyncExternalStore. */
+  subscribe = (listener: () => void): (() => void) => this.on('change', listener);
+  getSnapshot = (): ConferenceSnapshot => this.snap;
+
+  self(): Participant | null {
+    return this.snap.roster.find((p) => p.id === this.snap.selfId) ?? null;
+  }
+
+  connect(): void {
+    if (this.snap.state !== 'idle') return;
+    this.open();
+  }
+
+  /** Leave the meeting for good: the server frees the seat now instead of holding it. Safe to call twice. */
+  close(): void {
+    if (this.snap.state === 'closed') return;
+    this.finish({ reason: 'left', code: CloseCode.Normal, message: 'You left the meeting.' }, CloseCode.Normal);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Commands
+
+  sendChat(text: string): boolean {
+    return this.send({ type: 'chat.send', text }) !== null;
+  }
+  setRole(participantId: string, role: RoleName): boolean {
+    return this.send({ type: 'role.set', participantId, role }) !== null;
+  }
+  admit(participantId: string): boolean {
+    return this.send({ type: 'lobby.admit', participantId }) !== null;
+  }
+  deny(participantId: string): boolean {
+    return this.send({ type: 'lobby.deny', participantId }) !== null;
+  }
+  remove(participantId: string): boolean {
+    return this.send({ type: 'participant.remove', participantId }) !== null;
+  }
+  updatePolicy(policy: MeetingPolicyPatch): boolean {
+    return this.send({ type: 'policy.update', policy }) !== null;
+  }
+
+  /**
+   * Send a command without waiting for an answer. An error the server ties to it (by rid) shows up
+   * as `lastError` and an `error` event. Returns the rid, or null when the socket is not open.
+   */
+  send(message: DistributiveOmit<ClientMessage, 'rid'>): string | null {
+    if (!this.socket || this.socket.readyState !== OPEN || (this.snap.state !== 'joined' && this.snap.state !== 'lobby')) {
+      this.reportError({ code: 'offline', message: 'Not connected; try again in a moment.', command: message.type, at: Date.now() });
+      return null;
+    }
+    const rid = `c${this.nextRid++}`;
+    // Remember the command briefly so that an error answering it can say what failed.
+    this.pending.set(rid, { type: message.type, timer: setTimeout(() => this.pending.delete(rid), this.opts.requestTimeoutMs * 3) });
+    this.socket.send(JSON.stringify({ ...message, rid }));
+    return rid;
+  }
+
+  /** Send a command and wait for its ack (e.g. `share.ticket`, whose ack carries the ticket). */
+  request(message: DistributiveOmit<ClientMessage, 'rid'>): Promise<ServerMessageOf<'ack'>> {
+    return new Promise((resolve, reject) => {
+      const rid = this.send(message);
+      if (rid === null) {
+        reject(this.snap.lastError);
+        return;
+      }
+      const entry = this.pending.get(rid)!;
+      clearTimeout(entry.timer);
+      entry.resolve = resolve;
+      entry.reject = reject;
+      entry.timer = setTimeout(() => {
+        this.pending.delete(rid);
+        reject({ code: 'timeout', message: 'The server did not answer.', command: message.type, at: Date.now() } satisfies CommandError);
+      }, this.opts.requestTimeoutMs);
+    });
+  }
+
+  clearError(): void {
+    if (this.snap.lastError) this.update({ lastError: null });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Connection
+
+  private open(): void {
+    this.setState('connecting');
+    let socket: WebSocketLike;
+    try {
+      socket = this.opts.createSocket(this.opts.url);
+    } catch {
+      this.dropped();
+      return;
+    }
+    this.socket = socket;
+    socket.onopen = () => {
+      if (socket !== this.socket) return;
+      this.lastHeard = Date.now();
+      const seat = ConferenceClient.savedSeat(this.storage, this.opts.conferenceId);
+      const hello: Record<string, unknown> = { type: 'hello', v: PROTOCOL_VERSION, client: 'web' };
+      const name = this.opts.name ?? seat?.name ?? undefined;
+      if (name) hello.name = name;
+      if (seat) hello.resume = seat.token;
+      socket.send(JSON.stringify(hello));
+      this.handshakeTimer = setTimeout(() => {
+        if (socket === this.socket && this.snap.state === 'connecting') this.dropped();
+      }, this.opts.handshakeTimeoutMs);
+      this.pingTimer = setInterval(() => this.keepAlive(), this.opts.pingIntervalMs);
+    };
+    socket.onmessage = (ev) => {
+      if (socket !== this.socket) return;
+      this.lastHeard = Date.now();
+      if (typeof ev.data !== 'string') return;
+      const decoded = decodeServerMessage(ev.data);
+      if (!decoded.ok) {
+        console.warn('baton: ignoring an invalid server frame:', decoded.error);
+        return;
+      }
+      this.handle(decoded.value);
+    };
+    socket.onclose = (ev) => {
+      if (socket !== this.socket) return;
+      const terminal = TERMINAL[ev.code];
+      if (terminal) this.finish({ reason: terminal.reason, code: ev.code, message: ev.reason || terminal.message });
+      else this.dropped();
+    };
+    // An error is always followed by a close event; the close decides what happens next.
+    socket.onerror = () => {};
+  }
+
+  private keepAlive(): void {
+    if (!this.socket || this.socket.readyState !== OPEN) return;
+    // A half-open TCP connection never fires close; silence is the only sign of it.
+    if (Date.now() - this.lastHeard > this.opts.staleAfterMs) {
+      this.dropped();
+      return;
+    }
+    this.socket.send(JSON.stringify({ type: 'ping' }));
+  }
+
+  /** The socket died without a reason that forbids coming back: retry with backoff. */
+  private dropped(): void {
+    this.releaseSocket(4000, 'reconnecting');
+    if (this.snap.state === 'closed') return;
+    const attempt = this.snap.attempt + 1;
+    if (!this.hadSeat && attempt > this.opts.maxAttemptsWithoutSeat) {
+      this.finish({ reason: 'unreachable', code: 0, message: 'Could not connect to the meeting.' });
+      return;
+    }
+    const { initialMs, maxMs } = this.opts.backoff;
+    const delay = Math.min(maxMs, initialMs * 2 ** (attempt - 1));
+    // Jitter so that a restarted server is not hit by every client in the same millisecond.
+    const jittered = Math.round(delay * (0.8 + Math.random() * 0.4));
+    this.update({ attempt });
+    this.setState('reconnecting');
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.snap.state === 'reconnecting') this.open();
+    }, jittered);
+  }
+
+  private finish(end: ConferenceEnd, closeCode = 4000): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.releaseSocket(closeCode, end.reason);
+    // After a final end the seat is gone; a reload must not try to take it back. A client that never
+    // got a seat (e.g. closed while still connecting) leaves a token from an earlier page load alone.
+    if (this.hadSeat) ConferenceClient.forgetSeat(this.storage, this.opts.conferenceId);
+    for (const [rid, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject?.({ code: 'offline', message: end.message, command: p.type, at: Date.now() });
+      this.pending.delete(rid);
+    }
+    this.update({ end });
+    this.setState('closed');
+    this.emit('end', end);
+  }
+
+  private releaseSocket(code: number, reason: string): void {
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.handshakeTimer = null;
+    this.pingTimer = null;
+    const socket = this.socket;
+    this.socket = null;
+    if (!socket) return;
+    socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+    try {
+      socket.close(code, reason);
+    } catch {
+      /* already closed */
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Server messages
+
+  private handle(msg: ServerMessage): void {
+    switch (msg.type) {
+      case 'welcome':
+        this.seated(msg.resumeToken);
+        if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+        this.update({
+          selfId: msg.self,
+          conference: msg.conference,
+          roster: msg.roster,
+          chat: msg.chat.slice(-MAX_CHAT_KEPT),
+          share: msg.share,
+          attempt: 0,
+        });
+        this.setState('joined');
+        break;
+      case 'lobby.wait':
+        this.seated(msg.resumeToken);
+        if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+        this.update({ selfId: msg.self, conference: msg.conference, roster: [], chat: [], share: null, attempt: 0 });
+        this.setState('lobby');
+        break;
+      case 'participant.joined':
+      case 'participant.updated':
+        this.update({ roster: upsert(this.snap.roster, msg.participant) });
+        break;
+      case 'participant.left':
+        this.update({ roster: this.snap.roster.filter((p) => p.id !== msg.participantId) });
+        if (msg.participantId === this.snap.selfId && msg.reason !== 'timeout') {
+          const terminal = TERMINAL[msg.reason === 'removed' ? CloseCode.Removed : msg.reason === 'denied' ? CloseCode.Denied : CloseCode.Normal];
+          this.finish(terminal ? { reason: terminal.reason, code: 0, message: terminal.message } : { reason: 'left', code: 0, message: 'You left the meeting.' });
+        }
+        break;
+      case 'chat.message':
+        if (!this.snap.chat.some((c) => c.id === msg.message.id)) {
+          this.update({ chat: [...this.snap.chat, msg.message].slice(-MAX_CHAT_KEPT) });
+        }
+        break;
+      case 'conference.updated':
+        this.update({ conference: msg.conference });
+        break;
+      case 'share.updated':
+        this.update({ share: msg.share });
+        break;
+      case 'notice':
+        this.emit('notice', { code: msg.code, text: msg.text });
+        break;
+      case 'ack': {
+        const p = msg.rid !== undefined ? this.pending.get(String(msg.rid)) : undefined;
+        if (p) {
+          clearTimeout(p.timer);
+          this.pending.delete(String(msg.rid));
+          p.resolve?.(msg);
+        }
+        break;
+      }
+      case 'error': {
+        const p = msg.rid !== undefined ? this.pending.get(String(msg.rid)) : undefined;
+        const error: CommandError = { code: msg.code, message: msg.message, command: p?.type ?? null, at: Date.now() };
+        if (p) {
+          clearTimeout(p.timer);
+          this.pending.delete(String(msg.rid));
+          p.reject?.(error);
+        }
+        this.reportError(error);
+        break;
+      }
+      case 'pong':
+      case 'control.requested':
+        break;
+    }
+    this.emit('message', msg);
+  }
+
+  private seated(token: string): void {
+    this.hadSeat = true;
+    try {
+      // Keep the name too: a guest reloading the page rejoins without typing it again.
+      const name = this.opts.name ?? ConferenceClient.savedSeat(this.storage, this.opts.conferenceId)?.name ?? null;
+      this.storage?.setItem(seatKey(this.opts.conferenceId), JSON.stringify({ token, name } satisfies SavedSeat));
+    } catch {
+      /* without storage a reload simply joins as a new participant */
+    }
+  }
+
+  private reportError(error: CommandError): void {
+    this.update({ lastError: error });
+    this.emit('error', error);
+  }
+
+  private setState(state: ConferenceState): void {
+    if (this.snap.state === state) return;
+    this.update({ state });
+    this.emit('state', state);
+  }
+
+  private update(patch: Partial<ConferenceSnapshot>): void {
+    this.snap = { ...this.snap, ...patch };
+    this.emit('change', this.snap);
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function seatKey(conferenceId: string): string {
+  return `baton.seat.${conferenceId}`;
+}
+
+function upsert(roster: readonly Participant[], p: Participant): Participant[] {
+  const i = roster.findIndex((x) => x.id === p.id);
+  if (i < 0) return [...roster, p];
+  const next = roster.slice();
+  next[i] = p;
+  return next;
+}
+
+/** The conference socket URL for a page served by the Baton server. */
+export function conferenceSocketUrl(conferenceId: string, location: { protocol: string; host: string }): string {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  return `${scheme}://${location.host}/ws/conference/${encodeURIComponent(conferenceId)}`;
+}

@@ -1,0 +1,47 @@
+import { useEffect, useState, useSyncExternalStore } from 'react';
+import { ConferenceClient, conferenceSocketUrl, type ConferenceSnapshot } from './ConferenceClient';
+
+const IDLE: ConferenceSnapshot = {
+  state: 'idle',
+  selfId: null,
+  conference: null,
+  roster: [],
+  chat: [],
+  share: null,
+  end: null,
+  attempt: 0,
+  lastError: null,
+};
+
+/**
+ * Connects to a conference while `enabled` and the component is mounted; unmounting leaves it.
+ * Returns the client (for commands) and its current snapshot.
+ */
+export function useConference(conferenceId: string, enabled: boolean, name?: string): { client: ConferenceClient | null; snapshot: ConferenceSnapshot } {
+  const [client, setClient] = useState<ConferenceClient | null>(null);
+
+  useEffect(() => {
+    if (!enabled) return;
+    const c = new ConferenceClient({
+      url: conferenceSocketUrl(conferenceId, window.location),
+      conferenceId,
+      name,
+      storage: window.sessionStorage,
+    });
+    setClient(c);
+    c.connect();
+    return () => {
+      c.close();
+      setClient(null);
+    };
+  }, [conferenceId, enabled, name]);
+
+  const snapshot = useSyncExternalStore(
+    client?.subscribe ?? noopSubscribe,
+    client?.getSnapshot ?? idleSnapshot,
+  );
+  return { client, snapshot };
+}
+
+const noopSubscribe = () => () => {};
+const idleSnapshot = () => IDLE;

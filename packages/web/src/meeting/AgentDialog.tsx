@@ -1,0 +1,54 @@
+import { useEffect, useState } from 'react';
+import { api, errorText } from '../api/client';
+import { CopyButton } from '../ui/CopyButton';
+import { Modal } from '../ui/Modal';
+import { formatDate } from '../pages/Dashboard';
+
+/** Gets a one-time token and shows the command that starts the Baton agent on the desktop to share. */
+export function AgentDialog({ conferenceId, onClose }: { conferenceId: string; onClose(): void }) {
+  const [result, setResult] = useState<{ command: string; expiresAt: string } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [round, setRound] = useState(0);
+
+  useEffect(() => {
+    let live = true;
+    setResult(null);
+    setError(null);
+    api.agentToken(conferenceId).then(
+      (r) => live && setResult({ command: r.command, expiresAt: r.expiresAt }),
+      (e: unknown) => live && setError(errorText(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [conferenceId, round]);
+
+  return (
+    <Modal title="Share your desktop with the Baton agent" onClose={onClose} testId="agent-dialog">
+      <p>Run this command on the computer whose desktop you want to share. The agent asks there before anyone takes control.</p>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {!result && !error && <p className="muted">Getting a one-time token…</p>}
+      {result && (
+        <>
+          <pre className="command" data-testid="agent-command">
+            {result.command}
+          </pre>
+          <p className="muted small">The token works once and expires {formatDate(result.expiresAt)}.</p>
+        </>
+      )}
+      <div className="actions">
+        {result && <CopyButton text={result.command} label="Copy command" className="primary" testId="agent-copy" />}
+        <button type="button" className="secondary" onClick={() => setRound((n) => n + 1)}>
+          New token
+        </button>
+        <button type="button" className="secondary" onClick={onClose}>
+          Close
+        </button>
+      </div>
+    </Modal>
+  );
+}

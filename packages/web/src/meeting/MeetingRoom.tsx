@@ -1,0 +1,196 @@
+import { useEffect, useState, type ReactNode } from 'react';
+import { Link } from 'react-router-dom';
+import type { Participant } from '@baton/protocol';
+import type { ConferenceClient, ConferenceSnapshot } from '../conference/ConferenceClient';
+import { useConference } from '../conference/useConference';
+import { CopyButton } from '../ui/CopyButton';
+import { AgentDialog } from './AgentDialog';
+import { Chat } from './Chat';
+import { EndScreen } from './EndScreen';
+import { InviteDialog } from './InviteDialog';
+import { Roster } from './Roster';
+import { SettingsDialog } from './SettingsDialog';
+import { Stage } from './Stage';
+
+type Dialog = 'invite' | 'agent' | 'settings' | null;
+
+/** A live meeting: connects on mount, leaves on unmount. */
+export function MeetingRoom({
+  conferenceId,
+  name,
+  signedIn,
+  onRejoin,
+  onChangeName,
+}: {
+  conferenceId: string;
+  name: string | undefined;
+  signedIn: boolean;
+  onRejoin(): void;
+  onChangeName?: () => void;
+}) {
+  const { client, snapshot } = useConference(conferenceId, true, name);
+  const meetingUrl = `${window.location.origin}/m/${encodeURIComponent(conferenceId)}`;
+
+  if (snapshot.state === 'closed' && snapshot.end) {
+    return <EndScreen end={snapshot.end} subject={snapshot.conference?.subject ?? null} onRejoin={onRejoin} onChangeName={onChangeName} />;
+  }
+  if (!client || snapshot.state === 'idle' || (snapshot.state !== 'joined' && snapshot.state !== 'lobby' && !snapshot.conference)) {
+    return (
+      <CenteredCard testId="meeting-connecting">
+        <h1>Joining…</h1>
+        <p className="muted" role="status">
+          {snapshot.attempt > 0 ? `Connection failed, trying again (attempt ${snapshot.attempt})…` : 'Connecting to the meeting.'}
+        </p>
+        <button type="button" className="secondary" onClick={() => client?.close()}>
+          Cancel
+        </button>
+      </CenteredCard>
+    );
+  }
+  const inLobby = snapshot.state === 'lobby' || (snapshot.state !== 'joined' && snapshot.roster.length === 0);
+  if (inLobby) {
+    return (
+      <CenteredCard testId="lobby-wait">
+        <h1>{snapshot.conference?.subject}</h1>
+        <div className="spinner" aria-hidden="true" />
+        <p role="status">
+          {snapshot.state === 'lobby' ? 'You are waiting in the lobby. The organizer will let you in soon.' : 'Reconnecting…'}
+        </p>
+        <button type="button" className="secondary" onClick={() => client.close()} data-testid="leave">
+          Leave
+        </button>
+      </CenteredCard>
+    );
+  }
+  return <Room client={client} snapshot={snapshot} meetingUrl={meetingUrl} signedIn={signedIn} />;
+}
+
+function CenteredCard({ children, testId }: { children: ReactNode; testId: string }) {
+  return (
+    <div className="page centered">
+      <header className="topbar">
+        <Link to="/" className="brand">
+          <span className="brand-mark" aria-hidden="true">
+            ◆
+          </span>{' '}
+          Baton
+        </Link>
+      </header>
+      <main className="narrow">
+        <div className="card center" data-testid={testId}>
+          {children}
+        </div>
+      </main>
+    </div>
+  );
+}
+
+function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceClient; snapshot: ConferenceSnapshot; meetingUrl: string; signedIn: boolean }) {
+  const [dialog, setDialog] = useState<Dialog>(null);
+  const notices = useNotices(client);
+  const conference = snapshot.conference!;
+  const self: Participant | null = snapshot.roster.find((p) => p.id === snapshot.selfId) ?? null;
+  const isOrganizer = self?.role === 'organizer';
+  const mayPresent =
+    !!self &&
+    (self.role === 'organizer' || conference.policy.present === 'anyone' || (conference.policy.present === 'presenters' && self.role === 'presenter'));
+  const banner = snapshot.lastError && snapshot.lastError.command !== 'chat.send' ? snapshot.lastError : null;
+
+  // Errors about commands fade after a while; chat errors are shown (and cleared) by the chat.
+  useEffect(() => {
+    if (!banner) return;
+    const t = setTimeout(() => client.clearError(), 6000);
+    return () => clearTimeout(t);
+  }, [banner, client]);
+
+  return (
+    <div className="meeting" data-testid="meeting" data-state={snapshot.state}>
+      <header className="meeting-header">
+        <Link to="/" className="brand" aria-label="Baton home">
+          <span className="brand-mark" aria-hidden="true">
+            ◆
+          </span>
+        </Link>
+        <div className="meeting-title">
+          <h1 data-testid="meeting-subject">{conference.subject}</h1>
+          <span className="muted small">Organized by {conference.organizer}</span>
+        </div>
+        <div className="meeting-actions">
+          <CopyButton text={meetingUrl} label="Copy meeting URL" testId="copy-url" />
+          {isOrganizer && (
+            <button type="button" className="secondary" onClick={() => setDialog('invite')} data-testid="invite-open">
+              Invite
+            </button>
+          )}
+          {signedIn && mayPresent && (
+            <button type="button" className="secondary" onClick={() => setDialog('agent')} data-testid="agent-open">
+              Share desktop
+            </button>
+          )}
+          {isOrganizer && (
+            <button type="button" className="secondary" onClick={() => setDialog('settings')} data-testid="settings-open">
+              Settings
+            </button>
+          )}
+          <button type="button" className="danger" onClick={() => client.close()} data-testid="leave">
+            Leave
+          </button>
+        </div>
+      </header>
+      {snapshot.state !== 'joined' && (
+        <div className="banner warn" role="status" data-testid="connection-banner">
+          Connection lost. Reconnecting{snapshot.attempt > 1 ? ` (attempt ${snapshot.attempt})` : ''}… your seat is kept for 30 seconds.
+        </div>
+      )}
+      {banner && (
+        <div className="banner error" role="alert" data-testid="error-banner">
+          {banner.message}
+          <button type="button" className="icon" aria-label="Dismiss" onClick={() => client.clearError()}>
+            ×
+          </button>
+        </div>
+      )}
+      {notices.length > 0 && (
+        <div className="notices" role="status" aria-live="polite">
+          {notices.map((n) => (
+            <div key={n.key} className="banner info" data-testid="notice" data-code={n.code}>
+              {n.text}
+            </div>
+          ))}
+        </div>
+      )}
+      <div className="meeting-body">
+        <Stage share={snapshot.share} roster={snapshot.roster} selfId={snapshot.selfId} />
+        <aside className="sidebar">
+          <Roster client={client} roster={snapshot.roster} selfId={snapshot.selfId} isOrganizer={isOrganizer} share={snapshot.share} />
+          <Chat client={client} chat={snapshot.chat} selfId={snapshot.selfId} lastError={snapshot.lastError} enabled={snapshot.state === 'joined'} />
+        </aside>
+      </div>
+      {dialog === 'invite' && <InviteDialog conferenceId={conference.id} onClose={() => setDialog(null)} />}
+      {dialog === 'agent' && <AgentDialog conferenceId={conference.id} onClose={() => setDialog(null)} />}
+      {dialog === 'settings' && <SettingsDialog client={client} policy={conference.policy} onClose={() => setDialog(null)} />}
+    </div>
+  );
+}
+
+function useNotices(client: ConferenceClient) {
+  const [notices, setNotices] = useState<{ key: number; code: string; text: string }[]>([]);
+  useEffect(() => {
+    let n = 0;
+    const timers = new Set<ReturnType<typeof setTimeout>>();
+    const off = client.on('notice', ({ code, text }) => {
+      const key = ++n;
+      setNotices((list) => [...list.slice(-2), { key, code, text }]);
+      const t = setTimeout(() => {
+        timers.delete(t);
+        setNotices((list) => list.filter((x) => x.key !== key));
+      }, 6000);
+      timers.add(t);
+    });
+    return () => {
+      off();
+      for (const t of timers) clearTimeout(t);
+    };
+  }, [client]);
+  return notices;
+}

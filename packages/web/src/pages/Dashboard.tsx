@@ -1,0 +1,151 @@
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { Link } from 'react-router-dom';
+import { DEFAULT_POLICY, MAX_SUBJECT_LENGTH, type ConferenceResource, type Invitation, type MeetingPolicy, type User } from '@baton/protocol';
+import { api, errorText } from '../api/client';
+import { TopBar } from '../ui/TopBar';
+import { PolicyFields } from '../ui/PolicyFields';
+import { MeetingRow } from './MeetingRow';
+
+/** The signed-in home page: create a meeting, the meetings I organize, the ones I am invited to. */
+export function Dashboard({ user }: { user: User }) {
+  const [meetings, setMeetings] = useState<ConferenceResource[] | null>(null);
+  const [invitations, setInvitations] = useState<Invitation[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [created, setCreated] = useState<string | null>(null);
+
+  const reload = useCallback(async () => {
+    try {
+      const [m, i] = await Promise.all([api.conferences(), api.invitations()]);
+      setMeetings(m);
+      setInvitations(i);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }, []);
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+
+  return (
+    <div className="page">
+      <TopBar />
+      <main className="dashboard">
+        <h1 className="welcome">Hello, {user.displayName}</h1>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <CreateMeeting
+          onCreated={(c) => {
+            setCreated(c.id);
+            setMeetings((list) => [c, ...(list ?? []).filter((x) => x.id !== c.id)]);
+          }}
+        />
+        <section className="card" aria-labelledby="my-meetings">
+          <h2 id="my-meetings">My meetings</h2>
+          {meetings === null ? (
+            <p className="muted">Loading…</p>
+          ) : meetings.length === 0 ? (
+            <p className="muted" data-testid="no-meetings">
+              You have not created any meetings yet.
+            </p>
+          ) : (
+            <ul className="meeting-list" data-testid="meeting-list">
+              {meetings.map((m) => (
+                <MeetingRow
+                  key={m.id}
+                  meeting={m}
+                  highlight={m.id === created}
+                  onChanged={() => void reload()}
+                  onDeleted={() => setMeetings((list) => (list ?? []).filter((x) => x.id !== m.id))}
+                />
+              ))}
+            </ul>
+          )}
+        </section>
+        <section className="card" aria-labelledby="my-invitations">
+          <h2 id="my-invitations">Invitations</h2>
+          {invitations === null ? (
+            <p className="muted">Loading…</p>
+          ) : invitations.length === 0 ? (
+            <p className="muted" data-testid="no-invitations">
+              Nobody has invited you to a meeting.
+            </p>
+          ) : (
+            <ul className="invitation-list" data-testid="invitation-list">
+              {invitations.map((inv) => (
+                <li key={`${inv.conferenceId}-${inv.at}`} data-testid={`invitation-${inv.conferenceId}`}>
+                  <div className="grow">
+                    <div className="subject">{inv.subject}</div>
+                    <div className="muted small">
+                      Invited by {inv.invitedBy} · {formatDate(inv.at)}
+                    </div>
+                  </div>
+                  <Link className="button primary" to={`/m/${encodeURIComponent(inv.conferenceId)}`}>
+                    Join
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      </main>
+    </div>
+  );
+}
+
+function CreateMeeting({ onCreated }: { onCreated(c: ConferenceResource): void }) {
+  const [subject, setSubject] = useState('');
+  const [policy, setPolicy] = useState<MeetingPolicy>({ ...DEFAULT_POLICY });
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const c = await api.createConference({ subject: subject.trim(), policy });
+      setSubject('');
+      onCreated(c);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="card form create-meeting" onSubmit={submit} aria-labelledby="new-meeting">
+      <h2 id="new-meeting">New meeting</h2>
+      <label>
+        Subject
+        <input
+          value={subject}
+          onChange={(e) => setSubject(e.target.value)}
+          required
+          maxLength={MAX_SUBJECT_LENGTH}
+          placeholder="e.g. Release review"
+          data-testid="create-subject"
+        />
+      </label>
+      <PolicyFields value={policy} onChange={setPolicy} idPrefix="create" />
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="actions">
+        <button className="primary" type="submit" disabled={busy || !subject.trim()} data-testid="create-submit">
+          {busy ? 'Creating…' : 'Create meeting'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function formatDate(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}

@@ -1,0 +1,46 @@
+import { useEffect, useState } from 'react';
+
+/** Copies text to the clipboard, with a fallback for pages where the Clipboard API is unavailable. */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = document.createElement('textarea');
+    area.value = text;
+    area.setAttribute('readonly', '');
+    area.style.position = 'fixed';
+    area.style.opacity = '0';
+    document.body.appendChild(area);
+    area.select();
+    let ok = false;
+    try {
+      ok = document.execCommand('copy');
+    } catch {
+      ok = false;
+    }
+    area.remove();
+    return ok;
+  }
+}
+
+export function CopyButton({ text, label, testId, className }: { text: string; label: string; testId?: string; className?: string }) {
+  const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
+  useEffect(() => {
+    if (state === 'idle') return;
+    const t = setTimeout(() => setState('idle'), 2000);
+    return () => clearTimeout(t);
+  }, [state]);
+  return (
+    <button
+      type="button"
+      className={className ?? 'secondary'}
+      data-testid={testId}
+      data-copy-text={text}
+      onClick={() => void copyText(text).then((ok) => setState(ok ? 'copied' : 'failed'))}
+      aria-live="polite"
+    >
+      {state === 'copied' ? 'Copied!' : state === 'failed' ? 'Copy failed' : label}
+    </button>
+  );
+}

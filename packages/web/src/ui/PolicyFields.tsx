@@ -1,0 +1,56 @@
+import type { ControlPolicy, GuestPolicy, MeetingPolicy, PresentPolicy } from '@baton/protocol';
+
+export const GUEST_LABELS: Record<GuestPolicy, string> = {
+  deny: 'Not allowed',
+  lobby: 'Wait in the lobby',
+  allow: 'Join directly',
+};
+export const PRESENT_LABELS: Record<PresentPolicy, string> = {
+  organizer: 'Only the organizer',
+  presenters: 'Organizer and presenters',
+  anyone: 'Anyone',
+};
+export const CONTROL_LABELS: Record<ControlPolicy, string> = {
+  never: 'Never',
+  'signed-in': 'Signed-in participants',
+  anyone: 'Anyone',
+};
+
+/** The three meeting-policy choices as labelled selects. */
+export function PolicyFields({ value, onChange, idPrefix, disabled }: { value: MeetingPolicy; onChange(p: MeetingPolicy): void; idPrefix: string; disabled?: boolean }) {
+  return (
+    <fieldset className="policy" disabled={disabled}>
+      <legend>Meeting policy</legend>
+      <label>
+        Guests without an account
+        <select value={value.guests} onChange={(e) => onChange({ ...value, guests: e.target.value as GuestPolicy })} data-testid={`${idPrefix}-guests`}>
+          {options(GUEST_LABELS)}
+        </select>
+      </label>
+      <label>
+        Who may present
+        <select value={value.present} onChange={(e) => onChange({ ...value, present: e.target.value as PresentPolicy })} data-testid={`${idPrefix}-present`}>
+          {options(PRESENT_LABELS)}
+        </select>
+      </label>
+      <label>
+        Remote control
+        <select value={value.control} onChange={(e) => onChange({ ...value, control: e.target.value as ControlPolicy })} data-testid={`${idPrefix}-control`}>
+          {options(CONTROL_LABELS)}
+        </select>
+      </label>
+    </fieldset>
+  );
+}
+
+function options(labels: Record<string, string>) {
+  return Object.entries(labels).map(([v, label]) => (
+    <option key={v} value={v}>
+      {label}
+    </option>
+  ));
+}
+
+export function policySummary(p: MeetingPolicy): string {
+  return `Guests: ${GUEST_LABELS[p.guests].toLowerCase()} · Presenting: ${PRESENT_LABELS[p.present].toLowerCase()} · Control: ${CONTROL_LABELS[p.control].toLowerCase()}`;
+}
