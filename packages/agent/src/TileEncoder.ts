@@ -27,6 +27,8 @@ export type TileEncoderOptions = {
   refineAfterMs?: number;
   /** Tiles encoded at once (the encoders run on libuv's thread pool). */
   concurrency?: number;
+  /** At most this many refinements per call, so a burst of lossless tiles cannot hog the link. */
+  maxRefinePerPass?: number;
 };
 
 export type EncodeStats = {
@@ -50,6 +52,7 @@ export class TileEncoder {
   readonly lossless: 'zrgb' | 'png';
   readonly refineAfterMs: number;
   readonly concurrency: number;
+  readonly maxRefinePerPass: number;
   #width = 0;
   #height = 0;
   #cols = 0;
@@ -72,7 +75,9 @@ export class TileEncoder {
     this.maxLosslessColours = options.maxLosslessColours ?? 256;
     this.lossless = options.lossless ?? 'zrgb';
     this.refineAfterMs = options.refineAfterMs ?? 300;
-    this.concurrency = options.concurrency ?? 8;
+    // sharp costs ~0.25 ms per call whatever the size; more than 4 in flight gains nothing on 2 cores.
+    this.concurrency = options.concurrency ?? 4;
+    this.maxRefinePerPass = options.maxRefinePerPass ?? 128;
   }
 
   /** Forget what was sent (new screen geometry or new viewers): every tile goes out again. */
@@ -117,7 +122,7 @@ export class TileEncoder {
   async refine(now = Date.now()): Promise<TileMessage[]> {
     if (this.#lossyCount === 0) return [];
     const jobs: Job[] = [];
-    for (let i = 0; i < this.#lossyAt.length; i++) {
+    for (let i = 0; i < this.#lossyAt.length && jobs.length < this.maxRefinePerPass; i++) {
       const at = this.#lossyAt[i]!;
       if (at > 0 && now - at >= this.refineAfterMs) {
         this.#lossyAt[i] = 0;

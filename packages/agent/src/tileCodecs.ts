@@ -50,8 +50,8 @@ export function copyTile(src: Buffer, dst: Buffer, stride: number, x: number, y:
 
 export type TileClass = { kind: 'fill'; rgb: [number, number, number] } | { kind: 'few' | 'many'; colours: number };
 
-// Scratch hash table for counting colours; 4096 slots keeps probing short up to the limit.
-const SLOTS = 4096;
+// Scratch hash table for counting colours; twice the largest limit keeps probing short.
+const SLOTS = 8192;
 const table = new Int32Array(SLOTS);
 
 /**
@@ -63,7 +63,8 @@ export function classifyTile(frame: FrameBuffer, x: number, y: number, w: number
   const first = (d.readUInt32LE(y * frame.stride + x * 4) & 0xffffff) >>> 0;
   table.fill(0);
   let colours = 0;
-  const limit = Math.min(maxColours, SLOTS / 2);
+  // Past SLOTS / 2 colours the table would clog: such a limit means "never photo-like".
+  const limit = maxColours >= SLOTS / 2 ? Infinity : maxColours;
   for (let row = 0; row < h; row++) {
     let i = (y + row) * frame.stride + x * 4;
     for (let col = 0; col < w; col++, i += 4) {
@@ -74,9 +75,10 @@ export function classifyTile(frame: FrameBuffer, x: number, y: number, w: number
         const v = table[slot]!;
         if (v === key) break;
         if (v === 0) {
-          table[slot] = key;
           colours++;
           if (colours > limit) return { kind: 'many', colours };
+          if (colours >= SLOTS / 2) return { kind: 'few', colours };
+          table[slot] = key;
           break;
         }
         slot = (slot + 1) & (SLOTS - 1);
