@@ -47,7 +47,10 @@ export interface ConferenceEnd {
   reason: EndReason;
   /** WebSocket close code, or 0 when the end did not come from a close frame. */
   code: number;
+  /** A sentence for people. */
   message: string;
+  /** The server's own close reason, when it gave one. */
+  detail: string | null;
 }
 
 export interface CommandError {
@@ -226,7 +229,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
   /** Leave the meeting for good: the server frees the seat now instead of holding it. Safe to call twice. */
   close(): void {
     if (this.snap.state === 'closed') return;
-    this.finish({ reason: 'left', code: CloseCode.Normal, message: 'You left the meeting.' }, CloseCode.Normal);
+    this.finish({ reason: 'left', code: CloseCode.Normal, message: 'You left the meeting.', detail: null }, CloseCode.Normal);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -331,7 +334,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
     socket.onclose = (ev) => {
       if (socket !== this.socket) return;
       const terminal = TERMINAL[ev.code];
-      if (terminal) this.finish({ reason: terminal.reason, code: ev.code, message: ev.reason || terminal.message });
+      if (terminal) this.finish({ reason: terminal.reason, code: ev.code, message: terminal.message, detail: ev.reason || null });
       else this.dropped();
     };
     // An error is always followed by a close event; the close decides what happens next.
@@ -354,7 +357,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
     if (this.snap.state === 'closed') return;
     const attempt = this.snap.attempt + 1;
     if (!this.hadSeat && attempt > this.opts.maxAttemptsWithoutSeat) {
-      this.finish({ reason: 'unreachable', code: 0, message: 'Could not connect to the meeting.' });
+      this.finish({ reason: 'unreachable', code: 0, message: 'The server did not answer. Check your connection and try again.', detail: null });
       return;
     }
     const { initialMs, maxMs } = this.opts.backoff;
@@ -434,7 +437,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
         this.update({ roster: this.snap.roster.filter((p) => p.id !== msg.participantId) });
         if (msg.participantId === this.snap.selfId && msg.reason !== 'timeout') {
           const terminal = TERMINAL[msg.reason === 'removed' ? CloseCode.Removed : msg.reason === 'denied' ? CloseCode.Denied : CloseCode.Normal];
-          this.finish(terminal ? { reason: terminal.reason, code: 0, message: terminal.message } : { reason: 'left', code: 0, message: 'You left the meeting.' });
+          this.finish({ reason: terminal?.reason ?? 'left', code: 0, message: terminal?.message ?? 'You left the meeting.', detail: null });
         }
         break;
       case 'chat.message':

@@ -41,6 +41,11 @@ export function EndScreen({
           <h1>{TITLES[end.reason]}</h1>
           {subject && <p className="muted">{subject}</p>}
           <p>{end.message}</p>
+          {end.detail && end.detail !== end.message && (
+            <p className="muted small" data-testid="end-detail">
+              Server: {end.detail}
+            </p>
+          )}
           <div className="actions center">
             {end.reason === 'unsupported_version' && (
               <button type="button" className="primary" onClick={() => window.location.reload()}>
