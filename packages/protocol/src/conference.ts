@@ -66,6 +66,23 @@ export const ShareState = z.object({
 });
 export type ShareState = z.infer<typeof ShareState>;
 
+/** A STUN/TURN server for WebRTC, with short-lived TURN credentials for admitted participants. */
+export const IceServer = z.object({
+  urls: z.array(z.string()),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+export type IceServer = z.infer<typeof IceServer>;
+
+/** What travels between two peers through the Focus while they set up a direct path. */
+export const SignalData = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('description'), type: z.enum(['offer', 'answer']), sdp: z.string().max(12_000) }),
+  z.object({ kind: z.literal('candidate'), candidate: z.string().max(1000), mid: z.string().max(64) }),
+  /** The peer gave up on the direct path (ICE failed): the pair stays on the server path. */
+  z.object({ kind: z.literal('failed'), reason: z.string().max(200) }),
+]);
+export type SignalData = z.infer<typeof SignalData>;
+
 export const ConferenceInfo = z.object({
   id: Id,
   subject: z.string(),
@@ -89,6 +106,8 @@ export const Hello = m('hello', {
   client: ClientKind.default('web'),
   /** One-time token that authenticates a host agent in place of a cookie. */
   agentToken: z.string().max(128).optional(),
+  /** What this client can do; p2p: it can carry the sharing protocol over a WebRTC DataChannel. */
+  caps: z.object({ p2p: z.boolean().optional() }).strict().optional(),
 });
 export type Hello = z.infer<typeof Hello>;
 
@@ -110,6 +129,10 @@ export const ClientMessage = z.discriminatedUnion('type', [
   m('control.grant', { participantId: Id }),
   m('control.deny', { participantId: Id }),
   m('control.revoke', {}),
+  /** Relay a WebRTC offer/answer/candidate to the other party of a peer-to-peer share. */
+  m('p2p.signal', { to: Id, data: SignalData }),
+  /** Fresh TURN credentials (they are short-lived); answered in ack.iceServers. */
+  m('ice.refresh', {}),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 export type ClientMessageType = ClientMessage['type'];
@@ -127,6 +150,7 @@ export const ServerMessage = z.discriminatedUnion('type', [
     roster: z.array(Participant),
     chat: z.array(ChatMessage),
     share: ShareState.nullable(),
+    iceServers: z.array(IceServer).default([]),
   }),
   z.object({ type: z.literal('lobby.wait'), self: Id, resumeToken: z.string(), conference: ConferenceInfo }),
   z.object({ type: z.literal('participant.joined'), participant: Participant }),
@@ -138,7 +162,8 @@ export const ServerMessage = z.discriminatedUnion('type', [
   /** To the host: a participant asks for control. The agent asks its local user, never the web. */
   z.object({ type: z.literal('control.requested'), participantId: Id, name: z.string(), user: z.string().nullable() }),
   z.object({ type: z.literal('notice'), code: z.string(), text: z.string() }),
-  z.object({ type: z.literal('ack'), rid: Rid, ticket: z.string().optional() }),
+  z.object({ type: z.literal('p2p.signal'), from: Id, data: SignalData }),
+  z.object({ type: z.literal('ack'), rid: Rid, ticket: z.string().optional(), iceServers: z.array(IceServer).optional() }),
   z.object({ type: z.literal('error'), rid: Rid, code: z.enum(ERROR_CODES), message: z.string() }),
   z.object({ type: z.literal('pong'), rid: Rid }),
 ]);

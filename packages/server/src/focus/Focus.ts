@@ -12,6 +12,7 @@ import {
   roleFromName,
   type ClientKind,
   type ConferenceInfo,
+  type IceServer,
   type MeetingPolicy,
   type MeetingPolicyPatch,
   type RoleName,
@@ -39,6 +40,8 @@ export interface FocusOptions {
   factory: ConferencingServerFactory;
   tickets: TicketBook;
   graceMs: number;
+  /** STUN/TURN servers, with fresh credentials, for an admitted participant. */
+  iceServers?: (participantId: string) => IceServer[];
   log?: { warn(obj: unknown, msg?: string): void; error(obj: unknown, msg?: string): void };
 }
 
@@ -47,11 +50,17 @@ export type FocusEvents = {
   closed: [];
 };
 
+export interface CommandResult {
+  ticket?: string;
+  iceServers?: IceServer[];
+}
+
 export interface JoinParams {
   user: UserRecord | null;
   name?: string | undefined;
   resume?: string | undefined;
   client: ClientKind;
+  p2p?: boolean | undefined;
   link: ParticipantLink;
 }
 
@@ -64,6 +73,8 @@ export class Focus extends TypedEmitter<FocusEvents> {
   readonly #control = new ControlManager();
   #appShare: AppShareServerLike | null = null;
   #closed = false;
+  /** Once a share has needed the server path, the conference stays on it. */
+  #escalated = false;
 
   constructor(opts: FocusOptions) {
     super();
@@ -123,6 +134,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       owner,
       status: !p.user && policy.guests === 'lobby' ? 'lobby' : 'joined',
       client: p.client,
+      p2p: p.p2p ?? false,
       resumeToken: secretToken(),
       link: p.link,
       graceTimer: null,
@@ -130,6 +142,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#roster.add(seat);
     this.#greet(seat);
     this.#roster.announce(seat, 'participant.joined');
+    this.#reviewTransport();
     return seat;
   }
 
@@ -158,6 +171,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       roster: this.#roster.visibleTo(seat),
       chat: this.#im.history(),
       share: this.#control.state,
+      iceServers: this.#opts.iceServers?.(seat.id) ?? [],
     });
   }
 
@@ -186,6 +200,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     else this.#control.handleGone(seat.id);
     this.#appShare?.detachViewer(seat.id);
     if (this.#roster.size === 0) this.close();
+    else this.#reviewTransport();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -195,11 +210,11 @@ export class Focus extends TypedEmitter<FocusEvents> {
    * Authorize and carry out one command from a participant. A BatonError (typed, expected) goes back
    * to the caller as an error reply; anything else means the Focus is broken and it fails alone.
    */
-  async handle(seatId: string, cmd: Command): Promise<{ ticket?: string } | void> {
+  async handle(seatId: string, cmd: Command): Promise<CommandResult | void> {
     this.#assertOpen();
     const seat = this.#roster.get(seatId);
     if (!seat) throw new NotFoundError('you are not in this conference');
-    const targetId = 'participantId' in cmd ? cmd.participantId : undefined;
+    const targetId = 'participantId' in cmd ? cmd.participantId : cmd.type === 'p2p.signal' ? cmd.to : undefined;
     const target = targetId !== undefined ? this.#roster.get(targetId) : undefined;
     authorize(cmd, {
       actor: seatToActor(seat),
@@ -217,7 +232,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     }
   }
 
-  async #dispatch(seat: Seat, cmd: Command, target: Seat | undefined): Promise<{ ticket?: string } | void> {
+  async #dispatch(seat: Seat, cmd: Command, target: Seat | undefined): Promise<CommandResult | void> {
     switch (cmd.type) {
       case 'chat.send':
         await this.#im.handleSend({ id: seat.id, name: seat.name, username: seat.username }, cmd.text);
@@ -261,7 +276,16 @@ export class Focus extends TypedEmitter<FocusEvents> {
       case 'share.start':
         if (!this.#appShare) this.#appShare = this.#opts.factory.allocate(this.id, 'appshare', seat.id);
         this.#control.handleStart(seat.id, cmd.kind);
+        this.#reviewTransport();
         return;
+
+      case 'p2p.signal':
+        if (cmd.data.kind === 'failed') this.#escalate();
+        target!.link?.send({ type: 'p2p.signal', from: seat.id, data: cmd.data });
+        return;
+
+      case 'ice.refresh':
+        return { iceServers: this.#opts.iceServers?.(seat.id) ?? [] };
 
       case 'share.stop':
         this.#stopSharing();
@@ -304,6 +328,27 @@ export class Focus extends TypedEmitter<FocusEvents> {
     t.status = 'joined';
     this.#greet(t);
     this.#roster.broadcast({ type: 'participant.joined', participant: seatToWire(t) }, { except: t.id });
+    this.#reviewTransport();
+  }
+
+  /**
+   * Two-party sharing goes peer-to-peer when both clients can; a third joiner, or a client that
+   * cannot, escalates it to the application sharing server once and for good (as in the source
+   * design): the conference never returns to peer-to-peer.
+   */
+  #reviewTransport(): void {
+    const share = this.#control.state;
+    if (!share) return;
+    const joined = this.#roster.joined();
+    if (this.#escalated) return;
+    if (joined.length < 2) this.#control.setTransport('server'); // the host alone: nobody to serve yet
+    else if (joined.length === 2 && joined.every((s) => s.p2p)) this.#control.setTransport('p2p');
+    else this.#escalate();
+  }
+
+  #escalate(): void {
+    if (this.#control.state) this.#escalated = true;
+    this.#control.setTransport('server');
   }
 
   #deny(t: Seat): void {

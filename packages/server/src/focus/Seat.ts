@@ -17,6 +17,8 @@ export interface Seat {
   owner: boolean;
   status: 'lobby' | 'joined';
   client: ClientKind;
+  /** The client can carry the sharing protocol over a WebRTC DataChannel. */
+  p2p: boolean;
   resumeToken: string;
   /** null while the participant is reconnecting. */
   link: ParticipantLink | null;

@@ -147,6 +147,18 @@ export function authorize(cmd: Command, ctx: AuthzContext): void {
       if (share.hostId !== actor.id && actor.role < Role.Organizer) throw new ForbiddenError('only the host or an organizer may revoke control');
       return;
 
+    case 'p2p.signal': {
+      if (!share || share.transport !== 'p2p') throw new ConflictError('this share is not peer-to-peer');
+      const target = ctx.target;
+      if (!target || target.status !== 'joined') throw new NotFoundError(`no participant ${cmd.to}`);
+      if (target.id === actor.id) throw new BadRequestError('cannot signal yourself');
+      if (share.hostId !== actor.id && share.hostId !== target.id) throw new ForbiddenError('only the host and its peer set up a direct path');
+      return;
+    }
+
+    case 'ice.refresh':
+      return;
+
     default: {
       const never: never = cmd;
       throw new BatonError('bad_request', `unknown command ${(never as { type: string }).type}`);

@@ -90,7 +90,7 @@ export class ConferenceConnection implements ParticipantLink {
     if (msg.type === 'ping') return this.send({ type: 'pong', rid: msg.rid });
     try {
       const result = await this.#focus!.handle(this.#seatId!, msg as Command);
-      this.send({ type: 'ack', rid: msg.rid, ...(result?.ticket ? { ticket: result.ticket } : {}) });
+      this.send({ type: 'ack', rid: msg.rid, ...result });
     } catch (err) {
       if (err instanceof BatonError) return this.send({ type: 'error', rid: msg.rid, code: err.code, message: err.message });
       this.#o.log?.error({ err }, 'command failed');
@@ -118,7 +118,7 @@ export class ConferenceConnection implements ParticipantLink {
     try {
       const focus = await this.#o.registry.getOrCreate(this.#o.conferenceId);
       if (this.#state === 'closed') return;
-      const seat = focus.join({ user, name: hello.name, resume: hello.resume, client: hello.client, link: this });
+      const seat = focus.join({ user, name: hello.name, resume: hello.resume, client: hello.client, p2p: hello.caps?.p2p, link: this });
       this.#focus = focus;
       this.#seatId = seat.id;
       this.#state = 'joined';

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestClient, api, createConference, signUp, testServer } from './support.js';
+
+type Server = Awaited<ReturnType<typeof testServer>>;
+
+describe('peer-to-peer decision and signalling through the Focus', () => {
+  let srv: Server;
+  let alice: string;
+  beforeAll(async () => {
+    srv = await testServer();
+    alice = await signUp(srv.url, 'alice');
+  });
+  afterAll(async () => srv.dispose());
+
+  async function agent(conf: string) {
+    const tok = await api(srv.url, 'POST', `/api/conferences/${conf}/agent-tokens`, {}, alice);
+    const a = new TestClient(srv.url, conf);
+    await a.hello({ client: 'agent', agentToken: tok.body.token, caps: { p2p: true } });
+    const w = await a.next('welcome');
+    expect(await a.request({ type: 'share.start', kind: 'agent' })).toMatchObject({ type: 'ack' });
+    return { a, self: w.self };
+  }
+
+  async function viewer(conf: string, name: string, p2p = true) {
+    const v = new TestClient(srv.url, conf);
+    await v.hello({ name, caps: { p2p } });
+    const w = await v.next('welcome');
+    return { v, self: w.self };
+  }
+
+  it('two capable parties go p2p, signal through the Focus, and a third joiner escalates for good', async () => {
+    const conf = await createConference(srv.url, alice, { guests: 'allow', control: 'anyone' });
+    const { a, self: hostId } = await agent(conf);
+    expect((await a.next('share.updated')).share).toMatchObject({ hostId, transport: 'server' });
+    const { v, self: viewerId } = await viewer(conf, 'Vic');
+    expect((await a.next('share.updated', (m) => m.share?.transport === 'p2p')).share?.hostId).toBe(hostId);
+    expect((await v.next('share.updated', (m) => m.share?.transport === 'p2p'))).toBeTruthy();
+
+    // Offer from the host, answer from the viewer, both relayed with the sender named.
+    expect(await a.request({ type: 'p2p.signal', to: viewerId, data: { kind: 'description', type: 'offer', sdp: 'v=0 offer' } })).toMatchObject({ type: 'ack' });
+    expect(await v.next('p2p.signal')).toMatchObject({ from: hostId, data: { type: 'offer', sdp: 'v=0 offer' } });
+    await v.request({ type: 'p2p.signal', to: hostId, data: { kind: 'candidate', candidate: 'a=candidate:1 1 UDP 1 127.0.0.1 5000 typ host', mid: '0' } });
+    expect(await a.next('p2p.signal')).toMatchObject({ from: viewerId, data: { kind: 'candidate', mid: '0' } });
+
+    const third = await viewer(conf, 'Thea');
+    expect((await a.next('share.updated', (m) => m.share?.transport === 'server')).share?.hostId).toBe(hostId);
+    await v.next('share.updated', (m) => m.share?.transport === 'server');
+    // No more relaying once on the server path.
+    expect(await a.request({ type: 'p2p.signal', to: viewerId, data: { kind: 'description', type: 'offer', sdp: 'x' } })).toMatchObject({ type: 'error', code: 'conflict' });
+    // Back to two parties: still the server, once and for good.
+    third.v.close();
+    await a.next('participant.left');
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await srv.registry.get(conf))!.snapshot().share?.transport).toBe('server');
+    a.close();
+    v.close();
+  });
+
+  it('a client that cannot do p2p keeps the share on the server', async () => {
+    const conf = await createConference(srv.url, alice, { guests: 'allow' });
+    const { a } = await agent(conf);
+    const { v } = await viewer(conf, 'Old', false);
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await srv.registry.get(conf))!.snapshot().share?.transport).toBe('server');
+    expect(a.received.some((m) => m.type === 'share.updated' && m.share?.transport === 'p2p')).toBe(false);
+    a.close();
+    v.close();
+  });
+
+  it('only the host and its peer may signal, and only each other', async () => {
+    const conf = await createConference(srv.url, alice, { guests: 'allow' });
+    const { a, self: hostId } = await agent(conf);
+    const { v, self: viewerId } = await viewer(conf, 'Vic');
+    await v.next('share.updated', (m) => m.share?.transport === 'p2p');
+    expect(await v.request({ type: 'p2p.signal', to: viewerId, data: { kind: 'failed', reason: 'x' } })).toMatchObject({ type: 'error', code: 'bad_request' });
+    expect(await v.request({ type: 'p2p.signal', to: 'nobody', data: { kind: 'failed', reason: 'x' } })).toMatchObject({ type: 'error', code: 'not_found' });
+    // A peer that gives up on the direct path escalates the share to the server.
+    expect(await v.request({ type: 'p2p.signal', to: hostId, data: { kind: 'failed', reason: 'ICE failed' } })).toMatchObject({ type: 'ack' });
+    expect((await a.next('share.updated', (m) => m.share?.transport === 'server')).share).toBeTruthy();
+    a.close();
+    v.close();
+  });
+});
