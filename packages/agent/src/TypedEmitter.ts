@@ -21,7 +21,9 @@ export class TypedEmitter<E extends EventMap> {
   listenerCount<K extends keyof E & string>(event: K): number {
     return this.#ee.listenerCount(event);
   }
+  /** Unlike EventEmitter, an 'error' nobody listens to is dropped: background X work must not crash the agent. */
   protected emit<K extends keyof E & string>(event: K, ...args: E[K]): boolean {
+    if (event === 'error' && this.#ee.listenerCount('error') === 0) return false;
     return this.#ee.emit(event, ...args);
   }
   removeAllListeners(): void {
