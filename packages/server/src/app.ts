@@ -9,7 +9,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { WebSocketServer } from 'ws';
-import { MAX_CONFERENCE_FRAME, SHARE_LIMITS, type ApiError } from '@baton/protocol';
+import { MAX_CONFERENCE_FRAME, SHARE_LIMITS, type ApiError, type IceServer } from '@baton/protocol';
+import { TurnCredentials } from './conferencing/TurnCredentials.js';
 import type { ServerConfig } from './config.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/Store.js';
@@ -49,7 +50,14 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   const sessions = new SessionService(store);
   const accounts = new AccountService(store);
   const conferencing = new ConferencingServerFactory({ log: app.log });
-  const registry = new FocusRegistry({ store, factory: conferencing, graceMs: config.reconnectGraceMs, log: app.log });
+  const turn = config.turn ? new TurnCredentials(config.turn) : null;
+  // Only admitted participants are handed ICE servers (in welcome and ice.refresh), so TURN
+  // credentials never reach someone waiting in the lobby.
+  const iceServers = (participantId: string): IceServer[] => [
+    ...(config.stunUrls.length ? [{ urls: config.stunUrls }] : []),
+    ...(turn ? [(({ urls, username, credential }) => ({ urls, username, credential }))(turn.issue(participantId))] : []),
+  ];
+  const registry = new FocusRegistry({ store, factory: conferencing, graceMs: config.reconnectGraceMs, iceServers, log: app.log });
   const factory = new FocusFactory(store, registry);
 
   await app.register(fastifyCookie);

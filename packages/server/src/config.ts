@@ -23,6 +23,10 @@ export interface ServerConfig {
   trustProxy: boolean;
   logLevel: string;
   reconnectGraceMs: number;
+  /** TURN for participants behind NATs and firewalls; null: no TURN (direct and server paths only). */
+  turn: { urls: string[]; secret: string; ttlSeconds: number } | null;
+  /** STUN URLs handed to clients (no credentials). */
+  stunUrls: string[];
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -42,6 +46,10 @@ Options (environment variable in brackets):
   --secure-cookies <on|off>  Secure session cookies [BATON_SECURE_COOKIES] (default: on for https public URL)
   --trust-proxy          trust X-Forwarded-* from a reverse proxy [BATON_TRUST_PROXY=1]
   --log-level <level>    fatal|error|warn|info|debug [BATON_LOG_LEVEL] (default info)
+  --turn-urls <list>     comma-separated TURN URLs, e.g. turn:turn.example.org:3478 [BATON_TURN_URLS]
+  --turn-secret <s>      secret shared with coturn's static-auth-secret [BATON_TURN_SECRET]
+  --turn-ttl <seconds>   lifetime of TURN credentials [BATON_TURN_TTL] (default 3600)
+  --stun-urls <list>     comma-separated STUN URLs [BATON_STUN_URLS]
   -h, --help             this help
 `;
 
@@ -64,6 +72,10 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       'secure-cookies': { type: 'string' },
       'trust-proxy': { type: 'boolean' },
       'log-level': { type: 'string' },
+      'turn-urls': { type: 'string' },
+      'turn-secret': { type: 'string' },
+      'turn-ttl': { type: 'string' },
+      'stun-urls': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -78,7 +90,15 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(storeUrl)) throw new Error(`invalid store URL (sqlite:<file> or postgres://…): ${storeUrl}`);
   const signup = values.signup ?? env.BATON_SIGNUP ?? 'open';
   if (!['open', 'closed'].includes(signup)) throw new Error(`--signup must be open or closed, not ${signup}`);
+  const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const turnUrls = list(values['turn-urls'] ?? env.BATON_TURN_URLS);
+  const turnSecret = values['turn-secret'] ?? env.BATON_TURN_SECRET ?? '';
+  if (turnUrls.length && !turnSecret) throw new Error('TURN URLs need --turn-secret (BATON_TURN_SECRET), shared with coturn');
+  const turnTtl = Number(values['turn-ttl'] ?? env.BATON_TURN_TTL ?? 3600);
+  if (!Number.isInteger(turnTtl) || turnTtl <= 0) throw new Error('--turn-ttl must be a positive number of seconds');
   return {
+    turn: turnUrls.length ? { urls: turnUrls, secret: turnSecret, ttlSeconds: turnTtl } : null,
+    stunUrls: list(values['stun-urls'] ?? env.BATON_STUN_URLS),
     host: values.host ?? env.BATON_HOST ?? '0.0.0.0',
     port,
     dataDir,

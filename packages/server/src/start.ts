@@ -20,6 +20,8 @@ export async function startServer(opts: StartOptions): Promise<BatonServer> {
     trustProxy: false,
     logLevel: 'warn',
     reconnectGraceMs: RECONNECT_GRACE_MS,
+    turn: null,
+    stunUrls: [],
     ...opts,
   };
   const server = await buildServer(config);

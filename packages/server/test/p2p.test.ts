@@ -81,3 +81,38 @@ describe('peer-to-peer decision and signalling through the Focus', () => {
     v.close();
   });
 });
+
+describe('ICE servers and TURN credentials', () => {
+  it('go to admitted participants only, and are fresh on refresh', async () => {
+    const secret = 'test-secret-not-for-production';
+    const srv = await testServer({ turn: { urls: ['turn:127.0.0.1:3478'], secret, ttlSeconds: 600 }, stunUrls: ['stun:127.0.0.1:3478'] });
+    try {
+      const { TurnCredentials } = await import('../src/conferencing/TurnCredentials.js');
+      const alice = await signUp(srv.url, 'alice');
+      const conf = await createConference(srv.url, alice);
+      const org = new TestClient(srv.url, conf, { cookie: alice });
+      await org.hello();
+      const w = await org.next('welcome');
+      expect(w.iceServers[0]).toEqual({ urls: ['stun:127.0.0.1:3478'] });
+      const turn = w.iceServers[1]!;
+      expect(turn.urls).toEqual(['turn:127.0.0.1:3478']);
+      expect(turn.username).toMatch(new RegExp(`^\\d+:${w.self}$`));
+      expect(TurnCredentials.verify(secret, turn.username!, turn.credential!)).toBe(true);
+      const expiry = Number(turn.username!.split(':')[0]) * 1000;
+      expect(expiry - Date.now()).toBeGreaterThan(590_000);
+      expect(expiry - Date.now()).toBeLessThanOrEqual(600_000);
+
+      const guest = new TestClient(srv.url, conf);
+      await guest.hello({ name: 'Lobby Larry' });
+      const wait = await guest.next('lobby.wait');
+      expect(JSON.stringify(wait)).not.toContain('turn:');
+      expect(await guest.request({ type: 'ice.refresh' })).toMatchObject({ type: 'error', code: 'forbidden' });
+      const refreshed = await org.request({ type: 'ice.refresh' });
+      expect(refreshed.type === 'ack' && refreshed.iceServers?.[1]?.username).toMatch(/^\d+:/);
+      org.close();
+      guest.close();
+    } finally {
+      await srv.dispose();
+    }
+  });
+});

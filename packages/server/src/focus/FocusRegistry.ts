@@ -14,6 +14,7 @@ export interface FocusRegistryOptions {
   store: Store;
   factory: ConferencingServerFactory;
   graceMs: number;
+  iceServers?: FocusOptions['iceServers'];
   log?: FocusOptions['log'];
 }
 
@@ -56,11 +57,11 @@ export class FocusRegistry {
   }
 
   async #create(id: string): Promise<Focus> {
-    const { store, factory, graceMs, log } = this.#opts;
+    const { store, factory, graceMs, log, iceServers } = this.#opts;
     const record = await store.getConference(id);
     if (!record) throw new NotFoundError('no such conference');
     const roles = await store.getRoles(id);
-    const focus = new Focus({ record, store, roles, factory, tickets: this.tickets, graceMs, log });
+    const focus = new Focus({ record, store, roles, factory, tickets: this.tickets, graceMs, log, ...(iceServers ? { iceServers } : {}) });
     await focus.init();
     const mine = this.#foci.get(id);
     focus.on('closed', () => {
