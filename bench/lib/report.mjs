@@ -1,0 +1,47 @@
+// Plain-text report of one bench result.
+import { round } from './stats.mjs';
+
+const fmt = (v) => (v === null || v === undefined ? '-' : String(v));
+
+function table(headers, rows) {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => fmt(r[i]).length)));
+  const line = (cells) => cells.map((c, i) => (i < 2 ? fmt(c).padEnd(widths[i]) : fmt(c).padStart(widths[i]))).join(' | ');
+  console.log(line(headers));
+  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+  for (const r of rows) console.log(line(r));
+}
+
+export function printReport(result) {
+  console.log(`\nBaton screen-sharing bench, ${result.startedAt}, ${result.machine.cpus} CPUs, ${result.options.seconds} s per workload`);
+  for (const [name, s] of Object.entries(result.systems)) {
+    if (!s.available) console.log(`${name}: not available (${s.reason})`);
+    else console.log(`${name}: ${s.label}${s.error ? `  [FAILED: ${s.error}]` : ''}`);
+  }
+  console.log('');
+  table(
+    ['workload', 'system', 'median ms', 'p95 ms', 'viewer fps', 'kB/s', 'server CPU %', 'agent CPU %', 'viewer CPU %', 'host fps'],
+    result.rows.map((r) => [r.workload, r.system, r.medianMs, r.p95Ms, r.viewerFps, r.kBps, r.serverCpu, r.agentCpu, r.viewerCpu, r.hostFps]),
+  );
+
+  const by = (w, s) => result.rows.find((r) => r.workload === w && r.system === s);
+  const ratios = [];
+  for (const w of [...new Set(result.rows.map((r) => r.workload))]) {
+    const b = by(w, 'baton'), x = by(w, 'x11vnc');
+    if (!b || !x) continue;
+    const q = (k) => (b[k] !== null && x[k] ? round(b[k] / x[k], 2) : null);
+    const cpuB = (b.serverCpu ?? 0) + (b.agentCpu ?? 0);
+    ratios.push([w, 'baton/x11vnc', q('medianMs'), q('p95Ms'), q('viewerFps'), q('kBps'), q('serverCpu'), x.serverCpu ? round(cpuB / x.serverCpu, 2) : null, q('viewerCpu')]);
+  }
+  if (ratios.length) {
+    console.log('\nratios (lower is better except fps; "server+agent" compares Baton server+agent with x11vnc+websockify)');
+    table(['workload', 'ratio', 'median', 'p95', 'fps', 'kB/s', 'server CPU', 'server+agent', 'viewer CPU'], ratios);
+  }
+  if (result.extras.length) {
+    console.log('');
+    table(
+      ['system', 'metric', 'median ms', 'p95 ms', 'runs', 'note'],
+      result.extras.map((e) => [e.system, e.metric, e.median, e.p95 ?? null, e.values?.length ?? 0, e.error ?? '']),
+    );
+  }
+  for (const [name, s] of Object.entries(result.systems)) if (!s.available) console.log(`${name}: not available (${s.reason})`);
+}

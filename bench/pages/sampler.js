@@ -1,0 +1,122 @@
+// Injected into every viewer page before its own scripts (page.addInitScript) together with strip.js.
+// Counts WebSocket payload bytes, and samples the viewer's canvas every animation frame: each new
+// timestamp decoded from the strip is one delivered frame, and (now - timestamp) its glass-to-glass latency.
+(function () {
+  const S = {
+    bytesIn: 0,
+    bytesOut: 0,
+    latencies: [],
+    bad: 0,
+    samples: 0,
+    last: null,
+    since: Date.now(),
+    canvasSelector: null,
+    running: false,
+    complete: null,
+  };
+
+  // A wrapper, not a subclass: noVNC insists that send/close live on the socket's direct prototype.
+  const Native = globalThis.WebSocket;
+  const size = (d) => (typeof d === 'string' ? new TextEncoder().encode(d).length : d.byteLength ?? d.size ?? 0);
+  const nativeSend = Native.prototype.send;
+  Native.prototype.send = function (d) {
+    S.bytesOut += size(d);
+    return nativeSend.call(this, d);
+  };
+  function CountingWebSocket(...args) {
+    const ws = new Native(...args);
+    ws.addEventListener('message', (e) => (S.bytesIn += size(e.data)));
+    return ws;
+  }
+  CountingWebSocket.prototype = Native.prototype;
+  for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) CountingWebSocket[k] = Native[k];
+  globalThis.WebSocket = CountingWebSocket;
+
+  const W = () => globalThis.BenchStrip.W, H = () => globalThis.BenchStrip.H;
+  let scratch = null;
+
+  function findCanvas() {
+    const list = S.canvasSelector ? document.querySelectorAll(S.canvasSelector) : document.querySelectorAll('canvas');
+    let best = null;
+    for (const c of list) if (!best || c.width * c.height > best.width * best.height) best = c;
+    return best;
+  }
+
+  function tick() {
+    if (!S.running) return;
+    requestAnimationFrame(tick);
+    const c = findCanvas();
+    if (!c || c.width < W() || c.height < H()) return;
+    if (!scratch) scratch = Object.assign(document.createElement('canvas'), { width: W(), height: H() }).getContext('2d', { willReadFrequently: true });
+    scratch.drawImage(c, 0, 0, W(), H(), 0, 0, W(), H());
+    const now = Date.now();
+    const px = scratch.getImageData(0, 0, W(), H()).data;
+    S.samples++;
+    const t = globalThis.BenchStrip.decode(px, W(), now);
+    if (t === null) {
+      S.bad++;
+    } else if (t !== S.last) {
+      S.last = t;
+      S.latencies.push(now - t);
+    }
+    if (S.complete && !S.complete.done) checkComplete(c, now);
+  }
+
+  // Late joiner: the canvas is complete when every 64x64 tile matches the host's screen
+  // (sampled every 16 px) within a tolerance that allows lossy encodings.
+  function checkComplete(c, now) {
+    const { ref, width, height, step, tol } = S.complete;
+    if (c.width !== width || c.height !== height) return;
+    const full = document.createElement('canvas');
+    full.width = width;
+    full.height = height;
+    const ctx = full.getContext('2d', { willReadFrequently: true });
+    ctx.drawImage(c, 0, 0);
+    const px = ctx.getImageData(0, 0, width, height).data;
+    const cols = Math.floor(width / step), rows = Math.floor(height / step);
+    const per = 64 / step;
+    const tiles = new Map();
+    for (let r = 0; r < rows; r++) {
+      for (let q = 0; q < cols; q++) {
+        const x = q * step + step / 2, y = r * step + step / 2;
+        const o = (y * width + x) * 4, i = (r * cols + q) * 3;
+        const d = Math.abs(px[o] - ref[i]) + Math.abs(px[o + 1] - ref[i + 1]) + Math.abs(px[o + 2] - ref[i + 2]);
+        const key = Math.floor(r / per) * 1000 + Math.floor(q / per);
+        const t = tiles.get(key) ?? { sum: 0, n: 0 };
+        t.sum += d / 3;
+        t.n++;
+        tiles.set(key, t);
+      }
+    }
+    let worst = 0;
+    for (const t of tiles.values()) worst = Math.max(worst, t.sum / t.n);
+    S.complete.worst = worst;
+    if (worst <= tol) {
+      S.complete.done = true;
+      S.complete.at = now;
+    }
+  }
+
+  globalThis.BenchSampler = {
+    start(selector) {
+      S.canvasSelector = selector ?? null;
+      if (!S.running) {
+        S.running = true;
+        requestAnimationFrame(tick);
+      }
+    },
+    reset() {
+      S.bytesIn = S.bytesOut = S.bad = S.samples = 0;
+      S.latencies = [];
+      S.since = Date.now();
+    },
+    collect() {
+      return { bytesIn: S.bytesIn, bytesOut: S.bytesOut, latencies: S.latencies.slice(), bad: S.bad, samples: S.samples, ms: Date.now() - S.since };
+    },
+    lastTimestamp: () => S.last,
+    expectScreen(ref, width, height, step, tol) {
+      S.complete = { ref, width, height, step, tol, done: false, at: null, worst: null };
+    },
+    completeState: () => (S.complete ? { done: S.complete.done, at: S.complete.at, worst: S.complete.worst } : null),
+  };
+})();

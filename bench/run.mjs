@@ -1,0 +1,266 @@
+#!/usr/bin/env node
+// Baton's screen-sharing benchmark: glass-to-glass latency, viewer frame rate, bytes on the wire and
+// CPU for four workloads on a private 1920x1080 Xvfb, x11vnc+noVNC and Baton side by side.
+// Usage: node bench/run.mjs [--seconds 10] [--warmup 2] [--workloads typing,scroll,drag,video]
+//                           [--systems x11vnc,baton] [--extras late,input | --extras none]
+// See bench/README.md.
+import { parseArgs } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import { ProcessSet, CpuMeter } from './lib/procs.mjs';
+import { startXvfb } from './lib/xvfb.mjs';
+import { startPageServer } from './lib/pageServer.mjs';
+import { launchHostBrowser, launchViewerBrowser } from './lib/browsers.mjs';
+import { openX } from './lib/xclient.mjs';
+import { sleep } from './lib/net.mjs';
+import { median, percentile, round } from './lib/stats.mjs';
+import { printReport } from './lib/report.mjs';
+
+const WORKLOADS = ['typing', 'scroll', 'drag', 'video'];
+const SYSTEMS = {
+  x11vnc: () => import('./systems/x11vnc.mjs'),
+  baton: () => import('./systems/baton.mjs'),
+};
+const WIDTH = 1920, HEIGHT = 1080;
+
+const { values: opt } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    workloads: { type: 'string', default: WORKLOADS.join(',') },
+    systems: { type: 'string', default: Object.keys(SYSTEMS).join(',') },
+    extras: { type: 'string', default: 'late,input' },
+    'late-tries': { type: 'string', default: '3' },
+    inputs: { type: 'string', default: '20' },
+    out: { type: 'string', default: fileURLToPath(new URL('./results/', import.meta.url)) },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (opt.help) {
+  console.log('node bench/run.mjs [--seconds N] [--warmup N] [--workloads typing,scroll,drag,video] [--systems x11vnc,baton] [--extras late,input|none] [--late-tries N] [--inputs N] [--out DIR]');
+  process.exit(0);
+}
+const seconds = Number(opt.seconds), warmup = Number(opt.warmup);
+const workloads = opt.workloads.split(',').filter(Boolean);
+const systems = opt.systems.split(',').filter(Boolean);
+const extras = new Set(opt.extras === 'none' ? [] : opt.extras.split(','));
+for (const w of workloads) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload '${w}' (${WORKLOADS.join(', ')})`);
+for (const s of systems) if (!SYSTEMS[s]) throw new Error(`unknown system '${s}' (${Object.keys(SYSTEMS).join(', ')})`);
+
+const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+const procs = new ProcessSet();
+const closers = [];
+let exiting = false;
+async function cleanup() {
+  for (const c of closers.reverse()) await Promise.resolve().then(c).catch(() => {});
+  await procs.close();
+}
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, async () => {
+    if (exiting) return;
+    exiting = true;
+    log(`${sig}: cleaning up`);
+    await cleanup();
+    process.exit(130);
+  });
+}
+
+const result = {
+  startedAt: new Date().toISOString(),
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, load: os.loadavg() },
+  options: { seconds, warmup, workloads, systems, extras: [...extras], width: WIDTH, height: HEIGHT },
+  systems: {},
+  rows: [],
+  extras: [],
+};
+
+try {
+  const xvfb = await startXvfb(procs, { width: WIDTH, height: HEIGHT });
+  const env = { ...process.env, DISPLAY: xvfb.display };
+  log(`Xvfb on ${xvfb.display}`);
+  const pages = await startPageServer([fileURLToPath(new URL('./pages/', import.meta.url))]);
+  closers.push(() => pages.close());
+  const host = await launchHostBrowser(xvfb.display, WIDTH, HEIGHT);
+  closers.push(() => host.close());
+  const viewers = await launchViewerBrowser();
+  closers.push(() => viewers.close());
+  const xc = await openX(xvfb.display);
+  closers.push(() => xc.close());
+  // Park the X pointer in a corner so it never sits on the workloads.
+  execFileSync('xdotool', ['mousemove', String(WIDTH - 1), String(HEIGHT - 1)], { env });
+  await host.show(pages.url, 'still');
+
+  for (const sysName of systems) {
+    const mod = await SYSTEMS[sysName]();
+    const why = await mod.availability({ display: xvfb.display });
+    if (why) {
+      log(`${sysName}: not available (${why})`);
+      result.systems[sysName] = { available: false, reason: why };
+      continue;
+    }
+    log(`${sysName}: starting`);
+    let sys;
+    try {
+      sys = await mod.start({ procs, display: xvfb.display, env, log, width: WIDTH, height: HEIGHT });
+    } catch (err) {
+      log(`${sysName}: not available (${err.message})`);
+      result.systems[sysName] = { available: false, reason: `failed to start: ${err.message}` };
+      continue;
+    }
+    closers.push(() => sys.stop());
+    result.systems[sysName] = { available: true, label: sys.label };
+    try {
+      await runSystem(sysName, sys, { host, viewers, pages, xc, env });
+    } catch (err) {
+      log(`${sysName}: failed: ${err.stack ?? err}`);
+      result.systems[sysName].error = String(err.message ?? err);
+    }
+    await sys.stop();
+  }
+} catch (err) {
+  log(`bench failed: ${err.stack ?? err}`);
+  result.error = String(err.message ?? err);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
+
+mkdirSync(opt.out, { recursive: true });
+const file = `${opt.out.replace(/\/$/, '')}/${result.startedAt.replace(/[:.]/g, '-')}.json`;
+writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+printReport(result);
+console.log(`\nresults: ${file}`);
+process.exit();
+
+async function runSystem(sysName, sys, { host, viewers, pages, xc, env }) {
+  const page = await viewers.newPage(WIDTH, HEIGHT);
+  await sys.openViewer(page, WIDTH, HEIGHT);
+  await page.evaluate((sel) => BenchSampler.start(sel), sys.canvasSelector ?? null);
+  log(`${sysName}: viewer connected`);
+
+  for (const workload of workloads) {
+    await host.show(pages.url, workload);
+    await sleep(warmup * 1000);
+    const server = new CpuMeter(sys.serverPids);
+    const agent = new CpuMeter(sys.agentPids);
+    const viewer = new CpuMeter([viewers.pid]);
+    const hostCpu = new CpuMeter([host.pid]);
+    for (const m of [server, agent, viewer, hostCpu]) m.start();
+    await page.evaluate(() => BenchSampler.reset());
+    const hostFrames0 = await host.page.evaluate(() => globalThis.benchFrames);
+    const hostT0 = Date.now();
+    await sleep(seconds * 1000);
+    const c = await page.evaluate(() => BenchSampler.collect());
+    const hostFps = ((await host.page.evaluate(() => globalThis.benchFrames)) - hostFrames0) / ((Date.now() - hostT0) / 1000);
+    const row = {
+      workload,
+      system: sysName,
+      medianMs: median(c.latencies),
+      p95Ms: percentile(c.latencies, 95),
+      viewerFps: round(c.latencies.length / (c.ms / 1000), 1),
+      hostFps: round(hostFps, 1),
+      kBps: round(c.bytesIn / c.ms, 1),
+      upKBps: round(c.bytesOut / c.ms, 2),
+      serverCpu: round(server.stop(), 1),
+      agentCpu: sys.agentPids.length ? round(agent.stop(), 1) : null,
+      viewerCpu: round(viewer.stop(), 1),
+      hostCpu: round(hostCpu.stop(), 1),
+      frames: c.latencies.length,
+      undecodedSamples: c.bad,
+      samples: c.samples,
+      seconds: round(c.ms / 1000, 2),
+      latencies: c.latencies,
+    };
+    result.rows.push(row);
+    log(`${sysName} ${workload}: median ${row.medianMs} ms, p95 ${row.p95Ms} ms, ${row.viewerFps} fps, ${row.kBps} kB/s, server ${row.serverCpu}%${row.agentCpu !== null ? `, agent ${row.agentCpu}%` : ''}, viewer ${row.viewerCpu}%, host page ${row.hostFps} fps, host browser ${row.hostCpu}%, ${row.undecodedSamples}/${row.samples} samples undecodable`);
+  }
+  if (page.benchErrors.length) log(`${sysName}: viewer page errors: ${page.benchErrors.slice(0, 3).join(' | ')}`);
+  await page.context().close();
+
+  if (extras.has('late')) await lateJoiner(sysName, sys, { host, viewers, pages, xc });
+  if (extras.has('input')) await inputLatency(sysName, sys, { host, viewers, pages, xc });
+}
+
+/** Time for a viewer that joins a still screen to show all of it (every 64 px tile within tolerance). */
+async function lateJoiner(sysName, sys, { host, viewers, pages, xc }) {
+  await host.show(pages.url, 'still');
+  await sleep(1500);
+  const step = 16;
+  const ref = Array.from(await xc.screenSamples(step));
+  const times = [];
+  let failure = null;
+  for (let i = 0; i < Number(opt['late-tries']); i++) {
+    const page = await viewers.newPage(WIDTH, HEIGHT);
+    await page.addInitScript(
+      ([r, w, h, s, sel]) => {
+        BenchSampler.expectScreen(r, w, h, s, 24);
+        BenchSampler.start(sel);
+      },
+      [ref, WIDTH, HEIGHT, step, sys.canvasSelector ?? null],
+    );
+    const t0 = Date.now();
+    try {
+      await sys.openViewer(page, WIDTH, HEIGHT);
+      await page.waitForFunction(() => BenchSampler.completeState()?.done, null, { timeout: 20_000, polling: 100 });
+      const st = await page.evaluate(() => BenchSampler.completeState());
+      times.push(st.at - t0);
+    } catch (err) {
+      const st = await page.evaluate(() => BenchSampler.completeState()).catch(() => null);
+      failure = `${err.message.split('\n')[0]} (worst tile error ${round(st?.worst, 1)})`;
+    }
+    await page.context().close();
+    await sleep(500);
+  }
+  const row = { system: sysName, metric: 'late joiner to complete screen', unit: 'ms', median: median(times), values: times, error: failure };
+  result.extras.push(row);
+  log(`${sysName}: late joiner ${times.join(', ')} ms${failure ? ` (failure: ${failure})` : ''}`);
+}
+
+/**
+ * Viewer input to X server: the viewer page presses a key / clicks; a window of our own X client
+ * covers the screen with the keyboard focus and records when the X server delivers the event.
+ */
+async function inputLatency(sysName, sys, { viewers, xc }) {
+  const page = await viewers.newPage(WIDTH, HEIGHT);
+  try {
+    await sys.openViewer(page, WIDTH, HEIGHT);
+    await xc.coverScreen();
+    await sleep(500);
+    await sys.prepareInput(page);
+    await sleep(500);
+    await page.evaluate(() => {
+      globalThis.benchInput = [];
+      for (const t of ['keydown', 'mousedown']) addEventListener(t, () => benchInput.push({ t, at: Date.now() }), true);
+    });
+    const n = Number(opt.inputs);
+    const out = { key: [], click: [] };
+    for (let i = 0; i < 2 * n; i++) {
+      const kind = i % 2 ? 'click' : 'key';
+      const xName = kind === 'key' ? 'KeyPress' : 'ButtonPress';
+      xc.events.length = 0;
+      if (kind === 'key') await page.keyboard.press('a');
+      else await page.mouse.click(300 + (i % 7) * 100, 300 + (i % 5) * 80);
+      const end = Date.now() + 2000;
+      while (!xc.events.some((e) => e.name === xName) && Date.now() < end) await sleep(5);
+      const sent = await page.evaluate((t) => benchInput.filter((e) => e.t === t).pop()?.at, kind === 'key' ? 'keydown' : 'mousedown');
+      const got = xc.events.find((e) => e.name === xName);
+      if (got && sent) out[kind].push(got.at - sent);
+      await sleep(100);
+    }
+    for (const kind of ['key', 'click']) {
+      const v = out[kind];
+      const row = { system: sysName, metric: `input to X server (${kind})`, unit: 'ms', median: median(v), p95: percentile(v, 95), values: v, error: v.length < n ? `${n - v.length} of ${n} never reached the X server` : null };
+      result.extras.push(row);
+      log(`${sysName}: ${kind} to X server median ${row.median} ms, p95 ${row.p95} ms (${v.length}/${n})`);
+    }
+  } catch (err) {
+    result.extras.push({ system: sysName, metric: 'input to X server', unit: 'ms', median: null, error: err.message.split('\n')[0] });
+    log(`${sysName}: input test failed: ${err.message}`);
+  } finally {
+    xc.uncover();
+    await page.context().close();
+  }
+}
