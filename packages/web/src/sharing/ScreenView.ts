@@ -1,0 +1,195 @@
+/**
+ * Owns the canvas a shared screen is drawn on (and an optional overlay canvas for the remote cursor).
+ * Tiles are decoded as soon as they arrive, in parallel, but a frame's tiles are drawn together, in
+ * order, once all are decoded; frames and screen changes are applied strictly in arrival order.
+ * After a frame is on the canvas, `frameDrawn` fires: that is when the viewer acks it.
+ */
+import type { ShareMessage } from '@baton/protocol';
+import { Emitter } from '../conference/Emitter';
+import { CursorOverlay } from './CursorOverlay';
+import { decoders as defaultDecoders, type DecodedTile, type DecoderTable } from './decoders';
+
+export interface ViewerStats {
+  framesDrawn: number;
+  /** Host seq of the latest frame drawn. */
+  lastSeq: number;
+  /** Host capture time of that frame (the host's clock, ms). */
+  lastCaptureTime: number;
+  /** When it was drawn (ms since the epoch, sub-millisecond). */
+  lastDrawnAt: number;
+  /** From the first tile of the latest frame arriving to the frame being drawn (ms): mostly decode time. */
+  lastFrameMs: number;
+  tilesDrawn: number;
+  decodeErrors: number;
+  width: number;
+  height: number;
+}
+
+export type ScreenViewEvents = {
+  resize: { width: number; height: number };
+  frameDrawn: { seq: number; time: number };
+  /** The remote cursor's image as a data URL, for a page that shows it as the local CSS cursor. */
+  cursorShape: { url: string; hotX: number; hotY: number };
+  error: Error;
+};
+
+export interface ScreenViewOptions {
+  canvas: HTMLCanvasElement;
+  /** Overlay canvas (same size, on top) on which the remote cursor is drawn. */
+  cursorCanvas?: HTMLCanvasElement;
+  decoders?: DecoderTable;
+  /** Publish the stats object as `window.__batonViewer` (tests and benchmarks read it). Default true. */
+  publishStats?: boolean;
+}
+
+declare global {
+  interface Window {
+    __batonViewer?: ViewerStats;
+  }
+}
+
+type Batch = { tiles: Promise<DecodedTile>[]; startedAt: number };
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+export class ScreenView extends Emitter<ScreenViewEvents> {
+  readonly canvas: HTMLCanvasElement;
+  readonly stats: ViewerStats = {
+    framesDrawn: 0,
+    lastSeq: -1,
+    lastCaptureTime: 0,
+    lastDrawnAt: 0,
+    lastFrameMs: 0,
+    tilesDrawn: 0,
+    decodeErrors: 0,
+    width: 0,
+    height: 0,
+  };
+  readonly #ctx: CanvasRenderingContext2D;
+  readonly #decoders: DecoderTable;
+  readonly #cursor: CursorOverlay | null;
+  #batch: Batch | null = null;
+  #chain: Promise<void> = Promise.resolve();
+  #destroyed = false;
+
+  constructor(options: ScreenViewOptions) {
+    super();
+    this.canvas = options.canvas;
+    const ctx = this.canvas.getContext('2d', { alpha: false });
+    if (!ctx) throw new Error('no 2D canvas context');
+    this.#ctx = ctx;
+    this.#decoders = options.decoders ?? defaultDecoders;
+    this.#cursor = options.cursorCanvas ? new CursorOverlay(options.cursorCanvas) : null;
+    if (options.publishStats !== false && typeof window !== 'undefined') window.__batonViewer = this.stats;
+  }
+
+  get width(): number {
+    return this.stats.width;
+  }
+  get height(): number {
+    return this.stats.height;
+  }
+
+  /** Draw the remote cursor on the overlay (true), or leave it to the page (false: e.g. while controlling, as the local cursor). */
+  set drawCursor(on: boolean) {
+    if (this.#cursor) this.#cursor.enabled = on;
+  }
+
+  /** Feed one message from the host (screen, tile, frame, cursor). */
+  handle(msg: ShareMessage): void {
+    if (this.#destroyed) return;
+    switch (msg.type) {
+      case 'screen': {
+        this.#dropBatch();
+        const { width, height } = msg;
+        this.#enqueue(() => this.#resize(width, height));
+        return;
+      }
+      case 'tile': {
+        this.#batch ??= { tiles: [], startedAt: performance.now() };
+        const decode = this.#decoders[msg.encoding](msg);
+        decode.catch(() => {}); // handled when the frame is drawn; avoids an unhandled-rejection warning meanwhile
+        this.#batch.tiles.push(decode);
+        return;
+      }
+      case 'frame': {
+        const batch = this.#batch ?? { tiles: [], startedAt: performance.now() };
+        this.#batch = null;
+        this.#enqueue(() => this.#drawFrame(batch, msg.seq, msg.time));
+        return;
+      }
+      case 'cursorShape':
+        this.#cursor?.setShape(msg.w, msg.h, msg.hotX, msg.hotY, msg.rgba);
+        if (this.#cursor && msg.w > 0 && msg.h > 0) this.emit('cursorShape', { url: this.#cursor.dataUrl(), hotX: msg.hotX, hotY: msg.hotY });
+        return;
+      case 'cursorPos':
+        this.#cursor?.move(msg.x, msg.y, msg.visible);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Resolves once everything received so far is on the canvas. */
+  idle(): Promise<void> {
+    return this.#chain;
+  }
+
+  destroy(): void {
+    this.#destroyed = true;
+    this.#dropBatch();
+    this.removeAllListeners();
+    if (typeof window !== 'undefined' && window.__batonViewer === this.stats) delete window.__batonViewer;
+  }
+
+  #enqueue(step: () => void | Promise<void>): void {
+    this.#chain = this.#chain.then(step).catch((err: unknown) => {
+      this.emit('error', err instanceof Error ? err : new Error(String(err)));
+    });
+  }
+
+  #resize(width: number, height: number): void {
+    if (this.#destroyed) return;
+    this.canvas.width = width;
+    this.canvas.height = height;
+    this.#ctx.fillStyle = '#000';
+    this.#ctx.fillRect(0, 0, width, height);
+    this.#cursor?.resize(width, height);
+    this.stats.width = width;
+    this.stats.height = height;
+    this.emit('resize', { width, height });
+  }
+
+  async #drawFrame(batch: Batch, seq: number, time: number): Promise<void> {
+    const results = await Promise.allSettled(batch.tiles);
+    if (this.#destroyed) return releaseAll(results);
+    for (const r of results) {
+      if (r.status === 'fulfilled') {
+        r.value.draw(this.#ctx);
+        r.value.release();
+        this.stats.tilesDrawn++;
+      } else {
+        // A tile that cannot be decoded is skipped; the host's next change of that cell repairs it.
+        this.stats.decodeErrors++;
+        this.emit('error', r.reason instanceof Error ? r.reason : new Error(String(r.reason)));
+      }
+    }
+    const s = this.stats;
+    s.framesDrawn++;
+    s.lastSeq = seq;
+    s.lastCaptureTime = time;
+    s.lastDrawnAt = now();
+    s.lastFrameMs = performance.now() - batch.startedAt;
+    this.emit('frameDrawn', { seq, time });
+  }
+
+  #dropBatch(): void {
+    const batch = this.#batch;
+    this.#batch = null;
+    if (batch) void Promise.allSettled(batch.tiles).then(releaseAll);
+  }
+}
+
+function releaseAll(results: PromiseSettledResult<DecodedTile>[]): void {
+  for (const r of results) if (r.status === 'fulfilled') r.value.release();
+}

@@ -1,0 +1,93 @@
+/**
+ * Test page for viewer.test.ts (bundled by the test, loaded in Chromium): mounts the real SharedScreen
+ * and gives the test a small window API. It also records, at the moment each `ack` leaves the page,
+ * what the canvas shows, which proves a frame is drawn before it is acknowledged.
+ */
+import { useState } from 'react';
+import { createRoot, type Root } from 'react-dom/client';
+import { flushSync } from 'react-dom';
+import { SharedScreen } from '../SharedScreen';
+
+type AckRecord = { seq: number; lastSeq: number; framesDrawn: number; probe: number[] | null };
+
+interface MountOptions {
+  wsUrl: string;
+  tickets: string[];
+  controlling: boolean;
+  mode: 'fit' | '1:1';
+  /** Container size in CSS pixels. */
+  width: number;
+  height: number;
+}
+
+declare global {
+  interface Window {
+    batonTest: {
+      mount(options: MountOptions): void;
+      setControlling(on: boolean): void;
+      readPixels(selector: string, x: number, y: number, w: number, h: number): number[];
+      /** Pixel (x, y) of the screen canvas sampled each time an ack is sent. */
+      probeAt: [number, number] | null;
+      acks: AckRecord[];
+      states: string[];
+      keyboardReleased: number;
+    };
+  }
+}
+
+const send = WebSocket.prototype.send;
+WebSocket.prototype.send = function (this: WebSocket, data: Parameters<WebSocket['send']>[0]) {
+  if (data instanceof Uint8Array && data[0] === 0x07 && data.length === 5) {
+    const seq = new DataView(data.buffer, data.byteOffset, 5).getUint32(1);
+    const probe = window.batonTest.probeAt;
+    window.batonTest.acks.push({
+      seq,
+      lastSeq: window.__batonViewer?.lastSeq ?? -1,
+      framesDrawn: window.__batonViewer?.framesDrawn ?? 0,
+      probe: probe ? window.batonTest.readPixels('[data-testid=share-canvas]', probe[0], probe[1], 1, 1) : null,
+    });
+  }
+  return send.call(this, data);
+};
+
+let root: Root | null = null;
+let mounts = 0;
+let setControllingState: ((on: boolean) => void) | null = null;
+
+function Harness({ options }: { options: MountOptions }) {
+  const [controlling, setControlling] = useState(options.controlling);
+  setControllingState = setControlling;
+  const [tickets] = useState(() => [...options.tickets]);
+  return (
+    <div id="box" style={{ width: options.width, height: options.height }}>
+      <SharedScreen
+        wsUrl={options.wsUrl}
+        getTicket={async () => tickets.shift() ?? 'no-ticket-left'}
+        controlling={controlling}
+        mode={options.mode}
+        onReleaseKeyboard={() => window.batonTest.keyboardReleased++}
+        onStateChange={(s, info) => window.batonTest.states.push(info ? `${s}:${info.code}:${info.reason}` : s)}
+      />
+    </div>
+  );
+}
+
+window.batonTest = {
+  mount(options) {
+    const el = document.getElementById('root')!;
+    root ??= createRoot(el);
+    // A new key: every mount is a fresh SharedScreen with a fresh connection.
+    flushSync(() => root!.render(<Harness key={++mounts} options={options} />));
+  },
+  setControlling(on) {
+    flushSync(() => setControllingState?.(on));
+  },
+  readPixels(selector, x, y, w, h) {
+    const c = document.querySelector<HTMLCanvasElement>(selector)!;
+    return Array.from(c.getContext('2d')!.getImageData(x, y, w, h).data);
+  },
+  probeAt: null,
+  acks: [],
+  states: [],
+  keyboardReleased: 0,
+};

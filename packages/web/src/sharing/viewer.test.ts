@@ -1,0 +1,405 @@
+/**
+ * The viewer library in a real browser: Debian's Chromium (playwright-core) loads a page bundling the
+ * real SharedScreen/ScreenView/ShareConnection/InputCapture; this test plays the sharing server on a
+ * real WebSocket, sends tiles in every encoding, reads the canvas back, and checks acks and input.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
+import { setTimeout as delay } from 'node:timers/promises';
+import { build } from 'vite';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  SHARE_LIMITS,
+  SHARE_PROTOCOL_VERSION,
+  TILE_FLAG_LOSSY,
+  TileEncoding,
+  decodeShareMessage,
+  encodeShareMessage,
+  type ShareMessage,
+} from '@baton/protocol';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CI = process.env.CI === 'true';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && !CI) console.warn(`\n*** SKIPPED viewer browser tests: ${CHROMIUM} not found (apt-get install chromium) ***\n`);
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const webRoot = join(here, '..', '..');
+
+type Tile = Extract<ShareMessage, { type: 'tile' }>;
+type Input = Extract<ShareMessage, { type: 'pointer' | 'wheel' | 'key' }>;
+
+/** One page connection as the server sees it. */
+class Conn {
+  auth: Extract<ShareMessage, { type: 'auth' }> | null = null;
+  readonly msgs: ShareMessage[] = [];
+  closed = false;
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => {
+      const m = decodeShareMessage(new Uint8Array(data));
+      if (!this.auth && m.type === 'auth') this.auth = m;
+      else this.msgs.push(m);
+    });
+    ws.on('close', () => (this.closed = true));
+  }
+  send(m: ShareMessage | Uint8Array): void {
+    this.ws.send(m instanceof Uint8Array ? m : encodeShareMessage(m));
+  }
+  acks(): number[] {
+    return this.msgs.filter((m) => m.type === 'ack').map((m) => (m as { seq: number }).seq);
+  }
+  inputs(): Input[] {
+    return this.msgs.filter((m) => m.type !== 'ack') as Input[];
+  }
+}
+
+async function until<T>(fn: () => T | Promise<T>, what: string, ms = 5000): Promise<NonNullable<T>> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await delay(10);
+  }
+}
+
+/** A smooth RGB test pattern (JPEG-friendly) that differs per seed. */
+function pattern(w: number, h: number, seed: number): Buffer {
+  const b = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * 3;
+      b[i] = x * 3 + seed * 9;
+      b[i + 1] = y * 3 + seed * 5;
+      b[i + 2] = 100 + seed * 15;
+    }
+  return b;
+}
+
+const raw = (w: number, h: number) => ({ raw: { width: w, height: h, channels: 3 as const } });
+const tileMsg = (x: number, y: number, w: number, h: number, encoding: TileEncoding, data: Uint8Array, flags = 0): Tile => ({
+  type: 'tile', x, y, w, h, encoding, flags, data,
+});
+
+/** Compare canvas RGBA read-back with expected RGB; returns max and mean absolute channel error. */
+function diff(rgba: number[], rgb: Buffer): { max: number; mean: number } {
+  let max = 0, sum = 0;
+  for (let p = 0; p < rgb.length / 3; p++)
+    for (let c = 0; c < 3; c++) {
+      const d = Math.abs(rgba[p * 4 + c]! - rgb[p * 3 + c]!);
+      max = Math.max(max, d);
+      sum += d;
+    }
+  return { max, mean: sum / rgb.length };
+}
+
+describe.skipIf(!haveChromium && !CI)('viewer library in Chromium', () => {
+  let dir: string;
+  let server: http.Server;
+  let wss: WebSocketServer;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  const conns: Conn[] = [];
+  /** The close code/reason to answer the next auth with (to test failures); null = accept. */
+  let reject: { code: number; reason: string } | null = null;
+
+  beforeAll(async () => {
+    if (!haveChromium) throw new Error(`${CHROMIUM} is required under CI`);
+    dir = mkdtempSync(join(tmpdir(), 'baton-viewer-'));
+    await build({
+      configFile: false,
+      root: webRoot,
+      mode: 'production',
+      // Vitest sets NODE_ENV=test, which would otherwise select React's development JSX runtime.
+      oxc: { jsx: { runtime: 'automatic', development: false } },
+      logLevel: 'warn',
+      define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+      build: {
+        lib: { entry: join(here, 'testing', 'viewerTestPage.tsx'), formats: ['es'], fileName: () => 'viewer.js' },
+        outDir: dir,
+        emptyOutDir: true,
+        minify: false,
+        reportCompressedSize: false,
+      },
+    });
+    const html = '<!doctype html><html><body style="margin:0"><div id="root"></div><script type="module" src="/viewer.js"></script></body></html>';
+    server = http.createServer((req, res) => {
+      if (req.url === '/viewer.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript' });
+        res.end(readFileSync(join(dir, 'viewer.js')));
+      } else {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end(html);
+      }
+    });
+    wss = new WebSocketServer({ noServer: true, maxPayload: SHARE_LIMITS.maxFrame });
+    server.on('upgrade', (req, socket, head) => {
+      if (req.url !== '/ws/share') return socket.destroy();
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const c = new Conn(ws);
+        conns.push(c);
+        if (reject) {
+          const r = reject;
+          ws.once('message', () => ws.close(r.code, r.reason));
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 800, height: 600 } });
+    page.on('pageerror', (e) => console.error('page error:', e));
+    await page.goto(base);
+    await page.waitForFunction(() => !!window.batonTest);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const c of conns) c.ws.terminate();
+    wss?.close();
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Screen 250x128 on a 64 px grid: 4x2 cells, the right column clipped to 58 px.
+  const W = 250, H = 128, T = 64;
+  const cells: { x: number; y: number; w: number; h: number }[] = [];
+  for (let y = 0; y < H; y += T) for (let x = 0; x < W; x += T) cells.push({ x, y, w: Math.min(T, W - x), h: Math.min(T, H - y) });
+  let conn: Conn;
+  const expected = new Map<number, { rgb: Buffer; tolerance: { max: number; mean: number } }>();
+
+  async function encodeCell(i: number, encoding: TileEncoding, seed: number): Promise<Tile> {
+    const { x, y, w, h } = cells[i]!;
+    const rgb = pattern(w, h, seed);
+    const exact = { max: 0, mean: 0 };
+    switch (encoding) {
+      case TileEncoding.Fill: {
+        const c = [30 + seed, 200, 90];
+        const solid = Buffer.alloc(w * h * 3);
+        for (let p = 0; p < w * h; p++) solid.set(c, p * 3);
+        expected.set(i, { rgb: solid, tolerance: exact });
+        return tileMsg(x, y, w, h, encoding, Uint8Array.from(c));
+      }
+      case TileEncoding.Png:
+        expected.set(i, { rgb, tolerance: exact });
+        return tileMsg(x, y, w, h, encoding, await sharp(rgb, raw(w, h)).png().toBuffer());
+      case TileEncoding.Jpeg:
+        expected.set(i, { rgb, tolerance: { max: 24, mean: 3 } });
+        return tileMsg(x, y, w, h, encoding, await sharp(rgb, raw(w, h)).jpeg({ quality: 90 }).toBuffer(), TILE_FLAG_LOSSY);
+      case TileEncoding.Webp:
+        expected.set(i, { rgb, tolerance: exact });
+        return tileMsg(x, y, w, h, encoding, await sharp(rgb, raw(w, h)).webp({ lossless: true }).toBuffer());
+      case TileEncoding.ZRgb:
+        expected.set(i, { rgb, tolerance: exact });
+        return tileMsg(x, y, w, h, encoding, deflateSync(rgb));
+    }
+  }
+
+  async function checkCell(i: number): Promise<void> {
+    const { x, y, w, h } = cells[i]!;
+    const rgba = await page.evaluate(([x, y, w, h]) => window.batonTest.readPixels('[data-testid=share-canvas]', x!, y!, w!, h!), [x, y, w, h]);
+    const e = expected.get(i)!;
+    const d = diff(rgba, e.rgb);
+    expect(d.max, `cell ${i} max error`).toBeLessThanOrEqual(e.tolerance.max);
+    expect(d.mean, `cell ${i} mean error`).toBeLessThanOrEqual(e.tolerance.mean);
+  }
+
+  it('authenticates, draws tiles of every encoding at their place and acks each frame only after drawing it', async () => {
+    await page.evaluate(() => {
+      window.batonTest.probeAt = [64 + 10, 10]; // inside the PNG tile
+      window.batonTest.mount({ wsUrl: '/ws/share', tickets: ['T1', 'T2', 'T3'], controlling: false, mode: 'fit', width: 125, height: 64 });
+    });
+    conn = await until(() => conns[0]?.auth && conns[0], 'auth');
+    expect(conn.auth).toEqual({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket: 'T1' });
+    expect(await page.evaluate(() => window.batonTest.states)).toEqual(['connecting', 'authenticating']);
+    expect(await page.getByTestId('share-status').textContent()).toBe('Waiting for the shared screen…');
+
+    const encodings = [TileEncoding.Fill, TileEncoding.Png, TileEncoding.Jpeg, TileEncoding.Webp, TileEncoding.ZRgb, TileEncoding.Png, TileEncoding.ZRgb, TileEncoding.Fill];
+    conn.send({ type: 'screen', width: W, height: H, tileSize: T });
+    for (let i = 0; i < cells.length; i++) conn.send(await encodeCell(i, encodings[i]!, i));
+    conn.send({ type: 'frame', seq: 7, time: 1234.5 });
+    await until(() => conn.acks().includes(7), 'ack 7');
+    expect(conn.acks()).toEqual([7]);
+    for (let i = 0; i < cells.length; i++) await checkCell(i);
+
+    // At the moment the ack left the page, frame 7 was already on the canvas.
+    const acks = await page.evaluate(() => window.batonTest.acks);
+    const pngAt10 = pattern(64, 64, 1).subarray((10 * 64 + 10) * 3, (10 * 64 + 10) * 3 + 3);
+    expect(acks).toEqual([{ seq: 7, lastSeq: 7, framesDrawn: 1, probe: [...pngAt10, 255] }]);
+    const stats = await page.evaluate(() => window.__batonViewer!);
+    expect(stats).toMatchObject({ framesDrawn: 1, lastSeq: 7, lastCaptureTime: 1234.5, tilesDrawn: 8, decodeErrors: 0, width: W, height: H });
+    expect(await page.getByTestId('share-status').count()).toBe(0);
+
+    // A later frame replaces two cells; the rest stays.
+    conn.send(await encodeCell(4, TileEncoding.ZRgb, 20));
+    conn.send(await encodeCell(1, TileEncoding.Webp, 21));
+    conn.send({ type: 'frame', seq: 8, time: 2000 });
+    await until(() => conn.acks().includes(8), 'ack 8');
+    for (let i = 0; i < cells.length; i++) await checkCell(i);
+
+    // A tile that cannot be decoded is skipped (counted), and the frame is still drawn and acked.
+    conn.send(tileMsg(0, 0, 64, 64, TileEncoding.Png, new Uint8Array([1, 2, 3, 4])));
+    conn.send({ type: 'frame', seq: 9, time: 3000 });
+    await until(() => conn.acks().includes(9), 'ack 9');
+    expect(await page.evaluate(() => window.__batonViewer!.decodeErrors)).toBe(1);
+    await checkCell(0);
+  });
+
+  it('draws the remote cursor on the overlay at its hotspot and erases it when it moves', async () => {
+    const red = new Uint8Array(4 * 4 * 4);
+    for (let p = 0; p < 16; p++) red.set([255, 0, 0, 255], p * 4);
+    conn.send({ type: 'cursorShape', w: 4, h: 4, hotX: 1, hotY: 1, rgba: red });
+    conn.send({ type: 'cursorPos', x: 100, y: 50, visible: true });
+    const px = (x: number, y: number) => page.evaluate(([x, y]) => window.batonTest.readPixels('[data-testid=share-cursor]', x!, y!, 1, 1), [x, y]);
+    await until(async () => (await px(99, 49))[3] === 255, 'cursor drawn');
+    expect(await px(99, 49)).toEqual([255, 0, 0, 255]);
+    expect(await px(102, 52)).toEqual([255, 0, 0, 255]);
+    expect((await px(103, 53))[3]).toBe(0);
+    conn.send({ type: 'cursorPos', x: 20, y: 20, visible: true });
+    await until(async () => (await px(19, 19))[3] === 255, 'cursor moved');
+    expect((await px(99, 49))[3]).toBe(0);
+    conn.send({ type: 'cursorPos', x: 20, y: 20, visible: false });
+    await until(async () => (await px(19, 19))[3] === 0, 'cursor hidden');
+  });
+
+  it('sends input in screen coordinates from a scaled canvas, only while controlling, and releases what it holds', async () => {
+    const canvas = page.getByTestId('share-canvas');
+    const box = (await canvas.boundingBox())!;
+    expect(box.width).toBeCloseTo(125, 0); // 250x128 fitted into 125x64: scale 0.5
+    expect(box.height).toBeCloseTo(64, 0);
+
+    // Not controlling: nothing is sent.
+    await page.mouse.move(box.x + 10, box.y + 10);
+    await page.mouse.down();
+    await page.mouse.up();
+    await delay(100);
+    expect(conn.inputs()).toEqual([]);
+
+    await page.evaluate(() => window.batonTest.setControlling(true));
+    const n = () => conn.inputs().length;
+    await page.mouse.move(box.x + 50.5, box.y + 20.5);
+    await until(() => n() === 1, 'pointer move');
+    expect(conn.inputs()[0]).toEqual({ type: 'pointer', x: 101, y: 41, buttons: 0 });
+    await page.mouse.down();
+    await page.mouse.up();
+    await until(() => n() === 3, 'click');
+    expect(conn.inputs().slice(1)).toEqual([
+      { type: 'pointer', x: 101, y: 41, buttons: 1 },
+      { type: 'pointer', x: 101, y: 41, buttons: 0 },
+    ]);
+    await page.mouse.move(box.x + 124, box.y + 63);
+    await page.mouse.down({ button: 'right' });
+    await page.mouse.up({ button: 'right' });
+    await until(() => n() === 6, 'right click');
+    expect(conn.inputs().slice(3)).toEqual([
+      { type: 'pointer', x: 248, y: 126, buttons: 0 },
+      { type: 'pointer', x: 248, y: 126, buttons: 4 },
+      { type: 'pointer', x: 248, y: 126, buttons: 0 },
+    ]);
+    await page.mouse.wheel(0, 100);
+    await until(() => n() === 7, 'wheel');
+    expect(conn.inputs()[6]).toEqual({ type: 'wheel', x: 248, y: 126, dx: 0, dy: 2 });
+
+    // The click focused the canvas: keys are captured (and the page does not see them).
+    await page.keyboard.press('a');
+    await until(() => n() === 9, 'key a');
+    expect(conn.inputs().slice(7)).toEqual([
+      { type: 'key', down: true, key: 'a', code: 'KeyA' },
+      { type: 'key', down: false, key: 'a', code: 'KeyA' },
+    ]);
+
+    // Moves are sent at most once per animation frame: 20 in one task give one message, the last position.
+    await page.evaluate(() => {
+      const c = document.querySelector<HTMLCanvasElement>('[data-testid=share-canvas]')!;
+      const r = c.getBoundingClientRect();
+      for (let i = 0; i < 20; i++) c.dispatchEvent(new PointerEvent('pointermove', { clientX: r.left + i, clientY: r.top + 2, bubbles: true }));
+    });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await delay(50);
+    expect(conn.inputs().slice(9)).toEqual([{ type: 'pointer', x: 38, y: 4, buttons: 0 }]);
+
+    // Control ends while Shift and the left button are held: both are released.
+    await page.keyboard.down('Shift');
+    await page.mouse.down(); // where the real mouse still is
+    await until(() => n() === 12, 'shift + button down');
+    expect(conn.inputs().slice(10)).toEqual([
+      { type: 'key', down: true, key: 'Shift', code: 'ShiftLeft' },
+      { type: 'pointer', x: 248, y: 126, buttons: 1 },
+    ]);
+    await page.evaluate(() => window.batonTest.setControlling(false));
+    await until(() => n() === 14, 'release on control end');
+    expect(conn.inputs().slice(12)).toEqual([
+      { type: 'key', down: false, key: 'Shift', code: 'ShiftLeft' },
+      { type: 'pointer', x: 248, y: 126, buttons: 0 },
+    ]);
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    await page.mouse.move(box.x + 5, box.y + 5);
+    await delay(100);
+    expect(n()).toBe(14);
+
+    // Esc twice gives the keyboard back: the second Esc is not sent, the canvas loses focus.
+    await page.evaluate(() => window.batonTest.setControlling(true));
+    await page.mouse.click(box.x + 5, box.y + 5);
+    const before = n();
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Escape');
+    await until(() => page.evaluate(() => window.batonTest.keyboardReleased === 1), 'keyboard released');
+    const keys = conn.inputs().slice(before).filter((m) => m.type === 'key');
+    expect(keys).toEqual([
+      { type: 'key', down: true, key: 'Escape', code: 'Escape' },
+      { type: 'key', down: false, key: 'Escape', code: 'Escape' },
+    ]);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null)).not.toBe('share-canvas');
+    await page.evaluate(() => window.batonTest.setControlling(false));
+  });
+
+  it('reconnects with a fresh ticket after the connection drops, and stops on a final close with its reason', async () => {
+    conn.ws.terminate();
+    const second = await until(() => conns[1]?.auth && conns[1], 'reconnect');
+    expect(second.auth!.ticket).toBe('T2');
+    second.send({ type: 'screen', width: W, height: H, tileSize: T });
+    for (let i = 0; i < cells.length; i++) second.send(await encodeCell(i, TileEncoding.ZRgb, 40 + i));
+    second.send({ type: 'frame', seq: 1, time: 1 });
+    await until(() => second.acks().includes(1), 'ack after reconnect');
+    for (let i = 0; i < cells.length; i++) await checkCell(i);
+    const states = await page.evaluate(() => window.batonTest.states);
+    expect(states.at(-4)).toMatch(/^closed:1006:/);
+    expect(states.slice(-3)).toEqual(['connecting', 'authenticating', 'open']);
+
+    // Denied: the reason is shown and there is no retry.
+    reject = { code: 4003, reason: 'the ticket is unknown, used or expired' };
+    second.ws.terminate();
+    await until(() => conns[2]?.closed, 'third connection refused');
+    await until(() => page.getByTestId('share-status').count(), 'status shown');
+    expect(await page.getByTestId('share-status').textContent()).toBe('the ticket is unknown, used or expired');
+    await delay(1500);
+    expect(conns).toHaveLength(3);
+    reject = null;
+  });
+
+  it('shows the screen 1:1 with scrollbars in 1:1 mode', async () => {
+    await page.evaluate(() => window.batonTest.mount({ wsUrl: '/ws/share', tickets: ['T9'], controlling: false, mode: '1:1', width: 125, height: 64 }));
+    const c = await until(() => conns[3]?.auth && conns[3], 'new connection');
+    c.send({ type: 'screen', width: W, height: H, tileSize: T });
+    c.send({ type: 'frame', seq: 1, time: 1 });
+    await until(() => c.acks().includes(1), 'ack');
+    await until(async () => ((await page.getByTestId('share-canvas').boundingBox())?.width ?? 0) > 200, 'canvas at 1:1');
+    const box = (await page.getByTestId('share-canvas').boundingBox())!;
+    expect([box.width, box.height]).toEqual([W, H]);
+    const scroll = await page.getByTestId('share-viewport').evaluate((el) => [el.scrollWidth > el.clientWidth, el.scrollHeight > el.clientHeight]);
+    expect(scroll).toEqual([true, true]);
+  });
+});
