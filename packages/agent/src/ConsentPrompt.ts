@@ -1,0 +1,120 @@
+/**
+ * The host's consent to being controlled. The decision is taken here, on the host's own terminal,
+ * never by the server or a web page (Jitsi had to disable remote control because its consent dialog
+ * was web code served by the server):
+ *   ask        prompt on the agent's terminal; the answer is remembered per participant for the session
+ *   never      deny everyone
+ *   signed-in  allow signed-in participants without asking, deny guests
+ */
+import { createInterface, type Interface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+
+export const CONTROL_MODES = ['ask', 'never', 'signed-in'] as const;
+export type ControlMode = (typeof CONTROL_MODES)[number];
+
+export type ControlRequest = { participantId: string; name: string; user: string | null };
+
+export type ConsentPromptOptions = {
+  mode: ControlMode;
+  /** Where answers are read (the terminal); stdin by default. */
+  input?: Readable;
+  /** Where questions are written; stderr by default, so stdout stays clean for scripts. */
+  output?: Writable;
+  /** Unanswered questions are denied after this long. */
+  timeoutMs?: number;
+};
+
+export class ConsentPrompt {
+  readonly mode: ControlMode;
+  #input: Readable;
+  #output: Writable;
+  #timeoutMs: number;
+  #rl: Interface | null = null;
+  #inputEnded = false;
+  #remembered = new Map<string, boolean>();
+  #pending = new Map<string, Promise<boolean>>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  constructor(options: ConsentPromptOptions) {
+    this.mode = options.mode;
+    this.#input = options.input ?? process.stdin;
+    this.#output = options.output ?? process.stderr;
+    this.#timeoutMs = options.timeoutMs ?? 60_000;
+  }
+
+  /** Whether this participant may take control. Concurrent requests are asked one after another. */
+  decide(req: ControlRequest): Promise<boolean> {
+    if (this.#closed || this.mode === 'never') return Promise.resolve(false);
+    if (this.mode === 'signed-in') return Promise.resolve(req.user !== null);
+    const known = this.#remembered.get(req.participantId);
+    if (known !== undefined) return Promise.resolve(known);
+    const pending = this.#pending.get(req.participantId);
+    if (pending) return pending;
+    const p = this.#queue.then(() => this.#ask(req));
+    this.#queue = p.catch(() => undefined);
+    this.#pending.set(req.participantId, p);
+    void p.finally(() => this.#pending.delete(req.participantId));
+    return p;
+  }
+
+  /** Forget a participant's answer (e.g. when they leave). */
+  forget(participantId: string): void {
+    this.#remembered.delete(participantId);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#rl?.close();
+    this.#rl = null;
+  }
+
+  async #ask(req: ControlRequest): Promise<boolean> {
+    const again = this.#remembered.get(req.participantId);
+    if (again !== undefined) return again;
+    if (this.#closed || this.#inputEnded) return false;
+    const who = `${req.name} (${req.user ?? 'guest'})`;
+    const answer = await this.#question(`${who} asks to control your screen. Allow? [y/N] `);
+    if (answer === null) {
+      this.#output.write(`\nNo answer: ${who} was not given control.\n`);
+      return false;
+    }
+    const allowed = /^\s*y(es)?\s*$/i.test(answer);
+    if (!this.#closed) this.#remembered.set(req.participantId, allowed);
+    return allowed;
+  }
+
+  /** One line from the input, or null on timeout, end of input or close. */
+  #question(text: string): Promise<string | null> {
+    const rl = this.#readline();
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (v: string | null): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        rl.off('line', onLine);
+        rl.off('close', onClose);
+        resolve(v);
+      };
+      const onLine = (line: string): void => finish(line);
+      const onClose = (): void => finish(null);
+      const timer = setTimeout(() => finish(null), this.#timeoutMs);
+      rl.on('line', onLine);
+      rl.on('close', onClose);
+      this.#output.write(text);
+    });
+  }
+
+  #readline(): Interface {
+    if (!this.#rl) {
+      // terminal: false keeps the TTY in cooked mode, so Ctrl-C still reaches the process as SIGINT.
+      this.#rl = createInterface({ input: this.#input, terminal: false });
+      this.#rl.on('close', () => {
+        this.#inputEnded = true;
+      });
+    }
+    return this.#rl;
+  }
+}

@@ -1,0 +1,297 @@
+/**
+ * `baton-agent share`: joins the meeting on the conference socket with the one-time token, starts
+ * an agent share, opens the binary sharing socket with a ticket and streams the screen through a
+ * ShareSession. It answers control requests with the local ConsentPrompt, injects the controller's
+ * input, and takes control back as soon as the host's own hand touches mouse or keyboard.
+ */
+import type { Participant, ServerMessage, ShareState } from '@baton/protocol';
+import { TypedEmitter } from './TypedEmitter.js';
+import { ConferenceClient, type ConferenceClientOptions } from './ConferenceClient.js';
+import { ConsentPrompt, type ControlMode } from './ConsentPrompt.js';
+import { ScreenCapture } from './ScreenCapture.js';
+import { TileEncoder } from './TileEncoder.js';
+import { CursorWatcher } from './CursorWatcher.js';
+import { InputInjector } from './InputInjector.js';
+import { InjectionLog, type InputEventRecord } from './InjectionLog.js';
+import { LocalInputMonitor } from './LocalInputMonitor.js';
+import { ShareSession, type PassStats } from './ShareSession.js';
+import type { ShareTransport } from './ShareTransport.js';
+import { WebSocketTransport } from './WebSocketTransport.js';
+
+export type ShareClientOptions = {
+  /** http(s)://host/m/<meetingId> (a path prefix before /m/ is kept). */
+  meetingUrl: string;
+  /** One-time agent token from the meeting page. */
+  token: string;
+  /** Monitor name or index; the whole screen when absent. */
+  monitor?: string;
+  allowControl?: ControlMode;
+  tileSize?: number;
+  maxFps?: number;
+  /** X display; $DISPLAY by default. */
+  display?: string;
+  /** Decides control requests; built from `allowControl` when absent. */
+  consent?: ConsentPrompt;
+  /** Status lines for the host ("Alice is controlling your screen ..."). */
+  log?: (line: string) => void;
+  /** Opens the binary sharing channel; a WebSocket to `url` by default. */
+  openTransport?: (url: string) => Promise<ShareTransport>;
+  /** Reconnect attempts when the sharing socket drops while the meeting goes on. */
+  maxReconnects?: number;
+  conference?: Partial<ConferenceClientOptions>;
+};
+
+export type ShareClientEvents = {
+  status: [string];
+  /** Who controls the screen now (null: nobody). */
+  controller: [Participant | null];
+  frame: [PassStats];
+  localInput: [InputEventRecord];
+  /** Sharing ended (stop(), the server, or an error). */
+  closed: [reason: string];
+  error: [Error];
+};
+
+export class MeetingUrlError extends Error {
+  override name = 'MeetingUrlError';
+}
+
+/** ws(s) URLs of the conference and sharing sockets for a meeting URL. */
+export function meetingEndpoints(meetingUrl: string): { meetingId: string; conferenceUrl: string; shareUrl: string } {
+  let u: URL;
+  try {
+    u = new URL(meetingUrl);
+  } catch {
+    throw new MeetingUrlError(`not a URL: ${meetingUrl}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new MeetingUrlError(`meeting URL must be http(s): ${meetingUrl}`);
+  const m = /^(.*)\/m\/([A-Za-z0-9_-]{1,64})\/?$/.exec(u.pathname);
+  if (!m) throw new MeetingUrlError(`meeting URL must look like http(s)://host/m/<id>: ${meetingUrl}`);
+  const base = `${u.protocol === 'https:' ? 'wss:' : 'ws:'}//${u.host}${m[1]}`;
+  return { meetingId: m[2]!, conferenceUrl: `${base}/ws/conference/${m[2]}`, shareUrl: `${base}/ws/share` };
+}
+
+export class ShareClient extends TypedEmitter<ShareClientEvents> {
+  readonly conference: ConferenceClient;
+  readonly capture: ScreenCapture;
+  #o: ShareClientOptions;
+  #shareUrl: string;
+  #consent: ConsentPrompt;
+  #encoder: TileEncoder;
+  #cursor: CursorWatcher;
+  #injector: InputInjector;
+  #local: LocalInputMonitor;
+  #session: ShareSession | null = null;
+  #roster = new Map<string, Participant>();
+  #controllerId: string | null = null;
+  /** Set once the server has shown our share as the current one. */
+  #active = false;
+  #revoking = false;
+  #stopping: Promise<void> | null = null;
+  #reconnects = 0;
+
+  private constructor(
+    o: ShareClientOptions,
+    shareUrl: string,
+    parts: { conference: ConferenceClient; capture: ScreenCapture; cursor: CursorWatcher; injector: InputInjector; local: LocalInputMonitor; consent: ConsentPrompt },
+  ) {
+    super();
+    this.#o = o;
+    this.#shareUrl = shareUrl;
+    this.conference = parts.conference;
+    this.capture = parts.capture;
+    this.#cursor = parts.cursor;
+    this.#injector = parts.injector;
+    this.#local = parts.local;
+    this.#consent = parts.consent;
+    this.#encoder = new TileEncoder({ tileSize: o.tileSize ?? 64 });
+    for (const p of parts.conference.welcome.roster) this.#roster.set(p.id, p);
+  }
+
+  /** Join, start sharing and stream until stop() or the meeting ends. */
+  static async start(o: ShareClientOptions): Promise<ShareClient> {
+    const { conferenceUrl, shareUrl } = meetingEndpoints(o.meetingUrl);
+    const consent = o.consent ?? new ConsentPrompt({ mode: o.allowControl ?? 'ask' });
+    const opened: Array<{ close(): unknown }> = [consent];
+    try {
+      // X first: failing to reach the display must not leave a half-started share in the meeting.
+      const capture = await ScreenCapture.open({ display: o.display, monitor: o.monitor, tileSize: o.tileSize ?? 64 });
+      opened.push(capture);
+      const area = () => capture.area;
+      const cursor = await CursorWatcher.open({ display: o.display, area });
+      opened.push(cursor);
+      const log = new InjectionLog();
+      const injector = await InputInjector.open({ display: o.display, area, log });
+      opened.push(injector);
+      const local = await LocalInputMonitor.open({ display: o.display, log });
+      opened.push(local);
+      const conference = await ConferenceClient.connect({ ...o.conference, url: conferenceUrl, agentToken: o.token });
+      opened.push(conference);
+      const client = new ShareClient(o, shareUrl, { conference, capture, cursor, injector, local, consent });
+      await client.#begin();
+      return client;
+    } catch (err) {
+      for (const p of opened.reverse()) await Promise.resolve(p.close()).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  get controllerId(): string | null {
+    return this.#controllerId;
+  }
+
+  get session(): ShareSession | null {
+    return this.#session;
+  }
+
+  async #begin(): Promise<void> {
+    const c = this.conference;
+    c.on('message', (m) => this.#onConference(m));
+    c.on('close', (code, reason) => void this.#end(`the conference socket closed (${code}${reason ? `: ${reason}` : ''})`));
+    this.#local.on('localInput', (e) => this.#onLocalInput(e));
+    this.capture.on('resize', (a) => this.#status(`Shared area is now ${a.width}x${a.height}.`));
+    await c.request({ type: 'share.start', kind: 'agent' });
+    await this.#openSession();
+    const a = this.capture.area;
+    this.#status(`Sharing ${a.monitor ? `monitor ${a.monitor}` : 'the screen'} (${a.width}x${a.height}) in meeting ${meetingEndpoints(this.#o.meetingUrl).meetingId}. Press Ctrl-C to stop.`);
+  }
+
+  async #openSession(): Promise<void> {
+    const ack = await this.conference.request({ type: 'share.ticket' });
+    if (!ack.ticket) throw new Error('the server answered share.ticket without a ticket');
+    const transport = await (this.#o.openTransport ?? WebSocketTransport.connect)(this.#shareUrl);
+    const session = new ShareSession({
+      transport,
+      ticket: ack.ticket,
+      capture: this.capture,
+      encoder: this.#encoder,
+      cursor: this.#cursor,
+      injector: this.#injector,
+      maxFps: this.#o.maxFps,
+    });
+    session.controlEnabled = this.#controllerId !== null;
+    session.on('frame', (s) => {
+      this.#reconnects = 0;
+      this.emit('frame', s);
+    });
+    session.on('error', (err) => this.emit('error', err));
+    session.on('closed', (code, reason) => void this.#onSessionClosed(session, code, reason));
+    this.#session = session;
+    session.start();
+  }
+
+  async #onSessionClosed(session: ShareSession, code: number, reason: string): Promise<void> {
+    if (this.#session !== session || this.#stopping) return;
+    this.#session = null;
+    const max = this.#o.maxReconnects ?? 5;
+    if (this.conference.closed || this.#reconnects >= max) {
+      return this.#end(`the sharing socket closed (${code}${reason ? `: ${reason}` : ''})`);
+    }
+    this.#reconnects++;
+    this.#status(`The sharing socket closed (${code}${reason ? `: ${reason}` : ''}); reconnecting (${this.#reconnects}/${max})...`);
+    await new Promise((r) => setTimeout(r, 500 * this.#reconnects));
+    if (this.#stopping) return;
+    try {
+      await this.#openSession();
+    } catch (err) {
+      this.emit('error', err as Error);
+      void this.#end(`cannot reopen the sharing socket: ${(err as Error).message}`);
+    }
+  }
+
+  #onConference(m: ServerMessage): void {
+    switch (m.type) {
+      case 'participant.joined':
+      case 'participant.updated':
+        this.#roster.set(m.participant.id, m.participant);
+        return;
+      case 'participant.left':
+        this.#roster.delete(m.participantId);
+        return;
+      case 'share.updated':
+        return this.#onShare(m.share);
+      case 'control.requested':
+        void this.#onControlRequest(m.participantId, m.name, m.user);
+        return;
+      case 'notice':
+        this.#status(m.text);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #onShare(share: ShareState | null): void {
+    if (!share || share.hostId !== this.conference.selfId) {
+      // Only a share we saw running can be stopped; earlier state belongs to someone else.
+      if (this.#active) void this.#end(share ? 'another participant took over sharing' : 'the share was stopped in the meeting');
+      return;
+    }
+    this.#active = true;
+    const next = share.controllerId;
+    if (next === this.#controllerId) return;
+    const prev = this.#controllerId;
+    this.#controllerId = next;
+    this.#revoking = false;
+    // Whoever held keys or buttons must not leave them down for the next controller.
+    if (prev !== null) void this.#injector.releaseAll().catch((err) => this.emit('error', err as Error));
+    if (this.#session) this.#session.controlEnabled = next !== null;
+    const who = next ? (this.#roster.get(next) ?? null) : null;
+    this.emit('controller', who);
+    if (next) this.#status(`${who?.name ?? 'Someone'} is controlling your screen — move your mouse or press a key to take control back.`);
+    else if (prev) this.#status('Nobody controls your screen now.');
+  }
+
+  async #onControlRequest(participantId: string, name: string, user: string | null): Promise<void> {
+    let allowed = false;
+    try {
+      allowed = await this.#consent.decide({ participantId, name, user });
+    } catch {
+      allowed = false;
+    }
+    if (this.#stopping) return;
+    this.conference.send({ type: allowed ? 'control.grant' : 'control.deny', participantId });
+    if (!allowed) this.#status(`Control was not given to ${name}.`);
+  }
+
+  #onLocalInput(e: InputEventRecord): void {
+    this.emit('localInput', e);
+    if (this.#controllerId === null || this.#revoking || this.#stopping) return;
+    this.#revoking = true;
+    // Stop injecting at once; the server confirms with share.updated.
+    if (this.#session) this.#session.controlEnabled = false;
+    void this.#injector.releaseAll().catch(() => undefined);
+    this.conference.send({ type: 'control.revoke' });
+    this.#status('You took control back.');
+  }
+
+  #status(line: string): void {
+    this.emit('status', line);
+    this.#o.log?.(line);
+  }
+
+  /** Stop sharing (share.stop), close every connection. Safe to call twice. */
+  stop(reason = 'stopped by the host'): Promise<void> {
+    return this.#end(reason, true);
+  }
+
+  #end(reason: string, tellServer = false): Promise<void> {
+    this.#stopping ??= (async () => {
+      if (tellServer && !this.conference.closed) {
+        await this.conference.request({ type: 'share.stop' }).catch(() => undefined);
+      }
+      const session = this.#session;
+      this.#session = null;
+      await session?.close(1000, reason).catch(() => undefined);
+      this.conference.close(1000, reason);
+      this.#consent.close();
+      await this.#local.close().catch(() => undefined);
+      await this.#injector.close().catch(() => undefined);
+      await this.#cursor.close().catch(() => undefined);
+      await this.capture.close().catch(() => undefined);
+      this.#status(`Sharing ended: ${reason}.`);
+      this.emit('closed', reason);
+    })();
+    return this.#stopping;
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * The sharing logic over one ShareTransport: auth, `screen`, then capture passes (tiles + one
+ * `frame` each) paced by acks, cursor shape and position as they change, and the controller's input
+ * injected while `controlEnabled` is set. It knows nothing about WebSockets or the conference.
+ */
+import { SHARE_PROTOCOL_VERSION, ShareDecodeError, decodeShareMessage, encodeShareMessage, isInputMessage, type ShareMessage } from '@baton/protocol';
+import { TypedEmitter } from './TypedEmitter.js';
+import { FlowControl, type FlowControlOptions } from './FlowControl.js';
+import type { ScreenCapture } from './ScreenCapture.js';
+import type { TileEncoder, EncodeStats } from './TileEncoder.js';
+import type { CursorWatcher, CursorPos, CursorShape } from './CursorWatcher.js';
+import type { InputInjector } from './InputInjector.js';
+import type { ShareTransport } from './ShareTransport.js';
+
+export type ShareSessionOptions = {
+  transport: ShareTransport;
+  /** Single-use ticket for the `auth` frame. */
+  ticket: string;
+  capture: ScreenCapture;
+  encoder: TileEncoder;
+  cursor?: CursorWatcher;
+  injector?: InputInjector;
+  flow?: FlowControlOptions;
+  /** Upper bound on capture passes per second. */
+  maxFps?: number;
+};
+
+export type PassStats = EncodeStats & { seq: number; captureMs: number; refined: number; wireBytes: number };
+
+export type ShareSessionEvents = {
+  /** A batch (tiles + frame) went out. */
+  frame: [PassStats];
+  /** An input message from the controller (after injection, or dropped when control is off). */
+  input: [Extract<ShareMessage, { type: 'pointer' | 'wheel' | 'key' }>, boolean];
+  /** The channel is gone. */
+  closed: [code: number, reason: string];
+  error: [Error];
+};
+
+export class ShareSession extends TypedEmitter<ShareSessionEvents> {
+  readonly flow: FlowControl;
+  #t: ShareTransport;
+  #ticket: string;
+  #capture: ScreenCapture;
+  #encoder: TileEncoder;
+  #cursor: CursorWatcher | undefined;
+  #injector: InputInjector | undefined;
+  #minIntervalMs: number;
+  #controlEnabled = false;
+  #screen: { width: number; height: number } | null = null;
+  #running = false;
+  #scheduled: NodeJS.Timeout | null = null;
+  #bufferPoll: NodeJS.Timeout | null = null;
+  #refineTimer: NodeJS.Timeout | null = null;
+  #lastPassAt = 0;
+  #closed = false;
+  #started = false;
+  #onDamage = (): void => this.#kick();
+  // Cursor news goes out as it happens, but only after `screen` (the first pass sends the latest).
+  #onShape = (s: CursorShape): void => void (this.#screen && this.#send(s));
+  #onPos = (p: CursorPos): void => void (this.#screen && this.#send(p));
+  #onUnblocked = (): void => this.#kick();
+
+  constructor(options: ShareSessionOptions) {
+    super();
+    this.#t = options.transport;
+    this.#ticket = options.ticket;
+    this.#capture = options.capture;
+    this.#encoder = options.encoder;
+    this.#cursor = options.cursor;
+    this.#injector = options.injector;
+    this.flow = new FlowControl(options.flow);
+    this.#minIntervalMs = 1000 / (options.maxFps ?? 30);
+  }
+
+  /** Authenticate and start streaming. */
+  start(): void {
+    if (this.#started || this.#closed) return;
+    this.#started = true;
+    this.#t.onMessage = (b) => this.#onMessage(b);
+    this.#t.onClose = (code, reason) => void this.#shutdown(code, reason);
+    this.#send({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket: this.#ticket });
+    this.#capture.on('damage', this.#onDamage);
+    this.flow.on('unblocked', this.#onUnblocked);
+    if (this.#cursor) {
+      this.#cursor.on('shape', this.#onShape);
+      this.#cursor.on('position', this.#onPos);
+    }
+    this.#capture.requestFull();
+    this.#kick();
+  }
+
+  /** Inject the controller's input only while someone holds control. Turning it off releases everything. */
+  get controlEnabled(): boolean {
+    return this.#controlEnabled;
+  }
+  set controlEnabled(on: boolean) {
+    if (this.#controlEnabled === on) return;
+    this.#controlEnabled = on;
+    if (!on) void this.#injector?.releaseAll().catch((err) => this.emit('error', err as Error));
+  }
+
+  async close(code = 1000, reason = 'sharing stopped'): Promise<void> {
+    this.#t.close(code, reason);
+    await this.#shutdown(code, reason);
+  }
+
+  async #shutdown(code: number, reason: string): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of [this.#scheduled, this.#bufferPoll, this.#refineTimer]) if (t) clearTimeout(t);
+    this.#capture.off('damage', this.#onDamage);
+    this.flow.off('unblocked', this.#onUnblocked);
+    this.#cursor?.off('shape', this.#onShape);
+    this.#cursor?.off('position', this.#onPos);
+    if (this.#controlEnabled) {
+      this.#controlEnabled = false;
+      await this.#injector?.releaseAll().catch(() => undefined);
+    }
+    this.emit('closed', code, reason);
+  }
+
+  #send(msg: ShareMessage): number {
+    if (this.#closed) return 0;
+    const bytes = encodeShareMessage(msg);
+    this.#t.send(bytes);
+    return bytes.length;
+  }
+
+  #onMessage(bytes: Uint8Array): void {
+    let msg: ShareMessage;
+    try {
+      msg = decodeShareMessage(bytes);
+    } catch (err) {
+      if (err instanceof ShareDecodeError) return void this.emit('error', err);
+      throw err;
+    }
+    if (msg.type === 'ack') {
+      this.flow.ack(msg.seq);
+      return;
+    }
+    if (!isInputMessage(msg)) return;
+    const inject = this.#controlEnabled && !!this.#injector;
+    this.emit('input', msg, inject);
+    if (!inject) return;
+    const inj = this.#injector!;
+    const done = msg.type === 'pointer' ? inj.pointer(msg.x, msg.y, msg.buttons) : msg.type === 'wheel' ? inj.wheel(msg.x, msg.y, msg.dx, msg.dy) : inj.key(msg.down, msg.key, msg.code);
+    done.catch((err) => this.emit('error', err as Error));
+  }
+
+  /** Run a capture pass as soon as there is something to send and the flow allows it. */
+  #kick(): void {
+    if (this.#closed || this.#running || this.#scheduled) return;
+    const refineAt = this.#encoder.nextRefineAt();
+    const refineDue = refineAt !== null && refineAt <= Date.now();
+    if (!this.#capture.pending && !refineDue) {
+      this.#armRefine(refineAt);
+      return;
+    }
+    if (!this.flow.canSend(this.#t.bufferedAmount)) {
+      // Blocked by acks: 'unblocked' kicks again. Blocked by the socket buffer: poll until it drains.
+      if (this.flow.inFlight < this.flow.maxInFlight && !this.#bufferPoll) {
+        this.#bufferPoll = setTimeout(() => {
+          this.#bufferPoll = null;
+          this.#kick();
+        }, 20);
+      }
+      return;
+    }
+    const wait = Math.max(0, this.#lastPassAt + this.#minIntervalMs - Date.now());
+    this.#scheduled = setTimeout(() => {
+      this.#scheduled = null;
+      void this.#pass();
+    }, wait);
+  }
+
+  #armRefine(at: number | null): void {
+    if (this.#refineTimer) clearTimeout(this.#refineTimer);
+    this.#refineTimer = null;
+    if (at === null) return;
+    this.#refineTimer = setTimeout(() => {
+      this.#refineTimer = null;
+      this.#kick();
+    }, Math.max(1, at - Date.now()));
+  }
+
+  async #pass(): Promise<void> {
+    if (this.#closed) return;
+    this.#running = true;
+    this.#lastPassAt = Date.now();
+    try {
+      const t0 = performance.now();
+      const cap = await this.#capture.capture();
+      const captureMs = performance.now() - t0;
+      if (this.#closed) return;
+      const frame = this.#capture.frame;
+      let wireBytes = 0;
+      if (!this.#screen || this.#screen.width !== frame.width || this.#screen.height !== frame.height) {
+        this.#screen = { width: frame.width, height: frame.height };
+        this.#encoder.reset(frame.width, frame.height);
+        wireBytes += this.#send({ type: 'screen', width: frame.width, height: frame.height, tileSize: this.#encoder.tileSize });
+        if (this.#cursor?.shape) wireBytes += this.#send(this.#cursor.shape);
+        if (this.#cursor?.position) wireBytes += this.#send(this.#cursor.position);
+      }
+      const tiles = await this.#encoder.encode(frame, cap.rects, cap.time);
+      const stats = this.#encoder.lastStats;
+      const refined = await this.#encoder.refine();
+      if (this.#closed) return;
+      if (tiles.length + refined.length === 0) return; // damage without a real change: nothing to say
+      for (const t of tiles) wireBytes += this.#send(t);
+      for (const t of refined) wireBytes += this.#send(t);
+      const seq = this.flow.nextSeq();
+      wireBytes += this.#send({ type: 'frame', seq, time: cap.time });
+      this.emit('frame', { ...stats, seq, captureMs, refined: refined.length, wireBytes });
+    } catch (err) {
+      if (!this.#closed) this.emit('error', err as Error);
+    } finally {
+      this.#running = false;
+      this.#kick();
+    }
+  }
+}
