@@ -22,10 +22,18 @@ import { TurnCredentials, type TurnCredential } from '../src/conferencing/TurnCr
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const SCRIPT = path.join(ROOT, 'scripts/turn.sh');
-const HAVE_COTURN = spawnSync('sh', ['-c', 'command -v turnserver'], { stdio: 'ignore' }).status === 0;
+const HAVE_TURNSERVER = spawnSync('sh', ['-c', 'command -v turnserver'], { stdio: 'ignore' }).status === 0;
+// The relay-only proof needs IPv6 loopback (see above).
+const HAVE_IPV6_LOOPBACK = await new Promise<boolean>((resolve) => {
+  const s = dgram.createSocket('udp6');
+  s.once('error', () => resolve(false));
+  s.bind(0, '::1', () => s.close(() => resolve(true)));
+});
+const HAVE_COTURN = HAVE_TURNSERVER && HAVE_IPV6_LOOPBACK;
 if (!HAVE_COTURN) {
-  if (process.env.CI === 'true') throw new Error('turnserver (Debian package coturn) is missing: CI=true requires it for the TURN tests (scripts/turn.sh install)');
-  console.warn('\n!!! SKIPPED packages/server/test/turn.test.ts: turnserver (coturn) is not installed. Run: scripts/turn.sh install\n');
+  const what = HAVE_TURNSERVER ? 'no IPv6 loopback (::1) to bind' : 'turnserver (Debian package coturn) is not installed: run scripts/turn.sh install';
+  if (process.env.CI === 'true') throw new Error(`TURN tests cannot run under CI=true: ${what}`);
+  console.warn(`\n!!! SKIPPED packages/server/test/turn.test.ts: ${what}\n`);
 }
 
 /** A port free on [::1] for both TCP and UDP (coturn listens on both). */
