@@ -9,6 +9,8 @@ import { TypedEmitter } from './TypedEmitter.js';
 export type FlowControlOptions = {
   maxInFlight?: number;
   maxBuffered?: number;
+  /** Sequence number the first frame follows (frames count up from startSeq + 1, wrapping at 2^32). */
+  startSeq?: number;
 };
 
 export type FlowControlEvents = {
@@ -26,6 +28,7 @@ export class FlowControl extends TypedEmitter<FlowControlEvents> {
     super();
     this.maxInFlight = options.maxInFlight ?? 2;
     this.maxBuffered = options.maxBuffered ?? 4 * 1024 * 1024;
+    this.#lastSent = this.#lastAcked = (options.startSeq ?? 0) >>> 0;
   }
 
   /** Frames sent and not yet acknowledged (acks are cumulative; uint32 sequence arithmetic). */

@@ -68,7 +68,8 @@ describe.skipIf(!HAVE_X)('encode measurements at 1920x1080', () => {
   });
 
   it('xterm text stays lossless and small', async () => {
-    xterm = spawn('xterm', ['-geometry', '320x84+0+0', '-e', 'sh', '-c', 'ls -l --color=never /usr/lib/x86_64-linux-gnu /usr/share/doc | head -2000; cat /usr/share/common-licenses/GPL-3; sleep 600'], {
+    // Xft DejaVu (fonts-dejavu-core): antialiased text, like a modern terminal or editor.
+    xterm = spawn('xterm', ['-fa', 'DejaVu Sans Mono', '-fs', '10', '-geometry', '240x70+0+0', '-e', 'sh', '-c', 'ls -l --color=never /usr/lib/x86_64-linux-gnu /usr/share/doc | head -2000; cat /usr/share/common-licenses/GPL-3; sleep 600'], {
       env: { ...process.env, DISPLAY: xvfb.display },
       stdio: 'ignore',
     });
@@ -78,7 +79,7 @@ describe.skipIf(!HAVE_X)('encode measurements at 1920x1080', () => {
       await cap.capture({ full: true });
       for (const lossless of ['zrgb', 'png'] as const) {
         const r = await timeEncode(cap.frame, { lossless });
-        rows.push(`xterm text | ${lossless} | ${r.ms.toFixed(1)} | ${r.bytes} | ${r.stats.fill}/${r.stats.lossless}/${r.stats.lossy}`);
+        rows.push(`xterm text (antialiased) | ${lossless} | ${r.ms.toFixed(1)} | ${r.bytes} | ${r.stats.fill}/${r.stats.lossless}/${r.stats.lossy}`);
         expect(r.stats.lossy).toBe(0);
         expect(r.stats.lossless).toBeGreaterThan(100);
         expect(r.bytes).toBeLessThan(W * H * 3 / 5);

@@ -1,0 +1,215 @@
+import { execFile } from 'node:child_process';
+import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PointerButton } from '@baton/protocol';
+import { ShareClient } from '../src/ShareClient.js';
+import { ConsentPrompt } from '../src/ConsentPrompt.js';
+import { xcall, loadX11, type XEvent } from '../src/x11.js';
+import type { FrameBuffer } from '../src/ScreenCapture.js';
+import { FakeBatonServer, ALICE, until } from './helpers/fakeServer.js';
+import { Painter } from './helpers/painter.js';
+import { startXvfb, xvfbAvailable, type Xvfb } from './helpers/xvfb.js';
+
+const run = promisify(execFile);
+const HAVE_X = xvfbAvailable('ShareClient tests');
+
+describe.skipIf(!HAVE_X)('ShareClient against an in-test Baton server', () => {
+  let xvfb: Xvfb;
+  let painter: Painter;
+  let server: FakeBatonServer;
+  let client: ShareClient | null = null;
+  const status: string[] = [];
+  const env = () => ({ ...process.env, DISPLAY: xvfb.display });
+
+  /** The X screen as the host sees it, read independently of the agent. */
+  async function screen(): Promise<FrameBuffer> {
+    const img = await xcall<{ data: Buffer }>((cb) => painter.conn.client.GetImage(2, painter.conn.root, 0, 0, 1280, 720, 0xffffffff, cb));
+    return { width: 1280, height: 720, stride: 1280 * 4, data: img.data };
+  }
+
+  async function canvasMatchesScreen(what: string): Promise<void> {
+    let bad = -1;
+    const end = Date.now() + 5000;
+    while (Date.now() < end) {
+      await server.settled();
+      bad = server.canvas ? server.canvas.diff(await screen()) : -1;
+      if (bad === 0) return;
+      await sleep(50);
+    }
+    throw new Error(`${what}: the reassembled canvas differs from the screen in ${bad} pixels`);
+  }
+
+  async function start(opts: { consent?: ConsentPrompt } = {}): Promise<ShareClient> {
+    client = await ShareClient.start({
+      meetingUrl: server.meetingUrl,
+      token: server.token,
+      display: xvfb.display,
+      consent: opts.consent ?? new ConsentPrompt({ mode: 'never' }),
+      log: (l) => status.push(l),
+    });
+    return client;
+  }
+
+  beforeAll(async () => {
+    xvfb = await startXvfb(1280, 720);
+    painter = await Painter.open(xvfb.display);
+    await painter.window(0, 0, 1280, 720, [30, 60, 90]);
+  });
+  afterAll(async () => {
+    await painter?.close();
+    await xvfb?.stop();
+  });
+  afterEach(async () => {
+    await client?.stop();
+    client = null;
+    await server?.close();
+    status.length = 0;
+  });
+
+  it('joins with the token, starts the share, authenticates with a ticket and streams a screen the viewer can rebuild exactly', async () => {
+    server = new FakeBatonServer();
+    await server.listen();
+    const win = await painter.window(100, 80, 300, 200, [250, 250, 250]);
+    await painter.fill(win, 20, 20, 100, 10, [0, 0, 0]);
+    const c = await start();
+    expect(server.received.map((m) => m.type).slice(0, 3)).toEqual(['hello', 'share.start', 'share.ticket']);
+    await until(() => server.frames.length >= 1, 'the first frame');
+    const first = server.shareMessages[0]!;
+    expect(first).toEqual({ type: 'screen', width: 1280, height: 720, tileSize: 64 });
+    expect(server.frames[0]!.tiles).toBe(20 * 12);
+    expect(Math.abs(server.frames[0]!.time - Date.now())).toBeLessThan(5000);
+    await canvasMatchesScreen('first frame');
+
+    // A small change costs only the tiles it touches.
+    const before = server.frames.length;
+    await painter.fill(win, 150, 100, 30, 30, [200, 0, 0]); // root 250..280 x 180..210
+    await until(() => server.frames.length > before, 'an update');
+    await canvasMatchesScreen('after an update');
+    const update = server.frames.slice(before).reduce((n, f) => n + f.tiles, 0);
+    expect(update).toBeLessThanOrEqual(4);
+    expect(server.protocolErrors).toEqual([]);
+    expect(server.shareMessages.some((m) => m.type === 'cursorShape')).toBe(true);
+    expect(server.shareMessages.some((m) => m.type === 'cursorPos')).toBe(true);
+
+    // The pointer moves: only cursorPos, no tiles.
+    const n = server.shareMessages.length;
+    const frames = server.frames.length;
+    await run('xdotool', ['mousemove', '640', '300'], { env: env() });
+    await until(() => server.shareMessages.slice(n).some((m) => m.type === 'cursorPos' && m.x === 640 && m.y === 300), 'cursorPos');
+    await sleep(100);
+    expect(server.frames.length).toBe(frames);
+    await painter.destroy(win);
+    await c.stop();
+    expect(server.received.at(-1)?.type).toBe('share.stop');
+  });
+
+  it('keeps at most 2 frames unacknowledged and then sends the newest pixels, not a queue of stale frames', async () => {
+    server = new FakeBatonServer();
+    await server.listen();
+    const win = await painter.window(600, 300, 256, 128, [0, 0, 0]);
+    await start();
+    await until(() => server.frames.length >= 1, 'the first frame');
+    await canvasMatchesScreen('first frame');
+    server.autoAck = false;
+    for (let i = 0; i < 12; i++) {
+      await painter.fill(win, 0, 0, 256, 128, [i * 20, 255 - i * 20, 100]);
+      await sleep(40);
+    }
+    await sleep(300);
+    expect(server.unacked.length).toBe(2); // it tried, and stopped at the window
+    const blocked = server.frames.length;
+    server.autoAck = true;
+    server.ackAll();
+    await canvasMatchesScreen('after unblocking');
+    // The last colour is on the viewer's canvas, reached with one or two frames, not 12.
+    expect(server.canvas!.at(700, 350)).toEqual([11 * 20, 255 - 11 * 20, 100]);
+    expect(server.frames.length - blocked).toBeLessThanOrEqual(3);
+    await painter.destroy(win);
+  });
+
+  it('asks the local user, grants control, injects the controller input, and takes control back on local input', async () => {
+    server = new FakeBatonServer();
+    await server.listen();
+    const em = loadX11().eventMask;
+    const win = await painter.window(200, 200, 400, 300, [80, 80, 80], em.KeyPress! | em.ButtonPress!);
+    painter.conn.client.SetInputFocus(win, 1);
+    await painter.conn.sync();
+    const events: XEvent[] = [];
+    const onEv = (ev: XEvent) => {
+      if (ev.name === 'KeyPress' || ev.name === 'ButtonPress') events.push(ev);
+    };
+    painter.conn.on('event', onEv);
+
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let asked = '';
+    output.on('data', (d: Buffer) => (asked += d.toString()));
+    const c = await start({ consent: new ConsentPrompt({ mode: 'ask', input, output }) });
+    await until(() => server.frames.length >= 1, 'the first frame');
+
+    // Input before anyone holds control is not injected.
+    server.sendShare({ type: 'pointer', x: 300, y: 300, buttons: PointerButton.Left });
+    server.sendShare({ type: 'pointer', x: 300, y: 300, buttons: 0 });
+    await sleep(200);
+    expect(events).toHaveLength(0);
+
+    server.sendConference({ type: 'control.requested', participantId: ALICE.id, name: ALICE.name, user: ALICE.user });
+    await until(() => asked.includes('Alice (alice) asks to control your screen. Allow? [y/N]'), 'the consent question');
+    input.write('y\n');
+    await until(() => server.received.some((m) => m.type === 'control.grant' && m.participantId === ALICE.id), 'control.grant');
+    await until(() => c.controllerId === ALICE.id, 'controller set');
+    expect(status.some((l) => l.includes('Alice is controlling your screen — move your mouse or press a key to take control back'))).toBe(true);
+
+    server.sendShare({ type: 'pointer', x: 300, y: 250, buttons: PointerButton.Right });
+    server.sendShare({ type: 'pointer', x: 300, y: 250, buttons: 0 });
+    server.sendShare({ type: 'key', down: true, key: 'q', code: 'KeyQ' });
+    server.sendShare({ type: 'key', down: false, key: 'q', code: 'KeyQ' });
+    await until(() => events.length >= 2, 'injected events');
+    expect(events[0]).toMatchObject({ name: 'ButtonPress', keycode: 3, x: 100, y: 50 });
+    expect(events[1]).toMatchObject({ name: 'KeyPress', keycode: 24 }); // q on the US map
+    expect(server.received.some((m) => m.type === 'control.revoke')).toBe(false);
+
+    // The host's own hand: xdotool plays it. The agent revokes and stops injecting.
+    await run('xdotool', ['mousemove', '50', '50'], { env: env() });
+    await until(() => server.received.some((m) => m.type === 'control.revoke'), 'control.revoke');
+    await until(() => c.controllerId === null, 'controller cleared');
+    expect(status).toContain('You took control back.');
+    const count = events.length;
+    server.sendShare({ type: 'key', down: true, key: 'w', code: 'KeyW' });
+    server.sendShare({ type: 'key', down: false, key: 'w', code: 'KeyW' });
+    await sleep(200);
+    expect(events.length).toBe(count);
+
+    // Asked again later: the answer is remembered for the session.
+    const grants = server.received.filter((m) => m.type === 'control.grant').length;
+    server.sendConference({ type: 'control.requested', participantId: ALICE.id, name: ALICE.name, user: ALICE.user });
+    await until(() => server.received.filter((m) => m.type === 'control.grant').length > grants, 'second grant');
+    expect(asked.match(/asks to control/g)).toHaveLength(1);
+    painter.conn.off('event', onEv);
+    await painter.destroy(win);
+  });
+
+  it('denies control under --allow-control never, and ends when the meeting stops the share', async () => {
+    server = new FakeBatonServer();
+    await server.listen();
+    const c = await start();
+    await until(() => server.frames.length >= 1, 'the first frame');
+    server.sendConference({ type: 'control.requested', participantId: ALICE.id, name: ALICE.name, user: ALICE.user });
+    await until(() => server.received.some((m) => m.type === 'control.deny' && m.participantId === ALICE.id), 'control.deny');
+    const closed = new Promise<string>((r) => c.on('closed', r));
+    server.setShare(null);
+    expect(await closed).toBe('the share was stopped in the meeting');
+  });
+
+  it('reconnects the sharing socket with a fresh ticket when it drops', async () => {
+    server = new FakeBatonServer();
+    await server.listen();
+    await start();
+    await until(() => server.frames.length >= 1, 'the first frame');
+    server.share!.terminate();
+    await until(() => server.shareSockets === 2 && server.canvas !== null && server.frames.length >= 2, 'a second sharing socket', 8000);
+    await canvasMatchesScreen('after reconnecting');
+  });
+});
