@@ -89,14 +89,14 @@ export function Chat({
       )}
       <form className="chat-form" onSubmit={send}>
         <label htmlFor="chat-input" className="sr-only">
-          Message
+          Message (Enter sends, Shift+Enter starts a new line)
         </label>
         <textarea
           id="chat-input"
           rows={1}
           value={text}
           maxLength={MAX_CHAT_LENGTH}
-          placeholder={enabled ? 'Message everyone (Enter to send)' : 'Reconnecting…'}
+          placeholder={enabled ? 'Message everyone' : 'Reconnecting…'}
           onChange={(e) => setText(e.target.value)}
           onKeyDown={onKeyDown}
           disabled={!enabled}

@@ -13,6 +13,9 @@ const TITLES: Record<ConferenceEnd['reason'], string> = {
   unreachable: 'Could not connect to the meeting',
 };
 
+// Where the server's own words add something (e.g. why it refused); elsewhere they only repeat the title.
+const SHOW_DETAIL = new Set<ConferenceEnd['reason']>(['denied', 'rejected', 'handshake_failed', 'unsupported_version']);
+
 /** Shown once the connection is over for good, with a clear reason and what can be done next. */
 export function EndScreen({
   end,
@@ -41,7 +44,7 @@ export function EndScreen({
           <h1>{TITLES[end.reason]}</h1>
           {subject && <p className="muted">{subject}</p>}
           <p>{end.message}</p>
-          {end.detail && end.detail !== end.message && (
+          {end.detail && SHOW_DETAIL.has(end.reason) && (
             <p className="muted small" data-testid="end-detail">
               Server: {end.detail}
             </p>

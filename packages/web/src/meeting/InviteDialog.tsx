@@ -51,7 +51,9 @@ export function InviteDialog({ conferenceId, onClose }: { conferenceId: string; 
     <Modal title="Invite people" onClose={onClose} testId="invite-dialog">
       <form className="form" onSubmit={submit}>
         <label>
-          Usernames <span className="hint">(separated by commas)</span>
+          <span>
+            Usernames <span className="hint">(separated by commas)</span>
+          </span>
           <input value={users} onChange={(e) => setUsers(e.target.value)} placeholder="alice, bob" autoComplete="off" data-testid="invite-users" />
         </label>
         <fieldset className="groups">

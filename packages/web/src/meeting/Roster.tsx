@@ -31,8 +31,10 @@ export function Roster({
             {lobby.map((p) => (
               <li key={p.id} data-testid={`lobby-${p.name}`} data-participant-id={p.id}>
                 <Avatar name={p.name} />
-                <span className="name">{p.name}</span>
-                {!p.user && <span className="guest">(guest)</span>}
+                <span className="who">
+                  <span className="name">{p.name}</span>
+                  {!p.user && <span className="guest"> (guest)</span>}
+                </span>
                 <span className="row-actions">
                   <button type="button" className="small primary" onClick={() => client.admit(p.id)} aria-label={`Admit ${p.name}`} data-testid={`admit-${p.name}`}>
                     Admit

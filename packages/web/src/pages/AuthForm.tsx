@@ -46,7 +46,9 @@ export function AuthForm({ mode, next }: { mode: 'signin' | 'signup'; next: stri
       </label>
       {signup && (
         <label>
-          Display name <span className="hint">(optional)</span>
+          <span>
+            Display name <span className="hint">(optional)</span>
+          </span>
           <input
             name="displayName"
             autoComplete="name"

@@ -41,7 +41,7 @@ export function MeetingRow({ meeting, highlight, onChanged, onDeleted }: { meeti
   }
 
   return (
-    <li className={highlight ? 'meeting highlight' : 'meeting'} data-testid={`meeting-${meeting.id}`} data-subject={meeting.subject}>
+    <li className={highlight ? 'meeting-row highlight' : 'meeting-row'} data-testid={`meeting-${meeting.id}`} data-subject={meeting.subject}>
       {mode === 'edit' ? (
         <form className="form" onSubmit={save} aria-label={`Edit ${meeting.subject}`}>
           <label>
