@@ -25,8 +25,9 @@ describe.skipIf(!HAVE_X)('ShareClient against an in-test Baton server', () => {
 
   /** The X screen as the host sees it, read independently of the agent. */
   async function screen(): Promise<FrameBuffer> {
-    const img = await xcall<{ data: Buffer }>((cb) => painter.conn.client.GetImage(2, painter.conn.root, 0, 0, 1280, 720, 0xffffffff, cb));
-    return { width: 1280, height: 720, stride: 1280 * 4, data: img.data };
+    const { width, height } = await xcall<{ width: number; height: number }>((cb) => painter.conn.client.GetGeometry(painter.conn.root, cb));
+    const img = await xcall<{ data: Buffer }>((cb) => painter.conn.client.GetImage(2, painter.conn.root, 0, 0, width, height, 0xffffffff, cb));
+    return { width, height, stride: width * 4, data: img.data };
   }
 
   async function canvasMatchesScreen(what: string): Promise<void> {
@@ -34,7 +35,8 @@ describe.skipIf(!HAVE_X)('ShareClient against an in-test Baton server', () => {
     const end = Date.now() + 5000;
     while (Date.now() < end) {
       await server.settled();
-      bad = server.canvas ? server.canvas.diff(await screen()) : -1;
+      const shot = await screen();
+      bad = server.canvas && server.canvas.width === shot.width && server.canvas.height === shot.height ? server.canvas.diff(shot) : -1;
       if (bad === 0) return;
       await sleep(50);
     }
@@ -201,6 +203,25 @@ describe.skipIf(!HAVE_X)('ShareClient against an in-test Baton server', () => {
     const closed = new Promise<string>((r) => c.on('closed', r));
     server.setShare(null);
     expect(await closed).toBe('the share was stopped in the meeting');
+  });
+
+  it('announces a resolution change with a new screen message and a full refresh', async () => {
+    server = new FakeBatonServer();
+    await server.listen();
+    await start();
+    await until(() => server.frames.length >= 1, 'the first frame');
+    await run('xrandr', ['--newmode', '800x600_s', '40', '800', '840', '968', '1056', '600', '601', '605', '628'], { env: env() });
+    await run('xrandr', ['--addmode', 'screen', '800x600_s'], { env: env() });
+    try {
+      await run('xrandr', ['--output', 'screen', '--mode', '800x600_s'], { env: env() });
+      await until(() => server.shareMessages.some((m) => m.type === 'screen' && m.width === 800 && m.height === 600), 'the new screen');
+      await canvasMatchesScreen('after the resolution change');
+      expect(status.some((l) => l.includes('Shared area is now 800x600'))).toBe(true);
+    } finally {
+      await run('xrandr', ['--output', 'screen', '--mode', '1280x720'], { env: env() });
+    }
+    await until(() => server.canvas?.width === 1280, 'back to 1280x720');
+    await canvasMatchesScreen('back at 1280x720');
   });
 
   it('reconnects the sharing socket with a fresh ticket when it drops', async () => {
