@@ -35,6 +35,9 @@ const { values: opt } = parseArgs({
     'late-tries': { type: 'string', default: '3' },
     inputs: { type: 'string', default: '20' },
     out: { type: 'string', default: fileURLToPath(new URL('./results/', import.meta.url)) },
+    build: { type: 'boolean', default: true },
+    'no-build': { type: 'boolean', default: false },
+    'agent-args': { type: 'string', default: '' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -42,6 +45,7 @@ if (opt.help) {
   console.log('node bench/run.mjs [--seconds N] [--warmup N] [--workloads typing,scroll,drag,video] [--systems x11vnc,baton] [--extras late,input|none] [--late-tries N] [--inputs N] [--out DIR]');
   process.exit(0);
 }
+if (opt['no-build']) opt.build = false;
 const seconds = Number(opt.seconds), warmup = Number(opt.warmup);
 const workloads = opt.workloads.split(',').filter(Boolean);
 const systems = opt.systems.split(',').filter(Boolean);
@@ -95,7 +99,7 @@ try {
 
   for (const sysName of systems) {
     const mod = await SYSTEMS[sysName]();
-    const why = await mod.availability({ display: xvfb.display });
+    const why = await mod.availability({ display: xvfb.display, build: opt.build });
     if (why) {
       log(`${sysName}: not available (${why})`);
       result.systems[sysName] = { available: false, reason: why };
@@ -104,7 +108,7 @@ try {
     log(`${sysName}: starting`);
     let sys;
     try {
-      sys = await mod.start({ procs, display: xvfb.display, env, log, width: WIDTH, height: HEIGHT });
+      sys = await mod.start({ procs, display: xvfb.display, env, log, width: WIDTH, height: HEIGHT, agentArgs: opt['agent-args'].split(' ').filter(Boolean) });
     } catch (err) {
       log(`${sysName}: not available (${err.message})`);
       result.systems[sysName] = { available: false, reason: `failed to start: ${err.message}` };
@@ -137,6 +141,7 @@ process.exit();
 
 async function runSystem(sysName, sys, { host, viewers, pages, xc, env }) {
   const page = await viewers.newPage(WIDTH, HEIGHT);
+  await sys.preparePage?.(page);
   await sys.openViewer(page, WIDTH, HEIGHT);
   await page.evaluate((sel) => BenchSampler.start(sel), sys.canvasSelector ?? null);
   log(`${sysName}: viewer connected`);
@@ -201,6 +206,7 @@ async function lateJoiner(sysName, sys, { host, viewers, pages, xc }) {
       },
       [ref, WIDTH, HEIGHT, step, sys.canvasSelector ?? null],
     );
+    await sys.preparePage?.(page);
     const t0 = Date.now();
     try {
       await sys.openViewer(page, WIDTH, HEIGHT);
@@ -226,6 +232,7 @@ async function lateJoiner(sysName, sys, { host, viewers, pages, xc }) {
 async function inputLatency(sysName, sys, { viewers, xc }) {
   const page = await viewers.newPage(WIDTH, HEIGHT);
   try {
+    await sys.preparePage?.(page);
     await sys.openViewer(page, WIDTH, HEIGHT);
     await xc.coverScreen();
     await sleep(500);
@@ -233,7 +240,7 @@ async function inputLatency(sysName, sys, { viewers, xc }) {
     await sleep(500);
     await page.evaluate(() => {
       globalThis.benchInput = [];
-      for (const t of ['keydown', 'mousedown']) addEventListener(t, () => benchInput.push({ t, at: Date.now() }), true);
+      for (const t of ['keydown', 'pointerdown']) addEventListener(t, () => benchInput.push({ t, at: Date.now() }), true);
     });
     const n = Number(opt.inputs);
     const out = { key: [], click: [] };
@@ -245,7 +252,7 @@ async function inputLatency(sysName, sys, { viewers, xc }) {
       else await page.mouse.click(300 + (i % 7) * 100, 300 + (i % 5) * 80);
       const end = Date.now() + 2000;
       while (!xc.events.some((e) => e.name === xName) && Date.now() < end) await sleep(5);
-      const sent = await page.evaluate((t) => benchInput.filter((e) => e.t === t).pop()?.at, kind === 'key' ? 'keydown' : 'mousedown');
+      const sent = await page.evaluate((t) => benchInput.filter((e) => e.t === t).pop()?.at, kind === 'key' ? 'keydown' : 'pointerdown');
       const got = xc.events.find((e) => e.name === xName);
       if (got && sent) out[kind].push(got.at - sent);
       await sleep(100);

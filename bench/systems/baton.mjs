@@ -1,0 +1,136 @@
+// Baton: the server (child process), the host agent (baton-agent share, child process, on the Xvfb
+// display) and the bench's viewer page built from the web client's sharing modules (served by the
+// server itself as its web directory, see lib/buildViewer.mjs).
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { buildBatonViewer } from '../lib/buildViewer.mjs';
+
+export const name = 'baton';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SERVER_CLI = join(ROOT, 'packages/server/dist/cli.js');
+const AGENT_CLI = join(ROOT, 'packages/agent/dist/cli.js');
+const VIEWER_SOURCES = ['ScreenView.ts', 'ShareConnection.ts', 'InputCapture.ts'].map((f) => join(ROOT, 'packages/web/src/sharing', f));
+const PASSWORD = 'bench-password-1';
+
+export function availability({ build = true } = {}) {
+  if (build) {
+    // Measure what the sources say now, not a stale dist/ (incremental: quick when up to date).
+    try {
+      execFileSync('npx', ['tsc', '-b', 'packages/protocol', 'packages/server', 'packages/agent'], { cwd: ROOT, stdio: 'pipe' });
+    } catch (err) {
+      const out = `${err.stdout ?? ''}${err.stderr ?? ''}`.trim().split('\n').slice(0, 3).join(' / ');
+      return `the build failed: ${out || err.message}`;
+    }
+  }
+  for (const f of [SERVER_CLI, AGENT_CLI, ...VIEWER_SOURCES]) if (!existsSync(f)) return `${f.slice(ROOT.length)} does not exist yet`;
+  return null;
+}
+
+/** A minimal REST client with a cookie jar of one cookie. */
+class Api {
+  constructor(base) {
+    this.base = base;
+    this.cookie = '';
+  }
+  async call(method, path, body) {
+    const res = await fetch(this.base + path, {
+      method,
+      headers: { 'content-type': 'application/json', origin: this.base, ...(this.cookie ? { cookie: this.cookie } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const set = res.headers.getSetCookie?.() ?? [];
+    if (set.length) this.cookie = set.map((c) => c.split(';')[0]).join('; ');
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
+    return text ? JSON.parse(text) : null;
+  }
+}
+
+function waitForLine(child, re, timeoutMs, what) {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      for (const line of child.log) {
+        const m = re.exec(line);
+        if (m) return resolve(m), true;
+      }
+      return false;
+    };
+    if (check()) return;
+    const timer = setInterval(() => check() && clearInterval(timer), 50);
+    setTimeout(() => {
+      clearInterval(timer);
+      reject(new Error(`${what} did not start in ${timeoutMs} ms: ${child.log.slice(-6).join(' | ')}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`${what} exited (${code}): ${child.log.slice(-6).join(' | ')}`));
+    });
+  });
+}
+
+export async function start({ procs, display, env, log, agentArgs = [] }) {
+  const webDir = await buildBatonViewer();
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'baton-bench-'));
+  const server = procs.spawn('baton-server', process.execPath, [SERVER_CLI, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn', '--signup', 'open', '--web-dir', webDir], {
+    env: { ...process.env, BATON_RECONNECT_GRACE_MS: '2000' },
+  });
+  let agent = null;
+  const stop = async () => {
+    if (agent) await procs.stop(agent);
+    await procs.stop(server);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const [, url] = await waitForLine(server, /Baton is running at (\S+)/, 20_000, 'baton-server');
+    const host = new Api(url);
+    await host.call('POST', '/api/auth/signup', { username: 'bench-host', password: PASSWORD });
+    const conf = await host.call('POST', '/api/conferences', { subject: 'bench', policy: { guests: 'allow', control: 'signed-in', present: 'anyone' } });
+    const { token } = await host.call('POST', `/api/conferences/${conf.id}/agent-tokens`, {});
+    await new Api(url).call('POST', '/api/auth/signup', { username: 'bench-viewer', password: PASSWORD });
+
+    agent = procs.spawn('baton-agent', process.execPath, [AGENT_CLI, 'share', conf.url, '--token', token, '--allow-control', 'signed-in', '--display', display, ...agentArgs], { env });
+    await waitForLine(agent, /^Sharing /, 20_000, 'baton-agent');
+    const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+    let viewers = 0;
+
+    return {
+      label: `Baton ${version} (server + baton-agent ${agentArgs.join(' ') || 'defaults'} + web sharing viewer)`,
+      serverPids: [server.pid],
+      agentPids: [agent.pid],
+      canvasSelector: '#screen',
+      /** Sign the page's context in as the viewer user (the agent lets signed-in participants control). */
+      async preparePage(page) {
+        const res = await page.context().request.post(`${url}/api/auth/signin`, { data: { username: 'bench-viewer', password: PASSWORD }, headers: { origin: url } });
+        if (!res.ok()) throw new Error(`viewer sign-in: HTTP ${res.status()}`);
+      },
+      async openViewer(page, width, height) {
+        await page.goto(`${url}/baton-viewer.html?conf=${encodeURIComponent(conf.id)}&name=viewer${++viewers}`);
+        try {
+          await page.waitForFunction(([w, h]) => {
+            const c = document.getElementById('screen');
+            const st = window.benchBaton?.state;
+            if (st?.error) throw new Error(`viewer: ${st.phase}: ${st.error}`);
+            return c.width === w && c.height === h && window.__batonViewer?.framesDrawn > 0;
+          }, [width, height], { timeout: 20_000, polling: 50 });
+        } catch (err) {
+          const st = await page.evaluate(() => window.benchBaton?.state).catch(() => null);
+          throw new Error(`${err.message.split('\n')[0]} (viewer state ${JSON.stringify(st)}; agent: ${agent.log.slice(-3).join(' | ')})`);
+        }
+      },
+      async prepareInput(page) {
+        await page.evaluate(() => window.benchBaton.requestControl());
+        await page.focus('#screen');
+      },
+      logs: () => ({ server: server.log.slice(-20), agent: agent.log.slice(-20) }),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
