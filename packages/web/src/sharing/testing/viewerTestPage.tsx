@@ -7,6 +7,9 @@ import { useState } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { flushSync } from 'react-dom';
 import { SharedScreen } from '../SharedScreen';
+import { ScreenView } from '../ScreenView';
+import { ShareConnection } from '../ShareConnection';
+import { createDecoders, inflateWithStreams } from '../decoders';
 
 type AckRecord = { seq: number; lastSeq: number; framesDrawn: number; probe: number[] | null };
 
@@ -24,6 +27,9 @@ declare global {
   interface Window {
     batonTest: {
       mount(options: MountOptions): void;
+      /** The core library without React: a canvas, a ScreenView and a ShareConnection. 'baseline' decodes with
+       *  DecompressionStream and createImageBitmap instead of fflate and ImageDecoder (for comparison). */
+      mountCore(options: { wsUrl: string; ticket: string; decoders: 'default' | 'baseline' }): void;
       setControlling(on: boolean): void;
       readPixels(selector: string, x: number, y: number, w: number, h: number): number[];
       /** Pixel (x, y) of the screen canvas sampled each time an ack is sent. */
@@ -78,6 +84,19 @@ window.batonTest = {
     root ??= createRoot(el);
     // A new key: every mount is a fresh SharedScreen with a fresh connection.
     flushSync(() => root!.render(<Harness key={++mounts} options={options} />));
+  },
+  mountCore({ wsUrl, ticket, decoders }) {
+    document.getElementById('core')?.remove();
+    const canvas = document.createElement('canvas');
+    canvas.id = 'core';
+    document.body.append(canvas);
+    const view = new ScreenView({
+      canvas,
+      decoders: decoders === 'baseline' ? createDecoders({ inflate: inflateWithStreams, imageDecoder: false }) : createDecoders(),
+    });
+    const conn = new ShareConnection({ url: wsUrl, ticket, view });
+    conn.on('state', (s) => window.batonTest.states.push(`core:${s}`));
+    conn.connect();
   },
   setControlling(on) {
     flushSync(() => setControllingState?.(on));
