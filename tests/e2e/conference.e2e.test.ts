@@ -137,6 +137,7 @@ describe.skipIf(!haveChromium)('conference in the browser (organizer + guest)', 
     await org.getByTestId('copy-url').click();
     await expect.poll(() => org.getByTestId('copy-url').textContent()).toBe('Copied!');
     expect(await org.evaluate(() => navigator.clipboard.readText())).toBe(meetingUrl);
+    await expect.poll(() => org.getByTestId('copy-url').textContent(), { timeout: 5000 }).toBe('Copy meeting URL');
   }, 60_000);
 
   it('the guest gives a name, waits in the lobby and is admitted by the organizer', async () => {
@@ -239,6 +240,22 @@ describe.skipIf(!haveChromium)('conference in the browser (organizer + guest)', 
     await guest.setViewportSize(DESKTOP);
   }, 30_000);
 
+  it('the organizer gets the one-time command for the Baton agent', async () => {
+    await org.getByTestId('agent-open').click();
+    const command = org.getByTestId('agent-command');
+    await command.waitFor();
+    const first = (await command.textContent()) ?? '';
+    expect(first.length).toBeGreaterThan(10);
+    await shot(org, 'agent-dialog-1280x720');
+    // "New token" asks again: a different one-time token, so a different command.
+    await org.getByRole('button', { name: 'New token' }).click();
+    await expect.poll(() => command.textContent()).not.toBe(first);
+    await org.keyboard.press('Escape');
+    await org.getByTestId('agent-dialog').waitFor({ state: 'detached' });
+    // A guest cannot present under the default policy, so it has no such button.
+    expect(await guest.getByTestId('agent-open').count()).toBe(0);
+  }, 30_000);
+
   it('a dropped connection shows "reconnecting", then comes back on the same seat', async () => {
     // Cut the guest's TCP connection without a close handshake, like a network drop, and keep the
     // guest's browser offline so that its retries fail until the network comes back.
@@ -317,6 +334,28 @@ describe.skipIf(!haveChromium)('conference in the browser (organizer + guest)', 
     expect(await org.getByTestId('roster-Bob Builder').textContent()).not.toContain('(guest)');
     expect(await org.getByTestId('lobby').count()).toBe(0);
   }, 45_000);
+
+  it('a guest the organizer denies in the lobby is told so', async () => {
+    const stranger = await browser.newContext({ viewport: PHONE });
+    try {
+      const page = await stranger.newPage();
+      watchErrors(page, 'denied guest');
+      await page.goto(meetingUrl);
+      await page.getByTestId('guest-name').fill('Eve');
+      await page.getByTestId('guest-join').click();
+      await page.getByTestId('lobby-wait').waitFor();
+      await shot(page, 'lobby-wait-390x844');
+      await org.getByTestId('deny-Eve').click();
+      const ended = page.getByTestId('meeting-ended');
+      await ended.waitFor();
+      expect(await ended.getAttribute('data-reason')).toBe('denied');
+      expect(await ended.textContent()).toContain('not let in');
+      await expect.poll(() => org.getByTestId('lobby').count()).toBe(0);
+      expect(await org.getByTestId('roster-Eve').count()).toBe(0);
+    } finally {
+      await stranger.close();
+    }
+  }, 30_000);
 
   it('the organizer turns guests away in the settings; a new guest is told so before joining', async () => {
     await org.getByTestId('settings-open').click();

@@ -128,7 +128,7 @@ const MAX_CHAT_KEPT = 500;
 const TERMINAL: Record<number, { reason: EndReason; message: string }> = {
   [CloseCode.Removed]: { reason: 'removed', message: 'The organizer removed you from this meeting.' },
   [CloseCode.Denied]: { reason: 'denied', message: 'You were not let into this meeting.' },
-  [CloseCode.ConferenceEnded]: { reason: 'ended', message: 'This meeting has ended.' },
+  [CloseCode.ConferenceEnded]: { reason: 'ended', message: 'The organizer ended or deleted this meeting.' },
   [CloseCode.Replaced]: { reason: 'replaced', message: 'You joined this meeting from another tab or window.' },
   [CloseCode.UnsupportedVersion]: { reason: 'unsupported_version', message: 'This page is out of date. Reload it to join.' },
   [CloseCode.HandshakeFailed]: { reason: 'handshake_failed', message: 'The server did not accept the connection.' },

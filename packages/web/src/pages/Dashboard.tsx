@@ -36,6 +36,8 @@ export function Dashboard({ user }: { user: User }) {
             {error}
           </p>
         )}
+        {/* Invitations first when there are some: they are most likely why the user is here. */}
+        {invitations && invitations.length > 0 && <Invitations invitations={invitations} />}
         <CreateMeeting
           onCreated={(c) => {
             setCreated(c.id);
@@ -64,34 +66,38 @@ export function Dashboard({ user }: { user: User }) {
             </ul>
           )}
         </section>
-        <section className="card" aria-labelledby="my-invitations">
-          <h2 id="my-invitations">Invitations</h2>
-          {invitations === null ? (
-            <p className="muted">Loading…</p>
-          ) : invitations.length === 0 ? (
-            <p className="muted" data-testid="no-invitations">
-              Nobody has invited you to a meeting.
-            </p>
-          ) : (
-            <ul className="invitation-list" data-testid="invitation-list">
-              {invitations.map((inv) => (
-                <li key={`${inv.conferenceId}-${inv.at}`} data-testid={`invitation-${inv.conferenceId}`}>
-                  <div className="grow">
-                    <div className="subject">{inv.subject}</div>
-                    <div className="muted small">
-                      Invited by {inv.invitedBy} · {formatDate(inv.at)}
-                    </div>
-                  </div>
-                  <Link className="button primary" to={`/m/${encodeURIComponent(inv.conferenceId)}`}>
-                    Join
-                  </Link>
-                </li>
-              ))}
-            </ul>
-          )}
-        </section>
+        {invitations && invitations.length === 0 && <Invitations invitations={invitations} />}
       </main>
     </div>
+  );
+}
+
+function Invitations({ invitations }: { invitations: Invitation[] }) {
+  return (
+    <section className="card" aria-labelledby="my-invitations">
+      <h2 id="my-invitations">Invitations</h2>
+      {invitations.length === 0 ? (
+        <p className="muted" data-testid="no-invitations">
+          Nobody has invited you to a meeting.
+        </p>
+      ) : (
+        <ul className="invitation-list" data-testid="invitation-list">
+          {invitations.map((inv) => (
+            <li key={`${inv.conferenceId}-${inv.at}`} data-testid={`invitation-${inv.conferenceId}`}>
+              <div className="grow">
+                <div className="subject">{inv.subject}</div>
+                <div className="muted small">
+                  Invited by {inv.invitedBy} · {formatDate(inv.at)}
+                </div>
+              </div>
+              <Link className="button primary" to={`/m/${encodeURIComponent(inv.conferenceId)}`}>
+                Join
+              </Link>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }
 
