@@ -77,9 +77,11 @@ export class ShareConnection extends Emitter<ShareConnectionEvents> {
     this.#options = options;
     this.#view = options.view;
     this.#unsubscribe = this.#view.on('frameDrawn', ({ seq }) => this.#send({ type: 'ack', seq }));
+    // Starts by itself after the caller's synchronous setup, so listeners added right away see 'connecting'.
+    queueMicrotask(() => this.connect());
   }
 
-  /** Start connecting (once); subscribe to `state` first to see every transition. */
+  /** Start connecting now rather than at the end of the current task (idempotent). */
   connect(): this {
     if (this.#started || this.#state === 'closed') return this;
     this.#started = true;
