@@ -291,7 +291,14 @@ describe.skipIf(!haveChromium && !CI)('viewer library in Chromium', () => {
     await delay(100);
     expect(conn.inputs()).toEqual([]);
 
+    // The remote cursor is on the overlay while watching...
+    conn.send({ type: 'cursorPos', x: 200, y: 100, visible: true });
+    const overlayAt = () => page.evaluate(() => window.batonTest.readPixels('[data-testid=share-cursor]', 199, 99, 1, 1)[3]);
+    await until(async () => (await overlayAt()) === 255, 'cursor shown');
     await page.evaluate(() => window.batonTest.setControlling(true));
+    // ...and becomes the local pointer's shape while controlling (no lag), so the overlay is cleared.
+    expect(await overlayAt()).toBe(0);
+    expect(await canvas.evaluate((el) => getComputedStyle(el).cursor)).toMatch(/^url\("data:image\/png;base64,.+"\) 1 1, default$/);
     const n = () => conn.inputs().length;
     await page.mouse.move(box.x + 50.5, box.y + 20.5);
     await until(() => n() === 1, 'pointer move');
