@@ -98,6 +98,7 @@ const welcome = (self: string, token: string, roster: Participant[]): ServerMess
   roster,
   chat: [],
   share: null,
+  iceServers: [],
 });
 
 function until(client: ConferenceClient, pred: (c: ConferenceClient) => boolean, ms = 3000): Promise<void> {
@@ -121,7 +122,7 @@ describe('ConferenceClient', () => {
   let server: FakeServer;
   let storage: MemoryStorage;
   let client: ConferenceClient | null = null;
-  const make = (opts: { name?: string; url?: string; maxAttemptsWithoutSeat?: number } = {}) => {
+  const make = (opts: { name?: string; url?: string; maxAttemptsWithoutSeat?: number; pingIntervalMs?: number } = {}) => {
     client = new ConferenceClient({
       url: opts.url ?? server.url,
       conferenceId: 'c1',
@@ -130,6 +131,7 @@ describe('ConferenceClient', () => {
       createSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
       backoff: { initialMs: 20, maxMs: 100 },
       maxAttemptsWithoutSeat: opts.maxAttemptsWithoutSeat ?? 4,
+      pingIntervalMs: opts.pingIntervalMs,
     });
     return client;
   };
@@ -309,6 +311,28 @@ describe('ConferenceClient', () => {
     expect((await closed).code).toBe(1000);
     expect(c.snapshot.end?.reason).toBe('left');
     expect(c.sendChat('after')).toBe(false);
+  });
+
+  it('replaces a socket whose pings go unanswered (half-open connection), keeping the seat', async () => {
+    const c = make({ name: 'Gus', pingIntervalMs: 60 });
+    c.connect();
+    const first = await server.nextPeer();
+    await first.next('hello');
+    first.send(welcome('p2', 'tok', [person('p2', 'Gus')]));
+    await until(c, (x) => x.state === 'joined');
+    await first.next('ping'); // never answered
+    const second = await server.nextPeer();
+    expect(await second.next('hello')).toMatchObject({ resume: 'tok' });
+    second.send(welcome('p2', 'tok', [person('p2', 'Gus')]));
+    await until(c, (x) => x.state === 'joined');
+
+    // A socket that answers its pings is kept.
+    for (let i = 0; i < 4; i++) {
+      const ping = await second.next('ping');
+      second.send({ type: 'pong', rid: ping.rid as string | undefined });
+    }
+    expect(server.accepted).toBe(2);
+    expect(c.state).toBe('joined');
   });
 
   it('gives up when it never got a seat and the server stays unreachable', async () => {

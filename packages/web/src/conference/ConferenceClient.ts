@@ -21,6 +21,7 @@ import {
   type ClientMessageType,
   type ConferenceInfo,
   type ErrorCode,
+  type IceServer,
   type MeetingPolicyPatch,
   type Participant,
   type RoleName,
@@ -68,6 +69,8 @@ export interface ConferenceSnapshot {
   roster: readonly Participant[];
   chat: readonly ChatMessage[];
   share: ShareState | null;
+  /** STUN/TURN servers from the welcome, for a peer-to-peer share. */
+  iceServers: readonly IceServer[];
   end: ConferenceEnd | null;
   /** Reconnection attempts since the connection was last healthy. */
   attempt: number;
@@ -103,6 +106,8 @@ export interface ConferenceClientOptions {
   conferenceId: string;
   /** Display name; required for guests, optional when signed in. */
   name?: string;
+  /** Capabilities announced in hello (e.g. p2p: can carry sharing over a WebRTC DataChannel). */
+  caps?: { p2p?: boolean };
   /** Where the resume token is kept so that a reload takes the same seat (sessionStorage in the browser). */
   storage?: StorageLike | null;
   createSocket?: (url: string) => WebSocketLike;
@@ -110,9 +115,8 @@ export interface ConferenceClientOptions {
   /** Give up after this many failed attempts in a row while we never had a seat. */
   maxAttemptsWithoutSeat?: number;
   handshakeTimeoutMs?: number;
+  /** Ping this often; a socket that stays silent for a whole interval after a ping is replaced. */
   pingIntervalMs?: number;
-  /** A socket silent for this long is considered dead and replaced. */
-  staleAfterMs?: number;
   requestTimeoutMs?: number;
 }
 
@@ -146,7 +150,7 @@ interface Pending {
 }
 
 export class ConferenceClient extends Emitter<ConferenceClientEvents> {
-  private readonly opts: Required<Omit<ConferenceClientOptions, 'name' | 'storage'>> & Pick<ConferenceClientOptions, 'name'>;
+  private readonly opts: Required<Omit<ConferenceClientOptions, 'name' | 'storage' | 'caps'>> & Pick<ConferenceClientOptions, 'name' | 'caps'>;
   private readonly storage: StorageLike | null;
   private snap: ConferenceSnapshot = {
     state: 'idle',
@@ -155,6 +159,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
     roster: [],
     chat: [],
     share: null,
+    iceServers: [],
     end: null,
     attempt: 0,
     lastError: null,
@@ -164,6 +169,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
   private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private lastHeard = 0;
+  private pingSentAt = 0;
   private hadSeat = false;
   private nextRid = 1;
   private readonly pending = new Map<string, Pending>();
@@ -175,12 +181,12 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
       url: options.url,
       conferenceId: options.conferenceId,
       name: options.name,
+      caps: options.caps,
       createSocket: options.createSocket ?? ((url) => new WebSocket(url) as unknown as WebSocketLike),
       backoff: options.backoff ?? { initialMs: 500, maxMs: 8000 },
       maxAttemptsWithoutSeat: options.maxAttemptsWithoutSeat ?? 4,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
       pingIntervalMs: options.pingIntervalMs ?? 20_000,
-      staleAfterMs: options.staleAfterMs ?? 50_000,
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
     };
   }
@@ -309,11 +315,13 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
     socket.onopen = () => {
       if (socket !== this.socket) return;
       this.lastHeard = Date.now();
+      this.pingSentAt = 0;
       const seat = ConferenceClient.savedSeat(this.storage, this.opts.conferenceId);
       const hello: Record<string, unknown> = { type: 'hello', v: PROTOCOL_VERSION, client: 'web' };
       const name = this.opts.name ?? seat?.name ?? undefined;
       if (name) hello.name = name;
       if (seat) hello.resume = seat.token;
+      if (this.opts.caps) hello.caps = this.opts.caps;
       socket.send(JSON.stringify(hello));
       this.handshakeTimer = setTimeout(() => {
         if (socket === this.socket && this.snap.state === 'connecting') this.dropped();
@@ -343,11 +351,13 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
 
   private keepAlive(): void {
     if (!this.socket || this.socket.readyState !== OPEN) return;
-    // A half-open TCP connection never fires close; silence is the only sign of it.
-    if (Date.now() - this.lastHeard > this.opts.staleAfterMs) {
+    // A half-open TCP connection never fires close; an unanswered ping is the only sign of it.
+    // Compare against the last ping rather than a fixed age: background tabs run timers late.
+    if (this.pingSentAt > 0 && this.lastHeard < this.pingSentAt) {
       this.dropped();
       return;
     }
+    this.pingSentAt = Date.now();
     this.socket.send(JSON.stringify({ type: 'ping' }));
   }
 
@@ -419,6 +429,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
           roster: msg.roster,
           chat: msg.chat.slice(-MAX_CHAT_KEPT),
           share: msg.share,
+          iceServers: msg.iceServers,
           attempt: 0,
         });
         this.setState('joined');

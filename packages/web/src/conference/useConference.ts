@@ -8,6 +8,7 @@ const IDLE: ConferenceSnapshot = {
   roster: [],
   chat: [],
   share: null,
+  iceServers: [],
   end: null,
   attempt: 0,
   lastError: null,
