@@ -20,6 +20,7 @@ import { printReport } from './lib/report.mjs';
 
 const WORKLOADS = ['typing', 'scroll', 'drag', 'video'];
 const SYSTEMS = {
+  floor: () => import('./systems/floor.mjs'),
   x11vnc: () => import('./systems/x11vnc.mjs'),
   baton: () => import('./systems/baton.mjs'),
 };
@@ -108,7 +109,7 @@ try {
     log(`${sysName}: starting`);
     let sys;
     try {
-      sys = await mod.start({ procs, display: xvfb.display, env, log, width: WIDTH, height: HEIGHT, agentArgs: opt['agent-args'].split(' ').filter(Boolean) });
+      sys = await mod.start({ procs, xc, display: xvfb.display, env, log, width: WIDTH, height: HEIGHT, agentArgs: opt['agent-args'].split(' ').filter(Boolean) });
     } catch (err) {
       log(`${sysName}: not available (${err.message})`);
       result.systems[sysName] = { available: false, reason: `failed to start: ${err.message}` };
@@ -117,7 +118,7 @@ try {
     closers.push(() => sys.stop());
     result.systems[sysName] = { available: true, label: sys.label };
     try {
-      await runSystem(sysName, sys, { host, viewers, pages, xc, env });
+      await runSystem(sysName, sys, { host, viewers, pages, xc });
     } catch (err) {
       log(`${sysName}: failed: ${err.stack ?? err}`);
       result.systems[sysName].error = String(err.message ?? err);
@@ -132,6 +133,7 @@ try {
   await cleanup();
 }
 
+result.machine.loadAtEnd = os.loadavg();
 mkdirSync(opt.out, { recursive: true });
 const file = `${opt.out.replace(/\/$/, '')}/${result.startedAt.replace(/[:.]/g, '-')}.json`;
 writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
@@ -139,26 +141,33 @@ printReport(result);
 console.log(`\nresults: ${file}`);
 process.exit();
 
-async function runSystem(sysName, sys, { host, viewers, pages, xc, env }) {
-  const page = await viewers.newPage(WIDTH, HEIGHT);
-  await sys.preparePage?.(page);
-  await sys.openViewer(page, WIDTH, HEIGHT);
-  await page.evaluate((sel) => BenchSampler.start(sel), sys.canvasSelector ?? null);
-  log(`${sysName}: viewer connected`);
+async function runSystem(sysName, sys, { host, viewers, pages, xc }) {
+  // The probe samples what the viewer shows: a viewer page, or the X framebuffer itself for the floor.
+  let page = null, probe;
+  if (sys.direct) {
+    probe = sys.probe();
+  } else {
+    page = await viewers.newPage(WIDTH, HEIGHT);
+    await sys.preparePage?.(page);
+    await sys.openViewer(page, WIDTH, HEIGHT);
+    await page.evaluate((sel) => BenchSampler.start(sel), sys.canvasSelector ?? null);
+    probe = { reset: () => page.evaluate(() => BenchSampler.reset()), collect: () => page.evaluate(() => BenchSampler.collect()), close: () => page.context().close() };
+    log(`${sysName}: viewer connected`);
+  }
 
   for (const workload of workloads) {
     await host.show(pages.url, workload);
     await sleep(warmup * 1000);
     const server = new CpuMeter(sys.serverPids);
     const agent = new CpuMeter(sys.agentPids);
-    const viewer = new CpuMeter([viewers.pid]);
+    const viewer = new CpuMeter(page ? [viewers.pid] : []);
     const hostCpu = new CpuMeter([host.pid]);
     for (const m of [server, agent, viewer, hostCpu]) m.start();
-    await page.evaluate(() => BenchSampler.reset());
+    await probe.reset();
     const hostFrames0 = await host.page.evaluate(() => globalThis.benchFrames);
     const hostT0 = Date.now();
     await sleep(seconds * 1000);
-    const c = await page.evaluate(() => BenchSampler.collect());
+    const c = await probe.collect();
     const hostFps = ((await host.page.evaluate(() => globalThis.benchFrames)) - hostFrames0) / ((Date.now() - hostT0) / 1000);
     const row = {
       workload,
@@ -167,11 +176,12 @@ async function runSystem(sysName, sys, { host, viewers, pages, xc, env }) {
       p95Ms: percentile(c.latencies, 95),
       viewerFps: round(c.latencies.length / (c.ms / 1000), 1),
       hostFps: round(hostFps, 1),
-      kBps: round(c.bytesIn / c.ms, 1),
-      upKBps: round(c.bytesOut / c.ms, 2),
-      serverCpu: round(server.stop(), 1),
+      kBps: page ? round(c.bytesIn / c.ms, 1) : null,
+      upKBps: page ? round(c.bytesOut / c.ms, 2) : null,
+      serverCpu: sys.serverPids.length ? round(server.stop(), 1) : null,
       agentCpu: sys.agentPids.length ? round(agent.stop(), 1) : null,
-      viewerCpu: round(viewer.stop(), 1),
+      viewerCpu: page ? round(viewer.stop(), 1) : null,
+      tornPct: c.samples ? round((100 * c.bad) / c.samples, 1) : null,
       hostCpu: round(hostCpu.stop(), 1),
       frames: c.latencies.length,
       undecodedSamples: c.bad,
@@ -182,8 +192,9 @@ async function runSystem(sysName, sys, { host, viewers, pages, xc, env }) {
     result.rows.push(row);
     log(`${sysName} ${workload}: median ${row.medianMs} ms, p95 ${row.p95Ms} ms, ${row.viewerFps} fps, ${row.kBps} kB/s, server ${row.serverCpu}%${row.agentCpu !== null ? `, agent ${row.agentCpu}%` : ''}, viewer ${row.viewerCpu}%, host page ${row.hostFps} fps, host browser ${row.hostCpu}%, ${row.undecodedSamples}/${row.samples} samples undecodable`);
   }
-  if (page.benchErrors.length) log(`${sysName}: viewer page errors: ${page.benchErrors.slice(0, 3).join(' | ')}`);
-  await page.context().close();
+  if (page?.benchErrors.length) log(`${sysName}: viewer page errors: ${page.benchErrors.slice(0, 3).join(' | ')}`);
+  await probe.close();
+  if (sys.direct) return;
 
   if (extras.has('late')) await lateJoiner(sysName, sys, { host, viewers, pages, xc });
   if (extras.has('input')) await inputLatency(sysName, sys, { host, viewers, pages, xc });

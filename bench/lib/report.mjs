@@ -12,15 +12,19 @@ function table(headers, rows) {
 }
 
 export function printReport(result) {
-  console.log(`\nBaton screen-sharing bench, ${result.startedAt}, ${result.machine.cpus} CPUs, ${result.options.seconds} s per workload`);
+  const m = result.machine;
+  console.log(`\nBaton screen-sharing bench, ${result.startedAt}, ${m.cpus} CPUs, ${result.options.seconds} s per workload`);
+  const load = [m.load?.[0], m.loadAtEnd?.[0]].filter((v) => v !== undefined).map((v) => v.toFixed(1));
+  console.log(`load average (1 min) at start / end: ${load.join(' / ')}`);
+  if (Math.max(...load.map(Number)) > m.cpus) console.log(`WARNING: the machine was busy with other work (load > ${m.cpus} CPUs): every number below is slowed down by it.`);
   for (const [name, s] of Object.entries(result.systems)) {
     if (!s.available) console.log(`${name}: not available (${s.reason})`);
     else console.log(`${name}: ${s.label}${s.error ? `  [FAILED: ${s.error}]` : ''}`);
   }
   console.log('');
   table(
-    ['workload', 'system', 'median ms', 'p95 ms', 'viewer fps', 'kB/s', 'server CPU %', 'agent CPU %', 'viewer CPU %', 'host fps'],
-    result.rows.map((r) => [r.workload, r.system, r.medianMs, r.p95Ms, r.viewerFps, r.kBps, r.serverCpu, r.agentCpu, r.viewerCpu, r.hostFps]),
+    ['workload', 'system', 'median ms', 'p95 ms', 'viewer fps', 'kB/s', 'server CPU %', 'agent CPU %', 'viewer CPU %', 'host fps', 'torn %'],
+    result.rows.map((r) => [r.workload, r.system, r.medianMs, r.p95Ms, r.viewerFps, r.kBps, r.serverCpu, r.agentCpu, r.viewerCpu, r.hostFps, r.tornPct]),
   );
 
   const by = (w, s) => result.rows.find((r) => r.workload === w && r.system === s);
