@@ -164,14 +164,19 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
     const results = await Promise.allSettled(batch.tiles);
     if (this.#destroyed) return releaseAll(results);
     for (const r of results) {
-      if (r.status === 'fulfilled') {
-        r.value.draw(this.#ctx);
-        r.value.release();
-        this.stats.tilesDrawn++;
-      } else {
-        // A tile that cannot be decoded is skipped; the host's next change of that cell repairs it.
+      // A tile that cannot be decoded or drawn is skipped (the host's next change of that cell repairs it);
+      // the frame itself must still complete, or it would never be acked and the server would stop sending.
+      try {
+        if (r.status === 'rejected') throw r.reason;
+        try {
+          r.value.draw(this.#ctx);
+          this.stats.tilesDrawn++;
+        } finally {
+          r.value.release();
+        }
+      } catch (err) {
         this.stats.decodeErrors++;
-        this.emit('error', r.reason instanceof Error ? r.reason : new Error(String(r.reason)));
+        this.emit('error', err instanceof Error ? err : new Error(String(err)));
       }
     }
     const s = this.stats;

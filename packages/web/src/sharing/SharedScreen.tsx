@@ -34,7 +34,6 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
   const cursorRef = useRef<HTMLCanvasElement>(null);
   const viewRef = useRef<ScreenView | null>(null);
   const connRef = useRef<ShareConnection | null>(null);
-  const captureRef = useRef<InputCapture | null>(null);
   // Callbacks in refs: a new function identity from the parent must not reconnect.
   const callbacks = useRef({ getTicket, onReleaseKeyboard, onStateChange });
   callbacks.current = { getTicket, onReleaseKeyboard, onStateChange };
@@ -96,13 +95,11 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
       screenSize: () => ({ width: viewRef.current?.width || 1, height: viewRef.current?.height || 1 }),
       onReleaseKeyboard: () => callbacks.current.onReleaseKeyboard?.(),
     });
-    captureRef.current = capture;
     if (controlling) capture.enable();
     // While controlling, the local pointer (wearing the remote cursor's shape) is the cursor: no lag.
     if (viewRef.current) viewRef.current.drawCursor = !controlling;
     return () => {
       capture.destroy();
-      captureRef.current = null;
       if (viewRef.current) viewRef.current.drawCursor = true;
     };
   }, [controlling]);
