@@ -30,8 +30,11 @@ export function useConference(conferenceId: string, enabled: boolean, name?: str
       storage: window.sessionStorage,
     });
     setClient(c);
-    c.connect();
+    // Connect on the next tick: React's StrictMode (dev) mounts, unmounts and remounts at once, and
+    // a socket opened by the first mount would only be torn down half-open.
+    const start = setTimeout(() => c.connect(), 0);
     return () => {
+      clearTimeout(start);
       c.close();
       setClient(null);
     };
