@@ -132,9 +132,11 @@ describe.skipIf(!haveChromium && !CI)('viewer library in Chromium', () => {
     });
     const html = '<!doctype html><html><body style="margin:0"><div id="root"></div><script type="module" src="/viewer.js"></script></body></html>';
     server = http.createServer((req, res) => {
-      if (req.url === '/viewer.js') {
+      // The bundle and its worker chunks (assets/…); everything else gets the page.
+      const file = /^\/(viewer\.js|assets\/[\w.-]+\.js)$/.exec(req.url ?? '')?.[1];
+      if (file) {
         res.writeHead(200, { 'content-type': 'text/javascript' });
-        res.end(readFileSync(join(dir, 'viewer.js')));
+        res.end(readFileSync(join(dir, file)));
       } else {
         res.writeHead(200, { 'content-type': 'text/html' });
         res.end(html);
@@ -413,6 +415,31 @@ describe.skipIf(!haveChromium && !CI)('viewer library in Chromium', () => {
     const scroll = await page.getByTestId('share-viewport').evaluate((el) => [el.scrollWidth > el.clientWidth, el.scrollHeight > el.clientHeight]);
     expect(scroll).toEqual([true, true]);
   });
+  it('falls back to main-thread ZRgb decoding when its workers cannot start', async () => {
+    const p2 = await browser.newPage();
+    try {
+      let blocked = 0;
+      await p2.route('**/assets/**', (route) => (blocked++, route.abort())); // the worker chunk cannot load
+      await p2.goto(base);
+      await p2.waitForFunction(() => !!window.batonTest);
+      await p2.evaluate(() => window.batonTest.mountCore({ wsUrl: '/ws/share', ticket: 'no-workers', decoders: 'default' }));
+      const c = await until(() => conns.find((x) => x.auth?.ticket === 'no-workers'), 'connection');
+      c.send({ type: 'screen', width: W, height: H, tileSize: T });
+      for (let i = 0; i < cells.length; i++) c.send(await encodeCell(i, TileEncoding.ZRgb, 60 + i));
+      c.send({ type: 'frame', seq: 1, time: 1 });
+      await until(() => c.acks().includes(1), 'ack');
+      expect(blocked).toBeGreaterThan(0);
+      expect(await p2.evaluate(() => window.__batonViewer!.decodeErrors)).toBe(0);
+      for (let i = 0; i < cells.length; i++) {
+        const { x, y, w, h } = cells[i]!;
+        const rgba = await p2.evaluate(([x, y, w, h]) => window.batonTest.readPixels('#core', x!, y!, w!, h!), [x, y, w, h]);
+        expect(diff(rgba, expected.get(i)!.rgb).max, `cell ${i}`).toBe(0);
+      }
+    } finally {
+      await p2.close();
+    }
+  });
+
   it('measures the decode cost of a full 1080p frame per encoding and decoder path', async () => {
     const FW = 1920, FH = 1080, FT = 64;
     const desktop = await sharp(Buffer.from(desktopSvg(FW, FH))).removeAlpha().raw().toBuffer();
@@ -435,7 +462,7 @@ describe.skipIf(!haveChromium && !CI)('viewer library in Chromium', () => {
       encoded.set(name, await Promise.all(grid.map(async (t) => encodeShareMessage(tileMsg(t.x, t.y, t.w, t.h, encoding, await encode(t))))));
     }
     const report: string[] = [];
-    for (const variant of ['default', 'baseline'] as const) {
+    for (const variant of ['default', 'main', 'baseline'] as const) {
       const ticket = `bench-${variant}`;
       await page.evaluate(([ticket, decoders]) => window.batonTest.mountCore({ wsUrl: '/ws/share', ticket: ticket!, decoders: decoders as 'default' }), [ticket, variant]);
       const c = await until(() => conns.find((x) => x.auth?.ticket === ticket), `${variant} connection`);
@@ -464,7 +491,7 @@ describe.skipIf(!haveChromium && !CI)('viewer library in Chromium', () => {
         report.push(`${variant.padEnd(8)} ${name.padEnd(4)} ${String((bytes / 1024) | 0).padStart(5)} KiB  median ${times[1]!.toFixed(0).padStart(4)} ms (min ${times[0]!.toFixed(0)}, max ${times.at(-1)!.toFixed(0)})`);
       }
     }
-    console.log(`viewer: full 1920x1080 frame, 510 tiles of 64 px, first tile received → drawn\n  default = fflate + ImageDecoder, baseline = DecompressionStream + createImageBitmap\n  ${report.join('\n  ')}`);
+    console.log(`viewer: full 1920x1080 frame, 510 tiles of 64 px, first tile received → drawn\n  default = ZRgb in workers (fflate) + ImageDecoder, main = ZRgb with fflate on the main thread, baseline = DecompressionStream + createImageBitmap\n  ${report.join('\n  ')}`);
   }, 180_000);
 });
 

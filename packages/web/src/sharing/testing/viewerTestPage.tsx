@@ -27,9 +27,10 @@ declare global {
   interface Window {
     batonTest: {
       mount(options: MountOptions): void;
-      /** The core library without React: a canvas, a ScreenView and a ShareConnection. 'baseline' decodes with
-       *  DecompressionStream and createImageBitmap instead of fflate and ImageDecoder (for comparison). */
-      mountCore(options: { wsUrl: string; ticket: string; decoders: 'default' | 'baseline' }): void;
+      /** The core library without React: a canvas, a ScreenView and a ShareConnection, with a decoder path:
+       *  'default' (ZRgb in workers, images through ImageDecoder), 'main' (ZRgb with fflate on the main thread),
+       *  'baseline' (DecompressionStream and createImageBitmap). */
+      mountCore(options: { wsUrl: string; ticket: string; decoders: 'default' | 'main' | 'baseline' }): void;
       setControlling(on: boolean): void;
       readPixels(selector: string, x: number, y: number, w: number, h: number): number[];
       /** Pixel (x, y) of the screen canvas sampled each time an ack is sent. */
@@ -92,7 +93,10 @@ window.batonTest = {
     document.body.append(canvas);
     const view = new ScreenView({
       canvas,
-      decoders: decoders === 'baseline' ? createDecoders({ inflate: inflateWithStreams, imageDecoder: false }) : createDecoders(),
+      decoders:
+        decoders === 'baseline'
+          ? createDecoders({ zrgb: 'main', inflate: inflateWithStreams, imageDecoder: false })
+          : createDecoders({ zrgb: decoders === 'main' ? 'main' : 'workers' }),
     });
     const conn = new ShareConnection({ url: wsUrl, ticket, view });
     conn.on('state', (s) => window.batonTest.states.push(`core:${s}`));

@@ -1,0 +1,76 @@
+/**
+ * A few Web Workers that inflate ZRgb tiles (zrgbWorker.ts), so a full-screen update does not block the
+ * page's main thread (input, React) for the 100+ ms a 1080p frame of ZRgb costs there. Tiles are handed
+ * out round-robin; answers come back in any order and are matched by id.
+ */
+import type { ZRgbRequest, ZRgbResponse } from './zrgbWorker';
+
+export interface ZRgbWorkerPoolOptions {
+  /** Number of workers (default: half the cores, 1 to 4). */
+  size?: number;
+}
+
+type Pending = { resolve: (rgba: Uint8ClampedArray<ArrayBuffer>) => void; reject: (err: Error) => void };
+
+export class ZRgbWorkerPool {
+  readonly #workers: Worker[] = [];
+  readonly #pending = new Map<number, Pending>();
+  #next = 0;
+  #id = 0;
+  #closed = false;
+  #broken = false;
+
+  constructor(options: ZRgbWorkerPoolOptions = {}) {
+    const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 2 : 2;
+    const size = options.size ?? Math.max(1, Math.min(4, Math.floor(cores / 2)));
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(new URL('./zrgbWorker.ts', import.meta.url), { type: 'module', name: 'baton-zrgb' });
+      worker.onmessage = (e: MessageEvent<ZRgbResponse>) => this.#answer(e.data);
+      // A worker that cannot load (blocked by a CSP, missing chunk) or dies makes the pool unusable.
+      worker.onerror = (e) => {
+        this.#broken = true;
+        this.#fail(new Error(`ZRgb worker failed: ${e.message || 'could not start'}`));
+      };
+      this.#workers.push(worker);
+    }
+  }
+
+  /** The workers failed: callers should decode on the main thread instead. */
+  get broken(): boolean {
+    return this.#broken || this.#closed;
+  }
+
+  /** RGBA pixels of a w×h ZRgb tile. */
+  decode(data: Uint8Array, w: number, h: number): Promise<Uint8ClampedArray<ArrayBuffer>> {
+    if (this.broken) return Promise.reject(new Error('the ZRgb worker pool is not usable'));
+    const id = this.#id++;
+    // The tile is a view into the whole socket message: copy it out so only it is transferred.
+    const copy = data.slice();
+    const request: ZRgbRequest = { id, data: copy, w, h };
+    const worker = this.#workers[this.#next++ % this.#workers.length]!;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage(request, [copy.buffer]);
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const w of this.#workers) w.terminate();
+    this.#fail(new Error('the ZRgb worker pool is closed'));
+  }
+
+  #answer(msg: ZRgbResponse): void {
+    const p = this.#pending.get(msg.id);
+    if (!p) return;
+    this.#pending.delete(msg.id);
+    if ('error' in msg) p.reject(new Error(msg.error));
+    else p.resolve(msg.rgba);
+  }
+
+  #fail(err: Error): void {
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+  }
+}
