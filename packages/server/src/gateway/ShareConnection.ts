@@ -22,9 +22,12 @@ export function acceptShareSocket(socket: WebSocket, registry: FocusRegistry, lo
       if (msg.version !== SHARE_PROTOCOL_VERSION) return close(CloseCode.UnsupportedVersion, `sharing protocol ${msg.version} is not supported; this server speaks ${SHARE_PROTOCOL_VERSION}`);
       const ticket = registry.tickets.redeem(msg.ticket);
       if (!ticket) return close(CloseCode.Denied, 'the ticket is unknown, used or expired');
+      // Take the socket over before any await: a host's first frames may arrive in the same read as
+      // auth, and the channel holds them until the relay listens.
+      const channel = new WsShareChannel(socket);
       const focus = await registry.get(ticket.conferenceId);
       if (!focus) return close(CloseCode.ConferenceEnded, 'the conference has ended');
-      focus.attachShareChannel(ticket.participantId, ticket.role, new WsShareChannel(socket));
+      focus.attachShareChannel(ticket.participantId, ticket.role, channel);
     } catch (err) {
       if (err instanceof ShareDecodeError) return close(CloseCode.PolicyViolation, err.message);
       if (err instanceof BatonError) return close(CloseCode.Denied, err.message);
