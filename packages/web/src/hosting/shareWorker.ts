@@ -17,15 +17,15 @@ const scope = self as unknown as WorkerScope;
 let ws: WebSocket | null = null;
 let pump: FramePump | null = null;
 let done = false;
-/** Stats go to the page at most this often; the last one is always delivered. */
+/** Stats go to the page this often (counters move on acks and dropped captures too, not only on sends). */
 const STATS_EVERY_MS = 200;
 const AUTH_SETTLE_MS = 150;
-let statsTimer: ReturnType<typeof setTimeout> | null = null;
+let statsTimer: ReturnType<typeof setInterval> | null = null;
 
 function finish(code: number, reason: string, local: boolean): void {
   if (done) return;
   done = true;
-  if (statsTimer) clearTimeout(statsTimer);
+  if (statsTimer) clearInterval(statsTimer);
   if (pump) scope.postMessage({ type: 'stats', stats: { ...pump.stats } });
   pump?.close();
   if (ws && ws.readyState < WebSocket.CLOSING) ws.close(code === 1005 ? 1000 : code, reason);
@@ -38,12 +38,7 @@ function start(msg: Extract<ToWorker, { type: 'start' }>): void {
   ws = socket;
   const p = new FramePump({ send: (b) => socket.send(b as Uint8Array<ArrayBuffer>), buffered: () => socket.bufferedAmount }, msg.options);
   pump = p;
-  p.on('stats', (stats) => {
-    statsTimer ??= setTimeout(() => {
-      statsTimer = null;
-      scope.postMessage({ type: 'stats', stats: { ...stats } });
-    }, STATS_EVERY_MS);
-  });
+  statsTimer = setInterval(() => scope.postMessage({ type: 'stats', stats: { ...p.stats } }), STATS_EVERY_MS);
   p.on('error', (err) => {
     scope.postMessage({ type: 'error', message: err.message });
     finish(1011, 'capture failed', true);

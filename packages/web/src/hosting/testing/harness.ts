@@ -94,6 +94,8 @@ const harness = {
   /** Watch the share with the real viewer; the canvas is #view. */
   async view(): Promise<void> {
     const c = client!;
+    viewConn?.close();
+    view?.destroy();
     const canvas = document.getElementById('view') as HTMLCanvasElement;
     view = new ScreenView({ canvas });
     viewConn = new ShareConnection({
@@ -129,6 +131,54 @@ const harness = {
     await view!.idle();
     const ctx = (document.getElementById('view') as HTMLCanvasElement).getContext('2d')!;
     return toBase64(new Uint8Array(ctx.getImageData(x, y, w, h).data.buffer));
+  },
+
+  /**
+   * Reference for the encoding decision: encode the same screen with WebCodecs (VP8, VP9, H.264) for
+   * `seconds` and report what it achieves. Measures only; nothing is sent.
+   */
+  async encodeVideo(codec: string, seconds: number, bitrate: number): Promise<{ codec: string; fps: number; kBps: number; msPerFrame: number; dropped: number } | { codec: string; error: string }> {
+    const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 30 }, audio: false });
+    const track = stream.getVideoTracks()[0]!;
+    const { width = 1920, height = 1080 } = track.getSettings();
+    const config: VideoEncoderConfig = { codec, width, height, bitrate, framerate: 30, latencyMode: 'realtime', ...(codec.startsWith('avc1') ? { avc: { format: 'annexb' } } : {}) };
+    try {
+      if (!(await VideoEncoder.isConfigSupported(config)).supported) return { codec, error: 'unsupported' };
+      let out = 0, bytes = 0, dropped = 0, encodeMs = 0;
+      const started = new Map<number, number>();
+      const enc = new VideoEncoder({
+        output: (chunk) => {
+          out++;
+          bytes += chunk.byteLength;
+          const t = started.get(chunk.timestamp);
+          if (t !== undefined) encodeMs += performance.now() - t;
+        },
+        error: () => {},
+      });
+      enc.configure(config);
+      const reader = new MediaStreamTrackProcessor!({ track }).readable.getReader();
+      const t0 = performance.now();
+      let n = 0;
+      while (performance.now() - t0 < seconds * 1000) {
+        const { value } = await reader.read();
+        if (!value) break;
+        // Like a real-time sender: never queue behind a busy encoder.
+        if (enc.encodeQueueSize < 2) {
+          started.set(value.timestamp, performance.now());
+          enc.encode(value, { keyFrame: n++ % 300 === 0 });
+        } else dropped++;
+        value.close();
+      }
+      await enc.flush();
+      const elapsed = (performance.now() - t0) / 1000;
+      enc.close();
+      await reader.cancel();
+      return { codec, fps: out / elapsed, kBps: bytes / elapsed / 1024, msPerFrame: out ? encodeMs / out : 0, dropped };
+    } catch (err) {
+      return { codec, error: (err as Error).message };
+    } finally {
+      track.stop();
+    }
   },
 
   shareState(): unknown {
