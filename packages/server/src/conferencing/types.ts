@@ -3,6 +3,7 @@
  * server (sharing/AppShareServer) implements AppShareServerLike; the factory decides where it runs.
  */
 import type { ShareChannel } from '../sharing/ShareChannel.js';
+import type { AppShareStats } from '../sharing/AppShareServer.js';
 
 export type MediaType = 'appshare';
 
@@ -11,5 +12,6 @@ export interface AppShareServerLike {
   attachViewer(participantId: string, channel: ShareChannel): void;
   detachViewer(participantId: string): void;
   setController(participantId: string | null): void;
+  stats(): AppShareStats;
   close(): void;
 }

@@ -408,6 +408,11 @@ export class Focus extends TypedEmitter<FocusEvents> {
     app?.close();
   }
 
+  /** Counters of the application sharing server while someone shares (bytes, frames, input). */
+  shareStats() {
+    return this.#appShare?.stats() ?? null;
+  }
+
   /** Is this seat the current controller? The sharing server asks before forwarding input. */
   isController(participantId: string): boolean {
     return this.#control.controllerId === participantId;

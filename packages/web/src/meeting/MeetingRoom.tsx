@@ -11,6 +11,7 @@ import { InviteDialog } from './InviteDialog';
 import { Roster } from './Roster';
 import { SettingsDialog } from './SettingsDialog';
 import { Stage } from './Stage';
+import { BrowserShareButton } from '../hosting/BrowserShareButton';
 
 type Dialog = 'invite' | 'agent' | 'settings' | null;
 
@@ -127,6 +128,20 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
               Share desktop
             </button>
           )}
+          {mayPresent && (
+            <BrowserShareButton
+              canShare={!snapshot.share || snapshot.share.hostId === snapshot.selfId}
+              sharing={snapshot.share?.hostId === snapshot.selfId && snapshot.share.kind === 'browser'}
+              wsUrl="/ws/share"
+              onStart={async () => {
+                await client.request({ type: 'share.start', kind: 'browser' });
+                const ack = await client.request({ type: 'share.ticket' });
+                if (!ack.ticket) throw new Error('no ticket');
+                return ack.ticket;
+              }}
+              onStop={() => client.send({ type: 'share.stop' })}
+            />
+          )}
           {isOrganizer && (
             <button type="button" className="secondary" onClick={() => setDialog('settings')} data-testid="settings-open">
               Settings
@@ -160,7 +175,15 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
         </div>
       )}
       <div className="meeting-body">
-        <Stage share={snapshot.share} roster={snapshot.roster} selfId={snapshot.selfId} />
+        <Stage
+          client={client}
+          share={snapshot.share}
+          roster={snapshot.roster}
+          selfId={snapshot.selfId}
+          policy={conference.policy}
+          signedIn={signedIn}
+          isOrganizer={isOrganizer}
+        />
         <aside className="sidebar">
           <Roster client={client} roster={snapshot.roster} selfId={snapshot.selfId} isOrganizer={isOrganizer} share={snapshot.share} />
           <Chat client={client} chat={snapshot.chat} selfId={snapshot.selfId} lastError={snapshot.lastError} enabled={snapshot.state === 'joined'} />

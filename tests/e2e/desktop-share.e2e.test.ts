@@ -1,0 +1,224 @@
+/**
+ * End to end, issue "Desktop sharing with remote control": an Xvfb desktop, the real host agent CLI,
+ * the real server, and two viewers in Debian's Chromium using the meeting page.
+ *
+ * - the viewers' canvases show the host's pixels; a late joiner sees the full screen at once;
+ * - a viewer given control clicks and types, and an X client on the host receives exactly that;
+ * - input from a viewer without control never reaches the host (raw frames, dropped and counted);
+ * - local input on the host takes control back; the policy "never" refuses every request.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { WebSocket } from 'ws';
+import { SHARE_PROTOCOL_VERSION, encodeShareMessage, type ServerMessage } from '@baton/protocol';
+import { startServer } from '../../packages/server/dist/index.js';
+import { startXvfb, type Xvfb } from '../../packages/agent/test/helpers/xvfb.js';
+import { Painter, type Rgb } from '../../packages/agent/test/helpers/painter.js';
+import { loadX11 } from '../../packages/agent/src/x11.js';
+import { TestClient, api, createConference, signUp } from '../../packages/server/test/support.js';
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+
+const OK = haveBrowserAndX('tests/e2e/desktop-share.e2e.test.ts');
+const W = 1280;
+const H = 720;
+// The host's desktop: four coloured quadrants and, in the middle, a window that records input.
+const QUADRANTS: { x: number; y: number; c: Rgb }[] = [
+  { x: 0, y: 0, c: [200, 30, 30] },
+  { x: 640, y: 0, c: [30, 160, 60] },
+  { x: 0, y: 360, c: [30, 60, 200] },
+  { x: 640, y: 360, c: [220, 200, 40] },
+];
+const TARGET = { x: 440, y: 260, w: 400, h: 200, c: [90, 90, 90] as Rgb };
+
+type XEv = { name: string; x: number; y: number; detail: number; keysym?: number };
+
+describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser viewers)', () => {
+  let xvfb: Xvfb;
+  let painter: Painter;
+  let srv: Awaited<ReturnType<typeof startServer>>;
+  let dataDir: string;
+  let agent: ChildProcess;
+  let agentOut = '';
+  let browser: Browser;
+  let bob: Page;
+  let guest: Page;
+  let conf = '';
+  let alice = '';
+  let bobCookie = '';
+  const seen: XEv[] = [];
+
+  const canvasPixel = (page: Page, x: number, y: number) =>
+    page.evaluate(
+      ([x, y]) => {
+        const c = document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement | null;
+        if (!c || c.width === 0) return null;
+        return Array.from(c.getContext('2d')!.getImageData(x!, y!, 1, 1).data.slice(0, 3));
+      },
+      [x, y],
+    );
+  const close = (a: number[] | null, c: Rgb, tol = 12) => !!a && a.every((v, i) => Math.abs(v - c[i]!) <= tol);
+  const showsDesktop = async (page: Page) => {
+    // Sample each quadrant at its outer corner, away from the input window in the middle.
+    for (const q of QUADRANTS) if (!close(await canvasPixel(page, q.x ? q.x + 600 : 40, q.y ? q.y + 320 : 40), q.c)) return false;
+    return close(await canvasPixel(page, TARGET.x + 200, TARGET.y + 100), TARGET.c);
+  };
+  const focus = async () => (await srv.registry.get(conf))!;
+
+  beforeAll(async () => {
+    buildWeb();
+    xvfb = await startXvfb(W, H);
+    painter = await Painter.open(xvfb.display);
+    for (const q of QUADRANTS) await painter.window(q.x, q.y, 640, 360, q.c);
+    const em = loadX11().eventMask;
+    const target = await painter.window(TARGET.x, TARGET.y, TARGET.w, TARGET.h, TARGET.c, em.KeyPress! | em.ButtonPress! | em.ButtonRelease!);
+    painter.conn.client.SetInputFocus(target, 1);
+    await painter.conn.sync();
+    painter.conn.on('event', (ev: { name?: string; x?: number; y?: number; keycode?: number }) => {
+      if (!['KeyPress', 'ButtonPress', 'ButtonRelease'].includes(ev.name ?? '')) return;
+      const e: XEv = { name: ev.name!, x: ev.x ?? 0, y: ev.y ?? 0, detail: ev.keycode ?? 0 };
+      seen.push(e);
+      if (e.name === 'KeyPress') {
+        painter.conn.client.GetKeyboardMapping(e.detail, 1, (_err: unknown, rows: number[][]) => {
+          e.keysym = rows?.[0]?.[0];
+          return true;
+        });
+      }
+    });
+
+    dataDir = mkdtempSync(path.join(tmpdir(), 'baton-share-e2e-'));
+    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST });
+    alice = await signUp(srv.url, 'alice');
+    bobCookie = await signUp(srv.url, 'bob');
+    conf = await createConference(srv.url, alice, { guests: 'allow', control: 'signed-in' }, 'Desktop demo');
+    const token = (await api(srv.url, 'POST', `/api/conferences/${conf}/agent-tokens`, {}, alice)).body.token as string;
+    agent = spawn(process.execPath, [path.join(ROOT, 'packages/agent/dist/cli.js'), 'share', `${srv.url}/m/${conf}`, '--token', token, '--allow-control', 'signed-in'], {
+      env: { ...process.env, DISPLAY: xvfb.display },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    agent.stdout!.on('data', (d) => (agentOut += d));
+    agent.stderr!.on('data', (d) => (agentOut += d));
+    for (let i = 0; i < 150 && (await srv.registry.get(conf))?.snapshot().share?.kind !== 'agent'; i++) await sleep(100);
+    if ((await srv.registry.get(conf))?.snapshot().share?.kind !== 'agent') throw new Error(`the agent did not start sharing:\n${agentOut}`);
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    const bobCtx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    await bobCtx.addCookies([{ name: 'baton_session', value: bobCookie.split('=')[1]!, url: srv.url }]);
+    bobCtx.setDefaultTimeout(15_000);
+    bob = await bobCtx.newPage();
+    const guestCtx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    guestCtx.setDefaultTimeout(15_000);
+    guest = await guestCtx.newPage();
+  }, 180_000);
+
+  afterAll(async () => {
+    agent?.kill('SIGINT');
+    await sleep(300);
+    agent?.kill('SIGKILL');
+    await browser?.close();
+    await srv?.close();
+    await painter?.close();
+    await xvfb?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("a viewer's canvas shows the host's pixels", async () => {
+    await bob.goto(`${srv.url}/m/${conf}`);
+    await bob.getByTestId('share-view').click();
+    await expect.poll(() => showsDesktop(bob), { timeout: 15_000 }).toBe(true);
+    expect(await bob.evaluate(() => (document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement).width)).toBe(W);
+    // A change on the host reaches the viewer.
+    const patch = await painter.window(100, 100, 128, 128, [250, 250, 250]);
+    await expect.poll(() => canvasPixel(bob, 160, 160).then((p) => close(p, [250, 250, 250])), { timeout: 5000 }).toBe(true);
+    await bob.screenshot({ path: path.join(tmpdir(), 'baton-share-viewer-1280x720.png') });
+    await painter.destroy(patch);
+  });
+
+  it('a late joiner sees the full screen at once', async () => {
+    await guest.goto(`${srv.url}/m/${conf}`);
+    await guest.getByTestId('guest-name').fill('Late Lena');
+    await guest.getByTestId('guest-join').click();
+    const t0 = Date.now();
+    await guest.getByTestId('share-view').click();
+    await expect.poll(() => showsDesktop(guest), { timeout: 10_000 }).toBe(true);
+    console.log(`late joiner: complete screen ${Date.now() - t0} ms after clicking View`);
+    // Guests may not control under the "signed-in" policy, and the page says so.
+    expect(await guest.getByTestId('control-unavailable').textContent()).toContain('Sign in');
+  });
+
+  it('the viewer given control clicks and types; the host receives exactly that', async () => {
+    await bob.getByTestId('control-request').click();
+    await expect.poll(() => bob.getByTestId('control-status').textContent(), { timeout: 10_000 }).toBe('You are in control');
+    expect(agentOut).toMatch(/Bob is controlling/);
+    await bob.screenshot({ path: path.join(tmpdir(), 'baton-share-controlling-1280x720.png') });
+    await expect.poll(() => guest.getByTestId('control-status').textContent()).toBe('Bob is in control');
+
+    seen.length = 0;
+    const box = (await bob.getByTestId('share-canvas').boundingBox())!;
+    const at = { x: TARGET.x + 60, y: TARGET.y + 40 };
+    await bob.mouse.click(box.x + (at.x * box.width) / W, box.y + (at.y * box.height) / H);
+    await expect.poll(() => seen.filter((e) => e.name === 'ButtonRelease').length, { timeout: 5000 }).toBe(1);
+    const press = seen.find((e) => e.name === 'ButtonPress')!;
+    expect(press.detail).toBe(1);
+    expect(Math.abs(press.x - 60)).toBeLessThanOrEqual(2);
+    expect(Math.abs(press.y - 40)).toBeLessThanOrEqual(2);
+
+    await bob.keyboard.type('Hi!');
+    await expect.poll(() => seen.filter((e) => e.name === 'KeyPress' && e.keysym !== undefined && e.keysym < 0xfe00).length, { timeout: 5000 }).toBe(3);
+    const typed = seen.filter((e) => e.name === 'KeyPress' && e.keysym! < 0xfe00).map((e) => String.fromCharCode(e.keysym!));
+    // Keysyms as looked up on the unshifted level: h, i and 1 (Shift was pressed for H and !).
+    expect(typed.join('')).toBe('hi1');
+    expect(seen.filter((e) => e.name === 'KeyPress' && e.keysym === 0xffe1)).toHaveLength(2);
+  });
+
+  it('input from a viewer without control never reaches the host', async () => {
+    const before = (await focus()).shareStats()!;
+    const g = new TestClient(srv.url, conf);
+    await g.hello({ name: 'Mallory' });
+    await g.next('welcome');
+    const ack = (await g.request({ type: 'share.ticket' })) as Extract<ServerMessage, { type: 'ack' }>;
+    const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/ws/share`);
+    await new Promise((r) => ws.once('open', r));
+    ws.send(encodeShareMessage({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket: ack.ticket! }));
+    await sleep(200);
+    seen.length = 0;
+    for (let i = 0; i < 5; i++) {
+      ws.send(encodeShareMessage({ type: 'pointer', x: TARGET.x + 10 + i, y: TARGET.y + 10, buttons: 1 }));
+      ws.send(encodeShareMessage({ type: 'pointer', x: TARGET.x + 10 + i, y: TARGET.y + 10, buttons: 0 }));
+      ws.send(encodeShareMessage({ type: 'key', down: true, key: 'x', code: 'KeyX' }));
+      ws.send(encodeShareMessage({ type: 'key', down: false, key: 'x', code: 'KeyX' }));
+    }
+    await sleep(800);
+    expect(seen).toEqual([]);
+    expect((await focus()).shareStats()!.inputDropped - before.inputDropped).toBe(20);
+    ws.close();
+    g.close();
+  });
+
+  it('local input on the host takes control back at once', async () => {
+    expect((await focus()).snapshot().share?.controllerId).not.toBeNull();
+    execFileSync('xdotool', ['mousemove', '20', '20'], { env: { ...process.env, DISPLAY: xvfb.display } });
+    await expect.poll(async () => (await focus()).snapshot().share?.controllerId, { timeout: 3000 }).toBeNull();
+    await expect.poll(() => bob.getByTestId('control-status').textContent()).toBe('Alice has control');
+    expect(await bob.getByTestId('control-request').isVisible()).toBe(true);
+  });
+
+  it('the policy "never" refuses every request, and the page says so', async () => {
+    const org = new TestClient(srv.url, conf, { cookie: alice });
+    await org.hello();
+    await org.next('welcome');
+    expect(await org.request({ type: 'policy.update', policy: { control: 'never' } })).toMatchObject({ type: 'ack' });
+    await expect.poll(() => bob.getByTestId('control-unavailable').textContent()).toBe('Remote control is off in this meeting');
+    const b = new TestClient(srv.url, conf, { cookie: bobCookie });
+    await b.hello();
+    await b.next('welcome');
+    expect(await b.request({ type: 'control.request' })).toMatchObject({ type: 'error', code: 'policy', message: 'the meeting policy does not allow remote control' });
+    expect((await focus()).snapshot().share?.requests).toEqual([]);
+    b.close();
+    org.close();
+  });
+});
