@@ -6,6 +6,7 @@
  * Every frame starts with a one-byte type; integers are big-endian. Decoding validates every size and
  * count, so a malicious peer cannot make the receiver allocate without bound. See docs/protocol.md.
  */
+import { SHARE_PROTOCOL_VERSION } from './version.js';
 
 export const ShareType = {
   Auth: 0x00,
@@ -30,6 +31,12 @@ export const TileEncoding = {
   Webp: 3,
   /** zlib-deflated raw RGB rows (w*h*3 bytes once inflated). */
   ZRgb: 4,
+  /**
+   * Indexed colour for text and UI: u8 (colours - 1), the palette as RGB triplets, then the zlib-deflated
+   * indices, row by row, each row padded to a whole byte, at 1 bit per pixel for 2 colours, 2 for up to
+   * 4, 4 for up to 16, 8 for up to 256 (see paletteBits). Smaller than ZRgb and cheaper to inflate.
+   */
+  Palette: 5,
 } as const;
 export type TileEncoding = (typeof TileEncoding)[keyof typeof TileEncoding];
 
@@ -38,8 +45,15 @@ export const TILE_FLAG_LOSSY = 1;
 
 export const SHARE_LIMITS = {
   maxScreenSide: 8192,
+  /** Bounds of the grid's cell size (`screen.tileSize`). */
   minTileSize: 16,
   maxTileSize: 256,
+  /**
+   * A tile covers a rectangle of whole grid cells (clipped at the screen's edges): each side at most this,
+   * and at most maxTilePixels pixels, so a receiver never allocates more than 4 MiB of RGBA for one tile.
+   */
+  maxTileSide: 2048,
+  maxTilePixels: 1024 * 1024,
   maxTilePayload: 512 * 1024,
   maxCursorSide: 256,
   maxKeyString: 32,
@@ -47,6 +61,16 @@ export const SHARE_LIMITS = {
   /** Largest frame any endpoint accepts. */
   maxFrame: 600 * 1024,
 } as const;
+
+/**
+ * A WebRTC DataChannel that carries this protocol directly between the host and one viewer (a
+ * peer-to-peer share): its label, and its sub-protocol, which states the protocol version. No `auth`
+ * frame travels on it in either direction: the Focus authenticated both peers by relaying their
+ * signalling only between the host and its joined peer, and the DTLS fingerprints in that signalling
+ * bind the channel to them.
+ */
+export const SHARE_DATACHANNEL_LABEL = 'baton-share';
+export const SHARE_DATACHANNEL_PROTOCOL = `baton-share/${SHARE_PROTOCOL_VERSION}`;
 
 export const PointerButton = { Left: 1, Middle: 2, Right: 4, Back: 8, Forward: 16 } as const;
 
@@ -206,11 +230,14 @@ export function decodeShareMessage(b: Uint8Array): ShareMessage {
       need(b, TILE_HEADER_BYTES + 1, 'tile');
       const x = v.getUint16(1), y = v.getUint16(3), w = v.getUint16(5), h = v.getUint16(7);
       const encoding = b[9]!;
-      if (w < 1 || h < 1 || w > SHARE_LIMITS.maxTileSize || h > SHARE_LIMITS.maxTileSize) throw new ShareDecodeError(`tile: size ${w}x${h} out of range`);
-      if (encoding > TileEncoding.ZRgb) throw new ShareDecodeError(`tile: unknown encoding ${encoding}`);
+      if (w < 1 || h < 1 || w > SHARE_LIMITS.maxTileSide || h > SHARE_LIMITS.maxTileSide || w * h > SHARE_LIMITS.maxTilePixels) {
+        throw new ShareDecodeError(`tile: size ${w}x${h} out of range`);
+      }
+      if (encoding > TileEncoding.Palette) throw new ShareDecodeError(`tile: unknown encoding ${encoding}`);
       const data = b.subarray(TILE_HEADER_BYTES);
       if (data.length > SHARE_LIMITS.maxTilePayload) throw new ShareDecodeError('tile: payload too large');
       if (encoding === TileEncoding.Fill && data.length !== 3) throw new ShareDecodeError('tile: fill needs 3 bytes');
+      if (encoding === TileEncoding.Palette && data.length < 2 + 3 * (data[0]! + 1)) throw new ShareDecodeError('tile: palette too short');
       return { type: 'tile', x, y, w, h, encoding: encoding as TileEncoding, flags: b[10]!, data };
     }
     case ShareType.Frame:
@@ -256,6 +283,16 @@ function utf8(b: Uint8Array, what: string): string {
   } catch {
     throw new ShareDecodeError(`${what}: invalid UTF-8`);
   }
+}
+
+/** Bits per index of a Palette tile with this many colours (1, 2, 4 or 8). */
+export function paletteBits(colours: number): 1 | 2 | 4 | 8 {
+  return colours <= 2 ? 1 : colours <= 4 ? 2 : colours <= 16 ? 4 : 8;
+}
+
+/** Bytes of one row of packed Palette indices. */
+export function paletteRowBytes(w: number, colours: number): number {
+  return Math.ceil((w * paletteBits(colours)) / 8);
 }
 
 /** Input messages: only these may travel from a viewer towards the host. */
