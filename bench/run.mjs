@@ -2,7 +2,7 @@
 // Baton's screen-sharing benchmark: glass-to-glass latency, viewer frame rate, bytes on the wire and
 // CPU for four workloads on a private 1920x1080 Xvfb, x11vnc+noVNC and Baton side by side.
 // Usage: node bench/run.mjs [--seconds 10] [--warmup 2] [--workloads typing,scroll,drag,video]
-//                           [--systems x11vnc,baton] [--extras late,input | --extras none]
+//                           [--systems floor,x11vnc,baton] [--rounds 1] [--extras late,input | --extras none]
 // See bench/README.md.
 import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -33,6 +33,7 @@ const { values: opt } = parseArgs({
     workloads: { type: 'string', default: WORKLOADS.join(',') },
     systems: { type: 'string', default: Object.keys(SYSTEMS).join(',') },
     extras: { type: 'string', default: 'late,input' },
+    rounds: { type: 'string', default: '1' },
     'late-tries': { type: 'string', default: '3' },
     inputs: { type: 'string', default: '20' },
     out: { type: 'string', default: fileURLToPath(new URL('./results/', import.meta.url)) },
@@ -43,11 +44,11 @@ const { values: opt } = parseArgs({
   },
 });
 if (opt.help) {
-  console.log('node bench/run.mjs [--seconds N] [--warmup N] [--workloads typing,scroll,drag,video] [--systems x11vnc,baton] [--extras late,input|none] [--late-tries N] [--inputs N] [--out DIR]');
+  console.log('node bench/run.mjs [--seconds N] [--warmup N] [--rounds N] [--workloads typing,scroll,drag,video] [--systems x11vnc,baton] [--extras late,input|none] [--late-tries N] [--inputs N] [--out DIR]');
   process.exit(0);
 }
 if (opt['no-build']) opt.build = false;
-const seconds = Number(opt.seconds), warmup = Number(opt.warmup);
+const seconds = Number(opt.seconds), warmup = Number(opt.warmup), rounds = Math.max(1, Number(opt.rounds));
 const workloads = opt.workloads.split(',').filter(Boolean);
 const systems = opt.systems.split(',').filter(Boolean);
 const extras = new Set(opt.extras === 'none' ? [] : opt.extras.split(','));
@@ -76,9 +77,10 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 const result = {
   startedAt: new Date().toISOString(),
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, load: os.loadavg() },
-  options: { seconds, warmup, workloads, systems, extras: [...extras], width: WIDTH, height: HEIGHT },
+  options: { seconds, warmup, rounds, workloads, systems, extras: [...extras], width: WIDTH, height: HEIGHT },
   systems: {},
   rows: [],
+  summary: [],
   extras: [],
 };
 
@@ -98,33 +100,64 @@ try {
   execFileSync('xdotool', ['mousemove', String(WIDTH - 1), String(HEIGHT - 1)], { env });
   await host.show(pages.url, 'still');
 
+  const ctx = { host, viewers, pages, xc };
+  const startArgs = { procs, xc, display: xvfb.display, env, log, width: WIDTH, height: HEIGHT, agentArgs: opt['agent-args'].split(' ').filter(Boolean) };
+  const ready = new Map();
   for (const sysName of systems) {
     const mod = await SYSTEMS[sysName]();
     const why = await mod.availability({ display: xvfb.display, build: opt.build });
     if (why) {
       log(`${sysName}: not available (${why})`);
       result.systems[sysName] = { available: false, reason: why };
-      continue;
+    } else {
+      ready.set(sysName, mod);
     }
-    log(`${sysName}: starting`);
+  }
+
+  /** Start a system, run fn with it, stop it. A system that cannot start is dropped from the run. */
+  async function withSystem(sysName, what, fn) {
+    const mod = ready.get(sysName);
+    if (!mod) return;
     let sys;
     try {
-      sys = await mod.start({ procs, xc, display: xvfb.display, env, log, width: WIDTH, height: HEIGHT, agentArgs: opt['agent-args'].split(' ').filter(Boolean) });
+      sys = await mod.start(startArgs);
     } catch (err) {
       log(`${sysName}: not available (${err.message})`);
       result.systems[sysName] = { available: false, reason: `failed to start: ${err.message}` };
-      continue;
+      ready.delete(sysName);
+      return;
     }
     closers.push(() => sys.stop());
-    result.systems[sysName] = { available: true, label: sys.label };
+    result.systems[sysName] ??= { available: true, label: sys.label, errors: [] };
     try {
-      await runSystem(sysName, sys, { host, viewers, pages, xc });
+      await fn(sys);
     } catch (err) {
-      log(`${sysName}: failed: ${err.stack ?? err}`);
-      result.systems[sysName].error = String(err.message ?? err);
+      log(`${sysName} ${what}: failed: ${err.stack ?? err}`);
+      result.systems[sysName].errors.push(`${what}: ${String(err.message ?? err).split('\n')[0]}`);
+    } finally {
+      await sys.stop();
     }
-    await sys.stop();
   }
+
+  // Systems take turns on each workload (in an order that alternates), each started afresh, so that
+  // other load on the machine drifting during the run hits every system alike.
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, workload] of workloads.entries()) {
+      const order = [...ready.keys()];
+      const turn = (r + i) % Math.max(1, order.length);
+      for (const sysName of [...order.slice(turn), ...order.slice(0, turn)]) {
+        await withSystem(sysName, workload, (sys) => measureWorkload(sysName, sys, workload, r, ctx));
+      }
+    }
+  }
+  for (const sysName of [...ready.keys()]) {
+    if (ready.get(sysName).direct || !(extras.has('late') || extras.has('input'))) continue;
+    await withSystem(sysName, 'extras', async (sys) => {
+      if (extras.has('late')) await lateJoiner(sysName, sys, ctx);
+      if (extras.has('input')) await inputLatency(sysName, sys, ctx);
+    });
+  }
+  result.summary = summarize(result.rows);
 } catch (err) {
   log(`bench failed: ${err.stack ?? err}`);
   result.error = String(err.message ?? err);
@@ -141,7 +174,8 @@ printReport(result);
 console.log(`\nresults: ${file}`);
 process.exit();
 
-async function runSystem(sysName, sys, { host, viewers, pages, xc }) {
+async function measureWorkload(sysName, sys, workload, roundNo, { host, viewers, pages }) {
+  await host.show(pages.url, workload);
   // The probe samples what the viewer shows: a viewer page, or the X framebuffer itself for the floor.
   let page = null, probe;
   if (sys.direct) {
@@ -152,11 +186,8 @@ async function runSystem(sysName, sys, { host, viewers, pages, xc }) {
     await sys.openViewer(page, WIDTH, HEIGHT);
     await page.evaluate((sel) => BenchSampler.start(sel), sys.canvasSelector ?? null);
     probe = { reset: () => page.evaluate(() => BenchSampler.reset()), collect: () => page.evaluate(() => BenchSampler.collect()), close: () => page.context().close() };
-    log(`${sysName}: viewer connected`);
   }
-
-  for (const workload of workloads) {
-    await host.show(pages.url, workload);
+  try {
     await sleep(warmup * 1000);
     const server = new CpuMeter(sys.serverPids);
     const agent = new CpuMeter(sys.agentPids);
@@ -172,6 +203,7 @@ async function runSystem(sysName, sys, { host, viewers, pages, xc }) {
     const row = {
       workload,
       system: sysName,
+      round: roundNo,
       medianMs: median(c.latencies),
       p95Ms: percentile(c.latencies, 95),
       viewerFps: round(c.latencies.length / (c.ms / 1000), 1),
@@ -183,6 +215,7 @@ async function runSystem(sysName, sys, { host, viewers, pages, xc }) {
       viewerCpu: page ? round(viewer.stop(), 1) : null,
       tornPct: c.samples ? round((100 * c.bad) / c.samples, 1) : null,
       hostCpu: round(hostCpu.stop(), 1),
+      load1: round(os.loadavg()[0], 1),
       frames: c.latencies.length,
       undecodedSamples: c.bad,
       samples: c.samples,
@@ -190,14 +223,32 @@ async function runSystem(sysName, sys, { host, viewers, pages, xc }) {
       latencies: c.latencies,
     };
     result.rows.push(row);
-    log(`${sysName} ${workload}: median ${row.medianMs} ms, p95 ${row.p95Ms} ms, ${row.viewerFps} fps, ${row.kBps} kB/s, server ${row.serverCpu}%${row.agentCpu !== null ? `, agent ${row.agentCpu}%` : ''}, viewer ${row.viewerCpu}%, host page ${row.hostFps} fps, host browser ${row.hostCpu}%, ${row.undecodedSamples}/${row.samples} samples undecodable`);
+    log(`${sysName} ${workload}: median ${row.medianMs} ms, p95 ${row.p95Ms} ms, ${row.viewerFps} fps, ${row.kBps ?? '-'} kB/s, server ${row.serverCpu ?? '-'}%${row.agentCpu !== null ? `, agent ${row.agentCpu}%` : ''}, viewer ${row.viewerCpu ?? '-'}%, host page ${row.hostFps} fps, host browser ${row.hostCpu}%, torn ${row.tornPct}%, load ${row.load1}`);
+    if (page?.benchErrors.length) log(`${sysName}: viewer page errors: ${page.benchErrors.slice(0, 3).join(' | ')}`);
+  } finally {
+    await probe.close();
   }
-  if (page?.benchErrors.length) log(`${sysName}: viewer page errors: ${page.benchErrors.slice(0, 3).join(' | ')}`);
-  await probe.close();
-  if (sys.direct) return;
+}
 
-  if (extras.has('late')) await lateJoiner(sysName, sys, { host, viewers, pages, xc });
-  if (extras.has('input')) await inputLatency(sysName, sys, { host, viewers, pages, xc });
+/** One row per (workload, system): latencies pooled over rounds, the rest averaged. */
+function summarize(rows) {
+  const groups = new Map();
+  for (const r of rows) {
+    const k = `${r.workload}\u0000${r.system}`;
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k).push(r);
+  }
+  const mean = (list, key) => {
+    const v = list.map((r) => r[key]).filter((x) => x !== null && x !== undefined);
+    return v.length ? round(v.reduce((a, b) => a + b, 0) / v.length, 1) : null;
+  };
+  const order = (r) => workloads.indexOf(r.workload) * 100 + systems.indexOf(r.system);
+  return [...groups.values()].sort((a, b) => order(a[0]) - order(b[0])).map((list) => {
+    const lat = list.flatMap((r) => r.latencies);
+    const out = { workload: list[0].workload, system: list[0].system, rounds: list.length, medianMs: median(lat), p95Ms: percentile(lat, 95) };
+    for (const key of ['viewerFps', 'hostFps', 'kBps', 'upKBps', 'serverCpu', 'agentCpu', 'viewerCpu', 'tornPct', 'hostCpu', 'load1']) out[key] = mean(list, key);
+    return out;
+  });
 }
 
 /** Time for a viewer that joins a still screen to show all of it (every 64 px tile within tolerance). */

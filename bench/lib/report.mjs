@@ -13,23 +13,25 @@ function table(headers, rows) {
 
 export function printReport(result) {
   const m = result.machine;
-  console.log(`\nBaton screen-sharing bench, ${result.startedAt}, ${m.cpus} CPUs, ${result.options.seconds} s per workload`);
+  const o = result.options;
+  console.log(`\nBaton screen-sharing bench, ${result.startedAt}, ${m.cpus} CPUs, ${o.seconds} s per workload and system${o.rounds > 1 ? `, ${o.rounds} rounds (latencies pooled, the rest averaged)` : ''}`);
   const load = [m.load?.[0], m.loadAtEnd?.[0]].filter((v) => v !== undefined).map((v) => v.toFixed(1));
   console.log(`load average (1 min) at start / end: ${load.join(' / ')}`);
   if (Math.max(...load.map(Number)) > m.cpus) console.log(`WARNING: the machine was busy with other work (load > ${m.cpus} CPUs): every number below is slowed down by it.`);
   for (const [name, s] of Object.entries(result.systems)) {
     if (!s.available) console.log(`${name}: not available (${s.reason})`);
-    else console.log(`${name}: ${s.label}${s.error ? `  [FAILED: ${s.error}]` : ''}`);
+    else console.log(`${name}: ${s.label}${s.errors?.length ? `  [FAILED: ${s.errors.join('; ')}]` : ''}`);
   }
   console.log('');
+  const rows = result.summary?.length ? result.summary : result.rows;
   table(
     ['workload', 'system', 'median ms', 'p95 ms', 'viewer fps', 'kB/s', 'server CPU %', 'agent CPU %', 'viewer CPU %', 'host fps', 'torn %'],
-    result.rows.map((r) => [r.workload, r.system, r.medianMs, r.p95Ms, r.viewerFps, r.kBps, r.serverCpu, r.agentCpu, r.viewerCpu, r.hostFps, r.tornPct]),
+    rows.map((r) => [r.workload, r.system, r.medianMs, r.p95Ms, r.viewerFps, r.kBps, r.serverCpu, r.agentCpu, r.viewerCpu, r.hostFps, r.tornPct]),
   );
 
-  const by = (w, s) => result.rows.find((r) => r.workload === w && r.system === s);
+  const by = (w, s) => rows.find((r) => r.workload === w && r.system === s);
   const ratios = [];
-  for (const w of [...new Set(result.rows.map((r) => r.workload))]) {
+  for (const w of [...new Set(rows.map((r) => r.workload))]) {
     const b = by(w, 'baton'), x = by(w, 'x11vnc');
     if (!b || !x) continue;
     const q = (k) => (b[k] !== null && x[k] ? round(b[k] / x[k], 2) : null);

@@ -109,7 +109,7 @@ export async function start({ procs, display, env, log, agentArgs = [] }) {
         if (!res.ok()) throw new Error(`viewer sign-in: HTTP ${res.status()}`);
       },
       async openViewer(page, width, height) {
-        await page.goto(`${url}/baton-viewer.html?conf=${encodeURIComponent(conf.id)}&name=viewer${++viewers}`);
+        await page.goto(`${url}/?conf=${encodeURIComponent(conf.id)}&name=viewer${++viewers}`);
         try {
           await page.waitForFunction(([w, h]) => {
             const c = document.getElementById('screen');

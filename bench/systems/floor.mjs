@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 
 export const name = 'floor';
+/** No viewer page: the late-joiner and input extras do not apply. */
+export const direct = true;
 new Function(readFileSync(new URL('../pages/strip.js', import.meta.url), 'utf8'))();
 const { W, H, decode } = globalThis.BenchStrip;
 

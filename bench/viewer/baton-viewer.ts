@@ -1,8 +1,8 @@
 /**
  * The bench's Baton viewer: the web client's own sharing pieces (ConferenceClient, ScreenView,
  * ShareConnection, InputCapture) on a bare page with the screen drawn 1:1 on one canvas, so the
- * bench can sample it. Bundled by bench/lib/buildViewer.mjs; served on the Baton server's origin
- * (the bench fulfils /__bench/* itself) because the server only accepts same-origin sockets.
+ * bench can sample it. Built by bench/lib/buildViewer.mjs and served by the bench's Baton server as
+ * its web directory, because the server only accepts same-origin sockets.
  * Query: ?conf=<conference id>&name=<display name>
  */
 import { ConferenceClient, conferenceSocketUrl } from '../../packages/web/src/conference/ConferenceClient';
