@@ -71,6 +71,14 @@ export const SHARE_LIMITS = {
  */
 export const SHARE_DATACHANNEL_LABEL = 'baton-share';
 export const SHARE_DATACHANNEL_PROTOCOL = `baton-share/${SHARE_PROTOCOL_VERSION}`;
+/**
+ * A frame larger than the channel's message size (Chromium: 256 KiB) travels in pieces: every piece
+ * but the last starts with SHARE_CHUNK, the last with SHARE_CHUNK_END; the receiver joins the
+ * payloads after those bytes into one frame (at most SHARE_LIMITS.maxFrame). These bytes are not
+ * frame types, and only appear on a DataChannel.
+ */
+export const SHARE_CHUNK = 0xfe;
+export const SHARE_CHUNK_END = 0xff;
 
 export const PointerButton = { Left: 1, Middle: 2, Right: 4, Back: 8, Forward: 16 } as const;
 
