@@ -6,7 +6,8 @@
  * watching with the real viewer, which acks what it has drawn (so the sharer runs at the pace the whole
  * path allows).
  *
- * Workloads: static text, scrolling text (the whole screen moves), a window dragged around, and
+ * Workloads: static text, typing (12 characters a second into a text box), scrolling text (the whole
+ * screen moves), a window dragged around, and
  * video-like motion (a 1280x720 picture that changes completely every frame). For each tile size it
  * prints sharer fps, viewer fps, encode ms per frame and bytes/s; then, as the reference for the
  * encoding decision (docs/decisions/0001-browser-sharing-encoding.md), what WebCodecs video encoders
@@ -19,7 +20,7 @@
  */
 import http from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -38,7 +39,7 @@ const VIDEO_REF = !process.argv.includes('--no-video-ref');
 const QUALITY = arg('quality', undefined);
 const LOSSLESS = arg('lossless', undefined);
 const OUT = arg('out', 'browser-share.json');
-const WORKLOADS = ['static-text', 'scrolling-text', 'moving-window', 'video-like'];
+const WORKLOADS = ['static-text', 'typing', 'scrolling-text', 'moving-window', 'video-like'];
 
 const missing = missingTools();
 if (missing.length) {
@@ -56,8 +57,9 @@ html,body{margin:0;width:1920px;height:1080px;overflow:hidden;background:#f7f7f2
 #win .bar{height:28px;background:#2d2d30;color:#eee;padding:4px 10px;box-sizing:border-box}
 #win pre{margin:0;padding:8px;font-size:14px;line-height:18px;overflow:hidden;height:460px}
 #video{position:absolute;left:320px;top:180px;display:none}
+#typed{position:absolute;left:16px;top:700px;width:1880px;height:300px;background:#fff;border:1px solid #ccc;white-space:pre-wrap;padding:8px;display:none}
 </style></head><body>
-<div id="text"></div><div id="desk"></div><div id="win"><div class="bar">report.txt — editor</div><pre></pre></div><canvas id="video" width="1280" height="720"></canvas>
+<div id="text"></div><div id="desk"></div><div id="win"><div class="bar">report.txt — editor</div><pre></pre></div><canvas id="video" width="1280" height="720"></canvas><div id="typed"></div>
 <script>
 const words = ['const','return','function','await','import','export','if','else','for','let'];
 let lines = [];
@@ -70,6 +72,8 @@ text.innerHTML = lines.join('\n');
 document.querySelector('#win pre').textContent = lines.slice(0, 40).map((l) => l.replace(/<[^>]+>/g, '')).join('\n');
 const win = document.getElementById('win'), desk = document.getElementById('desk'), video = document.getElementById('video');
 const vctx = video.getContext('2d');
+const typed = document.getElementById('typed');
+const prose = 'Browser sharing keeps still text exact and moving pictures smooth. ';
 // A colourful picture larger than the canvas, panned and tinted every frame: every pixel changes, many colours.
 const big = new OffscreenCanvas(1600, 1000); const bctx = big.getContext('2d');
 for (let i = 0; i < 400; i++) { bctx.fillStyle = 'hsl(' + (i * 37 % 360) + ',70%,' + (30 + i % 40) + '%)'; bctx.beginPath(); bctx.arc((i * 131) % 1600, (i * 71) % 1000, 20 + (i * 13) % 90, 0, 7); bctx.fill(); }
@@ -79,7 +83,9 @@ bctx.putImageData(noise, 0, 0);
 let mode = 'static-text', frame = 0;
 window.setMode = (m) => {
   mode = m; frame = 0;
-  text.style.display = m === 'static-text' || m === 'scrolling-text' ? 'block' : 'none';
+  text.style.display = m === 'static-text' || m === 'scrolling-text' || m === 'typing' ? 'block' : 'none';
+  typed.style.display = m === 'typing' ? 'block' : 'none';
+  typed.textContent = '';
   text.style.transform = '';
   desk.style.display = m === 'moving-window' || m === 'video-like' ? 'block' : 'none';
   win.style.display = m === 'moving-window' ? 'block' : 'none';
@@ -87,6 +93,8 @@ window.setMode = (m) => {
 };
 function tick() {
   frame++;
+  // Typing: one character every 5th animation frame (12 per second at 60 Hz).
+  if (mode === 'typing' && frame % 5 === 0) typed.textContent += prose[(frame / 5) % prose.length];
   if (mode === 'scrolling-text') text.style.transform = 'translateY(' + -((frame * 3) % 4000) + 'px)';
   else if (mode === 'moving-window') win.style.transform = 'translate(' + (560 + 520 * Math.sin(frame / 50)) + 'px,' + (290 + 250 * Math.sin(frame / 37)) + 'px)';
   else if (mode === 'video-like') { vctx.drawImage(big, (frame * 5) % 320, (frame * 3) % 280, 1280, 720, 0, 0, 1280, 720); vctx.fillStyle = 'hsla(' + (frame * 4 % 360) + ',80%,50%,0.15)'; vctx.fillRect(0, 0, 1280, 720); }
@@ -163,6 +171,10 @@ async function main() {
         const run = {
           workload: name,
           tileSize,
+          width: b.s.width,
+          height: b.s.height,
+          /** 1-minute load average when the sample ended: above the core count, other work competed. */
+          load: Number(loadavg()[0].toFixed(2)),
           jpegQuality: QUALITY ? Number(QUALITY) : 0.7,
           lossless: LOSSLESS ?? 'png',
           sharerFps: (b.s.framesSent - a.s.framesSent) / secs,
@@ -211,9 +223,10 @@ async function main() {
   }
 
   console.log('\nBrowser-hosted sharing at 1920x1080 (Xvfb, Chromium capture → BrowserSharer → Baton relay → headless viewer)');
-  const head = ['workload', 'tile', 'sent fps', 'drawn fps', 'capture fps', 'encode ms', 'kB/s', 'lossy tiles/s', 'exact tiles/s'];
-  const rows = results.runs.filter((r) => r.workload !== 'exact-after-motion').map((r) => [r.workload, r.tileSize, r.sharerFps.toFixed(1), r.viewerFps.toFixed(1), r.captureFps.toFixed(1), r.encodeMs.toFixed(1), r.kBps.toFixed(0), r.tilesLossyPerS.toFixed(0), r.tilesLosslessPerS.toFixed(0)]);
+  const head = ['workload', 'size', 'load', 'tile', 'sent fps', 'drawn fps', 'capture fps', 'encode ms', 'kB/s', 'lossy tiles/s', 'exact tiles/s'];
+  const rows = results.runs.filter((r) => r.workload !== 'exact-after-motion').map((r) => [r.workload, `${r.width}x${r.height}`, r.load, r.tileSize, r.sharerFps.toFixed(1), r.viewerFps.toFixed(1), r.captureFps.toFixed(1), r.encodeMs.toFixed(1), r.kBps.toFixed(0), r.tilesLossyPerS.toFixed(0), r.tilesLosslessPerS.toFixed(0)]);
   printTable(head, rows);
+  if (results.runs.some((r) => r.load > cpus().length)) console.log(`(load above ${cpus().length}: other processes competed for the CPU during some samples; rerun on a quiet machine)`);
   const exact = results.runs.filter((r) => r.workload === 'exact-after-motion');
   console.log(`\nAll cells exact after motion stops: ${exact.map((r) => `tile ${r.tileSize}: ${r.ms} ms`).join(', ')}`);
   if (results.videoReference.length) {

@@ -213,11 +213,12 @@ describe.skipIf(missing.length > 0)('browser-hosted screen sharing (Xvfb + non-h
     const before = (await sharerStats())!;
     const v0 = (await viewerStats())!;
     const wid = x.run('xdotool', ['search', '--class', 'xterm']).trim().split('\n')[0]!;
+    // A shell loop drags the window in 120 small steps, one xdotool run each (a single chained xdotool
+    // run would not flush its moves to the server until it exits).
+    const script = `for i in $(seq 1 120); do xdotool windowmove ${wid} $((${TERM.x} + i * 4)) $((${TERM.y} + i * 8 / 3)); sleep 0.01; done`;
     const t0 = Date.now();
-    for (let i = 1; i <= 40; i++) {
-      x.run('xdotool', ['windowmove', wid, String(TERM.x + i * 12), String(TERM.y + i * 8)]);
-      await sleep(40);
-    }
+    const drag = x.spawn('sh', ['-c', script]);
+    await new Promise((resolve) => drag.once('exit', resolve));
     const seconds = (Date.now() - t0) / 1000;
     const during = (await viewerStats())!;
     const fps = (during.framesDrawn - v0.framesDrawn) / seconds;
@@ -230,7 +231,7 @@ describe.skipIf(missing.length > 0)('browser-hosted screen sharing (Xvfb + non-h
     const seen = await viewerFrame();
     expect(compareRgba(seen, await sharerFrame(), WIDTH, FULL).maxDiff).toBe(0);
     const truth = readScreen(x.env).rgba;
-    const moved = { x: TERM.x + 480, y: TERM.y + 320, w: 600, h: 240 };
+    const moved = { x: TERM.x + 480, y: TERM.y + 320, w: 600, h: 240 }; // 120 steps of (4, 8/3)
     const term = compareRgba(seen, truth, WIDTH, moved);
     expect(term.within(24)).toBeGreaterThan(0.97);
     // Where the terminal was: plain root colour again, no leftovers.

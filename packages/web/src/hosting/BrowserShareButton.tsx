@@ -31,7 +31,7 @@ export function BrowserShareButton({ canShare, sharing, onStart, onStop, wsUrl, 
 
   // The conference ended the share (an organizer stopped it, the meeting ended): let go of the capture.
   useEffect(() => {
-    if (!sharing && sharer.current?.state === 'streaming') sharer.current.stop();
+    if (!sharing && sharer.current?.state === 'streaming') sharer.current.stop(true);
   }, [sharing]);
   useEffect(() => () => sharer.current?.stop(), []);
 

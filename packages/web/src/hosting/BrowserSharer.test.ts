@@ -124,6 +124,18 @@ describe('BrowserSharer', () => {
     expect(worker.terminated).toBe(true);
   });
 
+  it('stop(true): the conference already ended it, so no share.stop is asked for', async () => {
+    const { sharer, worker, shareStops } = setup();
+    const started = sharer.start(async () => 't');
+    await untilWorkerStarted(worker);
+    worker.say({ type: 'open' });
+    await started;
+    sharer.stop(true);
+    expect(sharer.stopInfo?.reason).toBe('server');
+    expect(shareStops()).toBe(0);
+    expect(worker.sent.map((m) => m.type)).toEqual(['start', 'stop']);
+  });
+
   it('a failing ticket request stops with an error and withdraws the announcement', async () => {
     const { sharer, track, shareStops } = setup();
     await sharer.start(async () => {

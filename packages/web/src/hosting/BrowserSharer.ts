@@ -115,7 +115,9 @@ export class BrowserSharer extends Emitter<BrowserSharerEvents> {
     let stream: MediaStream;
     try {
       stream = await devices.getDisplayMedia({
-        video: { frameRate: { ideal: this.#options.frameRate ?? 30 }, cursor: 'always' } as MediaTrackConstraints,
+        // Without a size Chromium captures at the page's screen size, which may be emulated or scaled;
+        // a maximum asks for native pixels (no upscaling), bounded so a huge screen stays affordable.
+        video: { frameRate: { ideal: this.#options.frameRate ?? 30 }, width: { max: 3840 }, height: { max: 2160 }, cursor: 'always' } as MediaTrackConstraints,
         audio: false,
       });
     } catch (err) {
@@ -187,9 +189,13 @@ export class BrowserSharer extends Emitter<BrowserSharerEvents> {
     });
   }
 
-  /** Stop sharing (the user's choice). Safe to call in any state, and twice. */
-  stop(): void {
-    this.#finish('user', 'sharing stopped');
+  /**
+   * Stop sharing. Safe to call in any state, and twice. Pass `conferenceEnded` when the conference
+   * already ended the share (an organizer stopped it): then no `share.stop` is asked for.
+   */
+  stop(conferenceEnded = false): void {
+    if (conferenceEnded) this.#finish('server', 'the share was ended in the conference');
+    else this.#finish('user', 'sharing stopped');
   }
 
   #onWorker(msg: FromWorker): void {

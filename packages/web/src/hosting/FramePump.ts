@@ -7,7 +7,7 @@
  *
  * Per frame: read the pixels (VideoFrame.copyTo as RGBA, ~2 ms at 1080p), find the changed cells
  * (TileDiffer), and encode each one: uniform → Fill; changing in consecutive frames (scrolling, video) →
- * JPEG flagged lossy; a one-off change with few colours (text, UI) → lossless; many colours → JPEG. Lossy
+ * JPEG flagged lossy; a one-off change that is flat (text, UI) → lossless; noisy (a photo) → JPEG. Lossy
  * cells that stay still for `refineAfterMs` are re-sent lossless (TileHistory), so still text is exact.
  */
 import { encodeShareMessage, SHARE_LIMITS, type ShareMessage } from '@baton/protocol';
@@ -21,8 +21,11 @@ export interface FramePumpOptions {
   tileSize?: number;
   jpegQuality?: number;
   lossless?: LosslessCodec;
-  /** More distinct colours than this in a one-off change means photo-like (sent JPEG, refined later). */
-  maxLosslessColours?: number;
+  /**
+   * A one-off change flatter than this (share of pixels equal to their left neighbour) is text or UI and
+   * goes lossless at once; a noisier one is photo-like: JPEG first (small, quick), refined later.
+   */
+  minFlatForLossless?: number;
   refineAfterMs?: number;
   /** Frames sent and not yet acked by the relay before the pump waits. */
   maxUnacked?: number;
@@ -82,7 +85,7 @@ const now = (): number => performance.timeOrigin + performance.now();
 export class FramePump extends Emitter<FramePumpEvents> {
   readonly tileSize: number;
   readonly lossless: LosslessCodec;
-  readonly maxLosslessColours: number;
+  readonly minFlatForLossless: number;
   readonly maxUnacked: number;
   readonly refineBudgetMs: number;
   readonly maxBuffered: number;
@@ -105,7 +108,7 @@ export class FramePump extends Emitter<FramePumpEvents> {
     this.tileSize = options.tileSize ?? 256;
     if (this.tileSize < SHARE_LIMITS.minTileSize || this.tileSize > SHARE_LIMITS.maxTileSize) throw new RangeError(`tile size ${this.tileSize} out of range`);
     this.lossless = options.lossless ?? 'png';
-    this.maxLosslessColours = options.maxLosslessColours ?? 256;
+    this.minFlatForLossless = options.minFlatForLossless ?? 0.3;
     this.maxUnacked = options.maxUnacked ?? 2;
     this.refineBudgetMs = options.refineBudgetMs ?? 40;
     this.maxBuffered = options.maxBuffered ?? 4 * 1024 * 1024;
@@ -236,12 +239,12 @@ export class FramePump extends Emitter<FramePumpEvents> {
         changedSet.add(index);
         const rect = differ.rect(index);
         const moving = history.changed(index);
-        const summary = differ.summarize(index, moving ? 0 : this.maxLosslessColours);
+        const summary = differ.summarize(index, !moving);
         if (summary.uniform) {
           out.push(this.#encoder.fill(rect, summary.first));
           history.sent(index, false, 0);
           this.stats.tilesFill++;
-        } else if (!moving && summary.colours <= this.maxLosslessColours) {
+        } else if (!moving && summary.flat >= this.minFlatForLossless) {
           pending.push(this.#encoder.lossless(src, rect, this.lossless));
           history.sent(index, false, 0);
           this.stats.tilesLossless++;

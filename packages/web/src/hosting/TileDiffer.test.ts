@@ -58,20 +58,26 @@ describe('TileDiffer', () => {
     expect(d.diff(frame())).toHaveLength(4);
   });
 
-  it('summarizes a cell: uniform, or its distinct colours up to a limit', () => {
+  it('summarizes a cell: uniform, or how flat (text, UI) or noisy (photo) it is', () => {
     const d = new TileDiffer(32);
     d.reset(W, H);
     const f = frame(0xff112233);
-    // Cell 1 (x 32..63, y 0..31): 10 colours in stripes.
-    for (let y = 0; y < 32; y++) for (let x = 32; x < 64; x++) f[y * W + x] = 0xff000000 + (x % 10);
-    // Cell 2 (x 64..95): every pixel different.
+    // Cell 1 (x 32..63, y 0..31): a few dark "glyph" pixels on a flat background.
+    for (let y = 4; y < 28; y += 6) for (let x = 36; x < 60; x += 5) f[y * W + x] = 0xff000000;
+    // Cell 2 (x 64..95): every pixel different from its neighbour.
     for (let y = 0; y < 32; y++) for (let x = 64; x < 96; x++) f[y * W + x] = 0xff000000 + y * 32 + x;
     d.diff(f);
-    expect(d.summarize(0, 256)).toEqual({ uniform: true, colours: 1, first: 0xff112233 });
-    expect(d.summarize(1, 256)).toMatchObject({ uniform: false, colours: 10 });
-    // Counting stops just past the limit.
-    expect(d.summarize(2, 256).colours).toBe(257);
-    expect(d.summarize(2, 2000).colours).toBe(1024);
-    expect(d.summarize(1, 0)).toMatchObject({ uniform: false, colours: 1 });
+    expect(d.summarize(0)).toEqual({ uniform: true, first: 0xff112233, flat: 1 });
+    const text = d.summarize(1);
+    expect(text.uniform).toBe(false);
+    expect(text.flat).toBeGreaterThan(0.9);
+    expect(d.summarize(2)).toMatchObject({ uniform: false, flat: 0 });
+    expect(d.summarize(1, false)).toEqual({ uniform: false, first: 0xff112233, flat: 0 }); // uniformity only
+    expect(d.summarize(0, false)).toEqual({ uniform: true, first: 0xff112233, flat: 1 });
+    // A cell one pixel wide has no neighbours to compare: it counts as flat.
+    const narrow = new TileDiffer(32);
+    narrow.reset(33, 1);
+    narrow.diff(new Uint32Array([...Array(32).fill(1), 2]));
+    expect(narrow.summarize(1)).toEqual({ uniform: true, first: 2, flat: 1 });
   });
 });
