@@ -14,6 +14,8 @@ export type ConferenceClientOptions = {
   timeoutMs?: number;
   /** Keep-alive ping interval. */
   pingMs?: number;
+  /** Capabilities announced in hello (p2p: the agent can stream over a WebRTC DataChannel). */
+  caps?: { p2p?: boolean };
 };
 
 export type ConferenceClientEvents = {
@@ -85,6 +87,7 @@ export class ConferenceClient extends TypedEmitter<ConferenceClientEvents> {
         const hello: Record<string, unknown> = { type: 'hello', v: PROTOCOL_VERSION, client: 'agent' };
         if (options.agentToken) hello.agentToken = options.agentToken;
         if (options.name) hello.name = options.name;
+        if (options.caps) hello.caps = options.caps;
         ws.send(JSON.stringify(hello));
       });
       const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {

@@ -3,6 +3,10 @@
  * an agent share, opens the binary sharing socket with a ticket and streams the screen through a
  * ShareSession. It answers control requests with the local ConsentPrompt, injects the controller's
  * input, and takes control back as soon as the host's own hand touches mouse or keyboard.
+ *
+ * With two parties the Focus may make the share peer-to-peer: SharePaths then streams the same
+ * session over a direct DataChannel and keeps the sharing socket connected but idle, and moves it
+ * back to the socket, once and for good, when the meeting escalates.
  */
 import type { Participant, ServerMessage, ShareState } from '@baton/protocol';
 import { TypedEmitter } from './TypedEmitter.js';
@@ -17,6 +21,8 @@ import { LocalInputMonitor } from './LocalInputMonitor.js';
 import { ShareSession, type PassStats } from './ShareSession.js';
 import type { ShareTransport } from './ShareTransport.js';
 import { WebSocketTransport } from './WebSocketTransport.js';
+import { SharePaths, type SharePathsOptions } from './p2p/SharePaths.js';
+import type { NodeDataChannelModule } from './p2p/PeerLink.js';
 
 export type ShareClientOptions = {
   /** http(s)://host/m/<meetingId> (a path prefix before /m/ is kept). */
@@ -39,6 +45,10 @@ export type ShareClientOptions = {
   /** Reconnect attempts when the sharing socket drops while the meeting goes on. */
   maxReconnects?: number;
   conference?: Partial<ConferenceClientOptions>;
+  /** Offer peer-to-peer sharing (hello caps.p2p) when node-datachannel loads. Default true. */
+  p2p?: boolean;
+  /** Time limits and settling of the peer-to-peer paths (tests tune them). */
+  paths?: Pick<SharePathsOptions, 'settleMs' | 'answerTimeoutMs' | 'connectTimeoutMs' | 'closeGraceMs' | 'retireTimeoutMs'>;
 };
 
 export type ShareClientEvents = {
@@ -46,6 +56,8 @@ export type ShareClientEvents = {
   /** Who controls the screen now (null: nobody). */
   controller: [Participant | null];
   frame: [PassStats];
+  /** Where the stream goes now: the server socket, the peer's DataChannel, or nowhere (nobody to serve). */
+  path: ['server' | 'peer' | null];
   localInput: [InputEventRecord];
   /** Sharing ended (stop(), the server, or an error). */
   closed: [reason: string];
@@ -82,8 +94,10 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
   #injector: InputInjector;
   #local: LocalInputMonitor;
   #session: ShareSession | null = null;
+  readonly paths: SharePaths;
   #roster = new Map<string, Participant>();
   #controllerId: string | null = null;
+  #share: ShareState | null = null;
   /** Set once the server has shown our share as the current one. */
   #active = false;
   #revoking = false;
@@ -94,6 +108,7 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     o: ShareClientOptions,
     shareUrl: string,
     parts: { conference: ConferenceClient; capture: ScreenCapture; cursor: CursorWatcher; injector: InputInjector; local: LocalInputMonitor; consent: ConsentPrompt },
+    ndc: NodeDataChannelModule | null,
   ) {
     super();
     this.#o = o;
@@ -106,6 +121,15 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     this.#consent = parts.consent;
     this.#encoder = new TileEncoder({ tileSize: o.tileSize ?? 64 });
     for (const p of parts.conference.welcome.roster) this.#roster.set(p.id, p);
+    this.paths = new SharePaths({
+      ...o.paths,
+      conference: parts.conference,
+      ndc,
+      refresh: () => this.#refresh(),
+      controllerId: () => this.#controllerId,
+      log: (line) => this.#status(line),
+    });
+    this.paths.on('path', (to) => this.emit('path', to));
   }
 
   /** Join, start sharing and stream until stop() or the meeting ends. */
@@ -113,6 +137,7 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     const { conferenceUrl, shareUrl } = meetingEndpoints(o.meetingUrl);
     const consent = o.consent ?? new ConsentPrompt({ mode: o.allowControl ?? 'ask' });
     const opened: Array<{ close(): unknown }> = [consent];
+    const ndc = o.p2p === false ? null : await loadNodeDataChannel(o.log);
     try {
       // X first: failing to reach the display must not leave a half-started share in the meeting.
       const capture = await ScreenCapture.open({ display: o.display, monitor: o.monitor, tileSize: o.tileSize ?? 64 });
@@ -125,9 +150,9 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       opened.push(injector);
       const local = await LocalInputMonitor.open({ display: o.display, log });
       opened.push(local);
-      const conference = await ConferenceClient.connect({ ...o.conference, url: conferenceUrl, agentToken: o.token });
+      const conference = await ConferenceClient.connect({ ...o.conference, url: conferenceUrl, agentToken: o.token, caps: { p2p: ndc !== null } });
       opened.push(conference);
-      const client = new ShareClient(o, shareUrl, { conference, capture, cursor, injector, local, consent });
+      const client = new ShareClient(o, shareUrl, { conference, capture, cursor, injector, local, consent }, ndc);
       await client.#begin();
       return client;
     } catch (err) {
@@ -159,9 +184,11 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
   async #openSession(): Promise<void> {
     const ack = await this.conference.request({ type: 'share.ticket' });
     if (!ack.ticket) throw new Error('the server answered share.ticket without a ticket');
-    const transport = await (this.#o.openTransport ?? WebSocketTransport.connect)(this.#shareUrl);
+    const socket = await (this.#o.openTransport ?? WebSocketTransport.connect)(this.#shareUrl);
+    if (this.#stopping) return void socket.close(1000, 'sharing stopped');
     const session = new ShareSession({
-      transport,
+      // The session streams into a switch between this socket and a direct channel to a peer.
+      transport: this.paths.attach(socket),
       ticket: ack.ticket,
       capture: this.capture,
       encoder: this.#encoder,
@@ -172,6 +199,7 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     session.controlEnabled = this.#controllerId !== null;
     session.on('frame', (s) => {
       this.#reconnects = 0;
+      this.paths.noteFrame(s);
       this.emit('frame', s);
     });
     session.on('error', (err) => this.emit('error', err));
@@ -204,12 +232,16 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       case 'participant.joined':
       case 'participant.updated':
         this.#roster.set(m.participant.id, m.participant);
-        return;
+        return this.paths.update(this.#share, this.#roster.values());
       case 'participant.left':
         this.#roster.delete(m.participantId);
-        return;
+        return this.paths.update(this.#share, this.#roster.values());
       case 'share.updated':
-        return this.#onShare(m.share);
+        this.#share = m.share;
+        this.#onShare(m.share);
+        return this.paths.update(m.share, this.#roster.values());
+      case 'p2p.signal':
+        return this.paths.onSignal(m.from, m.data);
       case 'control.requested':
         void this.#onControlRequest(m.participantId, m.name, m.user);
         return;
@@ -254,6 +286,16 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     if (!allowed) this.#status(`Control was not given to ${name}.`);
   }
 
+  /** The stream moved to another path: that path needs the whole screen (screen, every tile, frame). */
+  #refresh(): void {
+    const session = this.#session;
+    const screen = this.paths.pathSwitch?.screen;
+    if (!session || !screen) return; // a session not started yet sends everything on its first pass
+    session.flow.reset();
+    this.#encoder.reset(screen.width, screen.height);
+    this.capture.requestFull();
+  }
+
   #onLocalInput(e: InputEventRecord): void {
     this.emit('localInput', e);
     if (this.#controllerId === null || this.#revoking || this.#stopping) return;
@@ -282,6 +324,7 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       }
       const session = this.#session;
       this.#session = null;
+      this.paths.close();
       await session?.close(1000, reason).catch(() => undefined);
       this.conference.close(1000, reason);
       this.#consent.close();
@@ -293,5 +336,15 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       this.emit('closed', reason);
     })();
     return this.#stopping;
+  }
+}
+
+/** node-datachannel is a native module: without it the agent still shares, through the server only. */
+async function loadNodeDataChannel(log?: (line: string) => void): Promise<NodeDataChannelModule | null> {
+  try {
+    return await import('node-datachannel');
+  } catch (err) {
+    log?.(`Peer-to-peer sharing is off: node-datachannel did not load (${(err as Error).message}).`);
+    return null;
   }
 }

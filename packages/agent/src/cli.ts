@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * baton-agent share <meeting-url> --token <one-time-token> [--monitor X]
- *   [--allow-control ask|never|signed-in] [--tile-size 64] [--max-fps 30] [--display :0]
+ *   [--allow-control ask|never|signed-in] [--tile-size 64] [--max-fps 30] [--display :0] [--no-p2p]
  * baton-agent monitors [--display :0]
  */
 import { parseArgs } from 'node:util';
@@ -17,6 +17,7 @@ const USAGE = `Usage:
       --tile-size <px>           tile grid, 16..256 (default 64)
       --max-fps <n>              capture passes per second at most (default 30)
       --display <name>           X display (default $DISPLAY)
+      --no-p2p                   never stream directly to a viewer; always through the server
   baton-agent monitors [--display <name>]
 `;
 
@@ -31,6 +32,7 @@ export async function main(argv: string[]): Promise<number> {
       'tile-size': { type: 'string', default: '64' },
       'max-fps': { type: 'string', default: '30' },
       display: { type: 'string' },
+      'no-p2p': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -71,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  const client = await ShareClient.start({ meetingUrl, token: values.token, monitor: values.monitor, allowControl: mode, tileSize, maxFps, display: values.display, log });
+  const client = await ShareClient.start({ meetingUrl, token: values.token, monitor: values.monitor, allowControl: mode, tileSize, maxFps, display: values.display, log, p2p: !values['no-p2p'] });
   client.on('error', (err) => log(`warning: ${err.message}`));
   return new Promise<number>((resolve) => {
     let interrupted = false;

@@ -17,3 +17,9 @@ export { ConferenceClient, ConferenceRequestError, ConferenceClosedError, type C
 export { ShareSession, type ShareSessionOptions, type ShareSessionEvents, type PassStats } from './ShareSession.js';
 export { ShareClient, MeetingUrlError, meetingEndpoints, type ShareClientOptions, type ShareClientEvents } from './ShareClient.js';
 export { TypedEmitter, type EventMap } from './TypedEmitter.js';
+export { SharePaths, type SharePathsOptions, type SharePathsEvents } from './p2p/SharePaths.js';
+export { PathSwitch, type PathName, type PathSwitchOptions, type PathStats } from './p2p/PathSwitch.js';
+export { PeerLink, type PeerLinkOptions, type PeerLinkEvents, type NodeDataChannelModule } from './p2p/PeerLink.js';
+export { DataChannelTransport } from './p2p/DataChannelTransport.js';
+export { choosePath, type PathInputs } from './p2p/choosePath.js';
+export { toNodeIceServers, type NodeIceEntry } from './p2p/iceServers.js';

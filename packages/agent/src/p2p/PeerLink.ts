@@ -1,0 +1,150 @@
+/**
+ * One attempt at a direct path from the host to its peer: a node-datachannel PeerConnection (the
+ * offerer) with an ordered, reliable DataChannel `baton-share`. The offer and candidates go out as
+ * `signal` events (the owner relays them through the Focus with `p2p.signal`); the answer and the
+ * peer's candidates come back through apply().
+ *
+ * Time limits: the peer has `answerTimeoutMs` to answer (a viewer answers once it shows the screen),
+ * then the channel has `connectTimeoutMs` to open. Missing either, ICE failing, or the channel
+ * closing after it opened ends the link with `failed`; the owner then tells the Focus, which moves
+ * the share to the server for good. A link is never reused.
+ */
+import { SHARE_DATACHANNEL_LABEL, SHARE_DATACHANNEL_PROTOCOL, type IceServer, type SignalData } from '@baton/protocol';
+import type * as NodeDataChannel from 'node-datachannel';
+import { TypedEmitter } from '../TypedEmitter.js';
+import { DataChannelTransport } from './DataChannelTransport.js';
+import { toNodeIceServers } from './iceServers.js';
+
+export type NodeDataChannelModule = typeof NodeDataChannel;
+
+export type PeerLinkOptions = {
+  ndc: NodeDataChannelModule;
+  peerId: string;
+  iceServers: readonly IceServer[];
+  answerTimeoutMs?: number;
+  connectTimeoutMs?: number;
+};
+
+export type PeerLinkEvents = {
+  /** Offer or candidate for the peer. */
+  signal: [SignalData];
+  /** The DataChannel is open: stream into this transport. */
+  open: [DataChannelTransport];
+  /** The direct path cannot be used (before or after it opened). Emitted once; the link is closed. */
+  failed: [reason: string];
+};
+
+export class PeerLink extends TypedEmitter<PeerLinkEvents> {
+  readonly peerId: string;
+  readonly createdAt = Date.now();
+  /** ms from creation to the channel opening, once it has. */
+  openMs: number | null = null;
+  /** ICE servers that could not be used (logged by the owner). */
+  readonly skippedIce: string[];
+  readonly #pc: NodeDataChannel.PeerConnection;
+  readonly #dc: NodeDataChannel.DataChannel;
+  readonly #connectTimeoutMs: number;
+  #transport: DataChannelTransport | null = null;
+  #remoteSet = false;
+  #early: { candidate: string; mid: string }[] = [];
+  #timer: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  constructor(o: PeerLinkOptions) {
+    super();
+    this.peerId = o.peerId;
+    this.#connectTimeoutMs = o.connectTimeoutMs ?? 5000;
+    const { entries, skipped } = toNodeIceServers(o.iceServers);
+    this.skippedIce = skipped;
+    this.#pc = new o.ndc.PeerConnection('baton-agent', { iceServers: entries });
+    this.#pc.onLocalDescription((sdp, type) => {
+      if (type === 'offer' || type === 'answer') this.#signal({ kind: 'description', type, sdp });
+    });
+    this.#pc.onLocalCandidate((candidate, mid) => this.#signal({ kind: 'candidate', candidate, mid }));
+    this.#pc.onStateChange((state) => {
+      if (state === 'failed') this.#fail('ICE failed');
+    });
+    this.#dc = this.#pc.createDataChannel(SHARE_DATACHANNEL_LABEL, { protocol: SHARE_DATACHANNEL_PROTOCOL });
+    this.#dc.onOpen(() => this.#opened());
+    this.#arm(o.answerTimeoutMs ?? 30_000, 'the peer did not answer in time');
+  }
+
+  get open(): boolean {
+    return this.#transport !== null && !this.#closed;
+  }
+
+  /** The selected candidate pair, for logs ("host", "srflx", "relay"). */
+  route(): string | null {
+    try {
+      const pair = this.#pc.getSelectedCandidatePair();
+      return pair ? `${pair.local.type} ${pair.local.address} ↔ ${pair.remote.type} ${pair.remote.address}` : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The peer's answer or candidates, relayed by the Focus. */
+  apply(data: SignalData): void {
+    if (this.#closed) return;
+    try {
+      if (data.kind === 'description') {
+        if (data.type !== 'answer' || this.#remoteSet) return; // we offer; a second answer is noise
+        this.#pc.setRemoteDescription(data.sdp, 'answer');
+        this.#remoteSet = true;
+        for (const c of this.#early.splice(0)) this.#pc.addRemoteCandidate(c.candidate, c.mid);
+        if (!this.#transport) this.#arm(this.#connectTimeoutMs, `the direct channel did not open within ${this.#connectTimeoutMs} ms`);
+      } else if (data.kind === 'candidate') {
+        if (!this.#remoteSet) this.#early.push({ candidate: data.candidate, mid: data.mid });
+        else this.#pc.addRemoteCandidate(data.candidate, data.mid);
+      } else {
+        this.#fail(`the peer gave up: ${data.reason}`);
+      }
+    } catch (err) {
+      this.#fail(`bad signalling from the peer: ${(err as Error).message}`);
+    }
+  }
+
+  /** Close the channel and the PeerConnection. Emits nothing. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#transport?.close(1000, 'the direct path was closed');
+    for (const c of [this.#dc, this.#pc]) {
+      try {
+        c.close();
+      } catch {
+        /* already closed */
+      }
+    }
+    this.removeAllListeners();
+  }
+
+  #opened(): void {
+    if (this.#closed || this.#transport) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.openMs = Date.now() - this.createdAt;
+    this.#transport = new DataChannelTransport(this.#dc, () => {
+      if (!this.#closed) this.#fail('the direct channel closed');
+    });
+    this.emit('open', this.#transport);
+  }
+
+  #arm(ms: number, reason: string): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#fail(reason), ms);
+    this.#timer.unref?.();
+  }
+
+  #signal(data: SignalData): void {
+    if (!this.#closed) this.emit('signal', data);
+  }
+
+  #fail(reason: string): void {
+    if (this.#closed) return;
+    this.emit('failed', reason);
+    this.close();
+  }
+}
