@@ -21,7 +21,7 @@ export interface ShareViewerOptions {
 /**
  * One viewer's flow control. The viewer keeps the set of grid cells that changed since it was last
  * sent a frame; while it is behind (too many unacknowledged frames, or a full send buffer) the set just
- * grows, and when it catches up it is sent the newest version of each cell once. A slow viewer skips
+ * grows, and when it catches up it is sent the newest tiles covering those cells, each once, in version order. A slow viewer skips
  * versions instead of queueing them, and costs at most one flag per cell.
  */
 export class ShareViewer {
@@ -110,10 +110,8 @@ export class ShareViewer {
     this.#sendCursor();
     const last = this.#store.lastFrame;
     if (!last || this.#sentCommit >= last.commit || this.#unacked.length >= this.#maxUnacked) return null;
-    for (const i of this.#dirty) {
-      const tile = this.#store.tile(i);
-      if (tile) this.#send(tile);
-    }
+    // A tile may cover many cells: each distinct one once, oldest first, so newer tiles overdraw.
+    for (const t of this.#store.tilesFor(this.#dirty)) this.#send(t.bytes);
     this.#dirty.clear();
     this.#send(last.bytes);
     this.#unacked.push(last.seq);

@@ -59,6 +59,45 @@ describe('TileStore', () => {
     expect(s.commits).toBe(202);
   });
 
+  it('takes tiles covering rectangles of whole cells and replays the distinct ones in version order', () => {
+    const s = new TileStore();
+    s.setScreen(screen, encodeShareMessage(screen)); // 4x2 cells of 32 px, the last column 4 px, the last row 8 px
+    expect(s.spanOf(tile(0, 0, 100, 40))).toEqual({ c0: 0, r0: 0, c1: 3, r1: 1 }); // the whole screen, clipped
+    expect(s.spanOf(tile(32, 0, 64, 32))).toEqual({ c0: 1, r0: 0, c1: 2, r1: 0 });
+    expect(s.spanOf(tile(64, 0, 36, 40))).toEqual({ c0: 2, r0: 0, c1: 3, r1: 1 });
+    expect(() => s.spanOf(tile(0, 0, 48, 32))).toThrow(/does not cover its 32px grid cell/);
+    expect(() => s.spanOf(tile(0, 0, 64, 36))).toThrow(/does not cover its 32px grid cell/);
+
+    const whole = tile(0, 0, 100, 40, 1);
+    const wholeBytes = encodeShareMessage(whole);
+    s.putTile(whole, wholeBytes);
+    expect(s.commit(frame(1), encodeShareMessage(frame(1))).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(s.entryCount()).toBe(1); // one tile for eight cells
+    expect(s.byteSize()).toBe(encodeShareMessage(screen).length + wholeBytes.length);
+
+    // A 2x1 rect over cells 1-2, then within the next batch a single cell over cell 2 again.
+    const mid = tile(32, 0, 64, 32, 2), cell2 = tile(64, 0, 32, 32, 3);
+    s.putTile(mid, encodeShareMessage(mid));
+    s.putTile(cell2, encodeShareMessage(cell2));
+    expect(s.commit(frame(2), encodeShareMessage(frame(2))).sort((a, b) => a - b)).toEqual([1, 2]);
+    expect(s.version(2)).toBeGreaterThan(s.version(1));
+    expect(s.version(1)).toBeGreaterThan(s.version(0));
+    // A late joiner gets the three distinct tiles, oldest first: the whole screen, the rect, the cell.
+    const replay = s.tilesFor(s.filledCells()).map((e) => e.bytes);
+    expect(replay).toEqual([wholeBytes, encodeShareMessage(mid), encodeShareMessage(cell2)]);
+    // A viewer missing only cell 1 gets the rect alone.
+    expect(s.tilesFor([1]).map((e) => e.bytes)).toEqual([encodeShareMessage(mid)]);
+
+    // Overdraw every cell the whole-screen tile still showed: it is dropped.
+    for (const c of [0, 3, 4, 5, 6, 7]) {
+      const t = tile((c % 4) * 32, Math.floor(c / 4) * 32, c % 4 === 3 ? 4 : 32, c >= 4 ? 8 : 32, 9);
+      s.putTile(t, encodeShareMessage(t));
+    }
+    s.commit(frame(3), encodeShareMessage(frame(3)));
+    expect(s.tilesFor(s.filledCells()).map((e) => e.bytes)).not.toContainEqual(wholeBytes);
+    expect(s.entryCount()).toBe(8); // rect (cell 1) + cell 2 + six single cells
+  });
+
   it('copies views into larger buffers so a small tile cannot pin a socket read buffer', () => {
     const big = new Uint8Array(65536);
     const view = big.subarray(100, 120);

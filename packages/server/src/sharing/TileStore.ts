@@ -26,21 +26,40 @@ export class TileStoreError extends Error {
   override name = 'TileStoreError';
 }
 
+/** One encoded `tile` frame and the cells it still shows (cells a newer tile covers no longer count). */
+export interface TileEntry {
+  readonly bytes: Uint8Array;
+  /** Order of commit (0 while pending); strictly increasing across all tiles. */
+  version: number;
+  /** Cells for which this is the newest tile; at 0 nothing refers to it any more. */
+  alive: number;
+}
+
+/** A tile's place on the grid: columns c0..c1 and rows r0..r1, inclusive. */
+export interface CellSpan {
+  c0: number;
+  r0: number;
+  c1: number;
+  r1: number;
+}
+
 /**
- * The current shared screen as the latest encoded `tile` frame per grid cell (relayed byte for byte,
- * never re-encoded). Tiles of a batch are held apart until the host's `frame` ends the batch, so a
- * viewer is only ever sent whole frames. Memory is bounded by the grid: at most one committed and one
- * pending entry per cell, plus the cursor shape and position.
+ * The current shared screen as, per grid cell, a reference to the latest encoded `tile` frame covering it
+ * (relayed byte for byte, never re-encoded). A tile covers a rectangle of whole cells: x and y on the grid,
+ * w and h multiples of the cell size, clipped at the right and bottom edges. Tiles of a batch are held
+ * apart until the host's `frame` ends the batch, so a viewer is only ever sent whole frames.
  *
- * A tile must cover exactly one grid cell: x and y on the grid, w and h the cell size (clipped at the
- * right and bottom edges). Anything else would leave part of a cell unknown to a late joiner.
+ * Replaying the distinct tiles behind a set of cells in version order (older first, newer ones overdraw)
+ * rebuilds those cells exactly: any newer tile that overdraws part of an older one was committed later,
+ * so its cells are in the set too. Memory is bounded by the grid: a tile is kept only while it is the
+ * newest for at least one cell, so at most one committed and one pending tile per cell.
  */
 export class TileStore {
   #grid: ScreenGrid | null = null;
   #screenBytes: Uint8Array | null = null;
-  #committed: (Uint8Array | undefined)[] = [];
-  #versions: number[] = [];
-  #pending = new Map<number, Uint8Array>();
+  #cells: (TileEntry | undefined)[] = [];
+  #pending = new Map<number, TileEntry>();
+  #pendingOrder: TileEntry[] = [];
   #nextVersion = 1;
   #lastFrame: CommittedFrame | null = null;
   #commits = 0;
@@ -67,58 +86,97 @@ export class TileStore {
     const rows = Math.ceil(msg.height / msg.tileSize);
     this.#grid = { width: msg.width, height: msg.height, tileSize: msg.tileSize, cols, rows };
     this.#screenBytes = compact(bytes);
-    this.#committed = new Array<Uint8Array | undefined>(cols * rows);
-    this.#versions = new Array<number>(cols * rows).fill(0);
+    this.#cells = new Array<TileEntry | undefined>(cols * rows);
     this.#pending.clear();
+    this.#pendingOrder = [];
     this.#lastFrame = null;
   }
 
-  /** Grid index of a tile; throws TileStoreError when it does not cover exactly one cell. */
-  indexOf(msg: TileMsg): number {
+  /** The cells a tile covers; throws TileStoreError when it does not cover whole cells exactly. */
+  spanOf(msg: TileMsg): CellSpan {
     const g = this.#grid;
     if (!g) throw new TileStoreError('tile before any screen');
     const { x, y, w, h } = msg;
+    const ts = g.tileSize;
     if (x + w > g.width || y + h > g.height) throw new TileStoreError(`tile ${w}x${h}+${x}+${y} outside the ${g.width}x${g.height} screen`);
-    if (x % g.tileSize !== 0 || y % g.tileSize !== 0) throw new TileStoreError(`tile at ${x},${y} is not on the ${g.tileSize}px grid`);
-    if (w !== Math.min(g.tileSize, g.width - x) || h !== Math.min(g.tileSize, g.height - y)) {
-      throw new TileStoreError(`tile ${w}x${h} at ${x},${y} does not cover its ${g.tileSize}px grid cell`);
+    if (x % ts !== 0 || y % ts !== 0) throw new TileStoreError(`tile at ${x},${y} is not on the ${ts}px grid`);
+    if ((w % ts !== 0 && x + w !== g.width) || (h % ts !== 0 && y + h !== g.height)) {
+      throw new TileStoreError(`tile ${w}x${h} at ${x},${y} does not cover its ${ts}px grid cells exactly`);
     }
-    return (y / g.tileSize) * g.cols + x / g.tileSize;
+    return { c0: x / ts, r0: y / ts, c1: Math.ceil((x + w) / ts) - 1, r1: Math.ceil((y + h) / ts) - 1 };
   }
 
-  /** Hold a tile of the batch in progress (replacing an earlier one for the same cell). Returns its index. */
+  /** Grid index of a tile's top-left cell; throws TileStoreError when it does not cover whole cells. */
+  indexOf(msg: TileMsg): number {
+    const s = this.spanOf(msg);
+    return s.r0 * this.#grid!.cols + s.c0;
+  }
+
+  /** Hold a tile of the batch in progress (overriding earlier ones of the batch where they overlap). Returns its first cell. */
   putTile(msg: TileMsg, bytes: Uint8Array): number {
-    const index = this.indexOf(msg);
-    this.#pending.set(index, compact(bytes));
-    return index;
+    const s = this.spanOf(msg);
+    const cols = this.#grid!.cols;
+    const entry: TileEntry = { bytes: compact(bytes), version: 0, alive: 0 };
+    for (let r = s.r0; r <= s.r1; r++) {
+      for (let c = s.c0; c <= s.c1; c++) {
+        const i = r * cols + c;
+        const old = this.#pending.get(i);
+        if (old) old.alive--;
+        this.#pending.set(i, entry);
+        entry.alive++;
+      }
+    }
+    // Tiles wholly overdrawn within the batch are dropped now and then, so a host that never ends its batch stays bounded.
+    if (this.#pendingOrder.length >= 2 * this.#cells.length) this.#pendingOrder = this.#pendingOrder.filter((e) => e.alive > 0);
+    this.#pendingOrder.push(entry);
+    return s.r0 * cols + s.c0;
   }
 
   /** The host's `frame` ends the batch: pending tiles become current. Returns the cells that changed. */
   commit(msg: FrameMsg, bytes: Uint8Array): number[] {
     const changed = [...this.#pending.keys()];
-    for (const [index, tile] of this.#pending) {
-      this.#committed[index] = tile;
-      this.#versions[index] = this.#nextVersion++;
+    // Versions follow arrival order, so a later tile of the batch overdraws an earlier one on replay.
+    for (const e of this.#pendingOrder) if (e.alive > 0) e.version = this.#nextVersion++;
+    for (const [index, entry] of this.#pending) {
+      const old = this.#cells[index];
+      if (old) old.alive--;
+      this.#cells[index] = entry;
     }
     this.#pending.clear();
+    this.#pendingOrder = [];
     this.#lastFrame = { seq: msg.seq, time: msg.time, bytes: compact(bytes), commit: ++this.#commits };
     return changed;
   }
 
-  /** The latest committed encoded tile frame of a cell. */
-  tile(index: number): Uint8Array | undefined {
-    return this.#committed[index];
+  /** The latest committed tile covering a cell. */
+  entry(index: number): TileEntry | undefined {
+    return this.#cells[index];
   }
 
-  /** Version of the cell's current tile (0 = never set); strictly increasing across all cells. */
+  /** The bytes of the latest committed tile frame covering a cell. */
+  tile(index: number): Uint8Array | undefined {
+    return this.#cells[index]?.bytes;
+  }
+
+  /** Version of the cell's current tile (0 = never set); strictly increasing across all tiles. */
   version(index: number): number {
-    return this.#versions[index] ?? 0;
+    return this.#cells[index]?.version ?? 0;
+  }
+
+  /** The distinct tiles behind these cells, oldest first: sending them in this order rebuilds the cells. */
+  tilesFor(cells: Iterable<number>): TileEntry[] {
+    const set = new Set<TileEntry>();
+    for (const i of cells) {
+      const e = this.#cells[i];
+      if (e) set.add(e);
+    }
+    return [...set].sort((a, b) => a.version - b.version);
   }
 
   /** Indices of every cell that holds a tile, in grid order. */
   filledCells(): number[] {
     const out: number[] = [];
-    this.#committed.forEach((t, i) => {
+    this.#cells.forEach((t, i) => {
       if (t) out.push(i);
     });
     return out;
@@ -127,22 +185,28 @@ export class TileStore {
   /** Bytes held (tiles, pending tiles, cursor): for stats and to check the memory bound. */
   byteSize(): number {
     let n = (this.#screenBytes?.byteLength ?? 0) + (this.cursorShape?.byteLength ?? 0) + (this.cursorPos?.byteLength ?? 0);
-    for (const t of this.#committed) n += t?.byteLength ?? 0;
-    for (const t of this.#pending.values()) n += t.byteLength;
+    for (const t of this.#distinct()) n += t.bytes.byteLength;
     return n;
   }
 
-  /** Entries held (committed + pending), never more than twice the number of cells. */
+  /** Tiles held (committed + pending), never more than twice the number of cells. */
   entryCount(): number {
-    return this.#committed.reduce((n, t) => n + (t ? 1 : 0), 0) + this.#pending.size;
+    return this.#distinct().size;
+  }
+
+  #distinct(): Set<TileEntry> {
+    const set = new Set<TileEntry>();
+    for (const t of this.#cells) if (t) set.add(t);
+    for (const t of this.#pending.values()) set.add(t);
+    return set;
   }
 
   clear(): void {
     this.#grid = null;
     this.#screenBytes = null;
-    this.#committed = [];
-    this.#versions = [];
+    this.#cells = [];
     this.#pending.clear();
+    this.#pendingOrder = [];
     this.#lastFrame = null;
     this.cursorShape = null;
     this.cursorPos = null;
