@@ -40,13 +40,13 @@ export class ZRgbWorkerPool {
     return this.#broken || this.#closed;
   }
 
-  /** RGBA pixels of a w×h ZRgb tile. */
-  decode(data: Uint8Array, w: number, h: number): Promise<Uint8ClampedArray<ArrayBuffer>> {
+  /** RGBA pixels of a w×h ZRgb (or Palette) tile. */
+  decode(data: Uint8Array, w: number, h: number, kind: 'zrgb' | 'palette' = 'zrgb'): Promise<Uint8ClampedArray<ArrayBuffer>> {
     if (this.broken) return Promise.reject(new Error('the ZRgb worker pool is not usable'));
     const id = this.#id++;
     // The tile is a view into the whole socket message: copy it out so only it is transferred.
     const copy = data.slice();
-    const request: ZRgbRequest = { id, data: copy, w, h };
+    const request: ZRgbRequest = { id, kind, data: copy, w, h };
     const worker = this.#workers[this.#next++ % this.#workers.length]!;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });

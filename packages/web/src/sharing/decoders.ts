@@ -12,6 +12,7 @@
 import { unzlibSync } from 'fflate';
 import { TileEncoding, type ShareMessage } from '@baton/protocol';
 import { ZRgbWorkerPool } from './ZRgbWorkerPool';
+import { paletteToRgba } from './tilePixels';
 
 export type TileMessage = Extract<ShareMessage, { type: 'tile' }>;
 
@@ -140,20 +141,39 @@ export function zrgb(inflate: Inflate): TileDecoder {
   };
 }
 
+function putRgba(tile: TileMessage, rgba: Uint8ClampedArray<ArrayBuffer>): DecodedTile {
+  const img = new ImageData(rgba, tile.w, tile.h);
+  return {
+    draw(ctx) {
+      ctx.putImageData(img, tile.x, tile.y);
+    },
+    release: NOTHING,
+  };
+}
+
+/** Palette tiles on the calling thread. */
+export const palette: TileDecoder = (tile) => {
+  try {
+    return Promise.resolve(putRgba(tile, paletteToRgba(tile.data, tile.w, tile.h)));
+  } catch (err) {
+    return Promise.reject(new TileDecodeError(`cannot decode Palette tile at ${tile.x},${tile.y}: ${(err as Error).message}`));
+  }
+};
+
 /**
- * ZRgb decoded in a worker pool: the main thread only puts the RGBA pixels on the canvas. Without a usable
- * pool (no Worker, or the workers failed to start) tiles go to `fallback` instead.
+ * ZRgb (or Palette) decoded in a worker pool: the main thread only puts the RGBA pixels on the canvas.
+ * Without a usable pool (no Worker, or the workers failed to start) tiles go to `fallback` instead.
  */
-export function zrgbInWorkers(pool: () => ZRgbWorkerPool | null, fallback: TileDecoder): TileDecoder {
+export function zrgbInWorkers(pool: () => ZRgbWorkerPool | null, fallback: TileDecoder, kind: 'zrgb' | 'palette' = 'zrgb'): TileDecoder {
   return async (tile) => {
     const p = pool();
     if (!p || p.broken) return fallback(tile);
     let rgba: Uint8ClampedArray<ArrayBuffer>;
     try {
-      rgba = await p.decode(tile.data, tile.w, tile.h);
+      rgba = await p.decode(tile.data, tile.w, tile.h, kind);
     } catch (err) {
       if (p.broken) return fallback(tile);
-      throw new TileDecodeError(`cannot inflate ZRgb tile at ${tile.x},${tile.y}: ${(err as Error).message}`);
+      throw new TileDecodeError(`cannot inflate ${kind === 'zrgb' ? 'ZRgb' : 'Palette'} tile at ${tile.x},${tile.y}: ${(err as Error).message}`);
     }
     const img = new ImageData(rgba, tile.w, tile.h);
     return {
@@ -197,6 +217,7 @@ export function createDecoders(options: DecoderOptions = {}): DecoderTable {
     [TileEncoding.Jpeg]: image('image/jpeg', useImageDecoder),
     [TileEncoding.Webp]: image('image/webp', useImageDecoder),
     [TileEncoding.ZRgb]: inWorkers ? zrgbInWorkers(getSharedPool, zrgb(inflateWithFflate)) : zrgb(options.inflate ?? inflateWithFflate),
+    [TileEncoding.Palette]: inWorkers ? zrgbInWorkers(getSharedPool, palette, 'palette') : palette,
   };
 }
 
