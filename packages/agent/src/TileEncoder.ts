@@ -1,16 +1,22 @@
 /**
- * Turns captured pixels into `tile` messages on a fixed grid.
+ * Turns captured pixels into `tile` messages on a grid of cells.
  *
- * It keeps a copy of what the viewers were last sent, so a damaged tile whose pixels did not really
- * change costs nothing. Each changed tile is classified: one colour → Fill; few colours (text, UI)
- * → lossless (ZRgb by default); many colours (photo, video) → JPEG flagged lossy, and once such a
- * tile has stayed still for `refineAfterMs` a lossless refinement replaces it, so text that was
- * sent blurry during motion always ends up crisp.
+ * It keeps a copy of what the viewers were last sent, so a damaged cell whose pixels did not really
+ * change costs nothing. Each changed cell is classified: one colour or few colours (text, UI) →
+ * lossless; many colours (photo, video) → JPEG flagged lossy, and once such a cell has stayed still
+ * for `refineAfterMs` a lossless refinement replaces it, so text that was sent blurry during motion
+ * always ends up crisp.
+ *
+ * With `merge` (the default) neighbouring changed cells of the same kind are sent as one tile covering
+ * a rectangle of whole cells: one JPEG for a moving photo or video instead of hundreds (sharp costs about
+ * 0.25 ms per call whatever the size, and so does each image the viewer decodes), and one Palette or ZRgb
+ * block per band of text. Lossless blocks use Palette (indexed colour) when they have at most 256
+ * colours, which is smaller than ZRgb and cheaper for the viewer to inflate.
  */
 import { TILE_FLAG_LOSSY, TileEncoding, SHARE_LIMITS, type ShareMessage } from '@baton/protocol';
 import type { FrameBuffer } from './ScreenCapture.js';
 import type { Rect } from './monitors.js';
-import { classifyTile, copyTile, encodeJpeg, encodePng, encodeZRgb, extractRgb, tileEquals } from './tileCodecs.js';
+import { classifyTile, copyTile, encodeJpeg, encodePalette, encodePng, encodeZRgb, extractRgb, paletteOf, tileEquals } from './tileCodecs.js';
 
 export type TileMessage = Extract<ShareMessage, { type: 'tile' }>;
 
@@ -19,23 +25,30 @@ export type TileEncoderOptions = {
   tileSize?: number;
   /** JPEG quality for photo-like tiles. */
   jpegQuality?: number;
-  /** More distinct colours than this in a tile means photo-like (JPEG). */
+  /** More distinct colours than this in a cell means photo-like (JPEG). */
   maxLosslessColours?: number;
-  /** Lossless codec for text/UI tiles. */
-  lossless?: 'zrgb' | 'png';
+  /** Lossless codec for text/UI: 'palette' (Palette up to 256 colours, else ZRgb), 'zrgb' or 'png'. */
+  lossless?: 'palette' | 'zrgb' | 'png';
+  /** Merge neighbouring changed cells of one kind into rectangles (default true). */
+  merge?: boolean;
+  /** Largest merged lossless rectangle, in pixels. */
+  maxLosslessPixels?: number;
+  /** Largest merged JPEG rectangle, in pixels. */
+  maxLossyPixels?: number;
   /** A lossy tile unchanged this long gets a lossless refinement. */
   refineAfterMs?: number;
   /** Tiles encoded at once (the encoders run on libuv's thread pool). */
   concurrency?: number;
-  /** At most this many refinements per call, so a burst of lossless tiles cannot hog the link. */
+  /** At most this many cells refined per call, so a burst of lossless tiles cannot hog the link. */
   maxRefinePerPass?: number;
 };
 
 export type EncodeStats = {
-  /** Tiles looked at (damaged). */
+  /** Cells looked at (damaged). */
   tiles: number;
-  /** Damaged tiles whose pixels had not changed. */
+  /** Damaged cells whose pixels had not changed. */
   unchanged: number;
+  /** Tiles sent by kind (a merged tile counts once). */
   fill: number;
   lossless: number;
   lossy: number;
@@ -43,25 +56,32 @@ export type EncodeStats = {
   ms: number;
 };
 
-type Job = { index: number; x: number; y: number; w: number; h: number };
+/** A rectangle of whole cells: columns c0..c1, rows r0..r1 (inclusive), clipped to the screen in pixels. */
+type Job = { x: number; y: number; w: number; h: number; c0: number; r0: number; c1: number; r1: number };
+
+const NONE = 0, LOSSLESS = 1, LOSSY = 2;
 
 export class TileEncoder {
   readonly tileSize: number;
   readonly jpegQuality: number;
   readonly maxLosslessColours: number;
-  readonly lossless: 'zrgb' | 'png';
+  readonly lossless: 'palette' | 'zrgb' | 'png';
+  readonly merge: boolean;
+  readonly maxLosslessPixels: number;
+  readonly maxLossyPixels: number;
   readonly refineAfterMs: number;
   readonly concurrency: number;
   readonly maxRefinePerPass: number;
   #width = 0;
   #height = 0;
   #cols = 0;
+  #rows = 0;
   #stride = 0;
   /** What the viewers have, pixel for pixel (BGRX, frame geometry). */
   #sent = Buffer.alloc(0);
-  /** 1 once `#sent` holds the tile's pixels as sent. */
+  /** 1 once `#sent` holds the cell's pixels as sent. */
   #known = new Uint8Array(0);
-  /** When a tile was last sent lossy; 0 when what the viewers have is exact. */
+  /** When a cell was last sent lossy; 0 when what the viewers have is exact. */
   #lossyAt = new Float64Array(0);
   #lossyCount = 0;
   lastStats: EncodeStats = emptyStats();
@@ -73,11 +93,15 @@ export class TileEncoder {
     }
     this.jpegQuality = options.jpegQuality ?? 70;
     this.maxLosslessColours = options.maxLosslessColours ?? 256;
-    this.lossless = options.lossless ?? 'zrgb';
+    this.lossless = options.lossless ?? 'palette';
+    this.merge = options.merge ?? true;
+    // 128 Ki pixels: even incompressible ZRgb (3 bytes a pixel) stays under the 512 KiB payload bound.
+    this.maxLosslessPixels = Math.min(options.maxLosslessPixels ?? 128 * 1024, 160 * 1024);
+    this.maxLossyPixels = Math.min(options.maxLossyPixels ?? 512 * 1024, SHARE_LIMITS.maxTilePixels);
     this.refineAfterMs = options.refineAfterMs ?? 300;
     // sharp costs ~0.25 ms per call whatever the size; more than 4 in flight gains nothing on 2 cores.
     this.concurrency = options.concurrency ?? 4;
-    this.maxRefinePerPass = options.maxRefinePerPass ?? 128;
+    this.maxRefinePerPass = options.maxRefinePerPass ?? 1024;
   }
 
   /** Forget what was sent (new screen geometry or new viewers): every tile goes out again. */
@@ -86,52 +110,73 @@ export class TileEncoder {
     this.#height = height;
     this.#stride = width * 4;
     this.#cols = Math.ceil(width / this.tileSize);
-    const n = this.#cols * Math.ceil(height / this.tileSize);
+    this.#rows = Math.ceil(height / this.tileSize);
+    const n = this.#cols * this.#rows;
     if (this.#sent.length !== this.#stride * height) this.#sent = Buffer.alloc(this.#stride * height);
     this.#known = new Uint8Array(n);
     this.#lossyAt = new Float64Array(n);
     this.#lossyCount = 0;
   }
 
-  /** Encode the changed tiles among those the rectangles touch. */
+  /** Encode the changed cells among those the rectangles touch. */
   async encode(frame: FrameBuffer, rects: Rect[], now = Date.now()): Promise<TileMessage[]> {
     const t0 = performance.now();
     if (frame.width !== this.#width || frame.height !== this.#height) this.reset(frame.width, frame.height);
     const stats = emptyStats();
-    const jobs: Job[] = [];
-    for (const index of this.#tilesIn(rects)) {
+    const kinds = new Uint8Array(this.#cols * this.#rows);
+    let changed = 0;
+    for (const index of this.#cellsIn(rects)) {
       stats.tiles++;
-      const job = this.#job(index);
-      if (this.#known[index] && tileEquals(frame.data, this.#sent, this.#stride, job.x, job.y, job.w, job.h)) {
+      const c = this.#cell(index);
+      if (this.#known[index] && tileEquals(frame.data, this.#sent, this.#stride, c.x, c.y, c.w, c.h)) {
         stats.unchanged++;
         continue;
       }
-      copyTile(frame.data, this.#sent, this.#stride, job.x, job.y, job.w, job.h);
+      copyTile(frame.data, this.#sent, this.#stride, c.x, c.y, c.w, c.h);
       this.#known[index] = 1;
-      jobs.push(job);
+      const cls = classifyTile(frame, c.x, c.y, c.w, c.h, this.maxLosslessColours);
+      const lossy = cls.kind === 'many';
+      kinds[index] = lossy ? LOSSY : LOSSLESS;
+      this.#setLossy(index, lossy ? now : 0);
+      changed++;
     }
-    const sentFrame: FrameBuffer = { width: this.#width, height: this.#height, stride: this.#stride, data: this.#sent };
-    const out = await this.#run(jobs, (job) => this.#encodeTile(sentFrame, job, now, stats));
-    stats.bytes = out.reduce((n, t) => n + t.data.length, 0);
+    const jobs = changed === 0 ? [] : this.#rectangles(kinds);
+    const sentFrame = this.#sentFrame();
+    const out = await this.#run(jobs, async (job) => {
+      if (kinds[job.r0 * this.#cols + job.c0] === LOSSY) {
+        stats.lossy++;
+        return this.#encodeJpeg(sentFrame, job);
+      }
+      const t = await this.#encodeLossless(sentFrame, job);
+      if (t.encoding === TileEncoding.Fill) stats.fill++;
+      else stats.lossless++;
+      return [t];
+    });
+    const tiles = out.flat();
+    stats.bytes = tiles.reduce((n, t) => n + t.data.length, 0);
     stats.ms = performance.now() - t0;
     this.lastStats = stats;
-    return out;
+    return tiles;
   }
 
-  /** Lossless versions of lossy tiles that have not changed for `refineAfterMs`. */
+  /** Lossless versions of lossy cells that have not changed for `refineAfterMs`. */
   async refine(now = Date.now()): Promise<TileMessage[]> {
     if (this.#lossyCount === 0) return [];
-    const jobs: Job[] = [];
-    for (let i = 0; i < this.#lossyAt.length && jobs.length < this.maxRefinePerPass; i++) {
+    const kinds = new Uint8Array(this.#cols * this.#rows);
+    let n = 0;
+    for (let i = 0; i < this.#lossyAt.length && n < this.maxRefinePerPass; i++) {
       const at = this.#lossyAt[i]!;
       if (at > 0 && now - at >= this.refineAfterMs) {
         this.#lossyAt[i] = 0;
         this.#lossyCount--;
-        jobs.push(this.#job(i));
+        kinds[i] = LOSSLESS;
+        n++;
       }
     }
-    const frame: FrameBuffer = { width: this.#width, height: this.#height, stride: this.#stride, data: this.#sent };
-    return this.#run(jobs, async (job) => this.#encodeLossless(frame, job));
+    if (n === 0) return [];
+    const frame = this.#sentFrame();
+    const out = await this.#run(this.#rectangles(kinds), async (job) => [await this.#encodeLossless(frame, job)]);
+    return out.flat();
   }
 
   /** When the earliest pending refinement is due (ms epoch), or null if nothing is lossy. */
@@ -142,43 +187,107 @@ export class TileEncoder {
     return min === Infinity ? null : min + this.refineAfterMs;
   }
 
-  #tilesIn(rects: Rect[]): Set<number> {
+  #sentFrame(): FrameBuffer {
+    return { width: this.#width, height: this.#height, stride: this.#stride, data: this.#sent };
+  }
+
+  #cellsIn(rects: Rect[]): Set<number> {
     const ts = this.tileSize;
     const set = new Set<number>();
-    const rows = Math.ceil(this.#height / ts);
     for (const r of rects) {
       const c0 = Math.max(0, Math.floor(r.x / ts)), c1 = Math.min(this.#cols - 1, Math.floor((r.x + r.width - 1) / ts));
-      const r0 = Math.max(0, Math.floor(r.y / ts)), r1 = Math.min(rows - 1, Math.floor((r.y + r.height - 1) / ts));
+      const r0 = Math.max(0, Math.floor(r.y / ts)), r1 = Math.min(this.#rows - 1, Math.floor((r.y + r.height - 1) / ts));
       for (let row = r0; row <= r1; row++) for (let col = c0; col <= c1; col++) set.add(row * this.#cols + col);
     }
     return set;
   }
 
-  #job(index: number): Job {
-    const ts = this.tileSize;
-    const x = (index % this.#cols) * ts;
-    const y = Math.floor(index / this.#cols) * ts;
-    return { index, x, y, w: Math.min(ts, this.#width - x), h: Math.min(ts, this.#height - y) };
+  #cell(index: number): Job {
+    const c = index % this.#cols, r = Math.floor(index / this.#cols);
+    return this.#job(c, r, c, r);
   }
 
-  async #encodeTile(frame: FrameBuffer, job: Job, now: number, stats: EncodeStats): Promise<TileMessage> {
-    const cls = classifyTile(frame, job.x, job.y, job.w, job.h, this.maxLosslessColours);
-    this.#setLossy(job.index, 0);
-    if (cls.kind === 'fill') {
-      stats.fill++;
-      return tile(job, TileEncoding.Fill, 0, Uint8Array.from(cls.rgb));
+  #job(c0: number, r0: number, c1: number, r1: number): Job {
+    const ts = this.tileSize;
+    const x = c0 * ts, y = r0 * ts;
+    return { x, y, w: Math.min((c1 + 1) * ts, this.#width) - x, h: Math.min((r1 + 1) * ts, this.#height) - y, c0, r0, c1, r1 };
+  }
+
+  /**
+   * Cover the marked cells with rectangles of one kind each: runs along each row, then runs with the
+   * same columns in consecutive rows stacked, within the size limits. Without `merge`, one per cell.
+   */
+  #rectangles(kinds: Uint8Array): Job[] {
+    const cols = this.#cols, ts = this.tileSize;
+    const jobs: Job[] = [];
+    if (!this.merge) {
+      kinds.forEach((k, i) => k !== NONE && jobs.push(this.#cell(i)));
+      return jobs;
     }
-    if (cls.kind === 'few') {
-      stats.lossless++;
-      return this.#encodeLossless(frame, job);
+    const maxSide = Math.floor(SHARE_LIMITS.maxTileSide / ts);
+    // Open rectangles by "c0,c1,kind" that ended on the previous row.
+    let open = new Map<string, number>();
+    for (let r = 0; r < this.#rows; r++) {
+      const next = new Map<string, number>();
+      let c = 0;
+      while (c < cols) {
+        const k = kinds[r * cols + c]!;
+        if (k === NONE) {
+          c++;
+          continue;
+        }
+        const limit = Math.floor((k === LOSSY ? this.maxLossyPixels : this.maxLosslessPixels) / (ts * ts));
+        const maxRun = Math.max(1, Math.min(maxSide, limit));
+        let c1 = c;
+        while (c1 + 1 < cols && kinds[r * cols + c1 + 1] === k && c1 + 1 - c < maxRun) c1++;
+        const key = `${c},${c1},${k}`;
+        const at = open.get(key);
+        const above = at === undefined ? undefined : jobs[at]!;
+        const run = c1 - c + 1;
+        if (above && (above.r1 - above.r0 + 2) * run <= limit && above.r1 - above.r0 + 2 <= maxSide) {
+          jobs[at!] = this.#job(c, above.r0, c1, r);
+          next.set(key, at!);
+        } else {
+          jobs.push(this.#job(c, r, c1, r));
+          next.set(key, jobs.length - 1);
+        }
+        c = c1 + 1;
+      }
+      open = next;
     }
-    stats.lossy++;
+    return jobs;
+  }
+
+  /** JPEG of a rectangle, split in halves if it would exceed the payload bound. */
+  async #encodeJpeg(frame: FrameBuffer, job: Job): Promise<TileMessage[]> {
     const data = await encodeJpeg(extractRgb(frame, job.x, job.y, job.w, job.h), job.w, job.h, this.jpegQuality);
-    this.#setLossy(job.index, now);
-    return tile(job, TileEncoding.Jpeg, TILE_FLAG_LOSSY, data);
+    if (data.length <= SHARE_LIMITS.maxTilePayload) return [tile(job, TileEncoding.Jpeg, TILE_FLAG_LOSSY, data)];
+    const halves = this.#split(job);
+    if (!halves) throw new Error(`a ${job.w}x${job.h} JPEG tile exceeds the payload bound`);
+    return (await Promise.all(halves.map((h) => this.#encodeJpeg(frame, h)))).flat();
+  }
+
+  #split(job: Job): [Job, Job] | null {
+    if (job.r1 > job.r0) {
+      const m = Math.floor((job.r0 + job.r1) / 2);
+      return [this.#job(job.c0, job.r0, job.c1, m), this.#job(job.c0, m + 1, job.c1, job.r1)];
+    }
+    if (job.c1 > job.c0) {
+      const m = Math.floor((job.c0 + job.c1) / 2);
+      return [this.#job(job.c0, job.r0, m, job.r1), this.#job(m + 1, job.r0, job.c1, job.r1)];
+    }
+    return null;
   }
 
   async #encodeLossless(frame: FrameBuffer, job: Job): Promise<TileMessage> {
+    if (this.lossless === 'palette') {
+      const p = paletteOf(frame, job.x, job.y, job.w, job.h);
+      if (p && p.palette.length === 3) return tile(job, TileEncoding.Fill, 0, Uint8Array.from(p.palette));
+      if (p) return tile(job, TileEncoding.Palette, 0, await encodePalette(p.palette, p.indices, job.w, job.h));
+    } else {
+      const cls = classifyTile(frame, job.x, job.y, job.w, job.h, 1);
+      if (cls.kind === 'fill') return tile(job, TileEncoding.Fill, 0, Uint8Array.from(cls.rgb));
+    }
     const rgb = extractRgb(frame, job.x, job.y, job.w, job.h);
     if (this.lossless === 'png') return tile(job, TileEncoding.Png, 0, await encodePng(rgb, job.w, job.h));
     return tile(job, TileEncoding.ZRgb, 0, await encodeZRgb(rgb));
@@ -192,8 +301,8 @@ export class TileEncoder {
   }
 
   /** Run jobs with bounded concurrency, keeping their order in the output. */
-  async #run(jobs: Job[], fn: (job: Job) => Promise<TileMessage>): Promise<TileMessage[]> {
-    const out = new Array<TileMessage>(jobs.length);
+  async #run<T>(jobs: Job[], fn: (job: Job) => Promise<T>): Promise<T[]> {
+    const out = new Array<T>(jobs.length);
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < jobs.length) {

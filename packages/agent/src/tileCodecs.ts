@@ -6,6 +6,7 @@
 import { promisify } from 'node:util';
 import { deflate as deflateCb, constants as zc } from 'node:zlib';
 import sharp from 'sharp';
+import { paletteBits, paletteRowBytes } from '@baton/protocol';
 import type { FrameBuffer } from './ScreenCapture.js';
 
 const deflate = promisify(deflateCb);
@@ -87,6 +88,93 @@ export function classifyTile(frame: FrameBuffer, x: number, y: number, w: number
   }
   if (colours === 1) return { kind: 'fill', rgb: [(first >> 16) & 0xff, (first >> 8) & 0xff, first & 0xff] };
   return { kind: 'few', colours };
+}
+
+// Scratch table for palette building: key (pixel | 1<<24) → index + 1 in `paletteIdx`.
+const palKeys = new Int32Array(SLOTS);
+const palIdx = new Uint16Array(SLOTS);
+
+/**
+ * Palette of a rectangle (≤ 256 colours) and its pixels as indices, or null when it has more colours.
+ * The palette is packed RGB; indices are one byte per pixel, row by row.
+ */
+export function paletteOf(frame: FrameBuffer, x: number, y: number, w: number, h: number): { palette: Buffer; indices: Uint8Array } | null {
+  const d = frame.data;
+  palKeys.fill(0);
+  const palette = Buffer.allocUnsafe(256 * 3);
+  const indices = new Uint8Array(w * h);
+  let n = 0;
+  let o = 0;
+  let lastKey = -1, lastIdx = 0;
+  for (let row = 0; row < h; row++) {
+    let i = (y + row) * frame.stride + x * 4;
+    for (let col = 0; col < w; col++, i += 4) {
+      const px = d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16);
+      const key = px | 0x1000000;
+      // Runs of one colour are the common case in text and UI: skip the hash.
+      if (key === lastKey) {
+        indices[o++] = lastIdx;
+        continue;
+      }
+      let slot = (Math.imul(px, 0x9e3779b1) >>> 20) & (SLOTS - 1);
+      let idx: number;
+      for (;;) {
+        const v = palKeys[slot]!;
+        if (v === key) {
+          idx = palIdx[slot]!;
+          break;
+        }
+        if (v === 0) {
+          if (n === 256) return null;
+          palKeys[slot] = key;
+          palIdx[slot] = n;
+          palette[n * 3] = d[i + 2]!;
+          palette[n * 3 + 1] = d[i + 1]!;
+          palette[n * 3 + 2] = d[i]!;
+          idx = n++;
+          break;
+        }
+        slot = (slot + 1) & (SLOTS - 1);
+      }
+      lastKey = key;
+      lastIdx = idx;
+      indices[o++] = idx;
+    }
+  }
+  return { palette: palette.subarray(0, n * 3), indices };
+}
+
+/** Pack one-byte indices into rows of `paletteBits(colours)` bits per pixel, most significant first, rows padded to a byte. */
+export function packIndices(indices: Uint8Array, w: number, h: number, colours: number): Uint8Array {
+  const bits = paletteBits(colours);
+  if (bits === 8) return indices;
+  const rowBytes = paletteRowBytes(w, colours);
+  const out = new Uint8Array(rowBytes * h);
+  const perByte = 8 / bits;
+  for (let row = 0; row < h; row++) {
+    let i = row * w;
+    let o = row * rowBytes;
+    for (let col = 0; col < w; o++) {
+      let byte = 0;
+      for (let k = perByte - 1; k >= 0; k--, col++) byte |= (col < w ? indices[i++]! : 0) << (k * bits);
+      out[o] = byte;
+    }
+  }
+  return out;
+}
+
+/** A Palette tile payload: u8 (colours - 1), palette RGB, zlib of the packed indices. */
+export async function encodePalette(palette: Buffer, indices: Uint8Array, w: number, h: number): Promise<Buffer> {
+  const colours = palette.length / 3;
+  const packed = packIndices(indices, w, h, colours);
+  // Small inputs deflate harder for little time; large ones (scrolling text) stay at the fastest level.
+  const level = packed.length <= 64 * 1024 ? 6 : zc.Z_BEST_SPEED;
+  const z = await deflate(packed, { level });
+  const out = Buffer.allocUnsafe(1 + palette.length + z.length);
+  out[0] = colours - 1;
+  palette.copy(out, 1);
+  z.copy(out, 1 + palette.length);
+  return out;
 }
 
 export function encodeZRgb(rgb: Buffer, level: number = zc.Z_BEST_SPEED): Promise<Buffer> {

@@ -52,7 +52,7 @@ describe.skipIf(!HAVE_X)('baton-agent CLI', () => {
     try {
       await until(() => server.frames.length >= 1, 'the first frame', 15_000);
       expect(server.shareMessages[0]).toEqual({ type: 'screen', width: 640, height: 720, tileSize: 32 });
-      expect(server.frames[0]!.tiles).toBe(20 * 23);
+      expect(server.frames[0]!.cells).toBe(20 * 23);
       expect(stderr).toContain('Sharing monitor right (640x720) in meeting meet-1. Press Ctrl-C to stop.');
       child.kill('SIGINT');
       expect(await exited).toBe(0);

@@ -17,7 +17,7 @@ const W = 1920, H = 1080;
 const FULL = [{ x: 0, y: 0, width: W, height: H }];
 
 async function timeEncode(frame: FrameBuffer, opts: TileEncoderOptions, runs = 3) {
-  const enc = new TileEncoder(opts);
+  const enc = new TileEncoder({ merge: false, ...opts }); // per-cell figures; merging is measured in tileEncoder.test.ts and the bench
   let best = Infinity;
   let tiles = await enc.encode(frame, FULL);
   for (let i = 0; i < runs; i++) {

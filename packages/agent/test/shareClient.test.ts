@@ -80,7 +80,7 @@ describe.skipIf(!HAVE_X)('ShareClient against an in-test Baton server', () => {
     await until(() => server.frames.length >= 1, 'the first frame');
     const first = server.shareMessages[0]!;
     expect(first).toEqual({ type: 'screen', width: 1280, height: 720, tileSize: 64 });
-    expect(server.frames[0]!.tiles).toBe(20 * 12);
+    expect(server.frames[0]!.cells).toBe(20 * 12);
     expect(Math.abs(server.frames[0]!.time - Date.now())).toBeLessThan(5000);
     await canvasMatchesScreen('first frame');
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TILE_FLAG_LOSSY, TileEncoding, decodeShareMessage, encodeShareMessage } from '@baton/protocol';
 import { TileEncoder } from '../src/TileEncoder.js';
-import { classifyTile } from '../src/tileCodecs.js';
+import { classifyTile, packIndices } from '../src/tileCodecs.js';
 import { Canvas, frameFromRgb } from './helpers/canvas.js';
 import { photoLike } from './helpers/painter.js';
 
@@ -25,7 +25,7 @@ describe('TileEncoder', () => {
   });
 
   it('encodes a full frame losslessly except photo tiles, and the tiles reassemble the frame', async () => {
-    const enc = new TileEncoder({ tileSize: 64 });
+    const enc = new TileEncoder({ tileSize: 64, merge: false, lossless: 'zrgb' });
     const frame = frameFromRgb(W, H, scene());
     const tiles = await enc.encode(frame, [{ x: 0, y: 0, width: W, height: H }], 1000);
     expect(tiles).toHaveLength(4 * 3);
@@ -63,7 +63,7 @@ describe('TileEncoder', () => {
   });
 
   it('sends only the tiles whose pixels changed, and restarts the refinement clock of a moving photo', async () => {
-    const enc = new TileEncoder({ tileSize: 64 });
+    const enc = new TileEncoder({ tileSize: 64, merge: false, lossless: 'zrgb' });
     const rgb = scene();
     const frame = frameFromRgb(W, H, rgb);
     await enc.encode(frame, [{ x: 0, y: 0, width: W, height: H }], 0);
@@ -88,10 +88,85 @@ describe('TileEncoder', () => {
   });
 
   it('resets to resend everything', async () => {
-    const enc = new TileEncoder({ tileSize: 64 });
+    const enc = new TileEncoder({ tileSize: 64, merge: false });
     const frame = frameFromRgb(W, H, scene());
     await enc.encode(frame, [{ x: 0, y: 0, width: W, height: H }]);
     enc.reset(W, H);
     expect(await enc.encode(frame, [{ x: 0, y: 0, width: W, height: H }])).toHaveLength(12);
+  });
+
+  it('merges changed cells into rectangles of one kind: one JPEG for a photo, Palette bands for text', async () => {
+    // 256x160 at 32 px cells (8x5): text on grey everywhere, a 96x64 photo at (64,32) (cells 2-4 x 1-2).
+    const w = 256, h = 160;
+    const rgb = new Uint8Array(w * h * 3).fill(200);
+    for (let y = 0; y < h; y += 6) for (let x = 0; x < w; x++) if ((x * 7 + y) % 5 < 2) rgb.set([0, 0, 0], (y * w + x) * 3);
+    const photo = photoLike(96, 64, 3);
+    for (let y = 0; y < 64; y++) rgb.set(photo.subarray(y * 96 * 3, (y + 1) * 96 * 3), ((32 + y) * w + 64) * 3);
+    const frame = frameFromRgb(w, h, rgb);
+    const enc = new TileEncoder({ tileSize: 32 });
+    const tiles = await enc.encode(frame, [{ x: 0, y: 0, width: w, height: h }], 1000);
+    const jpegs = tiles.filter((t) => t.encoding === TileEncoding.Jpeg);
+    expect(jpegs).toHaveLength(1);
+    expect(jpegs[0]).toMatchObject({ x: 64, y: 32, w: 96, h: 64, flags: TILE_FLAG_LOSSY });
+    const lossless = tiles.filter((t) => t.encoding !== TileEncoding.Jpeg);
+    expect(lossless.every((t) => t.encoding === TileEncoding.Palette)).toBe(true);
+    // Row 0 whole, rows 1-2 left and right of the photo, rows 3-4 whole: 5 rectangles instead of 34 cells.
+    expect(lossless.map((t) => `${t.x},${t.y},${t.w}x${t.h}`).sort()).toEqual(['0,0,256x32', '0,32,64x64', '0,96,256x64', '160,32,96x64'].sort());
+    // Every tile is whole cells, clipped to the screen, and survives the wire.
+    for (const t of tiles) {
+      expect(t.x % 32 + t.y % 32).toBe(0);
+      const d = decodeShareMessage(encodeShareMessage(t)) as typeof t;
+      expect({ ...d, data: Buffer.from(d.data) }).toEqual({ ...t, data: Buffer.from(t.data) });
+    }
+    const canvas = new Canvas(w, h);
+    for (const t of tiles) await canvas.apply(t);
+    expect(canvas.diff(frame, 40)).toBe(0);
+    const lossyPixels = canvas.diff(frame, 0);
+    expect(lossyPixels).toBeGreaterThan(0);
+    expect(lossyPixels).toBeLessThanOrEqual(96 * 64); // only the photo is approximate
+    // Palette: 2 colours (grey, black) → 1 bit a pixel; far smaller than the same rows as ZRgb.
+    const zrgb = new TileEncoder({ tileSize: 32, lossless: 'zrgb' });
+    const zt = await zrgb.encode(frame, [{ x: 0, y: 0, width: w, height: 32 }], 1000);
+    const pal = tiles.find((t) => t.y === 0)!;
+    expect(pal.data[0]).toBe(1); // colours - 1
+    expect(pal.data.length).toBeLessThan(zt[0]!.data.length);
+    // Still for 300 ms: the photo comes back as one lossless rectangle.
+    const refined = await enc.refine(1300);
+    expect(refined.map((t) => `${t.x},${t.y},${t.w}x${t.h}`)).toEqual(['64,32,96x64']);
+    expect(refined[0]!.encoding).toBe(TileEncoding.ZRgb); // a photo has more than 256 colours
+    await canvas.apply(refined[0]!);
+    expect(canvas.diff(frame, 0)).toBe(0);
+  });
+
+  it('splits a merged rectangle at the size limit and only sends changed cells', async () => {
+    const w = 320, h = 64;
+    const rgb = new Uint8Array(w * h * 3).fill(255);
+    for (let x = 0; x < w; x += 3) rgb.set([10, 20, 30], (5 * w + x) * 3);
+    const frame = frameFromRgb(w, h, rgb);
+    const enc = new TileEncoder({ tileSize: 16, maxLosslessPixels: 16 * 16 * 8 });
+    const tiles = await enc.encode(frame, [{ x: 0, y: 0, width: w, height: h }], 0);
+    // 20x4 cells; row 0 has the dotted line (runs of 8 cells), rows 1-3 are white: one Fill per block.
+    for (const t of tiles) expect(t.w * t.h).toBeLessThanOrEqual(16 * 16 * 8);
+    const canvas = new Canvas(w, h);
+    for (const t of tiles) await canvas.apply(t);
+    expect(canvas.diff(frame, 0)).toBe(0);
+    expect(tiles.filter((t) => t.encoding === TileEncoding.Fill).every((t) => t.data.join() === '255,255,255')).toBe(true);
+    // Change two pixels in cells 3 and 4 of row 2: one 32x16 tile.
+    frame.data[(40 * w + 50) * 4] = 0;
+    frame.data[(40 * w + 70) * 4] = 0;
+    const next = await enc.encode(frame, [{ x: 48, y: 32, width: 40, height: 16 }], 10);
+    expect(next.map((t) => `${t.x},${t.y},${t.w}x${t.h}`)).toEqual(['48,32,32x16']);
+    expect(next[0]!.encoding).toBe(TileEncoding.Palette);
+    expect(next[0]!.data.length).toBeLessThan(40);
+    await canvas.apply(next[0]!);
+    expect(canvas.diff(frame, 0)).toBe(0);
+  });
+
+  it('packs palette indices at 1, 2, 4 and 8 bits with rows padded to a byte', () => {
+    const idx = Uint8Array.from([1, 0, 1, 1, 0, 0, 0, 1, 1, 1, 0, 1]);
+    expect([...packIndices(idx, 6, 2, 2)]).toEqual([0b10110000, 0b01110100]);
+    expect([...packIndices(Uint8Array.from([3, 2, 1, 0, 3]), 5, 1, 4)]).toEqual([0b11100100, 0b11000000]);
+    expect([...packIndices(Uint8Array.from([15, 1, 7]), 3, 1, 16)]).toEqual([0xf1, 0x70]);
+    expect(packIndices(Uint8Array.from([200, 3]), 2, 1, 201)).toEqual(Uint8Array.from([200, 3]));
   });
 });

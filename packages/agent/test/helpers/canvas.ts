@@ -1,7 +1,7 @@
 /** Test helper: what a viewer does — decode tiles and reassemble the shared screen as RGB. */
 import { inflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { TileEncoding, type ShareMessage } from '@baton/protocol';
+import { TileEncoding, paletteBits, paletteRowBytes, type ShareMessage } from '@baton/protocol';
 import type { FrameBuffer } from '../../src/ScreenCapture.js';
 
 type Tile = Extract<ShareMessage, { type: 'tile' }>;
@@ -22,6 +22,22 @@ export class Canvas {
       case TileEncoding.ZRgb:
         px = inflateSync(t.data);
         break;
+      case TileEncoding.Palette: {
+        const n = t.data[0]! + 1;
+        const bits = paletteBits(n), rowBytes = paletteRowBytes(t.w, n);
+        const idx = inflateSync(t.data.subarray(1 + 3 * n));
+        if (idx.length !== rowBytes * t.h) throw new Error(`palette indices ${idx.length} != ${rowBytes * t.h}`);
+        px = Buffer.alloc(t.w * t.h * 3);
+        for (let y = 0; y < t.h; y++) {
+          for (let x = 0; x < t.w; x++) {
+            const bit = x * bits;
+            const v = (idx[y * rowBytes + (bit >> 3)]! >> (8 - bits - (bit & 7))) & ((1 << bits) - 1);
+            if (v >= n) throw new Error(`palette index ${v} >= ${n}`);
+            px.set(t.data.subarray(1 + 3 * v, 4 + 3 * v), (y * t.w + x) * 3);
+          }
+        }
+        break;
+      }
       default: {
         const { data, info } = await sharp(t.data).removeAlpha().raw().toBuffer({ resolveWithObject: true });
         if (info.width !== t.w || info.height !== t.h) throw new Error(`tile image ${info.width}x${info.height} != ${t.w}x${t.h}`);

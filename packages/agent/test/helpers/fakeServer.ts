@@ -36,13 +36,16 @@ export class FakeBatonServer {
   shareMessages: ShareMessage[] = [];
   protocolErrors: string[] = [];
   canvas: Canvas | null = null;
-  frames: Array<{ seq: number; time: number; tiles: number }> = [];
+  /** Per frame: tile messages, and grid cells they cover (a tile may cover a rectangle of cells). */
+  frames: Array<{ seq: number; time: number; tiles: number; cells: number }> = [];
   autoAck = true;
   unacked: number[] = [];
   shareState: ShareState | null = null;
   tickets = new Set<string>();
   shareSockets = 0;
   #tilesInFrame = 0;
+  #cellsInFrame = 0;
+  #cellSize = 64;
   #apply: Promise<void> = Promise.resolve();
   #ticketN = 0;
 
@@ -171,16 +174,18 @@ export class FakeBatonServer {
       this.shareMessages.push(m);
       if (m.type === 'screen') {
         this.canvas = new Canvas(m.width, m.height);
+        this.#cellSize = m.tileSize;
       } else if (m.type === 'tile') {
         const canvas = this.canvas;
         if (!canvas) return void this.protocolErrors.push('share: tile before screen');
         this.#tilesInFrame++;
+        this.#cellsInFrame += Math.ceil(m.w / this.#cellSize) * Math.ceil(m.h / this.#cellSize);
         this.#apply = this.#apply.then(() => canvas.apply(m)).catch((err) => void this.protocolErrors.push(`tile: ${(err as Error).message}`));
       } else if (m.type === 'frame') {
-        const tiles = this.#tilesInFrame;
-        this.#tilesInFrame = 0;
+        const tiles = this.#tilesInFrame, cells = this.#cellsInFrame;
+        this.#tilesInFrame = this.#cellsInFrame = 0;
         this.#apply = this.#apply.then(() => {
-          this.frames.push({ seq: m.seq, time: m.time, tiles });
+          this.frames.push({ seq: m.seq, time: m.time, tiles, cells });
           if (this.autoAck) this.sendShare({ type: 'ack', seq: m.seq });
           else this.unacked.push(m.seq);
         });
