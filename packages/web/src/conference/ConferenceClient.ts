@@ -28,6 +28,7 @@ import {
   type ServerMessage,
   type ServerMessageOf,
   type ShareState,
+  type SignalData,
 } from '@baton/protocol';
 import { Emitter } from './Emitter';
 
@@ -173,6 +174,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
   private hadSeat = false;
   private nextRid = 1;
   private readonly pending = new Map<string, Pending>();
+  private signals: { from: string; data: SignalData }[] = [];
 
   constructor(options: ConferenceClientOptions) {
     super();
@@ -217,6 +219,14 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
 
   get state(): ConferenceState {
     return this.snap.state;
+  }
+
+  /**
+   * p2p.signal messages of the current peer-to-peer attempt (from the latest offer on; cleared when
+   * the share changes), so a viewer that starts answering after the offer arrived still gets it.
+   */
+  get p2pSignals(): readonly { from: string; data: SignalData }[] {
+    return this.signals;
   }
 
   /** For useSyncExternalStore. */
@@ -421,6 +431,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
   private handle(msg: ServerMessage): void {
     switch (msg.type) {
       case 'welcome':
+        this.signals = [];
         this.seated(msg.resumeToken);
         if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
         this.update({
@@ -460,7 +471,12 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
         this.update({ conference: msg.conference });
         break;
       case 'share.updated':
+        if (msg.share?.transport !== this.snap.share?.transport || msg.share?.hostId !== this.snap.share?.hostId) this.signals = [];
         this.update({ share: msg.share });
+        break;
+      case 'p2p.signal':
+        if (msg.data.kind === 'description' && msg.data.type === 'offer') this.signals = [];
+        if (this.signals.length < 64) this.signals.push({ from: msg.from, data: msg.data });
         break;
       case 'notice':
         this.emit('notice', { code: msg.code, text: msg.text });

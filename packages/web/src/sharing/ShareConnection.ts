@@ -1,11 +1,21 @@
 /**
- * One viewer connection to the application sharing server: connecting → authenticating → open → closed.
- * It opens the binary socket, authenticates with a single-use ticket, feeds the ScreenView and acks each
- * frame once the view has drawn it (the server paces this viewer by those acks). Every failure ends in
- * `closed` with a code and a reason; a connection is never reused (tickets are single-use), so a page
- * that wants to reconnect makes a new one.
+ * One viewer connection carrying the sharing protocol into a ScreenView, over one of two channels:
+ *
+ * - the application sharing server's WebSocket: connecting → authenticating → open → closed. It
+ *   authenticates with a single-use ticket;
+ * - a WebRTC DataChannel straight from the host (a peer-to-peer share): connecting → open → closed.
+ *   No auth frame travels on it: the Focus authenticated both ends by relaying their signalling, and
+ *   the channel's label and sub-protocol (SHARE_DATACHANNEL_*) state what it carries and the version.
+ *   Frames larger than the channel's message size arrive in pieces and are joined here.
+ *
+ * It feeds the view and acks each frame it fed once the view has drawn it (the sender paces this
+ * viewer by those acks; when two connections feed one view, each acks only its own frames). Every
+ * failure ends in `closed` with a code and a reason; a connection is never reused (tickets are
+ * single-use), so a page that wants to reconnect makes a new one.
  */
 import {
+  SHARE_DATACHANNEL_LABEL,
+  SHARE_DATACHANNEL_PROTOCOL,
   SHARE_PROTOCOL_VERSION,
   ShareDecodeError,
   decodeShareMessage,
@@ -13,7 +23,7 @@ import {
   type ShareMessage,
 } from '@baton/protocol';
 import { Emitter } from '../conference/Emitter';
-import type { ScreenView } from './ScreenView';
+import { ChunkError, ChunkJoiner } from '../p2p/ChunkJoiner';
 
 export type ShareConnectionState = 'connecting' | 'authenticating' | 'open' | 'closed';
 
@@ -32,15 +42,42 @@ export type ShareConnectionEvents = {
 
 export type InputMessage = Extract<ShareMessage, { type: 'pointer' | 'wheel' | 'key' }>;
 
-export interface ShareConnectionOptions {
-  /** `ws(s)://host/ws/share`, an http(s) URL, or a path such as `/ws/share` (resolved against the page). */
-  url: string;
-  /** The ticket, or how to get one (asked once, when connecting). */
-  ticket: string | (() => Promise<string>);
-  view: ScreenView;
-  /** WebSocket constructor (defaults to the global one). */
-  WebSocket?: typeof WebSocket;
+/** What a connection feeds: a ScreenView, or a wrapper that feeds one (p2p/ViewFeed). */
+export interface ShareViewLike {
+  handle(msg: ShareMessage): void;
+  on(event: 'frameDrawn', listener: (drawn: { seq: number; time: number }) => void): () => void;
 }
+
+/** The part of RTCDataChannel a connection uses. */
+export interface DataChannelLike {
+  readonly label: string;
+  readonly protocol: string;
+  readonly readyState: string;
+  binaryType: string;
+  send(data: Uint8Array<ArrayBuffer>): void;
+  close(): void;
+  onopen: ((ev: Event) => unknown) | null;
+  onmessage: ((ev: MessageEvent) => unknown) | null;
+  onclose: ((ev: Event) => unknown) | null;
+  onerror: ((ev: never) => unknown) | null;
+}
+
+export type ShareConnectionOptions = {
+  view: ShareViewLike;
+} & (
+  | {
+      /** `ws(s)://host/ws/share`, an http(s) URL, or a path such as `/ws/share` (resolved against the page). */
+      url: string;
+      /** The ticket, or how to get one (asked once, when connecting). */
+      ticket: string | (() => Promise<string>);
+      /** WebSocket constructor (defaults to the global one). */
+      WebSocket?: typeof WebSocket;
+    }
+  | {
+      /** A DataChannel from the host (peer-to-peer), open or opening. */
+      channel: DataChannelLike;
+    }
+);
 
 /** Frames a viewer may receive. Anything else from the server is a protocol error. */
 const FROM_SERVER = new Set<ShareMessage['type']>(['screen', 'tile', 'frame', 'cursorPos', 'cursorShape']);
@@ -64,10 +101,15 @@ export class ShareConnection extends Emitter<ShareConnectionEvents> {
   #state: ShareConnectionState = 'connecting';
   #closeInfo: ShareCloseInfo | null = null;
   #ws: WebSocket | null = null;
-  readonly #view: ScreenView;
+  #channel: DataChannelLike | null = null;
+  #joiner: ChunkJoiner | null = null;
+  readonly #view: ShareViewLike;
   readonly #unsubscribe: () => void;
+  /** Seqs of the frames this connection fed the view and has not acked yet, oldest first. */
+  #fed: number[] = [];
   bytesIn = 0;
   bytesOut = 0;
+  framesIn = 0;
 
   readonly #options: ShareConnectionOptions;
   #started = false;
@@ -76,7 +118,7 @@ export class ShareConnection extends Emitter<ShareConnectionEvents> {
     super();
     this.#options = options;
     this.#view = options.view;
-    this.#unsubscribe = this.#view.on('frameDrawn', ({ seq }) => this.#send({ type: 'ack', seq }));
+    this.#unsubscribe = this.#view.on('frameDrawn', ({ seq }) => this.#drawn(seq));
     // Starts by itself after the caller's synchronous setup, so listeners added right away see 'connecting'.
     queueMicrotask(() => this.connect());
   }
@@ -93,6 +135,10 @@ export class ShareConnection extends Emitter<ShareConnectionEvents> {
   get state(): ShareConnectionState {
     return this.#state;
   }
+  /** 'peer' over a DataChannel from the host, 'server' over the sharing socket. */
+  get path(): 'server' | 'peer' {
+    return 'channel' in this.#options ? 'peer' : 'server';
+  }
   /** Why it closed, once closed. */
   get closeInfo(): ShareCloseInfo | null {
     return this.#closeInfo;
@@ -108,6 +154,7 @@ export class ShareConnection extends Emitter<ShareConnectionEvents> {
   }
 
   async #connect(options: ShareConnectionOptions): Promise<void> {
+    if ('channel' in options) return this.#useChannel(options.channel);
     // A ticket getter may take a while; close() meanwhile wins.
     let ticket: string;
     let url: string;
@@ -141,28 +188,76 @@ export class ShareConnection extends Emitter<ShareConnectionEvents> {
     ws.onerror = () => {};
   }
 
+  #useChannel(ch: DataChannelLike): void {
+    if (this.#state === 'closed') return;
+    if (ch.label !== SHARE_DATACHANNEL_LABEL || ch.protocol !== SHARE_DATACHANNEL_PROTOCOL) {
+      return this.#finish({ code: 1002, reason: `the host's channel speaks '${ch.protocol}' on '${ch.label}', not ${SHARE_DATACHANNEL_PROTOCOL}`, local: true });
+    }
+    this.#channel = ch;
+    this.#joiner = new ChunkJoiner();
+    ch.binaryType = 'arraybuffer';
+    const opened = () => {
+      if (this.#state === 'connecting') this.#setState('open');
+    };
+    ch.onopen = opened;
+    ch.onmessage = (ev: MessageEvent) => this.#onMessage(ev.data);
+    ch.onclose = () => this.#finish({ code: 1001, reason: 'the direct connection to the host closed', local: false });
+    ch.onerror = () => {};
+    if (ch.readyState === 'open') opened();
+    else if (ch.readyState === 'closing' || ch.readyState === 'closed') this.#finish({ code: 1001, reason: 'the direct connection to the host closed', local: false });
+  }
+
   #onMessage(data: unknown): void {
     if (this.#state === 'closed') return;
-    if (!(data instanceof ArrayBuffer)) return this.#fail('the server sent a text frame on the sharing socket');
+    const from = this.#channel ? 'host' : 'server';
+    if (!(data instanceof ArrayBuffer)) return this.#fail(`the ${from} sent a text frame on the sharing ${this.#channel ? 'channel' : 'socket'}`);
     this.bytesIn += data.byteLength;
+    let bytes: Uint8Array | null = new Uint8Array(data);
     let msg: ShareMessage;
     try {
-      msg = decodeShareMessage(new Uint8Array(data));
+      if (this.#joiner) bytes = this.#joiner.push(bytes);
+      if (!bytes) return; // more pieces of a large frame to come
+      msg = decodeShareMessage(bytes);
     } catch (err) {
-      if (err instanceof ShareDecodeError) return this.#fail(`bad frame from the server: ${err.message}`);
+      if (err instanceof ShareDecodeError || err instanceof ChunkError) return this.#fail(`bad frame from the ${from}: ${err.message}`);
       throw err;
     }
-    if (!FROM_SERVER.has(msg.type)) return this.#fail(`the server sent a '${msg.type}' frame`);
+    if (!FROM_SERVER.has(msg.type)) return this.#fail(`the ${from} sent a '${msg.type}' frame`);
     // The server only ever sends to an authenticated viewer, so its first frame means we are in.
     if (this.#state === 'authenticating') this.#setState('open');
+    if (msg.type === 'frame') {
+      this.framesIn++;
+      this.#fed.push(msg.seq);
+      if (this.#fed.length > 256) this.#fed.shift(); // never drawn (dropped by the view): forget
+    }
     this.#view.handle(msg);
     this.emit('message', msg);
   }
 
+  /** The view drew frame `seq`: ack it if it was ours (another connection may feed the same view). */
+  #drawn(seq: number): void {
+    const i = this.#fed.indexOf(seq);
+    if (i < 0) return;
+    this.#fed.splice(0, i + 1);
+    this.#send({ type: 'ack', seq });
+  }
+
   #send(msg: ShareMessage, duringAuth = false): boolean {
+    if (this.#state !== 'open' && !duringAuth) return false;
+    const ch = this.#channel;
+    if (ch) {
+      if (ch.readyState !== 'open') return false;
+      const bytes = encodeShareMessage(msg) as Uint8Array<ArrayBuffer>;
+      try {
+        ch.send(bytes);
+      } catch {
+        return false; // closing: onclose follows
+      }
+      this.bytesOut += bytes.byteLength;
+      return true;
+    }
     const ws = this.#ws;
     if (!ws || ws.readyState !== 1 /* OPEN */) return false;
-    if (this.#state !== 'open' && !duringAuth) return false;
     const bytes = encodeShareMessage(msg);
     this.bytesOut += bytes.byteLength;
     ws.send(bytes as Uint8Array<ArrayBuffer>);
@@ -187,6 +282,11 @@ export class ShareConnection extends Emitter<ShareConnectionEvents> {
       ws.onopen = ws.onmessage = ws.onclose = null;
       // Browsers only let a page close with 1000 or 3000-4999.
       if (ws.readyState === 0 || ws.readyState === 1) ws.close(1000, clipReason(info.reason));
+    }
+    const ch = this.#channel;
+    if (ch) {
+      ch.onopen = ch.onmessage = ch.onclose = ch.onerror = null;
+      if (ch.readyState === 'connecting' || ch.readyState === 'open') ch.close();
     }
     this.#setState('closed');
     this.removeAllListeners();

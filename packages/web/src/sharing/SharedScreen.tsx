@@ -3,11 +3,29 @@
  * container (keeping the aspect ratio) or shown 1:1 with scrollbars. It keeps its connection up
  * (reconnecting with a fresh ticket after a network failure) and captures input while `controlling`.
  * The protocol work lives in ScreenView, ShareConnection and InputCapture; this file only wires them.
+ *
+ * Peer-to-peer (optional `p2p` prop): while the Focus says the share is 'p2p', the screen comes over a
+ * DataChannel straight from the host (PeerViewer) and input goes back over it; the server socket stays
+ * connected, authenticated and silent beside it. When the share moves to the server, the server's full
+ * refresh takes over the same canvas, which keeps its picture until then (ViewFeed).
  */
 import { useEffect, useRef, useState, type CSSProperties } from 'react';
 import { InputCapture } from './InputCapture';
 import { ScreenView } from './ScreenView';
 import { ShareConnection, type ShareCloseInfo, type ShareConnectionState } from './ShareConnection';
+import { ViewFeed } from '../p2p/ViewFeed';
+import { PeerViewer, type PeerViewerState } from '../p2p/PeerViewer';
+import type { P2PConference } from '../p2p/PeerAnswerer';
+
+/** Peer-to-peer wiring for SharedScreen. */
+export interface SharedScreenP2P {
+  /** Signalling and ICE servers: the page's ConferenceClient fits as it is. */
+  conference: P2PConference;
+  /** The sharing participant (share.hostId): only its offer is answered. */
+  hostId: string;
+  /** share.transport === 'p2p' (for an agent share). Turning false retires the direct path; it never comes back. */
+  active: boolean;
+}
 
 export interface SharedScreenProps {
   /** The sharing socket, e.g. `/ws/share` or `wss://host/ws/share`. */
@@ -21,6 +39,8 @@ export interface SharedScreenProps {
   onReleaseKeyboard?: () => void;
   onStateChange?: (state: ShareConnectionState, closeInfo: ShareCloseInfo | null) => void;
   className?: string;
+  /** Peer-to-peer with the host while the Focus allows it; without it, the server socket only. */
+  p2p?: SharedScreenP2P;
 }
 
 /** Close codes after which reconnecting cannot help (denied, removed, ended, wrong version, protocol error). */
@@ -28,12 +48,17 @@ const FINAL_CODES = new Set([1000, 1003, 1008, 4001, 4003, 4004, 4005, 4006]);
 
 type Status = { state: ShareConnectionState; info: ShareCloseInfo | null; retrying: boolean };
 
-export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKeyboard, onStateChange, className }: SharedScreenProps) {
+export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKeyboard, onStateChange, className, p2p }: SharedScreenProps) {
   const outerRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const cursorRef = useRef<HTMLCanvasElement>(null);
   const viewRef = useRef<ScreenView | null>(null);
   const connRef = useRef<ShareConnection | null>(null);
+  const feedRef = useRef<ViewFeed | null>(null);
+  const peerRef = useRef<PeerViewer | null>(null);
+  const p2pActive = useRef(false);
+  p2pActive.current = !!p2p?.active;
+  const [peerState, setPeerState] = useState<PeerViewerState | null>(null);
   // Callbacks in refs: a new function identity from the parent must not reconnect.
   const callbacks = useRef({ getTicket, onReleaseKeyboard, onStateChange });
   callbacks.current = { getTicket, onReleaseKeyboard, onStateChange };
@@ -48,6 +73,8 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
     const canvas = canvasRef.current!;
     const view = new ScreenView({ canvas, cursorCanvas: cursorRef.current ?? undefined });
     viewRef.current = view;
+    const feed = new ViewFeed(view);
+    feedRef.current = feed;
     const offResize = view.on('resize', (s) => setScreen(s));
     const offCursor = view.on('cursorShape', ({ url, hotX, hotY }) => setCursor(url ? `url(${url}) ${hotX} ${hotY}, default` : 'default'));
     let disposed = false;
@@ -55,7 +82,7 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
     let failures = 0;
 
     const connect = () => {
-      const conn = new ShareConnection({ url: wsUrl, ticket: () => callbacks.current.getTicket(), view });
+      const conn = new ShareConnection({ url: wsUrl, ticket: () => callbacks.current.getTicket(), view: feed.source('server') });
       connRef.current = conn;
       conn.on('state', (state) => {
         if (disposed) return;
@@ -81,17 +108,47 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
       connRef.current = null;
       offResize();
       offCursor();
+      feed.destroy();
+      feedRef.current = null;
       view.destroy();
       viewRef.current = null;
     };
   }, [wsUrl]);
+
+  // The direct path follows `p2p.active`: started while it is true, retired (not dropped) when it turns false.
+  const p2pConference = p2p?.conference;
+  const p2pHost = p2p?.hostId;
+  const wantPeer = !!p2p?.active;
+  useEffect(() => {
+    const feed = feedRef.current;
+    if (!feed || !p2pConference || !p2pHost) return;
+    if (wantPeer && !peerRef.current && !feed.isShut('peer')) {
+      const peer = new PeerViewer({ conference: p2pConference, hostId: p2pHost, feed });
+      peerRef.current = peer;
+      peer.on('state', (s) => {
+        setPeerState(s);
+        if (s === 'closed' && peerRef.current === peer) peerRef.current = null;
+      });
+      setPeerState(peer.state);
+    } else if (!wantPeer) {
+      peerRef.current?.retire();
+    }
+  }, [wsUrl, p2pConference, p2pHost, wantPeer]);
+  useEffect(
+    () => () => {
+      peerRef.current?.close('the viewer was closed');
+      peerRef.current = null;
+    },
+    [wsUrl, p2pConference, p2pHost],
+  );
 
   // Input capture follows `controlling`.
   useEffect(() => {
     const canvas = canvasRef.current!;
     const capture = new InputCapture({
       element: canvas,
-      send: (msg) => connRef.current?.sendInput(msg),
+      // Straight to the host while the direct path is live; through the server otherwise.
+      send: (msg) => (p2pActive.current && peerRef.current?.sendInput(msg)) || connRef.current?.sendInput(msg),
       screenSize: () => ({ width: viewRef.current?.width || 1, height: viewRef.current?.height || 1 }),
       onReleaseKeyboard: () => callbacks.current.onReleaseKeyboard?.(),
     });
@@ -114,6 +171,10 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
     return () => ro.disconnect();
   }, []);
 
+  // The picture flows when either path is open; the server socket waits silently beside a direct path.
+  const path = peerState === 'open' ? 'peer' : status.state === 'open' ? 'server' : 'none';
+  const shown: Status = path === 'peer' ? { state: 'open', info: null, retrying: false } : status;
+  const directPending = wantPeer && peerState === 'connecting' && status.state !== 'open';
   const sw = screen?.width ?? 0;
   const sh = screen?.height ?? 0;
   let stage: CSSProperties;
@@ -131,7 +192,8 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
       ref={outerRef}
       className={className}
       data-testid="share-viewport"
-      data-state={status.state}
+      data-state={shown.state}
+      data-path={path}
       data-mode={mode}
       style={{ position: 'relative', width: '100%', height: '100%', overflow: mode === '1:1' ? 'auto' : 'hidden', background: '#1b1b1b' }}
     >
@@ -150,9 +212,9 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
           style={{ position: 'absolute', left: 0, top: 0, width: '100%', height: '100%', pointerEvents: 'none' }}
         />
       </div>
-      {status.state !== 'open' && (
+      {shown.state !== 'open' && (
         <div data-testid="share-status" role="status" style={statusStyle}>
-          {statusText(status)}
+          {directPending ? 'Connecting directly to the host…' : statusText(shown)}
         </div>
       )}
     </div>
