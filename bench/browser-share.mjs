@@ -14,7 +14,7 @@
  * achieve on the same screens (encode only, nothing sent).
  *
  *   node bench/browser-share.mjs [--seconds 6] [--tiles 64,128,256] [--quality 0.7] [--lossless png|zrgb]
- *                                [--no-video-ref] [--out browser-share.json]
+ *                                [--no-video-ref] [--out browser-share.json] [--wait-quiet]
  *
  * Needs: npx tsc -b packages/server (dist), chromium, Xvfb, xsetroot. Writes bench/results/browser-share.json.
  */
@@ -106,7 +106,18 @@ window.setMode('static-text');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** With --wait-quiet, wait (up to 10 minutes) for the 1-minute load average to drop under the core count. */
+async function waitQuiet() {
+  if (!process.argv.includes('--wait-quiet')) return;
+  const deadline = Date.now() + 10 * 60_000;
+  while (loadavg()[0] > cpus().length * 0.75 && Date.now() < deadline) {
+    console.log(`waiting for a quieter machine (load ${loadavg()[0].toFixed(2)})`);
+    await sleep(15_000);
+  }
+}
+
 async function main() {
+  await waitQuiet();
   const work = mkdtempSync(path.join(tmpdir(), 'baton-bench-bshare-'));
   const webDir = path.join(work, 'web');
   await buildHarness(webDir);

@@ -49,6 +49,7 @@ type Harness = {
   share(pump?: object): Promise<{ state: string; stop: { reason: string; message: string } | null; surface: string | null }>;
   sharerState(): { state: string; stop: { reason: string; message: string } | null; shareStops: number };
   endTrackFromBrowserUi(): void;
+  mountButton(): void;
   sharerSnapshot(x: number, y: number, w: number, h: number): Promise<{ width: number; height: number; rgba: string }>;
   view(): Promise<void>;
   viewerState(): string;
@@ -261,6 +262,25 @@ describe.skipIf(missing.length > 0)('browser-hosted screen sharing (Xvfb + non-h
     await expect.poll(() => guestMessages.some((m) => m.type === 'share.updated' && m.share === null), { timeout: 10_000 }).toBe(true);
     await expect.poll(() => h(viewer, (hh) => hh.viewerState()), { timeout: 10_000 }).toBe('closed');
   }, 30_000);
+
+  it('the Share screen button: a real click shares, Stop sharing ends it and tells the conference', async () => {
+    await h(host, (hh) => hh.mountButton());
+    const from = guestMessages.length;
+    await host.getByTestId('browser-share-start').click();
+    await expect.poll(() => host.getByTestId('browser-share-stop').getAttribute('data-state'), { timeout: 15_000 }).toBe('streaming');
+    await expect
+      .poll(() => guestMessages.slice(from).some((m) => m.type === 'share.updated' && (m.share as { kind?: string } | null)?.kind === 'browser'))
+      .toBe(true);
+    await h(viewer, (hh) => hh.view());
+    await expect.poll(async () => (await viewerStats())?.framesDrawn ?? 0, { timeout: 15_000 }).toBeGreaterThan(0);
+
+    const stopFrom = guestMessages.length;
+    await host.getByTestId('browser-share-stop').click();
+    await host.getByTestId('browser-share-start').waitFor();
+    await expect.poll(() => guestMessages.slice(stopFrom).some((m) => m.type === 'share.updated' && m.share === null), { timeout: 10_000 }).toBe(true);
+    expect((await h(host, (hh) => hh.sharerState())).shareStops).toBe(2);
+    await expect.poll(() => h(viewer, (hh) => hh.viewerState()), { timeout: 10_000 }).toBe('closed');
+  }, 60_000);
 
   it('no page errors were logged', () => {
     // The viewer's socket closing when the share ends may log a WebSocket error; anything else is a bug.

@@ -4,7 +4,10 @@
  * ScreenView). tests/e2e/browser-share.e2e.test.ts and bench/browser-share.mjs bundle it with Vite,
  * serve it from the Baton server's own origin and drive it through `window.batonHarness`.
  */
+import { createElement } from 'react';
+import { createRoot, type Root } from 'react-dom/client';
 import { ConferenceClient } from '../../conference/ConferenceClient';
+import { BrowserShareButton } from '../BrowserShareButton';
 import { ScreenView } from '../../sharing/ScreenView';
 import { ShareConnection } from '../../sharing/ShareConnection';
 import { BrowserSharer, type SharerStopInfo } from '../BrowserSharer';
@@ -15,6 +18,7 @@ let sharer: BrowserSharer | null = null;
 let view: ScreenView | null = null;
 let viewConn: ShareConnection | null = null;
 const shareStops: number[] = [];
+let buttonRoot: Root | null = null;
 
 const wsBase = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
 
@@ -179,6 +183,36 @@ const harness = {
     } finally {
       track.stop();
     }
+  },
+
+  /** Mount the real BrowserShareButton, wired the way the meeting page wires it, into #button. */
+  mountButton(): void {
+    const c = client!;
+    const host = document.getElementById('button')!;
+    buttonRoot ??= createRoot(host);
+    const render = () => {
+      const snap = c.snapshot;
+      const mine = snap.share?.hostId === snap.selfId && snap.share?.kind === 'browser';
+      buttonRoot!.render(
+        createElement(BrowserShareButton, {
+          canShare: snap.state === 'joined' && (!snap.share || mine),
+          sharing: mine,
+          wsUrl: '/ws/share',
+          onStart: async () => {
+            await c.request({ type: 'share.start', kind: 'browser' });
+            const ack = await c.request({ type: 'share.ticket' });
+            if (!ack.ticket) throw new Error('no ticket');
+            return ack.ticket;
+          },
+          onStop: () => {
+            shareStops.push(Date.now());
+            c.send({ type: 'share.stop' });
+          },
+        }),
+      );
+    };
+    c.on('change', render);
+    render();
   },
 
   shareState(): unknown {
