@@ -11,29 +11,17 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
 import { startServer } from '../../packages/server/dist/index.js';
+import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb } from '../support/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
   if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: the conference e2e test cannot run under CI`);
   console.warn(`\n*** SKIPPING tests/e2e/conference.e2e.test.ts: ${CHROMIUM} is not installed (apt-get install chromium) ***\n`);
 }
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const DESKTOP = { width: 1280, height: 720 };
 const PHONE = { width: 390, height: 844 };
 const ORGANIZER = { username: 'olga', displayName: 'Olga Organizer', password: 'correct horse battery' };
@@ -66,17 +54,12 @@ describe.skipIf(!haveChromium)('conference in the browser (organizer + guest)', 
   };
 
   beforeAll(async () => {
-    // Always test the current client sources: a production build takes about a second. It runs in a
-    // child process because Vitest sets NODE_ENV=test, which would bundle React's development build.
-    execFileSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
-      cwd: path.join(root, 'packages/web'),
-      env: { ...process.env, NODE_ENV: 'production' },
-      stdio: 'inherit',
-    });
+    // Always test the current client sources: a production build takes about a second.
+    buildWeb();
     dataDir = mkdtempSync(path.join(tmpdir(), 'baton-e2e-'));
     shots = path.join(tmpdir(), 'baton-e2e-shots');
     mkdirSync(shots, { recursive: true });
-    srv = await startServer({ port: 0, dataDir, webDir: path.join(root, 'packages/web/dist') });
+    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST });
     // Listen beside the server's own upgrade handler, so that the test can cut a socket like a network drop.
     srv.app.server.on('upgrade', (req, socket: Duplex) => {
       if (req.url?.startsWith('/ws/conference/') && !req.headers.cookie) guestSockets.push(socket);
