@@ -1,7 +1,7 @@
 // The two Chromiums of the bench: the host's (non-headless, full screen on the Xvfb display, shows
 // the workloads) and the viewers' (headless, one page per viewer, sampled by pages/sampler.js).
 import { chromium } from 'playwright-core';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { processTree } from './procs.mjs';
 
