@@ -13,7 +13,8 @@
  * encoding decision (docs/decisions/0001-browser-sharing-encoding.md), what WebCodecs video encoders
  * achieve on the same screens (encode only, nothing sent).
  *
- *   node bench/browser-share.mjs [--seconds 6] [--tiles 64,128,256] [--quality 0.7] [--lossless png|zrgb]
+ *   node bench/browser-share.mjs [--seconds 6] [--tiles 64,128,256] [--workloads typing,video-like,...]
+ *                                [--quality 0.7] [--lossless png|zrgb]
  *                                [--no-video-ref] [--out browser-share.json] [--wait-quiet]
  *
  * Needs: npx tsc -b packages/server (dist), chromium, Xvfb, xsetroot. Writes bench/results/browser-share.json.
@@ -39,7 +40,7 @@ const VIDEO_REF = !process.argv.includes('--no-video-ref');
 const QUALITY = arg('quality', undefined);
 const LOSSLESS = arg('lossless', undefined);
 const OUT = arg('out', 'browser-share.json');
-const WORKLOADS = ['static-text', 'typing', 'scrolling-text', 'moving-window', 'video-like'];
+const WORKLOADS = arg('workloads', 'static-text,typing,scrolling-text,moving-window,video-like').split(',');
 
 const missing = missingTools();
 if (missing.length) {
@@ -187,7 +188,7 @@ async function main() {
           /** 1-minute load average when the sample ended: above the core count, other work competed. */
           load: Number(loadavg()[0].toFixed(2)),
           jpegQuality: QUALITY ? Number(QUALITY) : 0.7,
-          lossless: LOSSLESS ?? 'png',
+          lossless: LOSSLESS ?? 'zrgb',
           sharerFps: (b.s.framesSent - a.s.framesSent) / secs,
           viewerFps: (b.v.framesDrawn - a.v.framesDrawn) / secs,
           captureFps: (b.s.framesCaptured - a.s.framesCaptured) / secs,

@@ -107,7 +107,7 @@ export class FramePump extends Emitter<FramePumpEvents> {
     super();
     this.tileSize = options.tileSize ?? 256;
     if (this.tileSize < SHARE_LIMITS.minTileSize || this.tileSize > SHARE_LIMITS.maxTileSize) throw new RangeError(`tile size ${this.tileSize} out of range`);
-    this.lossless = options.lossless ?? 'png';
+    this.lossless = options.lossless ?? 'zrgb';
     this.minFlatForLossless = options.minFlatForLossless ?? 0.3;
     this.maxUnacked = options.maxUnacked ?? 2;
     this.refineBudgetMs = options.refineBudgetMs ?? 40;
