@@ -22,13 +22,22 @@ const STATS_EVERY_MS = 200;
 const AUTH_SETTLE_MS = 150;
 let statsTimer: ReturnType<typeof setInterval> | null = null;
 
+/** Close reasons are limited to 123 bytes of UTF-8. */
+function clip(reason: string): string {
+  const enc = new TextEncoder();
+  let out = reason;
+  while (enc.encode(out).length > 123) out = out.slice(0, -1);
+  return out;
+}
+
 function finish(code: number, reason: string, local: boolean): void {
   if (done) return;
   done = true;
   if (statsTimer) clearInterval(statsTimer);
   if (pump) scope.postMessage({ type: 'stats', stats: { ...pump.stats } });
   pump?.close();
-  if (ws && ws.readyState < WebSocket.CLOSING) ws.close(code === 1005 ? 1000 : code, reason);
+  // A page may only close with 1000 or 3000-4999; the reason for the page travels in `closed` anyway.
+  if (ws && ws.readyState < WebSocket.CLOSING) ws.close(local && code !== 1000 ? 4000 : 1000, clip(reason));
   scope.postMessage({ type: 'closed', code, reason, local });
 }
 
@@ -66,7 +75,7 @@ function start(msg: Extract<ToWorker, { type: 'start' }>): void {
       if (m.type === 'ack') p.ack(m.seq);
     } catch (err) {
       if (!(err instanceof ShareDecodeError)) throw err;
-      finish(1008, err.message.slice(0, 120), true);
+      finish(1008, err.message, true);
     }
   };
   socket.onclose = (ev) => finish(ev.code, ev.reason, false);
