@@ -85,13 +85,15 @@ export class TileEncoder {
   #lossyAt = new Float64Array(0);
   #lossyCount = 0;
   lastStats: EncodeStats = emptyStats();
+  /** More colours than this in one cell is photo-like (JPEG while it moves). */
+  readonly #photoColours: number;
 
   constructor(options: TileEncoderOptions = {}) {
     this.tileSize = options.tileSize ?? 64;
     if (this.tileSize < SHARE_LIMITS.minTileSize || this.tileSize > SHARE_LIMITS.maxTileSize) {
       throw new RangeError(`tile size ${this.tileSize} outside ${SHARE_LIMITS.minTileSize}..${SHARE_LIMITS.maxTileSize}`);
     }
-    this.jpegQuality = options.jpegQuality ?? 70;
+    this.jpegQuality = options.jpegQuality ?? 50;
     this.maxLosslessColours = options.maxLosslessColours ?? 256;
     this.lossless = options.lossless ?? 'palette';
     this.merge = options.merge ?? true;
@@ -99,6 +101,9 @@ export class TileEncoder {
     this.maxLosslessPixels = Math.min(options.maxLosslessPixels ?? 128 * 1024, 160 * 1024);
     this.maxLossyPixels = Math.min(options.maxLossyPixels ?? 512 * 1024, SHARE_LIMITS.maxTilePixels);
     this.refineAfterMs = options.refineAfterMs ?? 300;
+    // Scaled to the cell: a 64 px cell holds 256 colours of text easily, a 32 px one rarely more than 64
+    // (a dithered gradient behind a dragged window has more, and is far cheaper as JPEG).
+    this.#photoColours = Math.min(this.maxLosslessColours, Math.max(48, (this.tileSize * this.tileSize) >> 4));
     // sharp costs ~0.25 ms per call whatever the size; more than 4 in flight gains nothing on 2 cores.
     this.concurrency = options.concurrency ?? 4;
     this.maxRefinePerPass = options.maxRefinePerPass ?? 1024;
@@ -124,6 +129,7 @@ export class TileEncoder {
     if (frame.width !== this.#width || frame.height !== this.#height) this.reset(frame.width, frame.height);
     const stats = emptyStats();
     const kinds = new Uint8Array(this.#cols * this.#rows);
+    const colours = new Uint16Array(kinds.length);
     let changed = 0;
     for (const index of this.#cellsIn(rects)) {
       stats.tiles++;
@@ -134,12 +140,14 @@ export class TileEncoder {
       }
       copyTile(frame.data, this.#sent, this.#stride, c.x, c.y, c.w, c.h);
       this.#known[index] = 1;
-      const cls = classifyTile(frame, c.x, c.y, c.w, c.h, this.maxLosslessColours);
-      const lossy = cls.kind === 'many';
-      kinds[index] = lossy ? LOSSY : LOSSLESS;
-      this.#setLossy(index, lossy ? now : 0);
+      const cls = classifyTile(frame, c.x, c.y, c.w, c.h, this.#photoColours);
+      kinds[index] = cls.kind === 'many' ? LOSSY : LOSSLESS;
+      colours[index] = cls.kind === 'fill' ? 1 : cls.colours;
       changed++;
     }
+    if (this.merge && changed > 1) this.#absorb(kinds, colours);
+    kinds.forEach((k, i) => k !== NONE && this.#setLossy(i, k === LOSSY ? now : 0));
+    if (this.merge && changed > 1) this.#bridge(kinds);
     const jobs = changed === 0 ? [] : this.#rectangles(kinds);
     const sentFrame = this.#sentFrame();
     const out = await this.#run(jobs, async (job) => {
@@ -147,10 +155,12 @@ export class TileEncoder {
         stats.lossy++;
         return this.#encodeJpeg(sentFrame, job);
       }
-      const t = await this.#encodeLossless(sentFrame, job);
-      if (t.encoding === TileEncoding.Fill) stats.fill++;
-      else stats.lossless++;
-      return [t];
+      const ts = await this.#encodeLossless(sentFrame, job, colours);
+      for (const t of ts) {
+        if (t.encoding === TileEncoding.Fill) stats.fill++;
+        else stats.lossless++;
+      }
+      return ts;
     });
     const tiles = out.flat();
     stats.bytes = tiles.reduce((n, t) => n + t.data.length, 0);
@@ -175,7 +185,7 @@ export class TileEncoder {
     }
     if (n === 0) return [];
     const frame = this.#sentFrame();
-    const out = await this.#run(this.#rectangles(kinds), async (job) => [await this.#encodeLossless(frame, job)]);
+    const out = await this.#run(this.#rectangles(kinds), (job) => this.#encodeLossless(frame, job));
     return out.flat();
   }
 
@@ -258,6 +268,52 @@ export class TileEncoder {
     return jobs;
   }
 
+  /**
+   * Inside moving pictures (video, a dragged photo) some cells have few enough colours to pass for lossless
+   * (flat or smooth patches). Sent losslessly they break the JPEG rectangle into pieces and cost more than
+   * JPEG, so a changed non-flat cell with lossy cells on both sides (in its row or its column), or with more
+   * than 48 colours next to a lossy cell, goes lossy too; text is refined to exact pixels when it stops.
+   */
+  #absorb(kinds: Uint8Array, colours: Uint16Array): void {
+    const cols = this.#cols, rows = this.#rows;
+    const many = Math.min(48, (this.tileSize * this.tileSize) / 6);
+    const lossyAt = (c: number, r: number): boolean => c >= 0 && r >= 0 && c < cols && r < rows && kinds[r * cols + c] === LOSSY;
+    for (let pass = 0; pass < 2; pass++) {
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < cols; c++) {
+          const i = r * cols + c;
+          if (kinds[i] !== LOSSLESS || colours[i]! <= 2) continue;
+          const left = lossyAt(c - 1, r), right = lossyAt(c + 1, r), up = lossyAt(c, r - 1), down = lossyAt(c, r + 1);
+          if ((left && right) || (up && down) || (colours[i]! > many && (left || right || up || down))) kinds[i] = LOSSY;
+        }
+      }
+    }
+  }
+
+  /**
+   * Join lossless runs of a row across gaps of up to two unchanged cells (exact on the viewer's side, not
+   * waiting for a refinement): scattered small changes (a clock, a caret and a character) then go as one
+   * tile, one header and one deflate stream instead of several.
+   */
+  #bridge(kinds: Uint8Array): void {
+    const cols = this.#cols;
+    for (let r = 0; r < this.#rows; r++) {
+      let lastLossless = -1;
+      for (let c = 0; c < cols; c++) {
+        const i = r * cols + c;
+        if (kinds[i] === LOSSY) lastLossless = -1;
+        if (kinds[i] !== LOSSLESS) continue;
+        const gap = lastLossless < 0 ? 0 : c - lastLossless - 1;
+        if (gap > 0 && gap <= 2) {
+          let ok = true;
+          for (let g = lastLossless + 1; g < c; g++) if (!this.#known[r * cols + g] || this.#lossyAt[r * cols + g]! > 0) ok = false;
+          if (ok) for (let g = lastLossless + 1; g < c; g++) kinds[r * cols + g] = LOSSLESS;
+        }
+        lastLossless = c;
+      }
+    }
+  }
+
   /** JPEG of a rectangle, split in halves if it would exceed the payload bound. */
   async #encodeJpeg(frame: FrameBuffer, job: Job): Promise<TileMessage[]> {
     const data = await encodeJpeg(extractRgb(frame, job.x, job.y, job.w, job.h), job.w, job.h, this.jpegQuality);
@@ -279,18 +335,49 @@ export class TileEncoder {
     return null;
   }
 
-  async #encodeLossless(frame: FrameBuffer, job: Job): Promise<TileMessage> {
+  /**
+   * One lossless rectangle: Fill for one colour, Palette up to 256 colours; with a few hundred (text over a
+   * gradient) the rectangle is halved until the parts fit a palette; photo-like content goes ZRgb.
+   */
+  async #encodeLossless(frame: FrameBuffer, job: Job, colours?: Uint16Array): Promise<TileMessage[]> {
     if (this.lossless === 'palette') {
       const p = paletteOf(frame, job.x, job.y, job.w, job.h);
-      if (p && p.palette.length === 3) return tile(job, TileEncoding.Fill, 0, Uint8Array.from(p.palette));
-      if (p) return tile(job, TileEncoding.Palette, 0, await encodePalette(p.palette, p.indices, job.w, job.h));
+      if (p && p.palette.length === 3) return [tile(job, TileEncoding.Fill, 0, Uint8Array.from(p.palette))];
+      if (p) return [tile(job, TileEncoding.Palette, 0, await encodePalette(p.palette, p.indices, job.w, job.h))];
+      // Too many colours together: cut into runs whose cells' counts add up to at most 256 (an upper
+      // bound of their union, so each run fits a palette at the first try); a cell with more goes ZRgb.
+      if (colours && (job.c1 > job.c0 || job.r1 > job.r0)) {
+        const parts = this.#byColourBound(job, colours);
+        return (await Promise.all(parts.map((part) => this.#encodeLossless(frame, part)))).flat();
+      }
+      // Thousands of colours is a photo: one ZRgb. A few hundred (text over a gradient): halve and retry.
+      const halves = classifyTile(frame, job.x, job.y, job.w, job.h, 2048).kind === 'many' ? null : this.#split(job);
+      if (halves) return (await Promise.all(halves.map((h) => this.#encodeLossless(frame, h)))).flat();
     } else {
       const cls = classifyTile(frame, job.x, job.y, job.w, job.h, 1);
-      if (cls.kind === 'fill') return tile(job, TileEncoding.Fill, 0, Uint8Array.from(cls.rgb));
+      if (cls.kind === 'fill') return [tile(job, TileEncoding.Fill, 0, Uint8Array.from(cls.rgb))];
     }
     const rgb = extractRgb(frame, job.x, job.y, job.w, job.h);
-    if (this.lossless === 'png') return tile(job, TileEncoding.Png, 0, await encodePng(rgb, job.w, job.h));
-    return tile(job, TileEncoding.ZRgb, 0, await encodeZRgb(rgb));
+    if (this.lossless === 'png') return [tile(job, TileEncoding.Png, 0, await encodePng(rgb, job.w, job.h))];
+    return [tile(job, TileEncoding.ZRgb, 0, await encodeZRgb(rgb))];
+  }
+
+  #byColourBound(job: Job, colours: Uint16Array): Job[] {
+    const out: Job[] = [];
+    for (let r = job.r0; r <= job.r1; r++) {
+      let start = job.c0, sum = 0;
+      for (let c = job.c0; c <= job.c1; c++) {
+        const n = Math.max(1, colours[r * this.#cols + c]!);
+        if (c > start && sum + n > 256) {
+          out.push(this.#job(start, r, c - 1, r));
+          start = c;
+          sum = 0;
+        }
+        sum += n;
+      }
+      out.push(this.#job(start, r, job.c1, r));
+    }
+    return out;
   }
 
   #setLossy(index: number, at: number): void {

@@ -51,9 +51,23 @@ export function copyTile(src: Buffer, dst: Buffer, stride: number, x: number, y:
 
 export type TileClass = { kind: 'fill'; rgb: [number, number, number] } | { kind: 'few' | 'many'; colours: number };
 
-// Scratch hash table for counting colours; twice the largest limit keeps probing short.
+// Scratch hash tables for counting colours; twice the largest limit keeps probing short. A slot is in use
+// only when its stamp is the current call's, so no call pays for clearing the whole table (at 16 px cells
+// that clearing cost more than the counting).
 const SLOTS = 8192;
 const table = new Int32Array(SLOTS);
+const stamps = new Uint32Array(SLOTS);
+const palIdx = new Uint16Array(SLOTS);
+let stamp = 0;
+
+function nextStamp(): number {
+  stamp = (stamp + 1) >>> 0;
+  if (stamp === 0) {
+    stamps.fill(0);
+    stamp = 1;
+  }
+  return stamp;
+}
 
 /**
  * Uniform colour, few colours (text, UI, flat graphics) or many (photo, video, gradients).
@@ -62,26 +76,28 @@ const table = new Int32Array(SLOTS);
 export function classifyTile(frame: FrameBuffer, x: number, y: number, w: number, h: number, maxColours: number): TileClass {
   const d = frame.data;
   const first = (d.readUInt32LE(y * frame.stride + x * 4) & 0xffffff) >>> 0;
-  table.fill(0);
+  const st = nextStamp();
   let colours = 0;
+  let last = -1;
   // Past SLOTS / 2 colours the table would clog: such a limit means "never photo-like".
   const limit = maxColours >= SLOTS / 2 ? Infinity : maxColours;
   for (let row = 0; row < h; row++) {
     let i = (y + row) * frame.stride + x * 4;
     for (let col = 0; col < w; col++, i += 4) {
       const px = d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16);
-      const key = px | 0x1000000; // never 0, so 0 marks an empty slot
+      if (px === last) continue;
+      last = px;
       let slot = (Math.imul(px, 0x9e3779b1) >>> 20) & (SLOTS - 1);
       for (;;) {
-        const v = table[slot]!;
-        if (v === key) break;
-        if (v === 0) {
+        if (stamps[slot] !== st) {
           colours++;
           if (colours > limit) return { kind: 'many', colours };
           if (colours >= SLOTS / 2) return { kind: 'few', colours };
-          table[slot] = key;
+          stamps[slot] = st;
+          table[slot] = px;
           break;
         }
+        if (table[slot] === px) break;
         slot = (slot + 1) & (SLOTS - 1);
       }
     }
@@ -90,43 +106,34 @@ export function classifyTile(frame: FrameBuffer, x: number, y: number, w: number
   return { kind: 'few', colours };
 }
 
-// Scratch table for palette building: key (pixel | 1<<24) → index + 1 in `paletteIdx`.
-const palKeys = new Int32Array(SLOTS);
-const palIdx = new Uint16Array(SLOTS);
-
 /**
  * Palette of a rectangle (≤ 256 colours) and its pixels as indices, or null when it has more colours.
  * The palette is packed RGB; indices are one byte per pixel, row by row.
  */
 export function paletteOf(frame: FrameBuffer, x: number, y: number, w: number, h: number): { palette: Buffer; indices: Uint8Array } | null {
   const d = frame.data;
-  palKeys.fill(0);
+  const st = nextStamp();
   const palette = Buffer.allocUnsafe(256 * 3);
   const indices = new Uint8Array(w * h);
   let n = 0;
   let o = 0;
-  let lastKey = -1, lastIdx = 0;
+  let last = -1, lastIdx = 0;
   for (let row = 0; row < h; row++) {
     let i = (y + row) * frame.stride + x * 4;
     for (let col = 0; col < w; col++, i += 4) {
       const px = d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16);
-      const key = px | 0x1000000;
       // Runs of one colour are the common case in text and UI: skip the hash.
-      if (key === lastKey) {
+      if (px === last) {
         indices[o++] = lastIdx;
         continue;
       }
       let slot = (Math.imul(px, 0x9e3779b1) >>> 20) & (SLOTS - 1);
       let idx: number;
       for (;;) {
-        const v = palKeys[slot]!;
-        if (v === key) {
-          idx = palIdx[slot]!;
-          break;
-        }
-        if (v === 0) {
+        if (stamps[slot] !== st) {
           if (n === 256) return null;
-          palKeys[slot] = key;
+          stamps[slot] = st;
+          table[slot] = px;
           palIdx[slot] = n;
           palette[n * 3] = d[i + 2]!;
           palette[n * 3 + 1] = d[i + 1]!;
@@ -134,9 +141,13 @@ export function paletteOf(frame: FrameBuffer, x: number, y: number, w: number, h
           idx = n++;
           break;
         }
+        if (table[slot] === px) {
+          idx = palIdx[slot]!;
+          break;
+        }
         slot = (slot + 1) & (SLOTS - 1);
       }
-      lastKey = key;
+      last = px;
       lastIdx = idx;
       indices[o++] = idx;
     }
@@ -167,8 +178,8 @@ export function packIndices(indices: Uint8Array, w: number, h: number, colours: 
 export async function encodePalette(palette: Buffer, indices: Uint8Array, w: number, h: number): Promise<Buffer> {
   const colours = palette.length / 3;
   const packed = packIndices(indices, w, h, colours);
-  // Small inputs deflate harder for little time; large ones (scrolling text) stay at the fastest level.
-  const level = packed.length <= 64 * 1024 ? 6 : zc.Z_BEST_SPEED;
+  // Small inputs (typing, a clock) deflate hardest for little time; large ones (scrolling text) fast.
+  const level = packed.length <= 4096 ? 9 : packed.length <= 16 * 1024 ? 6 : zc.Z_BEST_SPEED;
   const z = await deflate(packed, { level });
   const out = Buffer.allocUnsafe(1 + palette.length + z.length);
   out[0] = colours - 1;
