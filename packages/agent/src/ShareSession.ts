@@ -53,6 +53,9 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
   #bufferPoll: NodeJS.Timeout | null = null;
   #refineTimer: NodeJS.Timeout | null = null;
   #lastPassAt = 0;
+  /** When the last pass ended and how long it took (ms), for the duty-cycle limit. */
+  #lastPassEnd = 0;
+  #lastPassMs = 0;
   #closed = false;
   #started = false;
   #onDamage = (): void => this.#kick();
@@ -167,7 +170,9 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       }
       return;
     }
-    const wait = Math.max(0, this.#lastPassAt + this.#minIntervalMs - Date.now());
+    // At most half a core: after a pass of N ms, rest N ms. On a busy machine the viewer and the shared
+    // applications need the CPU too, and an encoder running flat out only makes every frame later.
+    const wait = Math.max(0, this.#lastPassAt + this.#minIntervalMs - Date.now(), this.#lastPassEnd + this.#lastPassMs - Date.now());
     this.#scheduled = setTimeout(() => {
       this.#scheduled = null;
       void this.#pass();
@@ -216,6 +221,8 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       if (!this.#closed) this.emit('error', err as Error);
     } finally {
       this.#running = false;
+      this.#lastPassEnd = Date.now();
+      this.#lastPassMs = this.#lastPassEnd - this.#lastPassAt;
       this.#kick();
     }
   }

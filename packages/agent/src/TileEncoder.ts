@@ -288,6 +288,17 @@ export class TileEncoder {
         }
       }
     }
+    // A row that is mostly photo-like (scrolling text near the threshold, a video band) goes lossy whole:
+    // one JPEG per band instead of alternating small tiles of both kinds.
+    for (let r = 0; r < rows; r++) {
+      let lossy = 0, mixed = 0;
+      for (let c = 0; c < cols; c++) {
+        const k = kinds[r * cols + c];
+        if (k === LOSSY) lossy++;
+        else if (k === LOSSLESS && colours[r * cols + c]! > 2) mixed++;
+      }
+      if (lossy > 0 && lossy >= mixed) for (let c = 0; c < cols; c++) if (kinds[r * cols + c] === LOSSLESS && colours[r * cols + c]! > 2) kinds[r * cols + c] = LOSSY;
+    }
   }
 
   /**
