@@ -21,6 +21,8 @@ import {
   TILE_FLAG_LOSSY,
   TileEncoding,
   decodeShareMessage,
+  paletteBits,
+  paletteRowBytes,
   encodeShareMessage,
   type ShareMessage,
 } from '@baton/protocol';
@@ -261,6 +263,56 @@ describe.skipIf(!haveChromium && !CI)('viewer library in Chromium', () => {
     await checkCell(4);
     await checkCell(5);
     await checkCell(0);
+  });
+
+  it('draws Palette tiles and tiles covering rectangles of several cells, exactly', async () => {
+    /** A Palette payload: u8 (n - 1), RGB palette, zlib of indices packed MSB first, rows padded to a byte. */
+    const paletteTile = (x: number, y: number, w: number, h: number, colours: number[][], index: (px: number, py: number) => number) => {
+      const n = colours.length;
+      const bits = paletteBits(n), rowBytes = paletteRowBytes(w, n);
+      const packed = Buffer.alloc(rowBytes * h);
+      const rgb = Buffer.alloc(w * h * 3);
+      for (let py = 0; py < h; py++)
+        for (let px = 0; px < w; px++) {
+          const v = index(px, py);
+          const bit = px * bits;
+          packed[py * rowBytes + (bit >> 3)] |= v << (8 - bits - (bit & 7));
+          rgb.set(colours[v]!, (py * w + px) * 3);
+        }
+      const data = Buffer.concat([Buffer.from([n - 1]), Buffer.from(colours.flat()), deflateSync(packed)]);
+      return { tile: tileMsg(x, y, w, h, TileEncoding.Palette, data), rgb };
+    };
+    const grey = Array.from({ length: 40 }, (_, i) => [i * 6, 255 - i * 6, (i * 37) % 256]);
+    // Cells 0-1 (128x64, 2 colours: 1 bit), cells 2-3 and 6-7 (122x128, clipped, 40 colours: 8 bits),
+    // cells 4-5 (128x64, 3 colours: 2 bits).
+    const a = paletteTile(0, 0, 128, 64, [[255, 255, 255], [10, 20, 30]], (x, y) => ((x >> 3) + (y >> 2)) & 1);
+    const b = paletteTile(128, 0, 122, 128, grey, (x, y) => (x * 7 + y * 3) % 40);
+    const c = paletteTile(0, 64, 128, 64, [[200, 0, 0], [0, 200, 0], [0, 0, 200]], (x, y) => (x + y) % 3);
+    expect(a.tile.data.length).toBeLessThan(80); // 8192 pixels of 2-colour pattern
+    for (const t of [a, b, c]) conn.send(t.tile);
+    conn.send({ type: 'frame', seq: 20, time: 5000 });
+    await until(() => conn.acks().includes(20), 'ack 20');
+    for (const [t, rgb] of [[a.tile, a.rgb], [b.tile, b.rgb], [c.tile, c.rgb]] as const) {
+      const rgba = await page.evaluate(([x, y, w, h]) => window.batonTest.readPixels('[data-testid=share-canvas]', x!, y!, w!, h!), [t.x, t.y, t.w, t.h]);
+      expect(diff(rgba, rgb), `palette tile at ${t.x},${t.y}`).toEqual({ max: 0, mean: 0 });
+    }
+    // One JPEG over the whole screen (all 8 cells), then a Palette cell drawn over it in the same frame.
+    const photo = pattern(W, H, 3);
+    conn.send(tileMsg(0, 0, W, H, TileEncoding.Jpeg, await sharp(photo, raw(W, H)).jpeg({ quality: 90 }).toBuffer(), TILE_FLAG_LOSSY));
+    conn.send(a.tile);
+    conn.send({ type: 'frame', seq: 21, time: 6000 });
+    await until(() => conn.acks().includes(21), 'ack 21');
+    const top = await page.evaluate(([x, y, w, h]) => window.batonTest.readPixels('[data-testid=share-canvas]', x!, y!, w!, h!), [0, 0, 128, 64]);
+    expect(diff(top, a.rgb)).toEqual({ max: 0, mean: 0 });
+    const rest = await page.evaluate(([x, y, w, h]) => window.batonTest.readPixels('[data-testid=share-canvas]', x!, y!, w!, h!), [128, 0, W - 128, H]);
+    const restRgb = Buffer.alloc((W - 128) * H * 3);
+    for (let y = 0; y < H; y++) photo.copy(restRgb, y * (W - 128) * 3, (y * W + 128) * 3, (y * W + W) * 3);
+    expect(diff(rest, restRgb).mean).toBeLessThanOrEqual(5); // JPEG: close, and not the palette tile underneath
+    expect(await page.evaluate(() => window.__batonViewer!.decodeErrors)).toBe(3); // unchanged since the bad tiles above
+    // Leave the cells as the earlier expectations say, for the tests that follow.
+    for (let i = 0; i < cells.length; i++) conn.send(await encodeCell(i, TileEncoding.ZRgb, 30 + i));
+    conn.send({ type: 'frame', seq: 22, time: 7000 });
+    await until(() => conn.acks().includes(22), 'ack 22');
   });
 
   it('draws the remote cursor on the overlay at its hotspot and erases it when it moves', async () => {
