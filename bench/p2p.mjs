@@ -208,12 +208,20 @@ try {
       const t0 = Date.now();
       await page.evaluate(([c, w, h]) => window.batonP2P.join({ conferenceId: c, name: 'Viewer', p2p: true, width: w, height: h }), [conf.id, WIDTH, HEIGHT]);
       const want = p === 'p2p' ? 'peer' : 'server';
+      const waitFor = async (fn, arg, what) => {
+        try {
+          await page.waitForFunction(fn, arg, { timeout: 20_000, polling: 20 });
+        } catch (err) {
+          const seen = await page.evaluate(() => window.batonP2P.info()).catch(() => null);
+          throw new Error(`${what}: ${err.message.split('\n')[0]}; viewer ${JSON.stringify(seen)}; agent: ${agent.log.slice(-5).join(' | ')}`);
+        }
+      };
       if (p === 'server') {
-        // Wait for the direct path, then escalate it: the share moves to the server for good.
-        await page.waitForFunction(() => window.batonP2P.info().path === 'peer', null, { timeout: 20_000, polling: 20 });
+        // Wait for the direct path (or its failure), then escalate it: the share moves to the server for good.
+        await waitFor(() => window.batonP2P.info().path === 'peer' || window.batonP2P.info().share?.transport === 'server', null, 'the direct path');
         await thirdJoinsAndLeaves(srv.url, conf.id);
       }
-      await page.waitForFunction((w) => window.batonP2P.info().path === w && window.__batonViewer?.framesDrawn > 0, want, { timeout: 20_000, polling: 20 });
+      await waitFor((w) => window.batonP2P.info().path === w && window.__batonViewer?.framesDrawn > 0, want, `the ${want} path`);
       const transport = (await focus()).snapshot().share?.transport;
       if ((p === 'p2p') !== (transport === 'p2p')) throw new Error(`the share is '${transport}', expected ${p}`);
       result.events.push({ workload, path: p, round: roundNo, readyMs: Date.now() - t0, agent: agent.log.filter((l) => /Direct|Streaming|Closed/.test(l)) });
