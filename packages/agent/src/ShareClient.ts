@@ -13,7 +13,7 @@ import { TypedEmitter } from './TypedEmitter.js';
 import { ConferenceClient, type ConferenceClientOptions } from './ConferenceClient.js';
 import { ConsentPrompt, type ControlMode } from './ConsentPrompt.js';
 import { ScreenCapture } from './ScreenCapture.js';
-import { TileEncoder } from './TileEncoder.js';
+import { DEFAULT_TILE_SIZE, TileEncoder } from './TileEncoder.js';
 import { CursorWatcher } from './CursorWatcher.js';
 import { InputInjector } from './InputInjector.js';
 import { InjectionLog, type InputEventRecord } from './InjectionLog.js';
@@ -119,7 +119,7 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     this.#injector = parts.injector;
     this.#local = parts.local;
     this.#consent = parts.consent;
-    this.#encoder = new TileEncoder({ tileSize: o.tileSize ?? 64 });
+    this.#encoder = new TileEncoder({ tileSize: o.tileSize ?? DEFAULT_TILE_SIZE });
     for (const p of parts.conference.welcome.roster) this.#roster.set(p.id, p);
     this.paths = new SharePaths({
       ...o.paths,
@@ -140,7 +140,7 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     const ndc = o.p2p === false ? null : await loadNodeDataChannel(o.log);
     try {
       // X first: failing to reach the display must not leave a half-started share in the meeting.
-      const capture = await ScreenCapture.open({ display: o.display, monitor: o.monitor, tileSize: o.tileSize ?? 64 });
+      const capture = await ScreenCapture.open({ display: o.display, monitor: o.monitor, tileSize: o.tileSize ?? DEFAULT_TILE_SIZE });
       opened.push(capture);
       const area = () => capture.area;
       const cursor = await CursorWatcher.open({ display: o.display, area });

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
  * baton-agent share <meeting-url> --token <one-time-token> [--monitor X]
- *   [--allow-control ask|never|signed-in] [--tile-size 64] [--max-fps 30] [--display :0] [--no-p2p]
+ *   [--allow-control ask|never|signed-in] [--tile-size 32] [--max-fps 30] [--display :0] [--no-p2p]
  * baton-agent monitors [--display :0]
  */
 import { parseArgs } from 'node:util';
 import { CONTROL_MODES, type ControlMode } from './ConsentPrompt.js';
 import { ShareClient } from './ShareClient.js';
+import { DEFAULT_TILE_SIZE } from './TileEncoder.js';
 import { X11Connection } from './X11Connection.js';
 import { listMonitors } from './monitors.js';
 
@@ -14,7 +15,7 @@ const USAGE = `Usage:
   baton-agent share <meeting-url> --token <one-time-token> [options]
       --monitor <name|index>     share one monitor (default: the whole screen)
       --allow-control <mode>     ask (default) | never | signed-in
-      --tile-size <px>           tile grid, 16..256 (default 64)
+      --tile-size <px>           tile grid, 16..256 (default ${DEFAULT_TILE_SIZE})
       --max-fps <n>              capture passes per second at most (default 30)
       --display <name>           X display (default $DISPLAY)
       --no-p2p                   never stream directly to a viewer; always through the server
@@ -29,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
       token: { type: 'string' },
       monitor: { type: 'string' },
       'allow-control': { type: 'string', default: 'ask' },
-      'tile-size': { type: 'string', default: '64' },
+      'tile-size': { type: 'string', default: String(DEFAULT_TILE_SIZE) },
       'max-fps': { type: 'string', default: '30' },
       display: { type: 'string' },
       'no-p2p': { type: 'boolean', default: false },

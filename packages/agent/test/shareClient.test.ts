@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_TILE_SIZE } from '../src/TileEncoder.js';
 import { PointerButton } from '@baton/protocol';
 import { ShareClient } from '../src/ShareClient.js';
 import { ConsentPrompt } from '../src/ConsentPrompt.js';
@@ -79,8 +80,8 @@ describe.skipIf(!HAVE_X)('ShareClient against an in-test Baton server', () => {
     expect(server.received.map((m) => m.type).slice(0, 3)).toEqual(['hello', 'share.start', 'share.ticket']);
     await until(() => server.frames.length >= 1, 'the first frame');
     const first = server.shareMessages[0]!;
-    expect(first).toEqual({ type: 'screen', width: 1280, height: 720, tileSize: 64 });
-    expect(server.frames[0]!.cells).toBe(20 * 12);
+    expect(first).toEqual({ type: 'screen', width: 1280, height: 720, tileSize: DEFAULT_TILE_SIZE });
+    expect(server.frames[0]!.cells).toBe(Math.ceil(1280 / DEFAULT_TILE_SIZE) * Math.ceil(720 / DEFAULT_TILE_SIZE));
     expect(Math.abs(server.frames[0]!.time - Date.now())).toBeLessThan(5000);
     await canvasMatchesScreen('first frame');
 

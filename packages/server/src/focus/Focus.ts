@@ -342,7 +342,8 @@ export class Focus extends TypedEmitter<FocusEvents> {
     const joined = this.#roster.joined();
     if (this.#escalated) return;
     if (joined.length < 2) this.#control.setTransport('server'); // the host alone: nobody to serve yet
-    else if (joined.length === 2 && joined.every((s) => s.p2p)) this.#control.setTransport('p2p');
+    // Only the agent streams over a DataChannel; a browser host always uses the server path.
+    else if (share.kind === 'agent' && joined.length === 2 && joined.every((s) => s.p2p)) this.#control.setTransport('p2p');
     else this.#escalate();
   }
 

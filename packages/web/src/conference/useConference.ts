@@ -28,6 +28,8 @@ export function useConference(conferenceId: string, enabled: boolean, name?: str
       conferenceId,
       name,
       storage: window.sessionStorage,
+      // Two-party agent shares go peer-to-peer when the browser can (the viewer answers the host).
+      caps: { p2p: typeof RTCPeerConnection === 'function' },
     });
     setClient(c);
     // Connect on the next tick: React's StrictMode (dev) mounts, unmounts and remounts at once, and

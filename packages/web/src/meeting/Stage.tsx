@@ -130,6 +130,7 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
         controlling={controlling}
         mode={mode}
         onReleaseKeyboard={() => setKeyboardHint(true)}
+        p2p={{ conference: client, hostId: share.hostId, active: share.transport === 'p2p' && share.kind === 'agent' }}
       />
     </section>
   );
