@@ -264,6 +264,32 @@ describe('conference over real WebSockets', () => {
   });
 });
 
+describe('invitations', () => {
+  it('the organizer invites users and a distribution group; invitees see them with the meeting URL', async () => {
+    const srv = await testServer();
+    try {
+      const org = await signUp(srv.url, 'olga');
+      const dan = await signUp(srv.url, 'dan');
+      const eve = await signUp(srv.url, 'eve');
+      await srv.store.createGroup('eng');
+      await srv.store.addGroupMembers('eng', ['eve', 'olga']);
+      const conf = await createConference(srv.url, org, {}, 'Planning');
+      expect((await api(srv.url, 'POST', `/api/conferences/${conf}/invitations`, { users: ['dan'], groups: ['eng'] }, dan)).status).toBe(403);
+      const r = await api(srv.url, 'POST', `/api/conferences/${conf}/invitations`, { users: ['dan'], groups: ['eng'] }, org);
+      expect(r.body.invited.sort()).toEqual(['dan', 'eve']); // not the organizer herself
+      expect((await api(srv.url, 'POST', `/api/conferences/${conf}/invitations`, { users: ['nobody'] }, org)).body.error.code).toBe('not_found');
+      expect((await api(srv.url, 'POST', `/api/conferences/${conf}/invitations`, { groups: ['nogroup'] }, org)).status).toBe(404);
+      for (const cookie of [dan, eve]) {
+        const inv = (await api(srv.url, 'GET', '/api/invitations', undefined, cookie)).body.invitations;
+        expect(inv).toEqual([expect.objectContaining({ conferenceId: conf, subject: 'Planning', invitedBy: 'olga', url: `${srv.url}/m/${conf}` })]);
+      }
+      expect((await api(srv.url, 'GET', '/api/groups', undefined, dan)).body.groups).toEqual([{ name: 'eng' }]);
+    } finally {
+      await srv.dispose();
+    }
+  });
+});
+
 describe('persistence across a restart', () => {
   it('keeps accounts, conferences and chat', async () => {
     const first = await testServer();
