@@ -5,3 +5,4 @@ export * from './errors.js';
 export * from './conference.js';
 export * from './api.js';
 export * from './share.js';
+export * from './chunks.js';

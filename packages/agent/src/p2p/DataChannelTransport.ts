@@ -1,11 +1,11 @@
 /**
  * ShareTransport over a node-datachannel DataChannel (ordered, reliable): the sharing protocol's
  * binary frames, one per message; a frame larger than the channel's negotiated message size
- * (Chromium: 256 KiB, e.g. a big merged JPEG) goes in pieces (chunks.ts).
+ * (Chromium: 256 KiB, e.g. a big merged JPEG) goes in pieces (splitFrame/ChunkJoiner in @baton/protocol).
  */
 import type { DataChannel } from 'node-datachannel';
 import type { ShareTransport } from '../ShareTransport.js';
-import { ChunkError, ChunkJoiner, splitFrame } from './chunks.js';
+import { ChunkError, ChunkJoiner, splitFrame } from '@baton/protocol';
 
 export class DataChannelTransport implements ShareTransport {
   onMessage: ((bytes: Uint8Array) => void) | null = null;

@@ -7,7 +7,7 @@ import { SHARE_CHUNK, SHARE_CHUNK_END, SHARE_LIMITS, decodeShareMessage, encodeS
 import type { ShareTransport } from '../ShareTransport.js';
 import { choosePath } from './choosePath.js';
 import { toNodeIceServers } from './iceServers.js';
-import { ChunkError, ChunkJoiner, splitFrame } from './chunks.js';
+import { ChunkError, ChunkJoiner, splitFrame } from '@baton/protocol';
 import { PathSwitch } from './PathSwitch.js';
 
 class RecordingTransport implements ShareTransport {

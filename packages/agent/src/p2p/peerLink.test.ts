@@ -21,7 +21,7 @@ import type { ShareTransport } from '../ShareTransport.js';
 import type { PassStats } from '../ShareSession.js';
 import { PeerLink } from './PeerLink.js';
 import { SharePaths } from './SharePaths.js';
-import { ChunkJoiner } from './chunks.js';
+import { ChunkJoiner } from '@baton/protocol';
 import type { DataChannelTransport } from './DataChannelTransport.js';
 
 const live: Array<{ close(): void }> = [];

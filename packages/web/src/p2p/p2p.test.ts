@@ -1,12 +1,11 @@
 /**
  * The viewer's p2p pieces that need no browser: ViewFeed (two connections into one view, no blank on
  * a change of path, a retired source shut out) with an in-test view that records what it is fed, and
- * ChunkJoiner against the host's splitFrame (packages/agent), byte for byte.
+ * ChunkJoiner against splitFrame (both in @baton/protocol), byte for byte.
  */
 import { describe, expect, it } from 'vitest';
 import { SHARE_LIMITS, encodeShareMessage, decodeShareMessage, type ShareMessage } from '@baton/protocol';
-import { splitFrame } from '../../../agent/src/p2p/chunks.js';
-import { ChunkError, ChunkJoiner } from './ChunkJoiner';
+import { splitFrame, ChunkError, ChunkJoiner } from '@baton/protocol';
 import { ViewFeed } from './ViewFeed';
 import type { ScreenView } from '../sharing/ScreenView';
 

@@ -23,7 +23,7 @@ import {
   type ShareMessage,
 } from '@baton/protocol';
 import { Emitter } from '../conference/Emitter';
-import { ChunkError, ChunkJoiner } from '../p2p/ChunkJoiner';
+import { ChunkError, ChunkJoiner } from '@baton/protocol';
 
 export type ShareConnectionState = 'connecting' | 'authenticating' | 'open' | 'closed';
 

@@ -1,8 +1,8 @@
 /**
- * Frames larger than a DataChannel's message size, in pieces (SHARE_CHUNK … SHARE_CHUNK_END, see
- * packages/protocol/src/share.ts). The viewer's side lives in packages/web/src/p2p.
+ * Frames larger than a DataChannel's message size travel in pieces (SHARE_CHUNK … SHARE_CHUNK_END).
+ * The host splits (agent), the viewer joins (web); both use this one implementation.
  */
-import { SHARE_CHUNK, SHARE_CHUNK_END, SHARE_LIMITS } from '@baton/protocol';
+import { SHARE_CHUNK, SHARE_CHUNK_END, SHARE_LIMITS } from './share.js';
 
 /** The messages to send for one frame: the frame itself when it fits, else its pieces. */
 export function splitFrame(frame: Uint8Array, maxMessage: number): Uint8Array[] {
