@@ -7,7 +7,7 @@
  * - input from a viewer without control never reaches the host (raw frames, dropped and counted);
  * - local input on the host takes control back; the policy "never" refuses every request.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,8 +20,9 @@ import { startServer } from '../../packages/server/dist/index.js';
 import { startXvfb, type Xvfb } from '../../packages/agent/test/helpers/xvfb.js';
 import { Painter, type Rgb } from '../../packages/agent/test/helpers/painter.js';
 import { loadX11 } from '../../packages/agent/src/x11.js';
-import { TestClient, api, createConference, signUp } from '../../packages/server/test/support.js';
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+import { TestClient, createConference, signUp } from '../../packages/server/test/support.js';
+import { startAgentShare, type AgentRun } from '../support/agent.js';
+import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
 
 const OK = haveBrowserAndX('tests/e2e/desktop-share.e2e.test.ts');
 const W = 1280;
@@ -42,8 +43,7 @@ describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser v
   let painter: Painter;
   let srv: Awaited<ReturnType<typeof startServer>>;
   let dataDir: string;
-  let agent: ChildProcess;
-  let agentOut = '';
+  let agent: AgentRun | undefined;
   let browser: Browser;
   let bob: Page;
   let guest: Page;
@@ -95,15 +95,7 @@ describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser v
     alice = await signUp(srv.url, 'alice');
     bobCookie = await signUp(srv.url, 'bob');
     conf = await createConference(srv.url, alice, { guests: 'allow', control: 'signed-in' }, 'Desktop demo');
-    const token = (await api(srv.url, 'POST', `/api/conferences/${conf}/agent-tokens`, {}, alice)).body.token as string;
-    agent = spawn(process.execPath, [path.join(ROOT, 'packages/agent/dist/cli.js'), 'share', `${srv.url}/m/${conf}`, '--token', token, '--allow-control', 'signed-in'], {
-      env: { ...process.env, DISPLAY: xvfb.display },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    agent.stdout!.on('data', (d) => (agentOut += d));
-    agent.stderr!.on('data', (d) => (agentOut += d));
-    for (let i = 0; i < 150 && (await srv.registry.get(conf))?.snapshot().share?.kind !== 'agent'; i++) await sleep(100);
-    if ((await srv.registry.get(conf))?.snapshot().share?.kind !== 'agent') throw new Error(`the agent did not start sharing:\n${agentOut}`);
+    agent = await startAgentShare(srv, conf, alice, xvfb.display);
 
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     const bobCtx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
@@ -116,9 +108,7 @@ describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser v
   }, 180_000);
 
   afterAll(async () => {
-    agent?.kill('SIGINT');
-    await sleep(300);
-    agent?.kill('SIGKILL');
+    await agent?.stop();
     await browser?.close();
     await srv?.close();
     await painter?.close();
@@ -153,7 +143,7 @@ describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser v
   it('the viewer given control clicks and types; the host receives exactly that', async () => {
     await bob.getByTestId('control-request').click();
     await expect.poll(() => bob.getByTestId('control-status').textContent(), { timeout: 10_000 }).toBe('You are in control');
-    expect(agentOut).toMatch(/Bob is controlling/);
+    expect(agent!.output()).toMatch(/Bob is controlling/);
     await bob.screenshot({ path: path.join(tmpdir(), 'baton-share-controlling-1280x720.png') });
     await expect.poll(() => guest.getByTestId('control-status').textContent()).toBe('Bob is in control');
 

@@ -12,7 +12,7 @@
  *    is sampled every 100 ms and is never blank; a change the host makes at escalation time shows in
  *    under a second; the third viewer sees the screen; the relay now carries the tiles.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer } from '../../packages/server/dist/index.js';
 import { Painter, photoLike, type Rgb } from '../../packages/agent/test/helpers/painter.js';
 import { loadX11 } from '../../packages/agent/src/x11.js';
-import { api, createConference, signUp } from '../../packages/server/test/support.js';
+import { createConference, signUp } from '../../packages/server/test/support.js';
+import { startAgentShare, type AgentRun } from '../support/agent.js';
 import { CHROMIUM, CHROMIUM_ARGS, ROOT, haveBrowserAndX } from '../support/browser.js';
 
 const OK = haveBrowserAndX('tests/e2e/p2p.e2e.test.ts');
@@ -99,8 +100,7 @@ describe.skipIf(!OK)('peer-to-peer sharing and escalation (agent + Chromium view
   let srv: Awaited<ReturnType<typeof startServer>>;
   let dataDir: string;
   let webDir: string;
-  let agent: ChildProcess;
-  let agentOut = '';
+  let agent: AgentRun | undefined;
   let browser: Browser;
   let vic: Page;
   let thea: Page;
@@ -146,15 +146,7 @@ describe.skipIf(!OK)('peer-to-peer sharing and escalation (agent + Chromium view
     const alice = await signUp(srv.url, 'alice');
     const vicCookie = await signUp(srv.url, 'vic');
     conf = await createConference(srv.url, alice, { guests: 'allow', control: 'signed-in' }, 'P2P demo');
-    const token = (await api(srv.url, 'POST', `/api/conferences/${conf}/agent-tokens`, {}, alice)).body.token as string;
-    agent = spawn(process.execPath, [path.join(ROOT, 'packages/agent/dist/cli.js'), 'share', `${srv.url}/m/${conf}`, '--token', token, '--allow-control', 'signed-in'], {
-      env: { ...process.env, DISPLAY: xvfb.display },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    agent.stdout!.on('data', (d) => (agentOut += d));
-    agent.stderr!.on('data', (d) => (agentOut += d));
-    for (let i = 0; i < 150 && (await srv.registry.get(conf))?.snapshot().share?.kind !== 'agent'; i++) await sleep(100);
-    if ((await srv.registry.get(conf))?.snapshot().share?.kind !== 'agent') throw new Error(`the agent did not start sharing:\n${agentOut}`);
+    agent = await startAgentShare(srv, conf, alice, xvfb.display);
 
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     const vicCtx = await browser.newContext({ viewport: { width: W, height: H } });
@@ -171,10 +163,8 @@ describe.skipIf(!OK)('peer-to-peer sharing and escalation (agent + Chromium view
   }, 240_000);
 
   afterAll(async () => {
-    if (agentOut) console.log(`--- agent output ---\n${agentOut}`);
-    agent?.kill('SIGINT');
-    await sleep(300);
-    agent?.kill('SIGKILL');
+    if (agent?.output()) console.log(`--- agent output ---\n${agent.output()}`);
+    await agent?.stop();
     await browser?.close();
     await srv?.close();
     await painter?.close();
@@ -192,7 +182,7 @@ describe.skipIf(!OK)('peer-to-peer sharing and escalation (agent + Chromium view
     await expect.poll(() => showsDesktop(vic), { timeout: 10_000 }).toBe(true);
     console.log(`p2p: first full picture ${Date.now() - t0} ms after joining`);
     expect((await focus()).snapshot().share?.transport).toBe('p2p');
-    expect(agentOut).toMatch(/Direct channel to the viewer open in \d+ ms/);
+    expect(agent!.output()).toMatch(/Direct channel to the viewer open in \d+ ms/);
 
     // The host keeps drawing: it reaches the viewer, directly.
     const patch = await painter.window(100, 100, 128, 128, [250, 250, 250]);
@@ -281,8 +271,8 @@ describe.skipIf(!OK)('peer-to-peer sharing and escalation (agent + Chromium view
     expect(after.bytesIn - before.bytesIn).toBeGreaterThan(1000);
     expect(after.bytesOut - before.bytesOut).toBeGreaterThan(1000);
     expect(after.viewers).toBe(2);
-    expect(agentOut).toMatch(/Streaming through the server now \(full refresh sent\)/);
-    await expect.poll(() => agentOut, { timeout: 5000 }).toMatch(/Closed the direct path/);
+    expect(agent!.output()).toMatch(/Streaming through the server now \(full refresh sent\)/);
+    await expect.poll(() => agent!.output(), { timeout: 5000 }).toMatch(/Closed the direct path/);
     console.log(`escalation: relay stats after ${JSON.stringify(after)}`);
 
     // The controller's input now goes through the relay.

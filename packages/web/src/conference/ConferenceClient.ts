@@ -150,21 +150,24 @@ interface Pending {
   reject?: (error: CommandError) => void;
 }
 
+/** The snapshot before anything happened (also what a page shows before a client exists). */
+export const IDLE_SNAPSHOT: ConferenceSnapshot = Object.freeze({
+  state: 'idle',
+  selfId: null,
+  conference: null,
+  roster: [],
+  chat: [],
+  share: null,
+  iceServers: [],
+  end: null,
+  attempt: 0,
+  lastError: null,
+}) as ConferenceSnapshot;
+
 export class ConferenceClient extends Emitter<ConferenceClientEvents> {
   private readonly opts: Required<Omit<ConferenceClientOptions, 'name' | 'storage' | 'caps'>> & Pick<ConferenceClientOptions, 'name' | 'caps'>;
   private readonly storage: StorageLike | null;
-  private snap: ConferenceSnapshot = {
-    state: 'idle',
-    selfId: null,
-    conference: null,
-    roster: [],
-    chat: [],
-    share: null,
-    iceServers: [],
-    end: null,
-    attempt: 0,
-    lastError: null,
-  };
+  private snap: ConferenceSnapshot = IDLE_SNAPSHOT;
   private socket: WebSocketLike | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private handshakeTimer: ReturnType<typeof setTimeout> | null = null;

@@ -1,18 +1,7 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import { ConferenceClient, conferenceSocketUrl, type ConferenceSnapshot } from './ConferenceClient';
+import { ConferenceClient, IDLE_SNAPSHOT, conferenceSocketUrl, type ConferenceSnapshot } from './ConferenceClient';
 
-const IDLE: ConferenceSnapshot = {
-  state: 'idle',
-  selfId: null,
-  conference: null,
-  roster: [],
-  chat: [],
-  share: null,
-  iceServers: [],
-  end: null,
-  attempt: 0,
-  lastError: null,
-};
+const IDLE = IDLE_SNAPSHOT;
 
 /**
  * Connects to a conference while `enabled` and the component is mounted; unmounting leaves it.

@@ -1,0 +1,41 @@
+/** Runs the real host agent CLI against a test server and waits until it shares. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BatonServer } from '../../packages/server/dist/index.js';
+import { api } from '../../packages/server/test/support.js';
+import { ROOT } from './browser.js';
+
+export interface AgentRun {
+  proc: ChildProcess;
+  /** Everything the agent printed so far (stdout and stderr). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** `baton-agent share` with a fresh one-time token of `cookie`'s user, on `display`. */
+export async function startAgentShare(srv: BatonServer, conf: string, cookie: string, display: string, allowControl = 'signed-in'): Promise<AgentRun> {
+  const token = (await api(srv.url, 'POST', `/api/conferences/${conf}/agent-tokens`, {}, cookie)).body.token as string;
+  const proc = spawn(process.execPath, [path.join(ROOT, 'packages/agent/dist/cli.js'), 'share', `${srv.url}/m/${conf}`, '--token', token, '--allow-control', allowControl], {
+    env: { ...process.env, DISPLAY: display },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const sharing = async () => (await srv.registry.get(conf))?.snapshot().share?.kind === 'agent';
+  for (let i = 0; i < 150 && !(await sharing()); i++) await sleep(100);
+  if (!(await sharing())) {
+    proc.kill('SIGKILL');
+    throw new Error(`the agent did not start sharing:\n${out}`);
+  }
+  return {
+    proc,
+    output: () => out,
+    async stop() {
+      proc.kill('SIGINT');
+      await sleep(300);
+      proc.kill('SIGKILL');
+    },
+  };
+}
