@@ -221,9 +221,12 @@ async function measureWorkload(sysName, sys, workload, roundNo, { host, viewers,
       samples: c.samples,
       seconds: round(c.ms / 1000, 2),
       latencies: c.latencies,
+      // Baton only: host capture → drawn on the viewer's canvas, and first tile received → drawn (median ms).
+      captureToDrawnMs: c.stages.length ? round(median(c.stages.map((x) => x[0])), 1) : null,
+      viewerFrameMs: c.stages.length ? round(median(c.stages.map((x) => x[1])), 1) : null,
     };
     result.rows.push(row);
-    log(`${sysName} ${workload}: median ${row.medianMs} ms, p95 ${row.p95Ms} ms, ${row.viewerFps} fps, ${row.kBps ?? '-'} kB/s, server ${row.serverCpu ?? '-'}%${row.agentCpu !== null ? `, agent ${row.agentCpu}%` : ''}, viewer ${row.viewerCpu ?? '-'}%, host page ${row.hostFps} fps, host browser ${row.hostCpu}%, torn ${row.tornPct}%, load ${row.load1}`);
+    log(`${sysName} ${workload}: median ${row.medianMs} ms, p95 ${row.p95Ms} ms, ${row.viewerFps} fps, ${row.kBps ?? '-'} kB/s, server ${row.serverCpu ?? '-'}%${row.agentCpu !== null ? `, agent ${row.agentCpu}%` : ''}, viewer ${row.viewerCpu ?? '-'}%, host page ${row.hostFps} fps, host browser ${row.hostCpu}%, torn ${row.tornPct}%, load ${row.load1}${row.captureToDrawnMs !== null ? `, capture→drawn ${row.captureToDrawnMs} ms (frame decode ${row.viewerFrameMs} ms)` : ''}`);
     if (page?.benchErrors.length) log(`${sysName}: viewer page errors: ${page.benchErrors.slice(0, 3).join(' | ')}`);
   } finally {
     await probe.close();

@@ -6,6 +6,7 @@
     bytesIn: 0,
     bytesOut: 0,
     latencies: [],
+    stages: [],
     bad: 0,
     samples: 0,
     last: null,
@@ -58,6 +59,10 @@
     } else if (t !== S.last) {
       S.last = t;
       S.latencies.push(now - t);
+      // Baton's viewer says when the frame now on the canvas was captured on the host and how long it
+      // took from its first tile arriving to being drawn: the latency split into stages.
+      const v = globalThis.__batonViewer;
+      if (v && v.lastCaptureTime) S.stages.push([v.lastDrawnAt - v.lastCaptureTime, v.lastFrameMs]);
     }
     if (S.complete && !S.complete.done) checkComplete(c, now);
   }
@@ -108,10 +113,11 @@
     reset() {
       S.bytesIn = S.bytesOut = S.bad = S.samples = 0;
       S.latencies = [];
+      S.stages = [];
       S.since = Date.now();
     },
     collect() {
-      return { bytesIn: S.bytesIn, bytesOut: S.bytesOut, latencies: S.latencies.slice(), bad: S.bad, samples: S.samples, ms: Date.now() - S.since };
+      return { bytesIn: S.bytesIn, bytesOut: S.bytesOut, latencies: S.latencies.slice(), stages: S.stages.slice(), bad: S.bad, samples: S.samples, ms: Date.now() - S.since };
     },
     lastTimestamp: () => S.last,
     expectScreen(ref, width, height, step, tol) {

@@ -93,7 +93,9 @@ export async function start({ procs, display, env, log, agentArgs = [] }) {
     const { token } = await host.call('POST', `/api/conferences/${conf.id}/agent-tokens`, {});
     await new Api(url).call('POST', '/api/auth/signup', { username: 'bench-viewer', password: PASSWORD });
 
-    agent = procs.spawn('baton-agent', process.execPath, [AGENT_CLI, 'share', conf.url, '--token', token, '--allow-control', 'signed-in', '--display', display, ...agentArgs], { env });
+    // BENCH_AGENT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the agent.
+    const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    agent = procs.spawn('baton-agent', process.execPath, [...nodeArgs, AGENT_CLI, 'share', conf.url, '--token', token, '--allow-control', 'signed-in', '--display', display, ...agentArgs], { env });
     await waitForLine(agent, /^Sharing /, 20_000, 'baton-agent');
     const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
     let viewers = 0;

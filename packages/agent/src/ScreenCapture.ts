@@ -41,6 +41,8 @@ export type ScreenCaptureOptions = {
 export type ScreenCaptureEvents = {
   /** New damage since the last capture (at most once per capture). */
   damage: [];
+  /** Something was drawn on the screen (every drawing request, not once per capture). */
+  paint: [];
   /** The shared area changed size or place; the next capture is a full one. */
   resize: [SharedArea];
   error: [Error];
@@ -64,6 +66,11 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
   #shmExt: ShmExt | null = null;
   #seg: ShmSegment | null = null;
   #damage = 0;
+  /** A second damage object, reporting raw rectangles: its events time the screen's repaints. */
+  #paints = 0;
+  #lastPaintAt = -Infinity;
+  #burstAt = -Infinity;
+  #paintPeriod = Infinity;
   #region = 0;
   #area!: SharedArea;
   #frame!: FrameBuffer;
@@ -107,6 +114,21 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
   get pending(): boolean {
     return this.#pending || this.#needFull;
   }
+  /** The next capture reads the whole area. */
+  get fullPending(): boolean {
+    return this.#needFull;
+  }
+  /** When the screen was last drawn on (performance.now() ms). */
+  get lastPaintAt(): number {
+    return this.#lastPaintAt;
+  }
+  /**
+   * The interval between repaints while something repaints continuously (an animation at 60 fps gives
+   * ~16.7 ms), or Infinity when the screen is not repainting at a steady pace.
+   */
+  get paintPeriod(): number {
+    return performance.now() - this.#lastPaintAt > 100 ? Infinity : this.#paintPeriod;
+  }
 
   /** Make the next capture read the whole area (a viewer needs a full picture). */
   requestFull(): void {
@@ -144,6 +166,8 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
     conn.on('event', this.#onEvent);
     this.#damage = conn.client.AllocID();
     this.#damageExt.Create(this.#damage, conn.root, this.#damageExt.ReportLevel.NonEmpty);
+    this.#paints = conn.client.AllocID();
+    this.#damageExt.Create(this.#paints, conn.root, this.#damageExt.ReportLevel.RawRectangles);
     this.#region = conn.client.AllocID();
     this.#fixes.CreateRegion(this.#region, []);
     if (this.#randr) this.#randr.SelectInput(conn.root, this.#randr.NotifyMask.ScreenChange | this.#randr.NotifyMask.CrtcChange | this.#randr.NotifyMask.OutputChange);
@@ -176,7 +200,17 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
 
   #handleEvent(ev: XEvent): void {
     if (this.#closed) return;
-    if (ev.name === 'DamageNotify' && ev.damage === this.#damage) {
+    if (ev.name === 'DamageNotify' && ev.damage === this.#paints) {
+      // Requests drawn within a few ms of each other are one repaint (an application's frame).
+      const now = performance.now();
+      if (now - this.#lastPaintAt > 4) {
+        const interval = now - this.#burstAt;
+        this.#paintPeriod = interval > 100 ? Infinity : this.#paintPeriod === Infinity ? interval : 0.7 * this.#paintPeriod + 0.3 * interval;
+        this.#burstAt = now;
+      }
+      this.#lastPaintAt = now;
+      this.emit('paint');
+    } else if (ev.name === 'DamageNotify' && ev.damage === this.#damage) {
       const first = !this.#pending;
       this.#pending = true;
       if (first) this.emit('damage');
@@ -272,6 +306,7 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
     if (!this.conn.closed) {
       try {
         if (this.#damage) this.#damageExt.Destroy(this.#damage);
+        if (this.#paints) this.#damageExt.Destroy(this.#paints);
         if (this.#region) this.#fixes.DestroyRegion(this.#region);
         if (this.#seg) this.#seg.detach();
       } catch {

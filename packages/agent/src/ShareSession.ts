@@ -25,7 +25,11 @@ export type ShareSessionOptions = {
   maxFps?: number;
 };
 
-export type PassStats = EncodeStats & { seq: number; captureMs: number; refined: number; wireBytes: number };
+/**
+ * `time`: when the capture started (ms epoch); `paintAgeMs`: how long before that the screen was last
+ * drawn on. The pass's stats are emitted right after its last send.
+ */
+export type PassStats = EncodeStats & { seq: number; time: number; paintAgeMs: number; captureMs: number; refined: number; wireBytes: number };
 
 export type ShareSessionEvents = {
   /** A batch (tiles + frame) went out. */
@@ -58,6 +62,8 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
   #lastPassMs = 0;
   #closed = false;
   #started = false;
+  /** Cancels a pass waiting for the next repaint. */
+  #unalign: (() => void) | null = null;
   #onDamage = (): void => this.#kick();
   // Cursor news goes out as it happens, but only after `screen` (the first pass sends the latest).
   #onShape = (s: CursorShape): void => void (this.#screen && this.#send(s));
@@ -112,6 +118,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of [this.#scheduled, this.#bufferPoll, this.#refineTimer]) if (t) clearTimeout(t);
+    this.#unalign?.();
     this.#capture.off('damage', this.#onDamage);
     this.flow.off('unblocked', this.#onUnblocked);
     this.#cursor?.off('shape', this.#onShape);
@@ -173,10 +180,47 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     // At most half a core: after a pass of N ms, rest N ms. On a busy machine the viewer and the shared
     // applications need the CPU too, and an encoder running flat out only makes every frame later.
     const wait = Math.max(0, this.#lastPassAt + this.#minIntervalMs - Date.now(), this.#lastPassEnd + this.#lastPassMs - Date.now());
-    this.#scheduled = setTimeout(() => {
+    this.#scheduled = setTimeout(() => this.#alignedPass(), wait);
+  }
+
+  /**
+   * Run the pass now, or, while something repaints at a steady pace (an animation, video, scrolling,
+   * a dragged window), just after its next repaint: a capture taken midway between two repaints shows the
+   * viewers a picture that is already up to one repaint old. Waits at most one repaint period.
+   * Runs with `#scheduled` set, so no other pass is scheduled meanwhile.
+   */
+  #alignedPass(): void {
+    const cap = this.#capture;
+    const period = cap.paintPeriod;
+    const since = performance.now() - cap.lastPaintAt;
+    if (this.#closed || !cap.pending || cap.fullPending || !(period < 40) || since <= 2 || since >= period + 2) {
       this.#scheduled = null;
       void this.#pass();
-    }, wait);
+      return;
+    }
+    let settle: NodeJS.Timeout | null = null;
+    const go = (): void => {
+      cap.off('paint', onPaint);
+      clearTimeout(deadline);
+      if (settle) clearTimeout(settle);
+      this.#unalign = null;
+      this.#scheduled = null;
+      void this.#pass();
+    };
+    // A repaint is a few drawing requests in a row: let the rest of them land before reading.
+    const onPaint = (): void => {
+      cap.off('paint', onPaint);
+      settle = setTimeout(go, 1);
+      this.#scheduled = settle;
+    };
+    const deadline = setTimeout(go, period - since + 3);
+    this.#scheduled = deadline;
+    cap.on('paint', onPaint);
+    this.#unalign = () => {
+      cap.off('paint', onPaint);
+      clearTimeout(deadline);
+      if (settle) clearTimeout(settle);
+    };
   }
 
   #armRefine(at: number | null): void {
@@ -195,6 +239,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     this.#lastPassAt = Date.now();
     try {
       const t0 = performance.now();
+      const paintAgeMs = t0 - this.#capture.lastPaintAt;
       const cap = await this.#capture.capture();
       const captureMs = performance.now() - t0;
       if (this.#closed) return;
@@ -216,7 +261,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       for (const t of refined) wireBytes += this.#send(t);
       const seq = this.flow.nextSeq();
       wireBytes += this.#send({ type: 'frame', seq, time: cap.time });
-      this.emit('frame', { ...stats, seq, captureMs, refined: refined.length, wireBytes });
+      this.emit('frame', { ...stats, seq, time: cap.time, paintAgeMs, captureMs, refined: refined.length, wireBytes });
     } catch (err) {
       if (!this.#closed) this.emit('error', err as Error);
     } finally {

@@ -4,6 +4,7 @@
  *   [--allow-control ask|never|signed-in] [--tile-size 32] [--max-fps 30] [--display :0] [--no-p2p]
  * baton-agent monitors [--display :0]
  */
+import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CONTROL_MODES, type ControlMode } from './ConsentPrompt.js';
 import { ShareClient } from './ShareClient.js';
@@ -76,6 +77,12 @@ export async function main(argv: string[]): Promise<number> {
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const client = await ShareClient.start({ meetingUrl, token: values.token, monitor: values.monitor, allowControl: mode, tileSize, maxFps, display: values.display, log, p2p: !values['no-p2p'] });
   client.on('error', (err) => log(`warning: ${err.message}`));
+  // BATON_AGENT_TRACE=<file>: one JSON line per pass (timings, tiles, bytes), for profiling and bench/.
+  const tracePath = process.env.BATON_AGENT_TRACE;
+  if (tracePath) {
+    const trace = createWriteStream(tracePath, { flags: 'a' });
+    client.on('frame', (s) => void trace.write(`${JSON.stringify({ at: Date.now(), ...s })}\n`));
+  }
   return new Promise<number>((resolve) => {
     let interrupted = false;
     const onSignal = (): void => {

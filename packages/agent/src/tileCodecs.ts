@@ -3,13 +3,10 @@
  * ZRgb (zlib of raw RGB rows) is the lossless default: on text and UI it is several times faster
  * than PNG through sharp at a similar size (measured in test/tileEncoder.test.ts).
  */
-import { promisify } from 'node:util';
-import { deflate as deflateCb, constants as zc } from 'node:zlib';
+import { deflateSync, constants as zc } from 'node:zlib';
 import sharp from 'sharp';
 import { paletteBits, paletteRowBytes } from '@baton/protocol';
 import type { FrameBuffer } from './ScreenCapture.js';
-
-const deflate = promisify(deflateCb);
 
 // Keep sharp from spinning up more threads than the machine has for tiny images.
 sharp.cache(false);
@@ -178,9 +175,10 @@ export function packIndices(indices: Uint8Array, w: number, h: number, colours: 
 export async function encodePalette(palette: Buffer, indices: Uint8Array, w: number, h: number): Promise<Buffer> {
   const colours = palette.length / 3;
   const packed = packIndices(indices, w, h, colours);
-  // Small inputs (typing, a clock) deflate hardest for little time; large ones (scrolling text) fast.
-  const level = packed.length <= 4096 ? 9 : packed.length <= 16 * 1024 ? 6 : zc.Z_BEST_SPEED;
-  const z = await deflate(packed, { level });
+  // Small inputs (typing, a clock) deflate hardest for little time; larger ones (a dragged window,
+  // scrolling text) fast: level 9 on 4 KiB of text indices cost ~10x level 1 for a few % fewer bytes.
+  const level = packed.length <= 1024 ? 9 : packed.length <= 4096 ? 6 : zc.Z_BEST_SPEED;
+  const z = deflateSized(packed, level);
   const out = Buffer.allocUnsafe(1 + palette.length + z.length);
   out[0] = colours - 1;
   palette.copy(out, 1);
@@ -189,7 +187,21 @@ export async function encodePalette(palette: Buffer, indices: Uint8Array, w: num
 }
 
 export function encodeZRgb(rgb: Buffer, level: number = zc.Z_BEST_SPEED): Promise<Buffer> {
-  return deflate(rgb, { level });
+  return Promise.resolve(deflateSized(rgb, level));
+}
+
+/**
+ * zlib on the calling thread, with the window and hash memory sized to the input. Measured on the agent
+ * (bench/, drag at 1080p): the async form cost more main-thread time in stream set-up and callbacks than
+ * the compression itself (tiles are small: 1-400 KB at level 1 takes 0.02-2 ms), and the thread hop added
+ * latency; a 32 KiB window and 128 KiB of hash tables, zeroed per call, are wasted on a 2 KiB tile.
+ */
+export function deflateSized(data: Uint8Array, level: number): Buffer {
+  // The smallest window holding the whole input (zlib's minimum usable is 2^9); memLevel scales the hash.
+  let windowBits = 9;
+  while (windowBits < 15 && 1 << windowBits < data.length) windowBits++;
+  const memLevel = Math.max(2, Math.min(8, windowBits - 6));
+  return deflateSync(data, { level, windowBits, memLevel });
 }
 
 export function encodePng(rgb: Buffer, w: number, h: number, compressionLevel = 1): Promise<Buffer> {

@@ -25,7 +25,7 @@ describe('TileEncoder', () => {
   });
 
   it('encodes a full frame losslessly except photo tiles, and the tiles reassemble the frame', async () => {
-    const enc = new TileEncoder({ tileSize: 64, merge: false, lossless: 'zrgb' });
+    const enc = new TileEncoder({ tileSize: 64, merge: false, lossless: 'zrgb', maxSmallLossyPixels: 0 });
     const frame = frameFromRgb(W, H, scene());
     const tiles = await enc.encode(frame, [{ x: 0, y: 0, width: W, height: H }], 1000);
     expect(tiles).toHaveLength(4 * 3);
@@ -63,7 +63,7 @@ describe('TileEncoder', () => {
   });
 
   it('sends only the tiles whose pixels changed, and restarts the refinement clock of a moving photo', async () => {
-    const enc = new TileEncoder({ tileSize: 64, merge: false, lossless: 'zrgb' });
+    const enc = new TileEncoder({ tileSize: 64, merge: false, lossless: 'zrgb', maxSmallLossyPixels: 0 });
     const rgb = scene();
     const frame = frameFromRgb(W, H, rgb);
     await enc.encode(frame, [{ x: 0, y: 0, width: W, height: H }], 0);
@@ -75,6 +75,23 @@ describe('TileEncoder', () => {
     expect(tiles.find((t) => t.x === 64)!.encoding).toBe(TileEncoding.ZRgb);
     expect(await enc.refine(300)).toHaveLength(0); // changed at 250: not still long enough
     expect(await enc.refine(550)).toHaveLength(1);
+  });
+
+  it('sends a small photo-like rectangle losslessly at once, and a large one as JPEG', async () => {
+    const enc = new TileEncoder({ tileSize: 16 }); // the 64x64 photo block is 4096 px: small
+    const frame = frameFromRgb(W, H, scene());
+    const tiles = await enc.encode(frame, [{ x: 0, y: 0, width: W, height: H }], 0);
+    expect(enc.lastStats.lossy).toBe(0);
+    expect(tiles.some((t) => t.flags & TILE_FLAG_LOSSY)).toBe(false);
+    const canvas = new Canvas(W, H);
+    for (const t of tiles) await canvas.apply(t);
+    expect(canvas.diff(frame, 0)).toBe(0); // exact without waiting for a refinement
+    expect(enc.nextRefineAt()).toBeNull();
+
+    const big = new TileEncoder({ tileSize: 16, maxSmallLossyPixels: 4095 });
+    const bigTiles = await big.encode(frame, [{ x: 0, y: 0, width: W, height: H }], 1000);
+    expect(bigTiles.filter((t) => t.encoding === TileEncoding.Jpeg).map((t) => [t.x, t.y, t.w, t.h])).toEqual([[128, 0, 64, 64]]);
+    expect(big.nextRefineAt()).toBe(1300);
   });
 
   it('can use PNG as the lossless codec', async () => {
