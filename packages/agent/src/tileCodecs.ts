@@ -27,22 +27,56 @@ export function extractRgb(frame: FrameBuffer, x: number, y: number, w: number, 
   return out;
 }
 
-/** Whether the tile's pixels are the same in both buffers (which share the frame's geometry). */
+/** 32-bit words over a buffer of whole pixels, or null when it is not 4-byte aligned (then bytes are used). */
+const wordViews = new WeakMap<Buffer, Uint32Array | null>();
+function words(b: Buffer): Uint32Array | null {
+  let v = wordViews.get(b);
+  if (v === undefined) {
+    v = b.byteOffset % 4 === 0 && b.length % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.length >> 2) : null;
+    wordViews.set(b, v);
+  }
+  return v;
+}
+
+/**
+ * Whether the tile's pixels are the same in both buffers (which share the frame's geometry). A loop over
+ * 32-bit pixels: at 16 px a row is 64 bytes, for which a native Buffer.compare call costs ~5x more.
+ */
 export function tileEquals(a: Buffer, b: Buffer, stride: number, x: number, y: number, w: number, h: number): boolean {
-  const n = w * 4;
+  const wa = words(a), wb = words(b);
+  if (!wa || !wb || stride % 4 !== 0) {
+    const n = w * 4;
+    for (let row = 0; row < h; row++) {
+      const off = (y + row) * stride + x * 4;
+      if (a.compare(b, off, off + n, off, off + n) !== 0) return false;
+    }
+    return true;
+  }
+  const ws = stride >> 2;
   for (let row = 0; row < h; row++) {
-    const off = (y + row) * stride + x * 4;
-    if (a.compare(b, off, off + n, off, off + n) !== 0) return false;
+    let i = (y + row) * ws + x;
+    const end = i + w;
+    for (; i < end; i++) if (wa[i] !== wb[i]) return false;
   }
   return true;
 }
 
 /** Copy a tile from one frame-sized buffer to another. */
 export function copyTile(src: Buffer, dst: Buffer, stride: number, x: number, y: number, w: number, h: number): void {
-  const n = w * 4;
+  const ws = words(src), wd = words(dst);
+  if (!ws || !wd || stride % 4 !== 0 || w >= 64) {
+    const n = w * 4;
+    for (let row = 0; row < h; row++) {
+      const off = (y + row) * stride + x * 4;
+      src.copy(dst, off, off, off + n);
+    }
+    return;
+  }
+  const wstride = stride >> 2;
   for (let row = 0; row < h; row++) {
-    const off = (y + row) * stride + x * 4;
-    src.copy(dst, off, off, off + n);
+    let i = (y + row) * wstride + x;
+    const end = i + w;
+    for (; i < end; i++) wd[i] = ws[i]!;
   }
 }
 

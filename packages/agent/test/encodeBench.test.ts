@@ -17,7 +17,8 @@ const W = 1920, H = 1080;
 const FULL = [{ x: 0, y: 0, width: W, height: H }];
 
 async function timeEncode(frame: FrameBuffer, opts: TileEncoderOptions, runs = 3) {
-  const enc = new TileEncoder({ merge: false, ...opts }); // per-cell figures; merging is measured in tileEncoder.test.ts and the bench
+  // Per-cell figures on the first version's 64 px grid, every photo-like cell JPEG; merging and the current grid are measured in the bench.
+  const enc = new TileEncoder({ merge: false, tileSize: 64, maxSmallLossyPixels: 0, ...opts });
   let best = Infinity;
   let tiles = await enc.encode(frame, FULL);
   for (let i = 0; i < runs; i++) {

@@ -6,7 +6,7 @@
 import type { ZRgbRequest, ZRgbResponse } from './zrgbWorker';
 
 export interface ZRgbWorkerPoolOptions {
-  /** Number of workers (default: half the cores, 1 to 4). */
+  /** Number of workers (default: half the cores, 2 to 4). */
   size?: number;
 }
 
@@ -22,7 +22,9 @@ export class ZRgbWorkerPool {
 
   constructor(options: ZRgbWorkerPoolOptions = {}) {
     const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 2 : 2;
-    const size = options.size ?? Math.max(1, Math.min(4, Math.floor(cores / 2)));
+    // Two at least: on a 2-core machine one worker left full-screen scrolling waiting ~20 ms a frame on
+    // inflating while the other core had room (bench/, scroll).
+    const size = options.size ?? Math.max(2, Math.min(4, Math.floor(cores / 2)));
     for (let i = 0; i < size; i++) {
       const worker = new Worker(new URL('./zrgbWorker.ts', import.meta.url), { type: 'module', name: 'baton-zrgb' });
       worker.onmessage = (e: MessageEvent<ZRgbResponse>) => this.#answer(e.data);
