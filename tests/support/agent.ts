@@ -13,10 +13,13 @@ export interface AgentRun {
   stop(): Promise<void>;
 }
 
-/** `baton-agent share` with a fresh one-time token of `cookie`'s user, on `display`. */
-export async function startAgentShare(srv: BatonServer, conf: string, cookie: string, display: string, allowControl = 'signed-in'): Promise<AgentRun> {
+/**
+ * `baton-agent share` with a fresh one-time token of `cookie`'s user, on `display`; `baseUrl` makes it
+ * reach the server some other way (through a proxy); `extraArgs` go on the command line as they are.
+ */
+export async function startAgentShare(srv: BatonServer, conf: string, cookie: string, display: string, allowControl = 'signed-in', baseUrl = srv.url, extraArgs: string[] = []): Promise<AgentRun> {
   const token = (await api(srv.url, 'POST', `/api/conferences/${conf}/agent-tokens`, {}, cookie)).body.token as string;
-  const proc = spawn(process.execPath, [path.join(ROOT, 'packages/agent/dist/cli.js'), 'share', `${srv.url}/m/${conf}`, '--token', token, '--allow-control', allowControl], {
+  const proc = spawn(process.execPath, [path.join(ROOT, 'packages/agent/dist/cli.js'), 'share', `${baseUrl}/m/${conf}`, '--token', token, '--allow-control', allowControl, ...extraArgs], {
     env: { ...process.env, DISPLAY: display },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

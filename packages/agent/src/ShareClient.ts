@@ -173,6 +173,15 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     const c = this.conference;
     c.on('message', (m) => this.#onConference(m));
     c.on('close', (code, reason) => void this.#end(`the conference socket closed (${code}${reason ? `: ${reason}` : ''})`));
+    // A dropped conference socket is resumed by the client; the sharing socket streams on meanwhile.
+    c.on('reconnecting', (code) => this.#status(`Lost the connection to the meeting (${code}); reconnecting, the screen keeps streaming...`));
+    c.on('resumed', (welcome) => {
+      this.#roster = new Map(welcome.roster.map((p) => [p.id, p]));
+      this.#status('Reconnected to the meeting.');
+      this.#share = welcome.share;
+      this.#onShare(welcome.share);
+      this.paths.update(welcome.share, this.#roster.values());
+    });
     this.#local.on('localInput', (e) => this.#onLocalInput(e));
     this.capture.on('resize', (a) => this.#status(`Shared area is now ${a.width}x${a.height}.`));
     await c.request({ type: 'share.start', kind: 'agent' });
@@ -182,6 +191,7 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
   }
 
   async #openSession(): Promise<void> {
+    await this.#conferenceUp();
     const ack = await this.conference.request({ type: 'share.ticket' });
     if (!ack.ticket) throw new Error('the server answered share.ticket without a ticket');
     const socket = await (this.#o.openTransport ?? WebSocketTransport.connect)(this.#shareUrl);
@@ -206,6 +216,26 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     session.on('closed', (code, reason) => void this.#onSessionClosed(session, code, reason));
     this.#session = session;
     session.start();
+  }
+
+  /** Resolves at once, or when a conference socket that is reconnecting is back (rejects if it gives up). */
+  #conferenceUp(): Promise<void> {
+    const c = this.conference;
+    if (!c.resuming) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        c.off('resumed', done);
+        c.off('close', failed);
+        resolve();
+      };
+      const failed = (code: number, reason: string): void => {
+        c.off('resumed', done);
+        c.off('close', failed);
+        reject(new Error(`the conference socket closed (${code}${reason ? `: ${reason}` : ''})`));
+      };
+      c.on('resumed', done);
+      c.on('close', failed);
+    });
   }
 
   async #onSessionClosed(session: ShareSession, code: number, reason: string): Promise<void> {

@@ -146,6 +146,16 @@ export class Focus extends TypedEmitter<FocusEvents> {
     return seat;
   }
 
+  /**
+   * The user behind an agent's seat, for an agent coming back with its resume token: its one-time
+   * token is spent, and the resume token (secret, bound to this one seat) is what proves it is the same
+   * agent. Null for any other seat, so a resume token never signs a browser in as a user.
+   */
+  agentSeatUser(resumeToken: string): string | null {
+    const seat = this.#roster.byResumeToken(resumeToken);
+    return seat && seat.client === 'agent' ? seat.userId : null;
+  }
+
   #reattach(seat: Seat, link: ParticipantLink): Seat {
     if (seat.graceTimer) clearTimeout(seat.graceTimer);
     seat.graceTimer = null;

@@ -110,6 +110,11 @@ export class ConferenceConnection implements ParticipantLink {
         const grant = await this.#o.store.consumeAgentToken(hashToken(hello.agentToken), new Date());
         if (!grant || grant.conferenceId !== this.#o.conferenceId) return this.close(CloseCode.Denied, 'the agent token is unknown, used or expired');
         user = (await this.#o.store.getUserById(grant.userId)) ?? null;
+      } else if (!user && hello.resume) {
+        // An agent whose connection dropped comes back to its seat with the resume token alone.
+        const userId = (await this.#o.registry.get(this.#o.conferenceId))?.agentSeatUser(hello.resume) ?? null;
+        if (!userId) return this.close(CloseCode.Denied, 'the agent seat to resume is gone (the meeting ended or the wait ran out); start sharing again with a new token');
+        user = (await this.#o.store.getUserById(userId)) ?? null;
       }
       if (!user) return this.close(CloseCode.Denied, 'the agent must be signed in or use a one-time token');
     } else if (hello.agentToken) {
