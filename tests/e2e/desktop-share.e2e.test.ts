@@ -140,6 +140,40 @@ describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser v
     expect(await guest.getByTestId('control-unavailable').textContent()).toContain('Sign in');
   });
 
+  it('a window moved on the host arrives as moved pixels (a Copy tile), and both canvases match the host exactly', async () => {
+    // A "document" window of non-repeating grey texture (40 levels: lossless) over the red quadrant.
+    const TW = 240, TH = 150;
+    const rgb = new Uint8Array(TW * TH * 3);
+    for (let y = 0; y < TH; y++) for (let x = 0; x < TW; x++) rgb.fill(((Math.imul(x * 374761393 + y * 668265263, 1274126177) >>> 24) % 40) * 6, (y * TW + x) * 3, (y * TW + x) * 3 + 3);
+    const win = await painter.window(60, 60, TW, TH, [0, 0, 0]);
+    await painter.putRgb(win, 0, 0, TW, TH, rgb);
+    const region = { x: 0, y: 0, w: 400, h: 300 };
+    const hostPixels = async () => {
+      const img = await new Promise<{ data: Buffer }>((resolve, reject) =>
+        painter.conn.client.GetImage(2, painter.conn.root, region.x, region.y, region.w, region.h, 0xffffffff, (err: unknown, r: { data: Buffer }) => (err ? reject(err) : resolve(r))),
+      );
+      return img.data;
+    };
+    const mismatches = async (page: Page) => {
+      const host = await hostPixels();
+      const seen = await page.evaluate(({ x, y, w, h }) => {
+        const c = document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement;
+        return Array.from(c.getContext('2d')!.getImageData(x, y, w, h).data);
+      }, region);
+      let bad = 0;
+      for (let i = 0, j = 0; i < host.length; i += 4, j += 4) if (host[i + 2] !== seen[j] || host[i + 1] !== seen[j + 1] || host[i] !== seen[j + 2]) bad++;
+      return bad;
+    };
+    for (const page of [bob, guest]) await expect.poll(() => mismatches(page), { timeout: 8000 }).toBe(0);
+    const before = (await focus()).shareStats()!;
+    await painter.move(win, 100, 90);
+    for (const page of [bob, guest]) await expect.poll(() => mismatches(page), { timeout: 8000 }).toBe(0);
+    const after = (await focus()).shareStats()!;
+    expect(after.copiesIn).toBeGreaterThan(before.copiesIn);
+    console.log(`moved window: ${after.copiesIn - before.copiesIn} Copy tile(s), ${after.bytesIn - before.bytesIn} bytes from the host, ${after.refreshesAsked - before.refreshesAsked} refresh(es) asked`);
+    await painter.destroy(win);
+  });
+
   it('the viewer given control clicks and types; the host receives exactly that', async () => {
     await bob.getByTestId('control-request').click();
     await expect.poll(() => bob.getByTestId('control-status').textContent(), { timeout: 10_000 }).toBe('You are in control');

@@ -76,6 +76,8 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
   #frame!: FrameBuffer;
   #needFull = true;
   #pending = true;
+  /** Rectangles to read at the next capture whatever the damage says (requestRegion). */
+  #extra: Rect[] = [];
   #busy = false;
   #closed = false;
   #onEvent = (ev: XEvent): void => this.#handleEvent(ev);
@@ -128,6 +130,14 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
    */
   get paintPeriod(): number {
     return performance.now() - this.#lastPaintAt > 100 ? Infinity : this.#paintPeriod;
+  }
+
+  /** Make the next capture read this rectangle (area coordinates) too, changed or not. */
+  requestRegion(r: Rect): void {
+    this.#extra.push(r);
+    const first = !this.#pending;
+    this.#pending = true;
+    if (first) this.emit('damage');
   }
 
   /** Make the next capture read the whole area (a viewer needs a full picture). */
@@ -259,6 +269,10 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
         this.#damageExt.Subtract(this.#damage, 0, this.#region);
         const reg = await xcall<{ rectangles: FixesRect[] }>((cb) => this.#fixes.FetchRegion(this.#region, cb));
         damaged = clipRects(reg.rectangles, area);
+      }
+      if (this.#extra.length > 0) {
+        damaged = damaged.concat(clipRects(this.#extra, { x: 0, y: 0, width: area.width, height: area.height }));
+        this.#extra = [];
       }
       const bands = tileBands(damaged, area.width, area.height, this.tileSize);
       const t0 = performance.now();

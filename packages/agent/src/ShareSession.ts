@@ -149,6 +149,12 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       this.flow.ack(msg.seq);
       return;
     }
+    if (msg.type === 'refresh') {
+      // A viewer could not be given a Copy tile: send those cells as pixels at the next pass.
+      this.#encoder.invalidate(msg.x, msg.y, msg.w, msg.h);
+      this.#capture.requestRegion({ x: msg.x, y: msg.y, width: msg.w, height: msg.h });
+      return;
+    }
     if (!isInputMessage(msg)) return;
     const inject = this.#controlEnabled && !!this.#injector;
     this.emit('input', msg, inject);

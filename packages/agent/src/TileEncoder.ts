@@ -13,9 +13,10 @@
  * block per band of text. Lossless blocks use Palette (indexed colour) when they have at most 256
  * colours, which is smaller than ZRgb and cheaper for the viewer to inflate.
  */
-import { TILE_FLAG_LOSSY, TileEncoding, SHARE_LIMITS, type ShareMessage } from '@baton/protocol';
+import { TILE_FLAG_LOSSY, TileEncoding, SHARE_LIMITS, copyPayload, type ShareMessage } from '@baton/protocol';
 import type { FrameBuffer } from './ScreenCapture.js';
 import type { Rect } from './monitors.js';
+import { blockMatches, findMotion, largestRectangle, type Block, type Motion } from './motion.js';
 import { classifyTile, copyTile, encodeJpeg, encodePalette, encodePng, encodeZRgb, extractRgb, paletteOf, tileEquals } from './tileCodecs.js';
 
 /**
@@ -46,6 +47,8 @@ export type TileEncoderOptions = {
   refineAfterMs?: number;
   /** Photo-like rectangles of at most this many pixels are sent losslessly (default 4096). */
   maxSmallLossyPixels?: number;
+  /** Send content that moved (scrolling, a dragged window) as a Copy tile (default true). */
+  motion?: boolean;
   /** Tiles encoded at once (the encoders run on libuv's thread pool). */
   concurrency?: number;
   /** At most this many cells refined per call, so a burst of lossless tiles cannot hog the link. */
@@ -67,12 +70,18 @@ export type EncodeStats = {
   classifyMs: number;
   /** Rectangles encoded (before any split). */
   jobs: number;
+  /** Cells sent as one Copy tile (content that moved). */
+  copied: number;
 };
 
 /** A rectangle of whole cells: columns c0..c1, rows r0..r1 (inclusive), clipped to the screen in pixels. */
 type Job = { x: number; y: number; w: number; h: number; c0: number; r0: number; c1: number; r1: number };
 
 const NONE = 0, LOSSLESS = 1, LOSSY = 2;
+/** Fewer changed cells than this is not worth a motion search (typing, a clock). */
+const MIN_MOTION_CELLS = 8;
+/** Distinctive changed cells looked up in the previous picture. */
+const MAX_FEATURES = 12;
 
 export class TileEncoder {
   readonly tileSize: number;
@@ -84,6 +93,7 @@ export class TileEncoder {
   readonly maxLossyPixels: number;
   readonly refineAfterMs: number;
   readonly maxSmallLossyPixels: number;
+  readonly motion: boolean;
   readonly concurrency: number;
   readonly maxRefinePerPass: number;
   #width = 0;
@@ -98,6 +108,10 @@ export class TileEncoder {
   /** When a cell was last sent lossy; 0 when what the viewers have is exact. */
   #lossyAt = new Float64Array(0);
   #lossyCount = 0;
+  /** 1: encode from pixels next time, never copy (see invalidate()). */
+  #noCopy = new Uint8Array(0);
+  /** The last pass's motion: tried first, since motion tends to continue. */
+  #lastMotion: Motion | null = null;
   lastStats: EncodeStats = emptyStats();
   /** More colours than this in one cell is photo-like (JPEG while it moves). */
   readonly #photoColours: number;
@@ -116,6 +130,7 @@ export class TileEncoder {
     this.maxLossyPixels = Math.min(options.maxLossyPixels ?? 512 * 1024, SHARE_LIMITS.maxTilePixels);
     this.refineAfterMs = options.refineAfterMs ?? 300;
     this.maxSmallLossyPixels = options.maxSmallLossyPixels ?? 4096;
+    this.motion = options.motion ?? true;
     // Scaled to the cell: a 64 px cell holds 256 colours of text easily, a 32 px one rarely more than 64
     // (a dithered gradient behind a dragged window has more, and is far cheaper as JPEG).
     // Anti-aliased text in a 32 px cell reaches a few hundred colours; a photo cell nearly one per pixel.
@@ -137,6 +152,8 @@ export class TileEncoder {
     this.#known = new Uint8Array(n);
     this.#lossyAt = new Float64Array(n);
     this.#lossyCount = 0;
+    this.#noCopy = new Uint8Array(n);
+    this.#lastMotion = null;
   }
 
   /** Encode the changed cells among those the rectangles touch. */
@@ -148,7 +165,9 @@ export class TileEncoder {
     const colours = new Uint16Array(kinds.length);
     let changed = 0;
     const rowChanged = this.#changedRows(frame, rects);
-    for (const index of this.#cellsIn(rects)) {
+    const damaged = this.#cellsIn(rects);
+    const changedCells: number[] = [];
+    for (const index of damaged) {
       stats.tiles++;
       const c = this.#cell(index);
       if (this.#known[index] && !anyRowChanged(rowChanged, c.y, c.h)) {
@@ -159,8 +178,17 @@ export class TileEncoder {
         stats.unchanged++;
         continue;
       }
+      changedCells.push(index);
+    }
+    // Moved content first, while `#sent` still holds what the viewers have.
+    const copy = this.motion && changedCells.length >= MIN_MOTION_CELLS ? this.#findCopy(frame, damaged, changedCells, now) : null;
+    if (!copy) this.#lastMotion = null;
+    for (const index of changedCells) {
+      const c = this.#cell(index);
       copyTile(frame.data, this.#sent, this.#stride, c.x, c.y, c.w, c.h);
       this.#known[index] = 1;
+      this.#noCopy[index] = 0;
+      if (copy?.covers(index)) continue;
       const cls = classifyTile(frame, c.x, c.y, c.w, c.h, this.#photoColours);
       kinds[index] = cls.kind === 'many' ? LOSSY : LOSSLESS;
       colours[index] = cls.kind === 'fill' ? 1 : cls.colours;
@@ -192,10 +220,78 @@ export class TileEncoder {
       return ts;
     });
     const tiles = out.flat();
+    // The Copy tile comes first: it reads the picture as it was before this frame.
+    if (copy) {
+      tiles.unshift(copy.tile);
+      stats.copied = copy.cells;
+    }
     stats.bytes = tiles.reduce((n, t) => n + t.data.length, 0);
     stats.ms = performance.now() - t0;
     this.lastStats = stats;
     return tiles;
+  }
+
+  /**
+   * The viewers' copy of this rectangle is not to be trusted (the relay could not give a viewer a Copy
+   * tile): its cells are encoded from pixels, not copied, the next time they are captured.
+   */
+  invalidate(x: number, y: number, w: number, h: number): void {
+    const ts = this.tileSize;
+    const c0 = Math.max(0, Math.floor(x / ts)), c1 = Math.min(this.#cols - 1, Math.floor((x + w - 1) / ts));
+    const r0 = Math.max(0, Math.floor(y / ts)), r1 = Math.min(this.#rows - 1, Math.floor((y + h - 1) / ts));
+    for (let r = r0; r <= r1; r++) {
+      for (let c = c0; c <= c1; c++) {
+        this.#known[r * this.#cols + c] = 0;
+        this.#noCopy[r * this.#cols + c] = 1;
+      }
+    }
+  }
+
+  /**
+   * One Copy tile for content that moved: the motion most changed cells agree on, then the largest
+   * rectangle of damaged cells whose pixels are exactly the viewers' pixels that far back. Null when
+   * nothing moved, or too little to be worth it.
+   */
+  #findCopy(frame: FrameBuffer, damaged: Int32Array, changedCells: number[], now: number): { tile: TileMessage; cells: number; covers(index: number): boolean } | null {
+    const features: Block[] = [];
+    const step = Math.max(1, Math.floor(changedCells.length / (4 * MAX_FEATURES)));
+    for (let k = 0; k < changedCells.length && features.length < MAX_FEATURES; k += step) {
+      const c = this.#cell(changedCells[k]!);
+      if (c.w === this.tileSize && c.h === this.tileSize && classifyTile(frame, c.x, c.y, c.w, c.h, 8).kind === 'many') features.push(c);
+    }
+    const motion = findMotion(frame, this.#sent, features, this.#lastMotion);
+    if (!motion) return null;
+    const marks = new Uint8Array(this.#cols * this.#rows);
+    for (const index of damaged) if (!this.#noCopy[index] && blockMatches(frame, this.#sent, this.#cell(index), motion)) marks[index] = 1;
+    const rect = largestRectangle(marks, this.#cols, this.#rows);
+    if (!rect) return null;
+    const maxCells = Math.floor(SHARE_LIMITS.maxTileSide / this.tileSize);
+    rect.c1 = Math.min(rect.c1, rect.c0 + maxCells - 1);
+    rect.r1 = Math.min(rect.r1, rect.r0 + maxCells - 1);
+    rect.area = (rect.c1 - rect.c0 + 1) * (rect.r1 - rect.r0 + 1);
+    if (rect.area < MIN_MOTION_CELLS) return null;
+    const inRect = (i: number): boolean => {
+      const c = i % this.#cols, r = Math.floor(i / this.#cols);
+      return c >= rect.c0 && c <= rect.c1 && r >= rect.r0 && r <= rect.r1;
+    };
+    let moved = 0;
+    for (const i of changedCells) if (inRect(i)) moved++;
+    if (moved < MIN_MOTION_CELLS / 2) return null;
+    this.#lastMotion = motion;
+    const job = this.#job(rect.c0, rect.r0, rect.c1, rect.r1);
+    const src = { x: job.x - motion.dx, y: job.y - motion.dy };
+    // Copied from pixels the viewers only have approximately (JPEG not yet refined): still approximate.
+    const ts = this.tileSize;
+    let lossy = false;
+    for (let r = Math.floor(src.y / ts); r <= Math.floor((src.y + job.h - 1) / ts) && !lossy; r++) {
+      for (let c = Math.floor(src.x / ts); c <= Math.floor((src.x + job.w - 1) / ts); c++) if (this.#lossyAt[r * this.#cols + c]! > 0) lossy = true;
+    }
+    for (let r = rect.r0; r <= rect.r1; r++) for (let c = rect.c0; c <= rect.c1; c++) this.#setLossy(r * this.#cols + c, lossy ? now : 0);
+    return {
+      tile: tile(job, TileEncoding.Copy, lossy ? TILE_FLAG_LOSSY : 0, copyPayload(src.x, src.y)),
+      cells: rect.area,
+      covers: inRect,
+    };
   }
 
   /** Lossless versions of lossy cells that have not changed for `refineAfterMs`. */
@@ -483,5 +579,5 @@ function tile(job: Job, encoding: TileEncoding, flags: number, data: Uint8Array)
 }
 
 function emptyStats(): EncodeStats {
-  return { tiles: 0, unchanged: 0, fill: 0, lossless: 0, lossy: 0, bytes: 0, ms: 0, classifyMs: 0, jobs: 0 };
+  return { tiles: 0, unchanged: 0, fill: 0, lossless: 0, lossy: 0, bytes: 0, ms: 0, classifyMs: 0, jobs: 0, copied: 0 };
 }

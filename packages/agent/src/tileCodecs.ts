@@ -29,7 +29,7 @@ export function extractRgb(frame: FrameBuffer, x: number, y: number, w: number, 
 
 /** 32-bit words over a buffer of whole pixels, or null when it is not 4-byte aligned (then bytes are used). */
 const wordViews = new WeakMap<Buffer, Uint32Array | null>();
-function words(b: Buffer): Uint32Array | null {
+export function words(b: Buffer): Uint32Array | null {
   let v = wordViews.get(b);
   if (v === undefined) {
     v = b.byteOffset % 4 === 0 && b.length % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.length >> 2) : null;

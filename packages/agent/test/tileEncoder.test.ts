@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TILE_FLAG_LOSSY, TileEncoding, decodeShareMessage, encodeShareMessage } from '@baton/protocol';
+import { TILE_FLAG_LOSSY, TileEncoding, copySource, decodeShareMessage, encodeShareMessage, type ShareMessage } from '@baton/protocol';
 import { TileEncoder } from '../src/TileEncoder.js';
 import { classifyTile, packIndices } from '../src/tileCodecs.js';
 import { Canvas, frameFromRgb } from './helpers/canvas.js';
@@ -14,6 +14,13 @@ function scene(): Uint8Array {
   const photo = photoLike(64, 64, 7);
   for (let y = 0; y < 64; y++) rgb.set(photo.subarray(y * 64 * 3, (y + 1) * 64 * 3), (y * W + 128) * 3);
   return rgb;
+}
+
+/** Through the wire format and back. */
+function decodeTile(t: Extract<ShareMessage, { type: 'tile' }>) {
+  const m = decodeShareMessage(encodeShareMessage(t));
+  if (m.type !== 'tile') throw new Error('not a tile');
+  return m;
 }
 
 describe('TileEncoder', () => {
@@ -92,6 +99,70 @@ describe('TileEncoder', () => {
     const bigTiles = await big.encode(frame, [{ x: 0, y: 0, width: W, height: H }], 1000);
     expect(bigTiles.filter((t) => t.encoding === TileEncoding.Jpeg).map((t) => [t.x, t.y, t.w, t.h])).toEqual([[128, 0, 64, 64]]);
     expect(big.nextRefineAt()).toBe(1300);
+  });
+
+  it('sends content that moved as one Copy tile first, and the viewer rebuilds the new frame exactly', async () => {
+    const FW = 320, FH = 240;
+    // A block of non-repeating "text-like" texture (40 grey levels: lossless) on a flat background.
+    const tex = (x: number, y: number) => ((Math.imul(x * 374761393 + y * 668265263, 1274126177) >>> 24) % 40) * 6;
+    const scene = (bx: number, by: number) => {
+      const rgb = new Uint8Array(FW * FH * 3).fill(230);
+      for (let y = 0; y < 96; y++) for (let x = 0; x < 128; x++) rgb.fill(tex(x, y), ((by + y) * FW + bx + x) * 3, ((by + y) * FW + bx + x) * 3 + 3);
+      return frameFromRgb(FW, FH, rgb);
+    };
+    const enc = new TileEncoder({ tileSize: 16 });
+    const all = [{ x: 0, y: 0, width: FW, height: FH }];
+    const canvas = new Canvas(FW, FH);
+    for (const t of await enc.encode(scene(32, 32), all, 1000)) await canvas.apply(t);
+    // Dragged by (37, 21): a Copy tile comes first and covers most of the block's new place.
+    const moved = scene(69, 53);
+    const tiles = await enc.encode(moved, all, 1100);
+    expect(tiles[0]!.encoding).toBe(TileEncoding.Copy);
+    expect(tiles.filter((t) => t.encoding === TileEncoding.Copy)).toHaveLength(1);
+    const src = copySource(tiles[0]!);
+    expect([tiles[0]!.x - src.x, tiles[0]!.y - src.y]).toEqual([37, 21]);
+    expect(enc.lastStats.copied).toBeGreaterThanOrEqual(20);
+    for (const t of tiles) await canvas.apply(decodeTile(t));
+    expect(canvas.diff(moved, 0)).toBe(0);
+    const withCopy = tiles.reduce((n, t) => n + t.data.length, 0);
+    const plain = new TileEncoder({ tileSize: 16, motion: false });
+    await plain.encode(scene(32, 32), all, 1000);
+    const without = (await plain.encode(moved, all, 1100)).reduce((n, t) => n + t.data.length, 0);
+    expect(withCopy).toBeLessThan(without / 3);
+
+    // Moving on at the same speed: the last motion is tried first and found again.
+    const again = scene(106, 74);
+    const next = await enc.encode(again, all, 1200);
+    expect(next[0]!.encoding).toBe(TileEncoding.Copy);
+    for (const t of next) await canvas.apply(t);
+    expect(canvas.diff(again, 0)).toBe(0);
+
+    // The relay could not give someone the Copy: those cells come as pixels next time, not copied.
+    enc.invalidate(0, 0, FW, FH);
+    const refreshed = await enc.encode(again, all, 1300);
+    expect(refreshed.some((t) => t.encoding === TileEncoding.Copy)).toBe(false);
+    expect(enc.lastStats.tiles - enc.lastStats.unchanged).toBe((FW / 16) * (FH / 16));
+  });
+
+  it('finds a vertical scroll and copies the band that scrolled', async () => {
+    const FW = 256, FH = 256;
+    const tex = (x: number, y: number) => ((Math.imul(x * 2246822519 + y * 3266489917, 668265263) >>> 24) % 32) * 7;
+    const doc = (top: number) => {
+      const rgb = new Uint8Array(FW * FH * 3);
+      for (let y = 0; y < FH; y++) for (let x = 0; x < FW; x++) rgb.fill(tex(x, y + top), (y * FW + x) * 3, (y * FW + x) * 3 + 3);
+      return frameFromRgb(FW, FH, rgb);
+    };
+    const enc = new TileEncoder({ tileSize: 16 });
+    const all = [{ x: 0, y: 0, width: FW, height: FH }];
+    const canvas = new Canvas(FW, FH);
+    for (const t of await enc.encode(doc(0), all, 1000)) await canvas.apply(t);
+    const scrolled = doc(13); // scrolled down by 13 px: content moves up
+    const tiles = await enc.encode(scrolled, all, 1100);
+    expect(tiles[0]!.encoding).toBe(TileEncoding.Copy);
+    expect(copySource(tiles[0]!).y - tiles[0]!.y).toBe(13);
+    expect(tiles[0]!.w).toBe(FW);
+    for (const t of tiles) await canvas.apply(t);
+    expect(canvas.diff(scrolled, 0)).toBe(0);
   });
 
   it('can use PNG as the lossless codec', async () => {

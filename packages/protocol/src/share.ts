@@ -16,6 +16,7 @@ export const ShareType = {
   CursorPos: 0x05,
   CursorShape: 0x06,
   Ack: 0x07,
+  Refresh: 0x08,
   Pointer: 0x10,
   Wheel: 0x11,
   Key: 0x12,
@@ -37,6 +38,14 @@ export const TileEncoding = {
    * 4, 4 for up to 16, 8 for up to 256 (see paletteBits). Smaller than ZRgb and cheaper to inflate.
    */
   Palette: 5,
+  /**
+   * Pixels the viewer already has, moved (scrolled text, a dragged window): payload u16 srcX, u16 srcY.
+   * The w×h rectangle at (srcX, srcY) of the picture as it stood before this frame is copied to the
+   * tile's place. At most one Copy tile per frame, and it comes first, so "before this frame" is simply
+   * the canvas as it is when the tile is drawn. Only valid for a receiver that drew every frame up to
+   * this one: the relay resolves it for the others (see docs/protocol.md).
+   */
+  Copy: 6,
 } as const;
 export type TileEncoding = (typeof TileEncoding)[keyof typeof TileEncoding];
 
@@ -90,6 +99,7 @@ export type ShareMessage =
   | { type: 'cursorPos'; x: number; y: number; visible: boolean }
   | { type: 'cursorShape'; w: number; h: number; hotX: number; hotY: number; rgba: Uint8Array }
   | { type: 'ack'; seq: number }
+  | { type: 'refresh'; x: number; y: number; w: number; h: number }
   | { type: 'pointer'; x: number; y: number; buttons: number }
   | { type: 'wheel'; x: number; y: number; dx: number; dy: number }
   | { type: 'key'; down: boolean; key: string; code: string };
@@ -168,6 +178,16 @@ export function encodeShareMessage(msg: ShareMessage): Uint8Array {
       new DataView(b.buffer).setUint32(1, msg.seq >>> 0);
       return b;
     }
+    case 'refresh': {
+      const b = new Uint8Array(9);
+      const v = new DataView(b.buffer);
+      b[0] = ShareType.Refresh;
+      v.setUint16(1, msg.x);
+      v.setUint16(3, msg.y);
+      v.setUint16(5, msg.w);
+      v.setUint16(7, msg.h);
+      return b;
+    }
     case 'pointer': {
       const b = new Uint8Array(6);
       const v = new DataView(b.buffer);
@@ -238,14 +258,16 @@ export function decodeShareMessage(b: Uint8Array): ShareMessage {
       need(b, TILE_HEADER_BYTES + 1, 'tile');
       const x = v.getUint16(1), y = v.getUint16(3), w = v.getUint16(5), h = v.getUint16(7);
       const encoding = b[9]!;
-      if (w < 1 || h < 1 || w > SHARE_LIMITS.maxTileSide || h > SHARE_LIMITS.maxTileSide || w * h > SHARE_LIMITS.maxTilePixels) {
+      // A Copy tile allocates nothing, so only its sides are bounded.
+      if (w < 1 || h < 1 || w > SHARE_LIMITS.maxTileSide || h > SHARE_LIMITS.maxTileSide || (w * h > SHARE_LIMITS.maxTilePixels && encoding !== TileEncoding.Copy)) {
         throw new ShareDecodeError(`tile: size ${w}x${h} out of range`);
       }
-      if (encoding > TileEncoding.Palette) throw new ShareDecodeError(`tile: unknown encoding ${encoding}`);
+      if (encoding > TileEncoding.Copy) throw new ShareDecodeError(`tile: unknown encoding ${encoding}`);
       const data = b.subarray(TILE_HEADER_BYTES);
       if (data.length > SHARE_LIMITS.maxTilePayload) throw new ShareDecodeError('tile: payload too large');
       if (encoding === TileEncoding.Fill && data.length !== 3) throw new ShareDecodeError('tile: fill needs 3 bytes');
       if (encoding === TileEncoding.Palette && data.length < 2 + 3 * (data[0]! + 1)) throw new ShareDecodeError('tile: palette too short');
+      if (encoding === TileEncoding.Copy && data.length !== 4) throw new ShareDecodeError('tile: copy needs 4 bytes');
       return { type: 'tile', x, y, w, h, encoding: encoding as TileEncoding, flags: b[10]!, data };
     }
     case ShareType.Frame:
@@ -264,6 +286,12 @@ export function decodeShareMessage(b: Uint8Array): ShareMessage {
     case ShareType.Ack:
       exact(b, 5, 'ack');
       return { type: 'ack', seq: v.getUint32(1) };
+    case ShareType.Refresh: {
+      exact(b, 9, 'refresh');
+      const w = v.getUint16(5), h = v.getUint16(7);
+      if (w < 1 || h < 1) throw new ShareDecodeError('refresh: empty rectangle');
+      return { type: 'refresh', x: v.getUint16(1), y: v.getUint16(3), w, h };
+    }
     case ShareType.Pointer:
       exact(b, 6, 'pointer');
       return { type: 'pointer', x: v.getUint16(1), y: v.getUint16(3), buttons: b[5]! & 0x1f };
@@ -306,4 +334,15 @@ export function paletteRowBytes(w: number, colours: number): number {
 /** Input messages: only these may travel from a viewer towards the host. */
 export function isInputMessage(m: ShareMessage): m is Extract<ShareMessage, { type: 'pointer' | 'wheel' | 'key' }> {
   return m.type === 'pointer' || m.type === 'wheel' || m.type === 'key';
+}
+
+/** The source corner of a Copy tile. */
+export function copySource(tile: Extract<ShareMessage, { type: 'tile' }>): { x: number; y: number } {
+  const d = tile.data;
+  return { x: (d[0]! << 8) | d[1]!, y: (d[2]! << 8) | d[3]! };
+}
+
+/** The payload of a Copy tile from its source corner. */
+export function copyPayload(srcX: number, srcY: number): Uint8Array {
+  return Uint8Array.of(srcX >> 8, srcX & 0xff, srcY >> 8, srcY & 0xff);
 }

@@ -2,4 +2,4 @@
 export const PROTOCOL_VERSION = 1;
 /** Version of the binary sharing protocol (tiles, cursor, input). */
 // 2: tiles may cover a rectangle of whole grid cells; Palette tiles.
-export const SHARE_PROTOCOL_VERSION = 2;
+export const SHARE_PROTOCOL_VERSION = 3;

@@ -8,7 +8,7 @@
  * a switch replays them on the new path before anything else; `onSwitch` then lets the owner reset
  * flow control and the encoder, so the next pass sends every tile there (a full refresh).
  *
- * In: acks only from the active path (a frame is acked where it was sent). Input from the server is
+ * In: acks and refresh requests only from the active path (a frame is acked where it was sent). Input from the server is
  * passed on (the relay already drops anyone but the controller); input from the peer only while
  * `peerMayControl()` says the Focus made that peer the controller, because nothing else can filter a
  * direct path.
@@ -156,7 +156,7 @@ export class PathSwitch implements ShareTransport {
   #receive(from: PathName, bytes: Uint8Array): void {
     if (this.#closed || bytes.length === 0) return;
     const type = bytes[0]!;
-    if (type === ShareType.Ack) {
+    if (type === ShareType.Ack || type === ShareType.Refresh) {
       if (from === this.#active) this.onMessage?.(bytes);
       return;
     }

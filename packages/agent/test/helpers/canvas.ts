@@ -1,7 +1,7 @@
 /** Test helper: what a viewer does — decode tiles and reassemble the shared screen as RGB. */
 import { inflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { TileEncoding, paletteBits, paletteRowBytes, type ShareMessage } from '@baton/protocol';
+import { TileEncoding, copySource, paletteBits, paletteRowBytes, type ShareMessage } from '@baton/protocol';
 import type { FrameBuffer } from '../../src/ScreenCapture.js';
 
 type Tile = Extract<ShareMessage, { type: 'tile' }>;
@@ -22,6 +22,14 @@ export class Canvas {
       case TileEncoding.ZRgb:
         px = inflateSync(t.data);
         break;
+      case TileEncoding.Copy: {
+        // The picture as it is now (a Copy tile comes first in its frame).
+        const src = copySource(t);
+        if (src.x + t.w > this.width || src.y + t.h > this.height) throw new Error('copy source outside the canvas');
+        px = Buffer.alloc(t.w * t.h * 3);
+        for (let row = 0; row < t.h; row++) this.rgb.copy(px, row * t.w * 3, ((src.y + row) * this.width + src.x) * 3, ((src.y + row) * this.width + src.x + t.w) * 3);
+        break;
+      }
       case TileEncoding.Palette: {
         const n = t.data[0]! + 1;
         const bits = paletteBits(n), rowBytes = paletteRowBytes(t.w, n);

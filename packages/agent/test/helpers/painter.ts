@@ -54,6 +54,12 @@ export class Painter {
     await this.conn.sync();
   }
 
+  /** Move a window (the X server moves its pixels along, as it does for a dragged window). */
+  async move(wid: number, x: number, y: number): Promise<void> {
+    this.conn.client.MoveWindow(wid, x, y);
+    await this.conn.sync();
+  }
+
   async destroy(wid: number): Promise<void> {
     this.conn.client.DestroyWindow(wid);
     await this.conn.sync();

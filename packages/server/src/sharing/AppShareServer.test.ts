@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TileEncoding, decodeShareMessage, encodeShareMessage, type ShareMessage } from '@baton/protocol';
+import { TileEncoding, copyPayload, decodeShareMessage, encodeShareMessage, type ShareMessage } from '@baton/protocol';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { AppShareServer, type ShareProtocolError } from './AppShareServer.js';
 import type { ShareChannel, ShareChannelEvents } from './ShareChannel.js';
@@ -100,6 +100,45 @@ describe('AppShareServer', () => {
     const f = encodeShareMessage(frame(1));
     host.receive(f);
     expect(v.sent.map((b) => [...b])).toEqual([[...t], [...f]]);
+  });
+
+  it('gives a Copy tile only to a viewer that drew every frame before it; for the others it asks the host for the pixels', () => {
+    const { relay, host } = setup();
+    host.receive(SCREEN);
+    hostFrame(host, 1, all);
+    host.take();
+    const inSync = new FakeChannel();
+    relay.attachViewer('in-sync', inSync);
+    expect(framesOf(inSync.take())).toEqual([1]);
+    inSync.receive({ type: 'ack', seq: 1 });
+    // Frame 2: cells 0..1 moved to 4..5 (a Copy tile from (0,0) to (0,16), 32x16), and cell 9 changed.
+    const copy: Extract<ShareMessage, { type: 'tile' }> = { type: 'tile', x: 0, y: 16, w: 32, h: 16, encoding: TileEncoding.Copy, flags: 0, data: copyPayload(0, 0) };
+    host.receive(copy);
+    host.receive(tile(9, 2));
+    host.receive(frame(2));
+    const got = inSync.take();
+    expect(got[0]).toEqual(copy); // first, as the host sent it
+    expect(framesOf(got)).toEqual([2]);
+    expect(host.take().filter((m) => m.type === 'refresh')).toEqual([]); // the in-sync viewer needed no pixels
+
+    // A late joiner's picture is not the one before frame 2: no Copy for it, and the host is asked once.
+    const late = new FakeChannel();
+    relay.attachViewer('late', late);
+    const lateGot = late.take();
+    expect(tilesOf(lateGot).some((t) => t.encoding === TileEncoding.Copy)).toBe(false);
+    expect(tilesOf(lateGot).map((t) => t.data[0]).sort((a, b) => a! - b!)).toEqual([0, 1, 2, 3, 6, 7, 8, 9, 10, 11]);
+    expect(framesOf(lateGot)).toEqual([2]);
+    const asked = host.take().filter((m) => m.type === 'refresh');
+    expect(asked).toEqual([{ type: 'refresh', x: 0, y: 16, w: 32, h: 16 }]);
+    expect(relay.stats().refreshesAsked).toBe(1);
+    // The host sends cells 4 and 5 as pixels: the late joiner gets them with the next frame.
+    late.receive({ type: 'ack', seq: 2 });
+    inSync.receive({ type: 'ack', seq: 2 });
+    hostFrame(host, 3, [4, 5]);
+    const fixed = late.take();
+    expect(tilesOf(fixed).map((t) => [t.data[0], t.encoding])).toEqual([[4, TileEncoding.Png], [5, TileEncoding.Png]]);
+    expect(framesOf(fixed)).toEqual([3]);
+    expect(host.take().filter((m) => m.type === 'refresh')).toEqual([]);
   });
 
   it('lets a slow viewer skip versions with bounded memory while a fast viewer gets every frame', () => {

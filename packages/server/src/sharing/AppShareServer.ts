@@ -1,9 +1,9 @@
-import { ShareDecodeError, decodeShareMessage, encodeShareMessage, isInputMessage, type ShareMessage } from '@baton/protocol';
+import { ShareDecodeError, TileEncoding, decodeShareMessage, encodeShareMessage, isInputMessage, type ShareMessage } from '@baton/protocol';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { HeldInput } from './HeldInput.js';
 import type { ShareChannel } from './ShareChannel.js';
 import { ShareViewer, type ShareCounters } from './ShareViewer.js';
-import { TileStore, TileStoreError, compact } from './TileStore.js';
+import { TileStore, TileStoreError, compact, type TileEntry } from './TileStore.js';
 
 export interface AppShareServerOptions {
   conferenceId: string;
@@ -51,6 +51,10 @@ export interface AppShareStats {
   /** Host frames not yet acknowledged to the host. */
   hostUnacked: number;
   hostOverruns: number;
+  /** Copy tiles a viewer could not use, whose pixels the host was asked for. */
+  refreshesAsked: number;
+  /** Copy tiles received from the host (content that moved). */
+  copiesIn: number;
   /** Bytes of screen state held (bounded by the grid). */
   storeBytes: number;
 }
@@ -83,6 +87,8 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
   #inputForwarded = 0;
   #inputDropped = 0;
   #hostOverruns = 0;
+  #refreshesAsked = 0;
+  #copiesIn = 0;
 
   constructor(options: AppShareServerOptions) {
     super();
@@ -142,7 +148,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
     this.#viewers.set(participantId, viewer);
     this.#listen(channel, (bytes) => this.#onViewerMessage(viewer, bytes), () => this.#forget(viewer));
     channel.on('drain', () => this.#flush(viewer));
-    this.#took(viewer.start());
+    this.#took(viewer.start(this.#askPixels));
   }
 
   /** Disconnect one viewer (left the conference, lost the right to watch…). */
@@ -171,6 +177,8 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
       tilesSkipped: this.#counters.tilesSkipped,
       hostUnacked: this.#hostPending.length,
       hostOverruns: this.#hostOverruns,
+      refreshesAsked: this.#refreshesAsked,
+      copiesIn: this.#copiesIn,
       storeBytes: this.#store.byteSize(),
     };
   }
@@ -206,6 +214,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
           return;
         case 'tile':
           this.#store.putTile(msg, bytes);
+          if (msg.encoding === TileEncoding.Copy) this.#copiesIn++;
           return;
         case 'frame':
           this.#onHostFrame(msg, bytes);
@@ -241,7 +250,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
     for (const v of this.#viewers.values()) v.markDirty(changed);
     // With nobody watching, nobody can be behind: the host runs free.
     if (this.#viewers.size === 0) this.#ackHost(Infinity);
-    for (const v of this.#viewers.values()) this.#took(v.flush());
+    for (const v of this.#viewers.values()) this.#took(v.flush(this.#askPixels));
   }
 
   /** Some viewer was sent commit `commit`: every host frame up to it is acked (one ack per frame, in order). */
@@ -279,8 +288,16 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
 
   #flush(viewer: ShareViewer): void {
     if (this.#viewers.get(viewer.participantId) !== viewer) return;
-    this.#took(viewer.flush());
+    this.#took(viewer.flush(this.#askPixels));
   }
+
+  /** A viewer could not use a Copy tile: ask the host, once per tile, for those cells as pixels. */
+  #askPixels = (entry: TileEntry): void => {
+    if (entry.refreshAsked || !entry.copy) return;
+    entry.refreshAsked = true;
+    this.#refreshesAsked++;
+    this.#sendTo(this.#host, encodeShareMessage({ type: 'refresh', ...entry.copy }));
+  };
 
   #forget(viewer: ShareViewer): void {
     if (this.#viewers.get(viewer.participantId) !== viewer) return;

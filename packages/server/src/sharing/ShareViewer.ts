@@ -1,5 +1,5 @@
 import type { ShareChannel } from './ShareChannel.js';
-import type { TileStore } from './TileStore.js';
+import type { TileEntry, TileStore } from './TileStore.js';
 
 /** Counters the relay shares with its viewers (so totals survive a viewer leaving). */
 export interface ShareCounters {
@@ -36,6 +36,8 @@ export class ShareViewer {
   #sentCommit = 0;
   #cursorShapeDirty = false;
   #cursorPosDirty = false;
+  /** Cells left out of the last flush (Copy tiles it could not use): its picture is not exact there. */
+  #stale = false;
 
   constructor(options: ShareViewerOptions) {
     this.participantId = options.participantId;
@@ -61,13 +63,13 @@ export class ShareViewer {
   }
 
   /** Bring a late joiner up to date: screen, every current tile, cursor, then a frame (via flush). */
-  start(): number | null {
+  start(onUnresolved?: (entry: TileEntry) => void): number | null {
     const s = this.#store;
     if (s.screenBytes) this.#send(s.screenBytes);
     for (const i of s.filledCells()) this.#dirty.add(i);
     this.#cursorShapeDirty = s.cursorShape !== null;
     this.#cursorPosDirty = s.cursorPos !== null;
-    return this.flush();
+    return this.flush(onUnresolved);
   }
 
   /** A new screen: sent at once, whatever the backlog, since every tile after it refers to the new grid. */
@@ -103,16 +105,28 @@ export class ShareViewer {
   /**
    * Send what the viewer is missing if it is ready: the newest bytes of every dirty cell, then the
    * host's latest `frame` (unchanged, so its seq and capture time measure latency end to end).
-   * Returns the commit number of the frame sent, or null when nothing was sent.
+   * Returns the commit number of the frame sent, or null when nothing was sent. A Copy tile goes only
+   * to a viewer whose picture is exactly the one before that tile's frame; for any other, its cells stay
+   * dirty and `onUnresolved` asks the host for their pixels, which the next frames bring.
    */
-  flush(): number | null {
+  flush(onUnresolved?: (entry: TileEntry) => void): number | null {
     if (this.busy) return null;
     this.#sendCursor();
     const last = this.#store.lastFrame;
     if (!last || this.#sentCommit >= last.commit || this.#unacked.length >= this.#maxUnacked) return null;
+    const exact = !this.#stale && this.#sentCommit === last.commit - 1;
+    const left: TileEntry[] = [];
     // A tile may cover many cells: each distinct one once, oldest first, so newer tiles overdraw.
-    for (const t of this.#store.tilesFor(this.#dirty)) this.#send(t.bytes);
+    for (const t of this.#store.tilesFor(this.#dirty)) {
+      if (t.copy && !exact) left.push(t);
+      else this.#send(t.bytes);
+    }
     this.#dirty.clear();
+    this.#stale = left.length > 0;
+    for (const t of left) {
+      for (const i of this.#store.cellsOf(t)) this.#dirty.add(i);
+      onUnresolved?.(t);
+    }
     this.#send(last.bytes);
     this.#unacked.push(last.seq);
     this.#sentCommit = last.commit;

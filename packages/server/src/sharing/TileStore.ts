@@ -1,4 +1,4 @@
-import type { ShareMessage } from '@baton/protocol';
+import { TileEncoding, copySource, type ShareMessage } from '@baton/protocol';
 
 type ScreenMsg = Extract<ShareMessage, { type: 'screen' }>;
 type TileMsg = Extract<ShareMessage, { type: 'tile' }>;
@@ -33,6 +33,13 @@ export interface TileEntry {
   version: number;
   /** Cells for which this is the newest tile; at 0 nothing refers to it any more. */
   alive: number;
+  /**
+   * A Copy tile: its pixels are the viewer's own from before its frame, so only a viewer that drew every
+   * frame before it can use it. `rect` is what to ask the host to send as pixels for the others.
+   */
+  copy: { x: number; y: number; w: number; h: number } | null;
+  /** The host was asked for the pixels of this Copy tile's cells. */
+  refreshAsked?: boolean;
 }
 
 /** A tile's place on the grid: columns c0..c1 and rows r0..r1, inclusive. */
@@ -115,8 +122,15 @@ export class TileStore {
   /** Hold a tile of the batch in progress (overriding earlier ones of the batch where they overlap). Returns its first cell. */
   putTile(msg: TileMsg, bytes: Uint8Array): number {
     const s = this.spanOf(msg);
-    const cols = this.#grid!.cols;
-    const entry: TileEntry = { bytes: compact(bytes), version: 0, alive: 0 };
+    const g = this.#grid!;
+    const cols = g.cols;
+    let copy: TileEntry['copy'] = null;
+    if (msg.encoding === TileEncoding.Copy) {
+      const src = copySource(msg);
+      if (src.x + msg.w > g.width || src.y + msg.h > g.height) throw new TileStoreError(`copy from ${src.x},${src.y} reaches outside the ${g.width}x${g.height} screen`);
+      copy = { x: msg.x, y: msg.y, w: msg.w, h: msg.h };
+    }
+    const entry: TileEntry = { bytes: compact(bytes), version: 0, alive: 0, copy };
     for (let r = s.r0; r <= s.r1; r++) {
       for (let c = s.c0; c <= s.c1; c++) {
         const i = r * cols + c;
@@ -146,6 +160,19 @@ export class TileStore {
     this.#pendingOrder = [];
     this.#lastFrame = { seq: msg.seq, time: msg.time, bytes: compact(bytes), commit: ++this.#commits };
     return changed;
+  }
+
+  /** The grid cells a Copy tile covers (empty for any other tile). */
+  cellsOf(entry: TileEntry): number[] {
+    const g = this.#grid;
+    const r = entry.copy;
+    if (!g || !r) return [];
+    const ts = g.tileSize;
+    const out: number[] = [];
+    for (let row = r.y / ts; row < Math.min(g.rows, Math.ceil((r.y + r.h) / ts)); row++) {
+      for (let col = r.x / ts; col < Math.min(g.cols, Math.ceil((r.x + r.w) / ts)); col++) out.push(row * g.cols + col);
+    }
+    return out;
   }
 
   /** The latest committed tile covering a cell. */

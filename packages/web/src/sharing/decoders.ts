@@ -10,7 +10,7 @@
  * 12 KiB tiles), and by default in Web Workers, which keeps the main thread free for input.
  */
 import { unzlibSync } from 'fflate';
-import { TileEncoding, type ShareMessage } from '@baton/protocol';
+import { TileEncoding, copySource, type ShareMessage } from '@baton/protocol';
 import { ZRgbWorkerPool } from './ZRgbWorkerPool';
 import { paletteToRgba } from './tilePixels';
 
@@ -60,6 +60,25 @@ function fill(tile: TileMessage): Promise<DecodedTile> {
     draw(ctx) {
       ctx.fillStyle = style;
       ctx.fillRect(tile.x, tile.y, tile.w, tile.h);
+    },
+    release: NOTHING,
+  });
+}
+
+/**
+ * Copy: pixels already on the canvas, moved (scrolled text, a dragged window). The host sends at most
+ * one per frame, first, so the canvas as it is when this tile is drawn is the picture before the frame.
+ * Drawing a canvas onto itself reads a snapshot of it, so overlapping source and destination are fine.
+ */
+function copy(tile: TileMessage): Promise<DecodedTile> {
+  const src = copySource(tile);
+  return Promise.resolve({
+    draw(ctx) {
+      const c = ctx.canvas;
+      if (src.x + tile.w > c.width || src.y + tile.h > c.height || tile.x + tile.w > c.width || tile.y + tile.h > c.height) {
+        throw new TileDecodeError(`copy tile ${tile.w}x${tile.h} from ${src.x},${src.y} to ${tile.x},${tile.y} is outside the screen`);
+      }
+      ctx.drawImage(c, src.x, src.y, tile.w, tile.h, tile.x, tile.y, tile.w, tile.h);
     },
     release: NOTHING,
   });
@@ -227,6 +246,7 @@ export function createDecoders(options: DecoderOptions = {}): DecoderTable {
     [TileEncoding.Webp]: image('image/webp', useImageDecoder),
     [TileEncoding.ZRgb]: inWorkers ? zrgbInWorkers(getSharedPool, zrgb(inflateWithFflate)) : zrgb(options.inflate ?? inflateWithFflate),
     [TileEncoding.Palette]: inWorkers ? zrgbInWorkers(getSharedPool, palette, 'palette') : palette,
+    [TileEncoding.Copy]: copy,
   };
 }
 

@@ -1,0 +1,134 @@
+/**
+ * Motion search: finds content that moved between what the viewers have (`prev`) and the new capture
+ * (`cur`), so it can be sent as a Copy tile (a few bytes) instead of re-encoded pixels. Scrolled text and
+ * a dragged window move by whole pixels in X, so the search is for exact matches:
+ *
+ * - a few distinctive changed cells ("features") are looked up in `prev` at every offset of a vertical
+ *   band (scrolling, up to `rangeY`) and of a square (dragging, up to `range2d` each way), testing one
+ *   rare pixel first so almost every offset costs one comparison;
+ * - the offset most features agree on wins (the last pass's motion is tried first: motion continues);
+ * - the caller then keeps the largest rectangle of cells that match at that offset.
+ *
+ * The convention: motion (dx, dy) means cur[x, y] = prev[x - dx, y - dy].
+ */
+import type { FrameBuffer } from './ScreenCapture.js';
+import { words } from './tileCodecs.js';
+
+export type Motion = { dx: number; dy: number };
+export type Block = { x: number; y: number; w: number; h: number };
+
+export type MotionSearchOptions = {
+  /** Largest vertical offset tried with dx = 0 (scrolling). */
+  rangeY?: number;
+  /** Largest offset each way tried in both directions (a dragged window). */
+  range2d?: number;
+  /** Matches beyond this many for one feature make it ambiguous (repeated text): it does not vote. */
+  maxMatchesPerFeature?: number;
+};
+
+/** Whether block `b` of `cur` equals the block `d` back in `prev` (false when that is off the screen). */
+export function blockMatches(cur: FrameBuffer, prev: Buffer, b: Block, d: Motion): boolean {
+  const sx = b.x - d.dx, sy = b.y - d.dy;
+  if (sx < 0 || sy < 0 || sx + b.w > cur.width || sy + b.h > cur.height) return false;
+  const wc = words(cur.data), wp = words(prev);
+  const ws = cur.stride >> 2;
+  if (!wc || !wp) {
+    for (let row = 0; row < b.h; row++) {
+      const a = (b.y + row) * cur.stride + b.x * 4, s = (sy + row) * cur.stride + sx * 4;
+      if (cur.data.compare(prev, s, s + b.w * 4, a, a + b.w * 4) !== 0) return false;
+    }
+    return true;
+  }
+  for (let row = 0; row < b.h; row++) {
+    let i = (b.y + row) * ws + b.x, j = (sy + row) * ws + sx;
+    const end = i + b.w;
+    for (; i < end; i++, j++) if (wc[i] !== wp[j]) return false;
+  }
+  return true;
+}
+
+/** The offset most features agree on, or null. `features` are blocks of `cur` that changed. */
+export function findMotion(cur: FrameBuffer, prev: Buffer, features: Block[], hint: Motion | null, options: MotionSearchOptions = {}): Motion | null {
+  const wc = words(cur.data), wp = words(prev);
+  if (!wc || !wp || cur.stride % 4 !== 0 || features.length === 0) return null;
+  const rangeY = options.rangeY ?? 384, range2d = options.range2d ?? 96;
+  const maxMatches = options.maxMatchesPerFeature ?? 2;
+  const ws = cur.stride >> 2;
+  // Motion tends to continue: when most features still match the last motion, that is the answer.
+  if (hint && (hint.dx !== 0 || hint.dy !== 0)) {
+    let agree = 0;
+    for (const f of features) if (blockMatches(cur, prev, f, hint)) agree++;
+    if (agree >= 2 && agree * 2 > features.length) return hint;
+  }
+  const votes = new Map<number, number>();
+  const key = (d: Motion): number => (d.dy + 4096) * 8192 + (d.dx + 4096);
+  let voters = 0;
+  for (const f of features) {
+    // A rare pixel of the block (one unlike its first) is compared first; uniform blocks cannot vote.
+    const first = wc[f.y * ws + f.x]!;
+    let kx = -1, ky = -1;
+    for (let r = 0; r < f.h && kx < 0; r++) for (let c = 0; c < f.w; c++) if (wc[(f.y + r) * ws + f.x + c] !== first) { kx = c; ky = r; break; }
+    if (kx < 0) continue;
+    const keyPx = wc[(f.y + ky) * ws + f.x + kx]!;
+    const found: Motion[] = [];
+    const tryAt = (dx: number, dy: number): boolean => {
+      const sx = f.x - dx, sy = f.y - dy;
+      if (sx < 0 || sy < 0 || sx + f.w > cur.width || sy + f.h > cur.height) return false;
+      if (wp[(sy + ky) * ws + sx + kx] !== keyPx || wp[sy * ws + sx] !== first) return false;
+      if (!blockMatches(cur, prev, f, { dx, dy })) return false;
+      found.push({ dx, dy });
+      return found.length > maxMatches;
+    };
+    let ambiguous = false;
+    if (hint && (hint.dx !== 0 || hint.dy !== 0) && tryAt(hint.dx, hint.dy)) ambiguous = true;
+    for (let dy = 1; dy <= rangeY && !ambiguous; dy++) if (tryAt(0, dy) || tryAt(0, -dy)) ambiguous = true;
+    for (let dy = -range2d; dy <= range2d && !ambiguous; dy++) {
+      for (let dx = -range2d; dx <= range2d; dx++) {
+        if (dx === 0) continue;
+        if (tryAt(dx, dy)) {
+          ambiguous = true;
+          break;
+        }
+      }
+    }
+    if (ambiguous || found.length === 0) continue;
+    voters++;
+    const seen = new Set<number>();
+    for (const d of found) {
+      const k = key(d);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      votes.set(k, (votes.get(k) ?? 0) + 1);
+    }
+  }
+  let best: number | null = null, bestVotes = 0;
+  for (const [k, n] of votes) if (n > bestVotes || (n === bestVotes && hint && k === key(hint))) (best = k), (bestVotes = n);
+  if (best === null || bestVotes < Math.min(2, voters)) return null;
+  return { dx: (best % 8192) - 4096, dy: Math.floor(best / 8192) - 4096 };
+}
+
+/**
+ * The largest rectangle of marked cells (cols × rows grid), as inclusive cell bounds, or null.
+ * The classic histogram method: O(cells).
+ */
+export function largestRectangle(mark: Uint8Array, cols: number, rows: number): { c0: number; r0: number; c1: number; r1: number; area: number } | null {
+  const heights = new Int32Array(cols);
+  let best: { c0: number; r0: number; c1: number; r1: number; area: number } | null = null;
+  const stack: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) heights[c] = mark[r * cols + c] ? heights[c]! + 1 : 0;
+    stack.length = 0;
+    for (let c = 0; c <= cols; c++) {
+      const h = c < cols ? heights[c]! : 0;
+      while (stack.length > 0 && heights[stack[stack.length - 1]!]! >= h) {
+        const top = stack.pop()!;
+        const height = heights[top]!;
+        const left = stack.length > 0 ? stack[stack.length - 1]! + 1 : 0;
+        const area = height * (c - left);
+        if (height > 0 && (!best || area > best.area)) best = { c0: left, r0: r - height + 1, c1: c - 1, r1: r, area };
+      }
+      stack.push(c);
+    }
+  }
+  return best;
+}
