@@ -247,6 +247,17 @@ export class TileEncoder {
     }
   }
 
+  /** Whether the viewers were sent every cell under a block's source (after a reset they have nothing to copy from). */
+  #sourceKnown(b: Block, d: Motion): boolean {
+    const ts = this.tileSize;
+    const sx = b.x - d.dx, sy = b.y - d.dy;
+    if (sx < 0 || sy < 0 || sx + b.w > this.#width || sy + b.h > this.#height) return false;
+    for (let r = Math.floor(sy / ts); r <= Math.floor((sy + b.h - 1) / ts); r++) {
+      for (let c = Math.floor(sx / ts); c <= Math.floor((sx + b.w - 1) / ts); c++) if (!this.#known[r * this.#cols + c]) return false;
+    }
+    return true;
+  }
+
   /**
    * One Copy tile for content that moved: the motion most changed cells agree on, then the largest
    * rectangle of damaged cells whose pixels are exactly the viewers' pixels that far back. Null when
@@ -262,7 +273,10 @@ export class TileEncoder {
     const motion = findMotion(frame, this.#sent, features, this.#lastMotion);
     if (!motion) return null;
     const marks = new Uint8Array(this.#cols * this.#rows);
-    for (const index of damaged) if (!this.#noCopy[index] && blockMatches(frame, this.#sent, this.#cell(index), motion)) marks[index] = 1;
+    for (const index of damaged) {
+      const c = this.#cell(index);
+      if (!this.#noCopy[index] && this.#sourceKnown(c, motion) && blockMatches(frame, this.#sent, c, motion)) marks[index] = 1;
+    }
     const rect = largestRectangle(marks, this.#cols, this.#rows);
     if (!rect) return null;
     const maxCells = Math.floor(SHARE_LIMITS.maxTileSide / this.tileSize);

@@ -137,6 +137,12 @@ describe('TileEncoder', () => {
     for (const t of next) await canvas.apply(t);
     expect(canvas.diff(again, 0)).toBe(0);
 
+    // After a reset (a new path, a new screen) the viewers have nothing to copy from: pixels only.
+    const fresh = new TileEncoder({ tileSize: 16 });
+    await fresh.encode(scene(32, 32), all, 1000);
+    fresh.reset(FW, FH);
+    expect((await fresh.encode(moved, all, 1100)).some((t) => t.encoding === TileEncoding.Copy)).toBe(false);
+
     // The relay could not give someone the Copy: those cells come as pixels next time, not copied.
     enc.invalidate(0, 0, FW, FH);
     const refreshed = await enc.encode(again, all, 1300);

@@ -75,6 +75,7 @@ export class ShareViewer {
   /** A new screen: sent at once, whatever the backlog, since every tile after it refers to the new grid. */
   screenChanged(): void {
     this.#dirty.clear();
+    this.#stale = true; // a new screen starts black on the viewer: nothing to copy from yet
     if (this.#store.screenBytes) this.#send(this.#store.screenBytes);
   }
 
