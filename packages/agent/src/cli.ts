@@ -23,9 +23,26 @@ const USAGE = `Usage:
   baton-agent monitors [--display <name>]
 `;
 
+/** Options that take a value. */
+const VALUE_OPTIONS = ['token', 'monitor', 'allow-control', 'tile-size', 'max-fps', 'display'];
+
+/**
+ * `--token -abc` as `--token=-abc`: one-time tokens are base64url and may start with '-', which
+ * parseArgs would otherwise take for an option (the command the meeting page shows has a space).
+ */
+export function joinOptionValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('--') && VALUE_OPTIONS.includes(a.slice(2)) && i + 1 < argv.length) out.push(`${a}=${argv[++i]}`);
+    else out.push(a);
+  }
+  return out;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv,
+    args: joinOptionValues(argv),
     allowPositionals: true,
     options: {
       token: { type: 'string' },

@@ -68,7 +68,8 @@ describe.skipIf(!HAVE_X)('baton-agent CLI', () => {
     const server = new FakeBatonServer();
     await server.listen();
     try {
-      await expect(run('node', [CLI, 'share', server.meetingUrl, '--token', 'wrong'], { env: env() })).rejects.toMatchObject({
+      // A token may start with '-' (base64url): it must still reach the server as the token.
+      await expect(run('node', [CLI, 'share', server.meetingUrl, '--token', '-wrong'], { env: env() })).rejects.toMatchObject({
         code: 1,
         stderr: expect.stringContaining('bad hello'),
       });
