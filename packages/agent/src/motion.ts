@@ -3,10 +3,11 @@
  * (`cur`), so it can be sent as a Copy tile (a few bytes) instead of re-encoded pixels. Scrolled text and
  * a dragged window move by whole pixels in X, so the search is for exact matches:
  *
- * - a few distinctive changed cells ("features") are looked up in `prev` at every offset of a vertical
- *   band (scrolling, up to `rangeY`) and of a square (dragging, up to `range2d` each way), testing one
- *   rare pixel first so almost every offset costs one comparison;
- * - the offset most features agree on wins (the last pass's motion is tried first: motion continues);
+ * - a few distinctive changed cells ("features") are looked up in `prev`, first near the last pass's
+ *   motion (motion continues, and changes speed little), then at every offset of a vertical band
+ *   (scrolling, up to `rangeY`) and of a square (dragging, up to `range2d` each way), testing one rare
+ *   pixel first so almost every offset costs one comparison;
+ * - the offset most features agree on wins, if at least two do;
  * - the caller then keeps the largest rectangle of cells that match at that offset.
  *
  * The convention: motion (dx, dy) means cur[x, y] = prev[x - dx, y - dy].
@@ -20,10 +21,12 @@ export type Block = { x: number; y: number; w: number; h: number };
 export type MotionSearchOptions = {
   /** Largest vertical offset tried with dx = 0 (scrolling). */
   rangeY?: number;
-  /** Largest offset each way tried in both directions (a dragged window). */
+  /** Largest offset each way tried in both directions (a dragged window), when nothing near the last motion matched. */
   range2d?: number;
   /** Matches beyond this many for one feature make it ambiguous (repeated text): it does not vote. */
   maxMatchesPerFeature?: number;
+  /** How far from the last motion the first, quick search looks (each way). */
+  nearHint?: number;
 };
 
 /** Whether block `b` of `cur` equals the block `d` back in `prev` (false when that is off the screen). */
@@ -51,31 +54,58 @@ export function blockMatches(cur: FrameBuffer, prev: Buffer, b: Block, d: Motion
 export function findMotion(cur: FrameBuffer, prev: Buffer, features: Block[], hint: Motion | null, options: MotionSearchOptions = {}): Motion | null {
   const wc = words(cur.data), wp = words(prev);
   if (!wc || !wp || cur.stride % 4 !== 0 || features.length === 0) return null;
-  const rangeY = options.rangeY ?? 384, range2d = options.range2d ?? 96;
+  const rangeY = options.rangeY ?? 384, range2d = options.range2d ?? 64;
   const maxMatches = options.maxMatchesPerFeature ?? 2;
   const ws = cur.stride >> 2;
-  // Motion tends to continue: when most features still match the last motion, that is the answer.
+  // Each feature's key: a rare pixel (one unlike its first), compared before anything else, so almost
+  // every offset costs one comparison. Uniform blocks have none and cannot vote.
+  const keys = features.map((f) => {
+    const first = wc[f.y * ws + f.x]!;
+    for (let r = 0; r < f.h; r++) for (let c = 0; c < f.w; c++) if (wc[(f.y + r) * ws + f.x + c] !== first) return { kx: c, ky: r, px: wc[(f.y + r) * ws + f.x + c]!, first };
+    return null;
+  });
+  const matchAt = (fi: number, dx: number, dy: number): boolean => {
+    const f = features[fi]!, k = keys[fi]!;
+    const sx = f.x - dx, sy = f.y - dy;
+    if (sx < 0 || sy < 0 || sx + f.w > cur.width || sy + f.h > cur.height) return false;
+    if (wp[(sy + k.ky) * ws + sx + k.kx] !== k.px || wp[sy * ws + sx] !== k.first) return false;
+    for (let row = 0; row < f.h; row++) {
+      let i = (f.y + row) * ws + f.x, j = (sy + row) * ws + sx;
+      const end = i + f.w;
+      for (; i < end; i++, j++) if (wc[i] !== wp[j]) return false;
+    }
+    return true;
+  };
+  // Motion tends to continue, at a speed that changes little from one pass to the next (a window
+  // dragged along a curve): offsets near the last motion are tried first, and taken when most features
+  // agree on one of them. Only otherwise does the whole search run.
   if (hint && (hint.dx !== 0 || hint.dy !== 0)) {
-    let agree = 0;
-    for (const f of features) if (blockMatches(cur, prev, f, hint)) agree++;
-    if (agree >= 2 && agree * 2 > features.length) return hint;
+    const near = new Map<number, number>();
+    const r = options.nearHint ?? 12;
+    for (let fi = 0; fi < features.length; fi++) {
+      if (!keys[fi]) continue;
+      for (let dy = hint.dy - r; dy <= hint.dy + r; dy++) {
+        for (let dx = hint.dx - r; dx <= hint.dx + r; dx++) {
+          if ((dx === 0 && dy === 0) || !matchAt(fi, dx, dy)) continue;
+          const k = (dy + 4096) * 8192 + (dx + 4096);
+          near.set(k, (near.get(k) ?? 0) + 1);
+        }
+      }
+    }
+    let bestNear = -1, bestN = 0;
+    for (const [k, n] of near) if (n > bestN) (bestNear = k), (bestN = n);
+    // Two 16x16 blocks of many colours matching exactly at one offset is no accident; features that
+    // match nowhere near (newly exposed background, the shadow's edge) do not count against it.
+    if (bestN >= 2) return { dx: (bestNear % 8192) - 4096, dy: Math.floor(bestNear / 8192) - 4096 };
   }
   const votes = new Map<number, number>();
   const key = (d: Motion): number => (d.dy + 4096) * 8192 + (d.dx + 4096);
   let voters = 0;
-  for (const f of features) {
-    // A rare pixel of the block (one unlike its first) is compared first; uniform blocks cannot vote.
-    const first = wc[f.y * ws + f.x]!;
-    let kx = -1, ky = -1;
-    for (let r = 0; r < f.h && kx < 0; r++) for (let c = 0; c < f.w; c++) if (wc[(f.y + r) * ws + f.x + c] !== first) { kx = c; ky = r; break; }
-    if (kx < 0) continue;
-    const keyPx = wc[(f.y + ky) * ws + f.x + kx]!;
+  for (let fi = 0; fi < features.length; fi++) {
+    if (!keys[fi]) continue;
     const found: Motion[] = [];
     const tryAt = (dx: number, dy: number): boolean => {
-      const sx = f.x - dx, sy = f.y - dy;
-      if (sx < 0 || sy < 0 || sx + f.w > cur.width || sy + f.h > cur.height) return false;
-      if (wp[(sy + ky) * ws + sx + kx] !== keyPx || wp[sy * ws + sx] !== first) return false;
-      if (!blockMatches(cur, prev, f, { dx, dy })) return false;
+      if (!matchAt(fi, dx, dy)) return false;
       found.push({ dx, dy });
       return found.length > maxMatches;
     };

@@ -136,6 +136,13 @@ describe('TileEncoder', () => {
     expect(next[0]!.encoding).toBe(TileEncoding.Copy);
     for (const t of next) await canvas.apply(t);
     expect(canvas.diff(again, 0)).toBe(0);
+    // Along a curve the speed changes a little: found near the last motion.
+    const curve = scene(146, 92);
+    const turned = await enc.encode(curve, all, 1250);
+    expect(turned[0]!.encoding).toBe(TileEncoding.Copy);
+    expect([turned[0]!.x - copySource(turned[0]!).x, turned[0]!.y - copySource(turned[0]!).y]).toEqual([40, 18]);
+    for (const t of turned) await canvas.apply(t);
+    expect(canvas.diff(curve, 0)).toBe(0);
 
     // After a reset (a new path, a new screen) the viewers have nothing to copy from: pixels only.
     const fresh = new TileEncoder({ tileSize: 16 });
@@ -145,7 +152,7 @@ describe('TileEncoder', () => {
 
     // The relay could not give someone the Copy: those cells come as pixels next time, not copied.
     enc.invalidate(0, 0, FW, FH);
-    const refreshed = await enc.encode(again, all, 1300);
+    const refreshed = await enc.encode(curve, all, 1300);
     expect(refreshed.some((t) => t.encoding === TileEncoding.Copy)).toBe(false);
     expect(enc.lastStats.tiles - enc.lastStats.unchanged).toBe((FW / 16) * (FH / 16));
   });
