@@ -41,11 +41,15 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   openMs: number | null = null;
   /** ICE servers that could not be used (logged by the owner). */
   readonly skippedIce: string[];
+  /** Remote candidates the ICE agent refused, with why. */
+  readonly skippedCandidates: string[] = [];
   readonly #pc: NodeDataChannel.PeerConnection;
   readonly #dc: NodeDataChannel.DataChannel;
   readonly #connectTimeoutMs: number;
   #transport: DataChannelTransport | null = null;
   #remoteSet = false;
+  /** Our offer went out: signals that come before it answer an older offer (an earlier link). */
+  #offered = false;
   #early: { candidate: string; mid: string }[] = [];
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
@@ -58,6 +62,7 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     this.skippedIce = skipped;
     this.#pc = new o.ndc.PeerConnection('baton-agent', { iceServers: entries });
     this.#pc.onLocalDescription((sdp, type) => {
+      if (type === 'offer') this.#offered = true;
       if (type === 'offer' || type === 'answer') this.#signal({ kind: 'description', type, sdp });
     });
     this.#pc.onLocalCandidate((candidate, mid) => this.#signal({ kind: 'candidate', candidate, mid }));
@@ -67,6 +72,11 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     this.#dc = this.#pc.createDataChannel(SHARE_DATACHANNEL_LABEL, { protocol: SHARE_DATACHANNEL_PROTOCOL });
     this.#dc.onOpen(() => this.#opened());
     this.#arm(o.answerTimeoutMs ?? 30_000, 'the peer did not answer in time');
+  }
+
+  /** The peer's answer came (a failure after it is ICE or the channel, not a missing viewer). */
+  get answered(): boolean {
+    return this.#remoteSet;
   }
 
   get open(): boolean {
@@ -88,19 +98,33 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     if (this.#closed) return;
     try {
       if (data.kind === 'description') {
-        if (data.type !== 'answer' || this.#remoteSet) return; // we offer; a second answer is noise
+        // We offer; an answer before our offer went out belongs to an earlier link, a second one is noise.
+        if (data.type !== 'answer' || this.#remoteSet || !this.#offered) return;
         this.#pc.setRemoteDescription(data.sdp, 'answer');
         this.#remoteSet = true;
-        for (const c of this.#early.splice(0)) this.#pc.addRemoteCandidate(c.candidate, c.mid);
+        for (const c of this.#early.splice(0)) this.#addCandidate(c.candidate, c.mid);
         if (!this.#transport) this.#arm(this.#connectTimeoutMs, `the direct channel did not open within ${this.#connectTimeoutMs} ms`);
       } else if (data.kind === 'candidate') {
+        if (!this.#offered) return; // for an earlier offer
         if (!this.#remoteSet) this.#early.push({ candidate: data.candidate, mid: data.mid });
-        else this.#pc.addRemoteCandidate(data.candidate, data.mid);
+        else this.#addCandidate(data.candidate, data.mid);
       } else {
         this.#fail(`the peer gave up: ${data.reason}`);
       }
     } catch (err) {
       this.#fail(`bad signalling from the peer: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * One remote candidate. One the ICE agent refuses (stale, or for a transport that is gone) is skipped:
+   * the others may still connect, and the connect timeout covers the case where none does.
+   */
+  #addCandidate(candidate: string, mid: string): void {
+    try {
+      this.#pc.addRemoteCandidate(candidate, mid);
+    } catch (err) {
+      this.skippedCandidates.push(`${candidate.slice(0, 60)}: ${(err as Error).message}`);
     }
   }
 

@@ -53,6 +53,8 @@ export class SharePaths extends TypedEmitter<SharePathsEvents> {
   #share: ShareState | null = null;
   #others: string[] = [];
   #escalated = false;
+  /** Peers whose direct path was already retried once. */
+  #retried = new Set<string>();
   /** The link being set up or open, and whom it is for (set before the link exists: ice.refresh is awaited). */
   #link: PeerLink | null = null;
   #linkFor: string | null = null;
@@ -245,11 +247,11 @@ export class SharePaths extends TypedEmitter<SharePathsEvents> {
       this.#switch?.setPeer(t);
       this.#review();
     });
-    link.on('failed', (reason) => this.#failed(peerId, reason, link.openMs !== null));
+    link.on('failed', (reason) => this.#failed(peerId, reason, link.openMs !== null, link.answered && !reason.startsWith('the peer gave up')));
   }
 
   /** The link to `peerId` gave up. A channel that broke after opening may just mean the peer left: wait a moment. */
-  #failed(peerId: string, reason: string, wasOpen: boolean): void {
+  #failed(peerId: string, reason: string, wasOpen: boolean, retryable = false): void {
     if (this.#linkFor !== peerId) return;
     this.#link = null;
     this.#dropPeer();
@@ -266,8 +268,18 @@ export class SharePaths extends TypedEmitter<SharePathsEvents> {
       this.#escalate(reason);
       this.#review();
     };
-    if (wasOpen) this.#grace = setTimeout(escalate, this.#o.closeGraceMs ?? 1000);
-    else escalate();
+    if (wasOpen) {
+      this.#grace = setTimeout(escalate, this.#o.closeGraceMs ?? 1000);
+    } else if (retryable && !this.#retried.has(peerId) && this.#others.includes(peerId) && this.#share?.transport === 'p2p' && !this.#escalated) {
+      // ICE gives up now and then before the browser's checks arrive (its host candidates are mDNS
+      // names the agent cannot resolve, so the pair is only learnt from those checks): one fresh offer
+      // before moving the meeting to the server for good. The viewer starts over on a new offer.
+      this.#retried.add(peerId);
+      this.#log(`The direct path to the viewer failed (${reason}); trying once more.`);
+      void this.#openLink(peerId);
+    } else {
+      escalate();
+    }
   }
 
   #escalate(why: string): void {

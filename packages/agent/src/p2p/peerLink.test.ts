@@ -168,7 +168,7 @@ const person = (id: string, client: 'agent' | 'web' = 'web'): Participant => ({ 
 const share = (transport: 'server' | 'p2p'): ShareState => ({ hostId: 'p-host', kind: 'agent', controllerId: null, requests: [], transport });
 
 describe('SharePaths (the host side of p2p and escalation)', () => {
-  function rig(opts: { answer?: boolean } = {}) {
+  function rig(opts: { answer?: boolean; unreachable?: boolean } = {}) {
     const sent: ClientMessage[] = [];
     let answerer: Answerer | null = null;
     let refreshes = 0;
@@ -179,7 +179,10 @@ describe('SharePaths (the host side of p2p and escalation)', () => {
       send(msg: ClientMessage) {
         sent.push(msg);
         if (msg.type === 'p2p.signal' && opts.answer !== false) {
+          // A new offer is a new attempt: the viewer starts over, as the web client's PeerAnswerer does.
+          if (msg.data.kind === 'description') answerer = null;
           answerer ??= new Answerer((d) => paths!.onSignal('p-viewer', d));
+          answerer.dropCandidates = opts.unreachable === true;
           answerer.apply(msg.data);
         }
       },
@@ -195,6 +198,7 @@ describe('SharePaths (the host side of p2p and escalation)', () => {
       controllerId: () => null,
       settleMs: 100,
       answerTimeoutMs: 400,
+      connectTimeoutMs: 600,
       retireTimeoutMs: 5000,
     });
     live.push(paths);
@@ -248,6 +252,18 @@ describe('SharePaths (the host side of p2p and escalation)', () => {
     await until(() => sent.some((m) => m.type === 'p2p.signal' && m.data.kind === 'failed'), 'the failed signal');
     const failed = sent.find((m) => m.type === 'p2p.signal' && m.data.kind === 'failed');
     expect(failed).toMatchObject({ to: 'p-viewer', data: { reason: 'the peer did not answer in time' } });
+    expect(paths.escalated).toBe(true);
+    expect(sw.active).toBe('server');
+  });
+
+  it('after an answer, tries a fresh offer once when the channel does not open, then tells the Focus', async () => {
+    const { paths, sw, sent } = rig({ unreachable: true });
+    const host = person('p-host', 'agent');
+    paths.update(share('p2p'), [host, person('p-viewer')]);
+    await until(() => sent.some((m) => m.type === 'p2p.signal' && m.data.kind === 'failed'), 'the failed signal');
+    const offers = sent.filter((m) => m.type === 'p2p.signal' && m.data.kind === 'description');
+    expect(offers).toHaveLength(2); // the first attempt and one retry, no more
+    expect(sent.filter((m) => m.type === 'ice.refresh')).toHaveLength(2); // fresh TURN credentials for each
     expect(paths.escalated).toBe(true);
     expect(sw.active).toBe('server');
   });
