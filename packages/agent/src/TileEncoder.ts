@@ -80,6 +80,8 @@ type Job = { x: number; y: number; w: number; h: number; c0: number; r0: number;
 const NONE = 0, LOSSLESS = 1, LOSSY = 2;
 /** Fewer changed cells than this is not worth a motion search (typing, a clock). */
 const MIN_MOTION_CELLS = 8;
+/** Longest stretch of encoding without letting other events through (ms). */
+const YIELD_EVERY_MS = 4;
 /** Distinctive changed cells looked up in the previous picture. */
 const MAX_FEATURES = 8;
 
@@ -580,10 +582,17 @@ export class TileEncoder {
   async #run<T>(jobs: Job[], fn: (job: Job) => Promise<T>): Promise<T[]> {
     const out = new Array<T>(jobs.length);
     let next = 0;
+    let since = performance.now();
     const worker = async (): Promise<void> => {
       while (next < jobs.length) {
         const i = next++;
         out[i] = await fn(jobs[i]!);
+        // Deflate runs on this thread: every few ms let the event loop through, so a controller's input,
+        // acks and WebRTC signalling never wait for a whole full-screen pass.
+        if (performance.now() - since > YIELD_EVERY_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          since = performance.now();
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, jobs.length) }, worker));
