@@ -132,11 +132,6 @@ export class ConferenceClient extends TypedEmitter<ConferenceClientEvents> {
     this.#final(code, reason);
   }
 
-  /** Drop the socket as a network failure would (tests: the resume path). */
-  simulateDrop(): void {
-    this.#ws.terminate();
-  }
-
   #attach(ws: WebSocket): void {
     ws.on('message', (data, isBinary) => {
       if (isBinary || ws !== this.#ws) return;

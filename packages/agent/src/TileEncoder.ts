@@ -49,7 +49,7 @@ export type TileEncoderOptions = {
   maxSmallLossyPixels?: number;
   /** Send content that moved (scrolling, a dragged window) as a Copy tile (default true). */
   motion?: boolean;
-  /** Tiles encoded at once (the encoders run on libuv's thread pool). */
+  /** Tiles encoded at once (JPEG runs on sharp's threads; deflate on this one, yielding every few ms). */
   concurrency?: number;
   /** At most this many cells refined per call, so a burst of lossless tiles cannot hog the link. */
   maxRefinePerPass?: number;
@@ -169,17 +169,15 @@ export class TileEncoder {
     const rowChanged = this.#changedRows(frame, rects);
     const damaged = this.#cellsIn(rects);
     const changedCells: number[] = [];
-    const ts = this.tileSize;
+    const c: Block = { x: 0, y: 0, w: 0, h: 0 };
     for (const index of damaged) {
       stats.tiles++;
-      // Inline rather than #cell(): this runs for every damaged cell, thousands a pass.
-      const x = (index % this.#cols) * ts, y = Math.floor(index / this.#cols) * ts;
-      const w = Math.min(ts, this.#width - x), h = Math.min(ts, this.#height - y);
-      if (this.#known[index] && !anyRowChanged(rowChanged, y, h)) {
+      this.#cellInto(index, c);
+      if (this.#known[index] && !anyRowChanged(rowChanged, c.y, c.h)) {
         stats.unchanged++;
         continue;
       }
-      if (this.#known[index] && tileEquals(frame.data, this.#sent, this.#stride, x, y, w, h)) {
+      if (this.#known[index] && tileEquals(frame.data, this.#sent, this.#stride, c.x, c.y, c.w, c.h)) {
         stats.unchanged++;
         continue;
       }
@@ -189,7 +187,7 @@ export class TileEncoder {
     const copy = this.motion && changedCells.length >= MIN_MOTION_CELLS ? this.#findCopy(frame, damaged, changedCells, now) : null;
     if (!copy) this.#lastMotion = null;
     for (const index of changedCells) {
-      const c = this.#cell(index);
+      this.#cellInto(index, c);
       copyTile(frame.data, this.#sent, this.#stride, c.x, c.y, c.w, c.h);
       this.#known[index] = 1;
       this.#noCopy[index] = 0;
@@ -241,26 +239,37 @@ export class TileEncoder {
    * tile): its cells are encoded from pixels, not copied, the next time they are captured.
    */
   invalidate(x: number, y: number, w: number, h: number): void {
-    const ts = this.tileSize;
-    const c0 = Math.max(0, Math.floor(x / ts)), c1 = Math.min(this.#cols - 1, Math.floor((x + w - 1) / ts));
-    const r0 = Math.max(0, Math.floor(y / ts)), r1 = Math.min(this.#rows - 1, Math.floor((y + h - 1) / ts));
-    for (let r = r0; r <= r1; r++) {
-      for (let c = c0; c <= c1; c++) {
-        this.#known[r * this.#cols + c] = 0;
-        this.#noCopy[r * this.#cols + c] = 1;
-      }
+    for (const i of this.#cellsUnder(x, y, w, h)) {
+      this.#known[i] = 0;
+      this.#noCopy[i] = 1;
     }
   }
 
   /** Whether the viewers were sent every cell under a block's source (after a reset they have nothing to copy from). */
   #sourceKnown(b: Block, d: Motion): boolean {
-    const ts = this.tileSize;
     const sx = b.x - d.dx, sy = b.y - d.dy;
     if (sx < 0 || sy < 0 || sx + b.w > this.#width || sy + b.h > this.#height) return false;
-    for (let r = Math.floor(sy / ts); r <= Math.floor((sy + b.h - 1) / ts); r++) {
-      for (let c = Math.floor(sx / ts); c <= Math.floor((sx + b.w - 1) / ts); c++) if (!this.#known[r * this.#cols + c]) return false;
-    }
+    // Plain loops, not #cellsUnder(): this runs for every damaged cell of a pass with motion.
+    const s = this.#span(sx, sy, b.w, b.h);
+    for (let r = s.r0; r <= s.r1; r++) for (let c = s.c0; c <= s.c1; c++) if (!this.#known[r * this.#cols + c]) return false;
     return true;
+  }
+
+  /** The cells a pixel rectangle touches, as inclusive column and row bounds (clipped to the screen). */
+  #span(x: number, y: number, w: number, h: number): { c0: number; r0: number; c1: number; r1: number } {
+    const ts = this.tileSize;
+    return {
+      c0: Math.max(0, Math.floor(x / ts)),
+      r0: Math.max(0, Math.floor(y / ts)),
+      c1: Math.min(this.#cols - 1, Math.floor((x + w - 1) / ts)),
+      r1: Math.min(this.#rows - 1, Math.floor((y + h - 1) / ts)),
+    };
+  }
+
+  /** Grid indices of the cells a pixel rectangle touches. */
+  *#cellsUnder(x: number, y: number, w: number, h: number): Generator<number> {
+    const s = this.#span(x, y, w, h);
+    for (let r = s.r0; r <= s.r1; r++) for (let c = s.c0; c <= s.c1; c++) yield r * this.#cols + c;
   }
 
   /**
@@ -278,14 +287,10 @@ export class TileEncoder {
     const motion = findMotion(frame, this.#sent, features, this.#lastMotion);
     if (!motion) return null;
     const marks = new Uint8Array(this.#cols * this.#rows);
-    const ts = this.tileSize;
-    const c: Block = { x: 0, y: 0, w: 0, h: 0 }; // reused: this runs for every damaged cell
+    const c: Block = { x: 0, y: 0, w: 0, h: 0 };
     for (const index of damaged) {
       if (this.#noCopy[index]) continue;
-      c.x = (index % this.#cols) * ts;
-      c.y = Math.floor(index / this.#cols) * ts;
-      c.w = Math.min(ts, this.#width - c.x);
-      c.h = Math.min(ts, this.#height - c.y);
+      this.#cellInto(index, c);
       if (this.#sourceKnown(c, motion) && blockMatches(frame, this.#sent, c, motion)) marks[index] = 1;
     }
     const rect = largestRectangle(marks, this.#cols, this.#rows);
@@ -307,10 +312,8 @@ export class TileEncoder {
     const src = { x: job.x - motion.dx, y: job.y - motion.dy };
     // Copied from pixels the viewers only have approximately (JPEG not yet refined): still approximate.
     let lossy = false;
-    for (let r = Math.floor(src.y / ts); r <= Math.floor((src.y + job.h - 1) / ts) && !lossy; r++) {
-      for (let c = Math.floor(src.x / ts); c <= Math.floor((src.x + job.w - 1) / ts); c++) if (this.#lossyAt[r * this.#cols + c]! > 0) lossy = true;
-    }
-    for (let r = rect.r0; r <= rect.r1; r++) for (let c = rect.c0; c <= rect.c1; c++) this.#setLossy(r * this.#cols + c, lossy ? now : 0);
+    for (const i of this.#cellsUnder(src.x, src.y, job.w, job.h)) if (this.#lossyAt[i]! > 0) lossy = true;
+    for (const i of this.#cellsUnder(job.x, job.y, job.w, job.h)) this.#setLossy(i, lossy ? now : 0);
     return {
       tile: tile(job, TileEncoding.Copy, lossy ? TILE_FLAG_LOSSY : 0, copyPayload(src.x, src.y)),
       cells: rect.area,
@@ -373,16 +376,13 @@ export class TileEncoder {
 
   /** The cells the rectangles touch, each once, in grid order of first touch. */
   #cellsIn(rects: Rect[]): Int32Array {
-    const ts = this.tileSize;
     const mark = new Uint8Array(this.#cols * this.#rows);
     const out = new Int32Array(mark.length);
     let n = 0;
     for (const r of rects) {
-      const c0 = Math.max(0, Math.floor(r.x / ts)), c1 = Math.min(this.#cols - 1, Math.floor((r.x + r.width - 1) / ts));
-      const r0 = Math.max(0, Math.floor(r.y / ts)), r1 = Math.min(this.#rows - 1, Math.floor((r.y + r.height - 1) / ts));
-      for (let row = r0; row <= r1; row++) {
-        for (let col = c0; col <= c1; col++) {
-          const i = row * this.#cols + col;
+      const s = this.#span(r.x, r.y, r.width, r.height);
+      for (let row = s.r0; row <= s.r1; row++) {
+        for (let i = row * this.#cols + s.c0, end = row * this.#cols + s.c1; i <= end; i++) {
           if (mark[i]) continue;
           mark[i] = 1;
           out[n++] = i;
@@ -390,6 +390,15 @@ export class TileEncoder {
       }
     }
     return out.subarray(0, n);
+  }
+
+  /** A cell's pixel rectangle, written into `b` (no allocation: the hot loops visit thousands a pass). */
+  #cellInto(index: number, b: Block): void {
+    const ts = this.tileSize;
+    b.x = (index % this.#cols) * ts;
+    b.y = Math.floor(index / this.#cols) * ts;
+    b.w = Math.min(ts, this.#width - b.x);
+    b.h = Math.min(ts, this.#height - b.y);
   }
 
   #cell(index: number): Job {

@@ -23,38 +23,37 @@ const USAGE = `Usage:
   baton-agent monitors [--display <name>]
 `;
 
-/** Options that take a value. */
-const VALUE_OPTIONS = ['token', 'monitor', 'allow-control', 'tile-size', 'max-fps', 'display'];
+const OPTIONS = {
+  token: { type: 'string' },
+  monitor: { type: 'string' },
+  'allow-control': { type: 'string', default: 'ask' },
+  'tile-size': { type: 'string', default: String(DEFAULT_TILE_SIZE) },
+  'max-fps': { type: 'string', default: '30' },
+  display: { type: 'string' },
+  'no-p2p': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 /**
  * `--token -abc` as `--token=-abc`: one-time tokens are base64url and may start with '-', which
  * parseArgs would otherwise take for an option (the command the meeting page shows has a space).
  */
 export function joinOptionValues(argv: string[]): string[] {
+  const takesValue = (arg: string): boolean => {
+    const o = (OPTIONS as Record<string, { type: string }>)[arg.slice(2)];
+    return arg.startsWith('--') && o?.type === 'string';
+  };
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a.startsWith('--') && VALUE_OPTIONS.includes(a.slice(2)) && i + 1 < argv.length) out.push(`${a}=${argv[++i]}`);
+    if (takesValue(a) && i + 1 < argv.length) out.push(`${a}=${argv[++i]}`);
     else out.push(a);
   }
   return out;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: joinOptionValues(argv),
-    allowPositionals: true,
-    options: {
-      token: { type: 'string' },
-      monitor: { type: 'string' },
-      'allow-control': { type: 'string', default: 'ask' },
-      'tile-size': { type: 'string', default: String(DEFAULT_TILE_SIZE) },
-      'max-fps': { type: 'string', default: '30' },
-      display: { type: 'string' },
-      'no-p2p': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: joinOptionValues(argv), allowPositionals: true, options: OPTIONS });
   const [command, meetingUrl] = positionals;
   if (values.help || !command) {
     process.stdout.write(USAGE);

@@ -42,6 +42,11 @@ export function blockMatches(cur: FrameBuffer, prev: Buffer, b: Block, d: Motion
     }
     return true;
   }
+  return wordsEqual(wc, wp, ws, b, sx, sy);
+}
+
+/** Block `b` of `wc` against the same-sized block at (sx, sy) of `wp` (32-bit pixels, `ws` per row). */
+function wordsEqual(wc: Uint32Array, wp: Uint32Array, ws: number, b: Block, sx: number, sy: number): boolean {
   for (let row = 0; row < b.h; row++) {
     let i = (b.y + row) * ws + b.x, j = (sy + row) * ws + sx;
     const end = i + b.w;
@@ -69,12 +74,7 @@ export function findMotion(cur: FrameBuffer, prev: Buffer, features: Block[], hi
     const sx = f.x - dx, sy = f.y - dy;
     if (sx < 0 || sy < 0 || sx + f.w > cur.width || sy + f.h > cur.height) return false;
     if (wp[(sy + k.ky) * ws + sx + k.kx] !== k.px || wp[sy * ws + sx] !== k.first) return false;
-    for (let row = 0; row < f.h; row++) {
-      let i = (f.y + row) * ws + f.x, j = (sy + row) * ws + sx;
-      const end = i + f.w;
-      for (; i < end; i++, j++) if (wc[i] !== wp[j]) return false;
-    }
-    return true;
+    return wordsEqual(wc, wp, ws, f, sx, sy);
   };
   // Motion tends to continue, at a speed that changes little from one pass to the next (a window
   // dragged along a curve): offsets near the last motion are tried first, and taken when most features

@@ -247,7 +247,10 @@ export class SharePaths extends TypedEmitter<SharePathsEvents> {
       this.#switch?.setPeer(t);
       this.#review();
     });
-    link.on('failed', (reason) => this.#failed(peerId, reason, link.openMs !== null, link.answered && !reason.startsWith('the peer gave up')));
+    link.on('failed', (reason) => {
+      if (link.skippedCandidates.length > 0) this.#mark(`remote candidates refused: ${link.skippedCandidates.join('; ')}`);
+      this.#failed(peerId, reason, link.openMs !== null, link.answered && !reason.startsWith('the peer gave up'));
+    });
   }
 
   /** The link to `peerId` gave up. A channel that broke after opening may just mean the peer left: wait a moment. */
