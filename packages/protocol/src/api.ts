@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { MeetingPolicy, MeetingPolicyPatch } from './policy.js';
 import { DisplayName, MAX_SUBJECT_LENGTH } from './conference.js';
 import { ERROR_CODES } from './errors.js';
+import { safeText } from './text.js';
 
 export const Username = z
   .string()
@@ -17,7 +18,9 @@ export const SignInRequest = z.object({ username: Username, password: z.string()
 export const User = z.object({ username: z.string(), displayName: z.string(), admin: z.boolean() });
 export type User = z.infer<typeof User>;
 
-export const Subject = z.string().trim().min(1, 'subject is empty').max(MAX_SUBJECT_LENGTH);
+export const Subject = safeText(z.string().trim().min(1, 'subject is empty').max(MAX_SUBJECT_LENGTH), 'subject');
+/** A distribution group's name (invitations, baton-admin). */
+export const GroupName = safeText(z.string().trim().min(1, 'group name is empty').max(64, 'group name is longer than 64 characters'), 'group name');
 
 export const CreateConferenceRequest = z.object({ subject: Subject, policy: MeetingPolicyPatch.optional() }).strict();
 export type CreateConferenceRequest = z.infer<typeof CreateConferenceRequest>;
@@ -39,7 +42,7 @@ export const ConferencePreview = z.object({ id: z.string(), subject: z.string(),
 export type ConferencePreview = z.infer<typeof ConferencePreview>;
 
 export const InviteRequest = z
-  .object({ users: z.array(Username).max(500).default([]), groups: z.array(z.string().min(1).max(64)).max(50).default([]) })
+  .object({ users: z.array(Username).max(500).default([]), groups: z.array(GroupName).max(50).default([]) })
   .strict()
   .refine((r) => r.users.length + r.groups.length > 0, 'name at least one user or group');
 export type InviteRequest = z.infer<typeof InviteRequest>;

@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { ControlPolicy, MeetingPolicy, MeetingPolicyPatch } from './policy.js';
 import { ROLE_NAMES } from './roles.js';
 import { ERROR_CODES } from './errors.js';
+import { AudioSdp, AudioState } from './audio.js';
+import { safeText } from './text.js';
 
 /** Largest text frame the conference socket accepts; larger ones close the connection (1009). */
 export const MAX_CONFERENCE_FRAME = 16 * 1024;
@@ -18,11 +20,20 @@ export const RECONNECT_GRACE_MS = 30_000;
 
 export const Id = z.string().min(1).max(64);
 const Rid = z.union([z.string().max(64), z.number().int()]).optional();
-export const DisplayName = z
-  .string()
-  .trim()
-  .min(1, 'name is empty')
-  .max(MAX_NAME_LENGTH, `name is longer than ${MAX_NAME_LENGTH} characters`);
+export const DisplayName = safeText(
+  z
+    .string()
+    .trim()
+    .min(1, 'name is empty')
+    .max(MAX_NAME_LENGTH, `name is longer than ${MAX_NAME_LENGTH} characters`),
+  'name',
+);
+/** A chat message body: newlines allowed, no other control or invisible formatting characters. */
+export const ChatText = safeText(
+  z.string().min(1, 'message is empty').max(MAX_CHAT_LENGTH, `message is longer than ${MAX_CHAT_LENGTH} characters`),
+  'message',
+  { multiline: true },
+);
 export const RoleNameSchema = z.enum(ROLE_NAMES);
 export const ClientKind = z.enum(['web', 'agent']);
 export type ClientKind = z.infer<typeof ClientKind>;
@@ -79,7 +90,7 @@ export const SignalData = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('description'), type: z.enum(['offer', 'answer']), sdp: z.string().max(12_000) }),
   z.object({ kind: z.literal('candidate'), candidate: z.string().max(1000), mid: z.string().max(64) }),
   /** The peer gave up on the direct path (ICE failed): the pair stays on the server path. */
-  z.object({ kind: z.literal('failed'), reason: z.string().max(200) }),
+  z.object({ kind: z.literal('failed'), reason: safeText(z.string().max(200), 'reason') }),
 ]);
 export type SignalData = z.infer<typeof SignalData>;
 
@@ -114,7 +125,7 @@ export type Hello = z.infer<typeof Hello>;
 export const ClientMessage = z.discriminatedUnion('type', [
   Hello,
   m('ping', {}),
-  m('chat.send', { text: z.string().min(1, 'message is empty').max(MAX_CHAT_LENGTH, `message is longer than ${MAX_CHAT_LENGTH} characters`) }),
+  m('chat.send', { text: ChatText }),
   m('role.set', { participantId: Id, role: RoleNameSchema }),
   m('lobby.admit', { participantId: Id }),
   m('lobby.deny', { participantId: Id }),
@@ -133,6 +144,14 @@ export const ClientMessage = z.discriminatedUnion('type', [
   m('p2p.signal', { to: Id, data: SignalData }),
   /** Fresh TURN credentials (they are short-lived); answered in ack.iceServers. */
   m('ice.refresh', {}),
+  /** Audio (docs/protocol.md, "Audio"): add it to the meeting, join with an SDP offer (answered in ack.sdp), leave. */
+  m('audio.add', {}),
+  m('audio.join', { sdp: AudioSdp, listenOnly: z.boolean().default(false) }),
+  m('audio.leave', {}),
+  /** Mute or unmute yourself; with participantId an organizer mutes someone else (never unmutes). */
+  m('audio.mute', { muted: z.boolean(), participantId: Id.optional() }),
+  /** An organizer takes a participant out of the audio (they stay in the meeting). */
+  m('audio.remove', { participantId: Id }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 export type ClientMessageType = ClientMessage['type'];
@@ -151,6 +170,8 @@ export const ServerMessage = z.discriminatedUnion('type', [
     chat: z.array(ChatMessage),
     share: ShareState.nullable(),
     iceServers: z.array(IceServer).default([]),
+    /** Absent from servers without audio support. */
+    audio: AudioState.optional(),
   }),
   z.object({ type: z.literal('lobby.wait'), self: Id, resumeToken: z.string(), conference: ConferenceInfo }),
   z.object({ type: z.literal('participant.joined'), participant: Participant }),
@@ -159,11 +180,18 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('chat.message'), message: ChatMessage }),
   z.object({ type: z.literal('conference.updated'), conference: ConferenceInfo }),
   z.object({ type: z.literal('share.updated'), share: ShareState.nullable() }),
-  /** To the host: a participant asks for control. The agent asks its local user, never the web. */
+  /**
+   * To the host: a participant asks for control. The agent asks its local user, never the web.
+   * `name` is the participant's own choice; `user` is the account the server authenticated for that
+   * seat (session cookie or agent token), never a client claim; null for a guest. Show `user` apart
+   * from `name`: a name may be made to look like anything.
+   */
   z.object({ type: z.literal('control.requested'), participantId: Id, name: z.string(), user: z.string().nullable() }),
   z.object({ type: z.literal('notice'), code: z.string(), text: z.string() }),
   z.object({ type: z.literal('p2p.signal'), from: Id, data: SignalData }),
-  z.object({ type: z.literal('ack'), rid: Rid, ticket: z.string().optional(), iceServers: z.array(IceServer).optional() }),
+  z.object({ type: z.literal('ack'), rid: Rid, ticket: z.string().optional(), iceServers: z.array(IceServer).optional(), sdp: z.string().optional() }),
+  /** The conference's audio changed: who is in it, muted, speaking; the mixer's state. */
+  z.object({ type: z.literal('audio.updated'), audio: AudioState }),
   z.object({ type: z.literal('error'), rid: Rid, code: z.enum(ERROR_CODES), message: z.string() }),
   z.object({ type: z.literal('pong'), rid: Rid }),
 ]);
