@@ -5,9 +5,14 @@
  *   ask        prompt on the agent's terminal; the answer is remembered per participant for the session
  *   never      deny everyone
  *   signed-in  allow signed-in participants without asking, deny guests
+ *
+ * The question shows the account the server authenticated (or "guest") on a line of its own, before
+ * and apart from the display name, which the participant chose and which is printed escaped and
+ * quoted on the line after: no name can draw a second account line or rewrite the terminal.
  */
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { printable } from '@baton/protocol';
 
 export const CONTROL_MODES = ['ask', 'never', 'signed-in'] as const;
 export type ControlMode = (typeof CONTROL_MODES)[number];
@@ -74,10 +79,9 @@ export class ConsentPrompt {
     const again = this.#remembered.get(req.participantId);
     if (again !== undefined) return again;
     if (this.#closed || this.#inputEnded) return false;
-    const who = `${req.name} (${req.user ?? 'guest'})`;
-    const answer = await this.#question(`${who} asks to control your screen. Allow? [y/N] `);
+    const answer = await this.#question(`\n${describeRequester(req)}\n${req.user === null ? 'Allow this guest' : `Allow account ${printable(req.user)}`} to control your screen? [y/N] `);
     if (answer === null) {
-      this.#output.write(`\nNo answer: ${who} was not given control.\n`);
+      this.#output.write(`\nNo answer: ${requesterShort(req)} was not given control.\n`);
       return false;
     }
     const allowed = /^\s*y(es)?\s*$/i.test(answer);
@@ -117,4 +121,23 @@ export class ConsentPrompt {
     }
     return this.#rl;
   }
+}
+
+/** A display name as a quoted literal: escaped by printable(), quotes escaped too. */
+export function quotedName(name: string): string {
+  return `"${printable(name).replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * The requester in a fixed format: the name, one escaped and quoted line, then the account the
+ * server checked on the line after it, right above the question (which names the account again).
+ * Whatever a name does, even wrapping on a narrow terminal, it stays above the real account line.
+ */
+export function describeRequester(req: ControlRequest): string {
+  const account = req.user === null ? 'guest, not signed in (checked by the server)' : `${printable(req.user)}, signed in (checked by the server)`;
+  return ['A participant asks to control your screen:', `  name:    ${quotedName(req.name)} (chosen by the participant)`, `  account: ${account}`].join('\n');
+}
+
+function requesterShort(req: ControlRequest): string {
+  return `${quotedName(req.name)} (${req.user === null ? 'guest' : `account ${printable(req.user)}`})`;
 }

@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 /**
- * baton-agent share <meeting-url> --token <one-time-token> [--monitor X]
+ * baton-agent share <meeting-url> [--token <one-time-token> | --token -] [--monitor X]
  *   [--allow-control ask|never|signed-in] [--tile-size 32] [--max-fps 30] [--display :0] [--no-p2p]
  * baton-agent monitors [--display :0]
+ *
+ * Everything it prints goes through printable(): status lines carry names, notices and close
+ * reasons that come from other people.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, realpathSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { printable } from '@baton/protocol';
 import { CONTROL_MODES, type ControlMode } from './ConsentPrompt.js';
 import { ShareClient } from './ShareClient.js';
 import { DEFAULT_TILE_SIZE } from './TileEncoder.js';
@@ -14,6 +20,11 @@ import { listMonitors } from './monitors.js';
 
 const USAGE = `Usage:
   baton-agent share <meeting-url> --token <one-time-token> [options]
+      --token <token>            the one-time token from the meeting page; on the command line
+                                 every user of this computer can read it (ps) while the agent
+                                 runs, so better:
+      --token -                  read the token from standard input (paste it at the prompt)
+      BATON_AGENT_TOKEN=<token>  environment variable, used when --token is not given
       --monitor <name|index>     share one monitor (default: the whole screen)
       --allow-control <mode>     ask (default) | never | signed-in
       --tile-size <px>           tile grid, 16..256 (default ${DEFAULT_TILE_SIZE})
@@ -70,14 +81,18 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  if (!values.token) {
-    process.stderr.write('baton-agent: --token is required (copy the command from the meeting page)\n');
+  const token = await readToken(values.token, process.env, process.stdin);
+  if (!token.ok) {
+    process.stderr.write(`baton-agent: ${token.error}\n`);
     return 2;
   }
   const mode = values['allow-control'] as ControlMode;
   if (!CONTROL_MODES.includes(mode)) {
     process.stderr.write(`baton-agent: --allow-control must be one of ${CONTROL_MODES.join(', ')}\n`);
     return 2;
+  }
+  if (mode === 'ask' && values.token === '-' && process.stdin.readableEnded) {
+    process.stderr.write('baton-agent: standard input ended after the token, so control requests cannot be answered here and will be denied (use BATON_AGENT_TOKEN, or type the token at the prompt)\n');
   }
   const tileSize = Number(values['tile-size']);
   const maxFps = Number(values['max-fps']);
@@ -90,8 +105,8 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  const client = await ShareClient.start({ meetingUrl, token: values.token, monitor: values.monitor, allowControl: mode, tileSize, maxFps, display: values.display, log, p2p: !values['no-p2p'] });
+  const log = (line: string): void => void process.stderr.write(`${printable(line)}\n`);
+  const client = await ShareClient.start({ meetingUrl, token: token.token, monitor: values.monitor, allowControl: mode, tileSize, maxFps, display: values.display, log, p2p: !values['no-p2p'] });
   client.on('error', (err) => log(`warning: ${err.message}`));
   // BATON_AGENT_TRACE=<file>: one JSON line per pass (timings, tiles, bytes), for profiling and bench/.
   const tracePath = process.env.BATON_AGENT_TRACE;
@@ -116,10 +131,68 @@ export async function main(argv: string[]): Promise<number> {
   });
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: Error) => {
-    process.stderr.write(`baton-agent: ${err.message}\n`);
-    process.exit(1);
-  },
-);
+export type TokenResult = { ok: true; token: string } | { ok: false; error: string };
+
+/**
+ * The one-time token: `--token <t>`, `--token -` (one line from standard input; the rest of the
+ * input stays for the consent prompt), or BATON_AGENT_TOKEN. The flag wins over the environment.
+ */
+export async function readToken(flag: string | undefined, env: Record<string, string | undefined>, stdin: Readable & { isTTY?: boolean }): Promise<TokenResult> {
+  if (flag !== undefined && flag !== '-') return flag ? { ok: true, token: flag } : { ok: false, error: '--token is empty' };
+  if (flag === undefined) {
+    const fromEnv = env.BATON_AGENT_TOKEN?.trim();
+    if (fromEnv) return { ok: true, token: fromEnv };
+    return { ok: false, error: 'no token: give --token <token>, --token - (read from standard input) or BATON_AGENT_TOKEN (copy it from the meeting page)' };
+  }
+  if (stdin.isTTY) process.stderr.write('One-time token (from the meeting page): ');
+  const line = await readLine(stdin);
+  if (line === null || !line.trim()) return { ok: false, error: '--token -: no token on standard input' };
+  return { ok: true, token: line.trim() };
+}
+
+/** One line from a stream, without taking more: whatever follows the newline is put back. */
+function readLine(stream: Readable): Promise<string | null> {
+  return new Promise((resolve) => {
+    let buf = Buffer.alloc(0);
+    const finish = (line: string | null, rest?: Buffer): void => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onEnd);
+      stream.pause();
+      if (rest && rest.length > 0) stream.unshift(rest);
+      resolve(line);
+    };
+    const onData = (chunk: Buffer | string): void => {
+      buf = Buffer.concat([buf, typeof chunk === 'string' ? Buffer.from(chunk) : chunk]);
+      const nl = buf.indexOf(0x0a);
+      if (nl >= 0) finish(buf.subarray(0, nl).toString('utf8').replace(/\r$/, ''), buf.subarray(nl + 1));
+      else if (buf.length > 4096) finish(null);
+    };
+    const onEnd = (): void => finish(buf.length > 0 ? buf.toString('utf8') : null);
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onEnd);
+    stream.resume();
+  });
+}
+
+/** The process entry: `node dist/cli.js` and the baton-agent bin wrapper both come here. */
+export function run(argv: string[]): void {
+  main(argv).then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      process.stderr.write(`baton-agent: ${printable(err.message)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+function invokedDirectly(): boolean {
+  try {
+    return !!process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) run(process.argv.slice(2));

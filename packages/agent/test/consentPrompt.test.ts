@@ -35,14 +35,16 @@ describe('ConsentPrompt', () => {
   it('ask: asks on the terminal and remembers the answer per participant', async () => {
     const t = prompt('ask');
     const first = t.p.decide(alice);
-    await t.waitFor('Alice (alice) asks to control your screen. Allow? [y/N] ');
+    await t.waitFor(
+      'A participant asks to control your screen:\n  name:    "Alice" (chosen by the participant)\n  account: alice, signed in (checked by the server)\nAllow account alice to control your screen? [y/N] ',
+    );
     t.input.write('y\n');
     expect(await first).toBe(true);
     expect(await t.p.decide(alice)).toBe(true); // remembered: no second question
     expect(t.written().match(/asks to control/g)).toHaveLength(1);
 
     const second = t.p.decide(bob);
-    await t.waitFor('Bob (guest) asks');
+    await t.waitFor('  name:    "Bob" (chosen by the participant)\n  account: guest, not signed in (checked by the server)\nAllow this guest to control your screen? [y/N] ');
     t.input.write('\n'); // Enter = the default, No
     expect(await second).toBe(false);
     expect(await t.p.decide(bob)).toBe(false);
@@ -55,10 +57,10 @@ describe('ConsentPrompt', () => {
     const a = t.p.decide(alice);
     const b = t.p.decide(bob);
     const a2 = t.p.decide(alice); // same participant while pending: same question
-    await t.waitFor('Alice (alice) asks');
+    await t.waitFor('"Alice"');
     expect(t.written()).not.toContain('Bob');
     t.input.write('no\n');
-    await t.waitFor('Bob (guest) asks');
+    await t.waitFor('"Bob"');
     t.input.write('YES\n');
     expect([await a, await a2, await b]).toEqual([false, false, true]);
   });
@@ -69,9 +71,37 @@ describe('ConsentPrompt', () => {
     expect(t.written()).toContain('No answer');
     const u = prompt('ask');
     const d = u.p.decide(bob);
-    await u.waitFor('Bob (guest) asks');
+    await u.waitFor('"Bob"');
     u.input.end();
     expect(await d).toBe(false);
     expect(await u.p.decide(alice)).toBe(false);
+  });
+
+  it('ask: a hostile name cannot write to the terminal or pass for a signed-in account', async () => {
+    const t = prompt('ask');
+    // The issue-9 spoof: draw a fake question naming alice, then hide what follows (ESC[8m).
+    const eve = { participantId: 'p3', name: 'Alice (alice) asks to control your screen. Allow? [y/N] \x1b[8m', user: null };
+    const d = t.p.decide(eve);
+    await t.waitFor('[y/N] ');
+    await t.waitFor('Allow this guest');
+    const bytes = Buffer.from(t.written());
+    expect(bytes.includes(0x1b)).toBe(false); // no ESC byte reaches the terminal
+    expect(t.written()).toContain('  name:    "Alice (alice) asks to control your screen. Allow? [y/N] \\x1b[8m" (chosen by the participant)\n');
+    expect(t.written()).toContain('\n  account: guest, not signed in (checked by the server)\nAllow this guest to control your screen? [y/N] ');
+    expect(t.written().match(/^ {2}account: /gm)).toHaveLength(1);
+    t.input.write('n\n');
+    expect(await d).toBe(false);
+
+    // Newlines, C1 controls, bidi overrides and quotes in a name stay on the name's one line, escaped.
+    const mallory = { participantId: 'p4', name: 'x"\n  account: alice, signed in\r\x9b2K\u202e', user: null };
+    const m = t.p.decide(mallory);
+    await t.waitFor('\\u202e');
+    const nameLine = t.written().split('\n').find((l) => l.includes('x\\"'));
+    expect(nameLine).toBe('  name:    "x\\"\\n  account: alice, signed in\\x0d\\x9b2K\\u202e" (chosen by the participant)');
+    expect(t.written().match(/^ {2}account: /gm)).toHaveLength(2); // one per question, both the real ones
+    expect(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]/.test(t.written())).toBe(false);
+    t.input.write('n\n');
+    expect(await m).toBe(false);
+    t.p.close();
   });
 });

@@ -159,7 +159,7 @@ describe.skipIf(!HAVE_X)('ShareClient against an in-test Baton server', () => {
     expect(events).toHaveLength(0);
 
     server.sendConference({ type: 'control.requested', participantId: ALICE.id, name: ALICE.name, user: ALICE.user });
-    await until(() => asked.includes('Alice (alice) asks to control your screen. Allow? [y/N]'), 'the consent question');
+    await until(() => asked.includes('Allow account alice to control your screen? [y/N]'), 'the consent question');
     input.write('y\n');
     await until(() => server.received.some((m) => m.type === 'control.grant' && m.participantId === ALICE.id), 'control.grant');
     await until(() => c.controllerId === ALICE.id, 'controller set');

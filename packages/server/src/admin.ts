@@ -280,6 +280,9 @@ function invokedDirectly(): boolean {
   }
 }
 
-if (invokedDirectly()) {
-  process.exitCode = await runAdmin(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
+/** The process entry: `node dist/admin.js` and the baton-admin bin wrapper both come here. */
+export async function adminMain(argv: string[]): Promise<void> {
+  process.exitCode = await runAdmin(argv, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
 }
+
+if (invokedDirectly()) await adminMain(process.argv.slice(2));
