@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import { WebSocketServer } from 'ws';
 import { MAX_CONFERENCE_FRAME, SHARE_LIMITS, type ApiError, type IceServer } from '@baton/protocol';
@@ -21,10 +22,12 @@ import { FocusFactory } from './focus/FocusFactory.js';
 import { ConferencingServerFactory } from './conferencing/ConferencingServerFactory.js';
 import { ConferenceConnection } from './gateway/ConferenceConnection.js';
 import { acceptShareSocket } from './gateway/ShareConnection.js';
-import { BatonError, httpStatus } from './errors.js';
+import { BatonError, ForbiddenError, httpStatus } from './errors.js';
 import { SESSION_COOKIE } from './http/common.js';
 import { authRoutes } from './http/authRoutes.js';
 import { conferenceRoutes } from './http/conferenceRoutes.js';
+import { SAFE_METHODS, checkOrigin, ownOriginOf } from './http/origin.js';
+import { securityHeaders, PERMISSIONS_POLICY } from './http/securityHeaders.js';
 
 export interface BatonServer {
   app: FastifyInstance;
@@ -48,7 +51,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     bodyLimit: 64 * 1024,
   });
   const sessions = new SessionService(store);
-  const accounts = new AccountService(store);
+  const accounts = new AccountService(store, { passwordPolicy: true });
   const conferencing = new ConferencingServerFactory({ log: app.log });
   const turn = config.turn ? new TurnCredentials(config.turn) : null;
   // Only admitted participants are handed ICE servers (in welcome and ice.refresh), so TURN
@@ -61,12 +64,25 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   const factory = new FocusFactory(store, registry);
 
   await app.register(fastifyCookie);
+  // CSP, frame-ancestors, nosniff, Referrer-Policy, HSTS (https public URL only), …: http/securityHeaders.ts.
+  await app.register(fastifyHelmet, securityHeaders(config));
+  // Helmet has no Permissions-Policy; one fixed header.
+  app.addHook('onRequest', async (_req, reply) => {
+    reply.header('permissions-policy', PERMISSIONS_POLICY);
+  });
+  // Cross-site request forgery: every mutating request, with a body or without (signout), must come
+  // from our own origin or from no browser at all (http/origin.ts).
+  app.addHook('onRequest', async (req) => {
+    if (SAFE_METHODS.has(req.method)) return;
+    const verdict = checkOrigin(req.headers, ownOriginOf(req.raw, config.trustProxy), config);
+    if (!verdict.ok) throw new ForbiddenError(verdict.reason);
+  });
   app.decorateRequest('user', null);
   app.addHook('onRequest', async (req) => {
     if (req.url.startsWith('/api/')) req.user = (await sessions.resolve(req.cookies[SESSION_COOKIE])) ?? null;
   });
-  // Cross-site request forgery: a browser only sends JSON cross-site after a CORS preflight, which
-  // we never answer, so mutating API calls must carry a JSON body type.
+  // Besides the Origin check: a browser only sends JSON cross-site after a CORS preflight, which
+  // we never answer, so mutating API calls with a body must carry a JSON body type.
   app.addHook('preValidation', async (req) => {
     if (req.url.startsWith('/api/') && !['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
       const type = req.headers['content-type'] ?? '';
@@ -113,7 +129,8 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     const reject = (status: number, text: string) => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
-    if (!sameOrigin(req.headers.origin, req.headers.host, config)) return reject(403, 'Forbidden');
+    // Cross-site WebSocket hijacking: a page from another origin (scheme, host and port) must not ride our cookie.
+    if (!checkOrigin(req.headers, ownOriginOf(req, config.trustProxy), config).ok) return reject(403, 'Forbidden');
     const m = CONFERENCE_PATH.exec(url.pathname);
     if (m) {
       const conferenceId = m[1]!;
@@ -167,16 +184,4 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     },
   };
   return server;
-}
-
-/** Cross-site WebSocket hijacking: a browser page from another origin must not ride our cookie. */
-function sameOrigin(origin: string | undefined, host: string | undefined, config: ServerConfig): boolean {
-  if (!origin) return true; // not a browser (the agent); it authenticates without a cookie
-  try {
-    const o = new URL(origin);
-    if (config.publicUrl && o.origin === new URL(config.publicUrl).origin) return true;
-    return o.host === host;
-  } catch {
-    return false;
-  }
 }

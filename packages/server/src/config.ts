@@ -27,7 +27,11 @@ export interface ServerConfig {
   turn: { urls: string[]; secret: string; ttlSeconds: number } | null;
   /** STUN URLs handed to clients (no credentials). */
   stunUrls: string[];
+  /** How many conferences one user may organize at once (deleting one frees a place). */
+  maxConferencesPerUser: number;
 }
+
+export const DEFAULT_MAX_CONFERENCES_PER_USER = 200;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_WEB_DIR = path.resolve(here, '../../web/dist');
@@ -50,6 +54,8 @@ Options (environment variable in brackets):
   --turn-secret <s>      secret shared with coturn's static-auth-secret [BATON_TURN_SECRET]
   --turn-ttl <seconds>   lifetime of TURN credentials [BATON_TURN_TTL] (default 3600)
   --stun-urls <list>     comma-separated STUN URLs [BATON_STUN_URLS]
+  --max-conferences-per-user <n>  conferences one user may organize [BATON_MAX_CONFERENCES_PER_USER]
+                         (default ${DEFAULT_MAX_CONFERENCES_PER_USER})
   -h, --help             this help
 `;
 
@@ -76,6 +82,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       'turn-secret': { type: 'string' },
       'turn-ttl': { type: 'string' },
       'stun-urls': { type: 'string' },
+      'max-conferences-per-user': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -96,7 +103,10 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   if (turnUrls.length && !turnSecret) throw new Error('TURN URLs need --turn-secret (BATON_TURN_SECRET), shared with coturn');
   const turnTtl = Number(values['turn-ttl'] ?? env.BATON_TURN_TTL ?? 3600);
   if (!Number.isInteger(turnTtl) || turnTtl <= 0) throw new Error('--turn-ttl must be a positive number of seconds');
+  const maxConferences = Number(values['max-conferences-per-user'] ?? env.BATON_MAX_CONFERENCES_PER_USER ?? DEFAULT_MAX_CONFERENCES_PER_USER);
+  if (!Number.isInteger(maxConferences) || maxConferences < 1) throw new Error('--max-conferences-per-user must be a positive whole number');
   return {
+    maxConferencesPerUser: maxConferences,
     turn: turnUrls.length ? { urls: turnUrls, secret: turnSecret, ttlSeconds: turnTtl } : null,
     stunUrls: list(values['stun-urls'] ?? env.BATON_STUN_URLS),
     host: values.host ?? env.BATON_HOST ?? '0.0.0.0',

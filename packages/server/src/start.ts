@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { buildServer, type BatonServer } from './app.js';
-import { DEFAULT_WEB_DIR, type ServerConfig } from './config.js';
+import { DEFAULT_MAX_CONFERENCES_PER_USER, DEFAULT_WEB_DIR, type ServerConfig } from './config.js';
 import { RECONNECT_GRACE_MS } from '@baton/protocol';
 
 export interface StartOptions extends Partial<ServerConfig> {
@@ -22,6 +22,7 @@ export async function startServer(opts: StartOptions): Promise<BatonServer> {
     reconnectGraceMs: RECONNECT_GRACE_MS,
     turn: null,
     stunUrls: [],
+    maxConferencesPerUser: DEFAULT_MAX_CONFERENCES_PER_USER,
     ...opts,
   };
   const server = await buildServer(config);

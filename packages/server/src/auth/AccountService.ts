@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { BadRequestError, UnauthenticatedError } from '../errors.js';
 import type { Store, UserRecord } from '../store/Store.js';
 import { hashPassword, verifyPassword } from './passwords.js';
+import { passwordWeakness } from './passwordPolicy.js';
 
 export interface SignUpInput {
   username: string;
@@ -21,13 +22,26 @@ const WRONG = 'wrong username or password';
 // unknown user against it costs what a real check costs, so timing does not reveal which names exist.
 const DUMMY_HASH = 'scrypt$16384$8$1$UrEI90GWgvlcuiFOv1C4pw==$ZvKLLQtlagx9YoJySYrgklnZT4XWRwQyI+tLhR/WyXc=';
 
+export interface AccountOptions {
+  /**
+   * Refuse common and low-entropy passwords (passwordPolicy.ts). On for self-service sign-up over
+   * REST; the operator's `baton-admin user add` keeps only the length rule.
+   */
+  passwordPolicy?: boolean;
+}
+
 export class AccountService {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly options: AccountOptions = {},
+  ) {}
 
   /** Creates a user; ConflictError when the username is taken, BadRequestError when input is invalid. */
   async signUp(input: SignUpInput): Promise<UserRecord> {
     const username = parseOrThrow(Username, input.username);
     const password = parseOrThrow(Password, input.password);
+    const weakness = this.options.passwordPolicy ? passwordWeakness(password, username) : null;
+    if (weakness) throw new BadRequestError(weakness);
     const displayName = input.displayName === undefined ? username : parseOrThrow(DisplayName, input.displayName);
     const passwordHash = await hashPassword(password);
     return this.store.createUser({ username, displayName, passwordHash, admin: input.admin ?? false });

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { CreateConferenceRequest, InviteRequest, UpdateConferenceRequest, type ConferenceResource } from '@baton/protocol';
+import { ConferenceListQuery, CreateConferenceRequest, InviteRequest, UpdateConferenceRequest, type ConferenceList, type ConferenceResource } from '@baton/protocol';
 import type { Store, ConferenceRecord } from '../store/Store.js';
 import type { FocusFactory } from '../focus/FocusFactory.js';
 import type { ServerConfig } from '../config.js';
 import { hashToken, newToken } from '../auth/tokens.js';
-import { NotFoundError } from '../errors.js';
+import { BadRequestError, ForbiddenError, NotFoundError } from '../errors.js';
 import { meetingUrl, parseBody, requireUser } from './common.js';
 
 const AGENT_TOKEN_TTL_MS = 10 * 60_000;
@@ -21,15 +21,38 @@ export function conferenceRoutes(app: FastifyInstance, deps: { config: ServerCon
   });
   type IdParams = { Params: { id: string } };
 
-  app.get('/api/conferences', async (req) => {
+  // One page at a time, newest first. The cursor names the last conference of the previous page
+  // (its creation time and id, the list's sort key), so deleting or creating meetings between two
+  // pages neither repeats nor skips any. The whole list is at most maxConferencesPerUser long.
+  app.get('/api/conferences', async (req): Promise<ConferenceList> => {
     const user = requireUser(req);
-    return { conferences: (await store.listConferencesByOrganizer(user.id)).map((c) => wire(req, c)) };
+    const query = parseBody(ConferenceListQuery, req.query);
+    const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
+    const all = await store.listConferencesByOrganizer(user.id);
+    const rest = after ? all.filter((c) => c.createdAt < after.createdAt || (c.createdAt === after.createdAt && c.id > after.id)) : all;
+    const page = rest.slice(0, query.limit);
+    const last = page.at(-1);
+    return { conferences: page.map((c) => wire(req, c)), next: rest.length > page.length && last ? encodeCursor(last) : null };
   });
 
+  // Creations by one user run one at a time, so two racing requests cannot both take the last place.
+  const creating = new Map<string, Promise<unknown>>();
   app.post('/api/conferences', async (req, reply) => {
     const user = requireUser(req);
     const body = parseBody(CreateConferenceRequest, req.body);
-    return reply.code(201).send(wire(req, await factory.create(user, body)));
+    const run = (creating.get(user.id) ?? Promise.resolve()).catch(() => {}).then(async () => {
+      const count = (await store.listConferencesByOrganizer(user.id)).length;
+      if (count >= config.maxConferencesPerUser) {
+        throw new ForbiddenError(`you organize ${count} meetings, the most this server allows (${config.maxConferencesPerUser}); delete some first`);
+      }
+      return factory.create(user, body);
+    });
+    creating.set(user.id, run);
+    try {
+      return reply.code(201).send(wire(req, await run));
+    } finally {
+      if (creating.get(user.id) === run) creating.delete(user.id);
+    }
   });
 
   app.get<IdParams>('/api/conferences/:id', async (req) => wire(req, await factory.getOwned(requireUser(req), req.params.id)));
@@ -93,4 +116,18 @@ export function conferenceRoutes(app: FastifyInstance, deps: { config: ServerCon
     await store.createAgentToken(hashToken(token), { conferenceId: c.id, userId: user.id }, expiresAt);
     return { token, expiresAt: expiresAt.toISOString(), command: `npx baton-agent share ${meetingUrl(config, req, c.id)} --token ${token}` };
   });
+}
+
+function encodeCursor(c: ConferenceRecord): string {
+  return Buffer.from(JSON.stringify([c.createdAt, c.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return { createdAt: v[0], id: v[1] };
+  } catch {
+    /* below */
+  }
+  throw new BadRequestError('cursor: not one this server gave out');
 }
