@@ -37,6 +37,14 @@ export const ConferenceResource = z.object({
 });
 export type ConferenceResource = z.infer<typeof ConferenceResource>;
 
+/** GET /api/conferences?limit=&cursor=: one page, newest first; `next` is the cursor of the following page. */
+export const MAX_CONFERENCE_PAGE = 100;
+export const ConferenceListQuery = z
+  .object({ limit: z.coerce.number().int().min(1).max(MAX_CONFERENCE_PAGE).default(50), cursor: z.string().max(200).optional() })
+  .strict();
+export const ConferenceList = z.object({ conferences: z.array(ConferenceResource), next: z.string().nullable() });
+export type ConferenceList = z.infer<typeof ConferenceList>;
+
 /** What anyone holding the meeting URL may learn before joining. */
 export const ConferencePreview = z.object({ id: z.string(), subject: z.string(), organizer: z.string(), guests: MeetingPolicy.shape.guests });
 export type ConferencePreview = z.infer<typeof ConferencePreview>;
