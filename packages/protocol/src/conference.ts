@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ControlPolicy, MeetingPolicy, MeetingPolicyPatch } from './policy.js';
 import { ROLE_NAMES } from './roles.js';
 import { ERROR_CODES } from './errors.js';
+import { AudioSdp, AudioState } from './audio.js';
 import { safeText } from './text.js';
 
 /** Largest text frame the conference socket accepts; larger ones close the connection (1009). */
@@ -143,6 +144,14 @@ export const ClientMessage = z.discriminatedUnion('type', [
   m('p2p.signal', { to: Id, data: SignalData }),
   /** Fresh TURN credentials (they are short-lived); answered in ack.iceServers. */
   m('ice.refresh', {}),
+  /** Audio (docs/protocol.md, "Audio"): add it to the meeting, join with an SDP offer (answered in ack.sdp), leave. */
+  m('audio.add', {}),
+  m('audio.join', { sdp: AudioSdp, listenOnly: z.boolean().default(false) }),
+  m('audio.leave', {}),
+  /** Mute or unmute yourself; with participantId an organizer mutes someone else (never unmutes). */
+  m('audio.mute', { muted: z.boolean(), participantId: Id.optional() }),
+  /** An organizer takes a participant out of the audio (they stay in the meeting). */
+  m('audio.remove', { participantId: Id }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 export type ClientMessageType = ClientMessage['type'];
@@ -161,6 +170,8 @@ export const ServerMessage = z.discriminatedUnion('type', [
     chat: z.array(ChatMessage),
     share: ShareState.nullable(),
     iceServers: z.array(IceServer).default([]),
+    /** Absent from servers without audio support. */
+    audio: AudioState.optional(),
   }),
   z.object({ type: z.literal('lobby.wait'), self: Id, resumeToken: z.string(), conference: ConferenceInfo }),
   z.object({ type: z.literal('participant.joined'), participant: Participant }),
@@ -178,7 +189,9 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('control.requested'), participantId: Id, name: z.string(), user: z.string().nullable() }),
   z.object({ type: z.literal('notice'), code: z.string(), text: z.string() }),
   z.object({ type: z.literal('p2p.signal'), from: Id, data: SignalData }),
-  z.object({ type: z.literal('ack'), rid: Rid, ticket: z.string().optional(), iceServers: z.array(IceServer).optional() }),
+  z.object({ type: z.literal('ack'), rid: Rid, ticket: z.string().optional(), iceServers: z.array(IceServer).optional(), sdp: z.string().optional() }),
+  /** The conference's audio changed: who is in it, muted, speaking; the mixer's state. */
+  z.object({ type: z.literal('audio.updated'), audio: AudioState }),
   z.object({ type: z.literal('error'), rid: Rid, code: z.enum(ERROR_CODES), message: z.string() }),
   z.object({ type: z.literal('pong'), rid: Rid }),
 ]);

@@ -3,6 +3,7 @@ export * from './roles.js';
 export * from './policy.js';
 export * from './errors.js';
 export * from './conference.js';
+export * from './audio.js';
 export * from './api.js';
 export * from './share.js';
 export * from './chunks.js';

@@ -12,10 +12,16 @@ export type PresentPolicy = z.infer<typeof PresentPolicy>;
 export const ControlPolicy = z.enum(['never', 'signed-in', 'anyone']);
 export type ControlPolicy = z.infer<typeof ControlPolicy>;
 
+/** Who may talk in the meeting's audio: anyone, only presenters and organizers (others may listen), or nobody. */
+export const AudioPolicy = z.enum(['anyone', 'presenters', 'off']);
+export type AudioPolicy = z.infer<typeof AudioPolicy>;
+
 export const MeetingPolicy = z.object({
   guests: GuestPolicy,
   present: PresentPolicy,
   control: ControlPolicy,
+  /** Absent in records stored before audio existed: read it with audioPolicy(). */
+  audio: AudioPolicy.optional(),
 });
 export type MeetingPolicy = z.infer<typeof MeetingPolicy>;
 
@@ -24,7 +30,13 @@ export const DEFAULT_POLICY: MeetingPolicy = Object.freeze({
   guests: 'lobby',
   present: 'presenters',
   control: 'signed-in',
+  audio: 'anyone',
 });
+
+/** The audio policy, defaulting to `anyone` for meetings created before it existed. */
+export function audioPolicy(policy: MeetingPolicy): AudioPolicy {
+  return policy.audio ?? 'anyone';
+}
 
 export const MeetingPolicyPatch = MeetingPolicy.partial();
 export type MeetingPolicyPatch = z.infer<typeof MeetingPolicyPatch>;

@@ -33,6 +33,8 @@ export interface BatonServer {
   app: FastifyInstance;
   store: Store;
   registry: FocusRegistry;
+  /** Allocates sharing and audio servers; owns the supervised Janus (tests kill it through this). */
+  conferencing: ConferencingServerFactory;
   config: ServerConfig;
   /** The URL the server listens on (after listen()). */
   url: string;
@@ -52,7 +54,10 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   });
   const sessions = new SessionService(store);
   const accounts = new AccountService(store, { passwordPolicy: true });
-  const conferencing = new ConferencingServerFactory({ log: app.log });
+  const conferencing = new ConferencingServerFactory({
+    log: app.log,
+    audio: config.audio && { ...config.audio, dir: path.join(config.dataDir, 'janus') },
+  });
   const turn = config.turn ? new TurnCredentials(config.turn) : null;
   // Only admitted participants are handed ICE servers (in welcome and ice.refresh), so TURN
   // credentials never reach someone waiting in the lobby.
@@ -160,6 +165,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     app,
     store,
     registry,
+    conferencing,
     config,
     url: '',
     async listen() {

@@ -27,6 +27,11 @@ export interface ServerConfig {
   turn: { urls: string[]; secret: string; ttlSeconds: number } | null;
   /** STUN URLs handed to clients (no credentials). */
   stunUrls: string[];
+  /**
+   * Audio conferencing (Janus AudioBridge). auto: run Janus when it is installed, or use janusUrl;
+   * off: no audio. Absent: off (embedding and tests opt in).
+   */
+  audio?: { mode: 'auto' | 'off'; janusUrl: string | null; janusSecret: string | null };
   /** How many conferences one user may organize at once (deleting one frees a place). */
   maxConferencesPerUser: number;
 }
@@ -54,6 +59,9 @@ Options (environment variable in brackets):
   --turn-secret <s>      secret shared with coturn's static-auth-secret [BATON_TURN_SECRET]
   --turn-ttl <seconds>   lifetime of TURN credentials [BATON_TURN_TTL] (default 3600)
   --stun-urls <list>     comma-separated STUN URLs [BATON_STUN_URLS]
+  --audio <auto|off>     audio conferencing [BATON_AUDIO] (default auto: run Janus when installed)
+  --janus-url <url>      use this Janus WebSocket API, e.g. ws://127.0.0.1:8188, instead of running one [BATON_JANUS_URL]
+  --janus-secret <s>     that Janus's api_secret [BATON_JANUS_SECRET]
   --max-conferences-per-user <n>  conferences one user may organize [BATON_MAX_CONFERENCES_PER_USER]
                          (default ${DEFAULT_MAX_CONFERENCES_PER_USER})
   -h, --help             this help
@@ -82,6 +90,9 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       'turn-secret': { type: 'string' },
       'turn-ttl': { type: 'string' },
       'stun-urls': { type: 'string' },
+      audio: { type: 'string' },
+      'janus-url': { type: 'string' },
+      'janus-secret': { type: 'string' },
       'max-conferences-per-user': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -105,7 +116,12 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   if (!Number.isInteger(turnTtl) || turnTtl <= 0) throw new Error('--turn-ttl must be a positive number of seconds');
   const maxConferences = Number(values['max-conferences-per-user'] ?? env.BATON_MAX_CONFERENCES_PER_USER ?? DEFAULT_MAX_CONFERENCES_PER_USER);
   if (!Number.isInteger(maxConferences) || maxConferences < 1) throw new Error('--max-conferences-per-user must be a positive whole number');
+  const audioMode = values.audio ?? env.BATON_AUDIO ?? 'auto';
+  if (audioMode !== 'auto' && audioMode !== 'off') throw new Error(`--audio must be auto or off, not ${audioMode}`);
+  const janusUrl = values['janus-url'] ?? env.BATON_JANUS_URL ?? null;
+  if (janusUrl && !/^wss?:\/\/[^\s]+$/.test(janusUrl)) throw new Error(`invalid Janus URL (ws:// or wss://): ${janusUrl}`);
   return {
+    audio: { mode: audioMode, janusUrl, janusSecret: values['janus-secret'] ?? env.BATON_JANUS_SECRET ?? null },
     maxConferencesPerUser: maxConferences,
     turn: turnUrls.length ? { urls: turnUrls, secret: turnSecret, ttlSeconds: turnTtl } : null,
     stunUrls: list(values['stun-urls'] ?? env.BATON_STUN_URLS),

@@ -1,23 +1,88 @@
 /**
  * Allocates a conferencing server for a conference and a media type. Today every server runs in
  * this process; the factory is the seam where a multi-node deployment picks another node.
+ *
+ * Audio: the factory owns the link to the audio mixer (Janus AudioBridge). With `audio.mode` auto
+ * and Janus installed it runs Janus itself (JanusProcess, restarted when it dies); with a Janus URL
+ * it connects to that one; otherwise audio is `unconfigured` and allocateAudio() returns null.
  */
+import path from 'node:path';
 import { AppShareServer } from '../sharing/AppShareServer.js';
-import type { AppShareServerLike, MediaType } from './types.js';
+import { AudioBridgeServer } from '../audio/AudioBridgeServer.js';
+import { JanusAudioService } from '../audio/JanusAudioService.js';
+import { JanusProcess, findJanus } from '../audio/JanusProcess.js';
+import { TypedEmitter } from '../util/TypedEmitter.js';
+import type { AppShareServerLike, AudioServerLike, AudioServiceStatus, MediaType } from './types.js';
 
-export interface ConferencingServerFactoryOptions {
-  log?: { warn(obj: unknown, msg?: string): void };
+export interface AudioOptions {
+  /** auto: run Janus when it is installed (or use janusUrl); off: no audio. */
+  mode: 'auto' | 'off';
+  /** An external Janus WebSocket API, e.g. ws://127.0.0.1:8188 (instead of running our own). */
+  janusUrl?: string | null;
+  /** Its API secret, if it has one. */
+  janusSecret?: string | null;
+  /** Private directory for our own Janus's config and log. */
+  dir: string;
+  /** Override the janus binary (tests); default: found on PATH. */
+  janusBinary?: string | null;
 }
 
-export class ConferencingServerFactory {
+export interface ConferencingServerFactoryOptions {
+  log?: { info?(obj: unknown, msg?: string): void; warn(obj: unknown, msg?: string): void };
+  audio?: AudioOptions;
+}
+
+export type ConferencingServerFactoryEvents = {
+  audioStatus: [status: AudioServiceStatus];
+};
+
+export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFactoryEvents> {
   readonly #opts: ConferencingServerFactoryOptions;
-  readonly #live = new Set<AppShareServerLike>();
+  readonly #live = new Set<{ close(): void }>();
+  #janus: JanusProcess | null = null;
+  #audio: JanusAudioService | null = null;
 
   constructor(opts: ConferencingServerFactoryOptions = {}) {
+    super();
     this.#opts = opts;
+    this.#startAudio();
   }
 
-  allocate(conferenceId: string, media: MediaType, hostId: string): AppShareServerLike {
+  #startAudio(): void {
+    const a = this.#opts.audio;
+    if (!a || a.mode === 'off') return;
+    const log = { info: (o: unknown, m?: string) => this.#opts.log?.info?.(o, m), warn: (o: unknown, m?: string) => this.#opts.log?.warn(o, m) };
+    if (a.janusUrl) {
+      const url = a.janusUrl;
+      this.#audio = new JanusAudioService({ url: () => url, apiSecret: a.janusSecret ?? undefined, log });
+    } else {
+      const binary = a.janusBinary ?? findJanus();
+      if (!binary) {
+        log.warn({}, 'audio: Janus is not installed (scripts/audio.sh install); meetings run without audio');
+        return;
+      }
+      const janus = new JanusProcess({ dir: path.resolve(a.dir), binary, log });
+      this.#janus = janus;
+      this.#audio = new JanusAudioService({ url: () => janus.url, apiSecret: janus.apiSecret, log });
+      janus.on('up', () => this.#audio?.start());
+      janus.start().catch((err) => log.warn({ err: (err as Error).message }, 'audio: janus did not start'));
+    }
+    this.#audio.on('up', () => this.emit('audioStatus', 'ready'));
+    this.#audio.on('down', () => this.emit('audioStatus', 'down'));
+    this.#audio.start();
+  }
+
+  get audioStatus(): AudioServiceStatus {
+    if (!this.#audio) return 'unconfigured';
+    return this.#audio.ready ? 'ready' : 'down';
+  }
+
+  /** The supervised Janus, when this server runs its own (diagnostics and tests). */
+  get janus(): JanusProcess | null {
+    return this.#janus;
+  }
+
+  allocate(conferenceId: string, media: Exclude<MediaType, 'audio'>, hostId: string): AppShareServerLike {
     switch (media) {
       case 'appshare': {
         const server = new AppShareServer({ conferenceId, hostId });
@@ -29,11 +94,25 @@ export class ConferencingServerFactory {
     }
   }
 
+  /** One audio room for this conference (media type `audio`), or null when audio is not configured. */
+  allocateAudio(conferenceId: string): AudioServerLike | null {
+    if (!this.#audio) return null;
+    const server = new AudioBridgeServer({ conferenceId, service: this.#audio, log: this.#opts.log });
+    this.#live.add(server);
+    server.on('closed', () => this.#live.delete(server));
+    return server;
+  }
+
   get liveServers(): number {
     return this.#live.size;
   }
 
   close(): void {
     for (const s of [...this.#live]) s.close();
+    this.#audio?.close();
+    this.#janus?.close();
+    this.#audio = null;
+    this.#janus = null;
+    this.removeAllListeners();
   }
 }

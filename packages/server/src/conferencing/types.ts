@@ -5,7 +5,23 @@
 import type { ShareChannel } from '../sharing/ShareChannel.js';
 import type { AppShareStats } from '../sharing/AppShareServer.js';
 
-export type MediaType = 'appshare';
+export type MediaType = 'appshare' | 'audio';
+
+/** The audio mixer behind the factory: none on this server, restarting, or ready. */
+export type AudioServiceStatus = 'unconfigured' | 'down' | 'ready';
+
+/** What the Focus needs from a conference's audio conferencing server (audio/AudioBridgeServer). */
+export interface AudioServerLike {
+  readonly ready: boolean;
+  participants(): import('@baton/protocol').AudioParticipant[];
+  has(participantId: string): boolean;
+  handleJoin(participantId: string, display: string, offerSdp: string, listenOnly: boolean): Promise<string>;
+  handleLeave(participantId: string): Promise<void>;
+  handleMute(participantId: string, muted: boolean): Promise<void>;
+  on(event: 'changed', listener: () => void): unknown;
+  on(event: 'dropped', listener: (participantId: string, reason: string) => void): unknown;
+  close(): void;
+}
 
 export interface AppShareServerLike {
   attachHost(channel: ShareChannel): void;

@@ -26,10 +26,11 @@ import type { TicketBook } from './TicketBook.js';
 import { BadRequestError, BatonError, ForbiddenError, NotFoundError } from '../errors.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { secretToken, shortId } from '../util/ids.js';
-import { authorize, mayControl, type Command } from './authorize.js';
+import { authorize, mayControl, mayTalk, type Command } from './authorize.js';
 import { RosterManager } from './RosterManager.js';
 import { ImManager } from './ImManager.js';
 import { ControlManager } from './ControlManager.js';
+import { AudioManager } from './AudioManager.js';
 import { type ParticipantLink, type Seat, seatToActor, seatToWire, isModerator } from './Seat.js';
 
 export interface FocusOptions {
@@ -53,6 +54,8 @@ export type FocusEvents = {
 export interface CommandResult {
   ticket?: string;
   iceServers?: IceServer[];
+  /** audio.join: the audio server's SDP answer. */
+  sdp?: string;
 }
 
 export interface JoinParams {
@@ -71,6 +74,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
   readonly #roster = new RosterManager();
   readonly #im: ImManager;
   readonly #control = new ControlManager();
+  readonly #audio: AudioManager;
   #appShare: AppShareServerLike | null = null;
   #closed = false;
   /** Once a share has needed the server path, the conference stays on it. */
@@ -85,6 +89,9 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#im.on('message', (message) => this.#roster.broadcast({ type: 'chat.message', message }));
     this.#control.on('changed', (share) => this.#roster.broadcast({ type: 'share.updated', share }));
     this.#control.on('controller', (id) => this.#appShare?.setController(id));
+    this.#audio = new AudioManager({ conferenceId: this.id, factory: opts.factory, log: opts.log });
+    this.#audio.on('changed', (audio) => this.#roster.broadcast({ type: 'audio.updated', audio }));
+    this.#audio.on('dropped', (id, reason) => this.#roster.sendTo(id, { type: 'notice', code: 'audio.dropped', text: reason }));
   }
 
   /** Loads what the Focus needs from the store; called once by the registry before first use. */
@@ -182,6 +189,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       chat: this.#im.history(),
       share: this.#control.state,
       iceServers: this.#opts.iceServers?.(seat.id) ?? [],
+      audio: this.#audio.state(),
     });
   }
 
@@ -209,6 +217,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     if (this.#control.hostId === seat.id) this.#stopSharing();
     else this.#control.handleGone(seat.id);
     this.#appShare?.detachViewer(seat.id);
+    this.#audio.handleGone(seat.id);
     if (this.#roster.size === 0) this.close();
     else this.#reviewTransport();
   }
@@ -231,6 +240,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       target: target ? seatToActor(target) : undefined,
       policy: this.#record.policy,
       share: this.#control.state,
+      audio: cmd.type.startsWith('audio.') ? this.#audio.authzView() : undefined,
     });
     try {
       return await this.#dispatch(seat, cmd, target);
@@ -331,6 +341,30 @@ export class Focus extends TypedEmitter<FocusEvents> {
       case 'control.release':
         this.#control.handleRelease(seat.id);
         return;
+
+      case 'audio.add':
+        this.#audio.handleAdd();
+        return;
+
+      case 'audio.join':
+        return { sdp: await this.#audio.handleJoin(seat.id, seat.name, cmd.sdp, cmd.listenOnly) };
+
+      case 'audio.leave':
+        await this.#audio.handleLeave(seat.id);
+        return;
+
+      case 'audio.mute': {
+        const t = target ?? seat;
+        await this.#audio.handleMute(t.id, cmd.muted);
+        if (t !== seat) this.#roster.sendTo(t.id, { type: 'notice', code: 'audio.muted', text: `${seat.name} muted you` });
+        return;
+      }
+
+      case 'audio.remove':
+        // The notice goes first, so the client knows not to rejoin when it sees itself gone.
+        this.#roster.sendTo(target!.id, { type: 'notice', code: 'audio.removed', text: `${seat.name} took you out of the audio` });
+        await this.#audio.handleLeave(target!.id);
+        return;
     }
   }
 
@@ -393,6 +427,10 @@ export class Focus extends TypedEmitter<FocusEvents> {
     }
     const controller = this.#control.controllerId ? this.#roster.get(this.#control.controllerId) : undefined;
     if (controller && !mayControl(seatToActor(controller), record.policy)) this.#control.handleRevoke();
+    void this.#audio.applyPolicy(record.policy, (id) => {
+      const s = this.#roster.get(id);
+      return s !== undefined && mayTalk(seatToActor(s), record.policy);
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -457,6 +495,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       this.#roster.remove(s.id);
     }
     this.#stopSharing();
+    this.#audio.close();
     this.#im.removeAllListeners();
     this.emit('closed');
     this.removeAllListeners();

@@ -3,7 +3,7 @@
  * policy and the sharing state. The Focus calls it before every command; nothing else decides.
  * Kept pure so that the unit test can walk every command x role x policy.
  */
-import { Role, type ClientMessage, type MeetingPolicy, type RoleName, type ShareState, roleFromName } from '@baton/protocol';
+import { Role, audioPolicy, type ClientMessage, type MeetingPolicy, type RoleName, type ShareState, roleFromName } from '@baton/protocol';
 import { BatonError, ForbiddenError, NotFoundError, ConflictError, BadRequestError } from '../errors.js';
 
 export interface ActorView {
@@ -22,6 +22,69 @@ export interface AuthzContext {
   target?: ActorView | undefined;
   policy: MeetingPolicy;
   share: ShareState | null;
+  /** The conference's audio, for audio.* commands (absent: no audio on this server). */
+  audio?: AudioAuthzView | undefined;
+}
+
+export interface AudioAuthzView {
+  service: 'unconfigured' | 'down' | 'ready';
+  /** Someone added audio to this meeting. */
+  added: boolean;
+  /** Who is in the audio now. */
+  members: ReadonlyMap<string, { listenOnly: boolean; muted: boolean }>;
+}
+
+const NO_AUDIO_VIEW: AudioAuthzView = { service: 'unconfigured', added: false, members: new Map() };
+
+/** May this participant talk in the meeting's audio under this policy? (`presenters`: others listen.) */
+export function mayTalk(actor: Pick<ActorView, 'role'>, policy: MeetingPolicy): boolean {
+  switch (audioPolicy(policy)) {
+    case 'anyone': return true;
+    case 'presenters': return actor.role >= Role.Presenter;
+    case 'off': return false;
+  }
+}
+
+function authorizeAudio(cmd: Extract<Command, { type: `audio.${string}` }>, ctx: AuthzContext): void {
+  const { actor, policy } = ctx;
+  const audio = ctx.audio ?? NO_AUDIO_VIEW;
+  const talkPolicy = () => new ForbiddenError('the meeting policy lets only presenters talk; join listen-only', 'policy');
+  if (audioPolicy(policy) === 'off') throw new ForbiddenError('the meeting policy does not allow audio', 'policy');
+  switch (cmd.type) {
+    case 'audio.add':
+    case 'audio.join':
+      if (audio.service === 'unconfigured') throw new ConflictError('audio is not configured on this server');
+      if (cmd.type === 'audio.add' || !cmd.listenOnly) {
+        if (!mayTalk(actor, policy)) throw talkPolicy();
+      } else if (!audio.added) throw new NotFoundError('nobody has added audio to this meeting');
+      if (actor.client !== 'web') throw new BadRequestError('only the web client joins audio');
+      return;
+    case 'audio.leave':
+      if (!audio.members.has(actor.id)) throw new ConflictError('you are not in the audio');
+      return;
+    case 'audio.mute': {
+      if (cmd.participantId === undefined || cmd.participantId === actor.id) {
+        const me = audio.members.get(actor.id);
+        if (!me) throw new ConflictError('you are not in the audio');
+        if (!cmd.muted && me.listenOnly) throw new BadRequestError('you joined listen-only; join with a microphone to talk');
+        if (!cmd.muted && !mayTalk(actor, policy)) throw talkPolicy();
+        return;
+      }
+      needOrganizer(actor, 'mute others');
+      // Privacy: a microphone is only ever opened by its owner.
+      if (!cmd.muted) throw new ForbiddenError('nobody can unmute someone else; ask them to unmute');
+      const target = ctx.target;
+      if (!target || !audio.members.has(target.id)) throw new NotFoundError(`participant ${cmd.participantId} is not in the audio`);
+      return;
+    }
+    case 'audio.remove': {
+      needOrganizer(actor, 'remove participants from the audio');
+      const target = ctx.target;
+      if (target?.id === actor.id) throw new BadRequestError('use audio.leave, not remove, for yourself');
+      if (!target || !audio.members.has(target.id)) throw new NotFoundError(`participant ${cmd.participantId} is not in the audio`);
+      return;
+    }
+  }
 }
 
 /** Command types that go through authorize(); hello and ping are handled by the gateway. */
@@ -158,6 +221,13 @@ export function authorize(cmd: Command, ctx: AuthzContext): void {
 
     case 'ice.refresh':
       return;
+
+    case 'audio.add':
+    case 'audio.join':
+    case 'audio.leave':
+    case 'audio.mute':
+    case 'audio.remove':
+      return authorizeAudio(cmd, ctx);
 
     default: {
       const never: never = cmd;

@@ -16,6 +16,7 @@ import {
   CloseCode,
   PROTOCOL_VERSION,
   decodeServerMessage,
+  type AudioState,
   type ChatMessage,
   type ClientMessage,
   type ClientMessageType,
@@ -72,6 +73,8 @@ export interface ConferenceSnapshot {
   share: ShareState | null;
   /** STUN/TURN servers from the welcome, for a peer-to-peer share. */
   iceServers: readonly IceServer[];
+  /** The meeting's audio: null before the welcome or from a server without audio support. */
+  audio: AudioState | null;
   end: ConferenceEnd | null;
   /** Reconnection attempts since the connection was last healthy. */
   attempt: number;
@@ -159,6 +162,7 @@ export const IDLE_SNAPSHOT: ConferenceSnapshot = Object.freeze({
   chat: [],
   share: null,
   iceServers: [],
+  audio: null,
   end: null,
   attempt: 0,
   lastError: null,
@@ -444,6 +448,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
           chat: msg.chat.slice(-MAX_CHAT_KEPT),
           share: msg.share,
           iceServers: msg.iceServers,
+          audio: msg.audio ?? null,
           attempt: 0,
         });
         this.setState('joined');
@@ -504,6 +509,9 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
         this.reportError(error);
         break;
       }
+      case 'audio.updated':
+        this.update({ audio: msg.audio });
+        break;
       case 'pong':
       case 'control.requested':
         break;

@@ -9,6 +9,7 @@ import { Chat } from './Chat';
 import { EndScreen } from './EndScreen';
 import { InviteDialog } from './InviteDialog';
 import { Roster } from './Roster';
+import { AudioPanel } from './AudioPanel';
 import { SettingsDialog } from './SettingsDialog';
 import { Stage } from './Stage';
 import { BrowserShareButton } from '../hosting/BrowserShareButton';
@@ -185,6 +186,7 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
           isOrganizer={isOrganizer}
         />
         <aside className="sidebar">
+          <AudioPanel client={client} snapshot={snapshot} self={self} isOrganizer={isOrganizer} policy={conference.policy} />
           <Roster client={client} roster={snapshot.roster} selfId={snapshot.selfId} isOrganizer={isOrganizer} share={snapshot.share} />
           <Chat client={client} chat={snapshot.chat} selfId={snapshot.selfId} lastError={snapshot.lastError} enabled={snapshot.state === 'joined'} />
         </aside>

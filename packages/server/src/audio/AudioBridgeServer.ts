@@ -1,0 +1,227 @@
+/**
+ * The audio conferencing server of one conference: one Janus AudioBridge room (an MCU that mixes
+ * everyone's Opus audio and sends each participant the mix without their own voice), created on
+ * first use and destroyed on close(). Each participant's leg is one AudioBridge handle, set up from
+ * the browser's SDP offer. Input comes through handle*(); changes go out as `changed` events.
+ * It never sees sockets or roles: the Focus authorized every call before it gets here.
+ */
+import { randomInt } from 'node:crypto';
+import Janode from 'janode';
+import AudioBridgePlugin, { type AudioBridgeHandle } from 'janode/plugins/audiobridge';
+import type { AudioParticipant } from '@baton/protocol';
+import { TypedEmitter } from '../util/TypedEmitter.js';
+import { BadRequestError, BatonError, ConflictError, NotFoundError } from '../errors.js';
+import type { JanusAudioService } from './JanusAudioService.js';
+
+export interface AudioBridgeServerOptions {
+  conferenceId: string;
+  service: JanusAudioService;
+  log?: { warn(obj: unknown, msg?: string): void };
+}
+
+export type AudioBridgeServerEvents = {
+  /** The legs or the mixer's state changed; read participants() and ready. */
+  changed: [];
+  /** A leg ended without being asked to (ICE failed, the browser hung up, the mixer died). */
+  dropped: [participantId: string, reason: string];
+  closed: [];
+};
+
+interface Leg {
+  handle: AudioBridgeHandle;
+  feed: number;
+  muted: boolean;
+  listenOnly: boolean;
+  speaking: boolean;
+  connected: boolean;
+}
+
+export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
+  readonly conferenceId: string;
+  readonly #opts: AudioBridgeServerOptions;
+  readonly #legs = new Map<string, Leg>();
+  /** Bumped per participant on every join/leave, so a slow join that was overtaken backs out. */
+  readonly #generation = new Map<string, number>();
+  #room: Promise<number> | null = null;
+  #closed = false;
+  readonly #onUp = () => this.#serviceUp();
+  readonly #onDown = () => this.#serviceDown();
+
+  constructor(opts: AudioBridgeServerOptions) {
+    super();
+    this.#opts = opts;
+    this.conferenceId = opts.conferenceId;
+    opts.service.on('up', this.#onUp);
+    opts.service.on('down', this.#onDown);
+    if (opts.service.ready) this.#ensureRoom().catch(() => {});
+  }
+
+  get ready(): boolean {
+    return this.#opts.service.ready;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  participants(): AudioParticipant[] {
+    return [...this.#legs].map(([id, l]) => ({ id, muted: l.muted || l.listenOnly, listenOnly: l.listenOnly, speaking: l.speaking, connected: l.connected }));
+  }
+
+  has(participantId: string): boolean {
+    return this.#legs.has(participantId);
+  }
+
+  /** Joins a participant's leg from its SDP offer; resolves with the mixer's SDP answer. */
+  async handleJoin(participantId: string, display: string, offerSdp: string, listenOnly: boolean): Promise<string> {
+    this.#assertOpen();
+    if (!this.ready) throw new ConflictError('the audio mixer is restarting; try again in a moment');
+    const gen = this.#bump(participantId);
+    await this.#dropLeg(participantId); // a rejoin replaces the old leg
+    const room = await this.#ensureRoom();
+    const handle = await this.#opts.service.attach();
+    const stale = () => this.#closed || this.#generation.get(participantId) !== gen;
+    try {
+      // AudioBridge mixes int16 PCM and sends the mix to everyone else; a listen-only leg joins muted.
+      const joined = await handle.join({ room, display: display.slice(0, 64), muted: listenOnly, codec: 'opus' });
+      if (stale()) throw new ConflictError('superseded');
+      const leg: Leg = { handle, feed: Number(joined.feed), muted: listenOnly, listenOnly, speaking: false, connected: false };
+      this.#watch(participantId, leg);
+      this.#legs.set(participantId, leg);
+      let answer: string | undefined;
+      try {
+        answer = (await handle.configure({ muted: listenOnly, jsep: { type: 'offer', sdp: offerSdp } })).jsep?.sdp;
+      } catch (err) {
+        throw new BadRequestError(`the audio mixer refused this offer: ${(err as Error).message.slice(0, 200)}`);
+      }
+      if (!answer) throw new BadRequestError('the audio mixer gave no answer to this offer');
+      if (stale()) throw new ConflictError('superseded');
+      this.emit('changed');
+      return answer;
+    } catch (err) {
+      if (this.#legs.get(participantId)?.handle === handle) this.#legs.delete(participantId);
+      handle.detach().catch(() => {});
+      this.emit('changed');
+      if (err instanceof BatonError) throw err;
+      throw new ConflictError(`audio could not start: ${(err as Error).message.slice(0, 200)}`);
+    }
+  }
+
+  async handleLeave(participantId: string): Promise<void> {
+    this.#bump(participantId);
+    if (await this.#dropLeg(participantId)) this.emit('changed');
+  }
+
+  /** Self-mute, or an organizer's mute (the Focus never lets anyone unmute someone else). */
+  async handleMute(participantId: string, muted: boolean): Promise<void> {
+    const leg = this.#legs.get(participantId);
+    if (!leg) throw new NotFoundError('not in the audio');
+    if (!muted && leg.listenOnly) throw new BadRequestError('you joined listen-only; join with a microphone to talk');
+    if (leg.muted === muted) return;
+    await leg.handle.configure({ muted });
+    leg.muted = muted;
+    if (muted) leg.speaking = false;
+    this.emit('changed');
+  }
+
+  #bump(participantId: string): number {
+    const g = (this.#generation.get(participantId) ?? 0) + 1;
+    this.#generation.set(participantId, g);
+    return g;
+  }
+
+  #watch(participantId: string, leg: Leg): void {
+    const h = leg.handle;
+    const mine = () => this.#legs.get(participantId) === leg;
+    const onTalking = ({ feed, talking }: { feed: number; talking: boolean }) => {
+      // Every leg hears every talking event; the one about this room's feed updates that feed's leg.
+      for (const l of this.#legs.values()) {
+        if (l.feed === Number(feed) && l.speaking !== (talking && !l.muted)) {
+          l.speaking = talking && !l.muted;
+          this.emit('changed');
+        }
+      }
+    };
+    // Listen on one leg only would miss events while it reconnects; duplicates are no-ops above.
+    h.on(AudioBridgePlugin.EVENT.AUDIOBRIDGE_TALKING, onTalking);
+    h.on(AudioBridgePlugin.EVENT.AUDIOBRIDGE_PEER_TALKING, onTalking);
+    h.on(Janode.EVENT.HANDLE_WEBRTCUP, () => {
+      if (!mine()) return;
+      leg.connected = true;
+      this.emit('changed');
+    });
+    const ended = (reason: string) => () => {
+      if (!mine()) return;
+      this.#legs.delete(participantId);
+      h.detach().catch(() => {});
+      this.emit('dropped', participantId, reason);
+      this.emit('changed');
+    };
+    h.on(Janode.EVENT.HANDLE_HANGUP, ended('the audio connection ended'));
+    h.on(Janode.EVENT.HANDLE_ICE_FAILED, ended('the audio connection failed (ICE)'));
+    h.on(Janode.EVENT.HANDLE_DETACHED, ended('the audio mixer dropped the connection'));
+  }
+
+  async #dropLeg(participantId: string): Promise<boolean> {
+    const leg = this.#legs.get(participantId);
+    if (!leg) return false;
+    this.#legs.delete(participantId);
+    try {
+      await leg.handle.leave();
+    } catch {
+      /* the mixer may already have dropped it */
+    }
+    leg.handle.detach().catch(() => {});
+    return true;
+  }
+
+  #ensureRoom(): Promise<number> {
+    if (!this.#room) {
+      const room = randomInt(1, 2 ** 31 - 1);
+      const p = this.#opts.service.createRoom(room, `baton ${this.conferenceId.slice(0, 12)}`).then(() => room);
+      this.#room = p;
+      p.catch((err) => {
+        if (this.#room === p) this.#room = null;
+        this.#opts.log?.warn({ err: (err as Error).message, conference: this.conferenceId }, 'audio room not created');
+      });
+    }
+    return this.#room;
+  }
+
+  #serviceDown(): void {
+    // Janus is gone, and with it the room and every leg: clear them so the roster tells the truth.
+    this.#room = null;
+    const ids = [...this.#legs.keys()];
+    this.#legs.clear();
+    for (const id of ids) this.emit('dropped', id, 'the audio mixer restarted');
+    this.emit('changed');
+  }
+
+  #serviceUp(): void {
+    if (this.#closed) return;
+    this.#ensureRoom()
+      .then(() => this.emit('changed'))
+      .catch(() => {});
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new NotFoundError('audio has ended in this meeting');
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#opts.service.off('up', this.#onUp);
+    this.#opts.service.off('down', this.#onDown);
+    const legs = [...this.#legs.values()];
+    this.#legs.clear();
+    const room = this.#room;
+    this.#room = null;
+    void (async () => {
+      for (const l of legs) await l.handle.detach().catch(() => {});
+      if (room) await room.then((r) => this.#opts.service.destroyRoom(r)).catch(() => {});
+    })();
+    this.emit('closed');
+    this.removeAllListeners();
+  }
+}
