@@ -56,7 +56,7 @@ function authorizeAudio(cmd: Extract<Command, { type: `audio.${string}` }>, ctx:
       if (audio.service === 'unconfigured') throw new ConflictError('audio is not configured on this server');
       if (cmd.type === 'audio.add' || !cmd.listenOnly) {
         if (!mayTalk(actor, policy)) throw talkPolicy();
-      } else if (!audio.added) throw new NotFoundError('nobody has added audio to this meeting');
+      } else if (!audio.added && !mayTalk(actor, policy)) throw new NotFoundError('nobody has added audio to this meeting');
       if (actor.client !== 'web') throw new BadRequestError('only the web client joins audio');
       return;
     case 'audio.leave':
