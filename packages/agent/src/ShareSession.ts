@@ -23,6 +23,11 @@ export type ShareSessionOptions = {
   flow?: FlowControlOptions;
   /** Upper bound on capture passes per second. */
   maxFps?: number;
+  /**
+   * Frame verification (a debug mode): each `frame` carries the hash of the picture after it, which a
+   * viewer in the same mode checks against its canvas. Default: BATON_VERIFY_FRAMES=1 in the environment.
+   */
+  verifyFrames?: boolean;
 };
 
 /**
@@ -50,6 +55,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
   #cursor: CursorWatcher | undefined;
   #injector: InputInjector | undefined;
   #minIntervalMs: number;
+  readonly #verify: boolean;
   #controlEnabled = false;
   #screen: { width: number; height: number } | null = null;
   #running = false;
@@ -80,6 +86,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     this.#injector = options.injector;
     this.flow = new FlowControl(options.flow);
     this.#minIntervalMs = 1000 / (options.maxFps ?? 30);
+    this.#verify = options.verifyFrames ?? process.env.BATON_VERIFY_FRAMES === '1';
   }
 
   /** Authenticate and start streaming. */
@@ -266,7 +273,8 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       for (const t of tiles) wireBytes += this.#send(t);
       for (const t of refined) wireBytes += this.#send(t);
       const seq = this.flow.nextSeq();
-      wireBytes += this.#send({ type: 'frame', seq, time: cap.time });
+      const hash = this.#verify ? this.#encoder.frameHash([...tiles, ...refined]) : undefined;
+      wireBytes += this.#send({ type: 'frame', seq, time: cap.time, ...(hash === undefined ? {} : { hash }) });
       this.emit('frame', { ...stats, seq, time: cap.time, paintAgeMs, captureMs, refined: refined.length, wireBytes });
     } catch (err) {
       if (!this.#closed) this.emit('error', err as Error);

@@ -17,6 +17,7 @@ import { TILE_FLAG_LOSSY, TileEncoding, SHARE_LIMITS, copyPayload, type ShareMes
 import type { FrameBuffer } from './ScreenCapture.js';
 import type { Rect } from './monitors.js';
 import { blockMatches, findMotion, largestRectangle, type Block, type Motion } from './motion.js';
+import { FrameHasher } from './FrameHasher.js';
 import { classifyTile, copyTile, encodeJpeg, encodePalette, encodePng, encodeZRgb, extractRgb, paletteOf, tileEquals } from './tileCodecs.js';
 
 /**
@@ -112,9 +113,13 @@ export class TileEncoder {
   #lossyCount = 0;
   /** 1: encode from pixels next time, never copy (see invalidate()). */
   #noCopy = new Uint8Array(0);
+  /** Cells marked in `#noCopy`: while any is, no Copy tile is sent at all (see invalidate()). */
+  #noCopyCount = 0;
   /** The last pass's motion: tried first, since motion tends to continue. */
   #lastMotion: Motion | null = null;
   lastStats: EncodeStats = emptyStats();
+  /** Frame verification (debug mode): hashes what the viewers should show. */
+  readonly #hasher = new FrameHasher();
   /** More colours than this in one cell is photo-like (JPEG while it moves). */
   readonly #photoColours: number;
 
@@ -155,7 +160,17 @@ export class TileEncoder {
     this.#lossyAt = new Float64Array(n);
     this.#lossyCount = 0;
     this.#noCopy = new Uint8Array(n);
+    this.#noCopyCount = 0;
     this.#lastMotion = null;
+    this.#hasher.reset(width, height, this.tileSize);
+  }
+
+  /**
+   * Frame verification: the hash of the picture a viewer shows once it has drawn every tile sent since
+   * the last reset, the last of them `tiles` (one whole frame), over the cells left lossless.
+   */
+  frameHash(tiles: readonly TileMessage[]): number {
+    return this.#hasher.frameHash(this.#sentFrame(), tiles);
   }
 
   /** Encode the changed cells among those the rectangles touch. */
@@ -184,12 +199,15 @@ export class TileEncoder {
       changedCells.push(index);
     }
     // Moved content first, while `#sent` still holds what the viewers have.
-    const copy = this.motion && changedCells.length >= MIN_MOTION_CELLS ? this.#findCopy(frame, damaged, changedCells, now) : null;
+    // A refresh is pending (a viewer could not use a Copy): this pass carries none, so the relay can give
+    // that viewer a whole frame of pixels; another Copy would leave it behind again (see invalidate()).
+    const copy = this.motion && this.#noCopyCount === 0 && changedCells.length >= MIN_MOTION_CELLS ? this.#findCopy(frame, damaged, changedCells, now) : null;
     if (!copy) this.#lastMotion = null;
     for (const index of changedCells) {
       this.#cellInto(index, c);
       copyTile(frame.data, this.#sent, this.#stride, c.x, c.y, c.w, c.h);
       this.#known[index] = 1;
+      if (this.#noCopy[index]) this.#noCopyCount--;
       this.#noCopy[index] = 0;
       if (copy?.covers(index)) continue;
       const cls = classifyTile(frame, c.x, c.y, c.w, c.h, this.#photoColours);
@@ -236,11 +254,15 @@ export class TileEncoder {
 
   /**
    * The viewers' copy of this rectangle is not to be trusted (the relay could not give a viewer a Copy
-   * tile): its cells are encoded from pixels, not copied, the next time they are captured.
+   * tile): its cells are encoded from pixels, not copied, the next time they are captured, and that pass
+   * sends no Copy anywhere. The relay holds such a viewer's frames back until it can send it a whole
+   * picture; during continuous motion every pass has a Copy, so without a Copy-free pass the viewer
+   * would wait for the motion to stop.
    */
   invalidate(x: number, y: number, w: number, h: number): void {
     for (const i of this.#cellsUnder(x, y, w, h)) {
       this.#known[i] = 0;
+      if (!this.#noCopy[i]) this.#noCopyCount++;
       this.#noCopy[i] = 1;
     }
   }

@@ -95,7 +95,11 @@ export type ShareMessage =
   | { type: 'auth'; version: number; ticket: string }
   | { type: 'screen'; width: number; height: number; tileSize: number }
   | { type: 'tile'; x: number; y: number; w: number; h: number; encoding: TileEncoding; flags: number; data: Uint8Array }
-  | { type: 'frame'; seq: number; time: number }
+  /**
+   * `hash` (optional, since sharing protocol 4; only in the frame-verification debug mode): the
+   * host's frameHash() of the picture after this frame, over the cells it left lossless.
+   */
+  | { type: 'frame'; seq: number; time: number; hash?: number }
   | { type: 'cursorPos'; x: number; y: number; visible: boolean }
   | { type: 'cursorShape'; w: number; h: number; hotX: number; hotY: number; rgba: Uint8Array }
   | { type: 'ack'; seq: number }
@@ -145,11 +149,12 @@ export function encodeShareMessage(msg: ShareMessage): Uint8Array {
       return b;
     }
     case 'frame': {
-      const b = new Uint8Array(13);
+      const b = new Uint8Array(msg.hash === undefined ? 13 : 17);
       const v = new DataView(b.buffer);
       b[0] = ShareType.Frame;
       v.setUint32(1, msg.seq >>> 0);
       v.setFloat64(5, msg.time);
+      if (msg.hash !== undefined) v.setUint32(13, msg.hash >>> 0);
       return b;
     }
     case 'cursorPos': {
@@ -271,6 +276,7 @@ export function decodeShareMessage(b: Uint8Array): ShareMessage {
       return { type: 'tile', x, y, w, h, encoding: encoding as TileEncoding, flags: b[10]!, data };
     }
     case ShareType.Frame:
+      if (b.length === 17) return { type: 'frame', seq: v.getUint32(1), time: v.getFloat64(5), hash: v.getUint32(13) };
       exact(b, 13, 'frame');
       return { type: 'frame', seq: v.getUint32(1), time: v.getFloat64(5) };
     case ShareType.CursorPos:
@@ -329,6 +335,31 @@ export function paletteBits(colours: number): 1 | 2 | 4 | 8 {
 /** Bytes of one row of packed Palette indices. */
 export function paletteRowBytes(w: number, colours: number): number {
   return Math.ceil((w * paletteBits(colours)) / 8);
+}
+
+/*
+ * Frame verification (a debug mode: agent BATON_VERIFY_FRAMES=1, viewer option `verifyFrames`). The
+ * picture after a frame is hashed over the cells whose newest tile was lossless (no TILE_FLAG_LOSSY; a
+ * Copy counts by its flag too), so sender and receiver agree on the set from the tiles alone:
+ * - each such cell's hash is cellHash() over its pixels, row by row, as 0xRRGGBB words;
+ * - the frame's hash folds, in grid order, the index and cell hash of every such cell (frameHashFold).
+ * Both sides keep the cell hashes and recompute only the cells a frame's tiles touched, so the cost
+ * follows the changed area, not the screen. A viewer whose hash differs after drawing a whole frame
+ * shows a picture the host never had.
+ */
+
+/** Hash of one cell's pixels given as 0xRRGGBB words, fed one at a time (start with CELL_HASH_SEED). */
+export const CELL_HASH_SEED = 0x811c9dc5;
+export function cellHashStep(h: number, rgb: number): number {
+  h = Math.imul(h ^ rgb, 0x01000193);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+/** Fold one lossless cell (grid index, cell hash) into a frame hash (start with CELL_HASH_SEED). */
+export function frameHashFold(h: number, index: number, cell: number): number {
+  h = Math.imul(h ^ index, 0x9e3779b1);
+  h = Math.imul(h ^ cell, 0x85ebca6b);
+  return (h ^ (h >>> 13)) >>> 0;
 }
 
 /** Input messages: only these may travel from a viewer towards the host. */

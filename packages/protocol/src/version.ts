@@ -1,5 +1,6 @@
 /** Version of the conference WebSocket protocol (JSON text frames). Bump on any incompatible change. */
 export const PROTOCOL_VERSION = 1;
 /** Version of the binary sharing protocol (tiles, cursor, input). */
-// 2: tiles may cover a rectangle of whole grid cells; Palette tiles.
-export const SHARE_PROTOCOL_VERSION = 3;
+// 2: tiles may cover a rectangle of whole grid cells; Palette tiles. 3: Copy tiles.
+// 4: a `frame` may carry a hash of the picture (frame verification, a debug mode).
+export const SHARE_PROTOCOL_VERSION = 4;

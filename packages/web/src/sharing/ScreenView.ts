@@ -8,6 +8,7 @@ import type { ShareMessage } from '@baton/protocol';
 import { Emitter } from '../conference/Emitter';
 import { CursorOverlay } from './CursorOverlay';
 import { decoders as defaultDecoders, type DecodedTile, type DecoderTable } from './decoders';
+import { FrameVerifier, type TileRect } from './FrameVerifier';
 
 export interface ViewerStats {
   framesDrawn: number;
@@ -23,6 +24,14 @@ export interface ViewerStats {
   decodeErrors: number;
   width: number;
   height: number;
+  /**
+   * Frame verification (the `verifyFrames` debug mode, with a host that sends hashes): frames whose
+   * canvas was hashed after drawing, those whose hash differed from the host's (a picture the host
+   * never showed), and the seq of the latest such frame (-1: none).
+   */
+  framesVerified: number;
+  framesMismatched: number;
+  lastMismatchSeq: number;
 }
 
 export type ScreenViewEvents = {
@@ -40,15 +49,27 @@ export interface ScreenViewOptions {
   decoders?: DecoderTable;
   /** Publish the stats object as `window.__batonViewer` (tests and benchmarks read it). Default true. */
   publishStats?: boolean;
+  /**
+   * Frame verification (a debug mode): after each whole frame is drawn, hash the canvas where it is
+   * lossless and count frames whose hash differs from the one the host put in the frame. Default:
+   * `window.__batonVerifyFrames === true`, or `verifyFrames` in the page's query string.
+   */
+  verifyFrames?: boolean;
 }
 
 declare global {
   interface Window {
     __batonViewer?: ViewerStats;
+    __batonVerifyFrames?: boolean;
   }
 }
 
-type Batch = { tiles: Promise<DecodedTile>[]; startedAt: number };
+type Batch = { tiles: Promise<DecodedTile>[]; rects: TileRect[]; startedAt: number };
+
+function verifyByDefault(): boolean {
+  if (typeof window === 'undefined') return false;
+  return window.__batonVerifyFrames === true || new URLSearchParams(window.location?.search ?? '').has('verifyFrames');
+}
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -64,6 +85,9 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
     decodeErrors: 0,
     width: 0,
     height: 0,
+    framesVerified: 0,
+    framesMismatched: 0,
+    lastMismatchSeq: -1,
   };
   readonly #ctx: CanvasRenderingContext2D;
   readonly #decoders: DecoderTable;
@@ -71,11 +95,13 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
   #batch: Batch | null = null;
   #chain: Promise<void> = Promise.resolve();
   #destroyed = false;
+  readonly #verifier: FrameVerifier | null;
 
   constructor(options: ScreenViewOptions) {
     super();
     this.canvas = options.canvas;
-    const ctx = this.canvas.getContext('2d', { alpha: false });
+    this.#verifier = (options.verifyFrames ?? verifyByDefault()) ? new FrameVerifier() : null;
+    const ctx = this.canvas.getContext('2d', { alpha: false, willReadFrequently: this.#verifier !== null });
     if (!ctx) throw new Error('no 2D canvas context');
     this.#ctx = ctx;
     this.#decoders = options.decoders ?? defaultDecoders;
@@ -101,21 +127,23 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
     switch (msg.type) {
       case 'screen': {
         this.#dropBatch();
-        const { width, height } = msg;
-        this.#enqueue(() => this.#resize(width, height));
+        const { width, height, tileSize } = msg;
+        this.#enqueue(() => this.#resize(width, height, tileSize));
         return;
       }
       case 'tile': {
-        this.#batch ??= { tiles: [], startedAt: performance.now() };
+        this.#batch ??= { tiles: [], rects: [], startedAt: performance.now() };
         const decode = this.#decoders[msg.encoding](msg);
         decode.catch(() => {}); // handled when the frame is drawn; avoids an unhandled-rejection warning meanwhile
         this.#batch.tiles.push(decode);
+        if (this.#verifier) this.#batch.rects.push({ x: msg.x, y: msg.y, w: msg.w, h: msg.h, flags: msg.flags });
         return;
       }
       case 'frame': {
-        const batch = this.#batch ?? { tiles: [], startedAt: performance.now() };
+        const batch = this.#batch ?? { tiles: [], rects: [], startedAt: performance.now() };
         this.#batch = null;
-        this.#enqueue(() => this.#drawFrame(batch, msg.seq, msg.time));
+        const hash = msg.hash;
+        this.#enqueue(() => this.#drawFrame(batch, msg.seq, msg.time, hash));
         return;
       }
       case 'cursorShape':
@@ -148,8 +176,9 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
     });
   }
 
-  #resize(width: number, height: number): void {
+  #resize(width: number, height: number, tileSize: number): void {
     if (this.#destroyed) return;
+    this.#verifier?.reset(width, height, tileSize);
     this.canvas.width = width;
     this.canvas.height = height;
     this.#ctx.fillStyle = '#000';
@@ -160,7 +189,7 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
     this.emit('resize', { width, height });
   }
 
-  async #drawFrame(batch: Batch, seq: number, time: number): Promise<void> {
+  async #drawFrame(batch: Batch, seq: number, time: number, hash: number | undefined): Promise<void> {
     const results = await Promise.allSettled(batch.tiles);
     if (this.#destroyed) return releaseAll(results);
     for (const r of results) {
@@ -180,6 +209,17 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
       }
     }
     const s = this.stats;
+    // Every tile of the frame is on the canvas now (drawn above in one go, after all of them decoded).
+    if (this.#verifier && s.width > 0) {
+      const mine = this.#verifier.hash(this.#ctx, batch.rects);
+      if (hash !== undefined) {
+        s.framesVerified++;
+        if (mine !== hash) {
+          s.framesMismatched++;
+          s.lastMismatchSeq = seq;
+        }
+      }
+    }
     s.framesDrawn++;
     s.lastSeq = seq;
     s.lastCaptureTime = time;
