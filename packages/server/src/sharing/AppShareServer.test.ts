@@ -121,24 +121,53 @@ describe('AppShareServer', () => {
     expect(framesOf(got)).toEqual([2]);
     expect(host.take().filter((m) => m.type === 'refresh')).toEqual([]); // the in-sync viewer needed no pixels
 
-    // A late joiner's picture is not the one before frame 2: no Copy for it, and the host is asked once.
+    // A late joiner's picture is not the one before frame 2: no Copy for it, and no frame without the
+    // Copy's cells either (that picture never existed on the host); the host is asked once for pixels.
     const late = new FakeChannel();
     relay.attachViewer('late', late);
     const lateGot = late.take();
-    expect(tilesOf(lateGot).some((t) => t.encoding === TileEncoding.Copy)).toBe(false);
-    expect(tilesOf(lateGot).map((t) => t.data[0]).sort((a, b) => a! - b!)).toEqual([0, 1, 2, 3, 6, 7, 8, 9, 10, 11]);
-    expect(framesOf(lateGot)).toEqual([2]);
+    expect(tilesOf(lateGot)).toEqual([]);
+    expect(framesOf(lateGot)).toEqual([]);
     const asked = host.take().filter((m) => m.type === 'refresh');
     expect(asked).toEqual([{ type: 'refresh', x: 0, y: 16, w: 32, h: 16 }]);
     expect(relay.stats().refreshesAsked).toBe(1);
-    // The host sends cells 4 and 5 as pixels: the late joiner gets them with the next frame.
-    late.receive({ type: 'ack', seq: 2 });
+    // The host sends cells 4 and 5 as pixels: the late joiner gets the whole screen with that frame.
     inSync.receive({ type: 'ack', seq: 2 });
     hostFrame(host, 3, [4, 5]);
     const fixed = late.take();
-    expect(tilesOf(fixed).map((t) => [t.data[0], t.encoding])).toEqual([[4, TileEncoding.Png], [5, TileEncoding.Png]]);
+    expect(tilesOf(fixed).some((t) => t.encoding === TileEncoding.Copy)).toBe(false);
+    expect(tilesOf(fixed).map((t) => t.data[0]).sort((a, b) => a! - b!)).toEqual(all);
     expect(framesOf(fixed)).toEqual([3]);
     expect(host.take().filter((m) => m.type === 'refresh')).toEqual([]);
+  });
+
+  it('holds back a frame with a Copy from a viewer that skipped the frame before it, and still acks the host', () => {
+    const { relay, host } = setup();
+    host.receive(SCREEN);
+    hostFrame(host, 1, all);
+    const v = new FakeChannel();
+    relay.attachViewer('v', v);
+    expect(framesOf(v.take())).toEqual([1]);
+    v.receive({ type: 'ack', seq: 1 });
+    // The viewer acks no more: frames 2 and 3 are sent (two unacked), frame 4 finds it behind.
+    hostFrame(host, 2, [0]);
+    hostFrame(host, 3, [1]);
+    expect(framesOf(v.take())).toEqual([2, 3]);
+    hostFrame(host, 4, [2]);
+    expect(v.take()).toEqual([]);
+    // Frame 5 moves cells 8..9 to 4..5. The viewer catches up after it, but it never drew frame 4.
+    host.take();
+    host.receive({ type: 'tile', x: 0, y: 16, w: 32, h: 16, encoding: TileEncoding.Copy, flags: 0, data: copyPayload(0, 32) });
+    host.receive(frame(5));
+    v.receive({ type: 'ack', seq: 3 });
+    expect(v.take()).toEqual([]); // not cell 2 of frame 4 alone, with 4..5 still showing their old pixels
+    const toHost = host.take();
+    expect(toHost.filter((m) => m.type === 'refresh')).toEqual([{ type: 'refresh', x: 0, y: 16, w: 32, h: 16 }]);
+    expect(acksOf(toHost)).toEqual([4, 5]); // the host may go on, and can answer
+    hostFrame(host, 6, [4, 5]);
+    const got = v.take();
+    expect(tilesOf(got).map((t) => t.data[0]).sort((a, b) => a! - b!)).toEqual([2, 4, 5]);
+    expect(framesOf(got)).toEqual([6]);
   });
 
   it('lets a slow viewer skip versions with bounded memory while a fast viewer gets every frame', () => {

@@ -36,7 +36,7 @@ export class ShareViewer {
   #sentCommit = 0;
   #cursorShapeDirty = false;
   #cursorPosDirty = false;
-  /** Cells left out of the last flush (Copy tiles it could not use): its picture is not exact there. */
+  /** A new screen: the viewer's picture is black, nothing to copy from until it is sent a whole frame. */
   #stale = false;
 
   constructor(options: ShareViewerOptions) {
@@ -106,9 +106,13 @@ export class ShareViewer {
   /**
    * Send what the viewer is missing if it is ready: the newest bytes of every dirty cell, then the
    * host's latest `frame` (unchanged, so its seq and capture time measure latency end to end).
-   * Returns the commit number of the frame sent, or null when nothing was sent. A Copy tile goes only
-   * to a viewer whose picture is exactly the one before that tile's frame; for any other, its cells stay
-   * dirty and `onUnresolved` asks the host for their pixels, which the next frames bring.
+   * Returns the commit number of the frame sent (or held back, see below), or null when nothing was
+   * sent. A Copy tile goes only to a viewer whose picture is exactly the one before that tile's frame.
+   * For any other viewer the whole frame is held back: sending the rest without the Copy's cells would
+   * draw a picture the host never showed (a dragged window torn in two, text at two offsets; issue 17).
+   * `onUnresolved` asks the host for those cells as pixels; it answers with a frame without any Copy,
+   * and that frame (or a later one) reaches this viewer whole. The host is still acked for a held-back
+   * frame, or it could never send that answer.
    */
   flush(onUnresolved?: (entry: TileEntry) => void): number | null {
     if (this.busy) return null;
@@ -116,18 +120,20 @@ export class ShareViewer {
     const last = this.#store.lastFrame;
     if (!last || this.#sentCommit >= last.commit || this.#unacked.length >= this.#maxUnacked) return null;
     const exact = !this.#stale && this.#sentCommit === last.commit - 1;
-    const left: TileEntry[] = [];
     // A tile may cover many cells: each distinct one once, oldest first, so newer tiles overdraw.
-    for (const t of this.#store.tilesFor(this.#dirty)) {
-      if (t.copy && !exact) left.push(t);
-      else this.#send(t.bytes);
+    const tiles = this.#store.tilesFor(this.#dirty);
+    if (!exact) {
+      let held = false;
+      for (const t of tiles) {
+        if (!t.copy) continue;
+        held = true;
+        onUnresolved?.(t);
+      }
+      if (held) return last.commit;
     }
+    for (const t of tiles) this.#send(t.bytes);
     this.#dirty.clear();
-    this.#stale = left.length > 0;
-    for (const t of left) {
-      for (const i of this.#store.cellsOf(t)) this.#dirty.add(i);
-      onUnresolved?.(t);
-    }
+    this.#stale = false;
     this.#send(last.bytes);
     this.#unacked.push(last.seq);
     this.#sentCommit = last.commit;
