@@ -1,11 +1,14 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { TileEncoding, encodeShareMessage, type ShareMessage } from '@baton/protocol';
+import { TileEncoding, decodeShareMessage, encodeShareMessage, type ShareMessage } from '@baton/protocol';
 import { TileStore, TileStoreError, compact } from './TileStore.js';
 
 type Tile = Extract<ShareMessage, { type: 'tile' }>;
 const screen = { type: 'screen', width: 100, height: 40, tileSize: 32 } as const; // 4x2 cells, ragged right and bottom edges
 const tile = (x: number, y: number, w: number, h: number, v = 1): Tile => ({ type: 'tile', x, y, w, h, encoding: TileEncoding.Fill, flags: 0, data: new Uint8Array([v, v, v]) });
 const frame = (seq: number) => ({ type: 'frame', seq, time: seq * 10 }) as const;
+const decodeTile = (bytes: Uint8Array) => decodeShareMessage(bytes) as Tile;
 
 describe('TileStore', () => {
   it('maps tiles to grid cells and rejects tiles that do not cover exactly one cell', () => {
@@ -106,4 +109,52 @@ describe('TileStore', () => {
     const exact = new Uint8Array(20);
     expect(compact(exact)).toBe(exact);
   });
+
+  // Tile hoarding (issue 9, item 4): a host parking 512 KiB in every cell.
+  const hd = { type: 'screen', width: 1920, height: 1080, tileSize: 16 } as const;
+  const fat = (cell: number, fill = 1): Uint8Array =>
+    encodeShareMessage({ type: 'tile', x: (cell % 120) * 16, y: Math.floor(cell / 120) * 16, w: 16, h: 16, encoding: TileEncoding.Png, flags: 0, data: new Uint8Array(512 * 1024).fill(fill) });
+  const put = (s: TileStore, bytes: Uint8Array) => s.putTile(decodeTile(bytes), bytes);
+
+  it('refuses a tile that would take the share past its budget (a few times the raw screen), committed or pending', () => {
+    const s = new TileStore();
+    s.setScreen(hd, encodeShareMessage(hd));
+    expect(s.budget).toBe(12 * 1920 * 1080);
+    let refused: unknown = null;
+    let cell = 0;
+    for (; cell < 800 && !refused; cell++) {
+      try {
+        put(s, fat(cell));
+        if (cell % 10 === 9) s.commit(frame(cell), encodeShareMessage(frame(cell)));
+      } catch (err) {
+        refused = err;
+      }
+    }
+    expect(refused).toBeInstanceOf(TileStoreError);
+    expect((refused as Error).message).toMatch(/more than its 24883200 bytes of tiles/);
+    expect(cell).toBeLessThan(50); // 24.9 MB of 512 KiB tiles, not 800 of them (400 MiB)
+    expect(s.heldCost).toBeLessThanOrEqual(s.budget);
+    expect(s.byteSize()).toBeLessThanOrEqual(s.budget);
+    // A new screen starts from nothing.
+    s.setScreen(hd, encodeShareMessage(hd));
+    expect(s.byteSize()).toBe(encodeShareMessage(hd).byteLength);
+    put(s, fat(0));
+  });
+
+  it('lets go of tiles overdrawn within a batch, so one cell rewritten forever stays within the budget', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const s = new TileStore();
+    s.setScreen(hd, encodeShareMessage(hd));
+    const firstRef = ((b) => (put(s, b), new WeakRef(b)))(fat(0));
+    for (let i = 1; i < 200; i++) put(s, fat(0, i)); // 100 MiB through one cell, never committed
+    expect(s.heldCost).toBeLessThanOrEqual(s.budget);
+    await new Promise((r) => setImmediate(r)); // a WeakRef holds its target until the end of the current job
+    gc();
+    expect(firstRef.deref(), 'the overdrawn tile is no longer referenced').toBeUndefined();
+    s.commit(frame(1), encodeShareMessage(frame(1)));
+    expect(s.entryCount()).toBe(1);
+    expect(s.byteSize()).toBe(fat(0).byteLength + encodeShareMessage(hd).byteLength);
+  });
 });
+

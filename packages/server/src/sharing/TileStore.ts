@@ -21,7 +21,7 @@ export interface CommittedFrame {
   commit: number;
 }
 
-/** A tile that does not fit the announced grid, or arrived before any screen. */
+/** A tile that does not fit the announced grid, arrived before any screen, or would take the store past its budget. */
 export class TileStoreError extends Error {
   override name = 'TileStoreError';
 }
@@ -50,6 +50,21 @@ export interface CellSpan {
   r1: number;
 }
 
+export interface TileStoreOptions {
+  /**
+   * Most bytes of tiles held (committed and pending together) per pixel of the screen. A legitimate
+   * host's committed screen is at most about its raw RGBA size (4 bytes a pixel: incompressible content
+   * in ZRgb or a high-quality JPEG), and its batch in progress as much again; 12 leaves room for both
+   * and for the per-tile bookkeeping of a fine grid.
+   */
+  budgetPerPixel?: number;
+  /** The budget never goes below this (small screens, fine grids). */
+  minBudget?: number;
+}
+
+/** What one held tile costs beyond its bytes (the entry, the Uint8Array object): counted against the budget. */
+const ENTRY_COST = 128;
+
 /**
  * The current shared screen as, per grid cell, a reference to the latest encoded `tile` frame covering it
  * (relayed byte for byte, never re-encoded). A tile covers a rectangle of whole cells: x and y on the grid,
@@ -60,8 +75,19 @@ export interface CellSpan {
  * rebuilds those cells exactly: any newer tile that overdraws part of an older one was committed later,
  * so its cells are in the set too. Memory is bounded by the grid: a tile is kept only while it is the
  * newest for at least one cell, so at most one committed and one pending tile per cell.
+ *
+ * The bytes held are counted as tiles come and go, and bounded per share (`budget`, from the screen's
+ * size): a tile that would take the store past it is refused with a TileStoreError, which the relay
+ * turns into closing the host's channel. Without it a host could park a 512 KiB payload in every cell
+ * (~128 GiB at the largest screen).
  */
 export class TileStore {
+  readonly #budgetPerPixel: number;
+  readonly #minBudget: number;
+  #budget: number;
+  /** Bytes of the tile entries the store references (cells, pending map, pending order) and how many there are. */
+  #heldBytes = 0;
+  #heldEntries = 0;
   #grid: ScreenGrid | null = null;
   #screenBytes: Uint8Array | null = null;
   #cells: (TileEntry | undefined)[] = [];
@@ -72,6 +98,21 @@ export class TileStore {
   #commits = 0;
   cursorShape: Uint8Array | null = null;
   cursorPos: Uint8Array | null = null;
+
+  constructor(options: TileStoreOptions = {}) {
+    this.#budgetPerPixel = options.budgetPerPixel ?? 12;
+    this.#minBudget = options.minBudget ?? 8 * 1024 * 1024;
+    this.#budget = this.#minBudget;
+  }
+
+  /** Most bytes of tiles (with their bookkeeping) this share may hold, for the current screen. */
+  get budget(): number {
+    return this.#budget;
+  }
+  /** Bytes of tiles held now, with their bookkeeping: what the budget bounds. */
+  get heldCost(): number {
+    return this.#heldBytes + this.#heldEntries * ENTRY_COST;
+  }
 
   get grid(): ScreenGrid | null {
     return this.#grid;
@@ -97,6 +138,9 @@ export class TileStore {
     this.#pending.clear();
     this.#pendingOrder = [];
     this.#lastFrame = null;
+    this.#heldBytes = 0;
+    this.#heldEntries = 0;
+    this.#budget = Math.max(this.#minBudget, this.#budgetPerPixel * msg.width * msg.height);
   }
 
   /** The cells a tile covers; throws TileStoreError when it does not cover whole cells exactly. */
@@ -130,7 +174,15 @@ export class TileStore {
       if (src.x + msg.w > g.width || src.y + msg.h > g.height) throw new TileStoreError(`copy from ${src.x},${src.y} reaches outside the ${g.width}x${g.height} screen`);
       copy = { x: msg.x, y: msg.y, w: msg.w, h: msg.h };
     }
+    const cost = bytes.byteLength + ENTRY_COST;
+    if (this.heldCost + cost > this.#budget) {
+      this.#dropDeadPending();
+      if (this.heldCost + cost > this.#budget) {
+        throw new TileStoreError(`the share would hold more than its ${this.#budget} bytes of tiles (budget for a ${g.width}x${g.height} screen)`);
+      }
+    }
     const entry: TileEntry = { bytes: compact(bytes), version: 0, alive: 0, copy };
+    this.#hold(entry);
     for (let r = s.r0; r <= s.r1; r++) {
       for (let c = s.c0; c <= s.c1; c++) {
         const i = r * cols + c;
@@ -141,7 +193,7 @@ export class TileStore {
       }
     }
     // Tiles wholly overdrawn within the batch are dropped now and then, so a host that never ends its batch stays bounded.
-    if (this.#pendingOrder.length >= 2 * this.#cells.length) this.#pendingOrder = this.#pendingOrder.filter((e) => e.alive > 0);
+    if (this.#pendingOrder.length >= 2 * this.#cells.length) this.#dropDeadPending();
     this.#pendingOrder.push(entry);
     return s.r0 * cols + s.c0;
   }
@@ -150,10 +202,13 @@ export class TileStore {
   commit(msg: FrameMsg, bytes: Uint8Array): number[] {
     const changed = [...this.#pending.keys()];
     // Versions follow arrival order, so a later tile of the batch overdraws an earlier one on replay.
-    for (const e of this.#pendingOrder) if (e.alive > 0) e.version = this.#nextVersion++;
+    for (const e of this.#pendingOrder) {
+      if (e.alive > 0) e.version = this.#nextVersion++;
+      else this.#release(e); // overdrawn within its own batch
+    }
     for (const [index, entry] of this.#pending) {
       const old = this.#cells[index];
-      if (old) old.alive--;
+      if (old && --old.alive === 0) this.#release(old);
       this.#cells[index] = entry;
     }
     this.#pending.clear();
@@ -211,9 +266,7 @@ export class TileStore {
 
   /** Bytes held (tiles, pending tiles, cursor): for stats and to check the memory bound. */
   byteSize(): number {
-    let n = (this.#screenBytes?.byteLength ?? 0) + (this.cursorShape?.byteLength ?? 0) + (this.cursorPos?.byteLength ?? 0);
-    for (const t of this.#distinct()) n += t.bytes.byteLength;
-    return n;
+    return this.#heldBytes + (this.#screenBytes?.byteLength ?? 0) + (this.cursorShape?.byteLength ?? 0) + (this.cursorPos?.byteLength ?? 0);
   }
 
   /** Tiles held (committed + pending), never more than twice the number of cells. */
@@ -237,6 +290,29 @@ export class TileStore {
     this.#lastFrame = null;
     this.cursorShape = null;
     this.cursorPos = null;
+    this.#heldBytes = 0;
+    this.#heldEntries = 0;
+  }
+
+  #hold(entry: TileEntry): void {
+    this.#heldBytes += entry.bytes.byteLength;
+    this.#heldEntries++;
+  }
+
+  /** The store no longer references this entry (a viewer being sent it may, until it is sent). */
+  #release(entry: TileEntry): void {
+    this.#heldBytes -= entry.bytes.byteLength;
+    this.#heldEntries--;
+  }
+
+  /** Forget pending tiles wholly overdrawn within the batch. */
+  #dropDeadPending(): void {
+    const keep: TileEntry[] = [];
+    for (const e of this.#pendingOrder) {
+      if (e.alive > 0) keep.push(e);
+      else this.#release(e);
+    }
+    this.#pendingOrder = keep;
   }
 }
 
