@@ -1,14 +1,34 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const backend = 'http://127.0.0.1:8080';
 
+/**
+ * The server's Content-Security-Policy has no 'unsafe-eval'. Zod compiles object parsers with
+ * `new Function` unless told `jitless`, and its probe for that permission alone is reported as a
+ * CSP violation, at the first schema built, before any code of ours could call z.config(). So its
+ * global config starts jitless here, in the page's bundle and in the workers'.
+ */
+function zodJitless(): Plugin {
+  const from = '(_a.__zod_globalConfig = {})';
+  return {
+    name: 'baton-zod-jitless',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/[\\/]zod[\\/]v4[\\/]core[\\/]core\.js$/.test(id)) return null;
+      if (!code.includes(from)) this.error('zod changed: cannot start it jitless (needed by the CSP)');
+      return { code: code.replace(from, '(_a.__zod_globalConfig = { jitless: true })'), map: null };
+    },
+  };
+}
+
 // The server serves dist/ itself in production; the dev server forwards the API and both sockets to it.
 export default defineConfig({
   root: here,
-  plugins: [react()],
+  plugins: [react(), zodJitless()],
+  worker: { plugins: () => [zodJitless()] },
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
   server: {
     proxy: {

@@ -1,6 +1,7 @@
 /** The REST API, typed and validated with the protocol's schemas. The session is an HttpOnly cookie. */
 import {
   AgentTokenResponse,
+  ConferenceList,
   ConferencePreview,
   ConferenceResource,
   Invitation,
@@ -82,8 +83,13 @@ export const api = {
   },
   signOut: (): Promise<void> => call('POST', '/api/auth/signout'),
 
-  async conferences(): Promise<ConferenceResource[]> {
-    return (await call('GET', '/api/conferences', undefined, z.object({ conferences: z.array(ConferenceResource) }))).conferences;
+  /** One page of the meetings I organize, newest first; pass the previous page's `next` for the following one. */
+  conferences: (page: { cursor?: string | null; limit?: number } = {}): Promise<ConferenceList> => {
+    const q = new URLSearchParams();
+    if (page.limit) q.set('limit', String(page.limit));
+    if (page.cursor) q.set('cursor', page.cursor);
+    const query = q.toString();
+    return call('GET', `/api/conferences${query ? `?${query}` : ''}`, undefined, ConferenceList);
   },
   createConference: (body: CreateConferenceRequest) => call('POST', '/api/conferences', body, ConferenceResource),
   conference: (conferenceId: string) => call('GET', `/api/conferences/${id(conferenceId)}`, undefined, ConferenceResource),

@@ -22,7 +22,9 @@ export function AuthForm({ mode, next }: { mode: 'signin' | 'signup'; next: stri
       else await signUp(username.trim(), password, displayName.trim() || undefined);
       navigate(next, { replace: true });
     } catch (err) {
-      setError(errorText(err));
+      const text = errorText(err);
+      // Server messages start in lower case ("this password is one of the most common…").
+      setError(text.charAt(0).toUpperCase() + text.slice(1));
       setBusy(false);
     }
   }
@@ -70,8 +72,14 @@ export function AuthForm({ mode, next }: { mode: 'signin' | 'signup'; next: stri
           value={password}
           onChange={(e) => setPassword(e.target.value)}
           data-testid={`${mode}-password`}
+          aria-describedby={signup ? 'signup-password-hint' : undefined}
         />
       </label>
+      {signup && (
+        <p className="hint" id="signup-password-hint" data-testid="signup-password-hint">
+          At least 8 characters. Common passwords and easy patterns (password1, qwerty, 12345678) are refused; a few unrelated words make a good one.
+        </p>
+      )}
       {error && (
         <p className="error" role="alert" data-testid={`${mode}-error`}>
           {error}

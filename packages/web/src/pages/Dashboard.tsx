@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { DEFAULT_POLICY, MAX_SUBJECT_LENGTH, type ConferenceResource, type Invitation, type MeetingPolicy, type User } from '@baton/protocol';
 import { api, errorText } from '../api/client';
@@ -6,17 +6,34 @@ import { TopBar } from '../ui/TopBar';
 import { PolicyFields } from '../ui/PolicyFields';
 import { MeetingRow } from './MeetingRow';
 
+/** Meetings shown per page; "Show more" fetches the next page. */
+export const MEETINGS_PAGE = 20;
+
 /** The signed-in home page: create a meeting, the meetings I organize, the ones I am invited to. */
 export function Dashboard({ user }: { user: User }) {
   const [meetings, setMeetings] = useState<ConferenceResource[] | null>(null);
+  // The cursor of the page after the ones shown; null when all are shown.
+  const [next, setNext] = useState<string | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
   const [invitations, setInvitations] = useState<Invitation[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [created, setCreated] = useState<string | null>(null);
+  const shown = useRef(0);
+  shown.current = meetings?.length ?? 0;
 
+  // After a change, fetch again as many meetings as were shown (at least one page).
   const reload = useCallback(async () => {
     try {
-      const [m, i] = await Promise.all([api.conferences(), api.invitations()]);
-      setMeetings(m);
+      const [first, i] = await Promise.all([api.conferences({ limit: MEETINGS_PAGE }), api.invitations()]);
+      const list = [...first.conferences];
+      let cursor = first.next;
+      while (cursor && list.length < shown.current) {
+        const page = await api.conferences({ limit: MEETINGS_PAGE, cursor });
+        list.push(...page.conferences);
+        cursor = page.next;
+      }
+      setMeetings(list);
+      setNext(cursor);
       setInvitations(i);
     } catch (e) {
       setError(errorText(e));
@@ -25,6 +42,20 @@ export function Dashboard({ user }: { user: User }) {
   useEffect(() => {
     void reload();
   }, [reload]);
+
+  const more = async () => {
+    if (!next) return;
+    setLoadingMore(true);
+    try {
+      const page = await api.conferences({ limit: MEETINGS_PAGE, cursor: next });
+      setMeetings((list) => [...(list ?? []), ...page.conferences.filter((c) => !(list ?? []).some((x) => x.id === c.id))]);
+      setNext(page.next);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setLoadingMore(false);
+    }
+  };
 
   return (
     <div className="page">
@@ -64,6 +95,13 @@ export function Dashboard({ user }: { user: User }) {
                 />
               ))}
             </ul>
+          )}
+          {next && (
+            <div className="actions">
+              <button type="button" className="secondary" onClick={() => void more()} disabled={loadingMore} data-testid="meetings-more">
+                {loadingMore ? 'Loading…' : 'Show more meetings'}
+              </button>
+            </div>
           )}
         </section>
         {invitations && invitations.length === 0 && <Invitations invitations={invitations} />}
