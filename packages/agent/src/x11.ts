@@ -96,6 +96,8 @@ export interface XClient {
   PolyFillRectangle(drawable: number, gc: number, coords: number[]): void;
   PutImage(format: number, drawable: number, gc: number, w: number, h: number, x: number, y: number, leftPad: number, depth: number, data: Buffer): void;
   SetInputFocus(wid: number, revertTo: number): void;
+  GrabServer(): void;
+  UngrabServer(): void;
   WarpPointer(srcWin: number, dstWin: number, srcX: number, srcY: number, srcW: number, srcH: number, dstX: number, dstY: number): void;
 }
 
