@@ -56,13 +56,19 @@ function toneWav(freq: number, seconds = 6, rate = 48_000): Buffer {
 
 /** Installed in each page: remember every RTCPeerConnection, and measure tone levels on the remote track. */
 function pageProbe() {
-  const w = window as unknown as { __pcs: RTCPeerConnection[]; __levels: (freqs: number[], ms: number) => Promise<Record<string, number>> };
+  const w = window as unknown as { __pcs: RTCPeerConnection[]; __timeline: string[]; __levels: (freqs: number[], ms: number) => Promise<Record<string, number>> };
   w.__pcs = [];
+  w.__timeline = [];
   const Original = window.RTCPeerConnection;
   window.RTCPeerConnection = class extends Original {
     constructor(config?: RTCConfiguration) {
       super(config);
       w.__pcs.push(this);
+      const t0 = performance.now();
+      const mark = (what: string) => w.__timeline.push(`${what} +${Math.round(performance.now() - t0)}ms`);
+      this.addEventListener('icegatheringstatechange', () => mark(`gathering ${this.iceGatheringState}`));
+      this.addEventListener('connectionstatechange', () => mark(`connection ${this.connectionState}`));
+      this.addEventListener('signalingstatechange', () => mark(`signaling ${this.signalingState}`));
     }
   } as typeof RTCPeerConnection;
   w.__levels = async (freqs, ms) => {
@@ -205,6 +211,7 @@ describe.skipIf(missing.length > 0)('audio conferencing through Janus AudioBridg
     await expect.poll(() => bothConnected(org), { timeout: 20_000 }).toBe(true);
     await expect.poll(() => bothConnected(guest), { timeout: 20_000 }).toBe(true);
     console.log(`both legs connected ${Date.now() - t0} ms after the first click`);
+    console.log(`Olga's peer connection: ${(await org.evaluate(() => (window as unknown as { __timeline: string[] }).__timeline)).join(', ')}`);
     const a = await hears(org, (l) => l[TONE_B]! > -60 && l[TONE_B]! - l[TONE_A]! > 20, 'Olga hears Gus, not herself');
     const b = await hears(guest, (l) => l[TONE_A]! > -60 && l[TONE_A]! - l[TONE_B]! > 20, 'Gus hears Olga, not himself');
     console.log(`levels (dB) at Olga: ${JSON.stringify(a)}; at Gus: ${JSON.stringify(b)}`);
@@ -214,16 +221,21 @@ describe.skipIf(missing.length > 0)('audio conferencing through Janus AudioBridg
   }, 90_000);
 
   it('mute stops the tone reaching the other, and the speaking indicator follows', async () => {
+    const mutedAt = Date.now();
     await org.getByTestId('audio-mute').click();
-    await expect.poll(() => audioRow(guest, ids.org).getAttribute('data-muted')).toBe('true');
+    await expect.poll(() => audioRow(guest, ids.org).getAttribute('data-muted'), { timeout: 10_000, interval: 20 }).toBe('true');
+    console.log(`mute click -> Gus's page shows Olga muted: ${Date.now() - mutedAt} ms`);
     await hears(guest, (l) => l[TONE_A]! < -85, 'Gus no longer hears Olga');
-    await expect.poll(() => audioRow(guest, ids.org).getAttribute('data-speaking')).toBe('false');
-    expect(await audioRow(guest, ids.guest).getAttribute('data-speaking')).toBe('true');
+    await expect.poll(() => audioRow(guest, ids.org).getAttribute('data-speaking'), { timeout: 10_000 }).toBe('false');
+    await expect.poll(() => audioRow(guest, ids.guest).getAttribute('data-speaking'), { timeout: 10_000 }).toBe('true');
     // Olga still hears Gus.
     await hears(org, (l) => l[TONE_B]! > -60, 'Olga still hears Gus');
     // Unmute: the tone is back.
     await org.getByTestId('audio-mute').click();
-    await expect.poll(() => audioRow(guest, ids.org).getAttribute('data-muted')).toBe('false');
+    const unmutedAt = Date.now();
+    await expect.poll(() => audioRow(guest, ids.org).getAttribute('data-muted'), { timeout: 10_000 }).toBe('false');
+    await expect.poll(() => audioRow(guest, ids.org).getAttribute('data-speaking'), { timeout: 10_000, interval: 20 }).toBe('true');
+    console.log(`unmute click -> Gus's page shows Olga speaking: ${Date.now() - unmutedAt} ms`);
     await hears(guest, (l) => l[TONE_A]! > -60, 'Gus hears Olga again');
   }, 90_000);
 
@@ -247,13 +259,34 @@ describe.skipIf(missing.length > 0)('audio conferencing through Janus AudioBridg
 
   it('the organizer mutes the guest (never unmutes) and removes them from the audio', async () => {
     await org.getByRole('button', { name: 'Mute Gus' }).click();
-    await expect.poll(() => audioRow(org, ids.guest).getAttribute('data-muted')).toBe('true');
-    await expect.poll(() => guest.getByTestId('audio-mute').textContent()).toBe('Unmute');
+    await expect.poll(() => audioRow(org, ids.guest).getAttribute('data-muted'), { timeout: 10_000 }).toBe('true');
+    await expect.poll(() => guest.getByTestId('audio-mute').textContent(), { timeout: 10_000 }).toBe('Unmute');
     await hears(org, (l) => l[TONE_B]! < -85, 'Olga no longer hears Gus');
     await org.getByRole('button', { name: 'Remove Gus from the audio' }).click();
-    await expect.poll(() => audioRow(org, ids.guest).count()).toBe(0);
+    await expect.poll(() => audioRow(org, ids.guest).count(), { timeout: 10_000 }).toBe(0);
     await guest.getByTestId('audio-join').waitFor(); // back to the join buttons, not rejoined
     expect(await guest.getByTestId('audio-error').textContent()).toContain('taken out of the audio');
     expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('a server without audio says so plainly on the meeting page', async () => {
+    const quietDir = mkdtempSync(path.join(tmpdir(), 'baton-noaudio-'));
+    const quiet = await startServer({ port: 0, dataDir: quietDir, webDir: WEB_DIST, audio: { mode: 'off', janusUrl: null, janusSecret: null } });
+    try {
+      const page = await browserA.newPage();
+      await page.goto(`${quiet.url}/`);
+      const id = await page.evaluate(async (password) => {
+        const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        await post('/api/auth/signup', { username: 'quinn', password, displayName: 'Quinn' });
+        return ((await (await post('/api/conferences', { subject: 'No audio here' })).json()) as { id: string }).id;
+      }, PASSWORD);
+      await page.goto(`${quiet.url}/m/${id}`);
+      expect(await page.getByTestId('audio-unavailable').textContent()).toBe('Audio is not configured on this server.');
+      expect(await page.getByTestId('audio-join').count()).toBe(0);
+      await page.close();
+    } finally {
+      await quiet.close();
+      rmSync(quietDir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
