@@ -87,7 +87,9 @@ async function buildViewerPage(outDir: string): Promise<void> {
       reportCompressedSize: false,
     },
   });
-  const html = '<!doctype html><html><body style="margin:0"><div id="root"></div><script type="module" src="/p2p-viewer.js"></script></body></html>';
+  // The margin in a stylesheet, not a style attribute: the server's CSP allows no inline styles.
+  const html = '<!doctype html><html><head><link rel="stylesheet" href="/p2p.css"></head><body><div id="root"></div><script type="module" src="/p2p-viewer.js"></script></body></html>';
+  writeFileSync(path.join(outDir, 'p2p.css'), 'body { margin: 0; }\n');
   writeFileSync(path.join(outDir, 'index.html'), html);
   writeFileSync(path.join(outDir, 'p2p.html'), html);
 }
