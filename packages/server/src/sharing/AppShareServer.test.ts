@@ -357,19 +357,27 @@ describe('AppShareServer', () => {
     }
   });
 
-  it('sends a new screen to every viewer at once, even a busy one, and forgets the old tiles', () => {
+  it('sends a new screen at once to a viewer with room, the latest one to a busy viewer once it drains, and forgets the old tiles', () => {
     const { relay, host } = setup();
     host.receive(SCREEN);
     hostFrame(host, 1, all);
     const v = new FakeChannel();
+    const room = new FakeChannel();
     relay.attachViewer('v', v);
+    relay.attachViewer('room', room);
     v.take();
+    room.take();
     v.bufferedAmount = 10 * 1024 * 1024;
     hostFrame(host, 2, [0, 1]);
+    const smaller = { type: 'screen', width: 48, height: 16, tileSize: 16 } as const;
     const bigger = { type: 'screen', width: 32, height: 16, tileSize: 16 } as const;
-    host.receive(bigger);
-    expect(v.take()).toEqual([bigger]);
+    for (let i = 0; i < 1000; i++) host.receive(i % 2 ? bigger : smaller);
+    // Never a queue for the busy viewer: nothing while it is full, then only the latest screen.
+    expect(v.take()).toEqual([]);
+    expect(room.take().filter((m) => m.type === 'screen')).toHaveLength(1000);
     v.bufferedAmount = 0;
+    v.drain();
+    expect(v.take()).toEqual([bigger]);
     hostFrame(host, 3, [0, 1]);
     const got = v.take();
     expect(tilesOf(got).map((t) => t.data[0])).toEqual([0, 1]);

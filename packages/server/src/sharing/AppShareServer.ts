@@ -17,8 +17,15 @@ export interface AppShareServerOptions {
   maxHostUnacked?: number;
   /** Frames a viewer may have unacknowledged before it is considered behind. */
   viewerMaxUnacked?: number;
-  /** A viewer whose send buffer holds this many bytes is behind. */
+  /**
+   * A viewer whose send buffer holds this many bytes (ShareChannel.bufferedAmount, which counts each
+   * queued message's bookkeeping too) is sent nothing more until it drains: what one viewer that never
+   * reads can cost the server.
+   */
   viewerHighWater?: number;
+  /** A viewer's catch-up sends at most this many tiles, or this many bytes, per turn of the event loop. */
+  sliceTiles?: number;
+  sliceBytes?: number;
 }
 
 export interface ShareProtocolError {
@@ -55,8 +62,10 @@ export interface AppShareStats {
   refreshesAsked: number;
   /** Copy tiles received from the host (content that moved). */
   copiesIn: number;
-  /** Bytes of screen state held (bounded by the grid). */
+  /** Bytes of screen state held (bounded by the store's budget, see TileStore). */
   storeBytes: number;
+  /** Viewers being sent a frame's tiles a slice at a time (a late join, or after skipping versions). */
+  catchUps: number;
 }
 
 const POLICY = 1008;
@@ -72,6 +81,8 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
   readonly #maxHostUnacked: number;
   readonly #viewerMaxUnacked: number;
   readonly #viewerHighWater: number;
+  readonly #sliceTiles: number | undefined;
+  readonly #sliceBytes: number | undefined;
   readonly #store = new TileStore();
   readonly #viewers = new Map<string, ShareViewer>();
   readonly #detach = new Map<ShareChannel, () => void>();
@@ -97,6 +108,8 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
     this.#maxHostUnacked = options.maxHostUnacked ?? 2;
     this.#viewerMaxUnacked = options.viewerMaxUnacked ?? 2;
     this.#viewerHighWater = options.viewerHighWater ?? 1024 * 1024;
+    this.#sliceTiles = options.sliceTiles;
+    this.#sliceBytes = options.sliceBytes;
   }
 
   get closed(): boolean {
@@ -130,7 +143,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
     });
   }
 
-  /** A viewer's (authenticated) channel. It is sent the whole current screen at once. */
+  /** A viewer's (authenticated) channel. It is sent the whole current screen, a slice at a time. */
   attachViewer(participantId: string, channel: ShareChannel): void {
     if (this.#closed) {
       channel.close(1001, 'the share has ended');
@@ -144,11 +157,15 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
       counters: this.#counters,
       maxUnacked: this.#viewerMaxUnacked,
       highWater: this.#viewerHighWater,
+      sliceTiles: this.#sliceTiles,
+      sliceBytes: this.#sliceBytes,
+      onFrame: (commit) => this.#ackHost(commit),
+      onUnresolved: this.#askPixels,
     });
     this.#viewers.set(participantId, viewer);
     this.#listen(channel, (bytes) => this.#onViewerMessage(viewer, bytes), () => this.#forget(viewer));
     channel.on('drain', () => this.#flush(viewer));
-    this.#took(viewer.start(this.#askPixels));
+    viewer.start();
   }
 
   /** Disconnect one viewer (left the conference, lost the right to watch…). */
@@ -180,6 +197,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
       refreshesAsked: this.#refreshesAsked,
       copiesIn: this.#copiesIn,
       storeBytes: this.#store.byteSize(),
+      catchUps: [...this.#viewers.values()].filter((v) => v.catchingUp).length,
     };
   }
 
@@ -250,14 +268,10 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
     for (const v of this.#viewers.values()) v.markDirty(changed);
     // With nobody watching, nobody can be behind: the host runs free.
     if (this.#viewers.size === 0) this.#ackHost(Infinity);
-    for (const v of this.#viewers.values()) this.#took(v.flush(this.#askPixels));
+    for (const v of this.#viewers.values()) v.pump();
   }
 
-  /** Some viewer was sent commit `commit`: every host frame up to it is acked (one ack per frame, in order). */
-  #took(commit: number | null): void {
-    if (commit !== null) this.#ackHost(commit);
-  }
-
+  /** Some viewer was sent commit `upTo` (or passed over it): every host frame up to it is acked (one ack per frame, in order). */
   #ackHost(upTo: number): void {
     while (this.#hostPending.length > 0 && this.#hostPending[0]!.commit <= upTo) {
       const { seq } = this.#hostPending.shift()!;
@@ -288,7 +302,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
 
   #flush(viewer: ShareViewer): void {
     if (this.#viewers.get(viewer.participantId) !== viewer) return;
-    this.#took(viewer.flush(this.#askPixels));
+    viewer.pump();
   }
 
   /** A viewer could not use a Copy tile: ask the host, once per tile, for those cells as pixels. */
@@ -302,6 +316,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
   #forget(viewer: ShareViewer): void {
     if (this.#viewers.get(viewer.participantId) !== viewer) return;
     this.#viewers.delete(viewer.participantId);
+    viewer.close();
     this.#detach.get(viewer.channel)?.();
     if (viewer.participantId === this.#controllerId) this.#releaseHeld();
     // The last viewer leaving must not leave the host waiting for acks nobody will cause.

@@ -214,7 +214,7 @@ describe('WsShareChannel', () => {
     await new Promise<void>((r) => wss.once('listening', r));
     cleanups.push(() => new Promise<void>((r) => wss.close(() => r())));
     const channels: WsShareChannel[] = [];
-    wss.on('connection', (ws) => channels.push(new WsShareChannel(ws, { lowWater: 64 * 1024 })));
+    wss.on('connection', (ws) => channels.push(new WsShareChannel(ws, { lowWater: 64 * 1024, maxBuffered: 64 * 1024 * 1024 })));
     const { port } = wss.address() as { port: number };
     const client = new WebSocket(`ws://127.0.0.1:${port}`);
     cleanups.push(() => client.terminate());

@@ -1,5 +1,5 @@
 import type { ShareChannel } from './ShareChannel.js';
-import type { TileEntry, TileStore } from './TileStore.js';
+import type { CommittedFrame, TileEntry, TileStore } from './TileStore.js';
 
 /** Counters the relay shares with its viewers (so totals survive a viewer leaving). */
 export interface ShareCounters {
@@ -14,15 +14,36 @@ export interface ShareViewerOptions {
   counters: ShareCounters;
   /** Frames sent but not acknowledged before the viewer stops being sent new ones. */
   maxUnacked: number;
-  /** Send-buffer size above which the viewer is busy: nothing but screen changes is sent to it. */
+  /** Send-buffer size (ShareChannel.bufferedAmount) at which the viewer is busy: nothing more is sent to it until it drains. */
   highWater: number;
+  /** The viewer was sent the frame of this commit (or was passed over it, see #begin): the host may be acked up to it. */
+  onFrame: (commit: number) => void;
+  /** A Copy tile the viewer cannot use: the host is asked for those cells as pixels. */
+  onUnresolved: (entry: TileEntry) => void;
+  /** A catch-up sends at most this many tiles, or sliceBytes, then yields to the event loop. */
+  sliceTiles?: number;
+  sliceBytes?: number;
+}
+
+/** The tiles of one frame being sent to a viewer, a slice at a time, and the frame that ends them. */
+interface Batch {
+  tiles: TileEntry[];
+  next: number;
+  frame: CommittedFrame;
 }
 
 /**
  * One viewer's flow control. The viewer keeps the set of grid cells that changed since it was last
  * sent a frame; while it is behind (too many unacknowledged frames, or a full send buffer) the set just
- * grows, and when it catches up it is sent the newest tiles covering those cells, each once, in version order. A slow viewer skips
- * versions instead of queueing them, and costs at most one flag per cell.
+ * grows, and when it catches up it is sent the newest tiles covering those cells, each once, in version
+ * order. A slow viewer skips versions instead of queueing them, and costs at most one flag per cell.
+ *
+ * Nothing is sent while the channel holds `highWater` bytes or more (screen and cursor included: a
+ * viewer far behind gets the latest of each once it drains, never a queue of them). A catch-up (a late
+ * joiner's whole screen, or every cell a slow viewer skipped) goes out in slices of at most sliceTiles
+ * tiles or sliceBytes, with a turn of the event loop between slices and a pause whenever the channel is
+ * full, so 262,144 one-cell tiles never hold up the server. The frame's tiles are fixed when its batch
+ * starts, so what the viewer draws at the frame is still exactly that frame.
  */
 export class ShareViewer {
   readonly participantId: string;
@@ -31,7 +52,19 @@ export class ShareViewer {
   readonly #counters: ShareCounters;
   readonly #maxUnacked: number;
   readonly #highWater: number;
+  readonly #onFrame: (commit: number) => void;
+  readonly #onUnresolved: (entry: TileEntry) => void;
+  readonly #sliceTiles: number;
+  readonly #sliceBytes: number;
   #dirty = new Set<number>();
+  #batch: Batch | null = null;
+  /** The next slice of the batch, scheduled for the next turn of the event loop. */
+  #resume: NodeJS.Immediate | null = null;
+  /** The store's screen changed while the viewer was busy: it gets the latest one when it drains. */
+  #screenPending = false;
+  /** The commit whose frame was held back from this viewer (it needs the host's pixels first). */
+  #heldAt = 0;
+  #closed = false;
   #unacked: number[] = [];
   #sentCommit = 0;
   #cursorShapeDirty = false;
@@ -46,6 +79,10 @@ export class ShareViewer {
     this.#counters = options.counters;
     this.#maxUnacked = options.maxUnacked;
     this.#highWater = options.highWater;
+    this.#onFrame = options.onFrame;
+    this.#onUnresolved = options.onUnresolved;
+    this.#sliceTiles = options.sliceTiles ?? 512;
+    this.#sliceBytes = options.sliceBytes ?? 256 * 1024;
   }
 
   get busy(): boolean {
@@ -61,22 +98,32 @@ export class ShareViewer {
   get dirtyCount(): number {
     return this.#dirty.size;
   }
+  /** A frame's tiles are being sent, a slice at a time. */
+  get catchingUp(): boolean {
+    return this.#batch !== null;
+  }
 
-  /** Bring a late joiner up to date: screen, every current tile, cursor, then a frame (via flush). */
-  start(onUnresolved?: (entry: TileEntry) => void): number | null {
+  /** Bring a late joiner up to date: screen, cursor, every current tile, then a frame. */
+  start(): void {
     const s = this.#store;
-    if (s.screenBytes) this.#send(s.screenBytes);
+    this.#screenPending = s.screenBytes !== null;
     for (const i of s.filledCells()) this.#dirty.add(i);
     this.#cursorShapeDirty = s.cursorShape !== null;
     this.#cursorPosDirty = s.cursorPos !== null;
-    return this.flush(onUnresolved);
+    this.pump();
   }
 
-  /** A new screen: sent at once, whatever the backlog, since every tile after it refers to the new grid. */
+  /**
+   * A new screen: every tile after it refers to the new grid, so a batch under way is dropped (its frame
+   * will never be shown) and the screen goes out now, or as soon as a busy viewer drains.
+   */
   screenChanged(): void {
     this.#dirty.clear();
+    this.#batch = null;
+    this.#heldAt = 0;
     this.#stale = true; // a new screen starts black on the viewer: nothing to copy from yet
-    if (this.#store.screenBytes) this.#send(this.#store.screenBytes);
+    this.#screenPending = this.#store.screenBytes !== null;
+    if (!this.busy) this.#sendScreen();
   }
 
   /** Cells changed by a committed frame. A cell already waiting means the viewer skips a version. */
@@ -104,40 +151,96 @@ export class ShareViewer {
   }
 
   /**
-   * Send what the viewer is missing if it is ready: the newest bytes of every dirty cell, then the
-   * host's latest `frame` (unchanged, so its seq and capture time measure latency end to end).
-   * Returns the commit number of the frame sent (or held back, see below), or null when nothing was
-   * sent. A Copy tile goes only to a viewer whose picture is exactly the one before that tile's frame.
-   * For any other viewer the whole frame is held back: sending the rest without the Copy's cells would
-   * draw a picture the host never showed (a dragged window torn in two, text at two offsets; issue 17).
-   * `onUnresolved` asks the host for those cells as pixels; it answers with a frame without any Copy,
-   * and that frame (or a later one) reaches this viewer whole. The host is still acked for a held-back
-   * frame, or it could never send that answer.
+   * Send what the viewer is missing, as far as its channel has room: a pending screen, the cursor, then
+   * the next slice of the frame it is being sent, or a new frame's batch if it is ready for one. Called
+   * on every event that may let it go on (a host frame, an ack, a drain); the rest of a batch follows
+   * by itself, a slice per turn of the event loop.
    */
-  flush(onUnresolved?: (entry: TileEntry) => void): number | null {
-    if (this.busy) return null;
-    this.#sendCursor();
+  pump(): void {
+    if (this.#closed || this.#resume) return;
+    this.#run();
+  }
+
+  /** Stop: nothing more is sent, a scheduled slice is cancelled. */
+  close(): void {
+    this.#closed = true;
+    this.#batch = null;
+    this.#dirty.clear();
+    if (this.#resume) clearImmediate(this.#resume);
+    this.#resume = null;
+  }
+
+  #run(): void {
+    let tiles = this.#sliceTiles;
+    let bytes = this.#sliceBytes;
+    for (;;) {
+      if (this.busy) return; // the channel's 'drain' pumps again
+      if (this.#screenPending) this.#sendScreen();
+      this.#sendCursor();
+      this.#batch ??= this.#begin();
+      const batch = this.#batch;
+      if (!batch) return;
+      while (batch.next < batch.tiles.length) {
+        if (this.busy) return;
+        if (tiles-- <= 0 || bytes <= 0) {
+          this.#resume = setImmediate(() => {
+            this.#resume = null;
+            if (!this.#closed) this.#run();
+          });
+          return;
+        }
+        const t = batch.tiles[batch.next++]!;
+        bytes -= t.bytes.byteLength;
+        this.#send(t.bytes);
+      }
+      // The frame itself (a few bytes) follows its last tile even past the high-water mark.
+      this.#batch = null;
+      this.#send(batch.frame.bytes);
+      this.#unacked.push(batch.frame.seq);
+      this.#sentCommit = batch.frame.commit;
+      this.#stale = false;
+      this.#onFrame(batch.frame.commit);
+      // A newer frame may have been committed meanwhile: the loop starts its batch if the viewer is ready.
+    }
+  }
+
+  /**
+   * The batch of the host's latest frame if the viewer is ready for it: the newest tile of every dirty
+   * cell, each distinct one once, oldest first, so newer tiles overdraw; then that `frame`, relayed
+   * unchanged (its seq and capture time measure latency end to end). A Copy tile goes only to a viewer
+   * whose picture is exactly the one before that tile's frame. For any other viewer the whole frame is
+   * held back: sending the rest without the Copy's cells would draw a picture the host never showed (a
+   * dragged window torn in two, text at two offsets; issue 17). `onUnresolved` asks the host for those
+   * cells as pixels; it answers with a frame without any Copy, and that frame (or a later one) reaches
+   * this viewer whole. The host is still acked for a held-back frame, or it could never send that answer.
+   */
+  #begin(): Batch | null {
     const last = this.#store.lastFrame;
     if (!last || this.#sentCommit >= last.commit || this.#unacked.length >= this.#maxUnacked) return null;
+    if (this.#heldAt === last.commit) return null; // already held back: nothing new to decide
     const exact = !this.#stale && this.#sentCommit === last.commit - 1;
-    // A tile may cover many cells: each distinct one once, oldest first, so newer tiles overdraw.
     const tiles = this.#store.tilesFor(this.#dirty);
     if (!exact) {
       let held = false;
       for (const t of tiles) {
         if (!t.copy) continue;
         held = true;
-        onUnresolved?.(t);
+        this.#onUnresolved(t);
       }
-      if (held) return last.commit;
+      if (held) {
+        this.#heldAt = last.commit;
+        this.#onFrame(last.commit);
+        return null;
+      }
     }
-    for (const t of tiles) this.#send(t.bytes);
     this.#dirty.clear();
-    this.#stale = false;
-    this.#send(last.bytes);
-    this.#unacked.push(last.seq);
-    this.#sentCommit = last.commit;
-    return last.commit;
+    return { tiles, next: 0, frame: last };
+  }
+
+  #sendScreen(): void {
+    this.#screenPending = false;
+    const screen = this.#store.screenBytes;
+    if (screen) this.#send(screen);
   }
 
   #sendCursor(): void {

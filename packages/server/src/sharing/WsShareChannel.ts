@@ -12,7 +12,20 @@ export interface WsShareChannelOptions {
    * up to this many bytes, and delivered to the first listener; past it the channel is closed with 1008.
    */
   maxEarlyBytes?: number;
+  /**
+   * Hard cap on bufferedAmount: a peer that lets this much pile up is not reading, and the channel is
+   * closed with 1008 and that reason. The relay never sends a viewer past its own (lower) budget, so this
+   * catches what the relay does not pace: acks, refresh requests and input queued for a host.
+   */
+  maxBuffered?: number;
 }
+
+/**
+ * What one queued message costs beyond its bytes: ws's frame header, the stream's write request and
+ * our callback, measured at ~500 bytes on Node 20. Counted in bufferedAmount, so a flood of tiny
+ * messages weighs what it really costs (a million 8-byte frames held ~480 MiB, not 8 MB).
+ */
+export const MESSAGE_COST = 512;
 
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */
 function clipReason(reason: string): string {
@@ -40,6 +53,11 @@ export class WsShareChannel extends TypedEmitter<ShareChannelEvents> implements 
   readonly #lowWater: number;
   readonly #pollMs: number;
   readonly #maxEarlyBytes: number;
+  readonly #maxBuffered: number;
+  /** Messages handed to ws whose write has not completed. */
+  #queued = 0;
+  /** Why we closed the channel ourselves: reported in `close` whatever the socket says (a stuck peer never answers). */
+  #closedWith: { code: number; reason: string } | null = null;
   #aboveLowWater = false;
   #poll: NodeJS.Timeout | null = null;
   #closed = false;
@@ -56,6 +74,7 @@ export class WsShareChannel extends TypedEmitter<ShareChannelEvents> implements 
     this.#lowWater = options.lowWater ?? 256 * 1024;
     this.#pollMs = options.pollMs ?? 20;
     this.#maxEarlyBytes = options.maxEarlyBytes ?? 32 * 1024 * 1024;
+    this.#maxBuffered = options.maxBuffered ?? 16 * 1024 * 1024;
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     // 'close' always follows 'error' in ws; the listener only keeps errors from being unhandled.
     ws.on('error', () => {});
@@ -63,14 +82,24 @@ export class WsShareChannel extends TypedEmitter<ShareChannelEvents> implements 
     if (ws.readyState === WebSocket.CLOSED) queueMicrotask(() => this.#onClose(1006, 'closed before attach'));
   }
 
+  /** Bytes queued for the peer and not yet handed to the kernel, plus MESSAGE_COST for each queued message. */
   get bufferedAmount(): number {
-    return this.#ws.bufferedAmount;
+    return this.#ws.bufferedAmount + this.#queued * MESSAGE_COST;
   }
 
   send(bytes: Uint8Array): void {
     if (this.#closing || this.#closed || this.#ws.readyState !== WebSocket.OPEN) return;
-    this.#ws.send(bytes, { binary: true }, () => this.#checkDrain());
-    if (!this.#aboveLowWater && this.#ws.bufferedAmount > this.#lowWater) {
+    this.#queued++;
+    this.#ws.send(bytes, { binary: true }, () => {
+      this.#queued--;
+      this.#checkDrain();
+    });
+    const buffered = this.bufferedAmount;
+    if (buffered > this.#maxBuffered) {
+      this.close(1008, `the peer is not reading: over ${this.#maxBuffered} bytes queued for it`);
+      return;
+    }
+    if (!this.#aboveLowWater && buffered > this.#lowWater) {
       this.#aboveLowWater = true;
       this.#poll ??= setInterval(() => this.#checkDrain(), this.#pollMs);
     }
@@ -79,6 +108,7 @@ export class WsShareChannel extends TypedEmitter<ShareChannelEvents> implements 
   close(code = 1000, reason = ''): void {
     if (this.#closed || this.#closing) return;
     this.#closing = true;
+    this.#closedWith = { code, reason };
     const state = this.#ws.readyState;
     if (state === WebSocket.CONNECTING) this.#ws.terminate();
     else if (state === WebSocket.OPEN) this.#ws.close(sendableCode(code), clipReason(reason));
@@ -134,7 +164,7 @@ export class WsShareChannel extends TypedEmitter<ShareChannelEvents> implements 
 
   #checkDrain(): void {
     if (!this.#aboveLowWater || this.#closed) return;
-    if (this.#ws.bufferedAmount > this.#lowWater) return;
+    if (this.bufferedAmount > this.#lowWater) return;
     this.#aboveLowWater = false;
     this.#stopPoll();
     this.emit('drain');
@@ -151,6 +181,7 @@ export class WsShareChannel extends TypedEmitter<ShareChannelEvents> implements 
     this.#stopPoll();
     this.#early = [];
     this.#earlyBytes = 0;
+    if (this.#closedWith) ({ code, reason } = this.#closedWith);
     this.emit('close', code, reason);
     this.removeAllListeners();
   }

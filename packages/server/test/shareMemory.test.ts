@@ -1,0 +1,202 @@
+/**
+ * Bounded memory against a sharing viewer that never reads (issue 9, item 2): a real server in a child
+ * process (so its RSS is its own), a host on real sockets that sends screens, cursor moves, tiles and
+ * frames at the pace a well-behaved second viewer acks, and a viewer that paused its socket. Whatever
+ * the host sends, that viewer must cost the server at most its send budget, never a queue.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { SHARE_PROTOCOL_VERSION, TileEncoding, decodeShareMessage, encodeShareMessage, type ShareMessage } from '@baton/protocol';
+import { TestClient, api, createConference, signUp } from './support.js';
+
+const pkgDir = dirname(dirname(fileURLToPath(import.meta.url)));
+const repoRoot = dirname(dirname(pkgDir));
+const cli = join(pkgDir, 'dist', 'cli.js');
+
+/** Source files whose compiled output is missing or older than the source (tests excluded). */
+function staleOutputs(dir = join(pkgDir, 'src'), rel = ''): string[] {
+  const stale: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const r = join(rel, e.name);
+    if (e.isDirectory()) stale.push(...staleOutputs(join(dir, e.name), r));
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('.d.ts')) {
+      const out = join(pkgDir, 'dist', r.replace(/\.ts$/, '.js'));
+      if (!existsSync(out) || statSync(out).mtimeMs < statSync(join(dir, e.name)).mtimeMs) stale.push(r);
+    }
+  }
+  return stale;
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Rounds of the host's attack; each sends 2,000 screens, 2,000 cursor moves and a 300-tile frame (~1.2 MB). */
+const ROUNDS = 150;
+/** The server's RSS may grow by at most this much (before the fix it grew by ~2 MiB a round, without limit). */
+const BOUND_MIB = 96;
+
+/** A sharing socket on a real ws client: decodes what it receives, waits for messages by predicate. */
+class ShareClient {
+  readonly ws: WebSocket;
+  #waiters: { pred: (m: ShareMessage) => boolean; resolve: (m: ShareMessage) => void }[] = [];
+  onMessage: (m: ShareMessage) => void = () => {};
+  constructor(base: string) {
+    this.ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws/share`);
+    this.ws.on('error', () => {});
+    this.ws.on('message', (data: Buffer) => {
+      const m = decodeShareMessage(new Uint8Array(data));
+      this.onMessage(m);
+      const i = this.#waiters.findIndex((w) => w.pred(m));
+      if (i >= 0) this.#waiters.splice(i, 1)[0]!.resolve(m);
+    });
+  }
+  async auth(ticket: string): Promise<void> {
+    await new Promise((resolve, reject) => this.ws.once('open', resolve).once('error', reject));
+    this.send({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket });
+  }
+  send(m: ShareMessage): void {
+    this.ws.send(encodeShareMessage(m));
+  }
+  next(pred: (m: ShareMessage) => boolean): Promise<ShareMessage> {
+    return new Promise((resolve) => this.#waiters.push({ pred, resolve }));
+  }
+  /** Resolves once what we sent has left our own buffer (the server took it, or stopped taking it). */
+  drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => void (this.ws.bufferedAmount < 256 * 1024 || this.ws.readyState !== WebSocket.OPEN ? resolve() : setImmediate(check));
+      check();
+    });
+  }
+}
+
+/** Every cell of a w×h screen on a 16 px grid, as tiles with `bytes` of payload each. */
+function tiles(w: number, h: number, bytes: number, fill: number): ShareMessage[] {
+  const out: ShareMessage[] = [];
+  for (let y = 0; y < h; y += 16) {
+    for (let x = 0; x < w; x += 16) {
+      out.push({ type: 'tile', x, y, w: Math.min(16, w - x), h: Math.min(16, h - y), encoding: TileEncoding.Png, flags: 0, data: new Uint8Array(bytes).fill(fill) });
+    }
+  }
+  return out;
+}
+
+describe('a sharing viewer that never reads', () => {
+  let proc: ChildProcess;
+  let url: string;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    if (staleOutputs().length) {
+      try {
+        execFileSync('npx', ['tsc', '-b', 'packages/server'], { cwd: repoRoot, stdio: 'pipe', timeout: 180_000 });
+      } catch (err) {
+        const stale = staleOutputs();
+        if (stale.length) throw new Error(`could not build ${stale.join(', ')}: ${(err as { stdout?: Buffer }).stdout?.toString() ?? err}`);
+      }
+    }
+    dataDir = mkdtempSync(join(tmpdir(), 'baton-sharemem-'));
+    const env = { ...process.env };
+    for (const k of Object.keys(env)) if (k.startsWith('BATON_')) delete env[k];
+    proc = spawn(process.execPath, [cli, '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      proc.stdout!.on('data', (d) => {
+        out += d;
+        const m = /running at (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      proc.once('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
+    });
+  });
+
+  afterAll(async () => {
+    if (proc && proc.exitCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await exited;
+    }
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('costs the server at most its send budget while the host streams screens, cursor and frames, and gets the latest screen once it reads', async () => {
+    const alice = await signUp(url, 'alice');
+    const conf = await createConference(url, alice, { guests: 'allow' });
+    const tok = await api(url, 'POST', `/api/conferences/${conf}/agent-tokens`, {}, alice);
+    const agent = new TestClient(url, conf);
+    await agent.hello({ client: 'agent', agentToken: tok.body.token });
+    await agent.next('welcome');
+    expect(await agent.request({ type: 'share.start', kind: 'agent' })).toMatchObject({ type: 'ack' });
+    const ticketOf = async (c: TestClient) => ((await c.request({ type: 'share.ticket' })) as unknown as { ticket: string }).ticket;
+
+    const host = new ShareClient(url);
+    await host.auth(await ticketOf(agent));
+    const W = 320, H = 240; // 300 cells
+    host.send({ type: 'screen', width: W, height: H, tileSize: 16 });
+    for (const t of tiles(W, H, 64, 1)) host.send(t);
+    host.send({ type: 'frame', seq: 1, time: 1 });
+    await host.next((m) => m.type === 'ack' && m.seq === 1);
+
+    const join = async (name: string) => {
+      const c = new TestClient(url, conf);
+      await c.hello({ name });
+      await c.next('welcome');
+      const s = new ShareClient(url);
+      await s.auth(await ticketOf(c));
+      await s.next((m) => m.type === 'frame' && m.seq === 1);
+      return { c, s };
+    };
+    // A viewer that acks every frame it draws: it keeps the host at full pace.
+    const good = await join('Gus');
+    good.s.onMessage = (m) => void (m.type === 'frame' && good.s.send({ type: 'ack', seq: m.seq }));
+    // The viewer under test: it has the first screen, then never reads another byte.
+    const stuck = await join('Stu');
+    stuck.s.ws.pause();
+
+    await new Promise((r) => setImmediate(r));
+    const before = rssMiB(proc.pid!);
+    let peak = before;
+    let sentBytes = 0;
+    const send = (m: ShareMessage): void => {
+      const b = encodeShareMessage(m);
+      sentBytes += b.byteLength;
+      host.ws.send(b);
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      const seq = round + 2;
+      for (let i = 0; i < 2000; i++) {
+        send({ type: 'screen', width: i % 2 ? 64 : 48, height: 48, tileSize: 16 });
+        send({ type: 'cursorPos', x: i % 48, y: round % 48, visible: true });
+      }
+      send({ type: 'screen', width: W, height: H, tileSize: 16 });
+      for (const t of tiles(W, H, 2048, round & 0xff)) send(t);
+      send({ type: 'frame', seq, time: seq });
+      await host.drained();
+      await host.next((m) => m.type === 'ack' && m.seq === seq);
+      if (round % 10 === 9) peak = Math.max(peak, rssMiB(proc.pid!));
+    }
+    const during = Math.max(peak, rssMiB(proc.pid!));
+    console.log(`server RSS: ${before.toFixed(0)} MiB before, ${during.toFixed(0)} MiB peak after the host sent ${(sentBytes / 2 ** 20).toFixed(0)} MiB to a paused viewer (${ROUNDS} rounds)`);
+    expect(during - before).toBeLessThan(BOUND_MIB);
+
+    // Once it reads again it is brought to the latest screen and the latest frame.
+    const last = ROUNDS + 1;
+    let lastScreen: ShareMessage | null = null;
+    stuck.s.onMessage = (m) => {
+      if (m.type === 'screen') lastScreen = m;
+      if (m.type === 'frame') stuck.s.send({ type: 'ack', seq: m.seq });
+    };
+    const caught = stuck.s.next((m) => m.type === 'frame' && m.seq === last);
+    stuck.s.ws.resume();
+    await caught;
+    expect(lastScreen).toEqual({ type: 'screen', width: W, height: H, tileSize: 16 });
+    for (const c of [agent, good.c, stuck.c]) c.close();
+    for (const s of [host, good.s, stuck.s]) s.ws.close();
+  }, 240_000);
+});
