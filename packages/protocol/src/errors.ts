@@ -33,5 +33,9 @@ export const CloseCode = {
   UnsupportedVersion: 4006,
   /** The first message was not a valid hello within the time limit. */
   HandshakeFailed: 4007,
+  /** The client did not read what the server sent: too much waited to be written to it. */
+  TooSlow: 4008,
+  /** The client went on sending commands over the rate limit after `rate_limited` errors. */
+  RateLimited: 4009,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

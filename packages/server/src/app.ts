@@ -4,6 +4,7 @@
  * the conferencing-server factory; close() shuts them down in order and is safe to call twice.
  */
 import { existsSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
@@ -144,7 +145,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
         .resolve(cookies[SESSION_COOKIE])
         .then((user) => {
           conferenceWss.handleUpgrade(req, socket, head, (ws) => {
-            new ConferenceConnection({ socket: ws, conferenceId, user: user ?? null, registry, store, log: app.log });
+            new ConferenceConnection({ socket: ws, conferenceId, user: user ?? null, registry, store, address: clientAddress(req, config.trustProxy), log: app.log });
           });
         })
         .catch((err) => {
@@ -190,4 +191,10 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     },
   };
   return server;
+}
+
+/** The client's address as Fastify's `trustProxy: true` reads it: the first X-Forwarded-For hop, else the peer. */
+function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0]!.trim() : '';
+  return forwarded || req.socket.remoteAddress || 'unknown';
 }

@@ -23,6 +23,7 @@ import type { AppShareServerLike } from '../conferencing/types.js';
 import type { ConferencingServerFactory } from '../conferencing/ConferencingServerFactory.js';
 import type { ShareChannel } from '../sharing/ShareChannel.js';
 import type { TicketBook } from './TicketBook.js';
+import { ParticipantLimits, type Requester } from './ParticipantLimits.js';
 import { BadRequestError, BatonError, ForbiddenError, NotFoundError } from '../errors.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { secretToken, shortId } from '../util/ids.js';
@@ -40,6 +41,8 @@ export interface FocusOptions {
   roles: Map<string, RoleName>;
   factory: ConferencingServerFactory;
   tickets: TicketBook;
+  /** Chat and ticket rate limits by user or guest identity; shared by the registry so they outlive a Focus. */
+  limits?: ParticipantLimits;
   graceMs: number;
   /** STUN/TURN servers, with fresh credentials, for an admitted participant. */
   iceServers?: (participantId: string) => IceServer[];
@@ -64,6 +67,8 @@ export interface JoinParams {
   resume?: string | undefined;
   client: ClientKind;
   p2p?: boolean | undefined;
+  /** The client's network address (guests' rate limits are kept by it). */
+  address?: string | undefined;
   link: ParticipantLink;
 }
 
@@ -73,6 +78,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
   #record: ConferenceRecord;
   readonly #roster = new RosterManager();
   readonly #im: ImManager;
+  readonly #limits: ParticipantLimits;
   readonly #control = new ControlManager();
   readonly #audio: AudioManager;
   #appShare: AppShareServerLike | null = null;
@@ -85,7 +91,8 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#opts = opts;
     this.#record = opts.record;
     this.id = opts.record.id;
-    this.#im = new ImManager({ conferenceId: this.id, store: opts.store });
+    this.#limits = opts.limits ?? new ParticipantLimits();
+    this.#im = new ImManager({ conferenceId: this.id, store: opts.store, limits: this.#limits });
     this.#im.on('message', (message) => this.#roster.broadcast({ type: 'chat.message', message }));
     this.#control.on('changed', (share) => this.#roster.broadcast({ type: 'share.updated', share }));
     this.#control.on('controller', (id) => this.#appShare?.setController(id));
@@ -121,6 +128,21 @@ export class Focus extends TypedEmitter<FocusEvents> {
 
   join(p: JoinParams): Seat {
     this.#assertOpen();
+    try {
+      return this.#join(p);
+    } catch (err) {
+      // A refused first join must not leave an empty conference alive.
+      this.closeIfEmpty();
+      throw err;
+    }
+  }
+
+  /** A Focus with no seats (lobby seats count while they wait) has no reason to live. */
+  closeIfEmpty(): void {
+    if (this.#roster.size === 0) this.close();
+  }
+
+  #join(p: JoinParams): Seat {
     if (p.resume) {
       const seat = this.#roster.byResumeToken(p.resume);
       if (seat && seat.userId === (p.user?.id ?? null)) return this.#reattach(seat, p.link);
@@ -142,6 +164,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       status: !p.user && policy.guests === 'lobby' ? 'lobby' : 'joined',
       client: p.client,
       p2p: p.p2p ?? false,
+      address: p.address ?? 'unknown',
       resumeToken: secretToken(),
       link: p.link,
       graceTimer: null,
@@ -213,7 +236,6 @@ export class Focus extends TypedEmitter<FocusEvents> {
     if (!this.#roster.remove(seat.id)) return;
     const msg: ServerMessage = { type: 'participant.left', participantId: seat.id, reason };
     this.#roster.broadcast(msg, { moderatorsOnly: seat.status === 'lobby' });
-    this.#im.forget(seat.id);
     if (this.#control.hostId === seat.id) this.#stopSharing();
     else this.#control.handleGone(seat.id);
     this.#appShare?.detachViewer(seat.id);
@@ -255,7 +277,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
   async #dispatch(seat: Seat, cmd: Command, target: Seat | undefined): Promise<CommandResult | void> {
     switch (cmd.type) {
       case 'chat.send':
-        await this.#im.handleSend({ id: seat.id, name: seat.name, username: seat.username }, cmd.text);
+        await this.#im.handleSend({ id: seat.id, name: seat.name, username: seat.username }, cmd.text, this.#requester(seat));
         return;
 
       case 'role.set': {
@@ -312,6 +334,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
         return;
 
       case 'share.ticket': {
+        this.#limits.ticket(this.#requester(seat));
         const role = this.#control.hostId === seat.id ? 'host' : 'viewer';
         return { ticket: this.#opts.tickets.issue({ conferenceId: this.id, participantId: seat.id, role }) };
       }
@@ -366,6 +389,11 @@ export class Focus extends TypedEmitter<FocusEvents> {
         await this.#audio.handleLeave(target!.id);
         return;
     }
+  }
+
+  /** What the rate limits are kept by: the user, or the guest's identity and address; never the seat. */
+  #requester(seat: Seat): Requester {
+    return { conferenceId: this.id, userId: seat.userId, address: seat.address, name: seat.name };
   }
 
   #admit(t: Seat): void {

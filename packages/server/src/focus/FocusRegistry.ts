@@ -9,6 +9,7 @@ import type { ConferencingServerFactory } from '../conferencing/ConferencingServ
 import { NotFoundError } from '../errors.js';
 import { Focus, type FocusOptions } from './Focus.js';
 import { TicketBook } from './TicketBook.js';
+import { ParticipantLimits } from './ParticipantLimits.js';
 
 export interface FocusRegistryOptions {
   store: Store;
@@ -20,6 +21,8 @@ export interface FocusRegistryOptions {
 
 export class FocusRegistry {
   readonly tickets = new TicketBook();
+  /** Rate limits by user or guest identity, for all conferences: they outlive each Focus. */
+  readonly limits = new ParticipantLimits();
   readonly #opts: FocusRegistryOptions;
   readonly #foci = new Map<string, Promise<Focus>>();
   #closed = false;
@@ -61,7 +64,7 @@ export class FocusRegistry {
     const record = await store.getConference(id);
     if (!record) throw new NotFoundError('no such conference');
     const roles = await store.getRoles(id);
-    const focus = new Focus({ record, store, roles, factory, tickets: this.tickets, graceMs, log, ...(iceServers ? { iceServers } : {}) });
+    const focus = new Focus({ record, store, roles, factory, tickets: this.tickets, limits: this.limits, graceMs, log, ...(iceServers ? { iceServers } : {}) });
     await focus.init();
     const mine = this.#foci.get(id);
     focus.on('closed', () => {

@@ -1,21 +1,20 @@
 /**
  * IM conferencing for one conference: rate-limited sends, persisted through the store, and the
- * recent history that a joiner or a reconnecting participant receives.
+ * recent history that a joiner or a reconnecting participant receives. The limits are kept by user
+ * or guest identity in ParticipantLimits (shared by the registry), so a rejoin gets no fresh allowance.
  */
 import type { ChatMessage } from '@baton/protocol';
 import type { Store, ChatRecord } from '../store/Store.js';
-import { RateLimitedError } from '../errors.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
+import { ParticipantLimits, type Requester } from './ParticipantLimits.js';
 
 export interface ImManagerOptions {
   conferenceId: string;
   store: Store;
   /** Messages kept in memory and sent on join. */
   historySize?: number;
-  /** Token bucket per participant: burst and refill per second. */
-  burst?: number;
-  perSecond?: number;
-  now?: () => number;
+  /** The rate limits, shared across conferences and rejoins; a private set when absent (tests). */
+  limits?: ParticipantLimits;
 }
 
 export type ImManagerEvents = { message: [ChatMessage] };
@@ -27,11 +26,10 @@ export function chatToWire(r: ChatRecord): ChatMessage {
 export class ImManager extends TypedEmitter<ImManagerEvents> {
   readonly #opts: Required<ImManagerOptions>;
   readonly #history: ChatMessage[] = [];
-  readonly #buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(opts: ImManagerOptions) {
     super();
-    this.#opts = { historySize: 200, burst: 8, perSecond: 2, now: Date.now, ...opts };
+    this.#opts = { historySize: 200, ...opts, limits: opts.limits ?? new ParticipantLimits() };
   }
 
   async load(): Promise<void> {
@@ -43,8 +41,9 @@ export class ImManager extends TypedEmitter<ImManagerEvents> {
     return [...this.#history];
   }
 
-  async handleSend(sender: { id: string; name: string; username: string | null }, text: string): Promise<ChatMessage> {
-    this.#take(sender.id);
+  /** `who` is what the rate limit is kept by (user, or guest identity and address), not the seat. */
+  async handleSend(sender: { id: string; name: string; username: string | null }, text: string, who: Requester): Promise<ChatMessage> {
+    this.#opts.limits.chat(who);
     const record = await this.#opts.store.appendChat({
       conferenceId: this.#opts.conferenceId,
       senderId: sender.id,
@@ -57,22 +56,5 @@ export class ImManager extends TypedEmitter<ImManagerEvents> {
     if (this.#history.length > this.#opts.historySize) this.#history.shift();
     this.emit('message', msg);
     return msg;
-  }
-
-  forget(participantId: string): void {
-    this.#buckets.delete(participantId);
-  }
-
-  #take(id: string): void {
-    const now = this.#opts.now();
-    const b = this.#buckets.get(id) ?? { tokens: this.#opts.burst, at: now };
-    b.tokens = Math.min(this.#opts.burst, b.tokens + ((now - b.at) / 1000) * this.#opts.perSecond);
-    b.at = now;
-    if (b.tokens < 1) {
-      this.#buckets.set(id, b);
-      throw new RateLimitedError('you are sending messages too fast; wait a moment');
-    }
-    b.tokens -= 1;
-    this.#buckets.set(id, b);
   }
 }

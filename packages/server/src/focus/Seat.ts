@@ -19,6 +19,8 @@ export interface Seat {
   client: ClientKind;
   /** The client can carry the sharing protocol over a WebRTC DataChannel. */
   p2p: boolean;
+  /** The client's network address at join: guests' rate limits are kept by it. */
+  address: string;
   resumeToken: string;
   /** null while the participant is reconnecting. */
   link: ParticipantLink | null;

@@ -1,6 +1,9 @@
 /**
  * Single-use, short-lived tickets that let a participant open the binary sharing socket. The
  * conference socket (already authenticated) asks for one; the sharing socket redeems it.
+ * Every ticket lives the same time, so the map's insertion order is also expiry order: dropping
+ * expired tickets looks only at the oldest ones, and issuing is O(1) amortized however many are
+ * outstanding (a full sweep per issue let one viewer stall the whole server).
  */
 import { secretToken } from '../util/ids.js';
 
@@ -36,8 +39,16 @@ export class TicketBook {
     return { conferenceId: t.conferenceId, participantId: t.participantId, role: t.role };
   }
 
+  /** Outstanding tickets, for tests and diagnostics. */
+  get size(): number {
+    return this.#tickets.size;
+  }
+
   #sweep(): void {
     const now = this.#now();
-    for (const [k, t] of this.#tickets) if (t.expires < now) this.#tickets.delete(k);
+    for (const [k, t] of this.#tickets) {
+      if (t.expires >= now) break; // the rest were issued later and expire later
+      this.#tickets.delete(k);
+    }
   }
 }

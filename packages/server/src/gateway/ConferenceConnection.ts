@@ -2,6 +2,11 @@
  * One conference WebSocket: handshake (hello within a time limit, protocol version, identity),
  * then decoded commands into the Focus, and typed errors back. A malformed frame closes only this
  * connection, with a stated reason; the Focus and the other connections never see it.
+ *
+ * One connection cannot grow the server's memory or hog it: what waits to be written to it is
+ * capped (a client that does not read is closed with 4008), and commands go through a token bucket
+ * from the first frame on, hello and lobby included (over it: a typed `rate_limited` error; going
+ * on regardless closes with 4009).
  */
 import type { WebSocket, RawData } from 'ws';
 import {
@@ -19,6 +24,25 @@ import type { ParticipantLink } from '../focus/Seat.js';
 import type { Command } from '../focus/authorize.js';
 import { hashToken } from '../auth/tokens.js';
 import { BatonError } from '../errors.js';
+import { TokenBucket, type BucketSpec } from '../util/TokenBucket.js';
+
+export interface ConnectionLimits {
+  /** Bytes that may wait to be written to the socket (ws bufferedAmount); past it the client is too slow. */
+  maxBufferedBytes: number;
+  /** Frames of any kind, from the first one on. */
+  commands: BucketSpec;
+  /** Frames over the command limit that are answered with an error before the connection closes. */
+  strikes: BucketSpec;
+  /** After the server closes, how long the client has to finish the closing handshake before the socket is dropped. */
+  closeGraceMs: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  maxBufferedBytes: 4 * 1024 * 1024,
+  commands: { burst: 40, perSecond: 20 },
+  strikes: { burst: 20, perSecond: 1 },
+  closeGraceMs: 5_000,
+};
 
 export interface ConferenceConnectionOptions {
   socket: WebSocket;
@@ -27,7 +51,10 @@ export interface ConferenceConnectionOptions {
   user: UserRecord | null;
   registry: FocusRegistry;
   store: Store;
+  /** The client's network address (guests' chat and ticket limits are kept by it). */
+  address?: string;
   helloTimeoutMs?: number;
+  limits?: Partial<ConnectionLimits>;
   log?: { warn(obj: unknown, msg?: string): void; error(obj: unknown, msg?: string): void };
 }
 
@@ -39,11 +66,18 @@ export class ConferenceConnection implements ParticipantLink {
   #focus: Focus | null = null;
   #seatId: string | null = null;
   #helloTimer: NodeJS.Timeout;
+  #dropTimer: NodeJS.Timeout | null = null;
+  readonly #limits: ConnectionLimits;
+  readonly #commands: TokenBucket;
+  readonly #strikes: TokenBucket;
   /** Commands run one at a time per connection, in arrival order. */
   #queue: Promise<void> = Promise.resolve();
 
   constructor(opts: ConferenceConnectionOptions) {
     this.#o = opts;
+    this.#limits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.limits };
+    this.#commands = new TokenBucket(this.#limits.commands);
+    this.#strikes = new TokenBucket(this.#limits.strikes);
     const { socket } = opts;
     this.#helloTimer = setTimeout(() => this.close(CloseCode.HandshakeFailed, 'no hello within the time limit'), opts.helloTimeoutMs ?? 10_000);
     socket.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
@@ -55,7 +89,15 @@ export class ConferenceConnection implements ParticipantLink {
   }
 
   send(msg: ServerMessage): void {
-    if (this.#o.socket.readyState === this.#o.socket.OPEN) this.#o.socket.send(JSON.stringify(msg));
+    const socket = this.#o.socket;
+    if (socket.readyState !== socket.OPEN) return;
+    const text = JSON.stringify(msg);
+    // A client that does not read would otherwise make the server hold everything ever sent to it.
+    if (socket.bufferedAmount + Buffer.byteLength(text) > this.#limits.maxBufferedBytes) {
+      this.#o.log?.warn({ conference: this.#o.conferenceId, address: this.#o.address, buffered: socket.bufferedAmount }, 'conference client too slow; closing');
+      return this.#shed(CloseCode.TooSlow, 'too slow: the client is not reading what the server sends');
+    }
+    socket.send(text);
   }
 
   close(code: number, reason: string): void {
@@ -64,12 +106,29 @@ export class ConferenceConnection implements ParticipantLink {
     clearTimeout(this.#helloTimer);
     // Close reasons are limited to 123 bytes by the WebSocket protocol.
     this.#o.socket.close(code, Buffer.from(reason).subarray(0, 123).toString());
+    // A client that does not answer the close (or does not read at all) keeps its buffers only this long.
+    this.#dropTimer = setTimeout(() => this.#o.socket.terminate(), this.#limits.closeGraceMs);
+    this.#dropTimer.unref?.();
+  }
+
+  /** Closes an abusive connection and stops reading from it: what it sends now costs nothing. */
+  #shed(code: number, reason: string): void {
+    this.close(code, reason);
+    this.#o.socket.pause();
   }
 
   #onFrame(data: RawData, isBinary: boolean): void {
     if (this.#state === 'closed') return;
+    if (!this.#commands.take()) {
+      if (!this.#strikes.take()) {
+        this.#o.log?.warn({ conference: this.#o.conferenceId, address: this.#o.address }, 'conference client flooding; closing');
+        return this.#shed(CloseCode.RateLimited, 'too many messages: the client went on sending over the rate limit');
+      }
+      const rid = isBinary ? undefined : ridOf(frameText(data));
+      return this.send({ type: 'error', code: 'rate_limited', message: 'too many messages; slow down', rid });
+    }
     if (isBinary) return this.close(CloseCode.UnsupportedData, 'the conference socket takes JSON text frames only');
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const text = frameText(data);
     const decoded = decodeClientMessage(text);
     if (!decoded.ok) {
       // Malformed JSON is a broken client: close. A well-formed but invalid message gets a typed error.
@@ -121,9 +180,12 @@ export class ConferenceConnection implements ParticipantLink {
       return this.close(CloseCode.PolicyViolation, 'agent tokens are for the agent');
     }
     try {
-      const focus = await this.#o.registry.getOrCreate(this.#o.conferenceId);
-      if (this.#state === 'closed') return;
-      const seat = focus.join({ user, name: hello.name, resume: hello.resume, client: hello.client, p2p: hello.caps?.p2p, link: this });
+      let focus = await this.#o.registry.getOrCreate(this.#o.conferenceId);
+      // A Focus that emptied (and so closed) while we waited is forgotten; the next one is fresh.
+      for (let i = 0; focus.closed && i < 3; i++) focus = await this.#o.registry.getOrCreate(this.#o.conferenceId);
+      // Gone while the Focus was loading: do not leave behind a conference nobody is in.
+      if (this.#state === 'closed') return focus.closeIfEmpty();
+      const seat = focus.join({ user, name: hello.name, resume: hello.resume, client: hello.client, p2p: hello.caps?.p2p, address: this.#o.address, link: this });
       this.#focus = focus;
       this.#seatId = seat.id;
       this.#state = 'joined';
@@ -140,8 +202,13 @@ export class ConferenceConnection implements ParticipantLink {
     const wasJoined = this.#focus && this.#seatId;
     this.#state = 'closed';
     clearTimeout(this.#helloTimer);
+    if (this.#dropTimer) clearTimeout(this.#dropTimer);
     if (wasJoined) this.#focus!.disconnected(this.#seatId!, this, code === CloseCode.Normal);
   }
+}
+
+function frameText(data: RawData): string {
+  return Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
 }
 
 function ridOf(text: string): string | number | undefined {

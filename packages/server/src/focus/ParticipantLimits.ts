@@ -1,0 +1,77 @@
+/**
+ * Rate limits on what a participant may do often (chat, sharing tickets), kept by who the
+ * participant is rather than by seat, so leaving and rejoining gives no fresh allowance: by user
+ * for signed-in users; for guests by guest identity (address and display name), and a larger
+ * allowance shared by every guest from one address, so a guest changing names gains nothing. The
+ * registry owns one for all conferences: it outlives a Focus, which closes when its last seat goes.
+ */
+import { RateLimitedError } from '../errors.js';
+import { RateLimiter } from '../util/RateLimiter.js';
+import type { BucketSpec } from '../util/TokenBucket.js';
+
+export interface LimitSpecs {
+  /** Chat messages of one user or one guest identity. */
+  chat: BucketSpec;
+  /** Chat messages of all guests from one address together. */
+  guestChatPerAddress: BucketSpec;
+  /** `share.ticket` requests of one user or one guest identity. */
+  tickets: BucketSpec;
+}
+
+export const DEFAULT_LIMITS: LimitSpecs = {
+  chat: { burst: 8, perSecond: 2 },
+  guestChatPerAddress: { burst: 24, perSecond: 6 },
+  tickets: { burst: 20, perSecond: 2 },
+};
+
+/** Who is asking: what the limits are keyed by. */
+export interface Requester {
+  conferenceId: string;
+  userId: string | null;
+  /** The client's network address (as the proxy reports it when the server trusts one). */
+  address: string;
+  name: string;
+}
+
+export class ParticipantLimits {
+  readonly #chat: RateLimiter;
+  readonly #guestChat: RateLimiter;
+  readonly #tickets: RateLimiter;
+
+  constructor(specs: Partial<LimitSpecs> = {}, now: () => number = Date.now) {
+    const s = { ...DEFAULT_LIMITS, ...specs };
+    this.#chat = new RateLimiter(s.chat, now);
+    this.#guestChat = new RateLimiter(s.guestChatPerAddress, now);
+    this.#tickets = new RateLimiter(s.tickets, now);
+  }
+
+  /** Throws RateLimitedError when `who` may not send another chat message now. */
+  chat(who: Requester): void {
+    const id = identityKey(who);
+    if (who.userId === null) {
+      const addr = `${who.conferenceId}|a:${who.address}`;
+      // Both must have a token before either is spent.
+      if (!this.#chat.has(id) || !this.#guestChat.has(addr)) throw tooFast('messages');
+      this.#guestChat.take(addr);
+    }
+    if (!this.#chat.take(id)) throw tooFast('messages');
+  }
+
+  /** Throws RateLimitedError when `who` may not have another sharing ticket now. */
+  ticket(who: Requester): void {
+    if (!this.#tickets.take(identityKey(who))) throw tooFast('ticket requests');
+  }
+
+  /** Keys held (bounded: idle keys are dropped), for tests and diagnostics. */
+  get size(): number {
+    return this.#chat.size + this.#guestChat.size + this.#tickets.size;
+  }
+}
+
+function identityKey(who: Requester): string {
+  return who.userId !== null ? `${who.conferenceId}|u:${who.userId}` : `${who.conferenceId}|g:${who.address}|${who.name.trim().toLowerCase()}`;
+}
+
+function tooFast(what: string): RateLimitedError {
+  return new RateLimitedError(`you are sending ${what} too fast; wait a moment`);
+}
