@@ -6,6 +6,9 @@ import net from 'node:net';
 
 const ci = process.env.CI === 'true';
 const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { stdio: 'inherit', ...opts }).status ?? 1;
+const started = Date.now();
+// Each step says what it does first: some take minutes and print nothing meanwhile.
+const step = (n, text) => console.error(`\n== baton test [${n}/4] ${text} (${Math.round((Date.now() - started) / 1000)} s so far)`);
 
 function reachable(host, port) {
   return new Promise((resolve) => {
@@ -17,7 +20,9 @@ function reachable(host, port) {
 }
 
 const problems = [];
+step(1, 'Debian packages: Xvfb, Chromium, X clients, coturn, Janus (installed with apt-get when missing and running as root)');
 if (run('bash', ['scripts/system-deps.sh']) !== 0) problems.push('Debian packages (xvfb, chromium, X clients): browser and agent tests will skip');
+step(2, 'services: PostgreSQL');
 const pgUrl = new URL(process.env.BATON_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 if (!(await reachable(pgUrl.hostname, Number(pgUrl.port || 5432)))) problems.push(`PostgreSQL at ${pgUrl.host}: the PostgreSQL half of the store suite will skip`);
 
@@ -30,7 +35,12 @@ if (problems.length) {
   }
 }
 
+step(3, 'build: TypeScript packages and the web client (npm run build)');
 if (run('npm', ['run', 'build', '--silent']) !== 0) process.exit(1);
-const status = run('npx', ['vitest', 'run', ...process.argv.slice(2)]);
+const args = process.argv.slice(2);
+// The verbose reporter names every test file and test as it finishes; e2e files take minutes.
+const reporter = args.some((a) => a.startsWith('--reporter')) ? [] : ['--reporter=verbose'];
+step(4, `tests: vitest run ${[...reporter, ...args].join(' ')}`.trimEnd());
+const status = run('npx', ['vitest', 'run', ...reporter, ...args]);
 if (problems.length) console.error(`\nNOTE: some tests were skipped because of: ${problems.join('; ')}`);
 process.exit(status);

@@ -29,10 +29,14 @@ interface Run {
 }
 
 function run(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
+  return runNode([cli, ...args], opts);
+}
+
+function runNode(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
   const env = { ...process.env };
   delete env.BATON_STORE;
   delete env.BATON_DATA_DIR;
-  const child = spawn(process.execPath, [cli, ...args], { cwd: tmp, env: { ...env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: tmp, env: { ...env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -61,7 +65,8 @@ beforeAll(() => {
 }, 200_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe('baton-admin (compiled CLI)', () => {
+// Every step spawns a node process (and user add hashes with scrypt): minutes on a loaded 2-core CI machine.
+describe('baton-admin (compiled CLI)', { timeout: 180_000 }, () => {
   it('starts with a node shebang and prints help', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
@@ -71,6 +76,25 @@ describe('baton-admin (compiled CLI)', () => {
     const bare = await run([]);
     expect(bare.code).toBe(2);
     expect(bare.stderr).toMatch(/^Usage: baton-admin/);
+  });
+
+  it('the committed bin wrapper (what npx baton-admin runs) runs the built CLI, or says to build first', async () => {
+    const fs = await import('node:fs');
+    const pkg = JSON.parse(fs.readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(pkg.bin).toEqual({ 'baton-server': 'bin/baton-server.js', 'baton-admin': 'bin/baton-admin.js' });
+    const wrapper = join(pkgDir, pkg.bin['baton-admin']!);
+    const help = await runNode([wrapper, '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: baton-admin/);
+    expect((await runNode([wrapper, 'frobnicate'])).code).toBe(2);
+    // A checkout that was installed but not built yet: no dist/ next to bin/.
+    for (const name of ['baton-admin', 'baton-server']) {
+      const lone = join(tmp, 'unbuilt', 'bin', `${name}.js`);
+      fs.mkdirSync(dirname(lone), { recursive: true });
+      fs.copyFileSync(join(pkgDir, pkg.bin[name]!), lone);
+      const r = await runNode([lone, '--help']);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: `${name}: Baton is not built yet: run "npm run build" (or "npm start") in the Baton directory first.\n` });
+    }
   });
 
   it('adds users (password by flag and by stdin) into a migrated store, and lists them', async () => {
@@ -145,9 +169,13 @@ describe('baton-admin (compiled CLI)', () => {
     expect((await admin('group', 'add-member', 'team', 'ann', 'BEN')).stdout).toBe('added ann, ben to team\n');
     const again = await admin('group', 'add-member', 'team', 'ben', 'cat');
     expect(again).toMatchObject({ code: 0, stdout: 'added cat to team (already members: ben)\n' });
+    // All or nothing: one unknown user and no one is added (ops stays empty, checked below).
     const ghost = await admin('group', 'add-member', 'ops', 'ann', 'ghost');
     expect(ghost.code).toBe(1);
-    expect(ghost.stderr).toContain('no such user: ghost');
+    expect(ghost.stderr).toBe('baton-admin: no such user: ghost; no one was added to ops (create it first with "baton-admin user add <username>")\n');
+    const ghosts = await admin('group', 'add-member', 'ops', 'zed', 'ann', 'ghost', 'zed');
+    expect(ghosts.stderr).toContain('no such users: zed, ghost; no one was added to ops');
+    expect((await admin('group', 'add', 'bad\x1b[2Jname')).stderr).toContain('bad group name "bad\\x1b[2Jname": group name contains U+001B');
     const noGroup = await admin('group', 'add-member', 'nope', 'ann');
     expect(noGroup.code).toBe(1);
     expect(noGroup.stderr).toContain('no group "nope"');
@@ -175,6 +203,26 @@ describe('baton-admin (compiled CLI)', () => {
       expect((await store.getGroupMembers('team'))!.map((u) => u.username)).toEqual(['ann', 'ben']);
       expect(await store.getGroupMembers('ops')).toEqual([]);
       expect((await store.listGroups()).map((g) => g.name)).toEqual(['ops', 'team']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("runs README's admin example as written", async () => {
+    const readme = (await import('node:fs')).readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const block = /Administration[^\n]*\n+```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeTruthy();
+    const lines = block!.split('\n').filter((l) => l.startsWith('npx baton-admin '));
+    expect(lines.some((l) => l.includes('group add-member'))).toBe(true);
+    const env = { BATON_DATA_DIR: join(tmp, 'readme-data') };
+    for (const line of lines) {
+      const words = [...line.replace(/^npx baton-admin /, '').replace(/\s+#.*$/, '').matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+      const r = await run(words, { env, input: 'kite-velvet-orbit-42\n' });
+      expect({ line, code: r.code, stderr: r.stderr }).toEqual({ line, code: 0, stderr: '' });
+    }
+    const store = await openStore(`sqlite:${join(tmp, 'readme-data', 'baton.sqlite')}`);
+    try {
+      expect((await store.getGroupMembers('engineering'))!.map((u) => u.username).sort()).toEqual(['alice', 'bob']);
     } finally {
       await store.close();
     }

@@ -8,7 +8,7 @@ import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Username } from '@baton/protocol';
+import { GroupName, Username, printable } from '@baton/protocol';
 import { AccountService } from './auth/AccountService.js';
 import { BadRequestError, BatonError } from './errors.js';
 import { openStore } from './store/index.js';
@@ -21,9 +21,10 @@ Commands:
                                          create a user (asks for the password on a terminal)
   user list                              list every user
   group add <name>                       create a distribution group
-  group add-member <group> <username...> add users to a group
+  group add-member <group> <username...> add users to a group; all or nothing: if any
+                                         user does not exist, no one is added
   group remove-member <group> <username...>
-                                         remove members from a group
+                                         remove members from a group; all or nothing
   group list                             list groups with their member counts
   group show <name>                      list a group's members
 
@@ -149,7 +150,7 @@ async function userAdd(store: Store, [username]: string[], values: Values, io: A
   }
   const accounts = new AccountService(store);
   const user = await accounts.signUp({ username: username!, password, admin: values.admin ?? false, ...(values.name !== undefined && { displayName: values.name }) });
-  io.stdout.write(`created user ${user.username} ("${user.displayName}")${user.admin ? ' with admin rights' : ''}\n`);
+  io.stdout.write(`created user ${user.username} ("${printable(user.displayName)}")${user.admin ? ' with admin rights' : ''}\n`);
 }
 
 async function userList(store: Store, _args: string[], _values: Values, io: AdminIO): Promise<void> {
@@ -158,7 +159,7 @@ async function userList(store: Store, _args: string[], _values: Values, io: Admi
     io.stdout.write('no users\n');
     return;
   }
-  io.stdout.write(table(['USERNAME', 'DISPLAY NAME', 'ADMIN', 'CREATED'], users.map((u) => [u.username, u.displayName, u.admin ? 'yes' : 'no', u.createdAt])));
+  io.stdout.write(table(['USERNAME', 'DISPLAY NAME', 'ADMIN', 'CREATED'], users.map((u) => [u.username, printable(u.displayName), u.admin ? 'yes' : 'no', u.createdAt])));
 }
 
 async function groupAdd(store: Store, [name]: string[], _values: Values, io: AdminIO): Promise<void> {
@@ -171,6 +172,15 @@ async function groupAddMember(store: Store, [name, ...names]: string[], _values:
   const group = groupName(name!);
   const usernames = names.map(normalizeUsername);
   const before = await members(store, group);
+  // All or nothing (the store's transaction too): name every unknown user, add no one.
+  const unknown: string[] = [];
+  for (const u of new Set(usernames)) if (!(await store.getUserByUsername(u))) unknown.push(u);
+  if (unknown.length > 0) {
+    throw new BatonError(
+      'not_found',
+      `no such user${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}; no one was added to ${group} (create ${unknown.length > 1 ? 'them' : 'it'} first with "baton-admin user add <username>")`,
+    );
+  }
   await store.addGroupMembers(group, usernames);
   const added = [...new Set(usernames)].filter((u) => !before.has(u));
   const already = usernames.filter((u) => before.has(u));
@@ -204,7 +214,7 @@ async function groupShow(store: Store, [name]: string[], _values: Values, io: Ad
   const users = await store.getGroupMembers(group);
   if (!users) throw new BatonError('not_found', `no group "${group}"`);
   io.stdout.write(`group ${group}: ${users.length} member${users.length === 1 ? '' : 's'}\n`);
-  if (users.length > 0) io.stdout.write(table(['USERNAME', 'DISPLAY NAME'], users.map((u: UserRecord) => [u.username, u.displayName])));
+  if (users.length > 0) io.stdout.write(table(['USERNAME', 'DISPLAY NAME'], users.map((u: UserRecord) => [u.username, printable(u.displayName)])));
 }
 
 // ---- helpers ----
@@ -215,16 +225,16 @@ async function members(store: Store, group: string): Promise<Set<string>> {
   return new Set(users.map((u) => u.username));
 }
 
-/** Same limits as the invite API accepts for a group name. */
+/** The same rules as the invite API's group names (1-64 characters, no control characters). */
 function groupName(raw: string): string {
-  const name = raw.trim();
-  if (name.length < 1 || name.length > 64) throw new UsageError(`group name must be 1-64 characters: "${raw}"`);
-  return name;
+  const r = GroupName.safeParse(raw);
+  if (!r.success) throw new UsageError(`bad group name "${printable(raw)}": ${r.error.issues[0]?.message}`);
+  return r.data;
 }
 
 function normalizeUsername(raw: string): string {
   const r = Username.safeParse(raw);
-  if (!r.success) throw new UsageError(`"${raw}" is not a valid username (${r.error.issues[0]?.message})`);
+  if (!r.success) throw new UsageError(`"${printable(raw)}" is not a valid username (${r.error.issues[0]?.message})`);
   return r.data;
 }
 

@@ -6,7 +6,7 @@ import { formatDate } from '../pages/Dashboard';
 
 /** Gets a one-time token and shows the command that starts the Baton agent on the desktop to share. */
 export function AgentDialog({ conferenceId, onClose }: { conferenceId: string; onClose(): void }) {
-  const [result, setResult] = useState<{ command: string; expiresAt: string } | null>(null);
+  const [result, setResult] = useState<{ command: string; token: string; expiresAt: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [round, setRound] = useState(0);
 
@@ -15,7 +15,7 @@ export function AgentDialog({ conferenceId, onClose }: { conferenceId: string; o
     setResult(null);
     setError(null);
     api.agentToken(conferenceId).then(
-      (r) => live && setResult({ command: r.command, expiresAt: r.expiresAt }),
+      (r) => live && setResult({ command: r.command, token: r.token, expiresAt: r.expiresAt }),
       (e: unknown) => live && setError(errorText(e)),
     );
     return () => {
@@ -38,6 +38,7 @@ export function AgentDialog({ conferenceId, onClose }: { conferenceId: string; o
             {result.command}
           </pre>
           <p className="muted small">The token works once and expires {formatDate(result.expiresAt)}.</p>
+          <TokenPrivacy command={result.command} token={result.token} />
         </>
       )}
       <div className="actions">
@@ -50,5 +51,30 @@ export function AgentDialog({ conferenceId, onClose }: { conferenceId: string; o
         </button>
       </div>
     </Modal>
+  );
+}
+
+/**
+ * A token on the agent's command line is visible to every user of that computer (ps) while it
+ * runs: offer the two ways that keep it out, standard input and the environment.
+ */
+function TokenPrivacy({ command, token }: { command: string; token: string }) {
+  const flag = ` --token ${token}`;
+  if (!command.endsWith(flag)) return null;
+  const bare = command.slice(0, -flag.length);
+  return (
+    <div className="token-privacy" data-testid="agent-token-privacy">
+      <p className="small">
+        On a computer that other people use, they can see a token on the command line in their process list (<code>ps</code>) while the agent runs.
+        To keep it out, run this and paste the token when the agent asks for it:
+      </p>
+      <pre className="command" data-testid="agent-command-stdin">
+        {`${bare} --token -`}
+      </pre>
+      <p className="small">
+        or pass it in the environment: <code>BATON_AGENT_TOKEN=&lt;token&gt; {bare}</code>
+      </p>
+      <CopyButton text={token} label="Copy token only" testId="agent-copy-token" className="secondary" />
+    </div>
   );
 }
