@@ -32,7 +32,8 @@ interface Leg {
   feed: number;
   muted: boolean;
   listenOnly: boolean;
-  speaking: boolean;
+  /** The mixer's own voice detection; Janus keeps it across a mute, so speaking is derived. */
+  talking: boolean;
   connected: boolean;
 }
 
@@ -65,7 +66,7 @@ export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
   }
 
   participants(): AudioParticipant[] {
-    return [...this.#legs].map(([id, l]) => ({ id, muted: l.muted || l.listenOnly, listenOnly: l.listenOnly, speaking: l.speaking, connected: l.connected }));
+    return [...this.#legs].map(([id, l]) => ({ id, muted: l.muted || l.listenOnly, listenOnly: l.listenOnly, speaking: l.talking && !l.muted && !l.listenOnly, connected: l.connected }));
   }
 
   has(participantId: string): boolean {
@@ -85,7 +86,7 @@ export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
       // AudioBridge mixes int16 PCM and sends the mix to everyone else; a listen-only leg joins muted.
       const joined = await handle.join({ room, display: display.slice(0, 64), muted: listenOnly, codec: 'opus' });
       if (stale()) throw new ConflictError('superseded');
-      const leg: Leg = { handle, feed: Number(joined.feed), muted: listenOnly, listenOnly, speaking: false, connected: false };
+      const leg: Leg = { handle, feed: Number(joined.feed), muted: listenOnly, listenOnly, talking: false, connected: false };
       this.#watch(participantId, leg);
       this.#legs.set(participantId, leg);
       let answer: string | undefined;
@@ -120,7 +121,6 @@ export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
     if (leg.muted === muted) return;
     await leg.handle.configure({ muted });
     leg.muted = muted;
-    if (muted) leg.speaking = false;
     this.emit('changed');
   }
 
@@ -136,9 +136,9 @@ export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
     const onTalking = ({ feed, talking }: { feed: number; talking: boolean }) => {
       // Every leg hears every talking event; the one about this room's feed updates that feed's leg.
       for (const l of this.#legs.values()) {
-        if (l.feed === Number(feed) && l.speaking !== (talking && !l.muted)) {
-          l.speaking = talking && !l.muted;
-          this.emit('changed');
+        if (l.feed === Number(feed) && l.talking !== talking) {
+          l.talking = talking;
+          if (!l.muted) this.emit('changed');
         }
       }
     };

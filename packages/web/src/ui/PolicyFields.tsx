@@ -1,4 +1,4 @@
-import type { ControlPolicy, GuestPolicy, MeetingPolicy, PresentPolicy } from '@baton/protocol';
+import { audioPolicy, type AudioPolicy, type ControlPolicy, type GuestPolicy, type MeetingPolicy, type PresentPolicy } from '@baton/protocol';
 
 export const GUEST_LABELS: Record<GuestPolicy, string> = {
   deny: 'Not allowed',
@@ -15,8 +15,13 @@ export const CONTROL_LABELS: Record<ControlPolicy, string> = {
   'signed-in': 'Signed-in participants',
   anyone: 'Anyone',
 };
+export const AUDIO_LABELS: Record<AudioPolicy, string> = {
+  anyone: 'Anyone may talk',
+  presenters: 'Presenters talk, others listen',
+  off: 'No audio',
+};
 
-/** The three meeting-policy choices as labelled selects. */
+/** The meeting-policy choices as labelled selects. */
 export function PolicyFields({ value, onChange, idPrefix, disabled }: { value: MeetingPolicy; onChange(p: MeetingPolicy): void; idPrefix: string; disabled?: boolean }) {
   return (
     <fieldset className="policy" disabled={disabled}>
@@ -39,6 +44,12 @@ export function PolicyFields({ value, onChange, idPrefix, disabled }: { value: M
           {options(CONTROL_LABELS)}
         </select>
       </label>
+      <label>
+        Audio
+        <select value={audioPolicy(value)} onChange={(e) => onChange({ ...value, audio: e.target.value as AudioPolicy })} data-testid={`${idPrefix}-audio`}>
+          {options(AUDIO_LABELS)}
+        </select>
+      </label>
     </fieldset>
   );
 }
@@ -52,5 +63,5 @@ function options(labels: Record<string, string>) {
 }
 
 export function policySummary(p: MeetingPolicy): string {
-  return `Guests: ${GUEST_LABELS[p.guests].toLowerCase()} · Presenting: ${PRESENT_LABELS[p.present].toLowerCase()} · Control: ${CONTROL_LABELS[p.control].toLowerCase()}`;
+  return `Guests: ${GUEST_LABELS[p.guests].toLowerCase()} · Presenting: ${PRESENT_LABELS[p.present].toLowerCase()} · Control: ${CONTROL_LABELS[p.control].toLowerCase()} · Audio: ${AUDIO_LABELS[audioPolicy(p)].toLowerCase()}`;
 }
