@@ -40,6 +40,9 @@ const { values: opt } = parseArgs({
     build: { type: 'boolean', default: true },
     'no-build': { type: 'boolean', default: false },
     'agent-args': { type: 'string', default: '' },
+    // Frame verification (Baton): the agent hashes each frame's lossless picture, the viewer checks its canvas.
+    verify: { type: 'boolean', default: true },
+    'no-verify': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -48,6 +51,7 @@ if (opt.help) {
   process.exit(0);
 }
 if (opt['no-build']) opt.build = false;
+if (opt['no-verify']) opt.verify = false;
 const seconds = Number(opt.seconds), warmup = Number(opt.warmup), rounds = Math.max(1, Number(opt.rounds));
 const workloads = opt.workloads.split(',').filter(Boolean);
 const systems = opt.systems.split(',').filter(Boolean);
@@ -101,7 +105,7 @@ try {
   await host.show(pages.url, 'still');
 
   const ctx = { host, viewers, pages, xc };
-  const startArgs = { procs, xc, display: xvfb.display, env, log, width: WIDTH, height: HEIGHT, agentArgs: opt['agent-args'].split(' ').filter(Boolean) };
+  const startArgs = { procs, xc, display: xvfb.display, env, log, width: WIDTH, height: HEIGHT, agentArgs: opt['agent-args'].split(' ').filter(Boolean), verify: opt.verify };
   const ready = new Map();
   for (const sysName of systems) {
     const mod = await SYSTEMS[sysName]();
@@ -195,10 +199,13 @@ async function measureWorkload(sysName, sys, workload, roundNo, { host, viewers,
     const hostCpu = new CpuMeter([host.pid]);
     for (const m of [server, agent, viewer, hostCpu]) m.start();
     await probe.reset();
+    const verified = () => (page ? page.evaluate(() => (window.__batonViewer?.framesVerified === undefined ? null : { v: window.__batonViewer.framesVerified, m: window.__batonViewer.framesMismatched })) : null);
+    const verify0 = await verified();
     const hostFrames0 = await host.page.evaluate(() => globalThis.benchFrames);
     const hostT0 = Date.now();
     await sleep(seconds * 1000);
     const c = await probe.collect();
+    const verify1 = await verified();
     const hostFps = ((await host.page.evaluate(() => globalThis.benchFrames)) - hostFrames0) / ((Date.now() - hostT0) / 1000);
     const row = {
       workload,
@@ -214,6 +221,10 @@ async function measureWorkload(sysName, sys, workload, roundNo, { host, viewers,
       agentCpu: sys.agentPids.length ? round(agent.stop(), 1) : null,
       viewerCpu: page ? round(viewer.stop(), 1) : null,
       tornPct: c.samples ? round((100 * c.bad) / c.samples, 1) : null,
+      // Frame verification (Baton, when on): frames whose canvas was checked against the host's hash, and
+      // those that showed a picture the host never had (must be 0).
+      framesVerified: verify0 && verify1 && verify1.v > 0 ? verify1.v - verify0.v : null,
+      framesMismatched: verify0 && verify1 && verify1.v > 0 ? verify1.m - verify0.m : null,
       hostCpu: round(hostCpu.stop(), 1),
       load1: round(os.loadavg()[0], 1),
       frames: c.latencies.length,
@@ -226,7 +237,7 @@ async function measureWorkload(sysName, sys, workload, roundNo, { host, viewers,
       viewerFrameMs: c.stages.length ? round(median(c.stages.map((x) => x[1])), 1) : null,
     };
     result.rows.push(row);
-    log(`${sysName} ${workload}: median ${row.medianMs} ms, p95 ${row.p95Ms} ms, ${row.viewerFps} fps, ${row.kBps ?? '-'} kB/s, server ${row.serverCpu ?? '-'}%${row.agentCpu !== null ? `, agent ${row.agentCpu}%` : ''}, viewer ${row.viewerCpu ?? '-'}%, host page ${row.hostFps} fps, host browser ${row.hostCpu}%, torn ${row.tornPct}%, load ${row.load1}${row.captureToDrawnMs !== null ? `, capture→drawn ${row.captureToDrawnMs} ms (frame decode ${row.viewerFrameMs} ms)` : ''}`);
+    log(`${sysName} ${workload}: median ${row.medianMs} ms, p95 ${row.p95Ms} ms, ${row.viewerFps} fps, ${row.kBps ?? '-'} kB/s, server ${row.serverCpu ?? '-'}%${row.agentCpu !== null ? `, agent ${row.agentCpu}%` : ''}, viewer ${row.viewerCpu ?? '-'}%, host page ${row.hostFps} fps, host browser ${row.hostCpu}%, torn ${row.tornPct}%${row.framesVerified !== null ? `, mismatched frames ${row.framesMismatched}/${row.framesVerified}` : ''}, load ${row.load1}${row.captureToDrawnMs !== null ? `, capture→drawn ${row.captureToDrawnMs} ms (frame decode ${row.viewerFrameMs} ms)` : ''}`);
     if (page?.benchErrors.length) log(`${sysName}: viewer page errors: ${page.benchErrors.slice(0, 3).join(' | ')}`);
   } finally {
     await probe.close();
@@ -250,6 +261,10 @@ function summarize(rows) {
     const lat = list.flatMap((r) => r.latencies);
     const out = { workload: list[0].workload, system: list[0].system, rounds: list.length, medianMs: median(lat), p95Ms: percentile(lat, 95) };
     for (const key of ['viewerFps', 'hostFps', 'kBps', 'upKBps', 'serverCpu', 'agentCpu', 'viewerCpu', 'tornPct', 'hostCpu', 'load1']) out[key] = mean(list, key);
+    for (const key of ['framesVerified', 'framesMismatched']) {
+      const v = list.map((r) => r[key]).filter((x) => x !== null && x !== undefined);
+      out[key] = v.length ? v.reduce((a, b) => a + b, 0) : null;
+    }
     return out;
   });
 }

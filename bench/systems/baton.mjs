@@ -72,7 +72,7 @@ function waitForLine(child, re, timeoutMs, what) {
   });
 }
 
-export async function start({ procs, display, env, log, agentArgs = [] }) {
+export async function start({ procs, display, env, log, agentArgs = [], verify = false }) {
   const webDir = await buildBatonViewer();
 
   const dataDir = mkdtempSync(join(tmpdir(), 'baton-bench-'));
@@ -95,13 +95,15 @@ export async function start({ procs, display, env, log, agentArgs = [] }) {
 
     // BENCH_AGENT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the agent.
     const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    agent = procs.spawn('baton-agent', process.execPath, [...nodeArgs, AGENT_CLI, 'share', conf.url, '--token', token, '--allow-control', 'signed-in', '--display', display, ...agentArgs], { env });
+    // Frame verification: each frame carries the hash of the host's lossless picture; the viewer checks it.
+    const agentEnv = verify ? { ...env, BATON_VERIFY_FRAMES: '1' } : env;
+    agent = procs.spawn('baton-agent', process.execPath, [...nodeArgs, AGENT_CLI, 'share', conf.url, '--token', token, '--allow-control', 'signed-in', '--display', display, ...agentArgs], { env: agentEnv });
     await waitForLine(agent, /^Sharing /, 20_000, 'baton-agent');
     const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
     let viewers = 0;
 
     return {
-      label: `Baton ${version} (server + baton-agent ${agentArgs.join(' ') || 'defaults'} + web sharing viewer)`,
+      label: `Baton ${version} (server + baton-agent ${agentArgs.join(' ') || 'defaults'} + web sharing viewer${verify ? ', frame verification on' : ''})`,
       serverPids: [server.pid],
       agentPids: [agent.pid],
       canvasSelector: '#screen',
@@ -111,7 +113,7 @@ export async function start({ procs, display, env, log, agentArgs = [] }) {
         if (!res.ok()) throw new Error(`viewer sign-in: HTTP ${res.status()}`);
       },
       async openViewer(page, width, height) {
-        await page.goto(`${url}/?conf=${encodeURIComponent(conf.id)}&name=viewer${++viewers}`);
+        await page.goto(`${url}/?conf=${encodeURIComponent(conf.id)}&name=viewer${++viewers}${verify ? '&verifyFrames=1' : ''}`);
         try {
           await page.waitForFunction(([w, h]) => {
             const c = document.getElementById('screen');

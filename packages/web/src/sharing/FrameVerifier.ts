@@ -43,8 +43,14 @@ export class FrameVerifier {
           this.#exact[r * cols + c] = exact;
           touched[r * cols + c] = 1;
         }
-        if (c0 < rowMin[r]!) rowMin[r] = c0;
-        if (c1 > rowMax[r]!) rowMax[r] = c1;
+      }
+    }
+    // Only cells that changed and are exact need reading back (lossy ones, a video, are not hashed).
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0, i = r * cols; c < cols; c++, i++) {
+        if (!touched[i] || !this.#exact[i]) continue;
+        if (c < rowMin[r]!) rowMin[r] = c;
+        if (c > rowMax[r]!) rowMax[r] = c;
       }
     }
     for (let r = 0; r < rows; r++) {
