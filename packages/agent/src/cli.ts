@@ -142,7 +142,7 @@ export async function readToken(flag: string | undefined, env: Record<string, st
   if (flag === undefined) {
     const fromEnv = env.BATON_AGENT_TOKEN?.trim();
     if (fromEnv) return { ok: true, token: fromEnv };
-    return { ok: false, error: 'no token: give --token <token>, --token - (read from standard input) or BATON_AGENT_TOKEN (copy it from the meeting page)' };
+    return { ok: false, error: '--token is required: give --token <token>, --token - (read from standard input) or set BATON_AGENT_TOKEN (copy it from the meeting page)' };
   }
   if (stdin.isTTY) process.stderr.write('One-time token (from the meeting page): ');
   const line = await readLine(stdin);
