@@ -220,6 +220,31 @@ describe.skipIf(missing.length > 0)('audio conferencing through Janus AudioBridg
       for (const id of [ids.org, ids.guest]) await expect.poll(() => audioRow(page, id).getAttribute('data-speaking'), { timeout: 10_000 }).toBe('true');
   }, 90_000);
 
+  it('a third participant listens only: hears both, sends nothing, shows as listening', async () => {
+    // No getUserMedia on this page, so Chromium hides its addresses behind mDNS names: Janus must cope.
+    const ctx = await browserA.newContext();
+    const lena = await ctx.newPage();
+    lena.setDefaultTimeout(15_000);
+    await lena.addInitScript(pageProbe);
+    lena.on('pageerror', (e) => pageErrors.push(`listener: ${e.message}`));
+    try {
+      await lena.goto(`${srv.url}/m/${conferenceId}`, { waitUntil: 'domcontentloaded', timeout: 30_000 });
+      await lena.getByTestId('guest-name').fill('Lena');
+      await lena.getByTestId('guest-join').click();
+      await lena.getByTestId('audio-listen').click();
+      const lenaId = (await lena.getByTestId('roster-Lena').getAttribute('data-participant-id')) ?? '';
+      await expect.poll(() => audioRow(org, lenaId).getAttribute('data-connected'), { timeout: 20_000 }).toBe('true');
+      expect(await audioRow(org, lenaId).textContent()).toContain('listening');
+      expect(await lena.getByTestId('audio-mute').count()).toBe(0);
+      const l = await hears(lena, (x) => x[TONE_A]! > -60 && x[TONE_B]! > -60, 'Lena hears Olga and Gus');
+      console.log(`levels (dB) at the listener: ${JSON.stringify(l)}`);
+      await lena.getByTestId('audio-leave').click();
+      await expect.poll(() => audioRow(org, lenaId).count(), { timeout: 10_000 }).toBe(0);
+    } finally {
+      await ctx.close();
+    }
+  }, 60_000);
+
   it('mute stops the tone reaching the other, and the speaking indicator follows', async () => {
     const mutedAt = Date.now();
     await org.getByTestId('audio-mute').click();
