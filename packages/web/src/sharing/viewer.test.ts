@@ -16,6 +16,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
+  CELL_HASH_SEED,
+  cellHashStep,
+  copyPayload,
+  frameHashFold,
   SHARE_LIMITS,
   SHARE_PROTOCOL_VERSION,
   TILE_FLAG_LOSSY,
@@ -487,6 +491,47 @@ describe.skipIf(!haveChromium && !CI)('viewer library in Chromium', () => {
         const rgba = await p2.evaluate(([x, y, w, h]) => window.batonTest.readPixels('#core', x!, y!, w!, h!), [x, y, w, h]);
         expect(diff(rgba, expected.get(i)!.rgb).max, `cell ${i}`).toBe(0);
       }
+    } finally {
+      await p2.close();
+    }
+  });
+
+  it('frame verification: hashes the canvas after each whole frame and counts the frames that differ from the host', async () => {
+    const p2 = await browser.newPage();
+    try {
+      await p2.addInitScript(() => (window.__batonVerifyFrames = true));
+      await p2.goto(base);
+      await p2.waitForFunction(() => !!window.batonTest);
+      await p2.evaluate(() => window.batonTest.mountCore({ wsUrl: '/ws/share', ticket: 'verify', decoders: 'default' }));
+      const c = await until(() => conns.find((x) => x.auth?.ticket === 'verify'), 'connection');
+      // Two 64 px cells; the host's hash over the given cells' RGB (null: lossy, left out).
+      const cellHash = (rgb: Buffer) => {
+        let h = CELL_HASH_SEED;
+        for (let i = 0; i < rgb.length; i += 3) h = cellHashStep(h, (rgb[i]! << 16) | (rgb[i + 1]! << 8) | rgb[i + 2]!);
+        return h;
+      };
+      const hashOf = (cells: (Buffer | null)[]) => cells.reduce((h, rgb, i) => (rgb ? frameHashFold(h, i, cellHash(rgb)) : h), CELL_HASH_SEED);
+      const a = pattern(64, 64, 1), b = pattern(64, 64, 2);
+      const solid = (rgb: number[]) => Buffer.concat(Array.from({ length: 64 * 64 }, () => Buffer.from(rgb)));
+      c.send({ type: 'screen', width: 128, height: 64, tileSize: 64 });
+      // Frame 1: two ZRgb cells (decoded in workers, in any order).
+      c.send(tileMsg(0, 0, 64, 64, TileEncoding.ZRgb, deflateSync(a)));
+      c.send(tileMsg(64, 0, 64, 64, TileEncoding.ZRgb, deflateSync(b)));
+      c.send({ type: 'frame', seq: 1, time: 1, hash: hashOf([a, b]) });
+      // Frame 2: the left cell copied onto the right one.
+      c.send(tileMsg(64, 0, 64, 64, TileEncoding.Copy, copyPayload(0, 0)));
+      c.send({ type: 'frame', seq: 2, time: 2, hash: hashOf([a, a]) });
+      // Frame 3: the right cell lossy (JPEG): only the left one counts.
+      c.send(tileMsg(64, 0, 64, 64, TileEncoding.Jpeg, await sharp(b, raw(64, 64)).jpeg({ quality: 60 }).toBuffer(), TILE_FLAG_LOSSY));
+      c.send({ type: 'frame', seq: 3, time: 3, hash: hashOf([a, null]) });
+      // Frame 4: the host had a slightly different colour than the viewer is sent: a mismatch.
+      c.send(tileMsg(0, 0, 64, 64, TileEncoding.Fill, Uint8Array.from([9, 9, 9])));
+      c.send({ type: 'frame', seq: 4, time: 4, hash: hashOf([solid([9, 9, 8]), null]) });
+      // Frame 5: no hash (a host not in verify mode): drawn, not counted.
+      c.send(tileMsg(0, 0, 64, 64, TileEncoding.Fill, Uint8Array.from([9, 9, 9])));
+      c.send({ type: 'frame', seq: 5, time: 5 });
+      await until(() => c.acks().includes(5), 'ack 5');
+      expect(await p2.evaluate(() => window.__batonViewer!)).toMatchObject({ framesDrawn: 5, framesVerified: 4, framesMismatched: 1, lastMismatchSeq: 4 });
     } finally {
       await p2.close();
     }
