@@ -211,6 +211,27 @@ describe('cross-site request forgery', () => {
     }
   });
 
+  it('behind a reverse proxy with --trust-proxy, the forwarded scheme and host make the own origin', async () => {
+    const proxied = await testServer({ trustProxy: true });
+    try {
+      const cookie = await signUp(proxied.url, 'rita');
+      const headers = { origin: 'https://meet.example.org', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'meet.example.org' };
+      expect((await call(proxied.url, 'POST', '/api/conferences', { body: { subject: 'x' }, cookie, headers })).status).toBe(201);
+      expect((await call(proxied.url, 'POST', '/api/conferences', { body: { subject: 'x' }, cookie, headers: { ...headers, 'x-forwarded-proto': 'http' } })).status).toBe(403);
+      const ws = `${proxied.url.replace(/^http/, 'ws')}/ws/conference/nonexistent-conference`;
+      expect(await handshake(ws, { cookie, ...headers, origin: 'https://evil.example' })).toBe(403);
+    } finally {
+      await proxied.dispose();
+    }
+    // Without --trust-proxy the same forwarded headers are ignored: the request came to plain http.
+    const forged = await call(srv.url, 'POST', `/api/conferences/${conf}/agent-tokens`, {
+      body: {},
+      cookie: alice,
+      headers: { origin: 'https://meet.example.org', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'meet.example.org' },
+    });
+    expect(forged.status).toBe(403);
+  });
+
   it('the WebSocket handshake compares scheme, host and port of the Origin', async () => {
     const ws = `${srv.url.replace(/^http/, 'ws')}/ws/conference/${conf}`;
     const port = Number(new URL(srv.url).port);
