@@ -95,7 +95,7 @@ export class ConferenceConnection implements ParticipantLink {
     // A client that does not read would otherwise make the server hold everything ever sent to it.
     if (socket.bufferedAmount + Buffer.byteLength(text) > this.#limits.maxBufferedBytes) {
       this.#o.log?.warn({ conference: this.#o.conferenceId, address: this.#o.address, buffered: socket.bufferedAmount }, 'conference client too slow; closing');
-      return this.#shed(CloseCode.TooSlow, 'too slow: the client is not reading what the server sends');
+      return this.close(CloseCode.TooSlow, 'too slow: the client is not reading what the server sends');
     }
     socket.send(text);
   }
@@ -111,18 +111,13 @@ export class ConferenceConnection implements ParticipantLink {
     this.#dropTimer.unref?.();
   }
 
-  /** Closes an abusive connection and stops reading from it: what it sends now costs nothing. */
-  #shed(code: number, reason: string): void {
-    this.close(code, reason);
-    this.#o.socket.pause();
-  }
-
   #onFrame(data: RawData, isBinary: boolean): void {
+    // After a close, frames are dropped unread until the client answers it or closeGraceMs ends it.
     if (this.#state === 'closed') return;
     if (!this.#commands.take()) {
       if (!this.#strikes.take()) {
         this.#o.log?.warn({ conference: this.#o.conferenceId, address: this.#o.address }, 'conference client flooding; closing');
-        return this.#shed(CloseCode.RateLimited, 'too many messages: the client went on sending over the rate limit');
+        return this.close(CloseCode.RateLimited, 'too many messages: the client went on sending over the rate limit');
       }
       const rid = isBinary ? undefined : ridOf(frameText(data));
       return this.send({ type: 'error', code: 'rate_limited', message: 'too many messages; slow down', rid });
