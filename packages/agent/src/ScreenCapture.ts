@@ -262,46 +262,76 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
       this.#pending = false;
       const time = Date.now();
       const area = this.#area;
+      const whole = { x: 0, y: 0, width: area.width, height: area.height };
       let damaged: Rect[];
-      // One picture per capture (issue 17): the damage is taken and the tile rows are read (several
-      // GetImage requests) with the server grabbed, so no other client draws in between. Without it a
-      // repaint landing between two requests, or between taking the damage and reading, gave a frame
-      // whose rows came from two pictures (a dragged window torn across a horizontal line: measured
-      // 5 captures in 400 under a whole-screen repaint flood, 0 with it: test/captureAtomic.test.ts). The grab
-      // lasts one round trip (FetchRegion) plus the reads; the Ungrab is queued right behind them.
-      const { client } = this.conn;
-      client.GrabServer();
-      let grabbed = true;
-      const ungrab = (): void => {
-        if (!grabbed) return;
-        grabbed = false;
-        if (!this.conn.closed) client.UngrabServer();
-      };
-      try {
-        if (full) {
-          this.#damageExt.Subtract(this.#damage, 0, 0);
-          damaged = [{ x: 0, y: 0, width: area.width, height: area.height }];
-        } else {
-          this.#damageExt.Subtract(this.#damage, 0, this.#region);
-          const reg = await xcall<{ rectangles: FixesRect[] }>((cb) => this.#fixes.FetchRegion(this.#region, cb));
-          damaged = clipRects(reg.rectangles, area);
-        }
-        if (this.#extra.length > 0) {
-          damaged = damaged.concat(clipRects(this.#extra, { x: 0, y: 0, width: area.width, height: area.height }));
-          this.#extra = [];
-        }
-        const bands = tileBands(damaged, area.width, area.height, this.tileSize);
-        const t0 = performance.now();
-        // #read issues every request before its first await: the Ungrab follows them in the stream.
-        const reading = bands.length > 0 && this.#area === area ? this.#read(bands, area) : null;
-        ungrab();
-        if (reading) await reading;
-        return { rects: bands, time, full, readMs: performance.now() - t0 };
-      } finally {
-        ungrab();
+      if (full) {
+        this.#damageExt.Subtract(this.#damage, 0, 0);
+        damaged = [whole];
+      } else {
+        damaged = await this.#takeDamage(area);
       }
+      if (this.#extra.length > 0) {
+        damaged = damaged.concat(clipRects(this.#extra, whole));
+        this.#extra = [];
+      }
+      // One picture per capture (issue 17). The tile rows are read by several GetImage requests, and the
+      // damage was taken a round trip earlier: another client drawing in between gave a frame whose rows
+      // came from two pictures (a dragged window torn across a horizontal line; 5 captures in 400 under a
+      // whole-screen repaint flood, none since: test/captureAtomic.test.ts). So the rows are read with the
+      // server grabbed, and in the same grab the damage that arrived since it was taken is taken again:
+      // none means the rows read and the cells not read are one picture. Grab, requests and Ungrab go out
+      // in one write, so the server is never held while this process waits to be scheduled. Damage in
+      // between (motion) is read the same way; a third time, the grab is held across that round trip.
+      const t0 = performance.now();
+      let bands = tileBands(damaged, area.width, area.height, this.tileSize);
+      const rects: Rect[] = [];
+      for (let round = 0; this.#area === area && !this.#closed; round++) {
+        const { read, late } = await this.#readGrabbed(bands, area, round >= 2);
+        rects.push(...read);
+        if (late.length === 0) break;
+        bands = tileBands(late, area.width, area.height, this.tileSize);
+      }
+      return { rects, time, full, readMs: performance.now() - t0 };
     } finally {
       this.#busy = false;
+    }
+  }
+
+  /** The damage accumulated since it was last taken, in area coordinates (DAMAGE is reset). */
+  async #takeDamage(area: SharedArea): Promise<Rect[]> {
+    this.#damageExt.Subtract(this.#damage, 0, this.#region);
+    const reg = await xcall<{ rectangles: FixesRect[] }>((cb) => this.#fixes.FetchRegion(this.#region, cb));
+    return clipRects(reg.rectangles, area);
+  }
+
+  /**
+   * Read `bands` with the server grabbed, and take the damage that arrived before the grab (`late`:
+   * empty means what was read matches the rest of the frame). With `hold`, the damage is taken first and
+   * its rows are read too, inside the same grab: one picture whatever happens, at the cost of holding the
+   * server for a round trip. `read`: the rows read.
+   */
+  async #readGrabbed(bands: Rect[], area: SharedArea, hold: boolean): Promise<{ read: Rect[]; late: Rect[] }> {
+    const { client } = this.conn;
+    client.GrabServer();
+    let grabbed = true;
+    const ungrab = (): void => {
+      if (!grabbed) return;
+      grabbed = false;
+      if (!this.conn.closed) client.UngrabServer();
+    };
+    try {
+      if (hold) {
+        const late = await this.#takeDamage(area);
+        bands = bands.concat(tileBands(late, area.width, area.height, this.tileSize));
+      }
+      const late = hold ? null : this.#takeDamage(area);
+      // #read issues every request before its first await: the Ungrab follows them in the stream.
+      const reading = bands.length > 0 ? this.#read(bands, area) : null;
+      ungrab();
+      await reading;
+      return { read: bands, late: late ? await late : [] };
+    } finally {
+      ungrab();
     }
   }
 
