@@ -119,7 +119,7 @@ describe('security headers', () => {
       expect(r.headers.get('strict-transport-security'), url).toBeNull();
       expect(r.headers.get('x-frame-options'), url).toBe('DENY');
       expect(r.headers.get('x-content-type-options'), url).toBe('nosniff');
-      expect(r.headers.get('referrer-policy'), url).toBe('no-referrer');
+      expect(r.headers.get('referrer-policy'), url).toBe('same-origin');
       const pp = (r.headers.get('permissions-policy') ?? '').split(/,\s*/);
       for (const f of ['display-capture', 'microphone', 'camera', 'fullscreen', 'clipboard-read', 'clipboard-write']) expect(pp, url).toContain(`${f}=(self)`);
       expect(pp, url).toContain('geolocation=()');
@@ -185,10 +185,19 @@ describe('cross-site request forgery', () => {
       expect(r.status, site).toBe(403);
       expect(r.body.error.message).toMatch(/cross-site request refused \(Sec-Fetch-Site/);
     }
+    const hidden = await call(srv.url, 'POST', `/api/conferences/${conf}/agent-tokens`, { body: {}, cookie: alice, headers: { origin: 'null', 'sec-fetch-site': 'cross-site' } });
+    expect(hidden.status).toBe(403);
   });
 
   it('accepts same-origin requests, Sec-Fetch-Site same-origin or none, and non-browser clients (no Origin, no Sec-Fetch-Site)', async () => {
-    const cases: Record<string, string>[] = [{ origin: srv.url }, { origin: `${srv.url}/` }, { 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, {}];
+    const cases: Record<string, string>[] = [
+      { origin: srv.url },
+      { origin: `${srv.url}/` },
+      { 'sec-fetch-site': 'same-origin' },
+      { 'sec-fetch-site': 'none' },
+      { origin: 'null', 'sec-fetch-site': 'same-origin' }, // Firefox hides the origin under some referrer policies
+      {},
+    ];
     for (const headers of cases) {
       const r = await call(srv.url, 'POST', `/api/conferences/${conf}/agent-tokens`, { body: {}, cookie: alice, headers });
       expect(r.status, JSON.stringify(headers)).toBe(200);

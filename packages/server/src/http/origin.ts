@@ -5,7 +5,8 @@
  * in `Sec-Fetch-Site`. We accept a request when
  *  - its Origin is this server: the configured public URL's origin, or the origin the request itself
  *    was addressed to (scheme, host and port all equal, default ports normalized); or
- *  - it has no Origin and Sec-Fetch-Site is `same-origin` or `none` (typed by the user); or
+ *  - it has no Origin and Sec-Fetch-Site is `same-origin` or `none` (typed by the user), or its
+ *    Origin is `null` (a privacy-minded browser hides it) and Sec-Fetch-Site is `same-origin`; or
  *  - it has neither header: not a browser (the host agent, curl, scripts). Such a client holds no
  *    victim's cookie to abuse; it authenticates with what it was given (a cookie it got by signing
  *    in, a one-time agent token).
@@ -38,6 +39,8 @@ export function checkOrigin(
 ): OriginVerdict {
   const origin = first(headers.origin);
   const site = first(headers['sec-fetch-site']);
+  // Sec-Fetch-Site is set by the browser itself; no page can forge it.
+  if (origin === 'null' && site === 'same-origin') return { ok: true };
   if (origin !== undefined) {
     const o = origin === 'null' ? null : normalizeOrigin(origin);
     const allowed = [config.publicUrl ? normalizeOrigin(config.publicUrl) : null, ownOrigin].filter((x): x is string => x !== null);

@@ -51,8 +51,10 @@ export function securityHeaders(config: Pick<ServerConfig, 'publicUrl'>): Fastif
     },
     // The legacy spelling of frame-ancestors, for old browsers.
     xFrameOptions: { action: 'deny' },
-    // Meeting URLs are capabilities (anyone holding one may knock): never leak them in Referer.
-    referrerPolicy: { policy: 'no-referrer' },
+    // Meeting URLs are capabilities (anyone holding one may knock): never leak them to other sites
+    // in Referer. Not no-referrer: with it some browsers (Firefox) send `Origin: null` on our own
+    // POSTs, which the Origin check would have to take on trust.
+    referrerPolicy: { policy: 'same-origin' },
     xContentTypeOptions: true,
     // HSTS only when the server is known to be reached over https; over http it would be ignored at
     // best, and pin a wrong expectation at worst.
