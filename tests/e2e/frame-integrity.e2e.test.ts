@@ -217,7 +217,16 @@ describe.skipIf(!OK)('frame integrity during motion (verify mode: agent + Chromi
   });
 
   const expectIntact = async (label: string, pages: Page[], before: Map<Page, VerifyStats>) => {
-    for (const page of pages) await expect.poll(() => mismatchedPixels(page), { timeout: 15_000 }).toBe(0);
+    for (const [i, page] of pages.entries()) {
+      let last = -1;
+      await expect
+        .poll(async () => (last = await mismatchedPixels(page)), { timeout: 30_000, message: `viewer ${i} of ${label}: canvas differs from the host` })
+        .toBe(0)
+        .catch(async (err: unknown) => {
+          console.log(`${label}: viewer ${i} still differs in ${last} pixels; viewer ${JSON.stringify(await stats(page))}, relay ${JSON.stringify(await shareStats())}`);
+          throw err;
+        });
+    }
     for (const page of pages) {
       const s = await stats(page);
       const b = before.get(page) ?? { framesDrawn: 0, framesVerified: 0, framesMismatched: 0, lastMismatchSeq: -1 };
