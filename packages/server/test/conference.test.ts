@@ -28,7 +28,7 @@ describe('conference over real WebSockets', () => {
     const w = await org.next('welcome');
     expect(w.roster).toHaveLength(1);
     expect(w.roster[0]).toMatchObject({ name: 'Alice', role: 'organizer', user: 'alice', status: 'joined' });
-    expect(w.conference.policy).toEqual({ guests: 'lobby', present: 'presenters', control: 'signed-in' });
+    expect(w.conference.policy).toEqual({ guests: 'lobby', present: 'presenters', control: 'signed-in', audio: 'anyone' });
 
     const att = await join(conf, { cookie: bob });
     const wb = await att.next('welcome');
