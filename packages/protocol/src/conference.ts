@@ -89,8 +89,12 @@ export type IceServer = z.infer<typeof IceServer>;
 export const SignalData = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('description'), type: z.enum(['offer', 'answer']), sdp: z.string().max(12_000) }),
   z.object({ kind: z.literal('candidate'), candidate: z.string().max(1000), mid: z.string().max(64) }),
-  /** The peer gave up on the direct path (ICE failed): the pair stays on the server path. */
-  z.object({ kind: z.literal('failed'), reason: safeText(z.string().max(200), 'reason') }),
+  /**
+   * The peer gave up on the direct path (ICE failed): the pair stays on the server path. `reason` is
+   * an error message, not typed by anyone, so it is not refused (a refusal would stop the move to
+   * the server); whoever prints it escapes it.
+   */
+  z.object({ kind: z.literal('failed'), reason: z.string().max(200) }),
 ]);
 export type SignalData = z.infer<typeof SignalData>;
 
