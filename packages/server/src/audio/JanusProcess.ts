@@ -28,9 +28,13 @@ export type JanusProcessEvents = {
 
 /** The janus binary on PATH, or null when it is not installed. */
 export function findJanus(envPath = process.env.PATH ?? ''): string | null {
-  for (const dir of [...envPath.split(path.delimiter), '/usr/bin', '/usr/local/bin']) {
+  return findOnPath('janus', envPath);
+}
+
+function findOnPath(name: string, envPath = process.env.PATH ?? ''): string | null {
+  for (const dir of [...envPath.split(path.delimiter), '/usr/bin', '/usr/local/bin', '/bin']) {
     if (!dir) continue;
-    const file = path.join(dir, 'janus');
+    const file = path.join(dir, name);
     try {
       accessSync(file, constants.X_OK);
       return file;
@@ -90,7 +94,13 @@ export class JanusProcess extends TypedEmitter<JanusProcessEvents> {
     const port = await freePort();
     const conf = writeJanusConfig({ dir: this.#opts.dir, wsPort: port, apiSecret: this.apiSecret, rtpPortRange: this.#opts.rtpPortRange });
     const logFd = openSync(path.join(this.#opts.dir, 'janus.log'), 'a', 0o600);
-    const child = spawn(this.#opts.binary, ['-F', this.#opts.dir, '-C', conf, '-o'], { stdio: ['ignore', logFd, logFd] });
+    const args = ['-F', this.#opts.dir, '-C', conf, '-o'];
+    // If this server is killed outright (SIGKILL, OOM) Janus must not live on holding its ports:
+    // setpriv (util-linux) asks the kernel to kill it when we die, then becomes Janus (exec).
+    const setpriv = findOnPath('setpriv');
+    const child = setpriv
+      ? spawn(setpriv, ['--pdeathsig', 'KILL', '--', this.#opts.binary, ...args], { stdio: ['ignore', logFd, logFd] })
+      : spawn(this.#opts.binary, args, { stdio: ['ignore', logFd, logFd] });
     closeSync(logFd);
     this.#child = child;
     this.#startedAt = Date.now();
