@@ -7,7 +7,7 @@
  * person, and when Janus is killed mid-call the roster clears and everyone is back in audio, with
  * sound, after the server restarts Janus and re-creates the room.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -218,6 +218,10 @@ describe.skipIf(missing.length > 0)('audio conferencing through Janus AudioBridg
     // Both talk, so both show as speaking, on both pages.
     for (const page of [org, guest])
       for (const id of [ids.org, ids.guest]) await expect.poll(() => audioRow(page, id).getAttribute('data-speaking'), { timeout: 10_000 }).toBe('true');
+    const shots = path.join(tmpdir(), 'baton-e2e-shots');
+    mkdirSync(shots, { recursive: true });
+    await org.setViewportSize({ width: 1280, height: 720 });
+    await org.screenshot({ path: path.join(shots, 'audio-in-call-1280x720.png') });
   }, 90_000);
 
   it('a third participant listens only: hears both, sends nothing, shows as listening', async () => {
