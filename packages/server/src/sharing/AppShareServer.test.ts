@@ -387,6 +387,62 @@ describe('AppShareServer', () => {
     expect(late.take().map((m) => m.type)).toEqual(['screen', 'tile', 'tile', 'frame']);
   });
 
+  it('closes a host that hoards tiles past the share budget, with the reason, and holds no more than the budget', () => {
+    const { relay, host, errors } = setup();
+    host.receive(SCREEN); // 64x48: the 8 MiB floor applies
+    const fat = (cell: number, fill: number): ShareMessage => ({ ...tile(cell, 0), data: new Uint8Array(512 * 1024).fill(fill) });
+    for (let round = 0; round < 4 && !host.closedWith; round++) {
+      for (const c of all) host.receive(fat(c, round));
+      if (!host.closedWith) host.receive(frame(round + 1));
+    }
+    expect(host.closedWith?.code).toBe(1008);
+    expect(host.closedWith?.reason).toMatch(/would hold more than its 8388608 bytes of tiles/);
+    expect(errors).toHaveLength(1);
+    expect(relay.stats().storeBytes).toBeLessThanOrEqual(relay.store.budget);
+  });
+
+  it('sends a big catch-up in slices, a turn of the event loop apart, and pauses while the channel is full', async () => {
+    const { relay, host } = setup({ sliceTiles: 100, viewerHighWater: 50_000 });
+    const big = { type: 'screen', width: 1024, height: 1024, tileSize: 16 } as const; // 4,096 cells
+    host.receive(big);
+    for (let c = 0; c < 4096; c++) host.receive({ type: 'tile', x: (c % 64) * 16, y: Math.floor(c / 64) * 16, w: 16, h: 16, encoding: TileEncoding.Fill, flags: 0, data: new Uint8Array([c & 0xff, 0, 0]) });
+    host.receive(frame(1));
+    host.take();
+    const v = new FakeChannel();
+    relay.attachViewer('v', v);
+    // The first slice goes at once, then the rest waits for the event loop.
+    expect(tilesOf(v.take())).toHaveLength(100);
+    expect(relay.stats().catchUps).toBe(1);
+    const turns: number[] = [];
+    let seen = 100;
+    // Fill the channel after three more slices: nothing more until it drains.
+    while (turns.length < 3) {
+      await new Promise((r) => setImmediate(r));
+      const n = tilesOf(v.take()).length;
+      expect(n).toBeLessThanOrEqual(100);
+      if (n) turns.push(n);
+      seen += n;
+    }
+    v.bufferedAmount = 60_000;
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(v.take()).toEqual([]);
+    v.bufferedAmount = 0;
+    v.drain();
+    let got = v.take();
+    const frames: number[] = [];
+    for (;;) {
+      seen += tilesOf(got).length;
+      frames.push(...framesOf(got));
+      if (frames.length) break;
+      await new Promise((r) => setImmediate(r));
+      got = v.take();
+    }
+    expect(seen).toBe(4096);
+    expect(frames).toEqual([1]);
+    expect(relay.stats().catchUps).toBe(0);
+    expect(acksOf(host.take())).toEqual([]); // acked at once, before anyone watched
+  });
+
   it('close() cascades to every channel, emits closed once and is safe to call twice', () => {
     const { relay, host } = setup();
     const v1 = new FakeChannel();

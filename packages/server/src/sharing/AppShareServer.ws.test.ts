@@ -241,4 +241,37 @@ describe('WsShareChannel', () => {
     client.send('hello');
     expect(await closed).toEqual([1003, 'the sharing channel carries binary frames only']);
   });
+
+  it('counts each queued message, and closes a peer that lets more than maxBuffered pile up, saying why', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => wss.once('listening', r));
+    cleanups.push(() => new Promise<void>((r) => wss.close(() => r())));
+    const channels: WsShareChannel[] = [];
+    wss.on('connection', (ws) => channels.push(new WsShareChannel(ws, { maxBuffered: 4 * 1024 * 1024 })));
+    const { port } = wss.address() as { port: number };
+    const client = new WebSocket(`ws://127.0.0.1:${port}`);
+    cleanups.push(() => client.terminate());
+    client.on('error', () => {});
+    await new Promise((r) => client.once('open', r));
+    await until(() => channels.length === 1, 'server side');
+    const ch = channels[0]!;
+    client.pause(); // a host that never reads its acks
+    const closed = new Promise<[number, string]>((r) => ch.on('close', (code, reason) => r([code, reason])));
+    // Tiny messages weigh their bookkeeping too: 1,000 of 6 bytes count for more than 6,000 bytes.
+    const before = ch.bufferedAmount;
+    const tiny = new Uint8Array(6);
+    for (let i = 0; i < 1000; i++) ch.send(tiny);
+    expect(ch.bufferedAmount - before).toBeGreaterThanOrEqual(1000 * 512);
+    const chunk = randomBytes(256 * 1024);
+    let peak = 0;
+    let isClosed = false;
+    void closed.then(() => (isClosed = true));
+    for (let i = 0; i < 4000 && !isClosed; i++) {
+      ch.send(chunk);
+      peak = Math.max(peak, ch.bufferedAmount);
+      if (i % 16 === 15) await new Promise((r) => setImmediate(r));
+    }
+    expect(await closed).toEqual([1008, 'the peer is not reading: over 4194304 bytes queued for it']);
+    expect(peak).toBeLessThanOrEqual(4 * 1024 * 1024 + chunk.byteLength + 512);
+  });
 });

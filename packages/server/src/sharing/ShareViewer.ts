@@ -56,7 +56,9 @@ export class ShareViewer {
   readonly #onUnresolved: (entry: TileEntry) => void;
   readonly #sliceTiles: number;
   readonly #sliceBytes: number;
-  #dirty = new Set<number>();
+  /** Cells changed since the viewer was last sent a frame: a flag per cell and the list of those set. */
+  #dirtyMask = new Uint8Array(0);
+  #dirty: number[] = [];
   #batch: Batch | null = null;
   /** The next slice of the batch, scheduled for the next turn of the event loop. */
   #resume: NodeJS.Immediate | null = null;
@@ -96,7 +98,7 @@ export class ShareViewer {
     return this.#unacked.length;
   }
   get dirtyCount(): number {
-    return this.#dirty.size;
+    return this.#dirty.length;
   }
   /** A frame's tiles are being sent, a slice at a time. */
   get catchingUp(): boolean {
@@ -107,7 +109,8 @@ export class ShareViewer {
   start(): void {
     const s = this.#store;
     this.#screenPending = s.screenBytes !== null;
-    for (const i of s.filledCells()) this.#dirty.add(i);
+    this.#resetDirty();
+    this.markDirty(s.filledCells());
     this.#cursorShapeDirty = s.cursorShape !== null;
     this.#cursorPosDirty = s.cursorPos !== null;
     this.pump();
@@ -118,7 +121,7 @@ export class ShareViewer {
    * will never be shown) and the screen goes out now, or as soon as a busy viewer drains.
    */
   screenChanged(): void {
-    this.#dirty.clear();
+    this.#resetDirty();
     this.#batch = null;
     this.#heldAt = 0;
     this.#stale = true; // a new screen starts black on the viewer: nothing to copy from yet
@@ -128,9 +131,13 @@ export class ShareViewer {
 
   /** Cells changed by a committed frame. A cell already waiting means the viewer skips a version. */
   markDirty(cells: readonly number[]): void {
+    const mask = this.#dirtyMask;
     for (const i of cells) {
-      if (this.#dirty.has(i)) this.#counters.tilesSkipped++;
-      else this.#dirty.add(i);
+      if (mask[i]) this.#counters.tilesSkipped++;
+      else {
+        mask[i] = 1;
+        this.#dirty.push(i);
+      }
     }
   }
 
@@ -165,7 +172,8 @@ export class ShareViewer {
   close(): void {
     this.#closed = true;
     this.#batch = null;
-    this.#dirty.clear();
+    this.#dirty = [];
+    this.#dirtyMask = new Uint8Array(0);
     if (this.#resume) clearImmediate(this.#resume);
     this.#resume = null;
   }
@@ -233,8 +241,24 @@ export class ShareViewer {
         return null;
       }
     }
-    this.#dirty.clear();
+    this.#clearDirty();
     return { tiles, next: 0, frame: last };
+  }
+
+  /** A new grid (or none): no cell is dirty, one flag per cell of it. */
+  #resetDirty(): void {
+    const g = this.#store.grid;
+    const cells = g ? g.cols * g.rows : 0;
+    if (this.#dirtyMask.length === cells) this.#clearDirty();
+    else {
+      this.#dirtyMask = new Uint8Array(cells);
+      this.#dirty = [];
+    }
+  }
+
+  #clearDirty(): void {
+    for (const i of this.#dirty) this.#dirtyMask[i] = 0;
+    this.#dirty = [];
   }
 
   #sendScreen(): void {

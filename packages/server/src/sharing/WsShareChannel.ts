@@ -96,7 +96,10 @@ export class WsShareChannel extends TypedEmitter<ShareChannelEvents> implements 
     });
     const buffered = this.bufferedAmount;
     if (buffered > this.#maxBuffered) {
+      // The close frame would wait behind everything queued, for a peer that reads nothing: the socket
+      // goes at once (its memory with it), and our listeners still get this code and reason.
       this.close(1008, `the peer is not reading: over ${this.#maxBuffered} bytes queued for it`);
+      this.#ws.terminate();
       return;
     }
     if (!this.#aboveLowWater && buffered > this.#lowWater) {
