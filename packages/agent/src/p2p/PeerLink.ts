@@ -71,6 +71,10 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     });
     this.#dc = this.#pc.createDataChannel(SHARE_DATACHANNEL_LABEL, { protocol: SHARE_DATACHANNEL_PROTOCOL });
     this.#dc.onOpen(() => this.#opened());
+    // Before it opens too: node-datachannel (0.33) forgets a channel object only through its close
+    // callback; one that never opened, once garbage-collected, stays in its registry as a dangling
+    // pointer, and cleanup() then crashes or hangs the process. The transport takes this over on open.
+    this.#dc.onClosed(() => {});
     this.#arm(o.answerTimeoutMs ?? 30_000, 'the peer did not answer in time');
   }
 

@@ -5,6 +5,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as ndc from 'node-datachannel';
 import {
   SHARE_DATACHANNEL_LABEL,
@@ -75,10 +77,13 @@ class Answerer {
     this.channel!.sendMessageBinary(encodeShareMessage(msg));
   }
   close(): void {
-    try {
-      this.pc.close();
-    } catch {
-      /* closed */
+    // The channel too, not only the PeerConnection: see PeerLink's constructor on node-datachannel's registry.
+    for (const c of [this.channel, this.pc]) {
+      try {
+        c?.close();
+      } catch {
+        /* closed */
+      }
     }
   }
 }
@@ -149,6 +154,24 @@ describe('PeerLink (node-datachannel on both ends)', () => {
     expect(r2).toMatch(/did not open within 600 ms|ICE failed/);
     expect(Date.now() - t0).toBeLessThan(5000);
   });
+
+  it('leaves nothing dangling in node-datachannel: cleanup() after links that never opened were collected exits cleanly', () => {
+    // In a child process with --expose-gc, on the built module: before the fix this crashed (SIGSEGV,
+    // SIGBUS, abort) or hung in cleanup(), which is what Vitest reported as "Worker exited unexpectedly".
+    const script = [
+      "import * as ndc from 'node-datachannel';",
+      "import { PeerLink } from './dist/p2p/PeerLink.js';",
+      "for (let i = 0; i < 8; i++) new PeerLink({ ndc, peerId: 'p' + i, iceServers: [] }).close();",
+      'await new Promise((r) => setTimeout(r, 100));',
+      'for (let i = 0; i < 5; i++) { gc(); await new Promise((r) => setTimeout(r, 20)); }',
+      'ndc.cleanup();',
+      "console.log('cleanup returned');",
+    ].join('\n');
+    const agentDir = fileURLToPath(new URL('../..', import.meta.url));
+    const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { cwd: agentDir, encoding: 'utf8', timeout: 25_000 });
+    expect({ signal: r.signal, status: r.status, stderr: r.stderr.slice(-500) }).toEqual({ signal: null, status: 0, stderr: '' });
+    expect(r.stdout).toContain('cleanup returned');
+  });
 });
 
 class RecordingTransport implements ShareTransport {
@@ -168,7 +191,13 @@ const person = (id: string, client: 'agent' | 'web' = 'web'): Participant => ({ 
 const share = (transport: 'server' | 'p2p'): ShareState => ({ hostId: 'p-host', kind: 'agent', controllerId: null, requests: [], transport });
 
 describe('SharePaths (the host side of p2p and escalation)', () => {
-  function rig(opts: { answer?: boolean; unreachable?: boolean } = {}) {
+  /**
+   * `connectTimeoutMs` defaults to the agent's own (5 s). Between two node-datachannel ends the channel
+   * often opens only after ~1 s: libdatachannel (0.24.5) strands a ClientHello that arrived before its
+   * DTLS transport started, and the handshake waits for the client's 1 s DTLS retransmission. A limit
+   * under that is only for the tests where the channel must not open.
+   */
+  function rig(opts: { answer?: boolean; unreachable?: boolean; connectTimeoutMs?: number } = {}) {
     const sent: ClientMessage[] = [];
     let answerer: Answerer | null = null;
     let refreshes = 0;
@@ -198,7 +227,7 @@ describe('SharePaths (the host side of p2p and escalation)', () => {
       controllerId: () => null,
       settleMs: 100,
       answerTimeoutMs: 400,
-      connectTimeoutMs: 600,
+      connectTimeoutMs: opts.connectTimeoutMs,
       retireTimeoutMs: 5000,
     });
     live.push(paths);
@@ -214,8 +243,7 @@ describe('SharePaths (the host side of p2p and escalation)', () => {
     expect(sw.active).toBeNull(); // alone: nobody to serve
     paths.update(share('server'), [host, person('p-viewer')]);
     paths.update(share('p2p'), [host, person('p-viewer')]); // the Focus says p2p right after the join
-    await sleep(150);
-    expect(sent.some((m) => m.type === 'ice.refresh')).toBe(true);
+    expect(sent.some((m) => m.type === 'ice.refresh')).toBe(true); // asked for at once, before the offer
     await until(() => sw.active === 'peer', 'the switch to the peer');
     expect(refreshes()).toBe(1);
     sw.send(encodeShareMessage({ type: 'screen', width: 128, height: 64, tileSize: 64 }));
@@ -257,7 +285,7 @@ describe('SharePaths (the host side of p2p and escalation)', () => {
   });
 
   it('after an answer, tries a fresh offer once when the channel does not open, then tells the Focus', async () => {
-    const { paths, sw, sent } = rig({ unreachable: true });
+    const { paths, sw, sent } = rig({ unreachable: true, connectTimeoutMs: 600 });
     const host = person('p-host', 'agent');
     paths.update(share('p2p'), [host, person('p-viewer')]);
     await until(() => sent.some((m) => m.type === 'p2p.signal' && m.data.kind === 'failed'), 'the failed signal');
