@@ -63,7 +63,7 @@ function TokenPrivacy({ command, token }: { command: string; token: string }) {
   if (!command.endsWith(flag)) return null;
   const bare = command.slice(0, -flag.length);
   return (
-    <div className="token-privacy" data-testid="agent-token-privacy">
+    <div className="token-privacy" data-testid="agent-token-privacy" style={{ marginBottom: 12 }}>
       <p className="small">
         On a computer that other people use, they can see a token on the command line in their process list (<code>ps</code>) while the agent runs.
         To keep it out, run this and paste the token when the agent asks for it:
@@ -74,7 +74,10 @@ function TokenPrivacy({ command, token }: { command: string; token: string }) {
       <p className="small">
         or pass it in the environment: <code>BATON_AGENT_TOKEN=&lt;token&gt; {bare}</code>
       </p>
-      <CopyButton text={token} label="Copy token only" testId="agent-copy-token" className="secondary" />
+      <div className="actions">
+        <CopyButton text={`${bare} --token -`} label="Copy this command" testId="agent-copy-stdin" className="secondary" />
+        <CopyButton text={token} label="Copy token only" testId="agent-copy-token" className="secondary" />
+      </div>
     </div>
   );
 }
