@@ -280,13 +280,14 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
       // whole-screen repaint flood, none since: test/captureAtomic.test.ts). So the rows are read with the
       // server grabbed, and in the same grab the damage that arrived since it was taken is taken again:
       // none means the rows read and the cells not read are one picture. Grab, requests and Ungrab go out
-      // in one write, so the server is never held while this process waits to be scheduled. Damage in
-      // between (motion) is read the same way; a third time, the grab is held across that round trip.
+      // in one write, so the server is not held while this process waits to be scheduled. If damage came
+      // in between (motion), its rows are read in a second grab that is held across one round trip (take
+      // the damage, read its rows too), which makes that capture one picture whatever happens.
       const t0 = performance.now();
       let bands = tileBands(damaged, area.width, area.height, this.tileSize);
       const rects: Rect[] = [];
       for (let round = 0; this.#area === area && !this.#closed; round++) {
-        const { read, late } = await this.#readGrabbed(bands, area, round >= 2);
+        const { read, late } = await this.#readGrabbed(bands, area, round >= 1);
         rects.push(...read);
         if (late.length === 0) break;
         bands = tileBands(late, area.width, area.height, this.tileSize);
