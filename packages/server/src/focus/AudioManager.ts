@@ -22,6 +22,8 @@ export type AudioManagerEvents = {
   changed: [state: AudioState];
   /** A participant's leg ended without them asking (mixer restart, ICE failure). */
   dropped: [participantId: string, reason: string];
+  /** A participant was muted because they may no longer talk (policy or role change). */
+  muted: [participantId: string, reason: string];
 };
 
 export class AudioManager extends TypedEmitter<AudioManagerEvents> {
@@ -38,7 +40,9 @@ export class AudioManager extends TypedEmitter<AudioManagerEvents> {
   }
 
   state(): AudioState {
-    return { service: this.#opts.factory.audioStatus, added: this.#added, participants: this.#server?.participants() ?? [] };
+    const service = this.#opts.factory.audioStatus;
+    // No leg outlives the mixer: while it is down nobody is in the audio, whatever arrives first.
+    return { service, added: this.#added, participants: service === 'ready' ? (this.#server?.participants() ?? []) : [] };
   }
 
   /** What authorize() needs to know about the audio. */
@@ -86,7 +90,9 @@ export class AudioManager extends TypedEmitter<AudioManagerEvents> {
   async applyPolicy(policy: MeetingPolicy, mayTalk: (participantId: string) => boolean): Promise<void> {
     if (audioPolicy(policy) === 'off') return this.end();
     for (const p of this.#server?.participants() ?? []) {
-      if (!p.muted && !mayTalk(p.id)) await this.#server!.handleMute(p.id, true).catch(() => {});
+      if (p.muted || mayTalk(p.id)) continue;
+      const ok = await this.#server!.handleMute(p.id, true).then(() => true, () => false);
+      if (ok) this.emit('muted', p.id, 'the meeting policy lets only presenters talk');
     }
   }
 

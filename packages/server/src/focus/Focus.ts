@@ -99,6 +99,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#audio = new AudioManager({ conferenceId: this.id, factory: opts.factory, log: opts.log });
     this.#audio.on('changed', (audio) => this.#roster.broadcast({ type: 'audio.updated', audio }));
     this.#audio.on('dropped', (id, reason) => this.#roster.sendTo(id, { type: 'notice', code: 'audio.dropped', text: reason }));
+    this.#audio.on('muted', (id, reason) => this.#roster.sendTo(id, { type: 'notice', code: 'audio.muted', text: reason }));
   }
 
   /** Loads what the Focus needs from the store; called once by the registry before first use. */
@@ -292,6 +293,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
           for (const s of this.#roster.all()) if (s.status === 'lobby') t.link?.send({ type: 'participant.joined', participant: seatToWire(s) });
         }
         if (this.#control.controllerId === t.id && !mayControl(seatToActor(t), this.policy)) this.#control.handleRevoke();
+        this.#reviewAudio(); // under audio: presenters, a demoted participant is muted
         return;
       }
 
@@ -455,9 +457,15 @@ export class Focus extends TypedEmitter<FocusEvents> {
     }
     const controller = this.#control.controllerId ? this.#roster.get(this.#control.controllerId) : undefined;
     if (controller && !mayControl(seatToActor(controller), record.policy)) this.#control.handleRevoke();
-    void this.#audio.applyPolicy(record.policy, (id) => {
+    this.#reviewAudio();
+  }
+
+  /** Mute whoever may no longer talk, or end the audio when the policy turned it off. */
+  #reviewAudio(): void {
+    const policy = this.#record.policy;
+    void this.#audio.applyPolicy(policy, (id) => {
       const s = this.#roster.get(id);
-      return s !== undefined && mayTalk(seatToActor(s), record.policy);
+      return s !== undefined && mayTalk(seatToActor(s), policy);
     });
   }
 
