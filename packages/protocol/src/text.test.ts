@@ -44,13 +44,15 @@ describe('user text refuses control and invisible formatting characters', () => 
     expect(DisplayName.parse(' Bob ')).toBe('Bob');
   });
 
-  it('hello and chat on the conference socket: refused with a stated reason; chat keeps newlines', () => {
+  it('hello and chat on the conference socket: refused with a stated reason; chat keeps newlines and tabs', () => {
     const hello = decodeClientMessage(JSON.stringify({ type: 'hello', v: 1, name: SPOOF }));
     expect(hello).toEqual({ ok: false, error: expect.stringMatching(/^invalid hello: name: name contains U\+001B/) });
     expect(decodeClientMessage(JSON.stringify({ type: 'chat.send', text: 'line one\nline two' })).ok).toBe(true);
-    for (const text of ['a\x1b[31mred', 'a\r\nb', 'a\tb', 'x\u202ey', 'x\u2066y']) {
+    // Pasted code keeps its indentation.
+    expect(decodeClientMessage(JSON.stringify({ type: 'chat.send', text: 'if (x) {\n\treturn;\n}' })).ok).toBe(true);
+    for (const text of ['a\x1b[31mred', 'a\r\nb', 'a\vb', 'x\u202ey', 'x\u2066y']) {
       const r = decodeClientMessage(JSON.stringify({ type: 'chat.send', text }));
-      expect(r).toEqual({ ok: false, error: expect.stringMatching(/^invalid chat.send: text: message contains U\+[0-9A-F]{4}: .*only newlines are allowed/) });
+      expect(r).toEqual({ ok: false, error: expect.stringMatching(/^invalid chat.send: text: message contains U\+[0-9A-F]{4}: .*only tabs and newlines are allowed/) });
     }
     // A p2p failure reason is an error message, not user text: refusing it would stop the share's
     // move to the server, so it passes and is escaped where printed.
