@@ -126,6 +126,35 @@ describe.skipIf(!haveJanus)('audio legs through the Focus (libdatachannel peers,
     guest.close();
   }, 60_000);
 
+  it('sharing starts inside a running audio call, and audio is added to a running share, without disturbing either', async () => {
+    const { org, guest, orgId, guestId } = await meeting({ present: 'anyone' });
+    // Audio first, then a share.
+    const orgLeg = leg();
+    await orgLeg.join(org);
+    await leg().join(guest);
+    await state(org, (a) => member(a, guestId)?.connected === true && member(a, orgId)?.connected === true);
+    drain(org, guest);
+    expect(await guest.request({ type: 'share.start', kind: 'browser' })).toMatchObject({ type: 'ack' });
+    expect((await org.next('share.updated', (m) => m.share?.hostId === guestId)).share?.kind).toBe('browser');
+    expect(await guest.request({ type: 'share.ticket' })).toMatchObject({ type: 'ack' });
+    // The audio legs did not notice: no audio change was broadcast, the leg is still connected.
+    expect(org.received.filter((m) => m.type === 'audio.updated')).toEqual([]);
+    expect(orgLeg.pc.state()).toBe('connected');
+    org.close();
+    guest.close();
+
+    // A share first, then audio.
+    const m2 = await meeting({ present: 'anyone' });
+    expect(await m2.guest.request({ type: 'share.start', kind: 'browser' })).toMatchObject({ type: 'ack' });
+    await m2.org.next('share.updated', (m) => m.share?.hostId === m2.guestId);
+    await leg().join(m2.org);
+    await state(m2.guest, (a) => a.added && member(a, m2.orgId)?.connected === true);
+    expect(await m2.org.request({ type: 'share.ticket' })).toMatchObject({ type: 'ack' });
+    expect(m2.org.received.filter((m) => m.type === 'share.updated' && m.share === null)).toEqual([]);
+    m2.org.close();
+    m2.guest.close();
+  }, 60_000);
+
   it('Janus dies: legs are cleared and everyone is told; the mixer is ready again and takes new legs', async () => {
     const { org, guest, orgId, guestId } = await meeting();
     await leg().join(org);
