@@ -36,9 +36,14 @@ export async function startAgentShare(srv: BatonServer, conf: string, cookie: st
     proc,
     output: () => out,
     async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      // Ctrl-C: the agent ends its share and exits; killed only if it has not within 5 s.
+      const exited = new Promise((resolve) => proc.once('exit', resolve));
       proc.kill('SIGINT');
-      await sleep(300);
-      proc.kill('SIGKILL');
+      if ((await Promise.race([exited.then(() => true), sleep(5000).then(() => false)])) === false) {
+        proc.kill('SIGKILL');
+        await exited;
+      }
     },
   };
 }
