@@ -10,6 +10,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     // e2e files start servers and browsers: keep files from fighting over 2 cores.
     fileParallelism: false,
+    // A process per file (Vitest 4's default, said here on purpose): native modules (node-datachannel,
+    // better-sqlite3) run their own threads, and a crash in one then costs that file only ("Worker exited
+    // unexpectedly"), where worker threads would share it with the whole run.
+    pool: 'forks',
     reporters: ['default'],
   },
 });
