@@ -141,6 +141,8 @@ export const ClientMessage = z.discriminatedUnion('type', [
   m('share.ticket', {}),
   m('control.request', {}),
   m('control.release', {}),
+  /** Withdraw your own pending control request; a later grant to you is refused until you ask again. */
+  m('control.cancel', {}),
   m('control.grant', { participantId: Id }),
   m('control.deny', { participantId: Id }),
   m('control.revoke', {}),

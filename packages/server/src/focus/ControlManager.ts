@@ -15,6 +15,8 @@ export type ControlManagerEvents = {
 
 export class ControlManager extends TypedEmitter<ControlManagerEvents> {
   #state: { hostId: string; kind: ShareKind; controllerId: string | null; requests: Set<string>; transport: 'server' | 'p2p' } | null = null;
+  /** Who withdrew a request during this share: the host's answer may still be on its way. */
+  readonly #withdrawn = new Set<string>();
 
   get state(): ShareState | null {
     const s = this.#state;
@@ -32,6 +34,7 @@ export class ControlManager extends TypedEmitter<ControlManagerEvents> {
   handleStart(hostId: string, kind: ShareKind): void {
     if (this.#state?.hostId === hostId && this.#state.kind === kind) return;
     this.#state = { hostId, kind, controllerId: null, requests: new Set(), transport: 'server' };
+    this.#withdrawn.clear();
     this.#changed(true);
   }
 
@@ -39,6 +42,7 @@ export class ControlManager extends TypedEmitter<ControlManagerEvents> {
     if (!this.#state) return;
     const hadController = this.#state.controllerId !== null;
     this.#state = null;
+    this.#withdrawn.clear();
     if (hadController) this.emit('controller', null);
     this.emit('changed', null);
   }
@@ -47,17 +51,29 @@ export class ControlManager extends TypedEmitter<ControlManagerEvents> {
   handleRequest(participantId: string): boolean {
     const s = this.#state;
     if (!s || s.requests.has(participantId)) return false;
+    this.#withdrawn.delete(participantId);
     s.requests.add(participantId);
     this.#changed(false);
     return true;
   }
 
-  handleGrant(participantId: string): void {
+  /** Returns false, and grants nothing, when the participant withdrew its request. */
+  handleGrant(participantId: string): boolean {
     const s = this.#state;
-    if (!s) return;
+    if (!s) return false;
+    if (this.#withdrawn.has(participantId)) return false;
     s.requests.delete(participantId);
     s.controllerId = participantId;
     this.#changed(true);
+    return true;
+  }
+
+  /** The requester no longer wants control (it cancelled while the host's agent was asking). */
+  handleCancel(participantId: string): void {
+    const s = this.#state;
+    if (!s || !s.requests.delete(participantId)) return;
+    this.#withdrawn.add(participantId);
+    this.#changed(false);
   }
 
   handleDeny(participantId: string): void {
@@ -83,6 +99,7 @@ export class ControlManager extends TypedEmitter<ControlManagerEvents> {
     const s = this.#state;
     if (!s) return;
     if (s.hostId === participantId) return this.handleStop();
+    this.#withdrawn.delete(participantId);
     const hadRequest = s.requests.delete(participantId);
     if (s.controllerId === participantId) {
       s.controllerId = null;

@@ -24,7 +24,7 @@ import type { ConferencingServerFactory } from '../conferencing/ConferencingServ
 import type { ShareChannel } from '../sharing/ShareChannel.js';
 import type { TicketBook } from './TicketBook.js';
 import { ParticipantLimits, type Requester } from './ParticipantLimits.js';
-import { BadRequestError, BatonError, ForbiddenError, NotFoundError } from '../errors.js';
+import { BadRequestError, BatonError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { secretToken, shortId } from '../util/ids.js';
 import { authorize, mayControl, mayTalk, type Command } from './authorize.js';
@@ -258,11 +258,13 @@ export class Focus extends TypedEmitter<FocusEvents> {
     if (!seat) throw new NotFoundError('you are not in this conference');
     const targetId = 'participantId' in cmd ? cmd.participantId : cmd.type === 'p2p.signal' ? cmd.to : undefined;
     const target = targetId !== undefined ? this.#roster.get(targetId) : undefined;
+    const shareHost = this.#control.hostId !== null ? this.#roster.get(this.#control.hostId) : undefined;
     authorize(cmd, {
       actor: seatToActor(seat),
       target: target ? seatToActor(target) : undefined,
       policy: this.#record.policy,
       share: this.#control.state,
+      shareHost: shareHost ? seatToActor(shareHost) : undefined,
       audio: cmd.type.startsWith('audio.') ? this.#audio.authzView() : undefined,
     });
     try {
@@ -343,12 +345,17 @@ export class Focus extends TypedEmitter<FocusEvents> {
 
       case 'control.request':
         if (this.#control.handleRequest(seat.id)) {
-          this.#roster.sendTo(this.#control.hostId!, { type: 'control.requested', participantId: seat.id, name: seat.name, user: seat.username });
+          // To the agent, which decides, and to its user's meeting pages, which show the request.
+          this.#roster.sendToUserOf(this.#control.hostId!, { type: 'control.requested', participantId: seat.id, name: seat.name, user: seat.username });
         }
         return;
 
       case 'control.grant':
-        this.#control.handleGrant(target!.id);
+        if (!this.#control.handleGrant(target!.id)) throw new ConflictError('the participant withdrew the request for control');
+        return;
+
+      case 'control.cancel':
+        this.#control.handleCancel(seat.id);
         return;
 
       case 'control.deny':

@@ -72,4 +72,13 @@ export class RosterManager {
   sendTo(id: string, msg: ServerMessage): void {
     this.#seats.get(id)?.link?.send(msg);
   }
+
+  /** Send to a seat and to its user's other joined seats (e.g. the agent and that user's meeting pages). */
+  sendToUserOf(id: string, msg: ServerMessage): void {
+    const seat = this.#seats.get(id);
+    if (!seat) return;
+    seat.link?.send(msg);
+    if (seat.userId === null) return;
+    for (const s of this.#seats.values()) if (s !== seat && s.userId === seat.userId && s.status === 'joined') s.link?.send(msg);
+  }
 }

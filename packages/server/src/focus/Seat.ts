@@ -40,7 +40,7 @@ export function seatToWire(s: Seat): Participant {
 }
 
 export function seatToActor(s: Seat): ActorView {
-  return { id: s.id, role: s.role, signedIn: s.userId !== null, owner: s.owner, status: s.status, client: s.client };
+  return { id: s.id, role: s.role, signedIn: s.userId !== null, owner: s.owner, status: s.status, client: s.client, userId: s.userId };
 }
 
 export function isModerator(s: Seat): boolean {

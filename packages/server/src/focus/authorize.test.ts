@@ -131,6 +131,45 @@ describe('authorize', () => {
       }
   });
 
+  it("share.stop and control.revoke: the sharing user's own other seats too, never another user's or a guest's", () => {
+    const agentHost: ActorView = { id: 'H', role: Role.Attendee, signedIn: true, owner: false, status: 'joined', client: 'agent', userId: 'u-alice' };
+    const run = (cmd: Command, actor: ActorView, policy: MeetingPolicy, shareHost: ActorView | undefined) => {
+      try {
+        authorize(cmd, { actor, policy, share: shareBy('H', 'agent', 'T'), shareHost });
+        return true;
+      } catch (e) {
+        expect(e).toBeInstanceOf(BatonError);
+        return false;
+      }
+    };
+    for (const policy of policies)
+      for (const role of [Role.Attendee, Role.Presenter]) {
+        const page: ActorView = { id: 'P', role, signedIn: true, owner: false, status: 'joined', client: 'web', userId: 'u-alice' };
+        for (const cmd of [{ type: 'share.stop' }, { type: 'control.revoke' }] as Command[]) {
+          // The host's meeting page (same user as the agent's seat) runs the share.
+          expect(run(cmd, page, policy, agentHost)).toBe(true);
+          // Another user, a guest (no user id), a page still in the lobby, or no known host seat: no.
+          expect(run(cmd, { ...page, userId: 'u-bob' }, policy, agentHost)).toBe(false);
+          expect(run(cmd, { ...page, signedIn: false, userId: null }, policy, { ...agentHost, userId: null })).toBe(false);
+          expect(run(cmd, { ...page, status: 'lobby' }, policy, agentHost)).toBe(false);
+          expect(run(cmd, page, policy, undefined)).toBe(false);
+          // A host seat that is not the sharing seat proves nothing.
+          expect(run(cmd, page, policy, { ...agentHost, id: 'X' })).toBe(false);
+        }
+        // Grant stays with the sharing seat (the agent asks its local user), even for the same user's page.
+        expect(run({ type: 'control.grant', participantId: 'T' }, page, policy, agentHost)).toBe(false);
+      }
+  });
+
+  it('control.cancel: only a participant with a pending request', () => {
+    for (const actor of actors()) {
+      const share = { ...shareBy('H', 'agent'), requests: ['A'] };
+      expect(allowed({ type: 'control.cancel' }, actor, policies[0]!, share)).toBe(true);
+      expect(allowed({ type: 'control.cancel' }, actor, policies[0]!, { ...share, requests: ['T'] })).toBe(false);
+      expect(allowed({ type: 'control.cancel' }, actor, policies[0]!, null)).toBe(false);
+    }
+  });
+
   it('share.ticket needs an active share', () => {
     for (const actor of actors()) {
       expect(allowed({ type: 'share.ticket' }, actor, policies[0]!, shareBy('H', 'agent'))).toBe(true);

@@ -14,6 +14,8 @@ export interface ActorView {
   owner: boolean;
   status: 'lobby' | 'joined';
   client: 'web' | 'agent';
+  /** The account the server authenticated for this seat (null: a guest); never a client's claim. */
+  userId?: string | null;
 }
 
 export interface AuthzContext {
@@ -22,6 +24,8 @@ export interface AuthzContext {
   target?: ActorView | undefined;
   policy: MeetingPolicy;
   share: ShareState | null;
+  /** The sharing seat, when someone shares: its user's other seats run the share from their pages. */
+  shareHost?: ActorView | undefined;
   /** The conference's audio, for audio.* commands (absent: no audio on this server). */
   audio?: AudioAuthzView | undefined;
 }
@@ -110,6 +114,24 @@ export function mayControl(actor: ActorView, policy: MeetingPolicy): boolean {
   }
 }
 
+/**
+ * Does this seat run the current share: the sharing seat itself, or another joined seat of the same
+ * signed-in user (the host's meeting page next to its agent). Decided on the server's user ids only.
+ */
+export function runsShare(actor: ActorView, ctx: Pick<AuthzContext, 'share' | 'shareHost'>): boolean {
+  const { share, shareHost } = ctx;
+  if (!share) return false;
+  if (share.hostId === actor.id) return true;
+  return (
+    actor.status === 'joined' &&
+    actor.userId !== undefined &&
+    actor.userId !== null &&
+    shareHost !== undefined &&
+    shareHost.id === share.hostId &&
+    shareHost.userId === actor.userId
+  );
+}
+
 function needTarget(ctx: AuthzContext, cmd: { participantId: string }): ActorView {
   if (!ctx.target) throw new NotFoundError(`no participant ${cmd.participantId}`);
   return ctx.target;
@@ -172,7 +194,7 @@ export function authorize(cmd: Command, ctx: AuthzContext): void {
 
     case 'share.stop':
       if (!share) throw new NotFoundError('nobody is sharing');
-      if (share.hostId !== actor.id && actor.role < Role.Organizer) throw new ForbiddenError('only the host or an organizer may stop sharing');
+      if (!runsShare(actor, ctx) && actor.role < Role.Organizer) throw new ForbiddenError('only the host or an organizer may stop sharing');
       return;
 
     case 'share.ticket':
@@ -192,6 +214,10 @@ export function authorize(cmd: Command, ctx: AuthzContext): void {
       if (!share || share.controllerId !== actor.id) throw new ConflictError('you do not have control');
       return;
 
+    case 'control.cancel':
+      if (!share || !share.requests.includes(actor.id)) throw new ConflictError('you have not asked for control');
+      return;
+
     case 'control.grant':
     case 'control.deny': {
       if (!share) throw new NotFoundError('nobody is sharing');
@@ -207,7 +233,7 @@ export function authorize(cmd: Command, ctx: AuthzContext): void {
 
     case 'control.revoke':
       if (!share) throw new NotFoundError('nobody is sharing');
-      if (share.hostId !== actor.id && actor.role < Role.Organizer) throw new ForbiddenError('only the host or an organizer may revoke control');
+      if (!runsShare(actor, ctx) && actor.role < Role.Organizer) throw new ForbiddenError('only the host or an organizer may revoke control');
       return;
 
     case 'p2p.signal': {

@@ -47,12 +47,21 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
   const selfHosts = share.hostId === selfId;
   const controlling = share.controllerId !== null && share.controllerId === selfId;
   const waiting = selfId !== null && share.requests.includes(selfId);
+  const self = roster.find((p) => p.id === selfId);
+  // This page's user shares from its agent: the page runs the share (the server checks the same).
+  const mine = !selfHosts && share.kind === 'agent' && host?.client === 'agent' && !!self?.user && host.user === self.user;
+  const hostPanel = mine ? <HostPanel client={client} share={share} roster={roster} /> : null;
 
-  const status = controlling
-    ? 'You are in control'
-    : controller
-      ? `${controller.name} is in control`
-      : `${host?.name ?? 'The host'} has control`;
+  const status =
+    share.kind === 'browser'
+      ? 'View only'
+      : controlling
+        ? 'You are in control'
+        : controller
+          ? `${controller.name} is in control`
+          : mine
+            ? 'You have control'
+            : `${host?.name ?? 'The host'} has control`;
 
   if (selfHosts) {
     return (
@@ -67,10 +76,11 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
 
   if (viewing !== share.hostId) {
     return (
-      <section className="stage" data-testid="stage" data-sharing="true" data-host-id={share.hostId} aria-label="Shared screen">
+      <section className={`stage${mine ? ' hosting' : ''}`} data-testid="stage" data-sharing="true" data-host-id={share.hostId} aria-label="Shared screen">
+        {hostPanel}
         <div className="stage-message">
           <p className="stage-title">
-            {host?.name ?? 'Someone'} is sharing {share.kind === 'agent' ? 'a desktop' : 'a screen'}
+            {mine ? 'You are sharing' : `${host?.name ?? 'Someone'} is sharing`} {share.kind === 'agent' ? 'a desktop' : 'a screen'}
           </p>
           <p className="muted small" data-testid="control-status" data-controller-id={share.controllerId ?? ''}>
             {status}
@@ -85,6 +95,7 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
 
   return (
     <section className="stage viewing" data-testid="stage" data-sharing="true" data-host-id={share.hostId} data-transport={share.transport} aria-label="Shared screen">
+      {hostPanel}
       <div className="stage-bar" role="toolbar" aria-label="Shared screen controls">
         <span className="stage-who">
           <strong>{host?.name ?? 'Someone'}</strong> is sharing {share.kind === 'agent' ? 'a desktop' : 'from a browser'}
@@ -93,13 +104,13 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
           </span>
         </span>
         <span className="stage-actions">
-          <ControlButton client={client} share={share} policy={policy} signedIn={signedIn} controlling={controlling} waiting={waiting} />
-          {isOrganizer && share.controllerId && !controlling && (
+          {!mine && <ControlButton client={client} share={share} policy={policy} signedIn={signedIn} controlling={controlling} waiting={waiting} />}
+          {isOrganizer && !mine && share.controllerId && !controlling && (
             <button type="button" className="secondary" data-testid="control-revoke" onClick={() => client.send({ type: 'control.revoke' })}>
               Revoke control
             </button>
           )}
-          {isOrganizer && (
+          {isOrganizer && !mine && (
             <button type="button" className="secondary" data-testid="share-stop" onClick={() => client.send({ type: 'share.stop' })}>
               Stop share
             </button>
@@ -156,9 +167,68 @@ function ControlButton(props: { client: ConferenceClient; share: ShareState; pol
       </span>
     );
   }
+  if (waiting) {
+    return (
+      <span className="control-waiting">
+        <span role="status" data-testid="control-waiting">
+          Waiting for the host…
+        </span>{' '}
+        <button type="button" className="secondary" data-testid="control-cancel" onClick={() => client.send({ type: 'control.cancel' })}>
+          Cancel
+        </button>
+      </span>
+    );
+  }
   return (
-    <button type="button" data-testid="control-request" disabled={waiting} onClick={() => client.send({ type: 'control.request' })}>
-      {waiting ? 'Waiting for the host…' : 'Request control'}
+    <button type="button" data-testid="control-request" onClick={() => client.send({ type: 'control.request' })}>
+      Request control
     </button>
+  );
+}
+
+/**
+ * The host's meeting page next to its agent's share: who asks for control, and stop and revoke.
+ * Granting stays on the shared computer (the agent asks its local user); the page only says so.
+ * Names are React text, never HTML; the account the server authenticated is shown apart from them.
+ */
+function HostPanel({ client, share, roster }: { client: ConferenceClient; share: ShareState; roster: readonly Participant[] }) {
+  const requesters = share.requests.map((id) => roster.find((p) => p.id === id)).filter((p): p is Participant => !!p);
+  const controller = share.controllerId ? roster.find((p) => p.id === share.controllerId) : undefined;
+  return (
+    <div className="host-panel" data-testid="host-panel" role="region" aria-label="Your share">
+      <div className="host-panel-text">
+        <p className="small" data-testid="host-controller">
+          {controller ? (
+            <>
+              <strong>{controller.name}</strong> controls your desktop
+            </>
+          ) : (
+            'You are sharing your desktop from the Baton agent. Nobody else controls it.'
+          )}
+        </p>
+        <div aria-live="polite" data-testid="host-requests">
+          {requesters.map((p) => (
+            <p key={p.id} className="host-request" data-testid="host-request" data-participant-id={p.id}>
+              <strong data-testid="host-request-name">{p.name}</strong> <span className="muted small">({p.user ? `account ${p.user}` : 'guest'})</span> asks for control.
+            </p>
+          ))}
+          {requesters.length > 0 && (
+            <p className="small" data-testid="host-approve-hint">
+              Approve on the computer you are sharing.
+            </p>
+          )}
+        </div>
+      </div>
+      <span className="host-panel-actions">
+        {share.controllerId && (
+          <button type="button" className="secondary" data-testid="host-revoke" onClick={() => client.send({ type: 'control.revoke' })}>
+            Revoke control
+          </button>
+        )}
+        <button type="button" className="danger" data-testid="host-stop" onClick={() => client.send({ type: 'share.stop' })}>
+          Stop sharing
+        </button>
+      </span>
+    </div>
   );
 }
