@@ -249,7 +249,7 @@ describe.skipIf(missing.length > 0)('audio conferencing through Janus AudioBridg
     }
   }, 60_000);
 
-  it('mute stops the tone reaching the other, and the speaking indicator follows', async () => {
+  it('mute stops the tone reaching the other, push-to-talk sends while space is held, and the speaking indicator follows', async () => {
     const mutedAt = Date.now();
     await org.getByTestId('audio-mute').click();
     await expect.poll(() => audioRow(guest, ids.org).getAttribute('data-muted'), { timeout: 10_000, interval: 20 }).toBe('true');
@@ -259,6 +259,15 @@ describe.skipIf(missing.length > 0)('audio conferencing through Janus AudioBridg
     await expect.poll(() => audioRow(guest, ids.guest).getAttribute('data-speaking'), { timeout: 10_000 }).toBe('true');
     // Olga still hears Gus.
     await hears(org, (l) => l[TONE_B]! > -60, 'Olga still hears Gus');
+    // Push-to-talk: holding the space bar while muted sends; letting go mutes again.
+    await org.locator('body').focus();
+    await org.keyboard.down('Space');
+    await expect.poll(() => audioRow(guest, ids.org).getAttribute('data-muted'), { timeout: 10_000 }).toBe('false');
+    await hears(guest, (l) => l[TONE_A]! > -60, 'Gus hears Olga while she holds space');
+    await org.keyboard.up('Space');
+    await expect.poll(() => audioRow(guest, ids.org).getAttribute('data-muted'), { timeout: 10_000 }).toBe('true');
+    await hears(guest, (l) => l[TONE_A]! < -85, 'Gus no longer hears Olga after she lets go of space');
+    expect(await org.getByTestId('audio-mute').textContent()).toBe('Unmute');
     // Unmute: the tone is back.
     await org.getByTestId('audio-mute').click();
     const unmutedAt = Date.now();
@@ -301,21 +310,27 @@ describe.skipIf(missing.length > 0)('audio conferencing through Janus AudioBridg
   it('a server without audio says so plainly on the meeting page', async () => {
     const quietDir = mkdtempSync(path.join(tmpdir(), 'baton-noaudio-'));
     const quiet = await startServer({ port: 0, dataDir: quietDir, webDir: WEB_DIST, audio: { mode: 'off', janusUrl: null, janusSecret: null } });
+    // A fresh context: cookies are per host, not per port, and Olga's session must not be overwritten.
+    const ctx = await browserA.newContext();
     try {
-      const page = await browserA.newPage();
-      await page.goto(`${quiet.url}/`);
+      const page = await ctx.newPage();
+      page.setDefaultTimeout(30_000);
+      await page.goto(`${quiet.url}/`, { waitUntil: 'domcontentloaded' });
       const id = await page.evaluate(async (password) => {
         const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
         await post('/api/auth/signup', { username: 'quinn', password, displayName: 'Quinn' });
-        return ((await (await post('/api/conferences', { subject: 'No audio here' })).json()) as { id: string }).id;
+        const r = await post('/api/conferences', { subject: 'No audio here' });
+        if (!r.ok) throw new Error(`create: ${r.status} ${await r.text()}`);
+        return ((await r.json()) as { id: string }).id;
       }, PASSWORD);
-      await page.goto(`${quiet.url}/m/${id}`);
+      await page.goto(`${quiet.url}/m/${id}`, { waitUntil: 'domcontentloaded' });
+      await page.getByTestId('audio-panel').waitFor({ timeout: 60_000 });
       expect(await page.getByTestId('audio-unavailable').textContent()).toBe('Audio is not configured on this server.');
       expect(await page.getByTestId('audio-join').count()).toBe(0);
-      await page.close();
     } finally {
+      await ctx.close();
       await quiet.close();
       rmSync(quietDir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
 });
