@@ -36,6 +36,7 @@ describe.skipIf(!OK)("the host's meeting page runs its agent share", { timeout: 
   let guest: Page;
   let conf = '';
   let bobCookie = '';
+  let alice = '';
   let observer: TestClient;
   const shares: (ShareState | null)[] = [];
 
@@ -48,7 +49,7 @@ describe.skipIf(!OK)("the host's meeting page runs its agent share", { timeout: 
     await painter.window(0, 0, 1280, 720, [40, 90, 160]);
     dataDir = mkdtempSync(path.join(tmpdir(), 'baton-hostpage-e2e-'));
     srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST });
-    const alice = await signUp(srv.url, 'alice');
+    alice = await signUp(srv.url, 'alice');
     bobCookie = await signUp(srv.url, 'bob');
     conf = await createConference(srv.url, alice, { guests: 'allow', present: 'anyone', control: 'anyone' }, 'Host page demo');
 
@@ -176,10 +177,42 @@ describe.skipIf(!OK)("the host's meeting page runs its agent share", { timeout: 
     await poll(() => host.getByTestId('host-revoke').count()).toBe(0);
   });
 
+  it('under "signed-in" control a guest gets a sign-in link that brings it back to this meeting', async () => {
+    const org = new TestClient(srv.url, conf, { cookie: alice });
+    try {
+      await org.hello();
+      await org.next('welcome');
+      expect(await org.request({ type: 'policy.update', policy: { control: 'signed-in' } })).toMatchObject({ type: 'ack' });
+    } finally {
+      org.close();
+    }
+    const link = guest.getByTestId('control-unavailable');
+    await poll(() => link.textContent()).toBe('Sign in to ask for control');
+    expect(await link.evaluate((a) => a.tagName)).toBe('A');
+    await link.click();
+    await guest.waitForURL((u) => u.pathname === '/signin' && u.searchParams.get('next') === `/m/${conf}`);
+    // No account yet: "Create one" keeps the way back.
+    await guest.getByTestId('goto-signup').click();
+    await guest.getByTestId('signup-username').fill('carol');
+    await guest.getByTestId('signup-displayname').fill('Carol');
+    await guest.getByTestId('signup-password').fill('correct horse battery');
+    await guest.getByTestId('signup-submit').click();
+    await guest.waitForURL((u) => u.pathname === `/m/${conf}`);
+    await guest.getByTestId('share-view').click();
+    expect(await guest.getByTestId('control-request').textContent()).toBe('Request control');
+  });
+
   it('"Stop sharing" on the host page ends the share; the agent hears it', async () => {
     await host.getByTestId('host-stop').click();
     await poll(() => guest.getByTestId('stage').getAttribute('data-sharing')).toBe('false');
     await poll(() => agentOut, { timeout: 10_000 }).toMatch(/stopped in the meeting/);
     expect((await focus()).snapshot().share).toBeNull();
+  });
+
+  it('a view-only browser share never says who "has control"', async () => {
+    expect(await observer.request({ type: 'share.start', kind: 'browser' })).toMatchObject({ type: 'ack' });
+    await poll(() => guest.getByTestId('control-status').textContent()).toBe('View only');
+    expect(await guest.getByTestId('stage').textContent()).not.toContain('has control');
+    expect(await observer.request({ type: 'share.stop' })).toMatchObject({ type: 'ack' });
   });
 });

@@ -1,4 +1,5 @@
 import { useCallback, useState } from 'react';
+import { Link } from 'react-router-dom';
 import type { MeetingPolicy, Participant, ShareState } from '@baton/protocol';
 import type { ConferenceClient } from '../conference/ConferenceClient';
 import { SharedScreen } from '../sharing/SharedScreen';
@@ -156,10 +157,18 @@ function ControlButton(props: { client: ConferenceClient; share: ShareState; pol
       </button>
     );
   }
+  if (share.kind === 'agent' && policy.control === 'signed-in' && !signedIn) {
+    // Back to this meeting once signed in (the sign-in page accepts only local paths as `next`).
+    const next = window.location.pathname;
+    return (
+      <Link className="small" to={`/signin?next=${encodeURIComponent(next)}`} data-testid="control-unavailable" data-action="signin">
+        Sign in to ask for control
+      </Link>
+    );
+  }
   let refusal: string | null = null;
   if (share.kind === 'browser') refusal = 'View only: this host shares from a browser; control needs the Baton agent';
   else if (policy.control === 'never') refusal = 'Remote control is off in this meeting';
-  else if (policy.control === 'signed-in' && !signedIn) refusal = 'Sign in to ask for control';
   if (refusal) {
     return (
       <span className="muted small" data-testid="control-unavailable">
