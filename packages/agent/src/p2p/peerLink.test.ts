@@ -33,12 +33,12 @@ afterAll(async () => {
   ndc.cleanup();
 });
 
-async function until<T>(fn: () => T, what: string, ms = 8000): Promise<NonNullable<T>> {
+async function until<T>(fn: () => T, what: string | (() => string), ms = 8000): Promise<NonNullable<T>> {
   const end = Date.now() + ms;
   for (;;) {
     const v = fn();
     if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await sleep(10);
   }
 }
@@ -195,9 +195,10 @@ describe('SharePaths (the host side of p2p and escalation)', () => {
    * `connectTimeoutMs` defaults to the agent's own (5 s). Between two node-datachannel ends the channel
    * often opens only after ~1 s: libdatachannel (0.24.5) strands a ClientHello that arrived before its
    * DTLS transport started, and the handshake waits for the client's 1 s DTLS retransmission. A limit
-   * under that is only for the tests where the channel must not open.
+   * under that is only for the tests where the channel must not open. Likewise `answerTimeoutMs` (the
+   * agent's: 30 s): a short one only where nobody answers.
    */
-  function rig(opts: { answer?: boolean; unreachable?: boolean; connectTimeoutMs?: number } = {}) {
+  function rig(opts: { answer?: boolean; unreachable?: boolean; connectTimeoutMs?: number; answerTimeoutMs?: number } = {}) {
     const sent: ClientMessage[] = [];
     let answerer: Answerer | null = null;
     let refreshes = 0;
@@ -226,7 +227,7 @@ describe('SharePaths (the host side of p2p and escalation)', () => {
       refresh: () => refreshes++,
       controllerId: () => null,
       settleMs: 100,
-      answerTimeoutMs: 400,
+      answerTimeoutMs: opts.answerTimeoutMs,
       connectTimeoutMs: opts.connectTimeoutMs,
       retireTimeoutMs: 5000,
     });
@@ -244,7 +245,8 @@ describe('SharePaths (the host side of p2p and escalation)', () => {
     paths.update(share('server'), [host, person('p-viewer')]);
     paths.update(share('p2p'), [host, person('p-viewer')]); // the Focus says p2p right after the join
     expect(sent.some((m) => m.type === 'ice.refresh')).toBe(true); // asked for at once, before the offer
-    await until(() => sw.active === 'peer', 'the switch to the peer');
+    // Well past the link's own limits, so that a failure is reported by the link (in the timeline) first.
+    await until(() => sw.active === 'peer', () => `the switch to the peer; ${JSON.stringify(paths.timeline)}`, 20_000);
     expect(refreshes()).toBe(1);
     sw.send(encodeShareMessage({ type: 'screen', width: 128, height: 64, tileSize: 64 }));
     sw.send(encodeShareMessage({ type: 'frame', seq: 1, time: 1 }));
@@ -274,7 +276,7 @@ describe('SharePaths (the host side of p2p and escalation)', () => {
   });
 
   it('tells the Focus when the direct path fails, and goes to the server', async () => {
-    const { paths, sw, sent } = rig({ answer: false });
+    const { paths, sw, sent } = rig({ answer: false, answerTimeoutMs: 400 });
     const host = person('p-host', 'agent');
     paths.update(share('p2p'), [host, person('p-viewer')]);
     await until(() => sent.some((m) => m.type === 'p2p.signal' && m.data.kind === 'failed'), 'the failed signal');
