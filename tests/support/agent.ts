@@ -27,7 +27,9 @@ export async function startAgentShare(srv: BatonServer, conf: string, cookie: st
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const sharing = async () => (await srv.registry.get(conf))?.snapshot().share?.kind === 'agent';
-  for (let i = 0; i < 150 && !(await sharing()); i++) await sleep(100);
+  // A bounded poll by the clock, not by a count of sleeps: on a loaded 2-core machine the agent alone
+  // takes seconds to load its native modules (5 s for --help at a load average of 20).
+  for (const end = Date.now() + 45_000; Date.now() < end && !(await sharing()); ) await sleep(100);
   if (!(await sharing())) {
     proc.kill('SIGKILL');
     throw new Error(`the agent did not start sharing:\n${out}`);

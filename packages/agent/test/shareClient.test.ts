@@ -76,13 +76,16 @@ describe.skipIf(!HAVE_X)('ShareClient against an in-test Baton server', () => {
     await server.listen();
     const win = await painter.window(100, 80, 300, 200, [250, 250, 250]);
     await painter.fill(win, 20, 20, 100, 10, [0, 0, 0]);
+    const t0 = Date.now();
     const c = await start();
     expect(server.received.map((m) => m.type).slice(0, 3)).toEqual(['hello', 'share.start', 'share.ticket']);
     await until(() => server.frames.length >= 1, 'the first frame');
     const first = server.shareMessages[0]!;
     expect(first).toEqual({ type: 'screen', width: 1280, height: 720, tileSize: DEFAULT_TILE_SIZE });
     expect(server.frames[0]!.cells).toBe(Math.ceil(1280 / DEFAULT_TILE_SIZE) * Math.ceil(720 / DEFAULT_TILE_SIZE));
-    expect(Math.abs(server.frames[0]!.time - Date.now())).toBeLessThan(5000);
+    // Wall-clock ms of the capture (the viewers' latency figures rely on it); no bound on how long it took.
+    expect(server.frames[0]!.time).toBeGreaterThanOrEqual(t0);
+    expect(server.frames[0]!.time).toBeLessThanOrEqual(Date.now());
     await canvasMatchesScreen('first frame');
 
     // A small change costs only the tiles it touches.
@@ -120,7 +123,7 @@ describe.skipIf(!HAVE_X)('ShareClient against an in-test Baton server', () => {
       await painter.fill(win, 0, 0, 256, 128, [i * 20, 255 - i * 20, 100]);
       await sleep(40);
     }
-    await sleep(300);
+    await until(() => server.unacked.length >= 2, 'two unacked frames');
     expect(server.unacked.length).toBe(2); // it tried, and stopped at the window
     const blocked = server.frames.length;
     server.autoAck = true;
