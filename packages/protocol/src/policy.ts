@@ -16,12 +16,22 @@ export type ControlPolicy = z.infer<typeof ControlPolicy>;
 export const AudioPolicy = z.enum(['anyone', 'presenters', 'off']);
 export type AudioPolicy = z.infer<typeof AudioPolicy>;
 
+/**
+ * Who waits in the lobby: `guests` (per the guest policy), or `uninvited`: also every signed-in user
+ * who is not the owner, a presenter or organizer, or invited (directly or through a group); guests
+ * who may join then always wait.
+ */
+export const LobbyPolicy = z.enum(['guests', 'uninvited']);
+export type LobbyPolicy = z.infer<typeof LobbyPolicy>;
+
 export const MeetingPolicy = z.object({
   guests: GuestPolicy,
   present: PresentPolicy,
   control: ControlPolicy,
   /** Absent in records stored before audio existed: read it with audioPolicy(). */
   audio: AudioPolicy.optional(),
+  /** Absent in records stored before it existed: read it with lobbyPolicy(). */
+  lobby: LobbyPolicy.optional(),
 });
 export type MeetingPolicy = z.infer<typeof MeetingPolicy>;
 
@@ -36,6 +46,18 @@ export const DEFAULT_POLICY: MeetingPolicy = Object.freeze({
 /** The audio policy, defaulting to `anyone` for meetings created before it existed. */
 export function audioPolicy(policy: MeetingPolicy): AudioPolicy {
   return policy.audio ?? 'anyone';
+}
+
+/** The lobby policy, defaulting to `guests` (the behaviour before it existed). */
+export function lobbyPolicy(policy: MeetingPolicy): LobbyPolicy {
+  return policy.lobby ?? 'guests';
+}
+
+/** Does a newcomer wait in the lobby? `trusted`: the owner, or a signed-in presenter or organizer. */
+export function waitsInLobby(policy: MeetingPolicy, signedIn: boolean, trusted: boolean): boolean {
+  const uninvited = lobbyPolicy(policy) === 'uninvited';
+  if (!signedIn) return policy.guests === 'lobby' || (uninvited && policy.guests !== 'deny');
+  return uninvited && !trusted;
 }
 
 export const MeetingPolicyPatch = MeetingPolicy.partial();

@@ -10,6 +10,7 @@ import {
   PROTOCOL_VERSION,
   Role,
   roleFromName,
+  waitsInLobby,
   type ClientKind,
   type ConferenceInfo,
   type IceServer,
@@ -155,14 +156,15 @@ export class Focus extends TypedEmitter<FocusEvents> {
     if (!name) throw new BadRequestError('a guest needs a display name');
 
     const persisted = p.user ? this.#opts.roles.get(p.user.id) : undefined;
+    const role = owner ? Role.Organizer : persisted ? roleFromName(persisted) : Role.Attendee;
     const seat: Seat = {
       id: shortId(),
       name,
       userId: p.user?.id ?? null,
       username: p.user?.username ?? null,
-      role: owner ? Role.Organizer : persisted ? roleFromName(persisted) : Role.Attendee,
+      role,
       owner,
-      status: !p.user && policy.guests === 'lobby' ? 'lobby' : 'joined',
+      status: waitsInLobby(policy, p.user !== null, owner || role >= Role.Presenter) ? 'lobby' : 'joined',
       client: p.client,
       p2p: p.p2p ?? false,
       address: p.address ?? 'unknown',
@@ -174,7 +176,21 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#greet(seat);
     this.#roster.announce(seat, 'participant.joined');
     this.#reviewTransport();
+    if (seat.status === 'lobby' && seat.userId !== null) void this.#admitIfInvited(seat);
     return seat;
+  }
+
+  /** A signed-in user held by `lobby: uninvited` goes in as soon as the store says it was invited. */
+  async #admitIfInvited(seat: Seat): Promise<void> {
+    let invited = false;
+    try {
+      invited = (await this.#opts.store.listInvitationsForUser(seat.userId!)).some((i) => i.conferenceId === this.id);
+    } catch (err) {
+      // It keeps waiting: an organizer can still admit it.
+      this.#opts.log?.warn({ err, conference: this.id }, 'invitation lookup failed');
+      return;
+    }
+    if (invited && !this.#closed && seat.status === 'lobby' && this.#roster.get(seat.id) === seat) this.#admit(seat);
   }
 
   /**
@@ -450,10 +466,11 @@ export class Focus extends TypedEmitter<FocusEvents> {
     if (this.#closed) return;
     this.#record = record;
     this.#roster.broadcast({ type: 'conference.updated', conference: this.info() });
-    const lobby = this.#roster.all().filter((s) => s.status === 'lobby');
-    if (record.policy.guests === 'allow') lobby.forEach((s) => this.#admit(s));
+    for (const s of this.#roster.all().filter((x) => x.status === 'lobby')) {
+      if (s.userId === null && record.policy.guests === 'deny') this.#deny(s);
+      else if (!waitsInLobby(record.policy, s.userId !== null, s.owner || s.role >= Role.Presenter)) this.#admit(s);
+    }
     if (record.policy.guests === 'deny') {
-      lobby.forEach((s) => this.#deny(s));
       for (const s of this.#roster.joined()) {
         if (s.userId === null) {
           const link = s.link;

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import type { MeetingPolicy } from '@baton/protocol';
+import { lobbyPolicy, type MeetingPolicy } from '@baton/protocol';
 import type { ConferenceClient } from '../conference/ConferenceClient';
 import { Modal } from '../ui/Modal';
 import { PolicyFields } from '../ui/PolicyFields';
@@ -15,6 +15,7 @@ export function SettingsDialog({ client, policy, onClose }: { client: Conference
     <Modal title="Meeting settings" onClose={onClose} testId="settings-dialog">
       <form className="form" onSubmit={submit}>
         <PolicyFields value={value} onChange={setValue} idPrefix="settings" />
+        <LobbyField value={value} onChange={setValue} />
         <div className="actions">
           <button className="primary" type="submit" data-testid="settings-save">
             Save
@@ -25,5 +26,31 @@ export function SettingsDialog({ client, policy, onClose }: { client: Conference
         </div>
       </form>
     </Modal>
+  );
+}
+
+type LobbyChoice = 'off' | 'guests' | 'uninvited';
+
+/**
+ * Who waits in the lobby, as one choice over two policy fields: `guests` (how guests join) and
+ * `lobby` (whether signed-in users who were not invited wait too).
+ */
+function LobbyField({ value, onChange }: { value: MeetingPolicy; onChange(p: MeetingPolicy): void }) {
+  const choice: LobbyChoice = lobbyPolicy(value) === 'uninvited' ? 'uninvited' : value.guests === 'lobby' ? 'guests' : 'off';
+  function pick(c: LobbyChoice) {
+    if (c === 'off') onChange({ ...value, lobby: 'guests', guests: value.guests === 'lobby' ? 'allow' : value.guests });
+    else if (c === 'guests') onChange({ ...value, lobby: 'guests', guests: 'lobby' });
+    else onChange({ ...value, lobby: 'uninvited', guests: value.guests === 'deny' ? 'deny' : 'lobby' });
+  }
+  return (
+    <label>
+      Lobby
+      <select data-testid="settings-lobby" value={choice} onChange={(e) => pick(e.target.value as LobbyChoice)}>
+        <option value="guests">For guests only</option>
+        <option value="uninvited">For everyone not invited</option>
+        <option value="off">Off</option>
+      </select>
+      <span className="hint small">The organizer, presenters and invited people (or members of invited groups) always go straight in.</span>
+    </label>
   );
 }
