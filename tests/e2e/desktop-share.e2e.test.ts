@@ -11,7 +11,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
@@ -230,7 +229,7 @@ describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser v
     const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/ws/share`);
     await new Promise((r) => ws.once('open', r));
     ws.send(encodeShareMessage({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket: ack.ticket! }));
-    await sleep(200);
+    await expect.poll(async () => (await focus()).shareStats()!.viewers, { timeout: 10_000 }).toBe(before.viewers + 1); // authenticated
     seen.length = 0;
     for (let i = 0; i < 5; i++) {
       ws.send(encodeShareMessage({ type: 'pointer', x: TARGET.x + 10 + i, y: TARGET.y + 10, buttons: 1 }));
@@ -238,9 +237,10 @@ describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser v
       ws.send(encodeShareMessage({ type: 'key', down: true, key: 'x', code: 'KeyX' }));
       ws.send(encodeShareMessage({ type: 'key', down: false, key: 'x', code: 'KeyX' }));
     }
-    await sleep(800);
+    // Every message was handled (dropped) by the relay; none reached the X server.
+    await expect.poll(async () => (await focus()).shareStats()!.inputDropped - before.inputDropped, { timeout: 10_000 }).toBe(20);
+    await painter.conn.sync(); // any event the X server had for us has arrived
     expect(seen).toEqual([]);
-    expect((await focus()).shareStats()!.inputDropped - before.inputDropped).toBe(20);
     ws.close();
     g.close();
   });
