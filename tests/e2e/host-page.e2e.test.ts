@@ -30,6 +30,7 @@ describe.skipIf(!OK)("the host's meeting page runs its agent share", { timeout: 
   let srv: Awaited<ReturnType<typeof startServer>>;
   let dataDir: string;
   let agent: ChildProcess | undefined;
+  let agent2: ChildProcess | undefined;
   let agentOut = '';
   let browser: Browser;
   let host: Page;
@@ -90,6 +91,7 @@ describe.skipIf(!OK)("the host's meeting page runs its agent share", { timeout: 
   afterAll(async () => {
     observer?.close();
     agent?.kill('SIGKILL');
+    agent2?.kill('SIGKILL');
     await browser?.close();
     await srv?.close();
     await painter?.close();
@@ -214,5 +216,19 @@ describe.skipIf(!OK)("the host's meeting page runs its agent share", { timeout: 
     await poll(() => guest.getByTestId('control-status').textContent()).toBe('View only');
     expect(await guest.getByTestId('stage').textContent()).not.toContain('has control');
     expect(await observer.request({ type: 'share.stop' })).toMatchObject({ type: 'ack' });
+  });
+
+  it('the Share desktop dialog says "expires in 10 minutes" and closes with "Connected" when the agent joins', async () => {
+    await host.getByTestId('agent-open').click();
+    await poll(() => host.getByTestId('agent-expiry').textContent()).toBe('The token works once and expires in 10 minutes.');
+    const command = (await host.getByTestId('agent-command').textContent())!;
+    const token = /--token (\S+)$/.exec(command.trim())![1]!;
+    agent2 = spawn(process.execPath, [path.join(ROOT, 'packages/agent/dist/cli.js'), 'share', `${srv.url}/m/${conf}`, '--token', token], {
+      env: { ...process.env, DISPLAY: xvfb.display },
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    await poll(() => host.getByTestId('agent-connected').textContent()).toBe('Connected: your desktop agent joined the meeting.');
+    expect(await host.getByTestId('agent-dialog').count()).toBe(0);
+    await host.screenshot({ path: path.join(tmpdir(), 'baton-agent-connected-1280x720.png') });
   });
 });

@@ -37,7 +37,9 @@ export function AgentDialog({ conferenceId, onClose }: { conferenceId: string; o
           <pre className="command" data-testid="agent-command">
             {result.command}
           </pre>
-          <p className="muted small">The token works once and expires {formatDate(result.expiresAt)}.</p>
+          <p className="muted small" data-testid="agent-expiry" title={formatDate(result.expiresAt)}>
+            The token works once and expires {expiresIn(result.expiresAt)}.
+          </p>
           <TokenPrivacy command={result.command} token={result.token} />
         </>
       )}
@@ -52,6 +54,12 @@ export function AgentDialog({ conferenceId, onClose }: { conferenceId: string; o
       </div>
     </Modal>
   );
+}
+
+/** "in 10 minutes": the token's lifetime as people say it (the exact time is in the tooltip). */
+function expiresIn(expiresAt: string): string {
+  const minutes = Math.max(1, Math.round((Date.parse(expiresAt) - Date.now()) / 60_000));
+  return `in ${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
 /**

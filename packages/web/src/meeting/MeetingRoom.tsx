@@ -97,6 +97,7 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
     !!self &&
     (self.role === 'organizer' || conference.policy.present === 'anyone' || (conference.policy.present === 'presenters' && self.role === 'presenter'));
   const banner = snapshot.lastError && snapshot.lastError.command !== 'chat.send' ? snapshot.lastError : null;
+  const agentConnected = useAgentConnected(dialog === 'agent', snapshot.roster, self, () => setDialog(null));
 
   // Errors about commands fade after a while; chat errors are shown (and cleared) by the chat.
   useEffect(() => {
@@ -166,6 +167,11 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
           </button>
         </div>
       )}
+      {agentConnected && (
+        <div className="banner info" role="status" data-testid="agent-connected">
+          Connected: your desktop agent joined the meeting.
+        </div>
+      )}
       {notices.length > 0 && (
         <div className="notices" role="status" aria-live="polite">
           {notices.map((n) => (
@@ -196,6 +202,33 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
       {dialog === 'settings' && <SettingsDialog client={client} policy={conference.policy} onClose={() => setDialog(null)} />}
     </div>
   );
+}
+
+/**
+ * While the Share desktop dialog is open, an agent seat of this user that was not there when it
+ * opened means its one-time token was used: close the dialog and say "Connected" for a while.
+ */
+function useAgentConnected(open: boolean, roster: readonly Participant[], self: Participant | null, close: () => void): boolean {
+  const [baseline, setBaseline] = useState<Set<string> | null>(null);
+  const [connected, setConnected] = useState(false);
+  const mine = (p: Participant) => p.client === 'agent' && !!self?.user && p.user === self.user;
+  useEffect(() => {
+    if (open) setBaseline((b) => b ?? new Set(roster.filter(mine).map((p) => p.id)));
+    else setBaseline(null);
+  }, [open]); // the baseline is taken once, when the dialog opens
+  useEffect(() => {
+    if (!open || !baseline) return;
+    if (roster.some((p) => mine(p) && !baseline.has(p.id))) {
+      setConnected(true);
+      close();
+    }
+  });
+  useEffect(() => {
+    if (!connected) return;
+    const t = setTimeout(() => setConnected(false), 8000);
+    return () => clearTimeout(t);
+  }, [connected]);
+  return connected;
 }
 
 function useNotices(client: ConferenceClient) {
