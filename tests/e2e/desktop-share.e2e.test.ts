@@ -198,7 +198,8 @@ describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser v
   it('the viewer given control clicks and types; the host receives exactly that', async () => {
     await bob.getByTestId('control-request').click();
     await expect.poll(() => bob.getByTestId('control-status').textContent(), { timeout: 10_000 }).toBe('You are in control');
-    expect(agent!.output()).toMatch(/Bob is controlling/);
+    // The agent prints its line when the grant reaches it, which may be after Bob's page shows it.
+    await expect.poll(() => agent!.output(), { timeout: 10_000 }).toMatch(/Bob is controlling/);
     await bob.screenshot({ path: path.join(tmpdir(), 'baton-share-controlling-1280x720.png') });
     await expect.poll(() => guest.getByTestId('control-status').textContent()).toBe('Bob is in control');
 
