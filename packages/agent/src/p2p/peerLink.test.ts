@@ -304,6 +304,6 @@ describe('SharePaths (the host side of p2p and escalation)', () => {
     paths.update(share('server'), [host]);
     paths.update(share('server'), [host, person('p-old-browser')]);
     expect(sw.active).toBeNull();
-    await until(() => sw.active === 'server', 'the server path after settling', 1000);
+    await until(() => sw.active === 'server', 'the server path after settling');
   });
 });
