@@ -205,17 +205,16 @@ describe.skipIf(missing.length > 0)('browser-hosted screen sharing (Xvfb + non-h
     );
   }, 60_000);
 
-  it('motion: a window dragged across the screen streams lossy frames, then refines to exact', async () => {
+  it('motion: a window dragged across the screen streams lossy frames, then ends bit-exact', async () => {
     const before = (await sharerStats())!;
     const v0 = (await viewerStats())!;
     const wid = x.run('xdotool', ['search', '--class', 'xterm']).trim().split('\n')[0]!;
     // The drag: one sweep of 120 small steps in one xdotool run with `--sync` (every move is flushed and
-    // lands before the next), then the window keeps moving by a few pixels around its final place until
-    // the sharer holds cells there lossy, and stops exactly there. A cell counts as moving (lossy) when it
-    // changed in two processed frames in a row, so the window must move faster than frames are processed,
-    // and for "then refines" the cells at the final place must be among them. The old shell loop (a
-    // process and a `sleep` per step) took 270-320 ms a step on the loaded 2-core CI machine: every move
-    // was a one-off change sent lossless, and the test failed with "expected 3 to be greater than 3".
+    // lands before the next), then the window keeps moving a step back and forth at its final place until
+    // the sharer has sent lossy tiles, and stops exactly there. A cell counts as moving (lossy) when it
+    // changed in two processed frames in a row, so the window must move faster than frames are processed.
+    // The old shell loop (a process and a `sleep` per step) took 270-320 ms a step on the loaded 2-core CI
+    // machine: every move was a one-off change sent lossless ("expected 3 to be greater than 3").
     const at = (i: number) => [String(TERM.x + i * 4), String(TERM.y + Math.floor((i * 8) / 3))];
     const xdotool = async (args: string[]) => {
       const run = x.spawn('xdotool', args);
@@ -225,11 +224,8 @@ describe.skipIf(missing.length > 0)('browser-hosted screen sharing (Xvfb + non-h
     const t0 = Date.now();
     await xdotool(Array.from({ length: 120 }, (_, k) => move(k + 1)).flat());
     let jiggles = 0;
-    const lossyHere = async () => {
-      const s = (await sharerStats())!;
-      return s.tilesLossy > before.tilesLossy && s.lossyCells > 0;
-    };
-    while (!(await lossyHere()) && Date.now() - t0 < 30_000) {
+    const lossySent = async () => (await sharerStats())!.tilesLossy > before.tilesLossy;
+    while (!(await lossySent()) && Date.now() - t0 < 30_000) {
       await xdotool(Array.from({ length: 200 }, (_, k) => move(k % 2 === 0 ? 119 : 120)).flat()); // ends at 120
       jiggles++;
     }
@@ -239,9 +235,14 @@ describe.skipIf(missing.length > 0)('browser-hosted screen sharing (Xvfb + non-h
     // Streamed as it moved, not one picture at the end (the rate is a figure above, not a check).
     await expect.poll(async () => (await viewerStats())!.framesDrawn - v0.framesDrawn, { timeout: 20_000 }).toBeGreaterThan(1);
 
+    // Exact again: no cell is held lossy and the viewer has the captured pixels to the bit. Whether a lossy
+    // cell got there by refinement or by a later lossless or Fill send of the same cell depends on where
+    // the last processed frames caught the window, so the count is a figure here; the still-picture test
+    // and the TileHistory unit test check refinement itself.
     const { sharer } = await settled();
     expect(sharer.tilesLossy).toBeGreaterThan(before.tilesLossy);
-    expect(sharer.tilesRefined).toBeGreaterThan(before.tilesRefined);
+    expect(sharer.lossyCells).toBe(0);
+    console.log(`motion: ${sharer.tilesLossy - before.tilesLossy} lossy tiles, ${sharer.tilesRefined - before.tilesRefined} refined`);
     const seen = await viewerFrame();
     expect(compareRgba(seen, await sharerFrame(), WIDTH, FULL).maxDiff).toBe(0);
     const truth = readScreen(x.env).rgba;
