@@ -362,6 +362,59 @@ export function frameHashFold(h: number, index: number, cell: number): number {
   return (h ^ (h >>> 13)) >>> 0;
 }
 
+/**
+ * The bookkeeping both ends of frame verification share: which cells are exact (newest tile lossless),
+ * each exact cell's hash, and the fold over the grid. Only reading the pixels differs (the agent's
+ * BGRX capture, the viewer's canvas), so each side hashes the cells `cover()` returns and `set()`s them.
+ */
+export class CellHashGrid {
+  tileSize = 16;
+  cols = 0;
+  rows = 0;
+  width = 0;
+  height = 0;
+  #cell = new Uint32Array(0);
+  /** 1: the newest tile over the cell was lossless, so its pixels are exact on both sides. */
+  #exact = new Uint8Array(0);
+
+  /** A new grid: nothing drawn yet, nothing to compare. */
+  reset(width: number, height: number, tileSize: number): void {
+    this.width = width;
+    this.height = height;
+    this.tileSize = tileSize;
+    this.cols = Math.ceil(width / tileSize);
+    this.rows = Math.ceil(height / tileSize);
+    this.#cell = new Uint32Array(this.cols * this.rows);
+    this.#exact = new Uint8Array(this.cols * this.rows);
+  }
+
+  /** Records a frame's tiles (all of them, in order); returns the cells (1) now exact and to be hashed again. */
+  cover(tiles: readonly { x: number; y: number; w: number; h: number; flags: number }[]): Uint8Array {
+    const ts = this.tileSize, cols = this.cols;
+    const stale = new Uint8Array(this.#exact.length);
+    for (const t of tiles) {
+      const exact = t.flags & TILE_FLAG_LOSSY ? 0 : 1;
+      const c1 = Math.min(cols, Math.ceil((t.x + t.w) / ts)), r1 = Math.min(this.rows, Math.ceil((t.y + t.h) / ts));
+      for (let r = Math.floor(t.y / ts); r < r1; r++) {
+        for (let c = Math.floor(t.x / ts); c < c1; c++) this.#exact[r * cols + c] = stale[r * cols + c] = exact;
+      }
+    }
+    return stale;
+  }
+
+  /** The hash of exact cell `index`'s pixels (cellHashStep over them, row by row). */
+  set(index: number, hash: number): void {
+    this.#cell[index] = hash;
+  }
+
+  /** The frame hash: every exact cell folded in grid order. */
+  fold(): number {
+    let h = CELL_HASH_SEED;
+    for (let i = 0; i < this.#exact.length; i++) if (this.#exact[i]) h = frameHashFold(h, i, this.#cell[i]!);
+    return h;
+  }
+}
+
 /** Input messages: only these may travel from a viewer towards the host. */
 export function isInputMessage(m: ShareMessage): m is Extract<ShareMessage, { type: 'pointer' | 'wheel' | 'key' }> {
   return m.type === 'pointer' || m.type === 'wheel' || m.type === 'key';
