@@ -6,38 +6,11 @@
  * a bound measured here, also after the drop. The stated close reasons are checked in limits.test.ts,
  * with clients that read them.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { PROTOCOL_VERSION } from '@baton/protocol';
 import { TestClient, createConference, signUp } from './support.js';
-
-const pkgDir = dirname(dirname(fileURLToPath(import.meta.url)));
-const repoRoot = dirname(dirname(pkgDir));
-const cli = join(pkgDir, 'dist', 'cli.js');
-
-/** Source files whose compiled output is missing or older than the source (tests excluded). */
-function staleOutputs(dir = join(pkgDir, 'src'), rel = ''): string[] {
-  const stale: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const r = join(rel, e.name);
-    if (e.isDirectory()) stale.push(...staleOutputs(join(dir, e.name), r));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('.d.ts')) {
-      const out = join(pkgDir, 'dist', r.replace(/\.ts$/, '.js'));
-      if (!existsSync(out) || statSync(out).mtimeMs < statSync(join(dir, e.name)).mtimeMs) stale.push(r);
-    }
-  }
-  return stale;
-}
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
+import { startServerProcess, type ServerProcess } from './serverProcess.js';
 
 /** How many pings the attacker sends at most (each about 100 bytes, each pong about as big). */
 const PINGS = 400_000;
@@ -45,42 +18,16 @@ const PINGS = 400_000;
 const BOUND_MIB = 64;
 
 describe('a conference socket that never reads', () => {
-  let proc: ChildProcess;
+  let server: ServerProcess;
   let url: string;
-  let dataDir: string;
 
   beforeAll(async () => {
-    if (staleOutputs().length) {
-      try {
-        execFileSync('npx', ['tsc', '-b', 'packages/server'], { cwd: repoRoot, stdio: 'pipe', timeout: 180_000 });
-      } catch (err) {
-        // A type error elsewhere still emits JavaScript; judge by the result.
-        const stale = staleOutputs();
-        if (stale.length) throw new Error(`could not build ${stale.join(', ')}: ${(err as { stdout?: Buffer }).stdout?.toString() ?? err}`);
-      }
-    }
-    dataDir = mkdtempSync(join(tmpdir(), 'baton-mem-'));
-    const env = { ...process.env };
-    for (const k of Object.keys(env)) if (k.startsWith('BATON_')) delete env[k];
-    proc = spawn(process.execPath, [cli, '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      proc.stdout!.on('data', (d) => {
-        out += d;
-        const m = /running at (http:\/\/\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      proc.once('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
-    });
+    server = await startServerProcess('baton-mem-');
+    url = server.url;
   });
 
   afterAll(async () => {
-    if (proc && proc.exitCode === null) {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await exited;
-    }
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await server?.stop();
   });
 
   it('an unadmitted lobby guest flooding ping while not reading is dropped, and the server RSS stays bounded', async () => {
@@ -100,7 +47,7 @@ describe('a conference socket that never reads', () => {
     let dropped = false;
     const drop = org.next('participant.updated', (m) => m.participant.id === self && m.participant.connection === 'reconnecting', 120_000);
     drop.then(() => (dropped = true), () => {});
-    const before = rssMiB(proc.pid!);
+    const before = server.rssMiB();
 
     ws.on('error', () => {}); // a reset while paused is one of the ways the attacker's socket may end
     ws.pause(); // never read another byte
@@ -115,11 +62,11 @@ describe('a conference socket that never reads', () => {
         const check = () => (dropped || ws.bufferedAmount < 256 * 1024 ? resolve() : setTimeout(check, 5));
         setImmediate(check);
       });
-      if (sent % 20_000 === 0) peak = Math.max(peak, rssMiB(proc.pid!));
+      if (sent % 20_000 === 0) peak = Math.max(peak, server.rssMiB());
     }
-    const during = Math.max(peak, rssMiB(proc.pid!));
+    const during = Math.max(peak, server.rssMiB());
     ws.terminate();
-    const after = rssMiB(proc.pid!);
+    const after = server.rssMiB();
     console.log(`server RSS: ${before.toFixed(0)} MiB before, ${during.toFixed(0)} MiB peak during ${sent} pings, ${after.toFixed(0)} MiB after the drop`);
     expect(dropped, 'the server should have dropped the flooding connection').toBe(true);
     expect(during - before).toBeLessThan(BOUND_MIB);

@@ -4,38 +4,11 @@
  * frames at the pace a well-behaved second viewer acks, and a viewer that paused its socket. Whatever
  * the host sends, that viewer must cost the server at most its send budget, never a queue.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { SHARE_PROTOCOL_VERSION, TileEncoding, decodeShareMessage, encodeShareMessage, type ShareMessage } from '@baton/protocol';
 import { TestClient, api, createConference, signUp } from './support.js';
-
-const pkgDir = dirname(dirname(fileURLToPath(import.meta.url)));
-const repoRoot = dirname(dirname(pkgDir));
-const cli = join(pkgDir, 'dist', 'cli.js');
-
-/** Source files whose compiled output is missing or older than the source (tests excluded). */
-function staleOutputs(dir = join(pkgDir, 'src'), rel = ''): string[] {
-  const stale: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const r = join(rel, e.name);
-    if (e.isDirectory()) stale.push(...staleOutputs(join(dir, e.name), r));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('.d.ts')) {
-      const out = join(pkgDir, 'dist', r.replace(/\.ts$/, '.js'));
-      if (!existsSync(out) || statSync(out).mtimeMs < statSync(join(dir, e.name)).mtimeMs) stale.push(r);
-    }
-  }
-  return stale;
-}
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
+import { startServerProcess, type ServerProcess } from './serverProcess.js';
 
 /** Rounds of frames at a viewer's pace; each sends 1,000 screens, 1,000 cursor moves and a 300-tile frame (~0.6 MB). */
 const ROUNDS = 40;
@@ -95,41 +68,16 @@ function tiles(w: number, h: number, bytes: number, fill: number): ShareMessage[
 }
 
 describe('a sharing viewer that never reads', () => {
-  let proc: ChildProcess;
+  let server: ServerProcess;
   let url: string;
-  let dataDir: string;
 
   beforeAll(async () => {
-    if (staleOutputs().length) {
-      try {
-        execFileSync('npx', ['tsc', '-b', 'packages/server'], { cwd: repoRoot, stdio: 'pipe', timeout: 180_000 });
-      } catch (err) {
-        const stale = staleOutputs();
-        if (stale.length) throw new Error(`could not build ${stale.join(', ')}: ${(err as { stdout?: Buffer }).stdout?.toString() ?? err}`);
-      }
-    }
-    dataDir = mkdtempSync(join(tmpdir(), 'baton-sharemem-'));
-    const env = { ...process.env };
-    for (const k of Object.keys(env)) if (k.startsWith('BATON_')) delete env[k];
-    proc = spawn(process.execPath, [cli, '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      proc.stdout!.on('data', (d) => {
-        out += d;
-        const m = /running at (http:\/\/\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      proc.once('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
-    });
+    server = await startServerProcess('baton-sharemem-');
+    url = server.url;
   });
 
   afterAll(async () => {
-    if (proc && proc.exitCode === null) {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await exited;
-    }
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await server?.stop();
   });
 
   it('costs the server at most its send budget while the host streams screens, cursor and frames, and gets the latest screen once it reads', async () => {
@@ -167,7 +115,7 @@ describe('a sharing viewer that never reads', () => {
     stuck.s.ws.pause();
 
     await new Promise((r) => setImmediate(r));
-    const before = rssMiB(proc.pid!);
+    const before = server.rssMiB();
     let peak = before;
     let sentBytes = 0;
     const send = (m: ShareMessage): void => {
@@ -186,9 +134,9 @@ describe('a sharing viewer that never reads', () => {
       send({ type: 'frame', seq, time: seq });
       await host.drained();
       await host.next((m) => m.type === 'ack' && m.seq === seq);
-      if (round % 10 === 9) peak = Math.max(peak, rssMiB(proc.pid!));
+      if (round % 10 === 9) peak = Math.max(peak, server.rssMiB());
     }
-    const paced = Math.max(peak, rssMiB(proc.pid!));
+    const paced = Math.max(peak, server.rssMiB());
     // The well-behaved viewer leaves; the host floods screens and cursor moves at the paused one alone.
     good.s.ws.close();
     for (let i = 0; i < FLOOD; i++) {
@@ -196,7 +144,7 @@ describe('a sharing viewer that never reads', () => {
       send({ type: 'cursorPos', x: i % 48, y: 7, visible: true });
       if (i % 20_000 === 19_999) {
         await host.drained();
-        peak = Math.max(peak, rssMiB(proc.pid!));
+        peak = Math.max(peak, server.rssMiB());
       }
     }
     const last = ROUNDS + 2;
@@ -204,7 +152,7 @@ describe('a sharing viewer that never reads', () => {
     for (const t of tiles(W, H, 64, 9)) send(t);
     send({ type: 'frame', seq: last, time: last });
     await host.drained();
-    const during = Math.max(peak, rssMiB(proc.pid!));
+    const during = Math.max(peak, server.rssMiB());
     console.log(
       `server RSS: ${before.toFixed(0)} MiB before, ${paced.toFixed(0)} MiB after ${ROUNDS} paced rounds, ${during.toFixed(0)} MiB peak after the flood; ` +
         `the host sent ${(sentBytes / 2 ** 20).toFixed(0)} MiB in ${ROUNDS * PER_ROUND * 2 + FLOOD * 2} screen/cursor messages and ${ROUNDS} frames of 300 tiles`,
