@@ -29,6 +29,8 @@ export type ConsentPromptOptions = {
   timeoutMs?: number;
 };
 
+const WITHDRAWN = Symbol('withdrawn');
+
 export class ConsentPrompt {
   readonly mode: ControlMode;
   #input: Readable;
@@ -40,6 +42,10 @@ export class ConsentPrompt {
   #pending = new Map<string, Promise<boolean>>();
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** Pending requests withdrawn before their question was asked: never asked. */
+  #withdrawn = new Set<string>();
+  /** The question on screen now, and how to end it unanswered. */
+  #active: { participantId: string; abort(): void } | null = null;
 
   constructor(options: ConsentPromptOptions) {
     this.mode = options.mode;
@@ -56,6 +62,7 @@ export class ConsentPrompt {
     if (known !== undefined) return Promise.resolve(known);
     const pending = this.#pending.get(req.participantId);
     if (pending) return pending;
+    this.#withdrawn.delete(req.participantId);
     const p = this.#queue.then(() => this.#ask(req));
     this.#queue = p.catch(() => undefined);
     this.#pending.set(req.participantId, p);
@@ -68,6 +75,21 @@ export class ConsentPrompt {
     this.#remembered.delete(participantId);
   }
 
+  /**
+   * The requester withdrew (cancelled in the meeting, or left): its question, on screen or queued,
+   * ends as a denial and nothing is remembered, so a late "yes" cannot stand for a later request.
+   */
+  withdraw(participantId: string): void {
+    if (!this.#pending.has(participantId)) return;
+    if (this.#active?.participantId === participantId) this.#active.abort();
+    else this.#withdrawn.add(participantId);
+  }
+
+  /** The participants whose request is waiting for an answer here. */
+  pendingIds(): string[] {
+    return [...this.#pending.keys()];
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -78,8 +100,12 @@ export class ConsentPrompt {
   async #ask(req: ControlRequest): Promise<boolean> {
     const again = this.#remembered.get(req.participantId);
     if (again !== undefined) return again;
-    if (this.#closed || this.#inputEnded) return false;
-    const answer = await this.#question(`\n${describeRequester(req)}\n${req.user === null ? 'Allow this guest' : `Allow account ${printable(req.user)}`} to control your screen? [y/N] `);
+    if (this.#closed || this.#inputEnded || this.#withdrawn.delete(req.participantId)) return false;
+    const answer = await this.#question(`\n${describeRequester(req)}\n${req.user === null ? 'Allow this guest' : `Allow account ${printable(req.user)}`} to control your screen? [y/N] `, req.participantId);
+    if (answer === WITHDRAWN) {
+      this.#output.write(`\n${requesterShort(req)} withdrew the request: nothing to answer.\n`);
+      return false;
+    }
     if (answer === null) {
       this.#output.write(`\nNo answer: ${requesterShort(req)} was not given control.\n`);
       return false;
@@ -89,14 +115,15 @@ export class ConsentPrompt {
     return allowed;
   }
 
-  /** One line from the input, or null on timeout, end of input or close. */
-  #question(text: string): Promise<string | null> {
+  /** One line from the input; null on timeout, end of input or close; WITHDRAWN when withdrawn. */
+  #question(text: string, participantId: string): Promise<string | null | typeof WITHDRAWN> {
     const rl = this.#readline();
     return new Promise((resolve) => {
       let done = false;
-      const finish = (v: string | null): void => {
+      const finish = (v: string | null | typeof WITHDRAWN): void => {
         if (done) return;
         done = true;
+        this.#active = null;
         clearTimeout(timer);
         rl.off('line', onLine);
         rl.off('close', onClose);
@@ -107,6 +134,7 @@ export class ConsentPrompt {
       const timer = setTimeout(() => finish(null), this.#timeoutMs);
       rl.on('line', onLine);
       rl.on('close', onClose);
+      this.#active = { participantId, abort: () => finish(WITHDRAWN) };
       this.#output.write(text);
     });
   }

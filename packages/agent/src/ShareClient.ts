@@ -290,6 +290,9 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       return;
     }
     this.#active = true;
+    // A request the requester withdrew (cancelled, left) must not stay on the host's terminal: a
+    // late "yes" there would be remembered for that participant's next request.
+    for (const id of this.#consent.pendingIds()) if (!share.requests.includes(id)) this.#consent.withdraw(id);
     const next = share.controllerId;
     if (next === this.#controllerId) return;
     const prev = this.#controllerId;

@@ -104,4 +104,26 @@ describe('ConsentPrompt', () => {
     expect(await m).toBe(false);
     t.p.close();
   });
+  it('ask: a withdrawn request ends its question unanswered, is never asked if still queued, and nothing is remembered', async () => {
+    const t = prompt('ask', 60_000);
+    const a = t.p.decide(alice);
+    const b = t.p.decide(bob);
+    await t.waitFor('"Alice"');
+    expect(t.p.pendingIds().sort()).toEqual(['p1', 'p2']);
+    t.p.withdraw('p2'); // queued behind Alice: never asked
+    t.p.withdraw('p1'); // on screen: ends now
+    expect(await a).toBe(false);
+    expect(await b).toBe(false);
+    expect(t.written()).toContain('"Alice" (account alice) withdrew the request: nothing to answer.');
+    expect(t.written()).not.toContain('"Bob"');
+    // A late "y" meant for the withdrawn question answers nothing, and a new request is asked afresh.
+    t.input.write('y\n');
+    await new Promise((r) => setImmediate(r)); // the line is read (and dropped: nothing is asked)
+    const again = t.p.decide(alice);
+    await t.waitFor('withdrew the request: nothing to answer.\n\nA participant asks');
+    t.input.write('n\n');
+    expect(await again).toBe(false);
+    expect(t.written().match(/asks to control/g)).toHaveLength(2);
+    t.p.close();
+  });
 });
