@@ -132,9 +132,18 @@ describe.skipIf(!OK)('frame integrity during motion (verify mode: agent + Chromi
     );
     if (seen.length !== W * H * 4) return W * H;
     let bad = 0;
-    for (let i = 0; i < host.length; i += 4) if (host[i + 2] !== seen[i] || host[i + 1] !== seen[i + 1] || host[i] !== seen[i + 2]) bad++;
+    const box = { x0: W, y0: H, x1: -1, y1: -1 };
+    for (let i = 0; i < host.length; i += 4) {
+      if (host[i + 2] === seen[i] && host[i + 1] === seen[i + 1] && host[i] === seen[i + 2]) continue;
+      bad++;
+      const x = (i >> 2) % W, y = Math.floor((i >> 2) / W);
+      box.x0 = Math.min(box.x0, x), box.y0 = Math.min(box.y0, y), box.x1 = Math.max(box.x1, x), box.y1 = Math.max(box.y1, y);
+    }
+    lastMismatchBox = bad ? `x ${box.x0}-${box.x1}, y ${box.y0}-${box.y1}` : '';
     return bad;
   };
+  /** Where the last mismatchedPixels() found differences, for the failure message. */
+  let lastMismatchBox = '';
   const stats = (page: Page): Promise<VerifyStats> =>
     page.evaluate(() => {
       const s = window.__batonViewer!;
@@ -223,7 +232,7 @@ describe.skipIf(!OK)('frame integrity during motion (verify mode: agent + Chromi
         .poll(async () => (last = await mismatchedPixels(page)), { timeout: 30_000, message: `viewer ${i} of ${label}: canvas differs from the host` })
         .toBe(0)
         .catch(async (err: unknown) => {
-          console.log(`${label}: viewer ${i} still differs in ${last} pixels; viewer ${JSON.stringify(await stats(page))}, relay ${JSON.stringify(await shareStats())}`);
+          console.log(`${label}: viewer ${i} still differs in ${last} pixels (${lastMismatchBox}); viewer ${JSON.stringify(await stats(page))}, relay ${JSON.stringify(await shareStats())}`);
           throw err;
         });
     }
