@@ -13,6 +13,11 @@ import { AudioPanel } from './AudioPanel';
 import { SettingsDialog } from './SettingsDialog';
 import { Stage } from './Stage';
 import { BrowserShareButton } from '../hosting/BrowserShareButton';
+import { Notifier } from '../notify/Notifier';
+import { NotifierProvider, useSoundSetting } from '../notify/NotifierContext';
+import { Toasts } from '../notify/Toasts';
+import { useMeetingAlerts } from './useMeetingAlerts';
+import { BellIcon } from '../ui/icons';
 
 type Dialog = 'invite' | 'agent' | 'settings' | null;
 
@@ -89,7 +94,11 @@ function CenteredCard({ children, testId }: { children: ReactNode; testId: strin
 
 function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceClient; snapshot: ConferenceSnapshot; meetingUrl: string; signedIn: boolean }) {
   const [dialog, setDialog] = useState<Dialog>(null);
-  const notices = useNotices(client);
+  const [notifier] = useState(() => new Notifier({ storage: safeLocalStorage() }));
+  useEffect(() => () => notifier.close(), [notifier]);
+  const [chatOpen, setChatOpen] = useState(true);
+  const unread = useMeetingAlerts(client, notifier, chatOpen);
+  const sound = useSoundSetting(notifier);
   const conference = snapshot.conference!;
   const self: Participant | null = snapshot.roster.find((p) => p.id === snapshot.selfId) ?? null;
   const isOrganizer = self?.role === 'organizer';
@@ -98,6 +107,13 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
     (self.role === 'organizer' || conference.policy.present === 'anyone' || (conference.policy.present === 'presenters' && self.role === 'presenter'));
   const banner = snapshot.lastError && snapshot.lastError.command !== 'chat.send' ? snapshot.lastError : null;
   const agentConnected = useAgentConnected(dialog === 'agent', snapshot.roster, self, () => setDialog(null));
+  // The tab title counts what waits for this user: unread chat, and people knocking (organizers).
+  const knocking = snapshot.roster.filter((p) => p.status === 'lobby').length;
+  const attention = unread + knocking;
+  useEffect(() => {
+    document.title = `${attention > 0 ? `(${attention}) ` : ''}${conference.subject} · Baton`;
+  }, [attention, conference.subject]);
+  useEffect(() => () => void (document.title = 'Baton'), []);
 
   // Errors about commands fade after a while; chat errors are shown (and cleared) by the chat.
   useEffect(() => {
@@ -107,6 +123,7 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
   }, [banner, client]);
 
   return (
+    <NotifierProvider notifier={notifier}>
     <div className="meeting" data-testid="meeting" data-state={snapshot.state}>
       <header className="meeting-header">
         <Link to="/" className="brand" aria-label="Baton home">
@@ -120,6 +137,33 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
         </div>
         <div className="meeting-actions">
           <CopyButton text={meetingUrl} label="Copy meeting URL" testId="copy-url" />
+          <button
+            type="button"
+            className="secondary"
+            aria-pressed={chatOpen}
+            aria-controls="chat-panel"
+            onClick={() => setChatOpen((o) => !o)}
+            data-testid="chat-toggle"
+            aria-label={unread > 0 ? `Chat, ${unread} unread` : 'Chat'}
+          >
+            Chat
+            {unread > 0 && (
+              <span className="unread-badge" data-testid="chat-unread" aria-hidden="true">
+                {unread}
+              </span>
+            )}
+          </button>
+          <button
+            type="button"
+            className="secondary icon-button"
+            aria-pressed={sound}
+            onClick={() => notifier.setSound(!sound)}
+            data-testid="sound-toggle"
+            title={sound ? 'Notification sound is on' : 'Notification sound is off'}
+            aria-label="Notification sound"
+          >
+            <BellIcon off={!sound} />
+          </button>
           {isOrganizer && (
             <button type="button" className="secondary" onClick={() => setDialog('invite')} data-testid="invite-open">
               Invite
@@ -172,15 +216,6 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
           Connected: your desktop agent joined the meeting.
         </div>
       )}
-      {notices.length > 0 && (
-        <div className="notices" role="status" aria-live="polite">
-          {notices.map((n) => (
-            <div key={n.key} className="banner info" data-testid="notice" data-code={n.code}>
-              {n.text}
-            </div>
-          ))}
-        </div>
-      )}
       <div className="meeting-body">
         <Stage
           client={client}
@@ -194,14 +229,26 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
         <aside className="sidebar">
           <AudioPanel client={client} snapshot={snapshot} self={self} isOrganizer={isOrganizer} policy={conference.policy} />
           <Roster client={client} roster={snapshot.roster} selfId={snapshot.selfId} isOrganizer={isOrganizer} share={snapshot.share} />
-          <Chat client={client} chat={snapshot.chat} selfId={snapshot.selfId} lastError={snapshot.lastError} enabled={snapshot.state === 'joined'} />
+          <div className="chat-slot" id="chat-panel" hidden={!chatOpen} data-testid="chat-panel">
+            <Chat client={client} chat={snapshot.chat} selfId={snapshot.selfId} lastError={snapshot.lastError} enabled={snapshot.state === 'joined'} />
+          </div>
         </aside>
       </div>
       {dialog === 'invite' && <InviteDialog conferenceId={conference.id} onClose={() => setDialog(null)} />}
       {dialog === 'agent' && <AgentDialog conferenceId={conference.id} onClose={() => setDialog(null)} />}
       {dialog === 'settings' && <SettingsDialog client={client} policy={conference.policy} onClose={() => setDialog(null)} />}
+      <Toasts notifier={notifier} />
     </div>
+    </NotifierProvider>
   );
+}
+
+function safeLocalStorage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -229,26 +276,4 @@ function useAgentConnected(open: boolean, roster: readonly Participant[], self: 
     return () => clearTimeout(t);
   }, [connected]);
   return connected;
-}
-
-function useNotices(client: ConferenceClient) {
-  const [notices, setNotices] = useState<{ key: number; code: string; text: string }[]>([]);
-  useEffect(() => {
-    let n = 0;
-    const timers = new Set<ReturnType<typeof setTimeout>>();
-    const off = client.on('notice', ({ code, text }) => {
-      const key = ++n;
-      setNotices((list) => [...list.slice(-2), { key, code, text }]);
-      const t = setTimeout(() => {
-        timers.delete(t);
-        setNotices((list) => list.filter((x) => x.key !== key));
-      }, 6000);
-      timers.add(t);
-    });
-    return () => {
-      off();
-      for (const t of timers) clearTimeout(t);
-    };
-  }, [client]);
-  return notices;
 }

@@ -1,0 +1,189 @@
+/**
+ * End to end, issue 11 (meeting experience): what a user sees of notifications, dialogs, buttons,
+ * the home page, invitations, dark mode and keyboard shortcuts. The real server (SQLite in a temp
+ * dir) serves the built client to Debian's Chromium; other participants are real conference sockets.
+ * Screenshots at 1280x720 and 390x844 go to <tmp>/shots-ux for a look by eye.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startServer } from '../../packages/server/dist/index.js';
+import { TestClient, api, createConference, signUp } from '../../packages/server/test/support.js';
+import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb } from '../support/browser.js';
+
+const OK = existsSync(CHROMIUM);
+if (!OK) {
+  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing (CI=true)`);
+  console.warn(`\n*** SKIPPING tests/e2e/meeting-ux.e2e.test.ts: ${CHROMIUM} is not installed ***\n`);
+}
+
+const DESKTOP = { width: 1280, height: 720 };
+const PHONE = { width: 390, height: 844 };
+const SUBJECT = 'Design sync';
+const poll = <T>(fn: () => T | Promise<T>, timeout = 15_000) => expect.poll(fn, { timeout });
+
+describe.skipIf(!OK)('meeting experience in the browser', { timeout: 60_000 }, () => {
+  let srv: Awaited<ReturnType<typeof startServer>>;
+  let dataDir: string;
+  let shots: string;
+  let browser: Browser;
+  let aliceCtx: BrowserContext;
+  let bobCtx: BrowserContext;
+  let alice: Page;
+  let bob: Page;
+  let aliceCookie = '';
+  let bobCookie = '';
+  let carolCookie = '';
+  let conf = '';
+  const clients: TestClient[] = [];
+  const pageErrors: string[] = [];
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });
+  const cookieCtx = async (cookie: string, viewport = DESKTOP) => {
+    const ctx = await browser.newContext({ viewport });
+    await ctx.addCookies([{ name: 'baton_session', value: cookie.split('=')[1]!, url: srv.url }]);
+    ctx.setDefaultTimeout(15_000);
+    return ctx;
+  };
+  const watch = (page: Page, who: string) => {
+    page.on('pageerror', (e) => pageErrors.push(`${who}: ${e.message}`));
+  };
+  /** A participant on a plain conference socket (not a browser). */
+  const join = async (cookie?: string, extra: Record<string, unknown> = {}) => {
+    const c = new TestClient(srv.url, conf, cookie ? { cookie } : {});
+    clients.push(c);
+    await c.hello(extra);
+    return c;
+  };
+
+  beforeAll(async () => {
+    buildWeb();
+    dataDir = mkdtempSync(path.join(tmpdir(), 'baton-ux-e2e-'));
+    shots = path.join(tmpdir(), 'shots-ux');
+    mkdirSync(shots, { recursive: true });
+    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST, logLevel: 'silent' });
+    aliceCookie = await signUp(srv.url, 'alice');
+    bobCookie = await signUp(srv.url, 'bob');
+    carolCookie = await signUp(srv.url, 'carol');
+    conf = await createConference(srv.url, aliceCookie, { guests: 'lobby', present: 'anyone', control: 'anyone' }, SUBJECT);
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    aliceCtx = await cookieCtx(aliceCookie);
+    bobCtx = await cookieCtx(bobCookie);
+    alice = await aliceCtx.newPage();
+    bob = await bobCtx.newPage();
+    watch(alice, 'alice');
+    watch(bob, 'bob');
+    console.log(`meeting-ux screenshots: ${shots}`);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await browser?.close();
+    await srv?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  describe('notifications (item 9)', () => {
+    it('a chat message while the chat is hidden: toast, live region, unread badge, tab title', async () => {
+      await alice.goto(`${srv.url}/m/${conf}`);
+      await bob.goto(`${srv.url}/m/${conf}`);
+      await alice.getByTestId('roster-Bob').waitFor();
+      await poll(() => alice.title()).toBe(`${SUBJECT} · Baton`);
+
+      // The chat is open: a message from Bob is simply in the log, no toast, nothing unread.
+      await bob.getByTestId('chat-input').fill('First, with the chat open');
+      await bob.getByTestId('chat-input').press('Enter');
+      await poll(() => alice.getByTestId('chat-text').allTextContents()).toEqual(['First, with the chat open']);
+      expect(await alice.getByTestId('toast').count()).toBe(0);
+
+      await alice.getByTestId('chat-toggle').click();
+      expect(await alice.getByTestId('chat-toggle').getAttribute('aria-pressed')).toBe('false');
+      expect(await alice.getByTestId('chat-panel').isVisible()).toBe(false);
+      await bob.getByTestId('chat-input').fill('Can you see the <b>mockups</b>?');
+      await bob.getByTestId('chat-input').press('Enter');
+
+      const toast = alice.getByTestId('toast').filter({ hasText: 'mockups' });
+      await poll(() => toast.textContent()).toContain('Bob: Can you see the <b>mockups</b>?');
+      expect(await toast.getAttribute('data-kind')).toBe('chat');
+      // Announced: the toast sits inside a polite live region that was in the page before it.
+      const live = alice.locator('[aria-live="polite"]').filter({ hasText: 'Can you see the' });
+      expect(await live.count()).toBeGreaterThan(0);
+      expect(await alice.getByTestId('toasts').getAttribute('aria-live')).toBe('polite');
+      expect(await alice.locator('[data-testid="toasts"] b').count()).toBe(0);
+      expect(await alice.getByTestId('chat-unread').textContent()).toBe('1');
+      await poll(() => alice.title()).toBe(`(1) ${SUBJECT} · Baton`);
+
+      await bob.getByTestId('chat-input').fill('And a second one');
+      await bob.getByTestId('chat-input').press('Enter');
+      await poll(() => alice.getByTestId('chat-unread').textContent()).toBe('2');
+      await poll(() => alice.title()).toBe(`(2) ${SUBJECT} · Baton`);
+      expect(await alice.getByTestId('chat-toggle').getAttribute('aria-label')).toBe('Chat, 2 unread');
+      await shot(alice, 'notify-chat-toast-1280x720');
+      await alice.setViewportSize(PHONE);
+      await shot(alice, 'notify-chat-toast-390x844');
+      await alice.setViewportSize(DESKTOP);
+
+      // Opening the chat reads them.
+      await alice.getByTestId('chat-toggle').click();
+      await poll(() => alice.getByTestId('chat-unread').count()).toBe(0);
+      await poll(() => alice.title()).toBe(`${SUBJECT} · Baton`);
+      expect(await alice.getByTestId('chat-text').last().textContent()).toBe('And a second one');
+    });
+
+    it('a knock in the lobby, someone starting to share, a control request: each a toast', async () => {
+      // A guest knocks: the organizer is told, and the title counts the waiting guest.
+      const guest = await join(undefined, { name: 'Gus' });
+      await guest.next('lobby.wait');
+      await poll(() => alice.getByTestId('toast').filter({ hasText: 'Gus (guest) is waiting in the lobby' }).count()).toBe(1);
+      expect(await alice.getByTestId('toast').filter({ hasText: 'Gus' }).getAttribute('data-kind')).toBe('lobby');
+      await poll(() => alice.title()).toBe(`(1) ${SUBJECT} · Baton`);
+      // Bob is no organizer: he sees no lobby, so no knock.
+      expect(await bob.getByTestId('toast').filter({ hasText: 'Gus' }).count()).toBe(0);
+      await alice.getByTestId('admit-Gus').click();
+      await guest.next('welcome');
+      await poll(() => alice.title()).toBe(`${SUBJECT} · Baton`);
+
+      // Bob's agent starts sharing: Alice is told, Bob's own page is not (its dialog says "Connected").
+      const tok = await api(srv.url, 'POST', `/api/conferences/${conf}/agent-tokens`, {}, bobCookie);
+      const agent = await join(undefined, { client: 'agent', agentToken: tok.body.token });
+      await agent.next('welcome');
+      expect(await agent.request({ type: 'share.start', kind: 'agent' })).toMatchObject({ type: 'ack' });
+      const started = alice.getByTestId('toast').filter({ hasText: 'Bob started sharing a desktop' });
+      await poll(() => started.count()).toBe(1);
+      expect(await started.getAttribute('data-kind')).toBe('share');
+
+      // Carol asks for control: the host's page hears it.
+      const carol = await join(carolCookie);
+      await carol.next('welcome');
+      expect(await carol.request({ type: 'control.request' })).toMatchObject({ type: 'ack' });
+      const asks = bob.getByTestId('toast').filter({ hasText: 'Carol asks to control your screen' });
+      await poll(() => asks.count()).toBe(1);
+      expect(await asks.getAttribute('data-kind')).toBe('control');
+      expect(await bob.locator('[aria-live="polite"]').filter({ hasText: 'Carol asks to control your screen' }).count()).toBeGreaterThan(0);
+      await shot(bob, 'notify-control-request-1280x720');
+
+      // A toast can be dismissed.
+      await asks.getByRole('button', { name: 'Dismiss notification' }).click();
+      await poll(() => asks.count()).toBe(0);
+      agent.close();
+      carol.close();
+      guest.close();
+    });
+
+    it('the notification sound is off by default and its setting is kept', async () => {
+      const toggle = alice.getByTestId('sound-toggle');
+      expect(await toggle.getAttribute('aria-pressed')).toBe('false');
+      await toggle.click();
+      await poll(() => toggle.getAttribute('aria-pressed')).toBe('true');
+      expect(await alice.evaluate(() => localStorage.getItem('baton.notifySound'))).toBe('on');
+      await alice.reload();
+      await alice.getByTestId('meeting').waitFor();
+      expect(await alice.getByTestId('sound-toggle').getAttribute('aria-pressed')).toBe('true');
+      await alice.getByTestId('sound-toggle').click();
+      await poll(() => alice.getByTestId('sound-toggle').getAttribute('aria-pressed')).toBe('false');
+      expect(pageErrors).toEqual([]);
+    });
+  });
+});
