@@ -73,7 +73,6 @@ describe.skipIf(!OK)('the host agent survives a network drop', () => {
 
   it('resumes its seat and share after its sockets are cut, and the viewer sees changes made after', async () => {
     await bob.goto(`${srv.url}/m/${conf}`);
-    await bob.getByTestId('share-view').click();
     await expect.poll(() => pixel(400, 300).then((p) => near(p, [40, 90, 160])), { timeout: 15_000 }).toBe(true);
     const focus = (await srv.registry.get(conf))!;
     const before = focus.snapshot();

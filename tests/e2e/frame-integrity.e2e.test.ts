@@ -167,7 +167,6 @@ describe.skipIf(!OK)('frame integrity during motion (verify mode: agent + Chromi
     await page.goto(`${srv.url}/m/${conf}`);
     await page.getByTestId('guest-name').fill(name);
     await page.getByTestId('guest-join').click();
-    await page.getByTestId('share-view').click();
     await page.waitForFunction(() => (window.__batonViewer?.framesVerified ?? 0) > 0, undefined, { timeout: 20_000 });
     return page;
   };

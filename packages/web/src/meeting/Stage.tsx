@@ -21,8 +21,8 @@ export interface StageProps {
 export function Stage({ client, share, roster, selfId, policy, signedIn, isOrganizer }: StageProps) {
   const [mode, setMode] = useState<'fit' | '1:1'>('fit');
   const [keyboardHint, setKeyboardHint] = useState(false);
-  // Sharing is an invitation to view: the viewer opens the stream when it chooses (per share).
-  const [viewing, setViewing] = useState<string | null>(null);
+  // A share opens by itself for viewers; this user's choice (Hide, or View on its own share) is kept per host.
+  const [choice, setChoice] = useState<{ hostId: string; open: boolean } | null>(null);
   const getTicket = useCallback(async () => {
     const ack = await client.request({ type: 'share.ticket' });
     if (!ack.ticket) throw new Error('no ticket');
@@ -75,7 +75,9 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
     );
   }
 
-  if (viewing !== share.hostId) {
+  // The host's own page does not open its desktop by itself (a mirror of what is in front of it).
+  const open = choice?.hostId === share.hostId ? choice.open : !mine;
+  if (!open) {
     return (
       <section className={`stage${mine ? ' hosting' : ''}`} data-testid="stage" data-sharing="true" data-host-id={share.hostId} aria-label="Shared screen">
         {hostPanel}
@@ -86,8 +88,8 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
           <p className="muted small" data-testid="control-status" data-controller-id={share.controllerId ?? ''}>
             {status}
           </p>
-          <button type="button" data-testid="share-view" onClick={() => setViewing(share.hostId)}>
-            View
+          <button type="button" className="primary" data-testid="share-view" onClick={() => setChoice({ hostId: share.hostId, open: true })}>
+            {mine ? 'View your shared screen' : 'Show the shared screen'}
           </button>
         </div>
       </section>
@@ -116,7 +118,7 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
               Stop share
             </button>
           )}
-          <button type="button" className="secondary" data-testid="share-hide" onClick={() => setViewing(null)}>
+          <button type="button" className="secondary" data-testid="share-hide" onClick={() => setChoice({ hostId: share.hostId, open: false })}>
             Hide
           </button>
           <span className="segmented" role="group" aria-label="Zoom">

@@ -67,6 +67,8 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
   const [box, setBox] = useState<{ width: number; height: number }>({ width: 0, height: 0 });
   const [status, setStatus] = useState<Status>({ state: 'connecting', info: null, retrying: false });
   const [cursor, setCursor] = useState<string>('default');
+  // Nothing is shown until the first whole picture is drawn (a late joiner's catch-up is one frame).
+  const [drawn, setDrawn] = useState(false);
 
   // The view and the connection (kept up with reconnects) live as long as the URL.
   useEffect(() => {
@@ -76,6 +78,10 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
     const feed = new ViewFeed(view);
     feedRef.current = feed;
     const offResize = view.on('resize', (s) => setScreen(s));
+    const offDrawn = view.on('frameDrawn', () => {
+      offDrawn();
+      setDrawn(true);
+    });
     const offCursor = view.on('cursorShape', ({ url, hotX, hotY }) => setCursor(url ? `url(${url}) ${hotX} ${hotY}, default` : 'default'));
     let disposed = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -107,6 +113,7 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
       connRef.current?.close('the viewer was closed');
       connRef.current = null;
       offResize();
+      offDrawn();
       offCursor();
       feed.destroy();
       feedRef.current = null;
@@ -195,9 +202,10 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
       data-state={shown.state}
       data-path={path}
       data-mode={mode}
+      data-drawn={drawn}
       style={{ position: 'relative', width: '100%', height: '100%', overflow: mode === '1:1' ? 'auto' : 'hidden', background: '#1b1b1b' }}
     >
-      <div style={stage}>
+      <div style={{ ...stage, visibility: drawn ? 'visible' : 'hidden' }}>
         <canvas
           ref={canvasRef}
           data-testid="share-canvas"
@@ -212,10 +220,18 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
           style={{ position: 'absolute', left: 0, top: 0, width: '100%', height: '100%', pointerEvents: 'none' }}
         />
       </div>
-      {shown.state !== 'open' && (
+      {shown.state !== 'open' ? (
         <div data-testid="share-status" role="status" style={statusStyle}>
+          {!drawn && <span className="spinner small" aria-hidden="true" />}
           {directPending ? 'Connecting directly to the host…' : statusText(shown)}
         </div>
+      ) : (
+        !drawn && (
+          <div data-testid="share-loading" role="status" style={statusStyle}>
+            <span className="spinner small" aria-hidden="true" />
+            Loading the shared screen…
+          </div>
+        )
       )}
     </div>
   );
@@ -245,4 +261,7 @@ const statusStyle: CSSProperties = {
   color: '#fff',
   font: '14px system-ui, sans-serif',
   pointerEvents: 'none',
+  display: 'flex',
+  alignItems: 'center',
+  gap: '0.6em',
 };
