@@ -1,17 +1,15 @@
 /**
  * The Focus: one per active conference. It holds the conference state, roles and policy, authorizes
  * every conference-control command and sends roster updates. The work itself is delegated to
- * managers: RosterManager (seats, fan-out), ImManager (chat), ControlManager (sharing and the
- * control token). The application sharing server is allocated through the conferencing-server
- * factory when sharing starts.
+ * managers: RosterManager (seats, fan-out), LobbyManager (who goes in, the lobby), ImManager (chat),
+ * ControlManager (sharing and the control token), AudioManager (audio legs). The application sharing
+ * server is allocated through the conferencing-server factory when sharing starts.
  */
 import {
   CloseCode,
   PROTOCOL_VERSION,
   Role,
   roleFromName,
-  waitsInLobby,
-  type ClientKind,
   type ConferenceInfo,
   type IceServer,
   type MeetingPolicy,
@@ -19,20 +17,20 @@ import {
   type RoleName,
   type ServerMessage,
 } from '@baton/protocol';
-import type { ConferenceRecord, Store, UserRecord } from '../store/Store.js';
+import type { ConferenceRecord, Store } from '../store/Store.js';
 import type { AppShareServerLike } from '../conferencing/types.js';
 import type { ConferencingServerFactory } from '../conferencing/ConferencingServerFactory.js';
 import type { ShareChannel } from '../sharing/ShareChannel.js';
 import type { TicketBook } from './TicketBook.js';
 import { ParticipantLimits, type Requester } from './ParticipantLimits.js';
-import { BadRequestError, BatonError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { BatonError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
-import { secretToken, shortId } from '../util/ids.js';
 import { authorize, mayControl, mayTalk, type Command } from './authorize.js';
 import { RosterManager } from './RosterManager.js';
 import { ImManager } from './ImManager.js';
 import { ControlManager } from './ControlManager.js';
 import { AudioManager } from './AudioManager.js';
+import { LobbyManager, type JoinParams } from './LobbyManager.js';
 import { type ParticipantLink, type Seat, seatToActor, seatToWire, isModerator } from './Seat.js';
 
 export interface FocusOptions {
@@ -62,16 +60,7 @@ export interface CommandResult {
   sdp?: string;
 }
 
-export interface JoinParams {
-  user: UserRecord | null;
-  name?: string | undefined;
-  resume?: string | undefined;
-  client: ClientKind;
-  p2p?: boolean | undefined;
-  /** The client's network address (guests' rate limits are kept by it). */
-  address?: string | undefined;
-  link: ParticipantLink;
-}
+export type { JoinParams } from './LobbyManager.js';
 
 export class Focus extends TypedEmitter<FocusEvents> {
   readonly id: string;
@@ -82,6 +71,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
   readonly #limits: ParticipantLimits;
   readonly #control = new ControlManager();
   readonly #audio: AudioManager;
+  readonly #lobby: LobbyManager;
   #appShare: AppShareServerLike | null = null;
   #closed = false;
   /** Once a share has needed the server path, the conference stays on it. */
@@ -101,6 +91,17 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#audio.on('changed', (audio) => this.#roster.broadcast({ type: 'audio.updated', audio }));
     this.#audio.on('dropped', (id, reason) => this.#roster.sendTo(id, { type: 'notice', code: 'audio.dropped', text: reason }));
     this.#audio.on('muted', (id, reason) => this.#roster.sendTo(id, { type: 'notice', code: 'audio.muted', text: reason }));
+    this.#lobby = new LobbyManager({ conferenceId: this.id, store: opts.store, roster: this.#roster, roles: opts.roles, log: opts.log });
+    this.#lobby.on('admitted', (seat) => {
+      this.#greet(seat);
+      this.#roster.broadcast({ type: 'participant.joined', participant: seatToWire(seat) }, { except: seat.id });
+      this.#reviewTransport();
+    });
+    this.#lobby.on('denied', (seat, reason) => {
+      const link = seat.link;
+      this.#leave(seat, 'denied');
+      link?.close(CloseCode.Denied, reason);
+    });
   }
 
   /** Loads what the Focus needs from the store; called once by the registry before first use. */
@@ -145,52 +146,15 @@ export class Focus extends TypedEmitter<FocusEvents> {
   }
 
   #join(p: JoinParams): Seat {
-    if (p.resume) {
-      const seat = this.#roster.byResumeToken(p.resume);
-      if (seat && seat.userId === (p.user?.id ?? null)) return this.#reattach(seat, p.link);
-    }
-    const policy = this.#record.policy;
-    const owner = p.user !== null && p.user.id === this.#record.organizerId;
-    if (!p.user && policy.guests === 'deny') throw new ForbiddenError('this meeting does not admit guests; sign in to join', 'policy');
-    const name = p.name ?? p.user?.displayName;
-    if (!name) throw new BadRequestError('a guest needs a display name');
-
-    const persisted = p.user ? this.#opts.roles.get(p.user.id) : undefined;
-    const role = owner ? Role.Organizer : persisted ? roleFromName(persisted) : Role.Attendee;
-    const seat: Seat = {
-      id: shortId(),
-      name,
-      userId: p.user?.id ?? null,
-      username: p.user?.username ?? null,
-      role,
-      owner,
-      status: waitsInLobby(policy, p.user !== null, owner || role >= Role.Presenter) ? 'lobby' : 'joined',
-      client: p.client,
-      p2p: p.p2p ?? false,
-      address: p.address ?? 'unknown',
-      resumeToken: secretToken(),
-      link: p.link,
-      graceTimer: null,
-    };
+    const outcome = this.#lobby.handleJoin(p, this.#record);
+    if (outcome.kind === 'resumed') return this.#reattach(outcome.seat, p.link);
+    const seat = outcome.seat;
     this.#roster.add(seat);
     this.#greet(seat);
     this.#roster.announce(seat, 'participant.joined');
     this.#reviewTransport();
-    if (seat.status === 'lobby' && seat.userId !== null) void this.#admitIfInvited(seat);
+    this.#lobby.handleSeated(seat);
     return seat;
-  }
-
-  /** A signed-in user held by `lobby: uninvited` goes in as soon as the store says it was invited. */
-  async #admitIfInvited(seat: Seat): Promise<void> {
-    let invited = false;
-    try {
-      invited = (await this.#opts.store.listInvitationsForUser(seat.userId!)).some((i) => i.conferenceId === this.id);
-    } catch (err) {
-      // It keeps waiting: an organizer can still admit it.
-      this.#opts.log?.warn({ err, conference: this.id }, 'invitation lookup failed');
-      return;
-    }
-    if (invited && !this.#closed && seat.status === 'lobby' && this.#roster.get(seat.id) === seat) this.#admit(seat);
   }
 
   /**
@@ -316,11 +280,11 @@ export class Focus extends TypedEmitter<FocusEvents> {
       }
 
       case 'lobby.admit':
-        this.#admit(target!);
+        this.#lobby.handleAdmit(target!);
         return;
 
       case 'lobby.deny':
-        this.#deny(target!);
+        this.#lobby.handleDeny(target!);
         return;
 
       case 'participant.remove': {
@@ -421,13 +385,6 @@ export class Focus extends TypedEmitter<FocusEvents> {
     return { conferenceId: this.id, userId: seat.userId, address: seat.address, name: seat.name };
   }
 
-  #admit(t: Seat): void {
-    t.status = 'joined';
-    this.#greet(t);
-    this.#roster.broadcast({ type: 'participant.joined', participant: seatToWire(t) }, { except: t.id });
-    this.#reviewTransport();
-  }
-
   /**
    * Two-party sharing goes peer-to-peer when both clients can; a third joiner, or a client that
    * cannot, escalates it to the application sharing server once and for good (as in the source
@@ -449,12 +406,6 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#control.setTransport('server');
   }
 
-  #deny(t: Seat): void {
-    const link = t.link;
-    this.#leave(t, 'denied');
-    link?.close(CloseCode.Denied, 'the organizer did not admit you');
-  }
-
   async #applyPolicy(patch: MeetingPolicyPatch): Promise<void> {
     const policy = { ...this.#record.policy, ...patch };
     const record = await this.#opts.store.updateConference(this.id, { policy });
@@ -466,10 +417,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     if (this.#closed) return;
     this.#record = record;
     this.#roster.broadcast({ type: 'conference.updated', conference: this.info() });
-    for (const s of this.#roster.all().filter((x) => x.status === 'lobby')) {
-      if (s.userId === null && record.policy.guests === 'deny') this.#deny(s);
-      else if (!waitsInLobby(record.policy, s.userId !== null, s.owner || s.role >= Role.Presenter)) this.#admit(s);
-    }
+    this.#lobby.handlePolicy(record.policy);
     if (record.policy.guests === 'deny') {
       for (const s of this.#roster.joined()) {
         if (s.userId === null) {
@@ -556,6 +504,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     }
     this.#stopSharing();
     this.#audio.close();
+    this.#lobby.close();
     this.#im.removeAllListeners();
     this.emit('closed');
     this.removeAllListeners();
