@@ -322,8 +322,11 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
     };
     try {
       if (hold) {
+        // One band per tile row, merged: #read gives each row its own slice of the shared-memory segment,
+        // so two reads of one row would land in the same slice and the first would be copied out with the
+        // second's pixels (a band of wrong cells the hashes cannot see, since the agent sends what it read).
         const late = await this.#takeDamage(area);
-        bands = bands.concat(tileBands(late, area.width, area.height, this.tileSize));
+        bands = tileBands(bands.concat(late), area.width, area.height, this.tileSize);
       }
       const late = hold ? null : this.#takeDamage(area);
       // #read issues every request before its first await: the Ungrab follows them in the stream.
@@ -345,7 +348,8 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
       bands.map(async (b) => {
         let src: Buffer;
         if (seg) {
-          // Each band gets its own slice of the segment, so the requests can be pipelined.
+          // Each band gets its own slice of the segment (at its row: at most one band per tile row), so the
+          // requests can be pipelined.
           const offset = b.y * frame.stride;
           await xcall((cb) => seg.getImage(root, area.x + b.x, area.y + b.y, b.width, b.height, ALL_PLANES, ZPIXMAP, offset, cb));
           src = seg.buffer.subarray(offset, offset + b.width * b.height * 4);
