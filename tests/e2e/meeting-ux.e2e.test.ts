@@ -186,4 +186,76 @@ describe.skipIf(!OK)('meeting experience in the browser', { timeout: 60_000 }, (
       expect(pageErrors).toEqual([]);
     });
   });
+
+  describe('dialogs (item 10)', () => {
+    /** Where the focus is: inside the open dialog or not, and what it is. */
+    const focusInside = (page: Page, testId: string) =>
+      page.evaluate((id) => {
+        const d = document.querySelector(`[data-testid="${id}"]`);
+        const a = document.activeElement;
+        return { inside: !!d && !!a && d.contains(a), what: a ? `${a.tagName}.${a.className}` : 'none' };
+      }, testId);
+    /** For each select: the widest option's text against the room inside the box (less the arrow). */
+    const selectFits = (page: Page, testId: string) =>
+      page.evaluate((id) => {
+        const ctx = document.createElement('canvas').getContext('2d')!;
+        return [...document.querySelectorAll<HTMLSelectElement>(`[data-testid="${id}"] select`)].map((s) => {
+          const cs = getComputedStyle(s);
+          ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+          const widest = Math.max(...[...s.options].map((o) => ctx.measureText(o.text).width));
+          const room = s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 20;
+          return { select: s.dataset.testid, fits: widest <= room, widest: Math.round(widest), room: Math.round(room) };
+        });
+      }, testId);
+
+    for (const [open, dialog] of [
+      ['settings-open', 'settings-dialog'],
+      ['invite-open', 'invite-dialog'],
+      ['agent-open', 'agent-dialog'],
+    ] as const) {
+      it(`${dialog}: Tab and Shift+Tab stay inside, Escape closes, focus returns to the opener`, async () => {
+        await alice.getByTestId(open).focus();
+        await alice.keyboard.press('Enter');
+        await alice.getByTestId(dialog).waitFor();
+        expect(await alice.getByTestId(dialog).evaluate((d) => d.tagName === 'DIALOG' && (d as HTMLDialogElement).open && d.matches(':modal'))).toBe(true);
+        expect((await focusInside(alice, dialog)).inside).toBe(true);
+        for (let i = 0; i < 14; i++) {
+          await alice.keyboard.press('Tab');
+          const f = await focusInside(alice, dialog);
+          expect(f.inside, `Tab ${i + 1} left the dialog for ${f.what}`).toBe(true);
+        }
+        for (let i = 0; i < 14; i++) {
+          await alice.keyboard.press('Shift+Tab');
+          const f = await focusInside(alice, dialog);
+          expect(f.inside, `Shift+Tab ${i + 1} left the dialog for ${f.what}`).toBe(true);
+        }
+        await alice.keyboard.press('Escape');
+        await alice.getByTestId(dialog).waitFor({ state: 'detached' });
+        await poll(() => alice.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.testid)).toBe(open);
+      });
+    }
+
+    it('the settings dialog shows its choices whole, at 1280x720 and 390x844', async () => {
+      for (const [viewport, name] of [
+        [DESKTOP, '1280x720'],
+        [PHONE, '390x844'],
+      ] as const) {
+        await alice.setViewportSize(viewport);
+        await alice.getByTestId('settings-open').click();
+        await alice.getByTestId('settings-dialog').waitFor();
+        const fits = await selectFits(alice, 'settings-dialog');
+        expect(fits.length).toBeGreaterThanOrEqual(5);
+        expect(fits.filter((f) => !f.fits)).toEqual([]);
+        // Nothing of the dialog is off screen sideways.
+        const box = (await alice.getByTestId('settings-dialog').boundingBox())!;
+        expect(box.x).toBeGreaterThanOrEqual(0);
+        expect(box.x + box.width).toBeLessThanOrEqual(viewport.width);
+        await shot(alice, `settings-dialog-${name}`);
+        // A click on the backdrop closes it too.
+        await alice.mouse.click(3, viewport.height - 3);
+        await alice.getByTestId('settings-dialog').waitFor({ state: 'detached' });
+      }
+      await alice.setViewportSize(DESKTOP);
+    });
+  });
 });
