@@ -52,8 +52,19 @@ export const Participant = z.object({
   status: z.enum(['lobby', 'joined']),
   connection: z.enum(['online', 'reconnecting']),
   client: ClientKind,
+  /**
+   * The person this seat belongs to: every seat of one signed-in user (tabs, the host agent) carries
+   * the same value, each guest seat its own. Clients show one entry per person with its seats as
+   * devices, and count people by it. Absent from older servers: then each seat is its own person.
+   */
+  person: Id.optional(),
 });
 export type Participant = z.infer<typeof Participant>;
+
+/** The person a participant belongs to (its seat id when the server did not say). */
+export function personOf(p: Pick<Participant, 'id' | 'person'>): string {
+  return p.person ?? p.id;
+}
 
 export const ChatMessage = z.object({
   id: z.number().int(),

@@ -36,7 +36,16 @@ export function seatToWire(s: Seat): Participant {
     status: s.status,
     connection: s.link ? 'online' : 'reconnecting',
     client: s.client,
+    person: personKey(s),
   };
+}
+
+/**
+ * One person per signed-in user (its tabs and its agent are devices of that person), each guest
+ * seat its own. The username is public in the roster already, so the key reveals nothing new.
+ */
+export function personKey(s: Pick<Seat, 'id' | 'username'>): string {
+  return s.username !== null ? `u:${s.username}` : s.id;
 }
 
 export function seatToActor(s: Seat): ActorView {

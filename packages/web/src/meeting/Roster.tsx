@@ -1,5 +1,6 @@
 import type { Participant, ShareState } from '@baton/protocol';
 import type { ConferenceClient } from '../conference/ConferenceClient';
+import { groupPeople } from './people';
 
 const ROLE_LABEL: Record<Participant['role'], string> = { organizer: 'Organizer', presenter: 'Presenter', attendee: 'Attendee' };
 const ROLE_ORDER: Record<Participant['role'], number> = { organizer: 0, presenter: 1, attendee: 2 };
@@ -19,8 +20,8 @@ export function Roster({
   share: ShareState | null;
 }) {
   const lobby = roster.filter((p) => p.status === 'lobby');
-  // Stable sort: roles first, then the order people arrived in.
-  const joined = roster.filter((p) => p.status === 'joined').sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]);
+  // One entry per person (tabs and the agent are devices); stable sort: roles first, then arrival.
+  const people = groupPeople(roster, selfId).sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]);
 
   return (
     <section className="panel roster" aria-labelledby="roster-title">
@@ -49,43 +50,62 @@ export function Roster({
         </div>
       )}
       <h2 id="roster-title">
-        Participants <span className="count">({joined.length})</span>
+        Participants{' '}
+        <span className="count" data-testid="people-count" aria-label={`${people.length} ${people.length === 1 ? 'person' : 'people'}`}>
+          ({people.length})
+        </span>
       </h2>
       <ul data-testid="roster">
-        {joined.map((p) => {
-          const self = p.id === selfId;
-          const canManage = isOrganizer && !self && p.role !== 'organizer';
+        {people.map((person) => {
+          const p = person.primary;
+          const self = person.seats.some((s) => s.id === selfId);
+          const canManage = isOrganizer && !self && person.role !== 'organizer';
+          const sharing = person.seats.some((s) => share?.hostId === s.id);
+          const inControl = person.seats.some((s) => share?.controllerId === s.id);
+          // Several seats, or an agent: list them as this person's devices.
+          const showDevices = person.seats.length > 1 || p.client === 'agent';
           return (
             <li
-              key={p.id}
-              className={p.connection === 'reconnecting' ? 'away' : undefined}
-              data-testid={`roster-${p.name}`}
+              key={person.key}
+              className={person.connection === 'reconnecting' ? 'away' : undefined}
+              data-testid={`roster-${person.name}`}
               data-participant-id={p.id}
-              data-role={p.role}
-              data-connection={p.connection}
+              data-person={person.key}
+              data-devices={person.seats.length}
+              data-role={person.role}
+              data-connection={person.connection}
             >
-              <Avatar name={p.name} />
+              <Avatar name={person.name} />
               <span className="who">
-                <span className="name">{p.name}</span>
+                <span className="name">{person.name}</span>
                 {self && <span className="you"> (you)</span>}
-                {!p.user && <span className="guest"> (guest)</span>}
+                {!person.user && <span className="guest"> (guest)</span>}
                 <span className="badges">
-                  <span className={`badge role-${p.role}`}>{ROLE_LABEL[p.role]}</span>
-                  {p.client === 'agent' && <span className="badge agent">Agent</span>}
-                  {share?.hostId === p.id && <span className="badge sharing">Sharing</span>}
-                  {share?.controllerId === p.id && <span className="badge control">In control</span>}
-                  {p.connection === 'reconnecting' && <span className="reconnecting">reconnecting…</span>}
+                  <span className={`badge role-${person.role}`}>{ROLE_LABEL[person.role]}</span>
+                  {sharing && <span className="badge sharing">Sharing</span>}
+                  {inControl && <span className="badge control">In control</span>}
+                  {person.connection === 'reconnecting' && <span className="reconnecting">reconnecting…</span>}
                 </span>
+                {showDevices && (
+                  <ul className="devices" data-testid={`devices-${person.name}`} aria-label={`${person.name}'s devices`}>
+                    {person.seats.map((s) => (
+                      <li key={s.id} data-testid="device" data-participant-id={s.id} data-client={s.client} data-connection={s.connection}>
+                        {deviceLabel(s, s.id === selfId, share)}
+                        {s.connection === 'reconnecting' && <span className="reconnecting"> · reconnecting…</span>}
+                      </li>
+                    ))}
+                  </ul>
+                )}
               </span>
               {canManage && (
                 <span className="row-actions">
-                  {p.role === 'attendee' ? (
+                  {person.role === 'attendee' ? (
                     <button
                       type="button"
                       className="small secondary"
-                      onClick={() => client.setRole(p.id, 'presenter')}
-                      aria-label={`Make ${p.name} a presenter`}
-                      data-testid={`make-presenter-${p.name}`}
+                      onClick={() => person.seats.forEach((s) => client.setRole(s.id, 'presenter'))}
+                      aria-label={`Make ${person.name} a presenter`}
+                      data-testid={`make-presenter-${person.name}`}
                     >
                       Make presenter
                     </button>
@@ -93,9 +113,9 @@ export function Roster({
                     <button
                       type="button"
                       className="small secondary"
-                      onClick={() => client.setRole(p.id, 'attendee')}
-                      aria-label={`Make ${p.name} an attendee`}
-                      data-testid={`make-attendee-${p.name}`}
+                      onClick={() => person.seats.forEach((s) => client.setRole(s.id, 'attendee'))}
+                      aria-label={`Make ${person.name} an attendee`}
+                      data-testid={`make-attendee-${person.name}`}
                     >
                       Make attendee
                     </button>
@@ -103,9 +123,9 @@ export function Roster({
                   <button
                     type="button"
                     className="small danger-text"
-                    onClick={() => client.remove(p.id)}
-                    aria-label={`Remove ${p.name}`}
-                    data-testid={`remove-${p.name}`}
+                    onClick={() => person.seats.forEach((s) => client.remove(s.id))}
+                    aria-label={`Remove ${person.name}`}
+                    data-testid={`remove-${person.name}`}
                   >
                     Remove
                   </button>
@@ -117,6 +137,13 @@ export function Roster({
       </ul>
     </section>
   );
+}
+
+/** What one seat of a person is: a browser tab, or the host agent (and whether it shares). */
+function deviceLabel(s: Participant, self: boolean, share: ShareState | null): string {
+  if (s.client === 'agent') return share?.hostId === s.id ? 'sharing from baton-agent' : 'baton-agent';
+  if (share?.hostId === s.id) return self ? 'sharing from this tab' : 'sharing from a browser tab';
+  return self ? 'this tab' : 'browser tab';
 }
 
 function Avatar({ name }: { name: string }) {
