@@ -258,4 +258,69 @@ describe.skipIf(!OK)('meeting experience in the browser', { timeout: 60_000 }, (
       await alice.setViewportSize(DESKTOP);
     });
   });
+  describe('one button style, a steady header, the organizer by name (item 13)', () => {
+    /** Visible buttons that still look like the browser's default (grey, outset, 13.33px Arial). */
+    const defaultButtons = (page: Page) =>
+      page.evaluate(() =>
+        [...document.querySelectorAll('button')]
+          .filter((b) => b.getClientRects().length > 0 && getComputedStyle(b).visibility !== 'hidden')
+          .map((b) => {
+            const cs = getComputedStyle(b);
+            return { text: b.textContent?.trim() || b.getAttribute('aria-label'), bg: cs.backgroundColor, border: cs.borderTopStyle, font: cs.fontSize };
+          })
+          .filter((b) => b.bg === 'rgb(239, 239, 239)' || b.bg === 'rgb(107, 107, 107)' || b.border === 'outset' || b.font === '13.3333px'),
+      );
+
+    it('no button on the meeting page, in its dialogs or on the home page has the default look', async () => {
+      expect(await defaultButtons(alice)).toEqual([]);
+      expect(await defaultButtons(bob)).toEqual([]);
+      for (const [open, dialog] of [
+        ['settings-open', 'settings-dialog'],
+        ['invite-open', 'invite-dialog'],
+        ['agent-open', 'agent-dialog'],
+      ] as const) {
+        await alice.getByTestId(open).click();
+        await alice.getByTestId(dialog).waitFor();
+        expect(await defaultButtons(alice), dialog).toEqual([]);
+        await alice.keyboard.press('Escape');
+        await alice.getByTestId(dialog).waitFor({ state: 'detached' });
+      }
+      const home = await aliceCtx.newPage();
+      await home.goto(`${srv.url}/`);
+      await home.getByTestId('meeting-list').waitFor();
+      expect(await defaultButtons(home)).toEqual([]);
+      await home.close();
+    });
+
+    it('"Copied!" does not move anything in the header', async () => {
+      const boxes = () =>
+        alice.evaluate(() =>
+          [...document.querySelectorAll('.meeting-header button, .meeting-header h1')].map((e) => {
+            const r = e.getBoundingClientRect();
+            return `${e.textContent?.trim() === 'Copied!' ? 'copy' : e.textContent?.trim()}@${Math.round(r.x)},${Math.round(r.y)},${Math.round(r.width)}x${Math.round(r.height)}`;
+          }),
+        );
+      for (const viewport of [DESKTOP, PHONE]) {
+        await alice.setViewportSize(viewport);
+        await poll(() => alice.getByTestId('copy-url').textContent(), 5000).toBe('Copy meeting URL');
+        const before = (await boxes()).map((b) => b.replace('Copy meeting URL@', 'copy@'));
+        await alice.getByTestId('copy-url').click();
+        await poll(() => alice.getByTestId('copy-url').textContent()).toBe('Copied!');
+        expect(await boxes()).toEqual(before);
+      }
+      await alice.setViewportSize(DESKTOP);
+    });
+
+    it("the header names the organizer by display name, and so does the guest's join card", async () => {
+      expect(await alice.getByTestId('meeting-organizer').textContent()).toBe('Organized by Alice');
+      expect(await bob.getByTestId('meeting-organizer').textContent()).toBe('Organized by Alice');
+      const ctx = await browser.newContext({ viewport: DESKTOP });
+      const page = await ctx.newPage();
+      await page.goto(`${srv.url}/m/${conf}`);
+      await page.getByTestId('guest-join-card').waitFor();
+      expect(await page.getByTestId('guest-join-card').textContent()).toContain('Organized by Alice');
+      expect(await defaultButtons(page)).toEqual([]);
+      await ctx.close();
+    });
+  });
 });

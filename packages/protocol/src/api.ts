@@ -33,6 +33,8 @@ export const ConferenceResource = z.object({
   subject: z.string(),
   policy: MeetingPolicy,
   organizer: z.string(),
+  /** The organizer's display name. */
+  organizerName: z.string().optional(),
   createdAt: z.string(),
 });
 export type ConferenceResource = z.infer<typeof ConferenceResource>;
@@ -46,7 +48,13 @@ export const ConferenceList = z.object({ conferences: z.array(ConferenceResource
 export type ConferenceList = z.infer<typeof ConferenceList>;
 
 /** What anyone holding the meeting URL may learn before joining. */
-export const ConferencePreview = z.object({ id: z.string(), subject: z.string(), organizer: z.string(), guests: MeetingPolicy.shape.guests });
+export const ConferencePreview = z.object({
+  id: z.string(),
+  subject: z.string(),
+  organizer: z.string(),
+  organizerName: z.string().optional(),
+  guests: MeetingPolicy.shape.guests,
+});
 export type ConferencePreview = z.infer<typeof ConferencePreview>;
 
 export const InviteRequest = z

@@ -114,6 +114,8 @@ export const ConferenceInfo = z.object({
   subject: z.string(),
   policy: MeetingPolicy,
   organizer: z.string(),
+  /** The organizer's display name (the username stays in `organizer`). */
+  organizerName: z.string().optional(),
 });
 export type ConferenceInfo = z.infer<typeof ConferenceInfo>;
 

@@ -123,7 +123,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
 
   info(): ConferenceInfo {
     const r = this.#record;
-    return { id: r.id, subject: r.subject, policy: r.policy, organizer: r.organizerUsername };
+    return { id: r.id, subject: r.subject, policy: r.policy, organizer: r.organizerUsername, organizerName: r.organizerName };
   }
 
   // -------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ export function conferenceRoutes(app: FastifyInstance, deps: { config: ServerCon
     subject: c.subject,
     policy: c.policy,
     organizer: c.organizerUsername,
+    organizerName: c.organizerName,
     createdAt: c.createdAt,
   });
   type IdParams = { Params: { id: string } };
@@ -61,7 +62,7 @@ export function conferenceRoutes(app: FastifyInstance, deps: { config: ServerCon
   app.get<IdParams>('/api/conferences/:id/preview', async (req) => {
     const c = await store.getConference(req.params.id);
     if (!c) throw new NotFoundError('no such meeting; check the link');
-    return { id: c.id, subject: c.subject, organizer: c.organizerUsername, guests: c.policy.guests };
+    return { id: c.id, subject: c.subject, organizer: c.organizerUsername, organizerName: c.organizerName, guests: c.policy.guests };
   });
 
   app.patch<IdParams>('/api/conferences/:id', async (req) => {

@@ -227,7 +227,7 @@ export class KyselyStore implements Store {
       .selectFrom('conferences')
       .innerJoin('users', 'users.id', 'conferences.organizer_id')
       .selectAll('conferences')
-      .select('users.username as organizer_username');
+      .select(['users.username as organizer_username', 'users.display_name as organizer_name']);
   }
 
   // ---- invitations ----
@@ -400,6 +400,7 @@ function toConference(r: {
   id: string;
   organizer_id: string;
   organizer_username: string;
+  organizer_name: string;
   subject: string;
   policy: string;
   created_at: string;
@@ -409,6 +410,7 @@ function toConference(r: {
     id: r.id,
     organizerId: r.organizer_id,
     organizerUsername: r.organizer_username,
+    organizerName: r.organizer_name,
     subject: r.subject,
     policy: MeetingPolicy.parse(JSON.parse(r.policy)),
     createdAt: r.created_at,

@@ -24,6 +24,8 @@ export interface ConferenceRecord {
   id: string; // the unguessable meeting id in the URL
   organizerId: string;
   organizerUsername: string;
+  /** The organizer's display name (shown as "Organized by ..."). */
+  organizerName: string;
   subject: string;
   policy: MeetingPolicy;
   createdAt: string;

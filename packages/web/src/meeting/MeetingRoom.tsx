@@ -133,7 +133,9 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
         </Link>
         <div className="meeting-title">
           <h1 data-testid="meeting-subject">{conference.subject}</h1>
-          <span className="muted small">Organized by {conference.organizer}</span>
+          <span className="muted small" data-testid="meeting-organizer">
+            Organized by {conference.organizerName ?? conference.organizer}
+          </span>
         </div>
         <div className="meeting-actions">
           <CopyButton text={meetingUrl} label="Copy meeting URL" testId="copy-url" />

@@ -140,7 +140,7 @@ function GuestJoin({
   return (
     <div className="card join" data-testid="guest-join-card" data-conference-id={id}>
       <h1 data-testid="preview-subject">{preview?.subject ?? 'Meeting'}</h1>
-      {preview && <p className="muted">Organized by {preview.organizer}</p>}
+      {preview && <p className="muted">Organized by {preview.organizerName ?? preview.organizer}</p>}
       {previewError && (
         <p className="error" role="alert">
           {previewError}

@@ -31,16 +31,19 @@ export function CopyButton({ text, label, testId, className }: { text: string; l
     const t = setTimeout(() => setState('idle'), 2000);
     return () => clearTimeout(t);
   }, [state]);
+  // Its longest texts size the button (hidden ::before and ::after), so "Copied!" never moves its neighbours.
   return (
     <button
       type="button"
-      className={className ?? 'secondary'}
+      className={`${className ?? 'secondary'} steady`}
+      data-sizer-a={label}
+      data-sizer-b="Copy failed"
       data-testid={testId}
       data-copy-text={text}
       onClick={() => void copyText(text).then((ok) => setState(ok ? 'copied' : 'failed'))}
       aria-live="polite"
     >
-      {state === 'copied' ? 'Copied!' : state === 'failed' ? 'Copy failed' : label}
+      <span>{state === 'copied' ? 'Copied!' : state === 'failed' ? 'Copy failed' : label}</span>
     </button>
   );
 }
