@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { startServer } from '../../packages/server/dist/index.js';
 import { startXvfb, type Xvfb } from '../../packages/agent/test/helpers/xvfb.js';
 import { Painter, type Rgb } from '../../packages/agent/test/helpers/painter.js';
@@ -65,6 +66,26 @@ describe.skipIf(!OK)('the meeting stage: auto-open, keyboard capture, phones', {
     return true;
   };
   const focus = async () => (await srv.registry.get(conf))!;
+  /** The page as the user sees it (a screenshot, in CSS pixels): the colour at (x, y). */
+  const seenAt = async (page: Page, points: { x: number; y: number }[]): Promise<number[][]> => {
+    const scale = await page.evaluate(() => window.devicePixelRatio);
+    const { data, info } = await sharp(await page.screenshot()).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    return points.map(({ x, y }) => {
+      const i = (Math.round(y * scale) * info.width + Math.round(x * scale)) * 3;
+      return [data[i]!, data[i + 1]!, data[i + 2]!];
+    });
+  };
+  const controlled = async (page: Page) => {
+    await page.getByTestId('control-request').click();
+    await poll(() => page.getByTestId('control-status').textContent()).toBe('You are in control');
+    // The grant reaches the agent, which may be after the page shows it.
+    await poll(async () => (await focus()).snapshot().share?.controllerId).toBeTruthy();
+  };
+  /** Page coordinates of a host screen point on the canvas as shown now. */
+  const onCanvas = async (page: Page, x: number, y: number) => {
+    const box = (await page.getByTestId('share-canvas').boundingBox())!;
+    return { x: box.x + (x * box.width) / W, y: box.y + (y * box.height) / H };
+  };
 
   /** A signed-in page of Bob's, at a desktop size or as a touch phone. */
   const bobPage = async (phone: boolean): Promise<{ ctx: BrowserContext; page: Page }> => {
@@ -162,6 +183,90 @@ describe.skipIf(!OK)('the meeting stage: auto-open, keyboard capture, phones', {
         await other.ctx.close();
         await show.click();
         await poll(() => showsDesktop(page)).toBe(true);
+      } finally {
+        await ctx.close();
+      }
+    });
+  });
+
+  describe('item 16: where the keyboard goes, scrollbars at 1:1', () => {
+    it('a controller whose keyboard goes to the host sees a coloured frame and where keys go; Esc twice releases it', async () => {
+      const { ctx, page } = await bobPage(false);
+      try {
+        await page.goto(`${srv.url}/m/${conf}`);
+        await poll(() => showsDesktop(page)).toBe(true);
+        await controlled(page);
+        expect(await page.getByTestId('keyboard-frame').count()).toBe(0);
+        expect(await page.getByTestId('control-hint').textContent()).toBe('Click the screen to type into it.');
+
+        const at = await onCanvas(page, TARGET.x + 50, TARGET.y + 50);
+        await page.mouse.click(at.x, at.y);
+        const captured = page.getByTestId('keyboard-captured');
+        await poll(() => captured.textContent()).toBe("⌨ Keyboard goes to Alice's computer · Esc twice to release");
+        // The frame is there for the eye: the screen's edges are amber on the screenshot.
+        const box = (await page.getByTestId('keyboard-frame').boundingBox())!;
+        const edges = [
+          { x: box.x + 1, y: box.y + box.height / 2 },
+          { x: box.x + box.width - 2, y: box.y + box.height / 2 },
+          { x: box.x + box.width / 2, y: box.y + box.height - 2 },
+        ];
+        for (const c of await seenAt(page, edges)) expect(close(c, [245, 158, 11], 20)).toBe(true);
+        expect(close((await seenAt(page, [{ x: box.x + 10, y: box.y + 200 }]))[0]!, [245, 158, 11], 60)).toBe(false);
+        await page.screenshot({ path: path.join(SHOTS, 'keyboard-captured-1280x720.png') });
+
+        seen.length = 0;
+        await page.keyboard.type('k');
+        await poll(() => seen.filter((e) => e.name === 'KeyPress' && e.keysym === 0x6b).length, 5000).toBe(1);
+
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('Escape');
+        await poll(() => page.getByTestId('keyboard-frame').count()).toBe(0);
+        expect(await page.getByTestId('control-hint').textContent()).toBe('Keyboard released. Click the screen to type into it again.');
+        for (const c of await seenAt(page, edges.slice(0, 1))) expect(close(c, [245, 158, 11], 60)).toBe(false);
+        await page.getByTestId('control-release').click();
+        await poll(async () => (await focus()).snapshot().share?.controllerId).toBeNull();
+      } finally {
+        await ctx.close();
+      }
+    });
+
+    it('1:1 shows scrollbars that stand out from the dark stage', async () => {
+      const { ctx, page } = await bobPage(false);
+      try {
+        await page.goto(`${srv.url}/m/${conf}`);
+        await poll(() => showsDesktop(page)).toBe(true);
+        await page.getByTestId('view-mode-1to1').click();
+        const scroller = page.getByTestId('share-scroller');
+        await poll(() => scroller.evaluate((el) => el.scrollWidth > el.clientWidth && el.scrollHeight > el.clientHeight)).toBe(true);
+        // Both bars are there, and their thumbs are light on the dark track (as seen on a screenshot).
+        const hBar = (await page.getByTestId('share-scrollbar-h').boundingBox())!;
+        const vBar = (await page.getByTestId('share-scrollbar-v').boundingBox())!;
+        const hThumb = (await page.getByTestId('share-scrollbar-h-thumb').boundingBox())!;
+        const vp = (await page.getByTestId('share-viewport').boundingBox())!;
+        expect(hBar.height).toBeGreaterThanOrEqual(8);
+        expect(vBar.width).toBeGreaterThanOrEqual(8);
+        expect(hThumb.height).toBeLessThanOrEqual(hBar.height);
+        expect(hBar.y + hBar.height).toBeCloseTo(vp.y + vp.height, 0);
+        expect(vBar.x + vBar.width).toBeCloseTo(vp.x + vp.width, 0);
+        // The thumb's share of the track is the share of the screen in view.
+        const shown = await scroller.evaluate((el) => el.clientWidth / el.scrollWidth);
+        expect(hThumb.width / hBar.width).toBeCloseTo(shown, 1);
+        const [hT, vT, track] = await seenAt(page, [
+          { x: hThumb.x + hThumb.width / 2, y: hBar.y + hBar.height / 2 },
+          { x: vBar.x + vBar.width / 2, y: vBar.y + 20 },
+          { x: hBar.x + hBar.width - 10, y: hBar.y + hBar.height / 2 },
+        ]);
+        await page.screenshot({ path: path.join(SHOTS, 'one-to-one-1280x720.png') });
+        const lum = (c: number[]) => 0.3 * c[0]! + 0.59 * c[1]! + 0.11 * c[2]!;
+        expect(lum(hT!)).toBeGreaterThan(130);
+        expect(lum(vT!)).toBeGreaterThan(130);
+        expect(lum(track!)).toBeLessThan(70);
+        // Dragging the thumb scrolls the screen.
+        await page.mouse.move(hThumb.x + 20, hThumb.y + hThumb.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(hThumb.x + 120, hThumb.y + hThumb.height / 2, { steps: 4 });
+        await page.mouse.up();
+        await poll(() => scroller.evaluate((el) => el.scrollLeft)).toBeGreaterThan(100);
       } finally {
         await ctx.close();
       }

@@ -21,6 +21,8 @@ export interface StageProps {
 export function Stage({ client, share, roster, selfId, policy, signedIn, isOrganizer }: StageProps) {
   const [mode, setMode] = useState<'fit' | '1:1'>('fit');
   const [keyboardHint, setKeyboardHint] = useState(false);
+  // The canvas has the keyboard: every key goes to the host, which the page shows with a frame.
+  const [keyboardCaptured, setKeyboardCaptured] = useState(false);
   // A share opens by itself for viewers; this user's choice (Hide, or View on its own share) is kept per host.
   const [choice, setChoice] = useState<{ hostId: string; open: boolean } | null>(null);
   const getTicket = useCallback(async () => {
@@ -131,21 +133,30 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
           </span>
         </span>
       </div>
-      {controlling && (
-        <div className="stage-hint" data-testid="control-hint">
-          {keyboardHint ? 'Keyboard released. Click the screen to type into it again.' : 'Click the screen to type into it. Press Esc twice to release the keyboard.'}
-        </div>
-      )}
-      <SharedScreen
-        key={share.hostId}
-        className="stage-screen"
-        wsUrl="/ws/share"
-        getTicket={getTicket}
-        controlling={controlling}
-        mode={mode}
-        onReleaseKeyboard={() => setKeyboardHint(true)}
-        p2p={{ conference: client, hostId: share.hostId, active: share.transport === 'p2p' && share.kind === 'agent' }}
-      />
+      {controlling &&
+        (keyboardCaptured ? (
+          <div className="stage-hint captured" data-testid="keyboard-captured" role="status">
+            <span aria-hidden="true">⌨</span> Keyboard goes to {`${host?.name ?? 'the host'}'s computer`} · Esc twice to release
+          </div>
+        ) : (
+          <div className="stage-hint" data-testid="control-hint" role="status">
+            {keyboardHint ? 'Keyboard released. Click the screen to type into it again.' : 'Click the screen to type into it.'}
+          </div>
+        ))}
+      <div className={`stage-screen${controlling && keyboardCaptured ? ' captured' : ''}`}>
+        <SharedScreen
+          key={share.hostId}
+          className="share-viewport"
+          wsUrl="/ws/share"
+          getTicket={getTicket}
+          controlling={controlling}
+          mode={mode}
+          onReleaseKeyboard={() => setKeyboardHint(true)}
+          onKeyboardCapture={setKeyboardCaptured}
+          p2p={{ conference: client, hostId: share.hostId, active: share.transport === 'p2p' && share.kind === 'agent' }}
+        />
+        {controlling && keyboardCaptured && <div className="keyboard-frame" data-testid="keyboard-frame" aria-hidden="true" />}
+      </div>
     </section>
   );
 }

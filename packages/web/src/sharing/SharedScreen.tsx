@@ -1,6 +1,6 @@
 /**
  * The shared screen as a React component: a canvas with the remote cursor on an overlay, fitted to its
- * container (keeping the aspect ratio) or shown 1:1 with scrollbars. It keeps its connection up
+ * container (keeping the aspect ratio), shown 1:1 or zoomed, with scrollbars the page draws. It keeps its connection up
  * (reconnecting with a fresh ticket after a network failure) and captures input while `controlling`.
  * The protocol work lives in ScreenView, ShareConnection and InputCapture; this file only wires them.
  *
@@ -9,9 +9,10 @@
  * connected, authenticated and silent beside it. When the share moves to the server, the server's full
  * refresh takes over the same canvas, which keeps its picture until then (ViewFeed).
  */
-import { useEffect, useRef, useState, type CSSProperties } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties } from 'react';
 import { InputCapture } from './InputCapture';
 import { ScreenView } from './ScreenView';
+import { ScrollBars } from './ScrollBars';
 import { ShareConnection, type ShareCloseInfo, type ShareConnectionState } from './ShareConnection';
 import { ViewFeed } from '../p2p/ViewFeed';
 import { PeerViewer, type PeerViewerState } from '../p2p/PeerViewer';
@@ -34,21 +35,26 @@ export interface SharedScreenProps {
   getTicket: () => Promise<string>;
   /** This participant controls the host: pointer and (while the canvas has focus) keyboard are captured. */
   controlling: boolean;
-  mode: 'fit' | '1:1';
+  /** Fit the box, one host pixel per CSS pixel, or a zoom (CSS px per host px, at least the fit). */
+  mode: ViewMode;
   /** Esc pressed twice gave the keyboard back to the page. */
   onReleaseKeyboard?: () => void;
+  /** While controlling: true when the canvas has the keyboard focus (keys go to the host), false when not. */
+  onKeyboardCapture?: (captured: boolean) => void;
   onStateChange?: (state: ShareConnectionState, closeInfo: ShareCloseInfo | null) => void;
   className?: string;
   /** Peer-to-peer with the host while the Focus allows it; without it, the server socket only. */
   p2p?: SharedScreenP2P;
 }
 
+export type ViewMode = 'fit' | '1:1' | number;
+
 /** Close codes after which reconnecting cannot help (denied, removed, ended, wrong version, protocol error). */
 const FINAL_CODES = new Set([1000, 1003, 1008, 4001, 4003, 4004, 4005, 4006]);
 
 type Status = { state: ShareConnectionState; info: ShareCloseInfo | null; retrying: boolean };
 
-export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKeyboard, onStateChange, className, p2p }: SharedScreenProps) {
+export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKeyboard, onKeyboardCapture, onStateChange, className, p2p }: SharedScreenProps) {
   const outerRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const cursorRef = useRef<HTMLCanvasElement>(null);
@@ -60,9 +66,10 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
   p2pActive.current = !!p2p?.active;
   const [peerState, setPeerState] = useState<PeerViewerState | null>(null);
   // Callbacks in refs: a new function identity from the parent must not reconnect.
-  const callbacks = useRef({ getTicket, onReleaseKeyboard, onStateChange });
-  callbacks.current = { getTicket, onReleaseKeyboard, onStateChange };
+  const callbacks = useRef({ getTicket, onReleaseKeyboard, onKeyboardCapture, onStateChange });
+  callbacks.current = { getTicket, onReleaseKeyboard, onKeyboardCapture, onStateChange };
 
+  const layout = useRef<Layout | null>(null);
   const [screen, setScreen] = useState<{ width: number; height: number } | null>(null);
   const [box, setBox] = useState<{ width: number; height: number }>({ width: 0, height: 0 });
   const [status, setStatus] = useState<Status>({ state: 'connecting', info: null, retrying: false });
@@ -162,7 +169,18 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
     if (controlling) capture.enable();
     // While controlling, the local pointer (wearing the remote cursor's shape) is the cursor: no lag.
     if (viewRef.current) viewRef.current.drawCursor = !controlling;
+    const captured = (on: boolean) => () => callbacks.current.onKeyboardCapture?.(on);
+    const onFocus = captured(true);
+    const onBlur = captured(false);
+    if (controlling) {
+      canvas.addEventListener('focus', onFocus);
+      canvas.addEventListener('blur', onBlur);
+      if (document.activeElement === canvas) onFocus();
+    }
     return () => {
+      canvas.removeEventListener('focus', onFocus);
+      canvas.removeEventListener('blur', onBlur);
+      if (controlling) onBlur();
       capture.destroy();
       if (viewRef.current) viewRef.current.drawCursor = true;
     };
@@ -178,48 +196,53 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
     return () => ro.disconnect();
   }, []);
 
+  // Fitting again starts from the top left (a scroll position kept from a zoom would offset the picture).
+  useLayoutEffect(() => {
+    if (mode === 'fit' && outerRef.current) outerRef.current.scrollTo(0, 0);
+  }, [mode]);
+
   // The picture flows when either path is open; the server socket waits silently beside a direct path.
   const path = peerState === 'open' ? 'peer' : status.state === 'open' ? 'server' : 'none';
   const shown: Status = path === 'peer' ? { state: 'open', info: null, retrying: false } : status;
   const directPending = wantPeer && peerState === 'connecting' && status.state !== 'open';
   const sw = screen?.width ?? 0;
   const sh = screen?.height ?? 0;
-  let stage: CSSProperties;
-  if (mode === 'fit' && sw > 0 && sh > 0 && box.width > 0 && box.height > 0) {
-    const scale = Math.min(box.width / sw, box.height / sh);
-    const w = Math.round(sw * scale);
-    const h = Math.round(sh * scale);
-    stage = { position: 'absolute', width: w, height: h, left: Math.floor((box.width - w) / 2), top: Math.floor((box.height - h) / 2) };
-  } else {
-    stage = { position: 'relative', width: sw, height: sh };
-  }
+  const L = layoutFor(mode, sw, sh, box.width, box.height);
+  layout.current = L;
 
   return (
     <div
-      ref={outerRef}
       className={className}
       data-testid="share-viewport"
       data-state={shown.state}
       data-path={path}
-      data-mode={mode}
+      data-mode={typeof mode === 'number' ? 'zoom' : mode}
+      data-zoom={L.scale.toFixed(3)}
       data-drawn={drawn}
-      style={{ position: 'relative', width: '100%', height: '100%', overflow: mode === '1:1' ? 'auto' : 'hidden', background: '#1b1b1b' }}
+      style={{ position: 'relative', width: '100%', height: '100%', overflow: 'hidden', background: '#1b1b1b' }}
     >
-      <div style={{ ...stage, visibility: drawn ? 'visible' : 'hidden' }}>
-        <canvas
-          ref={canvasRef}
-          data-testid="share-canvas"
-          tabIndex={controlling ? 0 : -1}
-          aria-label={controlling ? 'Shared screen (you are in control; press Esc twice to release the keyboard)' : 'Shared screen'}
-          style={{ display: 'block', width: '100%', height: '100%', outline: 'none', touchAction: 'none', cursor: controlling ? cursor : 'default' }}
-        />
-        <canvas
-          ref={cursorRef}
-          data-testid="share-cursor"
-          aria-hidden="true"
-          style={{ position: 'absolute', left: 0, top: 0, width: '100%', height: '100%', pointerEvents: 'none' }}
-        />
+      <div
+        ref={outerRef}
+        data-testid="share-scroller"
+        style={{ position: 'absolute', inset: 0, overflow: mode === 'fit' ? 'hidden' : 'auto', scrollbarWidth: 'none', touchAction: 'none' }}
+      >
+        <div style={{ position: 'relative', width: L.width, height: L.height, marginLeft: L.left, marginTop: L.top, visibility: drawn ? 'visible' : 'hidden' }}>
+          <canvas
+            ref={canvasRef}
+            data-testid="share-canvas"
+            tabIndex={controlling ? 0 : -1}
+            aria-label={controlling ? 'Shared screen (you are in control; press Esc twice to release the keyboard)' : 'Shared screen'}
+            style={{ display: 'block', width: '100%', height: '100%', outline: 'none', touchAction: 'none', cursor: controlling ? cursor : 'default' }}
+          />
+          <canvas
+            ref={cursorRef}
+            data-testid="share-cursor"
+            aria-hidden="true"
+            style={{ position: 'absolute', left: 0, top: 0, width: '100%', height: '100%', pointerEvents: 'none' }}
+          />
+        </div>
       </div>
+      {mode !== 'fit' && <ScrollBars target={outerRef} />}
       {shown.state !== 'open' ? (
         <div data-testid="share-status" role="status" style={statusStyle}>
           {!drawn && <span className="spinner small" aria-hidden="true" />}
@@ -235,6 +258,20 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
       )}
     </div>
   );
+}
+
+/** Largest zoom a pinch reaches (CSS px per host px). */
+const MAX_ZOOM = 6;
+
+/** Where the screen sits in a box: its scale, its size in CSS px, and its margins (centred when smaller than the box). */
+type Layout = { scale: number; fitScale: number; width: number; height: number; left: number; top: number; sw: number; sh: number; bw: number; bh: number };
+
+function layoutFor(mode: ViewMode, sw: number, sh: number, bw: number, bh: number): Layout {
+  const fitScale = sw > 0 && sh > 0 && bw > 0 && bh > 0 ? Math.min(bw / sw, bh / sh) : 1;
+  const scale = mode === 'fit' ? fitScale : mode === '1:1' ? 1 : Math.max(fitScale, Math.min(MAX_ZOOM, mode));
+  const width = Math.floor(sw * scale);
+  const height = Math.floor(sh * scale);
+  return { scale, fitScale, width, height, left: Math.max(0, Math.floor((bw - width) / 2)), top: Math.max(0, Math.floor((bh - height) / 2)), sw, sh, bw, bh };
 }
 
 function statusText({ state, info, retrying }: Status): string {
