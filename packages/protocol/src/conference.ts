@@ -148,6 +148,8 @@ export const ClientMessage = z.discriminatedUnion('type', [
   m('lobby.deny', { participantId: Id }),
   m('participant.remove', { participantId: Id }),
   m('policy.update', { policy: MeetingPolicyPatch }),
+  /** End the meeting for everyone (organizers only): all are disconnected; the meeting stays and can start again. */
+  m('conference.end', {}),
   m('share.start', { kind: ShareKind }),
   m('share.stop', {}),
   /** Ask for a single-use ticket for the binary sharing socket (as host or viewer). */
@@ -192,12 +194,15 @@ export const ServerMessage = z.discriminatedUnion('type', [
     /** Absent from servers without audio support. */
     audio: AudioState.optional(),
   }),
-  z.object({ type: z.literal('lobby.wait'), self: Id, resumeToken: z.string(), conference: ConferenceInfo }),
+  /** `note`: why a client that came back with its resume token waits again (its place could not be restored). */
+  z.object({ type: z.literal('lobby.wait'), self: Id, resumeToken: z.string(), conference: ConferenceInfo, note: z.string().optional() }),
   z.object({ type: z.literal('participant.joined'), participant: Participant }),
   z.object({ type: z.literal('participant.updated'), participant: Participant }),
   z.object({ type: z.literal('participant.left'), participantId: Id, reason: z.enum(['left', 'removed', 'timeout', 'denied']) }),
   z.object({ type: z.literal('chat.message'), message: ChatMessage }),
   z.object({ type: z.literal('conference.updated'), conference: ConferenceInfo }),
+  /** An organizer ended the meeting for everyone (`by`: that participant, `name`: their name); the close (4004) follows. */
+  z.object({ type: z.literal('conference.ended'), by: Id, name: z.string() }),
   z.object({ type: z.literal('share.updated'), share: ShareState.nullable() }),
   /**
    * To the host: a participant asks for control. The agent asks its local user, never the web.

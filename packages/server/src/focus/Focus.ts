@@ -43,6 +43,8 @@ export interface FocusOptions {
   /** Chat and ticket rate limits by user or guest identity; shared by the registry so they outlive a Focus. */
   limits?: ParticipantLimits;
   graceMs: number;
+  /** How long a persisted lobby admission lives unless extended (LobbyManager; default 10 minutes). */
+  admissionTtlMs?: number;
   /** STUN/TURN servers, with fresh credentials, for an admitted participant. */
   iceServers?: (participantId: string) => IceServer[];
   log?: { warn(obj: unknown, msg?: string): void; error(obj: unknown, msg?: string): void };
@@ -91,7 +93,15 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#audio.on('changed', (audio) => this.#roster.broadcast({ type: 'audio.updated', audio }));
     this.#audio.on('dropped', (id, reason) => this.#roster.sendTo(id, { type: 'notice', code: 'audio.dropped', text: reason }));
     this.#audio.on('muted', (id, reason) => this.#roster.sendTo(id, { type: 'notice', code: 'audio.muted', text: reason }));
-    this.#lobby = new LobbyManager({ conferenceId: this.id, store: opts.store, roster: this.#roster, roles: opts.roles, log: opts.log });
+    this.#lobby = new LobbyManager({
+      conferenceId: this.id,
+      store: opts.store,
+      roster: this.#roster,
+      roles: opts.roles,
+      graceMs: opts.graceMs,
+      admissionTtlMs: opts.admissionTtlMs,
+      log: opts.log,
+    });
     this.#lobby.on('admitted', (seat) => {
       this.#greet(seat);
       this.#roster.broadcast({ type: 'participant.joined', participant: seatToWire(seat) }, { except: seat.id });
@@ -107,6 +117,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
   /** Loads what the Focus needs from the store; called once by the registry before first use. */
   async init(): Promise<void> {
     await this.#im.load();
+    await this.#lobby.load();
   }
 
   get closed(): boolean {
@@ -150,7 +161,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     if (outcome.kind === 'resumed') return this.#reattach(outcome.seat, p.link);
     const seat = outcome.seat;
     this.#roster.add(seat);
-    this.#greet(seat);
+    this.#greet(seat, outcome.note);
     this.#roster.announce(seat, 'participant.joined');
     this.#reviewTransport();
     this.#lobby.handleSeated(seat);
@@ -178,9 +189,9 @@ export class Focus extends TypedEmitter<FocusEvents> {
     return seat;
   }
 
-  #greet(seat: Seat): void {
+  #greet(seat: Seat, note?: string): void {
     if (seat.status === 'lobby') {
-      seat.link?.send({ type: 'lobby.wait', self: seat.id, resumeToken: seat.resumeToken, conference: this.info() });
+      seat.link?.send({ type: 'lobby.wait', self: seat.id, resumeToken: seat.resumeToken, conference: this.info(), ...(note ? { note } : {}) });
       return;
     }
     seat.link?.send({
@@ -215,6 +226,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
 
   #leave(seat: Seat, reason: 'left' | 'removed' | 'timeout' | 'denied'): void {
     if (!this.#roster.remove(seat.id)) return;
+    this.#lobby.handleGone(seat);
     const msg: ServerMessage = { type: 'participant.left', participantId: seat.id, reason };
     this.#roster.broadcast(msg, { moderatorsOnly: seat.status === 'lobby' });
     if (this.#control.hostId === seat.id) this.#stopSharing();
@@ -297,6 +309,13 @@ export class Focus extends TypedEmitter<FocusEvents> {
 
       case 'policy.update':
         await this.#applyPolicy(cmd.policy);
+        return;
+
+      case 'conference.end':
+        // Admissions go first, so that nobody walks back in past the lobby when it starts again.
+        await this.#lobby.handleEnd();
+        // After the ack has gone out to the organizer.
+        setImmediate(() => this.endForAll(seat));
         return;
 
       case 'share.start':
@@ -487,6 +506,17 @@ export class Focus extends TypedEmitter<FocusEvents> {
       link?.close(code, reason);
     }
     this.close();
+  }
+
+  /**
+   * An organizer ended the meeting for everyone: each seat (lobby included) is told who ended it, then
+   * closed; the share, its agent and the audio room go with the Focus. The record stays, and the next
+   * join starts a fresh Focus.
+   */
+  endForAll(by: Seat): void {
+    if (this.#closed) return;
+    for (const s of this.#roster.all()) s.link?.send({ type: 'conference.ended', by: by.id, name: by.name });
+    this.end(CloseCode.ConferenceEnded, 'the organizer ended the meeting');
   }
 
   /** An unexpected error: end this conference alone so the others keep running. */

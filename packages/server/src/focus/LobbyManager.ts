@@ -3,9 +3,15 @@
  * who waits in the lobby (per the meeting policy), and the way out of the lobby (admitted by an
  * organizer, by an invitation found in the store, or by a policy change; denied). It decides and
  * records; the Focus greets, announces and closes connections on its events.
+ *
+ * An admission out of the lobby is persisted with a hash of the seat's resume token, so that after
+ * a server restart the same client (it alone holds the token) goes back in without waiting again.
+ * It is bound to that token and to the same user (or guest), expires (extended while the seat
+ * lives), and is deleted when the seat leaves, is removed or denied, and when the meeting is ended.
  */
 import { Role, roleFromName, waitsInLobby, type ClientKind, type MeetingPolicy, type RoleName } from '@baton/protocol';
-import type { ConferenceRecord, Store, UserRecord } from '../store/Store.js';
+import type { AdmissionRecord, ConferenceRecord, Store, UserRecord } from '../store/Store.js';
+import { hashToken } from '../auth/tokens.js';
 import { BadRequestError, ForbiddenError } from '../errors.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { secretToken, shortId } from '../util/ids.js';
@@ -29,8 +35,16 @@ export interface LobbyManagerOptions {
   roster: RosterManager;
   /** Roles granted earlier to signed-in users, by user id. */
   roles: Map<string, RoleName>;
+  /** How long a dropped seat is kept; a persisted admission lives at least this long. */
+  graceMs: number;
+  /** How long a persisted admission lives without being extended (default 10 minutes, at least graceMs). */
+  admissionTtlMs?: number | undefined;
+  now?: () => number;
   log?: { warn(obj: unknown, msg?: string): void } | undefined;
 }
+
+/** Why a client that came back with a resume token waits again: its earlier place could not be restored. */
+export const LOBBY_AGAIN_NOTE = 'Your earlier place in this meeting could not be restored (the server restarted, or you were away too long), so the organizer has to let you in again.';
 
 export type LobbyManagerEvents = {
   /** A lobby seat is now joined. */
@@ -40,15 +54,29 @@ export type LobbyManagerEvents = {
 };
 
 /** What a join comes to: a seat taken back with its resume token, or a new seat (joined or in the lobby). */
-export type JoinOutcome = { kind: 'resumed'; seat: Seat } | { kind: 'new'; seat: Seat };
+export type JoinOutcome = { kind: 'resumed'; seat: Seat } | { kind: 'new'; seat: Seat; note?: string };
 
 export class LobbyManager extends TypedEmitter<LobbyManagerEvents> {
   readonly #opts: LobbyManagerOptions;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  /** Admissions loaded from the store (made before this Focus), by token hash, not yet taken back. */
+  readonly #restorable = new Map<string, AdmissionRecord>();
+  /** Seats whose admission is persisted: seat id to token hash. */
+  readonly #persisted = new Map<string, string>();
+  #refreshTimer: NodeJS.Timeout | null = null;
   #closed = false;
 
   constructor(opts: LobbyManagerOptions) {
     super();
     this.#opts = opts;
+    this.#ttlMs = Math.max(opts.admissionTtlMs ?? 10 * 60_000, opts.graceMs);
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** Loads the admissions made before this Focus existed (before a restart). */
+  async load(): Promise<void> {
+    for (const a of await this.#opts.store.listAdmissions(this.#opts.conferenceId, new Date(this.#now()))) this.#restorable.set(a.tokenHash, a);
   }
 
   /** Decide where a joiner goes. Throws a BatonError when it may not join at all. */
@@ -65,22 +93,53 @@ export class LobbyManager extends TypedEmitter<LobbyManagerEvents> {
 
     const persisted = p.user ? this.#opts.roles.get(p.user.id) : undefined;
     const role = owner ? Role.Organizer : persisted ? roleFromName(persisted) : Role.Attendee;
+    const waits = waitsInLobby(policy, p.user !== null, owner || role >= Role.Presenter);
+    // Taken even when the policy no longer holds this joiner, so that its leaving revokes it.
+    const admission = p.resume ? this.#takeAdmission(p.resume, p.user?.id ?? null) : undefined;
     const seat: Seat = {
       id: shortId(),
-      name,
+      name: admission?.name ?? name,
       userId: p.user?.id ?? null,
       username: p.user?.username ?? null,
       role,
       owner,
-      status: waitsInLobby(policy, p.user !== null, owner || role >= Role.Presenter) ? 'lobby' : 'joined',
+      status: waits && !admission ? 'lobby' : 'joined',
       client: p.client,
       p2p: p.p2p ?? false,
       address: p.address ?? 'unknown',
-      resumeToken: secretToken(),
+      // A restored seat keeps its token: the persisted admission stays bound to it.
+      resumeToken: admission ? p.resume! : secretToken(),
       link: p.link,
       graceTimer: null,
     };
+    if (admission) this.#track(seat.id, admission.tokenHash);
+    // Came back with a token but has to wait: say why rather than silently queueing again.
+    if (seat.status === 'lobby' && p.resume) return { kind: 'new', seat, note: LOBBY_AGAIN_NOTE };
     return { kind: 'new', seat };
+  }
+
+  /** A persisted admission for this resume token and this user (null: a guest), once; unexpired only. */
+  #takeAdmission(resume: string, userId: string | null): AdmissionRecord | undefined {
+    const tokenHash = hashToken(resume);
+    const a = this.#restorable.get(tokenHash);
+    if (!a || a.userId !== userId || Date.parse(a.expiresAt) <= this.#now()) return undefined;
+    this.#restorable.delete(tokenHash);
+    return a;
+  }
+
+  #track(seatId: string, tokenHash: string): void {
+    this.#persisted.set(seatId, tokenHash);
+    if (this.#refreshTimer || this.#closed) return;
+    // Keep live admissions from expiring; a crash leaves them valid for one TTL at most.
+    this.#refreshTimer = setInterval(() => this.#extend(), Math.max(1000, Math.floor(this.#ttlMs / 2)));
+    this.#refreshTimer.unref?.();
+  }
+
+  #extend(): void {
+    const hashes = [...this.#persisted.values()];
+    this.#opts.store
+      .extendAdmissions(this.#opts.conferenceId, hashes, new Date(this.#now() + this.#ttlMs))
+      .catch((err) => this.#opts.log?.warn({ err, conference: this.#opts.conferenceId }, 'extending admissions failed'));
   }
 
   /** A new seat is in the roster: a signed-in user held by `lobby: uninvited` is checked against the invitations. */
@@ -103,7 +162,29 @@ export class LobbyManager extends TypedEmitter<LobbyManagerEvents> {
 
   handleAdmit(seat: Seat): void {
     seat.status = 'joined';
+    const tokenHash = hashToken(seat.resumeToken);
+    this.#track(seat.id, tokenHash);
+    this.#opts.store
+      .saveAdmission({ tokenHash, conferenceId: this.#opts.conferenceId, userId: seat.userId, name: seat.name }, new Date(this.#now() + this.#ttlMs))
+      .catch((err) => this.#opts.log?.warn({ err, conference: this.#opts.conferenceId }, 'saving an admission failed'));
     this.emit('admitted', seat);
+  }
+
+  /** The seat left, timed out, was removed or denied: its admission is revoked. */
+  handleGone(seat: Seat): void {
+    const tokenHash = this.#persisted.get(seat.id);
+    if (tokenHash === undefined) return;
+    this.#persisted.delete(seat.id);
+    this.#opts.store
+      .deleteAdmission(tokenHash)
+      .catch((err) => this.#opts.log?.warn({ err, conference: this.#opts.conferenceId }, 'revoking an admission failed'));
+  }
+
+  /** The organizer ends the meeting: nobody's admission carries over to the next time it starts. */
+  async handleEnd(): Promise<void> {
+    this.#persisted.clear();
+    this.#restorable.clear();
+    await this.#opts.store.deleteAdmissions(this.#opts.conferenceId);
   }
 
   handleDeny(seat: Seat, reason = 'the organizer did not admit you'): void {
@@ -121,6 +202,8 @@ export class LobbyManager extends TypedEmitter<LobbyManagerEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#refreshTimer) clearInterval(this.#refreshTimer);
+    this.#refreshTimer = null;
     this.removeAllListeners();
   }
 }

@@ -185,6 +185,10 @@ export function authorize(cmd: Command, ctx: AuthzContext): void {
       needOrganizer(actor, 'change the meeting policy');
       return;
 
+    case 'conference.end':
+      needOrganizer(actor, 'end the meeting for everyone');
+      return;
+
     case 'share.start':
       if (!mayPresent(actor, policy)) throw new ForbiddenError(`the meeting policy lets ${policy.present === 'organizer' ? 'only the organizer' : 'only presenters'} share`, 'policy');
       if (cmd.kind === 'agent' && actor.client !== 'agent') throw new BadRequestError('desktop sharing with control needs the Baton agent');

@@ -10,6 +10,7 @@ import { migrateToLatest } from './migrations.js';
 import type { ChatMessagesTable, Database, Engine, UsersTable } from './schema.js';
 import type {
   AgentTokenGrant,
+  AdmissionRecord,
   ChatRecord,
   ConferenceRecord,
   GroupRecord,
@@ -208,6 +209,7 @@ export class KyselyStore implements Store {
       await tx.deleteFrom('invitations').where('conference_id', '=', id).execute();
       await tx.deleteFrom('conference_roles').where('conference_id', '=', id).execute();
       await tx.deleteFrom('agent_tokens').where('conference_id', '=', id).execute();
+      await tx.deleteFrom('admissions').where('conference_id', '=', id).execute();
       const res = await tx.deleteFrom('conferences').where('id', '=', id).executeTakeFirst();
       return Number(res.numDeletedRows) > 0;
     });
@@ -361,6 +363,51 @@ export class KyselyStore implements Store {
       .executeTakeFirst();
     if (!row || row.expires_at <= now.toISOString()) return undefined;
     return { conferenceId: row.conference_id, userId: row.user_id };
+  }
+
+  // ---- lobby admissions ----
+
+  async saveAdmission(a: Omit<AdmissionRecord, 'expiresAt'>, expiresAt: Date): Promise<void> {
+    const now = this.now().toISOString();
+    await this.db.deleteFrom('admissions').where('expires_at', '<=', now).execute();
+    try {
+      await this.db
+        .insertInto('admissions')
+        .values({ token_hash: a.tokenHash, conference_id: a.conferenceId, user_id: a.userId, name: a.name, expires_at: expiresAt.toISOString(), created_at: now })
+        .onConflict((oc) => oc.column('token_hash').doUpdateSet({ expires_at: expiresAt.toISOString() }))
+        .execute();
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw new NotFoundError('unknown conference or user');
+      throw err;
+    }
+  }
+
+  async extendAdmissions(conferenceId: string, tokenHashes: string[], expiresAt: Date): Promise<void> {
+    if (tokenHashes.length === 0) return;
+    await this.db
+      .updateTable('admissions')
+      .set({ expires_at: expiresAt.toISOString() })
+      .where('conference_id', '=', conferenceId)
+      .where('token_hash', 'in', tokenHashes)
+      .execute();
+  }
+
+  async listAdmissions(conferenceId: string, now: Date): Promise<AdmissionRecord[]> {
+    const rows = await this.db
+      .selectFrom('admissions')
+      .selectAll()
+      .where('conference_id', '=', conferenceId)
+      .where('expires_at', '>', now.toISOString())
+      .execute();
+    return rows.map((r) => ({ tokenHash: r.token_hash, conferenceId: r.conference_id, userId: r.user_id, name: r.name, expiresAt: r.expires_at }));
+  }
+
+  async deleteAdmission(tokenHash: string): Promise<void> {
+    await this.db.deleteFrom('admissions').where('token_hash', '=', tokenHash).execute();
+  }
+
+  async deleteAdmissions(conferenceId: string): Promise<void> {
+    await this.db.deleteFrom('admissions').where('conference_id', '=', conferenceId).execute();
   }
 
   close(): Promise<void> {

@@ -63,6 +63,17 @@ export interface AgentTokenGrant {
   userId: string;
 }
 
+/** A lobby admission kept across a restart, keyed by a hash of the seat's resume token. */
+export interface AdmissionRecord {
+  tokenHash: string;
+  conferenceId: string;
+  /** The admitted signed-in user; null for a guest. */
+  userId: string | null;
+  /** The display name the organizer admitted. */
+  name: string;
+  expiresAt: string;
+}
+
 export interface Store {
   /** Run pending migrations. Idempotent. */
   migrate(): Promise<void>;
@@ -92,7 +103,7 @@ export interface Store {
   createConference(c: { id: string; organizerId: string; subject: string; policy: MeetingPolicy }): Promise<ConferenceRecord>;
   getConference(id: string): Promise<ConferenceRecord | undefined>;
   updateConference(id: string, patch: { subject?: string; policy?: MeetingPolicy }): Promise<ConferenceRecord | undefined>;
-  /** Deletes the conference with its invitations, chat, roles and agent tokens. */
+  /** Deletes the conference with its invitations, chat, roles, agent tokens and admissions. */
   deleteConference(id: string): Promise<boolean>;
   listConferencesByOrganizer(userId: string): Promise<ConferenceRecord[]>;
 
@@ -112,6 +123,15 @@ export interface Store {
   // One-time agent tokens, keyed by hash. consume returns the grant once, then never again.
   createAgentToken(tokenHash: string, grant: AgentTokenGrant, expiresAt: Date): Promise<void>;
   consumeAgentToken(tokenHash: string, now: Date): Promise<AgentTokenGrant | undefined>;
+
+  // Lobby admissions, keyed by a hash of the seat's resume token (the token itself is never stored).
+  // saveAdmission inserts or extends; listAdmissions returns the unexpired ones of a conference.
+  saveAdmission(a: Omit<AdmissionRecord, 'expiresAt'>, expiresAt: Date): Promise<void>;
+  extendAdmissions(conferenceId: string, tokenHashes: string[], expiresAt: Date): Promise<void>;
+  listAdmissions(conferenceId: string, now: Date): Promise<AdmissionRecord[]>;
+  deleteAdmission(tokenHash: string): Promise<void>;
+  /** Every admission of a conference (the organizer ended the meeting). */
+  deleteAdmissions(conferenceId: string): Promise<void>;
 
   close(): Promise<void>;
 }

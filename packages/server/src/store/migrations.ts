@@ -110,10 +110,31 @@ function initial(engine: Engine): Migration {
   };
 }
 
+/** Lobby admissions that survive a restart (issue 11 item 4), keyed by a hash of the seat's resume token. */
+const admissions: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .createTable('admissions')
+      .addColumn('token_hash', 'text', (c) => c.primaryKey())
+      .addColumn('conference_id', 'text', (c) => c.notNull().references('conferences.id').onDelete('cascade'))
+      .addColumn('user_id', 'text', (c) => c.references('users.id').onDelete('cascade'))
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('admissions_conference_id').on('admissions').column('conference_id').execute();
+    await db.schema.createIndex('admissions_expires_at').on('admissions').column('expires_at').execute();
+  },
+  async down(db: Db) {
+    await db.schema.dropTable('admissions').ifExists().execute();
+  },
+};
+
 /** Every migration, in order. Names sort in application order; never rename or edit one that shipped. */
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
     '0001_initial': initial(engine),
+    '0002_admissions': admissions,
   };
 }
 

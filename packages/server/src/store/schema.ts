@@ -72,6 +72,15 @@ export interface AgentTokensTable {
   created_at: string;
 }
 
+export interface AdmissionsTable {
+  token_hash: string;
+  conference_id: string;
+  user_id: string | null;
+  name: string;
+  expires_at: string;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -82,6 +91,7 @@ export interface Database {
   chat_messages: ChatMessagesTable;
   conference_roles: ConferenceRolesTable;
   agent_tokens: AgentTokensTable;
+  admissions: AdmissionsTable;
 }
 
 export type Engine = 'sqlite' | 'postgres';

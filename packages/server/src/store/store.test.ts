@@ -339,6 +339,41 @@ describe.each(engines)('Store on $engine', ({ engine, url }) => {
     });
   });
 
+  describe('lobby admissions', () => {
+    it('saves, extends, lists the unexpired ones of a conference, and deletes one or all', async () => {
+      const org = await user();
+      const invited = await user();
+      const [c, other] = [await conference(org.id), await conference(org.id)];
+      const [g, u, x] = [hash(), hash(), hash()];
+      const now = Date.now();
+      await store.saveAdmission({ tokenHash: g, conferenceId: c.id, userId: null, name: 'Guest Gail' }, new Date(now + 60_000));
+      await store.saveAdmission({ tokenHash: u, conferenceId: c.id, userId: invited.id, name: 'Ursula' }, new Date(now + 1_000));
+      await store.saveAdmission({ tokenHash: x, conferenceId: other.id, userId: null, name: 'Elsewhere' }, new Date(now + 60_000));
+      const list = await store.listAdmissions(c.id, new Date(now));
+      expect(list.map((a) => a.name).sort()).toEqual(['Guest Gail', 'Ursula']);
+      expect(list.find((a) => a.tokenHash === u)).toMatchObject({ conferenceId: c.id, userId: invited.id });
+      // Expired ones are not listed; extending (or saving again) moves the expiry.
+      expect((await store.listAdmissions(c.id, new Date(now + 5_000))).map((a) => a.tokenHash)).toEqual([g]);
+      await store.extendAdmissions(c.id, [u], new Date(now + 120_000));
+      expect((await store.listAdmissions(c.id, new Date(now + 90_000))).map((a) => a.tokenHash)).toEqual([u]);
+      await store.saveAdmission({ tokenHash: g, conferenceId: c.id, userId: null, name: 'Guest Gail' }, new Date(now + 120_000));
+      expect(await store.listAdmissions(c.id, new Date(now + 90_000))).toHaveLength(2);
+      // extend touches only that conference's rows
+      await store.extendAdmissions(other.id, [u], new Date(now + 999_000));
+      expect(await store.listAdmissions(c.id, new Date(now + 500_000))).toEqual([]);
+
+      await store.deleteAdmission(g);
+      expect((await store.listAdmissions(c.id, new Date(now))).map((a) => a.tokenHash)).toEqual([u]);
+      await store.deleteAdmissions(c.id);
+      expect(await store.listAdmissions(c.id, new Date(now))).toEqual([]);
+      expect(await store.listAdmissions(other.id, new Date(now))).toHaveLength(1);
+      await expect(store.saveAdmission({ tokenHash: hash(), conferenceId: 'nope', userId: null, name: 'N' }, new Date(now + 1000))).rejects.toBeInstanceOf(NotFoundError);
+      // Deleting the conference takes its admissions with it.
+      expect(await store.deleteConference(other.id)).toBe(true);
+      expect(await store.listAdmissions(other.id, new Date(now))).toEqual([]);
+    });
+  });
+
   describe('agent tokens', () => {
     it('consumes a token exactly once', async () => {
       const org = await user();
