@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ControlPolicy, MeetingPolicy, MeetingPolicyPatch } from './policy.js';
 import { ROLE_NAMES } from './roles.js';
 import { ERROR_CODES } from './errors.js';
-import { AudioSdp, AudioState } from './audio.js';
+import { AudioSdp, AudioState, PhoneNumber } from './audio.js';
 import { safeText } from './text.js';
 
 /** Largest text frame the conference socket accepts; larger ones close the connection (1009). */
@@ -173,6 +173,14 @@ export const ClientMessage = z.discriminatedUnion('type', [
   m('audio.mute', { muted: z.boolean(), participantId: Id.optional() }),
   /** An organizer takes a participant out of the audio (they stay in the meeting). */
   m('audio.remove', { participantId: Id }),
+  /**
+   * Dial a telephone into the audio over the SIP trunk (answered in ack.callId). mine: your own
+   * phone (a signed-in user's number is remembered; without a number the remembered one is called);
+   * otherwise the number is someone else's (organizers, or anyone under policy dialOut: anyone).
+   */
+  m('audio.dial', { number: PhoneNumber.optional(), mine: z.boolean().default(false) }),
+  /** Hang up a telephone leg: its owner, whoever dialled it, or an organizer. */
+  m('audio.hangup', { callId: Id }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 export type ClientMessageType = ClientMessage['type'];
@@ -213,7 +221,7 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('control.requested'), participantId: Id, name: z.string(), user: z.string().nullable() }),
   z.object({ type: z.literal('notice'), code: z.string(), text: z.string() }),
   z.object({ type: z.literal('p2p.signal'), from: Id, data: SignalData }),
-  z.object({ type: z.literal('ack'), rid: Rid, ticket: z.string().optional(), iceServers: z.array(IceServer).optional(), sdp: z.string().optional() }),
+  z.object({ type: z.literal('ack'), rid: Rid, ticket: z.string().optional(), iceServers: z.array(IceServer).optional(), sdp: z.string().optional(), callId: z.string().optional() }),
   /** The conference's audio changed: who is in it, muted, speaking; the mixer's state. */
   z.object({ type: z.literal('audio.updated'), audio: AudioState }),
   z.object({ type: z.literal('error'), rid: Rid, code: z.enum(ERROR_CODES), message: z.string() }),

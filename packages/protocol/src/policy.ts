@@ -24,6 +24,10 @@ export type AudioPolicy = z.infer<typeof AudioPolicy>;
 export const LobbyPolicy = z.enum(['guests', 'uninvited']);
 export type LobbyPolicy = z.infer<typeof LobbyPolicy>;
 
+/** Who may dial other people's telephones into the audio (costs money): organizers, or anyone who may talk. */
+export const DialOutPolicy = z.enum(['organizer', 'anyone']);
+export type DialOutPolicy = z.infer<typeof DialOutPolicy>;
+
 export const MeetingPolicy = z.object({
   guests: GuestPolicy,
   present: PresentPolicy,
@@ -32,6 +36,8 @@ export const MeetingPolicy = z.object({
   audio: AudioPolicy.optional(),
   /** Absent in records stored before it existed: read it with lobbyPolicy(). */
   lobby: LobbyPolicy.optional(),
+  /** Absent: `organizer`; read it with dialOutPolicy(). */
+  dialOut: DialOutPolicy.optional(),
 });
 export type MeetingPolicy = z.infer<typeof MeetingPolicy>;
 
@@ -46,6 +52,11 @@ export const DEFAULT_POLICY: MeetingPolicy = Object.freeze({
 /** The audio policy, defaulting to `anyone` for meetings created before it existed. */
 export function audioPolicy(policy: MeetingPolicy): AudioPolicy {
   return policy.audio ?? 'anyone';
+}
+
+/** The dial-out policy, defaulting to `organizer`. */
+export function dialOutPolicy(policy: MeetingPolicy): DialOutPolicy {
+  return policy.dialOut ?? 'organizer';
 }
 
 /** The lobby policy, defaulting to `guests` (the behaviour before it existed). */

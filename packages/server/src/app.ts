@@ -58,6 +58,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   const conferencing = new ConferencingServerFactory({
     log: app.log,
     audio: config.audio && { ...config.audio, dir: path.join(config.dataDir, 'janus') },
+    sip: config.sip ?? null,
   });
   const turn = config.turn ? new TurnCredentials(config.turn) : null;
   // Only admitted participants are handed ICE servers (in welcome and ice.refresh), so TURN

@@ -5,7 +5,23 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import { RECONNECT_GRACE_MS } from '@baton/protocol';
+
+/** Dial-out to telephones over a SIP trunk (null: no trunk, no dial-out). Validated with zod. */
+export const SipConfig = z.object({
+  trunk: z.string().regex(/^sips?:(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, '--sip-trunk must look like sip:host or sip:host:port'),
+  username: z.string().min(1).max(128).nullable(),
+  password: z.string().min(1).max(256).nullable(),
+  from: z.string().regex(/^sips?:[^\s<>"]+$/, '--sip-from must be a SIP URI, e.g. sip:baton@example.org').nullable(),
+  /** How an E.164 number is sent: {number} is its digits without '+'. */
+  numberFormat: z.string().regex(/^[0-9+*#]*\{number\}[0-9*#]*$/, "--sip-number-format must contain {number}, e.g. '+{number}' or '00{number}' or '9{number}'"),
+  /** Local address for SIP and RTP; 0.0.0.0: the one that routes to the trunk. */
+  address: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, '--sip-address must be an IPv4 address'),
+  port: z.number().int().min(0).max(65535),
+  noAnswerSeconds: z.number().int().min(5).max(300),
+}).refine((c) => (c.username === null) === (c.password === null), '--sip-username and --sip-password go together');
+export type SipConfig = z.infer<typeof SipConfig>;
 
 export interface ServerConfig {
   host: string;
@@ -32,6 +48,8 @@ export interface ServerConfig {
    * off: no audio. Absent: off (embedding and tests opt in).
    */
   audio?: { mode: 'auto' | 'off'; janusUrl: string | null; janusSecret: string | null };
+  /** Dial-out to telephones (docs/decisions/0003-sip-dial-out.md); null or absent: none. */
+  sip?: SipConfig | null;
   /** How many conferences one user may organize at once (deleting one frees a place). */
   maxConferencesPerUser: number;
 }
@@ -62,6 +80,14 @@ Options (environment variable in brackets):
   --audio <auto|off>     audio conferencing [BATON_AUDIO] (default auto: run Janus when installed)
   --janus-url <url>      use this Janus WebSocket API, e.g. ws://127.0.0.1:8188, instead of running one [BATON_JANUS_URL]
   --janus-secret <s>     that Janus's api_secret [BATON_JANUS_SECRET]
+  --sip-trunk <uri>      dial telephones through this SIP trunk, e.g. sip:trunk.example.org:5060 [BATON_SIP_TRUNK]
+  --sip-username <u>     digest user name at the trunk [BATON_SIP_USERNAME]
+  --sip-password <p>     digest password at the trunk [BATON_SIP_PASSWORD]
+  --sip-from <uri>       our From, e.g. sip:+442079460000@trunk.example.org [BATON_SIP_FROM]
+  --sip-number-format <f>  how numbers are dialled, {number} = E.164 digits [BATON_SIP_NUMBER_FORMAT] (default +{number})
+  --sip-address <ip>     local address for SIP and RTP [BATON_SIP_ADDRESS] (default: the one that routes to the trunk)
+  --sip-port <n>         local SIP port [BATON_SIP_PORT] (default 0: any free port)
+  --sip-no-answer <s>    give up on a phone that rings this long [BATON_SIP_NO_ANSWER] (default 45)
   --max-conferences-per-user <n>  conferences one user may organize [BATON_MAX_CONFERENCES_PER_USER]
                          (default ${DEFAULT_MAX_CONFERENCES_PER_USER})
   -h, --help             this help
@@ -94,6 +120,14 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       'janus-url': { type: 'string' },
       'janus-secret': { type: 'string' },
       'max-conferences-per-user': { type: 'string' },
+      'sip-trunk': { type: 'string' },
+      'sip-username': { type: 'string' },
+      'sip-password': { type: 'string' },
+      'sip-from': { type: 'string' },
+      'sip-number-format': { type: 'string' },
+      'sip-address': { type: 'string' },
+      'sip-port': { type: 'string' },
+      'sip-no-answer': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -120,7 +154,24 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   if (audioMode !== 'auto' && audioMode !== 'off') throw new Error(`--audio must be auto or off, not ${audioMode}`);
   const janusUrl = values['janus-url'] ?? env.BATON_JANUS_URL ?? null;
   if (janusUrl && !/^wss?:\/\/[^\s]+$/.test(janusUrl)) throw new Error(`invalid Janus URL (ws:// or wss://): ${janusUrl}`);
+  const trunk = values['sip-trunk'] ?? env.BATON_SIP_TRUNK ?? '';
+  let sip: SipConfig | null = null;
+  if (trunk) {
+    const parsed = SipConfig.safeParse({
+      trunk,
+      username: values['sip-username'] ?? env.BATON_SIP_USERNAME ?? null,
+      password: values['sip-password'] ?? env.BATON_SIP_PASSWORD ?? null,
+      from: values['sip-from'] ?? env.BATON_SIP_FROM ?? null,
+      numberFormat: values['sip-number-format'] ?? env.BATON_SIP_NUMBER_FORMAT ?? '+{number}',
+      address: values['sip-address'] ?? env.BATON_SIP_ADDRESS ?? '0.0.0.0',
+      port: Number(values['sip-port'] ?? env.BATON_SIP_PORT ?? 0),
+      noAnswerSeconds: Number(values['sip-no-answer'] ?? env.BATON_SIP_NO_ANSWER ?? 45),
+    });
+    if (!parsed.success) throw new Error(`SIP configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    sip = parsed.data;
+  }
   return {
+    sip,
     audio: { mode: audioMode, janusUrl, janusSecret: values['janus-secret'] ?? env.BATON_JANUS_SECRET ?? null },
     maxConferencesPerUser: maxConferences,
     turn: turnUrls.length ? { urls: turnUrls, secret: turnSecret, ttlSeconds: turnTtl } : null,

@@ -108,6 +108,36 @@ export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
     }
   }
 
+  /**
+   * Joins a telephone leg as a plain-RTP participant in G.711: Janus sends the mix (without the
+   * phone's own voice) to `relay` and tells us where it listens. Janus cannot make an SDP offer for
+   * such a leg; the SIP side made the offer and this is Janus "answering" with its address.
+   */
+  async handleJoinPhone(participantId: string, display: string, codec: 'pcmu' | 'pcma', payloadType: number, relay: { address: string; port: number }): Promise<{ address: string; port: number }> {
+    this.#assertOpen();
+    if (!this.ready) throw new ConflictError('the audio mixer is restarting; try again in a moment');
+    const gen = this.#bump(participantId);
+    await this.#dropLeg(participantId);
+    const room = await this.#ensureRoom();
+    const handle = await this.#opts.service.attach();
+    try {
+      const joined = await handle.join({ room, display: display.slice(0, 64), muted: false, codec, rtp_participant: { ip: relay.address, port: relay.port, payload_type: payloadType } });
+      if (this.#closed || this.#generation.get(participantId) !== gen) throw new ConflictError('superseded');
+      if (!joined.rtp?.port) throw new ConflictError('the audio mixer gave no RTP address for the phone');
+      // An RTP leg has no ICE/DTLS to wait for: it is connected once joined.
+      const leg: Leg = { handle, feed: Number(joined.feed), muted: false, listenOnly: false, talking: false, connected: true };
+      this.#watch(participantId, leg);
+      this.#legs.set(participantId, leg);
+      this.emit('changed');
+      return { address: joined.rtp.ip, port: joined.rtp.port };
+    } catch (err) {
+      if (this.#legs.get(participantId)?.handle === handle) this.#legs.delete(participantId);
+      handle.detach().catch(() => {});
+      if (err instanceof BatonError) throw err;
+      throw new ConflictError(`the phone could not join the audio: ${(err as Error).message.slice(0, 200)}`);
+    }
+  }
+
   async handleLeave(participantId: string): Promise<void> {
     this.#bump(participantId);
     if (await this.#dropLeg(participantId)) this.emit('changed');

@@ -108,8 +108,9 @@ export class JanusAudioService extends TypedEmitter<JanusAudioServiceEvents> {
 
   async createRoom(room: number, description: string): Promise<void> {
     if (!this.#control) throw new Error('audio mixer is down');
+    // allow_rtp: telephone legs join as plain-RTP participants (audio/sip/PhoneCall).
     // Talking is re-evaluated every 10 packets (200 ms at 20 ms per packet): 5 updates a second.
-    await this.#control.create({ room, description, sampling_rate: 48000, is_private: true, talking_events: true, talking_level_threshold: 35, talking_packets_threshold: 10 });
+    await this.#control.create({ room, description, sampling_rate: 48000, is_private: true, talking_events: true, talking_level_threshold: 35, talking_packets_threshold: 10, allow_rtp: true });
   }
 
   async destroyRoom(room: number): Promise<void> {

@@ -28,10 +28,10 @@ declare module 'janode/plugins/audiobridge' {
   export interface AudioBridgeHandle extends JanodeHandle {
     feed: number | string | null;
     room: number | string | null;
-    join(p: { room: number; display?: string; muted?: boolean; codec?: string }): Promise<{ feed: number; room: number }>;
+    join(p: { room: number; display?: string; muted?: boolean; codec?: string; rtp_participant?: { ip: string; port: number; payload_type?: number } }): Promise<{ feed: number; room: number; rtp?: { ip: string; port: number; payload_type?: number } }>;
     configure(p: { muted?: boolean; display?: string; jsep?: Jsep | null }): Promise<{ jsep?: Jsep }>;
     leave(): Promise<unknown>;
-    create(p: { room: number; description?: string; sampling_rate?: number; is_private?: boolean; talking_events?: boolean; talking_level_threshold?: number; talking_packets_threshold?: number }): Promise<unknown>;
+    create(p: { room: number; description?: string; sampling_rate?: number; is_private?: boolean; talking_events?: boolean; talking_level_threshold?: number; talking_packets_threshold?: number; allow_rtp?: boolean }): Promise<unknown>;
     destroy(p: { room: number }): Promise<unknown>;
     exists(p: { room: number }): Promise<{ exists: boolean }>;
   }

@@ -12,6 +12,9 @@ import { AudioBridgeServer } from '../audio/AudioBridgeServer.js';
 import { JanusAudioService } from '../audio/JanusAudioService.js';
 import { JanusProcess, findJanus } from '../audio/JanusProcess.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
+import { PhoneCall, type PhoneCallOptions } from '../audio/sip/PhoneCall.js';
+import { SipUserAgent } from '../audio/sip/SipUserAgent.js';
+import type { SipConfig } from '../config.js';
 import type { AppShareServerLike, AudioServerLike, AudioServiceStatus, MediaType } from './types.js';
 
 export interface AudioOptions {
@@ -30,6 +33,10 @@ export interface AudioOptions {
 export interface ConferencingServerFactoryOptions {
   log?: { info?(obj: unknown, msg?: string): void; warn(obj: unknown, msg?: string): void };
   audio?: AudioOptions;
+  /** A SIP trunk for dial-out to telephones (needs audio); null or absent: none. */
+  sip?: SipConfig | null;
+  /** Tests: give up on an unanswered INVITE sooner than RFC 3261's 32 s. */
+  sipTransactionTimeoutMs?: number;
 }
 
 export type ConferencingServerFactoryEvents = {
@@ -41,11 +48,38 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
   readonly #live = new Set<{ close(): void }>();
   #janus: JanusProcess | null = null;
   #audio: JanusAudioService | null = null;
+  #sip: SipUserAgent | null = null;
 
   constructor(opts: ConferencingServerFactoryOptions = {}) {
     super();
     this.#opts = opts;
     this.#startAudio();
+    const sip = opts.sip;
+    if (sip && this.#audio) {
+      this.#sip = new SipUserAgent({
+        trunk: sip.trunk,
+        username: sip.username ?? undefined,
+        password: sip.password ?? undefined,
+        from: sip.from ?? undefined,
+        numberFormat: sip.numberFormat,
+        bindAddress: sip.address,
+        bindPort: sip.port,
+        noAnswerMs: sip.noAnswerSeconds * 1000,
+        transactionTimeoutMs: opts.sipTransactionTimeoutMs,
+        log: { info: (o, m) => opts.log?.info?.(o, m), warn: (o, m) => opts.log?.warn(o, m) },
+      });
+    } else if (sip) opts.log?.warn({}, 'sip: a trunk is configured but audio is off; no dial-out');
+  }
+
+  /** Whether telephones can be dialled (a trunk and an audio mixer). */
+  get dialOut(): boolean {
+    return this.#sip !== null;
+  }
+
+  /** A call to a telephone through the trunk (not started), or null without a trunk. */
+  dialPhone(number: string, joinMixer: PhoneCallOptions['joinMixer']): PhoneCall | null {
+    if (!this.#sip) return null;
+    return new PhoneCall({ ua: this.#sip, number, joinMixer, log: { info: (o, m) => this.#opts.log?.info?.(o, m), warn: (o, m) => this.#opts.log?.warn(o, m) } });
   }
 
   #startAudio(): void {
@@ -109,6 +143,8 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
 
   close(): void {
     for (const s of [...this.#live]) s.close();
+    this.#sip?.close();
+    this.#sip = null;
     this.#audio?.close();
     this.#janus?.close();
     this.#audio = null;

@@ -16,6 +16,7 @@ export interface AudioServerLike {
   participants(): import('@baton/protocol').AudioParticipant[];
   has(participantId: string): boolean;
   handleJoin(participantId: string, display: string, offerSdp: string, listenOnly: boolean): Promise<string>;
+  handleJoinPhone(participantId: string, display: string, codec: 'pcmu' | 'pcma', payloadType: number, relay: { address: string; port: number }): Promise<{ address: string; port: number }>;
   handleLeave(participantId: string): Promise<void>;
   handleMute(participantId: string, muted: boolean): Promise<void>;
   on(event: 'changed', listener: () => void): unknown;

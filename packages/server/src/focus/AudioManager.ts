@@ -10,11 +10,14 @@ import type { AudioServerLike } from '../conferencing/types.js';
 import { BatonError, ConflictError } from '../errors.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import type { AudioAuthzView } from './authorize.js';
+import { DialOutManager, type DialOutManagerOptions } from './DialOutManager.js';
 
 export interface AudioManagerOptions {
   conferenceId: string;
   factory: ConferencingServerFactory;
-  log?: { warn(obj: unknown, msg?: string): void };
+  /** Remembered numbers for "Call my phone" (the store); absent: nothing is remembered. */
+  phoneBook?: DialOutManagerOptions['phoneBook'];
+  log?: { info?(obj: unknown, msg?: string): void; warn(obj: unknown, msg?: string): void };
 }
 
 export type AudioManagerEvents = {
@@ -24,6 +27,8 @@ export type AudioManagerEvents = {
   dropped: [participantId: string, reason: string];
   /** A participant was muted because they may no longer talk (policy or role change). */
   muted: [participantId: string, reason: string];
+  /** Tell this participant something about a phone they dialled. */
+  notice: [participantId: string, code: string, text: string];
 };
 
 export class AudioManager extends TypedEmitter<AudioManagerEvents> {
@@ -32,24 +37,38 @@ export class AudioManager extends TypedEmitter<AudioManagerEvents> {
   #added = false;
   #closed = false;
   readonly #onStatus = () => this.#changed();
+  readonly #dial: DialOutManager;
 
   constructor(opts: AudioManagerOptions) {
     super();
     this.#opts = opts;
     opts.factory.on('audioStatus', this.#onStatus);
+    this.#dial = new DialOutManager({
+      conferenceId: opts.conferenceId,
+      factory: opts.factory,
+      audioServer: () => {
+        this.handleAdd();
+        return this.#server!;
+      },
+      phoneBook: opts.phoneBook ?? { get: async () => null, set: async () => {} },
+      log: opts.log,
+    });
+    this.#dial.on('changed', () => this.#changed());
+    this.#dial.on('notice', (id, code, text) => this.emit('notice', id, code, text));
   }
 
   state(): AudioState {
     const service = this.#opts.factory.audioStatus;
     // No leg outlives the mixer: while it is down nobody is in the audio, whatever arrives first.
-    return { service, added: this.#added, participants: service === 'ready' ? (this.#server?.participants() ?? []) : [] };
+    const phones = this.#dial.legs();
+    return { service, added: this.#added, participants: service === 'ready' ? (this.#server?.participants() ?? []) : [], ...(this.#dial.available ? { dialOut: true } : {}), ...(phones.length ? { phones } : {}) };
   }
 
   /** What authorize() needs to know about the audio. */
   authzView(): AudioAuthzView {
     const members = new Map<string, { listenOnly: boolean; muted: boolean }>();
     for (const p of this.#server?.participants() ?? []) members.set(p.id, { listenOnly: p.listenOnly, muted: p.muted });
-    return { service: this.#opts.factory.audioStatus, added: this.#added, members };
+    return { service: this.#opts.factory.audioStatus, added: this.#added, members, dialOut: this.#dial.available, phones: this.#dial.authzView() };
   }
 
   isMember(participantId: string): boolean {
@@ -78,6 +97,15 @@ export class AudioManager extends TypedEmitter<AudioManagerEvents> {
     await this.#guard(() => this.#server!.handleMute(participantId, muted));
   }
 
+  /** Dial a telephone into the audio; resolves with its leg id once the call is placed. */
+  async handleDial(caller: { id: string; name: string; userId: string | null }, number: string | undefined, mine: boolean): Promise<string> {
+    return this.#guard(() => this.#dial.handleDial(caller, number, mine));
+  }
+
+  handleHangup(legId: string): void {
+    this.#dial.handleHangup(legId);
+  }
+
   /** The participant left the conference: their leg goes too. */
   handleGone(participantId: string): void {
     if (this.#server?.has(participantId)) this.#server.handleLeave(participantId).catch(() => {});
@@ -90,7 +118,9 @@ export class AudioManager extends TypedEmitter<AudioManagerEvents> {
   async applyPolicy(policy: MeetingPolicy, mayTalk: (participantId: string) => boolean): Promise<void> {
     if (audioPolicy(policy) === 'off') return this.end();
     for (const p of this.#server?.participants() ?? []) {
-      if (p.muted || mayTalk(p.id)) continue;
+      // A phone talks for its owner (or whoever dialled it).
+      const speaker = this.#dial.isLeg(p.id) ? this.#dial.speakerOf(p.id) : p.id;
+      if (p.muted || (speaker !== null && mayTalk(speaker))) continue;
       const ok = await this.#server!.handleMute(p.id, true).then(() => true, () => false);
       if (ok) this.emit('muted', p.id, 'the meeting policy lets only presenters talk');
     }
@@ -101,6 +131,7 @@ export class AudioManager extends TypedEmitter<AudioManagerEvents> {
     const s = this.#server;
     this.#server = null;
     this.#added = false;
+    this.#dial.hangupAll('audio was turned off in this meeting');
     s?.close();
     this.#changed();
   }
@@ -109,7 +140,7 @@ export class AudioManager extends TypedEmitter<AudioManagerEvents> {
     const s = this.#opts.factory.allocateAudio(this.#opts.conferenceId);
     if (!s) throw new ConflictError('audio is not configured on this server');
     s.on('changed', () => this.#changed());
-    s.on('dropped', (id, reason) => this.emit('dropped', id, reason));
+    s.on('dropped', (id, reason) => (this.#dial.isLeg(id) ? this.#dial.handleDropped(id, reason) : this.emit('dropped', id, reason)));
     return s;
   }
 
@@ -131,6 +162,7 @@ export class AudioManager extends TypedEmitter<AudioManagerEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.#opts.factory.off('audioStatus', this.#onStatus);
+    this.#dial.close();
     this.#server?.close();
     this.#server = null;
     this.removeAllListeners();

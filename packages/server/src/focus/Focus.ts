@@ -60,6 +60,8 @@ export interface CommandResult {
   iceServers?: IceServer[];
   /** audio.join: the audio server's SDP answer. */
   sdp?: string;
+  /** audio.dial: the phone leg's id. */
+  callId?: string;
 }
 
 export type { JoinParams } from './LobbyManager.js';
@@ -89,7 +91,13 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#im.on('message', (message) => this.#roster.broadcast({ type: 'chat.message', message }));
     this.#control.on('changed', (share) => this.#roster.broadcast({ type: 'share.updated', share }));
     this.#control.on('controller', (id) => this.#appShare?.setController(id));
-    this.#audio = new AudioManager({ conferenceId: this.id, factory: opts.factory, log: opts.log });
+    this.#audio = new AudioManager({
+      conferenceId: this.id,
+      factory: opts.factory,
+      phoneBook: { get: (userId) => opts.store.getPhoneNumber(userId), set: (userId, phone) => opts.store.setPhoneNumber(userId, phone) },
+      log: opts.log,
+    });
+    this.#audio.on('notice', (id, code, text) => this.#roster.sendTo(id, { type: 'notice', code, text }));
     this.#audio.on('changed', (audio) => this.#roster.broadcast({ type: 'audio.updated', audio }));
     this.#audio.on('dropped', (id, reason) => this.#roster.sendTo(id, { type: 'notice', code: 'audio.dropped', text: reason }));
     this.#audio.on('muted', (id, reason) => this.#roster.sendTo(id, { type: 'notice', code: 'audio.muted', text: reason }));
@@ -385,6 +393,10 @@ export class Focus extends TypedEmitter<FocusEvents> {
         return;
 
       case 'audio.mute': {
+        if (cmd.participantId?.startsWith('phone-') && !target) {
+          await this.#audio.handleMute(cmd.participantId, cmd.muted);
+          return;
+        }
         const t = target ?? seat;
         await this.#audio.handleMute(t.id, cmd.muted);
         if (t !== seat) this.#roster.sendTo(t.id, { type: 'notice', code: 'audio.muted', text: `${seat.name} muted you` });
@@ -395,6 +407,13 @@ export class Focus extends TypedEmitter<FocusEvents> {
         // The notice goes first, so the client knows not to rejoin when it sees itself gone.
         this.#roster.sendTo(target!.id, { type: 'notice', code: 'audio.removed', text: `${seat.name} took you out of the audio` });
         await this.#audio.handleLeave(target!.id);
+        return;
+
+      case 'audio.dial':
+        return { callId: await this.#audio.handleDial({ id: seat.id, name: seat.name, userId: seat.userId }, cmd.number, cmd.mine) };
+
+      case 'audio.hangup':
+        this.#audio.handleHangup(cmd.callId);
         return;
     }
   }

@@ -3,7 +3,7 @@
  * policy and the sharing state. The Focus calls it before every command; nothing else decides.
  * Kept pure so that the unit test can walk every command x role x policy.
  */
-import { Role, audioPolicy, type ClientMessage, type MeetingPolicy, type RoleName, type ShareState, roleFromName } from '@baton/protocol';
+import { Role, audioPolicy, dialOutPolicy, type ClientMessage, type MeetingPolicy, type RoleName, type ShareState, roleFromName } from '@baton/protocol';
 import { BatonError, ForbiddenError, NotFoundError, ConflictError, BadRequestError } from '../errors.js';
 
 export interface ActorView {
@@ -36,9 +36,14 @@ export interface AudioAuthzView {
   added: boolean;
   /** Who is in the audio now. */
   members: ReadonlyMap<string, { listenOnly: boolean; muted: boolean }>;
+  /** A SIP trunk is configured (telephones can be dialled). */
+  dialOut?: boolean;
+  /** Telephone legs: whose phone (owner, null: someone else's number), who dialled it, still live. */
+  phones?: ReadonlyMap<string, { owner: string | null; dialer: string; active: boolean }>;
 }
 
 const NO_AUDIO_VIEW: AudioAuthzView = { service: 'unconfigured', added: false, members: new Map() };
+const NO_PHONES: ReadonlyMap<string, { owner: string | null; dialer: string; active: boolean }> = new Map();
 
 /** May this participant talk in the meeting's audio under this policy? (`presenters`: others listen.) */
 export function mayTalk(actor: Pick<ActorView, 'role'>, policy: MeetingPolicy): boolean {
@@ -67,6 +72,19 @@ function authorizeAudio(cmd: Extract<Command, { type: `audio.${string}` }>, ctx:
       if (!audio.members.has(actor.id)) throw new ConflictError('you are not in the audio');
       return;
     case 'audio.mute': {
+      const phone = cmd.participantId !== undefined ? (audio.phones ?? NO_PHONES).get(cmd.participantId) : undefined;
+      if (phone) {
+        // A phone is its owner's (or its dialler's) microphone: they mute and unmute it; organizers only mute.
+        const mine = phone.owner === actor.id || (phone.owner === null && phone.dialer === actor.id);
+        if (!audio.members.has(cmd.participantId!)) throw new ConflictError('that phone is not in the audio yet');
+        if (mine) {
+          if (!cmd.muted && !mayTalk(actor, policy)) throw talkPolicy();
+          return;
+        }
+        needOrganizer(actor, 'mute a phone');
+        if (!cmd.muted) throw new ForbiddenError('nobody can unmute someone else; ask them to unmute');
+        return;
+      }
       if (cmd.participantId === undefined || cmd.participantId === actor.id) {
         const me = audio.members.get(actor.id);
         if (!me) throw new ConflictError('you are not in the audio');
@@ -86,6 +104,31 @@ function authorizeAudio(cmd: Extract<Command, { type: `audio.${string}` }>, ctx:
       const target = ctx.target;
       if (target?.id === actor.id) throw new BadRequestError('use audio.leave, not remove, for yourself');
       if (!target || !audio.members.has(target.id)) throw new NotFoundError(`participant ${cmd.participantId} is not in the audio`);
+      return;
+    }
+    case 'audio.dial': {
+      if (audio.service === 'unconfigured') throw new ConflictError('audio is not configured on this server');
+      if (!audio.dialOut) throw new ConflictError('this server has no SIP trunk: telephones cannot be dialled');
+      if (audio.service === 'down') throw new ConflictError('the audio mixer is restarting; try again in a moment');
+      if (actor.client !== 'web') throw new BadRequestError('only the web client dials phones');
+      // A phone is a microphone: whoever may not talk may not bring one in.
+      if (!mayTalk(actor, policy)) throw talkPolicy();
+      const anyone = dialOutPolicy(policy) === 'anyone';
+      if (cmd.mine) {
+        // Calls cost money: anonymous guests dial only when the organizer lets anyone dial.
+        if (!actor.signedIn && !anyone) throw new ForbiddenError('sign in to have the meeting call your phone', 'policy');
+        if (!actor.signedIn && !cmd.number) throw new BadRequestError('enter your phone number');
+        return;
+      }
+      if (!anyone) needOrganizer(actor, "call other people's phones");
+      if (!cmd.number) throw new BadRequestError('give the number to call');
+      return;
+    }
+    case 'audio.hangup': {
+      const phone = (audio.phones ?? NO_PHONES).get(cmd.callId);
+      if (!phone || !phone.active) throw new NotFoundError('that phone is not in the call');
+      if (phone.owner === actor.id || phone.dialer === actor.id) return;
+      needOrganizer(actor, 'hang up other people\'s phones');
       return;
     }
   }
@@ -257,6 +300,8 @@ export function authorize(cmd: Command, ctx: AuthzContext): void {
     case 'audio.leave':
     case 'audio.mute':
     case 'audio.remove':
+    case 'audio.dial':
+    case 'audio.hangup':
       return authorizeAudio(cmd, ctx);
 
     default: {

@@ -124,3 +124,70 @@ describe('authorize: audio commands', () => {
     expect(allowed({ type: 'audio.add' }, actor, base as MeetingPolicy, view('ready', false, {}))).toBe(true);
   });
 });
+
+/**
+ * Telephones (audio.dial, audio.hangup, muting a phone leg) x role x signed-in x client x audio policy
+ * x dial-out policy x trunk. Rules: a phone is a microphone, so only who may talk dials one; "my phone"
+ * needs a signed-in user unless dialOut=anyone (calls cost money; guests are anonymous); other
+ * numbers are the organizers' unless dialOut=anyone; only the web client dials; no trunk, no mixer or
+ * a mixer restarting: nobody. Hang-up: the phone's owner, whoever dialled it, or an organizer. A
+ * phone leg is muted and unmuted by its owner (or its dialler when it is someone else's number);
+ * organizers may only mute it.
+ */
+describe('authorize: telephones', () => {
+  const phones = (m: Record<string, { owner: string | null; dialer: string; active: boolean }>) => new Map(Object.entries(m));
+  const withTrunk = (phonesMap = phones({}), members: Record<string, Member> = {}): AudioAuthzView => ({ ...view('ready', true, members), dialOut: true, phones: phonesMap });
+  for (const rule of AUDIO_POLICIES)
+    for (const dialOut of ['organizer', 'anyone'] as const) {
+      const policy: MeetingPolicy = { ...base, audio: rule, dialOut };
+      it(`audio=${rule} dialOut=${dialOut}: dial my phone, dial a number`, () => {
+        for (const actor of actors()) {
+          const talks = rule === 'anyone' || (rule === 'presenters' && actor.role >= Role.Presenter);
+          const web = actor.client === 'web';
+          const org = actor.role >= Role.Organizer;
+          const anyone = dialOut === 'anyone';
+          const v = withTrunk();
+          // My phone: a remembered number (no number given) only for signed-in users.
+          expect(allowed({ type: 'audio.dial', mine: true }, actor, policy, v)).toBe(talks && web && actor.signedIn);
+          expect(allowed({ type: 'audio.dial', mine: true, number: '+441234567890' }, actor, policy, v)).toBe(talks && web && (actor.signedIn || anyone));
+          // Someone else's number.
+          expect(allowed({ type: 'audio.dial', mine: false, number: '+441234567890' }, actor, policy, v)).toBe(talks && web && (org || anyone));
+          expect(allowed({ type: 'audio.dial', mine: false }, actor, policy, v)).toBe(false);
+          // No trunk, no mixer, mixer restarting: nobody dials.
+          expect(allowed({ type: 'audio.dial', mine: true, number: '+441234567890' }, actor, policy, { ...v, dialOut: false })).toBe(false);
+          expect(allowed({ type: 'audio.dial', mine: true, number: '+441234567890' }, actor, policy, { ...v, service: 'unconfigured' })).toBe(false);
+          expect(allowed({ type: 'audio.dial', mine: true, number: '+441234567890' }, actor, policy, { ...v, service: 'down' })).toBe(false);
+          expect(allowed({ type: 'audio.dial', mine: true, number: '+441234567890' }, actor, policy, undefined)).toBe(false);
+        }
+      });
+
+      it(`audio=${rule} dialOut=${dialOut}: hang up and mute phones`, () => {
+        for (const actor of actors()) {
+          const on = rule !== 'off';
+          const talks = rule === 'anyone' || (rule === 'presenters' && actor.role >= Role.Presenter);
+          const org = actor.role >= Role.Organizer;
+          const legs = phones({
+            'phone-mine': { owner: 'A', dialer: 'A', active: true },
+            'phone-dialled': { owner: null, dialer: 'A', active: true },
+            'phone-theirs': { owner: 'T', dialer: 'T', active: true },
+            'phone-gone': { owner: 'A', dialer: 'A', active: false },
+          });
+          const members = { 'phone-mine': mic, 'phone-dialled': mic, 'phone-theirs': mic };
+          const v = withTrunk(legs, members);
+          expect(allowed({ type: 'audio.hangup', callId: 'phone-mine' }, actor, policy, v)).toBe(on);
+          expect(allowed({ type: 'audio.hangup', callId: 'phone-dialled' }, actor, policy, v)).toBe(on);
+          expect(allowed({ type: 'audio.hangup', callId: 'phone-theirs' }, actor, policy, v)).toBe(on && org);
+          expect(allowed({ type: 'audio.hangup', callId: 'phone-gone' }, actor, policy, v)).toBe(false);
+          expect(allowed({ type: 'audio.hangup', callId: 'phone-unknown' }, actor, policy, v)).toBe(false);
+          // My own phone (or a number I dialled): mute and unmute (unmute only if I may talk).
+          for (const id of ['phone-mine', 'phone-dialled']) {
+            expect(allowed({ type: 'audio.mute', muted: true, participantId: id }, actor, policy, v)).toBe(on);
+            expect(allowed({ type: 'audio.mute', muted: false, participantId: id }, actor, policy, v)).toBe(talks);
+          }
+          // Someone else's phone: organizers mute, nobody unmutes.
+          expect(allowed({ type: 'audio.mute', muted: true, participantId: 'phone-theirs' }, actor, policy, v)).toBe(on && org);
+          expect(allowed({ type: 'audio.mute', muted: false, participantId: 'phone-theirs' }, actor, policy, v)).toBe(false);
+        }
+      });
+    }
+});

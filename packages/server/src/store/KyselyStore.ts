@@ -60,12 +60,21 @@ export class KyselyStore implements Store {
       if (isUniqueViolation(err)) throw new ConflictError(`username "${u.username}" is taken`);
       throw err;
     }
-    return toUser(row);
+    return toUser({ ...row, phone_number: null });
   }
 
   async getUserById(id: string): Promise<UserRecord | undefined> {
     const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toUser(row);
+  }
+
+  async getPhoneNumber(userId: string): Promise<string | null> {
+    const row = await this.db.selectFrom('users').select('phone_number').where('id', '=', userId).executeTakeFirst();
+    return row?.phone_number ?? null;
+  }
+
+  async setPhoneNumber(userId: string, phone: string | null): Promise<void> {
+    await this.db.updateTable('users').set({ phone_number: phone }).where('id', '=', userId).execute();
   }
 
   async getUserByUsername(username: string): Promise<UserRecord | undefined> {

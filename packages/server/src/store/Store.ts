@@ -85,6 +85,9 @@ export interface Store {
   getUsersByUsernames(usernames: string[]): Promise<UserRecord[]>;
   /** Every user, by username (admin CLI). */
   listUsers(): Promise<UserRecord[]>;
+  /** The user's own telephone number for "Call my phone" (E.164), or null. */
+  getPhoneNumber(userId: string): Promise<string | null>;
+  setPhoneNumber(userId: string, phone: string | null): Promise<void>;
 
   // Sessions, keyed by a hash of the cookie token (the token itself is never stored).
   createSession(tokenHash: string, userId: string, expiresAt: Date): Promise<void>;

@@ -130,11 +130,22 @@ const admissions: Migration = {
   },
 };
 
+/** A user's own telephone number for "Call my phone" (E.164, validated before it is stored). */
+const userPhone: Migration = {
+  async up(db: Db) {
+    await db.schema.alterTable('users').addColumn('phone_number', 'text').execute();
+  },
+  async down(db: Db) {
+    await db.schema.alterTable('users').dropColumn('phone_number').execute();
+  },
+};
+
 /** Every migration, in order. Names sort in application order; never rename or edit one that shipped. */
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
     '0001_initial': initial(engine),
     '0002_admissions': admissions,
+    '0003_user_phone_number': userPhone,
   };
 }
 

@@ -12,6 +12,8 @@ export interface UsersTable {
   password_hash: string;
   admin: number;
   created_at: string;
+  /** E.164, for "Call my phone" (0003). */
+  phone_number: string | null;
 }
 
 export interface SessionsTable {

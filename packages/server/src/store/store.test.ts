@@ -88,6 +88,18 @@ describe.each(engines)('Store on $engine', ({ engine, url }) => {
       expect(await store.getUsersByUsernames([])).toEqual([]);
     });
 
+    it('remembers a user\'s own phone number (0003), per user, and forgets it', async () => {
+      const a = await user(uniq('phone'));
+      const b = await user(uniq('phone'));
+      expect(await store.getPhoneNumber(a.id)).toBeNull();
+      await store.setPhoneNumber(a.id, '+441234567890');
+      expect(await store.getPhoneNumber(a.id)).toBe('+441234567890');
+      expect(await store.getPhoneNumber(b.id)).toBeNull();
+      await store.setPhoneNumber(a.id, null);
+      expect(await store.getPhoneNumber(a.id)).toBeNull();
+      expect(await store.getPhoneNumber('nope')).toBeNull();
+    });
+
     it('lists users sorted by username', async () => {
       const a = await user(uniq('list'));
       const all = await store.listUsers();

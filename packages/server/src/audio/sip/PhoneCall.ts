@@ -54,7 +54,7 @@ export class PhoneCall extends TypedEmitter<PhoneCallEvents> {
 
   async start(): Promise<void> {
     try {
-      const relay = new RtpRelay({ phoneBindAddress: this.#opts.ua.bindAddress });
+      const relay = new RtpRelay({ phoneBindAddress: await this.#opts.ua.mediaAddress() });
       this.#relay = relay;
       const { phonePort } = await relay.start();
       relay.on('dtmf', (digit, ms) => {

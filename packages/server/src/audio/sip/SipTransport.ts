@@ -87,6 +87,7 @@ export class SipTransport extends TypedEmitter<SipTransportEvents> {
     });
     await new Promise<void>((resolve) => socket.connect(this.#remote.port, this.#remote.address, resolve));
     this.#socket = socket;
+    // Bound to 0.0.0.0, a connected socket still names the source address the route to the trunk uses.
     const a = socket.address();
     this.#local = { address: a.address, port: a.port };
   }

@@ -18,10 +18,9 @@ export interface SipUserAgentOptions {
   from?: string | undefined;
   /** How an E.164 number is dialled: `{number}` is its digits without '+'. Default `+{number}`. */
   numberFormat?: string | undefined;
-  /** Local address for SIP and RTP (what goes in Via, Contact and SDP). */
+  /** Local address for SIP and RTP (what goes in Via, Contact and SDP); 0.0.0.0: the one that routes to the trunk. */
   bindAddress: string;
   bindPort?: number | undefined;
-  /** Where Janus sends the mix for a phone leg (loopback). */
   noAnswerMs?: number | undefined;
   transactionTimeoutMs?: number | undefined;
   log?: { info(obj: unknown, msg?: string): void; warn(obj: unknown, msg?: string): void; debug?(obj: unknown, msg?: string): void };
@@ -48,8 +47,9 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
     this.#trunk = { host: u.host, port: u.port ?? 5060 };
   }
 
-  get bindAddress(): string {
-    return this.#opts.bindAddress;
+  /** The local address the trunk sees (bound, or chosen by the route to the trunk): our SDP's media address. */
+  async mediaAddress(): Promise<string> {
+    return (await this.#ensureTransport()).local.address;
   }
 
   /** The Request-URI for an E.164 number (+ and digits). */
@@ -89,7 +89,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> {
       uri: this.uriFor(e164),
       from: this.#opts.from ?? `sip:${this.#opts.username ?? 'baton'}@${this.#trunk.host}`,
       credentials: hasCreds ? { user: this.#opts.username!, password: this.#opts.password! } : undefined,
-      sdpOffer: makeOffer(this.#opts.bindAddress),
+      sdpOffer: makeOffer(transport.local.address),
       noAnswerMs: this.#opts.noAnswerMs ?? 45_000,
       log: this.#opts.log,
     });
