@@ -286,6 +286,26 @@ describe('ConferenceClient', () => {
     });
   }
 
+  it('shows why it waits again (lobby.wait note), and ends for good on conference.ended, naming who ended it', async () => {
+    const c = make({ name: 'Gus' });
+    c.connect();
+    const peer = await server.nextPeer();
+    await peer.next('hello');
+    peer.send({ type: 'lobby.wait', self: 'p2', resumeToken: 'lob', conference: { ...conference, policy: { ...conference.policy } }, note: 'could not be restored' });
+    await until(c, (x) => x.state === 'lobby');
+    expect(c.snapshot.lobbyNote).toBe('could not be restored');
+    peer.send(welcome('p2', 'lob', [person('p2', 'Gus')]));
+    await until(c, (x) => x.state === 'joined');
+    expect(c.snapshot.lobbyNote).toBeNull();
+    peer.send({ type: 'conference.ended', by: 'p1', name: 'Olga' });
+    peer.ws.close(CloseCode.ConferenceEnded, 'the organizer ended the meeting');
+    await until(c, (x) => x.state === 'closed');
+    expect(c.snapshot.end).toMatchObject({ reason: 'ended_for_all', message: 'Olga ended the meeting for everyone.' });
+    expect(ConferenceClient.savedSeat(storage, 'c1')).toBeNull();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(server.accepted).toBe(1);
+  });
+
   it('treats its own participant.left (removed) as the end', async () => {
     const c = make({ name: 'Gus' });
     c.connect();

@@ -40,6 +40,7 @@ export type EndReason =
   | 'removed'
   | 'denied'
   | 'ended'
+  | 'ended_for_all'
   | 'replaced'
   | 'unsupported_version'
   | 'handshake_failed'
@@ -76,6 +77,8 @@ export interface ConferenceSnapshot {
   /** The meeting's audio: null before the welcome or from a server without audio support. */
   audio: AudioState | null;
   end: ConferenceEnd | null;
+  /** Why this client waits in the lobby again (it came back with a seat the server could not restore). */
+  lobbyNote: string | null;
   /** Reconnection attempts since the connection was last healthy. */
   attempt: number;
   lastError: CommandError | null;
@@ -164,6 +167,7 @@ export const IDLE_SNAPSHOT: ConferenceSnapshot = Object.freeze({
   iceServers: [],
   audio: null,
   end: null,
+  lobbyNote: null,
   attempt: 0,
   lastError: null,
 }) as ConferenceSnapshot;
@@ -275,6 +279,10 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
   }
   updatePolicy(policy: MeetingPolicyPatch): boolean {
     return this.send({ type: 'policy.update', policy }) !== null;
+  }
+  /** End the meeting for everyone (organizers); the server answers with `conference.ended` to all. */
+  endForAll(): Promise<ServerMessageOf<'ack'>> {
+    return this.request({ type: 'conference.end' });
   }
 
   /**
@@ -449,6 +457,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
           share: msg.share,
           iceServers: msg.iceServers,
           audio: msg.audio ?? null,
+          lobbyNote: null,
           attempt: 0,
         });
         this.setState('joined');
@@ -456,7 +465,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
       case 'lobby.wait':
         this.seated(msg.resumeToken);
         if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
-        this.update({ selfId: msg.self, conference: msg.conference, roster: [], chat: [], share: null, attempt: 0 });
+        this.update({ selfId: msg.self, conference: msg.conference, roster: [], chat: [], share: null, lobbyNote: msg.note ?? null, attempt: 0 });
         this.setState('lobby');
         break;
       case 'participant.joined':
@@ -475,6 +484,17 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
           this.update({ chat: [...this.snap.chat, msg.message].slice(-MAX_CHAT_KEPT) });
         }
         break;
+      case 'conference.ended': {
+        // An organizer ended it for all; the close (4004) that follows adds nothing.
+        const mine = msg.by === this.snap.selfId;
+        this.finish({
+          reason: 'ended_for_all',
+          code: CloseCode.ConferenceEnded,
+          message: mine ? 'You ended the meeting for everyone. It can be started again with the same link.' : `${msg.name} ended the meeting for everyone.`,
+          detail: null,
+        });
+        break;
+      }
       case 'conference.updated':
         this.update({ conference: msg.conference });
         break;

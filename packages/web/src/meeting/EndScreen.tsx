@@ -6,6 +6,7 @@ const TITLES: Record<ConferenceEnd['reason'], string> = {
   removed: 'You were removed from the meeting',
   denied: 'You were not let in',
   ended: 'This meeting has ended',
+  ended_for_all: 'The organizer ended the meeting',
   replaced: 'You joined from somewhere else',
   unsupported_version: 'This page is out of date',
   handshake_failed: 'Could not join the meeting',
@@ -28,7 +29,7 @@ export function EndScreen({
   onRejoin(): void;
   onChangeName?: () => void;
 }) {
-  const canRejoin = end.reason === 'left' || end.reason === 'replaced' || end.reason === 'unreachable' || end.reason === 'rejected' || end.reason === 'handshake_failed';
+  const canRejoin = end.reason === 'left' || end.reason === 'ended_for_all' || end.reason === 'replaced' || end.reason === 'unreachable' || end.reason === 'rejected' || end.reason === 'handshake_failed';
   return (
     <div className="page centered">
       <header className="topbar">
@@ -57,7 +58,7 @@ export function EndScreen({
             )}
             {canRejoin && (
               <button type="button" className="primary" onClick={onRejoin} data-testid="rejoin">
-                {end.reason === 'replaced' ? 'Use this tab instead' : 'Rejoin'}
+                {end.reason === 'replaced' ? 'Use this tab instead' : end.reason === 'ended_for_all' ? 'Join again' : 'Rejoin'}
               </button>
             )}
             {onChangeName && end.reason === 'left' && (

@@ -7,6 +7,7 @@ import { CopyButton } from '../ui/CopyButton';
 import { AgentDialog } from './AgentDialog';
 import { Chat } from './Chat';
 import { EndScreen } from './EndScreen';
+import { EndForAllDialog } from './EndForAllDialog';
 import { InviteDialog } from './InviteDialog';
 import { Roster } from './Roster';
 import { AudioPanel } from './AudioPanel';
@@ -19,7 +20,7 @@ import { Toasts } from '../notify/Toasts';
 import { useMeetingAlerts } from './useMeetingAlerts';
 import { BellIcon } from '../ui/icons';
 
-type Dialog = 'invite' | 'agent' | 'settings' | null;
+type Dialog = 'invite' | 'agent' | 'settings' | 'end' | null;
 
 /** A live meeting: connects on mount, leaves on unmount. */
 export function MeetingRoom({
@@ -63,6 +64,11 @@ export function MeetingRoom({
         <p role="status">
           {snapshot.state === 'lobby' ? 'You are waiting in the lobby. The organizer will let you in soon.' : 'Reconnecting…'}
         </p>
+        {snapshot.state === 'lobby' && snapshot.lobbyNote && (
+          <p className="muted small" data-testid="lobby-note">
+            {snapshot.lobbyNote}
+          </p>
+        )}
         <button type="button" className="secondary" onClick={() => client.close()} data-testid="leave">
           Leave
         </button>
@@ -195,6 +201,11 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
               Settings
             </button>
           )}
+          {isOrganizer && (
+            <button type="button" className="danger" onClick={() => setDialog('end')} data-testid="end-for-all">
+              End meeting for all
+            </button>
+          )}
           <button type="button" className="danger" onClick={() => client.close()} data-testid="leave">
             Leave
           </button>
@@ -239,6 +250,7 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
       {dialog === 'invite' && <InviteDialog conferenceId={conference.id} onClose={() => setDialog(null)} />}
       {dialog === 'agent' && <AgentDialog conferenceId={conference.id} onClose={() => setDialog(null)} />}
       {dialog === 'settings' && <SettingsDialog client={client} policy={conference.policy} onClose={() => setDialog(null)} />}
+      {dialog === 'end' && <EndForAllDialog client={client} onClose={() => setDialog(null)} />}
       <Toasts notifier={notifier} />
     </div>
     </NotifierProvider>
