@@ -5,7 +5,7 @@
  * level at a frequency.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -42,6 +42,8 @@ export interface Baresip {
   hangup(): Promise<void>;
   /** What baresip heard (sndfile's decoder-side dump), as mono samples. */
   heard(): { rate: number; samples: Float32Array } | null;
+  /** How many calls it recorded so far. */
+  calls(): number;
   stop(): Promise<void>;
 }
 
@@ -112,8 +114,15 @@ export async function startBaresip(tone: number, number = '+441234567890'): Prom
       s.destroy();
     },
     heard() {
-      const f = readdirSync(dir).find((n) => /^dump-.*-dec\.wav$/.test(n));
+      // One recording per call: the newest is the current (or last) call's.
+      const f = readdirSync(dir)
+        .filter((n) => /^dump-.*-dec\.wav$/.test(n))
+        .map((n) => ({ n, t: statSync(path.join(dir, n)).mtimeMs }))
+        .sort((a, b) => b.t - a.t)[0]?.n;
       return f ? readWav(path.join(dir, f)) : null;
+    },
+    calls() {
+      return readdirSync(dir).filter((n) => /^dump-.*-dec\.wav$/.test(n)).length;
     },
     async stop() {
       if (child.exitCode === null) {
@@ -219,4 +228,30 @@ async function udpBound(port: number, ms = 10_000): Promise<void> {
     if (Date.now() > end) throw new Error(`nothing bound UDP port ${port}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A 16-bit mono PCM WAV: a tone in 400 ms bursts with 100 ms gaps (speech-like, so noise suppression keeps it). */
+export function toneWav(freq: number, seconds = 6, rate = 48_000): Buffer {
+  const n = seconds * rate;
+  const data = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++) {
+    const inBurst = i % (rate / 2) < rate * 0.4;
+    const v = inBurst ? Math.sin((2 * Math.PI * freq * i) / rate) * 0.5 : 0;
+    data.writeInt16LE(Math.round(v * 32767), i * 2);
+  }
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0);
+  h.writeUInt32LE(36 + data.length, 4);
+  h.write('WAVE', 8);
+  h.write('fmt ', 12);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(1, 22);
+  h.writeUInt32LE(rate, 24);
+  h.writeUInt32LE(rate * 2, 28);
+  h.writeUInt16LE(2, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36);
+  h.writeUInt32LE(data.length, 40);
+  return Buffer.concat([h, data]);
 }

@@ -1,7 +1,8 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import { audioPolicy, type MeetingPolicy, type Participant } from '@baton/protocol';
+import { audioPolicy, dialOutPolicy, type MeetingPolicy, type Participant } from '@baton/protocol';
 import type { ConferenceClient, ConferenceSnapshot } from '../conference/ConferenceClient';
 import { AudioCall } from './AudioCall';
+import { DialOut, PhoneLegRow } from './PhoneLegs';
 
 /** The meeting's audio: join with the microphone or listen only, mute, push-to-talk, device, who is in it. */
 export function AudioPanel({
@@ -27,6 +28,9 @@ export function AudioPanel({
   const rule = audioPolicy(policy);
   const mayTalk = rule === 'anyone' || (rule === 'presenters' && (self?.role === 'presenter' || self?.role === 'organizer'));
   const names = new Map(snapshot.roster.map((p) => [p.id, p.name]));
+  const phones = audio?.phones ?? [];
+  const phoneIds = new Set(phones.map((l) => l.id));
+  const people = audio?.participants.filter((p) => !phoneIds.has(p.id)) ?? [];
 
   let body;
   if (!audio || audio.service === 'unconfigured') {
@@ -91,14 +95,20 @@ export function AudioPanel({
             </button>
           </div>
         )}
+        {audio.dialOut && mayTalk && audio.service === 'ready' && (
+          <DialOut client={client} signedIn={self?.user != null} mayCallOthers={isOrganizer || dialOutPolicy(policy) === 'anyone'} />
+        )}
         {state.error && (
           <p className="small error" role="alert" data-testid="audio-error">
             {state.error}
           </p>
         )}
-        {audio.participants.length > 0 && (
+        {(people.length > 0 || phones.length > 0) && (
           <ul className="audio-list" data-testid="audio-roster">
-            {audio.participants.map((p) => {
+            {phones.map((leg) => (
+              <PhoneLegRow key={leg.id} client={client} leg={leg} audio={audio.participants.find((p) => p.id === leg.id)} selfId={snapshot.selfId} isOrganizer={isOrganizer} />
+            ))}
+            {people.map((p) => {
               const name = names.get(p.id) ?? 'Someone';
               return (
                 <li
