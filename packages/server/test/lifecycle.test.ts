@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../src/auth/tokens.js';
 import { freshPostgres } from '../src/store/testing.js';
+import { findJanus } from '../src/audio/JanusProcess.js';
 import { TestClient, api, createConference, signUp, testServer } from './support.js';
 
 type Server = Awaited<ReturnType<typeof testServer>>;
@@ -200,4 +201,40 @@ describe('End meeting for all', () => {
     expect(guest.received.some((m) => m.type === 'conference.ended')).toBe(false);
     guest.close();
   });
+});
+
+const haveJanus = findJanus() !== null;
+if (!haveJanus) {
+  if (process.env.CI === 'true') throw new Error('janus is missing (scripts/audio.sh install); CI=true needs it');
+  console.warn('\n*** SKIPPING the audio part of packages/server/test/lifecycle.test.ts: janus is not installed ***\n');
+}
+
+describe.skipIf(!haveJanus)('End meeting for all with audio (server runs Janus)', () => {
+  let srv: Server;
+  afterAll(async () => srv?.dispose());
+
+  it('the meeting’s audio room goes with it', async () => {
+    srv = await testServer({ audio: { mode: 'auto', janusUrl: null, janusSecret: null } });
+    await new Promise<void>((resolve) => (srv.conferencing.audioStatus === 'ready' ? resolve() : srv.conferencing.on('audioStatus', (s) => s === 'ready' && resolve())));
+    const olga = await signUp(srv.url, 'olga');
+    const conf = await createConference(srv.url, olga, { guests: 'allow' }, 'With audio');
+    const org = new TestClient(srv.url, conf, { cookie: olga });
+    await org.hello();
+    await org.next('welcome');
+    const guest = new TestClient(srv.url, conf);
+    await guest.hello({ name: 'Gus' });
+    await guest.next('welcome');
+    const before = srv.conferencing.liveServers;
+    expect(await guest.request({ type: 'audio.add' })).toMatchObject({ type: 'ack' });
+    await guest.next('audio.updated', (m) => m.audio.added);
+    expect(srv.conferencing.liveServers).toBe(before + 1);
+    expect(await org.request({ type: 'conference.end' })).toMatchObject({ type: 'ack' });
+    expect((await guest.closed).code).toBe(4004);
+    await poll(() => srv.conferencing.liveServers).toBe(before);
+    // Started again: no audio until someone adds it.
+    const again = new TestClient(srv.url, conf, { cookie: olga });
+    await again.hello();
+    expect((await again.next('welcome')).audio).toMatchObject({ service: 'ready', added: false, participants: [] });
+    again.close();
+  }, 60_000);
 });

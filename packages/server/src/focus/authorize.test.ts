@@ -48,6 +48,7 @@ describe('authorize', () => {
     const lobby: ActorView = { id: 'A', role: Role.Attendee, signedIn: false, owner: false, status: 'lobby', client: 'web' };
     for (const policy of policies) {
       expect(allowed({ type: 'chat.send', text: 'x' }, lobby, policy, null)).toBe(false);
+      expect(allowed({ type: 'conference.end' }, { ...lobby, role: Role.Organizer, signedIn: true }, policy, null)).toBe(false);
       expect(allowed({ type: 'share.start', kind: 'browser' }, lobby, policy, null)).toBe(false);
       expect(allowed({ type: 'control.request' }, lobby, policy, shareBy('H', 'agent'))).toBe(false);
     }
@@ -62,6 +63,9 @@ describe('authorize', () => {
         expect(allowed({ type: 'lobby.admit', participantId: 'L' }, actor, policy, null, LOBBY_TARGET)).toBe(org);
         expect(allowed({ type: 'lobby.deny', participantId: 'L' }, actor, policy, null, LOBBY_TARGET)).toBe(org);
         expect(allowed({ type: 'policy.update', policy: { control: 'anyone' } }, actor, policy, null)).toBe(org);
+        // Ending the meeting for all, also while someone (maybe this actor) shares.
+        expect(allowed({ type: 'conference.end' }, actor, policy, null)).toBe(org);
+        expect(allowed({ type: 'conference.end' }, actor, policy, shareBy('A', 'agent'))).toBe(org);
         // Never on the owner, never a guest to organizer, admit only who is in the lobby, unknown ids fail.
         expect(allowed({ type: 'participant.remove', participantId: 'O' }, actor, policy, null, OWNER_TARGET)).toBe(false);
         expect(allowed({ type: 'role.set', participantId: 'O', role: 'attendee' }, actor, policy, null, OWNER_TARGET)).toBe(false);
