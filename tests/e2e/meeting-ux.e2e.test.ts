@@ -306,7 +306,8 @@ describe.skipIf(!OK)('meeting experience in the browser', { timeout: 60_000 }, (
         const before = (await boxes()).map((b) => b.replace('Copy meeting URL@', 'copy@'));
         await alice.getByTestId('copy-url').click();
         await poll(() => alice.getByTestId('copy-url').textContent()).toBe('Copied!');
-        expect(await boxes()).toEqual(before);
+        const after = await boxes();
+        expect(after).toEqual(before);
       }
       await alice.setViewportSize(DESKTOP);
     });
