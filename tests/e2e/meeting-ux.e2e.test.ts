@@ -324,4 +324,66 @@ describe.skipIf(!OK)('meeting experience in the browser', { timeout: 60_000 }, (
       await ctx.close();
     });
   });
+  describe('home page (item 14)', () => {
+    let created = '';
+
+    it('a meeting created without a subject gets a default name, and can be entered at once', async () => {
+      const home = await aliceCtx.newPage();
+      watch(home, 'alice home');
+      await home.goto(`${srv.url}/`);
+      await home.getByTestId('meeting-list').waitFor();
+      expect(await home.getByTestId('create-subject').getAttribute('required')).toBeNull();
+      await shot(home, 'home-1280x720');
+      await home.setViewportSize(PHONE);
+      await shot(home, 'home-390x844');
+      await home.setViewportSize(DESKTOP);
+      await home.getByTestId('create-submit').click();
+      const panel = home.getByTestId('created-panel');
+      await poll(() => panel.textContent()).toContain("Alice's meeting is ready.");
+      // The keyboard is already on the way in.
+      expect(await home.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.testid)).toBe('created-enter');
+      await shot(home, 'home-created-1280x720');
+      created = (await home.getByTestId('created-copy').getAttribute('data-copy-text')) ?? '';
+      expect(created).toMatch(new RegExp(`^${srv.url}/m/[\\w-]+$`));
+      await home.getByTestId('created-enter').click();
+      await home.waitForURL(created);
+      await poll(() => home.getByTestId('meeting-subject').textContent()).toBe("Alice's meeting");
+      await home.close();
+    });
+
+    it('joining by a pasted link or code lands in the meeting; anything else says why not', async () => {
+      const home = await bobCtx.newPage();
+      watch(home, 'bob home');
+      await home.goto(`${srv.url}/`);
+      const box = home.getByTestId('join-link');
+      await box.fill('not a meeting');
+      await home.getByTestId('join-link-submit').click();
+      await poll(() => home.getByTestId('join-link-error').textContent()).toContain('not a meeting link or code');
+      expect(new URL(home.url()).pathname).toBe('/');
+
+      await box.fill(`  ${created}  `);
+      await box.press('Enter');
+      await home.waitForURL(created);
+      await poll(() => home.getByTestId('meeting-subject').textContent()).toBe("Alice's meeting");
+      await home.getByTestId('leave').click();
+
+      const code = created.split('/m/')[1]!;
+      await home.goto(`${srv.url}/`);
+      await home.getByTestId('join-link').fill(code);
+      await home.getByTestId('join-link-submit').click();
+      await home.waitForURL(created);
+      await home.getByTestId('meeting').waitFor();
+      await home.close();
+
+      // Signed out, the landing page has the same box: a guest goes to the meeting's join card.
+      const ctx = await browser.newContext({ viewport: PHONE });
+      const anon = await ctx.newPage();
+      await anon.goto(`${srv.url}/`);
+      await anon.getByTestId('join-link').fill(created.replace(srv.url, 'https://meet.example.org'));
+      await anon.getByTestId('join-link-submit').click();
+      await anon.getByTestId('guest-join-card').waitFor();
+      expect(new URL(anon.url()).pathname).toBe(`/m/${code}`);
+      await ctx.close();
+    });
+  });
 });

@@ -22,7 +22,13 @@ export const Subject = safeText(z.string().trim().min(1, 'subject is empty').max
 /** A distribution group's name (invitations, baton-admin). */
 export const GroupName = safeText(z.string().trim().min(1, 'group name is empty').max(64, 'group name is longer than 64 characters'), 'group name');
 
-export const CreateConferenceRequest = z.object({ subject: Subject, policy: MeetingPolicyPatch.optional() }).strict();
+/** The subject may be left out or blank: the server names the meeting after its organizer. */
+export const CreateConferenceRequest = z
+  .object({
+    subject: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), Subject.optional()),
+    policy: MeetingPolicyPatch.optional(),
+  })
+  .strict();
 export type CreateConferenceRequest = z.infer<typeof CreateConferenceRequest>;
 export const UpdateConferenceRequest = z.object({ subject: Subject.optional(), policy: MeetingPolicyPatch.optional() }).strict();
 export type UpdateConferenceRequest = z.infer<typeof UpdateConferenceRequest>;

@@ -264,6 +264,25 @@ describe('conference over real WebSockets', () => {
   });
 });
 
+describe('creating a meeting', () => {
+  it('without a subject (left out or blank) the meeting is named after its organizer; a too long one is still refused', async () => {
+    const srv = await testServer();
+    try {
+      const org = await signUp(srv.url, 'olga');
+      for (const body of [{}, { subject: '' }, { subject: '   ' }]) {
+        const r = await api(srv.url, 'POST', '/api/conferences', body, org);
+        expect(r.status).toBe(201);
+        expect(r.body).toMatchObject({ subject: "Olga's meeting", organizer: 'olga', organizerName: 'Olga' });
+      }
+      expect((await api(srv.url, 'POST', '/api/conferences', { subject: 'x'.repeat(201) }, org)).status).toBe(400);
+      expect((await api(srv.url, 'POST', '/api/conferences', { subject: 7 }, org)).status).toBe(400);
+      expect((await api(srv.url, 'POST', '/api/conferences', { subject: ' Planning ' }, org)).body.subject).toBe('Planning');
+    } finally {
+      await srv.dispose();
+    }
+  });
+});
+
 describe('invitations', () => {
   it('the organizer invites users and a distribution group; invitees see them with the meeting URL', async () => {
     const srv = await testServer();

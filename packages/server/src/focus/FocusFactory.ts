@@ -2,7 +2,7 @@
  * The focus factory: creates, modifies and deletes conferences in the conference store, and keeps
  * the live Focus (if any) in step with the record.
  */
-import { CloseCode, DEFAULT_POLICY, type CreateConferenceRequest, type UpdateConferenceRequest } from '@baton/protocol';
+import { CloseCode, DEFAULT_POLICY, MAX_SUBJECT_LENGTH, type CreateConferenceRequest, type UpdateConferenceRequest } from '@baton/protocol';
 import type { ConferenceRecord, Store, UserRecord } from '../store/Store.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import { meetingId } from '../util/ids.js';
@@ -18,7 +18,7 @@ export class FocusFactory {
     return this.store.createConference({
       id: meetingId(),
       organizerId: organizer.id,
-      subject: req.subject,
+      subject: req.subject ?? defaultSubject(organizer),
       policy: { ...DEFAULT_POLICY, ...req.policy },
     });
   }
@@ -47,4 +47,10 @@ export class FocusFactory {
     (await this.registry.get(id))?.end(CloseCode.ConferenceEnded, 'the organizer deleted this meeting');
     await this.store.deleteConference(id);
   }
+}
+
+/** The name of a meeting created without a subject: "Alice Liddell's meeting". */
+export function defaultSubject(organizer: Pick<UserRecord, 'displayName' | 'username'>): string {
+  const who = organizer.displayName.trim() || organizer.username;
+  return `${who}'s meeting`.slice(0, MAX_SUBJECT_LENGTH);
 }

@@ -5,6 +5,8 @@ import { api, errorText } from '../api/client';
 import { TopBar } from '../ui/TopBar';
 import { PolicyFields } from '../ui/PolicyFields';
 import { MeetingRow } from './MeetingRow';
+import { CopyButton } from '../ui/CopyButton';
+import { JoinByLink } from '../ui/JoinByLink';
 
 /** Meetings shown per page; "Show more" fetches the next page. */
 export const MEETINGS_PAGE = 20;
@@ -17,7 +19,7 @@ export function Dashboard({ user }: { user: User }) {
   const [loadingMore, setLoadingMore] = useState(false);
   const [invitations, setInvitations] = useState<Invitation[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [created, setCreated] = useState<string | null>(null);
+  const [created, setCreated] = useState<ConferenceResource | null>(null);
   const shown = useRef(0);
   shown.current = meetings?.length ?? 0;
 
@@ -69,12 +71,17 @@ export function Dashboard({ user }: { user: User }) {
         )}
         {/* Invitations first when there are some: they are most likely why the user is here. */}
         {invitations && invitations.length > 0 && <Invitations invitations={invitations} />}
-        <CreateMeeting
-          onCreated={(c) => {
-            setCreated(c.id);
-            setMeetings((list) => [c, ...(list ?? []).filter((x) => x.id !== c.id)]);
-          }}
-        />
+        <div className="home-row">
+          <CreateMeeting
+            created={created}
+            onDismiss={() => setCreated(null)}
+            onCreated={(c) => {
+              setCreated(c);
+              setMeetings((list) => [c, ...(list ?? []).filter((x) => x.id !== c.id)]);
+            }}
+          />
+          <JoinByLink />
+        </div>
         <section className="card" aria-labelledby="my-meetings">
           <h2 id="my-meetings">My meetings</h2>
           {meetings === null ? (
@@ -89,7 +96,7 @@ export function Dashboard({ user }: { user: User }) {
                 <MeetingRow
                   key={m.id}
                   meeting={m}
-                  highlight={m.id === created}
+                  highlight={m.id === created?.id}
                   onChanged={() => void reload()}
                   onDeleted={() => setMeetings((list) => (list ?? []).filter((x) => x.id !== m.id))}
                 />
@@ -139,18 +146,23 @@ function Invitations({ invitations }: { invitations: Invitation[] }) {
   );
 }
 
-function CreateMeeting({ onCreated }: { onCreated(c: ConferenceResource): void }) {
+function CreateMeeting({ created, onCreated, onDismiss }: { created: ConferenceResource | null; onCreated(c: ConferenceResource): void; onDismiss(): void }) {
   const [subject, setSubject] = useState('');
   const [policy, setPolicy] = useState<MeetingPolicy>({ ...DEFAULT_POLICY });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const enter = useRef<HTMLAnchorElement>(null);
+  // Offer to go in at once: the keyboard lands on "Enter the meeting now".
+  useEffect(() => {
+    if (created) enter.current?.focus();
+  }, [created]);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      const c = await api.createConference({ subject: subject.trim(), policy });
+      const c = await api.createConference({ ...(subject.trim() ? { subject: subject.trim() } : {}), policy });
       setSubject('');
       onCreated(c);
     } catch (err) {
@@ -164,11 +176,12 @@ function CreateMeeting({ onCreated }: { onCreated(c: ConferenceResource): void }
     <form className="card form create-meeting" onSubmit={submit} aria-labelledby="new-meeting">
       <h2 id="new-meeting">New meeting</h2>
       <label>
-        Subject
+        <span>
+          Subject <span className="hint">(optional)</span>
+        </span>
         <input
           value={subject}
           onChange={(e) => setSubject(e.target.value)}
-          required
           maxLength={MAX_SUBJECT_LENGTH}
           placeholder="e.g. Release review"
           data-testid="create-subject"
@@ -180,8 +193,24 @@ function CreateMeeting({ onCreated }: { onCreated(c: ConferenceResource): void }
           {error}
         </p>
       )}
+      {created && (
+        <div className="created" role="status" data-testid="created-panel">
+          <p>
+            <strong>{created.subject}</strong> is ready.
+          </p>
+          <div className="actions">
+            <Link className="button primary" to={`/m/${encodeURIComponent(created.id)}`} data-testid="created-enter" ref={enter}>
+              Enter the meeting now
+            </Link>
+            <CopyButton text={created.url} label="Copy link" testId="created-copy" />
+            <button type="button" className="link" onClick={onDismiss}>
+              Later
+            </button>
+          </div>
+        </div>
+      )}
       <div className="actions">
-        <button className="primary" type="submit" disabled={busy || !subject.trim()} data-testid="create-submit">
+        <button className="primary" type="submit" disabled={busy} data-testid="create-submit">
           {busy ? 'Creating…' : 'Create meeting'}
         </button>
       </div>

@@ -2,6 +2,7 @@ import { Link } from 'react-router-dom';
 import { useSession } from '../session/SessionContext';
 import { TopBar } from '../ui/TopBar';
 import { AuthForm } from './AuthForm';
+import { JoinByLink } from '../ui/JoinByLink';
 import { Dashboard } from './Dashboard';
 
 export function LandingPage() {
@@ -34,6 +35,7 @@ export function LandingPage() {
               {loadError}
             </p>
           )}
+          <JoinByLink />
         </section>
         <section className="landing-auth">
           <AuthForm mode="signin" next="/" />
