@@ -375,7 +375,14 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
 /** node-datachannel is a native module: without it the agent still shares, through the server only. */
 async function loadNodeDataChannel(log?: (line: string) => void): Promise<NodeDataChannelModule | null> {
   try {
-    return await import('node-datachannel');
+    const ndc = await import('node-datachannel');
+    // BATON_P2P_LOG=Verbose|Debug|Info|Warning: libdatachannel's own log (ICE candidates, checks, DTLS) on
+    // standard error, with the time, for diagnosing a direct path that does not come up.
+    const level = process.env.BATON_P2P_LOG;
+    if (level && ['Verbose', 'Debug', 'Info', 'Warning', 'Error'].includes(level)) {
+      ndc.initLogger(level as 'Debug', (lvl, msg) => process.stderr.write(`${new Date().toISOString()} rtc ${lvl}: ${msg}\n`));
+    }
+    return ndc;
   } catch (err) {
     log?.(`Peer-to-peer sharing is off: node-datachannel did not load (${(err as Error).message}).`);
     return null;

@@ -4,6 +4,13 @@
  * `signal` events (the owner relays them through the Focus with `p2p.signal`); the answer and the
  * peer's candidates come back through apply().
  *
+ * Our candidates go out only once the answer is applied. A browser starts its connectivity checks the
+ * moment it has our candidates, so with them in hand before our answer arrived it would reach us
+ * first, and libdatachannel's ICE then connects inside setRemoteDescription, before that call has
+ * stored the answer: DTLS could verify the browser's certificate against no fingerprint yet
+ * ("DTLS alert: unknown CA", the connection failed on both sides), which happened when this process
+ * was descheduled there, i.e. on a loaded host. Holding our candidates back costs one relay trip.
+ *
  * Time limits: the peer has `answerTimeoutMs` to answer (a viewer answers once it shows the screen),
  * then the channel has `connectTimeoutMs` to open. Missing either, ICE failing, or the channel
  * closing after it opened ends the link with `failed`; the owner then tells the Focus, which moves
@@ -51,7 +58,11 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   /** Our offer went out: signals that come before it answer an older offer (an earlier link). */
   #offered = false;
   #early: { candidate: string; mid: string }[] = [];
+  /** Our own candidates, held until the answer is applied (see above). */
+  #held: { candidate: string; mid: string }[] | null = [];
   #timer: NodeJS.Timeout | null = null;
+  /** What ICE got to, for naming a failure. */
+  #ice: 'connected' | 'failed' | null = null;
   #closed = false;
 
   constructor(o: PeerLinkOptions) {
@@ -63,11 +74,20 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     this.#pc = new o.ndc.PeerConnection('baton-agent', { iceServers: entries });
     this.#pc.onLocalDescription((sdp, type) => {
       if (type === 'offer') this.#offered = true;
-      if (type === 'offer' || type === 'answer') this.#signal({ kind: 'description', type, sdp });
+      // libdatachannel sends candidates apart; any in the SDP itself would reach the browser early too.
+      if (type === 'offer' || type === 'answer') this.#signal({ kind: 'description', type, sdp: sdp.replace(/^a=(candidate:|end-of-candidates).*\r?\n/gm, '') });
     });
-    this.#pc.onLocalCandidate((candidate, mid) => this.#signal({ kind: 'candidate', candidate, mid }));
+    this.#pc.onLocalCandidate((candidate, mid) => {
+      if (this.#held) this.#held.push({ candidate, mid });
+      else this.#signal({ kind: 'candidate', candidate, mid });
+    });
     this.#pc.onStateChange((state) => {
-      if (state === 'failed') this.#fail('ICE failed');
+      // Named after what got through: with ICE connected, DTLS failed (a certificate that did not verify).
+      // The ICE state comes through its own callback queue: a turn later it has been seen.
+      if (state === 'failed') setImmediate(() => this.#fail(this.#failure()));
+    });
+    this.#pc.onIceStateChange((state) => {
+      if (state === 'connected' || state === 'completed' || state === 'failed') this.#ice = state === 'failed' ? 'failed' : 'connected';
     });
     this.#dc = this.#pc.createDataChannel(SHARE_DATACHANNEL_LABEL, { protocol: SHARE_DATACHANNEL_PROTOCOL });
     this.#dc.onOpen(() => this.#opened());
@@ -76,6 +96,11 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     // pointer, and cleanup() then crashes or hangs the process. The transport takes this over on open.
     this.#dc.onClosed(() => {});
     this.#arm(o.answerTimeoutMs ?? 30_000, 'the peer did not answer in time');
+  }
+
+  /** Our candidates gathered and not sent yet: the answer has not been applied. */
+  get heldCandidates(): number {
+    return this.#held?.length ?? 0;
   }
 
   /** The peer's answer came (a failure after it is ICE or the channel, not a missing viewer). */
@@ -104,10 +129,21 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
       if (data.kind === 'description') {
         // We offer; an answer before our offer went out belongs to an earlier link, a second one is noise.
         if (data.type !== 'answer' || this.#remoteSet || !this.#offered) return;
-        this.#pc.setRemoteDescription(data.sdp, 'answer');
+        // Answered: a failure from here on is the connection's (the owner retries it once).
         this.#remoteSet = true;
-        for (const c of this.#early.splice(0)) this.#addCandidate(c.candidate, c.mid);
         if (!this.#transport) this.#arm(this.#connectTimeoutMs, `the direct channel did not open within ${this.#connectTimeoutMs} ms`);
+        try {
+          this.#pc.setRemoteDescription(data.sdp, 'answer');
+        } catch (err) {
+          // Candidates inside the answer are added within that call: the connection can fail (and be torn
+          // down) before the last one is; its state change reports that, with its cause.
+          if (['failed', 'closed'].includes(this.#pc.state())) return;
+          throw err;
+        }
+        for (const c of this.#early.splice(0)) this.#addCandidate(c.candidate, c.mid);
+        const held = this.#held ?? [];
+        this.#held = null;
+        for (const c of held) this.#signal({ kind: 'candidate', ...c });
       } else if (data.kind === 'candidate') {
         if (!this.#offered) return; // for an earlier offer
         if (!this.#remoteSet) this.#early.push({ candidate: data.candidate, mid: data.mid });
@@ -158,6 +194,21 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
       if (!this.#closed) this.#fail('the direct channel closed');
     });
     this.emit('open', this.#transport);
+  }
+
+  #failure(): string {
+    if (this.#ice === 'connected' || this.#sawCertificate()) return 'the DTLS handshake failed';
+    if (this.#ice === 'failed') return 'ICE failed';
+    return 'the connection failed (ICE or DTLS)';
+  }
+
+  /** DTLS got as far as the peer's certificate (libdatachannel keeps its fingerprint once checked). */
+  #sawCertificate(): boolean {
+    try {
+      return !!this.#pc.remoteFingerprint()?.value;
+    } catch {
+      return false;
+    }
   }
 
   #arm(ms: number, reason: string): void {

@@ -274,9 +274,9 @@ export class SharePaths extends TypedEmitter<SharePathsEvents> {
     if (wasOpen) {
       this.#grace = setTimeout(escalate, this.#o.closeGraceMs ?? 1000);
     } else if (retryable && !this.#retried.has(peerId) && this.#others.includes(peerId) && this.#share?.transport === 'p2p' && !this.#escalated) {
-      // ICE gives up now and then before the browser's checks arrive (its host candidates are mDNS
-      // names the agent cannot resolve, so the pair is only learnt from those checks): one fresh offer
-      // before moving the meeting to the server for good. The viewer starts over on a new offer.
+      // A connection can fail for a passing reason (a lost packet too many, a stalled host): one fresh
+      // offer before moving the meeting to the server for good. The viewer, which sees the attempt fail
+      // too, waits for this offer and starts over on it rather than reporting the failure.
       this.#retried.add(peerId);
       this.#log(`The direct path to the viewer failed (${reason}); trying once more.`);
       void this.#openLink(peerId);

@@ -155,6 +155,43 @@ describe('PeerLink (node-datachannel on both ends)', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
   });
 
+  it('sends its candidates only once the answer is applied, and names a DTLS failure as such', async () => {
+    // A browser checks as soon as it has our candidates; reaching us before its answer did, it made
+    // libdatachannel's ICE connect inside setRemoteDescription, and DTLS then verified the browser's
+    // certificate before the answer's fingerprint was stored ("DTLS alert: unknown CA") under load.
+    let answerer: Answerer | null = null;
+    let answer: SignalData | null = null;
+    const link = new PeerLink({ ndc, peerId: 'p-held', iceServers: [] });
+    live.push(link);
+    const signals: SignalData[] = [];
+    link.on('signal', (d) => {
+      signals.push(d);
+      answerer!.apply(d);
+    });
+    answerer = new Answerer((d) => (d.kind === 'description' ? (answer = d) : link.apply(d)));
+    await until(() => answer && link.heldCandidates > 0, 'the answer and our gathered candidates');
+    expect(signals.map((s) => s.kind)).toEqual(['description']);
+    expect((signals[0] as { sdp: string }).sdp).not.toMatch(/a=candidate/);
+    let opened = false;
+    link.on('open', () => (opened = true));
+    link.apply(answer!);
+    expect(link.heldCandidates).toBe(0);
+    expect(signals.filter((s) => s.kind === 'candidate').length).toBeGreaterThan(0);
+    await until(() => opened, 'the channel to open');
+
+    // An answer whose fingerprint is not the certificate's: ICE connects, DTLS refuses it.
+    let answerer2: Answerer | null = null;
+    const bad = new PeerLink({ ndc, peerId: 'p-dtls', iceServers: [] });
+    live.push(bad);
+    bad.on('signal', (d) => answerer2!.apply(d));
+    answerer2 = new Answerer((d) => {
+      if (d.kind === 'description') d = { ...d, sdp: d.sdp.replace(/(a=fingerprint:\S+ )([0-9A-F])/, (_m, a: string, c: string) => a + (c === 'A' ? 'B' : 'A')) };
+      bad.apply(d);
+    });
+    const reason = await new Promise<string>((resolve) => bad.on('failed', resolve));
+    expect(reason).toBe('the DTLS handshake failed');
+  });
+
   it('leaves nothing dangling in node-datachannel: cleanup() after links that never opened were collected exits cleanly', () => {
     // In a child process with --expose-gc, on the built module: before the fix this crashed (SIGSEGV,
     // SIGBUS, abort) or hung in cleanup(), which is what Vitest reported as "Worker exited unexpectedly".

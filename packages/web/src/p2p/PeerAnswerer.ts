@@ -3,11 +3,21 @@
  * `p2p.signal`) with the browser's RTCPeerConnection and hands over the host's DataChannel.
  *
  * The host offers as soon as the Focus says 'p2p', which may be before this page starts viewing, so
- * signals that arrived earlier are replayed from the conference client (`p2pSignals`). A newer offer
- * starts a fresh connection. If the channel is not open `timeoutMs` after the answerer starts (or
- * ICE fails before that), it sends `p2p.signal {kind:'failed'}` to the host: the Focus then moves the
- * share to the server for good. A channel that closes after it opened is only reported; the host
- * decides about it.
+ * signals that arrived earlier are replayed from the conference client (`p2pSignals`).
+ *
+ * The host drives the attempts; this side follows:
+ *
+ *     waiting ──offer──▶ answering ──channel open──▶ open
+ *                         ▲     │ ICE or DTLS failed, or not open within `attemptMs`
+ *                   offer │     ▼
+ *                        retrying   (connection closed; the host sees the failure too and offers once more)
+ *
+ * A newer offer always starts a fresh connection, from any of those states. The host makes at most
+ * one fresh offer and then gives up itself (`p2p.signal {kind:'failed'}` from it: `failed`, silently).
+ * Only when the host goes quiet (no offer `offerTimeoutMs` after start, or `retryWaitMs` after a
+ * failed attempt) does this side send `p2p.signal {kind:'failed'}`: the Focus then moves the share to
+ * the server for good. Reporting the first failed attempt at once, as before, pre-empted the host's
+ * retry. A channel that closes after it opened is only reported; the host decides about it.
  */
 import { SHARE_DATACHANNEL_LABEL, type IceServer, type ServerMessage, type SignalData } from '@baton/protocol';
 import { Emitter } from '../conference/Emitter';
@@ -21,7 +31,7 @@ export interface P2PConference {
   readonly p2pSignals?: readonly { from: string; data: SignalData }[];
 }
 
-export type AnswererState = 'waiting' | 'answering' | 'open' | 'failed' | 'closed';
+export type AnswererState = 'waiting' | 'answering' | 'retrying' | 'open' | 'failed' | 'closed';
 
 export type PeerAnswererEvents = {
   state: AnswererState;
@@ -32,8 +42,12 @@ export type PeerAnswererEvents = {
 export interface PeerAnswererOptions {
   conference: P2PConference;
   hostId: string;
-  /** From start() to the channel being open. */
-  timeoutMs?: number;
+  /** From start() to the host's first offer. */
+  offerTimeoutMs?: number;
+  /** From an offer to the channel being open (the host's own limit, 5 s after our answer, comes first). */
+  attemptMs?: number;
+  /** From a failed attempt to the host's fresh offer (or its word that it gave up). */
+  retryWaitMs?: number;
   RTCPeerConnection?: typeof RTCPeerConnection;
 }
 
@@ -41,8 +55,11 @@ export class PeerAnswerer extends Emitter<PeerAnswererEvents> {
   readonly hostId: string;
   /** Why it failed or closed. */
   reason: string | null = null;
-  /** When start() ran, the offer came and the channel opened (performance.now()). */
+  /** When start() ran, the (latest) offer came and the channel opened (performance.now()). */
   readonly times: { start: number; offer: number; open: number } = { start: 0, offer: 0, open: 0 };
+  /** Offers answered, and why each attempt before the current one failed. */
+  attempts = 0;
+  readonly failures: string[] = [];
   #state: AnswererState = 'waiting';
   readonly #o: PeerAnswererOptions;
   #pc: RTCPeerConnection | null = null;
@@ -80,8 +97,8 @@ export class PeerAnswerer extends Emitter<PeerAnswererEvents> {
     if (this.#started || this.#state === 'closed') return this;
     this.#started = true;
     this.times.start = performance.now();
-    const timeoutMs = this.#o.timeoutMs ?? 8000;
-    this.#timer = setTimeout(() => this.#fail(`the direct channel did not open within ${timeoutMs} ms`), timeoutMs);
+    const ms = this.#o.offerTimeoutMs ?? 30_000;
+    this.#arm(ms, `no offer from the host within ${ms} ms`);
     this.#off = this.#o.conference.on('message', (m) => {
       if (m.type === 'p2p.signal' && m.from === this.hostId) void this.#onSignal(m.data);
     });
@@ -110,10 +127,15 @@ export class PeerAnswerer extends Emitter<PeerAnswererEvents> {
   }
 
   async #answer(sdp: string): Promise<void> {
+    if (this.#state === 'open') return; // the channel is up: the host does not offer again on it
     // A new offer is a new attempt: start over with a fresh connection.
     this.#pc?.close();
     this.#remoteSet = false;
+    this.#early = [];
+    this.attempts++;
     this.times.offer = performance.now();
+    const ms = this.#o.attemptMs ?? 15_000;
+    this.#arm(ms, `the direct channel did not open within ${ms} ms`, true);
     const PC = this.#o.RTCPeerConnection ?? RTCPeerConnection;
     const pc = new PC({ iceServers: this.#o.conference.snapshot.iceServers.map((s) => ({ ...s, urls: [...s.urls] })) });
     this.#pc = pc;
@@ -125,9 +147,12 @@ export class PeerAnswerer extends Emitter<PeerAnswererEvents> {
     };
     pc.onconnectionstatechange = () => {
       if (pc !== this.#pc) return;
-      if (pc.connectionState === 'failed') {
+      // 'closed' without our close() is not a browser's doing, but WebRTC stacks outside one (node-datachannel's
+      // polyfill) report a failed connection that way once it has been torn down.
+      if (pc.connectionState === 'failed' || pc.connectionState === 'closed') {
         if (this.#state === 'open') this.close('the direct connection to the host failed');
-        else this.#fail('ICE failed');
+        // Failed with ICE through means DTLS failed (e.g. a certificate that did not verify).
+        else this.#attemptFailed(pc.iceConnectionState === 'failed' ? 'ICE failed' : 'the DTLS handshake failed');
       }
     };
     pc.ondatachannel = (ev) => {
@@ -135,7 +160,7 @@ export class PeerAnswerer extends Emitter<PeerAnswererEvents> {
       const ch = ev.channel;
       ch.binaryType = 'arraybuffer';
       const opened = () => {
-        if (this.#state !== 'answering') return;
+        if (this.#state !== 'answering' || pc !== this.#pc) return;
         if (this.#timer) clearTimeout(this.#timer);
         this.#timer = null;
         this.times.open = performance.now();
@@ -148,10 +173,18 @@ export class PeerAnswerer extends Emitter<PeerAnswererEvents> {
       this.emit('channel', ch);
       if (ch.readyState === 'open') opened();
     };
-    await pc.setRemoteDescription({ type: 'offer', sdp });
-    this.#remoteSet = true;
-    const answer = await pc.createAnswer();
-    await pc.setLocalDescription(answer);
+    let answer: RTCSessionDescriptionInit;
+    try {
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+      if (pc !== this.#pc) return;
+      this.#remoteSet = true;
+      answer = await pc.createAnswer();
+      if (pc !== this.#pc) return;
+      await pc.setLocalDescription(answer);
+    } catch (err) {
+      if (pc !== this.#pc) return; // a newer offer replaced this one (and closed it)
+      throw err;
+    }
     if (pc !== this.#pc) return;
     this.#signal({ kind: 'description', type: 'answer', sdp: pc.localDescription?.sdp ?? answer.sdp ?? '' });
     for (const c of this.#early.splice(0)) await this.#candidate(c.candidate, c.mid);
@@ -164,11 +197,38 @@ export class PeerAnswerer extends Emitter<PeerAnswererEvents> {
       return;
     }
     // libdatachannel writes the SDP attribute form ("a=candidate:…"); the browser wants "candidate:…".
-    await pc.addIceCandidate({ candidate: candidate.replace(/^a=/, ''), sdpMid: mid });
+    // One the browser refuses is skipped: the others may still connect, and the attempt has its limit.
+    await pc.addIceCandidate({ candidate: candidate.replace(/^a=/, ''), sdpMid: mid }).catch(() => undefined);
   }
 
   #signal(data: SignalData): void {
     this.#o.conference.send({ type: 'p2p.signal', to: this.hostId, data });
+  }
+
+  /**
+   * This attempt is over; the host, which sees it fail too (or its own 5 s limit after our answer
+   * passes), offers once more or gives up. Wait for either, but not for ever.
+   */
+  #attemptFailed(reason: string): void {
+    if (this.#state !== 'answering') return;
+    this.failures.push(reason);
+    const pc = this.#pc;
+    this.#pc = null;
+    pc?.close();
+    this.#remoteSet = false;
+    const ms = this.#o.retryWaitMs ?? 15_000;
+    this.#arm(ms, `${reason}, and the host did not offer again within ${ms} ms`);
+    this.#setState('retrying');
+  }
+
+  /** One timer at a time: the limit of the current state. */
+  #arm(ms: number, reason: string, attempt = false): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      if (attempt) this.#attemptFailed(reason);
+      else this.#fail(reason);
+    }, ms);
   }
 
   #fail(reason: string, tellHost = true): void {

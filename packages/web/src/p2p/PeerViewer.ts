@@ -7,7 +7,7 @@
  */
 import { Emitter } from '../conference/Emitter';
 import { ShareConnection, type InputMessage, type ShareConnectionState } from '../sharing/ShareConnection';
-import { PeerAnswerer, type AnswererState, type P2PConference } from './PeerAnswerer';
+import { PeerAnswerer, type AnswererState, type P2PConference, type PeerAnswererOptions } from './PeerAnswerer';
 import type { ViewFeed } from './ViewFeed';
 
 export type PeerViewerState = 'connecting' | 'open' | 'closed';
@@ -20,7 +20,8 @@ export interface PeerViewerOptions {
   conference: P2PConference;
   hostId: string;
   feed: ViewFeed;
-  timeoutMs?: number;
+  /** The answerer's limits (PeerAnswererOptions). */
+  limits?: Pick<PeerAnswererOptions, 'offerTimeoutMs' | 'attemptMs' | 'retryWaitMs'>;
   retireMs?: number;
 }
 
@@ -39,7 +40,7 @@ export class PeerViewer extends Emitter<PeerViewerEvents> {
     super();
     this.#feed = o.feed;
     this.#retireMs = o.retireMs ?? 3000;
-    this.answerer = new PeerAnswerer({ conference: o.conference, hostId: o.hostId, timeoutMs: o.timeoutMs });
+    this.answerer = new PeerAnswerer({ conference: o.conference, hostId: o.hostId, ...o.limits });
     this.answerer.on('channel', (channel) => {
       this.#connection?.close('the host offered again');
       const conn = new ShareConnection({ channel, view: this.#feed.source('peer') });
