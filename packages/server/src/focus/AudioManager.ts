@@ -50,6 +50,9 @@ export class AudioManager extends TypedEmitter<AudioManagerEvents> {
         this.handleAdd();
         return this.#server!;
       },
+      leaveMixer: (id) => {
+        if (this.#server?.has(id)) this.#server.handleLeave(id).catch(() => {});
+      },
       phoneBook: opts.phoneBook ?? { get: async () => null, set: async () => {} },
       log: opts.log,
     });

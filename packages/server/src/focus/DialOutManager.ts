@@ -19,6 +19,8 @@ export interface DialOutManagerOptions {
   factory: ConferencingServerFactory;
   /** The conference's audio room (allocated on first use by the AudioManager). */
   audioServer: () => AudioServerLike;
+  /** Take a leg out of the mix if it is there (never allocates a room). */
+  leaveMixer: (legId: string) => void;
   /** A signed-in user's remembered number (the store). */
   phoneBook: { get(userId: string): Promise<string | null>; set(userId: string, phone: string): Promise<void> };
   log?: { info?(obj: unknown, msg?: string): void; warn(obj: unknown, msg?: string): void };
@@ -121,15 +123,13 @@ export class DialOutManager extends TypedEmitter<DialOutManagerEvents> {
   handleDropped(legId: string, reason: string): void {
     const leg = this.#legs.get(legId);
     if (!leg || !ACTIVE.includes(leg.wire.state)) return;
-    leg.call.hangup();
-    this.#onState(leg, 'failed', reason);
+    this.#onState(leg, 'failed', reason); // ending the leg closes its call (BYE or CANCEL)
   }
 
   /** Audio ended in the meeting (policy off): every phone hangs up. */
   hangupAll(reason: string): void {
     for (const leg of this.#legs.values()) {
       if (!ACTIVE.includes(leg.wire.state)) continue;
-      leg.call.hangup();
       this.#onState(leg, 'ended', reason);
     }
   }
@@ -139,13 +139,7 @@ export class DialOutManager extends TypedEmitter<DialOutManagerEvents> {
     leg.wire = { ...leg.wire, state, detail: detail.slice(0, 300) };
     const ended = !ACTIVE.includes(state);
     if (ended) {
-      const server = this.#opts.audioServer;
-      try {
-        const s = server();
-        if (s.has(leg.wire.id)) void s.handleLeave(leg.wire.id).catch(() => {});
-      } catch {
-        /* audio already ended */
-      }
+      this.#opts.leaveMixer(leg.wire.id);
       leg.call.close();
       leg.linger = setTimeout(() => {
         this.#legs.delete(leg.wire.id);

@@ -95,8 +95,8 @@ export function AudioPanel({
             </button>
           </div>
         )}
-        {audio.dialOut && mayTalk && audio.service === 'ready' && (
-          <DialOut client={client} signedIn={self?.user != null} mayCallOthers={isOrganizer || dialOutPolicy(policy) === 'anyone'} />
+        {audio.dialOut && mayTalk && audio.service === 'ready' && (self?.user != null || dialOutPolicy(policy) === 'anyone') && (
+          <DialOut client={client} signedIn={self?.user != null} mayCallMine={self?.user != null || dialOutPolicy(policy) === 'anyone'} mayCallOthers={isOrganizer || dialOutPolicy(policy) === 'anyone'} />
         )}
         {state.error && (
           <p className="small error" role="alert" data-testid="audio-error">

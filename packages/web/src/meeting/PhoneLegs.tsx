@@ -13,7 +13,7 @@ const STATE_LABEL: Record<PhoneLeg['state'], string> = {
 };
 
 /** "Call my phone" and "Call a number": the server dials the telephone into this meeting's audio. */
-export function DialOut({ client, mayCallOthers, signedIn }: { client: ConferenceClient; mayCallOthers: boolean; signedIn: boolean }) {
+export function DialOut({ client, mayCallMine, mayCallOthers, signedIn }: { client: ConferenceClient; mayCallMine: boolean; mayCallOthers: boolean; signedIn: boolean }) {
   const [form, setForm] = useState<null | 'mine' | 'other'>(null);
   const [number, setNumber] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -48,9 +48,11 @@ export function DialOut({ client, mayCallOthers, signedIn }: { client: Conferenc
     <div className="dial-out" data-testid="dial-out">
       {form === null ? (
         <div className="audio-actions">
-          <button type="button" className="secondary small" onClick={() => setForm('mine')} data-testid="call-my-phone">
-            Call my phone
-          </button>
+          {mayCallMine && (
+            <button type="button" className="secondary small" onClick={() => setForm('mine')} data-testid="call-my-phone">
+              Call my phone
+            </button>
+          )}
           {mayCallOthers && (
             <button type="button" className="secondary small" onClick={() => setForm('other')} data-testid="call-a-number">
               Call a number
