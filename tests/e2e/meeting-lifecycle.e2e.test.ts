@@ -104,6 +104,11 @@ describe.skipIf(!OK)('meeting lifecycle: a restart keeps admissions; End meeting
       }).observe(document.body, { childList: true, subtree: true });
     });
 
+    // Otto knocks but is not let in before the restart.
+    const otto = (pages.otto = await page());
+    await guestJoins(otto, 'Otto');
+    await pages.alice!.getByTestId('lobby-Otto').waitFor();
+
     await stopProcess(server.proc);
     await poll(() => gail.getByTestId('connection-banner').isVisible()).toBe(true);
     server = await startProcess(dataDir, port);
@@ -121,6 +126,11 @@ describe.skipIf(!OK)('meeting lifecycle: a restart keeps admissions; End meeting
     await pages.alice!.getByTestId('roster-Gail').waitFor();
     expect(await pages.alice!.getByTestId('lobby-Gail').count()).toBe(0);
     await gail.screenshot({ path: path.join(tmpdir(), 'baton-rejoin-after-restart-1280x720.png') });
+    // Otto, never admitted, waits again, and his page says why.
+    await poll(() => otto.getByTestId('lobby-note').isVisible(), 30_000).toBe(true);
+    expect(await otto.getByTestId('lobby-note').textContent()).toContain('could not be restored');
+    await otto.screenshot({ path: path.join(tmpdir(), 'baton-lobby-again-1280x720.png') });
+    await pages.alice!.getByTestId('lobby-Otto').waitFor();
   });
 
   it('Leave ends the meeting for nobody else', async () => {
@@ -148,6 +158,9 @@ describe.skipIf(!OK)('meeting lifecycle: a restart keeps admissions; End meeting
     const org = pages.alice!;
     await org.getByTestId('lobby-Walt').waitFor();
 
+    await org.setViewportSize({ width: 390, height: 844 });
+    await org.screenshot({ path: path.join(tmpdir(), 'baton-organizer-header-390x844.png') });
+    await org.setViewportSize({ width: 1280, height: 720 });
     await org.getByTestId('end-for-all').click();
     await org.getByTestId('end-for-all-dialog').waitFor();
     await org.screenshot({ path: path.join(tmpdir(), 'baton-end-for-all-dialog-1280x720.png') });
@@ -161,6 +174,13 @@ describe.skipIf(!OK)('meeting lifecycle: a restart keeps admissions; End meeting
       expect(text, name).toContain('Alice ended the meeting for everyone');
     }
     await pages.gail!.screenshot({ path: path.join(tmpdir(), 'baton-ended-by-organizer-1280x720.png') });
+    // On a phone the end screen fits the width, its text and buttons whole.
+    await pages.walt!.setViewportSize({ width: 390, height: 844 });
+    const card = await pages.walt!.getByTestId('meeting-ended').boundingBox();
+    expect(card!.x).toBeGreaterThanOrEqual(0);
+    expect(card!.x + card!.width).toBeLessThanOrEqual(390);
+    expect(await pages.walt!.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await pages.walt!.screenshot({ path: path.join(tmpdir(), 'baton-ended-by-organizer-390x844.png') });
     await org.getByTestId('meeting-ended').waitFor();
     expect(await org.getByTestId('meeting-ended').textContent()).toContain('You ended the meeting for everyone');
     // The meeting is not deleted.

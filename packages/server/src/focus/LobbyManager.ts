@@ -44,7 +44,7 @@ export interface LobbyManagerOptions {
 }
 
 /** Why a client that came back with a resume token waits again: its earlier place could not be restored. */
-export const LOBBY_AGAIN_NOTE = 'Your earlier place in this meeting could not be restored (the server restarted, or you were away too long), so the organizer has to let you in again.';
+export const LOBBY_AGAIN_NOTE = 'Your earlier place in this meeting could not be restored (the server restarted, or you were away too long), so you wait for the organizer to let you in.';
 
 export type LobbyManagerEvents = {
   /** A lobby seat is now joined. */
