@@ -73,6 +73,12 @@ export const ChatMessage = z.object({
   senderUser: z.string().nullable(),
   text: z.string(),
   at: z.string(),
+  /**
+   * A private message: the participant it was sent to (absent: to everyone). The server delivers it
+   * only to the sender's and the recipient's seats (a signed-in party's every tab) and keeps it for
+   * those two only.
+   */
+  to: z.object({ id: Id, name: z.string(), user: z.string().nullable() }).optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
@@ -142,7 +148,8 @@ export type Hello = z.infer<typeof Hello>;
 export const ClientMessage = z.discriminatedUnion('type', [
   Hello,
   m('ping', {}),
-  m('chat.send', { text: ChatText }),
+  /** `to`: a participant id for a private message to that person (every seat of a signed-in user). */
+  m('chat.send', { text: ChatText, to: Id.optional() }),
   m('role.set', { participantId: Id, role: RoleNameSchema }),
   m('lobby.admit', { participantId: Id }),
   m('lobby.deny', { participantId: Id }),

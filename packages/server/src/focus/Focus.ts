@@ -27,7 +27,7 @@ import { BatonError, ConflictError, ForbiddenError, NotFoundError } from '../err
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { authorize, mayControl, mayTalk, type Command } from './authorize.js';
 import { RosterManager } from './RosterManager.js';
-import { ImManager } from './ImManager.js';
+import { ImManager, chatParty } from './ImManager.js';
 import { ControlManager } from './ControlManager.js';
 import { AudioManager } from './AudioManager.js';
 import { LobbyManager, type JoinParams } from './LobbyManager.js';
@@ -88,7 +88,11 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.id = opts.record.id;
     this.#limits = opts.limits ?? new ParticipantLimits();
     this.#im = new ImManager({ conferenceId: this.id, store: opts.store, limits: this.#limits });
-    this.#im.on('message', (message) => this.#roster.broadcast({ type: 'chat.message', message }));
+    this.#im.on('message', (message, parties) => {
+      if (!parties) this.#roster.broadcast({ type: 'chat.message', message });
+      // A private message reaches the seats of its two parties, and no other socket.
+      else this.#roster.sendWhere((s) => s.client === 'web' && parties.includes(chatParty(s).key), { type: 'chat.message', message });
+    });
     this.#control.on('changed', (share) => this.#roster.broadcast({ type: 'share.updated', share }));
     this.#control.on('controller', (id) => this.#appShare?.setController(id));
     this.#audio = new AudioManager({
@@ -209,7 +213,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       resumeToken: seat.resumeToken,
       conference: this.info(),
       roster: this.#roster.visibleTo(seat),
-      chat: this.#im.history(),
+      chat: this.#im.history(chatParty(seat).key),
       share: this.#control.state,
       iceServers: this.#opts.iceServers?.(seat.id) ?? [],
       audio: this.#audio.state(),
@@ -256,7 +260,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#assertOpen();
     const seat = this.#roster.get(seatId);
     if (!seat) throw new NotFoundError('you are not in this conference');
-    const targetId = 'participantId' in cmd ? cmd.participantId : cmd.type === 'p2p.signal' ? cmd.to : undefined;
+    const targetId = 'participantId' in cmd ? cmd.participantId : cmd.type === 'p2p.signal' || cmd.type === 'chat.send' ? cmd.to : undefined;
     const target = targetId !== undefined ? this.#roster.get(targetId) : undefined;
     const shareHost = this.#control.hostId !== null ? this.#roster.get(this.#control.hostId) : undefined;
     authorize(cmd, {
@@ -280,7 +284,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
   async #dispatch(seat: Seat, cmd: Command, target: Seat | undefined): Promise<CommandResult | void> {
     switch (cmd.type) {
       case 'chat.send':
-        await this.#im.handleSend({ id: seat.id, name: seat.name, username: seat.username }, cmd.text, this.#requester(seat));
+        await this.#im.handleSend(chatParty(seat), cmd.text, this.#requester(seat), target && chatParty(target));
         return;
 
       case 'role.set': {

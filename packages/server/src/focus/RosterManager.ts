@@ -69,6 +69,11 @@ export class RosterManager {
     this.broadcast({ type, participant: seatToWire(seat) }, { moderatorsOnly: seat.status === 'lobby', except: seat.id });
   }
 
+  /** Send to every online, joined seat that `pred` picks (e.g. the two parties of a private message). */
+  sendWhere(pred: (s: Seat) => boolean, msg: ServerMessage): void {
+    for (const s of this.#seats.values()) if (s.link && s.status === 'joined' && pred(s)) s.link.send(msg);
+  }
+
   sendTo(id: string, msg: ServerMessage): void {
     this.#seats.get(id)?.link?.send(msg);
   }

@@ -194,8 +194,16 @@ export function authorize(cmd: Command, ctx: AuthzContext): void {
   if (actor.status === 'lobby') throw new ForbiddenError('you are waiting in the lobby');
 
   switch (cmd.type) {
-    case 'chat.send':
+    case 'chat.send': {
+      if (cmd.to === undefined) return;
+      // A private message goes to another person in the meeting (all of a signed-in user's seats).
+      const target = ctx.target;
+      if (!target || target.status !== 'joined') throw new NotFoundError(`no participant ${cmd.to}`);
+      if (target.client !== 'web') throw new BadRequestError('send a private message to the person, not to their agent');
+      const sameUser = actor.userId !== undefined && actor.userId !== null && actor.userId === target.userId;
+      if (target.id === actor.id || sameUser) throw new BadRequestError('you cannot send a private message to yourself');
       return;
+    }
 
     case 'role.set': {
       needOrganizer(actor, 'change roles');

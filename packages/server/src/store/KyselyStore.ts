@@ -300,6 +300,11 @@ export class KyselyStore implements Store {
           sender_user: msg.senderUser,
           text: msg.text,
           created_at: this.now().toISOString(),
+          recipient_id: msg.private?.recipientId ?? null,
+          recipient_name: msg.private?.recipientName ?? null,
+          recipient_user: msg.private?.recipientUser ?? null,
+          sender_key: msg.private?.senderKey ?? null,
+          recipient_key: msg.private?.recipientKey ?? null,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -310,12 +315,21 @@ export class KyselyStore implements Store {
     }
   }
 
-  async listChat(conferenceId: string, limit: number): Promise<ChatRecord[]> {
+  listChat(conferenceId: string, limit: number): Promise<ChatRecord[]> {
+    return this.#listChat(conferenceId, limit, false);
+  }
+
+  listPrivateChat(conferenceId: string, limit: number): Promise<ChatRecord[]> {
+    return this.#listChat(conferenceId, limit, true);
+  }
+
+  async #listChat(conferenceId: string, limit: number, privately: boolean): Promise<ChatRecord[]> {
     if (limit <= 0) return [];
     const rows = await this.db
       .selectFrom('chat_messages')
       .selectAll()
       .where('conference_id', '=', conferenceId)
+      .where('recipient_key', privately ? 'is not' : 'is', null)
       .orderBy('id', 'desc')
       .limit(Math.floor(limit))
       .execute();
@@ -483,6 +497,10 @@ function toChat(r: Selectable<ChatMessagesTable>): ChatRecord {
     senderUser: r.sender_user,
     text: r.text,
     createdAt: r.created_at,
+    private:
+      r.recipient_key !== null && r.sender_key !== null
+        ? { recipientId: r.recipient_id ?? '', recipientName: r.recipient_name ?? '', recipientUser: r.recipient_user, senderKey: r.sender_key, recipientKey: r.recipient_key }
+        : null,
   };
 }
 

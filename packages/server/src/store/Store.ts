@@ -48,6 +48,21 @@ export interface ChatRecord {
   senderUser: string | null; // username, null for a guest
   text: string;
   createdAt: string;
+  /** A private message's recipient and both parties' keys; null for a message to everyone. */
+  private: PrivateChat | null;
+}
+
+/**
+ * Who a private message is between. The keys name the two parties lastingly (a signed-in user, or a
+ * guest's seat by a hash of its resume token), so the message is shown to them, and only them, after
+ * a restart too.
+ */
+export interface PrivateChat {
+  recipientId: string;
+  recipientName: string;
+  recipientUser: string | null;
+  senderKey: string;
+  recipientKey: string;
 }
 
 export interface NewChat {
@@ -56,6 +71,7 @@ export interface NewChat {
   senderName: string;
   senderUser: string | null;
   text: string;
+  private?: PrivateChat | null;
 }
 
 export interface AgentTokenGrant {
@@ -115,9 +131,11 @@ export interface Store {
   addInvitations(conferenceId: string, userIds: string[], invitedBy: string): Promise<string[]>;
   listInvitationsForUser(userId: string): Promise<InvitationRecord[]>;
 
-  // Chat history, oldest first.
+  // Chat history, oldest first: listChat has the messages to everyone, listPrivateChat the private
+  // ones (of every pair; the Focus shows each only to its two parties).
   appendChat(msg: NewChat): Promise<ChatRecord>;
   listChat(conferenceId: string, limit: number): Promise<ChatRecord[]>;
+  listPrivateChat(conferenceId: string, limit: number): Promise<ChatRecord[]>;
 
   // Roles granted to signed-in users in a conference (promotions survive a restart).
   setRole(conferenceId: string, userId: string, role: RoleName): Promise<void>;

@@ -140,12 +140,27 @@ const userPhone: Migration = {
   },
 };
 
+/** Private chat messages: the recipient and both parties' keys (issue 11 item 17); null for public ones. */
+const privateChat: Migration = {
+  async up(db: Db) {
+    for (const col of ['recipient_id', 'recipient_name', 'recipient_user', 'sender_key', 'recipient_key']) {
+      await db.schema.alterTable('chat_messages').addColumn(col, 'text').execute();
+    }
+  },
+  async down(db: Db) {
+    for (const col of ['recipient_key', 'sender_key', 'recipient_user', 'recipient_name', 'recipient_id']) {
+      await db.schema.alterTable('chat_messages').dropColumn(col).execute();
+    }
+  },
+};
+
 /** Every migration, in order. Names sort in application order; never rename or edit one that shipped. */
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
     '0001_initial': initial(engine),
     '0002_admissions': admissions,
     '0003_user_phone_number': userPhone,
+    '0005_private_chat': privateChat,
   };
 }
 

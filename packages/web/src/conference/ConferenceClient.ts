@@ -262,8 +262,9 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
   // ------------------------------------------------------------------------------------------
   // Commands
 
-  sendChat(text: string): boolean {
-    return this.send({ type: 'chat.send', text }) !== null;
+  /** `to`: a participant id for a private message to that person. */
+  sendChat(text: string, to?: string): boolean {
+    return this.send(to ? { type: 'chat.send', text, to } : { type: 'chat.send', text }) !== null;
   }
   setRole(participantId: string, role: RoleName): boolean {
     return this.send({ type: 'role.set', participantId, role }) !== null;

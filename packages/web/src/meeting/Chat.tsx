@@ -1,22 +1,36 @@
 import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { MAX_CHAT_LENGTH, type ChatMessage } from '@baton/protocol';
+import { MAX_CHAT_LENGTH, type ChatMessage, type Participant } from '@baton/protocol';
 import type { CommandError, ConferenceClient } from '../conference/ConferenceClient';
+import { ChatText } from './ChatText';
+import { groupPeople } from './people';
 
-/** The meeting chat. Message text is rendered as text (React escapes it); never as HTML. */
+/**
+ * The meeting chat, to everyone or privately to one person. Message text is rendered as text nodes
+ * and links built as elements (ChatText); never as HTML.
+ */
 export function Chat({
   client,
   chat,
   selfId,
   lastError,
   enabled,
+  roster = [],
 }: {
   client: ConferenceClient;
   chat: readonly ChatMessage[];
   selfId: string | null;
   lastError: CommandError | null;
   enabled: boolean;
+  roster?: readonly Participant[];
 }) {
   const [text, setText] = useState('');
+  // '' is everyone; otherwise the person key of the recipient.
+  const [to, setTo] = useState('');
+  const self = roster.find((p) => p.id === selfId) ?? null;
+  // Everyone else who has a browser seat (an agent alone reads no chat).
+  const others = groupPeople(roster, selfId).filter((p) => !p.seats.some((s) => s.id === selfId) && p.primary.client === 'web');
+  const recipient = others.find((p) => p.key === to) ?? null;
+  const mine = (m: ChatMessage) => m.senderId === selfId || (!!self?.user && m.senderUser === self.user);
   const lastSent = useRef('');
   const log = useRef<HTMLOListElement>(null);
   const stick = useRef(true);
@@ -41,7 +55,7 @@ export function Chat({
     const trimmed = text.trim();
     if (!trimmed) return;
     client.clearError();
-    if (client.sendChat(trimmed)) {
+    if (client.sendChat(trimmed, recipient?.primary.id)) {
       lastSent.current = trimmed;
       setText('');
     }
@@ -70,14 +84,26 @@ export function Chat({
       >
         {chat.length === 0 && <li className="muted empty">No messages yet. Say hello!</li>}
         {chat.map((m) => (
-          <li key={m.id} className={m.senderId === selfId ? 'mine' : undefined} data-testid="chat-message" data-sender={m.senderName}>
+          <li
+            key={m.id}
+            className={[mine(m) ? 'mine' : '', m.to ? 'private' : ''].join(' ').trim() || undefined}
+            data-testid="chat-message"
+            data-sender={m.senderName}
+            data-private={m.to ? 'true' : undefined}
+          >
             <div className="meta">
               <span className="sender">{m.senderName}</span>
               {!m.senderUser && <span className="guest"> (guest)</span>}
+              {m.to && (
+                <span className="private-label" data-testid="chat-private">
+                  {' '}
+                  privately to {mine(m) ? m.to.name : 'you'}
+                </span>
+              )}
               <time dateTime={m.at}>{formatTime(m.at)}</time>
             </div>
             <div className="text" data-testid="chat-text">
-              {m.text}
+              <ChatText text={m.text} />
             </div>
           </li>
         ))}
@@ -88,6 +114,20 @@ export function Chat({
         </p>
       )}
       <form className="chat-form" onSubmit={send}>
+        {others.length > 0 && (
+          <label className="chat-to small">
+            To{' '}
+            <select value={recipient ? to : ''} onChange={(e) => setTo(e.target.value)} disabled={!enabled} data-testid="chat-to">
+              <option value="">Everyone</option>
+              {others.map((p) => (
+                <option key={p.key} value={p.key}>
+                  {p.name}
+                  {p.user ? '' : ' (guest)'} (private)
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         <label htmlFor="chat-input" className="sr-only">
           Message (Enter sends, Shift+Enter starts a new line)
         </label>
@@ -96,7 +136,7 @@ export function Chat({
           rows={1}
           value={text}
           maxLength={MAX_CHAT_LENGTH}
-          placeholder={enabled ? 'Message everyone' : 'Reconnecting…'}
+          placeholder={enabled ? (recipient ? `Message ${recipient.name} privately` : 'Message everyone') : 'Reconnecting…'}
           onChange={(e) => setText(e.target.value)}
           onKeyDown={onKeyDown}
           disabled={!enabled}

@@ -243,7 +243,7 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
           <AudioPanel client={client} snapshot={snapshot} self={self} isOrganizer={isOrganizer} policy={conference.policy} />
           <Roster client={client} roster={snapshot.roster} selfId={snapshot.selfId} isOrganizer={isOrganizer} share={snapshot.share} />
           <div className="chat-slot" id="chat-panel" hidden={!chatOpen} data-testid="chat-panel">
-            <Chat client={client} chat={snapshot.chat} selfId={snapshot.selfId} lastError={snapshot.lastError} enabled={snapshot.state === 'joined'} />
+            <Chat client={client} chat={snapshot.chat} selfId={snapshot.selfId} lastError={snapshot.lastError} enabled={snapshot.state === 'joined'} roster={snapshot.roster} />
           </div>
         </aside>
       </div>
