@@ -160,7 +160,7 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0001_initial': initial(engine),
     '0002_admissions': admissions,
     '0003_user_phone_number': userPhone,
-    '0005_private_chat': privateChat,
+    '0004_private_chat': privateChat,
   };
 }
 

@@ -58,7 +58,7 @@ export interface ChatMessagesTable {
   sender_user: string | null;
   text: string;
   created_at: string;
-  /** Private messages only (0005_private_chat); null for a message to everyone. */
+  /** Private messages only (0004_private_chat); null for a message to everyone. */
   recipient_id: string | null;
   recipient_name: string | null;
   recipient_user: string | null;
