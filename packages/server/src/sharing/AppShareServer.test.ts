@@ -141,8 +141,35 @@ describe('AppShareServer', () => {
     expect(host.take().filter((m) => m.type === 'refresh')).toEqual([]);
   });
 
-  it('holds back a frame with a Copy from a viewer that skipped the frame before it, and still acks the host', () => {
+  it('replays the frames a viewer missed, in order, when the latest has a Copy: no refresh, one frame shown', () => {
     const { relay, host } = setup();
+    host.receive(SCREEN);
+    hostFrame(host, 1, all);
+    const v = new FakeChannel();
+    relay.attachViewer('v', v);
+    expect(framesOf(v.take())).toEqual([1]);
+    v.receive({ type: 'ack', seq: 1 });
+    hostFrame(host, 2, [0]);
+    hostFrame(host, 3, [1]);
+    expect(framesOf(v.take())).toEqual([2, 3]);
+    // The viewer is behind for frames 4 and 5; frame 5 moves cells 8..9 to 4..5, and cell 2 changes again.
+    hostFrame(host, 4, [2, 4]);
+    host.take();
+    const copy: Extract<ShareMessage, { type: 'tile' }> = { type: 'tile', x: 0, y: 16, w: 32, h: 16, encoding: TileEncoding.Copy, flags: 0, data: copyPayload(0, 32) };
+    host.receive(copy);
+    host.receive(tile(2, 5));
+    host.receive(frame(5));
+    v.receive({ type: 'ack', seq: 3 });
+    const got = v.take();
+    // Frame 4's tiles (cell 4 too, which the Copy then overwrites), then frame 5's, then frame 5 alone.
+    expect(got.map((m) => (m.type === 'tile' ? (m.encoding === TileEncoding.Copy ? 'copy' : `${m.data[0]}@${m.data[1]}`) : m.type))).toEqual(['2@4', '4@4', 'copy', '2@5', 'frame']);
+    expect(framesOf(got)).toEqual([5]);
+    expect(host.take().filter((m) => m.type === 'refresh')).toEqual([]);
+    expect(relay.stats()).toMatchObject({ refreshesAsked: 0, framesReplayed: 1 });
+  });
+
+  it('holds back a frame with a Copy from a viewer that skipped the frame before it when that frame is no longer kept, and still acks the host', () => {
+    const { relay, host } = setup({ replayFrames: 1 });
     host.receive(SCREEN);
     hostFrame(host, 1, all);
     const v = new FakeChannel();
@@ -205,7 +232,7 @@ describe('AppShareServer', () => {
     const st = relay.stats();
     expect(st.tilesSkipped).toBe(4 * 98); // versions 4..101 replaced the ones waiting (version 3 was the first)
     expect(relay.store.entryCount()).toBeLessThanOrEqual(CELLS);
-    expect(st.storeBytes).toBeLessThan(CELLS * 60 + 100);
+    expect(st.storeBytes).toBeLessThan(CELLS * 60 + 100 + 4 * 4 * 60); // a tile per cell, and the last 4 frames kept for replay
 
     // Catching up: it gets each dirty cell once, at its newest version, then the latest frame.
     slow.receive({ type: 'ack', seq: 2 });

@@ -26,6 +26,8 @@ export interface AppShareServerOptions {
   /** A viewer's catch-up sends at most this many tiles, or this many bytes, per turn of the event loop. */
   sliceTiles?: number;
   sliceBytes?: number;
+  /** Latest frames kept whole to replay to a viewer that missed them (TileStore historyFrames; default 4). */
+  replayFrames?: number;
 }
 
 export interface ShareProtocolError {
@@ -60,6 +62,8 @@ export interface AppShareStats {
   hostOverruns: number;
   /** Copy tiles a viewer could not use, whose pixels the host was asked for. */
   refreshesAsked: number;
+  /** Frames sent to a viewer that had missed some as a replay of the missed frames (no refresh needed). */
+  framesReplayed: number;
   /** Copy tiles received from the host (content that moved). */
   copiesIn: number;
   /** Bytes of screen state held (bounded by the store's budget, see TileStore). */
@@ -83,10 +87,10 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
   readonly #viewerHighWater: number;
   readonly #sliceTiles: number | undefined;
   readonly #sliceBytes: number | undefined;
-  readonly #store = new TileStore();
+  readonly #store: TileStore;
   readonly #viewers = new Map<string, ShareViewer>();
   readonly #detach = new Map<ShareChannel, () => void>();
-  readonly #counters: ShareCounters = { bytesOut: 0, tilesSkipped: 0 };
+  readonly #counters: ShareCounters = { bytesOut: 0, tilesSkipped: 0, framesReplayed: 0 };
   readonly #held = new HeldInput();
   #host: ShareChannel | null = null;
   /** Host frames received and not yet acked, oldest first. */
@@ -110,6 +114,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
     this.#viewerHighWater = options.viewerHighWater ?? 1024 * 1024;
     this.#sliceTiles = options.sliceTiles;
     this.#sliceBytes = options.sliceBytes;
+    this.#store = new TileStore({ historyFrames: options.replayFrames });
   }
 
   get closed(): boolean {
@@ -195,6 +200,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
       hostUnacked: this.#hostPending.length,
       hostOverruns: this.#hostOverruns,
       refreshesAsked: this.#refreshesAsked,
+      framesReplayed: this.#counters.framesReplayed,
       copiesIn: this.#copiesIn,
       storeBytes: this.#store.byteSize(),
       catchUps: [...this.#viewers.values()].filter((v) => v.catchingUp).length,

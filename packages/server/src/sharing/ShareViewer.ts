@@ -5,6 +5,8 @@ import type { CommittedFrame, TileEntry, TileStore } from './TileStore.js';
 export interface ShareCounters {
   bytesOut: number;
   tilesSkipped: number;
+  /** Frames a viewer that had missed some was sent by replaying the missed frames' tiles (see TileStore.tilesSince). */
+  framesReplayed: number;
 }
 
 export interface ShareViewerOptions {
@@ -216,8 +218,8 @@ export class ShareViewer {
    * The batch of the host's latest frame if the viewer is ready for it: the newest tile of every dirty
    * cell, each distinct one once, oldest first, so newer tiles overdraw; then that `frame`, relayed
    * unchanged (its seq and capture time measure latency end to end). A Copy tile goes only to a viewer
-   * whose picture is exactly the one before that tile's frame. For any other viewer the whole frame is
-   * held back: sending the rest without the Copy's cells would draw a picture the host never showed (a
+   * whose picture is exactly the one before that tile's frame, or one replayed every frame since its
+   * last in order (while the store still holds them). For any other viewer the whole frame is held back: sending the rest without the Copy's cells would draw a picture the host never showed (a
    * dragged window torn in two, text at two offsets; issue 17). `onUnresolved` asks the host for those
    * cells as pixels; it answers with a frame without any Copy, and that frame (or a later one) reaches
    * this viewer whole. The host is still acked for a held-back frame, or it could never send that answer.
@@ -227,15 +229,16 @@ export class ShareViewer {
     if (!last || this.#sentCommit >= last.commit || this.#unacked.length >= this.#maxUnacked) return null;
     if (this.#heldAt === last.commit) return null; // already held back: nothing new to decide
     const exact = !this.#stale && this.#sentCommit === last.commit - 1;
-    const tiles = this.#store.tilesFor(this.#dirty);
-    if (!exact) {
-      let held = false;
-      for (const t of tiles) {
-        if (!t.copy) continue;
-        held = true;
-        this.#onUnresolved(t);
-      }
-      if (held) {
+    let tiles = this.#store.tilesFor(this.#dirty);
+    if (!exact && tiles.some((t) => t.copy)) {
+      // A viewer a frame or two behind is replayed the frames it missed, in order (the Copy then reads the
+      // picture it was made from); it draws them in one go at the last `frame`, so it shows only that one.
+      const replay = !this.#stale && this.#sentCommit > 0 ? this.#store.tilesSince(this.#sentCommit) : null;
+      if (replay) {
+        tiles = replay;
+        this.#counters.framesReplayed++;
+      } else {
+        for (const t of tiles) if (t.copy) this.#onUnresolved(t);
         this.#heldAt = last.commit;
         this.#onFrame(last.commit);
         return null;

@@ -156,5 +156,43 @@ describe('TileStore', () => {
     expect(s.entryCount()).toBe(1);
     expect(s.byteSize()).toBe(fat(0).byteLength + encodeShareMessage(hd).byteLength);
   });
-});
 
+  it('keeps the last few frames whole for replay (tilesSince), within its cap and the budget, and lets them go', () => {
+    const s = new TileStore({ historyFrames: 3 });
+    s.setScreen(screen, encodeShareMessage(screen));
+    const commit = (seq: number, tiles: Tile[]) => {
+      for (const t of tiles) s.putTile(t, encodeShareMessage(t));
+      s.commit(frame(seq), encodeShareMessage(frame(seq)));
+    };
+    const ids = (entries: { bytes: Uint8Array }[] | null) => entries?.map((e) => decodeTile(e.bytes).data[0]) ?? null;
+    commit(1, [tile(0, 0, 32, 32, 1), tile(32, 0, 32, 32, 2)]);
+    commit(2, [tile(0, 0, 32, 32, 3)]); // overdraws tile 1: only the history holds it now
+    commit(3, [tile(0, 0, 64, 32, 4), tile(64, 0, 32, 32, 5)]);
+    expect(ids(s.tilesSince(0))).toEqual([1, 2, 3, 4, 5]);
+    expect(ids(s.tilesSince(1))).toEqual([3, 4, 5]);
+    expect(ids(s.tilesSince(2))).toEqual([4, 5]);
+    expect(s.tilesSince(3)).toEqual([]); // nothing missed
+    const before = s.byteSize();
+    commit(4, [tile(64, 0, 32, 32, 6)]);
+    expect(s.tilesSince(0)).toBeNull(); // frame 1 left the history
+    expect(ids(s.tilesSince(1))).toEqual([3, 4, 5, 6]);
+    // Frame 1's tiles went with it (tile 1 overdrawn, tile 2 by tile 4); tile 3 is still kept for frame 2.
+    expect(s.byteSize()).toBe(before - 2 * encodeShareMessage(tile(0, 0, 32, 32, 1)).byteLength + encodeShareMessage(tile(64, 0, 32, 32, 6)).byteLength);
+    // A new screen forgets the history.
+    s.setScreen(screen, encodeShareMessage(screen));
+    commit(5, [tile(0, 0, 32, 32, 7)]);
+    expect(ids(s.tilesSince(4))).toEqual([7]); // (a viewer of the old screen is stale: ShareViewer never asks)
+    expect(s.tilesSince(3)).toBeNull();
+
+    // Overdrawn tiles beyond the cap (1 MiB here, at least) are not kept: full-screen churn keeps no history.
+    const big = new TileStore({ historyFrames: 4, historyPerPixel: 0.5 });
+    big.setScreen(hd, encodeShareMessage(hd));
+    for (let seq = 1; seq <= 6; seq++) {
+      put(big, fat(0, seq));
+      big.commit(frame(seq), encodeShareMessage(frame(seq)));
+    }
+    expect(big.tilesSince(4)).toHaveLength(2); // the current tile and one overdrawn 512 KiB one: two would pass 1 MiB
+    expect(big.tilesSince(3)).toBeNull();
+    expect(big.heldCost).toBeLessThanOrEqual(big.budget);
+  });
+});

@@ -40,6 +40,8 @@ export interface TileEntry {
   copy: { x: number; y: number; w: number; h: number } | null;
   /** The host was asked for the pixels of this Copy tile's cells. */
   refreshAsked?: boolean;
+  /** Held by the recent-frames history (see tilesSince) even once no cell refers to it. */
+  kept?: boolean;
 }
 
 /** A tile's place on the grid: columns c0..c1 and rows r0..r1, inclusive. */
@@ -60,6 +62,17 @@ export interface TileStoreOptions {
   budgetPerPixel?: number;
   /** The budget never goes below this (small screens, fine grids). */
   minBudget?: number;
+  /**
+   * How many of the latest frames' tiles are kept whole (also the ones newer tiles overdrew), so a viewer
+   * that missed the last few frames is replayed them in order instead of waiting for the host's pixels
+   * (tilesSince). They count against the budget and give way first. Default 4; 0 keeps none.
+   */
+  historyFrames?: number;
+  /**
+   * The history keeps at most this many bytes per screen pixel of tiles no cell shows any more (at least
+   * 1 MiB): a dragged window's frames fit many times over, full-screen video does not and keeps none.
+   */
+  historyPerPixel?: number;
 }
 
 /** More than the cells of the largest grid (512 x 512): packs a position next to a version in one double. */
@@ -76,8 +89,10 @@ const ENTRY_COST = 128;
  *
  * Replaying the distinct tiles behind a set of cells in version order (older first, newer ones overdraw)
  * rebuilds those cells exactly: any newer tile that overdraws part of an older one was committed later,
- * so its cells are in the set too. Memory is bounded by the grid: a tile is kept only while it is the
- * newest for at least one cell, so at most one committed and one pending tile per cell.
+ * so its cells are in the set too. A Copy tile among them needs the picture of the frame before its own,
+ * so for a viewer that missed a frame or two the last few frames are also kept whole (tilesSince). Memory
+ * is bounded by the grid and that history: a tile is kept only while it is the newest for at least one
+ * cell or belongs to one of those frames.
  *
  * The bytes held are counted as tiles come and go, and bounded per share (`budget`, from the screen's
  * size): a tile that would take the store past it is refused with a TileStoreError, which the relay
@@ -87,7 +102,12 @@ const ENTRY_COST = 128;
 export class TileStore {
   readonly #budgetPerPixel: number;
   readonly #minBudget: number;
+  readonly #historyFrames: number;
+  readonly #historyPerPixel: number;
   #budget: number;
+  /** Bytes of the tiles held only by the history (overdrawn on every cell), and the most it may hold. */
+  #historyOnly = 0;
+  #historyCap = 1024 * 1024;
   /** Bytes of the tile entries the store references (cells, pending map, pending order) and how many there are. */
   #heldBytes = 0;
   #heldEntries = 0;
@@ -99,12 +119,16 @@ export class TileStore {
   #nextVersion = 1;
   #lastFrame: CommittedFrame | null = null;
   #commits = 0;
+  /** The tiles of the last `historyFrames` commits, oldest first, each frame's in version order. */
+  #history: { commit: number; tiles: TileEntry[] }[] = [];
   cursorShape: Uint8Array | null = null;
   cursorPos: Uint8Array | null = null;
 
   constructor(options: TileStoreOptions = {}) {
     this.#budgetPerPixel = options.budgetPerPixel ?? 12;
     this.#minBudget = options.minBudget ?? 8 * 1024 * 1024;
+    this.#historyFrames = options.historyFrames ?? 4;
+    this.#historyPerPixel = options.historyPerPixel ?? 1;
     this.#budget = this.#minBudget;
   }
 
@@ -142,6 +166,9 @@ export class TileStore {
     this.#pending.clear();
     this.#pendingOrder = [];
     this.#lastFrame = null;
+    this.#history = [];
+    this.#historyOnly = 0;
+    this.#historyCap = Math.max(1024 * 1024, this.#historyPerPixel * msg.width * msg.height);
     this.#heldBytes = 0;
     this.#heldEntries = 0;
     this.#budget = Math.max(this.#minBudget, this.#budgetPerPixel * msg.width * msg.height);
@@ -181,6 +208,7 @@ export class TileStore {
     const cost = bytes.byteLength + ENTRY_COST;
     if (this.heldCost + cost > this.#budget) {
       this.#dropDeadPending();
+      while (this.#history.length > 0 && this.heldCost + cost > this.#budget) this.#forgetOldestFrame();
       if (this.heldCost + cost > this.#budget) {
         throw new TileStoreError(`the share would hold more than its ${this.#budget} bytes of tiles (budget for a ${g.width}x${g.height} screen)`);
       }
@@ -205,19 +233,29 @@ export class TileStore {
   /** The host's `frame` ends the batch: pending tiles become current. Returns the cells that changed. */
   commit(msg: FrameMsg, bytes: Uint8Array): number[] {
     const changed = [...this.#pending.keys()];
+    const tiles: TileEntry[] = [];
     // Versions follow arrival order, so a later tile of the batch overdraws an earlier one on replay.
     for (const e of this.#pendingOrder) {
-      if (e.alive > 0) e.version = this.#nextVersion++;
-      else this.#release(e); // overdrawn within its own batch
+      if (e.alive > 0) {
+        e.version = this.#nextVersion++;
+        tiles.push(e);
+      } else this.#release(e); // overdrawn within its own batch
     }
     for (const [index, entry] of this.#pending) {
       const old = this.#cells[index];
-      if (old && --old.alive === 0) this.#release(old);
       this.#cells[index] = entry;
+      if (!old || --old.alive > 0) continue;
+      if (old.kept) this.#historyOnly += old.bytes.byteLength;
+      else this.#release(old);
     }
     this.#pending.clear();
     this.#pendingOrder = [];
     this.#lastFrame = { seq: msg.seq, time: msg.time, bytes: compact(bytes), commit: ++this.#commits };
+    if (this.#historyFrames > 0) {
+      for (const e of tiles) e.kept = true;
+      this.#history.push({ commit: this.#commits, tiles });
+      while (this.#history.length > this.#historyFrames || this.#historyOnly > this.#historyCap) this.#forgetOldestFrame();
+    }
     return changed;
   }
 
@@ -278,6 +316,21 @@ export class TileStore {
     return out;
   }
 
+  /**
+   * Every tile committed after commit `since`, frame by frame in commit order, or null when the history
+   * no longer holds all of those frames. Drawn in this order over the picture of commit `since`, they
+   * give exactly the latest picture, Copy tiles included (each reads the picture of the frame before its
+   * own, which the replay has just drawn).
+   */
+  tilesSince(since: number): TileEntry[] | null {
+    const h = this.#history;
+    if (since >= this.#commits) return since === this.#commits ? [] : null;
+    if (h.length === 0 || h[0]!.commit > since + 1) return null;
+    const out: TileEntry[] = [];
+    for (const f of h) if (f.commit > since) for (const e of f.tiles) out.push(e);
+    return out;
+  }
+
   /** Indices of every cell that holds a tile, in grid order. */
   filledCells(): number[] {
     const out: number[] = [];
@@ -310,6 +363,8 @@ export class TileStore {
     this.#pending.clear();
     this.#pendingOrder = [];
     this.#lastFrame = null;
+    this.#history = [];
+    this.#historyOnly = 0;
     this.cursorShape = null;
     this.cursorPos = null;
     this.#heldBytes = 0;
@@ -325,6 +380,16 @@ export class TileStore {
   #release(entry: TileEntry): void {
     this.#heldBytes -= entry.bytes.byteLength;
     this.#heldEntries--;
+  }
+
+  /** The oldest frame leaves the history: its tiles no cell shows any more are let go. */
+  #forgetOldestFrame(): void {
+    for (const e of this.#history.shift()?.tiles ?? []) {
+      e.kept = false;
+      if (e.alive > 0) continue;
+      this.#historyOnly -= e.bytes.byteLength;
+      this.#release(e);
+    }
   }
 
   /** Forget pending tiles wholly overdrawn within the batch. */
