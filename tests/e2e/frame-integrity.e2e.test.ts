@@ -254,7 +254,7 @@ describe.skipIf(!OK)('frame integrity during motion (verify mode: agent + Chromi
       late = await openViewer('Late Lee');
     });
     const s1 = await shareStats();
-    console.log(`drag: ${moves} moves, ${s1.copiesIn - s0.copiesIn} Copy tiles, ${s1.tilesSkipped - s0.tilesSkipped} tile versions skipped, ${s1.refreshesAsked - s0.refreshesAsked} refreshes`);
+    console.log(`drag: ${moves} moves, ${s1.copiesIn - s0.copiesIn} Copy tiles, ${s1.tilesSkipped - s0.tilesSkipped} tile versions skipped, ${s1.refreshesAsked - s0.refreshesAsked} refreshes, ${s1.framesReplayed - s0.framesReplayed} replays`);
     await expectIntact('drag', [fast, slow, late!], before);
     await painter.destroy(wid);
   }, 120_000);
@@ -310,7 +310,7 @@ describe.skipIf(!OK)('frame integrity during motion (verify mode: agent + Chromi
           busy?.kill('SIGKILL');
         }
         const s1 = await shareStats();
-        console.log(`${label}: ${s1.framesIn - s0.framesIn} host frames, ${s1.copiesIn - s0.copiesIn} Copy tiles, ${s1.tilesSkipped - s0.tilesSkipped} tile versions skipped, ${s1.refreshesAsked - s0.refreshesAsked} refreshes`);
+        console.log(`${label}: ${s1.framesIn - s0.framesIn} host frames, ${s1.copiesIn - s0.copiesIn} Copy tiles, ${s1.tilesSkipped - s0.tilesSkipped} tile versions skipped, ${s1.refreshesAsked - s0.refreshesAsked} refreshes, ${s1.framesReplayed - s0.framesReplayed} replays`);
         await expectIntact(label, [fast, slow], before);
       }
     } finally {
