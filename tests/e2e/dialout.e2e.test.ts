@@ -174,6 +174,27 @@ describe.skipIf(missing.length > 0)('dial-out to a telephone (baresip) through J
     await phone.waitFor(/terminated|closed/i);
   }, 90_000);
 
+  it('a guest may call numbers only once the organizer lets anyone (Settings: calling other people\'s phones)', async () => {
+    const ctx = await browser.newContext();
+    const guest = await ctx.newPage();
+    guest.setDefaultTimeout(15_000);
+    try {
+      await guest.goto(page.url());
+      await guest.getByTestId('guest-name').fill('Gus');
+      await guest.getByTestId('guest-join').click();
+      await guest.getByTestId('audio-panel').waitFor();
+      // Signed out, default policy: neither button (calls cost money; a guest is anonymous).
+      expect(await guest.getByTestId('dial-out').count()).toBe(0);
+      await page.getByTestId('settings-open').click();
+      await page.getByTestId('settings-dial-out').selectOption('anyone');
+      await page.getByTestId('settings-save').click();
+      await guest.getByTestId('call-a-number').waitFor();
+      await guest.getByTestId('call-my-phone').waitFor();
+    } finally {
+      await ctx.close();
+    }
+  }, 60_000);
+
   it('"Call my phone" remembers the number; the phone hangs up and the roster says so', async () => {
     await expect.poll(() => page.getByTestId('phone-leg').count(), { timeout: 15_000 }).toBe(0); // the ended leg lingers, then goes
     const before = phone.calls();

@@ -14,7 +14,7 @@ export function SettingsDialog({ client, policy, onClose }: { client: Conference
   return (
     <Modal title="Meeting settings" onClose={onClose} testId="settings-dialog">
       <form className="form" onSubmit={submit}>
-        <PolicyFields value={value} onChange={setValue} idPrefix="settings" />
+        <PolicyFields value={value} onChange={setValue} idPrefix="settings" dialOut={client.snapshot.audio?.dialOut === true} />
         <LobbyField value={value} onChange={setValue} />
         <div className="actions">
           <button className="primary" type="submit" data-testid="settings-save">

@@ -1,4 +1,4 @@
-import { audioPolicy, type AudioPolicy, type ControlPolicy, type GuestPolicy, type MeetingPolicy, type PresentPolicy } from '@baton/protocol';
+import { audioPolicy, dialOutPolicy, type AudioPolicy, type DialOutPolicy, type ControlPolicy, type GuestPolicy, type MeetingPolicy, type PresentPolicy } from '@baton/protocol';
 
 export const GUEST_LABELS: Record<GuestPolicy, string> = {
   deny: 'Not allowed',
@@ -21,8 +21,13 @@ export const AUDIO_LABELS: Record<AudioPolicy, string> = {
   off: 'No audio',
 };
 
-/** The meeting-policy choices as labelled selects. */
-export function PolicyFields({ value, onChange, idPrefix, disabled }: { value: MeetingPolicy; onChange(p: MeetingPolicy): void; idPrefix: string; disabled?: boolean }) {
+export const DIAL_OUT_LABELS: Record<DialOutPolicy, string> = {
+  organizer: 'Organizers only',
+  anyone: 'Anyone who may talk',
+};
+
+/** The meeting-policy choices as labelled selects (dialOut: the server can call telephones). */
+export function PolicyFields({ value, onChange, idPrefix, disabled, dialOut }: { value: MeetingPolicy; onChange(p: MeetingPolicy): void; idPrefix: string; disabled?: boolean; dialOut?: boolean }) {
   return (
     <fieldset className="policy" disabled={disabled}>
       <legend>Meeting policy</legend>
@@ -50,6 +55,14 @@ export function PolicyFields({ value, onChange, idPrefix, disabled }: { value: M
           {options(AUDIO_LABELS)}
         </select>
       </label>
+      {dialOut && (
+        <label>
+          Calling other people's phones
+          <select value={dialOutPolicy(value)} onChange={(e) => onChange({ ...value, dialOut: e.target.value as DialOutPolicy })} data-testid={`${idPrefix}-dial-out`}>
+            {options(DIAL_OUT_LABELS)}
+          </select>
+        </label>
+      )}
     </fieldset>
   );
 }
