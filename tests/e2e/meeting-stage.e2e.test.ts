@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { startServer } from '../../packages/server/dist/index.js';
 import { startXvfb, type Xvfb } from '../../packages/agent/test/helpers/xvfb.js';
@@ -37,6 +37,22 @@ const TARGET = { x: 440, y: 260, w: 400, h: 200, c: [90, 90, 90] as Rgb };
 // Screenshots for a person to look at (not part of the repository).
 const SHOTS = process.env.BATON_SHOTS_DIR ?? path.join(tmpdir(), 'baton-shots-stage');
 const poll = <T>(fn: () => T | Promise<T>, timeout = 15_000) => expect.poll(fn, { timeout });
+
+type Pt = { x: number; y: number };
+/** Raw touch through the DevTools protocol: several fingers, held as long as the test says. */
+const touch = (cdp: CDPSession, type: 'touchStart' | 'touchMove' | 'touchEnd', points: Pt[]) =>
+  cdp.send('Input.dispatchTouchEvent', { type, touchPoints: points.map((p, id) => ({ x: p.x, y: p.y, id })) });
+/**
+ * Fingers from `from` to `to` in steps, each finger in a straight line; they rest at the end before
+ * lifting, as a hand that stops does (lifted while moving, the browser would start a fling, and its
+ * next tap would only stop that fling).
+ */
+const glide = async (cdp: CDPSession, from: Pt[], to: Pt[], steps = 8) => {
+  await touch(cdp, 'touchStart', from);
+  for (let i = 1; i <= steps; i++) await touch(cdp, 'touchMove', from.map((f, k) => ({ x: f.x + ((to[k]!.x - f.x) * i) / steps, y: f.y + ((to[k]!.y - f.y) * i) / steps })));
+  for (let i = 0; i < 4; i++) await touch(cdp, 'touchMove', to);
+  await touch(cdp, 'touchEnd', []);
+};
 
 type XEv = { name: string; x: number; y: number; detail: number; keysym?: number };
 
@@ -269,6 +285,160 @@ describe.skipIf(!OK)('the meeting stage: auto-open, keyboard capture, phones', {
         await poll(() => scroller.evaluate((el) => el.scrollLeft)).toBeGreaterThan(100);
       } finally {
         await ctx.close();
+      }
+    });
+  });
+
+  describe('item 2: a phone can watch and control a share', () => {
+    let ctx: BrowserContext;
+    let page: Page;
+    let cdp: CDPSession;
+    beforeAll(async () => {
+      ({ ctx, page } = await bobPage(true));
+      cdp = await ctx.newCDPSession(page);
+    }, 60_000);
+    afterAll(async () => {
+      await ctx?.close();
+    });
+
+    it('at 390x844 the stage has the screen: edge to edge, a one-row toolbar; people and chat are sheets', async () => {
+      await page.goto(`${srv.url}/m/${conf}`);
+      await poll(() => showsDesktop(page)).toBe(true);
+      const stage = (await page.getByTestId('stage').boundingBox())!;
+      const canvas = (await page.getByTestId('share-canvas').boundingBox())!;
+      const bar = (await page.locator('.stage-bar').boundingBox())!;
+      console.log(`phone: stage ${stage.width}x${stage.height}, canvas ${canvas.width}x${canvas.height}, toolbar ${bar.height} px high`);
+      expect(stage.width).toBeGreaterThanOrEqual(385);
+      expect(stage.height).toBeGreaterThanOrEqual(844 * 0.7);
+      expect(canvas.width).toBeGreaterThanOrEqual(385);
+      expect(canvas.height).toBeGreaterThanOrEqual(canvas.width * (H / W) - 2);
+      expect(bar.height).toBeLessThanOrEqual(52);
+      expect(await page.getByTestId('sidebar').isVisible()).toBe(false);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+      await page.screenshot({ path: path.join(SHOTS, 'phone-share-390x844.png') });
+
+      await page.getByTestId('people-toggle').tap();
+      await poll(() => page.getByTestId('sidebar').isVisible()).toBe(true);
+      expect(await page.locator('[data-testid="sidebar"] .roster').isVisible()).toBe(true);
+      expect(await page.getByTestId('chat-panel').isVisible()).toBe(false);
+      // The sheet covers the lower part; the screen stays in view above it.
+      const sheet = (await page.getByTestId('sidebar').boundingBox())!;
+      expect(sheet.y).toBeGreaterThan(bar.y + bar.height + 100);
+      expect(canvas.y + canvas.height).toBeLessThanOrEqual(sheet.y + 1);
+      await page.screenshot({ path: path.join(SHOTS, 'phone-people-390x844.png') });
+      await page.getByTestId('people-toggle').tap();
+      await page.getByTestId('chat-toggle').tap();
+      await poll(() => page.getByTestId('chat-panel').isVisible()).toBe(true);
+      expect(await page.locator('[data-testid="sidebar"] .roster').isVisible()).toBe(false);
+      await page.screenshot({ path: path.join(SHOTS, 'phone-chat-390x844.png') });
+      await page.getByTestId('chat-toggle').tap();
+      await poll(() => page.getByTestId('sidebar').isVisible()).toBe(false);
+      expect(await showsDesktop(page)).toBe(true);
+    });
+
+    it('Full screen puts the stage on the whole screen, and back', async () => {
+      await page.getByTestId('share-fullscreen').tap();
+      await poll(() => page.evaluate(() => document.fullscreenElement?.getAttribute('data-testid') ?? null)).toBe('stage');
+      await poll(async () => (await page.getByTestId('stage').boundingBox())!.height).toBeGreaterThanOrEqual(840);
+      expect(await page.getByTestId('share-fullscreen').textContent()).toContain('Exit full screen');
+      await page.screenshot({ path: path.join(SHOTS, 'phone-fullscreen-390x844.png') });
+      await page.getByTestId('share-fullscreen').tap();
+      await poll(() => page.evaluate(() => document.fullscreenElement)).toBeNull();
+    });
+
+    it('a pinch zooms in around the fingers; one finger then pans', async () => {
+      const before = (await page.getByTestId('share-canvas').boundingBox())!;
+      const zoom0 = Number(await page.getByTestId('share-viewport').getAttribute('data-zoom'));
+      // Between the fingers: the middle of the desktop as shown.
+      const mid = { x: before.x + before.width / 2, y: before.y + before.height / 2 };
+      const hostAt = (box: { x: number; y: number; width: number }, p: Pt) => ({ x: ((p.x - box.x) * W) / box.width, y: ((p.y - box.y) * W) / box.width });
+      const under0 = hostAt(before, mid);
+      await glide(cdp, [{ x: mid.x - 30, y: mid.y }, { x: mid.x + 30, y: mid.y }], [{ x: mid.x - 120, y: mid.y }, { x: mid.x + 120, y: mid.y }]);
+      await poll(async () => Number(await page.getByTestId('share-viewport').getAttribute('data-zoom'))).toBeGreaterThan(zoom0 * 2.5);
+      const after = (await page.getByTestId('share-canvas').boundingBox())!;
+      console.log(`pinch: zoom ${zoom0} -> ${await page.getByTestId('share-viewport').getAttribute('data-zoom')}, canvas ${before.width} -> ${after.width} px wide`);
+      expect(after.width).toBeGreaterThan(before.width * 2.5);
+      expect(await page.getByTestId('view-zoom').textContent()).toMatch(/^\d+%$/);
+      // The point of the desktop between the fingers is still there, sideways (within a few host pixels);
+      // upwards the screen, kept at the top of a phone's stage, cannot move further than its top edge.
+      const under1 = hostAt(after, mid);
+      expect(Math.abs(under1.x - under0.x)).toBeLessThan(25);
+      expect(after.y).toBeLessThanOrEqual(before.y + 1);
+      await page.screenshot({ path: path.join(SHOTS, 'phone-zoomed-390x844.png') });
+
+      const scroller = page.getByTestId('share-scroller');
+      const left0 = await scroller.evaluate((el) => el.scrollLeft);
+      await glide(cdp, [{ x: mid.x + 80, y: mid.y }], [{ x: mid.x - 80, y: mid.y }]);
+      await poll(() => scroller.evaluate((el) => el.scrollLeft)).toBeGreaterThan(left0 + 100);
+      // Chromium may take the pan's lift as a fling, and then spends the next tap on stopping it (no
+      // click): a viewer's tap on the screen does nothing else, so that one goes there.
+      await page.touchscreen.tap(mid.x, mid.y);
+      await page.getByTestId('view-mode-fit').tap();
+      await poll(async () => (await page.getByTestId('share-canvas').boundingBox())!.width).toBeLessThan(before.width + 2);
+    });
+
+    it("a controller's tap clicks, a long press right-clicks, two fingers scroll, and the keyboard button types", async () => {
+      await page.getByTestId('control-request').tap();
+      await poll(() => page.getByTestId('control-status').textContent()).toBe('You are in control');
+      await poll(async () => (await focus()).snapshot().share?.controllerId).toBeTruthy();
+      await expect.poll(() => agent!.output(), { timeout: 10_000 }).toMatch(/Bob is controlling/);
+
+      seen.length = 0;
+      const at = await onCanvas(page, TARGET.x + 60, TARGET.y + 40);
+      await page.touchscreen.tap(at.x, at.y);
+      await poll(() => seen.filter((e) => e.name === 'ButtonRelease').length, 5000).toBe(1);
+      const press = seen.find((e) => e.name === 'ButtonPress')!;
+      expect(press.detail).toBe(1);
+      expect(Math.abs(press.x - 60)).toBeLessThanOrEqual(5);
+      expect(Math.abs(press.y - 40)).toBeLessThanOrEqual(5);
+
+      seen.length = 0;
+      const at2 = await onCanvas(page, TARGET.x + 200, TARGET.y + 100);
+      await touch(cdp, 'touchStart', [at2]);
+      // Held still: the right button goes down while the finger is still on the glass.
+      await poll(() => seen.some((e) => e.name === 'ButtonPress' && e.detail === 3), 5000).toBe(true);
+      await touch(cdp, 'touchEnd', []);
+      await poll(() => seen.filter((e) => e.name === 'ButtonRelease' && e.detail === 3).length, 5000).toBe(1);
+      expect(seen.filter((e) => e.detail === 1)).toEqual([]);
+      const right = seen.find((e) => e.name === 'ButtonPress')!;
+      expect(Math.abs(right.x - 200)).toBeLessThanOrEqual(5);
+
+      seen.length = 0;
+      await page.getByTestId('share-keyboard').tap();
+      await poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('soft-keyboard-field');
+      await poll(() => page.getByTestId('keyboard-captured').isVisible()).toBe(true);
+      // What a soft keyboard sends: text input without key codes, and Enter as a key.
+      await page.keyboard.insertText('hi');
+      await page.keyboard.press('Enter');
+      const keysyms = () => seen.filter((e) => e.name === 'KeyPress' && e.keysym !== undefined).map((e) => e.keysym);
+      await poll(keysyms, 5000).toEqual([0x68, 0x69, 0xff0d]);
+      await page.screenshot({ path: path.join(SHOTS, 'phone-controlling-keyboard-390x844.png') });
+      seen.length = 0;
+      // Two fingers pushed up 150 px: the content follows them, i.e. the host scrolls down (button 5),
+      // where the fingers went down (the pointer stays there, as with a touchpad).
+      await glide(cdp, [{ x: at2.x - 25, y: at2.y + 10 }, { x: at2.x + 25, y: at2.y - 10 }], [{ x: at2.x - 25, y: at2.y - 140 }, { x: at2.x + 25, y: at2.y - 160 }], 10);
+      await poll(() => seen.filter((e) => e.name === 'ButtonPress' && e.detail === 5).length, 5000).toBeGreaterThanOrEqual(2);
+      expect(seen.filter((e) => e.name === 'ButtonPress' && e.detail !== 5)).toEqual([]);
+
+      // (after the glide, as after the pan above, the next tap may only stop a fling: a click does it)
+      await page.getByTestId('control-release').click();
+      await poll(async () => (await focus()).snapshot().share?.controllerId).toBeNull();
+    });
+
+    it('at 1280x720 the Full screen button works too', async () => {
+      const desk = await bobPage(false);
+      try {
+        await desk.page.goto(`${srv.url}/m/${conf}`);
+        await poll(() => showsDesktop(desk.page)).toBe(true);
+        await desk.page.screenshot({ path: path.join(SHOTS, 'desktop-share-1280x720.png') });
+        await desk.page.getByTestId('share-fullscreen').click();
+        await poll(() => desk.page.evaluate(() => document.fullscreenElement?.getAttribute('data-testid') ?? null)).toBe('stage');
+        await poll(async () => (await desk.page.getByTestId('share-canvas').boundingBox())!.height).toBeGreaterThan(600);
+        await desk.page.screenshot({ path: path.join(SHOTS, 'desktop-fullscreen-1280x720.png') });
+        await desk.page.getByTestId('share-fullscreen').click();
+        await poll(() => desk.page.evaluate(() => document.fullscreenElement)).toBeNull();
+      } finally {
+        await desk.ctx.close();
       }
     });
   });

@@ -102,7 +102,9 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
   const [dialog, setDialog] = useState<Dialog>(null);
   const [notifier] = useState(() => new Notifier({ storage: safeLocalStorage() }));
   useEffect(() => () => notifier.close(), [notifier]);
-  const [chatOpen, setChatOpen] = useState(true);
+  // On a phone the stage has the screen; chat and people open as sheets over it.
+  const [chatOpen, setChatOpen] = useState(() => !narrowScreen());
+  const [peopleOpen, setPeopleOpen] = useState(false);
   const unread = useMeetingAlerts(client, notifier, chatOpen);
   const sound = useSoundSetting(notifier);
   const conference = snapshot.conference!;
@@ -160,6 +162,15 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
                 {unread}
               </span>
             )}
+          </button>
+          <button
+            type="button"
+            className="secondary phone-only"
+            aria-pressed={peopleOpen}
+            onClick={() => setPeopleOpen((o) => !o)}
+            data-testid="people-toggle"
+          >
+            People
           </button>
           <button
             type="button"
@@ -239,7 +250,7 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
           signedIn={signedIn}
           isOrganizer={isOrganizer}
         />
-        <aside className="sidebar">
+        <aside className="sidebar" data-people={peopleOpen} data-chat={chatOpen} data-testid="sidebar">
           <AudioPanel client={client} snapshot={snapshot} self={self} isOrganizer={isOrganizer} policy={conference.policy} />
           <Roster client={client} roster={snapshot.roster} selfId={snapshot.selfId} isOrganizer={isOrganizer} share={snapshot.share} />
           <div className="chat-slot" id="chat-panel" hidden={!chatOpen} data-testid="chat-panel">
@@ -255,6 +266,11 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
     </div>
     </NotifierProvider>
   );
+}
+
+/** The phone layout's width (styles.css: max-width 860px). */
+function narrowScreen(): boolean {
+  return typeof window.matchMedia === 'function' && window.matchMedia('(max-width: 860px)').matches;
 }
 
 function safeLocalStorage(): Storage | null {

@@ -1,8 +1,8 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
 import type { MeetingPolicy, Participant, ShareState } from '@baton/protocol';
 import type { ConferenceClient } from '../conference/ConferenceClient';
-import { SharedScreen } from '../sharing/SharedScreen';
+import { SharedScreen, type SharedScreenHandle, type ViewMode } from '../sharing/SharedScreen';
 
 export interface StageProps {
   client: ConferenceClient;
@@ -19,7 +19,9 @@ export interface StageProps {
  * the Focus authorizes, and only the host's agent can grant control.
  */
 export function Stage({ client, share, roster, selfId, policy, signedIn, isOrganizer }: StageProps) {
-  const [mode, setMode] = useState<'fit' | '1:1'>('fit');
+  const [mode, setMode] = useState<ViewMode>('fit');
+  const screenHandle = useRef<SharedScreenHandle | null>(null);
+  const fullscreen = useFullscreen();
   const [keyboardHint, setKeyboardHint] = useState(false);
   // The canvas has the keyboard: every key goes to the host, which the page shows with a frame.
   const [keyboardCaptured, setKeyboardCaptured] = useState(false);
@@ -99,11 +101,21 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
   }
 
   return (
-    <section className="stage viewing" data-testid="stage" data-sharing="true" data-host-id={share.hostId} data-transport={share.transport} aria-label="Shared screen">
+    <section
+      ref={fullscreen.ref}
+      className={`stage viewing${fullscreen.immersive ? ' immersive' : ''}`}
+      data-testid="stage"
+      data-sharing="true"
+      data-host-id={share.hostId}
+      data-transport={share.transport}
+      aria-label="Shared screen"
+    >
       {hostPanel}
       <div className="stage-bar" role="toolbar" aria-label="Shared screen controls">
         <span className="stage-who">
-          <strong>{host?.name ?? 'Someone'}</strong> is sharing {share.kind === 'agent' ? 'a desktop' : 'from a browser'}
+          <span className="stage-who-text">
+            <strong>{host?.name ?? 'Someone'}</strong> is sharing {share.kind === 'agent' ? 'a desktop' : 'from a browser'}
+          </span>
           <span className={`control-status${controlling ? ' mine' : ''}`} data-testid="control-status" data-controller-id={share.controllerId ?? ''}>
             {status}
           </span>
@@ -120,6 +132,12 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
               Stop share
             </button>
           )}
+          {controlling && (
+            // A tap here (a user gesture) focuses the hidden field, which opens a phone's keyboard.
+            <button type="button" className="secondary" data-testid="share-keyboard" onClick={() => screenHandle.current?.openKeyboard()} title="Open the keyboard to type to the shared screen">
+              <span aria-hidden="true">⌨</span> Keyboard
+            </button>
+          )}
           <button type="button" className="secondary" data-testid="share-hide" onClick={() => setChoice({ hostId: share.hostId, open: false })}>
             Hide
           </button>
@@ -130,7 +148,22 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
             <button type="button" aria-pressed={mode === '1:1'} data-testid="view-mode-1to1" onClick={() => setMode('1:1')}>
               1:1
             </button>
+            {typeof mode === 'number' && (
+              <button type="button" aria-pressed="true" data-testid="view-zoom" title="Zoomed with a pinch; Fit to see it all" onClick={() => setMode('fit')}>
+                {Math.round(mode * 100)}%
+              </button>
+            )}
           </span>
+          <button
+            type="button"
+            className="secondary"
+            data-testid="share-fullscreen"
+            aria-pressed={fullscreen.on}
+            onClick={() => void fullscreen.toggle()}
+            title={fullscreen.on ? 'Leave full screen' : 'Show the shared screen on the whole screen'}
+          >
+            <FullscreenIcon exit={fullscreen.on} /> {fullscreen.on ? 'Exit full screen' : 'Full screen'}
+          </button>
         </span>
       </div>
       {controlling &&
@@ -153,12 +186,61 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
           mode={mode}
           onReleaseKeyboard={() => setKeyboardHint(true)}
           onKeyboardCapture={setKeyboardCaptured}
+          onZoom={setMode}
+          handle={screenHandle}
           p2p={{ conference: client, hostId: share.hostId, active: share.transport === 'p2p' && share.kind === 'agent' }}
         />
         {controlling && keyboardCaptured && <div className="keyboard-frame" data-testid="keyboard-frame" aria-hidden="true" />}
       </div>
     </section>
   );
+}
+
+/** Four corners pointing out (enter) or in (exit); an SVG, as the system fonts here lack the glyph. */
+function FullscreenIcon({ exit }: { exit: boolean }) {
+  const d = exit ? 'M9 4v5H4M15 4v5h5M9 20v-5H4M15 20v-5h5' : 'M4 9V4h5M20 9V4h-5M4 15v5h5M20 15v5h-5';
+  return (
+    <svg width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2.2" strokeLinecap="round" strokeLinejoin="round" aria-hidden="true" focusable="false">
+      <path d={d} />
+    </svg>
+  );
+}
+
+/**
+ * Full screen for the stage: the Fullscreen API where the element supports it; elsewhere (an iPhone's
+ * Safari has it for videos only) the stage covers the page instead ("immersive").
+ */
+function useFullscreen() {
+  const ref = useRef<HTMLElement | null>(null);
+  const [real, setReal] = useState(false);
+  const [immersive, setImmersive] = useState(false);
+  useEffect(() => {
+    const changed = () => setReal(!!ref.current && document.fullscreenElement === ref.current);
+    document.addEventListener('fullscreenchange', changed);
+    return () => document.removeEventListener('fullscreenchange', changed);
+  }, []);
+  useEffect(() => {
+    if (!immersive) return;
+    const esc = (e: KeyboardEvent) => e.key === 'Escape' && setImmersive(false);
+    window.addEventListener('keydown', esc);
+    return () => window.removeEventListener('keydown', esc);
+  }, [immersive]);
+  const toggle = async () => {
+    const el = ref.current;
+    if (!el) return;
+    if (document.fullscreenElement) return void (await document.exitFullscreen().catch(() => {}));
+    if (immersive) return setImmersive(false);
+    if (typeof el.requestFullscreen === 'function' && document.fullscreenEnabled) {
+      try {
+        await el.requestFullscreen({ navigationUI: 'hide' });
+        return;
+      } catch {
+        // refused (not allowed here): cover the page instead
+      }
+    }
+    setImmersive(true);
+  };
+  return { ref, on: real || immersive, immersive, toggle };
 }
 
 function ControlButton(props: { client: ConferenceClient; share: ShareState; policy: MeetingPolicy; signedIn: boolean; controlling: boolean; waiting: boolean }) {

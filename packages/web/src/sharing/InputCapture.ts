@@ -122,6 +122,75 @@ export class InputCapture {
     };
   }
 
+  /** True when the page point is on the displayed screen. */
+  #onScreen(clientX: number, clientY: number): boolean {
+    const r = this.#el.getBoundingClientRect();
+    return clientX >= r.left && clientX < r.right && clientY >= r.top && clientY < r.bottom;
+  }
+
+  #moveTo(clientX: number, clientY: number): void {
+    const p = this.toScreen(clientX, clientY);
+    this.#x = p.x;
+    this.#y = p.y;
+  }
+
+  /** A touch tap (left) or long press (right): move there, press and release that button. */
+  click(clientX: number, clientY: number, button: number = PointerButton.Left): void {
+    if (!this.#enabled || !this.#onScreen(clientX, clientY)) return;
+    this.#el.focus({ preventScroll: true });
+    this.#moveTo(clientX, clientY);
+    this.#sendPointer();
+    this.#buttons |= button;
+    this.#sendPointer();
+    this.#buttons &= ~button;
+    this.#sendPointer();
+  }
+
+  /** A one-finger drag: the left button held from where the finger went down to where it lifts. */
+  drag(phase: 'start' | 'move' | 'end', clientX: number, clientY: number): void {
+    if (!this.#enabled) return;
+    if (phase === 'start') {
+      if (!this.#onScreen(clientX, clientY)) return;
+      this.#el.focus({ preventScroll: true });
+      this.#moveTo(clientX, clientY);
+      this.#sendPointer();
+      this.#buttons |= PointerButton.Left;
+      this.#sendPointer();
+      return;
+    }
+    if (!(this.#buttons & PointerButton.Left)) return;
+    this.#moveTo(clientX, clientY);
+    if (phase === 'move') {
+      if (!this.#raf) this.#raf = requestAnimationFrame(() => this.#flushMove());
+      return;
+    }
+    this.#buttons &= ~PointerButton.Left;
+    this.#sendPointer();
+  }
+
+  /** Two fingers moved by (dx, dy) CSS px: the host scrolls as the content follows the fingers (wheel notches). */
+  scroll(clientX: number, clientY: number, dx: number, dy: number): void {
+    if (!this.#enabled) return;
+    this.#moveTo(clientX, clientY);
+    this.#wheel(-dx, -dy);
+  }
+
+  /** A key pressed and released (the on-screen keyboard). */
+  pressKey(key: string, code = ''): void {
+    if (!this.#enabled) return;
+    if (utf8Length(key) > SHARE_LIMITS.maxKeyString || utf8Length(code) > SHARE_LIMITS.maxKeyString) return;
+    this.#send({ type: 'key', down: true, key, code });
+    this.#send({ type: 'key', down: false, key, code });
+  }
+
+  /** Text typed on the on-screen keyboard, a key press per character (a new line is Enter). */
+  typeText(text: string): void {
+    for (const ch of text) {
+      if (ch === '\n') this.pressKey('Enter', 'Enter');
+      else this.pressKey(ch);
+    }
+  }
+
   #listen(target: EventTarget, type: string, fn: (e: Event) => void): void {
     const opts = { passive: false } as AddEventListenerOptions;
     target.addEventListener(type, fn, opts);
@@ -135,6 +204,7 @@ export class InputCapture {
   }
 
   #onPointerMove(e: PointerEvent): void {
+    if (e.pointerType === 'touch') return; // touch comes as gestures (click, drag, scroll below)
     this.#setPos(e);
     const buttons = domButtons(e.buttons);
     if (buttons !== this.#buttons) {
@@ -152,6 +222,7 @@ export class InputCapture {
   }
 
   #onPointerButton(e: PointerEvent, down: boolean): void {
+    if (e.pointerType === 'touch') return;
     e.preventDefault();
     if (down) {
       this.#el.focus({ preventScroll: true });
@@ -180,8 +251,12 @@ export class InputCapture {
     e.preventDefault();
     this.#setPos(e);
     const unit = e.deltaMode === 1 ? WHEEL_LINE : e.deltaMode === 2 ? this.#el.clientHeight || 400 : 1;
-    this.#wheelX += e.deltaX * unit;
-    this.#wheelY += e.deltaY * unit;
+    this.#wheel(e.deltaX * unit, e.deltaY * unit);
+  }
+
+  #wheel(px: number, py: number): void {
+    this.#wheelX += px;
+    this.#wheelY += py;
     const dx = Math.trunc(this.#wheelX / WHEEL_STEP);
     const dy = Math.trunc(this.#wheelY / WHEEL_STEP);
     if (dx === 0 && dy === 0) return;

@@ -9,8 +9,11 @@
  * connected, authenticated and silent beside it. When the share moves to the server, the server's full
  * refresh takes over the same canvas, which keeps its picture until then (ViewFeed).
  */
-import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type MutableRefObject } from 'react';
+import { PointerButton } from '@baton/protocol';
 import { InputCapture } from './InputCapture';
+import { SoftKeyboard } from './SoftKeyboard';
+import { TouchGestures } from './TouchGestures';
 import { ScreenView } from './ScreenView';
 import { ScrollBars } from './ScrollBars';
 import { ShareConnection, type ShareCloseInfo, type ShareConnectionState } from './ShareConnection';
@@ -39,8 +42,12 @@ export interface SharedScreenProps {
   mode: ViewMode;
   /** Esc pressed twice gave the keyboard back to the page. */
   onReleaseKeyboard?: () => void;
-  /** While controlling: true when the canvas has the keyboard focus (keys go to the host), false when not. */
+  /** While controlling: true when the canvas (or the on-screen keyboard) has the focus, so keys go to the host. */
   onKeyboardCapture?: (captured: boolean) => void;
+  /** A pinch asks for this zoom (CSS px per host px); the parent passes it back as `mode`. */
+  onZoom?: (scale: number) => void;
+  /** Filled with what the parent may do to the screen (open the on-screen keyboard). */
+  handle?: MutableRefObject<SharedScreenHandle | null>;
   onStateChange?: (state: ShareConnectionState, closeInfo: ShareCloseInfo | null) => void;
   className?: string;
   /** Peer-to-peer with the host while the Focus allows it; without it, the server socket only. */
@@ -49,12 +56,17 @@ export interface SharedScreenProps {
 
 export type ViewMode = 'fit' | '1:1' | number;
 
+export interface SharedScreenHandle {
+  /** While controlling: focus the hidden field that opens a phone's keyboard (call from a tap). */
+  openKeyboard(): void;
+}
+
 /** Close codes after which reconnecting cannot help (denied, removed, ended, wrong version, protocol error). */
 const FINAL_CODES = new Set([1000, 1003, 1008, 4001, 4003, 4004, 4005, 4006]);
 
 type Status = { state: ShareConnectionState; info: ShareCloseInfo | null; retrying: boolean };
 
-export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKeyboard, onKeyboardCapture, onStateChange, className, p2p }: SharedScreenProps) {
+export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKeyboard, onKeyboardCapture, onZoom, handle, onStateChange, className, p2p }: SharedScreenProps) {
   const outerRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const cursorRef = useRef<HTMLCanvasElement>(null);
@@ -66,8 +78,11 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
   p2pActive.current = !!p2p?.active;
   const [peerState, setPeerState] = useState<PeerViewerState | null>(null);
   // Callbacks in refs: a new function identity from the parent must not reconnect.
-  const callbacks = useRef({ getTicket, onReleaseKeyboard, onKeyboardCapture, onStateChange });
-  callbacks.current = { getTicket, onReleaseKeyboard, onKeyboardCapture, onStateChange };
+  const callbacks = useRef({ getTicket, onReleaseKeyboard, onKeyboardCapture, onZoom, onStateChange });
+  callbacks.current = { getTicket, onReleaseKeyboard, onKeyboardCapture, onZoom, onStateChange };
+  const keyboardRef = useRef<HTMLTextAreaElement>(null);
+  /** Scroll position to set once a zoom asked by a pinch is laid out. */
+  const pendingScroll = useRef<{ left: number; top: number } | null>(null);
 
   const layout = useRef<Layout | null>(null);
   const [screen, setScreen] = useState<{ width: number; height: number } | null>(null);
@@ -169,22 +184,70 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
     if (controlling) capture.enable();
     // While controlling, the local pointer (wearing the remote cursor's shape) is the cursor: no lag.
     if (viewRef.current) viewRef.current.drawCursor = !controlling;
-    const captured = (on: boolean) => () => callbacks.current.onKeyboardCapture?.(on);
-    const onFocus = captured(true);
-    const onBlur = captured(false);
+    // Keys go to the host while the canvas or the on-screen keyboard's field has the focus.
+    const field = keyboardRef.current!;
+    const hasKeys = () => document.activeElement === canvas || document.activeElement === field;
+    const report = () => callbacks.current.onKeyboardCapture?.(hasKeys());
+    // On blur the focus may be on its way from one to the other: look once it has landed.
+    const onBlur = () => setTimeout(report, 0);
+    const keyboard = controlling ? new SoftKeyboard({ element: field, capture }) : null;
+    if (handle) handle.current = { openKeyboard: () => keyboard?.open() };
     if (controlling) {
-      canvas.addEventListener('focus', onFocus);
-      canvas.addEventListener('blur', onBlur);
-      if (document.activeElement === canvas) onFocus();
+      for (const el of [canvas, field]) {
+        el.addEventListener('focus', report);
+        el.addEventListener('blur', onBlur);
+      }
+      report();
     }
+
+    // Touch: a controller's taps, long presses, drags and two-finger drags go to the host as clicks,
+    // right clicks, drags and scrolling; a viewer's drags pan. A pinch zooms, for both.
+    const scroller = outerRef.current!;
+    const gestures = new TouchGestures({ element: scroller });
+    const pan = (dx: number, dy: number) => scroller.scrollBy(-dx, -dy);
+    gestures.on('tap', (p) => capture.click(p.x, p.y, PointerButton.Left));
+    gestures.on('longPress', (p) => capture.click(p.x, p.y, PointerButton.Right));
+    gestures.on('dragStart', (p) => capture.drag('start', p.x, p.y));
+    gestures.on('dragMove', (p) => (controlling ? capture.drag('move', p.x, p.y) : pan(p.dx, p.dy)));
+    gestures.on('dragEnd', (p) => capture.drag('end', p.x, p.y));
+    // Scrolling happens where the fingers went down, as with a touchpad: the pointer stays put.
+    gestures.on('twoFingerDrag', (p) => (controlling ? capture.scroll(p.start.x, p.start.y, p.dx, p.dy) : pan(p.dx, p.dy)));
+    gestures.on('pinch', (p) => {
+      const L = layout.current;
+      if (!L || L.sw === 0 || !callbacks.current.onZoom) return;
+      const next = Math.max(L.fitScale, Math.min(MAX_ZOOM, L.scale * p.scale));
+      const r = scroller.getBoundingClientRect();
+      const from = pendingScroll.current ?? { left: scroller.scrollLeft, top: scroller.scrollTop };
+      // The host point under the fingers' midpoint before this step stays under it after.
+      const hx = (p.x - p.dx - r.left + from.left - L.left) / L.scale;
+      const hy = (p.y - p.dy - r.top + from.top - L.top) / L.scale;
+      const N = layoutFor(next, L.sw, L.sh, L.bw, L.bh);
+      layout.current = N; // further steps before the next render build on this one
+      pendingScroll.current = { left: hx * next + N.left - (p.x - r.left), top: hy * next + N.top - (p.y - r.top) };
+      callbacks.current.onZoom(next);
+    });
+
     return () => {
-      canvas.removeEventListener('focus', onFocus);
-      canvas.removeEventListener('blur', onBlur);
-      if (controlling) onBlur();
+      gestures.destroy();
+      keyboard?.destroy();
+      if (handle) handle.current = null;
+      for (const el of [canvas, field]) {
+        el.removeEventListener('focus', report);
+        el.removeEventListener('blur', onBlur);
+      }
+      if (controlling) callbacks.current.onKeyboardCapture?.(false);
       capture.destroy();
       if (viewRef.current) viewRef.current.drawCursor = true;
     };
   }, [controlling]);
+
+  // A zoom asked by a pinch is laid out now: scroll so that the pinched point stays under the fingers.
+  useLayoutEffect(() => {
+    const to = pendingScroll.current;
+    if (!to || !outerRef.current) return;
+    pendingScroll.current = null;
+    outerRef.current.scrollTo(to.left, to.top);
+  });
 
   // Track the container's size for fit mode.
   useEffect(() => {
@@ -243,6 +306,18 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
         </div>
       </div>
       {mode !== 'fit' && <ScrollBars target={outerRef} />}
+      <textarea
+        ref={keyboardRef}
+        data-testid="soft-keyboard-field"
+        aria-label="Type to the shared screen"
+        tabIndex={-1}
+        autoCapitalize="off"
+        autoCorrect="off"
+        autoComplete="off"
+        spellCheck={false}
+        rows={1}
+        style={softKeyboardStyle}
+      />
       {shown.state !== 'open' ? (
         <div data-testid="share-status" role="status" style={statusStyle}>
           {!drawn && <span className="spinner small" aria-hidden="true" />}
@@ -260,6 +335,21 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
   );
 }
 
+/** The on-screen keyboard's field: focusable but unseen (16 px, so a phone does not zoom the page to it). */
+const softKeyboardStyle: CSSProperties = {
+  position: 'absolute',
+  left: 0,
+  bottom: 0,
+  width: 1,
+  height: 1,
+  padding: 0,
+  border: 0,
+  opacity: 0,
+  resize: 'none',
+  fontSize: 16,
+  pointerEvents: 'none',
+};
+
 /** Largest zoom a pinch reaches (CSS px per host px). */
 const MAX_ZOOM = 6;
 
@@ -271,7 +361,9 @@ function layoutFor(mode: ViewMode, sw: number, sh: number, bw: number, bh: numbe
   const scale = mode === 'fit' ? fitScale : mode === '1:1' ? 1 : Math.max(fitScale, Math.min(MAX_ZOOM, mode));
   const width = Math.floor(sw * scale);
   const height = Math.floor(sh * scale);
-  return { scale, fitScale, width, height, left: Math.max(0, Math.floor((bw - width) / 2)), top: Math.max(0, Math.floor((bh - height) / 2)), sw, sh, bw, bh };
+  // A tall box (a phone upright) keeps the screen at its top, clear of the sheets that open from below.
+  const top = bh > bw ? 0 : Math.max(0, Math.floor((bh - height) / 2));
+  return { scale, fitScale, width, height, left: Math.max(0, Math.floor((bw - width) / 2)), top, sw, sh, bw, bh };
 }
 
 function statusText({ state, info, retrying }: Status): string {
