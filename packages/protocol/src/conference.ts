@@ -82,6 +82,21 @@ export const ChatMessage = z.object({
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
+/** The reactions a participant may send: shown briefly to everyone. */
+export const REACTIONS = ['👍', '👏', '😂', '🎉', '❤️'] as const;
+export const ReactionEmoji = z.enum(REACTIONS);
+export type ReactionEmoji = z.infer<typeof ReactionEmoji>;
+
+/** A raised hand: one per person (any of a user's tabs raises or lowers it), in the order raised. */
+export const RaisedHand = z.object({
+  person: Id,
+  /** The seat that raised it (another seat of the same person once that one leaves). */
+  participantId: Id,
+  name: z.string(),
+  at: z.string(),
+});
+export type RaisedHand = z.infer<typeof RaisedHand>;
+
 export const ShareState = z.object({
   hostId: Id,
   kind: ShareKind,
@@ -188,6 +203,12 @@ export const ClientMessage = z.discriminatedUnion('type', [
   m('audio.dial', { number: PhoneNumber.optional(), mine: z.boolean().default(false) }),
   /** Hang up a telephone leg: its owner, whoever dialled it, or an organizer. */
   m('audio.hangup', { callId: Id }),
+  /** Raise your hand (joins the end of the queue; raised already: nothing changes). */
+  m('hand.raise', {}),
+  /** Lower your own hand; with another's participantId, an organizer lowers theirs. */
+  m('hand.lower', { participantId: Id.optional() }),
+  /** A reaction shown briefly to everyone; rate-limited. */
+  m('reaction.send', { emoji: ReactionEmoji }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 export type ClientMessageType = ClientMessage['type'];
@@ -208,6 +229,8 @@ export const ServerMessage = z.discriminatedUnion('type', [
     iceServers: z.array(IceServer).default([]),
     /** Absent from servers without audio support. */
     audio: AudioState.optional(),
+    /** The raised hands, in the order they were raised. */
+    hands: z.array(RaisedHand).optional(),
   }),
   /** `note`: why a client that came back with its resume token waits again (its place could not be restored). */
   z.object({ type: z.literal('lobby.wait'), self: Id, resumeToken: z.string(), conference: ConferenceInfo, note: z.string().optional() }),
@@ -231,6 +254,9 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ack'), rid: Rid, ticket: z.string().optional(), iceServers: z.array(IceServer).optional(), sdp: z.string().optional(), callId: z.string().optional() }),
   /** The conference's audio changed: who is in it, muted, speaking; the mixer's state. */
   z.object({ type: z.literal('audio.updated'), audio: AudioState }),
+  /** The queue of raised hands changed (raised, lowered, or the person left). */
+  z.object({ type: z.literal('hands.updated'), hands: z.array(RaisedHand) }),
+  z.object({ type: z.literal('reaction'), participantId: Id, name: z.string(), emoji: ReactionEmoji }),
   z.object({ type: z.literal('error'), rid: Rid, code: z.enum(ERROR_CODES), message: z.string() }),
   z.object({ type: z.literal('pong'), rid: Rid }),
 ]);

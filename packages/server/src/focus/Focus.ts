@@ -31,7 +31,8 @@ import { ImManager, chatParty } from './ImManager.js';
 import { ControlManager } from './ControlManager.js';
 import { AudioManager } from './AudioManager.js';
 import { LobbyManager, type JoinParams } from './LobbyManager.js';
-import { type ParticipantLink, type Seat, seatToActor, seatToWire, isModerator } from './Seat.js';
+import { type ParticipantLink, type Seat, seatToActor, seatToWire, isModerator, personKey } from './Seat.js';
+import { HandsManager } from './HandsManager.js';
 
 export interface FocusOptions {
   record: ConferenceRecord;
@@ -76,6 +77,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
   readonly #control = new ControlManager();
   readonly #audio: AudioManager;
   readonly #lobby: LobbyManager;
+  readonly #hands: HandsManager;
   #appShare: AppShareServerLike | null = null;
   #closed = false;
   /** Once a share has needed the server path, the conference stays on it. */
@@ -93,6 +95,9 @@ export class Focus extends TypedEmitter<FocusEvents> {
       // A private message reaches the seats of its two parties, and no other socket.
       else this.#roster.sendWhere((s) => s.client === 'web' && parties.includes(chatParty(s).key), { type: 'chat.message', message });
     });
+    this.#hands = new HandsManager({ limits: this.#limits });
+    this.#hands.on('changed', (hands) => this.#roster.broadcast({ type: 'hands.updated', hands }));
+    this.#hands.on('reaction', (r) => this.#roster.broadcast({ type: 'reaction', ...r }));
     this.#control.on('changed', (share) => this.#roster.broadcast({ type: 'share.updated', share }));
     this.#control.on('controller', (id) => this.#appShare?.setController(id));
     this.#audio = new AudioManager({
@@ -217,6 +222,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       share: this.#control.state,
       iceServers: this.#opts.iceServers?.(seat.id) ?? [],
       audio: this.#audio.state(),
+      hands: this.#hands.state,
     });
   }
 
@@ -245,6 +251,8 @@ export class Focus extends TypedEmitter<FocusEvents> {
     else this.#control.handleGone(seat.id);
     this.#appShare?.detachViewer(seat.id);
     this.#audio.handleGone(seat.id);
+    const person = personKey(seat);
+    this.#hands.handleGone({ id: seat.id, person }, this.#roster.joined().find((s) => s.client === 'web' && personKey(s) === person)?.id ?? null);
     if (this.#roster.size === 0) this.close();
     else this.#reviewTransport();
   }
@@ -419,6 +427,18 @@ export class Focus extends TypedEmitter<FocusEvents> {
       case 'audio.hangup':
         this.#audio.handleHangup(cmd.callId);
         return;
+
+      case 'hand.raise':
+        this.#hands.handleRaise({ id: seat.id, person: personKey(seat), name: seat.name }, this.#requester(seat));
+        return;
+
+      case 'hand.lower':
+        this.#hands.handleLower(personKey(target ?? seat));
+        return;
+
+      case 'reaction.send':
+        this.#hands.handleReaction({ id: seat.id, person: personKey(seat), name: seat.name }, cmd.emoji, this.#requester(seat));
+        return;
     }
   }
 
@@ -557,6 +577,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     }
     this.#stopSharing();
     this.#audio.close();
+    this.#hands.close();
     this.#lobby.close();
     this.#im.removeAllListeners();
     this.emit('closed');

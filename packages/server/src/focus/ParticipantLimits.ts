@@ -16,12 +16,15 @@ export interface LimitSpecs {
   guestChatPerAddress: BucketSpec;
   /** `share.ticket` requests of one user or one guest identity. */
   tickets: BucketSpec;
+  /** Reactions and raised hands of one user or one guest identity (each reaches everyone). */
+  reactions: BucketSpec;
 }
 
 export const DEFAULT_LIMITS: LimitSpecs = {
   chat: { burst: 8, perSecond: 2 },
   guestChatPerAddress: { burst: 24, perSecond: 6 },
   tickets: { burst: 20, perSecond: 2 },
+  reactions: { burst: 6, perSecond: 1 },
 };
 
 /** Who is asking: what the limits are keyed by. */
@@ -37,12 +40,14 @@ export class ParticipantLimits {
   readonly #chat: RateLimiter;
   readonly #guestChat: RateLimiter;
   readonly #tickets: RateLimiter;
+  readonly #reactions: RateLimiter;
 
   constructor(specs: Partial<LimitSpecs> = {}, now: () => number = Date.now) {
     const s = { ...DEFAULT_LIMITS, ...specs };
     this.#chat = new RateLimiter(s.chat, now);
     this.#guestChat = new RateLimiter(s.guestChatPerAddress, now);
     this.#tickets = new RateLimiter(s.tickets, now);
+    this.#reactions = new RateLimiter(s.reactions, now);
   }
 
   /** Throws RateLimitedError when `who` may not send another chat message now. */
@@ -62,9 +67,14 @@ export class ParticipantLimits {
     if (!this.#tickets.take(identityKey(who))) throw tooFast('ticket requests');
   }
 
+  /** Throws RateLimitedError when `who` may not send another reaction (or raise a hand) now. */
+  reaction(who: Requester): void {
+    if (!this.#reactions.take(identityKey(who))) throw tooFast('reactions');
+  }
+
   /** Keys held (bounded: idle keys are dropped), for tests and diagnostics. */
   get size(): number {
-    return this.#chat.size + this.#guestChat.size + this.#tickets.size;
+    return this.#chat.size + this.#guestChat.size + this.#tickets.size + this.#reactions.size;
   }
 }
 

@@ -312,6 +312,20 @@ export function authorize(cmd: Command, ctx: AuthzContext): void {
     case 'audio.hangup':
       return authorizeAudio(cmd, ctx);
 
+    case 'hand.raise':
+    case 'reaction.send':
+      if (actor.client !== 'web') throw new BadRequestError('only people raise hands and react, not the agent');
+      return;
+
+    case 'hand.lower': {
+      if (cmd.participantId === undefined || cmd.participantId === actor.id) return;
+      const target = needTarget(ctx, { participantId: cmd.participantId });
+      // Your own hand from any of your seats; anyone else's only as an organizer.
+      const sameUser = actor.userId !== undefined && actor.userId !== null && actor.userId === target.userId;
+      if (!sameUser) needOrganizer(actor, "lower someone else's hand");
+      return;
+    }
+
     default: {
       const never: never = cmd;
       throw new BatonError('bad_request', `unknown command ${(never as { type: string }).type}`);

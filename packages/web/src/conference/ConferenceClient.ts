@@ -25,6 +25,8 @@ import {
   type IceServer,
   type MeetingPolicyPatch,
   type Participant,
+  type RaisedHand,
+  type ReactionEmoji,
   type RoleName,
   type ServerMessage,
   type ServerMessageOf,
@@ -76,6 +78,8 @@ export interface ConferenceSnapshot {
   iceServers: readonly IceServer[];
   /** The meeting's audio: null before the welcome or from a server without audio support. */
   audio: AudioState | null;
+  /** Raised hands, in the order raised (one per person). */
+  hands: readonly RaisedHand[];
   end: ConferenceEnd | null;
   /** Why this client waits in the lobby again (it came back with a seat the server could not restore). */
   lobbyNote: string | null;
@@ -91,6 +95,10 @@ export interface ConferenceClientEvents {
   message: ServerMessage;
   error: CommandError;
   notice: { code: string; text: string };
+  /** Someone reacted (shown briefly; not kept in the snapshot). */
+  reaction: { participantId: string; name: string; emoji: ReactionEmoji };
+  /** A hand went up (not in the welcome's queue: raised while this page was here). */
+  handRaised: RaisedHand;
   end: ConferenceEnd;
 }
 
@@ -166,6 +174,7 @@ export const IDLE_SNAPSHOT: ConferenceSnapshot = Object.freeze({
   share: null,
   iceServers: [],
   audio: null,
+  hands: [],
   end: null,
   lobbyNote: null,
   attempt: 0,
@@ -277,6 +286,16 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
   }
   remove(participantId: string): boolean {
     return this.send({ type: 'participant.remove', participantId }) !== null;
+  }
+  raiseHand(): boolean {
+    return this.send({ type: 'hand.raise' }) !== null;
+  }
+  /** Lower your own hand, or (organizers) the hand of the person with this seat. */
+  lowerHand(participantId?: string): boolean {
+    return this.send(participantId ? { type: 'hand.lower', participantId } : { type: 'hand.lower' }) !== null;
+  }
+  react(emoji: ReactionEmoji): boolean {
+    return this.send({ type: 'reaction.send', emoji }) !== null;
   }
   updatePolicy(policy: MeetingPolicyPatch): boolean {
     return this.send({ type: 'policy.update', policy }) !== null;
@@ -458,6 +477,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
           share: msg.share,
           iceServers: msg.iceServers,
           audio: msg.audio ?? null,
+          hands: msg.hands ?? [],
           lobbyNote: null,
           attempt: 0,
         });
@@ -532,6 +552,15 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
       }
       case 'audio.updated':
         this.update({ audio: msg.audio });
+        break;
+      case 'hands.updated': {
+        const before = new Set(this.snap.hands.map((h) => h.person));
+        this.update({ hands: msg.hands });
+        for (const h of msg.hands) if (!before.has(h.person)) this.emit('handRaised', h);
+        break;
+      }
+      case 'reaction':
+        this.emit('reaction', { participantId: msg.participantId, name: msg.name, emoji: msg.emoji });
         break;
       case 'pong':
       case 'control.requested':

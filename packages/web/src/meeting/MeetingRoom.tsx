@@ -6,6 +6,7 @@ import { useConference } from '../conference/useConference';
 import { CopyButton } from '../ui/CopyButton';
 import { AgentDialog } from './AgentDialog';
 import { Chat } from './Chat';
+import { Gestures, Reactions } from './Gestures';
 import { EndScreen } from './EndScreen';
 import { EndForAllDialog } from './EndForAllDialog';
 import { InviteDialog } from './InviteDialog';
@@ -241,6 +242,7 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
         </div>
       )}
       <div className="meeting-body">
+        <Reactions client={client} />
         <Stage
           client={client}
           share={snapshot.share}
@@ -252,7 +254,8 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
         />
         <aside className="sidebar" data-people={peopleOpen} data-chat={chatOpen} data-testid="sidebar">
           <AudioPanel client={client} snapshot={snapshot} self={self} isOrganizer={isOrganizer} policy={conference.policy} />
-          <Roster client={client} roster={snapshot.roster} selfId={snapshot.selfId} isOrganizer={isOrganizer} share={snapshot.share} />
+          <Gestures client={client} hands={snapshot.hands} self={self} enabled={snapshot.state === 'joined'} />
+          <Roster client={client} roster={snapshot.roster} selfId={snapshot.selfId} isOrganizer={isOrganizer} share={snapshot.share} hands={snapshot.hands} />
           <div className="chat-slot" id="chat-panel" hidden={!chatOpen} data-testid="chat-panel">
             <Chat client={client} chat={snapshot.chat} selfId={snapshot.selfId} lastError={snapshot.lastError} enabled={snapshot.state === 'joined'} roster={snapshot.roster} />
           </div>

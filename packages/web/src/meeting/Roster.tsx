@@ -1,4 +1,4 @@
-import type { Participant, ShareState } from '@baton/protocol';
+import type { Participant, RaisedHand, ShareState } from '@baton/protocol';
 import type { ConferenceClient } from '../conference/ConferenceClient';
 import { groupPeople } from './people';
 
@@ -12,16 +12,21 @@ export function Roster({
   selfId,
   isOrganizer,
   share,
+  hands = [],
 }: {
   client: ConferenceClient;
   roster: readonly Participant[];
   selfId: string | null;
   isOrganizer: boolean;
   share: ShareState | null;
+  /** Raised hands in the order raised. */
+  hands?: readonly RaisedHand[];
 }) {
   const lobby = roster.filter((p) => p.status === 'lobby');
   // One entry per person (tabs and the agent are devices); stable sort: roles first, then arrival.
   const people = groupPeople(roster, selfId).sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]);
+  /** A person's place in the hand queue, from 1; 0 when their hand is down. */
+  const handAt = (key: string) => hands.findIndex((h) => h.person === key) + 1;
 
   return (
     <section className="panel roster" aria-labelledby="roster-title">
@@ -47,6 +52,34 @@ export function Roster({
               </li>
             ))}
           </ul>
+        </div>
+      )}
+      {hands.length > 0 && (
+        <div className="hands" data-testid="hands-queue">
+          <h2 id="hands-title">Raised hands ({hands.length})</h2>
+          <ol aria-labelledby="hands-title">
+            {hands.map((h) => {
+              const mine = people.some((p) => p.key === h.person && p.seats.some((s) => s.id === selfId));
+              return (
+                <li key={h.person} data-testid="hand-entry" data-person={h.person} data-participant-id={h.participantId}>
+                  <span aria-hidden="true">✋ </span>
+                  <span className="name">{h.name}</span>
+                  {mine && <span className="you"> (you)</span>}
+                  {(isOrganizer || mine) && (
+                    <button
+                      type="button"
+                      className="small secondary"
+                      onClick={() => (mine ? client.lowerHand() : client.lowerHand(h.participantId))}
+                      aria-label={mine ? 'Lower your hand' : `Lower ${h.name}'s hand`}
+                      data-testid={`lower-hand-${h.name}`}
+                    >
+                      Lower
+                    </button>
+                  )}
+                </li>
+              );
+            })}
+          </ol>
         </div>
       )}
       <h2 id="roster-title">
@@ -84,6 +117,11 @@ export function Roster({
                   <span className={`badge role-${person.role}`}>{ROLE_LABEL[person.role]}</span>
                   {sharing && <span className="badge sharing">Sharing</span>}
                   {inControl && <span className="badge control">In control</span>}
+                  {handAt(person.key) > 0 && (
+                    <span className="badge hand" data-testid={`hand-${person.name}`} title={`Hand raised, number ${handAt(person.key)} in the queue`}>
+                      ✋ {handAt(person.key)}
+                    </span>
+                  )}
                   {person.connection === 'reconnecting' && <span className="reconnecting">reconnecting…</span>}
                 </span>
                 {showDevices && (

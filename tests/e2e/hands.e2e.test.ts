@@ -1,0 +1,100 @@
+/**
+ * End to end, issue 11 item 12: raised hands and reactions in Chromium. Hands raised on three pages
+ * appear in the organizer's queue in the order raised; a participant can lower only their own (no
+ * button for anyone else's), the organizer lowers anyone's; a reaction shows briefly on the others'
+ * pages with the sender's name.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startServer } from '../../packages/server/dist/index.js';
+import { createConference, signUp } from '../../packages/server/test/support.js';
+import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+
+const OK = haveBrowserAndX('tests/e2e/hands.e2e.test.ts');
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 });
+
+describe.skipIf(!OK)('raised hands and reactions', { timeout: 60_000 }, () => {
+  let srv: Awaited<ReturnType<typeof startServer>>;
+  let dataDir: string;
+  let browser: Browser;
+  let alice: Page;
+  let bob: Page;
+  let carol: Page;
+  let gus: Page;
+  const pageErrors: string[] = [];
+
+  const open = async (cookie: string | null) => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    if (cookie) await ctx.addCookies([{ name: 'baton_session', value: cookie.split('=')[1]!, url: srv.url }]);
+    ctx.setDefaultTimeout(15_000);
+    const page = await ctx.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    return page;
+  };
+  const queue = (page: Page) => page.getByTestId('hands-queue').getByTestId('hand-entry').locator('.name').allTextContents();
+
+  beforeAll(async () => {
+    buildWeb();
+    dataDir = mkdtempSync(path.join(tmpdir(), 'baton-hands-e2e-'));
+    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST, logLevel: 'silent' });
+    const a = await signUp(srv.url, 'alice');
+    const b = await signUp(srv.url, 'bob');
+    const c = await signUp(srv.url, 'carol');
+    const conf = await createConference(srv.url, a, { guests: 'allow' }, 'Hands demo');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    [alice, bob, carol, gus] = await Promise.all([open(a), open(b), open(c), open(null)]);
+    for (const p of [alice, bob, carol, gus]) await p.goto(`${srv.url}/m/${conf}`);
+    await gus.getByTestId('guest-name').fill('Gus');
+    await gus.getByTestId('guest-join').click();
+    for (const p of [alice, bob, carol, gus]) await p.getByTestId('roster-Gus').waitFor();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("hands appear in the organizer's queue in the order raised", async () => {
+    await carol.getByTestId('hand-toggle').click();
+    await poll(() => queue(alice)).toEqual(['Carol']);
+    await gus.getByTestId('hand-toggle').click();
+    await poll(() => queue(alice)).toEqual(['Carol', 'Gus']);
+    await bob.getByTestId('hand-toggle').click();
+    await poll(() => queue(alice)).toEqual(['Carol', 'Gus', 'Bob']);
+    expect(await alice.getByTestId('hand-Bob').textContent()).toBe('✋ 3');
+    expect(await bob.getByTestId('hand-toggle').textContent()).toContain('Lower hand');
+    expect(await bob.getByTestId('hand-toggle').getAttribute('aria-pressed')).toBe('true');
+    // Everyone sees the same order; a participant has a Lower button for their own hand only.
+    await poll(() => queue(carol)).toEqual(['Carol', 'Gus', 'Bob']);
+    expect(await carol.locator('[data-testid^="lower-hand-"]').count()).toBe(1);
+    expect(await carol.getByTestId('lower-hand-Carol').count()).toBe(1);
+    expect(await alice.locator('[data-testid^="lower-hand-"]').count()).toBe(3);
+    await alice.screenshot({ path: path.join(tmpdir(), 'baton-hands-queue-1280x720.png') });
+  });
+
+  it('the organizer lowers a hand; a participant lowers their own', async () => {
+    await alice.getByTestId('lower-hand-Gus').click();
+    await poll(() => queue(carol)).toEqual(['Carol', 'Bob']);
+    await poll(() => gus.getByTestId('hand-toggle').textContent()).toContain('Raise hand');
+    await bob.getByTestId('hand-toggle').click();
+    await poll(() => queue(alice)).toEqual(['Carol']);
+    await carol.getByTestId('lower-hand-Carol').click();
+    await poll(() => alice.getByTestId('hands-queue').count()).toBe(0);
+  });
+
+  it('a reaction shows briefly on the other pages with who sent it', async () => {
+    await gus.locator('[data-testid="react"][data-emoji="🎉"]').click();
+    const shown = alice.locator('[data-testid="reaction"][data-emoji="🎉"]');
+    await shown.waitFor();
+    expect(await shown.textContent()).toContain('Gus');
+    await bob.locator('[data-testid="reaction"][data-emoji="🎉"]').waitFor();
+    await alice.screenshot({ path: path.join(tmpdir(), 'baton-reaction-1280x720.png') });
+    // It goes away by itself.
+    await poll(() => shown.count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+});
