@@ -386,4 +386,56 @@ describe.skipIf(!OK)('meeting experience in the browser', { timeout: 60_000 }, (
       await ctx.close();
     });
   });
+  describe('invitations with autocomplete (item 15)', () => {
+    it('typing suggests users and groups; unknown entries are named and the rest still sent', async () => {
+      await srv.store.createGroup('design');
+      await alice.getByTestId('invite-open').click();
+      const box = alice.getByTestId('invite-users');
+      await box.pressSequentially('car');
+      const carol = alice.getByTestId('suggest-user-carol');
+      await poll(() => carol.textContent()).toBe('Carol carol');
+      expect(await box.getAttribute('aria-expanded')).toBe('true');
+      expect(await alice.getByRole('listbox', { name: 'Suggestions' }).count()).toBe(1);
+      await shot(alice, 'invite-autocomplete-1280x720');
+      // Enter picks the highlighted suggestion (and does not send the form).
+      await box.press('Enter');
+      await poll(() => box.inputValue()).toBe('carol, ');
+      expect(await alice.getByTestId('invite-result').count()).toBe(0);
+
+      // A group is suggested too; picking it ticks it.
+      await box.pressSequentially('desi');
+      await alice.getByTestId('suggest-group-design').click();
+      expect(await alice.getByTestId('invite-group-design').isChecked()).toBe(true);
+      await poll(() => box.inputValue()).toBe('carol, ');
+
+      // Escape closes the list, not the dialog.
+      await box.pressSequentially('bo');
+      await alice.getByTestId('suggest-user-bob').waitFor();
+      await box.press('Escape');
+      await poll(() => alice.getByTestId('invite-suggestions').count()).toBe(0);
+      expect(await alice.getByTestId('invite-dialog').isVisible()).toBe(true);
+
+      await box.fill('carol, nobody-here');
+      await alice.getByTestId('invite-submit').click();
+      await poll(() => alice.getByTestId('invite-result').textContent()).toBe('Invited: carol');
+      expect(await alice.getByTestId('invite-error').textContent()).toBe('Not found: user “nobody-here”. The other invitations were sent.');
+      // What was not found stays in the box to be corrected.
+      expect(await box.inputValue()).toBe('nobody-here');
+      await shot(alice, 'invite-result-1280x720');
+
+      await box.fill('nobody-here');
+      await alice.getByTestId('invite-submit').click();
+      await poll(() => alice.getByTestId('invite-error').textContent()).toBe('no such user: nobody-here. Nothing was sent.');
+      await alice.keyboard.press('Escape');
+      await alice.getByTestId('invite-dialog').waitFor({ state: 'detached' });
+      const inv = await api(srv.url, 'GET', '/api/invitations', undefined, carolCookie);
+      expect(inv.body.invitations.map((i: { subject: string }) => i.subject)).toContain(SUBJECT);
+    });
+
+    it('a guest cannot search the directory', async () => {
+      const anon = await api(srv.url, 'GET', `/api/conferences/${conf}/invite-suggestions?q=car`);
+      expect(anon.status).toBe(401);
+      expect(JSON.stringify(anon.body)).not.toContain('carol');
+    });
+  });
 });

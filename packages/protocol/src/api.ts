@@ -68,7 +68,25 @@ export const InviteRequest = z
   .strict()
   .refine((r) => r.users.length + r.groups.length > 0, 'name at least one user or group');
 export type InviteRequest = z.infer<typeof InviteRequest>;
-export const InviteResponse = z.object({ invited: z.array(z.string()) });
+/**
+ * `invited`: usernames newly invited. `notFound`: the entries that named no user or group; the
+ * others were still invited. (When every entry is unknown the answer is 404 and nothing is sent.)
+ */
+export const InviteResponse = z.object({
+  invited: z.array(z.string()),
+  notFound: z.object({ users: z.array(z.string()), groups: z.array(z.string()) }).optional(),
+});
+export type InviteResponse = z.infer<typeof InviteResponse>;
+
+/** GET /api/conferences/:id/invite-suggestions?q=: the organizer's autocomplete over users and groups. */
+export const MAX_INVITE_SUGGESTIONS = 8;
+export const InviteSuggestQuery = z.object({ q: z.string().trim().min(1, 'type something to search').max(64) }).strict();
+/** Usernames and display names only: accounts carry nothing more (no e-mail) and guests never get here. */
+export const InviteSuggestions = z.object({
+  users: z.array(z.object({ username: z.string(), displayName: z.string() })).max(MAX_INVITE_SUGGESTIONS),
+  groups: z.array(z.object({ name: z.string() })).max(MAX_INVITE_SUGGESTIONS),
+});
+export type InviteSuggestions = z.infer<typeof InviteSuggestions>;
 
 export const Invitation = z.object({
   conferenceId: z.string(),

@@ -307,6 +307,61 @@ describe('invitations', () => {
       await srv.dispose();
     }
   });
+
+  it('some unknown entries: the others are still invited and the unknown ones named', async () => {
+    const srv = await testServer();
+    try {
+      const org = await signUp(srv.url, 'olga');
+      await signUp(srv.url, 'dan');
+      await srv.store.createGroup('eng');
+      const conf = await createConference(srv.url, org, {}, 'Planning');
+      const r = await api(srv.url, 'POST', `/api/conferences/${conf}/invitations`, { users: ['dan', 'nobody'], groups: ['eng', 'nogroup'] }, org);
+      expect(r.status).toBe(200);
+      expect(r.body).toEqual({ invited: ['dan'], notFound: { users: ['nobody'], groups: ['nogroup'] } });
+      const none = await api(srv.url, 'POST', `/api/conferences/${conf}/invitations`, { users: ['nobody'], groups: ['nogroup'] }, org);
+      expect(none.status).toBe(404);
+      expect(none.body.error.message).toBe('no such user: nobody; no such group: nogroup');
+    } finally {
+      await srv.dispose();
+    }
+  });
+
+  it('invite suggestions: the organizer only, a few matches, names only, rate-limited', async () => {
+    const srv = await testServer();
+    try {
+      const org = await signUp(srv.url, 'olga');
+      const dan = await signUp(srv.url, 'dan');
+      for (let i = 0; i < 12; i++) await signUp(srv.url, `dana${i}`);
+      await signUp(srv.url, 'x_y');
+      await srv.store.createGroup('Danube team');
+      await srv.store.createGroup('eng');
+      const conf = await createConference(srv.url, org, {}, 'Planning');
+      const url = (q: string) => `/api/conferences/${conf}/invite-suggestions?q=${encodeURIComponent(q)}`;
+
+      const r = await api(srv.url, 'GET', url('DAN'), undefined, org);
+      expect(r.status).toBe(200);
+      expect(r.body.users).toHaveLength(8);
+      expect(r.body.users[0]).toEqual({ username: 'dan', displayName: 'Dan' }); // nothing but the two names
+      expect(r.body.groups).toEqual([{ name: 'Danube team' }]);
+      // By display name too, and LIKE wildcards are plain characters.
+      expect((await api(srv.url, 'GET', url('Dana1'), undefined, org)).body.users.map((u: { username: string }) => u.username)).toEqual(['dana1', 'dana10', 'dana11']);
+      expect((await api(srv.url, 'GET', url('_'), undefined, org)).body.users.map((u: { username: string }) => u.username)).toEqual(['x_y']);
+      expect((await api(srv.url, 'GET', url('%'), undefined, org)).body.users).toEqual([]);
+      // The organizer is not suggested to herself.
+      expect((await api(srv.url, 'GET', url('olga'), undefined, org)).body.users).toEqual([]);
+
+      expect((await api(srv.url, 'GET', url('dan'))).status).toBe(401); // guests: no session
+      expect((await api(srv.url, 'GET', url('dan'), undefined, dan)).status).toBe(403); // not the organizer
+      expect((await api(srv.url, 'GET', url(''), undefined, org)).status).toBe(400);
+      expect((await api(srv.url, 'GET', url('x'.repeat(65)), undefined, org)).status).toBe(400);
+
+      let status = 200;
+      for (let i = 0; i < 60 && status === 200; i++) status = (await api(srv.url, 'GET', url('d'), undefined, org)).status;
+      expect(status).toBe(429);
+    } finally {
+      await srv.dispose();
+    }
+  });
 });
 
 describe('persistence across a restart', () => {

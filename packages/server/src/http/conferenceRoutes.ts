@@ -1,13 +1,27 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ConferenceListQuery, CreateConferenceRequest, InviteRequest, UpdateConferenceRequest, type ConferenceList, type ConferenceResource } from '@baton/protocol';
+import {
+  ConferenceListQuery,
+  CreateConferenceRequest,
+  InviteRequest,
+  InviteSuggestQuery,
+  MAX_INVITE_SUGGESTIONS,
+  UpdateConferenceRequest,
+  type ConferenceList,
+  type ConferenceResource,
+  type InviteResponse,
+  type InviteSuggestions,
+} from '@baton/protocol';
 import type { Store, ConferenceRecord } from '../store/Store.js';
 import type { FocusFactory } from '../focus/FocusFactory.js';
 import type { ServerConfig } from '../config.js';
 import { hashToken, newToken } from '../auth/tokens.js';
-import { BadRequestError, ForbiddenError, NotFoundError } from '../errors.js';
+import { BadRequestError, ForbiddenError, NotFoundError, RateLimitedError } from '../errors.js';
+import { RateLimiter } from '../util/RateLimiter.js';
 import { meetingUrl, parseBody, requireUser } from './common.js';
 
 const AGENT_TOKEN_TTL_MS = 10 * 60_000;
+/** Autocomplete asks once per pause in typing; this leaves room for fast typists, not for enumeration. */
+const SUGGEST_RATE = { burst: 30, perSecond: 5 };
 
 export function conferenceRoutes(app: FastifyInstance, deps: { config: ServerConfig; store: Store; factory: FocusFactory }): void {
   const { config, store, factory } = deps;
@@ -75,23 +89,53 @@ export function conferenceRoutes(app: FastifyInstance, deps: { config: ServerCon
     return reply.code(204).send();
   });
 
-  app.post<IdParams>('/api/conferences/:id/invitations', async (req) => {
+  // Entries that name nobody are reported, and the others still invited; when all are unknown,
+  // nothing happens and the answer is 404 naming them.
+  app.post<IdParams>('/api/conferences/:id/invitations', async (req): Promise<InviteResponse> => {
     const user = requireUser(req);
     const c = await factory.getOwned(user, req.params.id);
     const body = parseBody(InviteRequest, req.body);
     const users = await store.getUsersByUsernames(body.users);
-    const unknown = body.users.filter((u) => !users.some((x) => x.username === u));
-    if (unknown.length) throw new NotFoundError(`no such user: ${unknown.join(', ')}`);
+    const unknownUsers = [...new Set(body.users.filter((u) => !users.some((x) => x.username === u)))];
     const ids = new Set(users.map((u) => u.id));
-    for (const g of body.groups) {
+    const unknownGroups: string[] = [];
+    for (const g of new Set(body.groups)) {
       const members = await store.getGroupMembers(g);
-      if (!members) throw new NotFoundError(`no such group: ${g}`);
-      members.forEach((m) => ids.add(m.id));
+      if (!members) unknownGroups.push(g);
+      else members.forEach((m) => ids.add(m.id));
+    }
+    if (unknownUsers.length + unknownGroups.length > 0 && users.length === 0 && unknownGroups.length === new Set(body.groups).size) {
+      throw new NotFoundError(notFoundText(unknownUsers, unknownGroups));
     }
     ids.delete(user.id);
     const added = await store.addInvitations(c.id, [...ids], user.id);
     const names = await Promise.all(added.map((id) => store.getUserById(id)));
-    return { invited: names.flatMap((u) => (u ? [u.username] : [])) };
+    return {
+      invited: names.flatMap((u) => (u ? [u.username] : [])),
+      ...(unknownUsers.length + unknownGroups.length > 0 ? { notFound: { users: unknownUsers, groups: unknownGroups } } : {}),
+    };
+  });
+
+  // The organizer's autocomplete: only who may invite to this meeting may search, a few matches at
+  // a time, rate-limited per user; usernames and display names only.
+  const suggestLimit = new RateLimiter(SUGGEST_RATE);
+  app.get<IdParams>('/api/conferences/:id/invite-suggestions', async (req): Promise<InviteSuggestions> => {
+    const user = requireUser(req);
+    await factory.getOwned(user, req.params.id);
+    if (!suggestLimit.take(user.id)) throw new RateLimitedError('too many searches; wait a moment');
+    const { q } = parseBody(InviteSuggestQuery, req.query);
+    const text = q.toLowerCase();
+    const [users, groups] = await Promise.all([store.searchUsers(text, MAX_INVITE_SUGGESTIONS + 1), store.listGroups()]);
+    return {
+      users: users
+        .filter((u) => u.id !== user.id)
+        .slice(0, MAX_INVITE_SUGGESTIONS)
+        .map((u) => ({ username: u.username, displayName: u.displayName })),
+      groups: groups
+        .filter((g) => g.name.toLowerCase().includes(text))
+        .slice(0, MAX_INVITE_SUGGESTIONS)
+        .map((g) => ({ name: g.name })),
+    };
   });
 
   app.get('/api/invitations', async (req) => {
@@ -131,4 +175,8 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
     /* below */
   }
   throw new BadRequestError('cursor: not one this server gave out');
+}
+
+function notFoundText(users: string[], groups: string[]): string {
+  return [users.length ? `no such user: ${users.join(', ')}` : '', groups.length ? `no such group: ${groups.join(', ')}` : ''].filter(Boolean).join('; ');
 }

@@ -3,7 +3,7 @@
  * only portable SQL is used (ON CONFLICT, DELETE ... RETURNING), and timestamps are ISO text.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { MeetingPolicy, ROLE_NAMES, type RoleName } from '@baton/protocol';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { migrateToLatest } from './migrations.js';
@@ -80,6 +80,19 @@ export class KyselyStore implements Store {
   async getUserByUsername(username: string): Promise<UserRecord | undefined> {
     const row = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
     return row && toUser(row);
+  }
+
+  async searchUsers(text: string, limit: number): Promise<UserRecord[]> {
+    // LIKE wildcards in the text are literal; lower() on both sides since PostgreSQL's LIKE is case-sensitive.
+    const pattern = `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where((eb) => eb.or([sql<boolean>`lower(username) like ${pattern} escape '\\'`, sql<boolean>`lower(display_name) like ${pattern} escape '\\'`]))
+      .orderBy('username')
+      .limit(limit)
+      .execute();
+    return rows.map(toUser);
   }
 
   async getUsersByUsernames(usernames: string[]): Promise<UserRecord[]> {

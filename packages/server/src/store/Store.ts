@@ -99,6 +99,8 @@ export interface Store {
   getUserById(id: string): Promise<UserRecord | undefined>;
   getUserByUsername(username: string): Promise<UserRecord | undefined>;
   getUsersByUsernames(usernames: string[]): Promise<UserRecord[]>;
+  /** Users whose username or display name contains `text` (case-insensitive), by username, at most `limit`. */
+  searchUsers(text: string, limit: number): Promise<UserRecord[]>;
   /** Every user, by username (admin CLI). */
   listUsers(): Promise<UserRecord[]>;
   /** The user's own telephone number for "Call my phone" (E.164), or null. */

@@ -6,6 +6,7 @@ import {
   ConferenceResource,
   Invitation,
   InviteResponse,
+  InviteSuggestions,
   User,
   type CreateConferenceRequest,
   type UpdateConferenceRequest,
@@ -99,8 +100,12 @@ export const api = {
     call('PATCH', `/api/conferences/${id(conferenceId)}`, body),
   deleteConference: (conferenceId: string): Promise<void> => call('DELETE', `/api/conferences/${id(conferenceId)}`),
 
-  async invite(conferenceId: string, body: { users: string[]; groups: string[] }): Promise<string[]> {
-    return (await call('POST', `/api/conferences/${id(conferenceId)}/invitations`, body, InviteResponse)).invited;
+  async invite(conferenceId: string, body: { users: string[]; groups: string[] }): Promise<InviteResponse> {
+    return call('POST', `/api/conferences/${id(conferenceId)}/invitations`, body, InviteResponse);
+  },
+  /** The organizer's autocomplete: users and groups whose names contain `q`. */
+  async inviteSuggestions(conferenceId: string, q: string): Promise<InviteSuggestions> {
+    return call('GET', `/api/conferences/${id(conferenceId)}/invite-suggestions?q=${encodeURIComponent(q)}`, undefined, InviteSuggestions);
   },
   async invitations(): Promise<Invitation[]> {
     return (await call('GET', '/api/invitations', undefined, z.object({ invitations: z.array(Invitation) }))).invitations;
