@@ -379,6 +379,83 @@ describe.skipIf(!haveSipp)('dial-out failures and digest auth (sipp)', () => {
   });
 });
 
+/**
+ * 407 from a proxy: sipp's verifyauth reads only the Authorization header, so here the retried
+ * INVITE must carry a Proxy-Authorization digest for the realm and our user (checked by regexp; the
+ * digest arithmetic itself is the 401 test's, same code).
+ */
+const PROXY_AUTH = AUTH.replace('SIP/2.0 401 Unauthorized', 'SIP/2.0 407 Proxy Authentication Required')
+  .replace('WWW-Authenticate:', 'Proxy-Authenticate:')
+  .replace(
+    '<verifyauth assign_to="authvalid" username="baton" password="s3cret-trunk" />',
+    '<ereg regexp="Proxy-Authorization: Digest [^\r\n]*realm=.trunk.test.[^\r\n]*username=.baton." search_in="msg" check_it="true" assign_to="seen" />',
+  )
+  // No 403 branch: a missing header fails the scenario (check_it), so sipp exits non-zero.
+  .replace(/<nop hide="true" test="authvalid" next="good" \/>[\s\S]*?<label id="good" \/>/, '<Reference variables="seen" />');
+
+describe.skipIf(!haveSipp)('407 proxy authentication', () => {
+  it('the INVITE is retried with Proxy-Authorization and answered', async () => {
+    const sipp = await startSipp(PROXY_AUTH);
+    try {
+      const call = new PhoneCall({ ua: ua(sipp.port, { username: 'baton', password: 's3cret-trunk' }), number: '+15550007', joinMixer: async () => ({ address: '127.0.0.1', port: 9 }), log });
+      const st = states(call);
+      await call.start();
+      await st.until(['answered', 'failed']);
+      expect(st.seen.at(-1), st.reasons.join('; ')).toBe('answered');
+      call.hangup();
+      await st.until('ended');
+      expect(await sipp.exited).toBe(0);
+    } finally {
+      await sipp.stop();
+    }
+  });
+});
+
+describe('requests from the trunk outside a call', () => {
+  it('an INVITE (dial-in, not built yet) gets 480; OPTIONS 200; a BYE for no call 481', async () => {
+    const trunk = dgram.createSocket('udp4');
+    await new Promise<void>((r) => trunk.bind(0, '127.0.0.1', () => r()));
+    try {
+      const u = ua(trunk.address().port, { transactionTimeoutMs: 60_000 });
+      // Any call starts the UA's transport; the silent trunk lets us see its INVITE and where it came from.
+      const invite = new Promise<{ port: number; address: string }>((r) => trunk.once('message', (_m, rinfo) => r(rinfo)));
+      const call = new PhoneCall({ ua: u, number: '+15550008', joinMixer: async () => ({ address: '127.0.0.1', port: 9 }), log });
+      await call.start();
+      const from = await invite;
+      const ask = (method: string) =>
+        new Promise<string>((resolve) => {
+          const onMsg = (m: Buffer) => {
+            const text = m.toString();
+            if (text.startsWith('SIP/2.0') && text.includes(`CSeq: 1 ${method}`)) {
+              trunk.off('message', onMsg);
+              resolve(text.split('\r\n')[0]!);
+            }
+          };
+          trunk.on('message', onMsg);
+          const req = [
+            `${method} sip:conference@127.0.0.2 SIP/2.0`,
+            `Via: SIP/2.0/UDP 127.0.0.1:${trunk.address().port};branch=z9hG4bK${method}${Math.random().toString(16).slice(2)}`,
+            'From: <sip:+15551112222@127.0.0.1>;tag=abc',
+            'To: <sip:conference@127.0.0.2>',
+            `Call-ID: ${method}-inbound@test`,
+            `CSeq: 1 ${method}`,
+            'Max-Forwards: 70',
+            'Content-Length: 0',
+            '',
+            '',
+          ].join('\r\n');
+          trunk.send(req, from.port, from.address);
+        });
+      expect(await ask('INVITE')).toBe('SIP/2.0 480 Dial-in Not Configured');
+      expect(await ask('OPTIONS')).toBe('SIP/2.0 200 OK');
+      expect(await ask('BYE')).toMatch(/^SIP\/2.0 481/);
+      call.close();
+    } finally {
+      trunk.close();
+    }
+  });
+});
+
 describe('a trunk that is down', () => {
   it('nothing listening: the call fails at once (ICMP), saying the trunk refused', async () => {
     const port = await freeUdpPort();
