@@ -156,7 +156,7 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
           </span>
           <button
             type="button"
-            className="secondary"
+            className="secondary stage-fullscreen"
             data-testid="share-fullscreen"
             aria-pressed={fullscreen.on}
             onClick={() => void fullscreen.toggle()}

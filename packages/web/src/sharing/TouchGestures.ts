@@ -55,6 +55,13 @@ export class TouchGestures extends Emitter<TouchGesturesEvents> {
       this.#el.addEventListener(type, h);
       this.#off.push(() => this.#el.removeEventListener(type, h));
     };
+    // The browser makes no gestures of its own from touches here (no scroll, fling or click): a fling
+    // left running would spend the user's next tap, even on a button elsewhere, on stopping it.
+    const block = (e: Event) => e.cancelable && e.preventDefault();
+    for (const type of ['touchstart', 'touchmove']) {
+      this.#el.addEventListener(type, block, { passive: false });
+      this.#off.push(() => this.#el.removeEventListener(type, block));
+    }
     on('pointerdown', (e) => this.#down(e));
     on('pointermove', (e) => this.#move(e));
     on('pointerup', (e) => this.#up(e, false));
