@@ -154,6 +154,10 @@ describe.skipIf(!ready)('dial-out through the Focus: busy, then a trunk that is 
       const id2 = (ack2 as { callId: string }).callId;
       const down = await state(org, (a) => phoneOf(a, id2)?.state === 'failed');
       expect(phoneOf(down, id2)!.detail).toMatch(/refused|nothing listening/);
+      // A redial loop is cut off: at most 6 calls a minute per participant (2 placed so far).
+      const codes: string[] = [];
+      for (let i = 0; i < 5; i++) codes.push(((await org.request({ type: 'audio.dial', number: NUMBER })) as { type: string; code?: string }).code ?? 'ack');
+      expect(codes).toEqual(['ack', 'ack', 'ack', 'ack', 'rate_limited']);
       org.close();
     } finally {
       await sipp.stop();

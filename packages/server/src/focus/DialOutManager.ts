@@ -11,7 +11,7 @@ import { maskPhoneNumber, type PhoneLeg, type PhoneLegState } from '@baton/proto
 import type { ConferencingServerFactory } from '../conferencing/ConferencingServerFactory.js';
 import type { AudioServerLike } from '../conferencing/types.js';
 import type { PhoneCall } from '../audio/sip/PhoneCall.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, NotFoundError, RateLimitedError } from '../errors.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 
 export interface DialOutManagerOptions {
@@ -37,6 +37,8 @@ export type DialOutManagerEvents = {
 
 /** At most this many phones in one meeting at once (each one is paid for on the trunk). */
 export const MAX_PHONE_LEGS = 20;
+/** Each participant places at most this many calls a minute (a page or script in a redial loop costs money). */
+export const MAX_DIALS_PER_MINUTE = 6;
 
 interface Leg {
   wire: PhoneLeg;
@@ -49,6 +51,8 @@ const ACTIVE: PhoneLegState[] = ['calling', 'ringing', 'answered'];
 export class DialOutManager extends TypedEmitter<DialOutManagerEvents> {
   readonly #opts: DialOutManagerOptions;
   readonly #legs = new Map<string, Leg>();
+  /** When each participant placed their recent calls (ms), for MAX_DIALS_PER_MINUTE. */
+  readonly #dials = new Map<string, number[]>();
   #closed = false;
 
   constructor(opts: DialOutManagerOptions) {
@@ -94,10 +98,15 @@ export class DialOutManager extends TypedEmitter<DialOutManagerEvents> {
       if (!e164) throw new BadRequestError('no phone number saved for you yet: enter your number');
     }
     if (!e164) throw new BadRequestError('give the number to call');
+    const now = Date.now();
+    const recent = (this.#dials.get(caller.id) ?? []).filter((t) => now - t < 60_000);
+    if (recent.length >= MAX_DIALS_PER_MINUTE) throw new RateLimitedError(`at most ${MAX_DIALS_PER_MINUTE} calls a minute; wait a moment`);
     if (mine && [...this.#legs.values()].some((l) => l.wire.owner === caller.id && ACTIVE.includes(l.wire.state))) throw new ConflictError('your phone is already in the call');
     if ([...this.#legs.values()].filter((l) => ACTIVE.includes(l.wire.state)).length >= MAX_PHONE_LEGS) throw new ConflictError(`at most ${MAX_PHONE_LEGS} phones can be in one meeting`);
     if (mine && number && caller.userId) await this.#opts.phoneBook.set(caller.userId, number);
     const server = this.#opts.audioServer();
+    recent.push(now);
+    this.#dials.set(caller.id, recent);
     const id = `phone-${randomBytes(6).toString('hex')}`;
     const masked = maskPhoneNumber(e164);
     const name = mine ? `${caller.name} (phone)` : masked;
