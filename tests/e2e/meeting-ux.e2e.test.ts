@@ -438,4 +438,143 @@ describe.skipIf(!OK)('meeting experience in the browser', { timeout: 60_000 }, (
       expect(JSON.stringify(anon.body)).not.toContain('carol');
     });
   });
+  describe('dark mode, keyboard shortcuts, skip link (item 18)', () => {
+    const blur = (page: Page) => page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    /** Relative luminance (0 black .. 1 white) of a computed CSS colour. */
+    const luminance = (page: Page, selector: string, prop: 'backgroundColor' | 'color') =>
+      page.evaluate(
+        ([sel, p]) => {
+          const c = getComputedStyle(document.querySelector(sel)!)[p as 'color'];
+          const [r, g, b] = (c.match(/[\d.]+/g) ?? []).slice(0, 3).map((v) => {
+            const x = Number(v) / 255;
+            return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+          });
+          return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+        },
+        [selector, prop] as const,
+      );
+
+    it('"?" lists the shortcuts; C, H and M work, and not while typing', async () => {
+      await blur(alice);
+      await alice.keyboard.press('?');
+      const help = alice.getByTestId('shortcuts-dialog');
+      await help.waitFor();
+      const rows = await alice.getByTestId('shortcut').allTextContents();
+      expect(rows).toEqual([
+        'MMute or unmute your microphone',
+        'CShow or hide the chat',
+        'HRaise or lower your hand',
+        'FShared screen on the whole screen (and back)',
+        '?Show these shortcuts',
+      ]);
+      await shot(alice, 'shortcuts-dialog-1280x720');
+      // Keys do nothing behind an open dialog.
+      await alice.keyboard.press('c');
+      expect(await alice.getByTestId('chat-toggle').getAttribute('aria-pressed')).toBe('true');
+      await alice.keyboard.press('Escape');
+      await help.waitFor({ state: 'detached' });
+      // The header's "?" button opens the same dialog.
+      await alice.getByTestId('shortcuts-open').click();
+      await help.waitFor();
+      await alice.keyboard.press('Escape');
+      await help.waitFor({ state: 'detached' });
+
+      await blur(alice);
+      await alice.keyboard.press('c');
+      await poll(() => alice.getByTestId('chat-toggle').getAttribute('aria-pressed')).toBe('false');
+      await alice.keyboard.press('c');
+      await poll(() => alice.getByTestId('chat-toggle').getAttribute('aria-pressed')).toBe('true');
+      // Typing a "c" in the chat is typing.
+      await alice.getByTestId('chat-input').pressSequentially('chmf');
+      expect(await alice.getByTestId('chat-input').inputValue()).toBe('chmf');
+      expect(await alice.getByTestId('chat-toggle').getAttribute('aria-pressed')).toBe('true');
+      await alice.getByTestId('chat-input').fill('');
+
+      // H raises Alice's hand; Bob is notified.
+      await blur(alice);
+      await alice.keyboard.press('h');
+      await poll(() => alice.getByTestId('hand-toggle').getAttribute('aria-pressed')).toBe('true');
+      await poll(() => bob.getByTestId('toast').filter({ hasText: 'Alice raised their hand' }).count()).toBe(1);
+      expect(await bob.getByTestId('toast').filter({ hasText: 'Alice raised their hand' }).getAttribute('data-kind')).toBe('hand');
+      await alice.keyboard.press('h');
+      await poll(() => alice.getByTestId('hand-toggle').getAttribute('aria-pressed')).toBe('false');
+
+      // M without audio on this server says why nothing happened.
+      await alice.keyboard.press('m');
+      await poll(() => alice.getByTestId('toast').filter({ hasText: 'Join the audio first' }).count()).toBe(1);
+    });
+
+    it('a skip link is the first stop of Tab and moves focus to the main content', async () => {
+      for (const url of [`${srv.url}/m/${conf}`, `${srv.url}/`]) {
+        const page = await bobCtx.newPage();
+        await page.goto(url);
+        await page.locator('main').first().waitFor();
+        await page.keyboard.press('Tab');
+        const link = page.getByTestId('skip-link');
+        expect(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.testid)).toBe('skip-link');
+        const box = (await link.boundingBox())!;
+        expect(box.y).toBeGreaterThanOrEqual(0);
+        expect(await link.textContent()).toBe('Skip to main content');
+        await page.keyboard.press('Enter');
+        await poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('MAIN');
+        await page.close();
+      }
+    });
+
+    it('dark mode follows the system setting: dark backgrounds, light text (screenshots in both)', async () => {
+      const home = await aliceCtx.newPage();
+      await home.goto(`${srv.url}/`);
+      await home.getByTestId('meeting-list').waitFor();
+      expect(await luminance(home, 'html', 'backgroundColor')).toBeGreaterThan(0.8);
+      await home.emulateMedia({ colorScheme: 'dark' });
+      await poll(() => luminance(home, 'html', 'backgroundColor')).toBeLessThan(0.05);
+      expect(await luminance(home, '.card', 'backgroundColor')).toBeLessThan(0.05);
+      expect(await luminance(home, 'h1', 'color')).toBeGreaterThan(0.6);
+      for (const [viewport, name] of [
+        [DESKTOP, '1280x720'],
+        [PHONE, '390x844'],
+      ] as const) {
+        await home.setViewportSize(viewport);
+        await shot(home, `dark-home-${name}`);
+      }
+      await home.close();
+
+      for (const [viewport, name] of [
+        [DESKTOP, '1280x720'],
+        [PHONE, '390x844'],
+      ] as const) {
+        await alice.setViewportSize(viewport);
+        await bob.setViewportSize(viewport);
+        for (const page of [alice, bob]) await page.emulateMedia({ colorScheme: 'light' });
+        await shot(alice, `light-meeting-organizer-${name}`);
+        await shot(bob, `light-meeting-attendee-${name}`);
+        for (const page of [alice, bob]) await page.emulateMedia({ colorScheme: 'dark' });
+        await poll(() => luminance(alice, '.meeting', 'backgroundColor')).toBeLessThan(0.05);
+        expect(await luminance(alice, '.meeting-header', 'backgroundColor')).toBeLessThan(0.05);
+        expect(await luminance(alice, '[data-testid="meeting-subject"]', 'color')).toBeGreaterThan(0.6);
+        await shot(alice, `dark-meeting-organizer-${name}`);
+        await shot(bob, `dark-meeting-attendee-${name}`);
+        for (const [open, dialog] of [
+          ['settings-open', 'settings-dialog'],
+          ['invite-open', 'invite-dialog'],
+          ['shortcuts-open', 'shortcuts-dialog'],
+        ] as const) {
+          await alice.getByTestId(open).click();
+          await alice.getByTestId(dialog).waitFor();
+          expect(await luminance(alice, `[data-testid="${dialog}"] .modal`, 'backgroundColor')).toBeLessThan(0.05);
+          await shot(alice, `dark-${dialog}-${name}`);
+          await alice.emulateMedia({ colorScheme: 'light' });
+          await shot(alice, `light-${dialog}-${name}`);
+          await alice.emulateMedia({ colorScheme: 'dark' });
+          await alice.keyboard.press('Escape');
+          await alice.getByTestId(dialog).waitFor({ state: 'detached' });
+        }
+      }
+      for (const page of [alice, bob]) {
+        await page.emulateMedia({ colorScheme: 'light' });
+        await page.setViewportSize(DESKTOP);
+      }
+      expect(pageErrors).toEqual([]);
+    });
+  });
 });

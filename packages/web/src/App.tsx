@@ -4,11 +4,13 @@ import { LandingPage } from './pages/LandingPage';
 import { SignInPage, SignUpPage } from './pages/AuthPages';
 import { MeetingPage } from './pages/MeetingPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { SkipLink } from './ui/SkipLink';
 
 export function App() {
   return (
     <SessionProvider>
       <BrowserRouter>
+        <SkipLink />
         <Routes>
           <Route path="/" element={<LandingPage />} />
           <Route path="/signin" element={<SignInPage />} />

@@ -20,8 +20,10 @@ import { NotifierProvider, useSoundSetting } from '../notify/NotifierContext';
 import { Toasts } from '../notify/Toasts';
 import { useMeetingAlerts } from './useMeetingAlerts';
 import { BellIcon } from '../ui/icons';
+import { ShortcutsDialog } from './ShortcutsDialog';
+import { SHORTCUT_KEYS, press, useShortcuts, type Shortcut } from './shortcuts';
 
-type Dialog = 'invite' | 'agent' | 'settings' | 'end' | null;
+type Dialog = 'invite' | 'agent' | 'settings' | 'end' | 'shortcuts' | null;
 
 /** A live meeting: connects on mount, leaves on unmount. */
 export function MeetingRoom({
@@ -106,6 +108,14 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
   // On a phone the stage has the screen; chat and people open as sheets over it.
   const [chatOpen, setChatOpen] = useState(() => !narrowScreen());
   const [peopleOpen, setPeopleOpen] = useState(false);
+  const shortcuts: Shortcut[] = [
+    { key: SHORTCUT_KEYS.mute, label: 'Mute or unmute your microphone', run: () => press('audio-mute') || notifier.notify('info', 'Join the audio first to mute or unmute') },
+    { key: SHORTCUT_KEYS.chat, label: 'Show or hide the chat', run: () => setChatOpen((o) => !o) },
+    { key: SHORTCUT_KEYS.hand, label: 'Raise or lower your hand', run: () => press('hand-toggle') || notifier.notify('info', 'Raising a hand is not available now') },
+    { key: SHORTCUT_KEYS.fullscreen, label: 'Shared screen on the whole screen (and back)', run: () => press('share-fullscreen') || notifier.notify('info', 'Nobody is sharing a screen to show full screen') },
+    { key: SHORTCUT_KEYS.help, label: 'Show these shortcuts', run: () => setDialog('shortcuts') },
+  ];
+  useShortcuts(shortcuts, dialog === null);
   const unread = useMeetingAlerts(client, notifier, chatOpen);
   const sound = useSoundSetting(notifier);
   const conference = snapshot.conference!;
@@ -176,6 +186,17 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
           <button
             type="button"
             className="secondary icon-button"
+            onClick={() => setDialog('shortcuts')}
+            data-testid="shortcuts-open"
+            aria-label="Keyboard shortcuts"
+            aria-keyshortcuts="?"
+            title="Keyboard shortcuts (?)"
+          >
+            ?
+          </button>
+          <button
+            type="button"
+            className="secondary icon-button"
             aria-pressed={sound}
             onClick={() => notifier.setSound(!sound)}
             data-testid="sound-toggle"
@@ -241,7 +262,7 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
           Connected: your desktop agent joined the meeting.
         </div>
       )}
-      <div className="meeting-body">
+      <main className="meeting-body" id="main" tabIndex={-1}>
         <Reactions client={client} />
         <Stage
           client={client}
@@ -260,11 +281,12 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
             <Chat client={client} chat={snapshot.chat} selfId={snapshot.selfId} lastError={snapshot.lastError} enabled={snapshot.state === 'joined'} roster={snapshot.roster} />
           </div>
         </aside>
-      </div>
+      </main>
       {dialog === 'invite' && <InviteDialog conferenceId={conference.id} onClose={() => setDialog(null)} />}
       {dialog === 'agent' && <AgentDialog conferenceId={conference.id} onClose={() => setDialog(null)} />}
       {dialog === 'settings' && <SettingsDialog client={client} policy={conference.policy} onClose={() => setDialog(null)} />}
       {dialog === 'end' && <EndForAllDialog client={client} onClose={() => setDialog(null)} />}
+      {dialog === 'shortcuts' && <ShortcutsDialog shortcuts={shortcuts} onClose={() => setDialog(null)} />}
       <Toasts notifier={notifier} />
     </div>
     </NotifierProvider>

@@ -16,6 +16,11 @@ export function useMeetingAlerts(client: ConferenceClient, notifier: Notifier, c
 
   useEffect(() => {
     let hostId = client.snapshot.share?.hostId ?? null;
+    const offHand = client.on('handRaised', (h) => {
+      const snap = client.snapshot;
+      const self = snap.roster.find((p) => p.id === snap.selfId);
+      if (h.participantId !== snap.selfId && !(self && h.person === (self.person ?? self.id))) notifier.notify('hand', `${h.name} raised their hand`);
+    });
     const offNotice = client.on('notice', ({ text }) => notifier.notify('notice', text.charAt(0).toUpperCase() + text.slice(1)));
     const offMessage = client.on('message', (msg) => {
       const snap = client.snapshot;
@@ -58,6 +63,7 @@ export function useMeetingAlerts(client: ConferenceClient, notifier: Notifier, c
       }
     });
     return () => {
+      offHand();
       offNotice();
       offMessage();
     };
