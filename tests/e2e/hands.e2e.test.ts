@@ -86,6 +86,20 @@ describe.skipIf(!OK)('raised hands and reactions', { timeout: 60_000 }, () => {
     await poll(() => alice.getByTestId('hands-queue').count()).toBe(0);
   });
 
+  it('on a phone (390x844) the hand is raised from the People sheet, and the queue is there', async () => {
+    await bob.setViewportSize({ width: 390, height: 844 });
+    expect(await bob.getByTestId('hand-toggle').isVisible()).toBe(false);
+    await bob.getByTestId('people-toggle').click();
+    await bob.getByTestId('hand-toggle').click();
+    await poll(() => queue(alice)).toEqual(['Bob']);
+    await poll(() => bob.getByTestId('hands-queue').isVisible()).toBe(true);
+    expect(await bob.getByTestId('lower-hand-Bob').isVisible()).toBe(true);
+    await bob.screenshot({ path: path.join(tmpdir(), 'baton-hands-390x844.png') });
+    await bob.getByTestId('lower-hand-Bob').click();
+    await poll(() => alice.getByTestId('hands-queue').count()).toBe(0);
+    await bob.setViewportSize({ width: 1280, height: 720 });
+  });
+
   it('a reaction shows briefly on the other pages with who sent it', async () => {
     await gus.locator('[data-testid="react"][data-emoji="🎉"]').click();
     const shown = alice.locator('[data-testid="reaction"][data-emoji="🎉"]');
