@@ -334,13 +334,22 @@ describe('ConferenceClient', () => {
   });
 
   it('replaces a socket whose pings go unanswered (half-open connection), keeping the seat', async () => {
-    const c = make({ name: 'Gus', pingIntervalMs: 60 });
+    // The keep-alive tick is driven by hand (the timer is set far out), so that a busy machine answering a
+    // ping late cannot pass for a dead socket: the test is about what one tick decides, not about timing.
+    const c = make({ name: 'Gus', pingIntervalMs: 3_600_000 });
+    const tick = () => (c as unknown as { keepAlive(): void }).keepAlive();
+    const heardSincePing = () => {
+      const x = c as unknown as { lastHeard: number; pingSentAt: number };
+      return x.lastHeard >= x.pingSentAt;
+    };
     c.connect();
     const first = await server.nextPeer();
     await first.next('hello');
     first.send(welcome('p2', 'tok', [person('p2', 'Gus')]));
     await until(c, (x) => x.state === 'joined');
+    tick();
     await first.next('ping'); // never answered
+    tick(); // the next tick finds it unanswered
     const second = await server.nextPeer();
     expect(await second.next('hello')).toMatchObject({ resume: 'tok' });
     second.send(welcome('p2', 'tok', [person('p2', 'Gus')]));
@@ -348,9 +357,16 @@ describe('ConferenceClient', () => {
 
     // A socket that answers its pings is kept.
     for (let i = 0; i < 4; i++) {
+      tick();
       const ping = await second.next('ping');
       second.send({ type: 'pong', rid: ping.rid as string | undefined });
+      for (const end = Date.now() + 10_000; !heardSincePing(); ) {
+        if (Date.now() > end) throw new Error('the pong never reached the client');
+        await new Promise((r) => setTimeout(r, 5));
+      }
     }
+    tick();
+    await second.next('ping');
     expect(server.accepted).toBe(2);
     expect(c.state).toBe('joined');
   });
