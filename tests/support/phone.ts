@@ -10,6 +10,15 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+/** Phones started here die with the test process, even when a test times out before its cleanup. */
+const children = new Set<ChildProcess>();
+process.once('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
+function track(c: ChildProcess): ChildProcess {
+  children.add(c);
+  c.once('exit', () => children.delete(c));
+  return c;
+}
+
 export const haveBaresip = spawnSync('sh', ['-c', 'command -v baresip'], { encoding: 'utf8' }).status === 0;
 export const haveSipp = spawnSync('sh', ['-c', 'command -v sipp'], { encoding: 'utf8' }).status === 0;
 
@@ -83,7 +92,7 @@ export async function startBaresip(tone: number, number = '+441234567890'): Prom
   writeFileSync(path.join(dir, 'accounts'), `<sip:${number}@127.0.0.1>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA\n`);
   let out = '';
   const waiters: { re: RegExp; resolve: () => void }[] = [];
-  const child: ChildProcess = spawn('baresip', ['-f', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = track(spawn('baresip', ['-f', dir], { stdio: ['ignore', 'pipe', 'pipe'] }));
   const onData = (b: Buffer) => {
     out += b.toString();
     for (const w of [...waiters]) if (w.re.test(out)) {
@@ -127,7 +136,9 @@ export async function startBaresip(tone: number, number = '+441234567890'): Prom
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
+        const hard = setTimeout(() => child.kill('SIGKILL'), 2000);
         await new Promise((r) => child.once('exit', r));
+        clearTimeout(hard);
       }
       rmSync(dir, { recursive: true, force: true });
     },
@@ -201,7 +212,7 @@ export async function startSipp(scenarioXml: string, extra: string[] = []): Prom
   const file = path.join(dir, 'uas.xml');
   writeFileSync(file, scenarioXml);
   const port = await freeUdpPort();
-  const child = spawn('sipp', ['-sf', file, '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-nostdin', ...extra], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = track(spawn('sipp', ['-sf', file, '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-nostdin', ...extra], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] }));
   let out = '';
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
   const running = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -213,7 +224,10 @@ export async function startSipp(scenarioXml: string, extra: string[] = []): Prom
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
+        // sipp can sit in a scenario it cannot finish; do not let it outlive the test.
+        const hard = setTimeout(() => child.kill('SIGKILL'), 2000);
         await running;
+        clearTimeout(hard);
       }
       rmSync(dir, { recursive: true, force: true });
     },
