@@ -74,6 +74,9 @@ describe.skipIf(!OK)('raised hands and reactions', { timeout: 60_000 }, () => {
     expect(await carol.getByTestId('lower-hand-Carol').count()).toBe(1);
     expect(await alice.locator('[data-testid^="lower-hand-"]').count()).toBe(3);
     await alice.screenshot({ path: path.join(tmpdir(), 'baton-hands-queue-1280x720.png') });
+    await alice.emulateMedia({ colorScheme: 'dark' });
+    await alice.screenshot({ path: path.join(tmpdir(), 'baton-hands-queue-dark-1280x720.png') });
+    await alice.emulateMedia({ colorScheme: 'light' });
   });
 
   it('the organizer lowers a hand; a participant lowers their own', async () => {
