@@ -145,6 +145,11 @@ describe.skipIf(missing.length > 0)('dial-out to a telephone (baresip) through J
     expect(await leg().textContent()).toContain('+44••••••7890');
     await expect.poll(legState, { timeout: 20_000 }).toBe('answered');
     console.log(`phone answered ${Date.now() - t0} ms after the click`);
+    // The participant list shows the phone too, masked, with its state.
+    const row = page.getByTestId('roster-phone').first();
+    expect(await row.getAttribute('data-state')).toBe('answered');
+    expect(await row.textContent()).toMatch(/\+44••••••7890.*on the phone/);
+    expect(await page.locator('body').textContent()).not.toContain('1234567890');
     expect(await page.getByTestId('phone-message').textContent()).toMatch(/answered/);
     // The browser hears the phone's tone (through Janus, G.711 → mix → Opus).
     let last: Record<string, number> = {};
@@ -171,6 +176,7 @@ describe.skipIf(missing.length > 0)('dial-out to a telephone (baresip) through J
     await expect.poll(() => leg().getAttribute('data-muted')).toBe('true');
     await page.getByTestId('phone-hangup').click();
     await expect.poll(legState, { timeout: 10_000 }).toBe('ended');
+    expect(await page.getByTestId('roster-phone').first().textContent()).toContain('hung up');
     await phone.waitFor(/terminated|closed/i);
   }, 90_000);
 

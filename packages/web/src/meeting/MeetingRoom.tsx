@@ -276,7 +276,7 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
         <aside className="sidebar" data-people={peopleOpen} data-chat={chatOpen} data-testid="sidebar">
           <AudioPanel client={client} snapshot={snapshot} self={self} isOrganizer={isOrganizer} policy={conference.policy} />
           <Gestures client={client} hands={snapshot.hands} self={self} enabled={snapshot.state === 'joined'} />
-          <Roster client={client} roster={snapshot.roster} selfId={snapshot.selfId} isOrganizer={isOrganizer} share={snapshot.share} hands={snapshot.hands} />
+          <Roster client={client} roster={snapshot.roster} selfId={snapshot.selfId} isOrganizer={isOrganizer} share={snapshot.share} hands={snapshot.hands} phones={snapshot.audio?.phones} />
           <div className="chat-slot" id="chat-panel" hidden={!chatOpen} data-testid="chat-panel">
             <Chat client={client} chat={snapshot.chat} selfId={snapshot.selfId} lastError={snapshot.lastError} enabled={snapshot.state === 'joined'} roster={snapshot.roster} />
           </div>

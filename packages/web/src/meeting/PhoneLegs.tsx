@@ -164,3 +164,19 @@ export function PhoneLegRow({
     </li>
   );
 }
+
+/** A telephone in the meeting's participant list: masked number and where the call is. */
+export function PhoneRosterRow({ leg }: { leg: PhoneLeg }) {
+  return (
+    <li className="phone" data-testid="roster-phone" data-phone-id={leg.id} data-state={leg.state} title={leg.detail}>
+      <span className="avatar" aria-hidden="true">
+        ☎
+      </span>
+      <span className="who">
+        <span className="name">{leg.name}</span>
+        {leg.name !== leg.masked && <span className="guest"> {leg.masked}</span>}
+        <span className="guest"> · {STATE_LABEL[leg.state]}</span>
+      </span>
+    </li>
+  );
+}

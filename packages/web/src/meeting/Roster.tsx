@@ -1,6 +1,7 @@
-import type { Participant, RaisedHand, ShareState } from '@baton/protocol';
+import type { Participant, PhoneLeg, RaisedHand, ShareState } from '@baton/protocol';
 import type { ConferenceClient } from '../conference/ConferenceClient';
 import { groupPeople } from './people';
+import { PhoneRosterRow } from './PhoneLegs';
 
 const ROLE_LABEL: Record<Participant['role'], string> = { organizer: 'Organizer', presenter: 'Presenter', attendee: 'Attendee' };
 const ROLE_ORDER: Record<Participant['role'], number> = { organizer: 0, presenter: 1, attendee: 2 };
@@ -13,6 +14,7 @@ export function Roster({
   isOrganizer,
   share,
   hands = [],
+  phones = [],
 }: {
   client: ConferenceClient;
   roster: readonly Participant[];
@@ -21,6 +23,8 @@ export function Roster({
   share: ShareState | null;
   /** Raised hands in the order raised. */
   hands?: readonly RaisedHand[];
+  /** Telephones dialled into the audio (their row: PhoneLegs.tsx). */
+  phones?: readonly PhoneLeg[];
 }) {
   const lobby = roster.filter((p) => p.status === 'lobby');
   // One entry per person (tabs and the agent are devices); stable sort: roles first, then arrival.
@@ -172,6 +176,9 @@ export function Roster({
             </li>
           );
         })}
+        {phones.map((leg) => (
+          <PhoneRosterRow key={leg.id} leg={leg} />
+        ))}
       </ul>
     </section>
   );
