@@ -185,6 +185,38 @@ describe('ConferenceClient', () => {
     expect(c.state).toBe('joined');
   });
 
+  it('keeps the hand queue, says when a hand goes up, passes reactions on, and sends hand and private chat commands', async () => {
+    const c = make({ name: 'Gus' });
+    const raised: string[] = [];
+    const reactions: string[] = [];
+    c.on('handRaised', (h) => raised.push(h.name));
+    c.on('reaction', (r) => reactions.push(`${r.name} ${r.emoji}`));
+    c.connect();
+    const peer = await server.nextPeer();
+    await peer.next('hello');
+    const ann = { person: 'p3', participantId: 'p3', name: 'Ann', at: new Date().toISOString() };
+    peer.send({ ...welcome('p2', 't', [person('p2', 'Gus'), person('p3', 'Ann')]), hands: [ann] } as ServerMessage);
+    await until(c, (x) => x.state === 'joined');
+    expect(c.snapshot.hands.map((h) => h.name)).toEqual(['Ann']);
+    const gus = { person: 'p2', participantId: 'p2', name: 'Gus', at: new Date().toISOString() };
+    peer.send({ type: 'hands.updated', hands: [ann, gus] });
+    await until(c, (x) => x.snapshot.hands.length === 2);
+    // Only a hand raised while the page is here is news; one already in the welcome is not.
+    expect(raised).toEqual(['Gus']);
+    peer.send({ type: 'reaction', participantId: 'p3', name: 'Ann', emoji: '🎉' });
+    peer.send({ type: 'hands.updated', hands: [gus] });
+    await until(c, (x) => x.snapshot.hands.length === 1);
+    expect(reactions).toEqual(['Ann 🎉']);
+    c.raiseHand();
+    expect(await peer.next('hand.raise')).toMatchObject({ type: 'hand.raise' });
+    c.lowerHand('p3');
+    expect(await peer.next('hand.lower')).toMatchObject({ participantId: 'p3' });
+    c.react('👍');
+    expect(await peer.next('reaction.send')).toMatchObject({ emoji: '👍' });
+    c.sendChat('psst', 'p3');
+    expect(await peer.next('chat.send')).toMatchObject({ text: 'psst', to: 'p3' });
+  });
+
   it('sends commands with a rid and ties an error to the command that caused it', async () => {
     const c = make({ name: 'Gus' });
     c.connect();
