@@ -29,6 +29,8 @@ const WIDTH = 1920, HEIGHT = 1080;
 const { values: opt } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
+    // A busy machine: `stress-ng --cpu N` runs for the whole run (0: none).
+    hog: { type: 'string', default: '0' },
     warmup: { type: 'string', default: '2' },
     workloads: { type: 'string', default: WORKLOADS.join(',') },
     systems: { type: 'string', default: Object.keys(SYSTEMS).join(',') },
@@ -47,12 +49,13 @@ const { values: opt } = parseArgs({
   },
 });
 if (opt.help) {
-  console.log('node bench/run.mjs [--seconds N] [--warmup N] [--rounds N] [--workloads typing,scroll,drag,video] [--systems x11vnc,baton] [--extras late,input|none] [--late-tries N] [--inputs N] [--out DIR]');
+  console.log('node bench/run.mjs [--seconds N] [--warmup N] [--rounds N] [--workloads typing,scroll,drag,video] [--systems x11vnc,baton] [--extras late,input|none] [--late-tries N] [--inputs N] [--hog N] [--out DIR]');
   process.exit(0);
 }
 if (opt['no-build']) opt.build = false;
 if (opt['no-verify']) opt.verify = false;
 const seconds = Number(opt.seconds), warmup = Number(opt.warmup), rounds = Math.max(1, Number(opt.rounds));
+const hog = Math.max(0, Number(opt.hog) || 0);
 const workloads = opt.workloads.split(',').filter(Boolean);
 const systems = opt.systems.split(',').filter(Boolean);
 const extras = new Set(opt.extras === 'none' ? [] : opt.extras.split(','));
@@ -81,7 +84,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 const result = {
   startedAt: new Date().toISOString(),
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, load: os.loadavg() },
-  options: { seconds, warmup, rounds, workloads, systems, extras: [...extras], width: WIDTH, height: HEIGHT },
+  options: { seconds, warmup, rounds, hog, workloads, systems, extras: [...extras], width: WIDTH, height: HEIGHT },
   systems: {},
   rows: [],
   summary: [],
@@ -89,6 +92,14 @@ const result = {
 };
 
 try {
+  if (hog) {
+    // The busy machine: N CPU hogs for the whole run, killed with the other children.
+    const stress = procs.spawn('stress-ng', 'stress-ng', ['--cpu', String(hog), '--quiet']);
+    await sleep(500);
+    if (stress.exitCode !== null) throw new Error(`stress-ng --cpu ${hog} exited at once: ${stress.log.slice(-3).join(' | ')}`);
+    result.hog = { tool: 'stress-ng', args: ['--cpu', String(hog)], pid: stress.pid };
+    log(`busy machine: stress-ng --cpu ${hog}`);
+  }
   const xvfb = await startXvfb(procs, { width: WIDTH, height: HEIGHT });
   const env = { ...process.env, DISPLAY: xvfb.display };
   log(`Xvfb on ${xvfb.display}`);
@@ -221,6 +232,12 @@ async function measureWorkload(sysName, sys, workload, roundNo, { host, viewers,
       agentCpu: sys.agentPids.length ? round(agent.stop(), 1) : null,
       viewerCpu: page ? round(viewer.stop(), 1) : null,
       tornPct: c.samples ? round((100 * c.bad) / c.samples, 1) : null,
+      // CSS px shown per host px on the viewer's screen (Fit < 1); the strip is read at the backing store's (host) resolution.
+      viewerScale: c.scale ?? null,
+      // Baton: the path the picture took ('server' relay, or 'peer' DataChannel, which the Focus picks
+      // for a host and one viewer); its DataChannel payload is included in kBps.
+      path: c.path ?? null,
+      dataChannelKBps: c.dataChannelBytesIn ? round(c.dataChannelBytesIn / c.ms, 1) : null,
       // Frame verification (Baton, when on): frames whose canvas was checked against the host's hash, and
       // those that showed a picture the host never had (must be 0).
       framesVerified: verify0 && verify1 && verify1.v > 0 ? verify1.v - verify0.v : null,
@@ -237,7 +254,7 @@ async function measureWorkload(sysName, sys, workload, roundNo, { host, viewers,
       viewerFrameMs: c.stages.length ? round(median(c.stages.map((x) => x[1])), 1) : null,
     };
     result.rows.push(row);
-    log(`${sysName} ${workload}: median ${row.medianMs} ms, p95 ${row.p95Ms} ms, ${row.viewerFps} fps, ${row.kBps ?? '-'} kB/s, server ${row.serverCpu ?? '-'}%${row.agentCpu !== null ? `, agent ${row.agentCpu}%` : ''}, viewer ${row.viewerCpu ?? '-'}%, host page ${row.hostFps} fps, host browser ${row.hostCpu}%, torn ${row.tornPct}%${row.framesVerified !== null ? `, mismatched frames ${row.framesMismatched}/${row.framesVerified}` : ''}, load ${row.load1}${row.captureToDrawnMs !== null ? `, capture→drawn ${row.captureToDrawnMs} ms (frame decode ${row.viewerFrameMs} ms)` : ''}`);
+    log(`${sysName} ${workload}: median ${row.medianMs} ms, p95 ${row.p95Ms} ms, ${row.viewerFps} fps, ${row.kBps ?? '-'} kB/s, server ${row.serverCpu ?? '-'}%${row.agentCpu !== null ? `, agent ${row.agentCpu}%` : ''}, viewer ${row.viewerCpu ?? '-'}%, host page ${row.hostFps} fps, host browser ${row.hostCpu}%, torn ${row.tornPct}%, shown at ${row.viewerScale ?? '-'}x${row.path ? ` via ${row.path}` : ''}${row.framesVerified !== null ? `, mismatched frames ${row.framesMismatched}/${row.framesVerified}` : ''}, load ${row.load1}${row.captureToDrawnMs !== null ? `, capture→drawn ${row.captureToDrawnMs} ms (frame decode ${row.viewerFrameMs} ms)` : ''}`);
     if (page?.benchErrors.length) log(`${sysName}: viewer page errors: ${page.benchErrors.slice(0, 3).join(' | ')}`);
   } finally {
     await probe.close();
@@ -259,8 +276,8 @@ function summarize(rows) {
   const order = (r) => workloads.indexOf(r.workload) * 100 + systems.indexOf(r.system);
   return [...groups.values()].sort((a, b) => order(a[0]) - order(b[0])).map((list) => {
     const lat = list.flatMap((r) => r.latencies);
-    const out = { workload: list[0].workload, system: list[0].system, rounds: list.length, medianMs: median(lat), p95Ms: percentile(lat, 95) };
-    for (const key of ['viewerFps', 'hostFps', 'kBps', 'upKBps', 'serverCpu', 'agentCpu', 'viewerCpu', 'tornPct', 'hostCpu', 'load1']) out[key] = mean(list, key);
+    const out = { workload: list[0].workload, system: list[0].system, path: [...new Set(list.map((r) => r.path).filter(Boolean))].join('+') || null, rounds: list.length, medianMs: median(lat), p95Ms: percentile(lat, 95) };
+    for (const key of ['viewerFps', 'hostFps', 'kBps', 'upKBps', 'serverCpu', 'agentCpu', 'viewerCpu', 'tornPct', 'hostCpu', 'load1', 'viewerScale']) out[key] = mean(list, key);
     for (const key of ['framesVerified', 'framesMismatched']) {
       const v = list.map((r) => r[key]).filter((x) => x !== null && x !== undefined);
       out[key] = v.length ? v.reduce((a, b) => a + b, 0) : null;

@@ -16,7 +16,7 @@ export function printReport(result) {
   const o = result.options;
   console.log(`\nBaton screen-sharing bench, ${result.startedAt}, ${m.cpus} CPUs, ${o.seconds} s per workload and system${o.rounds > 1 ? `, ${o.rounds} rounds (latencies pooled, the rest averaged)` : ''}`);
   const load = [m.load?.[0], m.loadAtEnd?.[0]].filter((v) => v !== undefined).map((v) => v.toFixed(1));
-  console.log(`load average (1 min) at start / end: ${load.join(' / ')}`);
+  console.log(`load average (1 min) at start / end: ${load.join(' / ')}${o.hog ? `; busy machine: stress-ng --cpu ${o.hog} for the whole run` : ''}`);
   if (Math.max(...load.map(Number)) > m.cpus) console.log(`WARNING: the machine was busy with other work (load > ${m.cpus} CPUs): every number below is slowed down by it.`);
   for (const [name, s] of Object.entries(result.systems)) {
     if (!s.available) console.log(`${name}: not available (${s.reason})`);
@@ -25,8 +25,8 @@ export function printReport(result) {
   console.log('');
   const rows = result.summary?.length ? result.summary : result.rows;
   table(
-    ['workload', 'system', 'median ms', 'p95 ms', 'viewer fps', 'kB/s', 'server CPU %', 'agent CPU %', 'viewer CPU %', 'host fps', 'torn %', 'mismatched frames'],
-    rows.map((r) => [r.workload, r.system, r.medianMs, r.p95Ms, r.viewerFps, r.kBps, r.serverCpu, r.agentCpu, r.viewerCpu, r.hostFps, r.tornPct, r.framesVerified ? `${r.framesMismatched}/${r.framesVerified}` : null]),
+    ['workload', 'system', 'median ms', 'p95 ms', 'viewer fps', 'kB/s', 'server CPU %', 'agent CPU %', 'viewer CPU %', 'host fps', 'torn %', 'shown at', 'via', 'load 1m', 'mismatched frames'],
+    rows.map((r) => [r.workload, r.system, r.medianMs, r.p95Ms, r.viewerFps, r.kBps, r.serverCpu, r.agentCpu, r.viewerCpu, r.hostFps, r.tornPct, r.viewerScale === null || r.viewerScale === undefined ? null : `${r.viewerScale}x`, r.path, r.load1, r.framesVerified ? `${r.framesMismatched}/${r.framesVerified}` : null]),
   );
 
   const by = (w, s) => rows.find((r) => r.workload === w && r.system === s);

@@ -33,6 +33,33 @@
   for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) CountingWebSocket[k] = Native[k];
   globalThis.WebSocket = CountingWebSocket;
 
+  // The meeting page may take the picture peer-to-peer over a DataChannel (host and one viewer alone):
+  // keep every RTCPeerConnection so its DataChannel payload bytes count as received too.
+  const pcs = [];
+  const NativePC = globalThis.RTCPeerConnection;
+  if (NativePC) {
+    globalThis.RTCPeerConnection = class extends NativePC {
+      constructor(...args) {
+        super(...args);
+        pcs.push(this);
+      }
+    };
+  }
+  let dcBase = { rx: 0, tx: 0 };
+  async function dcBytes() {
+    let rx = 0, tx = 0;
+    for (const pc of pcs) {
+      const st = await pc.getStats().catch(() => null);
+      st?.forEach((r) => {
+        if (r.type === 'data-channel') {
+          rx += r.bytesReceived ?? 0;
+          tx += r.bytesSent ?? 0;
+        }
+      });
+    }
+    return { rx, tx };
+  }
+
   const W = () => globalThis.BenchStrip.W, H = () => globalThis.BenchStrip.H;
   let scratch = null;
 
@@ -49,6 +76,8 @@
     const c = findCanvas();
     if (!c || c.width < W() || c.height < H()) return;
     if (!scratch) scratch = Object.assign(document.createElement('canvas'), { width: W(), height: H() }).getContext('2d', { willReadFrequently: true });
+    // The strip is read from the canvas's backing store, which holds the host's pixels at the host's
+    // resolution whatever size the page shows it at (Fit scales the canvas's CSS box, not its pixels).
     scratch.drawImage(c, 0, 0, W(), H(), 0, 0, W(), H());
     const now = Date.now();
     const px = scratch.getImageData(0, 0, W(), H()).data;
@@ -110,14 +139,22 @@
         requestAnimationFrame(tick);
       }
     },
-    reset() {
+    async reset() {
+      dcBase = await dcBytes();
       S.bytesIn = S.bytesOut = S.bad = S.samples = 0;
       S.latencies = [];
       S.stages = [];
       S.since = Date.now();
     },
-    collect() {
-      return { bytesIn: S.bytesIn, bytesOut: S.bytesOut, latencies: S.latencies.slice(), stages: S.stages.slice(), bad: S.bad, samples: S.samples, ms: Date.now() - S.since };
+    async collect() {
+      const dc = await dcBytes();
+      const dcIn = dc.rx - dcBase.rx, dcOut = dc.tx - dcBase.tx;
+      // Baton's meeting page says which path the picture came by ('server' or 'peer').
+      const path = document.querySelector('[data-testid=share-viewport]')?.dataset.path ?? null;
+      // How large the screen is shown: CSS px of the canvas's box per backing-store (host) px.
+      const c = findCanvas();
+      const scale = c && c.width ? Math.round((1000 * c.getBoundingClientRect().width) / c.width) / 1000 : null;
+      return { bytesIn: S.bytesIn + dcIn, bytesOut: S.bytesOut + dcOut, dataChannelBytesIn: dcIn, path, latencies: S.latencies.slice(), stages: S.stages.slice(), bad: S.bad, samples: S.samples, ms: Date.now() - S.since, scale };
     },
     lastTimestamp: () => S.last,
     expectScreen(ref, width, height, step, tol) {

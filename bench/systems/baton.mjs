@@ -1,19 +1,19 @@
 // Baton: the server (child process), the host agent (baton-agent share, child process, on the Xvfb
-// display) and the bench's viewer page built from the web client's sharing modules (served by the
-// server itself as its web directory, see lib/buildViewer.mjs).
+// display) and the real meeting page (the web client built by lib/buildWeb.mjs, served by the server
+// as its web directory), signed in as a second user: the share opens by itself, in Fit.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { buildBatonViewer } from '../lib/buildViewer.mjs';
+import { buildWebClient } from '../lib/buildWeb.mjs';
 
 export const name = 'baton';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_CLI = join(ROOT, 'packages/server/dist/cli.js');
 const AGENT_CLI = join(ROOT, 'packages/agent/dist/cli.js');
-const VIEWER_SOURCES = ['ScreenView.ts', 'ShareConnection.ts', 'InputCapture.ts'].map((f) => join(ROOT, 'packages/web/src/sharing', f));
+const VIEWER_SOURCES = [join(ROOT, 'packages/web/index.html'), join(ROOT, 'packages/web/src/sharing/SharedScreen.tsx')];
 const PASSWORD = 'bench-password-1';
 
 export function availability({ build = true } = {}) {
@@ -73,7 +73,7 @@ function waitForLine(child, re, timeoutMs, what) {
 }
 
 export async function start({ procs, display, env, log, agentArgs = [], verify = false }) {
-  const webDir = await buildBatonViewer();
+  const webDir = await buildWebClient();
 
   const dataDir = mkdtempSync(join(tmpdir(), 'baton-bench-'));
   const server = procs.spawn('baton-server', process.execPath, [SERVER_CLI, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn', '--signup', 'open', '--web-dir', webDir], {
@@ -100,35 +100,36 @@ export async function start({ procs, display, env, log, agentArgs = [], verify =
     agent = procs.spawn('baton-agent', process.execPath, [...nodeArgs, AGENT_CLI, 'share', conf.url, '--token', token, '--allow-control', 'signed-in', '--display', display, ...agentArgs], { env: agentEnv });
     await waitForLine(agent, /^Sharing /, 20_000, 'baton-agent');
     const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
-    let viewers = 0;
 
     return {
-      label: `Baton ${version} (server + baton-agent ${agentArgs.join(' ') || 'defaults'} + web sharing viewer${verify ? ', frame verification on' : ''})`,
+      label: `Baton ${version} (server + baton-agent ${agentArgs.join(' ') || 'defaults'} + the meeting page in Fit${verify ? ', frame verification on' : ''})`,
       serverPids: [server.pid],
       agentPids: [agent.pid],
-      canvasSelector: '#screen',
+      canvasSelector: '[data-testid=share-canvas]',
       /** Sign the page's context in as the viewer user (the agent lets signed-in participants control). */
       async preparePage(page) {
         const res = await page.context().request.post(`${url}/api/auth/signin`, { data: { username: 'bench-viewer', password: PASSWORD }, headers: { origin: url } });
         if (!res.ok()) throw new Error(`viewer sign-in: HTTP ${res.status()}`);
       },
+      /** The meeting page as a signed-in participant opens it: it joins and shows the share in its default view. */
       async openViewer(page, width, height) {
-        await page.goto(`${url}/?conf=${encodeURIComponent(conf.id)}&name=viewer${++viewers}${verify ? '&verifyFrames=1' : ''}`);
+        await page.goto(`${url}/m/${encodeURIComponent(conf.id)}${verify ? '?verifyFrames=1' : ''}`);
         try {
           await page.waitForFunction(([w, h]) => {
-            const c = document.getElementById('screen');
-            const st = window.benchBaton?.state;
-            if (st?.error) throw new Error(`viewer: ${st.phase}: ${st.error}`);
-            return c.width === w && c.height === h && window.__batonViewer?.framesDrawn > 0;
-          }, [width, height], { timeout: 20_000, polling: 50 });
+            const vp = document.querySelector('[data-testid=share-viewport]');
+            const c = document.querySelector('[data-testid=share-canvas]');
+            return !!vp && !!c && vp.dataset.drawn === 'true' && c.width === w && c.height === h && window.__batonViewer?.framesDrawn > 0;
+          }, [width, height], { timeout: 30_000, polling: 50 });
         } catch (err) {
-          const st = await page.evaluate(() => window.benchBaton?.state).catch(() => null);
-          throw new Error(`${err.message.split('\n')[0]} (viewer state ${JSON.stringify(st)}; agent: ${agent.log.slice(-3).join(' | ')})`);
+          const st = await page.evaluate(() => ({ path: location.pathname, viewport: { ...document.querySelector('[data-testid=share-viewport]')?.dataset }, text: document.body.innerText.slice(0, 200) })).catch(() => null);
+          throw new Error(`${err.message.split('\n')[0]} (meeting page ${JSON.stringify(st)}; agent: ${agent.log.slice(-3).join(' | ')})`);
         }
       },
+      /** Take control the way a user does (the button; the agent's signed-in consent grants it), then focus the screen. */
       async prepareInput(page) {
-        await page.evaluate(() => window.benchBaton.requestControl());
-        await page.focus('#screen');
+        await page.getByTestId('control-request').click({ timeout: 10_000 });
+        await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=control-status]')].some((e) => e.textContent === 'You are in control'), null, { timeout: 10_000 });
+        await page.focus('[data-testid=share-canvas]');
       },
       logs: () => ({ server: server.log.slice(-20), agent: agent.log.slice(-20) }),
       stop,

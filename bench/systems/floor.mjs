@@ -25,7 +25,7 @@ export async function start({ xc }) {
       let last = null;
       let stopped = false;
       function fresh() {
-        return { bytesIn: 0, bytesOut: 0, latencies: [], bad: 0, samples: 0, since: Date.now() };
+        return { bytesIn: 0, bytesOut: 0, latencies: [], stages: [], bad: 0, samples: 0, since: Date.now() };
       }
       const rgba = new Uint8Array(W * H * 4);
       const loop = () => {

@@ -33,7 +33,7 @@ export async function start({ procs, display }) {
       return '';
     }
   })();
-  const url = `http://127.0.0.1:${ws}/vnc.html?autoconnect=true&host=127.0.0.1&port=${ws}&path=websockify&resize=off&reconnect=false`;
+  const url = `http://127.0.0.1:${ws}/vnc.html?autoconnect=true&host=127.0.0.1&port=${ws}&path=websockify&resize=scale&reconnect=false`;
   return {
     label: version.trim() || 'x11vnc + noVNC',
     serverPids: [vnc.pid, wsify.pid],
