@@ -577,4 +577,36 @@ describe.skipIf(!OK)('meeting experience in the browser', { timeout: 60_000 }, (
       expect(pageErrors).toEqual([]);
     });
   });
+  describe('translations (item 19)', () => {
+    it("the browser's language by default (German here), switchable at run time, kept for next time", async () => {
+      const ctx = await browser.newContext({ viewport: DESKTOP, locale: 'de-DE' });
+      const page = await ctx.newPage();
+      watch(page, 'german visitor');
+      await page.goto(`${srv.url}/`);
+      await poll(() => page.locator('h1').textContent()).toBe('Besprechungen rund um Ihren Desktop');
+      expect(await page.evaluate(() => document.documentElement.lang)).toBe('de');
+      expect(await page.getByTestId('join-by-link').locator('h2').textContent()).toBe('Mit Link oder Code beitreten');
+      expect(await page.getByTestId('language').inputValue()).toBe('de');
+      await shot(page, 'german-landing-1280x720');
+      // Switch without a reload: the same page changes its text.
+      await page.getByTestId('language').selectOption('en');
+      await poll(() => page.locator('h1').textContent()).toBe('Meetings built around your desktop');
+      expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+      await page.reload();
+      await poll(() => page.locator('h1').textContent()).toBe('Meetings built around your desktop');
+      await page.getByTestId('language').selectOption('de');
+
+      // Signed in: the home page and the meeting header in German.
+      await ctx.addCookies([{ name: 'baton_session', value: bobCookie.split('=')[1]!, url: srv.url }]);
+      await page.goto(`${srv.url}/`);
+      await poll(() => page.locator('#new-meeting').textContent()).toBe('Neue Besprechung');
+      expect(await page.getByTestId('create-submit').textContent()).toBe('Besprechung anlegen');
+      await page.goto(`${srv.url}/m/${conf}`);
+      await poll(() => page.getByTestId('leave').textContent()).toBe('Verlassen');
+      expect(await page.getByTestId('meeting-organizer').textContent()).toBe('Organisiert von Alice');
+      expect(await page.getByTestId('copy-url').textContent()).toBe('Besprechungslink kopieren');
+      await shot(page, 'german-meeting-1280x720');
+      await ctx.close();
+    });
+  });
 });

@@ -1,5 +1,6 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { Link } from 'react-router-dom';
+import { useTranslation } from 'react-i18next';
 import type { Participant } from '@baton/protocol';
 import type { ConferenceClient, ConferenceSnapshot } from '../conference/ConferenceClient';
 import { useConference } from '../conference/useConference';
@@ -108,12 +109,13 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
   // On a phone the stage has the screen; chat and people open as sheets over it.
   const [chatOpen, setChatOpen] = useState(() => !narrowScreen());
   const [peopleOpen, setPeopleOpen] = useState(false);
+  const { t } = useTranslation();
   const shortcuts: Shortcut[] = [
-    { key: SHORTCUT_KEYS.mute, label: 'Mute or unmute your microphone', run: () => press('audio-mute') || notifier.notify('info', 'Join the audio first to mute or unmute') },
-    { key: SHORTCUT_KEYS.chat, label: 'Show or hide the chat', run: () => setChatOpen((o) => !o) },
-    { key: SHORTCUT_KEYS.hand, label: 'Raise or lower your hand', run: () => press('hand-toggle') || notifier.notify('info', 'Raising a hand is not available now') },
-    { key: SHORTCUT_KEYS.fullscreen, label: 'Shared screen on the whole screen (and back)', run: () => press('share-fullscreen') || notifier.notify('info', 'Nobody is sharing a screen to show full screen') },
-    { key: SHORTCUT_KEYS.help, label: 'Show these shortcuts', run: () => setDialog('shortcuts') },
+    { key: SHORTCUT_KEYS.mute, label: t('shortcuts.mute'), run: () => press('audio-mute') || notifier.notify('info', t('shortcuts.noAudio')) },
+    { key: SHORTCUT_KEYS.chat, label: t('shortcuts.chat'), run: () => setChatOpen((o) => !o) },
+    { key: SHORTCUT_KEYS.hand, label: t('shortcuts.hand'), run: () => press('hand-toggle') || notifier.notify('info', t('shortcuts.noHand')) },
+    { key: SHORTCUT_KEYS.fullscreen, label: t('shortcuts.fullscreen'), run: () => press('share-fullscreen') || notifier.notify('info', t('shortcuts.noShare')) },
+    { key: SHORTCUT_KEYS.help, label: t('shortcuts.help'), run: () => setDialog('shortcuts') },
   ];
   useShortcuts(shortcuts, dialog === null);
   const unread = useMeetingAlerts(client, notifier, chatOpen);
@@ -153,11 +155,11 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
         <div className="meeting-title">
           <h1 data-testid="meeting-subject">{conference.subject}</h1>
           <span className="muted small" data-testid="meeting-organizer">
-            Organized by {conference.organizerName ?? conference.organizer}
+            {t('meeting.organizedBy', { name: conference.organizerName ?? conference.organizer })}
           </span>
         </div>
         <div className="meeting-actions">
-          <CopyButton text={meetingUrl} label="Copy meeting URL" testId="copy-url" />
+          <CopyButton text={meetingUrl} label={t('meeting.copyUrl')} testId="copy-url" />
           <button
             type="button"
             className="secondary"
@@ -165,9 +167,9 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
             aria-controls="chat-panel"
             onClick={() => setChatOpen((o) => !o)}
             data-testid="chat-toggle"
-            aria-label={unread > 0 ? `Chat, ${unread} unread` : 'Chat'}
+            aria-label={unread > 0 ? t('meeting.chatUnread', { count: unread }) : t('meeting.chat')}
           >
-            Chat
+            {t('meeting.chat')}
             {unread > 0 && (
               <span className="unread-badge" data-testid="chat-unread" aria-hidden="true">
                 {unread}
@@ -181,16 +183,16 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
             onClick={() => setPeopleOpen((o) => !o)}
             data-testid="people-toggle"
           >
-            People
+            {t('meeting.people')}
           </button>
           <button
             type="button"
             className="secondary icon-button"
             onClick={() => setDialog('shortcuts')}
             data-testid="shortcuts-open"
-            aria-label="Keyboard shortcuts"
+            aria-label={t('meeting.shortcuts')}
             aria-keyshortcuts="?"
-            title="Keyboard shortcuts (?)"
+            title={t('meeting.shortcutsTitle')}
           >
             ?
           </button>
@@ -200,19 +202,19 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
             aria-pressed={sound}
             onClick={() => notifier.setSound(!sound)}
             data-testid="sound-toggle"
-            title={sound ? 'Notification sound is on' : 'Notification sound is off'}
-            aria-label="Notification sound"
+            title={sound ? t('meeting.soundOn') : t('meeting.soundOff')}
+            aria-label={t('meeting.sound')}
           >
             <BellIcon off={!sound} />
           </button>
           {isOrganizer && (
             <button type="button" className="secondary" onClick={() => setDialog('invite')} data-testid="invite-open">
-              Invite
+              {t('meeting.invite')}
             </button>
           )}
           {signedIn && mayPresent && (
             <button type="button" className="secondary" onClick={() => setDialog('agent')} data-testid="agent-open">
-              Share desktop
+              {t('meeting.shareDesktop')}
             </button>
           )}
           {mayPresent && (
@@ -231,16 +233,16 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
           )}
           {isOrganizer && (
             <button type="button" className="secondary" onClick={() => setDialog('settings')} data-testid="settings-open">
-              Settings
+              {t('meeting.settings')}
             </button>
           )}
           {isOrganizer && (
             <button type="button" className="danger" onClick={() => setDialog('end')} data-testid="end-for-all">
-              End meeting for all
+              {t('meeting.endForAll')}
             </button>
           )}
           <button type="button" className="danger" onClick={() => client.close()} data-testid="leave">
-            Leave
+            {t('meeting.leave')}
           </button>
         </div>
       </header>

@@ -1,11 +1,13 @@
+import { useTranslation } from 'react-i18next';
 import { Modal } from '../ui/Modal';
 import type { Shortcut } from './shortcuts';
 
 /** "?": the meeting's keyboard shortcuts. */
 export function ShortcutsDialog({ shortcuts, onClose }: { shortcuts: readonly Shortcut[]; onClose(): void }) {
+  const { t } = useTranslation();
   return (
-    <Modal title="Keyboard shortcuts" onClose={onClose} testId="shortcuts-dialog">
-      <p className="muted small">They work anywhere in the meeting except while you type, and not while your keys go to a shared screen you control.</p>
+    <Modal title={t('shortcuts.title')} onClose={onClose} testId="shortcuts-dialog">
+      <p className="muted small">{t('shortcuts.intro')}</p>
       <table className="shortcuts">
         <tbody>
           {shortcuts.map((s) => (
@@ -20,7 +22,7 @@ export function ShortcutsDialog({ shortcuts, onClose }: { shortcuts: readonly Sh
       </table>
       <div className="actions">
         <button type="button" className="primary" onClick={onClose}>
-          Close
+          {t('shortcuts.close')}
         </button>
       </div>
     </Modal>

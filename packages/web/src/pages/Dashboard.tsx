@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
+import { Trans, useTranslation } from 'react-i18next';
 import { DEFAULT_POLICY, MAX_SUBJECT_LENGTH, type ConferenceResource, type Invitation, type MeetingPolicy, type User } from '@baton/protocol';
 import { api, errorText } from '../api/client';
 import { TopBar } from '../ui/TopBar';
@@ -21,6 +22,7 @@ export function Dashboard({ user }: { user: User }) {
   const [error, setError] = useState<string | null>(null);
   const [created, setCreated] = useState<ConferenceResource | null>(null);
   const shown = useRef(0);
+  const { t } = useTranslation();
   shown.current = meetings?.length ?? 0;
 
   // After a change, fetch again as many meetings as were shown (at least one page).
@@ -63,7 +65,7 @@ export function Dashboard({ user }: { user: User }) {
     <div className="page">
       <TopBar />
       <main className="dashboard">
-        <h1 className="welcome">Hello, {user.displayName}</h1>
+        <h1 className="welcome">{t('home.hello', { name: user.displayName })}</h1>
         {error && (
           <p className="error" role="alert">
             {error}
@@ -83,12 +85,12 @@ export function Dashboard({ user }: { user: User }) {
           <JoinByLink />
         </div>
         <section className="card" aria-labelledby="my-meetings">
-          <h2 id="my-meetings">My meetings</h2>
+          <h2 id="my-meetings">{t('home.myMeetings')}</h2>
           {meetings === null ? (
-            <p className="muted">Loading…</p>
+            <p className="muted">{t('home.loading')}</p>
           ) : meetings.length === 0 ? (
             <p className="muted" data-testid="no-meetings">
-              You have not created any meetings yet.
+              {t('home.noMeetings')}
             </p>
           ) : (
             <ul className="meeting-list" data-testid="meeting-list">
@@ -106,7 +108,7 @@ export function Dashboard({ user }: { user: User }) {
           {next && (
             <div className="actions">
               <button type="button" className="secondary" onClick={() => void more()} disabled={loadingMore} data-testid="meetings-more">
-                {loadingMore ? 'Loading…' : 'Show more meetings'}
+                {loadingMore ? t('home.loading') : t('home.showMore')}
               </button>
             </div>
           )}
@@ -118,12 +120,13 @@ export function Dashboard({ user }: { user: User }) {
 }
 
 function Invitations({ invitations }: { invitations: Invitation[] }) {
+  const { t } = useTranslation();
   return (
     <section className="card" aria-labelledby="my-invitations">
-      <h2 id="my-invitations">Invitations</h2>
+      <h2 id="my-invitations">{t('home.invitations')}</h2>
       {invitations.length === 0 ? (
         <p className="muted" data-testid="no-invitations">
-          Nobody has invited you to a meeting.
+          {t('home.noInvitations')}
         </p>
       ) : (
         <ul className="invitation-list" data-testid="invitation-list">
@@ -132,11 +135,11 @@ function Invitations({ invitations }: { invitations: Invitation[] }) {
               <div className="grow">
                 <div className="subject">{inv.subject}</div>
                 <div className="muted small">
-                  Invited by {inv.invitedBy} · {formatDate(inv.at)}
+                  {t('home.invitedBy', { who: inv.invitedBy, when: formatDate(inv.at) })}
                 </div>
               </div>
               <Link className="button primary" to={`/m/${encodeURIComponent(inv.conferenceId)}`}>
-                Join
+                {t('home.join')}
               </Link>
             </li>
           ))}
@@ -152,6 +155,7 @@ function CreateMeeting({ created, onCreated, onDismiss }: { created: ConferenceR
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const enter = useRef<HTMLAnchorElement>(null);
+  const { t } = useTranslation();
   // Offer to go in at once: the keyboard lands on "Enter the meeting now".
   useEffect(() => {
     if (created) enter.current?.focus();
@@ -174,16 +178,16 @@ function CreateMeeting({ created, onCreated, onDismiss }: { created: ConferenceR
 
   return (
     <form className="card form create-meeting" onSubmit={submit} aria-labelledby="new-meeting">
-      <h2 id="new-meeting">New meeting</h2>
+      <h2 id="new-meeting">{t('home.newMeeting')}</h2>
       <label>
         <span>
-          Subject <span className="hint">(optional)</span>
+          {t('home.subject')} <span className="hint">{t('home.optional')}</span>
         </span>
         <input
           value={subject}
           onChange={(e) => setSubject(e.target.value)}
           maxLength={MAX_SUBJECT_LENGTH}
-          placeholder="e.g. Release review"
+          placeholder={t('home.subjectPlaceholder')}
           data-testid="create-subject"
         />
       </label>
@@ -196,22 +200,22 @@ function CreateMeeting({ created, onCreated, onDismiss }: { created: ConferenceR
       {created && (
         <div className="created" role="status" data-testid="created-panel">
           <p>
-            <strong>{created.subject}</strong> is ready.
+            <Trans i18nKey="home.ready" values={{ subject: created.subject }} components={[<strong key="s" />]} />
           </p>
           <div className="actions">
             <Link className="button primary" to={`/m/${encodeURIComponent(created.id)}`} data-testid="created-enter" ref={enter}>
-              Enter the meeting now
+              {t('home.enterNow')}
             </Link>
-            <CopyButton text={created.url} label="Copy link" testId="created-copy" />
+            <CopyButton text={created.url} label={t('home.copyLink')} testId="created-copy" />
             <button type="button" className="link" onClick={onDismiss}>
-              Later
+              {t('home.later')}
             </button>
           </div>
         </div>
       )}
       <div className="actions">
         <button className="primary" type="submit" disabled={busy} data-testid="create-submit">
-          {busy ? 'Creating…' : 'Create meeting'}
+          {busy ? t('home.creating') : t('home.create')}
         </button>
       </div>
     </form>

@@ -1,4 +1,5 @@
 import { Link } from 'react-router-dom';
+import { useTranslation } from 'react-i18next';
 import { useSession } from '../session/SessionContext';
 import { TopBar } from '../ui/TopBar';
 import { AuthForm } from './AuthForm';
@@ -7,6 +8,7 @@ import { Dashboard } from './Dashboard';
 
 export function LandingPage() {
   const { user, loadError } = useSession();
+  const { t } = useTranslation();
   if (user === undefined) {
     return (
       <div className="page">
@@ -25,11 +27,8 @@ export function LandingPage() {
       <TopBar />
       <main className="landing">
         <section className="hero">
-          <h1>Meetings built around your desktop</h1>
-          <p>
-            Share a real desktop with the Baton agent, hand over the keyboard and mouse when you choose, and chat with everyone in
-            the room. Guests join from a link; no installation needed to watch.
-          </p>
+          <h1>{t('landing.title')}</h1>
+          <p>{t('landing.pitch')}</p>
           {loadError && (
             <p className="error" role="alert">
               {loadError}
@@ -40,9 +39,9 @@ export function LandingPage() {
         <section className="landing-auth">
           <AuthForm mode="signin" next="/" />
           <p className="center">
-            No account yet?{' '}
+            {t('landing.noAccount')}{' '}
             <Link to="/signup" data-testid="goto-signup">
-              Create one
+              {t('landing.createOne')}
             </Link>
           </p>
         </section>

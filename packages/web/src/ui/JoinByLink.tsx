@@ -1,5 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router-dom';
+import { useTranslation } from 'react-i18next';
 
 /** Meeting ids are URL-safe (base64url); anything else is not one of ours. */
 const ID = /^[A-Za-z0-9_-]{6,64}$/;
@@ -34,23 +35,24 @@ export function JoinByLink() {
   const [text, setText] = useState('');
   const [error, setError] = useState<string | null>(null);
   const navigate = useNavigate();
+  const { t } = useTranslation();
   const inputId = useId();
   const errorId = useId();
   function submit(e: FormEvent) {
     e.preventDefault();
     const id = parseMeetingRef(text);
     if (!id) {
-      setError('That is not a meeting link or code. A link looks like https://…/m/AbC123…');
+      setError(t('joinLink.invalid'));
       return;
     }
     navigate(`/m/${encodeURIComponent(id)}`);
   }
   return (
     <form className="card form join-by-link" onSubmit={submit} aria-labelledby={`${inputId}-title`} data-testid="join-by-link">
-      <h2 id={`${inputId}-title`}>Join by link or code</h2>
+      <h2 id={`${inputId}-title`}>{t('joinLink.title')}</h2>
       <div className="join-row">
         <label htmlFor={inputId} className="sr-only">
-          Meeting link or code
+          {t('joinLink.label')}
         </label>
         <input
           id={inputId}
@@ -59,7 +61,7 @@ export function JoinByLink() {
             setText(e.target.value);
             setError(null);
           }}
-          placeholder="Paste a meeting link or code"
+          placeholder={t('joinLink.placeholder')}
           autoComplete="off"
           spellCheck={false}
           aria-invalid={error ? true : undefined}
@@ -67,7 +69,7 @@ export function JoinByLink() {
           data-testid="join-link"
         />
         <button className="primary" type="submit" disabled={!text.trim()} data-testid="join-link-submit">
-          Join
+          {t('joinLink.submit')}
         </button>
       </div>
       {error && (

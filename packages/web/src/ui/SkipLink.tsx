@@ -3,7 +3,10 @@
  * moves focus to the page's <main> (the meeting's stage and panels), so keyboard and screen reader
  * users need not go through the header's buttons each time.
  */
+import { useTranslation } from 'react-i18next';
+
 export function SkipLink() {
+  const { t } = useTranslation();
   return (
     <a
       className="skip-link"
@@ -17,7 +20,7 @@ export function SkipLink() {
         main.focus();
       }}
     >
-      Skip to main content
+      {t('topbar.skip')}
     </a>
   );
 }
