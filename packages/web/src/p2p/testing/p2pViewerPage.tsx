@@ -28,11 +28,14 @@ declare global {
       signup(username: string, password: string): Promise<number>;
       join(options: JoinOptions): Promise<string>;
       leave(): void;
-      info(): { selfId: string | null; state: string; share: unknown; path: string; viewState: string; status: string };
+      /** `others`: the joined participants this page knows of, itself excepted. */
+      info(): { selfId: string | null; state: string; share: unknown; others: number; path: string; viewState: string; status: string };
       requestControl(): void;
       readPixels(x: number, y: number, w: number, h: number): number[];
       /** Every `everyMs`, the canvas pixels at `points`, the path feeding the view and the canvas size. */
       startSampling(points: [number, number][], everyMs: number): void;
+      /** The latest sample so far (sampling goes on). */
+      lastSample(): Sample | null;
       stopSampling(): Sample[];
     };
   }
@@ -107,6 +110,7 @@ window.batonP2P = {
       selfId: client?.snapshot.selfId ?? null,
       state: client?.state ?? 'none',
       share: client?.snapshot.share ?? null,
+      others: client?.snapshot.roster.filter((p) => p.id !== client?.snapshot.selfId && p.status === 'joined').length ?? 0,
       path: v?.dataset.path ?? 'none',
       viewState: v?.dataset.state ?? 'none',
       status: document.querySelector('[data-testid=share-status]')?.textContent ?? '',
@@ -136,6 +140,9 @@ window.batonP2P = {
     };
     take();
     sampler = { timer: setInterval(take, everyMs), samples };
+  },
+  lastSample() {
+    return sampler?.samples.at(-1) ?? null;
   },
   stopSampling() {
     if (!sampler) return [];
