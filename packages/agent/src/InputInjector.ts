@@ -21,6 +21,8 @@ export type InputInjectorOptions = {
   /** Shared area in root coordinates: viewer coordinates are relative to its origin. */
   area?: () => Rect;
   log?: InjectionLog;
+  /** Called (and awaited) before a button or key goes down: a shared window is raised, as XTEST input goes to whatever is on top. */
+  beforePress?: () => Promise<void>;
   /** Restore remapped keycodes after the keyboard has been idle this long. */
   restoreAfterMs?: number;
 };
@@ -44,6 +46,7 @@ export class InputInjector {
   #ownsConn: boolean;
   #xtest!: XTestExt;
   #area: () => Rect;
+  #beforePress: (() => Promise<void>) | undefined;
   #restoreAfterMs: number;
   #minKeycode: number;
   #perKeycode = 0;
@@ -69,6 +72,7 @@ export class InputInjector {
     this.log = options.log ?? new InjectionLog();
     this.#area = options.area ?? (() => ({ x: 0, y: 0, width: conn.screen.pixel_width, height: conn.screen.pixel_height }));
     this.#restoreAfterMs = options.restoreAfterMs ?? 500;
+    this.#beforePress = options.beforePress;
     this.#minKeycode = conn.display.min_keycode;
   }
 
@@ -94,6 +98,7 @@ export class InputInjector {
   /** Absolute pointer position in shared-area coordinates, with the protocol's button bitmask. */
   pointer(x: number, y: number, buttons: number): Promise<void> {
     return this.#enqueue(async () => {
+      if (buttons & ~this.#heldButtons & 0x1f) await this.#beforePress?.();
       this.#move(x, y);
       const changed = (buttons ^ this.#heldButtons) & 0x1f;
       for (const [bit, button] of BUTTONS) {
@@ -107,6 +112,7 @@ export class InputInjector {
   /** Wheel notches at a position: X buttons 4/5 (up/down) and 6/7 (left/right). */
   wheel(x: number, y: number, dx: number, dy: number): Promise<void> {
     return this.#enqueue(async () => {
+      await this.#beforePress?.();
       this.#move(x, y);
       const clicks = (button: number, n: number): void => {
         for (let i = 0; i < Math.min(Math.abs(n), MAX_WHEEL_NOTCHES); i++) {
@@ -134,6 +140,7 @@ export class InputInjector {
       const keysym = browserKeyToKeysym(key, code);
       if (keysym === null) return;
       const prev = this.#heldKeys.get(id);
+      if (!prev) await this.#beforePress?.();
       if (prev) {
         // Browser autorepeat: X clients expect release+press pairs, as the server's own autorepeat makes.
         this.#keyEvent(prev.keycode, false);

@@ -11,6 +11,7 @@
 import { TypedEmitter } from './TypedEmitter.js';
 import { X11Connection } from './X11Connection.js';
 import { chooseArea, listMonitors, type Rect, type SharedArea } from './monitors.js';
+import { WindowCapture, findWindow } from './WindowCapture.js';
 import { xcall, type DamageExt, type FixesExt, type FixesRect, type RandrExt, type ShmExt, type ShmSegment, type XEvent } from './x11.js';
 
 /** Pixels of the shared area, 4 bytes per pixel in X's little-endian order: B, G, R, unused. */
@@ -37,6 +38,10 @@ export type ScreenCaptureOptions = {
   tileSize?: number;
   /** Set false to force plain GetImage (for measurements). */
   useShm?: boolean;
+  /** Share this one window (its own pixels, through Composite) instead of the screen or a monitor. */
+  window?: string;
+  /** Where the window picker's prompt goes. */
+  log?: (line: string) => void;
 };
 
 export type ScreenCaptureEvents = {
@@ -46,6 +51,8 @@ export type ScreenCaptureEvents = {
   paint: [];
   /** The shared area changed size or place; the next capture is a full one. */
   resize: [SharedArea];
+  /** The shared window was closed: nothing more to share. */
+  gone: [string];
   error: [Error];
 };
 
@@ -64,6 +71,9 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
   #damageExt!: DamageExt;
   #fixes!: FixesExt;
   #randr: RandrExt | null = null;
+  #windowSpec: string | undefined;
+  #log: ((line: string) => void) | undefined;
+  #window: WindowCapture | null = null;
   #shmExt: ShmExt | null = null;
   #seg: ShmSegment | null = null;
   #damage = 0;
@@ -88,6 +98,8 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
     this.conn = conn;
     this.#ownsConn = ownsConn;
     this.#monitorSpec = options.monitor;
+    this.#windowSpec = options.window;
+    this.#log = options.log;
     this.tileSize = options.tileSize ?? 64;
   }
 
@@ -108,6 +120,10 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
   }
   get frame(): FrameBuffer {
     return this.#frame;
+  }
+  /** The shared window, when one window is shared. */
+  get window(): WindowCapture | null {
+    return this.#window;
   }
   /** Whether pixels are read through MIT-SHM. */
   get shm(): boolean {
@@ -175,19 +191,30 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
       }
     }
     conn.on('event', this.#onEvent);
+    if (this.#windowSpec !== undefined) {
+      const w = await WindowCapture.open(conn, await findWindow(conn, this.#windowSpec, this.#log));
+      this.#window = w;
+      w.on('resize', (r) => void this.#onWindowChange(r));
+      w.on('remapped', () => this.requestFull());
+      w.on('gone', (why) => this.emit('gone', why));
+      w.on('error', (err) => this.emit('error', err));
+    }
+    // On a shared window, DAMAGE reports in the window's own coordinates.
+    const watched = this.#window ? this.#window.info.id : conn.root;
     this.#damage = conn.client.AllocID();
-    this.#damageExt.Create(this.#damage, conn.root, this.#damageExt.ReportLevel.NonEmpty);
+    this.#damageExt.Create(this.#damage, watched, this.#damageExt.ReportLevel.NonEmpty);
     this.#paints = conn.client.AllocID();
-    this.#damageExt.Create(this.#paints, conn.root, this.#damageExt.ReportLevel.RawRectangles);
+    this.#damageExt.Create(this.#paints, watched, this.#damageExt.ReportLevel.RawRectangles);
     this.#region = conn.client.AllocID();
     this.#fixes.CreateRegion(this.#region, []);
-    if (this.#randr) this.#randr.SelectInput(conn.root, this.#randr.NotifyMask.ScreenChange | this.#randr.NotifyMask.CrtcChange | this.#randr.NotifyMask.OutputChange);
+    if (this.#randr && !this.#window) this.#randr.SelectInput(conn.root, this.#randr.NotifyMask.ScreenChange | this.#randr.NotifyMask.CrtcChange | this.#randr.NotifyMask.OutputChange);
     const area = await this.#computeArea();
     await this.#applyArea(area);
     await conn.sync();
   }
 
   async #computeArea(): Promise<SharedArea> {
+    if (this.#window) return { ...this.#window.rect, monitor: null, window: this.#window.info.title };
     const geo = await xcall<{ width: number; height: number }>((cb) => this.conn.client.GetGeometry(this.conn.root, cb));
     const screen = { width: geo.width, height: geo.height };
     if (this.#monitorSpec === undefined) return chooseArea(screen, [], undefined);
@@ -227,6 +254,24 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
       if (first) this.emit('damage');
     } else if (this.#randr && (ev.type === this.#randr.firstEvent || ev.type === this.#randr.firstEvent + 1)) {
       void this.#onScreenChange();
+    }
+  }
+
+  /** The window moved (input follows it; the pixels are the same) or was resized (a new screen). */
+  async #onWindowChange(r: Rect): Promise<void> {
+    if (this.#closed) return;
+    const a = this.#area;
+    const area: SharedArea = { ...r, monitor: null, window: this.#window!.info.title };
+    if (a.width === r.width && a.height === r.height) {
+      this.#area = area;
+      return;
+    }
+    try {
+      await this.#applyArea(area);
+      this.emit('resize', area);
+      this.emit('damage');
+    } catch (err) {
+      if (!this.#closed) this.emit('error', err as Error);
     }
   }
 
@@ -302,7 +347,7 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
   async #takeDamage(area: SharedArea): Promise<Rect[]> {
     this.#damageExt.Subtract(this.#damage, 0, this.#region);
     const reg = await xcall<{ rectangles: FixesRect[] }>((cb) => this.#fixes.FetchRegion(this.#region, cb));
-    return clipRects(reg.rectangles, area);
+    return clipRects(reg.rectangles, this.#window ? { x: 0, y: 0, width: area.width, height: area.height } : area);
   }
 
   /**
@@ -342,7 +387,11 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
   async #read(bands: Rect[], area: SharedArea): Promise<void> {
     const frame = this.#frame;
     const seg = this.#seg;
-    const root = this.conn.root;
+    // A shared window is read from its pixmap, at its own coordinates.
+    const win = this.#window;
+    const drawable = win ? win.pixmap : this.conn.root;
+    const ox = win ? 0 : area.x, oy = win ? 0 : area.y;
+    if (!drawable) return;
     const { client } = this.conn;
     await Promise.all(
       bands.map(async (b) => {
@@ -351,10 +400,10 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
           // Each band gets its own slice of the segment (at its row: at most one band per tile row), so the
           // requests can be pipelined.
           const offset = b.y * frame.stride;
-          await xcall((cb) => seg.getImage(root, area.x + b.x, area.y + b.y, b.width, b.height, ALL_PLANES, ZPIXMAP, offset, cb));
+          await xcall((cb) => seg.getImage(drawable, ox + b.x, oy + b.y, b.width, b.height, ALL_PLANES, ZPIXMAP, offset, cb));
           src = seg.buffer.subarray(offset, offset + b.width * b.height * 4);
         } else {
-          const img = await xcall<{ data: Buffer }>((cb) => client.GetImage(ZPIXMAP, root, area.x + b.x, area.y + b.y, b.width, b.height, ALL_PLANES, cb));
+          const img = await xcall<{ data: Buffer }>((cb) => client.GetImage(ZPIXMAP, drawable, ox + b.x, oy + b.y, b.width, b.height, ALL_PLANES, cb));
           src = img.data;
         }
         if (frame !== this.#frame) return; // resized meanwhile: the full refresh that follows rereads
@@ -374,6 +423,7 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.conn.off('event', this.#onEvent);
+    await this.#window?.close();
     if (!this.conn.closed) {
       try {
         if (this.#damage) this.#damageExt.Destroy(this.#damage);

@@ -31,6 +31,8 @@ export type ShareClientOptions = {
   token: string;
   /** Monitor name or index; the whole screen when absent. */
   monitor?: string;
+  /** One window to share instead: its id, title or `pick` (see WindowCapture). */
+  window?: string;
   allowControl?: ControlMode;
   tileSize?: number;
   maxFps?: number;
@@ -140,13 +142,14 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     const ndc = o.p2p === false ? null : await loadNodeDataChannel(o.log);
     try {
       // X first: failing to reach the display must not leave a half-started share in the meeting.
-      const capture = await ScreenCapture.open({ display: o.display, monitor: o.monitor, tileSize: o.tileSize ?? DEFAULT_TILE_SIZE });
+      const capture = await ScreenCapture.open({ display: o.display, monitor: o.monitor, window: o.window, log: o.log, tileSize: o.tileSize ?? DEFAULT_TILE_SIZE });
       opened.push(capture);
       const area = () => capture.area;
       const cursor = await CursorWatcher.open({ display: o.display, area });
       opened.push(cursor);
       const log = new InjectionLog();
-      const injector = await InputInjector.open({ display: o.display, area, log });
+      const win = capture.window;
+      const injector = await InputInjector.open({ display: o.display, area, log, beforePress: win ? () => win.raise() : undefined });
       opened.push(injector);
       const local = await LocalInputMonitor.open({ display: o.display, log });
       opened.push(local);
@@ -184,10 +187,14 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     });
     this.#local.on('localInput', (e) => this.#onLocalInput(e));
     this.capture.on('resize', (a) => this.#status(`Shared area is now ${a.width}x${a.height}.`));
+    this.capture.on('gone', (why) => {
+      this.#status(`Sharing ended: ${why}.`);
+      void this.#end(why, true);
+    });
     await c.request({ type: 'share.start', kind: 'agent' });
     await this.#openSession();
     const a = this.capture.area;
-    this.#status(`Sharing ${a.monitor ? `monitor ${a.monitor}` : 'the screen'} (${a.width}x${a.height}) in meeting ${meetingEndpoints(this.#o.meetingUrl).meetingId}. Press Ctrl-C to stop.`);
+    this.#status(`Sharing ${a.window !== undefined ? `the window '${a.window}'` : a.monitor ? `monitor ${a.monitor}` : 'the screen'} (${a.width}x${a.height}) in meeting ${meetingEndpoints(this.#o.meetingUrl).meetingId}. Press Ctrl-C to stop.`);
   }
 
   async #openSession(): Promise<void> {

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * baton-agent share <meeting-url> [--token <one-time-token> | --token -] [--monitor X]
+ * baton-agent share <meeting-url> [--token <one-time-token> | --token -] [--monitor X | --window W]
  *   [--allow-control ask|never|signed-in] [--tile-size 32] [--max-fps 30] [--display :0] [--no-p2p]
  * baton-agent monitors [--display :0]
+ * baton-agent windows [--display :0]
  *
  * Everything it prints goes through printable(): status lines carry names, notices and close
  * reasons that come from other people.
@@ -17,6 +18,7 @@ import { ShareClient } from './ShareClient.js';
 import { DEFAULT_TILE_SIZE } from './TileEncoder.js';
 import { X11Connection } from './X11Connection.js';
 import { listMonitors } from './monitors.js';
+import { hexId, listWindows } from './WindowCapture.js';
 
 const USAGE = `Usage:
   baton-agent share <meeting-url> --token <one-time-token> [options]
@@ -26,17 +28,21 @@ const USAGE = `Usage:
       --token -                  read the token from standard input (paste it at the prompt)
       BATON_AGENT_TOKEN=<token>  environment variable, used when --token is not given
       --monitor <name|index>     share one monitor (default: the whole screen)
+      --window <id|title|pick>   share one window (its own pixels even where covered;
+                                 pick: click it); see baton-agent windows
       --allow-control <mode>     ask (default) | never | signed-in
       --tile-size <px>           tile grid, 16..256 (default ${DEFAULT_TILE_SIZE})
       --max-fps <n>              capture passes per second at most (default 30)
       --display <name>           X display (default $DISPLAY)
       --no-p2p                   never stream directly to a viewer; always through the server
   baton-agent monitors [--display <name>]
+  baton-agent windows [--display <name>]   windows on the screen: id, title, class, size
 `;
 
 const OPTIONS = {
   token: { type: 'string' },
   monitor: { type: 'string' },
+  window: { type: 'string' },
   'allow-control': { type: 'string', default: 'ask' },
   'tile-size': { type: 'string', default: String(DEFAULT_TILE_SIZE) },
   'max-fps': { type: 'string', default: '30' },
@@ -77,6 +83,16 @@ export async function main(argv: string[]): Promise<number> {
     await conn.close();
     return 0;
   }
+  if (command === 'windows') {
+    const conn = await X11Connection.open({ display: values.display });
+    for (const w of await listWindows(conn)) process.stdout.write(`${hexId(w.id)}\t${printable(w.title)}\t${printable(w.wmClass)}\t${w.width}x${w.height}+${w.x}+${w.y}\n`);
+    await conn.close();
+    return 0;
+  }
+  if (values.window !== undefined && values.monitor !== undefined) {
+    process.stderr.write('baton-agent: give --window or --monitor, not both\n');
+    return 2;
+  }
   if (command !== 'share' || !meetingUrl) {
     process.stderr.write(USAGE);
     return 2;
@@ -106,7 +122,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const log = (line: string): void => void process.stderr.write(`${printable(line)}\n`);
-  const client = await ShareClient.start({ meetingUrl, token: token.token, monitor: values.monitor, allowControl: mode, tileSize, maxFps, display: values.display, log, p2p: !values['no-p2p'] });
+  const client = await ShareClient.start({ meetingUrl, token: token.token, monitor: values.monitor, window: values.window, allowControl: mode, tileSize, maxFps, display: values.display, log, p2p: !values['no-p2p'] });
   client.on('error', (err) => log(`warning: ${err.message}`));
   // BATON_AGENT_TRACE=<file>: one JSON line per pass (timings, tiles, bytes), for profiling and bench/.
   const tracePath = process.env.BATON_AGENT_TRACE;

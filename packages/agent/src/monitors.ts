@@ -10,7 +10,7 @@ export type Rect = { x: number; y: number; width: number; height: number };
 export type MonitorInfo = Rect & { name: string; primary: boolean };
 
 /** The shared area in root-window coordinates; `monitor` is null for the whole screen. */
-export type SharedArea = Rect & { monitor: string | null };
+export type SharedArea = Rect & { monitor: string | null; window?: string };
 
 const RR_GET_MONITORS = 42;
 

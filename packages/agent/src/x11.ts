@@ -99,6 +99,21 @@ export interface XClient {
   GrabServer(): void;
   UngrabServer(): void;
   WarpPointer(srcWin: number, dstWin: number, srcX: number, srcY: number, srcW: number, srcH: number, dstX: number, dstY: number): void;
+  QueryTree(wid: number, cb: XCallback<{ root: number; parent: number; children: number[] }>): void;
+  GetWindowAttributes(wid: number, cb: XCallback<{ mapState: number; overrideRedirect: number; klass: number; visual: number }>): void;
+  GetProperty(del: number, wid: number, name: number, type: number, longOffset: number, longLength: number, cb: XCallback<{ type: number; format: number; bytesAfter: number; data: Buffer }>): void;
+  ChangeProperty(mode: number, wid: number, name: number, type: number, units: number, data: Buffer | string): void;
+  TranslateCoordinates(src: number, dst: number, x: number, y: number, cb: XCallback<{ child: number; destX: number; destY: number }>): void;
+  FreePixmap(pixmap: number): void;
+  GrabPointer(wid: number, ownerEvents: number, mask: number, pointerMode: number, keybMode: number, confineTo: number, cursor: number, time: number, cb: XCallback<unknown>): void;
+  UngrabPointer(time: number): void;
+}
+
+export interface CompositeExt extends XExtensionBase {
+  Redirect: { Automatic: 0; Manual: 1 };
+  RedirectWindow(window: number, updateType: number): void;
+  UnredirectWindow(window: number): void;
+  NameWindowPixmap(window: number, pixmap: number): void;
 }
 
 export interface ShmSegment {

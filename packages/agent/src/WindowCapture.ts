@@ -1,0 +1,283 @@
+/**
+ * One application window as the shared area (`--window`): its own pixels through the Composite
+ * extension, even where other windows cover it.
+ *
+ * The window is redirected (RedirectWindow, Automatic: the X server still paints the screen as usual)
+ * and its off-screen storage named as a pixmap (NameWindowPixmap); ScreenCapture reads that pixmap
+ * instead of the root window, with DAMAGE on the window. The storage is reallocated when the window
+ * is resized or mapped again, so the pixmap is named again then and a full refresh follows. The area
+ * keeps the window's place on the root window, so input (XTEST, root coordinates) lands on it; the
+ * window is raised before a click or key, since XTEST input goes to whatever is on top.
+ *
+ * Popup menus (override-redirect windows of the application) are not shared yet: only this window.
+ */
+import { TypedEmitter } from './TypedEmitter.js';
+import type { X11Connection } from './X11Connection.js';
+import type { Rect } from './monitors.js';
+import { loadX11, xcall, type CompositeExt, type XEvent } from './x11.js';
+
+export type WindowInfo = { id: number; title: string; wmClass: string; width: number; height: number; x: number; y: number };
+
+export type WindowCaptureEvents = {
+  /** The window changed size (a new pixmap is named: read everything again) or place. */
+  resize: [Rect];
+  /** The window was mapped again after being unmapped: read everything again. */
+  remapped: [];
+  /** The window is gone (destroyed): the share ends. */
+  gone: [string];
+  error: [Error];
+};
+
+const IS_VIEWABLE = 2;
+const ANY_PROPERTY_TYPE = 0;
+const XA_WM_NAME = 39;
+const XA_WM_CLASS = 67;
+
+async function atom(conn: X11Connection, name: string): Promise<number> {
+  return xcall<number>((cb) => conn.client.InternAtom(false, name, cb));
+}
+
+async function property(conn: X11Connection, wid: number, prop: number): Promise<Buffer | null> {
+  const r = await xcall<{ type: number; data: Buffer }>((cb) => conn.client.GetProperty(0, wid, prop, ANY_PROPERTY_TYPE, 0, 1024, cb)).catch(() => null);
+  return r && r.type !== 0 ? r.data : null;
+}
+
+async function windowTitle(conn: X11Connection, wid: number, netWmName: number): Promise<string | null> {
+  const net = await property(conn, wid, netWmName);
+  if (net && net.length > 0) return net.toString('utf8');
+  const wm = await property(conn, wid, XA_WM_NAME);
+  return wm && wm.length > 0 ? wm.toString('latin1') : null;
+}
+
+/** WM_CLASS is "instance\0class\0": the class. */
+async function windowClass(conn: X11Connection, wid: number): Promise<string> {
+  const data = await property(conn, wid, XA_WM_CLASS);
+  if (!data) return '';
+  const parts = data.toString('latin1').split('\0');
+  return parts[1] || parts[0] || '';
+}
+
+/**
+ * The top-level application windows that are on screen: children of the root that are viewable and
+ * not override-redirect, or (under a window manager's frame) their first titled child.
+ */
+export async function listWindows(conn: X11Connection): Promise<WindowInfo[]> {
+  const X = conn.client;
+  const netWmName = await atom(conn, '_NET_WM_NAME');
+  const tree = await xcall<{ children: number[] }>((cb) => X.QueryTree(conn.root, cb));
+  const out: WindowInfo[] = [];
+  for (const top of tree.children) {
+    const attrs = await xcall<{ mapState: number; overrideRedirect: number }>((cb) => X.GetWindowAttributes(top, cb)).catch(() => null);
+    if (!attrs || attrs.mapState !== IS_VIEWABLE || attrs.overrideRedirect) continue;
+    let wid = top;
+    let title = await windowTitle(conn, top, netWmName);
+    if (title === null) {
+      const sub = await xcall<{ children: number[] }>((cb) => X.QueryTree(top, cb)).catch(() => ({ children: [] as number[] }));
+      for (const c of sub.children) {
+        const t = await windowTitle(conn, c, netWmName);
+        if (t !== null) {
+          wid = c;
+          title = t;
+          break;
+        }
+      }
+    }
+    if (title === null) continue;
+    const geo = await xcall<{ width: number; height: number }>((cb) => X.GetGeometry(wid, cb)).catch(() => null);
+    if (!geo) continue;
+    const pos = await xcall<{ destX: number; destY: number }>((cb) => X.TranslateCoordinates(wid, conn.root, 0, 0, cb));
+    out.push({ id: wid, title, wmClass: await windowClass(conn, wid), width: geo.width, height: geo.height, x: pos.destX, y: pos.destY });
+  }
+  return out;
+}
+
+export class WindowNotFoundError extends Error {
+  override name = 'WindowNotFoundError';
+}
+
+/** `--window`: an id (0x… or decimal), a title (exact, else a unique case-insensitive part of one) or `pick`. */
+export async function findWindow(conn: X11Connection, spec: string, log: (line: string) => void = () => undefined): Promise<WindowInfo> {
+  const windows = await listWindows(conn);
+  let found: WindowInfo | undefined;
+  if (spec === 'pick') {
+    const id = await pickWindow(conn, log);
+    found = windows.find((w) => w.id === id) ?? (await topLevelOf(conn, id, windows));
+  } else if (/^(0x[0-9a-f]+|\d+)$/i.test(spec)) {
+    const id = Number(spec);
+    found = windows.find((w) => w.id === id);
+  } else {
+    found = windows.find((w) => w.title === spec);
+    if (!found) {
+      const matches = windows.filter((w) => w.title.toLowerCase().includes(spec.toLowerCase()));
+      if (matches.length > 1) throw new WindowNotFoundError(`'${spec}' matches ${matches.length} windows (${matches.map((w) => `${hexId(w.id)} ${w.title}`).join('; ')}): give its id`);
+      found = matches[0];
+    }
+  }
+  if (!found) throw new WindowNotFoundError(`no window '${spec}' on the screen (see baton-agent windows)`);
+  return found;
+}
+
+export const hexId = (id: number): string => `0x${id.toString(16)}`;
+
+/** The listed window that contains `id` (a click on a frame or a child). */
+async function topLevelOf(conn: X11Connection, id: number, windows: WindowInfo[]): Promise<WindowInfo | undefined> {
+  for (let w = id; w && w !== conn.root; ) {
+    const hit = windows.find((x) => x.id === w);
+    if (hit) return hit;
+    const tree = await xcall<{ parent: number; children: number[] }>((cb) => conn.client.QueryTree(w, cb)).catch(() => null);
+    if (!tree) return undefined;
+    // A frame: its titled child is the listed window.
+    const child = windows.find((x) => tree.children.includes(x.id));
+    if (child) return child;
+    w = tree.parent;
+  }
+  return undefined;
+}
+
+/** Grab the pointer and wait for a click: the top-level window under it. */
+async function pickWindow(conn: X11Connection, log: (line: string) => void): Promise<number> {
+  const X = conn.client;
+  const mask = loadX11().eventMask.ButtonPress!;
+  const status = await xcall<number>((cb) => X.GrabPointer(conn.root, 0, mask, 1, 1, 0, 0, 0, cb as never));
+  if (status !== 0) throw new WindowNotFoundError('cannot grab the pointer to pick a window (another program holds it)');
+  log('Click the window to share...');
+  const child = await new Promise<number>((resolve) => {
+    const onEvent = (ev: XEvent): void => {
+      if (ev.name !== 'ButtonPress') return;
+      conn.off('event', onEvent);
+      resolve(Number(ev.child ?? 0));
+    };
+    conn.on('event', onEvent);
+  });
+  X.UngrabPointer(0);
+  await conn.sync();
+  if (!child) throw new WindowNotFoundError('no window there (the click was on the desktop)');
+  return child;
+}
+
+/**
+ * The redirected window and its named pixmap. Listens to the window's structure events on `conn`
+ * (the capture's connection).
+ */
+export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
+  readonly conn: X11Connection;
+  readonly info: WindowInfo;
+  #composite!: CompositeExt;
+  #pixmap = 0;
+  #rect: Rect;
+  #mapped = true;
+  #closed = false;
+  #onEvent = (ev: XEvent): void => this.#handleEvent(ev);
+
+  private constructor(conn: X11Connection, info: WindowInfo) {
+    super();
+    this.conn = conn;
+    this.info = info;
+    this.#rect = { x: info.x, y: info.y, width: info.width, height: info.height };
+  }
+
+  static async open(conn: X11Connection, info: WindowInfo): Promise<WindowCapture> {
+    const w = new WindowCapture(conn, info);
+    try {
+      await w.#init();
+    } catch (err) {
+      await w.close();
+      throw err;
+    }
+    return w;
+  }
+
+  /** The window's place and size on the root window. */
+  get rect(): Rect {
+    return this.#rect;
+  }
+  /** The pixmap holding the window's pixels (0 while unmapped before it was ever named). */
+  get pixmap(): number {
+    return this.#pixmap;
+  }
+  get mapped(): boolean {
+    return this.#mapped;
+  }
+
+  async #init(): Promise<void> {
+    const { conn } = this;
+    const X = conn.client;
+    const geo = await xcall<{ depth: number }>((cb) => X.GetGeometry(this.info.id, cb));
+    if (geo.depth !== conn.screen.root_depth) throw new Error(`window ${hexId(this.info.id)} has depth ${geo.depth}, not the screen's ${conn.screen.root_depth}: not supported yet`);
+    this.#composite = await conn.extension<CompositeExt>('composite');
+    conn.on('event', this.#onEvent);
+    X.ChangeWindowAttributes(this.info.id, { eventMask: loadX11().eventMask.StructureNotify! });
+    this.#composite.RedirectWindow(this.info.id, this.#composite.Redirect.Automatic);
+    this.#namePixmap();
+    await conn.sync();
+  }
+
+  #namePixmap(): void {
+    const X = this.conn.client;
+    if (this.#pixmap) X.FreePixmap(this.#pixmap);
+    this.#pixmap = X.AllocID();
+    this.#composite.NameWindowPixmap(this.info.id, this.#pixmap);
+  }
+
+  /** Raise the window (its top-level ancestor, a frame under a window manager) and give it the focus. */
+  async raise(): Promise<void> {
+    if (this.#closed || !this.#mapped) return;
+    const X = this.conn.client;
+    let top = this.info.id;
+    for (;;) {
+      const tree = await xcall<{ parent: number }>((cb) => X.QueryTree(top, cb)).catch(() => null);
+      if (!tree || tree.parent === this.conn.root || tree.parent === 0) break;
+      top = tree.parent;
+    }
+    X.ConfigureWindow(top, { stackMode: 0 });
+    X.SetInputFocus(this.info.id, 1);
+    // The raise must be done before input sent on another connection (XTEST) is processed.
+    await this.conn.sync();
+  }
+
+  #handleEvent(ev: XEvent): void {
+    if (this.#closed || ev.wid !== this.info.id) return;
+    if (ev.name === 'DestroyNotify') {
+      this.#pixmap = 0; // freed with the window
+      this.emit('gone', `the shared window '${this.info.title}' was closed`);
+    } else if (ev.name === 'UnmapNotify') {
+      this.#mapped = false;
+    } else if (ev.name === 'MapNotify') {
+      this.#mapped = true;
+      this.#namePixmap();
+      this.emit('remapped');
+    } else if (ev.name === 'ConfigureNotify') {
+      void this.#onConfigure(Number(ev.width), Number(ev.height));
+    }
+  }
+
+  async #onConfigure(width: number, height: number): Promise<void> {
+    try {
+      // ConfigureNotify's x/y are relative to the parent (a frame under a window manager): ask the root.
+      const pos = await xcall<{ destX: number; destY: number }>((cb) => this.conn.client.TranslateCoordinates(this.info.id, this.conn.root, 0, 0, cb));
+      const old = this.#rect;
+      if (this.#closed || (old.x === pos.destX && old.y === pos.destY && old.width === width && old.height === height)) return;
+      const resized = old.width !== width || old.height !== height;
+      this.#rect = { x: pos.destX, y: pos.destY, width, height };
+      if (resized && this.#mapped) this.#namePixmap();
+      this.emit('resize', this.#rect);
+    } catch (err) {
+      if (!this.#closed) this.emit('error', err as Error); // destroyed meanwhile: DestroyNotify follows
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.conn.off('event', this.#onEvent);
+    if (!this.conn.closed) {
+      try {
+        if (this.#pixmap) this.conn.client.FreePixmap(this.#pixmap);
+        if (this.#composite) this.#composite.UnredirectWindow(this.info.id);
+      } catch {
+        // the connection is going away anyway
+      }
+    }
+    this.removeAllListeners();
+  }
+}

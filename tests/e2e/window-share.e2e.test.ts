@@ -1,0 +1,169 @@
+/**
+ * End to end, issue 12 item 1 "share one window": an Xvfb desktop, the real agent CLI with
+ * `--window <title>`, the real server and a Chromium viewer on the meeting page.
+ *
+ * - `baton-agent windows` lists the test window by its title;
+ * - the viewer sees only that window (the share is the window's size), and while another window
+ *   covers half of it, the window's own pixels, exactly — drawn while covered;
+ * - a click from the controller on the covered half raises the window and lands at the window's
+ *   coordinates; a resize gives a new screen of the new size;
+ * - closing the window ends the share, with the reason on the agent's terminal.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startServer } from '../../packages/server/dist/index.js';
+import { startXvfb, type Xvfb } from '../../packages/agent/test/helpers/xvfb.js';
+import { Painter, pixel, type Rgb } from '../../packages/agent/test/helpers/painter.js';
+import { loadX11 } from '../../packages/agent/src/x11.js';
+import { createConference, signUp } from '../../packages/server/test/support.js';
+import { startAgentShare, type AgentRun } from '../support/agent.js';
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+
+const OK = haveBrowserAndX('tests/e2e/window-share.e2e.test.ts');
+const TITLE = 'Baton window-share target';
+const WIN = { x: 200, y: 150, w: 400, h: 300, c: [40, 120, 200] as Rgb };
+const COVER = { x: 400, y: 100, w: 500, h: 400, c: [230, 0, 230] as Rgb };
+
+/** A non-repeating texture (40 grey levels: lossless through the tile codecs), different per seed. */
+function texture(w: number, h: number, seed: number): Uint8Array {
+  const rgb = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const v = ((Math.imul(x * 374761393 + y * 668265263 + seed * 97, 1274126177) >>> 24) % 40) * 6;
+      rgb[(y * w + x) * 3] = v;
+      rgb[(y * w + x) * 3 + 1] = 255 - v;
+      rgb[(y * w + x) * 3 + 2] = (v * 3) & 0xff;
+    }
+  }
+  return rgb;
+}
+
+describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', () => {
+  let xvfb: Xvfb;
+  let painter: Painter;
+  let srv: Awaited<ReturnType<typeof startServer>>;
+  let dataDir: string;
+  let agent: AgentRun | undefined;
+  let browser: Browser;
+  let bob: Page;
+  let conf = '';
+  let target = 0;
+  const presses: Array<{ x: number; y: number }> = [];
+
+  const canvasSize = (page: Page) =>
+    page.evaluate(() => {
+      const c = document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement | null;
+      return c ? `${c.width}x${c.height}` : null;
+    });
+  /** Pixels of the viewer's canvas that differ from `rgb` (the whole canvas, w x h). */
+  const mismatches = async (page: Page, rgb: Uint8Array, w: number, h: number) => {
+    const seen = await page.evaluate(({ w, h }) => {
+      const c = document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement | null;
+      if (!c || c.width !== w || c.height !== h) return null;
+      const d = c.getContext('2d')!.getImageData(0, 0, w, h).data;
+      let bin = '';
+      for (let i = 0; i < d.length; i += 8192) bin += String.fromCharCode(...d.subarray(i, i + 8192));
+      return btoa(bin);
+    }, { w, h });
+    if (seen === null) return -1;
+    const px = Buffer.from(seen, 'base64');
+    let bad = 0;
+    for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) if (px[j] !== rgb[i] || px[j + 1] !== rgb[i + 1] || px[j + 2] !== rgb[i + 2]) bad++;
+    return bad;
+  };
+
+  beforeAll(async () => {
+    buildWeb();
+    xvfb = await startXvfb(1280, 720);
+    painter = await Painter.open(xvfb.display);
+    await painter.window(0, 0, 1280, 720, [20, 20, 20]); // a desktop background
+    // An ordinary (managed-style) top-level window with a title and class, as an application makes.
+    const X = painter.conn.client;
+    const em = loadX11().eventMask;
+    target = X.AllocID();
+    X.CreateWindow(target, painter.conn.root, WIN.x, WIN.y, WIN.w, WIN.h, 0, 0, 1, 0, { backgroundPixel: pixel(WIN.c), eventMask: em.ButtonPress! });
+    X.ChangeProperty(0, target, 39 /* WM_NAME */, 31 /* STRING */, 8, TITLE);
+    X.ChangeProperty(0, target, 67 /* WM_CLASS */, 31, 8, 'batontest\0BatonTest\0');
+    X.MapWindow(target);
+    await painter.conn.sync();
+    painter.conn.on('event', (ev: { name?: string; wid?: number; x?: number; y?: number }) => {
+      if (ev.name === 'ButtonPress' && ev.wid === target) presses.push({ x: ev.x ?? -1, y: ev.y ?? -1 });
+    });
+    await painter.putRgb(target, 0, 0, WIN.w, WIN.h, texture(WIN.w, WIN.h, 1));
+
+    dataDir = mkdtempSync(path.join(tmpdir(), 'baton-window-e2e-'));
+    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST });
+    const alice = await signUp(srv.url, 'alice');
+    const bobCookie = await signUp(srv.url, 'bob');
+    conf = await createConference(srv.url, alice, { guests: 'allow', control: 'signed-in' }, 'Window demo');
+    agent = await startAgentShare(srv, conf, alice, xvfb.display, 'signed-in', srv.url, ['--window', TITLE]);
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    await ctx.addCookies([{ name: 'baton_session', value: bobCookie.split('=')[1]!, url: srv.url }]);
+    ctx.setDefaultTimeout(15_000);
+    bob = await ctx.newPage();
+  }, 180_000);
+
+  afterAll(async () => {
+    await agent?.stop();
+    await browser?.close();
+    await srv?.close();
+    await painter?.close();
+    await xvfb?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('baton-agent windows lists the window by its title, class and size', () => {
+    const out = execFileSync(process.execPath, [path.join(ROOT, 'packages/agent/dist/cli.js'), 'windows'], { env: { ...process.env, DISPLAY: xvfb.display }, encoding: 'utf8' });
+    const line = out.split('\n').find((l) => l.includes(TITLE));
+    expect(line).toBe(`0x${target.toString(16)}\t${TITLE}\tBatonTest\t${WIN.w}x${WIN.h}+${WIN.x}+${WIN.y}`);
+    expect(agent!.output()).toContain(`Sharing the window '${TITLE}' (${WIN.w}x${WIN.h})`);
+  });
+
+  it("the viewer sees only the window, and its own pixels exactly while another window covers half of it", async () => {
+    await bob.goto(`${srv.url}/m/${conf}`);
+    await expect.poll(() => mismatches(bob, texture(WIN.w, WIN.h, 1), WIN.w, WIN.h), { timeout: 20_000 }).toBe(0);
+    // Cover the right half, then draw something new into the window while it is covered: only the
+    // window's own storage (Composite) has those pixels; the screen shows the cover.
+    await painter.window(COVER.x, COVER.y, COVER.w, COVER.h, COVER.c);
+    const next = texture(WIN.w, WIN.h, 2);
+    await painter.putRgb(target, 0, 0, WIN.w, WIN.h, next);
+    await expect.poll(() => mismatches(bob, next, WIN.w, WIN.h), { timeout: 10_000 }).toBe(0);
+    await bob.screenshot({ path: path.join(tmpdir(), 'baton-window-share-covered.png') });
+  }, 60_000);
+
+  it('a click from the controller on the covered half raises the window and lands at its coordinates', async () => {
+    await bob.getByTestId('control-request').click();
+    await expect.poll(() => bob.getByTestId('control-status').textContent(), { timeout: 10_000 }).toBe('You are in control');
+    await expect.poll(() => agent!.output(), { timeout: 10_000 }).toMatch(/Bob is controlling/);
+    presses.length = 0;
+    const box = (await bob.getByTestId('share-canvas').boundingBox())!;
+    const at = { x: 300, y: 120 }; // under the cover on the host's screen
+    await bob.mouse.click(box.x + (at.x * box.width) / WIN.w, box.y + (at.y * box.height) / WIN.h);
+    await expect.poll(() => presses.length, { timeout: 10_000 }).toBe(1);
+    expect(Math.abs(presses[0]!.x - at.x)).toBeLessThanOrEqual(2);
+    expect(Math.abs(presses[0]!.y - at.y)).toBeLessThanOrEqual(2);
+  }, 60_000);
+
+  it('a resized window is a new screen of its new size', async () => {
+    painter.conn.client.ConfigureWindow(target, { width: 320, height: 200 });
+    await painter.conn.sync();
+    const next = texture(320, 200, 3);
+    await painter.putRgb(target, 0, 0, 320, 200, next);
+    await expect.poll(() => mismatches(bob, next, 320, 200), { timeout: 15_000 }).toBe(0);
+  }, 60_000);
+
+  it('closing the window ends the share with a clear message', async () => {
+    const exited = new Promise<number | null>((resolve) => agent!.proc.once('exit', (code) => resolve(code)));
+    await painter.destroy(target);
+    expect(await exited).toBe(0);
+    expect(agent!.output()).toContain(`Sharing ended: the shared window '${TITLE}' was closed.`);
+    await expect.poll(async () => (await srv.registry.get(conf))?.snapshot().share ?? null, { timeout: 10_000 }).toBeNull();
+    await expect.poll(() => canvasSize(bob), { timeout: 10_000 }).toBeNull();
+  }, 60_000);
+});
