@@ -605,6 +605,12 @@ describe.skipIf(!OK)('meeting experience in the browser', { timeout: 60_000 }, (
       await poll(() => page.getByTestId('leave').textContent()).toBe('Verlassen');
       expect(await page.getByTestId('meeting-organizer').textContent()).toBe('Organisiert von Alice');
       expect(await page.getByTestId('copy-url').textContent()).toBe('Besprechungslink kopieren');
+      // Notifications too.
+      await alice.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+      await alice.keyboard.press('h');
+      await poll(() => page.getByTestId('toast').filter({ hasText: 'Alice hat die Hand gehoben' }).count()).toBe(1);
+      await alice.keyboard.press('h');
+      await poll(() => alice.getByTestId('hand-toggle').getAttribute('aria-pressed')).toBe('false');
       await shot(page, 'german-meeting-1280x720');
       await ctx.close();
     });

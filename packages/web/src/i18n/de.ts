@@ -56,6 +56,16 @@ export const de: PartialMessages = {
     endForAll: 'Für alle beenden',
     leave: 'Verlassen',
   },
+  alerts: {
+    hand: '{{name}} hat die Hand gehoben',
+    lobby: '{{name}} wartet in der Lobby',
+    lobbyGuest: '{{name}} (Gast) wartet in der Lobby',
+    control: '{{name}} möchte Ihren Bildschirm steuern',
+    controlGuest: '{{name}} (Gast) möchte Ihren Bildschirm steuern',
+    shareDesktop: '{{name}} teilt jetzt einen Desktop',
+    shareScreen: '{{name}} teilt jetzt einen Bildschirm',
+    someone: 'Jemand',
+  },
   shortcuts: {
     title: 'Tastenkürzel',
     intro: 'Sie wirken überall in der Besprechung, außer beim Schreiben und solange Ihre Tasten an einen geteilten Bildschirm gehen, den Sie steuern.',

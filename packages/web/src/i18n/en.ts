@@ -1,7 +1,7 @@
 /**
  * The UI text, English: the source language. Other languages translate these keys; a key missing
  * there falls back to this text. Moved here so far: the site header, home page, join box, the
- * meeting header and the shortcuts dialog; the rest of the UI still has its English inline.
+ * meeting header, notifications and the shortcuts dialog; the rest of the UI still has its English inline.
  */
 export const en = {
   language: { label: 'Language' },
@@ -57,6 +57,16 @@ export const en = {
     settings: 'Settings',
     endForAll: 'End meeting for all',
     leave: 'Leave',
+  },
+  alerts: {
+    hand: '{{name}} raised their hand',
+    lobby: '{{name}} is waiting in the lobby',
+    lobbyGuest: '{{name}} (guest) is waiting in the lobby',
+    control: '{{name}} asks to control your screen',
+    controlGuest: '{{name}} (guest) asks to control your screen',
+    shareDesktop: '{{name}} started sharing a desktop',
+    shareScreen: '{{name}} started sharing a screen',
+    someone: 'Someone',
   },
   shortcuts: {
     title: 'Keyboard shortcuts',

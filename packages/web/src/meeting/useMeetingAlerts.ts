@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { ConferenceClient } from '../conference/ConferenceClient';
 import type { Notifier } from '../notify/Notifier';
+import i18n from '../i18n';
 
 const MAX_PREVIEW = 120;
 
@@ -19,7 +20,7 @@ export function useMeetingAlerts(client: ConferenceClient, notifier: Notifier, c
     const offHand = client.on('handRaised', (h) => {
       const snap = client.snapshot;
       const self = snap.roster.find((p) => p.id === snap.selfId);
-      if (h.participantId !== snap.selfId && !(self && h.person === (self.person ?? self.id))) notifier.notify('hand', `${h.name} raised their hand`);
+      if (h.participantId !== snap.selfId && !(self && h.person === (self.person ?? self.id))) notifier.notify('hand', i18n.t('alerts.hand', { name: h.name }));
     });
     const offNotice = client.on('notice', ({ text }) => notifier.notify('notice', text.charAt(0).toUpperCase() + text.slice(1)));
     const offMessage = client.on('message', (msg) => {
@@ -28,11 +29,11 @@ export function useMeetingAlerts(client: ConferenceClient, notifier: Notifier, c
       switch (msg.type) {
         case 'participant.joined': {
           const p = msg.participant;
-          if (p.status === 'lobby' && p.id !== snap.selfId) notifier.notify('lobby', `${p.name}${p.user ? '' : ' (guest)'} is waiting in the lobby`);
+          if (p.status === 'lobby' && p.id !== snap.selfId) notifier.notify('lobby', i18n.t(p.user ? 'alerts.lobby' : 'alerts.lobbyGuest', { name: p.name }));
           break;
         }
         case 'control.requested':
-          if (msg.participantId !== snap.selfId) notifier.notify('control', `${msg.name}${msg.user ? '' : ' (guest)'} asks to control your screen`);
+          if (msg.participantId !== snap.selfId) notifier.notify('control', i18n.t(msg.user ? 'alerts.control' : 'alerts.controlGuest', { name: msg.name }));
           break;
         case 'chat.message': {
           const m = msg.message;
@@ -50,7 +51,7 @@ export function useMeetingAlerts(client: ConferenceClient, notifier: Notifier, c
             const host = snap.roster.find((p) => p.id === next);
             // The page's own agent starting is shown by the Share desktop dialog's "Connected".
             const mine = !!host?.user && host.user === self?.user;
-            if (!mine) notifier.notify('share', `${host?.name ?? 'Someone'} started sharing ${msg.share?.kind === 'agent' ? 'a desktop' : 'a screen'}`);
+            if (!mine) notifier.notify('share', i18n.t(msg.share?.kind === 'agent' ? 'alerts.shareDesktop' : 'alerts.shareScreen', { name: host?.name ?? i18n.t('alerts.someone') }));
           }
           hostId = next;
           break;
