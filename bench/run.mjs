@@ -18,7 +18,7 @@ import { sleep } from './lib/net.mjs';
 import { median, percentile, round } from './lib/stats.mjs';
 import { printReport } from './lib/report.mjs';
 
-const WORKLOADS = ['typing', 'scroll', 'drag', 'video'];
+const WORKLOADS = ['typing', 'scroll', 'drag', 'video', 'doc-slow', 'doc-fast', 'drag-textured'];
 const SYSTEMS = {
   floor: () => import('./systems/floor.mjs'),
   x11vnc: () => import('./systems/x11vnc.mjs'),
@@ -196,7 +196,7 @@ async function measureWorkload(sysName, sys, workload, roundNo, { host, viewers,
   if (sys.direct) {
     probe = sys.probe();
   } else {
-    page = await viewers.newPage(WIDTH, HEIGHT);
+    page = await viewers.newPage(...(sys.viewerSize?.(WIDTH, HEIGHT) ?? [WIDTH, HEIGHT]));
     await sys.preparePage?.(page);
     await sys.openViewer(page, WIDTH, HEIGHT);
     await page.evaluate((sel) => BenchSampler.start(sel), sys.canvasSelector ?? null);
@@ -295,7 +295,7 @@ async function lateJoiner(sysName, sys, { host, viewers, pages, xc }) {
   const times = [];
   let failure = null;
   for (let i = 0; i < Number(opt['late-tries']); i++) {
-    const page = await viewers.newPage(WIDTH, HEIGHT);
+    const page = await viewers.newPage(...(sys.viewerSize?.(WIDTH, HEIGHT) ?? [WIDTH, HEIGHT]));
     await page.addInitScript(
       ([r, w, h, s, sel]) => {
         BenchSampler.expectScreen(r, w, h, s, 24);
@@ -327,7 +327,7 @@ async function lateJoiner(sysName, sys, { host, viewers, pages, xc }) {
  * covers the screen with the keyboard focus and records when the X server delivers the event.
  */
 async function inputLatency(sysName, sys, { viewers, xc }) {
-  const page = await viewers.newPage(WIDTH, HEIGHT);
+  const page = await viewers.newPage(...(sys.viewerSize?.(WIDTH, HEIGHT) ?? [WIDTH, HEIGHT]));
   try {
     await sys.preparePage?.(page);
     await sys.openViewer(page, WIDTH, HEIGHT);

@@ -1,6 +1,6 @@
 // Workloads drawn on the host's X display by a full-screen Chromium. Every animation frame repaints
 // the timestamp strip with Date.now(), so the viewer can tell when that frame reached it.
-// ?w=typing|scroll|drag|video|still
+// ?w=typing|scroll|drag|video|doc-slow|doc-fast|drag-textured|still
 (function () {
   const params = new URLSearchParams(location.search);
   const kind = params.get('w') ?? 'still';
@@ -31,6 +31,65 @@
     win.innerHTML = `<div class="title">notes.txt</div><div class="body">${Array.from({ length: 14 }, sentence).join('\n')}</div>`;
     desk.append(win);
     document.body.append(desk);
+  }
+
+  /** A deterministic photo-like picture (gradients, soft blobs and grain) as a data URL. */
+  function picture(w, h, variant) {
+    const c = Object.assign(document.createElement('canvas'), { width: w, height: h });
+    const ctx = c.getContext('2d');
+    const g = ctx.createLinearGradient(0, 0, w, h);
+    g.addColorStop(0, `hsl(${(variant * 47) % 360},60%,${35 + (variant % 3) * 10}%)`);
+    g.addColorStop(1, `hsl(${(variant * 47 + 150) % 360},55%,70%)`);
+    ctx.fillStyle = g;
+    ctx.fillRect(0, 0, w, h);
+    for (let k = 0; k < 14; k++) {
+      const x = rand() * w, y = rand() * h, r = 10 + rand() * Math.max(w, h) * 0.25;
+      const rg = ctx.createRadialGradient(x, y, 0, x, y, r);
+      rg.addColorStop(0, `hsla(${Math.floor(rand() * 360)},70%,60%,0.7)`);
+      rg.addColorStop(1, 'hsla(0,0%,50%,0)');
+      ctx.fillStyle = rg;
+      ctx.fillRect(0, 0, w, h);
+    }
+    const img = ctx.getImageData(0, 0, w, h);
+    for (let i = 0; i < img.data.length; i += 4) {
+      const n = (rand() - 0.5) * 28;
+      img.data[i] += n;
+      img.data[i + 1] += n;
+      img.data[i + 2] += n;
+    }
+    ctx.putImageData(img, 0, 0);
+    return c.toDataURL('image/png');
+  }
+
+  /** The long rich document of the doc-* workloads, scrolled at `speed` px/ms. */
+  function richDocument(speed) {
+    const sc = document.createElement('div');
+    sc.id = 'scroller';
+    sc.className = 'rich';
+    const page = document.createElement('div');
+    page.className = 'page';
+    const pics = Array.from({ length: 6 }, (_, i) => picture(480, 270, i + 3));
+    let html = '';
+    for (let s = 0; s < 120; s++) {
+      html += `<h2 style="background:linear-gradient(90deg,hsl(${(s * 37) % 360},55%,88%),#fff)">${s + 1}. ${words(4)}</h2>`;
+      html += `<p>${Array.from({ length: 4 }, sentence).join(' ')}</p>`;
+      if (s % 2 === 0) html += `<figure><img src="${pics[s % pics.length]}" width="480" height="270"><figcaption>Figure ${s / 2 + 1}: ${words(6)}</figcaption></figure>`;
+      if (s % 3 === 0) {
+        html += '<table><tr><th>item</th><th>owner</th><th>status</th><th>estimate</th><th>change</th></tr>';
+        for (let r = 0; r < 6; r++) html += `<tr><td>${words(2)}</td><td>${words(1)}</td><td>${rand() < 0.5 ? 'open' : 'done'}</td><td>${(rand() * 40).toFixed(1)} h</td><td>${rand() < 0.5 ? '+' : '−'}${(rand() * 20).toFixed(1)}%</td></tr>`;
+        html += '</table>';
+      }
+      html += `<p>${Array.from({ length: 5 }, sentence).join(' ')}</p>`;
+    }
+    page.innerHTML = html;
+    sc.append(page);
+    document.body.append(sc);
+    let pos = 0;
+    return (dt) => {
+      pos += speed * dt;
+      if (pos > sc.scrollHeight - 1200) pos = 0;
+      sc.scrollTop = Math.round(pos);
+    };
   }
 
   const workloads = {
@@ -69,6 +128,25 @@
         pos += 0.24 * dt;
         if (pos > sc.scrollHeight - 1200) pos = 0;
         sc.scrollTop = Math.round(pos);
+      };
+    },
+    // A long document as people share it: headings, paragraphs, tables, pictures and gradient banners,
+    // scrolled at a reading pace (120 px/s) or skimmed (720 px/s).
+    'doc-slow': () => richDocument(0.12),
+    'doc-fast': () => richDocument(0.72),
+    // A window with a textured title bar and a picture in it, dragged along a figure-eight (~600 px/s).
+    'drag-textured'() {
+      desktop();
+      const win = document.createElement('div');
+      win.className = 'win';
+      Object.assign(win.style, { width: '720px', height: '480px', left: '0px', top: '0px' });
+      win.innerHTML = `<div class="title textured" style="background-image:linear-gradient(rgba(40,70,110,.55),rgba(20,40,70,.75)),url(${picture(256, 28, 1)})">Photos — holiday.jpg</div><img src="${picture(720, 300, 2)}" width="720" height="300" style="display:block"><div class="body">${Array.from({ length: 5 }, sentence).join('\n')}</div>`;
+      document.body.append(win);
+      let a = 0;
+      return (dt) => {
+        a += (dt / 1000) * 0.8;
+        win.style.left = `${Math.round(600 + 560 * Math.sin(a))}px`;
+        win.style.top = `${Math.round(300 + 260 * Math.sin(2 * a))}px`;
       };
     },
     // A window dragged around the desktop (an ellipse, ~500 px/s).

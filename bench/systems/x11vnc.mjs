@@ -4,6 +4,12 @@ import { execFileSync } from 'node:child_process';
 import { freePort, waitForPort } from '../lib/net.mjs';
 
 const NOVNC = '/usr/share/novnc';
+/**
+ * Baton's meeting page shows a 1920x1080 screen in Fit at 0.804x in a 1920x1080 window (its header,
+ * toolbar and margins take the rest). noVNC, scaled to fit (resize=scale), gets a window in which its
+ * fit lands on the same scale, so both viewers show (and composite) the same scaled picture.
+ */
+export const FIT_SCALE = 0.804;
 
 export const name = 'x11vnc';
 
@@ -39,6 +45,8 @@ export async function start({ procs, display }) {
     serverPids: [vnc.pid, wsify.pid],
     agentPids: [],
     canvasSelector: '#noVNC_container canvas',
+    /** The viewer window: the screen at Baton's Fit scale (noVNC's control bar overlays, it takes no room). */
+    viewerSize: (width, height) => [Math.round(width * FIT_SCALE), Math.round(height * FIT_SCALE)],
     /** Open a viewer on `page`; resolves when its canvas has the screen's size. */
     async openViewer(page, width, height) {
       await page.goto(url);
