@@ -98,7 +98,13 @@ export const Invitation = z.object({
 export type Invitation = z.infer<typeof Invitation>;
 
 /** One-time token with which a host agent joins as the sharer without a browser cookie. */
-export const AgentTokenResponse = z.object({ token: z.string(), expiresAt: z.string(), command: z.string() });
+export const AgentTokenResponse = z.object({
+  token: z.string(),
+  expiresAt: z.string(),
+  command: z.string(),
+  /** The agent this server offers for download (GET /agent/baton-agent.tgz); null when not packed. */
+  agent: z.object({ url: z.string(), sha256: z.string() }).nullable().optional(),
+});
 
 export const ApiError = z.object({ error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }) });
 export type ApiError = z.infer<typeof ApiError>;

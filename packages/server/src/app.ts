@@ -27,6 +27,8 @@ import { BatonError, ForbiddenError, httpStatus } from './errors.js';
 import { SESSION_COOKIE } from './http/common.js';
 import { authRoutes } from './http/authRoutes.js';
 import { conferenceRoutes } from './http/conferenceRoutes.js';
+import { agentRoutes } from './http/agentRoutes.js';
+import { AgentPackage, DEFAULT_AGENT_PACK_DIR } from './http/AgentPackage.js';
 import { SAFE_METHODS, checkOrigin, ownOriginOf } from './http/origin.js';
 import { securityHeaders, PERMISSIONS_POLICY } from './http/securityHeaders.js';
 
@@ -111,7 +113,9 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   });
 
   authRoutes(app, { config, accounts, sessions });
-  conferenceRoutes(app, { config, store, factory });
+  const agent = new AgentPackage({ dir: config.agentPackDir ?? DEFAULT_AGENT_PACK_DIR });
+  conferenceRoutes(app, { config, store, factory, agent });
+  agentRoutes(app, { agent });
   app.get('/healthz', async () => ({ ok: true, conferences: registry.size }));
 
   // The built web client; the SPA's own routes get index.html.

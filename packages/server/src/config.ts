@@ -32,6 +32,8 @@ export interface ServerConfig {
   /** Base of meeting URLs, e.g. https://meet.example.org; derived from the request when unset. */
   publicUrl: string | null;
   webDir: string;
+  /** Where the packed agent (baton-agent.tgz) is; absent: packages/agent/dist-pack. */
+  agentPackDir?: string;
   /** Whether anyone may create an account (otherwise only `baton-admin user add`). */
   signup: boolean;
   /** Cookies marked Secure: on by default when publicUrl is https. */

@@ -17,13 +17,14 @@ import type { ServerConfig } from '../config.js';
 import { hashToken, newToken } from '../auth/tokens.js';
 import { BadRequestError, ForbiddenError, NotFoundError, RateLimitedError } from '../errors.js';
 import { RateLimiter } from '../util/RateLimiter.js';
-import { meetingUrl, parseBody, requireUser } from './common.js';
+import { baseUrl, meetingUrl, parseBody, requireUser } from './common.js';
+import { AGENT_TARBALL, type AgentPackage } from './AgentPackage.js';
 
 const AGENT_TOKEN_TTL_MS = 10 * 60_000;
 /** Autocomplete asks once per pause in typing; this leaves room for fast typists, not for enumeration. */
 const SUGGEST_RATE = { burst: 30, perSecond: 5 };
 
-export function conferenceRoutes(app: FastifyInstance, deps: { config: ServerConfig; store: Store; factory: FocusFactory }): void {
+export function conferenceRoutes(app: FastifyInstance, deps: { config: ServerConfig; store: Store; factory: FocusFactory; agent: AgentPackage }): void {
   const { config, store, factory } = deps;
   const wire = (req: FastifyRequest, c: ConferenceRecord): ConferenceResource => ({
     id: c.id,
@@ -159,7 +160,12 @@ export function conferenceRoutes(app: FastifyInstance, deps: { config: ServerCon
     const token = newToken();
     const expiresAt = new Date(Date.now() + AGENT_TOKEN_TTL_MS);
     await store.createAgentToken(hashToken(token), { conferenceId: c.id, userId: user.id }, expiresAt);
-    return { token, expiresAt: expiresAt.toISOString(), command: `npx baton-agent share ${meetingUrl(config, req, c.id)} --token ${token}` };
+    // With the agent packed, the command installs it from this server (a host needs only Node.js);
+    // ?v= names this build, so npx does not reuse an older agent it cached under the same URL.
+    const packed = deps.agent.get();
+    const agent = packed ? { url: `${baseUrl(config, req)}/agent/${AGENT_TARBALL}?v=${packed.sha256.slice(0, 16)}`, sha256: packed.sha256 } : null;
+    const run = agent ? `npx --yes ${agent.url}` : 'npx baton-agent';
+    return { token, expiresAt: expiresAt.toISOString(), command: `${run} share ${meetingUrl(config, req, c.id)} --token ${token}`, agent };
   });
 }
 

@@ -6,7 +6,7 @@ import { formatDate } from '../pages/Dashboard';
 
 /** Gets a one-time token and shows the command that starts the Baton agent on the desktop to share. */
 export function AgentDialog({ conferenceId, onClose }: { conferenceId: string; onClose(): void }) {
-  const [result, setResult] = useState<{ command: string; token: string; expiresAt: string } | null>(null);
+  const [result, setResult] = useState<{ command: string; token: string; expiresAt: string; agent: { url: string; sha256: string } | null } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [round, setRound] = useState(0);
 
@@ -15,7 +15,7 @@ export function AgentDialog({ conferenceId, onClose }: { conferenceId: string; o
     setResult(null);
     setError(null);
     api.agentToken(conferenceId).then(
-      (r) => live && setResult({ command: r.command, token: r.token, expiresAt: r.expiresAt }),
+      (r) => live && setResult({ command: r.command, token: r.token, expiresAt: r.expiresAt, agent: r.agent ?? null }),
       (e: unknown) => live && setError(errorText(e)),
     );
     return () => {
@@ -40,6 +40,7 @@ export function AgentDialog({ conferenceId, onClose }: { conferenceId: string; o
           <p className="muted small" data-testid="agent-expiry" title={formatDate(result.expiresAt)}>
             The token works once and expires {expiresIn(result.expiresAt)}.
           </p>
+          {result.agent && <AgentDownload url={result.agent.url} sha256={result.agent.sha256} />}
           <TokenPrivacy command={result.command} token={result.token} />
         </>
       )}
@@ -53,6 +54,24 @@ export function AgentDialog({ conferenceId, onClose }: { conferenceId: string; o
         </button>
       </div>
     </Modal>
+  );
+}
+
+/** Where the command gets the agent from, and the hash to check it against. */
+function AgentDownload({ url, sha256 }: { url: string; sha256: string }) {
+  return (
+    <div className="agent-download small" data-testid="agent-download" style={{ marginBottom: 12 }}>
+      <p className="small">
+        The command needs only Node.js 20 or newer: <code>npx</code> fetches the agent from this server (
+        <a href={url} download data-testid="agent-download-link">
+          baton-agent.tgz
+        </a>
+        ) and its libraries from the npm registry. The first run takes a minute or so.
+      </p>
+      <p className="small">
+        SHA-256 of the agent: <code data-testid="agent-sha256" style={{ wordBreak: 'break-all' }}>{sha256}</code>
+      </p>
+    </div>
   );
 }
 

@@ -1,0 +1,30 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiError } from '@baton/protocol';
+import { AGENT_TARBALL, type AgentPackage } from './AgentPackage.js';
+
+/**
+ * GET /agent/baton-agent.tgz and /agent/baton-agent.tgz.sha256: the host agent, installable with
+ * `npx --yes <server>/agent/baton-agent.tgz`. Only these two names exist (no file system lookup of
+ * what the client asks for, so no traversal); the ETag is the content hash.
+ */
+export function agentRoutes(app: FastifyInstance, deps: { agent: AgentPackage }): void {
+  const notFound = (reply: FastifyReply, what: string) =>
+    reply.code(404).send({ error: { code: 'not_found', message: what } } satisfies ApiError);
+
+  const send = (req: FastifyRequest, reply: FastifyReply, sha: boolean) => {
+    const t = deps.agent.get();
+    if (!t) return notFound(reply, 'the agent is not packed on this server: run `npm run build`');
+    const etag = `"${t.sha256}${sha ? '-sha256' : ''}"`;
+    // Revalidated on every use: a rebuilt server serves a new agent under the same name.
+    reply.header('ETag', etag).header('Cache-Control', 'no-cache').header('X-Content-Type-Options', 'nosniff');
+    const inm = req.headers['if-none-match'];
+    if (inm && inm.split(',').some((v) => v.trim() === etag || v.trim() === `W/${etag}` || v.trim() === '*')) return reply.code(304).send();
+    if (sha) return reply.type('text/plain; charset=utf-8').send(`${t.sha256}  ${AGENT_TARBALL}\n`);
+    return reply.type('application/gzip').header('Content-Disposition', `attachment; filename="${AGENT_TARBALL}"`).send(t.bytes);
+  };
+
+  app.get(`/agent/${AGENT_TARBALL}`, (req, reply) => send(req, reply, false));
+  app.get(`/agent/${AGENT_TARBALL}.sha256`, (req, reply) => send(req, reply, true));
+  // Anything else under /agent/ is a plain 404, not the web client's index.html.
+  app.get('/agent/*', (req, reply) => notFound(reply, 'no such file'));
+}
