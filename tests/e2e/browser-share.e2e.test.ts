@@ -60,7 +60,6 @@ type SharerStats = { state: string; framesSent: number; framesAcked: number; una
 type ViewerStats = { framesDrawn: number; lastSeq: number; width: number; height: number; decodeErrors: number };
 
 const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(missing.length > 0)('browser-hosted screen sharing (Xvfb + non-headless Chromium sharer + headless viewer)', () => {
   let x: Awaited<ReturnType<typeof startXvfb>>;
@@ -81,6 +80,19 @@ describe.skipIf(missing.length > 0)('browser-hosted screen sharing (Xvfb + non-h
   const h = <T>(page: Page, fn: (h: Harness, arg: never) => T | Promise<T>, arg?: unknown): Promise<T> =>
     page.evaluate(([src, a]) => new Function('h', 'a', `return (${src})(h, a)`)((window as unknown as { batonHarness: Harness }).batonHarness, a), [fn.toString(), arg] as const) as Promise<T>;
 
+  /** Wait until the sharer has published its stats anew (every 200 ms, each time a new object; the
+   * viewer's are live, updated as it draws). */
+  async function freshSharerStats(): Promise<void> {
+    type W = { __batonSharer?: object; __batonSeen?: object };
+    await host.evaluate(() => {
+      const w = window as unknown as W;
+      w.__batonSeen = w.__batonSharer;
+    });
+    await expect
+      .poll(() => host.evaluate(() => (window as unknown as W).__batonSharer !== (window as unknown as W).__batonSeen), { timeout: 20_000, interval: 50 })
+      .toBe(true);
+  }
+
   /** Wait until the picture is still and fully refined on the sharer, and the viewer drew its last frame. */
   async function settled(): Promise<{ sharer: SharerStats; viewer: ViewerStats }> {
     const last: { sharer?: SharerStats; viewer?: ViewerStats } = {};
@@ -92,9 +104,9 @@ describe.skipIf(missing.length > 0)('browser-hosted screen sharing (Xvfb + non-h
       return s.lossyCells === 0 && s.unacked === 0 && v.lastSeq === s.framesSent;
     };
     await expect.poll(still, { timeout: 20_000, interval: 250 }).toBe(true);
-    // The stats are published every 200 ms: read them again once fresh ones are out, and if a frame went
-    // out meanwhile, wait for the viewer to draw it (a condition, not a fixed pause before an assertion).
-    await sleep(600);
+    // The sharer's stats are published every 200 ms: read them again once fresh ones are out, and if a
+    // frame went out meanwhile, wait for the viewer to draw it.
+    await freshSharerStats();
     await expect.poll(still, { timeout: 20_000, interval: 250 }).toBe(true);
     return { sharer: last.sharer!, viewer: last.viewer! };
   }
