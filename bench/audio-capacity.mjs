@@ -290,7 +290,16 @@ try {
   t0 = performance.now();
   pump();
   for (const target of STEPS) {
-    while (rooms.length < target) await addRoom(rooms.length);
+    try {
+      while (rooms.length < target) await addRoom(rooms.length);
+    } catch (err) {
+      // Janus died or its API connection was lost while rooms were being added: that is a result too.
+      const r = { rooms: target, participants: 2 * target, error: `${err.message} (after ${rooms.length} rooms; janus ${janusDied ? 'exited' : 'still running'})`, ok: false, load1Before: os.loadavg()[0] };
+      r.janusLogTail = (() => { try { return readFileSync(path.join(dir, 'janus.log'), 'utf8').split('\n').slice(-15).join('\n'); } catch { return ''; } })();
+      results.push(r);
+      console.log(`${target} | ${2 * target} | failed: ${r.error} | load1 ${r.load1Before.toFixed(1)}`);
+      break;
+    }
     pinAndNice();
     await sleep(WARMUP * 1000);
     if (janusDied) throw new Error('janus died');
