@@ -150,6 +150,28 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
     expect(Math.abs(presses[0]!.y - at.y)).toBeLessThanOrEqual(2);
   }, 60_000);
 
+  it('a moved window keeps its input at window coordinates', async () => {
+    await painter.move(target, 90, 70);
+    presses.length = 0;
+    const box = (await bob.getByTestId('share-canvas').boundingBox())!;
+    const at = { x: 40, y: 250 };
+    await bob.mouse.click(box.x + (at.x * box.width) / WIN.w, box.y + (at.y * box.height) / WIN.h);
+    await expect.poll(() => presses.length, { timeout: 10_000 }).toBe(1);
+    expect(Math.abs(presses[0]!.x - at.x)).toBeLessThanOrEqual(2);
+    expect(Math.abs(presses[0]!.y - at.y)).toBeLessThanOrEqual(2);
+  }, 60_000);
+
+  it('an unmapped window keeps the share; mapped again, its new pixels arrive', async () => {
+    painter.conn.client.UnmapWindow(target);
+    await painter.conn.sync();
+    painter.conn.client.MapWindow(target);
+    await painter.conn.sync();
+    const next = texture(WIN.w, WIN.h, 4);
+    await painter.putRgb(target, 0, 0, WIN.w, WIN.h, next);
+    await expect.poll(() => mismatches(bob, next, WIN.w, WIN.h), { timeout: 15_000 }).toBe(0);
+    expect((await srv.registry.get(conf))?.snapshot().share?.kind).toBe('agent');
+  }, 60_000);
+
   it('a resized window is a new screen of its new size', async () => {
     painter.conn.client.ConfigureWindow(target, { width: 320, height: 200 });
     await painter.conn.sync();

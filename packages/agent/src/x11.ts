@@ -88,6 +88,7 @@ export interface XClient {
   CreateWindow(id: number, parent: number, x: number, y: number, w: number, h: number, border: number, depth: number, cls: number, visual: number, values: Record<string, number>): void;
   ChangeWindowAttributes(wid: number, values: Record<string, number>): void;
   MapWindow(wid: number): void;
+  UnmapWindow(wid: number): void;
   DestroyWindow(wid: number): void;
   ConfigureWindow(wid: number, values: Record<string, number>): void;
   CreateGC(gc: number, drawable: number, values: Record<string, number>): void;
