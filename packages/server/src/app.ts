@@ -31,6 +31,8 @@ import { agentRoutes } from './http/agentRoutes.js';
 import { AgentPackage, DEFAULT_AGENT_PACK_DIR } from './http/AgentPackage.js';
 import { SAFE_METHODS, checkOrigin, ownOriginOf } from './http/origin.js';
 import { securityHeaders, PERMISSIONS_POLICY } from './http/securityHeaders.js';
+import { metricsRoute } from './http/metricsRoute.js';
+import { ServerMetrics } from './metrics/ServerMetrics.js';
 
 export interface BatonServer {
   app: FastifyInstance;
@@ -38,6 +40,8 @@ export interface BatonServer {
   registry: FocusRegistry;
   /** Allocates sharing and audio servers; owns the supervised Janus (tests kill it through this). */
   conferencing: ConferencingServerFactory;
+  /** Prometheus metrics (served at /metrics when a metrics token is configured). */
+  metrics: ServerMetrics;
   config: ServerConfig;
   /** The URL the server listens on (after listen()). */
   url: string;
@@ -48,7 +52,9 @@ export interface BatonServer {
 const CONFERENCE_PATH = /^\/ws\/conference\/([A-Za-z0-9_-]{1,64})$/;
 
 export async function buildServer(config: ServerConfig): Promise<BatonServer> {
-  const store = await openStore(config.storeUrl);
+  const metrics = new ServerMetrics();
+  // Every store call is timed into baton_store_seconds.
+  const store = metrics.timeStore(await openStore(config.storeUrl));
   await store.migrate();
   const app = Fastify({
     logger: { level: config.logLevel },
@@ -69,7 +75,8 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     ...(config.stunUrls.length ? [{ urls: config.stunUrls }] : []),
     ...(turn ? [(({ urls, username, credential }) => ({ urls, username, credential }))(turn.issue(participantId))] : []),
   ];
-  const registry = new FocusRegistry({ store, factory: conferencing, graceMs: config.reconnectGraceMs, iceServers, log: app.log });
+  const registry = new FocusRegistry({ store, factory: conferencing, graceMs: config.reconnectGraceMs, iceServers, log: app.log, onFocus: (f) => metrics.watchFocus(f) });
+  metrics.watch({ registry, factory: conferencing });
   const factory = new FocusFactory(store, registry);
 
   await app.register(fastifyCookie);
@@ -116,6 +123,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   const agent = new AgentPackage({ dir: config.agentPackDir ?? DEFAULT_AGENT_PACK_DIR });
   conferenceRoutes(app, { config, store, factory, agent });
   agentRoutes(app, { agent });
+  metricsRoute(app, { token: config.metricsToken ?? null, metrics });
   app.get('/healthz', async () => ({ ok: true, conferences: registry.size }));
 
   // The built web client; the SPA's own routes get index.html.
@@ -150,7 +158,8 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
         .resolve(cookies[SESSION_COOKIE])
         .then((user) => {
           conferenceWss.handleUpgrade(req, socket, head, (ws) => {
-            new ConferenceConnection({ socket: ws, conferenceId, user: user ?? null, registry, store, address: clientAddress(req, config.trustProxy), log: app.log });
+            new ConferenceConnection({ socket: ws, conferenceId, user: user ?? null, registry, store, address: clientAddress(req, config.trustProxy),
+              log: app.log, countBytes: metrics.countConferenceBytes });
           });
         })
         .catch((err) => {
@@ -172,6 +181,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     store,
     registry,
     conferencing,
+    metrics,
     config,
     url: '',
     async listen() {

@@ -54,6 +54,8 @@ export interface ServerConfig {
   sip?: SipConfig | null;
   /** How many conferences one user may organize at once (deleting one frees a place). */
   maxConferencesPerUser: number;
+  /** Bearer token Prometheus sends to GET /metrics; null or absent: no /metrics at all. */
+  metricsToken?: string | null;
 }
 
 export const DEFAULT_MAX_CONFERENCES_PER_USER = 200;
@@ -92,6 +94,8 @@ Options (environment variable in brackets):
   --sip-no-answer <s>    give up on a phone that rings this long [BATON_SIP_NO_ANSWER] (default 45)
   --max-conferences-per-user <n>  conferences one user may organize [BATON_MAX_CONFERENCES_PER_USER]
                          (default ${DEFAULT_MAX_CONFERENCES_PER_USER})
+  --metrics-token <t>    serve Prometheus metrics at /metrics to requests with
+                         Authorization: Bearer <t> [BATON_METRICS_TOKEN] (default: no /metrics)
   -h, --help             this help
 `;
 
@@ -130,6 +134,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       'sip-address': { type: 'string' },
       'sip-port': { type: 'string' },
       'sip-no-answer': { type: 'string' },
+      'metrics-token': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -172,7 +177,10 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     if (!parsed.success) throw new Error(`SIP configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
     sip = parsed.data;
   }
+  const metricsToken = values['metrics-token'] ?? env.BATON_METRICS_TOKEN ?? '';
+  if (metricsToken && metricsToken.length < 16) throw new Error('--metrics-token must be at least 16 characters (it guards /metrics)');
   return {
+    metricsToken: metricsToken || null,
     sip,
     audio: { mode: audioMode, janusUrl, janusSecret: values['janus-secret'] ?? env.BATON_JANUS_SECRET ?? null },
     maxConferencesPerUser: maxConferences,

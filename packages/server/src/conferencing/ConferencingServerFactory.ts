@@ -41,6 +41,8 @@ export interface ConferencingServerFactoryOptions {
 
 export type ConferencingServerFactoryEvents = {
   audioStatus: [status: AudioServiceStatus];
+  /** A sharing relay was allocated (metrics read its stats while it lives and fold them in when it closes). */
+  appShare: [server: AppShareServer];
 };
 
 export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFactoryEvents> {
@@ -123,6 +125,7 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
         this.#live.add(server);
         server.on('closed', () => this.#live.delete(server));
         server.on('protocolError', (e) => this.#opts.log?.warn({ conferenceId, ...e }, 'sharing protocol error'));
+        this.emit('appShare', server);
         return server;
       }
     }

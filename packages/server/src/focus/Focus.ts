@@ -54,6 +54,8 @@ export interface FocusOptions {
 export type FocusEvents = {
   /** The Focus has no participants left, or was ended; the registry forgets it. */
   closed: [];
+  /** A chat message was accepted and sent (metrics count them). */
+  chat: [kind: 'public' | 'private'];
 };
 
 export interface CommandResult {
@@ -91,6 +93,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#limits = opts.limits ?? new ParticipantLimits();
     this.#im = new ImManager({ conferenceId: this.id, store: opts.store, limits: this.#limits });
     this.#im.on('message', (message, parties) => {
+      this.emit('chat', parties ? 'private' : 'public');
       if (!parties) this.#roster.broadcast({ type: 'chat.message', message });
       // A private message reaches the seats of its two parties, and no other socket.
       else this.#roster.sendWhere((s) => s.client === 'web' && parties.includes(chatParty(s).key), { type: 'chat.message', message });

@@ -17,6 +17,8 @@ export interface FocusRegistryOptions {
   graceMs: number;
   iceServers?: FocusOptions['iceServers'];
   log?: FocusOptions['log'];
+  /** Called with each new live Focus (metrics subscribe to its events). */
+  onFocus?: (focus: Focus) => void;
 }
 
 export class FocusRegistry {
@@ -25,6 +27,8 @@ export class FocusRegistry {
   readonly limits = new ParticipantLimits();
   readonly #opts: FocusRegistryOptions;
   readonly #foci = new Map<string, Promise<Focus>>();
+  /** The initialized, open Foci, readable without awaiting (metrics collect from them). */
+  readonly #live = new Set<Focus>();
   #closed = false;
 
   constructor(opts: FocusRegistryOptions) {
@@ -33,6 +37,11 @@ export class FocusRegistry {
 
   get size(): number {
     return this.#foci.size;
+  }
+
+  /** The live conferences right now. */
+  live(): Focus[] {
+    return [...this.#live];
   }
 
   /** The live Focus, if the conference is active. */
@@ -67,9 +76,12 @@ export class FocusRegistry {
     const focus = new Focus({ record, store, roles, factory, tickets: this.tickets, limits: this.limits, graceMs, log, ...(iceServers ? { iceServers } : {}) });
     await focus.init();
     const mine = this.#foci.get(id);
+    this.#live.add(focus);
     focus.on('closed', () => {
+      this.#live.delete(focus);
       if (this.#foci.get(id) === mine) this.#foci.delete(id);
     });
+    this.#opts.onFocus?.(focus);
     return focus;
   }
 
@@ -79,5 +91,6 @@ export class FocusRegistry {
     const all = await Promise.allSettled([...this.#foci.values()]);
     for (const r of all) if (r.status === 'fulfilled') r.value.end(CloseCode.GoingAway, 'the server is restarting; rejoin in a moment');
     this.#foci.clear();
+    this.#live.clear();
   }
 }

@@ -56,6 +56,8 @@ export interface ConferenceConnectionOptions {
   helloTimeoutMs?: number;
   limits?: Partial<ConnectionLimits>;
   log?: { warn(obj: unknown, msg?: string): void; error(obj: unknown, msg?: string): void };
+  /** Counts the socket's bytes each way (metrics/ServerMetrics). */
+  countBytes?: (direction: 'in' | 'out', bytes: number) => void;
 }
 
 type State = 'handshake' | 'joined' | 'closed';
@@ -80,7 +82,10 @@ export class ConferenceConnection implements ParticipantLink {
     this.#strikes = new TokenBucket(this.#limits.strikes);
     const { socket } = opts;
     this.#helloTimer = setTimeout(() => this.close(CloseCode.HandshakeFailed, 'no hello within the time limit'), opts.helloTimeoutMs ?? 10_000);
-    socket.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
+    socket.on('message', (data, isBinary) => {
+      opts.countBytes?.('in', Array.isArray(data) ? data.reduce((n, b) => n + b.byteLength, 0) : data.byteLength);
+      this.#onFrame(data, isBinary);
+    });
     socket.on('close', (code) => this.#onClose(code));
     socket.on('error', (err) => {
       // ws reports oversized frames and protocol violations here and then closes (1009/1002).
@@ -98,6 +103,7 @@ export class ConferenceConnection implements ParticipantLink {
       return this.close(CloseCode.TooSlow, 'too slow: the client is not reading what the server sends');
     }
     socket.send(text);
+    this.#o.countBytes?.('out', Buffer.byteLength(text));
   }
 
   close(code: number, reason: string): void {
