@@ -91,6 +91,11 @@ describe.skipIf(!OK)('the agent installs from the Baton server with npx and shar
     const sum = await fetch(`${srv.url}/agent/baton-agent.tgz.sha256`);
     expect(sum.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(await sum.text()).toBe(`${sha}  baton-agent.tgz\n`);
+    // The same file under the name of this build; another build's name is not found.
+    const named = await fetch(`${srv.url}/agent/${sha.slice(0, 16)}/baton-agent.tgz`);
+    expect(named.status).toBe(200);
+    expect(createHash('sha256').update(Buffer.from(await named.arrayBuffer())).digest('hex')).toBe(sha);
+    expect((await fetch(`${srv.url}/agent/0123456789abcdef/baton-agent.tgz`)).status).toBe(404);
     // A cached copy is revalidated, not sent again.
     const again = await fetch(`${srv.url}/agent/baton-agent.tgz`, { headers: { 'If-None-Match': `"${sha}"` } });
     expect(again.status).toBe(304);
@@ -103,7 +108,7 @@ describe.skipIf(!OK)('the agent installs from the Baton server with npx and shar
           resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'] ?? '' });
         }).on('error', reject);
       });
-    for (const p of ['/agent/', '/agent/package.json', '/agent/../../package.json', '/agent/..%2f..%2fpackage.json', '/agent/%2e%2e/%2e%2e/package.json', '/agent/baton-agent.tgz%00.sha256', '/agent/baton-agent.tgz/']) {
+    for (const p of ['/agent/', '/agent/package.json', '/agent/../../package.json', '/agent/..%2f..%2fpackage.json', '/agent/%2e%2e/%2e%2e/package.json', '/agent/baton-agent.tgz%00.sha256', '/agent/baton-agent.tgz/', `/agent/..%2f..%2f/baton-agent.tgz`, '/agent/x/../baton-agent.tgz.sha256/']) {
       const r = await raw(p);
       expect.soft(r.status, p).toBe(404);
       expect.soft(r.type, p).toMatch(/json/);
@@ -114,7 +119,7 @@ describe.skipIf(!OK)('the agent installs from the Baton server with npx and shar
     await org.goto(`${srv.url}/m/${conf}`);
     await org.getByTestId('agent-open').click();
     const command = ((await org.getByTestId('agent-command').textContent()) ?? '').trim();
-    expect(command).toMatch(new RegExp(`^npx --yes ${srv.url}/agent/baton-agent\\.tgz\\?v=[0-9a-f]{16} share ${srv.url}/m/${conf} --token \\S+$`));
+    expect(command).toMatch(new RegExp(`^npx --yes ${srv.url}/agent/[0-9a-f]{16}/baton-agent\\.tgz share ${srv.url}/m/${conf} --token \\S+$`));
     // The hash on the page is the one of the file served.
     const served = Buffer.from(await (await fetch(`${srv.url}/agent/baton-agent.tgz`)).arrayBuffer());
     expect(await org.getByTestId('agent-sha256').textContent()).toBe(createHash('sha256').update(served).digest('hex'));

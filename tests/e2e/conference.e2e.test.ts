@@ -232,7 +232,7 @@ describe.skipIf(!haveChromium)('conference in the browser (organizer + guest)', 
     // The ways to keep the token out of the process list: standard input and the environment.
     const token = / --token (\S+)$/.exec(first)![1]!;
     expect(await org.getByTestId('agent-command-stdin').textContent()).toBe(first.replace(` --token ${token}`, ' --token -'));
-    expect(await org.getByTestId('agent-token-privacy').textContent()).toMatch(/BATON_AGENT_TOKEN=<token> npx (--yes \S+\/agent\/baton-agent\.tgz\S*|baton-agent) share /);
+    expect(await org.getByTestId('agent-token-privacy').textContent()).toMatch(/BATON_AGENT_TOKEN=<token> npx (--yes \S+\/agent\/[0-9a-f]{16}\/baton-agent\.tgz|baton-agent) share /);
     await shot(org, 'agent-dialog-1280x720');
     // "New token" asks again: a different one-time token, so a different command.
     await org.getByRole('button', { name: 'New token' }).click();

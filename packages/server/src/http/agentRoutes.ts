@@ -4,8 +4,11 @@ import { AGENT_TARBALL, type AgentPackage } from './AgentPackage.js';
 
 /**
  * GET /agent/baton-agent.tgz and /agent/baton-agent.tgz.sha256: the host agent, installable with
- * `npx --yes <server>/agent/baton-agent.tgz`. Only these two names exist (no file system lookup of
- * what the client asks for, so no traversal); the ETag is the content hash.
+ * `npx --yes <server>/agent/baton-agent.tgz`, and /agent/<first 16 hex of its SHA-256>/baton-agent.tgz,
+ * the same file under a name of this build (what the page's command uses: npx caches by URL, so an
+ * upgraded server must hand out a new one; a path, not ?v=, which zsh would take for a glob). Only
+ * these names exist (no file system lookup of what the client asks for, so no traversal); the ETag
+ * is the content hash.
  */
 export function agentRoutes(app: FastifyInstance, deps: { agent: AgentPackage }): void {
   const notFound = (reply: FastifyReply, what: string) =>
@@ -25,6 +28,11 @@ export function agentRoutes(app: FastifyInstance, deps: { agent: AgentPackage })
 
   app.get(`/agent/${AGENT_TARBALL}`, (req, reply) => send(req, reply, false));
   app.get(`/agent/${AGENT_TARBALL}.sha256`, (req, reply) => send(req, reply, true));
+  app.get<{ Params: { version: string } }>(`/agent/:version/${AGENT_TARBALL}`, (req, reply) => {
+    // Another build's name is a 404, not today's file under yesterday's name.
+    if (deps.agent.get()?.sha256.slice(0, 16) !== req.params.version) return notFound(reply, 'no such build of the agent on this server');
+    return send(req, reply, false);
+  });
   // Anything else under /agent/ is a plain 404, not the web client's index.html.
   app.get('/agent/*', (req, reply) => notFound(reply, 'no such file'));
 }

@@ -161,9 +161,9 @@ export function conferenceRoutes(app: FastifyInstance, deps: { config: ServerCon
     const expiresAt = new Date(Date.now() + AGENT_TOKEN_TTL_MS);
     await store.createAgentToken(hashToken(token), { conferenceId: c.id, userId: user.id }, expiresAt);
     // With the agent packed, the command installs it from this server (a host needs only Node.js);
-    // ?v= names this build, so npx does not reuse an older agent it cached under the same URL.
+    // The path names this build, so npx does not reuse an older agent it cached under the same URL.
     const packed = deps.agent.get();
-    const agent = packed ? { url: `${baseUrl(config, req)}/agent/${AGENT_TARBALL}?v=${packed.sha256.slice(0, 16)}`, sha256: packed.sha256 } : null;
+    const agent = packed ? { url: `${baseUrl(config, req)}/agent/${packed.sha256.slice(0, 16)}/${AGENT_TARBALL}`, sha256: packed.sha256 } : null;
     const run = agent ? `npx --yes ${agent.url}` : 'npx baton-agent';
     return { token, expiresAt: expiresAt.toISOString(), command: `${run} share ${meetingUrl(config, req, c.id)} --token ${token}`, agent };
   });
