@@ -7,7 +7,9 @@
  *   covers half of it, the window's own pixels, exactly — drawn while covered;
  * - a click from the controller on the covered half raises the window and lands at the window's
  *   coordinates; a resize gives a new screen of the new size;
- * - closing the window ends the share, with the reason on the agent's terminal.
+ * - moving, unmapping and mapping it again are followed; a resize gives a new screen;
+ * - closing the window ends the share, with the reason on the agent's terminal;
+ * - `--window pick` shares the window the host clicks.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -51,6 +53,7 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
   let browser: Browser;
   let bob: Page;
   let conf = '';
+  let aliceCookie = '';
   let target = 0;
   const presses: Array<{ x: number; y: number }> = [];
 
@@ -97,10 +100,10 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
 
     dataDir = mkdtempSync(path.join(tmpdir(), 'baton-window-e2e-'));
     srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST });
-    const alice = await signUp(srv.url, 'alice');
+    aliceCookie = await signUp(srv.url, 'alice');
     const bobCookie = await signUp(srv.url, 'bob');
-    conf = await createConference(srv.url, alice, { guests: 'allow', control: 'signed-in' }, 'Window demo');
-    agent = await startAgentShare(srv, conf, alice, xvfb.display, 'signed-in', srv.url, ['--window', TITLE]);
+    conf = await createConference(srv.url, aliceCookie, { guests: 'allow', control: 'signed-in' }, 'Window demo');
+    agent = await startAgentShare(srv, conf, aliceCookie, xvfb.display, 'signed-in', srv.url, ['--window', TITLE]);
 
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
@@ -188,4 +191,26 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
     await expect.poll(async () => (await srv.registry.get(conf))?.snapshot().share ?? null, { timeout: 10_000 }).toBeNull();
     await expect.poll(() => canvasSize(bob), { timeout: 10_000 }).toBeNull();
   }, 60_000);
+
+  it('--window pick shares the window the host clicks', async () => {
+    const X = painter.conn.client;
+    const picked = X.AllocID();
+    X.CreateWindow(picked, painter.conn.root, 500, 300, 200, 100, 0, 0, 1, 0, { backgroundPixel: pixel(WIN.c) });
+    X.ChangeProperty(0, picked, 39, 31, 8, 'Pick me');
+    X.MapWindow(picked);
+    await painter.conn.sync();
+    const starting = startAgentShare(srv, conf, aliceCookie, xvfb.display, 'never', srv.url, ['--window', 'pick']);
+    // The agent grabs the pointer while it waits for the click: once our own grab is refused
+    // (AlreadyGrabbed), the click goes to the picker.
+    const grabStatus = () =>
+      new Promise<number>((resolve) => X.GrabPointer(painter.conn.root, 0, 0, 1, 1, 0, 0, 0, (_e: unknown, st: unknown) => {
+        if (st === 0) X.UngrabPointer(0);
+        resolve(Number(st));
+        return true;
+      }));
+    await expect.poll(grabStatus, { timeout: 30_000 }).toBe(1);
+    execFileSync('xdotool', ['mousemove', '600', '350', 'click', '1'], { env: { ...process.env, DISPLAY: xvfb.display } });
+    agent = await starting;
+    await expect.poll(() => agent!.output(), { timeout: 10_000 }).toContain("Sharing the window 'Pick me' (200x100)");
+  }, 90_000);
 });
