@@ -33,6 +33,7 @@ import { SAFE_METHODS, checkOrigin, ownOriginOf } from './http/origin.js';
 import { securityHeaders, PERMISSIONS_POLICY } from './http/securityHeaders.js';
 import { metricsRoute } from './http/metricsRoute.js';
 import { ServerMetrics } from './metrics/ServerMetrics.js';
+import { loggerOptions } from './logging.js';
 
 export interface BatonServer {
   app: FastifyInstance;
@@ -57,7 +58,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   const store = metrics.timeStore(await openStore(config.storeUrl));
   await store.migrate();
   const app = Fastify({
-    logger: { level: config.logLevel },
+    ...loggerOptions({ level: config.logLevel, stream: config.logStream }),
     trustProxy: config.trustProxy,
     bodyLimit: 64 * 1024,
   });
@@ -83,8 +84,10 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   // CSP, frame-ancestors, nosniff, Referrer-Policy, HSTS (https public URL only), …: http/securityHeaders.ts.
   await app.register(fastifyHelmet, securityHeaders(config));
   // Helmet has no Permissions-Policy; one fixed header.
-  app.addHook('onRequest', async (_req, reply) => {
+  app.addHook('onRequest', async (req, reply) => {
     reply.header('permissions-policy', PERMISSIONS_POLICY);
+    // The id on this request's log lines, for a user's report or a proxy's log to point at.
+    reply.header('x-request-id', req.id);
   });
   // Cross-site request forgery: every mutating request, with a body or without (signout), must come
   // from our own origin or from no browser at all (http/origin.ts).
@@ -159,7 +162,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
         .then((user) => {
           conferenceWss.handleUpgrade(req, socket, head, (ws) => {
             new ConferenceConnection({ socket: ws, conferenceId, user: user ?? null, registry, store, address: clientAddress(req, config.trustProxy),
-              log: app.log, countBytes: metrics.countConferenceBytes });
+              log: app.log.child({ conference: conferenceId }), countBytes: metrics.countConferenceBytes });
           });
         })
         .catch((err) => {

@@ -56,6 +56,8 @@ export interface ServerConfig {
   maxConferencesPerUser: number;
   /** Bearer token Prometheus sends to GET /metrics; null or absent: no /metrics at all. */
   metricsToken?: string | null;
+  /** Where the JSON log goes (tests and embedding); default stdout. */
+  logStream?: { write(line: string): void };
 }
 
 export const DEFAULT_MAX_CONFERENCES_PER_USER = 200;

@@ -11,12 +11,14 @@ import { Focus, type FocusOptions } from './Focus.js';
 import { TicketBook } from './TicketBook.js';
 import { ParticipantLimits } from './ParticipantLimits.js';
 
+type LogLike = NonNullable<FocusOptions['log']> & { info?(obj: unknown, msg?: string): void };
+
 export interface FocusRegistryOptions {
   store: Store;
   factory: ConferencingServerFactory;
   graceMs: number;
   iceServers?: FocusOptions['iceServers'];
-  log?: FocusOptions['log'];
+  log?: LogLike & { child?(bindings: Record<string, unknown>): LogLike };
   /** Called with each new live Focus (metrics subscribe to its events). */
   onFocus?: (focus: Focus) => void;
 }
@@ -69,7 +71,9 @@ export class FocusRegistry {
   }
 
   async #create(id: string): Promise<Focus> {
-    const { store, factory, graceMs, log, iceServers } = this.#opts;
+    const { store, factory, graceMs, iceServers } = this.#opts;
+    // Every log line about a conference carries its id.
+    const log = this.#opts.log?.child ? this.#opts.log.child({ conference: id }) : this.#opts.log;
     const record = await store.getConference(id);
     if (!record) throw new NotFoundError('no such conference');
     const roles = await store.getRoles(id);
@@ -77,7 +81,9 @@ export class FocusRegistry {
     await focus.init();
     const mine = this.#foci.get(id);
     this.#live.add(focus);
+    log?.info?.({}, 'conference started');
     focus.on('closed', () => {
+      log?.info?.({}, 'conference ended');
       this.#live.delete(focus);
       if (this.#foci.get(id) === mine) this.#foci.delete(id);
     });

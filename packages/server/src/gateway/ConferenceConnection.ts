@@ -55,7 +55,7 @@ export interface ConferenceConnectionOptions {
   address?: string;
   helloTimeoutMs?: number;
   limits?: Partial<ConnectionLimits>;
-  log?: { warn(obj: unknown, msg?: string): void; error(obj: unknown, msg?: string): void };
+  log?: { info?(obj: unknown, msg?: string): void; warn(obj: unknown, msg?: string): void; error(obj: unknown, msg?: string): void };
   /** Counts the socket's bytes each way (metrics/ServerMetrics). */
   countBytes?: (direction: 'in' | 'out', bytes: number) => void;
 }
@@ -110,6 +110,7 @@ export class ConferenceConnection implements ParticipantLink {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     clearTimeout(this.#helloTimer);
+    this.#o.log?.info?.({ participant: this.#seatId, code, reason }, 'closing a conference socket');
     // Close reasons are limited to 123 bytes by the WebSocket protocol.
     this.#o.socket.close(code, Buffer.from(reason).subarray(0, 123).toString());
     // A client that does not answer the close (or does not read at all) keeps its buffers only this long.
@@ -190,6 +191,7 @@ export class ConferenceConnection implements ParticipantLink {
       this.#focus = focus;
       this.#seatId = seat.id;
       this.#state = 'joined';
+      this.#o.log?.info?.({ participant: seat.id, client: hello.client ?? 'web', user: user?.username ?? null, status: seat.status }, 'joined');
     } catch (err) {
       if (err instanceof BatonError) {
         const code = err.code === 'not_found' ? CloseCode.ConferenceEnded : err.code === 'bad_request' ? CloseCode.PolicyViolation : CloseCode.Denied;
@@ -201,6 +203,7 @@ export class ConferenceConnection implements ParticipantLink {
 
   #onClose(code: number): void {
     const wasJoined = this.#focus && this.#seatId;
+    if (wasJoined) this.#o.log?.info?.({ participant: this.#seatId, code }, 'conference socket closed');
     this.#state = 'closed';
     clearTimeout(this.#helloTimer);
     if (this.#dropTimer) clearTimeout(this.#dropTimer);
