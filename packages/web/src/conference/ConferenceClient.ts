@@ -189,8 +189,9 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
   private pingTimer: ReturnType<typeof setInterval> | null = null;
-  private lastHeard = 0;
-  private pingSentAt = 0;
+  /** A ping went out and nothing has been heard since (a flag, not timestamps: a message heard in the
+   * same millisecond before the ping must not count as its answer). */
+  private awaitingAnswer = false;
   private hadSeat = false;
   private nextRid = 1;
   private readonly pending = new Map<string, Pending>();
@@ -359,8 +360,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
     this.socket = socket;
     socket.onopen = () => {
       if (socket !== this.socket) return;
-      this.lastHeard = Date.now();
-      this.pingSentAt = 0;
+      this.awaitingAnswer = false;
       const seat = ConferenceClient.savedSeat(this.storage, this.opts.conferenceId);
       const hello: Record<string, unknown> = { type: 'hello', v: PROTOCOL_VERSION, client: 'web' };
       const name = this.opts.name ?? seat?.name ?? undefined;
@@ -375,7 +375,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
     };
     socket.onmessage = (ev) => {
       if (socket !== this.socket) return;
-      this.lastHeard = Date.now();
+      this.awaitingAnswer = false;
       if (typeof ev.data !== 'string') return;
       const decoded = decodeServerMessage(ev.data);
       if (!decoded.ok) {
@@ -397,12 +397,12 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
   private keepAlive(): void {
     if (!this.socket || this.socket.readyState !== OPEN) return;
     // A half-open TCP connection never fires close; an unanswered ping is the only sign of it.
-    // Compare against the last ping rather than a fixed age: background tabs run timers late.
-    if (this.pingSentAt > 0 && this.lastHeard < this.pingSentAt) {
+    // Judged per ping rather than by a fixed age: background tabs run timers late.
+    if (this.awaitingAnswer) {
       this.dropped();
       return;
     }
-    this.pingSentAt = Date.now();
+    this.awaitingAnswer = true;
     this.socket.send(JSON.stringify({ type: 'ping' }));
   }
 
