@@ -10,7 +10,10 @@ import { TestClient, api, createConference, signUp, testServer } from './support
 type Server = Awaited<ReturnType<typeof testServer>>;
 const TOKEN = 'scrape-me-0123456789abcdef';
 
-/** Prometheus text exposition format 0.0.4: `# HELP`/`# TYPE` lines and `name{labels} value` samples. */
+/**
+ * Prometheus text exposition format 0.0.4: `# HELP`/`# TYPE` lines and `name{labels} value` samples.
+ * Values are Go floats, so NaN in any case (prom-client writes `Nan` for an event-loop mean not yet measured).
+ */
 function parseMetrics(text: string): Map<string, number> {
   const samples = new Map<string, number>();
   const types = new Map<string, string>();
@@ -21,7 +24,7 @@ function parseMetrics(text: string): Map<string, number> {
       types.set(t[1]!, t[2]!);
       continue;
     }
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/.exec(line);
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|[nN]a[nN]|[+-]Inf)$/.exec(line);
     if (!m) throw new Error(`not a Prometheus sample line: ${line}`);
     const family = m[1]!.replace(/_(bucket|sum|count)$/, '');
     if (!types.has(m[1]!) && !types.has(family)) throw new Error(`sample without # TYPE: ${line}`);
