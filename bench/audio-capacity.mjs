@@ -121,17 +121,18 @@ function procTicks(pid) {
   const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
   return Number(f[11]) + Number(f[12]); // utime, stime (fields 14, 15)
 }
-/** Run time and run-queue wait (ns) summed over the process's live threads, and their count. */
+/** Run-queue wait (ns) of each live thread of the process. */
 function schedstat(pid) {
-  let run = 0, wait = 0, threads = 0;
+  const wait = new Map();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const [r, w] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
-      run += r; wait += w; threads++;
+      wait.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]));
     } catch { /* thread ended */ }
   }
-  return { run, wait, threads };
+  return { wait, threads: wait.size };
 }
+/** Wait between two schedstat() readings, over the threads alive at both (ended ones drop out). */
+const waitDelta = (a, b) => { let d = 0; for (const [tid, w] of b.wait) if (a.wait.has(tid)) d += w - a.wait.get(tid); return d; };
 
 // --- Janus, as the server runs it -----------------------------------------------------------------
 const binary = findJanus();
@@ -159,6 +160,10 @@ EventEmitter.defaultMaxListeners = 0;
 const service = new JanusAudioService({ url: () => janus.url, apiSecret: janus.apiSecret });
 await new Promise((resolve) => { service.once('up', resolve); service.start(); });
 let janusDied = false;
+// The API session lost (Janus destroys every handle and leg then): under a starved Node event loop the
+// session's keep-alive can miss Janus's timeout. Counted per step.
+let downs = 0;
+service.on('down', () => { downs++; });
 janus.on('exit', () => { janusDied = true; });
 
 // --- Legs -----------------------------------------------------------------------------------------
@@ -234,6 +239,7 @@ async function measure() {
   sendLate.length = 0;
   stalls.length = 0;
   const load0 = os.loadavg();
+  const downs0 = downs;
   const j0 = procTicks(janusPid), s0 = schedstat(janusPid), n0 = process.cpuUsage(), w0 = performance.now();
   measuring = true;
   await sleep(SECONDS * 1000);
@@ -259,7 +265,9 @@ async function measure() {
     participants: legs.length,
     seconds: wall,
     janusCpuPct: ((j1 - j0) / CLK_TCK / wall) * 100,
-    janusWaitPct: ((s1.wait - s0.wait) / 1e9 / wall) * 100,
+    janusWaitPct: (waitDelta(s0, s1) / 1e9 / wall) * 100,
+    janusThreadsBefore: s0.threads,
+    mixerConnectionLost: downs - downs0,
     janusThreads: s1.threads,
     nodeCpuPct: ((n1.user + n1.system) / 1e6 / wall) * 100,
     expected: frames,
@@ -304,11 +312,11 @@ try {
     await sleep(WARMUP * 1000);
     if (janusDied) throw new Error('janus died');
     const r = await measure();
-    r.ok = r.glitchPct < GLITCH_LIMIT && r.janusCpuPct <= 100;
-    r.okOutsideStalls = r.glitchPctOutsideStalls < GLITCH_LIMIT && r.janusCpuPct <= 100;
+    r.ok = r.glitchPct < GLITCH_LIMIT && r.janusCpuPct <= 100 && !r.mixerConnectionLost;
+    r.okOutsideStalls = r.glitchPctOutsideStalls < GLITCH_LIMIT && r.janusCpuPct <= 100 && !r.mixerConnectionLost;
     results.push(r);
     console.log([r.rooms, r.participants, r.janusCpuPct.toFixed(1), r.janusWaitPct.toFixed(1), (r.janusCpuPct / r.participants).toFixed(3), r.nodeCpuPct.toFixed(1),
-      `${r.received}/${r.expected}`, r.glitchPct.toFixed(2), r.glitchPctOutsideStalls.toFixed(2), r.jitterP99Ms.toFixed(1), r.sendLateP99Ms.toFixed(1), r.senderStalledPct.toFixed(1), `${r.load1Before.toFixed(1)}→${r.load1After.toFixed(1)}`].join(' | ') + (r.ok ? '' : '  FAIL'));
+      `${r.received}/${r.expected}`, r.glitchPct.toFixed(2), r.glitchPctOutsideStalls.toFixed(2), r.jitterP99Ms.toFixed(1), r.sendLateP99Ms.toFixed(1), r.senderStalledPct.toFixed(1), `${r.load1Before.toFixed(1)}→${r.load1After.toFixed(1)}`].join(' | ') + (r.ok ? '' : '  FAIL') + (r.mixerConnectionLost ? ' (API session to Janus lost: every leg dropped)' : ''));
     if (r.ok && (!best || r.rooms > best.rooms)) best = r;
     if (r.okOutsideStalls && (!bestOutside || r.rooms > bestOutside.rooms)) bestOutside = r;
     if (!r.ok && !opt.all) break;
