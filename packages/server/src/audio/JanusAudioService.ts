@@ -34,6 +34,9 @@ export class JanusAudioService extends TypedEmitter<JanusAudioServiceEvents> {
 
   constructor(opts: JanusAudioServiceOptions) {
     super();
+    // Every conference's AudioBridgeServer listens for up/down and stops on close: one pair per live
+    // room, bounded by the conference cap, so Node's default of 10 would warn about a normal server.
+    this.setMaxListeners(0);
     this.#opts = opts;
   }
 

@@ -21,6 +21,15 @@ export class TypedEmitter<E extends EventMap> {
   protected emit<K extends keyof E & string>(event: K, ...args: E[K]): boolean {
     return this.#ee.emit(event, ...args);
   }
+  /** Node warns past 10 listeners of one event; an emitter shared by many owners (one per conference)
+   * that each remove theirs on close raises the limit, 0 meaning none. */
+  setMaxListeners(n: number): this {
+    this.#ee.setMaxListeners(n);
+    return this;
+  }
+  listenerCount<K extends keyof E & string>(event: K): number {
+    return this.#ee.listenerCount(event);
+  }
   removeAllListeners(): void {
     this.#ee.removeAllListeners();
   }
