@@ -58,6 +58,21 @@ export interface Baresip {
 
 /** Starts baresip as an auto-answering phone playing a `tone` Hz sine. */
 export async function startBaresip(tone: number, number = '+441234567890'): Promise<Baresip> {
+  // baresip binds its SIP port for UDP and TCP and the next port for TLS; a port found free a moment
+  // earlier can be taken meanwhile by any other process (other test files run alongside). Such a start
+  // fails at once with "Address already in use": try again on other ports rather than fail the test.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startBaresipOnce(tone, number);
+    } catch (e) {
+      if (!(e instanceof PortTakenError) || attempt >= 5) throw e;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startBaresipOnce(tone: number, number: string): Promise<Baresip> {
   const dir = mkdtempSync(path.join(tmpdir(), 'baton-baresip-'));
   const port = await freeUdpPort();
   const ctrl = await freeTcpPort();
@@ -108,7 +123,24 @@ export async function startBaresip(tone: number, number = '+441234567890'): Prom
       const t = setTimeout(() => reject(new Error(`baresip never printed ${re}; output:\n${out.slice(-3000)}`)), ms);
       waiters.push({ re, resolve: () => (clearTimeout(t), resolve()) });
     });
-  await waitFor(/baresip is ready/);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // Resolves when baresip printed re (no time limit: it only ever races the ready wait).
+  const seen = (re: RegExp) => new Promise<void>((resolve) => (re.test(out) ? resolve() : waiters.push({ re, resolve })));
+  // A bind failure makes baresip give up at once ("init failed"), and usually exit; its output says why.
+  const failed = Promise.race([exited, seen(/init failed|Address already in use/)]).then(() => {
+    throw /Address already in use/.test(out)
+      ? new PortTakenError(`baresip could not bind its ports: ${out.slice(-500)}`)
+      : new Error(`baresip stopped before it was ready; output:\n${out.slice(-3000)}`);
+  });
+  failed.catch(() => {}); // once ready, a later exit (stop()) is not an error
+  try {
+    await Promise.race([waitFor(/baresip is ready/), failed]);
+  } catch (e) {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   return {
     port,
     dir,
