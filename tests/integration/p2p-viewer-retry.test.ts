@@ -13,10 +13,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as ndc from 'node-datachannel';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import type { ClientMessage, Participant, ServerMessage, ShareState, SignalData } from '@baton/protocol';
-import { PeerAnswerer, type AnswererState, type P2PConference } from '../../../web/src/p2p/PeerAnswerer';
-import type { ShareTransport } from '../ShareTransport.js';
-import { PeerLink } from './PeerLink.js';
-import { SharePaths } from './SharePaths.js';
+import { PeerAnswerer, type AnswererState, type P2PConference } from '../../packages/web/src/p2p/PeerAnswerer';
+import type { ShareTransport } from '../../packages/agent/src/ShareTransport.js';
+import { PeerLink } from '../../packages/agent/src/p2p/PeerLink.js';
+import { SharePaths } from '../../packages/agent/src/p2p/SharePaths.js';
 
 const live: Array<{ close(): void }> = [];
 afterAll(async () => {
