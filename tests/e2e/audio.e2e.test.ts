@@ -16,6 +16,8 @@ import WebSocket from 'ws';
 import { startServer } from '../../packages/server/dist/index.js';
 import { findJanus } from '../../packages/server/dist/audio/JanusProcess.js';
 import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb } from '../support/browser.js';
+import { pageProbe } from '../support/audioProbe.js';
+import { toneWav } from '../support/phone.js';
 import { existsSync } from 'node:fs';
 
 const missing = [existsSync(CHROMIUM) ? null : CHROMIUM, findJanus() ? null : 'janus'].filter(Boolean);
@@ -28,76 +30,7 @@ const TONE_A = 550; // Olga's microphone
 const TONE_B = 1330; // Gus's microphone
 const PASSWORD = 'correct horse battery staple 42';
 
-/** A 16-bit mono PCM WAV: a tone in 400 ms bursts with 100 ms gaps (speech-like, so noise suppression keeps it). */
-function toneWav(freq: number, seconds = 6, rate = 48_000): Buffer {
-  const n = seconds * rate;
-  const data = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i++) {
-    const inBurst = (i % (rate / 2)) < rate * 0.4;
-    const v = inBurst ? Math.sin((2 * Math.PI * freq * i) / rate) * 0.5 : 0;
-    data.writeInt16LE(Math.round(v * 32767), i * 2);
-  }
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0);
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVE', 8);
-  h.write('fmt ', 12);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20); // PCM
-  h.writeUInt16LE(1, 22); // mono
-  h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36);
-  h.writeUInt32LE(data.length, 40);
-  return Buffer.concat([h, data]);
-}
 
-/** Installed in each page: remember every RTCPeerConnection, and measure tone levels on the remote track. */
-function pageProbe() {
-  const w = window as unknown as { __pcs: RTCPeerConnection[]; __timeline: string[]; __levels: (freqs: number[], ms: number) => Promise<Record<string, number>> };
-  w.__pcs = [];
-  w.__timeline = [];
-  const Original = window.RTCPeerConnection;
-  window.RTCPeerConnection = class extends Original {
-    constructor(config?: RTCConfiguration) {
-      super(config);
-      w.__pcs.push(this);
-      const t0 = performance.now();
-      const mark = (what: string) => w.__timeline.push(`${what} +${Math.round(performance.now() - t0)}ms`);
-      this.addEventListener('icegatheringstatechange', () => mark(`gathering ${this.iceGatheringState}`));
-      this.addEventListener('connectionstatechange', () => mark(`connection ${this.connectionState}`));
-      this.addEventListener('signalingstatechange', () => mark(`signaling ${this.signalingState}`));
-    }
-  } as typeof RTCPeerConnection;
-  w.__levels = async (freqs, ms) => {
-    const pc = [...w.__pcs].reverse().find((p) => p.connectionState === 'connected');
-    const track = pc?.getReceivers().map((r) => r.track).find((t) => t && t.kind === 'audio' && t.readyState === 'live');
-    if (!track) return { none: 1 };
-    const ctx = new AudioContext();
-    await ctx.resume();
-    const an = ctx.createAnalyser();
-    an.fftSize = 4096;
-    an.smoothingTimeConstant = 0;
-    ctx.createMediaStreamSource(new MediaStream([track])).connect(an);
-    const buf = new Float32Array(an.frequencyBinCount);
-    const max = new Float32Array(an.frequencyBinCount).fill(-200);
-    const end = performance.now() + ms;
-    while (performance.now() < end) {
-      await new Promise((r) => setTimeout(r, 40));
-      an.getFloatFrequencyData(buf);
-      for (let i = 0; i < buf.length; i++) if (buf[i]! > max[i]!) max[i] = buf[i]!;
-    }
-    const binHz = ctx.sampleRate / an.fftSize;
-    await ctx.close();
-    const level = (f: number) => {
-      const b = Math.round(f / binHz);
-      return Math.max(...Array.from(max.slice(b - 2, b + 3)));
-    };
-    return Object.fromEntries(freqs.map((f) => [String(f), Math.round(level(f))]));
-  };
-}
 
 describe.skipIf(missing.length > 0)('audio conferencing through Janus AudioBridge (two Chromium clients)', () => {
   let srv: Awaited<ReturnType<typeof startServer>>;

@@ -15,6 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer } from '../../packages/server/dist/index.js';
 import { findJanus } from '../../packages/server/dist/audio/JanusProcess.js';
 import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb } from '../support/browser.js';
+import { pageProbe } from '../support/audioProbe.js';
 import { haveBaresip, hasTone, startBaresip, toneWav, type Baresip } from '../support/phone.js';
 
 const missing = [existsSync(CHROMIUM) ? null : CHROMIUM, findJanus() ? null : 'janus', haveBaresip ? null : 'baresip'].filter(Boolean);
@@ -28,44 +29,6 @@ const PHONE_TONE = 440;
 const NUMBER = '+441234567890';
 const PASSWORD = 'correct horse battery staple 42';
 
-/** In the page: keep every RTCPeerConnection; measure tone levels (dB) on the remote audio track. */
-function pageProbe() {
-  const w = window as unknown as { __pcs: RTCPeerConnection[]; __levels: (freqs: number[], ms: number) => Promise<Record<string, number>> };
-  w.__pcs = [];
-  const Original = window.RTCPeerConnection;
-  window.RTCPeerConnection = class extends Original {
-    constructor(config?: RTCConfiguration) {
-      super(config);
-      w.__pcs.push(this);
-    }
-  } as typeof RTCPeerConnection;
-  w.__levels = async (freqs, ms) => {
-    const pc = [...w.__pcs].reverse().find((p) => p.connectionState === 'connected');
-    const track = pc?.getReceivers().map((r) => r.track).find((t) => t && t.kind === 'audio' && t.readyState === 'live');
-    if (!track) return { none: 1 };
-    const ctx = new AudioContext();
-    await ctx.resume();
-    const an = ctx.createAnalyser();
-    an.fftSize = 4096;
-    an.smoothingTimeConstant = 0;
-    ctx.createMediaStreamSource(new MediaStream([track])).connect(an);
-    const buf = new Float32Array(an.frequencyBinCount);
-    const max = new Float32Array(an.frequencyBinCount).fill(-200);
-    const end = performance.now() + ms;
-    while (performance.now() < end) {
-      await new Promise((r) => setTimeout(r, 40));
-      an.getFloatFrequencyData(buf);
-      for (let i = 0; i < buf.length; i++) if (buf[i]! > max[i]!) max[i] = buf[i]!;
-    }
-    const binHz = ctx.sampleRate / an.fftSize;
-    await ctx.close();
-    const level = (f: number) => {
-      const b = Math.round(f / binHz);
-      return Math.max(...Array.from(max.slice(b - 2, b + 3)));
-    };
-    return Object.fromEntries(freqs.map((f) => [String(f), Math.round(level(f))]));
-  };
-}
 
 describe.skipIf(missing.length > 0)('dial-out to a telephone (baresip) through Janus, from Chromium', () => {
   let srv: Awaited<ReturnType<typeof startServer>>;
