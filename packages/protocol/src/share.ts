@@ -20,6 +20,8 @@ export const ShareType = {
   Pointer: 0x10,
   Wheel: 0x11,
   Key: 0x12,
+  Clipboard: 0x13,
+  ClipboardRefused: 0x14,
 } as const;
 export type ShareType = (typeof ShareType)[keyof typeof ShareType];
 
@@ -67,6 +69,8 @@ export const SHARE_LIMITS = {
   maxCursorSide: 256,
   maxKeyString: 32,
   maxTicket: 128,
+  /** Bytes of UTF-8 text in one `clipboard` frame: larger text is refused with a clear error, never cut. */
+  maxClipboardBytes: 64 * 1024,
   /** Largest frame any endpoint accepts. */
   maxFrame: 600 * 1024,
 } as const;
@@ -106,7 +110,22 @@ export type ShareMessage =
   | { type: 'refresh'; x: number; y: number; w: number; h: number }
   | { type: 'pointer'; x: number; y: number; buttons: number }
   | { type: 'wheel'; x: number; y: number; dx: number; dy: number }
-  | { type: 'key'; down: boolean; key: string; code: string };
+  | { type: 'key'; down: boolean; key: string; code: string }
+  /**
+   * Clipboard text (UTF-8, at most SHARE_LIMITS.maxClipboardBytes): from the controller to the host
+   * (put on the host's clipboard), or from the host to the controller alone (the host copied). The
+   * relay forwards it only from and to the participant the Focus made controller.
+   */
+  | { type: 'clipboard'; text: string }
+  /**
+   * Host → controller: the host did not take or send clipboard text. `off`: the host does not accept
+   * clipboard text (`--clipboard off`); `tooLarge`: the host's clipboard holds `size` bytes (at least),
+   * over the limit.
+   */
+  | { type: 'clipboardRefused'; reason: ClipboardRefusal; size: number };
+
+export const CLIPBOARD_REFUSALS = ['off', 'tooLarge'] as const;
+export type ClipboardRefusal = (typeof CLIPBOARD_REFUSALS)[number];
 
 export type ShareMessageType = ShareMessage['type'];
 
@@ -224,7 +243,26 @@ export function encodeShareMessage(msg: ShareMessage): Uint8Array {
       b.set(c, 4 + k.length);
       return b;
     }
+    case 'clipboard': {
+      const t = enc.encode(msg.text);
+      const b = new Uint8Array(1 + t.length);
+      b[0] = ShareType.Clipboard;
+      b.set(t, 1);
+      return b;
+    }
+    case 'clipboardRefused': {
+      const b = new Uint8Array(6);
+      b[0] = ShareType.ClipboardRefused;
+      b[1] = CLIPBOARD_REFUSALS.indexOf(msg.reason) + 1;
+      new DataView(b.buffer).setUint32(2, Math.min(msg.size, 0xffffffff) >>> 0);
+      return b;
+    }
   }
+}
+
+/** Bytes of `text` as UTF-8 (what counts against SHARE_LIMITS.maxClipboardBytes). */
+export function utf8Length(text: string): number {
+  return enc.encode(text).length;
 }
 
 export class ShareDecodeError extends Error {
@@ -313,6 +351,15 @@ export function decodeShareMessage(b: Uint8Array): ShareMessage {
       if (cl > SHARE_LIMITS.maxKeyString) throw new ShareDecodeError('key: code too long');
       exact(b, 4 + kl + cl, 'key');
       return { type: 'key', down: b[1] !== 0, key: utf8(b.subarray(3, 3 + kl), 'key'), code: utf8(b.subarray(4 + kl), 'key') };
+    }
+    case ShareType.Clipboard:
+      if (b.length - 1 > SHARE_LIMITS.maxClipboardBytes) throw new ShareDecodeError(`clipboard: ${b.length - 1} bytes of text exceed ${SHARE_LIMITS.maxClipboardBytes}`);
+      return { type: 'clipboard', text: utf8(b.subarray(1), 'clipboard') };
+    case ShareType.ClipboardRefused: {
+      exact(b, 6, 'clipboardRefused');
+      const reason = CLIPBOARD_REFUSALS[b[1]! - 1];
+      if (!reason) throw new ShareDecodeError(`clipboardRefused: unknown reason ${b[1]}`);
+      return { type: 'clipboardRefused', reason, size: v.getUint32(2) };
     }
     default:
       throw new ShareDecodeError(`unknown frame type 0x${type!.toString(16).padStart(2, '0')}`);

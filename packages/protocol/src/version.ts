@@ -3,4 +3,5 @@ export const PROTOCOL_VERSION = 1;
 /** Version of the binary sharing protocol (tiles, cursor, input). */
 // 2: tiles may cover a rectangle of whole grid cells; Palette tiles. 3: Copy tiles.
 // 4: a `frame` may carry a hash of the picture (frame verification, a debug mode).
-export const SHARE_PROTOCOL_VERSION = 4;
+// 5: `clipboard` and `clipboardRefused` frames (text between the controller and the host).
+export const SHARE_PROTOCOL_VERSION = 5;

@@ -27,6 +27,8 @@ const SHARE_COUNTERS = {
   refreshesAsked: ['share_refreshes_asked_total', 'Tiles whose pixels the relay had to ask the host for again'],
   inputForwarded: ['share_input_forwarded_total', 'Remote-control input events forwarded to the host'],
   inputDropped: ['share_input_dropped_total', 'Remote-control input events dropped (not the controller, or over the limit)'],
+  clipboardForwarded: ['share_clipboard_forwarded_total', 'Clipboard texts forwarded between the controller and the host'],
+  clipboardDropped: ['share_clipboard_dropped_total', 'Clipboard texts dropped (from a viewer not in control, or from the host with nobody in control)'],
 } as const satisfies Partial<Record<keyof AppShareStats, readonly [string, string]>>;
 type ShareCounter = keyof typeof SHARE_COUNTERS;
 type ShareTotal = ShareCounter | 'bytesIn' | 'bytesOut';
@@ -39,7 +41,7 @@ export class ServerMetrics {
   readonly #liveShares = new Set<AppShareServer>();
   /** Totals of relays that have closed. */
   readonly #closedShares: Record<ShareTotal, number> = {
-    framesIn: 0, tilesSkipped: 0, framesReplayed: 0, hostOverruns: 0, refreshesAsked: 0, inputForwarded: 0, inputDropped: 0, bytesIn: 0, bytesOut: 0,
+    framesIn: 0, tilesSkipped: 0, framesReplayed: 0, hostOverruns: 0, refreshesAsked: 0, inputForwarded: 0, inputDropped: 0, clipboardForwarded: 0, clipboardDropped: 0, bytesIn: 0, bytesOut: 0,
   };
   #registry: FocusRegistry | null = null;
 

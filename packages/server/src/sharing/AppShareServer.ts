@@ -55,6 +55,10 @@ export interface AppShareStats {
   framesIn: number;
   inputForwarded: number;
   inputDropped: number;
+  /** Clipboard frames forwarded from the controller to the host, or from the host to the controller. */
+  clipboardForwarded: number;
+  /** Clipboard frames dropped: from a viewer not in control, or from the host while nobody controls. */
+  clipboardDropped: number;
   /** Tile versions a slow viewer never got because a newer one replaced them first. */
   tilesSkipped: number;
   /** Host frames not yet acknowledged to the host. */
@@ -101,6 +105,8 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
   #framesIn = 0;
   #inputForwarded = 0;
   #inputDropped = 0;
+  #clipboardForwarded = 0;
+  #clipboardDropped = 0;
   #hostOverruns = 0;
   #refreshesAsked = 0;
   #copiesIn = 0;
@@ -196,6 +202,8 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
       framesIn: this.#framesIn,
       inputForwarded: this.#inputForwarded,
       inputDropped: this.#inputDropped,
+      clipboardForwarded: this.#clipboardForwarded,
+      clipboardDropped: this.#clipboardDropped,
       tilesSkipped: this.#counters.tilesSkipped,
       hostUnacked: this.#hostPending.length,
       hostOverruns: this.#hostOverruns,
@@ -251,6 +259,10 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
           this.#store.cursorPos = compact(bytes);
           for (const v of this.#viewers.values()) v.cursorPosChanged();
           return;
+        case 'clipboard':
+        case 'clipboardRefused':
+          this.#clipboardToController(bytes);
+          return;
         default:
           this.#protocolError(host, this.hostId, 'host', `a host may not send '${msg.type}' frames`);
       }
@@ -301,9 +313,32 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
       this.#held.track(msg);
       this.#inputForwarded++;
       this.#sendTo(this.#host, bytes);
+    } else if (msg.type === 'clipboard') {
+      // Clipboard text reaches the host only from the controller, like input.
+      if (viewer.participantId !== this.#controllerId || !this.#host) {
+        this.#clipboardDropped++;
+        return;
+      }
+      this.#clipboardForwarded++;
+      this.#sendTo(this.#host, bytes);
     } else {
       this.#protocolError(viewer.channel, viewer.participantId, 'viewer', `a viewer may not send '${msg.type}' frames`);
     }
+  }
+
+  /**
+   * The host's clipboard goes to the controller's channel and nobody else's, whatever the host sends:
+   * with several viewers (and a control that moves) the host cannot be trusted to know who is in
+   * control right now, and another viewer must never see what was copied on the host.
+   */
+  #clipboardToController(bytes: Uint8Array): void {
+    const to = this.#controllerId === null ? undefined : this.#viewers.get(this.#controllerId);
+    if (!to) {
+      this.#clipboardDropped++;
+      return;
+    }
+    this.#clipboardForwarded++;
+    this.#sendTo(to.channel, bytes);
   }
 
   #flush(viewer: ShareViewer): void {
