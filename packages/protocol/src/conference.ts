@@ -9,6 +9,7 @@ import { ROLE_NAMES } from './roles.js';
 import { ERROR_CODES } from './errors.js';
 import { AudioSdp, AudioState, PhoneNumber } from './audio.js';
 import { safeText } from './text.js';
+import { Poll, PollDraft, Question, QuestionText, MAX_POLL_OPTIONS } from './data.js';
 
 /** Largest text frame the conference socket accepts; larger ones close the connection (1009). */
 export const MAX_CONFERENCE_FRAME = 16 * 1024;
@@ -209,6 +210,18 @@ export const ClientMessage = z.discriminatedUnion('type', [
   m('hand.lower', { participantId: Id.optional() }),
   /** A reaction shown briefly to everyone; rate-limited. */
   m('reaction.send', { emoji: ReactionEmoji }),
+  /** Polls (docs/protocol.md, "Polls and Q&A"): create (answered in ack.id), vote, close, publish the results. */
+  m('poll.create', { poll: PollDraft }),
+  /** Choose option indexes (one, or several in a multiple-choice poll); voting again replaces your choice. */
+  m('poll.vote', { pollId: Id, choices: z.array(z.number().int().min(0).max(MAX_POLL_OPTIONS - 1)).min(1).max(MAX_POLL_OPTIONS) }),
+  m('poll.close', { pollId: Id }),
+  m('poll.publish', { pollId: Id }),
+  /** Ask a question; anonymous: the others are not shown who asked (answered in ack.id). */
+  m('qa.ask', { text: QuestionText, anonymous: z.boolean().default(false) }),
+  /** Upvote a question (up: false takes the vote back); one vote per person. */
+  m('qa.vote', { questionId: Id, up: z.boolean() }),
+  /** Presenters and organizers mark a question answered or dismissed (or open again). */
+  m('qa.mark', { questionId: Id, state: z.enum(['open', 'answered', 'dismissed']) }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 export type ClientMessageType = ClientMessage['type'];
@@ -231,6 +244,9 @@ export const ServerMessage = z.discriminatedUnion('type', [
     audio: AudioState.optional(),
     /** The raised hands, in the order they were raised. */
     hands: z.array(RaisedHand).optional(),
+    /** The meeting's polls and questions, as this participant may see them. */
+    polls: z.array(Poll).optional(),
+    questions: z.array(Question).optional(),
   }),
   /** `note`: why a client that came back with its resume token waits again (its place could not be restored). */
   z.object({ type: z.literal('lobby.wait'), self: Id, resumeToken: z.string(), conference: ConferenceInfo, note: z.string().optional() }),
@@ -251,12 +267,16 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('control.requested'), participantId: Id, name: z.string(), user: z.string().nullable() }),
   z.object({ type: z.literal('notice'), code: z.string(), text: z.string() }),
   z.object({ type: z.literal('p2p.signal'), from: Id, data: SignalData }),
-  z.object({ type: z.literal('ack'), rid: Rid, ticket: z.string().optional(), iceServers: z.array(IceServer).optional(), sdp: z.string().optional(), callId: z.string().optional() }),
+  z.object({ type: z.literal('ack'), rid: Rid, ticket: z.string().optional(), iceServers: z.array(IceServer).optional(), sdp: z.string().optional(), callId: z.string().optional(), id: z.string().optional() }),
   /** The conference's audio changed: who is in it, muted, speaking; the mixer's state. */
   z.object({ type: z.literal('audio.updated'), audio: AudioState }),
   /** The queue of raised hands changed (raised, lowered, or the person left). */
   z.object({ type: z.literal('hands.updated'), hands: z.array(RaisedHand) }),
   z.object({ type: z.literal('reaction'), participantId: Id, name: z.string(), emoji: ReactionEmoji }),
+  /** A poll was created or changed (votes, closed, published), as the recipient may see it. */
+  z.object({ type: z.literal('poll.updated'), poll: Poll }),
+  /** A question was asked or changed (votes, answered, dismissed), as the recipient may see it. */
+  z.object({ type: z.literal('qa.updated'), question: Question }),
   z.object({ type: z.literal('error'), rid: Rid, code: z.enum(ERROR_CODES), message: z.string() }),
   z.object({ type: z.literal('pong'), rid: Rid }),
 ]);

@@ -8,3 +8,4 @@ export * from './api.js';
 export * from './share.js';
 export * from './chunks.js';
 export * from './text.js';
+export * from './data.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PollsPolicy, QaPolicy } from './data.js';
 
 /** Whether anonymous guests may join: not at all, through the lobby, or straight in. */
 export const GuestPolicy = z.enum(['deny', 'lobby', 'allow']);
@@ -38,6 +39,10 @@ export const MeetingPolicy = z.object({
   lobby: LobbyPolicy.optional(),
   /** Absent: `organizer`; read it with dialOutPolicy(). */
   dialOut: DialOutPolicy.optional(),
+  /** Who creates polls; absent: `presenters` (read it with pollsPolicy()). */
+  polls: PollsPolicy.optional(),
+  /** Who asks questions; absent: `anyone` (read it with qaPolicy()). */
+  qa: QaPolicy.optional(),
 });
 export type MeetingPolicy = z.infer<typeof MeetingPolicy>;
 
@@ -57,6 +62,16 @@ export function audioPolicy(policy: MeetingPolicy): AudioPolicy {
 /** The dial-out policy, defaulting to `organizer`. */
 export function dialOutPolicy(policy: MeetingPolicy): DialOutPolicy {
   return policy.dialOut ?? 'organizer';
+}
+
+/** Who creates polls, defaulting to `presenters`. */
+export function pollsPolicy(policy: MeetingPolicy): PollsPolicy {
+  return policy.polls ?? 'presenters';
+}
+
+/** Who asks questions, defaulting to `anyone`. */
+export function qaPolicy(policy: MeetingPolicy): QaPolicy {
+  return policy.qa ?? 'anyone';
 }
 
 /** The lobby policy, defaulting to `guests` (the behaviour before it existed). */

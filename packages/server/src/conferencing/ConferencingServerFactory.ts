@@ -12,6 +12,8 @@ import { AudioBridgeServer } from '../audio/AudioBridgeServer.js';
 import { JanusAudioService } from '../audio/JanusAudioService.js';
 import { JanusProcess, findJanus } from '../audio/JanusProcess.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
+import { DataServer } from '../data/DataServer.js';
+import type { Store } from '../store/Store.js';
 import { PhoneCall, type PhoneCallOptions } from '../audio/sip/PhoneCall.js';
 import { SipUserAgent } from '../audio/sip/SipUserAgent.js';
 import type { SipConfig } from '../config.js';
@@ -118,7 +120,18 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
     return this.#janus;
   }
 
-  allocate(conferenceId: string, media: Exclude<MediaType, 'audio'>, hostId: string): AppShareServerLike {
+  /**
+   * The data-collaboration server of a conference (media type `data`: polls, Q&A), in this process;
+   * its state lives in the store, so the node that next hosts the conference finds it there.
+   */
+  allocateData(conferenceId: string, store: Store): DataServer {
+    const server = new DataServer({ conferenceId, store });
+    this.#live.add(server);
+    server.on('closed', () => this.#live.delete(server));
+    return server;
+  }
+
+  allocate(conferenceId: string, media: Exclude<MediaType, 'audio' | 'data'>, hostId: string): AppShareServerLike {
     switch (media) {
       case 'appshare': {
         const server = new AppShareServer({ conferenceId, hostId });

@@ -5,7 +5,7 @@
 import type { ShareChannel } from '../sharing/ShareChannel.js';
 import type { AppShareStats } from '../sharing/AppShareServer.js';
 
-export type MediaType = 'appshare' | 'audio';
+export type MediaType = 'appshare' | 'audio' | 'data';
 
 /** The audio mixer behind the factory: none on this server, restarting, or ready. */
 export type AudioServiceStatus = 'unconfigured' | 'down' | 'ready';

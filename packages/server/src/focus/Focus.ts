@@ -3,7 +3,8 @@
  * every conference-control command and sends roster updates. The work itself is delegated to
  * managers: RosterManager (seats, fan-out), LobbyManager (who goes in, the lobby), ImManager (chat),
  * ControlManager (sharing and the control token), AudioManager (audio legs). The application sharing
- * server is allocated through the conferencing-server factory when sharing starts.
+ * server is allocated through the conferencing-server factory when sharing starts; the
+ * data-collaboration server (polls, Q&A) when the Focus starts.
  */
 import {
   CloseCode,
@@ -25,7 +26,9 @@ import type { TicketBook } from './TicketBook.js';
 import { ParticipantLimits, type Requester } from './ParticipantLimits.js';
 import { BatonError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
-import { authorize, mayControl, mayTalk, type Command } from './authorize.js';
+import { authorize, mayControl, mayRunPolls, mayTalk, type Command } from './authorize.js';
+import type { DataServer } from '../data/DataServer.js';
+import type { DataMember } from '../data/types.js';
 import { RosterManager } from './RosterManager.js';
 import { ImManager, chatParty } from './ImManager.js';
 import { ControlManager } from './ControlManager.js';
@@ -65,6 +68,8 @@ export interface CommandResult {
   sdp?: string;
   /** audio.dial: the phone leg's id. */
   callId?: string;
+  /** poll.create, qa.ask: the new poll's or question's id. */
+  id?: string;
 }
 
 export type { JoinParams } from './LobbyManager.js';
@@ -80,6 +85,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
   readonly #audio: AudioManager;
   readonly #lobby: LobbyManager;
   readonly #hands: HandsManager;
+  readonly #data: DataServer;
   #appShare: AppShareServerLike | null = null;
   #closed = false;
   /** Once a share has needed the server path, the conference stays on it. */
@@ -101,6 +107,9 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#hands = new HandsManager({ limits: this.#limits });
     this.#hands.on('changed', (hands) => this.#roster.broadcast({ type: 'hands.updated', hands }));
     this.#hands.on('reaction', (r) => this.#roster.broadcast({ type: 'reaction', ...r }));
+    this.#data = opts.factory.allocateData(this.id, opts.store);
+    this.#data.on('poll', (id) => this.#fanOutData((s) => ({ type: 'poll.updated', poll: this.#data.pollView(id, this.#member(s))! })));
+    this.#data.on('question', (id) => this.#fanOutData((s) => ({ type: 'qa.updated', question: this.#data.questionView(id, this.#member(s))! })));
     this.#control.on('changed', (share) => this.#roster.broadcast({ type: 'share.updated', share }));
     this.#control.on('controller', (id) => this.#appShare?.setController(id));
     this.#audio = new AudioManager({
@@ -138,6 +147,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
   async init(): Promise<void> {
     await this.#im.load();
     await this.#lobby.load();
+    await this.#data.load();
   }
 
   get closed(): boolean {
@@ -226,7 +236,34 @@ export class Focus extends TypedEmitter<FocusEvents> {
       iceServers: this.#opts.iceServers?.(seat.id) ?? [],
       audio: this.#audio.state(),
       hands: this.#hands.state,
+      polls: this.#data.polls(this.#member(seat)),
+      questions: this.#data.questions(this.#member(seat)),
     });
+  }
+
+  /** A seat as the data-collaboration server sees it: a lasting identity and what it may run. */
+  #member(seat: Seat): DataMember {
+    return {
+      key: chatParty(seat).key,
+      name: seat.name,
+      user: seat.username,
+      organizer: seat.role >= Role.Organizer,
+      pollster: mayRunPolls(seatToActor(seat), this.#record.policy),
+      moderator: seat.role >= Role.Presenter,
+    };
+  }
+
+  /** Polls and questions reach people's pages (not agents), each as that seat may see them. */
+  #fanOutData(view: (s: Seat) => ServerMessage): void {
+    for (const s of this.#roster.joined()) if (s.link && s.client === 'web') s.link.send(view(s));
+  }
+
+  /** What a seat may see of the polls changed (its role, or the policy): send them all again. */
+  #resendPolls(seats: Seat[]): void {
+    for (const s of seats) {
+      if (!s.link || s.client !== 'web' || s.status !== 'joined') continue;
+      for (const poll of this.#data.polls(this.#member(s))) s.link.send({ type: 'poll.updated', poll });
+    }
   }
 
   /**
@@ -311,6 +348,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
         }
         if (this.#control.controllerId === t.id && !mayControl(seatToActor(t), this.policy)) this.#control.handleRevoke();
         this.#reviewAudio(); // under audio: presenters, a demoted participant is muted
+        this.#resendPolls(this.#roster.joined().filter((s) => chatParty(s).key === chatParty(t).key));
         return;
       }
 
@@ -442,6 +480,45 @@ export class Focus extends TypedEmitter<FocusEvents> {
       case 'reaction.send':
         this.#hands.handleReaction({ id: seat.id, person: personKey(seat), name: seat.name }, cmd.emoji, this.#requester(seat));
         return;
+
+      case 'poll.create':
+        this.#limits.data(this.#requester(seat));
+        return { id: await this.#data.handlePollCreate(cmd.poll, this.#member(seat)) };
+
+      case 'poll.vote': {
+        this.#limits.data(this.#requester(seat));
+        const me = this.#member(seat);
+        await this.#data.handlePollVote(cmd.pollId, cmd.choices, me);
+        // The voter's own pages see their choice at once; everyone's counts follow, coalesced.
+        const poll = this.#data.pollView(cmd.pollId, me)!;
+        this.#roster.sendWhere((s) => s.client === 'web' && chatParty(s).key === me.key, { type: 'poll.updated', poll });
+        return;
+      }
+
+      case 'poll.close':
+        await this.#data.handlePollClose(cmd.pollId, this.#member(seat));
+        return;
+
+      case 'poll.publish':
+        await this.#data.handlePollPublish(cmd.pollId, this.#member(seat));
+        return;
+
+      case 'qa.ask':
+        this.#limits.data(this.#requester(seat));
+        return { id: await this.#data.handleAsk(cmd.text, cmd.anonymous, this.#member(seat)) };
+
+      case 'qa.vote': {
+        this.#limits.data(this.#requester(seat));
+        const me = this.#member(seat);
+        await this.#data.handleQuestionVote(cmd.questionId, cmd.up, me);
+        const question = this.#data.questionView(cmd.questionId, me)!;
+        this.#roster.sendWhere((s) => s.client === 'web' && chatParty(s).key === me.key, { type: 'qa.updated', question });
+        return;
+      }
+
+      case 'qa.mark':
+        await this.#data.handleQuestionMark(cmd.questionId, cmd.state);
+        return;
     }
   }
 
@@ -495,6 +572,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     const controller = this.#control.controllerId ? this.#roster.get(this.#control.controllerId) : undefined;
     if (controller && !mayControl(seatToActor(controller), record.policy)) this.#control.handleRevoke();
     this.#reviewAudio();
+    this.#resendPolls(this.#roster.joined());
   }
 
   /** Mute whoever may no longer talk, or end the audio when the policy turned it off. */
@@ -581,6 +659,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#stopSharing();
     this.#audio.close();
     this.#hands.close();
+    this.#data.close();
     this.#lobby.close();
     this.#im.removeAllListeners();
     this.emit('closed');

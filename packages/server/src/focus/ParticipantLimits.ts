@@ -18,6 +18,8 @@ export interface LimitSpecs {
   tickets: BucketSpec;
   /** Reactions and raised hands of one user or one guest identity (each reaches everyone). */
   reactions: BucketSpec;
+  /** Polls, questions and votes of one user or one guest identity (each change reaches everyone). */
+  data: BucketSpec;
 }
 
 export const DEFAULT_LIMITS: LimitSpecs = {
@@ -25,6 +27,7 @@ export const DEFAULT_LIMITS: LimitSpecs = {
   guestChatPerAddress: { burst: 24, perSecond: 6 },
   tickets: { burst: 20, perSecond: 2 },
   reactions: { burst: 6, perSecond: 1 },
+  data: { burst: 12, perSecond: 2 },
 };
 
 /** Who is asking: what the limits are keyed by. */
@@ -41,6 +44,7 @@ export class ParticipantLimits {
   readonly #guestChat: RateLimiter;
   readonly #tickets: RateLimiter;
   readonly #reactions: RateLimiter;
+  readonly #data: RateLimiter;
 
   constructor(specs: Partial<LimitSpecs> = {}, now: () => number = Date.now) {
     const s = { ...DEFAULT_LIMITS, ...specs };
@@ -48,6 +52,7 @@ export class ParticipantLimits {
     this.#guestChat = new RateLimiter(s.guestChatPerAddress, now);
     this.#tickets = new RateLimiter(s.tickets, now);
     this.#reactions = new RateLimiter(s.reactions, now);
+    this.#data = new RateLimiter(s.data, now);
   }
 
   /** Throws RateLimitedError when `who` may not send another chat message now. */
@@ -72,9 +77,14 @@ export class ParticipantLimits {
     if (!this.#reactions.take(identityKey(who))) throw tooFast('reactions');
   }
 
+  /** Throws RateLimitedError when `who` may not create a poll, ask a question or vote again now. */
+  data(who: Requester): void {
+    if (!this.#data.take(identityKey(who))) throw tooFast('poll and question changes');
+  }
+
   /** Keys held (bounded: idle keys are dropped), for tests and diagnostics. */
   get size(): number {
-    return this.#chat.size + this.#guestChat.size + this.#tickets.size + this.#reactions.size;
+    return this.#chat.size + this.#guestChat.size + this.#tickets.size + this.#reactions.size + this.#data.size;
   }
 }
 

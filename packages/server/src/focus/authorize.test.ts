@@ -180,4 +180,29 @@ describe('authorize', () => {
       expect(allowed({ type: 'share.ticket' }, actor, policies[0]!, null)).toBe(false);
     }
   });
+
+  it('polls: created, closed and published per the polls policy, from the page; anyone in the meeting votes', () => {
+    const draft = { question: 'Q', options: ['a', 'b'], multiple: false, anonymous: true };
+    const run = [{ type: 'poll.create', poll: draft }, { type: 'poll.close', pollId: 'p' }, { type: 'poll.publish', pollId: 'p' }] as const;
+    for (const polls of [undefined, 'organizer', 'presenters', 'anyone'] as const) {
+      const policy: MeetingPolicy = { ...policies[0]!, ...(polls ? { polls } : {}) };
+      for (const actor of actors()) {
+        const may = actor.client === 'web' && (polls === 'anyone' || (polls === 'organizer' ? actor.role >= Role.Organizer : actor.role >= Role.Presenter));
+        for (const cmd of run) expect(allowed(cmd as Command, actor, policy, null)).toBe(may);
+        expect(allowed({ type: 'poll.vote', pollId: 'p', choices: [0] }, actor, policy, null)).toBe(actor.client === 'web');
+      }
+    }
+  });
+
+  it('Q&A: asking and upvoting per the qa policy, marking by presenters and organizers', () => {
+    for (const qa of [undefined, 'anyone', 'signed-in', 'off'] as const) {
+      const policy: MeetingPolicy = { ...policies[0]!, ...(qa ? { qa } : {}) };
+      for (const actor of actors()) {
+        const may = actor.client === 'web' && qa !== 'off' && (qa !== 'signed-in' || actor.signedIn);
+        expect(allowed({ type: 'qa.ask', text: 'why?', anonymous: true }, actor, policy, null)).toBe(may);
+        expect(allowed({ type: 'qa.vote', questionId: 'q', up: true }, actor, policy, null)).toBe(may);
+        expect(allowed({ type: 'qa.mark', questionId: 'q', state: 'answered' }, actor, policy, null)).toBe(actor.role >= Role.Presenter);
+      }
+    }
+  });
 });

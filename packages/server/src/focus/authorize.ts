@@ -3,7 +3,7 @@
  * policy and the sharing state. The Focus calls it before every command; nothing else decides.
  * Kept pure so that the unit test can walk every command x role x policy.
  */
-import { Role, audioPolicy, dialOutPolicy, type ClientMessage, type MeetingPolicy, type RoleName, type ShareState, roleFromName } from '@baton/protocol';
+import { Role, audioPolicy, dialOutPolicy, pollsPolicy, qaPolicy, type ClientMessage, type MeetingPolicy, type RoleName, type ShareState, roleFromName } from '@baton/protocol';
 import { BatonError, ForbiddenError, NotFoundError, ConflictError, BadRequestError } from '../errors.js';
 
 export interface ActorView {
@@ -142,6 +142,15 @@ export const BROWSER_CONTROL_MESSAGE = 'this host shares from a browser; control
 /** May this participant present under this policy? */
 export function mayPresent(actor: ActorView, policy: MeetingPolicy): boolean {
   switch (policy.present) {
+    case 'organizer': return actor.role >= Role.Organizer;
+    case 'presenters': return actor.role >= Role.Presenter;
+    case 'anyone': return true;
+  }
+}
+
+/** May this participant create polls (and run them: see results while they are open) under this policy? */
+export function mayRunPolls(actor: Pick<ActorView, 'role'>, policy: MeetingPolicy): boolean {
+  switch (pollsPolicy(policy)) {
     case 'organizer': return actor.role >= Role.Organizer;
     case 'presenters': return actor.role >= Role.Presenter;
     case 'anyone': return true;
@@ -325,6 +334,33 @@ export function authorize(cmd: Command, ctx: AuthzContext): void {
       if (!sameUser) needOrganizer(actor, "lower someone else's hand");
       return;
     }
+
+    case 'poll.create':
+    case 'poll.close':
+    case 'poll.publish':
+      if (actor.client !== 'web') throw new BadRequestError('polls are run from the meeting page');
+      if (!mayRunPolls(actor, policy)) {
+        const who = pollsPolicy(policy) === 'organizer' ? 'only organizers' : 'only presenters and organizers';
+        throw new ForbiddenError(`the meeting policy lets ${who} run polls`, 'policy');
+      }
+      return;
+
+    case 'poll.vote':
+      if (actor.client !== 'web') throw new BadRequestError('people vote, not the agent');
+      return;
+
+    case 'qa.ask':
+    case 'qa.vote': {
+      if (actor.client !== 'web') throw new BadRequestError('questions are asked from the meeting page');
+      const qa = qaPolicy(policy);
+      if (qa === 'off') throw new ForbiddenError('questions are turned off in this meeting', 'policy');
+      if (qa === 'signed-in' && !actor.signedIn) throw new ForbiddenError('sign in to ask or upvote questions', 'policy');
+      return;
+    }
+
+    case 'qa.mark':
+      if (actor.role < Role.Presenter) throw new ForbiddenError('only presenters and organizers mark questions');
+      return;
 
     default: {
       const never: never = cmd;

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import { MeetingPolicy, ROLE_NAMES, type RoleName } from '@baton/protocol';
+import { MeetingPolicy, PollState, QuestionState, ROLE_NAMES, type RoleName } from '@baton/protocol';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { migrateToLatest } from './migrations.js';
 import type { ChatMessagesTable, Database, Engine, UsersTable } from './schema.js';
@@ -16,6 +16,9 @@ import type {
   GroupRecord,
   InvitationRecord,
   NewChat,
+  PollRecord,
+  PollVoteRecord,
+  QuestionRecord,
   Store,
   UserRecord,
 } from './Store.js';
@@ -232,6 +235,12 @@ export class KyselyStore implements Store {
       await tx.deleteFrom('conference_roles').where('conference_id', '=', id).execute();
       await tx.deleteFrom('agent_tokens').where('conference_id', '=', id).execute();
       await tx.deleteFrom('admissions').where('conference_id', '=', id).execute();
+      const polls = tx.selectFrom('polls').select('id').where('conference_id', '=', id);
+      await tx.deleteFrom('poll_votes').where('poll_id', 'in', polls).execute();
+      await tx.deleteFrom('polls').where('conference_id', '=', id).execute();
+      const questions = tx.selectFrom('qa_questions').select('id').where('conference_id', '=', id);
+      await tx.deleteFrom('qa_votes').where('question_id', 'in', questions).execute();
+      await tx.deleteFrom('qa_questions').where('conference_id', '=', id).execute();
       const res = await tx.deleteFrom('conferences').where('id', '=', id).executeTakeFirst();
       return Number(res.numDeletedRows) > 0;
     });
@@ -444,6 +453,143 @@ export class KyselyStore implements Store {
 
   async deleteAdmissions(conferenceId: string): Promise<void> {
     await this.db.deleteFrom('admissions').where('conference_id', '=', conferenceId).execute();
+  }
+
+  // ---- polls and Q&A ----
+
+  async createPoll(p: Omit<PollRecord, 'votes' | 'createdAt'>): Promise<PollRecord> {
+    const createdAt = this.now().toISOString();
+    try {
+      await this.db
+        .insertInto('polls')
+        .values({
+          id: p.id,
+          conference_id: p.conferenceId,
+          question: p.question,
+          options: JSON.stringify(p.options),
+          multiple: p.multiple ? 1 : 0,
+          anonymous: p.anonymous ? 1 : 0,
+          state: p.state,
+          created_by_name: p.createdByName,
+          created_by_user: p.createdByUser,
+          created_by_key: p.createdByKey,
+          created_at: createdAt,
+        })
+        .execute();
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw new NotFoundError(`unknown conference ${p.conferenceId}`);
+      throw err;
+    }
+    return { ...p, createdAt, votes: [] };
+  }
+
+  async setPollState(pollId: string, state: PollState): Promise<void> {
+    const res = await this.db.updateTable('polls').set({ state }).where('id', '=', pollId).executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) throw new NotFoundError(`unknown poll ${pollId}`);
+  }
+
+  async setPollVote(pollId: string, vote: PollVoteRecord): Promise<void> {
+    const choices = JSON.stringify(vote.choices);
+    const updatedAt = this.now().toISOString();
+    try {
+      await this.db
+        .insertInto('poll_votes')
+        .values({ poll_id: pollId, voter_key: vote.voterKey, voter_name: vote.voterName, choices, updated_at: updatedAt })
+        .onConflict((oc) => oc.columns(['poll_id', 'voter_key']).doUpdateSet({ voter_name: vote.voterName, choices, updated_at: updatedAt }))
+        .execute();
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw new NotFoundError(`unknown poll ${pollId}`);
+      throw err;
+    }
+  }
+
+  async listPolls(conferenceId: string): Promise<PollRecord[]> {
+    const rows = await this.db.selectFrom('polls').selectAll().where('conference_id', '=', conferenceId).orderBy('created_at').orderBy('id').execute();
+    if (rows.length === 0) return [];
+    const votes = await this.db
+      .selectFrom('poll_votes')
+      .selectAll()
+      .where('poll_id', 'in', rows.map((r) => r.id))
+      .orderBy('updated_at')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      conferenceId: r.conference_id,
+      question: r.question,
+      options: JSON.parse(r.options) as string[],
+      multiple: r.multiple === 1,
+      anonymous: r.anonymous === 1,
+      state: PollState.parse(r.state),
+      createdByName: r.created_by_name,
+      createdByUser: r.created_by_user,
+      createdByKey: r.created_by_key,
+      createdAt: r.created_at,
+      votes: votes.filter((v) => v.poll_id === r.id).map((v) => ({ voterKey: v.voter_key, voterName: v.voter_name, choices: JSON.parse(v.choices) as number[] })),
+    }));
+  }
+
+  async createQuestion(q: Omit<QuestionRecord, 'voters' | 'createdAt'>): Promise<QuestionRecord> {
+    const createdAt = this.now().toISOString();
+    try {
+      await this.db
+        .insertInto('qa_questions')
+        .values({
+          id: q.id,
+          conference_id: q.conferenceId,
+          text: q.text,
+          anonymous: q.anonymous ? 1 : 0,
+          author_key: q.authorKey,
+          author_name: q.authorName,
+          author_user: q.authorUser,
+          state: q.state,
+          created_at: createdAt,
+        })
+        .execute();
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw new NotFoundError(`unknown conference ${q.conferenceId}`);
+      throw err;
+    }
+    return { ...q, createdAt, voters: [] };
+  }
+
+  async setQuestionState(questionId: string, state: QuestionState): Promise<void> {
+    const res = await this.db.updateTable('qa_questions').set({ state }).where('id', '=', questionId).executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) throw new NotFoundError(`unknown question ${questionId}`);
+  }
+
+  async setQuestionVote(questionId: string, voterKey: string, up: boolean): Promise<void> {
+    if (!up) {
+      await this.db.deleteFrom('qa_votes').where('question_id', '=', questionId).where('voter_key', '=', voterKey).execute();
+      return;
+    }
+    try {
+      await this.db
+        .insertInto('qa_votes')
+        .values({ question_id: questionId, voter_key: voterKey })
+        .onConflict((oc) => oc.columns(['question_id', 'voter_key']).doNothing())
+        .execute();
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw new NotFoundError(`unknown question ${questionId}`);
+      throw err;
+    }
+  }
+
+  async listQuestions(conferenceId: string): Promise<QuestionRecord[]> {
+    const rows = await this.db.selectFrom('qa_questions').selectAll().where('conference_id', '=', conferenceId).orderBy('created_at').orderBy('id').execute();
+    if (rows.length === 0) return [];
+    const votes = await this.db.selectFrom('qa_votes').selectAll().where('question_id', 'in', rows.map((r) => r.id)).execute();
+    return rows.map((r) => ({
+      id: r.id,
+      conferenceId: r.conference_id,
+      text: r.text,
+      anonymous: r.anonymous === 1,
+      authorKey: r.author_key,
+      authorName: r.author_name,
+      authorUser: r.author_user,
+      state: QuestionState.parse(r.state),
+      createdAt: r.created_at,
+      voters: votes.filter((v) => v.question_id === r.id).map((v) => v.voter_key),
+    }));
   }
 
   close(): Promise<void> {

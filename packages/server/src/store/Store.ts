@@ -3,7 +3,7 @@
  * One interface, two engines (SQLite embedded default, PostgreSQL for scale-out) behind Kysely,
  * with the same migrations. Every method is async; implementations never leak engine types.
  */
-import type { MeetingPolicy, RoleName } from '@baton/protocol';
+import type { MeetingPolicy, PollState, QuestionState, RoleName } from '@baton/protocol';
 
 export interface UserRecord {
   id: string;
@@ -90,6 +90,46 @@ export interface AdmissionRecord {
   expiresAt: string;
 }
 
+/**
+ * A poll of the data-collaboration server, with its votes. A voter is named by a lasting key (a
+ * signed-in user, or a guest's seat by a hash of its resume token), so one person votes once.
+ */
+export interface PollRecord {
+  id: string;
+  conferenceId: string;
+  question: string;
+  options: string[];
+  multiple: boolean;
+  anonymous: boolean;
+  state: PollState;
+  createdByName: string;
+  createdByUser: string | null;
+  /** The creator's lasting key (as a voter's), so a guest who created a poll can still close it. */
+  createdByKey: string;
+  createdAt: string;
+  votes: PollVoteRecord[];
+}
+
+export interface PollVoteRecord {
+  voterKey: string;
+  voterName: string;
+  choices: number[];
+}
+
+/** A question of the Q&A, with the keys of those who upvoted it. The author is kept even when anonymous. */
+export interface QuestionRecord {
+  id: string;
+  conferenceId: string;
+  text: string;
+  anonymous: boolean;
+  authorKey: string;
+  authorName: string;
+  authorUser: string | null;
+  state: QuestionState;
+  createdAt: string;
+  voters: string[];
+}
+
 export interface Store {
   /** Run pending migrations. Idempotent. */
   migrate(): Promise<void>;
@@ -155,6 +195,19 @@ export interface Store {
   deleteAdmission(tokenHash: string): Promise<void>;
   /** Every admission of a conference (the organizer ended the meeting). */
   deleteAdmissions(conferenceId: string): Promise<void>;
+
+  // Polls and Q&A (the data-collaboration server), stored with the meeting; oldest first.
+  // Unknown conference (create) or poll/question (the rest) throws NotFoundError.
+  createPoll(p: Omit<PollRecord, 'votes' | 'createdAt'>): Promise<PollRecord>;
+  setPollState(pollId: string, state: PollState): Promise<void>;
+  /** Inserts or replaces this voter's choice. */
+  setPollVote(pollId: string, vote: PollVoteRecord): Promise<void>;
+  listPolls(conferenceId: string): Promise<PollRecord[]>;
+  createQuestion(q: Omit<QuestionRecord, 'voters' | 'createdAt'>): Promise<QuestionRecord>;
+  setQuestionState(questionId: string, state: QuestionState): Promise<void>;
+  /** Adds (up) or removes this voter's upvote; idempotent. */
+  setQuestionVote(questionId: string, voterKey: string, up: boolean): Promise<void>;
+  listQuestions(conferenceId: string): Promise<QuestionRecord[]>;
 
   close(): Promise<void>;
 }

@@ -154,6 +154,58 @@ const privateChat: Migration = {
   },
 };
 
+/** Polls and Q&A of the data-collaboration server (issue 14): rows per poll, vote, question and upvote. */
+const pollsAndQuestions: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .createTable('polls')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('conference_id', 'text', (c) => c.notNull().references('conferences.id').onDelete('cascade'))
+      .addColumn('question', 'text', (c) => c.notNull())
+      .addColumn('options', 'text', (c) => c.notNull())
+      .addColumn('multiple', 'integer', (c) => c.notNull())
+      .addColumn('anonymous', 'integer', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('created_by_name', 'text', (c) => c.notNull())
+      .addColumn('created_by_user', 'text')
+      .addColumn('created_by_key', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('polls_conference_id').on('polls').column('conference_id').execute();
+    await db.schema
+      .createTable('poll_votes')
+      .addColumn('poll_id', 'text', (c) => c.notNull().references('polls.id').onDelete('cascade'))
+      .addColumn('voter_key', 'text', (c) => c.notNull())
+      .addColumn('voter_name', 'text', (c) => c.notNull())
+      .addColumn('choices', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('poll_votes_pk', ['poll_id', 'voter_key'])
+      .execute();
+    await db.schema
+      .createTable('qa_questions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('conference_id', 'text', (c) => c.notNull().references('conferences.id').onDelete('cascade'))
+      .addColumn('text', 'text', (c) => c.notNull())
+      .addColumn('anonymous', 'integer', (c) => c.notNull())
+      .addColumn('author_key', 'text', (c) => c.notNull())
+      .addColumn('author_name', 'text', (c) => c.notNull())
+      .addColumn('author_user', 'text')
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('qa_questions_conference_id').on('qa_questions').column('conference_id').execute();
+    await db.schema
+      .createTable('qa_votes')
+      .addColumn('question_id', 'text', (c) => c.notNull().references('qa_questions.id').onDelete('cascade'))
+      .addColumn('voter_key', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('qa_votes_pk', ['question_id', 'voter_key'])
+      .execute();
+  },
+  async down(db: Db) {
+    for (const t of ['qa_votes', 'qa_questions', 'poll_votes', 'polls']) await db.schema.dropTable(t).ifExists().execute();
+  },
+};
+
 /** Every migration, in order. Names sort in application order; never rename or edit one that shipped. */
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
@@ -161,6 +213,7 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0002_admissions': admissions,
     '0003_user_phone_number': userPhone,
     '0004_private_chat': privateChat,
+    '0005_polls_qa': pollsAndQuestions,
   };
 }
 

@@ -89,6 +89,47 @@ export interface AdmissionsTable {
   created_at: string;
 }
 
+export interface PollsTable {
+  id: string;
+  conference_id: string;
+  question: string;
+  /** JSON array of the option texts. */
+  options: string;
+  multiple: number;
+  anonymous: number;
+  state: string;
+  created_by_name: string;
+  created_by_user: string | null;
+  created_by_key: string;
+  created_at: string;
+}
+
+export interface PollVotesTable {
+  poll_id: string;
+  voter_key: string;
+  voter_name: string;
+  /** JSON array of option indexes. */
+  choices: string;
+  updated_at: string;
+}
+
+export interface QaQuestionsTable {
+  id: string;
+  conference_id: string;
+  text: string;
+  anonymous: number;
+  author_key: string;
+  author_name: string;
+  author_user: string | null;
+  state: string;
+  created_at: string;
+}
+
+export interface QaVotesTable {
+  question_id: string;
+  voter_key: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -100,6 +141,10 @@ export interface Database {
   conference_roles: ConferenceRolesTable;
   agent_tokens: AgentTokensTable;
   admissions: AdmissionsTable;
+  polls: PollsTable;
+  poll_votes: PollVotesTable;
+  qa_questions: QaQuestionsTable;
+  qa_votes: QaVotesTable;
 }
 
 export type Engine = 'sqlite' | 'postgres';
