@@ -103,3 +103,10 @@ export type PollsPolicy = z.infer<typeof PollsPolicy>;
 /** Who may ask questions: anyone in the meeting, signed-in participants, or nobody (Q&A off). */
 export const QaPolicy = z.enum(['anyone', 'signed-in', 'off']);
 export type QaPolicy = z.infer<typeof QaPolicy>;
+
+const STATE_ORDER: Record<QuestionState, number> = { open: 0, answered: 1, dismissed: 2 };
+
+/** The order every client shows questions in: open ones first by votes (then oldest first), then answered, then dismissed. */
+export function questionRank(a: Question, b: Question): number {
+  return STATE_ORDER[a.state] - STATE_ORDER[b.state] || b.votes - a.votes || a.at.localeCompare(b.at) || a.id.localeCompare(b.id);
+}

@@ -16,7 +16,10 @@ import {
   CloseCode,
   PROTOCOL_VERSION,
   decodeServerMessage,
+  questionRank,
   type AudioState,
+  type Poll,
+  type Question,
   type ChatMessage,
   type ClientMessage,
   type ClientMessageType,
@@ -80,6 +83,10 @@ export interface ConferenceSnapshot {
   audio: AudioState | null;
   /** Raised hands, in the order raised (one per person). */
   hands: readonly RaisedHand[];
+  /** The meeting's polls, oldest first, as the server lets this participant see them. */
+  polls: readonly Poll[];
+  /** The Q&A, in rank order (questionRank). */
+  questions: readonly Question[];
   end: ConferenceEnd | null;
   /** Why this client waits in the lobby again (it came back with a seat the server could not restore). */
   lobbyNote: string | null;
@@ -99,6 +106,10 @@ export interface ConferenceClientEvents {
   reaction: { participantId: string; name: string; emoji: ReactionEmoji };
   /** A hand went up (not in the welcome's queue: raised while this page was here). */
   handRaised: RaisedHand;
+  /** A poll was started while this page was here (not the ones in the welcome). */
+  pollStarted: Poll;
+  /** A question was asked while this page was here. */
+  questionAsked: Question;
   end: ConferenceEnd;
 }
 
@@ -175,6 +186,8 @@ export const IDLE_SNAPSHOT: ConferenceSnapshot = Object.freeze({
   iceServers: [],
   audio: null,
   hands: [],
+  polls: [],
+  questions: [],
   end: null,
   lobbyNote: null,
   attempt: 0,
@@ -478,6 +491,8 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
           iceServers: msg.iceServers,
           audio: msg.audio ?? null,
           hands: msg.hands ?? [],
+          polls: msg.polls ?? [],
+          questions: [...(msg.questions ?? [])].sort(questionRank),
           lobbyNote: null,
           attempt: 0,
         });
@@ -559,6 +574,18 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
         for (const h of msg.hands) if (!before.has(h.person)) this.emit('handRaised', h);
         break;
       }
+      case 'poll.updated': {
+        const known = this.snap.polls.some((p) => p.id === msg.poll.id);
+        this.update({ polls: upsertBy(this.snap.polls, msg.poll) });
+        if (!known) this.emit('pollStarted', msg.poll);
+        break;
+      }
+      case 'qa.updated': {
+        const known = this.snap.questions.some((q) => q.id === msg.question.id);
+        this.update({ questions: upsertBy(this.snap.questions, msg.question).sort(questionRank) });
+        if (!known) this.emit('questionAsked', msg.question);
+        break;
+      }
       case 'reaction':
         this.emit('reaction', { participantId: msg.participantId, name: msg.name, emoji: msg.emoji });
         break;
@@ -601,6 +628,14 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 function seatKey(conferenceId: string): string {
   return `baton.seat.${conferenceId}`;
+}
+
+function upsertBy<T extends { id: string }>(list: readonly T[], item: T): T[] {
+  const i = list.findIndex((x) => x.id === item.id);
+  if (i < 0) return [...list, item];
+  const next = list.slice();
+  next[i] = item;
+  return next;
 }
 
 function upsert(roster: readonly Participant[], p: Participant): Participant[] {

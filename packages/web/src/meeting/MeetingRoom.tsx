@@ -1,12 +1,15 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
-import type { Participant } from '@baton/protocol';
+import { pollsPolicy, qaPolicy, type Participant } from '@baton/protocol';
 import type { ConferenceClient, ConferenceSnapshot } from '../conference/ConferenceClient';
 import { useConference } from '../conference/useConference';
 import { CopyButton } from '../ui/CopyButton';
 import { AgentDialog } from './AgentDialog';
 import { Chat } from './Chat';
+import { Polls } from './Polls';
+import { QandA } from './QandA';
+import { SidePanel } from './SidePanel';
 import { Gestures, Reactions } from './Gestures';
 import { EndScreen } from './EndScreen';
 import { EndForAllDialog } from './EndForAllDialog';
@@ -126,6 +129,11 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
   const mayPresent =
     !!self &&
     (self.role === 'organizer' || conference.policy.present === 'anyone' || (conference.policy.present === 'presenters' && self.role === 'presenter'));
+  // What the server will allow, to offer only what works (the server decides each command anyway).
+  const pollsRule = pollsPolicy(conference.policy);
+  const mayRunPolls = !!self && (pollsRule === 'anyone' || self.role === 'organizer' || (pollsRule === 'presenters' && self.role === 'presenter'));
+  const qaRule = qaPolicy(conference.policy);
+  const qaRefusal = qaRule === 'off' ? t('data.qaOff') : qaRule === 'signed-in' && !self?.user ? t('data.qaSignIn') : null;
   const banner = snapshot.lastError && snapshot.lastError.command !== 'chat.send' ? snapshot.lastError : null;
   const agentConnected = useAgentConnected(dialog === 'agent', snapshot.roster, self, () => setDialog(null));
   // The tab title counts what waits for this user: unread chat, and people knocking (organizers).
@@ -280,7 +288,13 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
           <Gestures client={client} hands={snapshot.hands} self={self} enabled={snapshot.state === 'joined'} />
           <Roster client={client} roster={snapshot.roster} selfId={snapshot.selfId} isOrganizer={isOrganizer} share={snapshot.share} hands={snapshot.hands} phones={snapshot.audio?.phones} />
           <div className="chat-slot" id="chat-panel" hidden={!chatOpen} data-testid="chat-panel">
-            <Chat client={client} chat={snapshot.chat} selfId={snapshot.selfId} lastError={snapshot.lastError} enabled={snapshot.state === 'joined'} roster={snapshot.roster} />
+            <SidePanel client={client}>
+              {{
+                chat: <Chat client={client} chat={snapshot.chat} selfId={snapshot.selfId} lastError={snapshot.lastError} enabled={snapshot.state === 'joined'} roster={snapshot.roster} />,
+                polls: <Polls client={client} polls={snapshot.polls} mayRun={mayRunPolls} enabled={snapshot.state === 'joined'} />,
+                qa: <QandA client={client} questions={snapshot.questions} mayAsk={qaRefusal} moderator={!!self && self.role !== 'attendee'} enabled={snapshot.state === 'joined'} />,
+              }}
+            </SidePanel>
           </div>
         </aside>
       </main>

@@ -1,4 +1,5 @@
-import { audioPolicy, dialOutPolicy, type AudioPolicy, type DialOutPolicy, type ControlPolicy, type GuestPolicy, type MeetingPolicy, type PresentPolicy } from '@baton/protocol';
+import { useTranslation } from 'react-i18next';
+import { audioPolicy, dialOutPolicy, pollsPolicy, qaPolicy, type PollsPolicy, type QaPolicy, type AudioPolicy, type DialOutPolicy, type ControlPolicy, type GuestPolicy, type MeetingPolicy, type PresentPolicy } from '@baton/protocol';
 
 export const GUEST_LABELS: Record<GuestPolicy, string> = {
   deny: 'Not allowed',
@@ -55,6 +56,7 @@ export function PolicyFields({ value, onChange, idPrefix, disabled, dialOut }: {
           {options(AUDIO_LABELS)}
         </select>
       </label>
+      <DataPolicyFields value={value} onChange={onChange} idPrefix={idPrefix} />
       {dialOut && (
         <label>
           Calling other people's phones
@@ -64,6 +66,37 @@ export function PolicyFields({ value, onChange, idPrefix, disabled, dialOut }: {
         </label>
       )}
     </fieldset>
+  );
+}
+
+/** Who runs polls and who asks questions (the data-collaboration tools). */
+function DataPolicyFields({ value, onChange, idPrefix }: { value: MeetingPolicy; onChange(p: MeetingPolicy): void; idPrefix: string }) {
+  const { t } = useTranslation();
+  const polls: PollsPolicy[] = ['organizer', 'presenters', 'anyone'];
+  const qa: QaPolicy[] = ['anyone', 'signed-in', 'off'];
+  return (
+    <>
+      <label>
+        {t('data.policyPolls')}
+        <select value={pollsPolicy(value)} onChange={(e) => onChange({ ...value, polls: e.target.value as PollsPolicy })} data-testid={`${idPrefix}-polls`}>
+          {polls.map((v) => (
+            <option key={v} value={v}>
+              {t(`data.policyPollsChoice.${v}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t('data.policyQa')}
+        <select value={qaPolicy(value)} onChange={(e) => onChange({ ...value, qa: e.target.value as QaPolicy })} data-testid={`${idPrefix}-qa`}>
+          {qa.map((v) => (
+            <option key={v} value={v}>
+              {t(`data.policyQaChoice.${v}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+    </>
   );
 }
 
