@@ -4,6 +4,7 @@ import { MeetingPolicy, MeetingPolicyPatch } from './policy.js';
 import { DisplayName, MAX_SUBJECT_LENGTH } from './conference.js';
 import { ERROR_CODES } from './errors.js';
 import { safeText } from './text.js';
+import { Email, ScheduleInput, ScheduleResource } from './schedule.js';
 
 export const Username = z
   .string()
@@ -12,10 +13,11 @@ export const Username = z
   .regex(/^[a-z0-9][a-z0-9._-]{1,31}$/, 'username: 2-32 letters, digits, dot, dash or underscore');
 export const Password = z.string().min(8, 'password must be at least 8 characters').max(256);
 
-export const SignUpRequest = z.object({ username: Username, password: Password, displayName: DisplayName.optional() }).strict();
+export const SignUpRequest = z.object({ username: Username, password: Password, displayName: DisplayName.optional(), email: z.preprocess((v) => (v === '' ? undefined : v), Email.optional()) }).strict();
 export const SignInRequest = z.object({ username: Username, password: z.string().min(1).max(256) }).strict();
 
-export const User = z.object({ username: z.string(), displayName: z.string(), admin: z.boolean() });
+/** `email`: for invitations by mail; absent from servers without it. */
+export const User = z.object({ username: z.string(), displayName: z.string(), admin: z.boolean(), email: z.string().nullable().optional() });
 export type User = z.infer<typeof User>;
 
 export const Subject = safeText(z.string().trim().min(1, 'subject is empty').max(MAX_SUBJECT_LENGTH), 'subject');
@@ -27,10 +29,15 @@ export const CreateConferenceRequest = z
   .object({
     subject: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), Subject.optional()),
     policy: MeetingPolicyPatch.optional(),
+    /** A scheduled meeting: start, duration, time zone, recurrence. Absent: a meeting to use any time. */
+    schedule: ScheduleInput.optional(),
   })
   .strict();
 export type CreateConferenceRequest = z.infer<typeof CreateConferenceRequest>;
-export const UpdateConferenceRequest = z.object({ subject: Subject.optional(), policy: MeetingPolicyPatch.optional() }).strict();
+/** `schedule: null` makes it a meeting without a time again. */
+export const UpdateConferenceRequest = z
+  .object({ subject: Subject.optional(), policy: MeetingPolicyPatch.optional(), schedule: ScheduleInput.nullable().optional() })
+  .strict();
 export type UpdateConferenceRequest = z.infer<typeof UpdateConferenceRequest>;
 
 export const ConferenceResource = z.object({
@@ -42,6 +49,8 @@ export const ConferenceResource = z.object({
   /** The organizer's display name. */
   organizerName: z.string().optional(),
   createdAt: z.string(),
+  /** Null or absent: not scheduled. */
+  schedule: ScheduleResource.nullable().optional(),
 });
 export type ConferenceResource = z.infer<typeof ConferenceResource>;
 
@@ -60,6 +69,8 @@ export const ConferencePreview = z.object({
   organizer: z.string(),
   organizerName: z.string().optional(),
   guests: MeetingPolicy.shape.guests,
+  /** A scheduled meeting's occurrence in progress or next one, and its time zone. */
+  next: z.object({ start: z.string(), end: z.string(), timeZone: z.string() }).nullable().optional(),
 });
 export type ConferencePreview = z.infer<typeof ConferencePreview>;
 

@@ -138,6 +138,11 @@ export const ConferenceInfo = z.object({
   organizer: z.string(),
   /** The organizer's display name (the username stays in `organizer`). */
   organizerName: z.string().optional(),
+  /**
+   * A scheduled meeting: the occurrence in progress or the next one, in UTC, and the organizer's time
+   * zone. `opened`: the organizer opened it (or is in); until then guests wait in the lobby.
+   */
+  schedule: z.object({ start: z.string(), end: z.string(), timeZone: z.string(), opened: z.boolean() }).nullable().optional(),
 });
 export type ConferenceInfo = z.infer<typeof ConferenceInfo>;
 

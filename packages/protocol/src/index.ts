@@ -9,3 +9,4 @@ export * from './share.js';
 export * from './chunks.js';
 export * from './text.js';
 export * from './data.js';
+export * from './schedule.js';

@@ -17,7 +17,7 @@ import type { Store, UserRecord } from './store/Store.js';
 const HELP = `Usage: baton-admin [--store <url> | --data-dir <dir>] <command>
 
 Commands:
-  user add <username> [--password <pw> | --password-stdin] [--name <display name>] [--admin]
+  user add <username> [--password <pw> | --password-stdin] [--name <display name>] [--email <address>] [--admin]
                                          create a user (asks for the password on a terminal)
   user list                              list every user
   group add <name>                       create a distribution group
@@ -45,6 +45,7 @@ const OPTIONS = {
   password: { type: 'string' },
   'password-stdin': { type: 'boolean' },
   name: { type: 'string' },
+  email: { type: 'string' },
   admin: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -74,7 +75,7 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
-  'user add': { args: '<username> [--password <pw> | --password-stdin] [--name <display name>] [--admin]', options: ['password', 'password-stdin', 'name', 'admin'], min: 1, max: 1, run: userAdd },
+  'user add': { args: '<username> [--password <pw> | --password-stdin] [--name <display name>] [--email <address>] [--admin]', options: ['password', 'password-stdin', 'name', 'email', 'admin'], min: 1, max: 1, run: userAdd },
   'user list': { args: '', min: 0, max: 0, run: userList },
   'group add': { args: '<name>', min: 1, max: 1, run: groupAdd },
   'group add-member': { args: '<group> <username...>', min: 2, max: Infinity, run: groupAddMember },
@@ -149,7 +150,7 @@ async function userAdd(store: Store, [username]: string[], values: Values, io: A
     if ((await promptHidden('Repeat password: ', io)) !== password) throw new UsageError('the passwords do not match');
   }
   const accounts = new AccountService(store);
-  const user = await accounts.signUp({ username: username!, password, admin: values.admin ?? false, ...(values.name !== undefined && { displayName: values.name }) });
+  const user = await accounts.signUp({ username: username!, password, admin: values.admin ?? false, ...(values.name !== undefined && { displayName: values.name }), ...(values.email !== undefined && { email: values.email }) });
   io.stdout.write(`created user ${user.username} ("${printable(user.displayName)}")${user.admin ? ' with admin rights' : ''}\n`);
 }
 

@@ -34,6 +34,9 @@ import { securityHeaders, PERMISSIONS_POLICY } from './http/securityHeaders.js';
 import { metricsRoute } from './http/metricsRoute.js';
 import { ServerMetrics } from './metrics/ServerMetrics.js';
 import { loggerOptions } from './logging.js';
+import { MailOutbox } from './mail/MailOutbox.js';
+import { CalendarMail } from './schedule/CalendarMail.js';
+import { scheduleRoutes } from './http/scheduleRoutes.js';
 
 export interface BatonServer {
   app: FastifyInstance;
@@ -43,6 +46,8 @@ export interface BatonServer {
   conferencing: ConferencingServerFactory;
   /** Prometheus metrics (served at /metrics when a metrics token is configured). */
   metrics: ServerMetrics;
+  /** Invitation mail queue; null without SMTP. */
+  outbox: MailOutbox | null;
   config: ServerConfig;
   /** The URL the server listens on (after listen()). */
   url: string;
@@ -79,6 +84,8 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   const registry = new FocusRegistry({ store, factory: conferencing, graceMs: config.reconnectGraceMs, iceServers, log: app.log, onFocus: (f) => metrics.watchFocus(f) });
   metrics.watch({ registry, factory: conferencing });
   const factory = new FocusFactory(store, registry);
+  const outbox = config.smtp ? new MailOutbox({ smtpUrl: config.smtp.url, from: config.smtp.from, log: app.log.child({ part: 'mail' }) }) : null;
+  const mail = new CalendarMail({ store, outbox, fromAddress: senderAddress(config), log: app.log });
 
   await app.register(fastifyCookie);
   // CSP, frame-ancestors, nosniff, Referrer-Policy, HSTS (https public URL only), …: http/securityHeaders.ts.
@@ -124,7 +131,8 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
 
   authRoutes(app, { config, accounts, sessions });
   const agent = new AgentPackage({ dir: config.agentPackDir ?? DEFAULT_AGENT_PACK_DIR });
-  conferenceRoutes(app, { config, store, factory, agent });
+  conferenceRoutes(app, { config, store, factory, agent, mail });
+  scheduleRoutes(app, { config, store, mail });
   agentRoutes(app, { agent });
   metricsRoute(app, { token: config.metricsToken ?? null, metrics });
   app.get('/healthz', async () => ({ ok: true, conferences: registry.size }));
@@ -185,6 +193,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     registry,
     conferencing,
     metrics,
+    outbox,
     config,
     url: '',
     async listen() {
@@ -203,12 +212,20 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
         conferenceWss.close();
         shareWss.close();
         await app.close();
+        outbox?.close();
         await store.close();
       })();
       return closing;
     },
   };
   return server;
+}
+
+/** The address in --smtp-from ("Baton <baton@example.org>"), else a no-reply one at our host: ORGANIZER of meetings whose organizer gave none. */
+function senderAddress(config: ServerConfig): string {
+  const from = config.smtp?.from;
+  if (from) return /<([^>]+)>/.exec(from)?.[1] ?? from;
+  return `noreply@${config.publicUrl ? new URL(config.publicUrl).hostname : 'localhost'}`;
 }
 
 /** The client's address as Fastify's `trustProxy: true` reads it: the first X-Forwarded-For hop, else the peer. */

@@ -56,6 +56,11 @@ export interface ServerConfig {
   maxConferencesPerUser: number;
   /** Bearer token Prometheus sends to GET /metrics; null or absent: no /metrics at all. */
   metricsToken?: string | null;
+  /**
+   * Invitation mails through SMTP (nodemailer URL, e.g. smtp://user:pass@mail.example.org:587, and the
+   * From: address); null or absent: no mail, invitations show on the dashboard only.
+   */
+  smtp?: { url: string; from: string } | null;
   /** Where the JSON log goes (tests and embedding); default stdout. */
   logStream?: { write(line: string): void };
 }
@@ -98,6 +103,10 @@ Options (environment variable in brackets):
                          (default ${DEFAULT_MAX_CONFERENCES_PER_USER})
   --metrics-token <t>    serve Prometheus metrics at /metrics to requests with
                          Authorization: Bearer <t> [BATON_METRICS_TOKEN] (default: no /metrics)
+  --smtp-url <url>       send invitation mails through this SMTP server, e.g.
+                         smtp://user:pass@mail.example.org:587 or smtps://…:465 [BATON_SMTP_URL]
+  --smtp-from <addr>     From: of invitation mails, e.g. "Baton <baton@example.org>" [BATON_SMTP_FROM]
+                         (default baton@<public URL's host>)
   -h, --help             this help
 `;
 
@@ -137,6 +146,8 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       'sip-port': { type: 'string' },
       'sip-no-answer': { type: 'string' },
       'metrics-token': { type: 'string' },
+      'smtp-url': { type: 'string' },
+      'smtp-from': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -181,7 +192,18 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   }
   const metricsToken = values['metrics-token'] ?? env.BATON_METRICS_TOKEN ?? '';
   if (metricsToken && metricsToken.length < 16) throw new Error('--metrics-token must be at least 16 characters (it guards /metrics)');
+  const smtpUrl = values['smtp-url'] ?? env.BATON_SMTP_URL ?? '';
+  let smtp: ServerConfig['smtp'] = null;
+  if (smtpUrl) {
+    // Never echo the URL: it may carry the SMTP password.
+    if (!/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) throw new Error('--smtp-url must look like smtp://host:587 or smtps://user:pass@host:465');
+    const from = values['smtp-from'] ?? env.BATON_SMTP_FROM ?? (publicUrl ? `baton@${new URL(publicUrl).hostname}` : '');
+    if (!from) throw new Error('--smtp-url needs --smtp-from (BATON_SMTP_FROM), e.g. "Baton <baton@example.org>", or a --public-url to derive it from');
+    if (!/^([^<>]*<)?[^\s<>@]+@[^\s<>@]+>?$/.test(from.trim())) throw new Error(`--smtp-from is not an address: ${from}`);
+    smtp = { url: smtpUrl, from: from.trim() };
+  }
   return {
+    smtp,
     metricsToken: metricsToken || null,
     sip,
     audio: { mode: audioMode, janusUrl, janusSecret: values['janus-secret'] ?? env.BATON_JANUS_SECRET ?? null },

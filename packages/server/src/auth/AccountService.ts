@@ -2,7 +2,7 @@
  * Sign-up and sign-in over the store. Usernames are normalized (trimmed, lower-cased) and checked
  * with the protocol's rules here too, so the admin CLI and the REST API accept the same names.
  */
-import { DisplayName, Password, Username } from '@baton/protocol';
+import { DisplayName, Email, Password, Username } from '@baton/protocol';
 import type { z } from 'zod';
 import { BadRequestError, UnauthenticatedError } from '../errors.js';
 import type { Store, UserRecord } from '../store/Store.js';
@@ -15,6 +15,8 @@ export interface SignUpInput {
   /** Defaults to the username. */
   displayName?: string;
   admin?: boolean;
+  /** For invitations by mail (optional). */
+  email?: string | null | undefined;
 }
 
 const WRONG = 'wrong username or password';
@@ -44,7 +46,8 @@ export class AccountService {
     if (weakness) throw new BadRequestError(weakness);
     const displayName = input.displayName === undefined ? username : parseOrThrow(DisplayName, input.displayName);
     const passwordHash = await hashPassword(password);
-    return this.store.createUser({ username, displayName, passwordHash, admin: input.admin ?? false });
+    const email = input.email ? parseOrThrow(Email, input.email) : null;
+    return this.store.createUser({ username, displayName, passwordHash, admin: input.admin ?? false, email });
   }
 
   /** The user for these credentials, or UnauthenticatedError without saying which part was wrong. */

@@ -36,6 +36,7 @@ import { AudioManager } from './AudioManager.js';
 import { LobbyManager, type JoinParams } from './LobbyManager.js';
 import { type ParticipantLink, type Seat, seatToActor, seatToWire, isModerator, personKey } from './Seat.js';
 import { HandsManager } from './HandsManager.js';
+import { nextOccurrence, waitsForOrganizer } from '../schedule/recurrence.js';
 
 export interface FocusOptions {
   record: ConferenceRecord;
@@ -90,12 +91,15 @@ export class Focus extends TypedEmitter<FocusEvents> {
   #closed = false;
   /** Once a share has needed the server path, the conference stays on it. */
   #escalated = false;
+  /** A scheduled meeting its organizer has opened (or joined) for this occurrence; always true when not scheduled. */
+  #opened: boolean;
 
   constructor(opts: FocusOptions) {
     super();
     this.#opts = opts;
     this.#record = opts.record;
     this.id = opts.record.id;
+    this.#opened = !waitsForOrganizer(opts.record, Date.now());
     this.#limits = opts.limits ?? new ParticipantLimits();
     this.#im = new ImManager({ conferenceId: this.id, store: opts.store, limits: this.#limits });
     this.#im.on('message', (message, parties) => {
@@ -164,7 +168,38 @@ export class Focus extends TypedEmitter<FocusEvents> {
 
   info(): ConferenceInfo {
     const r = this.#record;
-    return { id: r.id, subject: r.subject, policy: r.policy, organizer: r.organizerUsername, organizerName: r.organizerName };
+    const next = r.schedule && nextOccurrence(r.schedule, Date.now());
+    return {
+      id: r.id,
+      subject: r.subject,
+      policy: r.policy,
+      organizer: r.organizerUsername,
+      organizerName: r.organizerName,
+      schedule: r.schedule && next
+        ? { start: new Date(next.start).toISOString(), end: new Date(next.end).toISOString(), timeZone: r.schedule.timeZone, opened: this.#opened }
+        : null,
+    };
+  }
+
+  /** Guests still wait for the organizer to open this scheduled meeting. */
+  get beforeStart(): boolean {
+    return !this.#opened;
+  }
+
+  /**
+   * The organizer opened the scheduled meeting (from the dashboard, or by joining): from now on the
+   * normal lobby policy applies. Guests who waited for the start and are still held by the policy
+   * are told so with a fresh lobby.wait.
+   */
+  #open(): void {
+    if (this.#opened || this.#closed) return;
+    this.#opened = true;
+    this.#lobby.handlePolicy(this.#record.policy);
+    const info = this.info();
+    for (const s of this.#roster.all()) {
+      if (s.status === 'lobby') s.link?.send({ type: 'lobby.wait', self: s.id, resumeToken: s.resumeToken, conference: info });
+    }
+    this.#roster.broadcast({ type: 'conference.updated', conference: info });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -187,7 +222,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
   }
 
   #join(p: JoinParams): Seat {
-    const outcome = this.#lobby.handleJoin(p, this.#record);
+    const outcome = this.#lobby.handleJoin(p, this.#record, !this.#opened);
     if (outcome.kind === 'resumed') return this.#reattach(outcome.seat, p.link);
     const seat = outcome.seat;
     this.#roster.add(seat);
@@ -195,6 +230,13 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#roster.announce(seat, 'participant.joined');
     this.#reviewTransport();
     this.#lobby.handleSeated(seat);
+    // The organizer coming in opens a scheduled meeting, and it stays open for this occurrence.
+    if (!this.#opened && seat.status === 'joined' && (seat.owner || seat.role >= Role.Organizer) && seat.client === 'web') {
+      const openedAt = new Date().toISOString();
+      this.#record = { ...this.#record, openedAt };
+      this.#opts.store.updateConference(this.id, { openedAt }).catch((err) => this.#opts.log?.warn({ err }, 'saving the opening failed'));
+      this.#open();
+    }
     return seat;
   }
 
@@ -558,8 +600,12 @@ export class Focus extends TypedEmitter<FocusEvents> {
   updateRecord(record: ConferenceRecord): void {
     if (this.#closed) return;
     this.#record = record;
-    this.#roster.broadcast({ type: 'conference.updated', conference: this.info() });
-    this.#lobby.handlePolicy(record.policy);
+    if (!this.#opened && !waitsForOrganizer(record, Date.now())) {
+      this.#open();
+    } else {
+      this.#roster.broadcast({ type: 'conference.updated', conference: this.info() });
+      this.#lobby.handlePolicy(record.policy, !this.#opened);
+    }
     if (record.policy.guests === 'deny') {
       for (const s of this.#roster.joined()) {
         if (s.userId === null) {

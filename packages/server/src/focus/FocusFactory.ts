@@ -6,6 +6,7 @@ import { CloseCode, DEFAULT_POLICY, MAX_SUBJECT_LENGTH, type CreateConferenceReq
 import type { ConferenceRecord, Store, UserRecord } from '../store/Store.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import { meetingId } from '../util/ids.js';
+import { sameSchedule, toStoredSchedule } from '../schedule/recurrence.js';
 import type { FocusRegistry } from './FocusRegistry.js';
 
 export class FocusFactory {
@@ -20,6 +21,7 @@ export class FocusFactory {
       organizerId: organizer.id,
       subject: req.subject ?? defaultSubject(organizer),
       policy: { ...DEFAULT_POLICY, ...req.policy },
+      schedule: req.schedule ? toStoredSchedule(req.schedule) : null,
     });
   }
 
@@ -31,12 +33,31 @@ export class FocusFactory {
     return rec;
   }
 
-  async modify(user: UserRecord, id: string, req: UpdateConferenceRequest): Promise<ConferenceRecord> {
+  /**
+   * Changes subject, policy or schedule. `changed`: what an invitee's calendar shows (time or subject)
+   * changed, so the .ics SEQUENCE went up and the invitees are to be told.
+   */
+  async modify(user: UserRecord, id: string, req: UpdateConferenceRequest): Promise<{ record: ConferenceRecord; changed: boolean }> {
     const rec = await this.getOwned(user, id);
+    const schedule = req.schedule === undefined ? undefined : req.schedule === null ? null : toStoredSchedule(req.schedule);
+    const changed = (schedule !== undefined && !sameSchedule(schedule, rec.schedule)) || (req.subject !== undefined && req.subject !== rec.subject);
     const updated = await this.store.updateConference(id, {
       ...(req.subject !== undefined ? { subject: req.subject } : {}),
       ...(req.policy ? { policy: { ...rec.policy, ...req.policy } } : {}),
+      ...(schedule !== undefined ? { schedule } : {}),
+      // A new time is a new occurrence to open.
+      ...(schedule !== undefined && !sameSchedule(schedule, rec.schedule) ? { openedAt: null } : {}),
+      ...(changed ? { bumpSequence: true } : {}),
     });
+    if (!updated) throw new NotFoundError('no such conference');
+    (await this.registry.get(id))?.updateRecord(updated);
+    return { record: updated, changed };
+  }
+
+  /** The organizer opens a scheduled meeting before its start: guests stop waiting for it. */
+  async open(user: UserRecord, id: string): Promise<ConferenceRecord> {
+    await this.getOwned(user, id);
+    const updated = await this.store.updateConference(id, { openedAt: new Date().toISOString() });
     if (!updated) throw new NotFoundError('no such conference');
     (await this.registry.get(id))?.updateRecord(updated);
     return updated;

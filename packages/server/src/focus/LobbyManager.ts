@@ -79,8 +79,11 @@ export class LobbyManager extends TypedEmitter<LobbyManagerEvents> {
     for (const a of await this.#opts.store.listAdmissions(this.#opts.conferenceId, new Date(this.#now()))) this.#restorable.set(a.tokenHash, a);
   }
 
-  /** Decide where a joiner goes. Throws a BatonError when it may not join at all. */
-  handleJoin(p: JoinParams, record: ConferenceRecord): JoinOutcome {
+  /**
+   * Decide where a joiner goes. Throws a BatonError when it may not join at all. `beforeStart`: a
+   * scheduled meeting its organizer has not opened yet, where every guest waits (issue 15 item 2).
+   */
+  handleJoin(p: JoinParams, record: ConferenceRecord, beforeStart = false): JoinOutcome {
     if (p.resume) {
       const seat = this.#opts.roster.byResumeToken(p.resume);
       if (seat && seat.userId === (p.user?.id ?? null)) return { kind: 'resumed', seat };
@@ -93,7 +96,7 @@ export class LobbyManager extends TypedEmitter<LobbyManagerEvents> {
 
     const persisted = p.user ? this.#opts.roles.get(p.user.id) : undefined;
     const role = owner ? Role.Organizer : persisted ? roleFromName(persisted) : Role.Attendee;
-    const waits = waitsInLobby(policy, p.user !== null, owner || role >= Role.Presenter);
+    const waits = waitsInLobby(policy, p.user !== null, owner || role >= Role.Presenter) || (beforeStart && p.user === null);
     // Taken even when the policy no longer holds this joiner, so that its leaving revokes it.
     const admission = p.resume ? this.#takeAdmission(p.resume, p.user?.id ?? null) : undefined;
     const seat: Seat = {
@@ -191,11 +194,14 @@ export class LobbyManager extends TypedEmitter<LobbyManagerEvents> {
     this.emit('denied', seat, reason);
   }
 
-  /** The policy changed: lobby seats it no longer holds go in, guests it no longer admits are refused. */
-  handlePolicy(policy: MeetingPolicy): void {
+  /**
+   * The policy changed, or the organizer opened a scheduled meeting (`beforeStart` false): lobby seats
+   * no longer held go in, guests the policy no longer admits are refused.
+   */
+  handlePolicy(policy: MeetingPolicy, beforeStart = false): void {
     for (const s of this.#opts.roster.all().filter((x) => x.status === 'lobby')) {
       if (s.userId === null && policy.guests === 'deny') this.handleDeny(s);
-      else if (!waitsInLobby(policy, s.userId !== null, s.owner || s.role >= Role.Presenter)) this.handleAdmit(s);
+      else if (!waitsInLobby(policy, s.userId !== null, s.owner || s.role >= Role.Presenter) && !(beforeStart && s.userId === null)) this.handleAdmit(s);
     }
   }
 

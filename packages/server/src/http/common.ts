@@ -27,7 +27,7 @@ export function requireUser(req: FastifyRequest): UserRecord {
 }
 
 export function userToWire(u: UserRecord) {
-  return { username: u.username, displayName: u.displayName, admin: u.admin };
+  return { username: u.username, displayName: u.displayName, admin: u.admin, email: u.email };
 }
 
 /** The public base URL for meeting links: configured, or from the request's own host. */

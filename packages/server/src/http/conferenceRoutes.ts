@@ -19,13 +19,19 @@ import { BadRequestError, ForbiddenError, NotFoundError, RateLimitedError } from
 import { RateLimiter } from '../util/RateLimiter.js';
 import { baseUrl, meetingUrl, parseBody, requireUser } from './common.js';
 import { AGENT_TARBALL, type AgentPackage } from './AgentPackage.js';
+import type { CalendarMail } from '../schedule/CalendarMail.js';
+import { nextOccurrence, scheduleToWire } from '../schedule/recurrence.js';
+import { meetingCalendar } from '../schedule/icsCalendar.js';
 
 const AGENT_TOKEN_TTL_MS = 10 * 60_000;
 /** Autocomplete asks once per pause in typing; this leaves room for fast typists, not for enumeration. */
 const SUGGEST_RATE = { burst: 30, perSecond: 5 };
 
-export function conferenceRoutes(app: FastifyInstance, deps: { config: ServerConfig; store: Store; factory: FocusFactory; agent: AgentPackage }): void {
-  const { config, store, factory } = deps;
+export function conferenceRoutes(
+  app: FastifyInstance,
+  deps: { config: ServerConfig; store: Store; factory: FocusFactory; agent: AgentPackage; mail: CalendarMail },
+): void {
+  const { config, store, factory, mail } = deps;
   const wire = (req: FastifyRequest, c: ConferenceRecord): ConferenceResource => ({
     id: c.id,
     url: meetingUrl(config, req, c.id),
@@ -34,6 +40,7 @@ export function conferenceRoutes(app: FastifyInstance, deps: { config: ServerCon
     organizer: c.organizerUsername,
     organizerName: c.organizerName,
     createdAt: c.createdAt,
+    schedule: scheduleToWire(c, Date.now()),
   });
   type IdParams = { Params: { id: string } };
 
@@ -77,16 +84,32 @@ export function conferenceRoutes(app: FastifyInstance, deps: { config: ServerCon
   app.get<IdParams>('/api/conferences/:id/preview', async (req) => {
     const c = await store.getConference(req.params.id);
     if (!c) throw new NotFoundError('no such meeting; check the link');
-    return { id: c.id, subject: c.subject, organizer: c.organizerUsername, organizerName: c.organizerName, guests: c.policy.guests };
+    const next = c.schedule && nextOccurrence(c.schedule, Date.now());
+    return {
+      id: c.id,
+      subject: c.subject,
+      organizer: c.organizerUsername,
+      organizerName: c.organizerName,
+      guests: c.policy.guests,
+      next: next ? { start: new Date(next.start).toISOString(), end: new Date(next.end).toISOString(), timeZone: c.schedule!.timeZone } : null,
+    };
   });
 
+  // A change of time or subject raises the .ics SEQUENCE and mails the update to the invitees (after the answer).
   app.patch<IdParams>('/api/conferences/:id', async (req) => {
     const body = parseBody(UpdateConferenceRequest, req.body);
-    return wire(req, await factory.modify(requireUser(req), req.params.id, body));
+    const { record, changed } = await factory.modify(requireUser(req), req.params.id, body);
+    if (changed) mail.changed(record, meetingUrl(config, req, record.id));
+    return wire(req, record);
   });
 
+  // The invitees are read before the delete, for the cancellation mail.
   app.delete<IdParams>('/api/conferences/:id', async (req, reply) => {
-    await factory.delete(requireUser(req), req.params.id);
+    const user = requireUser(req);
+    const rec = await factory.getOwned(user, req.params.id);
+    const invitees = mail.enabled ? await store.listInvitees(rec.id) : [];
+    await factory.delete(user, req.params.id);
+    mail.cancelled(rec, invitees, meetingUrl(config, req, rec.id));
     return reply.code(204).send();
   });
 
@@ -111,6 +134,8 @@ export function conferenceRoutes(app: FastifyInstance, deps: { config: ServerCon
     ids.delete(user.id);
     const added = await store.addInvitations(c.id, [...ids], user.id);
     const names = await Promise.all(added.map((id) => store.getUserById(id)));
+    // Each new invitee (group members included) with an address gets a mail, sent after this answer.
+    mail.invited(c, names.flatMap((u) => (u ? [u] : [])), meetingUrl(config, req, c.id));
     return {
       invited: names.flatMap((u) => (u ? [u.username] : [])),
       ...(unknownUsers.length + unknownGroups.length > 0 ? { notFound: { users: unknownUsers, groups: unknownGroups } } : {}),
@@ -137,6 +162,26 @@ export function conferenceRoutes(app: FastifyInstance, deps: { config: ServerCon
         .slice(0, MAX_INVITE_SUGGESTIONS)
         .map((g) => ({ name: g.name })),
     };
+  });
+
+  // The organizer opens a scheduled meeting early: guests waiting for the start go on per the lobby policy.
+  app.post<IdParams>('/api/conferences/:id/open', async (req) => wire(req, await factory.open(requireUser(req), req.params.id)));
+
+  // The meeting's .ics (METHOD:PUBLISH), for its organizer and its invitees.
+  app.get<IdParams>('/api/conferences/:id/ics', async (req, reply) => {
+    const user = requireUser(req);
+    const c = await store.getConference(req.params.id);
+    if (!c) throw new NotFoundError('no such conference');
+    if (c.organizerId !== user.id && !(await store.listInvitees(c.id)).some((u) => u.id === user.id)) {
+      throw new ForbiddenError('only the organizer and invitees may download this meeting');
+    }
+    if (!c.schedule) throw new NotFoundError('this meeting has no time; schedule it first');
+    const ics = meetingCalendar({ method: 'PUBLISH', meetings: [await mail.icsMeeting(c, meetingUrl(config, req, c.id))] });
+    return reply
+      .type('text/calendar; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${icsFileName(c.subject)}"`)
+      .header('cache-control', 'private, no-store')
+      .send(ics);
   });
 
   app.get('/api/invitations', async (req) => {
@@ -167,6 +212,12 @@ export function conferenceRoutes(app: FastifyInstance, deps: { config: ServerCon
     const run = agent ? `npx --yes ${agent.url}` : 'npx baton-agent';
     return { token, expiresAt: expiresAt.toISOString(), command: `${run} share ${meetingUrl(config, req, c.id)} --token ${token}`, agent };
   });
+}
+
+/** A file name from the subject: letters, digits, dash and underscore only (header-safe). */
+export function icsFileName(subject: string): string {
+  const base = subject.normalize('NFKD').replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60);
+  return `${base || 'meeting'}.ics`;
 }
 
 function encodeCursor(c: ConferenceRecord): string {

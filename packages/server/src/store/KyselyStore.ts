@@ -7,11 +7,12 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { MeetingPolicy, PollState, QuestionState, ROLE_NAMES, type RoleName } from '@baton/protocol';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { migrateToLatest } from './migrations.js';
-import type { ChatMessagesTable, Database, Engine, UsersTable } from './schema.js';
+import type { ChatMessagesTable, ConferencesTable, Database, Engine, UsersTable } from './schema.js';
 import type {
   AgentTokenGrant,
   AdmissionRecord,
   ChatRecord,
+  ConferencePatch,
   ConferenceRecord,
   GroupRecord,
   InvitationRecord,
@@ -20,6 +21,7 @@ import type {
   PollVoteRecord,
   QuestionRecord,
   Store,
+  StoredSchedule,
   UserRecord,
 } from './Store.js';
 
@@ -48,7 +50,7 @@ export class KyselyStore implements Store {
 
   // ---- users ----
 
-  async createUser(u: { username: string; displayName: string; passwordHash: string; admin?: boolean }): Promise<UserRecord> {
+  async createUser(u: { username: string; displayName: string; passwordHash: string; admin?: boolean; email?: string | null }): Promise<UserRecord> {
     const row = {
       id: randomUUID(),
       username: u.username,
@@ -56,6 +58,7 @@ export class KyselyStore implements Store {
       password_hash: u.passwordHash,
       admin: u.admin ? 1 : 0,
       created_at: this.now().toISOString(),
+      email: u.email ?? null,
     };
     try {
       await this.db.insertInto('users').values(row).execute();
@@ -69,6 +72,10 @@ export class KyselyStore implements Store {
   async getUserById(id: string): Promise<UserRecord | undefined> {
     const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toUser(row);
+  }
+
+  async setEmail(userId: string, email: string | null): Promise<void> {
+    await this.db.updateTable('users').set({ email }).where('id', '=', userId).execute();
   }
 
   async getPhoneNumber(userId: string): Promise<string | null> {
@@ -196,12 +203,12 @@ export class KyselyStore implements Store {
 
   // ---- conferences ----
 
-  async createConference(c: { id: string; organizerId: string; subject: string; policy: MeetingPolicy }): Promise<ConferenceRecord> {
+  async createConference(c: { id: string; organizerId: string; subject: string; policy: MeetingPolicy; schedule?: StoredSchedule | null }): Promise<ConferenceRecord> {
     const now = this.now().toISOString();
     try {
       await this.db
         .insertInto('conferences')
-        .values({ id: c.id, organizer_id: c.organizerId, subject: c.subject, policy: JSON.stringify(c.policy), created_at: now, updated_at: now })
+        .values({ id: c.id, organizer_id: c.organizerId, subject: c.subject, policy: JSON.stringify(c.policy), created_at: now, updated_at: now, ...scheduleColumns(c.schedule ?? null) })
         .execute();
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError(`conference ${c.id} already exists`);
@@ -218,11 +225,20 @@ export class KyselyStore implements Store {
     return row && toConference(row);
   }
 
-  async updateConference(id: string, patch: { subject?: string; policy?: MeetingPolicy }): Promise<ConferenceRecord | undefined> {
-    const set: { updated_at: string; subject?: string; policy?: string } = { updated_at: this.now().toISOString() };
-    if (patch.subject !== undefined) set.subject = patch.subject;
-    if (patch.policy !== undefined) set.policy = JSON.stringify(patch.policy);
-    const res = await this.db.updateTable('conferences').set(set).where('id', '=', id).executeTakeFirst();
+  async updateConference(id: string, patch: ConferencePatch): Promise<ConferenceRecord | undefined> {
+    const res = await this.db
+      .updateTable('conferences')
+      .set((eb) => ({
+        updated_at: this.now().toISOString(),
+        ...(patch.subject !== undefined ? { subject: patch.subject } : {}),
+        ...(patch.policy !== undefined ? { policy: JSON.stringify(patch.policy) } : {}),
+        ...(patch.schedule !== undefined ? scheduleColumns(patch.schedule) : {}),
+        ...(patch.openedAt !== undefined ? { opened_at: patch.openedAt } : {}),
+        // In the statement, so two concurrent changes both count.
+        ...(patch.bumpSequence ? { sequence: eb('sequence', '+', 1) } : {}),
+      }))
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (Number(res.numUpdatedRows) === 0) return undefined;
     return this.getConference(id);
   }
@@ -264,6 +280,62 @@ export class KyselyStore implements Store {
   }
 
   // ---- invitations ----
+
+  async listInvitees(conferenceId: string): Promise<UserRecord[]> {
+    const rows = await this.db
+      .selectFrom('invitations')
+      .innerJoin('users', 'users.id', 'invitations.user_id')
+      .selectAll('users')
+      .where('invitations.conference_id', '=', conferenceId)
+      .orderBy('users.username')
+      .execute();
+    return rows.map(toUser);
+  }
+
+  async listScheduledFor(userId: string): Promise<{ conference: ConferenceRecord; role: 'organizer' | 'invited' }[]> {
+    const own = await this.conferences().where('conferences.organizer_id', '=', userId).where('conferences.starts_at', 'is not', null).execute();
+    const invited = await this.conferences()
+      .innerJoin('invitations', 'invitations.conference_id', 'conferences.id')
+      .where('invitations.user_id', '=', userId)
+      .where('conferences.starts_at', 'is not', null)
+      .execute();
+    return [
+      ...own.map((r) => ({ conference: toConference(r), role: 'organizer' as const })),
+      ...invited.filter((r) => r.organizer_id !== userId).map((r) => ({ conference: toConference(r), role: 'invited' as const })),
+    ];
+  }
+
+  // ---- calendar feeds ----
+
+  async setCalendarFeed(userId: string, tokenHash: string): Promise<{ createdAt: string }> {
+    const createdAt = this.now().toISOString();
+    await this.db
+      .insertInto('calendar_feeds')
+      .values({ user_id: userId, token_hash: tokenHash, created_at: createdAt })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet({ token_hash: tokenHash, created_at: createdAt }))
+      .execute();
+    return { createdAt };
+  }
+
+  async getCalendarFeed(userId: string): Promise<{ createdAt: string } | undefined> {
+    const row = await this.db.selectFrom('calendar_feeds').select('created_at').where('user_id', '=', userId).executeTakeFirst();
+    return row && { createdAt: row.created_at };
+  }
+
+  async deleteCalendarFeed(userId: string): Promise<boolean> {
+    const res = await this.db.deleteFrom('calendar_feeds').where('user_id', '=', userId).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  async getCalendarFeedUser(tokenHash: string): Promise<UserRecord | undefined> {
+    const row = await this.db
+      .selectFrom('calendar_feeds')
+      .innerJoin('users', 'users.id', 'calendar_feeds.user_id')
+      .selectAll('users')
+      .where('calendar_feeds.token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    return row && toUser(row);
+  }
 
   async addInvitations(conferenceId: string, userIds: string[], invitedBy: string): Promise<string[]> {
     const ids = [...new Set(userIds)];
@@ -622,20 +694,22 @@ function toUser(r: Selectable<UsersTable>): UserRecord {
     passwordHash: r.password_hash,
     admin: Number(r.admin) === 1,
     createdAt: r.created_at,
+    email: r.email ?? null,
   };
 }
 
-function toConference(r: {
-  id: string;
-  organizer_id: string;
-  organizer_username: string;
-  organizer_name: string;
-  subject: string;
-  policy: string;
-  created_at: string;
-  updated_at: string;
-}): ConferenceRecord {
+function scheduleColumns(s: StoredSchedule | null) {
+  return { starts_at: s?.startsAt ?? null, duration_minutes: s?.durationMinutes ?? null, time_zone: s?.timeZone ?? null, rrule: s?.rrule ?? null };
+}
+
+function toConference(r: Selectable<ConferencesTable> & { organizer_username: string; organizer_name: string }): ConferenceRecord {
   return {
+    schedule:
+      r.starts_at !== null && r.duration_minutes !== null && r.time_zone !== null
+        ? { startsAt: r.starts_at, durationMinutes: Number(r.duration_minutes), timeZone: r.time_zone, rrule: r.rrule }
+        : null,
+    sequence: Number(r.sequence),
+    openedAt: r.opened_at,
     id: r.id,
     organizerId: r.organizer_id,
     organizerUsername: r.organizer_username,

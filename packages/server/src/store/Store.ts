@@ -12,12 +12,25 @@ export interface UserRecord {
   passwordHash: string;
   admin: boolean;
   createdAt: string; // ISO 8601
+  /** For invitations by mail; null: none given. */
+  email: string | null;
 }
 
 export interface GroupRecord {
   id: string;
   name: string;
   createdAt: string;
+}
+
+/** When a scheduled meeting takes place (stored in UTC, expanded in its own time zone). */
+export interface StoredSchedule {
+  /** The first occurrence's start, UTC ISO 8601. */
+  startsAt: string;
+  durationMinutes: number;
+  /** IANA time zone the meeting is planned in (recurrences keep its wall-clock time). */
+  timeZone: string;
+  /** RRULE value without DTSTART (FREQ=WEEKLY;UNTIL=…Z), or null for one occurrence. */
+  rrule: string | null;
 }
 
 export interface ConferenceRecord {
@@ -30,6 +43,22 @@ export interface ConferenceRecord {
   policy: MeetingPolicy;
   createdAt: string;
   updatedAt: string;
+  /** Null: a meeting without a time. */
+  schedule: StoredSchedule | null;
+  /** The .ics SEQUENCE: raised by each change of time or subject. */
+  sequence: number;
+  /** When the organizer last opened it (guests stop waiting for the start); null: never. */
+  openedAt: string | null;
+}
+
+export interface ConferencePatch {
+  subject?: string;
+  policy?: MeetingPolicy;
+  /** null: no longer scheduled. */
+  schedule?: StoredSchedule | null;
+  /** Raise the SEQUENCE by one (the time or subject changed). */
+  bumpSequence?: boolean;
+  openedAt?: string | null;
 }
 
 export interface InvitationRecord {
@@ -135,7 +164,9 @@ export interface Store {
   migrate(): Promise<void>;
 
   // Users. createUser throws ConflictError when the username is taken.
-  createUser(u: { username: string; displayName: string; passwordHash: string; admin?: boolean }): Promise<UserRecord>;
+  createUser(u: { username: string; displayName: string; passwordHash: string; admin?: boolean; email?: string | null }): Promise<UserRecord>;
+  /** Set or clear the user's e-mail address. */
+  setEmail(userId: string, email: string | null): Promise<void>;
   getUserById(id: string): Promise<UserRecord | undefined>;
   getUserByUsername(username: string): Promise<UserRecord | undefined>;
   getUsersByUsernames(usernames: string[]): Promise<UserRecord[]>;
@@ -161,9 +192,9 @@ export interface Store {
   listGroups(): Promise<GroupRecord[]>;
 
   // Conferences.
-  createConference(c: { id: string; organizerId: string; subject: string; policy: MeetingPolicy }): Promise<ConferenceRecord>;
+  createConference(c: { id: string; organizerId: string; subject: string; policy: MeetingPolicy; schedule?: StoredSchedule | null }): Promise<ConferenceRecord>;
   getConference(id: string): Promise<ConferenceRecord | undefined>;
-  updateConference(id: string, patch: { subject?: string; policy?: MeetingPolicy }): Promise<ConferenceRecord | undefined>;
+  updateConference(id: string, patch: ConferencePatch): Promise<ConferenceRecord | undefined>;
   /** Deletes the conference with its invitations, chat, roles, agent tokens and admissions. */
   deleteConference(id: string): Promise<boolean>;
   listConferencesByOrganizer(userId: string): Promise<ConferenceRecord[]>;
@@ -172,6 +203,17 @@ export interface Store {
   // invitedBy is the inviting user's id. Unknown conference or user ids throw NotFoundError.
   addInvitations(conferenceId: string, userIds: string[], invitedBy: string): Promise<string[]>;
   listInvitationsForUser(userId: string): Promise<InvitationRecord[]>;
+  /** The users invited to a conference (directly or through a group), by username. */
+  listInvitees(conferenceId: string): Promise<UserRecord[]>;
+  /** The scheduled conferences a user organizes or is invited to (the calendar feed, the upcoming list). */
+  listScheduledFor(userId: string): Promise<{ conference: ConferenceRecord; role: 'organizer' | 'invited' }[]>;
+
+  // Calendar feeds: one per user, keyed by a hash of its secret token (the token itself is never
+  // stored). setCalendarFeed replaces the user's earlier one.
+  setCalendarFeed(userId: string, tokenHash: string): Promise<{ createdAt: string }>;
+  getCalendarFeed(userId: string): Promise<{ createdAt: string } | undefined>;
+  deleteCalendarFeed(userId: string): Promise<boolean>;
+  getCalendarFeedUser(tokenHash: string): Promise<UserRecord | undefined>;
 
   // Chat history, oldest first: listChat has the messages to everyone, listPrivateChat the private
   // ones (of every pair; the Focus shows each only to its two parties).

@@ -206,6 +206,35 @@ const pollsAndQuestions: Migration = {
   },
 };
 
+/**
+ * Scheduled meetings and calendars (issue 15): the schedule and .ics SEQUENCE on conferences, an
+ * optional e-mail address on users, and each user's calendar feed token (hash only).
+ */
+const schedule: Migration = {
+  async up(db: Db) {
+    await db.schema.alterTable('users').addColumn('email', 'text').execute();
+    await db.schema.alterTable('conferences').addColumn('starts_at', 'text').execute();
+    await db.schema.alterTable('conferences').addColumn('duration_minutes', 'integer').execute();
+    await db.schema.alterTable('conferences').addColumn('time_zone', 'text').execute();
+    await db.schema.alterTable('conferences').addColumn('rrule', 'text').execute();
+    await db.schema.alterTable('conferences').addColumn('sequence', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('conferences').addColumn('opened_at', 'text').execute();
+    await db.schema
+      .createTable('calendar_feeds')
+      .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+      .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+  },
+  async down(db: Db) {
+    await db.schema.dropTable('calendar_feeds').ifExists().execute();
+    for (const col of ['opened_at', 'sequence', 'rrule', 'time_zone', 'duration_minutes', 'starts_at']) {
+      await db.schema.alterTable('conferences').dropColumn(col).execute();
+    }
+    await db.schema.alterTable('users').dropColumn('email').execute();
+  },
+};
+
 /** Every migration, in order. Names sort in application order; never rename or edit one that shipped. */
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
@@ -214,6 +243,7 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0003_user_phone_number': userPhone,
     '0004_private_chat': privateChat,
     '0005_polls_qa': pollsAndQuestions,
+    '0006_schedule': schedule,
   };
 }
 

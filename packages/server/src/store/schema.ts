@@ -14,6 +14,8 @@ export interface UsersTable {
   created_at: string;
   /** E.164, for "Call my phone" (0003). */
   phone_number: string | null;
+  /** For invitations by mail (0006_schedule); null: none. */
+  email: string | null;
 }
 
 export interface SessionsTable {
@@ -41,6 +43,16 @@ export interface ConferencesTable {
   policy: string;
   created_at: string;
   updated_at: string;
+  /** A scheduled meeting (0006_schedule): the first occurrence's start (UTC ISO), null when not scheduled. */
+  starts_at: string | null;
+  duration_minutes: number | null;
+  time_zone: string | null;
+  /** RRULE value (FREQ=WEEKLY;COUNT=4), null for a single occurrence. */
+  rrule: string | null;
+  /** The .ics SEQUENCE, raised with each change of time or subject. */
+  sequence: Generated<number>;
+  /** When the organizer last opened it (UTC ISO): guests stop waiting for the start. */
+  opened_at: string | null;
 }
 
 export interface InvitationsTable {
@@ -130,6 +142,13 @@ export interface QaVotesTable {
   voter_key: string;
 }
 
+/** A user's calendar feed URL, by a hash of its secret token (the token itself is never stored). */
+export interface CalendarFeedsTable {
+  user_id: string;
+  token_hash: string;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -145,6 +164,7 @@ export interface Database {
   poll_votes: PollVotesTable;
   qa_questions: QaQuestionsTable;
   qa_votes: QaVotesTable;
+  calendar_feeds: CalendarFeedsTable;
 }
 
 export type Engine = 'sqlite' | 'postgres';

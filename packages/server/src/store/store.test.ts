@@ -424,6 +424,58 @@ describe.each(engines)('Store on $engine', ({ engine, url }) => {
     });
   });
 
+  describe('schedules, e-mail and calendar feeds (issue 15)', () => {
+    const weekly = { startsAt: '2027-01-05T09:00:00.000Z', durationMinutes: 45, timeZone: 'Europe/Berlin', rrule: 'FREQ=WEEKLY;COUNT=6' };
+
+    it('keeps an optional e-mail address on users', async () => {
+      const u = await store.createUser({ username: uniq('mail'), displayName: 'M', passwordHash: 'h', email: 'm@example.test' });
+      expect(u.email).toBe('m@example.test');
+      expect((await store.getUserById(u.id))!.email).toBe('m@example.test');
+      await store.setEmail(u.id, null);
+      expect((await store.getUserById(u.id))!.email).toBeNull();
+      expect((await user()).email).toBeNull();
+    });
+
+    it('stores a schedule, raises the sequence atomically and records the opening', async () => {
+      const o = await user();
+      const c = await store.createConference({ id: uniq('s'), organizerId: o.id, subject: 'S', policy: DEFAULT_POLICY, schedule: weekly });
+      expect(c).toMatchObject({ schedule: weekly, sequence: 0, openedAt: null });
+      expect((await conference(o.id)).schedule).toBeNull();
+      await Promise.all([store.updateConference(c.id, { bumpSequence: true }), store.updateConference(c.id, { bumpSequence: true })]);
+      expect((await store.getConference(c.id))!.sequence).toBe(2);
+      const moved = { ...weekly, startsAt: '2027-01-05T13:30:00.000Z', rrule: null };
+      const at = new Date().toISOString();
+      expect(await store.updateConference(c.id, { schedule: moved, openedAt: at })).toMatchObject({ schedule: moved, openedAt: at, sequence: 2 });
+      expect((await store.updateConference(c.id, { schedule: null }))!.schedule).toBeNull();
+    });
+
+    it('lists invitees and the scheduled meetings a user organizes or is invited to', async () => {
+      const [o, a, b] = [await user(), await user(), await user()];
+      const s1 = await store.createConference({ id: uniq('s'), organizerId: o.id, subject: 'S1', policy: DEFAULT_POLICY, schedule: weekly });
+      const plain = await conference(o.id);
+      await store.addInvitations(s1.id, [a.id, b.id], o.id);
+      await store.addInvitations(plain.id, [a.id], o.id);
+      expect((await store.listInvitees(s1.id)).map((u) => u.id).sort()).toEqual([a.id, b.id].sort());
+      expect((await store.listScheduledFor(o.id)).map((x) => [x.conference.id, x.role])).toEqual([[s1.id, 'organizer']]);
+      expect((await store.listScheduledFor(a.id)).map((x) => [x.conference.id, x.role])).toEqual([[s1.id, 'invited']]);
+    });
+
+    it('keeps one calendar feed per user by token hash; replaced, then revoked', async () => {
+      const u = await user();
+      const [h1, h2] = [hash(), hash()];
+      expect(await store.getCalendarFeed(u.id)).toBeUndefined();
+      const made = await store.setCalendarFeed(u.id, h1);
+      expect(await store.getCalendarFeed(u.id)).toEqual(made);
+      expect((await store.getCalendarFeedUser(h1))!.id).toBe(u.id);
+      await store.setCalendarFeed(u.id, h2);
+      expect(await store.getCalendarFeedUser(h1)).toBeUndefined();
+      expect((await store.getCalendarFeedUser(h2))!.id).toBe(u.id);
+      expect(await store.deleteCalendarFeed(u.id)).toBe(true);
+      expect(await store.deleteCalendarFeed(u.id)).toBe(false);
+      expect(await store.getCalendarFeedUser(h2)).toBeUndefined();
+    });
+  });
+
   describe('durability', () => {
     it('keeps data across closing and reopening the store', async () => {
       const name = uniq('durable');

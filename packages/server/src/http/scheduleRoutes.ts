@@ -1,0 +1,96 @@
+/**
+ * Scheduling routes besides the conference ones: the dashboard's upcoming meetings, the per-user
+ * calendar feed (a secret URL a calendar program subscribes to; only a hash of its token is stored,
+ * regenerating replaces it, revoking deletes it) and the user's e-mail address for invitations.
+ */
+import type { FastifyInstance } from 'fastify';
+import {
+  CalendarFeedQuery,
+  UpdateMeRequest,
+  type CalendarFeedCreated,
+  type CalendarFeedStatus,
+  type UpcomingList,
+} from '@baton/protocol';
+import type { Store } from '../store/Store.js';
+import type { ServerConfig } from '../config.js';
+import { hashToken, newToken } from '../auth/tokens.js';
+import { NotFoundError } from '../errors.js';
+import type { CalendarMail } from '../schedule/CalendarMail.js';
+import { meetingCalendar } from '../schedule/icsCalendar.js';
+import { nextOccurrence } from '../schedule/recurrence.js';
+import { baseUrl, meetingUrl, parseBody, requireUser, userToWire } from './common.js';
+
+/** Upcoming meetings listed at most. */
+const MAX_UPCOMING = 100;
+export const FEED_PATH = '/calendar/feed.ics';
+
+export function scheduleRoutes(app: FastifyInstance, deps: { config: ServerConfig; store: Store; mail: CalendarMail }): void {
+  const { config, store, mail } = deps;
+
+  // Meetings I organize or am invited to, by the start of their occurrence in progress or next one.
+  app.get('/api/upcoming', async (req): Promise<UpcomingList> => {
+    const user = requireUser(req);
+    const now = Date.now();
+    const meetings = (await store.listScheduledFor(user.id)).flatMap(({ conference: c, role }) => {
+      const next = c.schedule && nextOccurrence(c.schedule, now);
+      if (!next) return [];
+      return [
+        {
+          id: c.id,
+          url: meetingUrl(config, req, c.id),
+          subject: c.subject,
+          organizer: c.organizerUsername,
+          organizerName: c.organizerName,
+          role,
+          start: new Date(next.start).toISOString(),
+          end: new Date(next.end).toISOString(),
+          timeZone: c.schedule!.timeZone,
+          recurring: c.schedule!.rrule !== null,
+          ics: `/api/conferences/${encodeURIComponent(c.id)}/ics`,
+        },
+      ];
+    });
+    meetings.sort((a, b) => a.start.localeCompare(b.start) || a.id.localeCompare(b.id));
+    return { meetings: meetings.slice(0, MAX_UPCOMING) };
+  });
+
+  app.get('/api/calendar-feed', async (req): Promise<CalendarFeedStatus> => {
+    const feed = await store.getCalendarFeed(requireUser(req).id);
+    return { active: feed !== undefined, createdAt: feed?.createdAt ?? null };
+  });
+
+  // A new secret URL; the one before stops working. The token is shown this once.
+  app.post('/api/calendar-feed', async (req, reply) => {
+    const user = requireUser(req);
+    const token = newToken();
+    const { createdAt } = await store.setCalendarFeed(user.id, hashToken(token));
+    return reply.code(201).send({ url: `${baseUrl(config, req)}${FEED_PATH}?token=${token}`, createdAt } satisfies CalendarFeedCreated);
+  });
+
+  app.delete('/api/calendar-feed', async (req, reply) => {
+    await store.deleteCalendarFeed(requireUser(req).id);
+    return reply.code(204).send();
+  });
+
+  // The feed itself: no session (calendar programs have none), the token in the query (logged without
+  // its value). An unknown or revoked token is a 404, like a URL that never existed.
+  app.get(FEED_PATH, async (req, reply) => {
+    const q = CalendarFeedQuery.safeParse(req.query ?? {});
+    const user = q.success ? await store.getCalendarFeedUser(hashToken(q.data.token)) : undefined;
+    if (!user) throw new NotFoundError('no such calendar feed');
+    const list = await store.listScheduledFor(user.id);
+    const meetings = await Promise.all(list.map(({ conference: c }) => mail.icsMeeting(c, meetingUrl(config, req, c.id))));
+    return reply
+      .type('text/calendar; charset=utf-8')
+      .header('cache-control', 'private, no-store')
+      .send(meetingCalendar({ method: 'PUBLISH', meetings, name: `Baton: ${user.displayName}` }));
+  });
+
+  // My address for invitation mails (null removes it).
+  app.patch('/api/me', async (req) => {
+    const user = requireUser(req);
+    const body = parseBody(UpdateMeRequest, req.body);
+    await store.setEmail(user.id, body.email);
+    return { user: userToWire({ ...user, email: body.email }) };
+  });
+}
