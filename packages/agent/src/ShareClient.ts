@@ -8,7 +8,7 @@
  * session over a direct DataChannel and keeps the sharing socket connected but idle, and moves it
  * back to the socket, once and for good, when the meeting escalates.
  */
-import type { Participant, ServerMessage, ShareState } from '@baton/protocol';
+import { SHARE_LIMITS, utf8Length, type Participant, type ServerMessage, type ShareState } from '@baton/protocol';
 import { TypedEmitter } from './TypedEmitter.js';
 import { ConferenceClient, type ConferenceClientOptions } from './ConferenceClient.js';
 import { ConsentPrompt, type ControlMode } from './ConsentPrompt.js';
@@ -18,6 +18,7 @@ import { CursorWatcher } from './CursorWatcher.js';
 import { InputInjector } from './InputInjector.js';
 import { InjectionLog, type InputEventRecord } from './InjectionLog.js';
 import { LocalInputMonitor } from './LocalInputMonitor.js';
+import { HostClipboard } from './HostClipboard.js';
 import { ShareSession, type PassStats } from './ShareSession.js';
 import type { ShareTransport } from './ShareTransport.js';
 import { WebSocketTransport } from './WebSocketTransport.js';
@@ -34,6 +35,12 @@ export type ShareClientOptions = {
   /** One window to share instead: its id, title or `pick` (see WindowCapture). */
   window?: string;
   allowControl?: ControlMode;
+  /**
+   * The text clipboard with the controller: `to-host` (default) puts the controller's text on the
+   * host's CLIPBOARD; `both` also sends what is copied on the host while someone is in control to
+   * that controller alone; `off` does neither (the controller is told).
+   */
+  clipboard?: ClipboardMode;
   tileSize?: number;
   maxFps?: number;
   /** X display; $DISPLAY by default. */
@@ -66,6 +73,9 @@ export type ShareClientEvents = {
   error: [Error];
 };
 
+export const CLIPBOARD_MODES = ['off', 'to-host', 'both'] as const;
+export type ClipboardMode = (typeof CLIPBOARD_MODES)[number];
+
 export class MeetingUrlError extends Error {
   override name = 'MeetingUrlError';
 }
@@ -95,6 +105,8 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
   #cursor: CursorWatcher;
   #injector: InputInjector;
   #local: LocalInputMonitor;
+  /** The host's CLIPBOARD (null with --clipboard off, or when it could not be opened). */
+  #clipboard: HostClipboard | null;
   #session: ShareSession | null = null;
   readonly paths: SharePaths;
   #roster = new Map<string, Participant>();
@@ -109,7 +121,7 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
   private constructor(
     o: ShareClientOptions,
     shareUrl: string,
-    parts: { conference: ConferenceClient; capture: ScreenCapture; cursor: CursorWatcher; injector: InputInjector; local: LocalInputMonitor; consent: ConsentPrompt },
+    parts: { conference: ConferenceClient; capture: ScreenCapture; cursor: CursorWatcher; injector: InputInjector; local: LocalInputMonitor; consent: ConsentPrompt; clipboard: HostClipboard | null },
     ndc: NodeDataChannelModule | null,
   ) {
     super();
@@ -121,6 +133,7 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     this.#injector = parts.injector;
     this.#local = parts.local;
     this.#consent = parts.consent;
+    this.#clipboard = parts.clipboard;
     this.#encoder = new TileEncoder({ tileSize: o.tileSize ?? DEFAULT_TILE_SIZE });
     for (const p of parts.conference.welcome.roster) this.#roster.set(p.id, p);
     this.paths = new SharePaths({
@@ -153,9 +166,11 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       opened.push(injector);
       const local = await LocalInputMonitor.open({ display: o.display, log });
       opened.push(local);
+      const clipboard = await openClipboard(o);
+      if (clipboard) opened.push(clipboard);
       const conference = await ConferenceClient.connect({ ...o.conference, url: conferenceUrl, agentToken: o.token, caps: { p2p: ndc !== null } });
       opened.push(conference);
-      const client = new ShareClient(o, shareUrl, { conference, capture, cursor, injector, local, consent }, ndc);
+      const client = new ShareClient(o, shareUrl, { conference, capture, cursor, injector, local, consent, clipboard }, ndc);
       await client.#begin();
       return client;
     } catch (err) {
@@ -186,6 +201,9 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       this.paths.update(welcome.share, this.#roster.values());
     });
     this.#local.on('localInput', (e) => this.#onLocalInput(e));
+    this.#clipboard?.on('text', (text) => this.#hostCopied(text));
+    this.#clipboard?.on('tooLarge', (size) => this.#hostCopiedTooMuch(size));
+    this.#clipboard?.on('error', (err) => this.emit('error', err));
     this.capture.on('resize', (a) => this.#status(`Shared area is now ${a.width}x${a.height}.`));
     this.capture.on('gone', (why) => {
       this.#status(`Sharing ended: ${why}.`);
@@ -220,6 +238,7 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       this.emit('frame', s);
     });
     session.on('error', (err) => this.emit('error', err));
+    session.on('clipboard', (text, allowed) => void this.#controllerCopied(text, allowed));
     session.on('closed', (code, reason) => void this.#onSessionClosed(session, code, reason));
     this.#session = session;
     session.start();
@@ -336,6 +355,41 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     this.capture.requestFull();
   }
 
+  get clipboardMode(): ClipboardMode {
+    return this.#clipboard ? (this.#o.clipboard ?? 'to-host') : 'off';
+  }
+
+  /** The controller's text: onto the host's clipboard if the host allows it, else the controller is told. */
+  async #controllerCopied(text: string, allowed: boolean): Promise<void> {
+    // Only while someone holds control (the relay and the direct path only pass the controller's).
+    if (!allowed || this.#controllerId === null) return;
+    const who = this.#roster.get(this.#controllerId)?.name ?? 'The controller';
+    if (!this.#clipboard) {
+      this.#session?.sendClipboard({ type: 'clipboardRefused', reason: 'off', size: utf8Length(text) });
+      this.#status(`${who} sent clipboard text; not taken (--clipboard off).`);
+      return;
+    }
+    try {
+      await this.#clipboard.setText(text);
+      this.#status(`${who} put ${[...text].length} characters on your clipboard.`);
+    } catch (err) {
+      this.emit('error', err as Error);
+    }
+  }
+
+  /** Copied on the host: to the controller alone, and only with --clipboard both and someone in control. */
+  #hostCopied(text: string): void {
+    if (this.#o.clipboard !== 'both' || this.#controllerId === null || !this.#session) return;
+    this.#session.sendClipboard({ type: 'clipboard', text });
+    this.#status(`Your clipboard (${[...text].length} characters) went to ${this.#roster.get(this.#controllerId)?.name ?? 'the controller'}.`);
+  }
+
+  #hostCopiedTooMuch(size: number): void {
+    if (this.#o.clipboard !== 'both' || this.#controllerId === null || !this.#session) return;
+    this.#session.sendClipboard({ type: 'clipboardRefused', reason: 'tooLarge', size });
+    this.#status(`Your clipboard (${size} bytes) is over the ${Math.round(SHARE_LIMITS.maxClipboardBytes / 1024)} KiB limit: not sent.`);
+  }
+
   #onLocalInput(e: InputEventRecord): void {
     this.emit('localInput', e);
     if (this.#controllerId === null || this.#revoking || this.#stopping) return;
@@ -369,6 +423,7 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       this.conference.close(1000, reason);
       this.#consent.close();
       await this.#local.close().catch(() => undefined);
+      await this.#clipboard?.close().catch(() => undefined);
       await this.#injector.close().catch(() => undefined);
       await this.#cursor.close().catch(() => undefined);
       await this.capture.close().catch(() => undefined);
@@ -376,6 +431,18 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       this.emit('closed', reason);
     })();
     return this.#stopping;
+  }
+}
+
+/** The host's clipboard for --clipboard to-host|both; without it (no XFixes…) the share goes on without a clipboard. */
+async function openClipboard(o: ShareClientOptions): Promise<HostClipboard | null> {
+  const mode = o.clipboard ?? 'to-host';
+  if (mode === 'off') return null;
+  try {
+    return await HostClipboard.open({ display: o.display, watch: mode === 'both' });
+  } catch (err) {
+    o.log?.(`The clipboard is off: ${(err as Error).message}.`);
+    return null;
   }
 }
 

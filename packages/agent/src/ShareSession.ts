@@ -41,6 +41,8 @@ export type ShareSessionEvents = {
   frame: [PassStats];
   /** An input message from the controller (after injection, or dropped when control is off). */
   input: [Extract<ShareMessage, { type: 'pointer' | 'wheel' | 'key' }>, boolean];
+  /** Clipboard text from the controller (`allowed`: someone holds control, so it may be used). */
+  clipboard: [text: string, allowed: boolean];
   /** The channel is gone. */
   closed: [code: number, reason: string];
   error: [Error];
@@ -116,6 +118,11 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     if (!on) void this.#injector?.releaseAll().catch((err) => this.emit('error', err as Error));
   }
 
+  /** Clipboard news for the controller (the relay passes it to the controller alone). */
+  sendClipboard(msg: Extract<ShareMessage, { type: 'clipboard' | 'clipboardRefused' }>): void {
+    if (this.#started) this.#send(msg);
+  }
+
   async close(code = 1000, reason = 'sharing stopped'): Promise<void> {
     this.#t.close(code, reason);
     await this.#shutdown(code, reason);
@@ -160,6 +167,10 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       // A viewer could not be given a Copy tile: send those cells as pixels at the next pass.
       this.#encoder.invalidate(msg.x, msg.y, msg.w, msg.h);
       this.#capture.requestRegion({ x: msg.x, y: msg.y, width: msg.w, height: msg.h });
+      return;
+    }
+    if (msg.type === 'clipboard') {
+      this.emit('clipboard', msg.text, this.#controlEnabled);
       return;
     }
     if (!isInputMessage(msg)) return;

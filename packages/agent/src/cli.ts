@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * baton-agent share <meeting-url> [--token <one-time-token> | --token -] [--monitor X | --window W]
- *   [--allow-control ask|never|signed-in] [--tile-size 32] [--max-fps 30] [--display :0] [--no-p2p]
+ *   [--allow-control ask|never|signed-in] [--clipboard off|to-host|both] [--tile-size 32] [--max-fps 30] [--display :0] [--no-p2p]
  * baton-agent monitors [--display :0]
  * baton-agent windows [--display :0]
  *
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { printable } from '@baton/protocol';
 import { CONTROL_MODES, type ControlMode } from './ConsentPrompt.js';
-import { ShareClient } from './ShareClient.js';
+import { CLIPBOARD_MODES, ShareClient, type ClipboardMode } from './ShareClient.js';
 import { DEFAULT_TILE_SIZE } from './TileEncoder.js';
 import { X11Connection } from './X11Connection.js';
 import { listMonitors } from './monitors.js';
@@ -31,6 +31,9 @@ const USAGE = `Usage:
       --window <id|title|pick>   share one window (its own pixels even where covered;
                                  pick: click it); see baton-agent windows
       --allow-control <mode>     ask (default) | never | signed-in
+      --clipboard <mode>         text clipboard with the one in control: to-host (default:
+                                 their copied text can be pasted here) | both (also what is
+                                 copied here while they are in control goes to them alone) | off
       --tile-size <px>           tile grid, 16..256 (default ${DEFAULT_TILE_SIZE})
       --max-fps <n>              capture passes per second at most (default 30)
       --display <name>           X display (default $DISPLAY)
@@ -44,6 +47,7 @@ const OPTIONS = {
   monitor: { type: 'string' },
   window: { type: 'string' },
   'allow-control': { type: 'string', default: 'ask' },
+  clipboard: { type: 'string', default: 'to-host' },
   'tile-size': { type: 'string', default: String(DEFAULT_TILE_SIZE) },
   'max-fps': { type: 'string', default: '30' },
   display: { type: 'string' },
@@ -107,6 +111,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`baton-agent: --allow-control must be one of ${CONTROL_MODES.join(', ')}\n`);
     return 2;
   }
+  const clipboard = values.clipboard as ClipboardMode;
+  if (!CLIPBOARD_MODES.includes(clipboard)) {
+    process.stderr.write(`baton-agent: --clipboard must be one of ${CLIPBOARD_MODES.join(', ')}\n`);
+    return 2;
+  }
   if (mode === 'ask' && values.token === '-' && process.stdin.readableEnded) {
     process.stderr.write('baton-agent: standard input ended after the token, so control requests cannot be answered here and will be denied (use BATON_AGENT_TOKEN, or type the token at the prompt)\n');
   }
@@ -122,7 +131,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const log = (line: string): void => void process.stderr.write(`${printable(line)}\n`);
-  const client = await ShareClient.start({ meetingUrl, token: token.token, monitor: values.monitor, window: values.window, allowControl: mode, tileSize, maxFps, display: values.display, log, p2p: !values['no-p2p'] });
+  const client = await ShareClient.start({ meetingUrl, token: token.token, monitor: values.monitor, window: values.window, allowControl: mode, clipboard, tileSize, maxFps, display: values.display, log, p2p: !values['no-p2p'] });
   client.on('error', (err) => log(`warning: ${err.message}`));
   // BATON_AGENT_TRACE=<file>: one JSON line per pass (timings, tiles, bytes), for profiling and bench/.
   const tracePath = process.env.BATON_AGENT_TRACE;

@@ -106,6 +106,12 @@ export interface XClient {
   ChangeProperty(mode: number, wid: number, name: number, type: number, units: number, data: Buffer | string): void;
   TranslateCoordinates(src: number, dst: number, x: number, y: number, cb: XCallback<{ child: number; destX: number; destY: number }>): void;
   FreePixmap(pixmap: number): void;
+  DeleteProperty(wid: number, property: number): void;
+  SetSelectionOwner(owner: number, selection: number, time: number): void;
+  GetSelectionOwner(selection: number, cb: XCallback<number>): void;
+  ConvertSelection(requestor: number, selection: number, target: number, property: number, time: number): void;
+  /** `event`: an event object as node-x11 parses them (name plus fields), packed to its 32 bytes. */
+  SendEvent(destination: number, propagate: number, eventMask: number, event: Record<string, unknown>): void;
   GrabPointer(wid: number, ownerEvents: number, mask: number, pointerMode: number, keybMode: number, confineTo: number, cursor: number, time: number, cb: XCallback<unknown>): void;
   UngrabPointer(time: number): void;
 }
@@ -146,6 +152,10 @@ export interface FixesExt extends XExtensionBase {
   SelectCursorInput(window: number, mask: number): void;
   GetCursorImage(cb: XCallback<{ x: number; y: number; width: number; height: number; xhot: number; yhot: number; cursorSerial: number; cursorImage: Buffer }>): void;
   CursorNotifyMask: { DisplayCursor: 1 };
+}
+
+export interface FixesSelectionExt extends XExtensionBase {
+  SelectSelectionInput(window: number, selection: number, mask: number): void;
 }
 
 export interface RandrExt extends XExtensionBase {

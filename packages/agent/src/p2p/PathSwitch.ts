@@ -8,10 +8,11 @@
  * a switch replays them on the new path before anything else; `onSwitch` then lets the owner reset
  * flow control and the encoder, so the next pass sends every tile there (a full refresh).
  *
- * In: acks and refresh requests only from the active path (a frame is acked where it was sent). Input from the server is
- * passed on (the relay already drops anyone but the controller); input from the peer only while
- * `peerMayControl()` says the Focus made that peer the controller, because nothing else can filter a
- * direct path.
+ * In: acks and refresh requests only from the active path (a frame is acked where it was sent). Input
+ * and clipboard text from the server are passed on (the relay already drops anyone but the
+ * controller); from the peer only while `peerMayControl()` says the Focus made that peer the
+ * controller, because nothing else can filter a direct path. For the same reason the host's
+ * clipboard goes to the peer only while it is the controller.
  */
 import { ShareType } from '@baton/protocol';
 import type { ShareTransport } from '../ShareTransport.js';
@@ -30,17 +31,22 @@ export type PathStats = {
   bytesOut: Record<PathName, number>;
   /** Frames that had no path to go to (nobody served). */
   idleDrops: number;
-  /** Input from the peer while it was not the controller. */
+  /** Input (and clipboard text) from the peer while it was not the controller. */
   peerInputDropped: number;
+  /** The host's clipboard not sent to the peer, which was not the controller. */
+  peerClipboardDropped: number;
   switches: number;
 };
 
-const INPUT = new Set<number>([ShareType.Pointer, ShareType.Wheel, ShareType.Key]);
+/** What only the controller may send the host. */
+const INPUT = new Set<number>([ShareType.Pointer, ShareType.Wheel, ShareType.Key, ShareType.Clipboard]);
+/** What only the controller may be sent. */
+const CLIPBOARD_OUT = new Set<number>([ShareType.Clipboard, ShareType.ClipboardRefused]);
 
 export class PathSwitch implements ShareTransport {
   onMessage: ((bytes: Uint8Array) => void) | null = null;
   onClose: ((code: number, reason: string) => void) | null = null;
-  readonly stats: PathStats = { bytesOut: { server: 0, peer: 0 }, idleDrops: 0, peerInputDropped: 0, switches: 0 };
+  readonly stats: PathStats = { bytesOut: { server: 0, peer: 0 }, idleDrops: 0, peerInputDropped: 0, peerClipboardDropped: 0, switches: 0 };
   readonly #server: ShareTransport;
   readonly #peerMayControl: () => boolean;
   readonly #onSwitch: PathSwitchOptions['onSwitch'];
@@ -132,6 +138,10 @@ export class PathSwitch implements ShareTransport {
     const t = this.#transport(this.#active);
     if (!t) {
       this.stats.idleDrops++;
+      return;
+    }
+    if (this.#active === 'peer' && CLIPBOARD_OUT.has(type!) && !this.#peerMayControl()) {
+      this.stats.peerClipboardDropped++;
       return;
     }
     this.#out(this.#active!, t, bytes);

@@ -3,6 +3,22 @@ import type { PartialMessages } from './en';
 /** German. Keys not here fall back to English. */
 export const de: PartialMessages = {
   language: { label: 'Sprache' },
+  clipboard: {
+    title: 'Zwischenablage',
+    sendLabel: 'Text in die Zwischenablage von {{host}} senden',
+    sendPlaceholder: 'Text hier einfügen oder tippen',
+    send: 'Senden',
+    sent: 'In die Zwischenablage von {{host}} gesendet.',
+    notSent: 'Nicht gesendet: der geteilte Bildschirm ist nicht verbunden.',
+    sendTooLarge: 'Zu groß zum Senden: {{size}} KiB (höchstens {{limit}} KiB).',
+    hostLabel: 'Bei {{host}} kopiert',
+    copy: 'Kopieren',
+    copied: 'Der bei {{host}} kopierte Text ist in Ihrer Zwischenablage.',
+    notCopied: 'Der bei {{host}} kopierte Text steht unten; Ihr Browser hat der Seite nicht erlaubt, ihn in Ihre Zwischenablage zu legen.',
+    hostTooLarge: 'Die Zwischenablage von {{host}} ist zu groß zum Senden: {{size}} KiB (höchstens {{limit}} KiB).',
+    off: '{{host}} nimmt keinen Text für die Zwischenablage an.',
+    hint: 'Nur Text, bis {{limit}} KiB. Strg+V auf dem geteilten Bildschirm sendet zuerst Ihre Zwischenablage.',
+  },
   topbar: { home: 'Baton-Startseite', signOut: 'Abmelden', skip: 'Zum Hauptinhalt springen' },
   home: {
     hello: 'Hallo, {{name}}',

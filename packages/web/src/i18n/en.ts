@@ -5,6 +5,22 @@
  */
 export const en = {
   language: { label: 'Language' },
+  clipboard: {
+    title: 'Clipboard',
+    sendLabel: "Send text to {{host}}'s clipboard",
+    sendPlaceholder: 'Paste or type text here',
+    send: 'Send',
+    sent: "Sent to {{host}}'s clipboard.",
+    notSent: 'Not sent: the shared screen is not connected.',
+    sendTooLarge: 'Too large to send: {{size}} KiB (the limit is {{limit}} KiB).',
+    hostLabel: 'Copied on {{host}}',
+    copy: 'Copy',
+    copied: 'Text copied on {{host}} is on your clipboard.',
+    notCopied: 'Text copied on {{host}} is below; your browser did not let the page put it on your clipboard.',
+    hostTooLarge: "{{host}}'s clipboard is too large to send: {{size}} KiB (the limit is {{limit}} KiB).",
+    off: '{{host}} does not accept clipboard text.',
+    hint: 'Text only, up to {{limit}} KiB. Ctrl+V on the shared screen sends your clipboard first.',
+  },
   topbar: { home: 'Baton home', signOut: 'Sign out', skip: 'Skip to main content' },
   home: {
     hello: 'Hello, {{name}}',

@@ -3,6 +3,7 @@ import { Link } from 'react-router-dom';
 import type { MeetingPolicy, Participant, ShareState } from '@baton/protocol';
 import type { ConferenceClient } from '../conference/ConferenceClient';
 import { SharedScreen, type SharedScreenHandle, type ViewMode } from '../sharing/SharedScreen';
+import { ClipboardPanel, useShareClipboard } from './ClipboardPanel';
 
 export interface StageProps {
   client: ConferenceClient;
@@ -21,6 +22,7 @@ export interface StageProps {
 export function Stage({ client, share, roster, selfId, policy, signedIn, isOrganizer }: StageProps) {
   const [mode, setMode] = useState<ViewMode>('fit');
   const screenHandle = useRef<SharedScreenHandle | null>(null);
+  const clipboard = useShareClipboard(screenHandle);
   const fullscreen = useFullscreen();
   const [keyboardHint, setKeyboardHint] = useState(false);
   // The canvas has the keyboard: every key goes to the host, which the page shows with a frame.
@@ -176,6 +178,7 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
             {keyboardHint ? 'Keyboard released. Click the screen to type into it again.' : 'Click the screen to type into it.'}
           </div>
         ))}
+      {controlling && share.kind === 'agent' && <ClipboardPanel clip={clipboard} hostName={host?.name ?? 'the host'} />}
       <div className={`stage-screen${controlling && keyboardCaptured ? ' captured' : ''}`}>
         <SharedScreen
           key={share.hostId}
@@ -189,6 +192,8 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
           onZoom={setMode}
           handle={screenHandle}
           p2p={{ conference: client, hostId: share.hostId, active: share.transport === 'p2p' && share.kind === 'agent' }}
+          onClipboard={clipboard.onClipboard}
+          beforePaste={share.kind === 'agent' ? clipboard.beforePaste : undefined}
         />
         {controlling && keyboardCaptured && <div className="keyboard-frame" data-testid="keyboard-frame" aria-hidden="true" />}
       </div>

@@ -6,7 +6,7 @@
  * view for good so a late frame from it cannot paint over newer pixels.
  */
 import { Emitter } from '../conference/Emitter';
-import { ShareConnection, type InputMessage, type ShareConnectionState } from '../sharing/ShareConnection';
+import { ShareConnection, type ClipboardMessage, type InputMessage, type ShareConnectionState } from '../sharing/ShareConnection';
 import { PeerAnswerer, type AnswererState, type P2PConference, type PeerAnswererOptions } from './PeerAnswerer';
 import type { ViewFeed } from './ViewFeed';
 
@@ -14,6 +14,8 @@ export type PeerViewerState = 'connecting' | 'open' | 'closed';
 
 export type PeerViewerEvents = {
   state: PeerViewerState;
+  /** Clipboard news from the host over the direct channel (the host sends it only to its controller). */
+  clipboard: ClipboardMessage;
 };
 
 export interface PeerViewerOptions {
@@ -46,6 +48,9 @@ export class PeerViewer extends Emitter<PeerViewerEvents> {
       const conn = new ShareConnection({ channel, view: this.#feed.source('peer') });
       this.#connection = conn;
       conn.on('state', (s) => this.#onConnection(conn, s));
+      conn.on('message', (m) => {
+        if (conn === this.#connection && (m.type === 'clipboard' || m.type === 'clipboardRefused')) this.emit('clipboard', m);
+      });
       conn.connect();
     });
     this.answerer.on('state', (s: AnswererState) => {
@@ -65,6 +70,11 @@ export class PeerViewer extends Emitter<PeerViewerEvents> {
   /** Send input straight to the host; false when the channel is not open (the caller uses the server). */
   sendInput(msg: InputMessage): boolean {
     return this.#state === 'open' && !!this.#connection?.sendInput(msg);
+  }
+
+  /** Send clipboard text straight to the host; false when the channel is not open. */
+  sendClipboard(text: string): boolean {
+    return this.#state === 'open' && !!this.#connection?.sendClipboard(text);
   }
 
   /** The share moved to the server: close once the server's first frame reached the view. */

@@ -41,6 +41,8 @@ export type ShareConnectionEvents = {
 };
 
 export type InputMessage = Extract<ShareMessage, { type: 'pointer' | 'wheel' | 'key' }>;
+/** Clipboard news from the host (sent to the controller only). */
+export type ClipboardMessage = Extract<ShareMessage, { type: 'clipboard' | 'clipboardRefused' }>;
 
 /** What a connection feeds: a ScreenView, or a wrapper that feeds one (p2p/ViewFeed). */
 export interface ShareViewLike {
@@ -80,7 +82,7 @@ export type ShareConnectionOptions = {
 );
 
 /** Frames a viewer may receive. Anything else from the server is a protocol error. */
-const FROM_SERVER = new Set<ShareMessage['type']>(['screen', 'tile', 'frame', 'cursorPos', 'cursorShape']);
+const FROM_SERVER = new Set<ShareMessage['type']>(['screen', 'tile', 'frame', 'cursorPos', 'cursorShape', 'clipboard', 'clipboardRefused']);
 
 export function resolveShareUrl(url: string, base: string = globalThis.location?.href ?? 'http://localhost/'): string {
   const u = new URL(url, base);
@@ -147,6 +149,11 @@ export class ShareConnection extends Emitter<ShareConnectionEvents> {
   /** Send pointer, wheel or key input. Returns false when not open (the input is dropped). */
   sendInput(msg: InputMessage): boolean {
     return this.#send(msg);
+  }
+
+  /** Send text for the host's clipboard (the caller checked its size). False when not open. */
+  sendClipboard(text: string): boolean {
+    return this.#send({ type: 'clipboard', text });
   }
 
   close(reason = 'closed by the viewer'): void {
@@ -230,7 +237,8 @@ export class ShareConnection extends Emitter<ShareConnectionEvents> {
       this.#fed.push(msg.seq);
       if (this.#fed.length > 256) this.#fed.shift(); // never drawn (dropped by the view): forget
     }
-    this.#view.handle(msg);
+    // Clipboard news is not for the picture: only listeners get it.
+    if (msg.type !== 'clipboard' && msg.type !== 'clipboardRefused') this.#view.handle(msg);
     this.emit('message', msg);
   }
 

@@ -16,7 +16,7 @@ import { SoftKeyboard } from './SoftKeyboard';
 import { TouchGestures } from './TouchGestures';
 import { ScreenView } from './ScreenView';
 import { ScrollBars } from './ScrollBars';
-import { ShareConnection, type ShareCloseInfo, type ShareConnectionState } from './ShareConnection';
+import { ShareConnection, type ClipboardMessage, type InputMessage, type ShareCloseInfo, type ShareConnectionState } from './ShareConnection';
 import { ViewFeed } from '../p2p/ViewFeed';
 import { PeerViewer, type PeerViewerState } from '../p2p/PeerViewer';
 import type { P2PConference } from '../p2p/PeerAnswerer';
@@ -52,6 +52,14 @@ export interface SharedScreenProps {
   className?: string;
   /** Peer-to-peer with the host while the Focus allows it; without it, the server socket only. */
   p2p?: SharedScreenP2P;
+  /** Clipboard news from the host (it reaches the controller only). */
+  onClipboard?: (msg: ClipboardMessage) => void;
+  /**
+   * While controlling, the paste shortcut (Ctrl/Cmd+V, Shift+Insert) first runs this (e.g. sends the
+   * browser's clipboard to the host); input waits for it, at most PASTE_WAIT_MS, so the host pastes
+   * the new text.
+   */
+  beforePaste?: () => Promise<unknown>;
 }
 
 export type ViewMode = 'fit' | '1:1' | number;
@@ -59,14 +67,19 @@ export type ViewMode = 'fit' | '1:1' | number;
 export interface SharedScreenHandle {
   /** While controlling: focus the hidden field that opens a phone's keyboard (call from a tap). */
   openKeyboard(): void;
+  /** While controlling: text for the host's clipboard (the caller checked its size). False when no path is open. */
+  sendClipboard(text: string): boolean;
 }
+
+/** Longest the paste shortcut waits for `beforePaste` (a permission prompt may be open meanwhile). */
+const PASTE_WAIT_MS = 3000;
 
 /** Close codes after which reconnecting cannot help (denied, removed, ended, wrong version, protocol error). */
 const FINAL_CODES = new Set([1000, 1003, 1008, 4001, 4003, 4004, 4005, 4006]);
 
 type Status = { state: ShareConnectionState; info: ShareCloseInfo | null; retrying: boolean };
 
-export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKeyboard, onKeyboardCapture, onZoom, handle, onStateChange, className, p2p }: SharedScreenProps) {
+export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKeyboard, onKeyboardCapture, onZoom, handle, onStateChange, className, p2p, onClipboard, beforePaste }: SharedScreenProps) {
   const outerRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const cursorRef = useRef<HTMLCanvasElement>(null);
@@ -78,8 +91,8 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
   p2pActive.current = !!p2p?.active;
   const [peerState, setPeerState] = useState<PeerViewerState | null>(null);
   // Callbacks in refs: a new function identity from the parent must not reconnect.
-  const callbacks = useRef({ getTicket, onReleaseKeyboard, onKeyboardCapture, onZoom, onStateChange });
-  callbacks.current = { getTicket, onReleaseKeyboard, onKeyboardCapture, onZoom, onStateChange };
+  const callbacks = useRef({ getTicket, onReleaseKeyboard, onKeyboardCapture, onZoom, onStateChange, onClipboard, beforePaste });
+  callbacks.current = { getTicket, onReleaseKeyboard, onKeyboardCapture, onZoom, onStateChange, onClipboard, beforePaste };
   const keyboardRef = useRef<HTMLTextAreaElement>(null);
   /** Scroll position to set once a zoom asked by a pinch is laid out. */
   const pendingScroll = useRef<{ left: number; top: number } | null>(null);
@@ -112,6 +125,9 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
     const connect = () => {
       const conn = new ShareConnection({ url: wsUrl, ticket: () => callbacks.current.getTicket(), view: feed.source('server') });
       connRef.current = conn;
+      conn.on('message', (m) => {
+        if (m.type === 'clipboard' || m.type === 'clipboardRefused') callbacks.current.onClipboard?.(m);
+      });
       conn.on('state', (state) => {
         if (disposed) return;
         if (state === 'open') failures = 0;
@@ -154,6 +170,7 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
     if (wantPeer && !peerRef.current && !feed.isShut('peer')) {
       const peer = new PeerViewer({ conference: p2pConference, hostId: p2pHost, feed });
       peerRef.current = peer;
+      peer.on('clipboard', (m) => callbacks.current.onClipboard?.(m));
       peer.on('state', (s) => {
         setPeerState(s);
         if (s === 'closed' && peerRef.current === peer) peerRef.current = null;
@@ -174,10 +191,33 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
   // Input capture follows `controlling`.
   useEffect(() => {
     const canvas = canvasRef.current!;
+    // Straight to the host while the direct path is live; through the server otherwise.
+    const sendNow = (msg: InputMessage) => (p2pActive.current && peerRef.current?.sendInput(msg)) || connRef.current?.sendInput(msg);
+    const sendClipboard = (text: string) => (p2pActive.current && peerRef.current?.sendClipboard(text)) || !!connRef.current?.sendClipboard(text);
+    // The paste shortcut: the browser's clipboard goes first, the keys wait for it (same path, in order).
+    const mods = { Control: false, Meta: false, Shift: false };
+    let gate: Promise<unknown> | null = null;
+    const held: InputMessage[] = [];
+    const send = (msg: InputMessage) => {
+      if (msg.type === 'key') {
+        if (msg.key in mods) mods[msg.key as keyof typeof mods] = msg.down;
+        const paste = msg.down && (((mods.Control || mods.Meta) && msg.code === 'KeyV') || (mods.Shift && msg.key === 'Insert'));
+        const before = callbacks.current.beforePaste;
+        if (paste && !gate && before) {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          gate = Promise.race([before().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, PASTE_WAIT_MS)))]).finally(() => {
+            clearTimeout(timer);
+            gate = null;
+            for (const m of held.splice(0)) sendNow(m);
+          });
+        }
+      }
+      if (gate) held.push(msg);
+      else sendNow(msg);
+    };
     const capture = new InputCapture({
       element: canvas,
-      // Straight to the host while the direct path is live; through the server otherwise.
-      send: (msg) => (p2pActive.current && peerRef.current?.sendInput(msg)) || connRef.current?.sendInput(msg),
+      send,
       screenSize: () => ({ width: viewRef.current?.width || 1, height: viewRef.current?.height || 1 }),
       onReleaseKeyboard: () => callbacks.current.onReleaseKeyboard?.(),
     });
@@ -191,7 +231,7 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
     // On blur the focus may be on its way from one to the other: look once it has landed.
     const onBlur = () => setTimeout(report, 0);
     const keyboard = controlling ? new SoftKeyboard({ element: field, capture }) : null;
-    if (handle) handle.current = { openKeyboard: () => keyboard?.open() };
+    if (handle) handle.current = { openKeyboard: () => keyboard?.open(), sendClipboard: (text) => controlling && sendClipboard(text) };
     if (controlling) {
       for (const el of [canvas, field]) {
         el.addEventListener('focus', report);
