@@ -151,6 +151,24 @@ describe('PathSwitch', () => {
     expect(sw.stats.peerInputDropped).toBe(1);
   });
 
+  it('takes clipboard text from the peer and sends it the host\'s only while the peer controls', () => {
+    const { peer, sw, got, controller } = rig();
+    sw.setPeer(peer);
+    sw.switchTo('peer');
+    const sentBefore = peer.sent.length;
+    peer.deliver({ type: 'clipboard', text: 'not yet' });
+    sw.send(enc({ type: 'clipboard', text: 'host secret' }));
+    sw.send(enc({ type: 'clipboardRefused', reason: 'off', size: 3 }));
+    expect(got).toEqual([]);
+    expect(peer.sent.length).toBe(sentBefore);
+    expect(sw.stats).toMatchObject({ peerInputDropped: 1, peerClipboardDropped: 2 });
+    controller.peer = true;
+    peer.deliver({ type: 'clipboard', text: 'Grüße' });
+    sw.send(enc({ type: 'clipboard', text: 'for the controller' }));
+    expect(got).toEqual([{ type: 'clipboard', text: 'Grüße' }]);
+    expect(peer.sent.at(-1)).toEqual({ type: 'clipboard', text: 'for the controller' });
+  });
+
   it('loses the peer path when the channel closes, and closes only the server socket itself', () => {
     const { server, peer, sw } = rig();
     let closed: [number, string] | null = null;
