@@ -72,7 +72,8 @@ function waitForLine(child, re, timeoutMs, what) {
   });
 }
 
-export async function start({ procs, display, env, log, agentArgs = [], verify = false }) {
+/** `expectSize`: the shared picture's size when it is not the screen's (a window share: baton-window.mjs). */
+export async function start({ procs, display, env, log, agentArgs = [], verify = false, expectSize = null }) {
   const webDir = await buildWebClient();
 
   const dataDir = mkdtempSync(join(tmpdir(), 'baton-bench-'));
@@ -86,7 +87,7 @@ export async function start({ procs, display, env, log, agentArgs = [], verify =
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const [, url] = await waitForLine(server, /Baton is running at (\S+)/, 20_000, 'baton-server');
+    const [, url] = await waitForLine(server, /Baton is running at (\S+)/, 60_000, 'baton-server');
     const host = new Api(url);
     await host.call('POST', '/api/auth/signup', { username: 'bench-host', password: PASSWORD });
     const conf = await host.call('POST', '/api/conferences', { subject: 'bench', policy: { guests: 'allow', control: 'signed-in', present: 'anyone' } });
@@ -98,7 +99,7 @@ export async function start({ procs, display, env, log, agentArgs = [], verify =
     // Frame verification: each frame carries the hash of the host's lossless picture; the viewer checks it.
     const agentEnv = verify ? { ...env, BATON_VERIFY_FRAMES: '1' } : env;
     agent = procs.spawn('baton-agent', process.execPath, [...nodeArgs, AGENT_CLI, 'share', conf.url, '--token', token, '--allow-control', 'signed-in', '--display', display, ...agentArgs], { env: agentEnv });
-    await waitForLine(agent, /^Sharing /, 20_000, 'baton-agent');
+    await waitForLine(agent, /^Sharing /, 60_000, 'baton-agent');
     const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
 
     return {
@@ -113,6 +114,7 @@ export async function start({ procs, display, env, log, agentArgs = [], verify =
       },
       /** The meeting page as a signed-in participant opens it: it joins and shows the share in its default view. */
       async openViewer(page, width, height) {
+        if (expectSize) [width, height] = expectSize;
         await page.goto(`${url}/m/${encodeURIComponent(conf.id)}${verify ? '?verifyFrames=1' : ''}`);
         try {
           await page.waitForFunction(([w, h]) => {
