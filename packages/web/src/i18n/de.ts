@@ -5,6 +5,7 @@ export const de: PartialMessages = {
   language: { label: 'Sprache' },
   clipboard: {
     title: 'Zwischenablage',
+    theHost: 'dem Host',
     sendLabel: 'Text in die Zwischenablage von {{host}} senden',
     sendPlaceholder: 'Text hier einfügen oder tippen',
     send: 'Senden',
@@ -16,7 +17,7 @@ export const de: PartialMessages = {
     copied: 'Der bei {{host}} kopierte Text ist in Ihrer Zwischenablage.',
     notCopied: 'Der bei {{host}} kopierte Text steht unten; Ihr Browser hat der Seite nicht erlaubt, ihn in Ihre Zwischenablage zu legen.',
     hostTooLarge: 'Die Zwischenablage von {{host}} ist zu groß zum Senden: {{size}} KiB (höchstens {{limit}} KiB).',
-    off: '{{host}} nimmt keinen Text für die Zwischenablage an.',
+    off: 'Bei {{host}} ist die Zwischenablage für Sie abgeschaltet.',
     hint: 'Nur Text, bis {{limit}} KiB. Strg+V auf dem geteilten Bildschirm sendet zuerst Ihre Zwischenablage.',
   },
   topbar: { home: 'Baton-Startseite', signOut: 'Abmelden', skip: 'Zum Hauptinhalt springen' },

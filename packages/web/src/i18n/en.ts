@@ -7,6 +7,7 @@ export const en = {
   language: { label: 'Language' },
   clipboard: {
     title: 'Clipboard',
+    theHost: 'the host',
     sendLabel: "Send text to {{host}}'s clipboard",
     sendPlaceholder: 'Paste or type text here',
     send: 'Send',

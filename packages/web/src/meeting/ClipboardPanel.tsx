@@ -81,8 +81,9 @@ export function useShareClipboard(screen: MutableRefObject<SharedScreenHandle | 
 }
 
 /** The control bar's clipboard section: the paste field, the host's text, and what happened last. */
-export function ClipboardPanel({ clip, hostName }: { clip: ShareClipboard; hostName: string }) {
+export function ClipboardPanel({ clip, hostName: name }: { clip: ShareClipboard; hostName?: string }) {
   const { t } = useTranslation();
+  const hostName = name ?? t('clipboard.theHost');
   const [draft, setDraft] = useState('');
   const [open, setOpen] = useState(false);
   const hostField = useRef<HTMLTextAreaElement>(null);

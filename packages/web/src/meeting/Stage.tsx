@@ -178,7 +178,7 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
             {keyboardHint ? 'Keyboard released. Click the screen to type into it again.' : 'Click the screen to type into it.'}
           </div>
         ))}
-      {controlling && share.kind === 'agent' && <ClipboardPanel clip={clipboard} hostName={host?.name ?? 'the host'} />}
+      {controlling && share.kind === 'agent' && <ClipboardPanel clip={clipboard} hostName={host?.name} />}
       <div className={`stage-screen${controlling && keyboardCaptured ? ' captured' : ''}`}>
         <SharedScreen
           key={share.hostId}
