@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { CELL_HASH_SEED, TILE_FLAG_LOSSY, TileEncoding, cellHashStep, frameHashFold } from '@baton/protocol';
 import { TileEncoder } from '../src/TileEncoder.js';
+import { hashCell } from '../src/FrameHasher.js';
 import type { FrameBuffer } from '../src/ScreenCapture.js';
 import { frameFromRgb } from './helpers/canvas.js';
 import { photoLike } from './helpers/painter.js';
@@ -80,6 +81,23 @@ describe('FrameHasher (through TileEncoder.frameHash)', () => {
     const refined = await enc.refine(2000);
     expect(refined.length).toBeGreaterThan(0);
     expect(enc.frameHash(refined)).toBe(reference(f, () => true));
+  });
+});
+
+describe('hashCell', () => {
+  it('is the protocol hash of a cell of pixels as 0xRRGGBB, the unused byte ignored, whole and clipped cells', () => {
+    const w = 40, h = 20;
+    const words = new Uint32Array(w * h);
+    // Colours with the top bit of every channel set and garbage in the unused byte.
+    for (let i = 0; i < words.length; i++) words[i] = (Math.imul(i + 1, 2654435761) | 0x80808080) >>> 0;
+    const expected = (x0: number, y0: number, x1: number, y1: number): number => {
+      let ch = CELL_HASH_SEED;
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) ch = cellHashStep(ch, words[y * w + x]! & 0xffffff);
+      return ch;
+    };
+    expect(hashCell(words, w, 16, 0, 32, 16)).toBe(expected(16, 0, 32, 16));
+    expect(hashCell(words, w, 32, 16, 40, 20)).toBe(expected(32, 16, 40, 20));
+    expect(hashCell(words, w, 0, 0, 16, 16)).toBeGreaterThanOrEqual(0);
   });
 });
 

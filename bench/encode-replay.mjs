@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// The agent's encoder on recorded captures, without browsers, network or viewer: CPU per pass that does
+// not move with the machine's load, to compare encoder changes (and to profile them with --cpu-prof).
+//
+//   node bench/encode-replay.mjs record [--workloads scroll,drag,...] [--passes 90] [--fps 30] [--dir D]
+//       Xvfb + the host Chromium showing each workload; the agent's ScreenCapture (built dist/) reads
+//       the damage at --fps, and every pass's rectangles and their pixels go to D/<workload>.rec.
+//   node bench/encode-replay.mjs replay [--workloads ...] [--loops 3] [--dir D] [--no-hash]
+//       Each recording through a fresh TileEncoder: encode, refine and (unless --no-hash) the frame hash,
+//       as the agent does with frame verification on (the bench's default). Prints ms of CPU per pass.
+//
+// Recordings are large (the pixels of every damaged band) and stay out of git: D defaults to
+// bench/.replay/. Build first: npx tsc -b packages/protocol packages/agent.
+import { parseArgs } from 'node:util';
+import { mkdirSync, openSync, writeSync, closeSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ProcessSet } from './lib/procs.mjs';
+import { startXvfb } from './lib/xvfb.mjs';
+import { startPageServer } from './lib/pageServer.mjs';
+import { launchHostBrowser } from './lib/browsers.mjs';
+import { sleep } from './lib/net.mjs';
+
+const WIDTH = 1920, HEIGHT = 1080;
+const ALL = ['typing', 'scroll', 'drag', 'video', 'doc-slow', 'doc-fast', 'drag-textured'];
+const { values: opt, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    workloads: { type: 'string', default: ALL.join(',') },
+    passes: { type: 'string', default: '90' },
+    fps: { type: 'string', default: '30' },
+    loops: { type: 'string', default: '3' },
+    dir: { type: 'string', default: fileURLToPath(new URL('./.replay/', import.meta.url)) },
+    'no-hash': { type: 'boolean', default: false },
+  },
+});
+const mode = positionals[0];
+const workloads = opt.workloads.split(',').filter(Boolean);
+const dir = opt.dir.replace(/\/$/, '');
+// AGENT_DIST=<dir>: another build of the agent (e.g. a baseline's packages/agent/dist) to compare with.
+const agentDist = process.env.AGENT_DIST ? `file://${process.env.AGENT_DIST.replace(/\/?$/, '/')}` : new URL('../packages/agent/dist/', import.meta.url).href;
+const agent = (f) => import(agentDist + f);
+
+if (mode === 'record') await record();
+else if (mode === 'replay') await replay();
+else {
+  console.error('usage: node bench/encode-replay.mjs record|replay [--workloads a,b] [--passes N] [--fps N] [--loops N] [--dir D] [--no-hash]');
+  process.exit(2);
+}
+
+// File: per pass a header of u32 words [time lo, time hi (ms as float64), nrects], then per rect
+// [x, y, w, h] and its pixels (w*h*4 bytes of BGRX, row by row).
+async function record() {
+  const { ScreenCapture } = await agent('ScreenCapture.js');
+  const procs = new ProcessSet();
+  mkdirSync(dir, { recursive: true });
+  try {
+    const xvfb = await startXvfb(procs, { width: WIDTH, height: HEIGHT });
+    const pages = await startPageServer([fileURLToPath(new URL('./pages/', import.meta.url))]);
+    const host = await launchHostBrowser(xvfb.display, WIDTH, HEIGHT);
+    try {
+      for (const w of workloads) {
+        await host.show(pages.url, w);
+        await sleep(1500);
+        const cap = await ScreenCapture.open({ display: xvfb.display, tileSize: 16 });
+        const fd = openSync(`${dir}/${w}.rec`, 'w');
+        let bytes = 0;
+        try {
+          const period = 1000 / Number(opt.fps);
+          for (let i = 0; i < Number(opt.passes); i++) {
+            const t0 = performance.now();
+            const r = await cap.capture({ full: i === 0 });
+            const head = new Float64Array([r.time]);
+            const n = new Uint32Array([r.rects.length]);
+            writeSync(fd, new Uint8Array(head.buffer));
+            writeSync(fd, new Uint8Array(n.buffer));
+            const f = cap.frame;
+            for (const rc of r.rects) {
+              writeSync(fd, new Uint8Array(new Uint32Array([rc.x, rc.y, rc.width, rc.height]).buffer));
+              const px = Buffer.allocUnsafe(rc.width * rc.height * 4);
+              for (let row = 0; row < rc.height; row++) f.data.copy(px, row * rc.width * 4, (rc.y + row) * f.stride + rc.x * 4, (rc.y + row) * f.stride + (rc.x + rc.width) * 4);
+              writeSync(fd, px);
+              bytes += px.length;
+            }
+            await sleep(Math.max(0, period - (performance.now() - t0)));
+          }
+        } finally {
+          closeSync(fd);
+          await cap.close();
+        }
+        console.error(`${w}: ${opt.passes} passes, ${(bytes / 1e6).toFixed(0)} MB of pixels`);
+      }
+    } finally {
+      await host.close();
+      await pages.close();
+    }
+  } finally {
+    await procs.close();
+  }
+}
+
+function load(file) {
+  const b = readFileSync(file);
+  const passes = [];
+  let o = 0;
+  while (o < b.length) {
+    const time = b.readDoubleLE(o);
+    const n = b.readUInt32LE(o + 8);
+    o += 12;
+    const rects = [];
+    for (let k = 0; k < n; k++) {
+      const [x, y, width, height] = [0, 4, 8, 12].map((d) => b.readUInt32LE(o + d));
+      o += 16;
+      rects.push({ x, y, width, height, px: b.subarray(o, o + width * height * 4) });
+      o += width * height * 4;
+    }
+    passes.push({ time, rects });
+  }
+  return passes;
+}
+
+async function replay() {
+  const { TileEncoder } = await agent('TileEncoder.js');
+  const stride = WIDTH * 4;
+  const out = [];
+  for (const w of workloads) {
+    const passes = load(`${dir}/${w}.rec`);
+    let cpu = 0, wall = 0, bytes = 0, tiles = 0, classify = 0, n = 0;
+    const kinds = { fill: 0, lossless: 0, lossy: 0, copied: 0 };
+    for (let loop = 0; loop < Number(opt.loops); loop++) {
+      const frame = { width: WIDTH, height: HEIGHT, stride, data: Buffer.alloc(stride * HEIGHT) };
+      const enc = new TileEncoder({ tileSize: 16 });
+      for (const [i, p] of passes.entries()) {
+        for (const r of p.rects) for (let row = 0; row < r.height; row++) r.px.copy(frame.data, (r.y + row) * stride + r.x * 4, row * r.width * 4, (row + 1) * r.width * 4);
+        const c0 = process.cpuUsage(), t0 = performance.now();
+        const t = await enc.encode(frame, p.rects, p.time);
+        const refined = await enc.refine(p.time);
+        if (!opt['no-hash']) enc.frameHash([...t, ...refined]);
+        const c = process.cpuUsage(c0);
+        // The first pass of each loop is the full screen: the same for every change, left out.
+        if (i === 0) continue;
+        cpu += (c.user + c.system) / 1000;
+        wall += performance.now() - t0;
+        n++;
+        bytes += t.reduce((s, x) => s + x.data.length, 0) + refined.reduce((s, x) => s + x.data.length, 0);
+        tiles += t.length + refined.length;
+        classify += enc.lastStats.classifyMs;
+        for (const k of Object.keys(kinds)) kinds[k] += enc.lastStats[k];
+      }
+    }
+    const row = { workload: w, passes: n, cpuMsPerPass: +(cpu / n).toFixed(2), wallMsPerPass: +(wall / n).toFixed(2), classifyMsPerPass: +(classify / n).toFixed(2), kBPerPass: +(bytes / n / 1000).toFixed(1), tilesPerPass: +(tiles / n).toFixed(1), ...Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, +(v / n).toFixed(1)])) };
+    out.push(row);
+    console.log(JSON.stringify(row));
+  }
+}
