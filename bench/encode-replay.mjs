@@ -125,7 +125,7 @@ async function replay() {
   for (const w of workloads) {
     const passes = load(`${dir}/${w}.rec`);
     let cpu = 0, wall = 0, bytes = 0, tiles = 0, classify = 0, n = 0;
-    const kinds = { fill: 0, lossless: 0, lossy: 0, copied: 0 };
+    const kinds = { tiles: 0, unchanged: 0, fill: 0, lossless: 0, lossy: 0, copied: 0 };
     for (let loop = 0; loop < Number(opt.loops); loop++) {
       const frame = { width: WIDTH, height: HEIGHT, stride, data: Buffer.alloc(stride * HEIGHT) };
       const enc = new TileEncoder({ tileSize: 16 });

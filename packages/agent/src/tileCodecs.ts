@@ -61,6 +61,58 @@ export function tileEquals(a: Buffer, b: Buffer, stride: number, x: number, y: n
   return true;
 }
 
+/** Two frame-sized buffers of one geometry, with their 32-bit views (`ws` pixels a row). */
+export type PixelPair = { a: Buffer; wa: Uint32Array; b: Buffer; wb: Uint32Array; stride: number; ws: number };
+
+export function pixelPair(a: Buffer, b: Buffer, stride: number): PixelPair | null {
+  const wa = words(a), wb = words(b);
+  return wa && wb && stride % 4 === 0 ? { a, wa, b, wb, stride, ws: stride >> 2 } : null;
+}
+
+/**
+ * Below this many pixels a row a loop over 32-bit pixels is cheaper than Buffer.compare/copy, whose call
+ * costs ~0.2 µs (measured: 16 px rows 2 ns/px in the loop, 6 natively; 1920 px rows 1.1 vs 0.2 ns/px).
+ */
+const NATIVE_ROW_PX = 64;
+
+/**
+ * The first row, from `fromRow` on, where the w×h block at (x, y) of `p.a` differs from the one at
+ * (sx, sy) of `p.b`; h when the blocks are equal.
+ */
+export function firstDifferentRow(p: PixelPair, x: number, y: number, w: number, h: number, sx: number, sy: number, fromRow = 0): number {
+  if (w >= NATIVE_ROW_PX) {
+    const n = w * 4, stride = p.stride, a = p.a, b = p.b;
+    for (let row = fromRow; row < h; row++) {
+      const o = (y + row) * stride + x * 4, s = (sy + row) * stride + sx * 4;
+      if (a.compare(b, s, s + n, o, o + n) !== 0) return row;
+    }
+    return h;
+  }
+  const wa = p.wa, wb = p.wb, ws = p.ws;
+  for (let row = fromRow; row < h; row++) {
+    let i = (y + row) * ws + x, j = (sy + row) * ws + sx;
+    for (const end = i + w; i < end; i++, j++) if (wa[i] !== wb[j]) return row;
+  }
+  return h;
+}
+
+/** Copy a w×h block from `p.a` to the same place in `p.b`. */
+export function copyBlock(p: PixelPair, x: number, y: number, w: number, h: number): void {
+  if (w >= NATIVE_ROW_PX) {
+    const n = w * 4, stride = p.stride;
+    for (let row = 0; row < h; row++) {
+      const o = (y + row) * stride + x * 4;
+      p.a.copy(p.b, o, o, o + n);
+    }
+    return;
+  }
+  const wa = p.wa, wb = p.wb, ws = p.ws;
+  for (let row = 0; row < h; row++) {
+    let i = (y + row) * ws + x;
+    for (const end = i + w; i < end; i++) wb[i] = wa[i]!;
+  }
+}
+
 /** Copy a tile from one frame-sized buffer to another. */
 export function copyTile(src: Buffer, dst: Buffer, stride: number, x: number, y: number, w: number, h: number): void {
   const ws = words(src), wd = words(dst);
