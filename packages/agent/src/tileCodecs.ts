@@ -15,7 +15,21 @@ sharp.cache(false);
 export function extractRgb(frame: FrameBuffer, x: number, y: number, w: number, h: number): Buffer {
   const out = Buffer.allocUnsafe(w * h * 3);
   const src = frame.data;
+  const wd = frame.stride % 4 === 0 ? words(src) : null;
   let o = 0;
+  if (wd) {
+    // One 32-bit load a pixel (0xXXRRGGBB) instead of three byte loads.
+    const ws = frame.stride >> 2;
+    for (let row = 0; row < h; row++) {
+      for (let i = (y + row) * ws + x, end = i + w; i < end; i++) {
+        const px = wd[i]!;
+        out[o++] = px >>> 16;
+        out[o++] = px >>> 8;
+        out[o++] = px;
+      }
+    }
+    return out;
+  }
   for (let row = 0; row < h; row++) {
     let i = (y + row) * frame.stride + x * 4;
     for (let col = 0; col < w; col++, i += 4) {
@@ -157,25 +171,36 @@ function nextStamp(): number {
  * Counting stops as soon as `maxColours` is exceeded, so photo tiles cost little to classify.
  */
 export function classifyTile(frame: FrameBuffer, x: number, y: number, w: number, h: number, maxColours: number): TileClass {
-  const d = frame.data;
-  const first = (d.readUInt32LE(y * frame.stride + x * 4) & 0xffffff) >>> 0;
+  // Past SLOTS / 2 colours the table would clog: such a limit means "never photo-like".
+  const limit = maxColours >= SLOTS / 2 ? Infinity : maxColours;
+  const wd = frame.stride % 4 === 0 ? words(frame.data) : null;
+  const colours = wd ? countColoursWords(wd, frame.stride >> 2, x, y, w, h, limit) : countColoursBytes(frame.data, frame.stride, x, y, w, h, limit);
+  if (colours > limit) return { kind: 'many', colours };
+  if (colours === 1) {
+    const first = frame.data.readUInt32LE(y * frame.stride + x * 4);
+    return { kind: 'fill', rgb: [(first >> 16) & 0xff, (first >> 8) & 0xff, first & 0xff] };
+  }
+  return { kind: 'few', colours };
+}
+
+/**
+ * Distinct colours (0xRRGGBB) in a block of 32-bit pixels, counting stopped once past `limit` (or at
+ * SLOTS / 2). A loop of its own, so V8 optimizes it whole.
+ */
+function countColoursWords(wd: Uint32Array, ws: number, x: number, y: number, w: number, h: number, limit: number): number {
   const st = nextStamp();
   let colours = 0;
   let last = -1;
-  // Past SLOTS / 2 colours the table would clog: such a limit means "never photo-like".
-  const limit = maxColours >= SLOTS / 2 ? Infinity : maxColours;
   for (let row = 0; row < h; row++) {
-    let i = (y + row) * frame.stride + x * 4;
-    for (let col = 0; col < w; col++, i += 4) {
-      const px = d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16);
+    for (let i = (y + row) * ws + x, end = i + w; i < end; i++) {
+      const px = wd[i]! & 0xffffff;
       if (px === last) continue;
       last = px;
       let slot = (Math.imul(px, 0x9e3779b1) >>> 20) & (SLOTS - 1);
       for (;;) {
         if (stamps[slot] !== st) {
           colours++;
-          if (colours > limit) return { kind: 'many', colours };
-          if (colours >= SLOTS / 2) return { kind: 'few', colours };
+          if (colours > limit || colours >= SLOTS / 2) return colours;
           stamps[slot] = st;
           table[slot] = px;
           break;
@@ -185,8 +210,34 @@ export function classifyTile(frame: FrameBuffer, x: number, y: number, w: number
       }
     }
   }
-  if (colours === 1) return { kind: 'fill', rgb: [(first >> 16) & 0xff, (first >> 8) & 0xff, first & 0xff] };
-  return { kind: 'few', colours };
+  return colours;
+}
+
+function countColoursBytes(d: Buffer, stride: number, x: number, y: number, w: number, h: number, limit: number): number {
+  const st = nextStamp();
+  let colours = 0;
+  let last = -1;
+  for (let row = 0; row < h; row++) {
+    let i = (y + row) * stride + x * 4;
+    for (let col = 0; col < w; col++, i += 4) {
+      const px = d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16);
+      if (px === last) continue;
+      last = px;
+      let slot = (Math.imul(px, 0x9e3779b1) >>> 20) & (SLOTS - 1);
+      for (;;) {
+        if (stamps[slot] !== st) {
+          colours++;
+          if (colours > limit || colours >= SLOTS / 2) return colours;
+          stamps[slot] = st;
+          table[slot] = px;
+          break;
+        }
+        if (table[slot] === px) break;
+        slot = (slot + 1) & (SLOTS - 1);
+      }
+    }
+  }
+  return colours;
 }
 
 /**
@@ -194,6 +245,8 @@ export function classifyTile(frame: FrameBuffer, x: number, y: number, w: number
  * The palette is packed RGB; indices are one byte per pixel, row by row.
  */
 export function paletteOf(frame: FrameBuffer, x: number, y: number, w: number, h: number): { palette: Buffer; indices: Uint8Array } | null {
+  const wd = frame.stride % 4 === 0 ? words(frame.data) : null;
+  if (wd) return paletteOfWords(wd, frame.stride >> 2, x, y, w, h);
   const d = frame.data;
   const st = nextStamp();
   const palette = Buffer.allocUnsafe(256 * 3);
@@ -221,6 +274,50 @@ export function paletteOf(frame: FrameBuffer, x: number, y: number, w: number, h
           palette[n * 3] = d[i + 2]!;
           palette[n * 3 + 1] = d[i + 1]!;
           palette[n * 3 + 2] = d[i]!;
+          idx = n++;
+          break;
+        }
+        if (table[slot] === px) {
+          idx = palIdx[slot]!;
+          break;
+        }
+        slot = (slot + 1) & (SLOTS - 1);
+      }
+      last = px;
+      lastIdx = idx;
+      indices[o++] = idx;
+    }
+  }
+  return { palette: palette.subarray(0, n * 3), indices };
+}
+
+/** paletteOf() over 32-bit pixels (0xXXRRGGBB): one load a pixel. */
+function paletteOfWords(wd: Uint32Array, ws: number, x: number, y: number, w: number, h: number): { palette: Buffer; indices: Uint8Array } | null {
+  const st = nextStamp();
+  const palette = Buffer.allocUnsafe(256 * 3);
+  const indices = new Uint8Array(w * h);
+  let n = 0;
+  let o = 0;
+  let last = -1, lastIdx = 0;
+  for (let row = 0; row < h; row++) {
+    for (let i = (y + row) * ws + x, end = i + w; i < end; i++) {
+      const px = wd[i]! & 0xffffff;
+      // Runs of one colour are the common case in text and UI: skip the hash.
+      if (px === last) {
+        indices[o++] = lastIdx;
+        continue;
+      }
+      let slot = (Math.imul(px, 0x9e3779b1) >>> 20) & (SLOTS - 1);
+      let idx: number;
+      for (;;) {
+        if (stamps[slot] !== st) {
+          if (n === 256) return null;
+          stamps[slot] = st;
+          table[slot] = px;
+          palIdx[slot] = n;
+          palette[n * 3] = px >>> 16;
+          palette[n * 3 + 1] = px >>> 8;
+          palette[n * 3 + 2] = px;
           idx = n++;
           break;
         }
