@@ -80,6 +80,8 @@ export const UpcomingMeeting = z.object({
   end: z.string(),
   timeZone: z.string(),
   recurring: z.boolean(),
+  /** The organizer has opened it for this occurrence (guests no longer wait for the start). */
+  opened: z.boolean(),
   /** Where to download the meeting's .ics (signed-in organizer or invitee). */
   ics: z.string(),
 });

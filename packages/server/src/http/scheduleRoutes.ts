@@ -17,7 +17,7 @@ import { hashToken, newToken } from '../auth/tokens.js';
 import { NotFoundError } from '../errors.js';
 import type { CalendarMail } from '../schedule/CalendarMail.js';
 import { meetingCalendar } from '../schedule/icsCalendar.js';
-import { nextOccurrence } from '../schedule/recurrence.js';
+import { nextOccurrence, waitsForOrganizer } from '../schedule/recurrence.js';
 import { baseUrl, meetingUrl, parseBody, requireUser, userToWire } from './common.js';
 
 /** Upcoming meetings listed at most. */
@@ -46,6 +46,7 @@ export function scheduleRoutes(app: FastifyInstance, deps: { config: ServerConfi
           end: new Date(next.end).toISOString(),
           timeZone: c.schedule!.timeZone,
           recurring: c.schedule!.rrule !== null,
+          opened: !waitsForOrganizer(c, now),
           ics: `/api/conferences/${encodeURIComponent(c.id)}/ics`,
         },
       ];

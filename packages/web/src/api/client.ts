@@ -8,6 +8,9 @@ import {
   InviteResponse,
   InviteSuggestions,
   User,
+  UpcomingList,
+  CalendarFeedStatus,
+  CalendarFeedCreated,
   type CreateConferenceRequest,
   type UpdateConferenceRequest,
 } from '@baton/protocol';
@@ -112,6 +115,16 @@ export const api = {
   },
   async groups(): Promise<string[]> {
     return (await call('GET', '/api/groups', undefined, z.object({ groups: z.array(z.object({ name: z.string() })) }))).groups.map((g) => g.name);
+  },
+  /** Meetings I organize or am invited to, by their next occurrence. */
+  upcoming: async () => (await call('GET', '/api/upcoming', undefined, UpcomingList)).meetings,
+  /** The organizer opens a scheduled meeting early (guests stop waiting for the start). */
+  openConference: (conferenceId: string) => call('POST', `/api/conferences/${id(conferenceId)}/open`, {}, ConferenceResource),
+  calendarFeed: () => call('GET', '/api/calendar-feed', undefined, CalendarFeedStatus),
+  createCalendarFeed: () => call('POST', '/api/calendar-feed', {}, CalendarFeedCreated),
+  revokeCalendarFeed: (): Promise<void> => call('DELETE', '/api/calendar-feed'),
+  async updateEmail(email: string | null): Promise<User> {
+    return (await call('PATCH', '/api/me', { email }, UserBody)).user;
   },
   agentToken: (conferenceId: string) => call('POST', `/api/conferences/${id(conferenceId)}/agent-tokens`, {}, AgentTokenResponse),
 };

@@ -1,7 +1,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
-import { pollsPolicy, qaPolicy, type Participant } from '@baton/protocol';
+import { pollsPolicy, qaPolicy, type ConferenceInfo, type Participant } from '@baton/protocol';
 import type { ConferenceClient, ConferenceSnapshot } from '../conference/ConferenceClient';
 import { useConference } from '../conference/useConference';
 import { CopyButton } from '../ui/CopyButton';
@@ -71,6 +71,7 @@ export function MeetingRoom({
         <p role="status">
           {snapshot.state === 'lobby' ? 'You are waiting in the lobby. The organizer will let you in soon.' : 'Reconnecting…'}
         </p>
+        {snapshot.state === 'lobby' && <LobbyStart conference={snapshot.conference} />}
         {snapshot.state === 'lobby' && snapshot.lobbyNote && (
           <p className="muted small" data-testid="lobby-note">
             {snapshot.lobbyNote}
@@ -347,4 +348,28 @@ function useAgentConnected(open: boolean, roster: readonly Participant[], self: 
     return () => clearTimeout(t);
   }, [connected]);
   return connected;
+}
+
+/** A scheduled meeting not opened yet: when it starts, in the viewer's own time zone. */
+function LobbyStart({ conference }: { conference: ConferenceInfo | null }) {
+  const { t, i18n } = useTranslation();
+  const s = conference?.schedule;
+  if (!s || s.opened) return null;
+  const time = new Intl.DateTimeFormat(i18n.resolvedLanguage ?? 'en', {
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+  }).format(new Date(s.start));
+  return (
+    <div className="lobby-start" data-testid="lobby-start" data-start={s.start}>
+      <p>
+        <strong>{t('schedule.lobbyStarts', { time })}</strong>
+      </p>
+      <p className="muted small">{t('schedule.lobbyWaitOrganizer')}</p>
+    </div>
+  );
 }

@@ -8,6 +8,7 @@ import { PolicyFields } from '../ui/PolicyFields';
 import { MeetingRow } from './MeetingRow';
 import { CopyButton } from '../ui/CopyButton';
 import { JoinByLink } from '../ui/JoinByLink';
+import { CalendarCard, ScheduleFields, UpcomingMeetings, draftToInput, newDraft, type ScheduleDraft } from './Schedule';
 
 /** Meetings shown per page; "Show more" fetches the next page. */
 export const MEETINGS_PAGE = 20;
@@ -22,6 +23,8 @@ export function Dashboard({ user }: { user: User }) {
   const [error, setError] = useState<string | null>(null);
   const [created, setCreated] = useState<ConferenceResource | null>(null);
   const shown = useRef(0);
+  // Bumped when a change may alter the upcoming list.
+  const [upcoming, setUpcoming] = useState(0);
   const { t } = useTranslation();
   shown.current = meetings?.length ?? 0;
 
@@ -80,10 +83,12 @@ export function Dashboard({ user }: { user: User }) {
             onCreated={(c) => {
               setCreated(c);
               setMeetings((list) => [c, ...(list ?? []).filter((x) => x.id !== c.id)]);
+              if (c.schedule) setUpcoming((n) => n + 1);
             }}
           />
           <JoinByLink />
         </div>
+        <UpcomingMeetings version={upcoming} onChanged={() => void reload()} />
         <section className="card" aria-labelledby="my-meetings">
           <h2 id="my-meetings">{t('home.myMeetings')}</h2>
           {meetings === null ? (
@@ -99,8 +104,14 @@ export function Dashboard({ user }: { user: User }) {
                   key={m.id}
                   meeting={m}
                   highlight={m.id === created?.id}
-                  onChanged={() => void reload()}
-                  onDeleted={() => setMeetings((list) => (list ?? []).filter((x) => x.id !== m.id))}
+                  onChanged={() => {
+                    void reload();
+                    setUpcoming((n) => n + 1);
+                  }}
+                  onDeleted={() => {
+                    setMeetings((list) => (list ?? []).filter((x) => x.id !== m.id));
+                    setUpcoming((n) => n + 1);
+                  }}
                 />
               ))}
             </ul>
@@ -114,6 +125,7 @@ export function Dashboard({ user }: { user: User }) {
           )}
         </section>
         {invitations && invitations.length === 0 && <Invitations invitations={invitations} />}
+        <CalendarCard user={user} />
       </main>
     </div>
   );
@@ -152,6 +164,7 @@ function Invitations({ invitations }: { invitations: Invitation[] }) {
 function CreateMeeting({ created, onCreated, onDismiss }: { created: ConferenceResource | null; onCreated(c: ConferenceResource): void; onDismiss(): void }) {
   const [subject, setSubject] = useState('');
   const [policy, setPolicy] = useState<MeetingPolicy>({ ...DEFAULT_POLICY });
+  const [schedule, setSchedule] = useState<ScheduleDraft | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const enter = useRef<HTMLAnchorElement>(null);
@@ -166,8 +179,9 @@ function CreateMeeting({ created, onCreated, onDismiss }: { created: ConferenceR
     setBusy(true);
     setError(null);
     try {
-      const c = await api.createConference({ ...(subject.trim() ? { subject: subject.trim() } : {}), policy });
+      const c = await api.createConference({ ...(subject.trim() ? { subject: subject.trim() } : {}), policy, ...(schedule ? { schedule: draftToInput(schedule) } : {}) });
       setSubject('');
+      setSchedule(null);
       onCreated(c);
     } catch (err) {
       setError(errorText(err));
@@ -191,6 +205,11 @@ function CreateMeeting({ created, onCreated, onDismiss }: { created: ConferenceR
           data-testid="create-subject"
         />
       </label>
+      <label className="check">
+        <input type="checkbox" checked={schedule !== null} onChange={(e) => setSchedule(e.target.checked ? newDraft() : null)} data-testid="create-schedule-toggle" />
+        {t('schedule.toggle')}
+      </label>
+      {schedule && <ScheduleFields value={schedule} onChange={setSchedule} idPrefix="create" />}
       <PolicyFields value={policy} onChange={setPolicy} idPrefix="create" />
       {error && (
         <p className="error" role="alert">
