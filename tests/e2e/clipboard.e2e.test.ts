@@ -7,7 +7,9 @@
  *   panel's field sends text too; non-ASCII survives; text over 64 KiB is refused with a clear error;
  * - with `--clipboard both`, what is copied on the host reaches Bob's page and clipboard, and Carol's
  *   sharing socket never carries a clipboard frame (counted on the socket itself);
- * - `--clipboard to-host` sends nothing from the host; `--clipboard off` takes nothing, and Bob is told.
+ * - `--clipboard to-host` sends nothing from the host; `--clipboard off` takes nothing, and Bob is told;
+ * - peer-to-peer (Bob alone with the host: the picture, input and clipboard go over a DataChannel):
+ *   both ways work there too, and the server's relay carries no clipboard frame.
  * (A viewer not in control sending clipboard frames by hand: packages/server/test/clipboard.test.ts.)
  */
 import { execFile, spawn } from 'node:child_process';
@@ -39,6 +41,7 @@ describe.skipIf(!OK)('clipboard between the controller and the host', () => {
   let browser: Browser;
   let bob: Page;
   let carol: Page;
+  let bobCookie = '';
   let conf = '';
   let alice = '';
   /** Clipboard frames each page's sharing socket received, counted on the socket (not by the app). */
@@ -121,7 +124,7 @@ describe.skipIf(!OK)('clipboard between the controller and the host', () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'baton-clipboard-e2e-'));
     srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST });
     alice = await signUp(srv.url, 'alice');
-    const bobCookie = await signUp(srv.url, 'bob');
+    bobCookie = await signUp(srv.url, 'bob');
     conf = await createConference(srv.url, alice, { guests: 'allow', control: 'signed-in' }, 'Clipboard demo');
     agent = await startAgentShare(srv, conf, alice, xvfb.display, 'signed-in', srv.url, ['--clipboard', 'both']);
 
@@ -225,4 +228,24 @@ describe.skipIf(!OK)('clipboard between the controller and the host', () => {
     expect(await hostClipboard()).toBe('the host keeps this');
     expect(clipFrames.carol).toBe(0);
   }, 120_000);
+
+  it('works the same over a direct path (Bob alone with the host), past the relay', async () => {
+    await agent?.stop();
+    await carol.close();
+    const conf2 = await createConference(srv.url, alice, { control: 'signed-in' }, 'Clipboard p2p');
+    agent = await startAgentShare(srv, conf2, alice, xvfb.display, 'signed-in', srv.url, ['--clipboard', 'both']);
+    await bob.goto(`${srv.url}/m/${conf2}`);
+    await expect.poll(() => bob.getByTestId('share-viewport').getAttribute('data-path'), { timeout: 30_000 }).toBe('peer');
+    await bob.getByTestId('control-request').click();
+    await expect.poll(() => bob.getByTestId('control-status').textContent(), { timeout: 15_000 }).toBe('You are in control');
+    await expect.poll(() => agent!.output(), { timeout: 15_000 }).toMatch(/Bob is controlling/);
+
+    await sendFromField('direct ✓ Grüße');
+    await expect.poll(hostClipboard, { timeout: 15_000 }).toBe('direct ✓ Grüße');
+    await hostCopies('copied on the host, sent directly');
+    await expect.poll(() => bob.getByTestId('clipboard-host-text').inputValue(), { timeout: 15_000 }).toBe('copied on the host, sent directly');
+    expect(await bob.getByTestId('share-viewport').getAttribute('data-path')).toBe('peer');
+    // Neither went through the server's relay.
+    expect((await srv.registry.get(conf2))!.shareStats()).toMatchObject({ clipboardForwarded: 0, clipboardDropped: 0 });
+  }, 150_000);
 });
