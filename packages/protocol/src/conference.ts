@@ -80,6 +80,11 @@ export const ChatMessage = z.object({
    * those two only.
    */
   to: z.object({ id: Id, name: z.string(), user: z.string().nullable() }).optional(),
+  /**
+   * A file shared with the meeting: download it from `/api/files/<id>/<name>` (the id is an
+   * unguessable capability, like the meeting's). `deleted`: its owner or an organizer removed it.
+   */
+  file: z.object({ id: Id, name: z.string(), size: z.number().int(), deleted: z.boolean().optional() }).optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
@@ -227,6 +232,10 @@ export const ClientMessage = z.discriminatedUnion('type', [
   m('qa.vote', { questionId: Id, up: z.boolean() }),
   /** Presenters and organizers mark a question answered or dismissed (or open again). */
   m('qa.mark', { questionId: Id, state: z.enum(['open', 'answered', 'dismissed']) }),
+  /** A single-use ticket to upload one file to the meeting (`POST /api/files`); answered in ack.ticket. */
+  m('file.ticket', {}),
+  /** Remove a shared file: whoever shared it, or an organizer. */
+  m('file.delete', { fileId: Id }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 export type ClientMessageType = ClientMessage['type'];
@@ -282,6 +291,8 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('poll.updated'), poll: Poll }),
   /** A question was asked or changed (votes, answered, dismissed), as the recipient may see it. */
   z.object({ type: z.literal('qa.updated'), question: Question }),
+  /** A shared file was removed: its chat message stays, without the download. */
+  z.object({ type: z.literal('file.deleted'), fileId: Id }),
   z.object({ type: z.literal('error'), rid: Rid, code: z.enum(ERROR_CODES), message: z.string() }),
   z.object({ type: z.literal('pong'), rid: Rid }),
 ]);

@@ -96,6 +96,32 @@ export const Question = z.object({
 });
 export type Question = z.infer<typeof Question>;
 
+/** Who may share files with the meeting: anyone in it, presenters and organizers, or nobody. */
+export const FilesPolicy = z.enum(['anyone', 'presenters', 'off']);
+export type FilesPolicy = z.infer<typeof FilesPolicy>;
+
+/** The longest file name kept (longer ones are shortened, keeping the extension). */
+export const MAX_FILE_NAME = 200;
+/** Files a meeting holds at most (deleted ones do not count). */
+export const MAX_FILES_PER_CONFERENCE = 500;
+
+/**
+ * A file name made safe to store, show and offer for download: the last path component only, no
+ * control or invisible characters, no leading dots, at most MAX_FILE_NAME characters (keeping the
+ * extension); 'file' when nothing is left.
+ */
+export function safeFileName(raw: string): string {
+  let name = raw.split(/[\\/]/).pop() ?? '';
+  name = name.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/gu, '').replace(/[<>:"|?*]/g, '_');
+  name = name.trim().replace(/^\.+/, '').trim();
+  if (name.length > MAX_FILE_NAME) {
+    const dot = name.lastIndexOf('.');
+    const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
+    name = name.slice(0, MAX_FILE_NAME - ext.length) + ext;
+  }
+  return name || 'file';
+}
+
 /** Who may create polls (and close and publish them): the organizer, presenters and organizers, or anyone. */
 export const PollsPolicy = z.enum(['organizer', 'presenters', 'anyone']);
 export type PollsPolicy = z.infer<typeof PollsPolicy>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PollsPolicy, QaPolicy } from './data.js';
+import { FilesPolicy, PollsPolicy, QaPolicy } from './data.js';
 
 /** Whether anonymous guests may join: not at all, through the lobby, or straight in. */
 export const GuestPolicy = z.enum(['deny', 'lobby', 'allow']);
@@ -43,6 +43,8 @@ export const MeetingPolicy = z.object({
   polls: PollsPolicy.optional(),
   /** Who asks questions; absent: `anyone` (read it with qaPolicy()). */
   qa: QaPolicy.optional(),
+  /** Who shares files; absent: `anyone` (read it with filesPolicy()). */
+  files: FilesPolicy.optional(),
 });
 export type MeetingPolicy = z.infer<typeof MeetingPolicy>;
 
@@ -67,6 +69,11 @@ export function dialOutPolicy(policy: MeetingPolicy): DialOutPolicy {
 /** Who creates polls, defaulting to `presenters`. */
 export function pollsPolicy(policy: MeetingPolicy): PollsPolicy {
   return policy.polls ?? 'presenters';
+}
+
+/** Who shares files, defaulting to `anyone`. */
+export function filesPolicy(policy: MeetingPolicy): FilesPolicy {
+  return policy.files ?? 'anyone';
 }
 
 /** Who asks questions, defaulting to `anyone`. */

@@ -32,6 +32,7 @@ import { AgentPackage, DEFAULT_AGENT_PACK_DIR } from './http/AgentPackage.js';
 import { SAFE_METHODS, checkOrigin, ownOriginOf } from './http/origin.js';
 import { securityHeaders, PERMISSIONS_POLICY } from './http/securityHeaders.js';
 import { metricsRoute } from './http/metricsRoute.js';
+import { fileRoutes } from './http/fileRoutes.js';
 import { ServerMetrics } from './metrics/ServerMetrics.js';
 import { loggerOptions } from './logging.js';
 import { MailOutbox } from './mail/MailOutbox.js';
@@ -73,6 +74,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     log: app.log,
     audio: config.audio && { ...config.audio, dir: path.join(config.dataDir, 'janus') },
     sip: config.sip ?? null,
+    files: { dir: path.join(config.dataDir, 'files'), maxFileBytes: config.maxFileBytes ?? 100e6 },
   });
   const turn = config.turn ? new TurnCredentials(config.turn) : null;
   // Only admitted participants are handed ICE servers (in welcome and ice.refresh), so TURN
@@ -110,7 +112,8 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   // Besides the Origin check: a browser only sends JSON cross-site after a CORS preflight, which
   // we never answer, so mutating API calls with a body must carry a JSON body type.
   app.addHook('preValidation', async (req) => {
-    if (req.url.startsWith('/api/') && !['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
+    // An upload's body is the file; it carries no cookie authority (a single-use ticket instead).
+    if (req.url.startsWith('/api/') && req.url.split('?')[0] !== '/api/files' && !['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
       const type = req.headers['content-type'] ?? '';
       if (req.headers['content-length'] && req.headers['content-length'] !== '0' && !type.startsWith('application/json')) {
         throw new BatonError('bad_request', 'send JSON (Content-Type: application/json)');
@@ -134,6 +137,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   conferenceRoutes(app, { config, store, factory, agent, mail });
   scheduleRoutes(app, { config, store, mail });
   agentRoutes(app, { agent });
+  fileRoutes(app, { registry, store, blobs: conferencing.blobs });
   metricsRoute(app, { token: config.metricsToken ?? null, metrics });
   app.get('/healthz', async () => ({ ok: true, conferences: registry.size }));
 

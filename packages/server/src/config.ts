@@ -61,11 +61,14 @@ export interface ServerConfig {
    * From: address); null or absent: no mail, invitations show on the dashboard only.
    */
   smtp?: { url: string; from: string } | null;
+  /** Largest file a participant may share with a meeting, in bytes (absent: 100 MB). */
+  maxFileBytes?: number;
   /** Where the JSON log goes (tests and embedding); default stdout. */
   logStream?: { write(line: string): void };
 }
 
 export const DEFAULT_MAX_CONFERENCES_PER_USER = 200;
+export const DEFAULT_MAX_FILE_MB = 100;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_WEB_DIR = path.resolve(here, '../../web/dist');
@@ -100,6 +103,7 @@ Options (environment variable in brackets):
   --sip-port <n>         local SIP port [BATON_SIP_PORT] (default 0: any free port)
   --sip-no-answer <s>    give up on a phone that rings this long [BATON_SIP_NO_ANSWER] (default 45)
   --max-conferences-per-user <n>  conferences one user may organize [BATON_MAX_CONFERENCES_PER_USER]
+  --max-file-size <MB>   largest file shared with a meeting [BATON_MAX_FILE_SIZE] (default: 100)
                          (default ${DEFAULT_MAX_CONFERENCES_PER_USER})
   --metrics-token <t>    serve Prometheus metrics at /metrics to requests with
                          Authorization: Bearer <t> [BATON_METRICS_TOKEN] (default: no /metrics)
@@ -137,6 +141,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       'janus-url': { type: 'string' },
       'janus-secret': { type: 'string' },
       'max-conferences-per-user': { type: 'string' },
+      'max-file-size': { type: 'string' },
       'sip-trunk': { type: 'string' },
       'sip-username': { type: 'string' },
       'sip-password': { type: 'string' },
@@ -190,6 +195,8 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     if (!parsed.success) throw new Error(`SIP configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
     sip = parsed.data;
   }
+  const maxFileMb = Number(values['max-file-size'] ?? env.BATON_MAX_FILE_SIZE ?? DEFAULT_MAX_FILE_MB);
+  if (!Number.isFinite(maxFileMb) || maxFileMb <= 0 || maxFileMb > 10_000) throw new Error('--max-file-size must be a number of megabytes between 0 and 10000');
   const metricsToken = values['metrics-token'] ?? env.BATON_METRICS_TOKEN ?? '';
   if (metricsToken && metricsToken.length < 16) throw new Error('--metrics-token must be at least 16 characters (it guards /metrics)');
   const smtpUrl = values['smtp-url'] ?? env.BATON_SMTP_URL ?? '';
@@ -208,6 +215,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     sip,
     audio: { mode: audioMode, janusUrl, janusSecret: values['janus-secret'] ?? env.BATON_JANUS_SECRET ?? null },
     maxConferencesPerUser: maxConferences,
+    maxFileBytes: Math.round(maxFileMb * 1e6),
     turn: turnUrls.length ? { urls: turnUrls, secret: turnSecret, ttlSeconds: turnTtl } : null,
     stunUrls: list(values['stun-urls'] ?? env.BATON_STUN_URLS),
     host: values.host ?? env.BATON_HOST ?? '0.0.0.0',

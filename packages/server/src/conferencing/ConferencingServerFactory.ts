@@ -13,6 +13,7 @@ import { JanusAudioService } from '../audio/JanusAudioService.js';
 import { JanusProcess, findJanus } from '../audio/JanusProcess.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { DataServer } from '../data/DataServer.js';
+import { BlobStore } from '../data/BlobStore.js';
 import type { Store } from '../store/Store.js';
 import { PhoneCall, type PhoneCallOptions } from '../audio/sip/PhoneCall.js';
 import { SipUserAgent } from '../audio/sip/SipUserAgent.js';
@@ -39,6 +40,8 @@ export interface ConferencingServerFactoryOptions {
   sip?: SipConfig | null;
   /** Tests: give up on an unanswered INVITE sooner than RFC 3261's 32 s. */
   sipTransactionTimeoutMs?: number;
+  /** Where shared files' bytes go, and the largest accepted (absent: a temp-free default under ./data/files, 100 MB). */
+  files?: { dir: string; maxFileBytes: number };
 }
 
 export type ConferencingServerFactoryEvents = {
@@ -53,6 +56,7 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
   #janus: JanusProcess | null = null;
   #audio: JanusAudioService | null = null;
   #sip: SipUserAgent | null = null;
+  #blobs: BlobStore | null = null;
 
   constructor(opts: ConferencingServerFactoryOptions = {}) {
     super();
@@ -125,7 +129,8 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
    * its state lives in the store, so the node that next hosts the conference finds it there.
    */
   allocateData(conferenceId: string, store: Store): DataServer {
-    const server = new DataServer({ conferenceId, store });
+    this.#blobs ??= new BlobStore({ dir: this.#opts.files?.dir ?? path.resolve('data', 'files') });
+    const server = new DataServer({ conferenceId, store, blobs: this.#blobs, maxFileBytes: this.#opts.files?.maxFileBytes ?? 100e6 });
     this.#live.add(server);
     server.on('closed', () => this.#live.delete(server));
     return server;
@@ -151,6 +156,12 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
     this.#live.add(server);
     server.on('closed', () => this.#live.delete(server));
     return server;
+  }
+
+  /** The shared files' bytes (downloads read them here). */
+  get blobs(): BlobStore {
+    this.#blobs ??= new BlobStore({ dir: this.#opts.files?.dir ?? path.resolve('data', 'files') });
+    return this.#blobs;
   }
 
   get liveServers(): number {

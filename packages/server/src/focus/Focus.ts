@@ -26,7 +26,8 @@ import type { TicketBook } from './TicketBook.js';
 import { ParticipantLimits, type Requester } from './ParticipantLimits.js';
 import { BatonError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
-import { authorize, mayControl, mayRunPolls, mayTalk, type Command } from './authorize.js';
+import { authorize, mayControl, mayRunPolls, mayShareFiles, mayTalk, type Command } from './authorize.js';
+import type { Readable } from 'node:stream';
 import type { DataServer } from '../data/DataServer.js';
 import type { DataMember } from '../data/types.js';
 import { RosterManager } from './RosterManager.js';
@@ -45,6 +46,8 @@ export interface FocusOptions {
   roles: Map<string, RoleName>;
   factory: ConferencingServerFactory;
   tickets: TicketBook;
+  /** Single-use tickets for one file upload each (absent: no file sharing). */
+  uploadTickets?: TicketBook<UploadTicket>;
   /** Chat and ticket rate limits by user or guest identity; shared by the registry so they outlive a Focus. */
   limits?: ParticipantLimits;
   graceMs: number;
@@ -53,6 +56,12 @@ export interface FocusOptions {
   /** STUN/TURN servers, with fresh credentials, for an admitted participant. */
   iceServers?: (participantId: string) => IceServer[];
   log?: { warn(obj: unknown, msg?: string): void; error(obj: unknown, msg?: string): void };
+}
+
+/** What an upload ticket grants: one file from this seat to this conference. */
+export interface UploadTicket {
+  conferenceId: string;
+  participantId: string;
 }
 
 export type FocusEvents = {
@@ -561,6 +570,17 @@ export class Focus extends TypedEmitter<FocusEvents> {
       case 'qa.mark':
         await this.#data.handleQuestionMark(cmd.questionId, cmd.state);
         return;
+
+      case 'file.ticket':
+        if (!this.#opts.uploadTickets) throw new ConflictError('this server does not take files');
+        this.#limits.ticket(this.#requester(seat));
+        return { ticket: this.#opts.uploadTickets.issue({ conferenceId: this.id, participantId: seat.id }) };
+
+      case 'file.delete':
+        await this.#data.handleFileDelete(cmd.fileId, this.#member(seat));
+        this.#im.markFileDeleted(cmd.fileId);
+        this.#roster.broadcast({ type: 'file.deleted', fileId: cmd.fileId });
+        return;
     }
   }
 
@@ -628,6 +648,29 @@ export class Focus extends TypedEmitter<FocusEvents> {
       const s = this.#roster.get(id);
       return s !== undefined && mayTalk(seatToActor(s), policy);
     });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Files
+
+  /** The largest file this conference takes, in bytes. */
+  get maxFileBytes(): number {
+    return this.#data.maxFileBytes;
+  }
+
+  /**
+   * One file uploaded with a ticket this seat was given: checked again (the seat is still here and
+   * may share files now), stored, and announced in the chat as a message from that seat.
+   */
+  async acceptUpload(participantId: string, body: Readable, name: string): Promise<{ id: string; name: string; size: number }> {
+    this.#assertOpen();
+    const seat = this.#roster.get(participantId);
+    if (!seat || seat.status !== 'joined') throw new ForbiddenError('you are not in this meeting any more');
+    if (!mayShareFiles(seatToActor(seat), this.#record.policy)) throw new ForbiddenError('the meeting policy does not let you share files', 'policy');
+    const file = await this.#data.handleUpload(body, name, this.#member(seat));
+    if (this.#closed) return { id: file.id, name: file.name, size: file.size };
+    await this.#im.handleSend(chatParty(seat), file.name, this.#requester(seat), undefined, file.id);
+    return { id: file.id, name: file.name, size: file.size };
   }
 
   // -------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import type { ConferencingServerFactory } from '../conferencing/ConferencingServ
 import { NotFoundError } from '../errors.js';
 import { Focus, type FocusOptions } from './Focus.js';
 import { TicketBook } from './TicketBook.js';
+import type { UploadTicket } from './Focus.js';
 import { ParticipantLimits } from './ParticipantLimits.js';
 
 type LogLike = NonNullable<FocusOptions['log']> & { info?(obj: unknown, msg?: string): void };
@@ -25,6 +26,8 @@ export interface FocusRegistryOptions {
 
 export class FocusRegistry {
   readonly tickets = new TicketBook();
+  /** Single-use tickets for one file upload each (POST /api/files), longer-lived: a file takes a while to pick. */
+  readonly uploadTickets = new TicketBook<UploadTicket>({ ttlMs: 10 * 60_000 });
   /** Rate limits by user or guest identity, for all conferences: they outlive each Focus. */
   readonly limits = new ParticipantLimits();
   readonly #opts: FocusRegistryOptions;
@@ -77,7 +80,7 @@ export class FocusRegistry {
     const record = await store.getConference(id);
     if (!record) throw new NotFoundError('no such conference');
     const roles = await store.getRoles(id);
-    const focus = new Focus({ record, store, roles, factory, tickets: this.tickets, limits: this.limits, graceMs, log, ...(iceServers ? { iceServers } : {}) });
+    const focus = new Focus({ record, store, roles, factory, tickets: this.tickets, uploadTickets: this.uploadTickets, limits: this.limits, graceMs, log, ...(iceServers ? { iceServers } : {}) });
     await focus.init();
     const mine = this.#foci.get(id);
     this.#live.add(focus);

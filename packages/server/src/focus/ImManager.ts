@@ -46,6 +46,7 @@ export function chatParty(seat: { id: string; name: string; userId: string | nul
 export function chatToWire(r: ChatRecord): ChatMessage {
   const msg: ChatMessage = { id: r.id, senderId: r.senderId, senderName: r.senderName, senderUser: r.senderUser, text: r.text, at: r.createdAt };
   if (r.private) msg.to = { id: r.private.recipientId, name: r.private.recipientName, user: r.private.recipientUser };
+  if (r.file) msg.file = { id: r.file.id, name: r.file.name, size: r.file.size, ...(r.file.deleted ? { deleted: true } : {}) };
   return msg;
 }
 
@@ -73,6 +74,11 @@ export class ImManager extends TypedEmitter<ImManagerEvents> {
     this.#private.splice(0, this.#private.length, ...priv.map(kept));
   }
 
+  /** A shared file was removed: the messages that carried it keep their text, without the download. */
+  markFileDeleted(fileId: string): void {
+    for (const k of [...this.#public, ...this.#private]) if (k.msg.file?.id === fileId) k.msg.file = { ...k.msg.file, deleted: true };
+  }
+
   /** What `partyKey` may read: every message to everyone, and its own private ones, oldest first. */
   history(partyKey: string): ChatMessage[] {
     const mine = this.#private.filter((k) => k.parties!.includes(partyKey));
@@ -83,14 +89,16 @@ export class ImManager extends TypedEmitter<ImManagerEvents> {
    * `who` is what the rate limit is kept by (user, or guest identity and address), not the seat.
    * With `to`, the message is private between the sender and that party.
    */
-  async handleSend(sender: ChatParty, text: string, who: Requester, to?: ChatParty): Promise<ChatMessage> {
-    this.#opts.limits.chat(who);
+  async handleSend(sender: ChatParty, text: string, who: Requester, to?: ChatParty, fileId?: string): Promise<ChatMessage> {
+    // A file's message was paid for with its upload ticket (rate-limited): it is not refused after the upload.
+    if (!fileId) this.#opts.limits.chat(who);
     const record = await this.#opts.store.appendChat({
       conferenceId: this.#opts.conferenceId,
       senderId: sender.id,
       senderName: sender.name,
       senderUser: sender.username,
       text,
+      fileId: fileId ?? null,
       private: to ? { recipientId: to.id, recipientName: to.name, recipientUser: to.username, senderKey: sender.key, recipientKey: to.key } : null,
     });
     const k = kept(record);

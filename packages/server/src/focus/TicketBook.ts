@@ -13,8 +13,9 @@ export interface Ticket {
   role: 'host' | 'viewer';
 }
 
-export class TicketBook {
-  readonly #tickets = new Map<string, Ticket & { expires: number }>();
+/** T: what a ticket grants (sharing socket tickets by default; file uploads use their own book). */
+export class TicketBook<T extends object = Ticket> {
+  readonly #tickets = new Map<string, { grant: T; expires: number }>();
   readonly #ttlMs: number;
   readonly #now: () => number;
 
@@ -23,20 +24,20 @@ export class TicketBook {
     this.#now = opts.now ?? Date.now;
   }
 
-  issue(t: Ticket): string {
+  issue(t: T): string {
     this.#sweep();
     const token = secretToken();
-    this.#tickets.set(token, { ...t, expires: this.#now() + this.#ttlMs });
+    this.#tickets.set(token, { grant: t, expires: this.#now() + this.#ttlMs });
     return token;
   }
 
   /** The ticket, once; undefined when unknown, used or expired. */
-  redeem(token: string): Ticket | undefined {
+  redeem(token: string): T | undefined {
     const t = this.#tickets.get(token);
     if (!t) return undefined;
     this.#tickets.delete(token);
     if (t.expires < this.#now()) return undefined;
-    return { conferenceId: t.conferenceId, participantId: t.participantId, role: t.role };
+    return t.grant;
   }
 
   /** Outstanding tickets, for tests and diagnostics. */

@@ -3,7 +3,7 @@
  * policy and the sharing state. The Focus calls it before every command; nothing else decides.
  * Kept pure so that the unit test can walk every command x role x policy.
  */
-import { Role, audioPolicy, dialOutPolicy, pollsPolicy, qaPolicy, type ClientMessage, type MeetingPolicy, type RoleName, type ShareState, roleFromName } from '@baton/protocol';
+import { Role, audioPolicy, dialOutPolicy, filesPolicy, pollsPolicy, qaPolicy, type ClientMessage, type MeetingPolicy, type RoleName, type ShareState, roleFromName } from '@baton/protocol';
 import { BatonError, ForbiddenError, NotFoundError, ConflictError, BadRequestError } from '../errors.js';
 
 export interface ActorView {
@@ -154,6 +154,15 @@ export function mayRunPolls(actor: Pick<ActorView, 'role'>, policy: MeetingPolic
     case 'organizer': return actor.role >= Role.Organizer;
     case 'presenters': return actor.role >= Role.Presenter;
     case 'anyone': return true;
+  }
+}
+
+/** May this participant share files with the meeting under this policy? */
+export function mayShareFiles(actor: Pick<ActorView, 'role'>, policy: MeetingPolicy): boolean {
+  switch (filesPolicy(policy)) {
+    case 'anyone': return true;
+    case 'presenters': return actor.role >= Role.Presenter;
+    case 'off': return false;
   }
 }
 
@@ -357,6 +366,18 @@ export function authorize(cmd: Command, ctx: AuthzContext): void {
       if (qa === 'signed-in' && !actor.signedIn) throw new ForbiddenError('sign in to ask or upvote questions', 'policy');
       return;
     }
+
+    case 'file.ticket':
+      if (actor.client !== 'web') throw new BadRequestError('files are shared from the meeting page');
+      if (!mayShareFiles(actor, policy)) {
+        throw new ForbiddenError(filesPolicy(policy) === 'off' ? 'sharing files is turned off in this meeting' : 'the meeting policy lets only presenters and organizers share files', 'policy');
+      }
+      return;
+
+    case 'file.delete':
+      // Whose file it is, the data server checks (its sharer or an organizer).
+      if (actor.client !== 'web') throw new BadRequestError('files are removed from the meeting page');
+      return;
 
     case 'qa.mark':
       if (actor.role < Role.Presenter) throw new ForbiddenError('only presenters and organizers mark questions');

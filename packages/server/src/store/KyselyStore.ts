@@ -17,6 +17,8 @@ import type {
   GroupRecord,
   InvitationRecord,
   NewChat,
+  FileRecord,
+  ChatFile,
   PollRecord,
   PollVoteRecord,
   QuestionRecord,
@@ -247,6 +249,7 @@ export class KyselyStore implements Store {
     // Explicit deletes, not only ON DELETE CASCADE: SQLite enforces foreign keys per connection.
     return this.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('chat_messages').where('conference_id', '=', id).execute();
+      await tx.deleteFrom('files').where('conference_id', '=', id).execute();
       await tx.deleteFrom('invitations').where('conference_id', '=', id).execute();
       await tx.deleteFrom('conference_roles').where('conference_id', '=', id).execute();
       await tx.deleteFrom('agent_tokens').where('conference_id', '=', id).execute();
@@ -399,10 +402,11 @@ export class KyselyStore implements Store {
           recipient_user: msg.private?.recipientUser ?? null,
           sender_key: msg.private?.senderKey ?? null,
           recipient_key: msg.private?.recipientKey ?? null,
+          file_id: msg.fileId ?? null,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
-      return toChat(row);
+      return (await this.#withFiles([row]))[0]!;
     } catch (err) {
       if (isForeignKeyViolation(err)) throw new NotFoundError(`unknown conference ${msg.conferenceId}`);
       throw err;
@@ -427,7 +431,19 @@ export class KyselyStore implements Store {
       .orderBy('id', 'desc')
       .limit(Math.floor(limit))
       .execute();
-    return rows.reverse().map(toChat);
+    return this.#withFiles(rows.reverse());
+  }
+
+  /** Chat rows as records, with the files they share (one query for all of them). */
+  async #withFiles(rows: Selectable<ChatMessagesTable>[]): Promise<ChatRecord[]> {
+    const ids = [...new Set(rows.map((r) => r.file_id).filter((x): x is string => x !== null))];
+    const files = new Map<string, ChatFile>();
+    if (ids.length) {
+      for (const f of await this.db.selectFrom('files').select(['id', 'name', 'size', 'deleted']).where('id', 'in', ids).execute()) {
+        files.set(f.id, { id: f.id, name: f.name, size: Number(f.size), deleted: f.deleted === 1 });
+      }
+    }
+    return rows.map((r) => toChat(r, r.file_id ? files.get(r.file_id) ?? null : null));
   }
 
   // ---- roles ----
@@ -525,6 +541,53 @@ export class KyselyStore implements Store {
 
   async deleteAdmissions(conferenceId: string): Promise<void> {
     await this.db.deleteFrom('admissions').where('conference_id', '=', conferenceId).execute();
+  }
+
+  // ---- files ----
+
+  async createFile(f: Omit<FileRecord, 'createdAt' | 'deleted'>): Promise<FileRecord> {
+    const createdAt = this.now().toISOString();
+    try {
+      await this.db
+        .insertInto('files')
+        .values({
+          id: f.id,
+          conference_id: f.conferenceId,
+          sha256: f.sha256,
+          name: f.name,
+          size: f.size,
+          uploader_key: f.uploaderKey,
+          uploader_name: f.uploaderName,
+          uploader_user: f.uploaderUser,
+          deleted: 0,
+          created_at: createdAt,
+        })
+        .execute();
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw new NotFoundError(`unknown conference ${f.conferenceId}`);
+      throw err;
+    }
+    return { ...f, createdAt, deleted: false };
+  }
+
+  async getFile(id: string): Promise<FileRecord | undefined> {
+    const r = await this.db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toFile(r) : undefined;
+  }
+
+  async listFiles(conferenceId: string): Promise<FileRecord[]> {
+    const rows = await this.db.selectFrom('files').selectAll().where('conference_id', '=', conferenceId).where('deleted', '=', 0).orderBy('created_at').orderBy('id').execute();
+    return rows.map(toFile);
+  }
+
+  async deleteFile(id: string): Promise<{ record: FileRecord; stillUsed: number } | undefined> {
+    return this.db.transaction().execute(async (tx) => {
+      const r = await tx.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!r) return undefined;
+      await tx.updateTable('files').set({ deleted: 1 }).where('id', '=', id).execute();
+      const used = await tx.selectFrom('files').select((eb) => eb.fn.countAll<number>().as('n')).where('sha256', '=', r.sha256).where('deleted', '=', 0).executeTakeFirstOrThrow();
+      return { record: { ...toFile(r), deleted: true }, stillUsed: Number(used.n) };
+    });
   }
 
   // ---- polls and Q&A ----
@@ -721,7 +784,7 @@ function toConference(r: Selectable<ConferencesTable> & { organizer_username: st
   };
 }
 
-function toChat(r: Selectable<ChatMessagesTable>): ChatRecord {
+function toChat(r: Selectable<ChatMessagesTable>, file: ChatFile | null = null): ChatRecord {
   return {
     id: Number(r.id),
     conferenceId: r.conference_id,
@@ -734,6 +797,22 @@ function toChat(r: Selectable<ChatMessagesTable>): ChatRecord {
       r.recipient_key !== null && r.sender_key !== null
         ? { recipientId: r.recipient_id ?? '', recipientName: r.recipient_name ?? '', recipientUser: r.recipient_user, senderKey: r.sender_key, recipientKey: r.recipient_key }
         : null,
+    file,
+  };
+}
+
+function toFile(r: Selectable<import('./schema.js').FilesTable>): FileRecord {
+  return {
+    id: r.id,
+    conferenceId: r.conference_id,
+    sha256: r.sha256,
+    name: r.name,
+    size: Number(r.size),
+    uploaderKey: r.uploader_key,
+    uploaderName: r.uploader_name,
+    uploaderUser: r.uploader_user,
+    deleted: r.deleted === 1,
+    createdAt: r.created_at,
   };
 }
 

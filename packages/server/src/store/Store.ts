@@ -79,6 +79,30 @@ export interface ChatRecord {
   createdAt: string;
   /** A private message's recipient and both parties' keys; null for a message to everyone. */
   private: PrivateChat | null;
+  /** The file this message shares with the meeting, if any. */
+  file: ChatFile | null;
+}
+
+export interface ChatFile {
+  id: string;
+  name: string;
+  size: number;
+  deleted: boolean;
+}
+
+/** A file shared with a meeting. The bytes live on disk under their SHA-256 (identical files once). */
+export interface FileRecord {
+  id: string;
+  conferenceId: string;
+  sha256: string;
+  name: string;
+  size: number;
+  /** Who shared it: a lasting key (as a poll voter's), for deleting one's own files. */
+  uploaderKey: string;
+  uploaderName: string;
+  uploaderUser: string | null;
+  deleted: boolean;
+  createdAt: string;
 }
 
 /**
@@ -101,6 +125,8 @@ export interface NewChat {
   senderUser: string | null;
   text: string;
   private?: PrivateChat | null;
+  /** A file record of the same conference that this message shares. */
+  fileId?: string | null;
 }
 
 export interface AgentTokenGrant {
@@ -250,6 +276,14 @@ export interface Store {
   /** Adds (up) or removes this voter's upvote; idempotent. */
   setQuestionVote(questionId: string, voterKey: string, up: boolean): Promise<void>;
   listQuestions(conferenceId: string): Promise<QuestionRecord[]>;
+
+  // Files shared with a meeting. deleteFile marks one deleted and returns how many live records
+  // still name the same bytes (0: the caller may remove them from disk); undefined for an unknown id.
+  createFile(f: Omit<FileRecord, 'createdAt' | 'deleted'>): Promise<FileRecord>;
+  getFile(id: string): Promise<FileRecord | undefined>;
+  /** The live (not deleted) files of a conference, oldest first. */
+  listFiles(conferenceId: string): Promise<FileRecord[]>;
+  deleteFile(id: string): Promise<{ record: FileRecord; stillUsed: number } | undefined>;
 
   close(): Promise<void>;
 }

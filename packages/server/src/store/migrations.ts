@@ -232,6 +232,29 @@ const schedule: Migration = {
       await db.schema.alterTable('conferences').dropColumn(col).execute();
     }
     await db.schema.alterTable('users').dropColumn('email').execute();
+/** Files shared with a meeting (issue 14 item 6), content-addressed on disk; a chat message may carry one. */
+const files: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .createTable('files')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('conference_id', 'text', (c) => c.notNull().references('conferences.id').onDelete('cascade'))
+      .addColumn('sha256', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('size', 'bigint', (c) => c.notNull())
+      .addColumn('uploader_key', 'text', (c) => c.notNull())
+      .addColumn('uploader_name', 'text', (c) => c.notNull())
+      .addColumn('uploader_user', 'text')
+      .addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('files_conference_id').on('files').column('conference_id').execute();
+    await db.schema.createIndex('files_sha256').on('files').column('sha256').execute();
+    await db.schema.alterTable('chat_messages').addColumn('file_id', 'text').execute();
+  },
+  async down(db: Db) {
+    await db.schema.alterTable('chat_messages').dropColumn('file_id').execute();
+    await db.schema.dropTable('files').ifExists().execute();
   },
 };
 
@@ -244,6 +267,7 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0004_private_chat': privateChat,
     '0005_polls_qa': pollsAndQuestions,
     '0006_schedule': schedule,
+    '0007_files': files,
   };
 }
 

@@ -76,6 +76,22 @@ export interface ChatMessagesTable {
   recipient_user: string | null;
   sender_key: string | null;
   recipient_key: string | null;
+  /** A file shared with the meeting (0006_files); null for a plain message. */
+  file_id: string | null;
+}
+
+export interface FilesTable {
+  id: string;
+  conference_id: string;
+  sha256: string;
+  name: string;
+  /** bigint: PostgreSQL returns it as a string; read it with Number(). */
+  size: number | string;
+  uploader_key: string;
+  uploader_name: string;
+  uploader_user: string | null;
+  deleted: number;
+  created_at: string;
 }
 
 export interface ConferenceRolesTable {
@@ -165,6 +181,7 @@ export interface Database {
   qa_questions: QaQuestionsTable;
   qa_votes: QaVotesTable;
   calendar_feeds: CalendarFeedsTable;
+  files: FilesTable;
 }
 
 export type Engine = 'sqlite' | 'postgres';
