@@ -232,6 +232,9 @@ const schedule: Migration = {
       await db.schema.alterTable('conferences').dropColumn(col).execute();
     }
     await db.schema.alterTable('users').dropColumn('email').execute();
+  },
+};
+
 /** Files shared with a meeting (issue 14 item 6), content-addressed on disk; a chat message may carry one. */
 const files: Migration = {
   async up(db: Db) {
