@@ -1,0 +1,114 @@
+/**
+ * The data-collaboration conferencing server of one conference (media type `data`): polls, Q&A
+ * and shared files. The conferencing-server factory allocates it when the Focus starts; the Focus
+ * authorizes each command against the policy and roles, then calls `handle*()` here, and fans the
+ * `poll`/`question` events out to every seat as that seat may see them. Closing it closes its parts.
+ */
+import type { Readable } from 'node:stream';
+import type { Poll, PollDraft, Question, QuestionState } from '@baton/protocol';
+import type { FileRecord, Store } from '../store/Store.js';
+import type { BlobStore } from './BlobStore.js';
+import { FileShelf } from './FileShelf.js';
+import { TypedEmitter } from '../util/TypedEmitter.js';
+import { PollBook } from './PollBook.js';
+import { QuestionBoard } from './QuestionBoard.js';
+import type { DataMember } from './types.js';
+
+export interface DataServerOptions {
+  conferenceId: string;
+  store: Store;
+  /** How long bursts of votes are gathered into one update (ms). */
+  coalesceMs?: number;
+  /** Shared files' bytes (one store for all conferences) and the largest file accepted. */
+  blobs: BlobStore;
+  maxFileBytes: number;
+}
+
+export type DataServerEvents = {
+  /** A poll changed: send each seat its view (`pollView`). */
+  poll: [pollId: string];
+  /** A question changed: send each seat its view (`questionView`). */
+  question: [questionId: string];
+  closed: [];
+};
+
+export class DataServer extends TypedEmitter<DataServerEvents> {
+  readonly conferenceId: string;
+  readonly #polls: PollBook;
+  readonly #questions: QuestionBoard;
+  readonly #files: FileShelf;
+  #closed = false;
+
+  constructor(opts: DataServerOptions) {
+    super();
+    this.conferenceId = opts.conferenceId;
+    this.#polls = new PollBook(opts);
+    this.#questions = new QuestionBoard(opts);
+    this.#files = new FileShelf(opts);
+    this.#polls.on('changed', (id) => this.emit('poll', id));
+    this.#questions.on('changed', (id) => this.emit('question', id));
+  }
+
+  /** Loads the meeting's polls and questions from the store; once, before first use. */
+  async load(): Promise<void> {
+    await Promise.all([this.#polls.load(), this.#questions.load()]);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  handlePollCreate(draft: PollDraft, by: DataMember): Promise<string> {
+    return this.#polls.handleCreate(draft, by);
+  }
+  handlePollVote(pollId: string, choices: number[], by: DataMember): Promise<void> {
+    return this.#polls.handleVote(pollId, choices, by);
+  }
+  handlePollClose(pollId: string, by: DataMember): Promise<void> {
+    return this.#polls.handleClose(pollId, by);
+  }
+  handlePollPublish(pollId: string, by: DataMember): Promise<void> {
+    return this.#polls.handlePublish(pollId, by);
+  }
+  handleAsk(text: string, anonymous: boolean, by: DataMember): Promise<string> {
+    return this.#questions.handleAsk(text, anonymous, by);
+  }
+  handleQuestionVote(questionId: string, up: boolean, by: DataMember): Promise<void> {
+    return this.#questions.handleVote(questionId, up, by);
+  }
+  handleQuestionMark(questionId: string, state: QuestionState): Promise<void> {
+    return this.#questions.handleMark(questionId, state);
+  }
+
+  get maxFileBytes(): number {
+    return this.#files.maxFileBytes;
+  }
+  handleUpload(body: Readable, name: string, by: DataMember): Promise<FileRecord> {
+    return this.#files.handleUpload(body, name, by);
+  }
+  handleFileDelete(fileId: string, by: DataMember): Promise<void> {
+    return this.#files.handleDelete(fileId, by);
+  }
+
+  pollView(pollId: string, viewer: DataMember): Poll | undefined {
+    return this.#polls.view(pollId, viewer);
+  }
+  polls(viewer: DataMember): Poll[] {
+    return this.#polls.views(viewer);
+  }
+  questionView(questionId: string, viewer: DataMember): Question | undefined {
+    return this.#questions.view(questionId, viewer);
+  }
+  questions(viewer: DataMember): Question[] {
+    return this.#questions.views(viewer);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#polls.close();
+    this.#questions.close();
+    this.emit('closed');
+    this.removeAllListeners();
+  }
+}
