@@ -70,11 +70,11 @@ export function findMotion(cur: FrameBuffer, prev: Buffer, features: Block[], hi
     return null;
   });
   const matchAt = (fi: number, dx: number, dy: number): boolean => {
-    const f = features[fi]!, k = keys[fi]!;
-    const sx = f.x - dx, sy = f.y - dy;
-    if (sx < 0 || sy < 0 || sx + f.w > cur.width || sy + f.h > cur.height) return false;
-    if (wp[(sy + k.ky) * ws + sx + k.kx] !== k.px || wp[sy * ws + sx] !== k.first) return false;
-    return wordsEqual(wc, wp, ws, f, sx, sy);
+    const ft = features[fi]!, fk = keys[fi]!;
+    const sx = ft.x - dx, sy = ft.y - dy;
+    if (sx < 0 || sy < 0 || sx + ft.w > cur.width || sy + ft.h > cur.height) return false;
+    if (wp[(sy + fk.ky) * ws + sx + fk.kx] !== fk.px || wp[sy * ws + sx] !== fk.first) return false;
+    return wordsEqual(wc, wp, ws, ft, sx, sy);
   };
   // Motion tends to continue, at a speed that changes little from one pass to the next (a window
   // dragged along a curve): offsets near the last motion are tried first, and taken when most features
@@ -112,10 +112,19 @@ export function findMotion(cur: FrameBuffer, prev: Buffer, features: Block[], hi
     let ambiguous = false;
     if (hint && (hint.dx !== 0 || hint.dy !== 0) && tryAt(hint.dx, hint.dy)) ambiguous = true;
     for (let dy = 1; dy <= rangeY && !ambiguous; dy++) if (tryAt(0, dy) || tryAt(0, -dy)) ambiguous = true;
+    // The square, in the same order as tryAt() would go (dy, then dx ascending), but as a scan of the
+    // key pixel's row in `prev`: one load and compare an offset, the rest only where the key matches.
+    // This loop ran ~17,000 offsets a feature through closures and was a tenth of the agent's CPU on video.
+    const ft = features[fi]!, fk = keys[fi]!;
+    const dxLo = Math.max(-range2d, ft.x + ft.w - cur.width), dxHi = Math.min(range2d, ft.x);
     for (let dy = -range2d; dy <= range2d && !ambiguous; dy++) {
-      for (let dx = -range2d; dx <= range2d; dx++) {
-        if (dx === 0) continue;
-        if (tryAt(dx, dy)) {
+      const sy = ft.y - dy;
+      if (sy < 0 || sy + ft.h > cur.height) continue;
+      const keyAt = (sy + fk.ky) * ws + ft.x + fk.kx, firstAt = sy * ws + ft.x;
+      for (let dx = dxLo; dx <= dxHi; dx++) {
+        if (wp[keyAt - dx] !== fk.px || dx === 0 || wp[firstAt - dx] !== fk.first || !wordsEqual(wc, wp, ws, ft, ft.x - dx, sy)) continue;
+        found.push({ dx, dy });
+        if (found.length > maxMatches) {
           ambiguous = true;
           break;
         }

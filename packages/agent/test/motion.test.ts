@@ -1,0 +1,60 @@
+/**
+ * Motion search (motion.ts): the offset content moved by, found exactly, for scrolling (vertical band),
+ * dragging (the square around each feature, also at its edges) and with a hint; nothing for content
+ * that did not move, and no vote from features that match in many places.
+ */
+import { describe, expect, it } from 'vitest';
+import { findMotion, type Block } from '../src/motion.js';
+import type { FrameBuffer } from '../src/ScreenCapture.js';
+
+const W = 320, H = 240;
+
+/** Noise, so every 16x16 block is unique. */
+function noise(seed: number): Buffer {
+  const b = Buffer.alloc(W * H * 4);
+  for (let i = 0; i < b.length; i += 4) b.writeUInt32LE((Math.imul(i + seed, 2654435761) >>> 8) & 0xffffff, i);
+  return b;
+}
+
+/** `prev` moved by (dx, dy) over another noise background: cur[x, y] = prev[x - dx, y - dy] where that is on the screen. */
+function moved(prev: Buffer, dx: number, dy: number): FrameBuffer {
+  const data = noise(99);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const sx = x - dx, sy = y - dy;
+      if (sx >= 0 && sy >= 0 && sx < W && sy < H) data.writeUInt32LE(prev.readUInt32LE((sy * W + sx) * 4), (y * W + x) * 4);
+    }
+  }
+  return { width: W, height: H, stride: W * 4, data };
+}
+
+const blocks = (...xy: [number, number][]): Block[] => xy.map(([x, y]) => ({ x, y, w: 16, h: 16 }));
+
+describe('findMotion', () => {
+  it('finds a 2D move anywhere in the square, also with dx at the edges of the range and of the screen', () => {
+    const prev = noise(1);
+    for (const [dx, dy] of [[-64, 0], [64, -64], [17, 23], [-5, 64], [1, -1]] as const) {
+      const cur = moved(prev, dx, dy);
+      // Features whose sources are on the screen: near the left and right edges too.
+      const fs = blocks([80, 80], [150, 100], [Math.max(0, dx) + 2, 120], [W - 16 + Math.min(0, dx) - 2, 90]);
+      expect(findMotion(cur, prev, fs, null)).toEqual({ dx, dy });
+    }
+  });
+
+  it('finds a scroll beyond the square, and a continued motion from the hint', () => {
+    const prev = noise(2);
+    expect(findMotion(moved(prev, 0, -150), prev, blocks([40, 20], [200, 60], [100, 80]), null)).toEqual({ dx: 0, dy: -150 });
+    expect(findMotion(moved(prev, 30, 10), prev, blocks([100, 100], [200, 150]), { dx: 25, dy: 8 })).toEqual({ dx: 30, dy: 10 });
+  });
+
+  it('returns null when nothing moved, and repeated content does not vote', () => {
+    const prev = noise(3);
+    const cur = { width: W, height: H, stride: W * 4, data: noise(4) };
+    expect(findMotion(cur, prev, blocks([40, 40], [100, 100], [200, 50]), null)).toBeNull();
+    // A two-colour stripe pattern repeats every 4 px: every feature matches at many offsets.
+    const stripes = Buffer.alloc(W * H * 4);
+    for (let i = 0; i < W * H; i++) stripes.writeUInt32LE((i % W) % 4 < 2 ? 0x202020 : 0xe0e0e0, i * 4);
+    const shifted = { width: W, height: H, stride: W * 4, data: Buffer.from(stripes) };
+    expect(findMotion(shifted, stripes, blocks([40, 40], [100, 100], [200, 50]), null)).toBeNull();
+  });
+});
