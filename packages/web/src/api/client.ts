@@ -15,6 +15,7 @@ import {
   type UpdateConferenceRequest,
 } from '@baton/protocol';
 import { z } from 'zod';
+import i18n from '../i18n';
 
 export class ApiRequestError extends Error {
   constructor(
@@ -131,6 +132,8 @@ export const api = {
 
 /** A message fit to show a person, whatever was thrown. */
 export function errorText(e: unknown): string {
+  // The client's own failures in the UI's language; the server's messages stay its own words.
+  if (e instanceof ApiRequestError && (e.code === 'network' || e.code === 'bad_response')) return i18n.t(`errors.${e.code}`);
   if (e instanceof ApiRequestError) return e.message;
   if (e instanceof Error) return e.message;
   return String(e);

@@ -60,6 +60,8 @@ export interface ConferenceEnd {
   message: string;
   /** The server's own close reason, when it gave one. */
   detail: string | null;
+  /** ended_for_all: who ended it (the page words the message in its language from this). */
+  by?: { name: string; self: boolean };
 }
 
 export interface CommandError {
@@ -528,6 +530,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
           code: CloseCode.ConferenceEnded,
           message: mine ? 'You ended the meeting for everyone. It can be started again with the same link.' : `${msg.name} ended the meeting for everyone.`,
           detail: null,
+          by: { name: msg.name, self: mine },
         });
         break;
       }

@@ -4,6 +4,7 @@
  * (`share.start` kind 'browser' + `share.ticket`) and what to do when sharing ends (`share.stop`).
  */
 import { useEffect, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { FramePumpOptions } from './FramePump';
 import { BrowserSharer, type SharerState, type SharerStopInfo } from './BrowserSharer';
 
@@ -25,6 +26,7 @@ export function BrowserShareButton({ canShare, sharing, onStart, onStop, wsUrl, 
   const sharer = useRef<BrowserSharer | null>(null);
   const [state, setState] = useState<SharerState>('idle');
   const [problem, setProblem] = useState<string | null>(null);
+  const { t } = useTranslation();
   // Latest callbacks, so a sharer made earlier still calls the current ones.
   const stopRef = useRef(onStop);
   stopRef.current = onStop;
@@ -53,7 +55,7 @@ export function BrowserShareButton({ canShare, sharing, onStart, onStop, wsUrl, 
     return (
       <span className="browser-share">
         <button type="button" className="danger" data-testid="browser-share-stop" data-state={state} onClick={() => sharer.current?.stop()}>
-          {state === 'capturing' ? 'Starting…' : 'Stop sharing'}
+          {state === 'capturing' ? t('browserShare.starting') : t('host.stop')}
         </button>
       </span>
     );
@@ -64,10 +66,10 @@ export function BrowserShareButton({ canShare, sharing, onStart, onStop, wsUrl, 
         type="button"
         data-testid="browser-share-start"
         disabled={!canShare}
-        title="Share a screen, window or tab from this browser. Viewers can watch but not control it; remote control needs the Baton agent."
+        title={t('browserShare.title')}
         onClick={start}
       >
-        Share screen
+        {t('browserShare.start')}
       </button>
       {problem && (
         <span role="alert" className="error" data-testid="browser-share-error">

@@ -19,6 +19,7 @@ export interface AudioCallSnapshot {
   /** Space bar held while muted: talking for now. */
   pushToTalk: boolean;
   deviceId: string | null;
+  /** An i18n key (audio.err.*) for the known failures, else the browser's own message. */
   error: string | null;
 }
 
@@ -47,7 +48,7 @@ export class AudioCall extends Emitter<{ change: AudioCallSnapshot }> {
     this.player.autoplay = true;
     this.offs.push(
       client.on('notice', ({ code }) => {
-        if (code === 'audio.removed') this.stop('You were taken out of the audio.');
+        if (code === 'audio.removed') this.stop('audio.err.removed');
         else if (code === 'audio.muted') this.applyMute(true, false);
         else if (code === 'audio.dropped' && this.wanted) this.dropped();
       }),
@@ -145,7 +146,7 @@ export class AudioCall extends Emitter<{ change: AudioCallSnapshot }> {
       if (attempt !== this.attempt) return;
       this.teardown();
       const e = err as { message?: string; name?: string };
-      const message = e.name === 'NotAllowedError' ? 'Microphone access was refused.' : e.name === 'NotFoundError' ? 'No microphone found.' : (e.message ?? String(err));
+      const message = e.name === 'NotAllowedError' ? 'audio.err.refused' : e.name === 'NotFoundError' ? 'audio.err.noMic' : (e.message ?? String(err));
       this.wanted = false;
       this.mic?.getTracks().forEach((t) => t.stop());
       this.mic = null;
@@ -170,7 +171,7 @@ export class AudioCall extends Emitter<{ change: AudioCallSnapshot }> {
   private dropped(): void {
     if (this.snap.phase === 'rejoining' && this.pc === null) return;
     this.teardown();
-    if (++this.rejoins > MAX_REJOINS) return this.stop('Audio was lost and could not reconnect.');
+    if (++this.rejoins > MAX_REJOINS) return this.stop('audio.err.lost');
     this.set({ phase: 'rejoining' });
     // Rejoin now if the mixer is up (ICE failure, a dropped leg); otherwise when it says ready.
     if (this.client.snapshot.audio?.service === 'ready') void this.connect();

@@ -1,6 +1,7 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { audioPolicy, dialOutPolicy, type MeetingPolicy, type Participant } from '@baton/protocol';
 import type { ConferenceClient, ConferenceSnapshot } from '../conference/ConferenceClient';
+import { useTranslation } from 'react-i18next';
 import { AudioCall } from './AudioCall';
 import { DialOut, PhoneLegRow } from './PhoneLegs';
 
@@ -19,6 +20,7 @@ export function AudioPanel({
   policy: MeetingPolicy;
 }) {
   const call = useAudioCall(client);
+  const { t } = useTranslation();
   const state = useSyncExternalStore(call?.subscribe ?? noop, call?.getSnapshot ?? idle);
   const audio = snapshot.audio;
   const inCall = state.phase !== 'idle' && state.phase !== 'failed';
@@ -36,13 +38,13 @@ export function AudioPanel({
   if (!audio || audio.service === 'unconfigured') {
     body = (
       <p className="muted small" data-testid="audio-unavailable">
-        Audio is not configured on this server.
+        {t('audio.unconfigured')}
       </p>
     );
   } else if (rule === 'off') {
     body = (
       <p className="muted small" data-testid="audio-off">
-        Audio is turned off in this meeting's settings.
+        {t('audio.off')}
       </p>
     );
   } else {
@@ -50,15 +52,15 @@ export function AudioPanel({
       <>
         {audio.service === 'down' && (
           <p className="muted small" role="status" data-testid="audio-restarting">
-            The audio server is restarting; you will rejoin on your own.
+            {t('audio.restarting')}
           </p>
         )}
         {!inCall ? (
           <div className="audio-actions">
-            {audio.added && <p className="small">Audio is on in this meeting ({audio.participants.length} in it).</p>}
+            {audio.added && <p className="small">{t('audio.isOn', { count: audio.participants.length })}</p>}
             {mayTalk && (
               <button type="button" className="primary small" disabled={audio.service !== 'ready'} onClick={() => void call?.join(false)} data-testid="audio-join">
-                {audio.added ? 'Join audio' : 'Add audio'}
+                {audio.added ? t('audio.join') : t('audio.add')}
               </button>
             )}
             <button
@@ -68,30 +70,30 @@ export function AudioPanel({
               onClick={() => void call?.join(true)}
               data-testid="audio-listen"
             >
-              Listen only
+              {t('audio.listen')}
             </button>
           </div>
         ) : (
           <div className="audio-actions" data-testid="audio-controls" data-phase={state.phase}>
-            {state.phase !== 'connected' && <span className="small muted">{state.phase === 'rejoining' ? 'Reconnecting audio…' : 'Connecting audio…'}</span>}
+            {state.phase !== 'connected' && <span className="small muted">{state.phase === 'rejoining' ? t('audio.reconnecting') : t('audio.connecting')}</span>}
             {!state.listenOnly && (
               <button type="button" className="secondary small" onClick={() => call?.setMuted(!state.muted)} aria-pressed={state.muted} data-testid="audio-mute">
-                {state.muted ? 'Unmute' : 'Mute'}
+                {state.muted ? t('audio.unmute') : t('audio.mute')}
               </button>
             )}
-            {!state.listenOnly && state.muted && <span className="small muted">{state.pushToTalk ? 'Talking…' : 'Hold space to talk'}</span>}
-            {state.listenOnly && <span className="small muted">Listening only</span>}
+            {!state.listenOnly && state.muted && <span className="small muted">{state.pushToTalk ? t('audio.talking') : t('audio.holdSpace')}</span>}
+            {state.listenOnly && <span className="small muted">{t('audio.listeningOnly')}</span>}
             {!state.listenOnly && devices.length > 1 && (
-              <select aria-label="Microphone" value={state.deviceId ?? ''} onChange={(e) => void call?.setDevice(e.target.value)} data-testid="audio-device">
+              <select aria-label={t('audio.microphone')} value={state.deviceId ?? ''} onChange={(e) => void call?.setDevice(e.target.value)} data-testid="audio-device">
                 {devices.map((d, i) => (
                   <option key={d.deviceId} value={d.deviceId}>
-                    {d.label || `Microphone ${i + 1}`}
+                    {d.label || t('audio.microphoneN', { n: i + 1 })}
                   </option>
                 ))}
               </select>
             )}
             <button type="button" className="danger small" onClick={() => call?.leave()} data-testid="audio-leave">
-              Leave audio
+              {t('audio.leave')}
             </button>
           </div>
         )}
@@ -100,7 +102,7 @@ export function AudioPanel({
         )}
         {state.error && (
           <p className="small error" role="alert" data-testid="audio-error">
-            {state.error}
+            {state.error.startsWith('audio.err.') ? t(state.error) : state.error}
           </p>
         )}
         {(people.length > 0 || phones.length > 0) && (
@@ -109,7 +111,7 @@ export function AudioPanel({
               <PhoneLegRow key={leg.id} client={client} leg={leg} audio={audio.participants.find((p) => p.id === leg.id)} selfId={snapshot.selfId} isOrganizer={isOrganizer} />
             ))}
             {people.map((p) => {
-              const name = names.get(p.id) ?? 'Someone';
+              const name = names.get(p.id) ?? t('stage.someone');
               return (
                 <li
                   key={p.id}
@@ -122,20 +124,20 @@ export function AudioPanel({
                 >
                   <span className="speaking-dot" aria-hidden="true" />
                   <span className="name">{name}</span>
-                  {p.id === snapshot.selfId && <span className="muted small"> (you)</span>}
+                  {p.id === snapshot.selfId && <span className="muted small"> ({t('common.you')})</span>}
                   <span className="badges">
-                    {p.listenOnly ? <span className="badge">listening</span> : p.muted ? <span className="badge">muted</span> : null}
-                    {p.speaking && <span className="badge speaking">speaking</span>}
+                    {p.listenOnly ? <span className="badge">{t('audio.badgeListening')}</span> : p.muted ? <span className="badge">{t('audio.badgeMuted')}</span> : null}
+                    {p.speaking && <span className="badge speaking">{t('audio.badgeSpeaking')}</span>}
                   </span>
                   {isOrganizer && p.id !== snapshot.selfId && (
                     <span className="row-actions">
                       {!p.muted && (
-                        <button type="button" className="small secondary" onClick={() => client.send({ type: 'audio.mute', participantId: p.id, muted: true })} aria-label={`Mute ${name}`} data-testid="audio-mute-other">
-                          Mute
+                        <button type="button" className="small secondary" onClick={() => client.send({ type: 'audio.mute', participantId: p.id, muted: true })} aria-label={t('audio.muteWho', { name })} data-testid="audio-mute-other">
+                          {t('audio.mute')}
                         </button>
                       )}
-                      <button type="button" className="small secondary" onClick={() => client.send({ type: 'audio.remove', participantId: p.id })} aria-label={`Remove ${name} from the audio`} data-testid="audio-remove-other">
-                        Remove
+                      <button type="button" className="small secondary" onClick={() => client.send({ type: 'audio.remove', participantId: p.id })} aria-label={t('audio.removeWho', { name })} data-testid="audio-remove-other">
+                        {t('roster.remove')}
                       </button>
                     </span>
                   )}
@@ -149,7 +151,7 @@ export function AudioPanel({
   }
   return (
     <section className="panel audio" aria-labelledby="audio-title" data-testid="audio-panel">
-      <h2 id="audio-title">Audio</h2>
+      <h2 id="audio-title">{t('audio.title')}</h2>
       {body}
     </section>
   );

@@ -1,6 +1,8 @@
 import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { MAX_CHAT_LENGTH, type ChatMessage, type Participant } from '@baton/protocol';
 import type { CommandError, ConferenceClient } from '../conference/ConferenceClient';
+import { useTranslation } from 'react-i18next';
+import { formatTime } from '../i18n/format';
 import { ChatText } from './ChatText';
 import { groupPeople } from './people';
 
@@ -24,6 +26,7 @@ export function Chat({
   roster?: readonly Participant[];
 }) {
   const [text, setText] = useState('');
+  const { t } = useTranslation();
   // '' is everyone; otherwise the person key of the recipient.
   const [to, setTo] = useState('');
   const self = roster.find((p) => p.id === selfId) ?? null;
@@ -45,7 +48,7 @@ export function Chat({
   // A refused message (e.g. rate limited) goes back into the box so it is not lost.
   useEffect(() => {
     if (chatError && lastSent.current) {
-      setText((t) => t || lastSent.current);
+      setText((prev) => prev || lastSent.current);
       lastSent.current = '';
     }
   }, [chatError]);
@@ -71,7 +74,7 @@ export function Chat({
 
   return (
     <section className="panel chat" aria-labelledby="chat-title">
-      <h2 id="chat-title">Chat</h2>
+      <h2 id="chat-title">{t('chat.title')}</h2>
       <ol
         className="chat-log"
         ref={log}
@@ -82,7 +85,7 @@ export function Chat({
           stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
         }}
       >
-        {chat.length === 0 && <li className="muted empty">No messages yet. Say hello!</li>}
+        {chat.length === 0 && <li className="muted empty">{t('chat.empty')}</li>}
         {chat.map((m) => (
           <li
             key={m.id}
@@ -93,11 +96,11 @@ export function Chat({
           >
             <div className="meta">
               <span className="sender">{m.senderName}</span>
-              {!m.senderUser && <span className="guest"> (guest)</span>}
+              {!m.senderUser && <span className="guest"> ({t('common.guest')})</span>}
               {m.to && (
                 <span className="private-label" data-testid="chat-private">
                   {' '}
-                  privately to {mine(m) ? m.to.name : 'you'}
+                  {mine(m) ? t('chat.privatelyTo', { name: m.to.name }) : t('chat.privatelyToYou')}
                 </span>
               )}
               <time dateTime={m.at}>{formatTime(m.at)}</time>
@@ -110,47 +113,41 @@ export function Chat({
       </ol>
       {chatError && (
         <p className="error small" role="alert" data-testid="chat-error" data-code={chatError.code}>
-          {chatError.code === 'rate_limited' ? `Slow down: ${chatError.message}` : chatError.message}
+          {chatError.code === 'rate_limited' ? t('chat.slowDown', { message: chatError.message }) : chatError.message}
         </p>
       )}
       <form className="chat-form" onSubmit={send}>
         {others.length > 0 && (
           <label className="chat-to small">
-            To{' '}
+            {t('chat.to')}{' '}
             <select value={recipient ? to : ''} onChange={(e) => setTo(e.target.value)} disabled={!enabled} data-testid="chat-to">
-              <option value="">Everyone</option>
+              <option value="">{t('chat.everyone')}</option>
               {others.map((p) => (
                 <option key={p.key} value={p.key}>
-                  {p.name}
-                  {p.user ? '' : ' (guest)'} (private)
+                  {p.user ? t('chat.optionPrivate', { name: p.name }) : t('chat.optionPrivateGuest', { name: p.name })}
                 </option>
               ))}
             </select>
           </label>
         )}
         <label htmlFor="chat-input" className="sr-only">
-          Message (Enter sends, Shift+Enter starts a new line)
+          {t('chat.inputLabel')}
         </label>
         <textarea
           id="chat-input"
           rows={1}
           value={text}
           maxLength={MAX_CHAT_LENGTH}
-          placeholder={enabled ? (recipient ? `Message ${recipient.name} privately` : 'Message everyone') : 'Reconnecting…'}
+          placeholder={enabled ? (recipient ? t('chat.placeholderPrivate', { name: recipient.name }) : t('chat.placeholder')) : t('chat.reconnecting')}
           onChange={(e) => setText(e.target.value)}
           onKeyDown={onKeyDown}
           disabled={!enabled}
           data-testid="chat-input"
         />
         <button type="submit" className="primary" disabled={!enabled || !text.trim()} data-testid="chat-send">
-          Send
+          {t('chat.send')}
         </button>
       </form>
     </section>
   );
-}
-
-function formatTime(iso: string): string {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
 }

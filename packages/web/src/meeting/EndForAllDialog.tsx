@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { ConferenceClient } from '../conference/ConferenceClient';
+import { useTranslation } from 'react-i18next';
 import { Modal } from '../ui/Modal';
 
 /**
@@ -8,6 +9,7 @@ import { Modal } from '../ui/Modal';
  */
 export function EndForAllDialog({ client, onClose }: { client: ConferenceClient; onClose(): void }) {
   const [busy, setBusy] = useState(false);
+  const { t } = useTranslation();
   const [error, setError] = useState<string | null>(null);
   async function end() {
     setBusy(true);
@@ -17,12 +19,12 @@ export function EndForAllDialog({ client, onClose }: { client: ConferenceClient;
       await client.endForAll();
     } catch (err) {
       setBusy(false);
-      setError((err as { message?: string }).message ?? 'Could not end the meeting.');
+      setError((err as { message?: string }).message ?? t('endForAll.failed'));
     }
   }
   return (
-    <Modal title="End the meeting for everyone?" onClose={onClose} testId="end-for-all-dialog">
-      <p>Everyone is disconnected, including people waiting in the lobby, a shared desktop and the audio. The meeting is not deleted: its link starts it again later.</p>
+    <Modal title={t('endForAll.title')} onClose={onClose} testId="end-for-all-dialog">
+      <p>{t('endForAll.body')}</p>
       {error && (
         <p className="error" role="alert">
           {error}
@@ -30,10 +32,10 @@ export function EndForAllDialog({ client, onClose }: { client: ConferenceClient;
       )}
       <div className="actions">
         <button type="button" className="danger" onClick={() => void end()} disabled={busy} data-testid="end-for-all-confirm">
-          End meeting for all
+          {t('meeting.endForAll')}
         </button>
         <button type="button" className="secondary" onClick={onClose}>
-          Cancel
+          {t('common.cancel')}
         </button>
       </div>
     </Modal>

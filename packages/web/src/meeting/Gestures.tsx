@@ -1,14 +1,17 @@
 import { useEffect, useState } from 'react';
 import { REACTIONS, personOf, type Participant, type RaisedHand, type ReactionEmoji } from '@baton/protocol';
+import { useTranslation } from 'react-i18next';
 import type { ConferenceClient } from '../conference/ConferenceClient';
 
-export const REACTION_LABEL: Record<ReactionEmoji, string> = { '👍': 'thumbs up', '👏': 'applause', '😂': 'laughing', '🎉': 'celebrate', '❤️': 'love' };
+/** Each reaction's name for screen readers and tooltips: gestures.reaction.<name> in i18n/en.ts. */
+export const REACTION_KEY: Record<ReactionEmoji, string> = { '👍': 'thumbsUp', '👏': 'applause', '😂': 'laughing', '🎉': 'celebrate', '❤️': 'love' };
 
 /** Raise or lower your hand, and send a reaction. The server keeps the queue and the limits. */
 export function Gestures({ client, hands, self, enabled }: { client: ConferenceClient; hands: readonly RaisedHand[]; self: Participant | null; enabled: boolean }) {
   const raised = !!self && hands.some((h) => h.person === personOf(self));
+  const { t } = useTranslation();
   return (
-    <div className="panel gestures" role="group" aria-label="Raise hand and reactions" data-testid="gestures">
+    <div className="panel gestures" role="group" aria-label={t('gestures.label')} data-testid="gestures">
       <button
         type="button"
         className={raised ? 'primary' : 'secondary'}
@@ -17,11 +20,11 @@ export function Gestures({ client, hands, self, enabled }: { client: ConferenceC
         onClick={() => (raised ? client.lowerHand() : client.raiseHand())}
         data-testid="hand-toggle"
       >
-        <span aria-hidden="true">✋</span> {raised ? 'Lower hand' : 'Raise hand'}
+        <span aria-hidden="true">✋</span> {raised ? t('gestures.lower') : t('gestures.raise')}
       </button>
       <span className="reaction-buttons">
         {REACTIONS.map((e) => (
-          <button key={e} type="button" className="secondary reaction-button" disabled={!enabled} aria-label={`React: ${REACTION_LABEL[e]}`} title={REACTION_LABEL[e]} onClick={() => client.react(e)} data-testid="react" data-emoji={e}>
+          <button key={e} type="button" className="secondary reaction-button" disabled={!enabled} aria-label={t('gestures.react', { what: t(`gestures.reaction.${REACTION_KEY[e]}`) })} title={t(`gestures.reaction.${REACTION_KEY[e]}`)} onClick={() => client.react(e)} data-testid="react" data-emoji={e}>
             {e}
           </button>
         ))}
@@ -33,21 +36,22 @@ export function Gestures({ client, hands, self, enabled }: { client: ConferenceC
 /** Reactions as they come, over the stage for a few seconds each, announced politely. */
 export function Reactions({ client }: { client: ConferenceClient }) {
   const [items, setItems] = useState<{ key: number; emoji: ReactionEmoji; name: string }[]>([]);
+  const { t } = useTranslation();
   useEffect(() => {
     let n = 0;
     const timers = new Set<ReturnType<typeof setTimeout>>();
     const off = client.on('reaction', ({ emoji, name }) => {
       const key = ++n;
       setItems((list) => [...list.slice(-11), { key, emoji, name }]);
-      const t = setTimeout(() => {
-        timers.delete(t);
+      const timer = setTimeout(() => {
+        timers.delete(timer);
         setItems((list) => list.filter((x) => x.key !== key));
       }, 4000);
-      timers.add(t);
+      timers.add(timer);
     });
     return () => {
       off();
-      for (const t of timers) clearTimeout(t);
+      for (const timer of timers) clearTimeout(timer);
     };
   }, [client]);
   return (
@@ -58,7 +62,7 @@ export function Reactions({ client }: { client: ConferenceClient }) {
             {r.emoji}
           </span>{' '}
           <span className="who">{r.name}</span>
-          <span className="sr-only"> reacted: {REACTION_LABEL[r.emoji]}</span>
+          <span className="sr-only"> {t('gestures.reacted', { what: t(`gestures.reaction.${REACTION_KEY[r.emoji]}`) })}</span>
         </div>
       ))}
     </div>

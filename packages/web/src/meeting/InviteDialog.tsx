@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { InviteResponse } from '@baton/protocol';
 import { api, errorText } from '../api/client';
+import { useTranslation } from 'react-i18next';
 import { Modal } from '../ui/Modal';
 
 type Suggestion = { kind: 'user'; username: string; displayName: string } | { kind: 'group'; name: string };
@@ -24,6 +25,7 @@ export function InviteDialog({ conferenceId, onClose }: { conferenceId: string; 
   const [open, setOpen] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const listId = useId();
+  const { t } = useTranslation();
 
   useEffect(() => {
     let live = true;
@@ -48,7 +50,7 @@ export function InviteDialog({ conferenceId, onClose }: { conferenceId: string; 
       return;
     }
     let live = true;
-    const t = setTimeout(() => {
+    const timer = setTimeout(() => {
       api.inviteSuggestions(conferenceId, current).then(
         (s) => {
           if (!live) return;
@@ -65,7 +67,7 @@ export function InviteDialog({ conferenceId, onClose }: { conferenceId: string; 
     }, SUGGEST_DELAY_MS);
     return () => {
       live = false;
-      clearTimeout(t);
+      clearTimeout(timer);
     };
   }, [current, conferenceId]); // `picked` is read when the answer comes
 
@@ -117,20 +119,20 @@ export function InviteDialog({ conferenceId, onClose }: { conferenceId: string; 
       setUsers(r.notFound?.users.join(', ') ?? '');
       setPicked(new Set(r.notFound?.groups ?? []));
     } catch (err) {
-      setError(`${errorText(err)}. Nothing was sent.`);
+      setError(t('invite.failed', { error: errorText(err) }));
     } finally {
       setBusy(false);
     }
   }
 
-  const missing = result?.notFound ? [...result.notFound.users.map((u) => `user “${u}”`), ...result.notFound.groups.map((g) => `group “${g}”`)] : [];
+  const missing = result?.notFound ? [...result.notFound.users.map((u) => t('invite.missingUser', { name: u })), ...result.notFound.groups.map((g) => t('invite.missingGroup', { name: g }))] : [];
 
   return (
-    <Modal title="Invite people" onClose={onClose} testId="invite-dialog">
+    <Modal title={t('invite.title')} onClose={onClose} testId="invite-dialog">
       <form className="form" onSubmit={submit}>
         <div className="combo">
           <label htmlFor={`${listId}-input`}>
-            Usernames <span className="hint">(separated by commas; type to search people and groups)</span>
+            {t('invite.usernames')} <span className="hint">{t('invite.usernamesHint')}</span>
           </label>
           <input
             id={`${listId}-input`}
@@ -142,7 +144,7 @@ export function InviteDialog({ conferenceId, onClose }: { conferenceId: string; 
             }}
             onKeyDown={onKeyDown}
             onBlur={() => setOpen(false)}
-            placeholder="alice, bob"
+            placeholder={t('invite.placeholder')}
             autoComplete="off"
             spellCheck={false}
             role="combobox"
@@ -153,7 +155,7 @@ export function InviteDialog({ conferenceId, onClose }: { conferenceId: string; 
             data-testid="invite-users"
           />
           {listed && (
-            <ul className="combo-list" role="listbox" id={listId} aria-label="Suggestions" data-testid="invite-suggestions">
+            <ul className="combo-list" role="listbox" id={listId} aria-label={t('invite.suggestions')} data-testid="invite-suggestions">
               {suggestions.map((s, i) => (
                 <li
                   key={s.kind === 'user' ? `u:${s.username}` : `g:${s.name}`}
@@ -175,7 +177,7 @@ export function InviteDialog({ conferenceId, onClose }: { conferenceId: string; 
                     </>
                   ) : (
                     <>
-                      <span className="badge">Group</span> <span className="combo-name">{s.name}</span>
+                      <span className="badge">{t('invite.group')}</span> <span className="combo-name">{s.name}</span>
                     </>
                   )}
                 </li>
@@ -184,11 +186,11 @@ export function InviteDialog({ conferenceId, onClose }: { conferenceId: string; 
           )}
         </div>
         <fieldset className="groups">
-          <legend>Groups</legend>
+          <legend>{t('invite.groups')}</legend>
           {groups === null ? (
-            <p className="muted small">Loading groups…</p>
+            <p className="muted small">{t('invite.loadingGroups')}</p>
           ) : groups.length === 0 ? (
-            <p className="muted small">No groups are defined on this server.</p>
+            <p className="muted small">{t('invite.noGroups')}</p>
           ) : (
             groups.map((g) => (
               <label key={g} className="check">
@@ -215,20 +217,20 @@ export function InviteDialog({ conferenceId, onClose }: { conferenceId: string; 
         )}
         {missing.length > 0 && (
           <p className="error" role="alert" data-testid="invite-error">
-            Not found: {missing.join(', ')}. {result && result.invited.length > 0 ? 'The other invitations were sent.' : 'Nobody else was invited.'}
+            {t('invite.notFound', { list: missing.join(', ') })} {result && result.invited.length > 0 ? t('invite.othersSent') : t('invite.nobodyElse')}
           </p>
         )}
         {result && (
           <p className="success" role="status" data-testid="invite-result">
-            {result.invited.length === 0 ? 'Nobody new was invited.' : `Invited: ${result.invited.join(', ')}`}
+            {result.invited.length === 0 ? t('invite.nobodyNew') : t('invite.invited', { list: result.invited.join(', ') })}
           </p>
         )}
         <div className="actions">
           <button className="primary" type="submit" disabled={busy || (names.length === 0 && picked.size === 0)} data-testid="invite-submit">
-            {busy ? 'Inviting…' : 'Send invitations'}
+            {busy ? t('invite.inviting') : t('invite.send')}
           </button>
           <button className="secondary" type="button" onClick={onClose}>
-            Close
+            {t('common.close')}
           </button>
         </div>
       </form>

@@ -5,6 +5,7 @@ import { pollsPolicy, qaPolicy, type ConferenceInfo, type Participant } from '@b
 import type { ConferenceClient, ConferenceSnapshot } from '../conference/ConferenceClient';
 import { useConference } from '../conference/useConference';
 import { CopyButton } from '../ui/CopyButton';
+import { LanguagePicker } from '../i18n/LanguagePicker';
 import { AgentDialog } from './AgentDialog';
 import { Chat } from './Chat';
 import { Polls } from './Polls';
@@ -44,6 +45,7 @@ export function MeetingRoom({
   onChangeName?: () => void;
 }) {
   const { client, snapshot } = useConference(conferenceId, true, name);
+  const { t } = useTranslation();
   const meetingUrl = `${window.location.origin}/m/${encodeURIComponent(conferenceId)}`;
 
   if (snapshot.state === 'closed' && snapshot.end) {
@@ -52,12 +54,12 @@ export function MeetingRoom({
   if (!client || snapshot.state === 'idle' || (snapshot.state !== 'joined' && snapshot.state !== 'lobby' && !snapshot.conference)) {
     return (
       <CenteredCard testId="meeting-connecting">
-        <h1>Joining…</h1>
+        <h1>{t('room.joining')}</h1>
         <p className="muted" role="status">
-          {snapshot.attempt > 0 ? `Connection failed, trying again (attempt ${snapshot.attempt})…` : 'Connecting to the meeting.'}
+          {snapshot.attempt > 0 ? t('room.retrying', { attempt: snapshot.attempt }) : t('room.connecting')}
         </p>
         <button type="button" className="secondary" onClick={() => client?.close()}>
-          Cancel
+          {t('common.cancel')}
         </button>
       </CenteredCard>
     );
@@ -69,16 +71,16 @@ export function MeetingRoom({
         <h1>{snapshot.conference?.subject}</h1>
         <div className="spinner" aria-hidden="true" />
         <p role="status">
-          {snapshot.state === 'lobby' ? 'You are waiting in the lobby. The organizer will let you in soon.' : 'Reconnecting…'}
+          {snapshot.state === 'lobby' ? t('room.lobbyWait') : t('chat.reconnecting')}
         </p>
         {snapshot.state === 'lobby' && <LobbyStart conference={snapshot.conference} />}
         {snapshot.state === 'lobby' && snapshot.lobbyNote && (
           <p className="muted small" data-testid="lobby-note">
-            {snapshot.lobbyNote}
+            {t('room.lobbyAgain')}
           </p>
         )}
         <button type="button" className="secondary" onClick={() => client.close()} data-testid="leave">
-          Leave
+          {t('meeting.leave')}
         </button>
       </CenteredCard>
     );
@@ -87,15 +89,17 @@ export function MeetingRoom({
 }
 
 function CenteredCard({ children, testId }: { children: ReactNode; testId: string }) {
+  const { t } = useTranslation();
   return (
     <div className="page centered">
       <header className="topbar">
-        <Link to="/" className="brand">
+        <Link to="/" className="brand" aria-label={t('topbar.home')}>
           <span className="brand-mark" aria-hidden="true">
             ◆
           </span>{' '}
           Baton
         </Link>
+        <LanguagePicker />
       </header>
       <main className="narrow">
         <div className="card center" data-testid={testId}>
@@ -156,7 +160,7 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
     <NotifierProvider notifier={notifier}>
     <div className="meeting" data-testid="meeting" data-state={snapshot.state}>
       <header className="meeting-header">
-        <Link to="/" className="brand" aria-label="Baton home">
+        <Link to="/" className="brand" aria-label={t('topbar.home')}>
           <span className="brand-mark" aria-hidden="true">
             ◆
           </span>
@@ -257,20 +261,20 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
       </header>
       {snapshot.state !== 'joined' && (
         <div className="banner warn" role="status" data-testid="connection-banner">
-          Connection lost. Reconnecting{snapshot.attempt > 1 ? ` (attempt ${snapshot.attempt})` : ''}… your seat is kept for 30 seconds.
+          {snapshot.attempt > 1 ? t('room.lostAttempt', { attempt: snapshot.attempt }) : t('room.lost')}
         </div>
       )}
       {banner && (
         <div className="banner error" role="alert" data-testid="error-banner">
-          {banner.message}
-          <button type="button" className="icon" aria-label="Dismiss" onClick={() => client.clearError()}>
+          {banner.code === 'offline' ? t('room.offline') : banner.code === 'timeout' ? t('room.timeout') : banner.message}
+          <button type="button" className="icon" aria-label={t('common.dismiss')} onClick={() => client.clearError()}>
             ×
           </button>
         </div>
       )}
       {agentConnected && (
         <div className="banner info" role="status" data-testid="agent-connected">
-          Connected: your desktop agent joined the meeting.
+          {t('room.agentConnected')}
         </div>
       )}
       <main className="meeting-body" id="main" tabIndex={-1}>

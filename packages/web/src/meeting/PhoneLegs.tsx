@@ -1,16 +1,10 @@
 import { useEffect, useState } from 'react';
 import { PhoneNumber, type AudioParticipant, type PhoneLeg } from '@baton/protocol';
+import { useTranslation } from 'react-i18next';
 import type { ConferenceClient } from '../conference/ConferenceClient';
 
-const STATE_LABEL: Record<PhoneLeg['state'], string> = {
-  calling: 'calling…',
-  ringing: 'ringing…',
-  answered: 'on the phone',
-  busy: 'busy',
-  'no-answer': 'no answer',
-  failed: 'failed',
-  ended: 'hung up',
-};
+/** A call's state in words: phone.state.<state> in i18n/en.ts. */
+const stateKey = (state: PhoneLeg['state']) => `phone.state.${state}`;
 
 /** "Call my phone" and "Call a number": the server dials the telephone into this meeting's audio. */
 export function DialOut({ client, mayCallMine, mayCallOthers, signedIn }: { client: ConferenceClient; mayCallMine: boolean; mayCallOthers: boolean; signedIn: boolean }) {
@@ -19,6 +13,7 @@ export function DialOut({ client, mayCallMine, mayCallOthers, signedIn }: { clie
   const [error, setError] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const { t } = useTranslation();
 
   // What became of the calls this participant placed (ringing, busy, no answer…), said plainly.
   useEffect(() => client.on('notice', ({ code, text }) => code.startsWith('phone.') && setMessage(text)), [client]);
@@ -29,7 +24,7 @@ export function DialOut({ client, mayCallMine, mayCallOthers, signedIn }: { clie
     let e164: string | undefined;
     if (typed || !mine || !signedIn) {
       const parsed = PhoneNumber.safeParse(typed);
-      if (!parsed.success) return setError(parsed.error.issues[0]?.message ?? 'not a phone number');
+      if (!parsed.success) return setError(typed.length > 32 ? t('phone.tooLong') : t('phone.invalid'));
       e164 = parsed.data;
     }
     setBusy(true);
@@ -50,12 +45,12 @@ export function DialOut({ client, mayCallMine, mayCallOthers, signedIn }: { clie
         <div className="audio-actions">
           {mayCallMine && (
             <button type="button" className="secondary small" onClick={() => setForm('mine')} data-testid="call-my-phone">
-              Call my phone
+              {t('phone.callMine')}
             </button>
           )}
           {mayCallOthers && (
             <button type="button" className="secondary small" onClick={() => setForm('other')} data-testid="call-a-number">
-              Call a number
+              {t('phone.callNumber')}
             </button>
           )}
         </div>
@@ -68,23 +63,23 @@ export function DialOut({ client, mayCallMine, mayCallOthers, signedIn }: { clie
           }}
         >
           <label className="small">
-            {form === 'mine' ? 'Your phone number' : 'Number to call'}
+            {form === 'mine' ? t('phone.yourNumber') : t('phone.numberToCall')}
             <input
               type="tel"
               inputMode="tel"
               autoComplete={form === 'mine' ? 'tel' : 'off'}
               value={number}
               onChange={(e) => setNumber(e.target.value)}
-              placeholder={form === 'mine' && signedIn ? 'empty: the number you gave last time' : '+44 20 7946 0000'}
+              placeholder={form === 'mine' && signedIn ? t('phone.lastNumber') : t('phone.example')}
               maxLength={32}
               data-testid="dial-number"
             />
           </label>
           <button type="submit" className="primary small" disabled={busy} data-testid="dial-submit">
-            Call
+            {t('phone.call')}
           </button>
           <button type="button" className="secondary small" onClick={() => (setForm(null), setError(null))}>
-            Cancel
+            {t('common.cancel')}
           </button>
         </form>
       )}
@@ -119,6 +114,7 @@ export function PhoneLegRow({
   const live = leg.state === 'calling' || leg.state === 'ringing' || leg.state === 'answered';
   const mine = leg.owner === selfId || (leg.owner === null && leg.dialer === selfId);
   const mayHangUp = live && (mine || leg.dialer === selfId || isOrganizer);
+  const { t } = useTranslation();
   return (
     <li
       className={audio?.speaking ? 'speaking phone' : 'phone'}
@@ -137,27 +133,27 @@ export function PhoneLegRow({
       {leg.name !== leg.masked && <span className="muted small"> {leg.masked}</span>}
       <span className="badges">
         <span className={`badge phone-${leg.state}`} data-testid="phone-state">
-          {STATE_LABEL[leg.state]}
+          {t(stateKey(leg.state))}
         </span>
-        {audio?.muted && <span className="badge">muted</span>}
-        {audio?.speaking && <span className="badge speaking">speaking</span>}
+        {audio?.muted && <span className="badge">{t('audio.badgeMuted')}</span>}
+        {audio?.speaking && <span className="badge speaking">{t('audio.badgeSpeaking')}</span>}
       </span>
       <span className="row-actions">
         {leg.state === 'answered' && audio && (mine ? (
           <button type="button" className="small secondary" onClick={() => client.send({ type: 'audio.mute', participantId: leg.id, muted: !audio.muted })} data-testid="phone-mute">
-            {audio.muted ? 'Unmute' : 'Mute'}
+            {audio.muted ? t('audio.unmute') : t('audio.mute')}
           </button>
         ) : (
           isOrganizer &&
           !audio.muted && (
             <button type="button" className="small secondary" onClick={() => client.send({ type: 'audio.mute', participantId: leg.id, muted: true })} data-testid="phone-mute">
-              Mute
+              {t('audio.mute')}
             </button>
           )
         ))}
         {mayHangUp && (
-          <button type="button" className="small danger" onClick={() => client.send({ type: 'audio.hangup', callId: leg.id })} aria-label={`Hang up ${leg.name}`} data-testid="phone-hangup">
-            Hang up
+          <button type="button" className="small danger" onClick={() => client.send({ type: 'audio.hangup', callId: leg.id })} aria-label={t('phone.hangUpWho', { name: leg.name })} data-testid="phone-hangup">
+            {t('phone.hangUp')}
           </button>
         )}
       </span>
@@ -167,6 +163,7 @@ export function PhoneLegRow({
 
 /** A telephone in the meeting's participant list: masked number and where the call is. */
 export function PhoneRosterRow({ leg }: { leg: PhoneLeg }) {
+  const { t } = useTranslation();
   return (
     <li className="phone" data-testid="roster-phone" data-phone-id={leg.id} data-state={leg.state} title={leg.detail}>
       <span className="avatar" aria-hidden="true">
@@ -175,7 +172,7 @@ export function PhoneRosterRow({ leg }: { leg: PhoneLeg }) {
       <span className="who">
         <span className="name">{leg.name}</span>
         {leg.name !== leg.masked && <span className="guest"> {leg.masked}</span>}
-        <span className="guest"> · {STATE_LABEL[leg.state]}</span>
+        <span className="guest"> · {t(stateKey(leg.state))}</span>
       </span>
     </li>
   );

@@ -1,9 +1,10 @@
 import type { Participant, PhoneLeg, RaisedHand, ShareState } from '@baton/protocol';
+import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import type { ConferenceClient } from '../conference/ConferenceClient';
 import { groupPeople } from './people';
 import { PhoneRosterRow } from './PhoneLegs';
 
-const ROLE_LABEL: Record<Participant['role'], string> = { organizer: 'Organizer', presenter: 'Presenter', attendee: 'Attendee' };
 const ROLE_ORDER: Record<Participant['role'], number> = { organizer: 0, presenter: 1, attendee: 2 };
 
 /** Who is here (and, for the organizer, who waits in the lobby), with the organizer's actions. */
@@ -31,26 +32,27 @@ export function Roster({
   const people = groupPeople(roster, selfId).sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]);
   /** A person's place in the hand queue, from 1; 0 when their hand is down. */
   const handAt = (key: string) => hands.findIndex((h) => h.person === key) + 1;
+  const { t } = useTranslation();
 
   return (
     <section className="panel roster" aria-labelledby="roster-title">
       {isOrganizer && lobby.length > 0 && (
         <div className="lobby" data-testid="lobby">
-          <h2 id="lobby-title">Waiting in the lobby ({lobby.length})</h2>
+          <h2 id="lobby-title">{t('roster.lobby', { count: lobby.length })}</h2>
           <ul>
             {lobby.map((p) => (
               <li key={p.id} data-testid={`lobby-${p.name}`} data-participant-id={p.id}>
                 <Avatar name={p.name} />
                 <span className="who">
                   <span className="name">{p.name}</span>
-                  {!p.user && <span className="guest"> (guest)</span>}
+                  {!p.user && <span className="guest"> ({t('common.guest')})</span>}
                 </span>
                 <span className="row-actions">
-                  <button type="button" className="small primary" onClick={() => client.admit(p.id)} aria-label={`Admit ${p.name}`} data-testid={`admit-${p.name}`}>
-                    Admit
+                  <button type="button" className="small primary" onClick={() => client.admit(p.id)} aria-label={t('roster.admitWho', { name: p.name })} data-testid={`admit-${p.name}`}>
+                    {t('roster.admit')}
                   </button>
-                  <button type="button" className="small secondary" onClick={() => client.deny(p.id)} aria-label={`Deny ${p.name}`} data-testid={`deny-${p.name}`}>
-                    Deny
+                  <button type="button" className="small secondary" onClick={() => client.deny(p.id)} aria-label={t('roster.denyWho', { name: p.name })} data-testid={`deny-${p.name}`}>
+                    {t('roster.deny')}
                   </button>
                 </span>
               </li>
@@ -60,7 +62,7 @@ export function Roster({
       )}
       {hands.length > 0 && (
         <div className="hands" data-testid="hands-queue">
-          <h2 id="hands-title">Raised hands ({hands.length})</h2>
+          <h2 id="hands-title">{t('roster.hands', { count: hands.length })}</h2>
           <ol aria-labelledby="hands-title">
             {hands.map((h) => {
               const mine = people.some((p) => p.key === h.person && p.seats.some((s) => s.id === selfId));
@@ -68,16 +70,16 @@ export function Roster({
                 <li key={h.person} data-testid="hand-entry" data-person={h.person} data-participant-id={h.participantId}>
                   <span aria-hidden="true">✋ </span>
                   <span className="name">{h.name}</span>
-                  {mine && <span className="you"> (you)</span>}
+                  {mine && <span className="you"> ({t('common.you')})</span>}
                   {(isOrganizer || mine) && (
                     <button
                       type="button"
                       className="small secondary"
                       onClick={() => (mine ? client.lowerHand() : client.lowerHand(h.participantId))}
-                      aria-label={mine ? 'Lower your hand' : `Lower ${h.name}'s hand`}
+                      aria-label={mine ? t('roster.lowerMine') : t('roster.lowerWho', { name: h.name })}
                       data-testid={`lower-hand-${h.name}`}
                     >
-                      Lower
+                      {t('roster.lower')}
                     </button>
                   )}
                 </li>
@@ -87,8 +89,8 @@ export function Roster({
         </div>
       )}
       <h2 id="roster-title">
-        Participants{' '}
-        <span className="count" data-testid="people-count" aria-label={`${people.length} ${people.length === 1 ? 'person' : 'people'}`}>
+        {t('roster.title')}{' '}
+        <span className="count" data-testid="people-count" aria-label={t('roster.count', { count: people.length })}>
           ({people.length})
         </span>
       </h2>
@@ -115,25 +117,25 @@ export function Roster({
               <Avatar name={person.name} />
               <span className="who">
                 <span className="name">{person.name}</span>
-                {self && <span className="you"> (you)</span>}
-                {!person.user && <span className="guest"> (guest)</span>}
+                {self && <span className="you"> ({t('common.you')})</span>}
+                {!person.user && <span className="guest"> ({t('common.guest')})</span>}
                 <span className="badges">
-                  <span className={`badge role-${person.role}`}>{ROLE_LABEL[person.role]}</span>
-                  {sharing && <span className="badge sharing">Sharing</span>}
-                  {inControl && <span className="badge control">In control</span>}
+                  <span className={`badge role-${person.role}`}>{t(`roster.role.${person.role}`)}</span>
+                  {sharing && <span className="badge sharing">{t('roster.sharing')}</span>}
+                  {inControl && <span className="badge control">{t('roster.inControl')}</span>}
                   {handAt(person.key) > 0 && (
-                    <span className="badge hand" data-testid={`hand-${person.name}`} title={`Hand raised, number ${handAt(person.key)} in the queue`}>
+                    <span className="badge hand" data-testid={`hand-${person.name}`} title={t('roster.handTitle', { n: handAt(person.key) })}>
                       ✋ {handAt(person.key)}
                     </span>
                   )}
-                  {person.connection === 'reconnecting' && <span className="reconnecting">reconnecting…</span>}
+                  {person.connection === 'reconnecting' && <span className="reconnecting">{t('roster.reconnecting')}</span>}
                 </span>
                 {showDevices && (
-                  <ul className="devices" data-testid={`devices-${person.name}`} aria-label={`${person.name}'s devices`}>
+                  <ul className="devices" data-testid={`devices-${person.name}`} aria-label={t('roster.devices', { name: person.name })}>
                     {person.seats.map((s) => (
                       <li key={s.id} data-testid="device" data-participant-id={s.id} data-client={s.client} data-connection={s.connection}>
-                        {deviceLabel(s, s.id === selfId, share)}
-                        {s.connection === 'reconnecting' && <span className="reconnecting"> · reconnecting…</span>}
+                        {deviceLabel(t, s, s.id === selfId, share)}
+                        {s.connection === 'reconnecting' && <span className="reconnecting"> · {t('roster.reconnecting')}</span>}
                       </li>
                     ))}
                   </ul>
@@ -146,30 +148,30 @@ export function Roster({
                       type="button"
                       className="small secondary"
                       onClick={() => person.seats.forEach((s) => client.setRole(s.id, 'presenter'))}
-                      aria-label={`Make ${person.name} a presenter`}
+                      aria-label={t('roster.makePresenterWho', { name: person.name })}
                       data-testid={`make-presenter-${person.name}`}
                     >
-                      Make presenter
+                      {t('roster.makePresenter')}
                     </button>
                   ) : (
                     <button
                       type="button"
                       className="small secondary"
                       onClick={() => person.seats.forEach((s) => client.setRole(s.id, 'attendee'))}
-                      aria-label={`Make ${person.name} an attendee`}
+                      aria-label={t('roster.makeAttendeeWho', { name: person.name })}
                       data-testid={`make-attendee-${person.name}`}
                     >
-                      Make attendee
+                      {t('roster.makeAttendee')}
                     </button>
                   )}
                   <button
                     type="button"
                     className="small danger-text"
                     onClick={() => person.seats.forEach((s) => client.remove(s.id))}
-                    aria-label={`Remove ${person.name}`}
+                    aria-label={t('roster.removeWho', { name: person.name })}
                     data-testid={`remove-${person.name}`}
                   >
-                    Remove
+                    {t('roster.remove')}
                   </button>
                 </span>
               )}
@@ -185,10 +187,10 @@ export function Roster({
 }
 
 /** What one seat of a person is: a browser tab, or the host agent (and whether it shares). */
-function deviceLabel(s: Participant, self: boolean, share: ShareState | null): string {
-  if (s.client === 'agent') return share?.hostId === s.id ? 'sharing from baton-agent' : 'baton-agent';
-  if (share?.hostId === s.id) return self ? 'sharing from this tab' : 'sharing from a browser tab';
-  return self ? 'this tab' : 'browser tab';
+function deviceLabel(t: TFunction, s: Participant, self: boolean, share: ShareState | null): string {
+  if (s.client === 'agent') return share?.hostId === s.id ? t('roster.device.agentSharing') : t('roster.device.agent');
+  if (share?.hostId === s.id) return self ? t('roster.device.thisTabSharing') : t('roster.device.tabSharing');
+  return self ? t('roster.device.thisTab') : t('roster.device.tab');
 }
 
 function Avatar({ name }: { name: string }) {

@@ -1,27 +1,29 @@
 import { useState, type FormEvent } from 'react';
 import { lobbyPolicy, type MeetingPolicy } from '@baton/protocol';
 import type { ConferenceClient } from '../conference/ConferenceClient';
+import { useTranslation } from 'react-i18next';
 import { Modal } from '../ui/Modal';
 import { PolicyFields } from '../ui/PolicyFields';
 
 /** The organizer changes the meeting policy live; everyone gets conference.updated. */
 export function SettingsDialog({ client, policy, onClose }: { client: ConferenceClient; policy: MeetingPolicy; onClose(): void }) {
   const [value, setValue] = useState<MeetingPolicy>(policy);
+  const { t } = useTranslation();
   function submit(e: FormEvent) {
     e.preventDefault();
     if (client.updatePolicy(value)) onClose();
   }
   return (
-    <Modal title="Meeting settings" onClose={onClose} testId="settings-dialog">
+    <Modal title={t('settings.title')} onClose={onClose} testId="settings-dialog">
       <form className="form" onSubmit={submit}>
         <PolicyFields value={value} onChange={setValue} idPrefix="settings" dialOut={client.snapshot.audio?.dialOut === true} />
         <LobbyField value={value} onChange={setValue} />
         <div className="actions">
           <button className="primary" type="submit" data-testid="settings-save">
-            Save
+            {t('settings.save')}
           </button>
           <button className="secondary" type="button" onClick={onClose}>
-            Cancel
+            {t('common.cancel')}
           </button>
         </div>
       </form>
@@ -36,6 +38,7 @@ type LobbyChoice = 'off' | 'guests' | 'uninvited';
  * `lobby` (whether signed-in users who were not invited wait too).
  */
 function LobbyField({ value, onChange }: { value: MeetingPolicy; onChange(p: MeetingPolicy): void }) {
+  const { t } = useTranslation();
   const choice: LobbyChoice = lobbyPolicy(value) === 'uninvited' ? 'uninvited' : value.guests === 'lobby' ? 'guests' : 'off';
   function pick(c: LobbyChoice) {
     if (c === 'off') onChange({ ...value, lobby: 'guests', guests: value.guests === 'lobby' ? 'allow' : value.guests });
@@ -44,13 +47,13 @@ function LobbyField({ value, onChange }: { value: MeetingPolicy; onChange(p: Mee
   }
   return (
     <label>
-      Lobby
+      {t('settings.lobby')}
       <select data-testid="settings-lobby" value={choice} onChange={(e) => pick(e.target.value as LobbyChoice)}>
-        <option value="guests">For guests only</option>
-        <option value="uninvited">For everyone not invited</option>
-        <option value="off">Off</option>
+        <option value="guests">{t('settings.lobbyGuests')}</option>
+        <option value="uninvited">{t('settings.lobbyUninvited')}</option>
+        <option value="off">{t('settings.lobbyOff')}</option>
       </select>
-      <span className="hint small">The organizer, presenters and invited people (or members of invited groups) always go straight in.</span>
+      <span className="hint small">{t('settings.lobbyHint')}</span>
     </label>
   );
 }

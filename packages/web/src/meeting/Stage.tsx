@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
+import { useTranslation } from 'react-i18next';
+import { Rich } from '../i18n/Rich';
 import type { MeetingPolicy, Participant, ShareState } from '@baton/protocol';
 import type { ConferenceClient } from '../conference/ConferenceClient';
 import { SharedScreen, type SharedScreenHandle, type ViewMode } from '../sharing/SharedScreen';
@@ -29,6 +31,7 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
   const [keyboardCaptured, setKeyboardCaptured] = useState(false);
   // A share opens by itself for viewers; this user's choice (Hide, or View on its own share) is kept per host.
   const [choice, setChoice] = useState<{ hostId: string; open: boolean } | null>(null);
+  const { t } = useTranslation();
   const getTicket = useCallback(async () => {
     const ack = await client.request({ type: 'share.ticket' });
     if (!ack.ticket) throw new Error('no ticket');
@@ -37,13 +40,13 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
 
   if (!share) {
     return (
-      <section className="stage empty" data-testid="stage" data-sharing="false" aria-label="Shared screen">
+      <section className="stage empty" data-testid="stage" data-sharing="false" aria-label={t('stage.label')}>
         <div className="stage-message">
           <div className="stage-icon" aria-hidden="true">
             ▭
           </div>
-          <p className="stage-title">Nobody is sharing</p>
-          <p className="muted small">When someone shares their desktop, it appears here.</p>
+          <p className="stage-title">{t('stage.nobody')}</p>
+          <p className="muted small">{t('stage.nobodyHint')}</p>
         </div>
       </section>
     );
@@ -61,21 +64,23 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
 
   const status =
     share.kind === 'browser'
-      ? 'View only'
+      ? t('stage.viewOnly')
       : controlling
-        ? 'You are in control'
+        ? t('stage.youControl')
         : controller
-          ? `${controller.name} is in control`
+          ? t('stage.inControl', { name: controller.name })
           : mine
-            ? 'You have control'
-            : `${host?.name ?? 'The host'} has control`;
+            ? t('stage.youHaveControl')
+            : host
+              ? t('stage.hostHasControl', { name: host.name })
+              : t('stage.theHostHasControl');
 
   if (selfHosts) {
     return (
-      <section className="stage" data-testid="stage" data-sharing="true" data-host-id={share.hostId} aria-label="Shared screen">
+      <section className="stage" data-testid="stage" data-sharing="true" data-host-id={share.hostId} aria-label={t('stage.label')}>
         <div className="stage-message">
-          <p className="stage-title">You are sharing your screen</p>
-          <p className="muted small">Everyone in the meeting can see it. {share.kind === 'browser' ? 'It is view-only.' : ''}</p>
+          <p className="stage-title">{t('stage.selfSharing')}</p>
+          <p className="muted small">{share.kind === 'browser' ? t('stage.selfSharingHintViewOnly') : t('stage.selfSharingHint')}</p>
         </div>
       </section>
     );
@@ -85,17 +90,19 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
   const open = choice?.hostId === share.hostId ? choice.open : !mine;
   if (!open) {
     return (
-      <section className={`stage${mine ? ' hosting' : ''}`} data-testid="stage" data-sharing="true" data-host-id={share.hostId} aria-label="Shared screen">
+      <section className={`stage${mine ? ' hosting' : ''}`} data-testid="stage" data-sharing="true" data-host-id={share.hostId} aria-label={t('stage.label')}>
         {hostPanel}
         <div className="stage-message">
           <p className="stage-title">
-            {mine ? 'You are sharing' : `${host?.name ?? 'Someone'} is sharing`} {share.kind === 'agent' ? 'a desktop' : 'a screen'}
+            {mine
+              ? t(share.kind === 'agent' ? 'stage.youShareDesktop' : 'stage.youShareScreen')
+              : t(share.kind === 'agent' ? 'stage.sharesDesktop' : 'stage.sharesScreen', { name: host?.name ?? t('stage.someone') })}
           </p>
           <p className="muted small" data-testid="control-status" data-controller-id={share.controllerId ?? ''}>
             {status}
           </p>
           <button type="button" className="primary" data-testid="share-view" onClick={() => setChoice({ hostId: share.hostId, open: true })}>
-            {mine ? 'View your shared screen' : 'Show the shared screen'}
+            {mine ? t('stage.viewMine') : t('stage.show')}
           </button>
         </div>
       </section>
@@ -110,13 +117,13 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
       data-sharing="true"
       data-host-id={share.hostId}
       data-transport={share.transport}
-      aria-label="Shared screen"
+      aria-label={t('stage.label')}
     >
       {hostPanel}
-      <div className="stage-bar" role="toolbar" aria-label="Shared screen controls">
+      <div className="stage-bar" role="toolbar" aria-label={t('stage.controls')}>
         <span className="stage-who">
           <span className="stage-who-text">
-            <strong>{host?.name ?? 'Someone'}</strong> is sharing {share.kind === 'agent' ? 'a desktop' : 'from a browser'}
+            <Rich k={share.kind === 'agent' ? 'stage.whoDesktop' : 'stage.whoBrowser'} nodes={{ name: <strong>{host?.name ?? t('stage.someone')}</strong> }} />
           </span>
           <span className={`control-status${controlling ? ' mine' : ''}`} data-testid="control-status" data-controller-id={share.controllerId ?? ''}>
             {status}
@@ -126,32 +133,32 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
           {!mine && <ControlButton client={client} share={share} policy={policy} signedIn={signedIn} controlling={controlling} waiting={waiting} />}
           {isOrganizer && !mine && share.controllerId && !controlling && (
             <button type="button" className="secondary" data-testid="control-revoke" onClick={() => client.send({ type: 'control.revoke' })}>
-              Revoke control
+              {t('stage.revoke')}
             </button>
           )}
           {isOrganizer && !mine && (
             <button type="button" className="secondary" data-testid="share-stop" onClick={() => client.send({ type: 'share.stop' })}>
-              Stop share
+              {t('stage.stopShare')}
             </button>
           )}
           {controlling && (
             // A tap here (a user gesture) focuses the hidden field, which opens a phone's keyboard.
-            <button type="button" className="secondary" data-testid="share-keyboard" onClick={() => screenHandle.current?.openKeyboard()} title="Open the keyboard to type to the shared screen">
-              <span aria-hidden="true">⌨</span> Keyboard
+            <button type="button" className="secondary" data-testid="share-keyboard" onClick={() => screenHandle.current?.openKeyboard()} title={t('stage.keyboardTitle')}>
+              <span aria-hidden="true">⌨</span> {t('stage.keyboard')}
             </button>
           )}
           <button type="button" className="secondary" data-testid="share-hide" onClick={() => setChoice({ hostId: share.hostId, open: false })}>
-            Hide
+            {t('stage.hide')}
           </button>
-          <span className="segmented" role="group" aria-label="Zoom">
+          <span className="segmented" role="group" aria-label={t('stage.zoom')}>
             <button type="button" aria-pressed={mode === 'fit'} data-testid="view-mode-fit" onClick={() => setMode('fit')}>
-              Fit
+              {t('stage.fit')}
             </button>
             <button type="button" aria-pressed={mode === '1:1'} data-testid="view-mode-1to1" onClick={() => setMode('1:1')}>
               1:1
             </button>
             {typeof mode === 'number' && (
-              <button type="button" aria-pressed="true" data-testid="view-zoom" title="Zoomed with a pinch; Fit to see it all" onClick={() => setMode('fit')}>
+              <button type="button" aria-pressed="true" data-testid="view-zoom" title={t('stage.zoomedTitle')} onClick={() => setMode('fit')}>
                 {Math.round(mode * 100)}%
               </button>
             )}
@@ -162,20 +169,20 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
             data-testid="share-fullscreen"
             aria-pressed={fullscreen.on}
             onClick={() => void fullscreen.toggle()}
-            title={fullscreen.on ? 'Leave full screen' : 'Show the shared screen on the whole screen'}
+            title={fullscreen.on ? t('stage.fullscreenExitTitle') : t('stage.fullscreenTitle')}
           >
-            <FullscreenIcon exit={fullscreen.on} /> {fullscreen.on ? 'Exit full screen' : 'Full screen'}
+            <FullscreenIcon exit={fullscreen.on} /> {fullscreen.on ? t('stage.fullscreenExit') : t('stage.fullscreen')}
           </button>
         </span>
       </div>
       {controlling &&
         (keyboardCaptured ? (
           <div className="stage-hint captured" data-testid="keyboard-captured" role="status">
-            <span aria-hidden="true">⌨</span> Keyboard goes to {`${host?.name ?? 'the host'}'s computer`} · Esc twice to release
+            <span aria-hidden="true">⌨</span> {host ? t('stage.keyboardGoesTo', { name: host.name }) : t('stage.keyboardGoesToHost')} · {t('stage.escTwice')}
           </div>
         ) : (
           <div className="stage-hint" data-testid="control-hint" role="status">
-            {keyboardHint ? 'Keyboard released. Click the screen to type into it again.' : 'Click the screen to type into it.'}
+            {keyboardHint ? t('stage.keyboardReleased') : t('stage.clickToType')}
           </div>
         ))}
       {controlling && share.kind === 'agent' && <ClipboardPanel clip={clipboard} hostName={host?.name} />}
@@ -250,10 +257,11 @@ function useFullscreen() {
 
 function ControlButton(props: { client: ConferenceClient; share: ShareState; policy: MeetingPolicy; signedIn: boolean; controlling: boolean; waiting: boolean }) {
   const { client, share, policy, signedIn, controlling, waiting } = props;
+  const { t } = useTranslation();
   if (controlling) {
     return (
       <button type="button" data-testid="control-release" onClick={() => client.send({ type: 'control.release' })}>
-        Give control back
+        {t('stage.giveBack')}
       </button>
     );
   }
@@ -262,13 +270,13 @@ function ControlButton(props: { client: ConferenceClient; share: ShareState; pol
     const next = window.location.pathname;
     return (
       <Link className="small" to={`/signin?next=${encodeURIComponent(next)}`} data-testid="control-unavailable" data-action="signin">
-        Sign in to ask for control
+        {t('stage.signInForControl')}
       </Link>
     );
   }
   let refusal: string | null = null;
-  if (share.kind === 'browser') refusal = 'View only: this host shares from a browser; control needs the Baton agent';
-  else if (policy.control === 'never') refusal = 'Remote control is off in this meeting';
+  if (share.kind === 'browser') refusal = t('stage.browserNoControl');
+  else if (policy.control === 'never') refusal = t('stage.controlOff');
   if (refusal) {
     return (
       <span className="muted small" data-testid="control-unavailable">
@@ -280,17 +288,17 @@ function ControlButton(props: { client: ConferenceClient; share: ShareState; pol
     return (
       <span className="control-waiting">
         <span role="status" data-testid="control-waiting">
-          Waiting for the host…
+          {t('stage.waiting')}
         </span>{' '}
         <button type="button" className="secondary" data-testid="control-cancel" onClick={() => client.send({ type: 'control.cancel' })}>
-          Cancel
+          {t('common.cancel')}
         </button>
       </span>
     );
   }
   return (
     <button type="button" data-testid="control-request" onClick={() => client.send({ type: 'control.request' })}>
-      Request control
+      {t('stage.request')}
     </button>
   );
 }
@@ -303,27 +311,32 @@ function ControlButton(props: { client: ConferenceClient; share: ShareState; pol
 function HostPanel({ client, share, roster }: { client: ConferenceClient; share: ShareState; roster: readonly Participant[] }) {
   const requesters = share.requests.map((id) => roster.find((p) => p.id === id)).filter((p): p is Participant => !!p);
   const controller = share.controllerId ? roster.find((p) => p.id === share.controllerId) : undefined;
+  const { t } = useTranslation();
   return (
-    <div className="host-panel" data-testid="host-panel" role="region" aria-label="Your share">
+    <div className="host-panel" data-testid="host-panel" role="region" aria-label={t('host.label')}>
       <div className="host-panel-text">
         <p className="small" data-testid="host-controller">
           {controller ? (
-            <>
-              <strong>{controller.name}</strong> controls your desktop
-            </>
+            <Rich k="host.controls" nodes={{ name: <strong>{controller.name}</strong> }} />
           ) : (
-            'You are sharing your desktop from the Baton agent. Nobody else controls it.'
+            t('host.nobodyControls')
           )}
         </p>
         <div aria-live="polite" data-testid="host-requests">
           {requesters.map((p) => (
             <p key={p.id} className="host-request" data-testid="host-request" data-participant-id={p.id}>
-              <strong data-testid="host-request-name">{p.name}</strong> <span className="muted small">({p.user ? `account ${p.user}` : 'guest'})</span> asks for control.
+              <Rich
+                k="host.asks"
+                nodes={{
+                  name: <strong data-testid="host-request-name">{p.name}</strong>,
+                  who: <span className="muted small">({p.user ? t('host.account', { user: p.user }) : t('host.guest')})</span>,
+                }}
+              />
             </p>
           ))}
           {requesters.length > 0 && (
             <p className="small" data-testid="host-approve-hint">
-              Approve on the computer you are sharing.
+              {t('host.approve')}
             </p>
           )}
         </div>
@@ -331,11 +344,11 @@ function HostPanel({ client, share, roster }: { client: ConferenceClient; share:
       <span className="host-panel-actions">
         {share.controllerId && (
           <button type="button" className="secondary" data-testid="host-revoke" onClick={() => client.send({ type: 'control.revoke' })}>
-            Revoke control
+            {t('stage.revoke')}
           </button>
         )}
         <button type="button" className="danger" data-testid="host-stop" onClick={() => client.send({ type: 'share.stop' })}>
-          Stop sharing
+          {t('host.stop')}
         </button>
       </span>
     </div>

@@ -1,3 +1,4 @@
+import { useTranslation } from 'react-i18next';
 import type { Notifier } from './Notifier';
 import { useToasts } from './NotifierContext';
 
@@ -7,12 +8,13 @@ import { useToasts } from './NotifierContext';
  */
 export function Toasts({ notifier }: { notifier: Notifier }) {
   const toasts = useToasts(notifier);
+  const { t: tr } = useTranslation();
   return (
     <div className="toasts" role="status" aria-live="polite" aria-relevant="additions text" data-testid="toasts">
       {toasts.map((t) => (
         <div key={t.id} className={`toast toast-${t.kind}`} data-testid="toast" data-kind={t.kind}>
           <span className="toast-text">{t.text}</span>
-          <button type="button" className="icon" aria-label="Dismiss notification" onClick={() => notifier.dismiss(t.id)}>
+          <button type="button" className="icon" aria-label={tr('common.dismissNotification')} onClick={() => notifier.dismiss(t.id)}>
             ×
           </button>
         </div>

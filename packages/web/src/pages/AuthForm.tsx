@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router-dom';
+import { useTranslation } from 'react-i18next';
 import { errorText } from '../api/client';
 import { useSession } from '../session/SessionContext';
 
@@ -12,6 +13,7 @@ export function AuthForm({ mode, next }: { mode: 'signin' | 'signup'; next: stri
   const [displayName, setDisplayName] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const { t } = useTranslation();
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -31,10 +33,10 @@ export function AuthForm({ mode, next }: { mode: 'signin' | 'signup'; next: stri
 
   const signup = mode === 'signup';
   return (
-    <form className="card form" onSubmit={submit} aria-label={signup ? 'Create an account' : 'Sign in'} data-testid={`${mode}-form`}>
-      <h2>{signup ? 'Create an account' : 'Sign in'}</h2>
+    <form className="card form" onSubmit={submit} aria-label={signup ? t('auth.createTitle') : t('auth.signIn')} data-testid={`${mode}-form`}>
+      <h2>{signup ? t('auth.createTitle') : t('auth.signIn')}</h2>
       <label>
-        Username
+        {t('auth.username')}
         <input
           name="username"
           autoComplete="username"
@@ -49,7 +51,7 @@ export function AuthForm({ mode, next }: { mode: 'signin' | 'signup'; next: stri
       {signup && (
         <label>
           <span>
-            Display name <span className="hint">(optional)</span>
+            {t('auth.displayName')} <span className="hint">{t('home.optional')}</span>
           </span>
           <input
             name="displayName"
@@ -62,7 +64,7 @@ export function AuthForm({ mode, next }: { mode: 'signin' | 'signup'; next: stri
         </label>
       )}
       <label>
-        Password
+        {t('auth.password')}
         <input
           name="password"
           type="password"
@@ -77,7 +79,7 @@ export function AuthForm({ mode, next }: { mode: 'signin' | 'signup'; next: stri
       </label>
       {signup && (
         <p className="hint" id="signup-password-hint" data-testid="signup-password-hint">
-          At least 8 characters. Common passwords and easy patterns (password1, qwerty, 12345678) are refused; a few unrelated words make a good one.
+          {t('auth.passwordHint')}
         </p>
       )}
       {error && (
@@ -86,7 +88,7 @@ export function AuthForm({ mode, next }: { mode: 'signin' | 'signup'; next: stri
         </p>
       )}
       <button className="primary" type="submit" disabled={busy} data-testid={`${mode}-submit`}>
-        {busy ? 'Please wait…' : signup ? 'Create account' : 'Sign in'}
+        {busy ? t('auth.wait') : signup ? t('auth.create') : t('auth.signIn')}
       </button>
     </form>
   );

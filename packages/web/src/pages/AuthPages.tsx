@@ -1,4 +1,5 @@
 import { Link, Navigate, useSearchParams } from 'react-router-dom';
+import { useTranslation } from 'react-i18next';
 import { useSession } from '../session/SessionContext';
 import { safeNext } from '../ui/safeNext';
 import { AuthForm } from './AuthForm';
@@ -7,6 +8,7 @@ import { TopBar } from '../ui/TopBar';
 function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
   const { user } = useSession();
   const [params] = useSearchParams();
+  const { t } = useTranslation();
   const next = safeNext(params.get('next'));
   if (user) return <Navigate to={next} replace />;
   const other = mode === 'signin' ? '/signup' : '/signin';
@@ -17,9 +19,9 @@ function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
       <main className="narrow">
         <AuthForm mode={mode} next={next} />
         <p className="center">
-          {mode === 'signin' ? 'No account yet? ' : 'Already have an account? '}
+          {mode === 'signin' ? t('landing.noAccount') : t('auth.haveAccount')}{' '}
           <Link to={other + query} data-testid={`goto-${mode === 'signin' ? 'signup' : 'signin'}`}>
-            {mode === 'signin' ? 'Create one' : 'Sign in'}
+            {mode === 'signin' ? t('landing.createOne') : t('auth.signIn')}
           </Link>
         </p>
       </main>

@@ -9,6 +9,7 @@ import { MeetingRow } from './MeetingRow';
 import { CopyButton } from '../ui/CopyButton';
 import { JoinByLink } from '../ui/JoinByLink';
 import { CalendarCard, ScheduleFields, UpcomingMeetings, draftToInput, newDraft, type ScheduleDraft } from './Schedule';
+import { formatDateTime } from '../i18n/format';
 
 /** Meetings shown per page; "Show more" fetches the next page. */
 export const MEETINGS_PAGE = 20;
@@ -241,7 +242,7 @@ function CreateMeeting({ created, onCreated, onDismiss }: { created: ConferenceR
   );
 }
 
+/** A date and time in the UI's language (i18n/format.ts). */
 export function formatDate(iso: string): string {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return formatDateTime(iso);
 }

@@ -15,7 +15,7 @@ export function LandingPage() {
         <TopBar />
         <main className="narrow">
           <p className="muted" role="status">
-            Loading…
+            {t('home.loading')}
           </p>
         </main>
       </div>

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { MAX_NAME_LENGTH, type ConferencePreview } from '@baton/protocol';
+import { useTranslation } from 'react-i18next';
 import { ApiRequestError, api, errorText } from '../api/client';
 import { ConferenceClient } from '../conference/ConferenceClient';
 import { MeetingRoom } from '../meeting/MeetingRoom';
@@ -20,6 +21,7 @@ export function MeetingPage() {
   const [guestName, setGuestName] = useState<string | null>(() => ConferenceClient.savedSeat(sessionStorage, id)?.name ?? null);
   // Bumped to start a fresh connection after the previous one ended (e.g. "Rejoin").
   const [session, setSession] = useState(0);
+  const { t } = useTranslation();
 
   useEffect(() => {
     let live = true;
@@ -48,7 +50,7 @@ export function MeetingPage() {
     return (
       <Shell>
         <p className="muted" role="status">
-          Loading meeting…
+          {t('join.loading')}
         </p>
       </Shell>
     );
@@ -57,9 +59,9 @@ export function MeetingPage() {
     return (
       <Shell>
         <div className="card" data-testid="meeting-missing">
-          <h1>Meeting not found</h1>
-          <p>This meeting does not exist or was deleted. Check the link you were given.</p>
-          <Link to="/">Back to Baton</Link>
+          <h1>{t('join.missingTitle')}</h1>
+          <p>{t('join.missing')}</p>
+          <Link to="/">{t('join.back')}</Link>
         </div>
       </Shell>
     );
@@ -130,6 +132,7 @@ function GuestJoin({
   });
   const signInLink = `/signin?next=${encodeURIComponent(next)}`;
   const denied = preview?.guests === 'deny';
+  const { t } = useTranslation();
 
   function submit(e: FormEvent) {
     e.preventDefault();
@@ -139,8 +142,8 @@ function GuestJoin({
 
   return (
     <div className="card join" data-testid="guest-join-card" data-conference-id={id}>
-      <h1 data-testid="preview-subject">{preview?.subject ?? 'Meeting'}</h1>
-      {preview && <p className="muted">Organized by {preview.organizerName ?? preview.organizer}</p>}
+      <h1 data-testid="preview-subject">{preview?.subject ?? t('join.meeting')}</h1>
+      {preview && <p className="muted">{t('meeting.organizedBy', { name: preview.organizerName ?? preview.organizer })}</p>}
       {previewError && (
         <p className="error" role="alert">
           {previewError}
@@ -148,16 +151,16 @@ function GuestJoin({
       )}
       {denied ? (
         <>
-          <p data-testid="guests-denied">This meeting is for signed-in users only. Guests cannot join.</p>
+          <p data-testid="guests-denied">{t('join.guestsDenied')}</p>
           <Link className="button primary" to={signInLink} data-testid="join-signin">
-            Sign in to join
+            {t('join.signInToJoin')}
           </Link>
         </>
       ) : (
         <>
-          <form className="form" onSubmit={submit} aria-label="Join as a guest">
+          <form className="form" onSubmit={submit} aria-label={t('join.asGuest')}>
             <label>
-              Your name
+              {t('join.yourName')}
               <input
                 value={name}
                 onChange={(e) => setName(e.target.value)}
@@ -169,14 +172,14 @@ function GuestJoin({
               />
             </label>
             <button className="primary" type="submit" disabled={!name.trim()} data-testid="guest-join">
-              {preview?.guests === 'lobby' ? 'Ask to join' : 'Join meeting'}
+              {preview?.guests === 'lobby' ? t('join.ask') : t('join.join')}
             </button>
-            {preview?.guests === 'lobby' && <p className="muted small">The organizer will let you in.</p>}
+            {preview?.guests === 'lobby' && <p className="muted small">{t('join.willLetIn')}</p>}
           </form>
           <p className="muted small">
-            Have an account?{' '}
+            {t('join.haveAccount')}{' '}
             <Link to={signInLink} data-testid="join-signin">
-              Sign in
+              {t('auth.signIn')}
             </Link>
           </p>
         </>

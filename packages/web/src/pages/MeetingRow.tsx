@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { MAX_SUBJECT_LENGTH, type ConferenceResource, type MeetingPolicy } from '@baton/protocol';
+import { useTranslation } from 'react-i18next';
 import { api, errorText } from '../api/client';
 import { CopyButton } from '../ui/CopyButton';
 import { PolicyFields, policySummary } from '../ui/PolicyFields';
@@ -12,6 +13,7 @@ export function MeetingRow({ meeting, highlight, onChanged, onDeleted }: { meeti
   const [policy, setPolicy] = useState<MeetingPolicy>(meeting.policy);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const { t } = useTranslation();
 
   async function save(e: FormEvent) {
     e.preventDefault();
@@ -43,15 +45,15 @@ export function MeetingRow({ meeting, highlight, onChanged, onDeleted }: { meeti
   return (
     <li className={highlight ? 'meeting-row highlight' : 'meeting-row'} data-testid={`meeting-${meeting.id}`} data-subject={meeting.subject}>
       {mode === 'edit' ? (
-        <form className="form" onSubmit={save} aria-label={`Edit ${meeting.subject}`}>
+        <form className="form" onSubmit={save} aria-label={t('row.editWho', { subject: meeting.subject })}>
           <label>
-            Subject
+            {t('home.subject')}
             <input value={subject} onChange={(e) => setSubject(e.target.value)} required maxLength={MAX_SUBJECT_LENGTH} data-testid="edit-subject" />
           </label>
           <PolicyFields value={policy} onChange={setPolicy} idPrefix="edit" />
           <div className="actions">
             <button className="primary" type="submit" disabled={busy || !subject.trim()} data-testid="edit-save">
-              Save
+              {t('settings.save')}
             </button>
             <button
               type="button"
@@ -62,7 +64,7 @@ export function MeetingRow({ meeting, highlight, onChanged, onDeleted }: { meeti
                 setMode('view');
               }}
             >
-              Cancel
+              {t('common.cancel')}
             </button>
           </div>
         </form>
@@ -72,32 +74,32 @@ export function MeetingRow({ meeting, highlight, onChanged, onDeleted }: { meeti
             <Link className="subject" to={`/m/${encodeURIComponent(meeting.id)}`}>
               {meeting.subject}
             </Link>
-            <div className="muted small">{policySummary(meeting.policy)}</div>
+            <div className="muted small">{policySummary(t, meeting.policy)}</div>
             <div className="url small" title={meeting.url}>
               {meeting.url}
             </div>
           </div>
           <div className="actions">
             <Link className="button primary" to={`/m/${encodeURIComponent(meeting.id)}`} data-testid="meeting-open">
-              Open
+              {t('row.open')}
             </Link>
-            <CopyButton text={meeting.url} label="Copy URL" testId="meeting-copy" />
+            <CopyButton text={meeting.url} label={t('row.copyUrl')} testId="meeting-copy" />
             {mode === 'confirm-delete' ? (
               <>
                 <button type="button" className="danger" disabled={busy} onClick={() => void remove()} data-testid="meeting-delete-confirm">
-                  Delete for good
+                  {t('row.deleteForGood')}
                 </button>
                 <button type="button" className="secondary" onClick={() => setMode('view')}>
-                  Keep
+                  {t('row.keep')}
                 </button>
               </>
             ) : (
               <>
                 <button type="button" className="secondary" onClick={() => setMode('edit')} data-testid="meeting-edit">
-                  Edit
+                  {t('row.edit')}
                 </button>
                 <button type="button" className="secondary danger-text" onClick={() => setMode('confirm-delete')} data-testid="meeting-delete">
-                  Delete
+                  {t('row.delete')}
                 </button>
               </>
             )}

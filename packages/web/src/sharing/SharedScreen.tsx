@@ -11,6 +11,8 @@
  */
 import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type MutableRefObject } from 'react';
 import { PointerButton } from '@baton/protocol';
+import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import { InputCapture } from './InputCapture';
 import { SoftKeyboard } from './SoftKeyboard';
 import { TouchGestures } from './TouchGestures';
@@ -80,6 +82,7 @@ const FINAL_CODES = new Set([1000, 1003, 1008, 4001, 4003, 4004, 4005, 4006]);
 type Status = { state: ShareConnectionState; info: ShareCloseInfo | null; retrying: boolean };
 
 export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKeyboard, onKeyboardCapture, onZoom, handle, onStateChange, className, p2p, onClipboard, beforePaste }: SharedScreenProps) {
+  const { t } = useTranslation();
   const outerRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const cursorRef = useRef<HTMLCanvasElement>(null);
@@ -334,7 +337,7 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
             ref={canvasRef}
             data-testid="share-canvas"
             tabIndex={controlling ? 0 : -1}
-            aria-label={controlling ? 'Shared screen (you are in control; press Esc twice to release the keyboard)' : 'Shared screen'}
+            aria-label={controlling ? t('screen.labelControlling') : t('stage.label')}
             style={{ display: 'block', width: '100%', height: '100%', outline: 'none', touchAction: 'none', cursor: controlling ? cursor : 'default' }}
           />
           <canvas
@@ -349,7 +352,7 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
       <textarea
         ref={keyboardRef}
         data-testid="soft-keyboard-field"
-        aria-label="Type to the shared screen"
+        aria-label={t('screen.typeLabel')}
         tabIndex={-1}
         autoCapitalize="off"
         autoCorrect="off"
@@ -361,13 +364,13 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
       {shown.state !== 'open' ? (
         <div data-testid="share-status" role="status" style={statusStyle}>
           {!drawn && <span className="spinner small" aria-hidden="true" />}
-          {directPending ? 'Connecting directly to the host…' : statusText(shown)}
+          {directPending ? t('screen.direct') : statusText(t, shown)}
         </div>
       ) : (
         !drawn && (
           <div data-testid="share-loading" role="status" style={statusStyle}>
             <span className="spinner small" aria-hidden="true" />
-            Loading the shared screen…
+            {t('screen.loading')}
           </div>
         )
       )}
@@ -406,16 +409,19 @@ function layoutFor(mode: ViewMode, sw: number, sh: number, bw: number, bh: numbe
   return { scale, fitScale, width, height, left: Math.max(0, Math.floor((bw - width) / 2)), top, sw, sh, bw, bh };
 }
 
-function statusText({ state, info, retrying }: Status): string {
+function statusText(t: TFunction, { state, info, retrying }: Status): string {
   switch (state) {
     case 'connecting':
-      return 'Connecting to the shared screen…';
+      return t('screen.connecting');
     case 'authenticating':
-      return 'Waiting for the shared screen…';
+      return t('screen.waiting');
     case 'open':
       return '';
-    case 'closed':
-      return `${info?.reason ?? 'Disconnected'}${retrying ? ' — reconnecting…' : ''}`;
+    case 'closed': {
+      // The close reason is the server's own words, when it gave any.
+      const why = info?.reason || t('screen.disconnected');
+      return retrying ? t('screen.closedRetrying', { why }) : why;
+    }
   }
 }
 

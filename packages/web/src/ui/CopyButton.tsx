@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 /** Copies text to the clipboard, with a fallback for pages where the Clipboard API is unavailable. */
 export async function copyText(text: string): Promise<boolean> {
@@ -26,10 +27,11 @@ export async function copyText(text: string): Promise<boolean> {
 
 export function CopyButton({ text, label, testId, className }: { text: string; label: string; testId?: string; className?: string }) {
   const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
+  const { t } = useTranslation();
   useEffect(() => {
     if (state === 'idle') return;
-    const t = setTimeout(() => setState('idle'), 2000);
-    return () => clearTimeout(t);
+    const timer = setTimeout(() => setState('idle'), 2000);
+    return () => clearTimeout(timer);
   }, [state]);
   // Its longest texts size the button (hidden ::before and ::after), so "Copied!" never moves its neighbours.
   return (
@@ -37,13 +39,13 @@ export function CopyButton({ text, label, testId, className }: { text: string; l
       type="button"
       className={`${className ?? 'secondary'} steady`}
       data-sizer-a={label}
-      data-sizer-b="Copy failed"
+      data-sizer-b={t('copy.failed')}
       data-testid={testId}
       data-copy-text={text}
       onClick={() => void copyText(text).then((ok) => setState(ok ? 'copied' : 'failed'))}
       aria-live="polite"
     >
-      <span>{state === 'copied' ? 'Copied!' : state === 'failed' ? 'Copy failed' : label}</span>
+      <span>{state === 'copied' ? t('copy.copied') : state === 'failed' ? t('copy.failed') : label}</span>
     </button>
   );
 }

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
@@ -10,6 +11,7 @@ const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), selec
  */
 export function Modal({ title, onClose, children, testId }: { title: string; onClose(): void; children: ReactNode; testId?: string }) {
   const titleId = useId();
+  const { t } = useTranslation();
   const ref = useRef<HTMLDialogElement>(null);
   // Read onClose through a ref: callers pass inline functions, and the effect must run once.
   const close = useRef(onClose);
@@ -67,7 +69,7 @@ export function Modal({ title, onClose, children, testId }: { title: string; onC
       <div className="modal card">
         <div className="modal-head">
           <h2 id={titleId}>{title}</h2>
-          <button type="button" className="modal-close icon" aria-label="Close" onClick={onClose}>
+          <button type="button" className="modal-close icon" aria-label={t('common.close')} onClick={onClose}>
             ×
           </button>
         </div>

@@ -1,67 +1,56 @@
 import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import { audioPolicy, dialOutPolicy, pollsPolicy, qaPolicy, type PollsPolicy, type QaPolicy, type AudioPolicy, type DialOutPolicy, type ControlPolicy, type GuestPolicy, type MeetingPolicy, type PresentPolicy } from '@baton/protocol';
 
-export const GUEST_LABELS: Record<GuestPolicy, string> = {
-  deny: 'Not allowed',
-  lobby: 'Wait in the lobby',
-  allow: 'Join directly',
-};
-export const PRESENT_LABELS: Record<PresentPolicy, string> = {
-  organizer: 'Only the organizer',
-  presenters: 'Organizer and presenters',
-  anyone: 'Anyone',
-};
-export const CONTROL_LABELS: Record<ControlPolicy, string> = {
-  never: 'Never',
-  'signed-in': 'Signed-in participants',
-  anyone: 'Anyone',
-};
-export const AUDIO_LABELS: Record<AudioPolicy, string> = {
-  anyone: 'Anyone may talk',
-  presenters: 'Presenters talk, others listen',
-  off: 'No audio',
-};
-
-export const DIAL_OUT_LABELS: Record<DialOutPolicy, string> = {
-  organizer: 'Organizers only',
-  anyone: 'Anyone who may talk',
-};
+/** The choices of each policy field, in the order shown; their words are policy.<field>.<value> in i18n/en.ts. */
+const GUESTS: readonly GuestPolicy[] = ['deny', 'lobby', 'allow'];
+const PRESENT: readonly PresentPolicy[] = ['organizer', 'presenters', 'anyone'];
+const CONTROL: readonly ControlPolicy[] = ['never', 'signed-in', 'anyone'];
+const AUDIO: readonly AudioPolicy[] = ['anyone', 'presenters', 'off'];
+const DIAL_OUT: readonly DialOutPolicy[] = ['organizer', 'anyone'];
 
 /** The meeting-policy choices as labelled selects (dialOut: the server can call telephones). */
 export function PolicyFields({ value, onChange, idPrefix, disabled, dialOut }: { value: MeetingPolicy; onChange(p: MeetingPolicy): void; idPrefix: string; disabled?: boolean; dialOut?: boolean }) {
+  const { t } = useTranslation();
+  const options = (field: string, values: readonly string[]) =>
+    values.map((v) => (
+      <option key={v} value={v}>
+        {t(`policy.${field}.${v}`)}
+      </option>
+    ));
   return (
     <fieldset className="policy" disabled={disabled}>
-      <legend>Meeting policy</legend>
+      <legend>{t('policy.legend')}</legend>
       <label>
-        Guests without an account
+        {t('policy.guestsLabel')}
         <select value={value.guests} onChange={(e) => onChange({ ...value, guests: e.target.value as GuestPolicy })} data-testid={`${idPrefix}-guests`}>
-          {options(GUEST_LABELS)}
+          {options('guests', GUESTS)}
         </select>
       </label>
       <label>
-        Who may present
+        {t('policy.presentLabel')}
         <select value={value.present} onChange={(e) => onChange({ ...value, present: e.target.value as PresentPolicy })} data-testid={`${idPrefix}-present`}>
-          {options(PRESENT_LABELS)}
+          {options('present', PRESENT)}
         </select>
       </label>
       <label>
-        Remote control
+        {t('policy.controlLabel')}
         <select value={value.control} onChange={(e) => onChange({ ...value, control: e.target.value as ControlPolicy })} data-testid={`${idPrefix}-control`}>
-          {options(CONTROL_LABELS)}
+          {options('control', CONTROL)}
         </select>
       </label>
       <label>
-        Audio
+        {t('policy.audioLabel')}
         <select value={audioPolicy(value)} onChange={(e) => onChange({ ...value, audio: e.target.value as AudioPolicy })} data-testid={`${idPrefix}-audio`}>
-          {options(AUDIO_LABELS)}
+          {options('audio', AUDIO)}
         </select>
       </label>
       <DataPolicyFields value={value} onChange={onChange} idPrefix={idPrefix} />
       {dialOut && (
         <label>
-          Calling other people's phones
+          {t('policy.dialOutLabel')}
           <select value={dialOutPolicy(value)} onChange={(e) => onChange({ ...value, dialOut: e.target.value as DialOutPolicy })} data-testid={`${idPrefix}-dial-out`}>
-            {options(DIAL_OUT_LABELS)}
+            {options('dialOut', DIAL_OUT)}
           </select>
         </label>
       )}
@@ -100,14 +89,12 @@ function DataPolicyFields({ value, onChange, idPrefix }: { value: MeetingPolicy;
   );
 }
 
-function options(labels: Record<string, string>) {
-  return Object.entries(labels).map(([v, label]) => (
-    <option key={v} value={v}>
-      {label}
-    </option>
-  ));
-}
-
-export function policySummary(p: MeetingPolicy): string {
-  return `Guests: ${GUEST_LABELS[p.guests].toLowerCase()} · Presenting: ${PRESENT_LABELS[p.present].toLowerCase()} · Control: ${CONTROL_LABELS[p.control].toLowerCase()} · Audio: ${AUDIO_LABELS[audioPolicy(p)].toLowerCase()}`;
+/** One line for the meeting list; the values keep their capitals (German nouns need them). */
+export function policySummary(t: TFunction, p: MeetingPolicy): string {
+  return t('policy.summary', {
+    guests: t(`policy.guests.${p.guests}`),
+    present: t(`policy.present.${p.present}`),
+    control: t(`policy.control.${p.control}`),
+    audio: t(`policy.audio.${audioPolicy(p)}`),
+  });
 }

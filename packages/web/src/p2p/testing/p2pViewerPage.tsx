@@ -8,6 +8,7 @@ import { useSyncExternalStore } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { flushSync } from 'react-dom';
 import { ConferenceClient, conferenceSocketUrl } from '../../conference/ConferenceClient';
+import '../../i18n';
 import { SharedScreen } from '../../sharing/SharedScreen';
 import type { P2PConference } from '../PeerAnswerer';
 

@@ -6,6 +6,7 @@
 import { useState } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { flushSync } from 'react-dom';
+import '../../i18n';
 import { SharedScreen } from '../SharedScreen';
 import { ScreenView } from '../ScreenView';
 import { ShareConnection } from '../ShareConnection';
