@@ -174,6 +174,13 @@ export type Hello = z.infer<typeof Hello>;
 export const ClientMessage = z.discriminatedUnion('type', [
   Hello,
   m('ping', {}),
+  /**
+   * This client's page is going away (closed, or navigated elsewhere; a reload looks the same from
+   * inside the page). Once the socket closes, the server keeps the seat only a few seconds for a
+   * resume (the reload) instead of the full grace period, then removes it as `left`. Applies to the
+   * sender's own seat only; allowed in the lobby too. No answer.
+   */
+  m('leave', {}),
   /** `to`: a participant id for a private message to that person (every seat of a signed-in user). */
   m('chat.send', { text: ChatText, to: Id.optional() }),
   m('role.set', { participantId: Id, role: RoleNameSchema }),

@@ -83,7 +83,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     ...(config.stunUrls.length ? [{ urls: config.stunUrls }] : []),
     ...(turn ? [(({ urls, username, credential }) => ({ urls, username, credential }))(turn.issue(participantId))] : []),
   ];
-  const registry = new FocusRegistry({ store, factory: conferencing, graceMs: config.reconnectGraceMs, iceServers, log: app.log, onFocus: (f) => metrics.watchFocus(f) });
+  const registry = new FocusRegistry({ store, factory: conferencing, graceMs: config.reconnectGraceMs, ...(config.leaveGraceMs !== undefined ? { leaveGraceMs: config.leaveGraceMs } : {}), iceServers, log: app.log, onFocus: (f) => metrics.watchFocus(f) });
   metrics.watch({ registry, factory: conferencing });
   const factory = new FocusFactory(store, registry);
   const outbox = config.smtp ? new MailOutbox({ smtpUrl: config.smtp.url, from: config.smtp.from, log: app.log.child({ part: 'mail' }) }) : null;

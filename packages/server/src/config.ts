@@ -41,6 +41,8 @@ export interface ServerConfig {
   trustProxy: boolean;
   logLevel: string;
   reconnectGraceMs: number;
+  /** The short wait for a resume after a page said `leave` (a reload); default LEAVE_GRACE_MS (5 s). */
+  leaveGraceMs?: number;
   /** TURN for participants behind NATs and firewalls; null: no TURN (direct and server paths only). */
   turn: { urls: string[]; secret: string; ttlSeconds: number } | null;
   /** STUN URLs handed to clients (no credentials). */

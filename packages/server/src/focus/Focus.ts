@@ -39,6 +39,13 @@ import { type ParticipantLink, type Seat, seatToActor, seatToWire, isModerator, 
 import { HandsManager } from './HandsManager.js';
 import { nextOccurrence, waitsForOrganizer } from '../schedule/recurrence.js';
 
+/**
+ * How long a seat whose page said `leave` waits for a resume after its socket closes: long enough
+ * for a page reload to come back (a reload cannot be told from a close inside the page), short
+ * enough that a closed tab is gone from the others' rosters in a moment instead of the full grace.
+ */
+export const LEAVE_GRACE_MS = 5_000;
+
 export interface FocusOptions {
   record: ConferenceRecord;
   store: Store;
@@ -51,6 +58,8 @@ export interface FocusOptions {
   /** Chat and ticket rate limits by user or guest identity; shared by the registry so they outlive a Focus. */
   limits?: ParticipantLimits;
   graceMs: number;
+  /** How long a seat whose page said `leave` waits for a resume (default LEAVE_GRACE_MS, at most graceMs). */
+  leaveGraceMs?: number;
   /** How long a persisted lobby admission lives unless extended (LobbyManager; default 10 minutes). */
   admissionTtlMs?: number;
   /** STUN/TURN servers, with fresh credentials, for an admitted participant. */
@@ -262,6 +271,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
   #reattach(seat: Seat, link: ParticipantLink): Seat {
     if (seat.graceTimer) clearTimeout(seat.graceTimer);
     seat.graceTimer = null;
+    seat.leaving = false; // it was a reload after all
     const old = seat.link;
     seat.link = link;
     old?.close(CloseCode.Replaced, 'this seat was taken over by a newer connection');
@@ -328,9 +338,25 @@ export class Focus extends TypedEmitter<FocusEvents> {
     if (leaving) return this.#leave(seat, 'left');
     // Whoever holds the baton must be present: control never outlives the controller's connection.
     if (this.#control.controllerId === seat.id) this.#control.handleRevoke();
+    if (seat.leaving) {
+      // Its page said it was going away: gone soon, unless the page was only reloading and resumes.
+      // Nobody is told "reconnecting" for it, so a reload shows no flap and a closed tab no wait.
+      seat.graceTimer = setTimeout(() => this.#leave(seat, 'left'), Math.min(this.#opts.leaveGraceMs ?? LEAVE_GRACE_MS, this.#opts.graceMs));
+      seat.graceTimer.unref?.();
+      return;
+    }
     this.#roster.announce(seat, 'participant.updated');
     seat.graceTimer = setTimeout(() => this.#leave(seat, 'timeout'), this.#opts.graceMs);
     seat.graceTimer.unref?.();
+  }
+
+  /**
+   * The participant's page is going away (`leave`, sent on pagehide): mark the seat so that its
+   * disconnect gets the short grace. Only the connection that holds the seat can say so.
+   */
+  leaving(seatId: string, link: ParticipantLink): void {
+    const seat = this.#roster.get(seatId);
+    if (seat && seat.link === link) seat.leaving = true;
   }
 
   #leave(seat: Seat, reason: 'left' | 'removed' | 'timeout' | 'denied'): void {

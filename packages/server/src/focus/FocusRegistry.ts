@@ -18,6 +18,7 @@ export interface FocusRegistryOptions {
   store: Store;
   factory: ConferencingServerFactory;
   graceMs: number;
+  leaveGraceMs?: number;
   iceServers?: FocusOptions['iceServers'];
   log?: LogLike & { child?(bindings: Record<string, unknown>): LogLike };
   /** Called with each new live Focus (metrics subscribe to its events). */
@@ -74,13 +75,13 @@ export class FocusRegistry {
   }
 
   async #create(id: string): Promise<Focus> {
-    const { store, factory, graceMs, iceServers } = this.#opts;
+    const { store, factory, graceMs, leaveGraceMs, iceServers } = this.#opts;
     // Every log line about a conference carries its id.
     const log = this.#opts.log?.child ? this.#opts.log.child({ conference: id }) : this.#opts.log;
     const record = await store.getConference(id);
     if (!record) throw new NotFoundError('no such conference');
     const roles = await store.getRoles(id);
-    const focus = new Focus({ record, store, roles, factory, tickets: this.tickets, uploadTickets: this.uploadTickets, limits: this.limits, graceMs, log, ...(iceServers ? { iceServers } : {}) });
+    const focus = new Focus({ record, store, roles, factory, tickets: this.tickets, uploadTickets: this.uploadTickets, limits: this.limits, graceMs, log, ...(leaveGraceMs !== undefined ? { leaveGraceMs } : {}), ...(iceServers ? { iceServers } : {}) });
     await focus.init();
     const mine = this.#foci.get(id);
     this.#live.add(focus);

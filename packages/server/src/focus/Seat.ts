@@ -25,6 +25,8 @@ export interface Seat {
   /** null while the participant is reconnecting. */
   link: ParticipantLink | null;
   graceTimer: NodeJS.Timeout | null;
+  /** The client said its page is going away (`leave`): on disconnect, a short grace only. */
+  leaving?: boolean;
 }
 
 export function seatToWire(s: Seat): Participant {

@@ -135,7 +135,7 @@ function authorizeAudio(cmd: Extract<Command, { type: `audio.${string}` }>, ctx:
 }
 
 /** Command types that go through authorize(); hello and ping are handled by the gateway. */
-export type Command = Exclude<ClientMessage, { type: 'hello' | 'ping' }>;
+export type Command = Exclude<ClientMessage, { type: 'hello' | 'ping' | 'leave' }>;
 
 export const BROWSER_CONTROL_MESSAGE = 'this host shares from a browser; control needs the Baton agent';
 

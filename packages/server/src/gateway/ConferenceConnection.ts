@@ -138,6 +138,8 @@ export class ConferenceConnection implements ParticipantLink {
       return this.send({ type: 'error', code: 'bad_request', message: decoded.error, rid: ridOf(text) });
     }
     const msg = decoded.value;
+    // Said right before the socket closes: heard now, not behind queued commands the close would drop.
+    if (msg.type === 'leave' && this.#state === 'joined') return this.#focus!.leaving(this.#seatId!, this);
     this.#queue = this.#queue.then(() => this.#run(msg)).catch((err) => this.#o.log?.error({ err }, 'conference connection failed'));
   }
 
@@ -149,6 +151,7 @@ export class ConferenceConnection implements ParticipantLink {
     }
     if (msg.type === 'hello') return this.send({ type: 'error', rid: msg.rid, code: 'bad_request', message: 'already joined' });
     if (msg.type === 'ping') return this.send({ type: 'pong', rid: msg.rid });
+    if (msg.type === 'leave') return this.#focus!.leaving(this.#seatId!, this);
     try {
       const result = await this.#focus!.handle(this.#seatId!, msg as Command);
       this.send({ type: 'ack', rid: msg.rid, ...result });

@@ -284,6 +284,15 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
     this.finish({ reason: 'left', code: CloseCode.Normal, message: 'You left the meeting.', detail: null }, CloseCode.Normal);
   }
 
+  /**
+   * The page is going away (pagehide): tell the server, so that the seat goes within seconds once the
+   * socket closes, unless this page was reloading and resumes it. Nothing is said when not connected.
+   */
+  pageLeaving(): void {
+    if (!this.socket || this.socket.readyState !== OPEN || (this.snap.state !== 'joined' && this.snap.state !== 'lobby')) return;
+    this.socket.send(JSON.stringify({ type: 'leave', rid: `c${this.nextRid++}` }));
+  }
+
   // ------------------------------------------------------------------------------------------
   // Commands
 

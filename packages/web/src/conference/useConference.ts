@@ -24,7 +24,16 @@ export function useConference(conferenceId: string, enabled: boolean, name?: str
     // Connect on the next tick: React's StrictMode (dev) mounts, unmounts and remounts at once, and
     // a socket opened by the first mount would only be torn down half-open.
     const start = setTimeout(() => c.connect(), 0);
+    // A closed tab (or a navigation away) says so, and the others see this participant go at once
+    // instead of "reconnecting…" for the grace period. A reload says the same, then resumes the seat
+    // with its token within the server's short leave grace. A page kept in the back/forward cache
+    // (persisted) may come back: it keeps the full grace.
+    const pagehide = (e: PageTransitionEvent) => {
+      if (!e.persisted) c.pageLeaving();
+    };
+    window.addEventListener('pagehide', pagehide);
     return () => {
+      window.removeEventListener('pagehide', pagehide);
       clearTimeout(start);
       c.close();
       setClient(null);
