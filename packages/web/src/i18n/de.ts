@@ -72,6 +72,7 @@ export const de: Messages = {
     settings: 'Einstellungen',
     endForAll: 'Für alle beenden',
     leave: 'Verlassen',
+    more: 'Weitere Aktionen',
   },
   alerts: {
     hand: '{{name}} hat die Hand gehoben',

@@ -75,6 +75,7 @@ export const en = {
     settings: 'Settings',
     endForAll: 'End meeting for all',
     leave: 'Leave',
+    more: 'More actions',
   },
   alerts: {
     hand: '{{name}} raised their hand',

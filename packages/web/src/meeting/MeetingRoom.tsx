@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { pollsPolicy, qaPolicy, type ConferenceInfo, type Participant } from '@baton/protocol';
@@ -172,7 +172,6 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
           </span>
         </div>
         <div className="meeting-actions">
-          <CopyButton text={meetingUrl} label={t('meeting.copyUrl')} testId="copy-url" />
           <button
             type="button"
             className="secondary"
@@ -198,62 +197,67 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
           >
             {t('meeting.people')}
           </button>
-          <button
-            type="button"
-            className="secondary icon-button"
-            onClick={() => setDialog('shortcuts')}
-            data-testid="shortcuts-open"
-            aria-label={t('meeting.shortcuts')}
-            aria-keyshortcuts="?"
-            title={t('meeting.shortcutsTitle')}
-          >
-            ?
-          </button>
-          <button
-            type="button"
-            className="secondary icon-button"
-            aria-pressed={sound}
-            onClick={() => notifier.setSound(!sound)}
-            data-testid="sound-toggle"
-            title={sound ? t('meeting.soundOn') : t('meeting.soundOff')}
-            aria-label={t('meeting.sound')}
-          >
-            <BellIcon off={!sound} />
-          </button>
-          {isOrganizer && (
-            <button type="button" className="secondary" onClick={() => setDialog('invite')} data-testid="invite-open">
-              {t('meeting.invite')}
+          <HeaderMenu label={t('meeting.more')}>
+            <CopyButton text={meetingUrl} label={t('meeting.copyUrl')} testId="copy-url" />
+            <button
+              type="button"
+              className="secondary icon-button"
+              onClick={() => setDialog('shortcuts')}
+              data-testid="shortcuts-open"
+              aria-label={t('meeting.shortcuts')}
+              aria-keyshortcuts="?"
+              title={t('meeting.shortcutsTitle')}
+            >
+              ?<span className="menu-label">{t('meeting.shortcuts')}</span>
             </button>
-          )}
-          {signedIn && mayPresent && (
-            <button type="button" className="secondary" onClick={() => setDialog('agent')} data-testid="agent-open">
-              {t('meeting.shareDesktop')}
+            <button
+              type="button"
+              className="secondary icon-button"
+              aria-pressed={sound}
+              onClick={() => notifier.setSound(!sound)}
+              data-testid="sound-toggle"
+              title={sound ? t('meeting.soundOn') : t('meeting.soundOff')}
+              aria-label={t('meeting.sound')}
+            >
+              <BellIcon off={!sound} />
+              <span className="menu-label">{sound ? t('meeting.soundOn') : t('meeting.soundOff')}</span>
             </button>
-          )}
-          {mayPresent && (
-            <BrowserShareButton
-              canShare={!snapshot.share || snapshot.share.hostId === snapshot.selfId}
-              sharing={snapshot.share?.hostId === snapshot.selfId && snapshot.share.kind === 'browser'}
-              wsUrl="/ws/share"
-              onStart={async () => {
-                await client.request({ type: 'share.start', kind: 'browser' });
-                const ack = await client.request({ type: 'share.ticket' });
-                if (!ack.ticket) throw new Error('no ticket');
-                return ack.ticket;
-              }}
-              onStop={() => client.send({ type: 'share.stop' })}
-            />
-          )}
-          {isOrganizer && (
-            <button type="button" className="secondary" onClick={() => setDialog('settings')} data-testid="settings-open">
-              {t('meeting.settings')}
-            </button>
-          )}
-          {isOrganizer && (
-            <button type="button" className="danger" onClick={() => setDialog('end')} data-testid="end-for-all">
-              {t('meeting.endForAll')}
-            </button>
-          )}
+            {isOrganizer && (
+              <button type="button" className="secondary" onClick={() => setDialog('invite')} data-testid="invite-open">
+                {t('meeting.invite')}
+              </button>
+            )}
+            {signedIn && mayPresent && (
+              <button type="button" className="secondary" onClick={() => setDialog('agent')} data-testid="agent-open">
+                {t('meeting.shareDesktop')}
+              </button>
+            )}
+            {mayPresent && (
+              <BrowserShareButton
+                canShare={!snapshot.share || snapshot.share.hostId === snapshot.selfId}
+                sharing={snapshot.share?.hostId === snapshot.selfId && snapshot.share.kind === 'browser'}
+                wsUrl="/ws/share"
+                onStart={async () => {
+                  await client.request({ type: 'share.start', kind: 'browser' });
+                  const ack = await client.request({ type: 'share.ticket' });
+                  if (!ack.ticket) throw new Error('no ticket');
+                  return ack.ticket;
+                }}
+                onStop={() => client.send({ type: 'share.stop' })}
+              />
+            )}
+            {isOrganizer && (
+              <button type="button" className="secondary" onClick={() => setDialog('settings')} data-testid="settings-open">
+                {t('meeting.settings')}
+              </button>
+            )}
+            {isOrganizer && (
+              <button type="button" className="danger" onClick={() => setDialog('end')} data-testid="end-for-all">
+                {t('meeting.endForAll')}
+              </button>
+            )}
+            <LanguagePicker />
+          </HeaderMenu>
           <button type="button" className="danger" onClick={() => client.close()} data-testid="leave">
             {t('meeting.leave')}
           </button>
@@ -311,6 +315,66 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
       <Toasts notifier={notifier} />
     </div>
     </NotifierProvider>
+  );
+}
+
+/**
+ * The header's less-used actions. Wide screens show them inline (the menu box is `display:
+ * contents`); on a phone they fold into a "More" menu so the header keeps one row (styles.css).
+ * The buttons exist once either way, so their test ids and shortcuts do not change.
+ */
+function HeaderMenu({ label, children }: { label: string; children: ReactNode }) {
+  const [open, setOpen] = useState(false);
+  const box = useRef<HTMLDivElement>(null);
+  const toggle = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    const outside = (e: PointerEvent) => {
+      const target = e.target as Node;
+      if (!box.current?.contains(target) && !toggle.current?.contains(target)) setOpen(false);
+    };
+    const escape = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      setOpen(false);
+      toggle.current?.focus();
+    };
+    document.addEventListener('pointerdown', outside);
+    document.addEventListener('keydown', escape);
+    return () => {
+      document.removeEventListener('pointerdown', outside);
+      document.removeEventListener('keydown', escape);
+    };
+  }, [open]);
+  return (
+    <>
+      <button
+        ref={toggle}
+        type="button"
+        className="secondary icon-button phone-only more-toggle"
+        aria-expanded={open}
+        aria-controls="meeting-more"
+        aria-label={label}
+        title={label}
+        onClick={() => setOpen((o) => !o)}
+        data-testid="more-actions"
+      >
+        ⋯
+      </button>
+      <div
+        ref={box}
+        id="meeting-more"
+        className="meeting-more"
+        data-open={open}
+        data-testid="more-menu"
+        // An action (a dialog opening, sound, sharing) closes the menu; copying says "Copied!" in it.
+        onClick={(e) => {
+          const button = (e.target as HTMLElement).closest('button');
+          if (button && button.dataset.testid !== 'copy-url') setOpen(false);
+        }}
+      >
+        {children}
+      </div>
+    </>
   );
 }
 
