@@ -44,6 +44,7 @@ export function EndScreen({
           </span>{' '}
           Baton
         </Link>
+        <div className="topbar-middle" />
         <LanguagePicker />
       </header>
       <main className="narrow">

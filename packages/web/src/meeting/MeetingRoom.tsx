@@ -99,6 +99,7 @@ function CenteredCard({ children, testId }: { children: ReactNode; testId: strin
           </span>{' '}
           Baton
         </Link>
+        <div className="topbar-middle" />
         <LanguagePicker />
       </header>
       <main className="narrow">
