@@ -23,6 +23,10 @@ const DESKTOP = { width: 1280, height: 720 };
 const PHONE = { width: 390, height: 844 };
 const SUBJECT = 'Design sync';
 const poll = <T>(fn: () => T | Promise<T>, timeout = 15_000) => expect.poll(fn, { timeout });
+/** On a phone the header's less-used buttons are in the "More" menu: open it when they are hidden there. */
+const reveal = async (page: Page, testId: string) => {
+  if (!(await page.getByTestId(testId).isVisible()) && (await page.getByTestId('more-actions').isVisible())) await page.getByTestId('more-actions').click();
+};
 
 describe.skipIf(!OK)('meeting experience in the browser', { timeout: 60_000 }, () => {
   let srv: Awaited<ReturnType<typeof startServer>>;
@@ -241,6 +245,7 @@ describe.skipIf(!OK)('meeting experience in the browser', { timeout: 60_000 }, (
         [PHONE, '390x844'],
       ] as const) {
         await alice.setViewportSize(viewport);
+        await reveal(alice, 'settings-open');
         await alice.getByTestId('settings-open').click();
         await alice.getByTestId('settings-dialog').waitFor();
         const fits = await selectFits(alice, 'settings-dialog');
@@ -303,6 +308,7 @@ describe.skipIf(!OK)('meeting experience in the browser', { timeout: 60_000 }, (
       for (const viewport of [DESKTOP, PHONE]) {
         await alice.setViewportSize(viewport);
         await poll(() => alice.getByTestId('copy-url').textContent(), 5000).toBe('Copy meeting URL');
+        await reveal(alice, 'copy-url');
         const before = (await boxes()).map((b) => b.replace('Copy meeting URL@', 'copy@'));
         await alice.getByTestId('copy-url').click();
         await poll(() => alice.getByTestId('copy-url').textContent()).toBe('Copied!');
@@ -559,6 +565,7 @@ describe.skipIf(!OK)('meeting experience in the browser', { timeout: 60_000 }, (
           ['invite-open', 'invite-dialog'],
           ['shortcuts-open', 'shortcuts-dialog'],
         ] as const) {
+          await reveal(alice, open);
           await alice.getByTestId(open).click();
           await alice.getByTestId(dialog).waitFor();
           expect(await luminance(alice, `[data-testid="${dialog}"] .modal`, 'backgroundColor')).toBeLessThan(0.05);
