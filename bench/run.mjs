@@ -212,12 +212,14 @@ async function measureWorkload(sysName, sys, workload, roundNo, { host, viewers,
     const hostCpu = new CpuMeter([host.pid]);
     for (const m of [server, agent, viewer, hostCpu]) m.start();
     await probe.reset();
+    const profiler = page ? await startViewerProfile(page, viewers) : null;
     const verified = () => (page ? page.evaluate(() => (window.__batonViewer?.framesVerified === undefined ? null : { v: window.__batonViewer.framesVerified, m: window.__batonViewer.framesMismatched })) : null);
     const verify0 = await verified();
     const hostFrames0 = await host.page.evaluate(() => globalThis.benchFrames);
     const hostT0 = Date.now();
     await sleep(seconds * 1000);
     const c = await probe.collect();
+    await profiler?.stop(`${sysName}-${workload}-r${roundNo}`);
     const verify1 = await verified();
     const hostFps = ((await host.page.evaluate(() => globalThis.benchFrames)) - hostFrames0) / ((Date.now() - hostT0) / 1000);
     const row = {
@@ -261,6 +263,39 @@ async function measureWorkload(sysName, sys, workload, roundNo, { host, viewers,
   } finally {
     await probe.close();
   }
+}
+
+/**
+ * Viewer profiling (off unless asked): BENCH_VIEWER_PROFILE=<dir> records a V8 CPU profile of the viewer
+ * page's main thread over the measured seconds (<dir>/<system>-<workload>-r<round>.cpuprofile, open in
+ * Chromium's DevTools), BENCH_VIEWER_TRACE=<dir> a Chromium trace of the whole viewer browser (main
+ * thread, workers, compositor, GPU process: <dir>/….trace.json, for chrome://tracing or Perfetto).
+ */
+async function startViewerProfile(page, viewers) {
+  const profDir = process.env.BENCH_VIEWER_PROFILE, traceDir = process.env.BENCH_VIEWER_TRACE;
+  if (!profDir && !traceDir) return null;
+  let cdp = null;
+  if (profDir) {
+    mkdirSync(profDir, { recursive: true });
+    cdp = await page.context().newCDPSession(page);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 250 });
+    await cdp.send('Profiler.start');
+  }
+  if (traceDir) {
+    mkdirSync(traceDir, { recursive: true });
+    await viewers.browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame', 'toplevel', 'v8.execute', 'blink', 'cc', 'gpu', 'viz', 'disabled-by-default-v8.cpu_profiler'] });
+  }
+  return {
+    async stop(name) {
+      if (cdp) {
+        const { profile } = await cdp.send('Profiler.stop');
+        writeFileSync(`${profDir}/${name}.cpuprofile`, JSON.stringify(profile));
+        await cdp.detach().catch(() => {});
+      }
+      if (traceDir) writeFileSync(`${traceDir}/${name}.trace.json`, await viewers.browser.stopTracing());
+    },
+  };
 }
 
 /** One row per (workload, system): latencies pooled over rounds, the rest averaged. */

@@ -115,13 +115,14 @@ export async function start({ procs, display, env, log, agentArgs = [], verify =
       /** The meeting page as a signed-in participant opens it: it joins and shows the share in its default view. */
       async openViewer(page, width, height) {
         if (expectSize) [width, height] = expectSize;
-        await page.goto(`${url}/m/${encodeURIComponent(conf.id)}${verify ? '?verifyFrames=1' : ''}`);
+        const query = [verify ? 'verifyFrames=1' : '', process.env.BENCH_VIEWER_QUERY ?? ''].filter(Boolean).join('&');
+        await page.goto(`${url}/m/${encodeURIComponent(conf.id)}${query ? `?${query}` : ''}`, { timeout: 90_000 });
         try {
           await page.waitForFunction(([w, h]) => {
             const vp = document.querySelector('[data-testid=share-viewport]');
             const c = document.querySelector('[data-testid=share-canvas]');
             return !!vp && !!c && vp.dataset.drawn === 'true' && c.width === w && c.height === h && window.__batonViewer?.framesDrawn > 0;
-          }, [width, height], { timeout: 30_000, polling: 50 });
+          }, [width, height], { timeout: 90_000, polling: 50 });
         } catch (err) {
           const st = await page.evaluate(() => ({ path: location.pathname, viewport: { ...document.querySelector('[data-testid=share-viewport]')?.dataset }, text: document.body.innerText.slice(0, 200) })).catch(() => null);
           throw new Error(`${err.message.split('\n')[0]} (meeting page ${JSON.stringify(st)}; agent: ${agent.log.slice(-3).join(' | ')})`);

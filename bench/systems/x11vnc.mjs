@@ -49,8 +49,8 @@ export async function start({ procs, display }) {
     viewerSize: (width, height) => [Math.round(width * FIT_SCALE), Math.round(height * FIT_SCALE)],
     /** Open a viewer on `page`; resolves when its canvas has the screen's size. */
     async openViewer(page, width, height) {
-      await page.goto(url);
-      await page.waitForFunction(([w, h]) => [...document.querySelectorAll('#noVNC_container canvas')].some((c) => c.width === w && c.height === h), [width, height], { timeout: 20_000 });
+      await page.goto(url, { timeout: 90_000 });
+      await page.waitForFunction(([w, h]) => [...document.querySelectorAll('#noVNC_container canvas')].some((c) => c.width === w && c.height === h), [width, height], { timeout: 90_000 });
     },
     /** Make the viewer able to send input (noVNC: focus its canvas). */
     async prepareInput(page) {
