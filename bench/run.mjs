@@ -256,9 +256,11 @@ async function measureWorkload(sysName, sys, workload, roundNo, { host, viewers,
       // Baton only: host capture → drawn on the viewer's canvas, and first tile received → drawn (median ms).
       captureToDrawnMs: c.stages.length ? round(median(c.stages.map((x) => x[0])), 1) : null,
       viewerFrameMs: c.stages.length ? round(median(c.stages.map((x) => x[1])), 1) : null,
+      // Of viewerFrameMs, first tile received → the frame's last message received (the rest is decoding and drawing).
+      viewerReceiveMs: c.stages.some((x) => x[2] !== null && x[2] !== undefined) ? round(median(c.stages.map((x) => x[2] ?? 0)), 1) : null,
     };
     result.rows.push(row);
-    log(`${sysName} ${workload}: median ${row.medianMs} ms, p95 ${row.p95Ms} ms, ${row.viewerFps} fps, ${row.kBps ?? '-'} kB/s, server ${row.serverCpu ?? '-'}%${row.agentCpu !== null ? `, agent ${row.agentCpu}%` : ''}, viewer ${row.viewerCpu ?? '-'}%, host page ${row.hostFps} fps, host browser ${row.hostCpu}%, torn ${row.tornPct}%, shown at ${row.viewerScale ?? '-'}x${row.path ? ` via ${row.path}` : ''}${row.framesVerified !== null ? `, mismatched frames ${row.framesMismatched}/${row.framesVerified}` : ''}, load ${row.load1}${row.captureToDrawnMs !== null ? `, capture→drawn ${row.captureToDrawnMs} ms (frame decode ${row.viewerFrameMs} ms)` : ''}`);
+    log(`${sysName} ${workload}: median ${row.medianMs} ms, p95 ${row.p95Ms} ms, ${row.viewerFps} fps, ${row.kBps ?? '-'} kB/s, server ${row.serverCpu ?? '-'}%${row.agentCpu !== null ? `, agent ${row.agentCpu}%` : ''}, viewer ${row.viewerCpu ?? '-'}%, host page ${row.hostFps} fps, host browser ${row.hostCpu}%, torn ${row.tornPct}%, shown at ${row.viewerScale ?? '-'}x${row.path ? ` via ${row.path}` : ''}${row.framesVerified !== null ? `, mismatched frames ${row.framesMismatched}/${row.framesVerified}` : ''}, load ${row.load1}${row.captureToDrawnMs !== null ? `, capture→drawn ${row.captureToDrawnMs} ms (first tile→drawn ${row.viewerFrameMs} ms, of which receiving ${row.viewerReceiveMs ?? '-'} ms)` : ''}`);
     if (page?.benchErrors.length) log(`${sysName}: viewer page errors: ${page.benchErrors.slice(0, 3).join(' | ')}`);
   } finally {
     await probe.close();

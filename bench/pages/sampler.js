@@ -89,9 +89,10 @@
       S.last = t;
       S.latencies.push(now - t);
       // Baton's viewer says when the frame now on the canvas was captured on the host and how long it
-      // took from its first tile arriving to being drawn: the latency split into stages.
+      // took from its first tile arriving to being drawn (and, of that, to its last message arriving):
+      // the latency split into stages.
       const v = globalThis.__batonViewer;
-      if (v && v.lastCaptureTime) S.stages.push([v.lastDrawnAt - v.lastCaptureTime, v.lastFrameMs]);
+      if (v && v.lastCaptureTime) S.stages.push([v.lastDrawnAt - v.lastCaptureTime, v.lastFrameMs, v.lastReceiveMs ?? null]);
     }
     if (S.complete && !S.complete.done) checkComplete(c, now);
   }

@@ -20,6 +20,8 @@ export interface ViewerStats {
   lastDrawnAt: number;
   /** From the first tile of the latest frame arriving to the frame being drawn (ms): mostly decode time. */
   lastFrameMs: number;
+  /** The part of lastFrameMs spent receiving: from the first tile arriving to the `frame` message arriving. */
+  lastReceiveMs: number;
   tilesDrawn: number;
   decodeErrors: number;
   width: number;
@@ -44,7 +46,7 @@ export type ScreenViewEvents = {
 
 export interface ScreenViewOptions {
   canvas: HTMLCanvasElement;
-  /** Overlay canvas (same size, on top) on which the remote cursor is drawn. */
+  /** A canvas for the remote cursor, absolutely positioned in a box over the screen canvas: CursorOverlay sizes and places it. */
   cursorCanvas?: HTMLCanvasElement;
   decoders?: DecoderTable;
   /** Publish the stats object as `window.__batonViewer` (tests and benchmarks read it). Default true. */
@@ -64,7 +66,7 @@ declare global {
   }
 }
 
-type Batch = { tiles: Promise<DecodedTile>[]; rects: TileRect[]; startedAt: number };
+type Batch = { tiles: Promise<DecodedTile>[]; rects: TileRect[]; startedAt: number; receivedAt?: number };
 
 function verifyByDefault(): boolean {
   if (typeof window === 'undefined') return false;
@@ -81,6 +83,7 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
     lastCaptureTime: 0,
     lastDrawnAt: 0,
     lastFrameMs: 0,
+    lastReceiveMs: 0,
     tilesDrawn: 0,
     decodeErrors: 0,
     width: 0,
@@ -141,6 +144,7 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
       }
       case 'frame': {
         const batch = this.#batch ?? { tiles: [], rects: [], startedAt: performance.now() };
+        batch.receivedAt = performance.now();
         this.#batch = null;
         const hash = msg.hash;
         this.#enqueue(() => this.#drawFrame(batch, msg.seq, msg.time, hash));
@@ -225,6 +229,7 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
     s.lastCaptureTime = time;
     s.lastDrawnAt = now();
     s.lastFrameMs = performance.now() - batch.startedAt;
+    s.lastReceiveMs = (batch.receivedAt ?? batch.startedAt) - batch.startedAt;
     this.emit('frameDrawn', { seq, time });
   }
 

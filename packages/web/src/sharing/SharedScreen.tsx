@@ -340,12 +340,10 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
             aria-label={controlling ? t('screen.labelControlling') : t('stage.label')}
             style={{ display: 'block', width: '100%', height: '100%', outline: 'none', touchAction: 'none', cursor: controlling ? cursor : 'default' }}
           />
-          <canvas
-            ref={cursorRef}
-            data-testid="share-cursor"
-            aria-hidden="true"
-            style={{ position: 'absolute', left: 0, top: 0, width: '100%', height: '100%', pointerEvents: 'none' }}
-          />
+          {/* The cursor's own small canvas, placed by CursorOverlay; clipped to the screen. */}
+          <div style={{ position: 'absolute', inset: 0, overflow: 'hidden', pointerEvents: 'none' }}>
+            <canvas ref={cursorRef} data-testid="share-cursor" aria-hidden="true" style={{ position: 'absolute', visibility: 'hidden', pointerEvents: 'none' }} />
+          </div>
         </div>
       </div>
       {mode !== 'fit' && <ScrollBars target={outerRef} />}

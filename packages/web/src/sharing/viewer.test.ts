@@ -324,8 +324,16 @@ describe.skipIf(!haveChromium && !CI)('viewer library in Chromium', () => {
     for (let p = 0; p < 16; p++) red.set([255, 0, 0, 255], p * 4);
     conn.send({ type: 'cursorShape', w: 4, h: 4, hotX: 1, hotY: 1, rgba: red });
     conn.send({ type: 'cursorPos', x: 100, y: 50, visible: true });
-    const px = (x: number, y: number) => page.evaluate(([x, y]) => window.batonTest.readPixels('[data-testid=share-cursor]', x!, y!, 1, 1), [x, y]);
+    const px = (x: number, y: number) => page.evaluate(([x, y]) => window.batonTest.cursorAt(x!, y!), [x, y]);
     await until(async () => (await px(99, 49))[3] === 255, 'cursor drawn');
+    // The overlay is the cursor's size (not the screen's), placed over the screen canvas at the same scale.
+    const overlay = await page.getByTestId('share-cursor').evaluate((c: HTMLCanvasElement) => ({ w: c.width, h: c.height, box: c.getBoundingClientRect().toJSON() as DOMRect }));
+    const screen = (await page.getByTestId('share-canvas').boundingBox())!;
+    const scale = screen.width / (await page.evaluate(() => window.__batonViewer!.width));
+    expect([overlay.w, overlay.h]).toEqual([4, 4]);
+    expect(overlay.box.x).toBeCloseTo(screen.x + 99 * scale, 0);
+    expect(overlay.box.y).toBeCloseTo(screen.y + 49 * scale, 0);
+    expect(overlay.box.width).toBeCloseTo(4 * scale, 0);
     expect(await px(99, 49)).toEqual([255, 0, 0, 255]);
     expect(await px(102, 52)).toEqual([255, 0, 0, 255]);
     expect((await px(103, 53))[3]).toBe(0);
@@ -351,7 +359,7 @@ describe.skipIf(!haveChromium && !CI)('viewer library in Chromium', () => {
 
     // The remote cursor is on the overlay while watching...
     conn.send({ type: 'cursorPos', x: 200, y: 100, visible: true });
-    const overlayAt = () => page.evaluate(() => window.batonTest.readPixels('[data-testid=share-cursor]', 199, 99, 1, 1)[3]);
+    const overlayAt = () => page.evaluate(() => window.batonTest.cursorAt(199, 99)[3]);
     await until(async () => (await overlayAt()) === 255, 'cursor shown');
     await page.evaluate(() => window.batonTest.setControlling(true));
     // ...and becomes the local pointer's shape while controlling (no lag), so the overlay is cleared.

@@ -34,6 +34,8 @@ declare global {
       mountCore(options: { wsUrl: string; ticket: string; decoders: 'default' | 'main' | 'baseline' }): void;
       setControlling(on: boolean): void;
       readPixels(selector: string, x: number, y: number, w: number, h: number): number[];
+      /** The remote cursor overlay's RGBA at screen pixel (x, y): transparent where it is not (or hidden). */
+      cursorAt(x: number, y: number): number[];
       /** Pixel (x, y) of the screen canvas sampled each time an ack is sent. */
       probeAt: [number, number] | null;
       acks: AckRecord[];
@@ -109,6 +111,12 @@ window.batonTest = {
   readPixels(selector, x, y, w, h) {
     const c = document.querySelector<HTMLCanvasElement>(selector)!;
     return Array.from(c.getContext('2d')!.getImageData(x, y, w, h).data);
+  },
+  cursorAt(x, y) {
+    const c = document.querySelector<HTMLCanvasElement>('[data-testid=share-cursor]')!;
+    const cx = x - Number(c.dataset.x), cy = y - Number(c.dataset.y);
+    if (c.dataset.shown !== 'true' || !(cx >= 0 && cy >= 0 && cx < c.width && cy < c.height)) return [0, 0, 0, 0];
+    return Array.from(c.getContext('2d')!.getImageData(cx, cy, 1, 1).data);
   },
   probeAt: null,
   acks: [],
