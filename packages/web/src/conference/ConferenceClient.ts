@@ -592,6 +592,9 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
         if (!known) this.emit('pollStarted', msg.poll);
         break;
       }
+      case 'file.deleted':
+        this.update({ chat: this.snap.chat.map((c) => (c.file?.id === msg.fileId ? { ...c, file: { ...c.file, deleted: true } } : c)) });
+        break;
       case 'qa.updated': {
         const known = this.snap.questions.some((q) => q.id === msg.question.id);
         this.update({ questions: upsertBy(this.snap.questions, msg.question).sort(questionRank) });

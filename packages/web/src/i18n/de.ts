@@ -149,6 +149,13 @@ export const de: Messages = {
     policyPollsChoice: { organizer: 'Nur die Organisation startet Umfragen', presenters: 'Vortragende starten Umfragen', anyone: 'Alle dürfen Umfragen starten' },
     policyQa: 'Fragen (Q&A)',
     policyQaChoice: { anyone: 'Alle dürfen fragen', 'signed-in': 'Angemeldete dürfen fragen', off: 'Aus' },
+    files: {
+      attach: 'Eine Datei mit der Besprechung teilen',
+      uploading: '{{name}} wird gesendet',
+      failed: 'Die Datei konnte nicht gesendet werden.',
+      remove: 'Entfernen',
+      removed: 'entfernt',
+    },
     qaSignIn: 'Melden Sie sich an, um Fragen zu stellen oder zu unterstützen.',
   },
   schedule: {

@@ -152,6 +152,13 @@ export const en = {
     policyPollsChoice: { organizer: 'Only organizers run polls', presenters: 'Presenters run polls', anyone: 'Anyone may run a poll' },
     policyQa: 'Questions (Q&A)',
     policyQaChoice: { anyone: 'Anyone may ask', 'signed-in': 'Signed-in participants ask', off: 'Off' },
+    files: {
+      attach: 'Share a file with the meeting',
+      uploading: 'Sending {{name}}',
+      failed: 'The file could not be sent.',
+      remove: 'Remove',
+      removed: 'removed',
+    },
     qaSignIn: 'Sign in to ask or upvote questions.',
   },
   schedule: {

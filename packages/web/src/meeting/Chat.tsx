@@ -4,6 +4,7 @@ import type { CommandError, ConferenceClient } from '../conference/ConferenceCli
 import { useTranslation } from 'react-i18next';
 import { formatTime } from '../i18n/format';
 import { ChatText } from './ChatText';
+import { AttachButton, FileAttachment } from './ChatFiles';
 import { groupPeople } from './people';
 
 /**
@@ -106,7 +107,7 @@ export function Chat({
               <time dateTime={m.at}>{formatTime(m.at)}</time>
             </div>
             <div className="text" data-testid="chat-text">
-              <ChatText text={m.text} />
+              {m.file ? <FileAttachment client={client} file={m.file} mayRemove={mine(m) || self?.role === 'organizer'} /> : <ChatText text={m.text} />}
             </div>
           </li>
         ))}
@@ -133,6 +134,7 @@ export function Chat({
         <label htmlFor="chat-input" className="sr-only">
           {t('chat.inputLabel')}
         </label>
+        <AttachButton client={client} enabled={enabled} />
         <textarea
           id="chat-input"
           rows={1}
