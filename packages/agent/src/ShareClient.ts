@@ -117,6 +117,8 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
   #revoking = false;
   #stopping: Promise<void> | null = null;
   #reconnects = 0;
+  /** The server said it is restarting: the sockets' close is expected, and the share starts again once back. */
+  #serverRestarting = false;
 
   private constructor(
     o: ShareClientOptions,
@@ -196,8 +198,15 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     c.on('resumed', (welcome) => {
       this.#roster = new Map(welcome.roster.map((p) => [p.id, p]));
       this.#status('Reconnected to the meeting.');
+      // A restarted server has no share: start it again before the sharing socket asks for a ticket
+      // (same socket, so the server sees them in this order). Not a stop: share.updated follows.
+      const restarted = this.#serverRestarting && welcome.share?.hostId !== welcome.self;
+      this.#serverRestarting = false;
       this.#share = welcome.share;
-      this.#onShare(welcome.share);
+      if (restarted) {
+        this.#active = false;
+        if (!this.#stopping) c.request({ type: 'share.start', kind: 'agent' }).catch((err: Error) => void this.#end(`cannot share again after the server restarted: ${err.message}`));
+      } else this.#onShare(welcome.share);
       this.paths.update(welcome.share, this.#roster.values());
     });
     this.#local.on('localInput', (e) => this.#onLocalInput(e));
@@ -244,6 +253,25 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     session.start();
   }
 
+  /** Resolves when the conference socket has dropped and come back (the next 'resumed'); rejects if it gives up. */
+  #conferenceBack(): Promise<void> {
+    const c = this.conference;
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        c.off('resumed', done);
+        c.off('close', failed);
+        resolve();
+      };
+      const failed = (code: number, reason: string): void => {
+        c.off('resumed', done);
+        c.off('close', failed);
+        reject(new Error(`the conference socket closed (${code}${reason ? `: ${reason}` : ''})`));
+      };
+      c.on('resumed', done);
+      c.on('close', failed);
+    });
+  }
+
   /** Resolves at once, or when a conference socket that is reconnecting is back (rejects if it gives up). */
   #conferenceUp(): Promise<void> {
     const c = this.conference;
@@ -270,6 +298,19 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     const max = this.#o.maxReconnects ?? 5;
     if (this.conference.closed || this.#reconnects >= max) {
       return this.#end(`the sharing socket closed (${code}${reason ? `: ${reason}` : ''})`);
+    }
+    if (this.#serverRestarting) {
+      // The conference socket goes down too: reopen once it is back (and the share restarted), not before.
+      try {
+        await this.#conferenceBack();
+      } catch (err) {
+        return this.#end((err as Error).message);
+      }
+      if (this.#stopping) return;
+      return this.#openSession().catch((err: Error) => {
+        this.emit('error', err);
+        void this.#end(`cannot reopen the sharing socket: ${err.message}`);
+      });
     }
     this.#reconnects++;
     this.#status(`The sharing socket closed (${code}${reason ? `: ${reason}` : ''}); reconnecting (${this.#reconnects}/${max})...`);
@@ -303,6 +344,10 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
         return;
       case 'notice':
         this.#status(m.text);
+        return;
+      case 'server.shutdown':
+        this.#serverRestarting = true;
+        this.#status(`Server restarting (${m.reason}); reconnecting, the share resumes when it is back...`);
         return;
       default:
         return;

@@ -278,6 +278,12 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('conference.updated'), conference: ConferenceInfo }),
   /** An organizer ended the meeting for everyone (`by`: that participant, `name`: their name); the close (4004) follows. */
   z.object({ type: z.literal('conference.ended'), by: Id, name: z.string() }),
+  /**
+   * The server is stopping (a restart or an upgrade): reconnect with the resume token, backing off,
+   * as after any drop; seats, admissions and chat are kept for the server that comes back. The close
+   * (1001) follows. `reason` is for people.
+   */
+  z.object({ type: z.literal('server.shutdown'), reason: z.string() }),
   z.object({ type: z.literal('share.updated'), share: ShareState.nullable() }),
   /**
    * To the host: a participant asks for control. The agent asks its local user, never the web.

@@ -1,18 +1,22 @@
 #!/usr/bin/env node
 /**
- * baton-admin: manage users and distribution groups in a Baton store from the shell.
- * It opens the same store as the server (same URL rules), runs pending migrations, does one thing
- * and exits: 0 on success, 1 when the store refused (unknown or taken name), 2 on bad usage.
+ * baton-admin: manage users, groups, sessions and chat in a Baton store from the shell, and the
+ * live conferences of the running server. Store commands open the same store as the server (same
+ * URL rules), run pending migrations, do one thing and exit; live commands (conference list, end)
+ * call the running server's /api/admin with the token it leaves in the data directory
+ * (http/adminRoutes.ts). Exit: 0 on success, 1 when refused (unknown or taken name, server not
+ * reachable), 2 on bad usage.
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GroupName, Username, printable } from '@baton/protocol';
+import { ADMIN_API_FILE, AdminApiFile, LiveConferences } from './http/adminRoutes.js';
 import { AccountService } from './auth/AccountService.js';
 import { BadRequestError, BatonError } from './errors.js';
 import { openStore } from './store/index.js';
-import type { Store, UserRecord } from './store/Store.js';
+import type { ChatRecord, Store, UserRecord } from './store/Store.js';
 
 const HELP = `Usage: baton-admin [--store <url> | --data-dir <dir>] <command>
 
@@ -27,6 +31,17 @@ Commands:
                                          remove members from a group; all or nothing
   group list                             list groups with their member counts
   group show <name>                      list a group's members
+  session list <username>                a user's signed-in sessions (browsers)
+  session revoke <username> <id...> | --all
+                                         sign a user out: the sessions named (ids from
+                                         session list) or all of them
+  chat export <meeting id> [--format json|text] [--private]
+                                         a meeting's chat to standard output, oldest first;
+                                         --private adds private messages (with both names)
+
+Live commands (ask the running server; it must share this data directory):
+  conference list                        the conferences live now, with who is in them
+  conference end <meeting id>            end a live conference for everyone in it
 
 Options:
   --store <url>      sqlite:<path>, sqlite::memory: or postgres://user@host/db
@@ -34,6 +49,9 @@ Options:
   --data-dir <dir>   data directory (default: env BATON_DATA_DIR, else ./data)
   --password-stdin   read the password from standard input (safer than --password,
                      which other local users can see in the process list)
+  --server <url>     live commands: the server's URL and its admin API token are read
+                     from <data dir>/admin-api.json, which the server writes at start;
+                     --server and env BATON_ADMIN_TOKEN name them yourself instead
   -h, --help         show this help
 
 Exit status: 0 done, 1 refused (unknown or taken name, store error), 2 bad usage or input.
@@ -47,6 +65,10 @@ const OPTIONS = {
   name: { type: 'string' },
   email: { type: 'string' },
   admin: { type: 'boolean' },
+  all: { type: 'boolean' },
+  format: { type: 'string' },
+  private: { type: 'boolean' },
+  server: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
@@ -71,7 +93,9 @@ interface Command {
   options?: OptionName[];
   min: number;
   max: number;
-  run(store: Store, args: string[], values: Values, io: AdminIO): Promise<void>;
+  run?(store: Store, args: string[], values: Values, io: AdminIO): Promise<void>;
+  /** A live command: talks to the running server instead of the store. */
+  live?(server: AdminApiFile, args: string[], values: Values, io: AdminIO): Promise<void>;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -82,6 +106,11 @@ const COMMANDS: Record<string, Command> = {
   'group remove-member': { args: '<group> <username...>', min: 2, max: Infinity, run: groupRemoveMember },
   'group list': { args: '', min: 0, max: 0, run: groupList },
   'group show': { args: '<name>', min: 1, max: 1, run: groupShow },
+  'session list': { args: '<username>', min: 1, max: 1, run: sessionList },
+  'session revoke': { args: '<username> <id...> | --all', options: ['all'], min: 1, max: Infinity, run: sessionRevoke },
+  'chat export': { args: '<meeting id> [--format json|text] [--private]', options: ['format', 'private'], min: 1, max: 1, run: chatExport },
+  'conference list': { args: '', options: ['server'], min: 0, max: 0, live: conferenceList },
+  'conference end': { args: '<meeting id>', options: ['server'], min: 1, max: 1, live: conferenceEnd },
 };
 
 export function storeUrl(values: { store?: string; 'data-dir'?: string }, env: Record<string, string | undefined>): string {
@@ -122,9 +151,13 @@ export async function runAdmin(argv: string[], io: AdminIO): Promise<number> {
       if (!GLOBAL_OPTIONS.includes(name) && !cmd.options?.includes(name)) throw new UsageError(`--${name} does not apply to "${key}"`);
     }
 
+    if (cmd.live) {
+      await cmd.live(adminApi(values, io.env), args, values, io);
+      return 0;
+    }
     store = await openStore(storeUrl(values, io.env));
     await store.migrate();
-    await cmd.run(store, args, values, io);
+    await cmd.run!(store, args, values, io);
     return 0;
   } catch (err) {
     if (err instanceof UsageError || err instanceof BadRequestError) {
@@ -216,6 +249,124 @@ async function groupShow(store: Store, [name]: string[], _values: Values, io: Ad
   if (!users) throw new BatonError('not_found', `no group "${group}"`);
   io.stdout.write(`group ${group}: ${users.length} member${users.length === 1 ? '' : 's'}\n`);
   if (users.length > 0) io.stdout.write(table(['USERNAME', 'DISPLAY NAME'], users.map((u: UserRecord) => [u.username, printable(u.displayName)])));
+}
+
+async function userOf(store: Store, raw: string): Promise<UserRecord> {
+  const username = normalizeUsername(raw);
+  const user = await store.getUserByUsername(username);
+  if (!user) throw new BatonError('not_found', `no such user: ${username}`);
+  return user;
+}
+
+/** A session's id for people: the start of the hash of its token (the token itself is never stored). */
+const SESSION_ID_LENGTH = 12;
+
+async function sessionList(store: Store, [username]: string[], _values: Values, io: AdminIO): Promise<void> {
+  const user = await userOf(store, username!);
+  const sessions = await store.listSessions(user.id, new Date());
+  if (sessions.length === 0) {
+    io.stdout.write(`${user.username} has no sessions\n`);
+    return;
+  }
+  io.stdout.write(table(['SESSION', 'SIGNED IN', 'EXPIRES'], sessions.map((x) => [x.tokenHash.slice(0, SESSION_ID_LENGTH), x.createdAt, x.expiresAt])));
+}
+
+async function sessionRevoke(store: Store, [username, ...ids]: string[], values: Values, io: AdminIO): Promise<void> {
+  if (values.all ? ids.length > 0 : ids.length === 0) throw new UsageError('name the sessions to revoke (ids from "session list") or give --all, not both');
+  for (const id of ids) if (!/^[0-9a-f]{6,64}$/.test(id)) throw new UsageError(`"${printable(id)}" is not a session id (6 or more hex digits, from "session list")`);
+  const user = await userOf(store, username!);
+  if (!values.all) {
+    // Every id must name exactly one of this user's sessions: a typo revokes nothing.
+    const hashes = (await store.listSessions(user.id, new Date())).map((x) => x.tokenHash);
+    const bad = ids.filter((id) => hashes.filter((h) => h.startsWith(id)).length !== 1);
+    if (bad.length > 0) throw new BatonError('not_found', `no single session of ${user.username} starts with: ${bad.join(', ')} (none revoked)`);
+  }
+  const n = await store.deleteSessions(user.id, values.all ? null : ids);
+  io.stdout.write(`revoked ${n} session${n === 1 ? '' : 's'} of ${user.username} (open meeting pages stay in their meeting until they reconnect)\n`);
+}
+
+async function chatExport(store: Store, [id]: string[], values: Values, io: AdminIO): Promise<void> {
+  const format = values.format ?? 'text';
+  if (format !== 'json' && format !== 'text') throw new UsageError('--format is json or text');
+  const c = await store.getConference(id!);
+  if (!c) throw new BatonError('not_found', `no such meeting: ${printable(id!)}`);
+  const all = Number.MAX_SAFE_INTEGER;
+  const messages = [...(await store.listChat(c.id, all)), ...(values.private ? await store.listPrivateChat(c.id, all) : [])].sort((a, b) => a.id - b.id);
+  if (format === 'json') {
+    const wire = (m: ChatRecord) => ({
+      id: m.id,
+      at: m.createdAt,
+      from: m.senderName,
+      user: m.senderUser,
+      ...(m.private ? { to: m.private.recipientName, toUser: m.private.recipientUser } : {}),
+      text: m.text,
+    });
+    const doc = { meeting: { id: c.id, subject: c.subject, organizer: c.organizerUsername }, exportedAt: new Date().toISOString(), messages: messages.map(wire) };
+    io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+    return;
+  }
+  // Plain text for people: names shown safely, a message's further lines indented under it.
+  const who = (name: string, user: string | null) => `${printable(name)}${user ? ` (${user})` : ' (guest)'}`;
+  io.stdout.write(`Chat of "${printable(c.subject)}" (${c.id}), organized by ${c.organizerUsername}: ${messages.length} message${messages.length === 1 ? '' : 's'}\n`);
+  for (const m of messages) {
+    const to = m.private ? ` to ${who(m.private.recipientName, m.private.recipientUser)}, privately` : '';
+    const lines = m.text.split('\n').map((l) => printable(l));
+    io.stdout.write(`[${m.createdAt}] ${who(m.senderName, m.senderUser)}${to}: ${lines.join('\n    ')}\n`);
+  }
+}
+
+// ---- live commands ----
+
+function adminApi(values: Values, env: Record<string, string | undefined>): AdminApiFile {
+  if (values.server) {
+    const token = env.BATON_ADMIN_TOKEN;
+    if (!token) throw new UsageError('with --server, give the admin API token in env BATON_ADMIN_TOKEN');
+    return { url: values.server.replace(/\/+$/, ''), token, pid: 0 };
+  }
+  const file = join(values['data-dir'] || env.BATON_DATA_DIR || './data', ADMIN_API_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new BatonError('not_found', code === 'ENOENT' ? `no running server found: ${file} is missing (the server writes it at start; give --data-dir, or --server with BATON_ADMIN_TOKEN)` : `cannot read ${file}: ${(err as Error).message} (run baton-admin as the server's user)`);
+  }
+  const r = AdminApiFile.safeParse(JSON.parse(text));
+  if (!r.success) throw new BatonError('bad_request', `${file} is not what the server writes`);
+  return r.data;
+}
+
+async function callServer(server: AdminApiFile, method: string, path: string): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(server.url + path, { method, headers: { authorization: `Bearer ${server.token}` } });
+  } catch (err) {
+    throw new BatonError('not_found', `the server at ${server.url} does not answer (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}); is it running?`);
+  }
+  const text = await res.text();
+  const body = text ? (JSON.parse(text) as { error?: { message?: string } }) : null;
+  if (!res.ok) throw new BatonError(res.status === 404 ? 'not_found' : 'forbidden', `the server said ${res.status}: ${body?.error?.message ?? text}`);
+  return body;
+}
+
+async function conferenceList(server: AdminApiFile, _args: string[], _values: Values, io: AdminIO): Promise<void> {
+  const { conferences } = LiveConferences.parse(await callServer(server, 'GET', '/api/admin/conferences'));
+  if (conferences.length === 0) {
+    io.stdout.write('no live conferences\n');
+    return;
+  }
+  io.stdout.write(
+    table(
+      ['MEETING', 'SUBJECT', 'ORGANIZER', 'PARTICIPANTS', 'LOBBY', 'SHARING', 'LIVE SINCE'],
+      conferences.map((c) => [c.id, printable(c.subject), c.organizer, String(c.participants), String(c.lobby), c.sharing === null ? '-' : printable(c.sharing), c.startedAt]),
+    ),
+  );
+}
+
+async function conferenceEnd(server: AdminApiFile, [id]: string[], _values: Values, io: AdminIO): Promise<void> {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id!)) throw new UsageError(`"${printable(id!)}" is not a meeting id (the last part of its URL /m/<id>)`);
+  await callServer(server, 'POST', `/api/admin/conferences/${id}/end`);
+  io.stdout.write(`ended ${id} for everyone in it\n`);
 }
 
 // ---- helpers ----

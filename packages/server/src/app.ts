@@ -3,7 +3,8 @@
  * built web client, all on one port. Ownership: the server owns the store, the focus registry and
  * the conferencing-server factory; close() shuts them down in order and is safe to call twice.
  */
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -33,6 +34,9 @@ import { SAFE_METHODS, checkOrigin, ownOriginOf } from './http/origin.js';
 import { securityHeaders, PERMISSIONS_POLICY } from './http/securityHeaders.js';
 import { metricsRoute } from './http/metricsRoute.js';
 import { fileRoutes } from './http/fileRoutes.js';
+import { healthRoutes } from './http/healthRoutes.js';
+import { registerOpenApi } from './http/openapi.js';
+import { ADMIN_API_FILE, adminRoutes } from './http/adminRoutes.js';
 import { ServerMetrics } from './metrics/ServerMetrics.js';
 import { loggerOptions } from './logging.js';
 import { MailOutbox } from './mail/MailOutbox.js';
@@ -50,11 +54,25 @@ export interface BatonServer {
   /** Invitation mail queue; null without SMTP. */
   outbox: MailOutbox | null;
   config: ServerConfig;
+  /** Every route registered, as Fastify's onRoute saw it (the OpenAPI test compares it with the document). */
+  routes: RegisteredRoute[];
   /** The URL the server listens on (after listen()). */
   url: string;
   listen(): Promise<string>;
   close(): Promise<void>;
 }
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  /** Left out of the OpenAPI document (schema.hide). */
+  hidden: boolean;
+  /** Why a hidden route is not documented (route config `undocumented`). */
+  undocumented?: string;
+}
+
+/** How long a shutdown waits for clients to answer the close of their sockets. */
+const SOCKET_CLOSE_WAIT_MS = 2000;
 
 const CONFERENCE_PATH = /^\/ws\/conference\/([A-Za-z0-9_-]{1,64})$/;
 
@@ -67,6 +85,15 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     ...loggerOptions({ level: config.logLevel, stream: config.logStream }),
     trustProxy: config.trustProxy,
     bodyLimit: 64 * 1024,
+  });
+  /** Set once close() starts: /readyz says 503 and new sockets are refused. */
+  let shuttingDown = false;
+  const routes: RegisteredRoute[] = [];
+  app.addHook('onRoute', (r) => {
+    const undocumented = (r.config as { undocumented?: string } | undefined)?.undocumented;
+    for (const method of [r.method].flat()) {
+      routes.push({ method, url: r.url, hidden: (r.schema as { hide?: boolean } | undefined)?.hide === true, ...(undocumented ? { undocumented } : {}) });
+    }
   });
   const sessions = new SessionService(store);
   const accounts = new AccountService(store, { passwordPolicy: true });
@@ -132,6 +159,8 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     return reply.code(500).send({ error: { code: 'internal', message: 'internal error' } } satisfies ApiError);
   });
 
+  // Before every route: it collects them, and sets the zod validator they use.
+  await registerOpenApi(app);
   authRoutes(app, { config, accounts, sessions });
   const agent = new AgentPackage({ dir: config.agentPackDir ?? DEFAULT_AGENT_PACK_DIR });
   conferenceRoutes(app, { config, store, factory, agent, mail });
@@ -139,7 +168,11 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   agentRoutes(app, { agent });
   fileRoutes(app, { registry, store, blobs: conferencing.blobs });
   metricsRoute(app, { token: config.metricsToken ?? null, metrics });
-  app.get('/healthz', async () => ({ ok: true, conferences: registry.size }));
+  // A fresh admin API token each start, handed to baton-admin through the data directory (http/adminRoutes.ts).
+  const adminToken = randomBytes(32).toString('base64url');
+  const adminFile = path.join(config.dataDir, ADMIN_API_FILE);
+  adminRoutes(app, { token: adminToken, registry });
+  healthRoutes(app, { store, conferences: () => registry.size, audio: () => conferencing.audioStatus, shuttingDown: () => shuttingDown });
 
   // The built web client; the SPA's own routes get index.html.
   const haveWeb = existsSync(path.join(config.webDir, 'index.html'));
@@ -163,6 +196,9 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     const reject = (status: number, text: string) => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
+    // Stopping: refuse at the door (clients retry, and find the next server), rather than let a join
+    // meet the closed registry, whose answer (meeting ended) would stop a client from coming back.
+    if (shuttingDown) return reject(503, 'Service Unavailable');
     // Cross-site WebSocket hijacking: a page from another origin (scheme, host and port) must not ride our cookie.
     if (!checkOrigin(req.headers, ownOriginOf(req, config.trustProxy), config).ok) return reject(403, 'Forbidden');
     const m = CONFERENCE_PATH.exec(url.pathname);
@@ -199,6 +235,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     metrics,
     outbox,
     config,
+    routes,
     url: '',
     async listen() {
       await app.listen({ host: config.host, port: config.port });
@@ -206,18 +243,39 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
       const port = typeof addr === 'object' && addr ? addr.port : config.port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
       server.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      try {
+        mkdirSync(config.dataDir, { recursive: true });
+        writeFileSync(adminFile, JSON.stringify({ url: server.url, token: adminToken, pid: process.pid }) + '\n', { mode: 0o600 });
+      } catch (err) {
+        app.log.warn({ err, file: adminFile }, 'cannot write the admin API file; baton-admin will not reach this server');
+      }
       return server.url;
     },
     close() {
       closing ??= (async () => {
+        shuttingDown = true;
         await registry.close();
         conferencing.close();
+        // Let the clients read server.shutdown and answer the close (a moment at most), then cut the rest.
+        const open = [...conferenceWss.clients, ...shareWss.clients].filter((ws) => ws.readyState !== ws.CLOSED);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.all(open.map((ws) => new Promise((resolve) => ws.once('close', resolve)))),
+          new Promise((resolve) => (timer = setTimeout(resolve, SOCKET_CLOSE_WAIT_MS))),
+        ]);
+        clearTimeout(timer);
         for (const ws of [...conferenceWss.clients, ...shareWss.clients]) ws.terminate();
         conferenceWss.close();
         shareWss.close();
         await app.close();
         outbox?.close();
         await store.close();
+        // Only our own: a newer server on the same data directory may have written it since.
+        try {
+          if (readFileSync(adminFile, 'utf8').includes(adminToken)) rmSync(adminFile);
+        } catch {
+          /* not there */
+        }
       })();
       return closing;
     },

@@ -180,6 +180,9 @@ export class Focus extends TypedEmitter<FocusEvents> {
     return this.#record.policy;
   }
 
+  /** When this Focus started (the meeting went live), ISO 8601. */
+  readonly startedAt = new Date().toISOString();
+
   get participantCount(): number {
     return this.#roster.size;
   }
@@ -756,6 +759,30 @@ export class Focus extends TypedEmitter<FocusEvents> {
     if (this.#closed) return;
     for (const s of this.#roster.all()) s.link?.send({ type: 'conference.ended', by: by.id, name: by.name });
     this.end(CloseCode.ConferenceEnded, 'the organizer ended the meeting');
+  }
+
+  /**
+   * An administrator ended the meeting (baton-admin conference end): as an organizer's end for all,
+   * admissions first so nobody walks back in past the lobby.
+   */
+  async endByAdministrator(): Promise<void> {
+    if (this.#closed) return;
+    await this.#lobby.handleEnd();
+    for (const s of this.#roster.all()) s.link?.send({ type: 'conference.ended', by: 'administrator', name: 'An administrator' });
+    this.end(CloseCode.ConferenceEnded, 'an administrator ended the meeting');
+  }
+
+  /**
+   * The server is stopping: every seat is kept in the store for the server that comes back
+   * (LobbyManager.keepForRestart), told why (`server.shutdown`), and closed with 1001, after which
+   * clients reconnect with their resume tokens. Chat is already in the store.
+   */
+  async shutdown(reason: string): Promise<void> {
+    if (this.#closed) return;
+    await this.#lobby.keepForRestart(this.#roster.all());
+    if (this.#closed) return;
+    for (const s of this.#roster.all()) s.link?.send({ type: 'server.shutdown', reason });
+    this.end(CloseCode.GoingAway, reason);
   }
 
   /** An unexpected error: end this conference alone so the others keep running. */

@@ -3,7 +3,6 @@
  * closes. get-or-create runs under a lock: the in-flight promise is stored, so two joins that race
  * get the same Focus (as Jicofo does).
  */
-import { CloseCode } from '@baton/protocol';
 import type { Store } from '../store/Store.js';
 import type { ConferencingServerFactory } from '../conferencing/ConferencingServerFactory.js';
 import { NotFoundError } from '../errors.js';
@@ -95,11 +94,11 @@ export class FocusRegistry {
     return focus;
   }
 
-  /** End every live conference (shutdown). */
-  async close(): Promise<void> {
+  /** Shut every live conference down for a restart (Focus.shutdown: seats kept, clients told to reconnect). */
+  async close(reason = 'the server is stopping for a restart or an upgrade'): Promise<void> {
     this.#closed = true;
     const all = await Promise.allSettled([...this.#foci.values()]);
-    for (const r of all) if (r.status === 'fulfilled') r.value.end(CloseCode.GoingAway, 'the server is restarting; rejoin in a moment');
+    await Promise.allSettled(all.flatMap((r) => (r.status === 'fulfilled' ? [r.value.shutdown(reason)] : [])));
     this.#foci.clear();
     this.#live.clear();
   }

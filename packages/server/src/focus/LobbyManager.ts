@@ -183,6 +183,32 @@ export class LobbyManager extends TypedEmitter<LobbyManagerEvents> {
       .catch((err) => this.#opts.log?.warn({ err, conference: this.#opts.conferenceId }, 'revoking an admission failed'));
   }
 
+  /**
+   * The server is stopping: keep every seat in the meeting for the server that comes back, so each
+   * client that returns with its resume token gets its place again (its name, past the lobby): guests
+   * not kept yet (those admitted from the lobby already are), and agents. An
+   * agent's seat is kept under a key of its own (agentResumeKey), as the agent has no cookie: its
+   * resume token alone then stands for its user, and a browser's token never can.
+   */
+  async keepForRestart(seats: Seat[]): Promise<void> {
+    const expiresAt = new Date(this.#now() + this.#ttlMs);
+    const conferenceId = this.#opts.conferenceId;
+    const saves: Promise<void>[] = [];
+    for (const seat of seats) {
+      if (seat.status !== 'joined') continue;
+      if (seat.client === 'agent') {
+        if (seat.userId) saves.push(this.#opts.store.saveAdmission({ tokenHash: agentResumeKey(seat.resumeToken), conferenceId, userId: seat.userId, name: seat.name }, expiresAt));
+      } else if (seat.userId === null && !this.#persisted.has(seat.id)) {
+        // A guest let in without the lobby (policy allow). Signed-in users come back by their cookie,
+        // and those the lobby held were kept when admitted.
+        saves.push(this.#opts.store.saveAdmission({ tokenHash: hashToken(seat.resumeToken), conferenceId, userId: seat.userId, name: seat.name }, expiresAt));
+      }
+    }
+    for (const r of await Promise.allSettled(saves)) {
+      if (r.status === 'rejected') this.#opts.log?.warn({ err: r.reason, conference: conferenceId }, 'keeping a seat for the restart failed');
+    }
+  }
+
   /** The organizer ends the meeting: nobody's admission carries over to the next time it starts. */
   async handleEnd(): Promise<void> {
     this.#persisted.clear();
@@ -212,4 +238,9 @@ export class LobbyManager extends TypedEmitter<LobbyManagerEvents> {
     this.#refreshTimer = null;
     this.removeAllListeners();
   }
+}
+
+/** The store key under which an agent's seat waits for it across a restart (not a browser's admission key). */
+export function agentResumeKey(resumeToken: string): string {
+  return hashToken(`agent-seat:${resumeToken}`);
 }

@@ -22,6 +22,7 @@ import type { FocusRegistry } from '../focus/FocusRegistry.js';
 import type { Focus } from '../focus/Focus.js';
 import type { ParticipantLink } from '../focus/Seat.js';
 import type { Command } from '../focus/authorize.js';
+import { agentResumeKey } from '../focus/LobbyManager.js';
 import { hashToken } from '../auth/tokens.js';
 import { BatonError } from '../errors.js';
 import { TokenBucket, type BucketSpec } from '../util/TokenBucket.js';
@@ -176,7 +177,7 @@ export class ConferenceConnection implements ParticipantLink {
         user = (await this.#o.store.getUserById(grant.userId)) ?? null;
       } else if (!user && hello.resume) {
         // An agent whose connection dropped comes back to its seat with the resume token alone.
-        const userId = (await this.#o.registry.get(this.#o.conferenceId))?.agentSeatUser(hello.resume) ?? null;
+        const userId = (await this.#o.registry.get(this.#o.conferenceId))?.agentSeatUser(hello.resume) ?? (await this.#keptAgentSeat(hello.resume));
         if (!userId) return this.close(CloseCode.Denied, 'the agent seat to resume is gone (the meeting ended or the wait ran out); start sharing again with a new token');
         user = (await this.#o.store.getUserById(userId)) ?? null;
       }
@@ -202,6 +203,15 @@ export class ConferenceConnection implements ParticipantLink {
       }
       throw err;
     }
+  }
+
+  /** The user of an agent seat kept across a server restart (LobbyManager.keepForRestart), once. */
+  async #keptAgentSeat(resume: string): Promise<string | null> {
+    const key = agentResumeKey(resume);
+    const kept = (await this.#o.store.listAdmissions(this.#o.conferenceId, new Date())).find((a) => a.tokenHash === key);
+    if (!kept?.userId) return null;
+    await this.#o.store.deleteAdmission(key);
+    return kept.userId;
   }
 
   #onClose(code: number): void {

@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { ApiError } from '@baton/protocol';
 import { AGENT_TARBALL, type AgentPackage } from './AgentPackage.js';
 
@@ -10,7 +12,10 @@ import { AGENT_TARBALL, type AgentPackage } from './AgentPackage.js';
  * these names exist (no file system lookup of what the client asks for, so no traversal); the ETag
  * is the content hash.
  */
-export function agentRoutes(app: FastifyInstance, deps: { agent: AgentPackage }): void {
+export function agentRoutes(root: FastifyInstance, deps: { agent: AgentPackage }): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const tags = ['agent'];
+  const tarball = { description: 'the agent package', content: { 'application/gzip': { schema: z.string() } } };
   const notFound = (reply: FastifyReply, what: string) =>
     reply.code(404).send({ error: { code: 'not_found', message: what } } satisfies ApiError);
 
@@ -26,13 +31,18 @@ export function agentRoutes(app: FastifyInstance, deps: { agent: AgentPackage })
     return reply.type('application/gzip').header('Content-Disposition', `attachment; filename="${AGENT_TARBALL}"`).send(t.bytes);
   };
 
-  app.get(`/agent/${AGENT_TARBALL}`, (req, reply) => send(req, reply, false));
-  app.get(`/agent/${AGENT_TARBALL}.sha256`, (req, reply) => send(req, reply, true));
-  app.get<{ Params: { version: string } }>(`/agent/:version/${AGENT_TARBALL}`, (req, reply) => {
+  app.get(`/agent/${AGENT_TARBALL}`, { schema: { tags, summary: 'The host agent, for `npx --yes <this URL> share …`', response: { 200: tarball } } }, (req, reply) => {
+    send(req, reply, false);
+  });
+  app.get(`/agent/${AGENT_TARBALL}.sha256`, { schema: { tags, summary: 'SHA-256 of the agent package (sha256sum format)', response: { 200: { description: 'the hash', content: { 'text/plain': { schema: z.string() } } } } } }, (req, reply) => {
+    send(req, reply, true);
+  });
+  const versioned = { tags, summary: 'The agent package under the name of this build (what the meeting page\'s command uses)', params: z.object({ version: z.string().describe('first 16 hex digits of its SHA-256') }), response: { 200: tarball } };
+  app.get(`/agent/:version/${AGENT_TARBALL}`, { schema: versioned }, (req, reply) => {
     // Another build's name is a 404, not today's file under yesterday's name.
-    if (deps.agent.get()?.sha256.slice(0, 16) !== req.params.version) return notFound(reply, 'no such build of the agent on this server');
-    return send(req, reply, false);
+    if (deps.agent.get()?.sha256.slice(0, 16) !== req.params.version) notFound(reply, 'no such build of the agent on this server');
+    else send(req, reply, false);
   });
   // Anything else under /agent/ is a plain 404, not the web client's index.html.
-  app.get('/agent/*', (req, reply) => notFound(reply, 'no such file'));
+  app.get('/agent/*', { schema: { hide: true }, config: { undocumented: 'not an endpoint: a 404 for any other name under /agent/' } }, (req, reply) => notFound(reply, 'no such file'));
 }

@@ -1,5 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import {
+  AgentTokenResponse,
+  ConferenceList as ConferenceListBody,
+  ConferencePreview,
+  ConferenceResource as ConferenceBody,
+  Invitation,
+  InviteResponse as InviteResponseBody,
+  InviteSuggestions as InviteSuggestionsBody,
   ConferenceListQuery,
   CreateConferenceRequest,
   InviteRequest,
@@ -17,7 +26,7 @@ import type { ServerConfig } from '../config.js';
 import { hashToken, newToken } from '../auth/tokens.js';
 import { BadRequestError, ForbiddenError, NotFoundError, RateLimitedError } from '../errors.js';
 import { RateLimiter } from '../util/RateLimiter.js';
-import { baseUrl, meetingUrl, parseBody, requireUser } from './common.js';
+import { IdParams, NO_CONTENT, SESSION_SECURITY, baseUrl, meetingUrl, requireUser, signedIn } from './common.js';
 import { AGENT_TARBALL, type AgentPackage } from './AgentPackage.js';
 import type { CalendarMail } from '../schedule/CalendarMail.js';
 import { nextOccurrence, scheduleToWire } from '../schedule/recurrence.js';
@@ -28,10 +37,16 @@ const AGENT_TOKEN_TTL_MS = 10 * 60_000;
 const SUGGEST_RATE = { burst: 30, perSecond: 5 };
 
 export function conferenceRoutes(
-  app: FastifyInstance,
+  root: FastifyInstance,
   deps: { config: ServerConfig; store: Store; factory: FocusFactory; agent: AgentPackage; mail: CalendarMail },
 ): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
   const { config, store, factory, mail } = deps;
+  /** A signed-in route's options: 401 first, then the schema. */
+  const owned = <S extends object>(summary: string, schema: S) => ({
+    onRequest: signedIn,
+    schema: { tags: ['meetings'], summary, security: SESSION_SECURITY, ...schema },
+  });
   const wire = (req: FastifyRequest, c: ConferenceRecord): ConferenceResource => ({
     id: c.id,
     url: meetingUrl(config, req, c.id),
@@ -42,14 +57,13 @@ export function conferenceRoutes(
     createdAt: c.createdAt,
     schedule: scheduleToWire(c, Date.now()),
   });
-  type IdParams = { Params: { id: string } };
 
   // One page at a time, newest first. The cursor names the last conference of the previous page
   // (its creation time and id, the list's sort key), so deleting or creating meetings between two
   // pages neither repeats nor skips any. The whole list is at most maxConferencesPerUser long.
-  app.get('/api/conferences', async (req): Promise<ConferenceList> => {
+  app.get('/api/conferences', owned('The meetings you organize, a page at a time, newest first', { querystring: ConferenceListQuery, response: { 200: ConferenceListBody } }), async (req): Promise<ConferenceList> => {
     const user = requireUser(req);
-    const query = parseBody(ConferenceListQuery, req.query);
+    const query = req.query;
     const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
     const all = await store.listConferencesByOrganizer(user.id);
     const rest = after ? all.filter((c) => c.createdAt < after.createdAt || (c.createdAt === after.createdAt && c.id > after.id)) : all;
@@ -60,9 +74,9 @@ export function conferenceRoutes(
 
   // Creations by one user run one at a time, so two racing requests cannot both take the last place.
   const creating = new Map<string, Promise<unknown>>();
-  app.post('/api/conferences', async (req, reply) => {
+  app.post('/api/conferences', owned('Create a meeting', { body: CreateConferenceRequest, response: { 201: ConferenceBody } }), async (req, reply) => {
     const user = requireUser(req);
-    const body = parseBody(CreateConferenceRequest, req.body);
+    const body = req.body;
     const run = (creating.get(user.id) ?? Promise.resolve()).catch(() => {}).then(async () => {
       const count = (await store.listConferencesByOrganizer(user.id)).length;
       if (count >= config.maxConferencesPerUser) {
@@ -78,10 +92,11 @@ export function conferenceRoutes(
     }
   });
 
-  app.get<IdParams>('/api/conferences/:id', async (req) => wire(req, await factory.getOwned(requireUser(req), req.params.id)));
+  app.get('/api/conferences/:id', owned('One of your meetings', { params: IdParams, response: { 200: ConferenceBody } }), async (req) => wire(req, await factory.getOwned(requireUser(req), req.params.id)));
 
   // Anyone holding the meeting URL may see what it is before joining.
-  app.get<IdParams>('/api/conferences/:id/preview', async (req) => {
+  const preview = { tags: ['meetings'], summary: 'What a meeting is, for anyone holding its URL (no sign-in)', params: IdParams, response: { 200: ConferencePreview } };
+  app.get('/api/conferences/:id/preview', { schema: preview }, async (req) => {
     const c = await store.getConference(req.params.id);
     if (!c) throw new NotFoundError('no such meeting; check the link');
     const next = c.schedule && nextOccurrence(c.schedule, Date.now());
@@ -96,29 +111,29 @@ export function conferenceRoutes(
   });
 
   // A change of time or subject raises the .ics SEQUENCE and mails the update to the invitees (after the answer).
-  app.patch<IdParams>('/api/conferences/:id', async (req) => {
-    const body = parseBody(UpdateConferenceRequest, req.body);
-    const { record, changed } = await factory.modify(requireUser(req), req.params.id, body);
+  app.patch('/api/conferences/:id', owned('Change a meeting\'s subject, policy or time (live meetings follow at once; invitees are mailed a changed time)', { params: IdParams, body: UpdateConferenceRequest, response: { 200: ConferenceBody } }), async (req) => {
+    const { record, changed } = await factory.modify(requireUser(req), req.params.id, req.body);
     if (changed) mail.changed(record, meetingUrl(config, req, record.id));
     return wire(req, record);
   });
 
   // The invitees are read before the delete, for the cancellation mail.
-  app.delete<IdParams>('/api/conferences/:id', async (req, reply) => {
+  app.delete('/api/conferences/:id', owned('Delete a meeting (ends it if live; invitees are mailed a cancellation)', { params: IdParams, response: { 204: NO_CONTENT('deleted') } }), async (req, reply) => {
     const user = requireUser(req);
     const rec = await factory.getOwned(user, req.params.id);
     const invitees = mail.enabled ? await store.listInvitees(rec.id) : [];
     await factory.delete(user, req.params.id);
     mail.cancelled(rec, invitees, meetingUrl(config, req, rec.id));
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 
   // Entries that name nobody are reported, and the others still invited; when all are unknown,
   // nothing happens and the answer is 404 naming them.
-  app.post<IdParams>('/api/conferences/:id/invitations', async (req): Promise<InviteResponse> => {
+  const invite = owned('Invite users and the members of distribution groups', { params: IdParams, body: InviteRequest, response: { 200: InviteResponseBody } });
+  app.post('/api/conferences/:id/invitations', invite, async (req): Promise<InviteResponse> => {
     const user = requireUser(req);
     const c = await factory.getOwned(user, req.params.id);
-    const body = parseBody(InviteRequest, req.body);
+    const body = req.body;
     const users = await store.getUsersByUsernames(body.users);
     const unknownUsers = [...new Set(body.users.filter((u) => !users.some((x) => x.username === u)))];
     const ids = new Set(users.map((u) => u.id));
@@ -145,11 +160,12 @@ export function conferenceRoutes(
   // The organizer's autocomplete: only who may invite to this meeting may search, a few matches at
   // a time, rate-limited per user; usernames and display names only.
   const suggestLimit = new RateLimiter(SUGGEST_RATE);
-  app.get<IdParams>('/api/conferences/:id/invite-suggestions', async (req): Promise<InviteSuggestions> => {
+  const suggest = owned('The organizer\'s autocomplete over users and groups', { params: IdParams, querystring: InviteSuggestQuery, response: { 200: InviteSuggestionsBody } });
+  app.get('/api/conferences/:id/invite-suggestions', suggest, async (req): Promise<InviteSuggestions> => {
     const user = requireUser(req);
     await factory.getOwned(user, req.params.id);
     if (!suggestLimit.take(user.id)) throw new RateLimitedError('too many searches; wait a moment');
-    const { q } = parseBody(InviteSuggestQuery, req.query);
+    const { q } = req.query;
     const text = q.toLowerCase();
     const [users, groups] = await Promise.all([store.searchUsers(text, MAX_INVITE_SUGGESTIONS + 1), store.listGroups()]);
     return {
@@ -165,10 +181,11 @@ export function conferenceRoutes(
   });
 
   // The organizer opens a scheduled meeting early: guests waiting for the start go on per the lobby policy.
-  app.post<IdParams>('/api/conferences/:id/open', async (req) => wire(req, await factory.open(requireUser(req), req.params.id)));
+  app.post('/api/conferences/:id/open', owned('Open a scheduled meeting before its start (guests waiting go on per the lobby policy)', { params: IdParams, response: { 200: ConferenceBody } }), async (req) => wire(req, await factory.open(requireUser(req), req.params.id)));
 
   // The meeting's .ics (METHOD:PUBLISH), for its organizer and its invitees.
-  app.get<IdParams>('/api/conferences/:id/ics', async (req, reply) => {
+  const ics = owned('The meeting\'s iCalendar file (organizer and invitees)', { params: IdParams, response: { 200: { description: 'RFC 5545 calendar', content: { 'text/calendar': { schema: z.string() } } } } });
+  app.get('/api/conferences/:id/ics', ics, async (req, reply) => {
     const user = requireUser(req);
     const c = await store.getConference(req.params.id);
     if (!c) throw new NotFoundError('no such conference');
@@ -184,7 +201,7 @@ export function conferenceRoutes(
       .send(ics);
   });
 
-  app.get('/api/invitations', async (req) => {
+  app.get('/api/invitations', owned('Meetings you were invited to', { response: { 200: z.object({ invitations: z.array(Invitation) }) } }), async (req) => {
     const user = requireUser(req);
     const list = await store.listInvitationsForUser(user.id);
     return {
@@ -192,13 +209,13 @@ export function conferenceRoutes(
     };
   });
 
-  app.get('/api/groups', async (req) => {
+  app.get('/api/groups', owned('Distribution groups (to invite)', { response: { 200: z.object({ groups: z.array(z.object({ name: z.string() })) }) } }), async (req) => {
     requireUser(req);
     return { groups: (await store.listGroups()).map((g) => ({ name: g.name })) };
   });
 
   // A one-time token for `baton-agent share`: the agent joins as this user, for this conference only.
-  app.post<IdParams>('/api/conferences/:id/agent-tokens', async (req) => {
+  app.post('/api/conferences/:id/agent-tokens', owned('A one-time token and command for `baton-agent share`', { params: IdParams, response: { 200: AgentTokenResponse } }), async (req) => {
     const user = requireUser(req);
     const c = await store.getConference(req.params.id);
     if (!c) throw new NotFoundError('no such conference');

@@ -9,7 +9,7 @@
 import contentDisposition from 'content-disposition';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { safeFileName } from '@baton/protocol';
+import { ApiError, safeFileName } from '@baton/protocol';
 import type { FocusRegistry } from '../focus/FocusRegistry.js';
 import type { Store } from '../store/Store.js';
 import type { BlobStore } from '../data/BlobStore.js';
@@ -30,7 +30,13 @@ export function fileRoutes(app: FastifyInstance, { registry, store, blobs }: Fil
     // The body is the file: streamed to disk as it comes, never buffered or parsed.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
-    scope.post('/api/files', async (req, reply) => {
+    // Documented only (http/openapi.ts): the query is checked below, as a missing ticket is a 403.
+    const upload = {
+      tags: ['files'],
+      summary: 'Upload a file to a meeting: ?ticket=<from file.ticket on the conference socket>&name=<file name>, the raw bytes as the body',
+      response: { 201: z.object({ id: z.string(), name: z.string(), size: z.number() }).passthrough().describe('the shared file'), 413: ApiError.describe('larger than the meeting allows') },
+    };
+    scope.post('/api/files', { schema: upload }, async (req, reply) => {
       const q = UploadQuery.safeParse(req.query);
       if (!q.success) throw new ForbiddenError('an upload needs a ticket (file.ticket) and a name');
       const ticket = registry.uploadTickets.redeem(q.data.ticket);
@@ -55,7 +61,12 @@ export function fileRoutes(app: FastifyInstance, { registry, store, blobs }: Fil
     });
   });
 
-  app.get('/api/files/:id/:name', async (req, reply) => {
+  const download = {
+    tags: ['files'],
+    summary: 'Download a file shared with a meeting (the id is the capability; always an attachment)',
+    response: { 200: { description: 'the file', content: { 'application/octet-stream': { schema: z.string() } } }, 410: ApiError.describe('removed from the meeting') },
+  };
+  app.get('/api/files/:id/:name', { schema: download }, async (req, reply) => {
     const p = FileParams.safeParse(req.params);
     const file = p.success ? await store.getFile(p.data.id) : undefined;
     if (!file) throw new NotFoundError('no such file');

@@ -5,21 +5,28 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import type { ServerMetrics } from '../metrics/ServerMetrics.js';
 import { NotFoundError, UnauthenticatedError } from '../errors.js';
 
 export function metricsRoute(app: FastifyInstance, deps: { token: string | null; metrics: ServerMetrics }): void {
   const { token, metrics } = deps;
+  const schema = {
+    tags: ['operations'],
+    summary: 'Prometheus metrics (exists only with --metrics-token; send it as a Bearer token)',
+    security: [{ bearer: [] }],
+    response: { 200: z.string().describe('Prometheus text exposition format') },
+  };
   // Off: a plain 404 (not the web client's index.html, which would look like an answer).
   if (!token) {
-    app.get('/metrics', async () => {
+    app.get('/metrics', { schema }, async () => {
       throw new NotFoundError('metrics are off: start the server with --metrics-token');
     });
     return;
   }
   // Compare digests: equal length, constant time.
   const want = createHash('sha256').update(token).digest();
-  app.get('/metrics', async (req, reply) => {
+  app.get('/metrics', { schema }, async (req, reply) => {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     const got = createHash('sha256').update(m?.[1] ?? '').digest();
     if (!m || !timingSafeEqual(got, want)) {

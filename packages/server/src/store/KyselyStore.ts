@@ -9,6 +9,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { migrateToLatest } from './migrations.js';
 import type { ChatMessagesTable, ConferencesTable, Database, Engine, UsersTable } from './schema.js';
 import type {
+  SessionRecord,
   AgentTokenGrant,
   AdmissionRecord,
   ChatRecord,
@@ -48,6 +49,10 @@ export class KyselyStore implements Store {
 
   async migrate(): Promise<void> {
     await migrateToLatest(this.db, this.engine);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
   }
 
   // ---- users ----
@@ -148,6 +153,27 @@ export class KyselyStore implements Store {
 
   async deleteSession(tokenHash: string): Promise<void> {
     await this.db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
+  }
+
+  async listSessions(userId: string, now: Date): Promise<SessionRecord[]> {
+    const rows = await this.db
+      .selectFrom('sessions')
+      .select(['token_hash', 'created_at', 'expires_at'])
+      .where('user_id', '=', userId)
+      .where('expires_at', '>', now.toISOString())
+      .orderBy('created_at', 'desc')
+      .orderBy('token_hash')
+      .execute();
+    return rows.map((r) => ({ tokenHash: r.token_hash, createdAt: r.created_at, expiresAt: r.expires_at }));
+  }
+
+  async deleteSessions(userId: string, hashPrefixes: string[] | null): Promise<number> {
+    if (hashPrefixes !== null && hashPrefixes.length === 0) return 0;
+    let q = this.db.deleteFrom('sessions').where('user_id', '=', userId);
+    // Prefixes are hex (checked by the caller); LIKE with them has no wildcards of its own.
+    if (hashPrefixes !== null) q = q.where((eb) => eb.or(hashPrefixes.map((p) => eb('token_hash', 'like', `${p}%`))));
+    const r = await q.executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 
   // ---- groups ----

@@ -129,6 +129,12 @@ export interface NewChat {
   fileId?: string | null;
 }
 
+export interface SessionRecord {
+  tokenHash: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
 export interface AgentTokenGrant {
   conferenceId: string;
   userId: string;
@@ -188,6 +194,8 @@ export interface QuestionRecord {
 export interface Store {
   /** Run pending migrations. Idempotent. */
   migrate(): Promise<void>;
+  /** One trivial query: throws when the database cannot be reached (readiness). */
+  ping(): Promise<void>;
 
   // Users. createUser throws ConflictError when the username is taken.
   createUser(u: { username: string; displayName: string; passwordHash: string; admin?: boolean; email?: string | null }): Promise<UserRecord>;
@@ -208,6 +216,10 @@ export interface Store {
   createSession(tokenHash: string, userId: string, expiresAt: Date): Promise<void>;
   getSessionUser(tokenHash: string, now: Date): Promise<UserRecord | undefined>;
   deleteSession(tokenHash: string): Promise<void>;
+  /** A user's unexpired sessions, newest first (baton-admin; hashes only, never tokens). */
+  listSessions(userId: string, now: Date): Promise<SessionRecord[]>;
+  /** Ends sessions of this user: those whose hash starts with one of `hashPrefixes`, or all when null. Returns how many. */
+  deleteSessions(userId: string, hashPrefixes: string[] | null): Promise<number>;
 
   // Distribution groups. createGroup throws ConflictError on a duplicate name; addGroupMembers
   // throws NotFoundError for an unknown group or user and ignores members already present.

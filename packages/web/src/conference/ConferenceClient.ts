@@ -94,6 +94,8 @@ export interface ConferenceSnapshot {
   lobbyNote: string | null;
   /** Reconnection attempts since the connection was last healthy. */
   attempt: number;
+  /** The server said it is restarting (server.shutdown): the reconnection under way is expected. */
+  serverRestarting: boolean;
   lastError: CommandError | null;
 }
 
@@ -193,6 +195,7 @@ export const IDLE_SNAPSHOT: ConferenceSnapshot = Object.freeze({
   end: null,
   lobbyNote: null,
   attempt: 0,
+  serverRestarting: false,
   lastError: null,
 }) as ConferenceSnapshot;
 
@@ -506,13 +509,14 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
           questions: [...(msg.questions ?? [])].sort(questionRank),
           lobbyNote: null,
           attempt: 0,
+          serverRestarting: false,
         });
         this.setState('joined');
         break;
       case 'lobby.wait':
         this.seated(msg.resumeToken);
         if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
-        this.update({ selfId: msg.self, conference: msg.conference, roster: [], chat: [], share: null, lobbyNote: msg.note ?? null, attempt: 0 });
+        this.update({ selfId: msg.self, conference: msg.conference, roster: [], chat: [], share: null, lobbyNote: msg.note ?? null, attempt: 0, serverRestarting: false });
         this.setState('lobby');
         break;
       case 'participant.joined':
@@ -543,6 +547,10 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
         });
         break;
       }
+      case 'server.shutdown':
+        // The close (1001) follows; the client reconnects with its token as after any drop.
+        this.update({ serverRestarting: true });
+        break;
       case 'conference.updated':
         this.update({ conference: msg.conference });
         break;

@@ -557,4 +557,7 @@ export const de: Messages = {
     network: 'Der Server ist nicht erreichbar. Prüfen Sie Ihre Verbindung.',
     bad_response: 'Der Server hat eine unerwartete Antwort geschickt.',
   },
+  connection: {
+    serverRestarting: 'Server wird neu gestartet, Verbindung wird wiederhergestellt…',
+  },
 };

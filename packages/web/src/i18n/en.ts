@@ -560,6 +560,9 @@ export const en = {
     network: 'Cannot reach the server. Check your connection.',
     bad_response: 'The server sent an unexpected response.',
   },
+  connection: {
+    serverRestarting: 'Server restarting, reconnecting…',
+  },
 };
 
 /** The shape every translation follows (all strings, any may be missing). */

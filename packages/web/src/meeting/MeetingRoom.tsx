@@ -265,8 +265,12 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
         </div>
       </header>
       {snapshot.state !== 'joined' && (
-        <div className="banner warn" role="status" data-testid="connection-banner">
-          {snapshot.attempt > 1 ? t('room.lostAttempt', { attempt: snapshot.attempt }) : t('room.lost')}
+        <div className="banner warn" role="status" data-testid="connection-banner" data-reason={snapshot.serverRestarting ? 'server-restart' : 'lost'}>
+          {snapshot.serverRestarting
+            ? t('connection.serverRestarting')
+            : snapshot.attempt > 1
+              ? t('room.lostAttempt', { attempt: snapshot.attempt })
+              : t('room.lost')}
         </div>
       )}
       {banner && (

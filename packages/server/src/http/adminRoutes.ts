@@ -1,0 +1,71 @@
+/**
+ * /api/admin: what only the running server knows, for baton-admin and administrators: the live
+ * conferences, and ending one. Allowed to a signed-in user with admin rights, or to a caller with
+ * the admin API token, which the server makes at start and writes, with its URL, to
+ * <data dir>/admin-api.json (mode 0600; removed when it stops): whoever can read the data directory
+ * can read the whole store anyway, so that is where baton-admin finds it.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { FocusRegistry } from '../focus/FocusRegistry.js';
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors.js';
+import { IdParams, NO_CONTENT } from './common.js';
+
+export const ADMIN_API_FILE = 'admin-api.json';
+
+/** What the server writes to <data dir>/admin-api.json. */
+export const AdminApiFile = z.object({ url: z.string(), token: z.string(), pid: z.number().int() });
+export type AdminApiFile = z.infer<typeof AdminApiFile>;
+
+export const LiveConference = z.object({
+  id: z.string(),
+  subject: z.string(),
+  organizer: z.string().describe('username'),
+  startedAt: z.string().describe('when it went live on this server (ISO 8601)'),
+  participants: z.number().int().describe('seats in the meeting (browsers and agents; lobby not counted)'),
+  lobby: z.number().int().describe('waiting in the lobby'),
+  sharing: z.string().nullable().describe('the sharing participant\'s name, or null'),
+});
+export const LiveConferences = z.object({ conferences: z.array(LiveConference) });
+export type LiveConferences = z.infer<typeof LiveConferences>;
+
+export function adminRoutes(root: FastifyInstance, deps: { token: string; registry: FocusRegistry }): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const want = createHash('sha256').update(deps.token).digest();
+  const adminOnly = async (req: FastifyRequest) => {
+    if (req.user?.admin) return;
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    if (m && timingSafeEqual(createHash('sha256').update(m[1]!).digest(), want)) return;
+    if (req.user) throw new ForbiddenError('administrators only');
+    throw new UnauthenticatedError('sign in as an administrator, or send the admin API token as Authorization: Bearer <token>');
+  };
+  const security: { [name: string]: string[] }[] = [{ bearer: [] }, { session: [] }];
+  const schema = <S extends object>(summary: string, s: S) => ({ tags: ['administration'], summary, security, ...s });
+
+  app.get('/api/admin/conferences', { onRequest: adminOnly, schema: schema('The conferences live on this server now', { response: { 200: LiveConferences } }) }, async () => {
+    const conferences = deps.registry.live().map((f) => {
+      const { roster, share } = f.snapshot();
+      return {
+        id: f.id,
+        subject: f.info().subject,
+        organizer: f.info().organizer,
+        startedAt: f.startedAt,
+        participants: roster.filter((p) => p.status === 'joined').length,
+        lobby: roster.filter((p) => p.status === 'lobby').length,
+        sharing: share ? (roster.find((p) => p.id === share.hostId)?.name ?? null) : null,
+      };
+    });
+    return { conferences: conferences.sort((a, b) => a.startedAt.localeCompare(b.startedAt)) };
+  });
+
+  const end = schema('End a live conference for everyone in it (as an organizer\'s End meeting for all)', { params: IdParams, response: { 204: NO_CONTENT('ended') } });
+  app.post('/api/admin/conferences/:id/end', { onRequest: adminOnly, schema: end }, async (req, reply) => {
+    const focus = await deps.registry.get(req.params.id);
+    if (!focus) throw new NotFoundError('no such live conference (it is not running on this server)');
+    await focus.endByAdministrator();
+    req.log.info({ conference: req.params.id }, 'an administrator ended the conference');
+    return reply.code(204).send(null);
+  });
+}
