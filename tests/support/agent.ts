@@ -15,13 +15,14 @@ export interface AgentRun {
 
 /**
  * `baton-agent share` with a fresh one-time token of `cookie`'s user, on `display`; `baseUrl` makes it
- * reach the server some other way (through a proxy); `extraArgs` go on the command line as they are.
+ * reach the server some other way (through a proxy); `extraArgs` go on the command line as they are;
+ * `stdin: 'pipe'` keeps the agent's standard input open for its host commands (proc.stdin).
  */
-export async function startAgentShare(srv: BatonServer, conf: string, cookie: string, display: string, allowControl = 'signed-in', baseUrl = srv.url, extraArgs: string[] = []): Promise<AgentRun> {
+export async function startAgentShare(srv: BatonServer, conf: string, cookie: string, display: string, allowControl = 'signed-in', baseUrl = srv.url, extraArgs: string[] = [], opts: { stdin?: 'pipe' | 'ignore' } = {}): Promise<AgentRun> {
   const token = (await api(srv.url, 'POST', `/api/conferences/${conf}/agent-tokens`, {}, cookie)).body.token as string;
   const proc = spawn(process.execPath, [path.join(ROOT, 'packages/agent/dist/cli.js'), 'share', `${baseUrl}/m/${conf}`, '--token', token, '--allow-control', allowControl, ...extraArgs], {
     env: { ...process.env, DISPLAY: display },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));

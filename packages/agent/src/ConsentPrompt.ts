@@ -85,6 +85,11 @@ export class ConsentPrompt {
     else this.#withdrawn.add(participantId);
   }
 
+  /** A question is on screen, waiting for its answer. */
+  get asking(): boolean {
+    return this.#active !== null;
+  }
+
   /** The participants whose request is waiting for an answer here. */
   pendingIds(): string[] {
     return [...this.#pending.keys()];

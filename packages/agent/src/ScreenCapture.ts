@@ -51,6 +51,8 @@ export type ScreenCaptureEvents = {
   paint: [];
   /** The shared area changed size or place; the next capture is a full one. */
   resize: [SharedArea];
+  /** switchTo() put another source in place (after its `resize`). */
+  source: [SharedArea];
   /** The shared window was closed: nothing more to share. */
   gone: [string];
   error: [Error];
@@ -89,7 +91,11 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
   #pending = true;
   /** Rectangles to read at the next capture whatever the damage says (requestRegion). */
   #extra: Rect[] = [];
+  #mask: { rect: Rect; pixels: Buffer } | null = null;
   #busy = false;
+  /** The latest switchTo(), which captures wait for. */
+  #switching: Promise<unknown> = Promise.resolve();
+  #switchesPending = 0;
   #closed = false;
   #onEvent = (ev: XEvent): void => this.#handleEvent(ev);
 
@@ -149,6 +155,15 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
     return performance.now() - this.#lastPaintAt > 100 ? Infinity : this.#paintPeriod;
   }
 
+  /**
+   * Pixels to show in place of what is on the screen at `rect` (root coordinates; B, G, R, x rows of
+   * rect.width): the host's indicator, composited out of screen and monitor captures. null: none.
+   */
+  setMask(mask: { rect: Rect; pixels: Buffer } | null): void {
+    this.#mask = mask;
+    this.requestFull();
+  }
+
   /** Make the next capture read this rectangle (area coordinates) too, changed or not. */
   requestRegion(r: Rect): void {
     this.#extra.push(r);
@@ -191,26 +206,84 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
       }
     }
     conn.on('event', this.#onEvent);
-    if (this.#windowSpec !== undefined) {
-      const w = await WindowCapture.open(conn, await findWindow(conn, this.#windowSpec, this.#log));
-      this.#window = w;
-      w.on('resize', (r) => void this.#onWindowChange(r));
-      w.on('remapped', () => this.requestFull());
-      w.on('gone', (why) => this.emit('gone', why));
-      w.on('error', (err) => this.emit('error', err));
-    }
-    // On a shared window, DAMAGE reports in the window's own coordinates.
+    if (this.#windowSpec !== undefined) this.#setWindow(await WindowCapture.open(conn, await findWindow(conn, this.#windowSpec, this.#log)));
+    this.#region = conn.client.AllocID();
+    this.#fixes.CreateRegion(this.#region, []);
+    // Selected whatever is shared: a switch to a monitor later needs it (for a window it changes nothing).
+    if (this.#randr) this.#randr.SelectInput(conn.root, this.#randr.NotifyMask.ScreenChange | this.#randr.NotifyMask.CrtcChange | this.#randr.NotifyMask.OutputChange);
+    this.#watch();
+    const area = await this.#computeArea();
+    await this.#applyArea(area);
+    await conn.sync();
+  }
+
+  #setWindow(w: WindowCapture | null): void {
+    this.#window = w;
+    if (!w) return;
+    w.on('resize', (r) => void this.#onWindowChange(r));
+    w.on('remapped', () => this.requestFull());
+    w.on('gone', (why) => this.emit('gone', why));
+    w.on('error', (err) => this.emit('error', err));
+  }
+
+  /** DAMAGE on what is shared; on a shared window, it reports in the window's own coordinates. */
+  #watch(): void {
+    const { conn } = this;
     const watched = this.#window ? this.#window.info.id : conn.root;
     this.#damage = conn.client.AllocID();
     this.#damageExt.Create(this.#damage, watched, this.#damageExt.ReportLevel.NonEmpty);
     this.#paints = conn.client.AllocID();
     this.#damageExt.Create(this.#paints, watched, this.#damageExt.ReportLevel.RawRectangles);
-    this.#region = conn.client.AllocID();
-    this.#fixes.CreateRegion(this.#region, []);
-    if (this.#randr && !this.#window) this.#randr.SelectInput(conn.root, this.#randr.NotifyMask.ScreenChange | this.#randr.NotifyMask.CrtcChange | this.#randr.NotifyMask.OutputChange);
-    const area = await this.#computeArea();
-    await this.#applyArea(area);
-    await conn.sync();
+  }
+
+  #unwatch(): void {
+    if (this.#damage) this.#damageExt.Destroy(this.#damage);
+    if (this.#paints) this.#damageExt.Destroy(this.#paints);
+    this.#damage = this.#paints = 0;
+  }
+
+  /**
+   * Share something else without closing: the whole screen (`{}`), a monitor or a window. The new source
+   * is found first (an unknown one throws and the old one stays); then the next capture is a full one of
+   * the new area, and `resize` and `source` are emitted. Waits for a capture under way.
+   */
+  switchTo(spec: { monitor?: string; window?: string }): Promise<SharedArea> {
+    const run = async (): Promise<SharedArea> => {
+      while (this.#busy) await new Promise((r) => setTimeout(r, 2));
+      if (this.#closed) throw new Error('ScreenCapture is closed');
+      const { conn } = this;
+      let win: WindowCapture | null = null;
+      if (spec.window !== undefined) {
+        const info = await findWindow(conn, spec.window, this.#log);
+        win = this.#window?.info.id === info.id ? null : await WindowCapture.open(conn, info);
+        if (!win) spec = { window: spec.window }; // the same window: nothing to redirect again
+      } else if (spec.monitor !== undefined) {
+        const geo = await xcall<{ width: number; height: number }>((cb) => conn.client.GetGeometry(conn.root, cb));
+        chooseArea(geo, await listMonitors(conn), spec.monitor); // throws for an unknown monitor
+      }
+      const keepWindow = spec.window !== undefined && !win;
+      this.#unwatch();
+      if (!keepWindow) {
+        const old = this.#window;
+        this.#window = null;
+        await old?.close();
+        this.#setWindow(win);
+      }
+      this.#monitorSpec = spec.monitor;
+      this.#windowSpec = spec.window;
+      this.#watch();
+      const area = await this.#computeArea();
+      await this.#applyArea(area);
+      await conn.sync();
+      this.emit('resize', area);
+      this.emit('source', area);
+      this.emit('damage');
+      return area;
+    };
+    this.#switchesPending++;
+    const p = this.#switching.then(run, run).finally(() => this.#switchesPending--);
+    this.#switching = p.catch(() => undefined);
+    return p;
   }
 
   async #computeArea(): Promise<SharedArea> {
@@ -300,6 +373,10 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
   async capture(options: { full?: boolean } = {}): Promise<CaptureResult> {
     if (this.#closed) throw new Error('ScreenCapture is closed');
     if (this.#busy) throw new Error('ScreenCapture.capture() is already running');
+    // A switch waits for a capture under way; a capture waits for every switch asked for before it.
+    while (this.#switchesPending > 0) await this.#switching;
+    if (this.#busy) throw new Error('ScreenCapture.capture() is already running');
+    if (this.#closed) throw new Error('ScreenCapture is closed');
     this.#busy = true;
     try {
       const full = options.full === true || this.#needFull;
@@ -337,9 +414,27 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
         if (late.length === 0) break;
         bands = tileBands(late, area.width, area.height, this.tileSize);
       }
+      this.#applyMask(area, rects);
       return { rects, time, full, readMs: performance.now() - t0 };
     } finally {
       this.#busy = false;
+    }
+  }
+
+  /** Put the mask's pixels back over its place, where this capture read the screen. */
+  #applyMask(area: SharedArea, read: Rect[]): void {
+    const m = this.#mask;
+    if (!m || this.#window || area !== this.#area) return;
+    const x0 = Math.max(m.rect.x, area.x), y0 = Math.max(m.rect.y, area.y);
+    const x1 = Math.min(m.rect.x + m.rect.width, area.x + area.width), y1 = Math.min(m.rect.y + m.rect.height, area.y + area.height);
+    if (x1 <= x0 || y1 <= y0) return;
+    const hit = read.some((r) => r.x < x1 - area.x && r.x + r.width > x0 - area.x && r.y < y1 - area.y && r.y + r.height > y0 - area.y);
+    if (!hit) return;
+    const frame = this.#frame;
+    const rowBytes = (x1 - x0) * 4;
+    for (let y = y0; y < y1; y++) {
+      const src = ((y - m.rect.y) * m.rect.width + (x0 - m.rect.x)) * 4;
+      m.pixels.copy(frame.data, (y - area.y) * frame.stride + (x0 - area.x) * 4, src, src + rowBytes);
     }
   }
 
@@ -426,8 +521,7 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
     await this.#window?.close();
     if (!this.conn.closed) {
       try {
-        if (this.#damage) this.#damageExt.Destroy(this.#damage);
-        if (this.#paints) this.#damageExt.Destroy(this.#paints);
+        this.#unwatch();
         if (this.#region) this.#fixes.DestroyRegion(this.#region);
         if (this.#seg) this.#seg.detach();
       } catch {

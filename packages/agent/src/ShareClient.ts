@@ -8,7 +8,7 @@
  * session over a direct DataChannel and keeps the sharing socket connected but idle, and moves it
  * back to the socket, once and for good, when the meeting escalates.
  */
-import { SHARE_LIMITS, utf8Length, type Participant, type ServerMessage, type ShareState } from '@baton/protocol';
+import { SHARE_LIMITS, utf8Length, type Participant, type ServerMessage, type ShareSource, type ShareState } from '@baton/protocol';
 import { TypedEmitter } from './TypedEmitter.js';
 import { ConferenceClient, type ConferenceClientOptions } from './ConferenceClient.js';
 import { ConsentPrompt, type ControlMode } from './ConsentPrompt.js';
@@ -23,6 +23,8 @@ import { ShareSession, type PassStats } from './ShareSession.js';
 import type { ShareTransport } from './ShareTransport.js';
 import { WebSocketTransport } from './WebSocketTransport.js';
 import { SharePaths, type SharePathsOptions } from './p2p/SharePaths.js';
+import { SourceList, describeArea, sourceIdOf, specOf } from './sources.js';
+import { Indicator } from './Indicator.js';
 import type { NodeDataChannelModule } from './p2p/PeerLink.js';
 
 export type ShareClientOptions = {
@@ -56,6 +58,13 @@ export type ShareClientOptions = {
   conference?: Partial<ConferenceClientOptions>;
   /** Offer peer-to-peer sharing (hello caps.p2p) when node-datachannel loads. Default true. */
   p2p?: boolean;
+  /** Show the always-on-top indicator window (the CLI does unless --no-indicator; default false). */
+  indicator?: boolean;
+  /**
+   * Apply `share.switch` from the host's own meeting pages (the server forwards it only from seats of
+   * the sharing account). Default true.
+   */
+  pageSwitch?: boolean;
   /** Time limits and settling of the peer-to-peer paths (tests tune them). */
   paths?: Pick<SharePathsOptions, 'settleMs' | 'answerTimeoutMs' | 'connectTimeoutMs' | 'closeGraceMs' | 'retireTimeoutMs'>;
 };
@@ -64,6 +73,12 @@ export type ShareClientEvents = {
   status: [string];
   /** Who controls the screen now (null: nobody). */
   controller: [Participant | null];
+  /** The share was paused (true) or resumed. */
+  paused: [boolean];
+  /** Another source is shared now (its id). */
+  source: [string];
+  /** The state line changed: what is shared, by whom controlled, paused. */
+  state: [string];
   frame: [PassStats];
   /** Where the stream goes now: the server socket, the peer's DataChannel, or nowhere (nobody to serve). */
   path: ['server' | 'peer' | null];
@@ -115,6 +130,9 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
   /** Set once the server has shown our share as the current one. */
   #active = false;
   #revoking = false;
+  #paused = false;
+  readonly sources: SourceList;
+  readonly indicator: Indicator | null;
   #stopping: Promise<void> | null = null;
   #reconnects = 0;
   /** The server said it is restarting: the sockets' close is expected, and the share starts again once back. */
@@ -123,7 +141,7 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
   private constructor(
     o: ShareClientOptions,
     shareUrl: string,
-    parts: { conference: ConferenceClient; capture: ScreenCapture; cursor: CursorWatcher; injector: InputInjector; local: LocalInputMonitor; consent: ConsentPrompt; clipboard: HostClipboard | null },
+    parts: { conference: ConferenceClient; capture: ScreenCapture; cursor: CursorWatcher; injector: InputInjector; local: LocalInputMonitor; consent: ConsentPrompt; clipboard: HostClipboard | null; sources: SourceList; indicator: Indicator | null },
     ndc: NodeDataChannelModule | null,
   ) {
     super();
@@ -136,6 +154,8 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     this.#local = parts.local;
     this.#consent = parts.consent;
     this.#clipboard = parts.clipboard;
+    this.sources = parts.sources;
+    this.indicator = parts.indicator;
     this.#encoder = new TileEncoder({ tileSize: o.tileSize ?? DEFAULT_TILE_SIZE });
     for (const p of parts.conference.welcome.roster) this.#roster.set(p.id, p);
     this.paths = new SharePaths({
@@ -163,16 +183,28 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       const cursor = await CursorWatcher.open({ display: o.display, area });
       opened.push(cursor);
       const log = new InjectionLog();
-      const win = capture.window;
-      const injector = await InputInjector.open({ display: o.display, area, log, beforePress: win ? () => win.raise() : undefined });
+      // The shared window of the moment (a switch may change it): raised before a click lands on it.
+      const injector = await InputInjector.open({ display: o.display, area, log, beforePress: async () => capture.window?.raise() });
       opened.push(injector);
       const local = await LocalInputMonitor.open({ display: o.display, log });
       opened.push(local);
       const clipboard = await openClipboard(o);
       if (clipboard) opened.push(clipboard);
+      const sources = await SourceList.open({ display: o.display });
+      opened.push(sources);
+      let indicator: Indicator | null = null;
+      if (o.indicator === true) {
+        try {
+          indicator = await Indicator.open({ display: o.display });
+          opened.push(indicator);
+          capture.setMask({ rect: indicator.rect, pixels: indicator.under });
+        } catch (err) {
+          o.log?.(`No indicator window: ${(err as Error).message}`);
+        }
+      }
       const conference = await ConferenceClient.connect({ ...o.conference, url: conferenceUrl, agentToken: o.token, caps: { p2p: ndc !== null } });
       opened.push(conference);
-      const client = new ShareClient(o, shareUrl, { conference, capture, cursor, injector, local, consent, clipboard }, ndc);
+      const client = new ShareClient(o, shareUrl, { conference, capture, cursor, injector, local, consent, clipboard, sources, indicator }, ndc);
       await client.#begin();
       return client;
     } catch (err) {
@@ -208,6 +240,8 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
         if (!this.#stopping) c.request({ type: 'share.start', kind: 'agent' }).catch((err: Error) => void this.#end(`cannot share again after the server restarted: ${err.message}`));
       } else this.#onShare(welcome.share);
       this.paths.update(welcome.share, this.#roster.values());
+      this.#advertise();
+      if (this.#paused) c.send({ type: 'share.pause', paused: true });
     });
     this.#local.on('localInput', (e) => this.#onLocalInput(e));
     this.#clipboard?.on('text', (text) => this.#hostCopied(text));
@@ -218,10 +252,90 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       this.#status(`Sharing ended: ${why}.`);
       void this.#end(why, true);
     });
+    this.sources.on('changed', () => this.#advertise());
+    this.indicator?.on('click', () => this.setPaused(!this.#paused));
+    this.indicator?.on('error', (err) => this.emit('error', err));
+    this.sources.on('error', (err) => this.emit('error', err));
     await c.request({ type: 'share.start', kind: 'agent' });
     await this.#openSession();
     const a = this.capture.area;
-    this.#status(`Sharing ${a.window !== undefined ? `the window '${a.window}'` : a.monitor ? `monitor ${a.monitor}` : 'the screen'} (${a.width}x${a.height}) in meeting ${meetingEndpoints(this.#o.meetingUrl).meetingId}. Press Ctrl-C to stop.`);
+    this.#status(`Sharing ${describeArea(a)} (${a.width}x${a.height}) in meeting ${meetingEndpoints(this.#o.meetingUrl).meetingId}. Press Ctrl-C to stop.`);
+    this.#advertise();
+    this.#stateChanged();
+  }
+
+  /** The id of what is shared now (see sources.ts). */
+  get currentSource(): string {
+    return sourceIdOf(this.capture.area, this.capture.window?.info.id);
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** What the share looks like now, one line: "Sharing monitor DP-1 · controlled by Bob · paused". */
+  get stateLine(): string {
+    const who = this.#controllerId ? (this.#roster.get(this.#controllerId)?.name ?? 'someone') : null;
+    return [`Sharing ${describeArea(this.capture.area)}`, ...(who ? [`controlled by ${who}`] : []), ...(this.#paused ? ['PAUSED'] : [])].join(' · ');
+  }
+
+  /** The sources to the server, which shows them on the host's own meeting pages only. */
+  #advertise(): void {
+    if (this.#stopping || this.conference.closed) return;
+    this.conference.send({ type: 'share.sources', sources: this.sources.list, current: this.currentSource });
+  }
+
+  #stateChanged(): void {
+    const line = this.stateLine;
+    const who = this.#controllerId ? (this.#roster.get(this.#controllerId)?.name ?? 'someone') : null;
+    void this.indicator?.setState(this.#paused ? { kind: 'paused' } : who ? { kind: 'controlled', by: who } : { kind: 'sharing' });
+    this.emit('state', line);
+    this.#status(`State: ${line}`);
+  }
+
+  /**
+   * Share another source (an id from `sources.list`) without ending the share. Throws for an unknown id
+   * or a source that is gone (the old one stays shared).
+   */
+  async switchSource(id: string, by = 'this terminal'): Promise<void> {
+    const spec = specOf(id);
+    if (!spec) throw new Error(`no source '${id}'`);
+    if (id === this.currentSource) return;
+    const session = this.#session;
+    const change = () => this.capture.switchTo(spec);
+    if (session) await session.switchSource(change);
+    else await change();
+    // The encoder's grid and the paths' replayed screen follow the first pass of the new source.
+    const a = this.capture.area;
+    this.#status(`Now sharing ${describeArea(a)} (${a.width}x${a.height}), switched from ${by}.`);
+    this.emit('source', this.currentSource);
+    this.#advertise();
+    this.#stateChanged();
+  }
+
+  /** Freeze what viewers see (they are told "Paused by host"), or go on. Control input is ignored while paused. */
+  setPaused(on: boolean): void {
+    if (this.#paused === on || this.#stopping) return;
+    this.#paused = on;
+    if (this.#session) this.#session.paused = on;
+    if (!this.conference.closed) this.conference.send({ type: 'share.pause', paused: on });
+    this.emit('paused', on);
+    this.#status(on ? 'Paused: viewers see the last picture until you resume.' : 'Resumed.');
+    this.#stateChanged();
+  }
+
+  async #onSwitchRequest(source: string, by: string): Promise<void> {
+    const who = this.#roster.get(by);
+    if (this.#o.pageSwitch === false) {
+      this.#status(`Your meeting page (${who?.name ?? by}) asked to share ${source}; switching from the page is off (--no-page-switch).`);
+      return;
+    }
+    try {
+      await this.switchSource(source, `your meeting page${who?.user ? ` (account ${who.user})` : ''}`);
+    } catch (err) {
+      this.#status(`Cannot switch to ${source}: ${(err as Error).message}`);
+      this.#advertise();
+    }
   }
 
   async #openSession(): Promise<void> {
@@ -241,6 +355,7 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       maxFps: this.#o.maxFps,
     });
     session.controlEnabled = this.#controllerId !== null;
+    session.paused = this.#paused;
     session.on('frame', (s) => {
       this.#reconnects = 0;
       this.paths.noteFrame(s);
@@ -342,6 +457,9 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       case 'control.requested':
         void this.#onControlRequest(m.participantId, m.name, m.user);
         return;
+      case 'share.switch':
+        void this.#onSwitchRequest(m.source, m.by);
+        return;
       case 'notice':
         this.#status(m.text);
         return;
@@ -376,6 +494,7 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     this.emit('controller', who);
     if (next) this.#status(`${who?.name ?? 'Someone'} is controlling your screen — move your mouse or press a key to take control back.`);
     else if (prev) this.#status('Nobody controls your screen now.');
+    this.#stateChanged();
   }
 
   async #onControlRequest(participantId: string, name: string, user: string | null): Promise<void> {
@@ -471,6 +590,8 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       await this.#clipboard?.close().catch(() => undefined);
       await this.#injector.close().catch(() => undefined);
       await this.#cursor.close().catch(() => undefined);
+      await this.sources.close().catch(() => undefined);
+      await this.indicator?.close().catch(() => undefined);
       await this.capture.close().catch(() => undefined);
       this.#status(`Sharing ended: ${reason}.`);
       this.emit('closed', reason);

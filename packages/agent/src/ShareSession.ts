@@ -59,6 +59,11 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
   #minIntervalMs: number;
   readonly #verify: boolean;
   #controlEnabled = false;
+  #paused = false;
+  /** A source switch is under way: no pass starts meanwhile. */
+  #switching = false;
+  /** Resolves when the pass under way (if any) has ended. */
+  #passDone: Promise<void> = Promise.resolve();
   #screen: { width: number; height: number } | null = null;
   #running = false;
   #scheduled: NodeJS.Timeout | null = null;
@@ -123,6 +128,54 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     if (this.#started) this.#send(msg);
   }
 
+  /**
+   * Paused: no capture passes (viewers keep the last picture; damage accumulates in the X server) and
+   * the controller's input is dropped. Resuming reads the whole area again, so the next frame brings
+   * viewers everything that changed meanwhile.
+   */
+  get paused(): boolean {
+    return this.#paused;
+  }
+  set paused(on: boolean) {
+    if (this.#paused === on) return;
+    this.#paused = on;
+    if (on) {
+      this.#cancelScheduled();
+      if (this.#controlEnabled) void this.#injector?.releaseAll().catch((err) => this.emit('error', err as Error));
+    } else {
+      this.#capture.requestFull();
+      this.#kick();
+    }
+  }
+
+  /**
+   * Switch what is shared (`change` does it, e.g. ScreenCapture.switchTo) between two passes: the pass
+   * under way ends first, none starts until `change` is done, and the next one sends a new `screen` and
+   * every tile of the new source, whatever its size, so viewers swap pictures in one frame.
+   */
+  async switchSource<T>(change: () => Promise<T>): Promise<T> {
+    if (this.#switching) throw new Error('a source switch is already under way');
+    this.#switching = true;
+    try {
+      this.#cancelScheduled();
+      await this.#passDone;
+      const out = await change();
+      this.#screen = null;
+      this.#capture.requestFull();
+      return out;
+    } finally {
+      this.#switching = false;
+      this.#kick();
+    }
+  }
+
+  #cancelScheduled(): void {
+    if (this.#scheduled) clearTimeout(this.#scheduled);
+    this.#scheduled = null;
+    this.#unalign?.();
+    this.#unalign = null;
+  }
+
   async close(code = 1000, reason = 'sharing stopped'): Promise<void> {
     this.#t.close(code, reason);
     await this.#shutdown(code, reason);
@@ -170,11 +223,12 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       return;
     }
     if (msg.type === 'clipboard') {
-      this.emit('clipboard', msg.text, this.#controlEnabled);
+      this.emit('clipboard', msg.text, this.#controlEnabled && !this.#paused);
       return;
     }
     if (!isInputMessage(msg)) return;
-    const inject = this.#controlEnabled && !!this.#injector;
+    // While paused the host is not watching what a controller would do: nothing is injected.
+    const inject = this.#controlEnabled && !this.#paused && !!this.#injector;
     this.emit('input', msg, inject);
     if (!inject) return;
     const inj = this.#injector!;
@@ -184,7 +238,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
 
   /** Run a capture pass as soon as there is something to send and the flow allows it. */
   #kick(): void {
-    if (this.#closed || this.#running || this.#scheduled) return;
+    if (this.#closed || this.#running || this.#scheduled || this.#paused || this.#switching) return;
     const refineAt = this.#encoder.nextRefineAt();
     const refineDue = refineAt !== null && refineAt <= Date.now();
     if (!this.#capture.pending && !refineDue) {
@@ -257,7 +311,13 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     }, Math.max(1, at - Date.now()));
   }
 
-  async #pass(): Promise<void> {
+  #pass(): Promise<void> {
+    const p = this.#runPass();
+    this.#passDone = p;
+    return p;
+  }
+
+  async #runPass(): Promise<void> {
     if (this.#closed) return;
     this.#running = true;
     this.#lastPassAt = Date.now();

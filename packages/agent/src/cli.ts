@@ -13,7 +13,8 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { printable } from '@baton/protocol';
-import { CONTROL_MODES, type ControlMode } from './ConsentPrompt.js';
+import { CONTROL_MODES, ConsentPrompt, type ControlMode } from './ConsentPrompt.js';
+import { HostConsole } from './HostConsole.js';
 import { CLIPBOARD_MODES, ShareClient, type ClipboardMode } from './ShareClient.js';
 import { DEFAULT_TILE_SIZE } from './TileEncoder.js';
 import { X11Connection } from './X11Connection.js';
@@ -38,6 +39,12 @@ const USAGE = `Usage:
       --max-fps <n>              capture passes per second at most (default 30)
       --display <name>           X display (default $DISPLAY)
       --no-p2p                   never stream directly to a viewer; always through the server
+      --no-indicator             no "Sharing" window in the corner of the screen (the terminal
+                                 still shows the state)
+      --no-page-switch           ignore "Switch source" from your own meeting page
+  While sharing, on this terminal: s = switch what is shared (then its number), p = pause/resume,
+  i = state, h = help. With standard input not a terminal, the same as lines (s, <n>,
+  source <id>, p, r, i): see the README.
   baton-agent monitors [--display <name>]
   baton-agent windows [--display <name>]   windows on the screen: id, title, class, size
 `;
@@ -52,6 +59,8 @@ const OPTIONS = {
   'max-fps': { type: 'string', default: '30' },
   display: { type: 'string' },
   'no-p2p': { type: 'boolean', default: false },
+  'no-indicator': { type: 'boolean', default: false },
+  'no-page-switch': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -131,8 +140,26 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const log = (line: string): void => void process.stderr.write(`${printable(line)}\n`);
-  const client = await ShareClient.start({ meetingUrl, token: token.token, monitor: values.monitor, window: values.window, allowControl: mode, clipboard, tileSize, maxFps, display: values.display, log, p2p: !values['no-p2p'] });
+  // Standard input is the host's: its keys, and the answers to consent questions while one is open.
+  let consent: ConsentPrompt | null = null;
+  const hostConsole = new HostConsole({ asking: () => consent?.asking ?? false, commands: {
+    sources: () => client.sources.refresh(),
+    current: () => client.currentSource,
+    switchTo: (id) => client.switchSource(id),
+    paused: () => client.paused,
+    setPaused: (on) => client.setPaused(on),
+    state: () => client.stateLine,
+  } });
+  consent = new ConsentPrompt({ mode, input: hostConsole.consentInput });
+  let client: ShareClient;
+  try {
+    client = await ShareClient.start({ meetingUrl, token: token.token, monitor: values.monitor, window: values.window, allowControl: mode, clipboard, consent, tileSize, maxFps, display: values.display, log, p2p: !values['no-p2p'], indicator: !values['no-indicator'], pageSwitch: !values['no-page-switch'] });
+  } catch (err) {
+    hostConsole.close();
+    throw err;
+  }
   client.on('error', (err) => log(`warning: ${err.message}`));
+  hostConsole.start();
   // BATON_AGENT_TRACE=<file>: one JSON line per pass (timings, tiles, bytes), for profiling and bench/.
   const tracePath = process.env.BATON_AGENT_TRACE;
   if (tracePath) {
@@ -148,7 +175,9 @@ export async function main(argv: string[]): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    hostConsole.on('interrupt', onSignal);
     client.on('closed', () => {
+      hostConsole.close();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       resolve(0);

@@ -112,8 +112,29 @@ export const ShareState = z.object({
   requests: z.array(Id),
   /** Where the screen stream flows: through the server, or directly between two peers. */
   transport: z.enum(['server', 'p2p']),
+  /**
+   * The host paused the share (its agent's pause key or indicator): viewers keep the last picture and
+   * show "Paused by host"; the agent ignores control input meanwhile. Absent while not paused.
+   */
+  paused: z.boolean().optional(),
 });
 export type ShareState = z.infer<typeof ShareState>;
+
+/** Most sources an agent advertises (monitors and windows together). */
+export const MAX_SHARE_SOURCES = 64;
+/**
+ * Something an agent can share: the whole screen, one monitor, or one window. `id` is the agent's
+ * own ('screen', 'monitor:<name>', 'window:0x…'); `label` is for people (a monitor's name, a
+ * window's title as the agent printed it, escaped). Advertised only to the host's own pages.
+ */
+export const ShareSource = z.object({
+  id: z.string().min(1).max(80),
+  kind: z.enum(['screen', 'monitor', 'window']),
+  label: z.string().max(200),
+  width: z.number().int().min(0).max(65535),
+  height: z.number().int().min(0).max(65535),
+});
+export type ShareSource = z.infer<typeof ShareSource>;
 
 /** A STUN/TURN server for WebRTC, with short-lived TURN credentials for admitted participants. */
 export const IceServer = z.object({
@@ -194,6 +215,18 @@ export const ClientMessage = z.discriminatedUnion('type', [
   m('share.stop', {}),
   /** Ask for a single-use ticket for the binary sharing socket (as host or viewer). */
   m('share.ticket', {}),
+  /**
+   * From the sharing agent: what it can share and what it shares now. The server keeps the latest and
+   * gives it only to the seats of the host's own account (their meeting pages' "Switch source" menu).
+   */
+  m('share.sources', { sources: z.array(ShareSource).max(MAX_SHARE_SOURCES), current: z.string().max(80) }),
+  /**
+   * From the host's own meeting page (another seat of the sharing account): share this source instead.
+   * The server forwards it to the agent, which switches without ending the share.
+   */
+  m('share.switch', { source: z.string().min(1).max(80) }),
+  /** From the sharing agent: the host paused (true) or resumed (false) the share. */
+  m('share.pause', { paused: z.boolean() }),
   m('control.request', {}),
   m('control.release', {}),
   /** Withdraw your own pending control request; a later grant to you is refused until you ask again. */
@@ -285,6 +318,10 @@ export const ServerMessage = z.discriminatedUnion('type', [
    */
   z.object({ type: z.literal('server.shutdown'), reason: z.string() }),
   z.object({ type: z.literal('share.updated'), share: ShareState.nullable() }),
+  /** To the seats of the sharing account only: the agent's sources (see client share.sources). */
+  z.object({ type: z.literal('share.sources'), sources: z.array(ShareSource), current: z.string() }),
+  /** To the sharing agent: its user asked, from a meeting page (`by`: that seat), for another source. */
+  z.object({ type: z.literal('share.switch'), source: z.string(), by: Id }),
   /**
    * To the host: a participant asks for control. The agent asks its local user, never the web.
    * `name` is the participant's own choice; `user` is the account the server authenticated for that

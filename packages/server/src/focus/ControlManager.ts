@@ -14,13 +14,13 @@ export type ControlManagerEvents = {
 };
 
 export class ControlManager extends TypedEmitter<ControlManagerEvents> {
-  #state: { hostId: string; kind: ShareKind; controllerId: string | null; requests: Set<string>; transport: 'server' | 'p2p' } | null = null;
+  #state: { hostId: string; kind: ShareKind; controllerId: string | null; requests: Set<string>; transport: 'server' | 'p2p'; paused: boolean } | null = null;
   /** Who withdrew a request during this share: the host's answer may still be on its way. */
   readonly #withdrawn = new Set<string>();
 
   get state(): ShareState | null {
     const s = this.#state;
-    return s ? { hostId: s.hostId, kind: s.kind, controllerId: s.controllerId, requests: [...s.requests], transport: s.transport } : null;
+    return s ? { hostId: s.hostId, kind: s.kind, controllerId: s.controllerId, requests: [...s.requests], transport: s.transport, ...(s.paused ? { paused: true } : {}) } : null;
   }
 
   get hostId(): string | null {
@@ -33,7 +33,7 @@ export class ControlManager extends TypedEmitter<ControlManagerEvents> {
 
   handleStart(hostId: string, kind: ShareKind): void {
     if (this.#state?.hostId === hostId && this.#state.kind === kind) return;
-    this.#state = { hostId, kind, controllerId: null, requests: new Set(), transport: 'server' };
+    this.#state = { hostId, kind, controllerId: null, requests: new Set(), transport: 'server', paused: false };
     this.#withdrawn.clear();
     this.#changed(true);
   }
@@ -105,6 +105,13 @@ export class ControlManager extends TypedEmitter<ControlManagerEvents> {
       s.controllerId = null;
       this.#changed(true);
     } else if (hadRequest) this.#changed(false);
+  }
+
+  /** The host paused or resumed its share (viewers show it; control stays where it is). */
+  setPaused(paused: boolean): void {
+    if (!this.#state || this.#state.paused === paused) return;
+    this.#state.paused = paused;
+    this.#changed(false);
   }
 
   setTransport(transport: 'server' | 'p2p'): void {

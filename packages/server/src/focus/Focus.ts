@@ -17,6 +17,7 @@ import {
   type MeetingPolicyPatch,
   type RoleName,
   type ServerMessage,
+  type ServerMessageOf,
 } from '@baton/protocol';
 import type { ConferenceRecord, Store } from '../store/Store.js';
 import type { AppShareServerLike } from '../conferencing/types.js';
@@ -111,6 +112,8 @@ export class Focus extends TypedEmitter<FocusEvents> {
   #escalated = false;
   /** A scheduled meeting its organizer has opened (or joined) for this occurrence; always true when not scheduled. */
   #opened: boolean;
+  /** What the sharing agent can share (share.sources), for its own account's pages only. */
+  #sources: ServerMessageOf<'share.sources'> | null = null;
 
   constructor(opts: FocusOptions) {
     super();
@@ -303,6 +306,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       polls: this.#data.polls(this.#member(seat)),
       questions: this.#data.questions(this.#member(seat)),
     });
+    this.#sendSources(seat);
   }
 
   /** A seat as the data-collaboration server sees it: a lasting identity and what it may run. */
@@ -475,6 +479,20 @@ export class Focus extends TypedEmitter<FocusEvents> {
 
       case 'share.stop':
         this.#stopSharing();
+        return;
+
+      case 'share.sources':
+        this.#sources = { type: 'share.sources', sources: cmd.sources, current: cmd.current };
+        this.#sendSources();
+        return;
+
+      case 'share.switch':
+        // Authorized: a page of the sharing account. The agent applies it (see packages/agent/README.md).
+        this.#roster.sendTo(this.#control.hostId!, { type: 'share.switch', source: cmd.source, by: seat.id });
+        return;
+
+      case 'share.pause':
+        this.#control.setPaused(cmd.paused);
         return;
 
       case 'share.ticket': {
@@ -719,9 +737,22 @@ export class Focus extends TypedEmitter<FocusEvents> {
     }
   }
 
+  /** The agent's sources to its account's meeting pages (never to anyone else: window titles are private). */
+  #sendSources(to?: Seat): void {
+    const msg = this.#sources;
+    const hostId = this.#control.hostId;
+    const host = hostId !== null ? this.#roster.get(hostId) : undefined;
+    if (!msg || !host || host.userId === null) return;
+    const mine = (s: Seat): boolean => s.client === 'web' && s.status === 'joined' && s.userId === host.userId;
+    if (to) {
+      if (mine(to)) to.link?.send(msg);
+    } else this.#roster.sendWhere(mine, msg);
+  }
+
   #stopSharing(): void {
     const app = this.#appShare;
     this.#appShare = null;
+    this.#sources = null;
     this.#control.handleStop();
     app?.close();
   }

@@ -205,4 +205,37 @@ describe('authorize', () => {
       }
     }
   });
+
+  it("share.switch: only the sharing user's own other seats (its pages), for an agent share; share.sources and share.pause: only the sharing agent", () => {
+    const agentHost: ActorView = { id: 'H', role: Role.Attendee, signedIn: true, owner: false, status: 'joined', client: 'agent', userId: 'u-alice' };
+    const run = (cmd: Command, actor: ActorView, policy: MeetingPolicy, share: ShareState | null, shareHost: ActorView | undefined = agentHost) => {
+      try {
+        authorize(cmd, { actor, policy, share, shareHost });
+        return true;
+      } catch (e) {
+        expect(e).toBeInstanceOf(BatonError);
+        return false;
+      }
+    };
+    const sw: Command = { type: 'share.switch', source: 'monitor:left' };
+    const sources: Command = { type: 'share.sources', sources: [], current: 'screen' };
+    for (const policy of policies)
+      for (const role of ROLES) {
+        const page: ActorView = { id: 'P', role, signedIn: true, owner: role === Role.Organizer, status: 'joined', client: 'web', userId: 'u-alice' };
+        expect(run(sw, page, policy, shareBy('H', 'agent'))).toBe(true);
+        // Organizers of another account, guests, lobby pages, the agent itself, a browser share: no.
+        expect(run(sw, { ...page, userId: 'u-bob' }, policy, shareBy('H', 'agent'))).toBe(false);
+        expect(run(sw, { ...page, signedIn: false, userId: null }, policy, shareBy('H', 'agent'), { ...agentHost, userId: null })).toBe(false);
+        expect(run(sw, { ...page, status: 'lobby' }, policy, shareBy('H', 'agent'))).toBe(false);
+        expect(run(sw, agentHost, policy, shareBy('H', 'agent'))).toBe(false);
+        expect(run(sw, page, policy, shareBy('H', 'browser'))).toBe(false);
+        expect(run(sw, page, policy, null)).toBe(false);
+        for (const cmd of [sources, { type: 'share.pause', paused: true } as Command]) {
+          expect(run(cmd, agentHost, policy, shareBy('H', 'agent'))).toBe(true);
+          expect(run(cmd, page, policy, shareBy('H', 'agent'))).toBe(false);
+          expect(run(cmd, { ...agentHost, id: 'X' }, policy, shareBy('H', 'agent'))).toBe(false);
+          expect(run(cmd, agentHost, policy, null)).toBe(false);
+        }
+      }
+  });
 });

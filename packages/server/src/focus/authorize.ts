@@ -274,6 +274,20 @@ export function authorize(cmd: Command, ctx: AuthzContext): void {
       if (!share) throw new NotFoundError('nobody is sharing');
       return;
 
+    case 'share.sources':
+    case 'share.pause':
+      // Only the sharing agent describes and pauses its own share.
+      if (!share || share.hostId !== actor.id || share.kind !== 'agent') throw new ForbiddenError('only the sharing agent reports its sources and pauses');
+      return;
+
+    case 'share.switch':
+      // The host's own account, from one of its meeting pages: what to share is the host's choice, like
+      // starting the share; it grants nobody control. Organizers and everyone else may not.
+      if (!share) throw new NotFoundError('nobody is sharing');
+      if (share.kind !== 'agent') throw new BadRequestError('only an agent share can switch its source');
+      if (share.hostId === actor.id || !runsShare(actor, ctx)) throw new ForbiddenError('only the host, from its own meeting page, switches what is shared');
+      return;
+
     case 'control.request':
       if (!share) throw new NotFoundError('nobody is sharing');
       if (share.hostId === actor.id) throw new BadRequestError('you are the host');

@@ -31,6 +31,7 @@ import {
   type RaisedHand,
   type ReactionEmoji,
   type RoleName,
+  type ShareSource,
   type ServerMessage,
   type ServerMessageOf,
   type ShareState,
@@ -79,6 +80,8 @@ export interface ConferenceSnapshot {
   roster: readonly Participant[];
   chat: readonly ChatMessage[];
   share: ShareState | null;
+  /** What the host agent of this account can share, and shares now (only on the host's own pages). */
+  shareSources: { sources: readonly ShareSource[]; current: string } | null;
   /** STUN/TURN servers from the welcome, for a peer-to-peer share. */
   iceServers: readonly IceServer[];
   /** The meeting's audio: null before the welcome or from a server without audio support. */
@@ -187,6 +190,7 @@ export const IDLE_SNAPSHOT: ConferenceSnapshot = Object.freeze({
   roster: [],
   chat: [],
   share: null,
+  shareSources: null,
   iceServers: [],
   audio: null,
   hands: [],
@@ -502,6 +506,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
           roster: msg.roster,
           chat: msg.chat.slice(-MAX_CHAT_KEPT),
           share: msg.share,
+          shareSources: null,
           iceServers: msg.iceServers,
           audio: msg.audio ?? null,
           hands: msg.hands ?? [],
@@ -556,7 +561,10 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
         break;
       case 'share.updated':
         if (msg.share?.transport !== this.snap.share?.transport || msg.share?.hostId !== this.snap.share?.hostId) this.signals = [];
-        this.update({ share: msg.share });
+        this.update({ share: msg.share, ...(msg.share?.hostId !== this.snap.share?.hostId ? { shareSources: null } : {}) });
+        break;
+      case 'share.sources':
+        this.update({ shareSources: { sources: msg.sources, current: msg.current } });
         break;
       case 'p2p.signal':
         if (msg.data.kind === 'description' && msg.data.type === 'offer') this.signals = [];
@@ -613,6 +621,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
         this.emit('reaction', { participantId: msg.participantId, name: msg.name, emoji: msg.emoji });
         break;
       case 'pong':
+      case 'share.switch':
       case 'control.requested':
         break;
     }

@@ -560,4 +560,11 @@ export const de: Messages = {
   connection: {
     serverRestarting: 'Server wird neu gestartet, Verbindung wird wiederhergestellt…',
   },
+  shareSource: {
+    switch: 'Quelle wechseln',
+    screen: 'Ganzer Bildschirm',
+    monitor: 'Monitor {{name}}',
+    window: 'Fenster {{title}}',
+    paused: 'Vom Host angehalten',
+  },
 };

@@ -563,6 +563,13 @@ export const en = {
   connection: {
     serverRestarting: 'Server restarting, reconnecting…',
   },
+  shareSource: {
+    switch: 'Switch source',
+    screen: 'Whole screen',
+    monitor: 'Monitor {{name}}',
+    window: 'Window {{title}}',
+    paused: 'Paused by host',
+  },
 };
 
 /** The shape every translation follows (all strings, any may be missing). */

@@ -291,6 +291,7 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
         <Stage
           client={client}
           share={snapshot.share}
+          shareSources={snapshot.shareSources}
           roster={snapshot.roster}
           selfId={snapshot.selfId}
           policy={conference.policy}

@@ -3,13 +3,16 @@ import { Link } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { Rich } from '../i18n/Rich';
 import type { MeetingPolicy, Participant, ShareState } from '@baton/protocol';
-import type { ConferenceClient } from '../conference/ConferenceClient';
+import type { ConferenceClient, ConferenceSnapshot } from '../conference/ConferenceClient';
 import { SharedScreen, type SharedScreenHandle, type ViewMode } from '../sharing/SharedScreen';
 import { ClipboardPanel, useShareClipboard } from './ClipboardPanel';
+import { PausedBadge, ShareSourceMenu } from './ShareSourceMenu';
 
 export interface StageProps {
   client: ConferenceClient;
   share: ShareState | null;
+  /** The host agent's sources, on this account's own pages (for its "Switch source" menu). */
+  shareSources?: ConferenceSnapshot['shareSources'];
   roster: readonly Participant[];
   selfId: string | null;
   policy: MeetingPolicy;
@@ -21,7 +24,7 @@ export interface StageProps {
  * The shared screen and its control bar. Who controls is always visible; the buttons only ask —
  * the Focus authorizes, and only the host's agent can grant control.
  */
-export function Stage({ client, share, roster, selfId, policy, signedIn, isOrganizer }: StageProps) {
+export function Stage({ client, share, shareSources, roster, selfId, policy, signedIn, isOrganizer }: StageProps) {
   const [mode, setMode] = useState<ViewMode>('fit');
   const screenHandle = useRef<SharedScreenHandle | null>(null);
   const clipboard = useShareClipboard(screenHandle);
@@ -60,7 +63,7 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
   const self = roster.find((p) => p.id === selfId);
   // This page's user shares from its agent: the page runs the share (the server checks the same).
   const mine = !selfHosts && share.kind === 'agent' && host?.client === 'agent' && !!self?.user && host.user === self.user;
-  const hostPanel = mine ? <HostPanel client={client} share={share} roster={roster} /> : null;
+  const hostPanel = mine ? <HostPanel client={client} share={share} roster={roster} sources={shareSources ?? null} /> : null;
 
   const status =
     share.kind === 'browser'
@@ -101,6 +104,7 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
           <p className="muted small" data-testid="control-status" data-controller-id={share.controllerId ?? ''}>
             {status}
           </p>
+          {share.paused && <PausedBadge />}
           <button type="button" className="primary" data-testid="share-view" onClick={() => setChoice({ hostId: share.hostId, open: true })}>
             {mine ? t('stage.viewMine') : t('stage.show')}
           </button>
@@ -128,6 +132,7 @@ export function Stage({ client, share, roster, selfId, policy, signedIn, isOrgan
           <span className={`control-status${controlling ? ' mine' : ''}`} data-testid="control-status" data-controller-id={share.controllerId ?? ''}>
             {status}
           </span>
+          {share.paused && <PausedBadge />}
         </span>
         <span className="stage-actions">
           {!mine && <ControlButton client={client} share={share} policy={policy} signedIn={signedIn} controlling={controlling} waiting={waiting} />}
@@ -308,7 +313,7 @@ function ControlButton(props: { client: ConferenceClient; share: ShareState; pol
  * Granting stays on the shared computer (the agent asks its local user); the page only says so.
  * Names are React text, never HTML; the account the server authenticated is shown apart from them.
  */
-function HostPanel({ client, share, roster }: { client: ConferenceClient; share: ShareState; roster: readonly Participant[] }) {
+function HostPanel({ client, share, roster, sources }: { client: ConferenceClient; share: ShareState; roster: readonly Participant[]; sources: ConferenceSnapshot['shareSources'] }) {
   const requesters = share.requests.map((id) => roster.find((p) => p.id === id)).filter((p): p is Participant => !!p);
   const controller = share.controllerId ? roster.find((p) => p.id === share.controllerId) : undefined;
   const { t } = useTranslation();
@@ -342,6 +347,7 @@ function HostPanel({ client, share, roster }: { client: ConferenceClient; share:
         </div>
       </div>
       <span className="host-panel-actions">
+        {sources && <ShareSourceMenu client={client} sources={sources} />}
         {share.controllerId && (
           <button type="button" className="secondary" data-testid="host-revoke" onClick={() => client.send({ type: 'control.revoke' })}>
             {t('stage.revoke')}

@@ -96,6 +96,8 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
   readonly #decoders: DecoderTable;
   readonly #cursor: CursorOverlay | null;
   #batch: Batch | null = null;
+  /** A `screen` waiting for its first frame (see handle()). */
+  #pendingScreen: { width: number; height: number; tileSize: number } | null = null;
   #chain: Promise<void> = Promise.resolve();
   #destroyed = false;
   readonly #verifier: FrameVerifier | null;
@@ -131,7 +133,13 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
       case 'screen': {
         this.#dropBatch();
         const { width, height, tileSize } = msg;
-        this.#enqueue(() => this.#resize(width, height, tileSize));
+        // A new screen while a picture is shown (the host switched source, a window was resized): the old
+        // picture stays until the new screen's first frame is decoded, then both happen in one go, so the
+        // canvas is never blank in between. The first screen is set up at once.
+        this.#enqueue(() => {
+          if (this.stats.width === 0) this.#resize(width, height, tileSize);
+          else this.#pendingScreen = { width, height, tileSize };
+        });
         return;
       }
       case 'tile': {
@@ -196,6 +204,9 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
   async #drawFrame(batch: Batch, seq: number, time: number, hash: number | undefined): Promise<void> {
     const results = await Promise.allSettled(batch.tiles);
     if (this.#destroyed) return releaseAll(results);
+    const next = this.#pendingScreen;
+    this.#pendingScreen = null;
+    if (next) this.#resize(next.width, next.height, next.tileSize);
     for (const r of results) {
       // A tile that cannot be decoded or drawn is skipped (the host's next change of that cell repairs it);
       // the frame itself must still complete, or it would never be acked and the server would stop sending.
