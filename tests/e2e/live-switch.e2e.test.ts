@@ -11,7 +11,8 @@
  * - "Switch source" on the host's own meeting page switches back to monitor left; no other page gets the list;
  * - pause (key, then a click on the indicator) freezes the viewer's picture while the host's screen
  *   changes, with "Paused by host" shown; resume brings the new pixels;
- * - "Controlled by" in another colour on the indicator while Bob controls.
+ * - "Controlled by" in another colour on the indicator while Bob controls, and his pointer lands on
+ *   monitor right's place once the share switched there.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -251,5 +252,18 @@ describe.skipIf(!OK)('switching what is shared live, the indicator and pause (ag
     await expect.poll(() => bob.getByTestId('control-status').textContent(), { timeout: 10_000 }).toBe('You are in control');
     await expect.poll(() => hostPixel(IND.x + 2, IND.y + 2), { timeout: 10_000 }).toEqual([0xc6, 0x28, 0x28]); // red
     await expect.poll(() => agent.output(), { timeout: 15_000 }).toContain('State: Sharing monitor left · controlled by Bob');
+  }, 150_000);
+
+  it("the controller's input follows a switch: on monitor right it lands at that monitor's place", async () => {
+    say('source monitor:right');
+    await showing(RIGHT);
+    const box = (await bob.getByTestId('share-canvas').boundingBox())!;
+    const at = { x: 50, y: 300 };
+    await bob.mouse.move(box.x + (at.x * box.width) / RIGHT.w, box.y + (at.y * box.height) / RIGHT.h);
+    const where = () => {
+      const m = /x:(\d+) y:(\d+)/.exec(execFileSync('xdotool', ['getmouselocation'], { env: x11env(), encoding: 'utf8' }))!;
+      return Math.abs(Number(m[1]) - (RIGHT.x + at.x)) <= 2 && Math.abs(Number(m[2]) - (RIGHT.y + at.y)) <= 2;
+    };
+    await expect.poll(where, { timeout: 15_000 }).toBe(true);
   }, 150_000);
 });

@@ -79,8 +79,9 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
   #unalign: (() => void) | null = null;
   #onDamage = (): void => this.#kick();
   // Cursor news goes out as it happens, but only after `screen` (the first pass sends the latest).
-  #onShape = (s: CursorShape): void => void (this.#screen && this.#send(s));
-  #onPos = (p: CursorPos): void => void (this.#screen && this.#send(p));
+  // While paused the cursor stays where it was too: the latest goes out on resume.
+  #onShape = (s: CursorShape): void => void (this.#screen && !this.#paused && this.#send(s));
+  #onPos = (p: CursorPos): void => void (this.#screen && !this.#paused && this.#send(p));
   #onUnblocked = (): void => this.#kick();
 
   constructor(options: ShareSessionOptions) {
@@ -143,6 +144,8 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       this.#cancelScheduled();
       if (this.#controlEnabled) void this.#injector?.releaseAll().catch((err) => this.emit('error', err as Error));
     } else {
+      if (this.#screen && this.#cursor?.shape) this.#send(this.#cursor.shape);
+      if (this.#screen && this.#cursor?.position) this.#send(this.#cursor.position);
       this.#capture.requestFull();
       this.#kick();
     }
