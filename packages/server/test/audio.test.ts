@@ -43,17 +43,17 @@ describe.skipIf(!haveJanus)('audio through the Focus (server runs Janus)', () =>
   it('welcome carries the audio state; adding audio tells everyone and allocates one room', async () => {
     const { org, guest, welcome } = await meeting();
     expect(welcome.audio).toEqual({ service: 'ready', added: false, participants: [] });
-    const before = srv.conferencing.liveServers;
+    const before = srv.conferencing.liveServersOf('audio');
     expect(await guest.request({ type: 'audio.add' })).toMatchObject({ type: 'ack' });
     for (const c of [org, guest]) expect((await c.next('audio.updated', (m) => m.audio.added)).audio).toEqual({ service: 'ready', added: true, participants: [] });
-    expect(srv.conferencing.liveServers).toBe(before + 1);
+    expect(srv.conferencing.liveServersOf('audio')).toBe(before + 1);
     // Adding again changes nothing and allocates nothing.
     expect(await org.request({ type: 'audio.add' })).toMatchObject({ type: 'ack' });
-    expect(srv.conferencing.liveServers).toBe(before + 1);
+    expect(srv.conferencing.liveServersOf('audio')).toBe(before + 1);
     // Everyone leaves: the conference ends and its audio room with it.
     org.close();
     guest.close();
-    await expect.poll(() => srv.conferencing.liveServers, { timeout: 5000 }).toBe(before);
+    await expect.poll(() => srv.conferencing.liveServersOf('audio'), { timeout: 5000 }).toBe(before);
   });
 
   it('an SDP that is not SDP gets a clear error; the connection and the conference live on', async () => {

@@ -224,13 +224,13 @@ describe.skipIf(!haveJanus)('End meeting for all with audio (server runs Janus)'
     const guest = new TestClient(srv.url, conf);
     await guest.hello({ name: 'Gus' });
     await guest.next('welcome');
-    const before = srv.conferencing.liveServers;
+    const before = srv.conferencing.liveServersOf('audio');
     expect(await guest.request({ type: 'audio.add' })).toMatchObject({ type: 'ack' });
     await guest.next('audio.updated', (m) => m.audio.added);
-    expect(srv.conferencing.liveServers).toBe(before + 1);
+    expect(srv.conferencing.liveServersOf('audio')).toBe(before + 1);
     expect(await org.request({ type: 'conference.end' })).toMatchObject({ type: 'ack' });
     expect((await guest.closed).code).toBe(4004);
-    await poll(() => srv.conferencing.liveServers).toBe(before);
+    await poll(() => srv.conferencing.liveServersOf('audio')).toBe(before);
     // Started again: no audio until someone adds it.
     const again = new TestClient(srv.url, conf, { cookie: olga });
     await again.hello();

@@ -52,7 +52,8 @@ export type ConferencingServerFactoryEvents = {
 
 export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFactoryEvents> {
   readonly #opts: ConferencingServerFactoryOptions;
-  readonly #live = new Set<{ close(): void }>();
+  /** Every live conferencing server, by its media type. */
+  readonly #live = new Map<{ close(): void }, MediaType>();
   #janus: JanusProcess | null = null;
   #audio: JanusAudioService | null = null;
   #sip: SipUserAgent | null = null;
@@ -131,7 +132,7 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
   allocateData(conferenceId: string, store: Store): DataServer {
     this.#blobs ??= new BlobStore({ dir: this.#opts.files?.dir ?? path.resolve('data', 'files') });
     const server = new DataServer({ conferenceId, store, blobs: this.#blobs, maxFileBytes: this.#opts.files?.maxFileBytes ?? 100e6 });
-    this.#live.add(server);
+    this.#live.set(server, 'data');
     server.on('closed', () => this.#live.delete(server));
     return server;
   }
@@ -140,7 +141,7 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
     switch (media) {
       case 'appshare': {
         const server = new AppShareServer({ conferenceId, hostId });
-        this.#live.add(server);
+        this.#live.set(server, 'appshare');
         server.on('closed', () => this.#live.delete(server));
         server.on('protocolError', (e) => this.#opts.log?.warn({ conferenceId, ...e }, 'sharing protocol error'));
         this.emit('appShare', server);
@@ -153,7 +154,7 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
   allocateAudio(conferenceId: string): AudioServerLike | null {
     if (!this.#audio) return null;
     const server = new AudioBridgeServer({ conferenceId, service: this.#audio, log: this.#opts.log });
-    this.#live.add(server);
+    this.#live.set(server, 'audio');
     server.on('closed', () => this.#live.delete(server));
     return server;
   }
@@ -168,8 +169,15 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
     return this.#live.size;
   }
 
+  /** How many conferencing servers of one media type are live (e.g. audio rooms). */
+  liveServersOf(media: MediaType): number {
+    let n = 0;
+    for (const m of this.#live.values()) if (m === media) n++;
+    return n;
+  }
+
   close(): void {
-    for (const s of [...this.#live]) s.close();
+    for (const s of [...this.#live.keys()]) s.close();
     this.#sip?.close();
     this.#sip = null;
     this.#audio?.close();
