@@ -157,6 +157,16 @@ export const SignalData = z.discriminatedUnion('kind', [
 ]);
 export type SignalData = z.infer<typeof SignalData>;
 
+/** A recording in progress: everyone in the meeting (and the lobby) is told, and shown it all the time. */
+export const RecordingState = z.object({
+  id: Id,
+  /** ISO 8601. */
+  startedAt: z.string(),
+  /** Who started it (display name). */
+  by: z.string(),
+});
+export type RecordingState = z.infer<typeof RecordingState>;
+
 export const ConferenceInfo = z.object({
   id: Id,
   subject: z.string(),
@@ -276,6 +286,9 @@ export const ClientMessage = z.discriminatedUnion('type', [
   m('file.ticket', {}),
   /** Remove a shared file: whoever shared it, or an organizer. */
   m('file.delete', { fileId: Id }),
+  /** Start or stop recording the meeting (organizers, unless the policy says `recording: off`); ack.recordingId names it. */
+  m('recording.start', {}),
+  m('recording.stop', {}),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 export type ClientMessageType = ClientMessage['type'];
@@ -301,9 +314,14 @@ export const ServerMessage = z.discriminatedUnion('type', [
     /** The meeting's polls and questions, as this participant may see them. */
     polls: z.array(Poll).optional(),
     questions: z.array(Question).optional(),
+    /** The recording in progress, if any (absent from servers without recording). */
+    recording: RecordingState.nullable().optional(),
   }),
-  /** `note`: why a client that came back with its resume token waits again (its place could not be restored). */
-  z.object({ type: z.literal('lobby.wait'), self: Id, resumeToken: z.string(), conference: ConferenceInfo, note: z.string().optional() }),
+  /**
+   * `note`: why a client that came back with its resume token waits again (its place could not be restored).
+   * `recording`: the meeting is being recorded (a guest is told before going in); `recording.updated` follows changes.
+   */
+  z.object({ type: z.literal('lobby.wait'), self: Id, resumeToken: z.string(), conference: ConferenceInfo, note: z.string().optional(), recording: RecordingState.nullable().optional() }),
   z.object({ type: z.literal('participant.joined'), participant: Participant }),
   z.object({ type: z.literal('participant.updated'), participant: Participant }),
   z.object({ type: z.literal('participant.left'), participantId: Id, reason: z.enum(['left', 'removed', 'timeout', 'denied']) }),
@@ -331,7 +349,7 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('control.requested'), participantId: Id, name: z.string(), user: z.string().nullable() }),
   z.object({ type: z.literal('notice'), code: z.string(), text: z.string() }),
   z.object({ type: z.literal('p2p.signal'), from: Id, data: SignalData }),
-  z.object({ type: z.literal('ack'), rid: Rid, ticket: z.string().optional(), iceServers: z.array(IceServer).optional(), sdp: z.string().optional(), callId: z.string().optional(), id: z.string().optional() }),
+  z.object({ type: z.literal('ack'), rid: Rid, ticket: z.string().optional(), iceServers: z.array(IceServer).optional(), sdp: z.string().optional(), callId: z.string().optional(), id: z.string().optional(), recordingId: z.string().optional() }),
   /** The conference's audio changed: who is in it, muted, speaking; the mixer's state. */
   z.object({ type: z.literal('audio.updated'), audio: AudioState }),
   /** The queue of raised hands changed (raised, lowered, or the person left). */
@@ -343,6 +361,8 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('qa.updated'), question: Question }),
   /** A shared file was removed: its chat message stays, without the download. */
   z.object({ type: z.literal('file.deleted'), fileId: Id }),
+  /** Recording started (state) or stopped (null); to every seat, lobby included. Why it stopped, if not asked to: notice `recording.stopped`. */
+  z.object({ type: z.literal('recording.updated'), recording: RecordingState.nullable() }),
   z.object({ type: z.literal('error'), rid: Rid, code: z.enum(ERROR_CODES), message: z.string() }),
   z.object({ type: z.literal('pong'), rid: Rid }),
 ]);

@@ -10,3 +10,5 @@ export * from './chunks.js';
 export * from './text.js';
 export * from './data.js';
 export * from './schedule.js';
+export * from './recording.js';
+export * from './tilePixels.js';

@@ -29,6 +29,10 @@ export type LobbyPolicy = z.infer<typeof LobbyPolicy>;
 export const DialOutPolicy = z.enum(['organizer', 'anyone']);
 export type DialOutPolicy = z.infer<typeof DialOutPolicy>;
 
+/** Who may record the meeting: organizers, or nobody. */
+export const RecordingPolicy = z.enum(['organizer', 'off']);
+export type RecordingPolicy = z.infer<typeof RecordingPolicy>;
+
 export const MeetingPolicy = z.object({
   guests: GuestPolicy,
   present: PresentPolicy,
@@ -45,6 +49,8 @@ export const MeetingPolicy = z.object({
   qa: QaPolicy.optional(),
   /** Who shares files; absent: `anyone` (read it with filesPolicy()). */
   files: FilesPolicy.optional(),
+  /** Absent: `organizer`; read it with recordingPolicy(). */
+  recording: RecordingPolicy.optional(),
 });
 export type MeetingPolicy = z.infer<typeof MeetingPolicy>;
 
@@ -79,6 +85,11 @@ export function filesPolicy(policy: MeetingPolicy): FilesPolicy {
 /** Who asks questions, defaulting to `anyone`. */
 export function qaPolicy(policy: MeetingPolicy): QaPolicy {
   return policy.qa ?? 'anyone';
+}
+
+/** The recording policy, defaulting to `organizer`. */
+export function recordingPolicy(policy: MeetingPolicy): RecordingPolicy {
+  return policy.recording ?? 'organizer';
 }
 
 /** The lobby policy, defaulting to `guests` (the behaviour before it existed). */

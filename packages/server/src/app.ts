@@ -42,6 +42,8 @@ import { loggerOptions } from './logging.js';
 import { MailOutbox } from './mail/MailOutbox.js';
 import { CalendarMail } from './schedule/CalendarMail.js';
 import { scheduleRoutes } from './http/scheduleRoutes.js';
+import { RecordingService } from './recording/RecordingService.js';
+import { recordingRoutes } from './http/recordingRoutes.js';
 
 export interface BatonServer {
   app: FastifyInstance;
@@ -49,6 +51,8 @@ export interface BatonServer {
   registry: FocusRegistry;
   /** Allocates sharing and audio servers; owns the supervised Janus (tests kill it through this). */
   conferencing: ConferencingServerFactory;
+  /** Meeting recordings (files under <data-dir>/recordings). */
+  recordings: RecordingService;
   /** Prometheus metrics (served at /metrics when a metrics token is configured). */
   metrics: ServerMetrics;
   /** Invitation mail queue; null without SMTP. */
@@ -110,7 +114,10 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     ...(config.stunUrls.length ? [{ urls: config.stunUrls }] : []),
     ...(turn ? [(({ urls, username, credential }) => ({ urls, username, credential }))(turn.issue(participantId))] : []),
   ];
-  const registry = new FocusRegistry({ store, factory: conferencing, graceMs: config.reconnectGraceMs, ...(config.leaveGraceMs !== undefined ? { leaveGraceMs: config.leaveGraceMs } : {}), iceServers, log: app.log, onFocus: (f) => metrics.watchFocus(f) });
+  const rec = config.recording ?? { maxBytes: 4096 * 1024 * 1024, retentionDays: null };
+  const recordings = new RecordingService({ store, dir: path.join(config.dataDir, 'recordings'), ...rec, log: app.log });
+  await recordings.init();
+  const registry = new FocusRegistry({ store, factory: conferencing, graceMs: config.reconnectGraceMs, ...(config.leaveGraceMs !== undefined ? { leaveGraceMs: config.leaveGraceMs } : {}), iceServers, log: app.log, recordings, onFocus: (f) => metrics.watchFocus(f) });
   metrics.watch({ registry, factory: conferencing });
   const factory = new FocusFactory(store, registry);
   const outbox = config.smtp ? new MailOutbox({ smtpUrl: config.smtp.url, from: config.smtp.from, log: app.log.child({ part: 'mail' }) }) : null;
@@ -167,6 +174,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   scheduleRoutes(app, { config, store, mail });
   agentRoutes(app, { agent });
   fileRoutes(app, { registry, store, blobs: conferencing.blobs });
+  recordingRoutes(app, { store, recordings });
   metricsRoute(app, { token: config.metricsToken ?? null, metrics });
   // A fresh admin API token each start, handed to baton-admin through the data directory (http/adminRoutes.ts).
   const adminToken = randomBytes(32).toString('base64url');
@@ -232,6 +240,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     store,
     registry,
     conferencing,
+    recordings,
     metrics,
     outbox,
     config,
@@ -255,6 +264,8 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
       closing ??= (async () => {
         shuttingDown = true;
         await registry.close();
+        // The recordings the conferences were writing are finished before the store closes.
+        await recordings.close();
         conferencing.close();
         // Let the clients read server.shutdown and answer the close (a moment at most), then cut the rest.
         const open = [...conferenceWss.clients, ...shareWss.clients].filter((ws) => ws.readyState !== ws.CLOSED);

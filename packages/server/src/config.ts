@@ -65,6 +65,8 @@ export interface ServerConfig {
   smtp?: { url: string; from: string } | null;
   /** Largest file a participant may share with a meeting, in bytes (absent: 100 MB). */
   maxFileBytes?: number;
+  /** Recording: most bytes one recording may take; recordings older than retentionDays are deleted (null: kept). Absent: defaults. */
+  recording?: { maxBytes: number; retentionDays: number | null; keyframeMinMs?: number; keyframeMaxMs?: number };
   /** Where the JSON log goes (tests and embedding); default stdout. */
   logStream?: { write(line: string): void };
 }
@@ -113,6 +115,9 @@ Options (environment variable in brackets):
                          smtp://user:pass@mail.example.org:587 or smtps://…:465 [BATON_SMTP_URL]
   --smtp-from <addr>     From: of invitation mails, e.g. "Baton <baton@example.org>" [BATON_SMTP_FROM]
                          (default baton@<public URL's host>)
+  --recording-max-mb <n> largest size of one recording in MiB [BATON_RECORDING_MAX_MB] (default 4096)
+  --recording-retention-days <n>  delete recordings older than this [BATON_RECORDING_RETENTION_DAYS]
+                         (default: keep them)
   -h, --help             this help
 `;
 
@@ -155,6 +160,8 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       'metrics-token': { type: 'string' },
       'smtp-url': { type: 'string' },
       'smtp-from': { type: 'string' },
+      'recording-max-mb': { type: 'string' },
+      'recording-retention-days': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -211,8 +218,14 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     if (!/^([^<>]*<)?[^\s<>@]+@[^\s<>@]+>?$/.test(from.trim())) throw new Error(`--smtp-from is not an address: ${from}`);
     smtp = { url: smtpUrl, from: from.trim() };
   }
+  const recMax = Number(values['recording-max-mb'] ?? env.BATON_RECORDING_MAX_MB ?? 4096);
+  if (!Number.isFinite(recMax) || recMax <= 0) throw new Error('--recording-max-mb must be a positive number of MiB');
+  const retention = values['recording-retention-days'] ?? env.BATON_RECORDING_RETENTION_DAYS ?? '';
+  const retentionDays = retention === '' ? null : Number(retention);
+  if (retentionDays !== null && (!Number.isFinite(retentionDays) || retentionDays <= 0)) throw new Error('--recording-retention-days must be a positive number of days');
   return {
     smtp,
+    recording: { maxBytes: Math.floor(recMax * 1024 * 1024), retentionDays },
     metricsToken: metricsToken || null,
     sip,
     audio: { mode: audioMode, janusUrl, janusSecret: values['janus-secret'] ?? env.BATON_JANUS_SECRET ?? null },

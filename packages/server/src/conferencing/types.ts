@@ -3,7 +3,7 @@
  * server (sharing/AppShareServer) implements AppShareServerLike; the factory decides where it runs.
  */
 import type { ShareChannel } from '../sharing/ShareChannel.js';
-import type { AppShareStats } from '../sharing/AppShareServer.js';
+import type { AppShareStats, ShareTap } from '../sharing/AppShareServer.js';
 
 export type MediaType = 'appshare' | 'audio' | 'data';
 
@@ -30,5 +30,8 @@ export interface AppShareServerLike {
   detachViewer(participantId: string): void;
   setController(participantId: string | null): void;
   stats(): AppShareStats;
+  /** The recorder's view of the host stream, and the current picture for its keyframes. */
+  tap(tap: ShareTap): () => void;
+  snapshot(): Uint8Array[] | null;
   close(): void;
 }

@@ -11,6 +11,7 @@ import {
   PROTOCOL_VERSION,
   Role,
   roleFromName,
+  recordingPolicy,
   type ConferenceInfo,
   type IceServer,
   type MeetingPolicy,
@@ -39,6 +40,8 @@ import { LobbyManager, type JoinParams } from './LobbyManager.js';
 import { type ParticipantLink, type Seat, seatToActor, seatToWire, isModerator, personKey } from './Seat.js';
 import { HandsManager } from './HandsManager.js';
 import { nextOccurrence, waitsForOrganizer } from '../schedule/recurrence.js';
+import { RecordingManager } from './RecordingManager.js';
+import type { RecordingService } from '../recording/RecordingService.js';
 
 /**
  * How long a seat whose page said `leave` waits for a resume after its socket closes: long enough
@@ -66,6 +69,8 @@ export interface FocusOptions {
   /** STUN/TURN servers, with fresh credentials, for an admitted participant. */
   iceServers?: (participantId: string) => IceServer[];
   log?: { warn(obj: unknown, msg?: string): void; error(obj: unknown, msg?: string): void };
+  /** Recordings (absent: this server does not record). */
+  recordings?: RecordingService;
 }
 
 /** What an upload ticket grants: one file from this seat to this conference. */
@@ -90,6 +95,8 @@ export interface CommandResult {
   callId?: string;
   /** poll.create, qa.ask: the new poll's or question's id. */
   id?: string;
+  /** recording.start: the recording's id. */
+  recordingId?: string;
 }
 
 export type { JoinParams } from './LobbyManager.js';
@@ -106,6 +113,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
   readonly #lobby: LobbyManager;
   readonly #hands: HandsManager;
   readonly #data: DataServer;
+  readonly #recording: RecordingManager;
   #appShare: AppShareServerLike | null = null;
   #closed = false;
   /** Once a share has needed the server path, the conference stays on it. */
@@ -126,9 +134,14 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#im.on('message', (message, parties) => {
       this.emit('chat', parties ? 'private' : 'public');
       if (!parties) this.#roster.broadcast({ type: 'chat.message', message });
+      if (!parties) this.#recording.chat(message); // private messages stay out of recordings
       // A private message reaches the seats of its two parties, and no other socket.
       else this.#roster.sendWhere((s) => s.client === 'web' && parties.includes(chatParty(s).key), { type: 'chat.message', message });
     });
+    this.#recording = new RecordingManager({ conferenceId: this.id, service: opts.recordings, log: opts.log });
+    // Everyone is told, the lobby included: a guest learns it before going in.
+    this.#recording.on('changed', (recording) => this.#sendToAll({ type: 'recording.updated', recording }));
+    this.#recording.on('stopped', (reason) => this.#sendToAll({ type: 'notice', code: 'recording.stopped', text: `The recording stopped: ${reason}` }));
     this.#hands = new HandsManager({ limits: this.#limits });
     this.#hands.on('changed', (hands) => this.#roster.broadcast({ type: 'hands.updated', hands }));
     this.#hands.on('reaction', (r) => this.#roster.broadcast({ type: 'reaction', ...r }));
@@ -158,6 +171,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     });
     this.#lobby.on('admitted', (seat) => {
       this.#greet(seat);
+      this.#recording.joined(seat.id, seat.name);
       this.#roster.broadcast({ type: 'participant.joined', participant: seatToWire(seat) }, { except: seat.id });
       this.#reviewTransport();
     });
@@ -251,6 +265,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     const seat = outcome.seat;
     this.#roster.add(seat);
     this.#greet(seat, outcome.note);
+    if (seat.status === 'joined') this.#recording.joined(seat.id, seat.name);
     this.#roster.announce(seat, 'participant.joined');
     this.#reviewTransport();
     this.#lobby.handleSeated(seat);
@@ -288,7 +303,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
 
   #greet(seat: Seat, note?: string): void {
     if (seat.status === 'lobby') {
-      seat.link?.send({ type: 'lobby.wait', self: seat.id, resumeToken: seat.resumeToken, conference: this.info(), ...(note ? { note } : {}) });
+      seat.link?.send({ type: 'lobby.wait', self: seat.id, resumeToken: seat.resumeToken, conference: this.info(), ...(note ? { note } : {}), recording: this.#recording.state });
       return;
     }
     seat.link?.send({
@@ -305,6 +320,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       hands: this.#hands.state,
       polls: this.#data.polls(this.#member(seat)),
       questions: this.#data.questions(this.#member(seat)),
+      recording: this.#recording.state,
     });
     this.#sendSources(seat);
   }
@@ -369,6 +385,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
   #leave(seat: Seat, reason: 'left' | 'removed' | 'timeout' | 'denied'): void {
     if (!this.#roster.remove(seat.id)) return;
     this.#lobby.handleGone(seat);
+    if (seat.status === 'joined') this.#recording.left(seat.id, seat.name);
     const msg: ServerMessage = { type: 'participant.left', participantId: seat.id, reason };
     this.#roster.broadcast(msg, { moderatorsOnly: seat.status === 'lobby' });
     if (this.#control.hostId === seat.id) this.#stopSharing();
@@ -402,6 +419,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       share: this.#control.state,
       shareHost: shareHost ? seatToActor(shareHost) : undefined,
       audio: cmd.type.startsWith('audio.') ? this.#audio.authzView() : undefined,
+      recording: { available: this.#recording.available, active: this.#recording.active },
     });
     try {
       return await this.#dispatch(seat, cmd, target);
@@ -466,6 +484,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       case 'share.start':
         if (!this.#appShare) this.#appShare = this.#opts.factory.allocate(this.id, 'appshare', seat.id);
         this.#control.handleStart(seat.id, cmd.kind);
+        this.#recording.shareStarted(this.#appShare, seat.name);
         this.#reviewTransport();
         return;
 
@@ -628,6 +647,19 @@ export class Focus extends TypedEmitter<FocusEvents> {
         this.#im.markFileDeleted(cmd.fileId);
         this.#roster.broadcast({ type: 'file.deleted', fileId: cmd.fileId });
         return;
+
+      case 'recording.start': {
+        const people = this.#roster.joined().filter((s) => s.client === 'web').map((s) => ({ id: s.id, name: s.name }));
+        const host = this.#control.hostId ? this.#roster.get(this.#control.hostId) : undefined;
+        const recordingId = await this.#recording.handleStart(this.#record, { userId: seat.userId!, name: seat.name }, people, host?.name ?? null);
+        // The recorder reads the stream at the relay: a peer-to-peer share moves to the server for good.
+        this.#reviewTransport();
+        return { recordingId };
+      }
+
+      case 'recording.stop':
+        await this.#recording.handleStop();
+        return;
     }
   }
 
@@ -646,6 +678,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     if (!share) return;
     const joined = this.#roster.joined();
     if (this.#escalated) return;
+    if (this.#recording.active) return this.#escalate();
     if (joined.length < 2) this.#control.setTransport('server'); // the host alone: nobody to serve yet
     // Only the agent streams over a DataChannel; a browser host always uses the server path.
     else if (share.kind === 'agent' && joined.length === 2 && joined.every((s) => s.p2p)) this.#control.setTransport('p2p');
@@ -684,6 +717,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     }
     const controller = this.#control.controllerId ? this.#roster.get(this.#control.controllerId) : undefined;
     if (controller && !mayControl(seatToActor(controller), record.policy)) this.#control.handleRevoke();
+    if (recordingPolicy(record.policy) === 'off' && this.#recording.state) void this.#recording.stop('the meeting policy no longer allows recording');
     this.#reviewAudio();
     this.#resendPolls(this.#roster.joined());
   }
@@ -753,6 +787,8 @@ export class Focus extends TypedEmitter<FocusEvents> {
     const app = this.#appShare;
     this.#appShare = null;
     this.#sources = null;
+    const host = this.#control.hostId ? this.#roster.get(this.#control.hostId) : undefined;
+    this.#recording.shareStopped(host?.name ?? null);
     this.#control.handleStop();
     app?.close();
   }
@@ -830,6 +866,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       this.#roster.remove(s.id);
     }
     this.#stopSharing();
+    this.#recording.close();
     this.#audio.close();
     this.#hands.close();
     this.#data.close();
@@ -837,6 +874,11 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#im.removeAllListeners();
     this.emit('closed');
     this.removeAllListeners();
+  }
+
+  /** Every seat with a connection, the lobby included. */
+  #sendToAll(msg: ServerMessage): void {
+    for (const s of this.#roster.all()) s.link?.send(msg);
   }
 
   #assertOpen(): void {

@@ -20,6 +20,8 @@ export interface FocusRegistryOptions {
   leaveGraceMs?: number;
   iceServers?: FocusOptions['iceServers'];
   log?: LogLike & { child?(bindings: Record<string, unknown>): LogLike };
+  /** Recordings (absent: conferences cannot be recorded). */
+  recordings?: FocusOptions['recordings'];
   /** Called with each new live Focus (metrics subscribe to its events). */
   onFocus?: (focus: Focus) => void;
 }
@@ -80,7 +82,7 @@ export class FocusRegistry {
     const record = await store.getConference(id);
     if (!record) throw new NotFoundError('no such conference');
     const roles = await store.getRoles(id);
-    const focus = new Focus({ record, store, roles, factory, tickets: this.tickets, uploadTickets: this.uploadTickets, limits: this.limits, graceMs, log, ...(leaveGraceMs !== undefined ? { leaveGraceMs } : {}), ...(iceServers ? { iceServers } : {}) });
+    const focus = new Focus({ record, store, roles, factory, tickets: this.tickets, uploadTickets: this.uploadTickets, limits: this.limits, graceMs, log, ...(leaveGraceMs !== undefined ? { leaveGraceMs } : {}), ...(iceServers ? { iceServers } : {}), ...(this.#opts.recordings ? { recordings: this.#opts.recordings } : {}) });
     await focus.init();
     const mine = this.#foci.get(id);
     this.#live.add(focus);

@@ -3,7 +3,7 @@
  * policy and the sharing state. The Focus calls it before every command; nothing else decides.
  * Kept pure so that the unit test can walk every command x role x policy.
  */
-import { Role, audioPolicy, dialOutPolicy, filesPolicy, pollsPolicy, qaPolicy, type ClientMessage, type MeetingPolicy, type RoleName, type ShareState, roleFromName } from '@baton/protocol';
+import { Role, audioPolicy, dialOutPolicy, filesPolicy, pollsPolicy, qaPolicy, recordingPolicy, type ClientMessage, type MeetingPolicy, type RoleName, type ShareState, roleFromName } from '@baton/protocol';
 import { BatonError, ForbiddenError, NotFoundError, ConflictError, BadRequestError } from '../errors.js';
 
 export interface ActorView {
@@ -28,6 +28,8 @@ export interface AuthzContext {
   shareHost?: ActorView | undefined;
   /** The conference's audio, for audio.* commands (absent: no audio on this server). */
   audio?: AudioAuthzView | undefined;
+  /** Recording: whether this server can record (absent: it cannot), and whether it is recording now. */
+  recording?: { available: boolean; active: boolean } | undefined;
 }
 
 export interface AudioAuthzView {
@@ -396,6 +398,22 @@ export function authorize(cmd: Command, ctx: AuthzContext): void {
     case 'qa.mark':
       if (actor.role < Role.Presenter) throw new ForbiddenError('only presenters and organizers mark questions');
       return;
+
+    case 'recording.start':
+    case 'recording.stop': {
+      needOrganizer(actor, cmd.type === 'recording.start' ? 'start recording' : 'stop recording');
+      if (actor.client !== 'web') throw new BadRequestError('recording is started from the meeting page');
+      const rec = ctx.recording ?? { available: false, active: false };
+      if (cmd.type === 'recording.stop') {
+        if (!rec.active) throw new ConflictError('the meeting is not being recorded');
+        return;
+      }
+      if (recordingPolicy(policy) === 'off') throw new ForbiddenError('the meeting policy does not allow recording', 'policy');
+      if (!rec.available) throw new ConflictError('this server does not record meetings');
+      if (!actor.signedIn) throw new ForbiddenError('sign in to record');
+      if (rec.active) throw new ConflictError('the meeting is already being recorded');
+      return;
+    }
 
     default: {
       const never: never = cmd;

@@ -30,6 +30,11 @@ export interface AppShareServerOptions {
   replayFrames?: number;
 }
 
+/** Sees every host message the relay accepted, as received (the recorder: sharing stream bytes, never re-encoded). */
+export interface ShareTap {
+  message(msg: ShareMessage, bytes: Uint8Array): void;
+}
+
 export interface ShareProtocolError {
   participantId: string;
   role: 'host' | 'viewer';
@@ -96,6 +101,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
   readonly #detach = new Map<ShareChannel, () => void>();
   readonly #counters: ShareCounters = { bytesOut: 0, tilesSkipped: 0, framesReplayed: 0 };
   readonly #held = new HeldInput();
+  readonly #taps = new Set<ShareTap>();
   #host: ShareChannel | null = null;
   /** Host frames received and not yet acked, oldest first. */
   #hostPending: { seq: number; commit: number }[] = [];
@@ -194,6 +200,33 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
     this.#controllerId = participantId;
   }
 
+  /** Watch the host's accepted messages (until the returned function is called, or close()). */
+  tap(tap: ShareTap): () => void {
+    this.#taps.add(tap);
+    return () => this.#taps.delete(tap);
+  }
+
+  /**
+   * The current picture as messages that rebuild it from nothing: screen, the distinct tiles behind every
+   * cell oldest first, the last frame, the cursor. Null while there is no whole picture to give: no frame
+   * yet, a batch in progress, or a Copy tile among them (meaningless out of its stream; the host is asked
+   * once for those cells as pixels, so a later call succeeds).
+   */
+  snapshot(): Uint8Array[] | null {
+    const s = this.#store;
+    if (!s.screenBytes || !s.lastFrame || s.pendingTiles > 0) return null;
+    const tiles = s.tilesFor(s.filledCells());
+    const copies = tiles.filter((e) => e.copy);
+    if (copies.length > 0) {
+      for (const e of copies) this.#askPixels(e);
+      return null;
+    }
+    const out = [s.screenBytes, ...tiles.map((e) => e.bytes), s.lastFrame.bytes];
+    if (s.cursorShape) out.push(s.cursorShape);
+    if (s.cursorPos) out.push(s.cursorPos);
+    return out;
+  }
+
   stats(): AppShareStats {
     return {
       viewers: this.#viewers.size,
@@ -227,6 +260,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
     }
     this.#store.clear();
     this.#hostPending = [];
+    this.#taps.clear();
     this.emit('closed');
     this.removeAllListeners();
   }
@@ -242,10 +276,12 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
       switch (msg.type) {
         case 'screen':
           this.#store.setScreen(msg, bytes);
+          this.#tapped(msg, bytes);
           for (const v of this.#viewers.values()) v.screenChanged();
           return;
         case 'tile':
           this.#store.putTile(msg, bytes);
+          this.#tapped(msg, bytes);
           if (msg.encoding === TileEncoding.Copy) this.#copiesIn++;
           return;
         case 'frame':
@@ -253,10 +289,12 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
           return;
         case 'cursorShape':
           this.#store.cursorShape = compact(bytes);
+          this.#tapped(msg, bytes);
           for (const v of this.#viewers.values()) v.cursorShapeChanged();
           return;
         case 'cursorPos':
           this.#store.cursorPos = compact(bytes);
+          this.#tapped(msg, bytes);
           for (const v of this.#viewers.values()) v.cursorPosChanged();
           return;
         case 'clipboard':
@@ -275,6 +313,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
   #onHostFrame(msg: Extract<ShareMessage, { type: 'frame' }>, bytes: Uint8Array): void {
     this.#framesIn++;
     const changed = this.#store.commit(msg, bytes);
+    this.#tapped(msg, bytes);
     this.#hostPending.push({ seq: msg.seq, commit: this.#store.commits });
     if (this.#hostPending.length > this.#maxHostUnacked) {
       this.#hostOverruns++;
@@ -408,6 +447,10 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
   #protocolError(channel: ShareChannel, participantId: string, role: 'host' | 'viewer', reason: string): void {
     this.emit('protocolError', { participantId, role, reason });
     channel.close(POLICY, reason);
+  }
+
+  #tapped(msg: ShareMessage, bytes: Uint8Array): void {
+    for (const t of this.#taps) t.message(msg, bytes);
   }
 
   #sendTo(channel: ShareChannel | null, bytes: Uint8Array): void {

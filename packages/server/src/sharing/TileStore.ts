@@ -150,6 +150,10 @@ export class TileStore {
   get lastFrame(): CommittedFrame | null {
     return this.#lastFrame;
   }
+  /** Tiles of the batch in progress (received, not yet ended by a frame). */
+  get pendingTiles(): number {
+    return this.#pending.size;
+  }
   /** Number of frames committed so far (monotonic, survives screen resets). */
   get commits(): number {
     return this.#commits;

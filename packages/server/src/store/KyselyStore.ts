@@ -23,6 +23,7 @@ import type {
   PollRecord,
   PollVoteRecord,
   QuestionRecord,
+  RecordingRecord,
   Store,
   StoredSchedule,
   UserRecord,
@@ -753,6 +754,98 @@ export class KyselyStore implements Store {
     }));
   }
 
+  // ---- recordings ----
+
+  async createRecording(r: { id: string; conferenceId: string; subject: string; organizerId: string; startedBy: string; startedAt: string }): Promise<void> {
+    await this.db
+      .insertInto('recordings')
+      .values({ id: r.id, conference_id: r.conferenceId, subject: r.subject, organizer_id: r.organizerId, started_by: r.startedBy, started_at: r.startedAt, ended_at: null, duration_ms: 0, bytes: 0, status: 'recording', note: null, has_audio: 0 })
+      .execute();
+  }
+
+  async finishRecording(id: string, r: { endedAt: string; durationMs: number; bytes: number; status: 'done' | 'failed'; note: string | null; hasAudio: boolean }): Promise<void> {
+    await this.db
+      .updateTable('recordings')
+      .set({ ended_at: r.endedAt, duration_ms: r.durationMs, bytes: r.bytes, status: r.status, note: r.note, has_audio: r.hasAudio ? 1 : 0 })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  #recordings() {
+    return this.db
+      .selectFrom('recordings as r')
+      .innerJoin('users as o', 'o.id', 'r.organizer_id')
+      .innerJoin('users as s', 's.id', 'r.started_by')
+      .selectAll('r')
+      .select(['o.username as organizer_username', 's.username as started_by_username']);
+  }
+
+  async getRecording(id: string): Promise<RecordingRecord | undefined> {
+    const row = await this.#recordings().where('r.id', '=', id).executeTakeFirst();
+    return row && toRecording(row);
+  }
+
+  async listRecordingsForUser(userId: string): Promise<RecordingRecord[]> {
+    const rows = await this.#recordings()
+      .where((eb) =>
+        eb.or([
+          eb('r.organizer_id', '=', userId),
+          eb('r.started_by', '=', userId),
+          eb('r.id', 'in', eb.selectFrom('recording_shares').select('recording_id').where('user_id', '=', userId)),
+        ]),
+      )
+      .orderBy('r.started_at', 'desc')
+      .orderBy('r.id')
+      .execute();
+    return rows.map(toRecording);
+  }
+
+  async listRecordingsBefore(before: string): Promise<RecordingRecord[]> {
+    return (await this.#recordings().where('r.started_at', '<', before).execute()).map(toRecording);
+  }
+
+  async listUnfinishedRecordings(): Promise<RecordingRecord[]> {
+    return (await this.#recordings().where('r.status', '=', 'recording').execute()).map(toRecording);
+  }
+
+  async shareRecording(id: string, userIds: string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    await this.db
+      .insertInto('recording_shares')
+      .values(userIds.map((u) => ({ recording_id: id, user_id: u })))
+      .onConflict((oc) => oc.columns(['recording_id', 'user_id']).doNothing())
+      .execute();
+  }
+
+  async unshareRecording(id: string, userIds: string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    await this.db.deleteFrom('recording_shares').where('recording_id', '=', id).where('user_id', 'in', userIds).execute();
+  }
+
+  async listRecordingShares(id: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('recording_shares')
+      .innerJoin('users', 'users.id', 'recording_shares.user_id')
+      .select('users.username')
+      .where('recording_shares.recording_id', '=', id)
+      .orderBy('users.username')
+      .execute();
+    return rows.map((r) => r.username);
+  }
+
+  async isRecordingSharedWith(id: string, userId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('recording_shares').select('user_id').where('recording_id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async deleteRecording(id: string): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('recording_shares').where('recording_id', '=', id).execute();
+      const res = await tx.deleteFrom('recordings').where('id', '=', id).executeTakeFirst();
+      return Number(res.numDeletedRows) > 0;
+    });
+  }
+
   close(): Promise<void> {
     this.closing ??= this.db.destroy();
     return this.closing;
@@ -784,6 +877,40 @@ function toUser(r: Selectable<UsersTable>): UserRecord {
     admin: Number(r.admin) === 1,
     createdAt: r.created_at,
     email: r.email ?? null,
+  };
+}
+
+function toRecording(r: {
+  id: string;
+  conference_id: string;
+  subject: string;
+  organizer_id: string;
+  organizer_username: string;
+  started_by: string;
+  started_by_username: string;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: number;
+  bytes: number;
+  status: string;
+  note: string | null;
+  has_audio: number;
+}): RecordingRecord {
+  return {
+    id: r.id,
+    conferenceId: r.conference_id,
+    subject: r.subject,
+    organizerId: r.organizer_id,
+    organizerUsername: r.organizer_username,
+    startedById: r.started_by,
+    startedByUsername: r.started_by_username,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    durationMs: Number(r.duration_ms),
+    bytes: Number(r.bytes),
+    status: r.status as RecordingRecord['status'],
+    note: r.note,
+    hasAudio: Number(r.has_audio) === 1,
   };
 }
 

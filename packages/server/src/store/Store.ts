@@ -191,6 +191,23 @@ export interface QuestionRecord {
   voters: string[];
 }
 
+export interface RecordingRecord {
+  id: string;
+  conferenceId: string;
+  subject: string;
+  organizerId: string;
+  organizerUsername: string;
+  startedById: string;
+  startedByUsername: string;
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number;
+  bytes: number;
+  status: 'recording' | 'done' | 'failed';
+  note: string | null;
+  hasAudio: boolean;
+}
+
 export interface Store {
   /** Run pending migrations. Idempotent. */
   migrate(): Promise<void>;
@@ -296,6 +313,22 @@ export interface Store {
   /** The live (not deleted) files of a conference, oldest first. */
   listFiles(conferenceId: string): Promise<FileRecord[]>;
   deleteFile(id: string): Promise<{ record: FileRecord; stillUsed: number } | undefined>;
+  // Recordings (files under the data directory; the store has who owns them and whom they are shared with).
+  createRecording(r: { id: string; conferenceId: string; subject: string; organizerId: string; startedBy: string; startedAt: string }): Promise<void>;
+  finishRecording(id: string, r: { endedAt: string; durationMs: number; bytes: number; status: 'done' | 'failed'; note: string | null; hasAudio: boolean }): Promise<void>;
+  getRecording(id: string): Promise<RecordingRecord | undefined>;
+  /** The user's own recordings (organizer or starter) and those shared with them, newest first. */
+  listRecordingsForUser(userId: string): Promise<RecordingRecord[]>;
+  /** Recordings started before `before` (ISO), for retention. */
+  listRecordingsBefore(before: string): Promise<RecordingRecord[]>;
+  /** Recordings still marked `recording` (a server that stopped without finishing them). */
+  listUnfinishedRecordings(): Promise<RecordingRecord[]>;
+  shareRecording(id: string, userIds: string[]): Promise<void>;
+  unshareRecording(id: string, userIds: string[]): Promise<void>;
+  /** Usernames a recording is shared with, sorted. */
+  listRecordingShares(id: string): Promise<string[]>;
+  isRecordingSharedWith(id: string, userId: string): Promise<boolean>;
+  deleteRecording(id: string): Promise<boolean>;
 
   close(): Promise<void>;
 }

@@ -261,6 +261,40 @@ const files: Migration = {
   },
 };
 
+/** Meeting recordings and whom their organizer shared them with (issue 15 item 3). */
+const recordings: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .createTable('recordings')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('conference_id', 'text', (c) => c.notNull())
+      .addColumn('subject', 'text', (c) => c.notNull())
+      .addColumn('organizer_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('started_by', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('started_at', 'text', (c) => c.notNull())
+      .addColumn('ended_at', 'text')
+      .addColumn('duration_ms', 'double precision', (c) => c.notNull().defaultTo(0))
+      .addColumn('bytes', 'double precision', (c) => c.notNull().defaultTo(0))
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('note', 'text')
+      .addColumn('has_audio', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.createIndex('recordings_organizer_id').on('recordings').column('organizer_id').execute();
+    await db.schema.createIndex('recordings_started_at').on('recordings').column('started_at').execute();
+    await db.schema
+      .createTable('recording_shares')
+      .addColumn('recording_id', 'text', (c) => c.notNull().references('recordings.id').onDelete('cascade'))
+      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addPrimaryKeyConstraint('recording_shares_pk', ['recording_id', 'user_id'])
+      .execute();
+    await db.schema.createIndex('recording_shares_user_id').on('recording_shares').column('user_id').execute();
+  },
+  async down(db: Db) {
+    await db.schema.dropTable('recording_shares').ifExists().execute();
+    await db.schema.dropTable('recordings').ifExists().execute();
+  },
+};
+
 /** Every migration, in order. Names sort in application order; never rename or edit one that shipped. */
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
@@ -271,6 +305,7 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0005_polls_qa': pollsAndQuestions,
     '0006_schedule': schedule,
     '0007_files': files,
+    '0008_recordings': recordings,
   };
 }
 

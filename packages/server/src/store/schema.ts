@@ -165,6 +165,28 @@ export interface CalendarFeedsTable {
   created_at: string;
 }
 
+/** A meeting recording (0007); its files live under the data directory's recordings/<id>/. */
+export interface RecordingsTable {
+  id: string;
+  /** Not a foreign key: a recording outlives its meeting. */
+  conference_id: string;
+  subject: string;
+  organizer_id: string;
+  started_by: string;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: number;
+  bytes: number;
+  status: string;
+  note: string | null;
+  has_audio: number;
+}
+
+export interface RecordingSharesTable {
+  recording_id: string;
+  user_id: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -182,6 +204,8 @@ export interface Database {
   qa_votes: QaVotesTable;
   calendar_feeds: CalendarFeedsTable;
   files: FilesTable;
+  recordings: RecordingsTable;
+  recording_shares: RecordingSharesTable;
 }
 
 export type Engine = 'sqlite' | 'postgres';

@@ -386,6 +386,40 @@ describe.each(engines)('Store on $engine', ({ engine, url }) => {
     });
   });
 
+  describe('recordings', () => {
+    it('creates, finishes, shares, lists by owner and share, and deletes', async () => {
+      const org = await user();
+      const other = await user();
+      const stranger = await user();
+      const c = await conference(org.id);
+      const id = uniq('r');
+      await store.createRecording({ id, conferenceId: c.id, subject: c.subject, organizerId: org.id, startedBy: org.id, startedAt: '2026-01-02T03:04:05.000Z' });
+      expect((await store.listUnfinishedRecordings()).map((r) => r.id)).toContain(id);
+      await store.finishRecording(id, { endedAt: '2026-01-02T04:04:05.000Z', durationMs: 3_600_000, bytes: 5 * 2 ** 32, status: 'done', note: null, hasAudio: false });
+      const r = await store.getRecording(id);
+      expect(r).toMatchObject({ id, organizerUsername: org.username, startedByUsername: org.username, status: 'done', durationMs: 3_600_000, bytes: 5 * 2 ** 32, hasAudio: false });
+      expect((await store.listUnfinishedRecordings()).map((x) => x.id)).not.toContain(id);
+      expect((await store.listRecordingsForUser(other.id)).map((x) => x.id)).not.toContain(id);
+      await store.shareRecording(id, [other.id, other.id]);
+      await store.shareRecording(id, [other.id]);
+      expect(await store.listRecordingShares(id)).toEqual([other.username]);
+      expect(await store.isRecordingSharedWith(id, other.id)).toBe(true);
+      expect(await store.isRecordingSharedWith(id, stranger.id)).toBe(false);
+      expect((await store.listRecordingsForUser(other.id)).map((x) => x.id)).toEqual([id]);
+      expect((await store.listRecordingsForUser(org.id)).map((x) => x.id)).toContain(id);
+      expect((await store.listRecordingsBefore('2026-01-03T00:00:00.000Z')).map((x) => x.id)).toContain(id);
+      expect((await store.listRecordingsBefore('2026-01-01T00:00:00.000Z')).map((x) => x.id)).not.toContain(id);
+      // The recording outlives its meeting.
+      await store.deleteConference(c.id);
+      expect(await store.getRecording(id)).toBeDefined();
+      await store.unshareRecording(id, [other.id]);
+      expect(await store.listRecordingShares(id)).toEqual([]);
+      expect(await store.deleteRecording(id)).toBe(true);
+      expect(await store.getRecording(id)).toBeUndefined();
+      expect(await store.deleteRecording(id)).toBe(false);
+    });
+  });
+
   describe('agent tokens', () => {
     it('consumes a token exactly once', async () => {
       const org = await user();
