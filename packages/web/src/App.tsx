@@ -4,6 +4,7 @@ import { LandingPage } from './pages/LandingPage';
 import { SignInPage, SignUpPage } from './pages/AuthPages';
 import { MeetingPage } from './pages/MeetingPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { RecordingPage } from './pages/RecordingPage';
 import { SkipLink } from './ui/SkipLink';
 
 export function App() {
@@ -16,6 +17,7 @@ export function App() {
           <Route path="/signin" element={<SignInPage />} />
           <Route path="/signup" element={<SignUpPage />} />
           <Route path="/m/:id" element={<MeetingPage />} />
+          <Route path="/recordings/:id" element={<RecordingPage />} />
           <Route path="*" element={<NotFoundPage />} />
         </Routes>
       </BrowserRouter>

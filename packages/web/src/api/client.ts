@@ -11,6 +11,11 @@ import {
   UpcomingList,
   CalendarFeedStatus,
   CalendarFeedCreated,
+  RecordingIndex,
+  RecordingList,
+  RecordingResource,
+  ExportState,
+  type ExportFormat,
   type CreateConferenceRequest,
   type UpdateConferenceRequest,
 } from '@baton/protocol';
@@ -128,6 +133,23 @@ export const api = {
     return (await call('PATCH', '/api/me', { email }, UserBody)).user;
   },
   agentToken: (conferenceId: string) => call('POST', `/api/conferences/${id(conferenceId)}/agent-tokens`, {}, AgentTokenResponse),
+
+  /** Recordings I own or that were shared with me, newest first. */
+  async recordings(): Promise<RecordingResource[]> {
+    return (await call('GET', '/api/recordings', undefined, RecordingList)).recordings;
+  },
+  recording: (recordingId: string) => call('GET', `/api/recordings/${id(recordingId)}`, undefined, RecordingResource),
+  recordingIndex: (recordingId: string) => call('GET', `/api/recordings/${id(recordingId)}/index`, undefined, RecordingIndex),
+  /** Bytes [from, to) of the recording's screen file. */
+  async recordingScreen(recordingId: string, from: number, to: number): Promise<Uint8Array> {
+    const res = await fetch(`/api/recordings/${id(recordingId)}/screen?from=${from}&to=${to}`, { credentials: 'same-origin' });
+    if (!res.ok) throw new ApiRequestError(res.status, 'http', `The server answered ${res.status} for the recording`);
+    return new Uint8Array(await res.arrayBuffer());
+  },
+  shareRecording: (recordingId: string, users: string[]) => call('POST', `/api/recordings/${id(recordingId)}/shares`, { users }, RecordingResource),
+  unshareRecording: (recordingId: string, username: string): Promise<void> => call('DELETE', `/api/recordings/${id(recordingId)}/shares/${id(username)}`),
+  deleteRecording: (recordingId: string): Promise<void> => call('DELETE', `/api/recordings/${id(recordingId)}`),
+  startExport: (recordingId: string, format: ExportFormat) => call('POST', `/api/recordings/${id(recordingId)}/exports`, { format }, ExportState),
 };
 
 /** A message fit to show a person, whatever was thrown. */

@@ -30,6 +30,7 @@ import {
   type Participant,
   type RaisedHand,
   type ReactionEmoji,
+  type RecordingState,
   type RoleName,
   type ShareSource,
   type ServerMessage,
@@ -92,6 +93,8 @@ export interface ConferenceSnapshot {
   polls: readonly Poll[];
   /** The Q&A, in rank order (questionRank). */
   questions: readonly Question[];
+  /** The recording in progress (told in the lobby too), or null. */
+  recording: RecordingState | null;
   end: ConferenceEnd | null;
   /** Why this client waits in the lobby again (it came back with a seat the server could not restore). */
   lobbyNote: string | null;
@@ -196,6 +199,7 @@ export const IDLE_SNAPSHOT: ConferenceSnapshot = Object.freeze({
   hands: [],
   polls: [],
   questions: [],
+  recording: null,
   end: null,
   lobbyNote: null,
   attempt: 0,
@@ -512,6 +516,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
           hands: msg.hands ?? [],
           polls: msg.polls ?? [],
           questions: [...(msg.questions ?? [])].sort(questionRank),
+          recording: msg.recording ?? null,
           lobbyNote: null,
           attempt: 0,
           serverRestarting: false,
@@ -521,7 +526,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
       case 'lobby.wait':
         this.seated(msg.resumeToken);
         if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
-        this.update({ selfId: msg.self, conference: msg.conference, roster: [], chat: [], share: null, lobbyNote: msg.note ?? null, attempt: 0, serverRestarting: false });
+        this.update({ selfId: msg.self, conference: msg.conference, roster: [], chat: [], share: null, lobbyNote: msg.note ?? null, recording: msg.recording ?? null, attempt: 0, serverRestarting: false });
         this.setState('lobby');
         break;
       case 'participant.joined':
@@ -595,6 +600,9 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
       }
       case 'audio.updated':
         this.update({ audio: msg.audio });
+        break;
+      case 'recording.updated':
+        this.update({ recording: msg.recording });
         break;
       case 'hands.updated': {
         const before = new Set(this.snap.hands.map((h) => h.person));

@@ -27,6 +27,7 @@ import { useMeetingAlerts } from './useMeetingAlerts';
 import { BellIcon } from '../ui/icons';
 import { ShortcutsDialog } from './ShortcutsDialog';
 import { SHORTCUT_KEYS, press, useShortcuts, type Shortcut } from './shortcuts';
+import { RecordingButton, RecordingIndicator, useRecordingAlerts } from './RecordingControl';
 
 type Dialog = 'invite' | 'agent' | 'settings' | 'end' | 'shortcuts' | null;
 
@@ -74,6 +75,7 @@ export function MeetingRoom({
           {snapshot.state === 'lobby' ? t('room.lobbyWait') : t('chat.reconnecting')}
         </p>
         {snapshot.state === 'lobby' && <LobbyStart conference={snapshot.conference} />}
+        {snapshot.recording && <LobbyRecordingNotice />}
         {snapshot.state === 'lobby' && snapshot.lobbyNote && (
           <p className="muted small" data-testid="lobby-note">
             {t('room.lobbyAgain')}
@@ -86,6 +88,15 @@ export function MeetingRoom({
     );
   }
   return <Room client={client} snapshot={snapshot} meetingUrl={meetingUrl} signedIn={signedIn} />;
+}
+
+function LobbyRecordingNotice() {
+  const { t } = useTranslation();
+  return (
+    <p className="recording-note" role="status" data-testid="lobby-recording">
+      <span className="recording-dot" aria-hidden="true" /> {t('recording.lobbyNotice')}
+    </p>
+  );
 }
 
 function CenteredCard({ children, testId }: { children: ReactNode; testId: string }) {
@@ -128,6 +139,7 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
   ];
   useShortcuts(shortcuts, dialog === null);
   const unread = useMeetingAlerts(client, notifier, chatOpen);
+  useRecordingAlerts(snapshot.recording, notifier);
   const sound = useSoundSetting(notifier);
   const conference = snapshot.conference!;
   const self: Participant | null = snapshot.roster.find((p) => p.id === snapshot.selfId) ?? null;
@@ -172,6 +184,7 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
             {t('meeting.organizedBy', { name: conference.organizerName ?? conference.organizer })}
           </span>
         </div>
+        <RecordingIndicator recording={snapshot.recording} />
         <div className="meeting-actions">
           <button
             type="button"
@@ -247,6 +260,7 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
                 onStop={() => client.send({ type: 'share.stop' })}
               />
             )}
+            {isOrganizer && signedIn && <RecordingButton client={client} recording={snapshot.recording} policy={conference.policy} />}
             {isOrganizer && (
               <button type="button" className="secondary" onClick={() => setDialog('settings')} data-testid="settings-open">
                 {t('meeting.settings')}

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
-import { lobbyPolicy, type MeetingPolicy } from '@baton/protocol';
-import type { ConferenceClient } from '../conference/ConferenceClient';
 import { useTranslation } from 'react-i18next';
+import { lobbyPolicy, recordingPolicy, type MeetingPolicy } from '@baton/protocol';
+import type { ConferenceClient } from '../conference/ConferenceClient';
 import { Modal } from '../ui/Modal';
 import { PolicyFields } from '../ui/PolicyFields';
 
@@ -18,6 +18,7 @@ export function SettingsDialog({ client, policy, onClose }: { client: Conference
       <form className="form" onSubmit={submit}>
         <PolicyFields value={value} onChange={setValue} idPrefix="settings" dialOut={client.snapshot.audio?.dialOut === true} />
         <LobbyField value={value} onChange={setValue} />
+        <RecordingField value={value} onChange={setValue} />
         <div className="actions">
           <button className="primary" type="submit" data-testid="settings-save">
             {t('settings.save')}
@@ -54,6 +55,20 @@ function LobbyField({ value, onChange }: { value: MeetingPolicy; onChange(p: Mee
         <option value="off">{t('settings.lobbyOff')}</option>
       </select>
       <span className="hint small">{t('settings.lobbyHint')}</span>
+    </label>
+  );
+}
+
+/** Whether organizers may record the meeting. */
+function RecordingField({ value, onChange }: { value: MeetingPolicy; onChange(p: MeetingPolicy): void }) {
+  const { t } = useTranslation();
+  return (
+    <label>
+      {t('recording.policyLabel')}
+      <select value={recordingPolicy(value)} onChange={(e) => onChange({ ...value, recording: e.target.value as 'organizer' | 'off' })} data-testid="settings-recording">
+        <option value="organizer">{t('recording.policyOrganizer')}</option>
+        <option value="off">{t('recording.policyOff')}</option>
+      </select>
     </label>
   );
 }

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { RecordingList } from './RecordingList';
 import { Link } from 'react-router-dom';
 import { Trans, useTranslation } from 'react-i18next';
 import { DEFAULT_POLICY, MAX_SUBJECT_LENGTH, type ConferenceResource, type Invitation, type MeetingPolicy, type User } from '@baton/protocol';
@@ -127,6 +128,7 @@ export function Dashboard({ user }: { user: User }) {
         </section>
         {invitations && invitations.length === 0 && <Invitations invitations={invitations} />}
         <CalendarCard user={user} />
+        <RecordingList username={user.username} />
       </main>
     </div>
   );
