@@ -75,13 +75,14 @@ export class RecordingService {
   async start(conference: ConferenceRecord, startedBy: string): Promise<{ id: string; recorder: Recorder; startedAt: string }> {
     if (this.#closed) throw new ConflictError('the server is shutting down');
     const id = meetingId();
-    const startedAt = new Date().toISOString();
     const recorder = await Recorder.open({
       dir: this.dirOf(id),
       maxBytes: this.#opts.maxBytes,
       keyframeMinMs: this.#opts.keyframeMinMs,
       keyframeMaxMs: this.#opts.keyframeMaxMs,
     });
+    // The recording's time 0, so that a wall-clock moment maps onto its timeline.
+    const startedAt = new Date(Date.now() - recorder.elapsed).toISOString();
     try {
       await this.#store.createRecording({ id, conferenceId: conference.id, subject: conference.subject, organizerId: conference.organizerId, startedBy, startedAt });
     } catch (err) {
