@@ -105,6 +105,11 @@ export async function start({ procs, display, env, log, agentArgs = [], verify =
     return {
       label: `Baton ${version} (server + baton-agent ${agentArgs.join(' ') || 'defaults'} + the meeting page in Fit${verify ? ', frame verification on' : ''})`,
       serverPids: [server.pid],
+      /** For benches that drive the meeting themselves (bench/recording.mjs): the server, the meeting, the host user's cookie. */
+      url,
+      conferenceId: conf.id,
+      hostCookie: host.cookie,
+      dataDir,
       agentPids: [agent.pid],
       canvasSelector: '[data-testid=share-canvas]',
       /** Sign the page's context in as the viewer user (the agent lets signed-in participants control). */

@@ -131,7 +131,7 @@ function Replay({ index }: { index: RecordingIndex }) {
               type="range"
               min={0}
               max={Math.max(1, Math.round(duration))}
-              step={100}
+              step={1}
               value={Math.round(time)}
               aria-label={t('recording.seek')}
               data-testid="replay-seek"
