@@ -11,6 +11,9 @@ import type { RecordingService } from '../recording/RecordingService.js';
 import { NotFoundError } from '../errors.js';
 import { parseBody, requireUser } from './common.js';
 
+/** Documented in /api/docs (http/openapi.ts); each handler checks its own input, as a recording you may not see is a 404. */
+const doc = (summary: string) => ({ tags: ['recordings'], summary, security: [{ session: [] }] });
+
 export function recordingRoutes(app: FastifyInstance, deps: { store: Store; recordings: RecordingService }): void {
   const { store, recordings } = deps;
   type IdParams = { Params: { id: string } };
@@ -21,18 +24,18 @@ export function recordingRoutes(app: FastifyInstance, deps: { store: Store; reco
     return parsed.data;
   };
 
-  app.get('/api/recordings', async (req): Promise<RecordingList> => {
+  app.get('/api/recordings', { schema: doc('List the recordings I organized, started or was given') }, async (req): Promise<RecordingList> => {
     const user = requireUser(req);
     const list = await store.listRecordingsForUser(user.id);
     return { recordings: await Promise.all(list.map((r) => recordings.resource(user, r))) };
   });
 
-  app.get<IdParams>('/api/recordings/:id', async (req): Promise<RecordingResource> => {
+  app.get<IdParams>('/api/recordings/:id', { schema: doc('One recording (organizer, starter, or a user it is shared with)') }, async (req): Promise<RecordingResource> => {
     const user = requireUser(req);
     return recordings.resource(user, await recordings.viewable(user, req.params.id));
   });
 
-  app.get<IdParams>('/api/recordings/:id/index', async (req): Promise<RecordingIndex> => {
+  app.get<IdParams>('/api/recordings/:id/index', { schema: doc("A recording's index for replay: seek points, screen file size, chat and roster events") }, async (req): Promise<RecordingIndex> => {
     const user = requireUser(req);
     const r = await recordings.viewable(user, req.params.id);
     const index = await recordings.index(r.id);
@@ -40,7 +43,7 @@ export function recordingRoutes(app: FastifyInstance, deps: { store: Store; reco
   });
 
   // A span of the screen file (the replay asks for one keyframe's span at a time).
-  app.get<IdParams>('/api/recordings/:id/screen', async (req, reply) => {
+  app.get<IdParams>('/api/recordings/:id/screen', { schema: doc('A byte range of the recorded screen stream (?from=&to=), for the replay page') }, async (req, reply) => {
     const user = requireUser(req);
     const r = await recordings.viewable(user, req.params.id);
     const { from, to } = parseBody(ScreenRangeQuery, req.query);
@@ -48,7 +51,7 @@ export function recordingRoutes(app: FastifyInstance, deps: { store: Store; reco
     return reply.type('application/octet-stream').header('cache-control', 'private, max-age=3600').send(bytes);
   });
 
-  app.post<IdParams>('/api/recordings/:id/shares', async (req): Promise<RecordingResource> => {
+  app.post<IdParams>('/api/recordings/:id/shares', { schema: doc('Share a recording with users of this server (its organizer or starter)') }, async (req): Promise<RecordingResource> => {
     const user = requireUser(req);
     const r = await recordings.manageable(user, req.params.id);
     const body = parseBody(ShareRecordingRequest, req.body);
@@ -59,7 +62,7 @@ export function recordingRoutes(app: FastifyInstance, deps: { store: Store; reco
     return recordings.resource(user, r);
   });
 
-  app.delete<{ Params: { id: string; username: string } }>('/api/recordings/:id/shares/:username', async (req, reply) => {
+  app.delete<{ Params: { id: string; username: string } }>('/api/recordings/:id/shares/:username', { schema: doc('Stop sharing a recording with a user') }, async (req, reply) => {
     const user = requireUser(req);
     const r = await recordings.manageable(user, req.params.id);
     const [target] = await store.getUsersByUsernames([req.params.username]);
@@ -67,21 +70,21 @@ export function recordingRoutes(app: FastifyInstance, deps: { store: Store; reco
     return reply.code(204).send();
   });
 
-  app.delete<IdParams>('/api/recordings/:id', async (req, reply) => {
+  app.delete<IdParams>('/api/recordings/:id', { schema: doc('Delete a recording and its exports') }, async (req, reply) => {
     const user = requireUser(req);
     const r = await recordings.manageable(user, req.params.id);
     await recordings.delete(r.id);
     return reply.code(204).send();
   });
 
-  app.post<IdParams>('/api/recordings/:id/exports', async (req, reply): Promise<ExportState> => {
+  app.post<IdParams>('/api/recordings/:id/exports', { schema: doc('Start exporting a recording to a video file (webm or mkv) in the background') }, async (req, reply): Promise<ExportState> => {
     const user = requireUser(req);
     const r = await recordings.manageable(user, req.params.id);
     const body = parseBody(ExportRequest, req.body);
     return reply.code(202).send(await recordings.startExport(r, body.format));
   });
 
-  app.get<FormatParams>('/api/recordings/:id/exports/:format', async (req): Promise<ExportState> => {
+  app.get<FormatParams>('/api/recordings/:id/exports/:format', { schema: doc("An export's progress") }, async (req): Promise<ExportState> => {
     const user = requireUser(req);
     const r = await recordings.viewable(user, req.params.id);
     const f = format(req.params.format);
@@ -90,7 +93,7 @@ export function recordingRoutes(app: FastifyInstance, deps: { store: Store; reco
     return state;
   });
 
-  app.get<FormatParams>('/api/recordings/:id/exports/:format/file', async (req, reply) => {
+  app.get<FormatParams>('/api/recordings/:id/exports/:format/file', { schema: doc('Download a finished export (an attachment)') }, async (req, reply) => {
     const user = requireUser(req);
     const r = await recordings.viewable(user, req.params.id);
     const f = format(req.params.format);
