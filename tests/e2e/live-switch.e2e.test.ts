@@ -147,7 +147,7 @@ describe.skipIf(!OK)('switching what is shared live, the indicator and pause (ag
     const aliceCookie = await signUp(srv.url, 'alice');
     const bobCookie = await signUp(srv.url, 'bob');
     conf = await createConference(srv.url, aliceCookie, { guests: 'allow', control: 'signed-in' }, 'Switch demo');
-    agent = await startAgentShare(srv, conf, aliceCookie, xvfb.display, 'signed-in', srv.url, ['--monitor', 'left', '--no-p2p'], { stdin: 'pipe' });
+    agent = await startAgentShare(srv, conf, aliceCookie, xvfb.display, 'signed-in', srv.url, ['--monitor', 'left', '--no-p2p'], { stdin: 'pipe', indicator: true });
 
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     const open = async (cookie: string) => {

@@ -17,10 +17,12 @@ export interface AgentRun {
  * `baton-agent share` with a fresh one-time token of `cookie`'s user, on `display`; `baseUrl` makes it
  * reach the server some other way (through a proxy); `extraArgs` go on the command line as they are;
  * `stdin: 'pipe'` keeps the agent's standard input open for its host commands (proc.stdin).
+ * `indicator: true` starts the agent with its on-top indicator window (`--indicator`; off by default).
  */
-export async function startAgentShare(srv: BatonServer, conf: string, cookie: string, display: string, allowControl = 'signed-in', baseUrl = srv.url, extraArgs: string[] = [], opts: { stdin?: 'pipe' | 'ignore' } = {}): Promise<AgentRun> {
+export async function startAgentShare(srv: BatonServer, conf: string, cookie: string, display: string, allowControl = 'signed-in', baseUrl = srv.url, extraArgs: string[] = [], opts: { stdin?: 'pipe' | 'ignore'; indicator?: boolean } = {}): Promise<AgentRun> {
   const token = (await api(srv.url, 'POST', `/api/conferences/${conf}/agent-tokens`, {}, cookie)).body.token as string;
-  const proc = spawn(process.execPath, [path.join(ROOT, 'packages/agent/dist/cli.js'), 'share', `${baseUrl}/m/${conf}`, '--token', token, '--allow-control', allowControl, ...extraArgs], {
+  const args = [...extraArgs, ...(opts.indicator ? ['--indicator'] : [])];
+  const proc = spawn(process.execPath, [path.join(ROOT, 'packages/agent/dist/cli.js'), 'share', `${baseUrl}/m/${conf}`, '--token', token, '--allow-control', allowControl, ...args], {
     env: { ...process.env, DISPLAY: display },
     stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
   });

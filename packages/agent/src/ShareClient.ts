@@ -58,7 +58,7 @@ export type ShareClientOptions = {
   conference?: Partial<ConferenceClientOptions>;
   /** Offer peer-to-peer sharing (hello caps.p2p) when node-datachannel loads. Default true. */
   p2p?: boolean;
-  /** Show the always-on-top indicator window (the CLI does unless --no-indicator; default false). */
+  /** Show the always-on-top indicator window (the CLI does with --indicator; default false). */
   indicator?: boolean;
   /**
    * Apply `share.switch` from the host's own meeting pages (the server forwards it only from seats of

@@ -39,8 +39,9 @@ const USAGE = `Usage:
       --max-fps <n>              capture passes per second at most (default 30)
       --display <name>           X display (default $DISPLAY)
       --no-p2p                   never stream directly to a viewer; always through the server
-      --no-indicator             no "Sharing" window in the corner of the screen (the terminal
-                                 still shows the state)
+      --indicator                a "Sharing" window in the corner of the screen (off by default:
+                                 viewers then see that corner as it was when sharing started;
+                                 the terminal always shows the state)
       --no-page-switch           ignore "Switch source" from your own meeting page
   While sharing, on this terminal: s = switch what is shared (then its number), p = pause/resume,
   i = state, h = help. With standard input not a terminal, the same as lines (s, <n>,
@@ -59,6 +60,7 @@ const OPTIONS = {
   'max-fps': { type: 'string', default: '30' },
   display: { type: 'string' },
   'no-p2p': { type: 'boolean', default: false },
+  indicator: { type: 'boolean', default: false },
   'no-indicator': { type: 'boolean', default: false },
   'no-page-switch': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h' },
@@ -153,7 +155,7 @@ export async function main(argv: string[]): Promise<number> {
   consent = new ConsentPrompt({ mode, input: hostConsole.consentInput });
   let client: ShareClient;
   try {
-    client = await ShareClient.start({ meetingUrl, token: token.token, monitor: values.monitor, window: values.window, allowControl: mode, clipboard, consent, tileSize, maxFps, display: values.display, log, p2p: !values['no-p2p'], indicator: !values['no-indicator'], pageSwitch: !values['no-page-switch'] });
+    client = await ShareClient.start({ meetingUrl, token: token.token, monitor: values.monitor, window: values.window, allowControl: mode, clipboard, consent, tileSize, maxFps, display: values.display, log, p2p: !values['no-p2p'], indicator: values.indicator && !values['no-indicator'], pageSwitch: !values['no-page-switch'] });
   } catch (err) {
     hostConsole.close();
     throw err;
