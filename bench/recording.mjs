@@ -33,8 +33,14 @@ async function organizer(url, conferenceId, cookie) {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws/conference/${conferenceId}`, { headers: { cookie, origin: url } });
   await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
   const waiting = new Map();
+  let welcomed;
+  const welcome = new Promise((resolve, reject) => {
+    welcomed = resolve;
+    ws.once('close', (code, reason) => reject(new Error(`conference socket closed before welcome: ${code} ${reason}`)));
+  });
   ws.on('message', (d) => {
     const m = JSON.parse(String(d));
+    if (m.type === 'welcome') welcomed(m);
     if ((m.type === 'ack' || m.type === 'error') && waiting.has(m.rid)) waiting.get(m.rid)(m);
   });
   let rid = 0;
@@ -44,7 +50,9 @@ async function organizer(url, conferenceId, cookie) {
       waiting.set(id, resolve);
       ws.send(JSON.stringify({ ...msg, rid: id }));
     });
-  await request({ type: 'hello', v: 1, client: 'web' });
+  // hello is answered by welcome (no ack): the seat is in the meeting then.
+  ws.send(JSON.stringify({ type: 'hello', v: 1, client: 'web', rid: 'b0' }));
+  await welcome;
   return { request, close: () => ws.close(1000) };
 }
 
