@@ -102,7 +102,9 @@ function Replay({ index }: { index: RecordingIndex }) {
 
   const chat = index.events.flatMap((e) => (e.type === 'chat' && e.t <= time ? [e] : []));
   const chatEnd = useRef<HTMLLIElement>(null);
-  useEffect(() => chatEnd.current?.scrollIntoView({ block: 'nearest' }), [chat.length]);
+  useEffect(() => {
+    chatEnd.current?.scrollIntoView({ block: 'nearest' });
+  }, [chat.length]);
 
   return (
     <div data-testid="replay" data-time={Math.round(time)} data-seeked={seeked ?? ''} data-blank={blank}>
