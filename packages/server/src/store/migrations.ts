@@ -318,7 +318,8 @@ class InCodeProvider implements MigrationProvider {
 
 /** Brings the schema up to date; throws with the failing migration's error. */
 export async function migrateToLatest(db: Db, engine: Engine): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InCodeProvider(engine) });
+  // Features land in parallel, so a newer migration may sort before one a database already ran.
+  const migrator = new Migrator({ db, provider: new InCodeProvider(engine), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
