@@ -10,6 +10,7 @@ import { ERROR_CODES } from './errors.js';
 import { AudioSdp, AudioState, PhoneNumber } from './audio.js';
 import { safeText } from './text.js';
 import { Poll, PollDraft, Question, QuestionText, MAX_POLL_OPTIONS } from './data.js';
+import { StageState, StageView } from './stage.js';
 
 /** Largest text frame the conference socket accepts; larger ones close the connection (1009). */
 export const MAX_CONFERENCE_FRAME = 16 * 1024;
@@ -289,6 +290,8 @@ export const ClientMessage = z.discriminatedUnion('type', [
   /** Start or stop recording the meeting (organizers, unless the policy says `recording: off`); ack.recordingId names it. */
   m('recording.start', {}),
   m('recording.stop', {}),
+  /** Show this view on everyone's stage (who may present); viewers may still look elsewhere privately. */
+  m('stage.set', { view: StageView }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 export type ClientMessageType = ClientMessage['type'];
@@ -316,6 +319,8 @@ export const ServerMessage = z.discriminatedUnion('type', [
     questions: z.array(Question).optional(),
     /** The recording in progress, if any (absent from servers without recording). */
     recording: RecordingState.nullable().optional(),
+    /** What the stage shows for everyone (absent from servers without the stage switch: the screen). */
+    stage: StageState.optional(),
   }),
   /**
    * `note`: why a client that came back with its resume token waits again (its place could not be restored).
@@ -363,6 +368,8 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('file.deleted'), fileId: Id }),
   /** Recording started (state) or stopped (null); to every seat, lobby included. Why it stopped, if not asked to: notice `recording.stopped`. */
   z.object({ type: z.literal('recording.updated'), recording: RecordingState.nullable() }),
+  /** The presenter switched everyone's stage (to the screen, the whiteboard, the slides). */
+  z.object({ type: z.literal('stage.updated'), stage: StageState }),
   z.object({ type: z.literal('error'), rid: Rid, code: z.enum(ERROR_CODES), message: z.string() }),
   z.object({ type: z.literal('pong'), rid: Rid }),
 ]);

@@ -12,3 +12,4 @@ export * from './data.js';
 export * from './schedule.js';
 export * from './recording.js';
 export * from './tilePixels.js';
+export * from './stage.js';

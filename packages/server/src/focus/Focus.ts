@@ -41,6 +41,7 @@ import { type ParticipantLink, type Seat, seatToActor, seatToWire, isModerator, 
 import { HandsManager } from './HandsManager.js';
 import { nextOccurrence, waitsForOrganizer } from '../schedule/recurrence.js';
 import { RecordingManager } from './RecordingManager.js';
+import { StageManager } from './StageManager.js';
 import type { RecordingService } from '../recording/RecordingService.js';
 
 /**
@@ -114,6 +115,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
   readonly #hands: HandsManager;
   readonly #data: DataServer;
   readonly #recording: RecordingManager;
+  readonly #stage = new StageManager();
   #appShare: AppShareServerLike | null = null;
   #closed = false;
   /** Once a share has needed the server path, the conference stays on it. */
@@ -142,6 +144,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     // Everyone is told, the lobby included: a guest learns it before going in.
     this.#recording.on('changed', (recording) => this.#sendToAll({ type: 'recording.updated', recording }));
     this.#recording.on('stopped', (reason) => this.#sendToAll({ type: 'notice', code: 'recording.stopped', text: `The recording stopped: ${reason}` }));
+    this.#stage.on('changed', (stage) => this.#roster.broadcast({ type: 'stage.updated', stage }));
     this.#hands = new HandsManager({ limits: this.#limits });
     this.#hands.on('changed', (hands) => this.#roster.broadcast({ type: 'hands.updated', hands }));
     this.#hands.on('reaction', (r) => this.#roster.broadcast({ type: 'reaction', ...r }));
@@ -321,6 +324,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       polls: this.#data.polls(this.#member(seat)),
       questions: this.#data.questions(this.#member(seat)),
       recording: this.#recording.state,
+      stage: this.#stage.state,
     });
     this.#sendSources(seat);
   }
@@ -484,6 +488,8 @@ export class Focus extends TypedEmitter<FocusEvents> {
       case 'share.start':
         if (!this.#appShare) this.#appShare = this.#opts.factory.allocate(this.id, 'appshare', seat.id);
         this.#control.handleStart(seat.id, cmd.kind);
+        // A new share is what people expect to see: the stage turns to the screen.
+        this.#stage.handleSet('screen', seat.name);
         this.#recording.shareStarted(this.#appShare, seat.name);
         this.#reviewTransport();
         return;
@@ -659,6 +665,10 @@ export class Focus extends TypedEmitter<FocusEvents> {
 
       case 'recording.stop':
         await this.#recording.handleStop();
+        return;
+
+      case 'stage.set':
+        this.#stage.handleSet(cmd.view, seat.name);
         return;
     }
   }
@@ -869,6 +879,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#recording.close();
     this.#audio.close();
     this.#hands.close();
+    this.#stage.close();
     this.#data.close();
     this.#lobby.close();
     this.#im.removeAllListeners();

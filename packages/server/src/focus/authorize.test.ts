@@ -194,6 +194,16 @@ describe('authorize', () => {
     }
   });
 
+  it('stage.set: whoever may present, from the meeting page', () => {
+    for (const policy of policies)
+      for (const actor of actors()) {
+        const presents = policy.present === 'anyone' || (policy.present === 'organizer' ? actor.role >= Role.Organizer : actor.role >= Role.Presenter);
+        for (const view of ['screen', 'whiteboard', 'slides'] as const) {
+          expect(allowed({ type: 'stage.set', view }, actor, policy, null)).toBe(actor.client === 'web' && presents);
+        }
+      }
+  });
+
   it('Q&A: asking and upvoting per the qa policy, marking by presenters and organizers', () => {
     for (const qa of [undefined, 'anyone', 'signed-in', 'off'] as const) {
       const policy: MeetingPolicy = { ...policies[0]!, ...(qa ? { qa } : {}) };

@@ -415,6 +415,12 @@ export function authorize(cmd: Command, ctx: AuthzContext): void {
       return;
     }
 
+    case 'stage.set':
+      // The stage is the presenter's: whoever may present a screen chooses what everyone sees.
+      if (actor.client !== 'web') throw new BadRequestError('the stage is switched from the meeting page');
+      if (!mayPresent(actor, policy)) throw new ForbiddenError(`the meeting policy lets ${policy.present === 'organizer' ? 'only the organizer' : 'only presenters and organizers'} switch the stage`, 'policy');
+      return;
+
     default: {
       const never: never = cmd;
       throw new BatonError('bad_request', `unknown command ${(never as { type: string }).type}`);

@@ -37,6 +37,7 @@ import {
   type ServerMessageOf,
   type ShareState,
   type SignalData,
+  type StageState,
 } from '@baton/protocol';
 import { Emitter } from './Emitter';
 
@@ -95,6 +96,8 @@ export interface ConferenceSnapshot {
   questions: readonly Question[];
   /** The recording in progress (told in the lobby too), or null. */
   recording: RecordingState | null;
+  /** What the presenter shows on everyone's stage (null before the welcome: the screen). */
+  stage: StageState | null;
   end: ConferenceEnd | null;
   /** Why this client waits in the lobby again (it came back with a seat the server could not restore). */
   lobbyNote: string | null;
@@ -200,6 +203,7 @@ export const IDLE_SNAPSHOT: ConferenceSnapshot = Object.freeze({
   polls: [],
   questions: [],
   recording: null,
+  stage: null,
   end: null,
   lobbyNote: null,
   attempt: 0,
@@ -517,6 +521,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
           polls: msg.polls ?? [],
           questions: [...(msg.questions ?? [])].sort(questionRank),
           recording: msg.recording ?? null,
+          stage: msg.stage ?? null,
           lobbyNote: null,
           attempt: 0,
           serverRestarting: false,
@@ -603,6 +608,9 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
         break;
       case 'recording.updated':
         this.update({ recording: msg.recording });
+        break;
+      case 'stage.updated':
+        this.update({ stage: msg.stage });
         break;
       case 'hands.updated': {
         const before = new Set(this.snap.hands.map((h) => h.person));

@@ -18,7 +18,7 @@ import { InviteDialog } from './InviteDialog';
 import { Roster } from './Roster';
 import { AudioPanel } from './AudioPanel';
 import { SettingsDialog } from './SettingsDialog';
-import { Stage } from './Stage';
+import { StageSwitch } from './StageSwitch';
 import { BrowserShareButton } from '../hosting/BrowserShareButton';
 import { Notifier } from '../notify/Notifier';
 import { NotifierProvider, useSoundSetting } from '../notify/NotifierContext';
@@ -302,16 +302,7 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
       )}
       <main className="meeting-body" id="main" tabIndex={-1}>
         <Reactions client={client} />
-        <Stage
-          client={client}
-          share={snapshot.share}
-          shareSources={snapshot.shareSources}
-          roster={snapshot.roster}
-          selfId={snapshot.selfId}
-          policy={conference.policy}
-          signedIn={signedIn}
-          isOrganizer={isOrganizer}
-        />
+        <StageSwitch client={client} snapshot={snapshot} self={self} signedIn={signedIn} isOrganizer={isOrganizer} leads={mayPresent} />
         <aside className="sidebar" data-people={peopleOpen} data-chat={chatOpen} data-testid="sidebar">
           <AudioPanel client={client} snapshot={snapshot} self={self} isOrganizer={isOrganizer} policy={conference.policy} />
           <Gestures client={client} hands={snapshot.hands} self={self} enabled={snapshot.state === 'joined'} />

@@ -1,0 +1,45 @@
+/** The stage switch through the Focus: who may switch it, everyone follows, a joiner gets it, a new share turns it to the screen. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestClient, createConference, signUp, testServer } from './support.js';
+
+describe('stage switch', () => {
+  let srv: Awaited<ReturnType<typeof testServer>>;
+  let alice: string;
+  let bob: string;
+  beforeAll(async () => {
+    srv = await testServer();
+    alice = await signUp(srv.url, 'alice');
+    bob = await signUp(srv.url, 'bob');
+  });
+  afterAll(async () => srv.dispose());
+
+  it('the organizer switches it for everyone; an attendee is refused; a joiner gets it in its welcome', async () => {
+    const conf = await createConference(srv.url, alice, { guests: 'allow' });
+    const join = async (cookie?: string, name?: string) => {
+      const c = new TestClient(srv.url, conf, cookie ? { cookie } : {});
+      await c.hello(name ? { name } : {});
+      return { c, w: await c.next('welcome') };
+    };
+    const org = await join(alice);
+    const att = await join(bob);
+    expect(org.w.stage).toMatchObject({ view: 'screen', by: null });
+
+    expect(await org.c.request({ type: 'stage.set', view: 'whiteboard' })).toMatchObject({ type: 'ack' });
+    expect((await att.c.next('stage.updated')).stage).toMatchObject({ view: 'whiteboard', by: 'Alice' });
+    await org.c.next('stage.updated');
+
+    const refused = await att.c.request({ type: 'stage.set', view: 'slides' });
+    expect(refused).toMatchObject({ type: 'error', code: 'policy' });
+    expect((refused as { message: string }).message).toContain('switch the stage');
+    // An unknown view never reaches the Focus.
+    expect(await org.c.request({ type: 'stage.set', view: 'video' })).toMatchObject({ type: 'error', code: 'bad_request' });
+
+    const late = await join(undefined, 'Gus');
+    expect(late.w.stage).toMatchObject({ view: 'whiteboard', by: 'Alice' });
+
+    // A share that starts turns everyone's stage to the screen.
+    expect(await org.c.request({ type: 'share.start', kind: 'browser' })).toMatchObject({ type: 'ack' });
+    expect((await late.c.next('stage.updated')).stage.view).toBe('screen');
+    for (const x of [org, att, late]) x.c.close();
+  });
+});

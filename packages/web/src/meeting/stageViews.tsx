@@ -1,0 +1,70 @@
+/**
+ * The views the stage can show, keyed by their protocol name (`StageView`). The tab row and the
+ * stage take their order, labels and content from this table alone: adding a view is one entry
+ * here, its name in `STAGE_VIEWS` (protocol/src/stage.ts) and its label in i18n `stageSwitch.view`.
+ */
+import type { ComponentType } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Participant, StageView } from '@baton/protocol';
+import type { ConferenceClient, ConferenceSnapshot } from '../conference/ConferenceClient';
+import { Stage } from './Stage';
+
+/** What every view gets: the conference, this participant, and whether it leads the stage. */
+export interface StageViewProps {
+  client: ConferenceClient;
+  snapshot: ConferenceSnapshot;
+  self: Participant | null;
+  signedIn: boolean;
+  isOrganizer: boolean;
+  /** This participant may present: what it does on the stage, everyone sees (the server checks). */
+  leads: boolean;
+}
+
+export interface StageViewEntry {
+  /** A short symbol before the label on the tab. */
+  icon: string;
+  Component: ComponentType<StageViewProps>;
+}
+
+function ScreenView({ client, snapshot, signedIn, isOrganizer }: StageViewProps) {
+  return (
+    <Stage
+      client={client}
+      share={snapshot.share}
+      shareSources={snapshot.shareSources}
+      roster={snapshot.roster}
+      selfId={snapshot.selfId}
+      policy={snapshot.conference!.policy}
+      signedIn={signedIn}
+      isOrganizer={isOrganizer}
+    />
+  );
+}
+
+/** A view whose content is not built yet (or has nothing to show): a quiet message on the stage. */
+export function EmptyStageView({ title, hint, testId }: { title: string; hint: string; testId: string }) {
+  return (
+    <section className="stage empty" data-testid={testId} aria-label={title}>
+      <div className="stage-message">
+        <p className="stage-title">{title}</p>
+        <p className="muted small">{hint}</p>
+      </div>
+    </section>
+  );
+}
+
+function SlidesView() {
+  const { t } = useTranslation();
+  return <EmptyStageView testId="slides-empty" title={t('stageSwitch.slidesEmpty')} hint={t('stageSwitch.slidesEmptyHint')} />;
+}
+
+function WhiteboardView() {
+  const { t } = useTranslation();
+  return <EmptyStageView testId="whiteboard-empty" title={t('stageSwitch.whiteboardEmpty')} hint={t('stageSwitch.whiteboardEmptyHint')} />;
+}
+
+export const STAGE_VIEW_TABLE: Record<StageView, StageViewEntry> = {
+  screen: { icon: '▭', Component: ScreenView },
+  whiteboard: { icon: '✎', Component: WhiteboardView },
+  slides: { icon: '▤', Component: SlidesView },
+};
