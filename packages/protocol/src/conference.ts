@@ -11,6 +11,7 @@ import { AudioSdp, AudioState, PhoneNumber } from './audio.js';
 import { safeText } from './text.js';
 import { Poll, PollDraft, Question, QuestionText, MAX_POLL_OPTIONS } from './data.js';
 import { StageState, StageView } from './stage.js';
+import { Mark, MarkAuthor, MarkDraft, MarkRemoval, Point, Surface, MAX_LASER_POINTS } from './annotation.js';
 
 /** Largest text frame the conference socket accepts; larger ones close the connection (1009). */
 export const MAX_CONFERENCE_FRAME = 16 * 1024;
@@ -292,6 +293,14 @@ export const ClientMessage = z.discriminatedUnion('type', [
   m('recording.stop', {}),
   /** Show this view on everyone's stage (who may present); viewers may still look elsewhere privately. */
   m('stage.set', { view: StageView }),
+  /** Annotation (docs/protocol.md, "Annotation"): draw one mark on a surface (answered in ack.id). */
+  m('annotation.add', { surface: Surface, mark: MarkDraft }),
+  /** Remove marks: your own (`mine`, anyone), or everyone's (`all`: the presenter, presenters, organizers); on one surface, or on all. */
+  m('annotation.clear', { scope: z.enum(['mine', 'all']), surface: Surface.optional() }),
+  /** The laser pointer: the latest points of its trail; relayed to the others at once, never kept. */
+  m('annotation.laser', { surface: Surface, points: z.array(Point).min(1).max(MAX_LASER_POINTS, `a laser message has at most ${MAX_LASER_POINTS} points`) }),
+  /** The presenter lets viewers annotate (true) or not (false): the meeting policy's `annotate`. */
+  m('annotation.allow', { viewers: z.boolean() }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 export type ClientMessageType = ClientMessage['type'];
@@ -321,6 +330,8 @@ export const ServerMessage = z.discriminatedUnion('type', [
     recording: RecordingState.nullable().optional(),
     /** What the stage shows for everyone (absent from servers without the stage switch: the screen). */
     stage: StageState.optional(),
+    /** The marks on the shared screen and slides now (a late joiner sees them). */
+    annotations: z.array(Mark).optional(),
   }),
   /**
    * `note`: why a client that came back with its resume token waits again (its place could not be restored).
@@ -370,6 +381,12 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('recording.updated'), recording: RecordingState.nullable() }),
   /** The presenter switched everyone's stage (to the screen, the whiteboard, the slides). */
   z.object({ type: z.literal('stage.updated'), stage: StageState }),
+  /** A mark was drawn. */
+  z.object({ type: z.literal('annotation.added'), mark: Mark }),
+  /** Marks went away: cleared, the shared content under them changed, or the screen ended or resized. */
+  z.object({ type: z.literal('annotation.removed'), ids: z.array(Id), reason: MarkRemoval }),
+  /** Someone's laser pointer (not to the sender): draw the trail, fading over LASER_FADE_MS. */
+  z.object({ type: z.literal('annotation.laser'), surface: Surface, author: MarkAuthor, points: z.array(Point) }),
   z.object({ type: z.literal('error'), rid: Rid, code: z.enum(ERROR_CODES), message: z.string() }),
   z.object({ type: z.literal('pong'), rid: Rid }),
 ]);

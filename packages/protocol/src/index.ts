@@ -9,6 +9,7 @@ export * from './share.js';
 export * from './chunks.js';
 export * from './text.js';
 export * from './data.js';
+export * from './annotation.js';
 export * from './schedule.js';
 export * from './recording.js';
 export * from './tilePixels.js';

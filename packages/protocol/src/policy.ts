@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FilesPolicy, PollsPolicy, QaPolicy } from './data.js';
+import { AnnotatePolicy } from './annotation.js';
 
 /** Whether anonymous guests may join: not at all, through the lobby, or straight in. */
 export const GuestPolicy = z.enum(['deny', 'lobby', 'allow']);
@@ -51,6 +52,8 @@ export const MeetingPolicy = z.object({
   files: FilesPolicy.optional(),
   /** Absent: `organizer`; read it with recordingPolicy(). */
   recording: RecordingPolicy.optional(),
+  /** Who may annotate the shared screen and slides; absent: `presenters` (read it with annotatePolicy()). */
+  annotate: AnnotatePolicy.optional(),
 });
 export type MeetingPolicy = z.infer<typeof MeetingPolicy>;
 
@@ -90,6 +93,11 @@ export function qaPolicy(policy: MeetingPolicy): QaPolicy {
 /** The recording policy, defaulting to `organizer`. */
 export function recordingPolicy(policy: MeetingPolicy): RecordingPolicy {
   return policy.recording ?? 'organizer';
+}
+
+/** Who annotates, defaulting to `presenters` (the presenter lets viewers annotate with `anyone`). */
+export function annotatePolicy(policy: MeetingPolicy): AnnotatePolicy {
+  return policy.annotate ?? 'presenters';
 }
 
 /** The lobby policy, defaulting to `guests` (the behaviour before it existed). */

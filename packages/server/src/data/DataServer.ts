@@ -1,6 +1,6 @@
 /**
- * The data-collaboration conferencing server of one conference (media type `data`): polls, Q&A
- * and shared files. The conferencing-server factory allocates it when the Focus starts; the Focus
+ * The data-collaboration conferencing server of one conference (media type `data`): polls, Q&A,
+ * shared files and annotation marks. The conferencing-server factory allocates it when the Focus starts; the Focus
  * authorizes each command against the policy and roles, then calls `handle*()` here, and fans the
  * `poll`/`question` events out to every seat as that seat may see them. Closing it closes its parts.
  */
@@ -12,6 +12,7 @@ import { FileShelf } from './FileShelf.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { PollBook } from './PollBook.js';
 import { QuestionBoard } from './QuestionBoard.js';
+import { AnnotationBoard, type AnnotationBoardOptions } from './AnnotationBoard.js';
 import type { DataMember } from './types.js';
 
 export interface DataServerOptions {
@@ -22,6 +23,8 @@ export interface DataServerOptions {
   /** Shared files' bytes (one store for all conferences) and the largest file accepted. */
   blobs: BlobStore;
   maxFileBytes: number;
+  /** Limits of the annotation marks (defaults from the protocol). */
+  annotation?: AnnotationBoardOptions;
 }
 
 export type DataServerEvents = {
@@ -37,6 +40,12 @@ export class DataServer extends TypedEmitter<DataServerEvents> {
   readonly #polls: PollBook;
   readonly #questions: QuestionBoard;
   readonly #files: FileShelf;
+  /**
+   * Marks over the shared screen and slides, in memory for the live conference (see AnnotationBoard).
+   * The Focus drives it directly: it authorizes, fans its `added`/`removed` events out, and feeds it
+   * what the application sharing server receives (which screen cells were replaced).
+   */
+  readonly annotations: AnnotationBoard;
   #closed = false;
 
   constructor(opts: DataServerOptions) {
@@ -45,6 +54,7 @@ export class DataServer extends TypedEmitter<DataServerEvents> {
     this.#polls = new PollBook(opts);
     this.#questions = new QuestionBoard(opts);
     this.#files = new FileShelf(opts);
+    this.annotations = new AnnotationBoard(opts.annotation);
     this.#polls.on('changed', (id) => this.emit('poll', id));
     this.#questions.on('changed', (id) => this.emit('question', id));
   }
@@ -108,6 +118,7 @@ export class DataServer extends TypedEmitter<DataServerEvents> {
     this.#closed = true;
     this.#polls.close();
     this.#questions.close();
+    this.annotations.close();
     this.emit('closed');
     this.removeAllListeners();
   }

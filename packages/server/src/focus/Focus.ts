@@ -12,7 +12,8 @@ import {
   Role,
   roleFromName,
   recordingPolicy,
-  type ConferenceInfo,
+  personHue,
+    type ConferenceInfo,
   type IceServer,
   type MeetingPolicy,
   type MeetingPolicyPatch,
@@ -124,6 +125,8 @@ export class Focus extends TypedEmitter<FocusEvents> {
   #opened: boolean;
   /** What the sharing agent can share (share.sources), for its own account's pages only. */
   #sources: ServerMessageOf<'share.sources'> | null = null;
+  /** Stops feeding the annotation board what the sharing server receives. */
+  #untapShare: (() => void) | null = null;
 
   constructor(opts: FocusOptions) {
     super();
@@ -151,6 +154,8 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#data = opts.factory.allocateData(this.id, opts.store);
     this.#data.on('poll', (id) => this.#fanOutData((s) => ({ type: 'poll.updated', poll: this.#data.pollView(id, this.#member(s))! })));
     this.#data.on('question', (id) => this.#fanOutData((s) => ({ type: 'qa.updated', question: this.#data.questionView(id, this.#member(s))! })));
+    this.#data.annotations.on('added', (mark) => this.#fanOutData(() => ({ type: 'annotation.added', mark })));
+    this.#data.annotations.on('removed', (ids, reason) => this.#fanOutData(() => ({ type: 'annotation.removed', ids, reason })));
     this.#control.on('changed', (share) => this.#roster.broadcast({ type: 'share.updated', share }));
     this.#control.on('controller', (id) => this.#appShare?.setController(id));
     this.#audio = new AudioManager({
@@ -325,6 +330,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       questions: this.#data.questions(this.#member(seat)),
       recording: this.#recording.state,
       stage: this.#stage.state,
+      annotations: this.#data.annotations.marks(),
     });
     this.#sendSources(seat);
   }
@@ -486,7 +492,10 @@ export class Focus extends TypedEmitter<FocusEvents> {
         return;
 
       case 'share.start':
-        if (!this.#appShare) this.#appShare = this.#opts.factory.allocate(this.id, 'appshare', seat.id);
+        if (!this.#appShare) {
+          this.#appShare = this.#opts.factory.allocate(this.id, 'appshare', seat.id);
+          this.#tapShareForMarks(this.#appShare);
+        }
         this.#control.handleStart(seat.id, cmd.kind);
         // A new share is what people expect to see: the stage turns to the screen.
         this.#stage.handleSet('screen', seat.name);
@@ -507,6 +516,8 @@ export class Focus extends TypedEmitter<FocusEvents> {
         return;
 
       case 'share.sources':
+        // The host shows another source now (switched on the host): marks on the old picture go.
+        if (this.#sources && this.#sources.current !== cmd.current) this.#data.annotations.handleSourceChanged();
         this.#sources = { type: 'share.sources', sources: cmd.sources, current: cmd.current };
         this.#sendSources();
         return;
@@ -670,6 +681,30 @@ export class Focus extends TypedEmitter<FocusEvents> {
       case 'stage.set':
         this.#stage.handleSet(cmd.view, seat.name);
         return;
+
+      case 'annotation.add': {
+        this.#limits.annotation(this.#requester(seat));
+        const mark = this.#data.annotations.handleAdd(cmd.surface, cmd.mark, { key: chatParty(seat).key, id: seat.id, name: seat.name, hue: personHue(seat.name) });
+        // Marks clear when the relay sees the content under them change: a direct share bypasses it.
+        if (cmd.surface.kind === 'screen' && this.#control.state?.transport === 'p2p') this.#escalate();
+        return { id: mark.id };
+      }
+
+      case 'annotation.clear':
+        this.#limits.annotation(this.#requester(seat));
+        this.#data.annotations.handleClear(cmd.surface, cmd.scope === 'mine' ? chatParty(seat).key : null);
+        return;
+
+      case 'annotation.laser': {
+        this.#limits.laser(this.#requester(seat));
+        const msg: ServerMessage = { type: 'annotation.laser', surface: cmd.surface, author: { id: seat.id, name: seat.name, hue: personHue(seat.name) }, points: cmd.points };
+        this.#roster.sendWhere((s) => s.client === 'web' && s.status === 'joined' && s.id !== seat.id, msg);
+        return;
+      }
+
+      case 'annotation.allow':
+        await this.#applyPolicy({ annotate: cmd.viewers ? 'anyone' : 'presenters' });
+        return;
     }
   }
 
@@ -793,7 +828,25 @@ export class Focus extends TypedEmitter<FocusEvents> {
     } else this.#roster.sendWhere(mine, msg);
   }
 
+  /**
+   * The annotation board learns from the relay what the host sends: a screen (size), the tiles that
+   * replace cells, the frames that end a batch. Only what the relay accepted is seen.
+   */
+  #tapShareForMarks(app: AppShareServerLike): void {
+    const board = this.#data.annotations;
+    this.#untapShare = app.tap({
+      message: (msg) => {
+        if (msg.type === 'tile') board.handleTile(msg);
+        else if (msg.type === 'frame') board.handleFrame();
+        else if (msg.type === 'screen') board.handleScreen(msg.width, msg.height, msg.tileSize);
+      },
+    });
+  }
+
   #stopSharing(): void {
+    this.#untapShare?.();
+    this.#untapShare = null;
+    if (this.#appShare) this.#data.annotations.handleShareEnded();
     const app = this.#appShare;
     this.#appShare = null;
     this.#sources = null;

@@ -20,6 +20,10 @@ export interface LimitSpecs {
   reactions: BucketSpec;
   /** Polls, questions and votes of one user or one guest identity (each change reaches everyone). */
   data: BucketSpec;
+  /** Marks drawn and cleared by one user or one guest identity (each reaches everyone and is kept). */
+  annotation: BucketSpec;
+  /** Laser pointer messages (relayed, never kept; the client sends about 20 a second while pointing). */
+  laser: BucketSpec;
 }
 
 export const DEFAULT_LIMITS: LimitSpecs = {
@@ -28,6 +32,8 @@ export const DEFAULT_LIMITS: LimitSpecs = {
   tickets: { burst: 20, perSecond: 2 },
   reactions: { burst: 6, perSecond: 1 },
   data: { burst: 12, perSecond: 2 },
+  annotation: { burst: 20, perSecond: 5 },
+  laser: { burst: 40, perSecond: 25 },
 };
 
 /** Who is asking: what the limits are keyed by. */
@@ -45,6 +51,8 @@ export class ParticipantLimits {
   readonly #tickets: RateLimiter;
   readonly #reactions: RateLimiter;
   readonly #data: RateLimiter;
+  readonly #annotation: RateLimiter;
+  readonly #laser: RateLimiter;
 
   constructor(specs: Partial<LimitSpecs> = {}, now: () => number = Date.now) {
     const s = { ...DEFAULT_LIMITS, ...specs };
@@ -53,6 +61,8 @@ export class ParticipantLimits {
     this.#tickets = new RateLimiter(s.tickets, now);
     this.#reactions = new RateLimiter(s.reactions, now);
     this.#data = new RateLimiter(s.data, now);
+    this.#annotation = new RateLimiter(s.annotation, now);
+    this.#laser = new RateLimiter(s.laser, now);
   }
 
   /** Throws RateLimitedError when `who` may not send another chat message now. */
@@ -82,9 +92,19 @@ export class ParticipantLimits {
     if (!this.#data.take(identityKey(who))) throw tooFast('poll and question changes');
   }
 
+  /** Throws RateLimitedError when `who` may not draw or clear another mark now. */
+  annotation(who: Requester): void {
+    if (!this.#annotation.take(identityKey(who))) throw tooFast('marks');
+  }
+
+  /** Throws RateLimitedError when `who` may not send more laser points now. */
+  laser(who: Requester): void {
+    if (!this.#laser.take(identityKey(who))) throw tooFast('laser pointer moves');
+  }
+
   /** Keys held (bounded: idle keys are dropped), for tests and diagnostics. */
   get size(): number {
-    return this.#chat.size + this.#guestChat.size + this.#tickets.size + this.#reactions.size + this.#data.size;
+    return this.#chat.size + this.#guestChat.size + this.#tickets.size + this.#reactions.size + this.#data.size + this.#annotation.size + this.#laser.size;
   }
 }
 

@@ -248,4 +248,52 @@ describe('authorize', () => {
         }
       }
   });
+
+  it('annotation: the presenter by default, viewers once allowed; clear all for presenters; never the agent', () => {
+    const screen = { kind: 'screen' } as const;
+    const add: Command = { type: 'annotation.add', surface: screen, mark: { tool: 'pen', points: [[1, 1]] } };
+    const laser: Command = { type: 'annotation.laser', surface: screen, points: [[1, 1]] };
+    const slide: Command = { type: 'annotation.add', surface: { kind: 'slide', deckId: 'd', page: 1 }, mark: { tool: 'pen', points: [[1, 1]] } };
+    const mine: Command = { type: 'annotation.clear', scope: 'mine' };
+    const all: Command = { type: 'annotation.clear', scope: 'all' };
+    const allow: Command = { type: 'annotation.allow', viewers: true };
+    // An attendee shares its desktop through its agent (policy present: anyone): its meeting page presents.
+    const agentSeat: ActorView = { id: 'H', role: Role.Attendee, signedIn: true, owner: false, status: 'joined', client: 'agent', userId: 'u-h' };
+    const hostPage: ActorView = { ...agentSeat, id: 'HP', client: 'web' };
+    const share = shareBy('H', 'agent');
+    for (const annotate of [undefined, 'presenters', 'anyone'] as const)
+      for (const base of policies) {
+        const policy: MeetingPolicy = { ...base, ...(annotate ? { annotate } : {}) };
+        const open = annotate === 'anyone';
+        for (const actor of actors()) {
+          const presenter = actor.role >= Role.Presenter;
+          const web = actor.client === 'web';
+          expect(allowed(add, actor, policy, share)).toBe(web && (presenter || open));
+          expect(allowed(laser, actor, policy, share)).toBe(web && (presenter || open));
+          expect(allowed(slide, actor, policy, null)).toBe(web && (presenter || open));
+          // The screen needs a share.
+          expect(allowed(add, actor, policy, null)).toBe(false);
+          expect(allowed(mine, actor, policy, share)).toBe(web);
+          expect(allowed(all, actor, policy, share)).toBe(web && presenter);
+          expect(allowed(allow, actor, policy, share)).toBe(web && presenter);
+        }
+        const run = (cmd: Command, actor: ActorView) => {
+          try {
+            authorize(cmd, { actor, policy, share, shareHost: agentSeat });
+            return true;
+          } catch {
+            return false;
+          }
+        };
+        expect(run(add, hostPage)).toBe(true);
+        expect(run(all, hostPage)).toBe(true);
+        expect(run(allow, hostPage)).toBe(true);
+        expect(run(add, agentSeat)).toBe(false);
+        // Another attendee's page is no presenter.
+        const other: ActorView = { ...hostPage, id: 'X', userId: 'u-x' };
+        expect(run(add, other)).toBe(open);
+        expect(run(all, other)).toBe(false);
+        expect(run(allow, other)).toBe(false);
+      }
+  });
 });

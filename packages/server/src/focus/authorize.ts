@@ -3,7 +3,7 @@
  * policy and the sharing state. The Focus calls it before every command; nothing else decides.
  * Kept pure so that the unit test can walk every command x role x policy.
  */
-import { Role, audioPolicy, dialOutPolicy, filesPolicy, pollsPolicy, qaPolicy, recordingPolicy, type ClientMessage, type MeetingPolicy, type RoleName, type ShareState, roleFromName } from '@baton/protocol';
+import { Role, annotatePolicy, audioPolicy, dialOutPolicy, filesPolicy, pollsPolicy, qaPolicy, recordingPolicy, type ClientMessage, type MeetingPolicy, type RoleName, type ShareState, roleFromName } from '@baton/protocol';
 import { BatonError, ForbiddenError, NotFoundError, ConflictError, BadRequestError } from '../errors.js';
 
 export interface ActorView {
@@ -166,6 +166,19 @@ export function mayShareFiles(actor: Pick<ActorView, 'role'>, policy: MeetingPol
     case 'presenters': return actor.role >= Role.Presenter;
     case 'off': return false;
   }
+}
+
+/**
+ * Does this participant present: it runs the share (its own seat, or its account's other seats), or is a
+ * presenter or organizer. Presenters may always annotate, clear everyone's marks and let viewers annotate.
+ */
+export function presents(actor: ActorView, ctx: Pick<AuthzContext, 'share' | 'shareHost'>): boolean {
+  return actor.role >= Role.Presenter || runsShare(actor, ctx);
+}
+
+/** May this participant draw marks and point the laser under this policy? */
+export function mayAnnotate(actor: ActorView, policy: MeetingPolicy, ctx: Pick<AuthzContext, 'share' | 'shareHost'>): boolean {
+  return presents(actor, ctx) || annotatePolicy(policy) === 'anyone';
 }
 
 /** May this participant be given control of a shared desktop under this policy? */
@@ -397,6 +410,24 @@ export function authorize(cmd: Command, ctx: AuthzContext): void {
 
     case 'qa.mark':
       if (actor.role < Role.Presenter) throw new ForbiddenError('only presenters and organizers mark questions');
+      return;
+
+    case 'annotation.add':
+    case 'annotation.laser':
+      if (actor.client !== 'web') throw new BadRequestError('marks are drawn from the meeting page');
+      if (cmd.surface.kind === 'screen' && !share) throw new NotFoundError('nobody is sharing a screen to annotate');
+      if (!mayAnnotate(actor, policy, ctx)) throw new ForbiddenError('only the presenter may annotate; the presenter can let viewers annotate', 'policy');
+      return;
+
+    case 'annotation.clear':
+      if (actor.client !== 'web') throw new BadRequestError('marks are cleared from the meeting page');
+      // Your own marks, always; everyone's only as the presenter, a presenter or an organizer.
+      if (cmd.scope === 'all' && !presents(actor, ctx)) throw new ForbiddenError("only the presenter may clear everyone's marks; clear your own instead");
+      return;
+
+    case 'annotation.allow':
+      if (actor.client !== 'web') throw new BadRequestError('annotation is allowed from the meeting page');
+      if (!presents(actor, ctx)) throw new ForbiddenError('only the presenter decides who may annotate');
       return;
 
     case 'recording.start':
