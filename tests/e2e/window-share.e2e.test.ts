@@ -7,6 +7,9 @@
  *   covers half of it, the window's own pixels, exactly — drawn while covered;
  * - a click from the controller on the covered half raises the window and lands at the window's
  *   coordinates; a resize gives a new screen of the new size;
+ * - the application's popup menu (an override-redirect window of the same X client) shows in the share
+ *   with its exact pixels, clipped to the window, while another application's override-redirect window
+ *   lying over both does not; the controller's click on the popup lands on the popup;
  * - moving, unmapping and mapping it again are followed; a resize gives a new screen;
  * - closing the window ends the share, with the reason on the agent's terminal;
  * - `--window pick` shares the window the host clicks.
@@ -29,6 +32,10 @@ const OK = haveBrowserAndX('tests/e2e/window-share.e2e.test.ts');
 const TITLE = 'Baton window-share target';
 const WIN = { x: 200, y: 150, w: 400, h: 300, c: [40, 120, 200] as Rgb };
 const COVER = { x: 400, y: 100, w: 500, h: 400, c: [230, 0, 230] as Rgb };
+/** The application's popup menu, in window coordinates; it reaches out of the window's bottom edge. */
+const POPUP = { x: 180, y: 200, w: 150, h: 140 };
+/** Another application's override-redirect window over the window and the popup. */
+const INTRUDER = { x: 150, y: 150, w: 120, h: 120, c: [255, 128, 0] as Rgb };
 
 /** A non-repeating texture (40 grey levels: lossless through the tile codecs), different per seed. */
 function texture(w: number, h: number, seed: number): Uint8Array {
@@ -46,7 +53,9 @@ function texture(w: number, h: number, seed: number): Uint8Array {
 
 describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', () => {
   let xvfb: Xvfb;
+  /** The application (the shared window, its popup) and another application (desktop, cover, intruder): two X clients. */
   let painter: Painter;
+  let desk: Painter;
   let srv: Awaited<ReturnType<typeof startServer>>;
   let dataDir: string;
   let agent: AgentRun | undefined;
@@ -83,7 +92,8 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
     buildWeb();
     xvfb = await startXvfb(1280, 720);
     painter = await Painter.open(xvfb.display);
-    await painter.window(0, 0, 1280, 720, [20, 20, 20]); // a desktop background
+    desk = await Painter.open(xvfb.display);
+    await desk.window(0, 0, 1280, 720, [20, 20, 20]); // a desktop background
     // An ordinary (managed-style) top-level window with a title and class, as an application makes.
     const X = painter.conn.client;
     const em = loadX11().eventMask;
@@ -117,6 +127,7 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
     await browser?.close();
     await srv?.close();
     await painter?.close();
+    await desk?.close();
     await xvfb?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
@@ -133,7 +144,7 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
     await expect.poll(() => mismatches(bob, texture(WIN.w, WIN.h, 1), WIN.w, WIN.h), { timeout: 20_000 }).toBe(0);
     // Cover the right half, then draw something new into the window while it is covered: only the
     // window's own storage (Composite) has those pixels; the screen shows the cover.
-    await painter.window(COVER.x, COVER.y, COVER.w, COVER.h, COVER.c);
+    await desk.window(COVER.x, COVER.y, COVER.w, COVER.h, COVER.c);
     const next = texture(WIN.w, WIN.h, 2);
     await painter.putRgb(target, 0, 0, WIN.w, WIN.h, next);
     await expect.poll(() => mismatches(bob, next, WIN.w, WIN.h), { timeout: 10_000 }).toBe(0);
@@ -151,6 +162,40 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
     await expect.poll(() => presses.length, { timeout: 10_000 }).toBe(1);
     expect(Math.abs(presses[0]!.x - at.x)).toBeLessThanOrEqual(2);
     expect(Math.abs(presses[0]!.y - at.y)).toBeLessThanOrEqual(2);
+  }, 60_000);
+
+  it("shows the application's popup menu exactly, not another application's window over it; a click on the popup lands on it", async () => {
+    const popupPresses: Array<{ x: number; y: number }> = [];
+    const em = loadX11().eventMask;
+    const popup = await painter.window(WIN.x + POPUP.x, WIN.y + POPUP.y, POPUP.w, POPUP.h, [0, 0, 0], em.ButtonPress!);
+    const onPress = (ev: { name?: string; wid?: number; x?: number; y?: number }) => {
+      if (ev.name === 'ButtonPress' && ev.wid === popup) popupPresses.push({ x: ev.x ?? -1, y: ev.y ?? -1 });
+    };
+    painter.conn.on('event', onPress);
+    const menu = texture(POPUP.w, POPUP.h, 7);
+    await painter.putRgb(popup, 0, 0, POPUP.w, POPUP.h, menu);
+    const intruder = await desk.window(WIN.x + INTRUDER.x, WIN.y + INTRUDER.y, INTRUDER.w, INTRUDER.h, INTRUDER.c);
+    // What the viewer must see: the window (texture 2) with the menu over it, cut at the window's edge.
+    const want = texture(WIN.w, WIN.h, 2);
+    for (let y = POPUP.y; y < Math.min(WIN.h, POPUP.y + POPUP.h); y++) {
+      for (let x = POPUP.x; x < Math.min(WIN.w, POPUP.x + POPUP.w); x++) want.set(menu.subarray(((y - POPUP.y) * POPUP.w + x - POPUP.x) * 3, ((y - POPUP.y) * POPUP.w + x - POPUP.x) * 3 + 3), (y * WIN.w + x) * 3);
+    }
+    await expect.poll(() => mismatches(bob, want, WIN.w, WIN.h), { timeout: 15_000 }).toBe(0);
+    await bob.screenshot({ path: path.join(tmpdir(), 'baton-window-share-popup.png') });
+    // A click where the intruder lies over the popup: the window is raised with its popup above it.
+    presses.length = 0;
+    const at = { x: 200, y: 220 };
+    const box = (await bob.getByTestId('share-canvas').boundingBox())!;
+    await bob.mouse.click(box.x + (at.x * box.width) / WIN.w, box.y + (at.y * box.height) / WIN.h);
+    await expect.poll(() => popupPresses.length, { timeout: 10_000 }).toBe(1);
+    expect(Math.abs(popupPresses[0]!.x - (at.x - POPUP.x))).toBeLessThanOrEqual(2);
+    expect(Math.abs(popupPresses[0]!.y - (at.y - POPUP.y))).toBeLessThanOrEqual(2);
+    expect(presses).toEqual([]);
+    painter.conn.off('event', onPress);
+    // The menu closes: the window's own pixels are back where it was.
+    await painter.destroy(popup);
+    await desk.destroy(intruder);
+    await expect.poll(() => mismatches(bob, texture(WIN.w, WIN.h, 2), WIN.w, WIN.h), { timeout: 15_000 }).toBe(0);
   }, 60_000);
 
   it('a moved window keeps its input at window coordinates', async () => {

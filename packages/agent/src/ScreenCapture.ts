@@ -222,6 +222,11 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
     if (!w) return;
     w.on('resize', (r) => void this.#onWindowChange(r));
     w.on('remapped', () => this.requestFull());
+    // A popup of the window's application appeared, changed or went: read that part again.
+    w.on('popup', (r) => {
+      if (this.#window !== w) return;
+      for (const c of clipRects([r], this.#area)) this.requestRegion(c);
+    });
     w.on('gone', (why) => this.emit('gone', why));
     w.on('error', (err) => this.emit('error', err));
   }
@@ -337,6 +342,8 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
     const area: SharedArea = { ...r, monitor: null, window: this.#window!.info.title };
     if (a.width === r.width && a.height === r.height) {
       this.#area = area;
+      // Its pixels are the same, but its popups (root coordinates) now lie elsewhere over it.
+      if (this.#window!.popups.length > 0) this.requestFull();
       return;
     }
     try {
@@ -488,7 +495,7 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
     const ox = win ? 0 : area.x, oy = win ? 0 : area.y;
     if (!drawable) return;
     const { client } = this.conn;
-    await Promise.all(
+    const reads = Promise.all(
       bands.map(async (b) => {
         let src: Buffer;
         if (seg) {
@@ -512,6 +519,27 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
         }
       }),
     );
+    // The window's popups over what was read, bottom to top, each from its own pixmap (never the screen:
+    // another application's window over them must not show). Requested now, with the bands, so they are
+    // read inside the same server grab.
+    const overlays: Array<{ r: Rect; img: Promise<{ data: Buffer } | null> }> = [];
+    for (const p of win?.popups ?? []) {
+      for (const b of bands) {
+        const x0 = Math.max(area.x + b.x, p.rect.x), y0 = Math.max(area.y + b.y, p.rect.y);
+        const x1 = Math.min(area.x + b.x + b.width, p.rect.x + p.rect.width), y1 = Math.min(area.y + b.y + b.height, p.rect.y + p.rect.height);
+        if (x1 <= x0 || y1 <= y0) continue;
+        // A popup gone meanwhile (BadDrawable) is left out: its UnmapNotify asks for that place again.
+        const img = xcall<{ data: Buffer }>((cb) => client.GetImage(ZPIXMAP, p.pixmap, x0 - p.rect.x, y0 - p.rect.y, x1 - x0, y1 - y0, ALL_PLANES, cb)).catch(() => null);
+        overlays.push({ r: { x: x0 - area.x, y: y0 - area.y, width: x1 - x0, height: y1 - y0 }, img });
+      }
+    }
+    await reads;
+    for (const o of overlays) {
+      const img = await o.img;
+      if (!img || frame !== this.#frame) continue;
+      const rowBytes = o.r.width * 4;
+      for (let row = 0; row < o.r.height; row++) img.data.copy(frame.data, (o.r.y + row) * frame.stride + o.r.x * 4, row * rowBytes, (row + 1) * rowBytes);
+    }
   }
 
   async close(): Promise<void> {

@@ -9,12 +9,22 @@
  * keeps the window's place on the root window, so input (XTEST, root coordinates) lands on it; the
  * window is raised before a click or key, since XTEST input goes to whatever is on top.
  *
- * Popup menus (override-redirect windows of the application) are not shared yet: only this window.
+ * Popup menus, tooltips and drop-downs are override-redirect top-level windows of their own, not
+ * children of the window. Those of the same application are shared too (`popups`): an override-redirect
+ * window belongs to it when its XID has the window's resource-id base (XID & ~resource_mask of the
+ * connection setup: the X server gives each client its own range, which no client can forge), or when
+ * its WM_TRANSIENT_FOR names the window. The root's SubstructureNotify tells us when one is mapped,
+ * moved, restacked or gone; each is redirected and read from its own named pixmap (DAMAGE on it), so
+ * another application's window lying over it never shows. Only those stacked above the window count
+ * (the same client's windows under it are not seen on the host either), in their stacking order.
+ * The shared area stays the window's own rectangle: a popup is clipped to it rather than growing the
+ * share (a new screen size for every menu would make every viewer's picture jump). A popup is also
+ * kept above the window when the window is raised for input, so a click on it lands on it.
  */
 import { TypedEmitter } from './TypedEmitter.js';
 import type { X11Connection } from './X11Connection.js';
 import type { Rect } from './monitors.js';
-import { loadX11, xcall, type CompositeExt, type XEvent } from './x11.js';
+import { loadX11, xcall, type CompositeExt, type DamageExt, type XEvent } from './x11.js';
 
 export type WindowInfo = { id: number; title: string; wmClass: string; width: number; height: number; x: number; y: number };
 
@@ -25,6 +35,8 @@ export type WindowCaptureEvents = {
   remapped: [];
   /** The window is gone (destroyed): the share ends. */
   gone: [string];
+  /** This root rectangle looks different because of one of the window's popups (mapped, drawn, moved, gone). */
+  popup: [Rect];
   error: [Error];
 };
 
@@ -32,6 +44,11 @@ const IS_VIEWABLE = 2;
 const ANY_PROPERTY_TYPE = 0;
 const XA_WM_NAME = 39;
 const XA_WM_CLASS = 67;
+const XA_WM_TRANSIENT_FOR = 68;
+const STACK_ABOVE = 0;
+
+/** An override-redirect window of the shared application, redirected: `rect` is its outer rectangle on the root (border included, as its pixmap). */
+export type Popup = { id: number; rect: Rect; pixmap: number; damage: number };
 
 async function atom(conn: X11Connection, name: string): Promise<number> {
   return xcall<number>((cb) => conn.client.InternAtom(false, name, cb));
@@ -163,7 +180,20 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
   readonly conn: X11Connection;
   readonly info: WindowInfo;
   #composite!: CompositeExt;
+  #damageExt!: DamageExt;
   #pixmap = 0;
+  /** The window's client's XID range (XID & ~resource_mask). */
+  #clientBase: number;
+  /** The application's mapped override-redirect windows, redirected, by id. */
+  #candidates = new Map<number, Popup>();
+  /** Those stacked above the window, bottom to top: what the capture draws over the window. */
+  #popups: Popup[] = [];
+  /** Being looked at (MapNotify), and whether it was unmapped meanwhile. */
+  #adding = new Map<number, { cancelled: boolean }>();
+  /** The root's child that holds the window (a frame under a window manager; the window itself without one). */
+  #top: number;
+  #restacking = false;
+  #restackAgain = false;
   #rect: Rect;
   #mapped = true;
   #closed = false;
@@ -174,6 +204,8 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
     this.conn = conn;
     this.info = info;
     this.#rect = { x: info.x, y: info.y, width: info.width, height: info.height };
+    this.#clientBase = (info.id & ~conn.display.resource_mask) >>> 0;
+    this.#top = info.id;
   }
 
   static async open(conn: X11Connection, info: WindowInfo): Promise<WindowCapture> {
@@ -198,6 +230,10 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
   get mapped(): boolean {
     return this.#mapped;
   }
+  /** The application's popups stacked above the window, bottom to top (root coordinates). */
+  get popups(): readonly Popup[] {
+    return this.#popups;
+  }
 
   async #init(): Promise<void> {
     const { conn } = this;
@@ -205,11 +241,138 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
     const geo = await xcall<{ depth: number }>((cb) => X.GetGeometry(this.info.id, cb));
     if (geo.depth !== conn.screen.root_depth) throw new Error(`window ${hexId(this.info.id)} has depth ${geo.depth}, not the screen's ${conn.screen.root_depth}: not supported yet`);
     this.#composite = await conn.extension<CompositeExt>('composite');
+    this.#damageExt = await conn.extension<DamageExt>('damage');
     conn.on('event', this.#onEvent);
-    X.ChangeWindowAttributes(this.info.id, { eventMask: loadX11().eventMask.StructureNotify! });
+    const em = loadX11().eventMask;
+    X.ChangeWindowAttributes(this.info.id, { eventMask: em.StructureNotify! });
+    // Popups come and go as the root's children. Never deselected: the connection is the capture's, and a
+    // switch opens the next WindowCapture before this one closes; events of nobody's interest are ignored.
+    X.ChangeWindowAttributes(conn.root, { eventMask: em.SubstructureNotify! });
     this.#composite.RedirectWindow(this.info.id, this.#composite.Redirect.Automatic);
     this.#namePixmap();
     await conn.sync();
+    // The application's popups already on the screen.
+    const tree = await xcall<{ children: number[] }>((cb) => X.QueryTree(conn.root, cb));
+    await Promise.all(tree.children.map((c) => this.#addCandidate(c)));
+    await this.#restack();
+  }
+
+  /** Whether an override-redirect window belongs to the shared application (see the file's comment). */
+  async #owns(wid: number): Promise<boolean> {
+    if (wid === this.info.id) return false;
+    if (((wid & ~this.conn.display.resource_mask) >>> 0) === this.#clientBase) return true;
+    const t = await property(this.conn, wid, XA_WM_TRANSIENT_FOR);
+    return !!t && t.length >= 4 && t.readUInt32LE(0) === this.info.id;
+  }
+
+  /** A mapped override-redirect window: redirect it and keep it when it is the application's. */
+  async #addCandidate(wid: number): Promise<void> {
+    if (this.#candidates.has(wid) || this.#adding.has(wid) || this.#closed) return;
+    const state = { cancelled: false };
+    this.#adding.set(wid, state);
+    try {
+      const X = this.conn.client;
+      const attrs = await xcall<{ mapState: number; overrideRedirect: number }>((cb) => X.GetWindowAttributes(wid, cb));
+      if (!attrs.overrideRedirect || attrs.mapState !== IS_VIEWABLE) return;
+      if (!(await this.#owns(wid))) return;
+      const geo = await xcall<{ xPos: number; yPos: number; width: number; height: number; borderWidth: number; depth: number }>((cb) => X.GetGeometry(wid, cb));
+      // 24 and 32 bits deep are both 32 bits a pixel, B G R first: read the same way as the window.
+      if (state.cancelled || this.#closed || (geo.depth !== 24 && geo.depth !== 32)) return;
+      const p: Popup = { id: wid, rect: { x: geo.xPos, y: geo.yPos, width: geo.width + 2 * geo.borderWidth, height: geo.height + 2 * geo.borderWidth }, pixmap: X.AllocID(), damage: X.AllocID() };
+      this.#composite.RedirectWindow(wid, this.#composite.Redirect.Automatic);
+      this.#composite.NameWindowPixmap(wid, p.pixmap);
+      this.#damageExt.Create(p.damage, wid, this.#damageExt.ReportLevel.NonEmpty);
+      this.#candidates.set(wid, p);
+    } catch {
+      // gone meanwhile (BadWindow): nothing to share
+    } finally {
+      this.#adding.delete(wid);
+    }
+  }
+
+  /** Unmapped or destroyed: forget it (and show what it covered). */
+  #dropCandidate(wid: number, destroyed: boolean): void {
+    const adding = this.#adding.get(wid);
+    if (adding) adding.cancelled = true;
+    const p = this.#candidates.get(wid);
+    if (!p) return;
+    this.#candidates.delete(wid);
+    const i = this.#popups.indexOf(p);
+    if (i >= 0) this.#popups = this.#popups.filter((q) => q !== p);
+    this.#release(p, destroyed);
+    if (i >= 0) this.emit('popup', p.rect);
+  }
+
+  #release(p: Popup, destroyed: boolean): void {
+    if (this.conn.closed) return;
+    const X = this.conn.client;
+    X.FreePixmap(p.pixmap); // a named pixmap outlives its window
+    if (!destroyed) {
+      // A destroyed window took its damage object and redirection with it.
+      this.#damageExt.Destroy(p.damage);
+      this.#composite.UnredirectWindow(p.id);
+    }
+  }
+
+  /** The root's child holding the window. */
+  async #topLevel(): Promise<number> {
+    let top = this.info.id;
+    for (;;) {
+      const tree = await xcall<{ parent: number }>((cb) => this.conn.client.QueryTree(top, cb));
+      if (tree.parent === this.conn.root || tree.parent === 0) return top;
+      top = tree.parent;
+    }
+  }
+
+  /**
+   * Which of the application's popups are above the window, in the root's stacking order (QueryTree lists
+   * children bottom to top). Runs one at a time; a change meanwhile runs it again.
+   */
+  async #restack(): Promise<void> {
+    if (this.#restacking) {
+      this.#restackAgain = true;
+      return;
+    }
+    this.#restacking = true;
+    try {
+      do {
+        this.#restackAgain = false;
+        this.#top = await this.#topLevel();
+        const tree = await xcall<{ children: number[] }>((cb) => this.conn.client.QueryTree(this.conn.root, cb));
+        if (this.#closed) return;
+        const i = tree.children.indexOf(this.#top);
+        const next = i < 0 ? [] : tree.children.slice(i + 1).flatMap((id) => this.#candidates.get(id) ?? []);
+        const old = this.#popups;
+        this.#popups = next;
+        const same = old.length === next.length && old.every((p, k) => p === next[k]);
+        if (!same) for (const p of new Set([...old, ...next])) this.emit('popup', p.rect);
+      } while (this.#restackAgain && !this.#closed);
+    } catch {
+      // the window is gone (DestroyNotify follows)
+    } finally {
+      this.#restacking = false;
+    }
+  }
+
+  /** A root child moved, was resized or restacked. */
+  #onRootConfigure(wid: number, x: number, y: number, width: number, height: number, border: number): void {
+    const p = this.#candidates.get(wid);
+    if (p) {
+      const rect = { x, y, width: width + 2 * border, height: height + 2 * border };
+      const old = p.rect;
+      if (rect.width !== old.width || rect.height !== old.height) {
+        // New storage for the new size: name it again.
+        this.conn.client.FreePixmap(p.pixmap);
+        p.pixmap = this.conn.client.AllocID();
+        this.#composite.NameWindowPixmap(wid, p.pixmap);
+      }
+      p.rect = rect;
+      if (this.#popups.includes(p)) {
+        this.emit('popup', old);
+        this.emit('popup', rect);
+      }
+    }
+    if (p || wid === this.#top) void this.#restack();
   }
 
   #namePixmap(): void {
@@ -229,14 +392,40 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
       if (!tree || tree.parent === this.conn.root || tree.parent === 0) break;
       top = tree.parent;
     }
-    X.ConfigureWindow(top, { stackMode: 0 });
+    X.ConfigureWindow(top, { stackMode: STACK_ABOVE });
+    // Its own popups stay over it (a menu that is open): a click at a popup's place lands on the popup.
+    for (const p of this.#popups) X.ConfigureWindow(p.id, { stackMode: STACK_ABOVE });
     X.SetInputFocus(this.info.id, 1);
     // The raise must be done before input sent on another connection (XTEST) is processed.
     await this.conn.sync();
   }
 
   #handleEvent(ev: XEvent): void {
-    if (this.#closed || ev.wid !== this.info.id) return;
+    if (this.#closed) return;
+    const root = this.conn.root;
+    if (ev.name === 'DamageNotify') {
+      const p = this.#popups.find((q) => q.damage === ev.damage) ?? [...this.#candidates.values()].find((q) => q.damage === ev.damage);
+      if (!p) return;
+      // NonEmpty reports once until the damage is cleared; the capture after this reads the whole popup.
+      this.#damageExt.Subtract(p.damage, 0, 0);
+      if (this.#popups.includes(p)) this.emit('popup', p.rect);
+      return;
+    }
+    // The root's children (SubstructureNotify): the application's popups, and the window's own frame.
+    if (ev.name === 'ConfigureNotify' && ev.wid === root) {
+      if (ev.wid1 === this.info.id) void this.#restack(); // raised or lowered (its place and size: StructureNotify)
+      else this.#onRootConfigure(Number(ev.wid1), Number(ev.x), Number(ev.y), Number(ev.width), Number(ev.height), Number(ev.borderWidth));
+      return;
+    }
+    if (ev.event === root && ev.wid !== this.info.id) {
+      if (ev.name === 'MapNotify' && ev.overrideRedirect) void this.#addCandidate(Number(ev.wid)).then(() => this.#restack());
+      else if (ev.name === 'UnmapNotify' || ev.name === 'DestroyNotify') this.#dropCandidate(Number(ev.wid), ev.name === 'DestroyNotify');
+      else if (ev.name === 'MapNotify' && ev.wid === this.#top) void this.#restack();
+      return;
+    }
+    // The window's own (StructureNotify on it; a window without a frame is also the root's child: the
+    // root's copy of these is not for us).
+    if (ev.name === 'ConfigureNotify' ? ev.wid !== this.info.id : ev.event !== this.info.id || ev.wid !== this.info.id) return;
     if (ev.name === 'DestroyNotify') {
       this.#pixmap = 0; // freed with the window
       this.emit('gone', `the shared window '${this.info.title}' was closed`);
@@ -246,6 +435,7 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
       this.#mapped = true;
       this.#namePixmap();
       this.emit('remapped');
+      void this.#restack();
     } else if (ev.name === 'ConfigureNotify') {
       void this.#onConfigure(Number(ev.width), Number(ev.height));
     }
@@ -270,10 +460,12 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.conn.off('event', this.#onEvent);
+    for (const a of this.#adding.values()) a.cancelled = true;
     if (!this.conn.closed) {
       try {
         if (this.#pixmap) this.conn.client.FreePixmap(this.#pixmap);
         if (this.#composite) this.#composite.UnredirectWindow(this.info.id);
+        for (const p of this.#candidates.values()) this.#release(p, false);
       } catch {
         // the connection is going away anyway
       }

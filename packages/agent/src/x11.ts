@@ -40,6 +40,9 @@ export interface XDisplay {
   image_byte_order: number;
   format: Record<number, { bits_per_pixel: number; scanline_pad: number }>;
   isLocalSocket: boolean;
+  /** The bits of an XID that the client chooses; the rest (the resource-id base) names the client. */
+  resource_mask: number;
+  resource_base: number;
   vendor: string;
 }
 
@@ -78,7 +81,7 @@ export interface XClient {
   on(event: 'end' | 'close', listener: () => void): void;
   removeAllListeners(event?: string): void;
   GetImage(format: number, drawable: number, x: number, y: number, w: number, h: number, planeMask: number, cb: XCallback<{ depth: number; visualId: number; data: Buffer }>): void;
-  GetGeometry(drawable: number, cb: XCallback<{ xPos: number; yPos: number; width: number; height: number; depth: number }>): void;
+  GetGeometry(drawable: number, cb: XCallback<{ xPos: number; yPos: number; width: number; height: number; borderWidth: number; depth: number }>): void;
   QueryPointer(wid: number, cb: XCallback<{ root: number; child: number; rootX: number; rootY: number; sameScreen: number; keyMask: number }>): void;
   GetKeyboardMapping(first: number, count: number, cb: XCallback<number[][]>): void;
   ChangeKeyboardMapping(first: number, keysymsPerKeycode: number, keysyms: number[]): void;
