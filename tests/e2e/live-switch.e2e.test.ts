@@ -11,8 +11,11 @@
  * - "Switch source" on the host's own meeting page switches back to monitor left; no other page gets the list;
  * - pause (key, then a click on the indicator) freezes the viewer's picture while the host's screen
  *   changes, with "Paused by host" shown; resume brings the new pixels;
+ * - "Pause sharing" on the host's own meeting page pauses the agent (the viewer's picture stays, with
+ *   "Paused by host"); the server refuses the same command from another account; "Resume sharing";
  * - "Controlled by" in another colour on the indicator while Bob controls, and his pointer lands on
- *   monitor right's place once the share switched there.
+ *   monitor right's place once the share switched there;
+ * - a window switched to mid-share that is closed ends the share with the reason, as with --window.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,7 +27,7 @@ import { startServer } from '../../packages/server/dist/index.js';
 import { startXvfb, type Xvfb } from '../../packages/agent/test/helpers/xvfb.js';
 import { Painter } from '../../packages/agent/test/helpers/painter.js';
 import { xcall } from '../../packages/agent/src/x11.js';
-import { createConference, signUp } from '../../packages/server/test/support.js';
+import { TestClient, createConference, signUp } from '../../packages/server/test/support.js';
 import { startAgentShare, type AgentRun } from '../support/agent.js';
 import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
 
@@ -72,6 +75,7 @@ describe.skipIf(!OK)('switching what is shared live, the indicator and pause (ag
   let bob: Page;
   let alice: Page;
   let conf = '';
+  let bobCookie = '';
   let target = 0;
   let leftWin = 0;
   const x11env = () => ({ ...process.env, DISPLAY: xvfb.display });
@@ -145,7 +149,7 @@ describe.skipIf(!OK)('switching what is shared live, the indicator and pause (ag
     dataDir = mkdtempSync(path.join(tmpdir(), 'baton-live-switch-e2e-'));
     srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST });
     const aliceCookie = await signUp(srv.url, 'alice');
-    const bobCookie = await signUp(srv.url, 'bob');
+    bobCookie = await signUp(srv.url, 'bob');
     conf = await createConference(srv.url, aliceCookie, { guests: 'allow', control: 'signed-in' }, 'Switch demo');
     agent = await startAgentShare(srv, conf, aliceCookie, xvfb.display, 'signed-in', srv.url, ['--monitor', 'left', '--no-p2p'], { stdin: 'pipe', indicator: true });
 
@@ -247,6 +251,42 @@ describe.skipIf(!OK)('switching what is shared live, the indicator and pause (ag
     await expect.poll(() => bob.getByTestId('share-paused').count(), { timeout: 15_000 }).toBe(0);
   }, 150_000);
 
+  it('"Pause sharing" on the host\'s own meeting page freezes the viewer with "Paused by host"; only that account may; "Resume sharing"', async () => {
+    const pause = alice.getByTestId('host-pause');
+    await expect.poll(() => pause.textContent(), { timeout: 15_000 }).toBe('Pause sharing');
+    expect(await bob.getByTestId('host-pause').count()).toBe(0);
+    const before = crop(LEFT);
+    await pause.click();
+    await expect.poll(() => bob.getByTestId('share-paused').isVisible(), { timeout: 15_000 }).toBe(true);
+    await expect.poll(() => pause.textContent(), { timeout: 15_000 }).toBe('Resume sharing');
+    expect(await pause.getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => agent.output(), { timeout: 15_000 }).toContain('Pause from your meeting page (account alice).');
+    const drawnAtPause = await bob.evaluate(() => window.__batonViewer!.framesDrawn);
+    const next = texture(LEFT.w, LEFT.h, 6);
+    await painter.putRgb(leftWin, 0, 0, LEFT.w, LEFT.h, next);
+    draw(LEFT.x, LEFT.y, LEFT.w, LEFT.h, next);
+    draw(WIN.x, WIN.y, WIN.w, WIN.h, texture(WIN.w, WIN.h, 3));
+    // Another account cannot resume it: the server refuses before the agent hears of it.
+    const other = new TestClient(srv.url, conf, { cookie: bobCookie });
+    try {
+      await other.hello();
+      await other.next('welcome');
+      expect(await other.request({ type: 'share.setPaused', paused: false })).toMatchObject({ type: 'error', code: 'forbidden' });
+    } finally {
+      other.close();
+    }
+    const states = (agent.output().match(/State: .*PAUSED/g) ?? []).length;
+    say('i');
+    await expect.poll(() => (agent.output().match(/State: .*PAUSED/g) ?? []).length, { timeout: 10_000 }).toBe(states + 1);
+    expect(await mismatches(bob, before, LEFT.w, LEFT.h)).toBe(0);
+    expect(await bob.evaluate(() => window.__batonViewer!.framesDrawn)).toBe(drawnAtPause);
+    await pause.click();
+    await showing(LEFT);
+    await expect.poll(() => bob.getByTestId('share-paused').count(), { timeout: 15_000 }).toBe(0);
+    await expect.poll(() => pause.textContent(), { timeout: 15_000 }).toBe('Pause sharing');
+    expect(agent.output()).toContain('Resume from your meeting page (account alice).');
+  }, 150_000);
+
   it('shows "Controlled by" in another colour while someone controls', async () => {
     await bob.getByTestId('control-request').click();
     await expect.poll(() => bob.getByTestId('control-status').textContent(), { timeout: 10_000 }).toBe('You are in control');
@@ -265,5 +305,17 @@ describe.skipIf(!OK)('switching what is shared live, the indicator and pause (ag
       return Math.abs(Number(m[1]) - (RIGHT.x + at.x)) <= 2 && Math.abs(Number(m[2]) - (RIGHT.y + at.y)) <= 2;
     };
     await expect.poll(where, { timeout: 15_000 }).toBe(true);
+  }, 150_000);
+
+  it('a window switched to mid-share that is closed ends the share with the reason', async () => {
+    say(`source window:0x${target.toString(16)}`);
+    await showing(WIN);
+    const exited = new Promise<number | null>((resolve) => agent.proc.once('exit', (code) => resolve(code)));
+    await painter.destroy(target);
+    expect(await exited).toBe(0);
+    expect(agent.output()).toContain(`Sharing ended: the shared window '${TITLE}' was closed.`);
+    await expect.poll(async () => (await srv.registry.get(conf))?.snapshot().share ?? null, { timeout: 10_000 }).toBeNull();
+    await expect.poll(() => bob.getByTestId('share-canvas').count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => alice.getByTestId('host-panel').count(), { timeout: 10_000 }).toBe(0);
   }, 150_000);
 });

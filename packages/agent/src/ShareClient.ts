@@ -324,6 +324,18 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     this.#stateChanged();
   }
 
+  /** Pause or resume from the host's own meeting page (the server forwards it only from the host's account). */
+  #onPauseRequest(paused: boolean, by: string): void {
+    const who = this.#roster.get(by);
+    if (this.#o.pageSwitch === false) {
+      this.#status(`Your meeting page asked to ${paused ? 'pause' : 'resume'}; that is off (--no-page-switch).`);
+      return;
+    }
+    if (paused === this.#paused) return;
+    this.#status(`${paused ? 'Pause' : 'Resume'} from your meeting page${who?.user ? ` (account ${who.user})` : ''}.`);
+    this.setPaused(paused);
+  }
+
   async #onSwitchRequest(source: string, by: string): Promise<void> {
     const who = this.#roster.get(by);
     if (this.#o.pageSwitch === false) {
@@ -460,6 +472,8 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       case 'share.switch':
         void this.#onSwitchRequest(m.source, m.by);
         return;
+      case 'share.setPaused':
+        return this.#onPauseRequest(m.paused, m.by);
       case 'notice':
         this.#status(m.text);
         return;

@@ -42,7 +42,7 @@ const USAGE = `Usage:
       --indicator                a "Sharing" window in the corner of the screen (off by default:
                                  viewers then see that corner as it was when sharing started;
                                  the terminal always shows the state)
-      --no-page-switch           ignore "Switch source" from your own meeting page
+      --no-page-switch           ignore "Switch source" and Pause/Resume from your own meeting page
   While sharing, on this terminal: s = switch what is shared (then its number), p = pause/resume,
   i = state, h = help. With standard input not a terminal, the same as lines (s, <n>,
   source <id>, p, r, i): see the README.

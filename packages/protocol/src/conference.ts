@@ -237,6 +237,11 @@ export const ClientMessage = z.discriminatedUnion('type', [
    * The server forwards it to the agent, which switches without ending the share.
    */
   m('share.switch', { source: z.string().min(1).max(80) }),
+  /**
+   * From the host's own meeting page (another seat of the sharing account): pause (true) or resume the
+   * agent's share. Forwarded to the agent, which pauses and then reports it with share.pause.
+   */
+  m('share.setPaused', { paused: z.boolean() }),
   /** From the sharing agent: the host paused (true) or resumed (false) the share. */
   m('share.pause', { paused: z.boolean() }),
   m('control.request', {}),
@@ -356,6 +361,8 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('share.sources'), sources: z.array(ShareSource), current: z.string() }),
   /** To the sharing agent: its user asked, from a meeting page (`by`: that seat), for another source. */
   z.object({ type: z.literal('share.switch'), source: z.string(), by: Id }),
+  /** To the sharing agent: its user asked, from a meeting page (`by`: that seat), to pause or resume. */
+  z.object({ type: z.literal('share.setPaused'), paused: z.boolean(), by: Id }),
   /**
    * To the host: a participant asks for control. The agent asks its local user, never the web.
    * `name` is the participant's own choice; `user` is the account the server authenticated for that

@@ -527,6 +527,12 @@ export class Focus extends TypedEmitter<FocusEvents> {
         this.#roster.sendTo(this.#control.hostId!, { type: 'share.switch', source: cmd.source, by: seat.id });
         return;
 
+      case 'share.setPaused':
+        // Authorized like share.switch. The agent pauses and reports it (share.pause), so the state
+        // viewers see is what the agent does.
+        this.#roster.sendTo(this.#control.hostId!, { type: 'share.setPaused', paused: cmd.paused, by: seat.id });
+        return;
+
       case 'share.pause':
         this.#control.setPaused(cmd.paused);
         return;

@@ -216,7 +216,7 @@ describe('authorize', () => {
     }
   });
 
-  it("share.switch: only the sharing user's own other seats (its pages), for an agent share; share.sources and share.pause: only the sharing agent", () => {
+  it("share.switch and share.setPaused: only the sharing user's own other seats (its pages), for an agent share; share.sources and share.pause: only the sharing agent", () => {
     const agentHost: ActorView = { id: 'H', role: Role.Attendee, signedIn: true, owner: false, status: 'joined', client: 'agent', userId: 'u-alice' };
     const run = (cmd: Command, actor: ActorView, policy: MeetingPolicy, share: ShareState | null, shareHost: ActorView | undefined = agentHost) => {
       try {
@@ -240,6 +240,17 @@ describe('authorize', () => {
         expect(run(sw, agentHost, policy, shareBy('H', 'agent'))).toBe(false);
         expect(run(sw, page, policy, shareBy('H', 'browser'))).toBe(false);
         expect(run(sw, page, policy, null)).toBe(false);
+        // Pause and resume from a page: the same rule as switching.
+        for (const paused of [true, false]) {
+          const sp: Command = { type: 'share.setPaused', paused };
+          expect(run(sp, page, policy, shareBy('H', 'agent'))).toBe(true);
+          expect(run(sp, { ...page, userId: 'u-bob' }, policy, shareBy('H', 'agent'))).toBe(false);
+          expect(run(sp, { ...page, signedIn: false, userId: null }, policy, shareBy('H', 'agent'), { ...agentHost, userId: null })).toBe(false);
+          expect(run(sp, { ...page, status: 'lobby' }, policy, shareBy('H', 'agent'))).toBe(false);
+          expect(run(sp, agentHost, policy, shareBy('H', 'agent'))).toBe(false);
+          expect(run(sp, page, policy, shareBy('H', 'browser'))).toBe(false);
+          expect(run(sp, page, policy, null)).toBe(false);
+        }
         for (const cmd of [sources, { type: 'share.pause', paused: true } as Command]) {
           expect(run(cmd, agentHost, policy, shareBy('H', 'agent'))).toBe(true);
           expect(run(cmd, page, policy, shareBy('H', 'agent'))).toBe(false);

@@ -303,6 +303,13 @@ export function authorize(cmd: Command, ctx: AuthzContext): void {
       if (share.hostId === actor.id || !runsShare(actor, ctx)) throw new ForbiddenError('only the host, from its own meeting page, switches what is shared');
       return;
 
+    case 'share.setPaused':
+      // Pausing is the host's own choice too, like switching: only the sharing account's own pages.
+      if (!share) throw new NotFoundError('nobody is sharing');
+      if (share.kind !== 'agent') throw new BadRequestError('only an agent share can be paused');
+      if (share.hostId === actor.id || !runsShare(actor, ctx)) throw new ForbiddenError('only the host, from its own meeting page, pauses the share');
+      return;
+
     case 'control.request':
       if (!share) throw new NotFoundError('nobody is sharing');
       if (share.hostId === actor.id) throw new BadRequestError('you are the host');

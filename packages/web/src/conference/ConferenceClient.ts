@@ -638,6 +638,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
         break;
       case 'pong':
       case 'share.switch':
+      case 'share.setPaused':
       case 'control.requested':
         break;
     }

@@ -282,6 +282,8 @@ export const de: Messages = {
     account: 'Konto {{user}}',
     guest: 'Gast',
     approve: 'Bestätigen Sie auf dem Computer, den Sie teilen.',
+    pause: 'Teilen anhalten',
+    resume: 'Teilen fortsetzen',
     stop: 'Teilen beenden',
   },
   roster: {

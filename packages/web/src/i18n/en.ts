@@ -285,6 +285,8 @@ export const en = {
     account: 'account {{user}}',
     guest: 'guest',
     approve: 'Approve on the computer you are sharing.',
+    pause: 'Pause sharing',
+    resume: 'Resume sharing',
     stop: 'Stop sharing',
   },
   roster: {

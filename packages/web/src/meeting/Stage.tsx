@@ -348,6 +348,10 @@ function HostPanel({ client, share, roster, sources }: { client: ConferenceClien
       </div>
       <span className="host-panel-actions">
         {sources && <ShareSourceMenu client={client} sources={sources} />}
+        {/* The agent pauses (the server forwards this only from this account's pages) and reports it: the button follows share.paused. */}
+        <button type="button" className="secondary" data-testid="host-pause" aria-pressed={!!share.paused} onClick={() => client.send({ type: 'share.setPaused', paused: !share.paused })}>
+          {share.paused ? t('host.resume') : t('host.pause')}
+        </button>
         {share.controllerId && (
           <button type="button" className="secondary" data-testid="host-revoke" onClick={() => client.send({ type: 'control.revoke' })}>
             {t('stage.revoke')}
