@@ -12,6 +12,7 @@ import { safeText } from './text.js';
 import { Poll, PollDraft, Question, QuestionText, MAX_POLL_OPTIONS } from './data.js';
 import { StageState, StageView } from './stage.js';
 import { Mark, MarkAuthor, MarkDraft, MarkRemoval, Point, Surface, MAX_LASER_POINTS } from './annotation.js';
+import { SlidesState, MAX_SLIDE_PAGES } from './slides.js';
 
 /** Largest text frame the conference socket accepts; larger ones close the connection (1009). */
 export const MAX_CONFERENCE_FRAME = 16 * 1024;
@@ -293,6 +294,12 @@ export const ClientMessage = z.discriminatedUnion('type', [
   m('file.ticket', {}),
   /** Remove a shared file: whoever shared it, or an organizer. */
   m('file.delete', { fileId: Id }),
+  /** A single-use ticket to upload one deck (`POST /api/slides`: PDF, pptx, ppt, odp); answered in ack.ticket. Under the present policy. */
+  m('slides.ticket', {}),
+  /** Show this page of this deck to everyone (under the present policy). */
+  m('slides.page', { deckId: Id, page: z.number().int().min(1).max(MAX_SLIDE_PAGES) }),
+  /** Stop showing slides (the decks stay with the meeting). */
+  m('slides.stop', {}),
   /** Start or stop recording the meeting (organizers, unless the policy says `recording: off`); ack.recordingId names it. */
   m('recording.start', {}),
   m('recording.stop', {}),
@@ -337,6 +344,8 @@ export const ServerMessage = z.discriminatedUnion('type', [
     stage: StageState.optional(),
     /** The marks on the shared screen and slides now (a late joiner sees them). */
     annotations: z.array(Mark).optional(),
+    /** The meeting's decks and the page everyone follows (absent from servers without slides). */
+    slides: SlidesState.optional(),
   }),
   /**
    * `note`: why a client that came back with its resume token waits again (its place could not be restored).
@@ -384,6 +393,8 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('qa.updated'), question: Question }),
   /** A shared file was removed: its chat message stays, without the download. */
   z.object({ type: z.literal('file.deleted'), fileId: Id }),
+  /** A deck was added, or the deck or page everyone follows changed (or slides stopped: current null). */
+  z.object({ type: z.literal('slides.updated'), slides: SlidesState }),
   /** Recording started (state) or stopped (null); to every seat, lobby included. Why it stopped, if not asked to: notice `recording.stopped`. */
   z.object({ type: z.literal('recording.updated'), recording: RecordingState.nullable() }),
   /** The presenter switched everyone's stage (to the screen, the whiteboard, the slides). */

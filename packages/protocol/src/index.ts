@@ -14,3 +14,4 @@ export * from './schedule.js';
 export * from './recording.js';
 export * from './tilePixels.js';
 export * from './stage.js';
+export * from './slides.js';

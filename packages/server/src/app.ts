@@ -33,6 +33,7 @@ import { AgentPackage, DEFAULT_AGENT_PACK_DIR } from './http/AgentPackage.js';
 import { SAFE_METHODS, checkOrigin, ownOriginOf } from './http/origin.js';
 import { securityHeaders, PERMISSIONS_POLICY } from './http/securityHeaders.js';
 import { metricsRoute } from './http/metricsRoute.js';
+import { slideRoutes } from './http/slideRoutes.js';
 import { fileRoutes } from './http/fileRoutes.js';
 import { healthRoutes } from './http/healthRoutes.js';
 import { registerOpenApi } from './http/openapi.js';
@@ -106,6 +107,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     audio: config.audio && { ...config.audio, dir: path.join(config.dataDir, 'janus') },
     sip: config.sip ?? null,
     files: { dir: path.join(config.dataDir, 'files'), maxFileBytes: config.maxFileBytes ?? 100e6 },
+    slides: { dir: path.join(config.dataDir, 'slides'), workDir: path.join(config.dataDir, 'slides-work') },
   });
   const turn = config.turn ? new TurnCredentials(config.turn) : null;
   // Only admitted participants are handed ICE servers (in welcome and ice.refresh), so TURN
@@ -147,7 +149,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   // we never answer, so mutating API calls with a body must carry a JSON body type.
   app.addHook('preValidation', async (req) => {
     // An upload's body is the file; it carries no cookie authority (a single-use ticket instead).
-    if (req.url.startsWith('/api/') && req.url.split('?')[0] !== '/api/files' && !['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
+    if (req.url.startsWith('/api/') && !['/api/files', '/api/slides'].includes(req.url.split('?')[0]!) && !['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
       const type = req.headers['content-type'] ?? '';
       if (req.headers['content-length'] && req.headers['content-length'] !== '0' && !type.startsWith('application/json')) {
         throw new BatonError('bad_request', 'send JSON (Content-Type: application/json)');
@@ -174,6 +176,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   scheduleRoutes(app, { config, store, mail });
   agentRoutes(app, { agent });
   fileRoutes(app, { registry, store, blobs: conferencing.blobs });
+  slideRoutes(app, { registry, store, blobs: conferencing.slideBlobs });
   recordingRoutes(app, { store, recordings });
   metricsRoute(app, { token: config.metricsToken ?? null, metrics });
   // A fresh admin API token each start, handed to baton-admin through the data directory (http/adminRoutes.ts).

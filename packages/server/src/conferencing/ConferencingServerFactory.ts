@@ -14,6 +14,7 @@ import { JanusProcess, findJanus } from '../audio/JanusProcess.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { DataServer } from '../data/DataServer.js';
 import { BlobStore } from '../data/BlobStore.js';
+import { SlideConverter, type SlideConverterOptions } from '../data/SlideConverter.js';
 import type { Store } from '../store/Store.js';
 import { PhoneCall, type PhoneCallOptions } from '../audio/sip/PhoneCall.js';
 import { SipUserAgent } from '../audio/sip/SipUserAgent.js';
@@ -42,6 +43,11 @@ export interface ConferencingServerFactoryOptions {
   sipTransactionTimeoutMs?: number;
   /** Where shared files' bytes go, and the largest accepted (absent: a temp-free default under ./data/files, 100 MB). */
   files?: { dir: string; maxFileBytes: number };
+  /**
+   * Slide decks: where their PDFs go, a work directory for conversions (both under the data
+   * directory), the largest upload, and the LibreOffice conversion's limits. Absent: under ./data.
+   */
+  slides?: { dir: string; workDir: string; maxDeckBytes?: number; converter?: SlideConverterOptions };
 }
 
 export type ConferencingServerFactoryEvents = {
@@ -58,6 +64,8 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
   #audio: JanusAudioService | null = null;
   #sip: SipUserAgent | null = null;
   #blobs: BlobStore | null = null;
+  #slideBlobs: BlobStore | null = null;
+  #converter: SlideConverter | null = null;
 
   constructor(opts: ConferencingServerFactoryOptions = {}) {
     super();
@@ -131,7 +139,9 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
    */
   allocateData(conferenceId: string, store: Store): DataServer {
     this.#blobs ??= new BlobStore({ dir: this.#opts.files?.dir ?? path.resolve('data', 'files') });
-    const server = new DataServer({ conferenceId, store, blobs: this.#blobs, maxFileBytes: this.#opts.files?.maxFileBytes ?? 100e6 });
+    const maxFileBytes = this.#opts.files?.maxFileBytes ?? 100e6;
+    const slides = { blobs: this.slideBlobs, converter: this.converter, workDir: this.#opts.slides?.workDir ?? path.resolve('data', 'slides-work'), maxDeckBytes: this.#opts.slides?.maxDeckBytes ?? maxFileBytes };
+    const server = new DataServer({ conferenceId, store, blobs: this.#blobs, maxFileBytes, slides });
     this.#live.set(server, 'data');
     server.on('closed', () => this.#live.delete(server));
     return server;
@@ -165,6 +175,18 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
     return this.#blobs;
   }
 
+  /** The slide decks' PDFs (kept apart from shared files, whose removal drops unused bytes). */
+  get slideBlobs(): BlobStore {
+    this.#slideBlobs ??= new BlobStore({ dir: this.#opts.slides?.dir ?? path.resolve('data', 'slides') });
+    return this.#slideBlobs;
+  }
+
+  /** The node's one presentation converter (LibreOffice, one conversion at a time). */
+  get converter(): SlideConverter {
+    this.#converter ??= new SlideConverter(this.#opts.slides?.converter);
+    return this.#converter;
+  }
+
   get liveServers(): number {
     return this.#live.size;
   }
@@ -178,6 +200,7 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
 
   close(): void {
     for (const s of [...this.#live.keys()]) s.close();
+    this.#converter?.close();
     this.#sip?.close();
     this.#sip = null;
     this.#audio?.close();

@@ -5,7 +5,7 @@
  * `poll`/`question` events out to every seat as that seat may see them. Closing it closes its parts.
  */
 import type { Readable } from 'node:stream';
-import type { Poll, PollDraft, Question, QuestionState } from '@baton/protocol';
+import type { Poll, PollDraft, Question, QuestionState, SlideDeck, SlidesState } from '@baton/protocol';
 import type { FileRecord, Store } from '../store/Store.js';
 import type { BlobStore } from './BlobStore.js';
 import { FileShelf } from './FileShelf.js';
@@ -14,6 +14,9 @@ import { PollBook } from './PollBook.js';
 import { QuestionBoard } from './QuestionBoard.js';
 import { AnnotationBoard, type AnnotationBoardOptions } from './AnnotationBoard.js';
 import type { DataMember } from './types.js';
+import { SlideShow } from './SlideShow.js';
+import type { SlideConverter } from './SlideConverter.js';
+import { ConflictError } from '../errors.js';
 
 export interface DataServerOptions {
   conferenceId: string;
@@ -25,6 +28,8 @@ export interface DataServerOptions {
   maxFileBytes: number;
   /** Limits of the annotation marks (defaults from the protocol). */
   annotation?: AnnotationBoardOptions;
+  /** Slide decks: their PDFs' store, the node's converter, a work directory (absent: no slides on this server). */
+  slides?: { blobs: BlobStore; converter: SlideConverter; workDir: string; maxDeckBytes: number };
 }
 
 export type DataServerEvents = {
@@ -32,6 +37,8 @@ export type DataServerEvents = {
   poll: [pollId: string];
   /** A question changed: send each seat its view (`questionView`). */
   question: [questionId: string];
+  /** The decks, or the deck and page everyone follows, changed: send `slidesState()` to all. */
+  slides: [];
   closed: [];
 };
 
@@ -46,6 +53,7 @@ export class DataServer extends TypedEmitter<DataServerEvents> {
    * what the application sharing server receives (which screen cells were replaced).
    */
   readonly annotations: AnnotationBoard;
+  readonly #slides: SlideShow | null;
   #closed = false;
 
   constructor(opts: DataServerOptions) {
@@ -57,11 +65,16 @@ export class DataServer extends TypedEmitter<DataServerEvents> {
     this.annotations = new AnnotationBoard(opts.annotation);
     this.#polls.on('changed', (id) => this.emit('poll', id));
     this.#questions.on('changed', (id) => this.emit('question', id));
+    const sl = opts.slides;
+    this.#slides = sl
+      ? new SlideShow({ conferenceId: opts.conferenceId, store: opts.store, slideBlobs: sl.blobs, converter: sl.converter, workDir: sl.workDir, maxDeckBytes: sl.maxDeckBytes })
+      : null;
+    this.#slides?.on('changed', () => this.emit('slides'));
   }
 
   /** Loads the meeting's polls and questions from the store; once, before first use. */
   async load(): Promise<void> {
-    await Promise.all([this.#polls.load(), this.#questions.load()]);
+    await Promise.all([this.#polls.load(), this.#questions.load(), this.#slides?.load()]);
   }
 
   get closed(): boolean {
@@ -100,6 +113,27 @@ export class DataServer extends TypedEmitter<DataServerEvents> {
     return this.#files.handleDelete(fileId, by);
   }
 
+  /** The decks and the shown page (everyone sees the same); null without slides on this server. */
+  slidesState(): SlidesState | null {
+    return this.#slides?.state() ?? null;
+  }
+  get maxDeckBytes(): number {
+    return this.#slides?.maxDeckBytes ?? 0;
+  }
+  handleSlidesUpload(body: Readable, name: string, by: DataMember): Promise<SlideDeck> {
+    return this.#mustSlides().handleUpload(body, name, by);
+  }
+  handleSlidesPage(deckId: string, page: number): Promise<void> {
+    return this.#mustSlides().handlePage(deckId, page);
+  }
+  handleSlidesStop(): Promise<void> {
+    return this.#mustSlides().handleStop();
+  }
+  #mustSlides(): SlideShow {
+    if (!this.#slides) throw new ConflictError('this server does not show slides');
+    return this.#slides;
+  }
+
   pollView(pollId: string, viewer: DataMember): Poll | undefined {
     return this.#polls.view(pollId, viewer);
   }
@@ -119,6 +153,7 @@ export class DataServer extends TypedEmitter<DataServerEvents> {
     this.#polls.close();
     this.#questions.close();
     this.annotations.close();
+    this.#slides?.close();
     this.emit('closed');
     this.removeAllListeners();
   }

@@ -20,6 +20,7 @@ import {
   type RoleName,
   type ServerMessage,
   type ServerMessageOf,
+  type SlideDeck,
 } from '@baton/protocol';
 import type { ConferenceRecord, Store } from '../store/Store.js';
 import type { AppShareServerLike } from '../conferencing/types.js';
@@ -29,7 +30,7 @@ import type { TicketBook } from './TicketBook.js';
 import { ParticipantLimits, type Requester } from './ParticipantLimits.js';
 import { BatonError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
-import { authorize, mayControl, mayRunPolls, mayShareFiles, mayTalk, type Command } from './authorize.js';
+import { authorize, mayControl, mayPresent, mayRunPolls, mayShareFiles, mayTalk, type Command } from './authorize.js';
 import type { Readable } from 'node:stream';
 import type { DataServer } from '../data/DataServer.js';
 import type { DataMember } from '../data/types.js';
@@ -79,6 +80,8 @@ export interface FocusOptions {
 export interface UploadTicket {
   conferenceId: string;
   participantId: string;
+  /** What it uploads: a shared file (absent) or a slide deck. Each route takes only its own. */
+  kind?: 'slides';
 }
 
 export type FocusEvents = {
@@ -156,6 +159,10 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#data.on('question', (id) => this.#fanOutData((s) => ({ type: 'qa.updated', question: this.#data.questionView(id, this.#member(s))! })));
     this.#data.annotations.on('added', (mark) => this.#fanOutData(() => ({ type: 'annotation.added', mark })));
     this.#data.annotations.on('removed', (ids, reason) => this.#fanOutData(() => ({ type: 'annotation.removed', ids, reason })));
+    this.#data.on('slides', () => {
+      const slides = this.#data.slidesState();
+      if (slides) this.#fanOutData(() => ({ type: 'slides.updated', slides }));
+    });
     this.#control.on('changed', (share) => this.#roster.broadcast({ type: 'share.updated', share }));
     this.#control.on('controller', (id) => this.#appShare?.setController(id));
     this.#audio = new AudioManager({
@@ -331,6 +338,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       recording: this.#recording.state,
       stage: this.#stage.state,
       annotations: this.#data.annotations.marks(),
+      ...(this.#data.slidesState() ? { slides: this.#data.slidesState()! } : {}),
     });
     this.#sendSources(seat);
   }
@@ -671,6 +679,20 @@ export class Focus extends TypedEmitter<FocusEvents> {
         this.#roster.broadcast({ type: 'file.deleted', fileId: cmd.fileId });
         return;
 
+      case 'slides.ticket':
+        if (!this.#opts.uploadTickets) throw new ConflictError('this server does not take slides');
+        this.#limits.ticket(this.#requester(seat));
+        return { ticket: this.#opts.uploadTickets.issue({ conferenceId: this.id, participantId: seat.id, kind: 'slides' }) };
+
+      case 'slides.page':
+        this.#limits.data(this.#requester(seat));
+        await this.#data.handleSlidesPage(cmd.deckId, cmd.page);
+        return;
+
+      case 'slides.stop':
+        await this.#data.handleSlidesStop();
+        return;
+
       case 'recording.start': {
         const people = this.#roster.joined().filter((s) => s.client === 'web').map((s) => ({ id: s.id, name: s.name }));
         const host = this.#control.hostId ? this.#roster.get(this.#control.hostId) : undefined;
@@ -803,6 +825,23 @@ export class Focus extends TypedEmitter<FocusEvents> {
     if (this.#closed) return { id: file.id, name: file.name, size: file.size };
     await this.#im.handleSend(chatParty(seat), file.name, this.#requester(seat), undefined, file.id);
     return { id: file.id, name: file.name, size: file.size };
+  }
+
+  /** The largest deck upload this conference takes, in bytes. */
+  get maxDeckBytes(): number {
+    return this.#data.maxDeckBytes;
+  }
+
+  /**
+   * One deck uploaded with a slides ticket: the seat must still be here and still present under the
+   * policy; checked, converted and stored by the data server, then shown to everyone at page 1.
+   */
+  async acceptDeck(participantId: string, body: Readable, name: string): Promise<SlideDeck> {
+    this.#assertOpen();
+    const seat = this.#roster.get(participantId);
+    if (!seat || seat.status !== 'joined') throw new ForbiddenError('you are not in this meeting any more');
+    if (!mayPresent(seatToActor(seat), this.#record.policy)) throw new ForbiddenError('the meeting policy does not let you present slides', 'policy');
+    return this.#data.handleSlidesUpload(body, name, this.#member(seat));
   }
 
   // -------------------------------------------------------------------------------------------

@@ -415,6 +415,13 @@ export function authorize(cmd: Command, ctx: AuthzContext): void {
       if (actor.client !== 'web') throw new BadRequestError('files are removed from the meeting page');
       return;
 
+    case 'slides.ticket':
+    case 'slides.page':
+    case 'slides.stop':
+      if (actor.client !== 'web') throw new BadRequestError('slides are presented from the meeting page');
+      if (!mayPresent(actor, policy)) throw new ForbiddenError(`the meeting policy lets ${policy.present === 'organizer' ? 'only the organizer' : 'only presenters'} present slides`, 'policy');
+      return;
+
     case 'qa.mark':
       if (actor.role < Role.Presenter) throw new ForbiddenError('only presenters and organizers mark questions');
       return;

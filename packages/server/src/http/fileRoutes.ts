@@ -40,7 +40,7 @@ export function fileRoutes(app: FastifyInstance, { registry, store, blobs }: Fil
       const q = UploadQuery.safeParse(req.query);
       if (!q.success) throw new ForbiddenError('an upload needs a ticket (file.ticket) and a name');
       const ticket = registry.uploadTickets.redeem(q.data.ticket);
-      if (!ticket) throw new ForbiddenError('the upload ticket is unknown, used or expired');
+      if (!ticket || ticket.kind) throw new ForbiddenError('the upload ticket is unknown, used or expired');
       const focus = await registry.get(ticket.conferenceId);
       if (!focus) throw new NotFoundError('the meeting has ended');
       const declared = Number(req.headers['content-length'] ?? NaN);

@@ -19,6 +19,7 @@ import type {
   InvitationRecord,
   NewChat,
   FileRecord,
+  SlideDeckRecord,
   ChatFile,
   PollRecord,
   PollVoteRecord,
@@ -277,6 +278,7 @@ export class KyselyStore implements Store {
     return this.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('chat_messages').where('conference_id', '=', id).execute();
       await tx.deleteFrom('files').where('conference_id', '=', id).execute();
+      await tx.deleteFrom('slide_decks').where('conference_id', '=', id).execute();
       await tx.deleteFrom('invitations').where('conference_id', '=', id).execute();
       await tx.deleteFrom('conference_roles').where('conference_id', '=', id).execute();
       await tx.deleteFrom('agent_tokens').where('conference_id', '=', id).execute();
@@ -617,6 +619,53 @@ export class KyselyStore implements Store {
     });
   }
 
+  // ---- slide decks ----
+
+  async createSlideDeck(d: Omit<SlideDeckRecord, 'createdAt' | 'page' | 'shownAt'>): Promise<SlideDeckRecord> {
+    const createdAt = this.now().toISOString();
+    try {
+      await this.db
+        .insertInto('slide_decks')
+        .values({
+          id: d.id,
+          conference_id: d.conferenceId,
+          sha256: d.sha256,
+          name: d.name,
+          pages: d.pages,
+          size: d.size,
+          converted: d.converted ? 1 : 0,
+          uploader_name: d.uploaderName,
+          uploader_user: d.uploaderUser,
+          created_at: createdAt,
+          page: 1,
+          shown_at: null,
+        })
+        .execute();
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw new NotFoundError(`unknown conference ${d.conferenceId}`);
+      throw err;
+    }
+    return { ...d, createdAt, page: 1, shownAt: null };
+  }
+
+  async getSlideDeck(id: string): Promise<SlideDeckRecord | undefined> {
+    const r = await this.db.selectFrom('slide_decks').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toSlideDeck(r) : undefined;
+  }
+
+  async listSlideDecks(conferenceId: string): Promise<SlideDeckRecord[]> {
+    const rows = await this.db.selectFrom('slide_decks').selectAll().where('conference_id', '=', conferenceId).orderBy('created_at').orderBy('id').execute();
+    return rows.map(toSlideDeck);
+  }
+
+  async showSlideDeck(conferenceId: string, shown: { deckId: string; page: number } | null): Promise<void> {
+    const at = this.now().toISOString();
+    await this.db.transaction().execute(async (tx) => {
+      await tx.updateTable('slide_decks').set({ shown_at: null }).where('conference_id', '=', conferenceId).where('shown_at', 'is not', null).execute();
+      if (shown) await tx.updateTable('slide_decks').set({ shown_at: at, page: shown.page }).where('id', '=', shown.deckId).where('conference_id', '=', conferenceId).execute();
+    });
+  }
+
   // ---- polls and Q&A ----
 
   async createPoll(p: Omit<PollRecord, 'votes' | 'createdAt'>): Promise<PollRecord> {
@@ -951,6 +1000,23 @@ function toChat(r: Selectable<ChatMessagesTable>, file: ChatFile | null = null):
         ? { recipientId: r.recipient_id ?? '', recipientName: r.recipient_name ?? '', recipientUser: r.recipient_user, senderKey: r.sender_key, recipientKey: r.recipient_key }
         : null,
     file,
+  };
+}
+
+function toSlideDeck(r: Selectable<import('./schema.js').SlideDecksTable>): SlideDeckRecord {
+  return {
+    id: r.id,
+    conferenceId: r.conference_id,
+    sha256: r.sha256,
+    name: r.name,
+    pages: r.pages,
+    size: Number(r.size),
+    converted: r.converted === 1,
+    uploaderName: r.uploader_name,
+    uploaderUser: r.uploader_user,
+    createdAt: r.created_at,
+    page: r.page,
+    shownAt: r.shown_at,
   };
 }
 

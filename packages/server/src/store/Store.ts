@@ -105,6 +105,24 @@ export interface FileRecord {
   createdAt: string;
 }
 
+/** A slide deck of a meeting: its PDF's bytes on disk under their SHA-256. */
+export interface SlideDeckRecord {
+  id: string;
+  conferenceId: string;
+  sha256: string;
+  name: string;
+  pages: number;
+  size: number;
+  converted: boolean;
+  uploaderName: string;
+  uploaderUser: string | null;
+  createdAt: string;
+  /** The page last shown. */
+  page: number;
+  /** When it last became the deck everyone follows; null when it is not shown. */
+  shownAt: string | null;
+}
+
 /**
  * Who a private message is between. The keys name the two parties lastingly (a signed-in user, or a
  * guest's seat by a hash of its resume token), so the message is shown to them, and only them, after
@@ -313,6 +331,12 @@ export interface Store {
   /** The live (not deleted) files of a conference, oldest first. */
   listFiles(conferenceId: string): Promise<FileRecord[]>;
   deleteFile(id: string): Promise<{ record: FileRecord; stillUsed: number } | undefined>;
+  // Slide decks of a meeting, oldest first. showSlideDeck makes one the shown deck at a page (null:
+  // none shown); one deck at most has shown_at set per conference.
+  createSlideDeck(d: Omit<SlideDeckRecord, 'createdAt' | 'page' | 'shownAt'>): Promise<SlideDeckRecord>;
+  getSlideDeck(id: string): Promise<SlideDeckRecord | undefined>;
+  listSlideDecks(conferenceId: string): Promise<SlideDeckRecord[]>;
+  showSlideDeck(conferenceId: string, shown: { deckId: string; page: number } | null): Promise<void>;
   // Recordings (files under the data directory; the store has who owns them and whom they are shared with).
   createRecording(r: { id: string; conferenceId: string; subject: string; organizerId: string; startedBy: string; startedAt: string }): Promise<void>;
   finishRecording(id: string, r: { endedAt: string; durationMs: number; bytes: number; status: 'done' | 'failed'; note: string | null; hasAudio: boolean }): Promise<void>;

@@ -295,6 +295,34 @@ const recordings: Migration = {
   },
 };
 
+/**
+ * Slide decks shown in a meeting (issue 14 item 3): the PDF's bytes live content-addressed under the
+ * data directory; the deck shown last (shown_at) and its page are what everyone follows after a restart.
+ */
+const slideDecks: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .createTable('slide_decks')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('conference_id', 'text', (c) => c.notNull().references('conferences.id').onDelete('cascade'))
+      .addColumn('sha256', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('pages', 'integer', (c) => c.notNull())
+      .addColumn('size', 'bigint', (c) => c.notNull())
+      .addColumn('converted', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('uploader_name', 'text', (c) => c.notNull())
+      .addColumn('uploader_user', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('page', 'integer', (c) => c.notNull().defaultTo(1))
+      .addColumn('shown_at', 'text')
+      .execute();
+    await db.schema.createIndex('slide_decks_conference_id').on('slide_decks').column('conference_id').execute();
+  },
+  async down(db: Db) {
+    await db.schema.dropTable('slide_decks').ifExists().execute();
+  },
+};
+
 /** Every migration, in order. Names sort in application order; never rename or edit one that shipped. */
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
@@ -306,6 +334,7 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0006_schedule': schedule,
     '0007_files': files,
     '0008_recordings': recordings,
+    '0012_slide_decks': slideDecks,
   };
 }
 

@@ -94,6 +94,24 @@ export interface FilesTable {
   created_at: string;
 }
 
+export interface SlideDecksTable {
+  id: string;
+  conference_id: string;
+  sha256: string;
+  name: string;
+  pages: number;
+  /** bigint: PostgreSQL returns it as a string; read it with Number(). */
+  size: number | string;
+  converted: number;
+  uploader_name: string;
+  uploader_user: string | null;
+  created_at: string;
+  /** The page last shown (1-based). */
+  page: number;
+  /** When it was last made the deck everyone follows; null once slides were stopped. */
+  shown_at: string | null;
+}
+
 export interface ConferenceRolesTable {
   conference_id: string;
   user_id: string;
@@ -204,6 +222,7 @@ export interface Database {
   qa_votes: QaVotesTable;
   calendar_feeds: CalendarFeedsTable;
   files: FilesTable;
+  slide_decks: SlideDecksTable;
   recordings: RecordingsTable;
   recording_shares: RecordingSharesTable;
 }
