@@ -22,9 +22,11 @@ function reachable(host, port) {
 const problems = [];
 step(1, 'Debian packages: Xvfb, Chromium, X clients, coturn, Janus (installed with apt-get when missing and running as root)');
 if (run('bash', ['scripts/system-deps.sh']) !== 0) problems.push('Debian packages (xvfb, chromium, X clients): browser and agent tests will skip');
-step(2, 'services: PostgreSQL');
+step(2, 'services: PostgreSQL, NATS (JetStream)');
 const pgUrl = new URL(process.env.BATON_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-if (!(await reachable(pgUrl.hostname, Number(pgUrl.port || 5432)))) problems.push(`PostgreSQL at ${pgUrl.host}: the PostgreSQL half of the store suite will skip`);
+if (!(await reachable(pgUrl.hostname, Number(pgUrl.port || 5432)))) problems.push(`PostgreSQL at ${pgUrl.host}: the PostgreSQL half of the store suite and the cluster tests will skip`);
+const natsUrl = new URL((process.env.BATON_TEST_NATS_URL ?? 'nats://127.0.0.1:4222').replace(/^nats:/, 'http:'));
+if (!(await reachable(natsUrl.hostname, Number(natsUrl.port || 4222)))) problems.push(`NATS at ${natsUrl.host}: the cluster tests will skip (nats-server -js)`);
 
 if (problems.length) {
   const banner = ['', '!'.repeat(78), ...problems.map((p) => `!! MISSING: ${p}`), '!'.repeat(78), ''].join('\n');

@@ -21,6 +21,8 @@ export const CloseCode = {
   PolicyViolation: 1008,
   TooBig: 1009,
   InternalError: 1011,
+  /** Cluster: this node stopped serving the conference (it moved, or the node lost its lease); reconnect. */
+  ServiceRestart: 1012,
   /** Removed from the conference by the organizer. */
   Removed: 4001,
   /** Refused entry: the lobby denied it or guests are not allowed. */

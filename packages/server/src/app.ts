@@ -23,7 +23,7 @@ import { FocusRegistry } from './focus/FocusRegistry.js';
 import { FocusFactory } from './focus/FocusFactory.js';
 import { ConferencingServerFactory } from './conferencing/ConferencingServerFactory.js';
 import { ConferenceConnection } from './gateway/ConferenceConnection.js';
-import { acceptShareSocket } from './gateway/ShareConnection.js';
+import { acceptShareSocket, toBytes } from './gateway/ShareConnection.js';
 import { BatonError, ForbiddenError, httpStatus } from './errors.js';
 import { SESSION_COOKIE } from './http/common.js';
 import { authRoutes } from './http/authRoutes.js';
@@ -45,6 +45,11 @@ import { CalendarMail } from './schedule/CalendarMail.js';
 import { scheduleRoutes } from './http/scheduleRoutes.js';
 import { RecordingService } from './recording/RecordingService.js';
 import { recordingRoutes } from './http/recordingRoutes.js';
+import { ClusterNode } from './cluster/ClusterNode.js';
+import { SocketRelay } from './cluster/SocketRelay.js';
+import { clusterRoutes } from './http/clusterRoutes.js';
+import { NotHomeError } from './errors.js';
+import { decodeShareMessage, CloseCode } from '@baton/protocol';
 
 export interface BatonServer {
   app: FastifyInstance;
@@ -56,6 +61,8 @@ export interface BatonServer {
   recordings: RecordingService;
   /** Prometheus metrics (served at /metrics when a metrics token is configured). */
   metrics: ServerMetrics;
+  /** Cluster mode: this node (null for a single node). */
+  cluster: ClusterNode | null;
   /** Invitation mail queue; null without SMTP. */
   outbox: MailOutbox | null;
   config: ServerConfig;
@@ -119,9 +126,11 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   const rec = config.recording ?? { maxBytes: 4096 * 1024 * 1024, retentionDays: null };
   const recordings = new RecordingService({ store, dir: path.join(config.dataDir, 'recordings'), ...rec, log: app.log });
   await recordings.init();
-  const registry = new FocusRegistry({ store, factory: conferencing, graceMs: config.reconnectGraceMs, ...(config.leaveGraceMs !== undefined ? { leaveGraceMs: config.leaveGraceMs } : {}), iceServers, log: app.log, recordings, onFocus: (f) => metrics.watchFocus(f) });
+  // Cluster mode: join the other nodes before anything can start a Focus here.
+  const cluster = config.cluster ? await ClusterNode.connect({ config: config.cluster, log: app.log.child({ part: 'cluster' }) }) : null;
+  const registry = new FocusRegistry({ ...(cluster ? { cluster: { acquire: (id) => cluster.acquire(id), release: (id, e) => cluster.release(id, e), valid: () => cluster.valid(), ticketPrefix: cluster.id } } : {}), store, factory: conferencing, graceMs: config.reconnectGraceMs, ...(config.leaveGraceMs !== undefined ? { leaveGraceMs: config.leaveGraceMs } : {}), iceServers, log: app.log, recordings, onFocus: (f) => metrics.watchFocus(f) });
   metrics.watch({ registry, factory: conferencing });
-  const factory = new FocusFactory(store, registry);
+  const factory = new FocusFactory(store, registry, cluster ? (change) => cluster.announce(change) : undefined);
   const outbox = config.smtp ? new MailOutbox({ smtpUrl: config.smtp.url, from: config.smtp.from, log: app.log.child({ part: 'mail' }) }) : null;
   const mail = new CalendarMail({ store, outbox, fromAddress: senderAddress(config), log: app.log });
 
@@ -183,6 +192,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   const adminToken = randomBytes(32).toString('base64url');
   const adminFile = path.join(config.dataDir, ADMIN_API_FILE);
   adminRoutes(app, { token: adminToken, registry });
+  if (cluster) clusterRoutes(app, { token: adminToken, cluster });
   healthRoutes(app, { store, conferences: () => registry.size, audio: () => conferencing.audioStatus, shuttingDown: () => shuttingDown });
 
   // The built web client; the SPA's own routes get index.html.
@@ -210,28 +220,63 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     // Stopping: refuse at the door (clients retry, and find the next server), rather than let a join
     // meet the closed registry, whose answer (meeting ended) would stop a client from coming back.
     if (shuttingDown) return reject(503, 'Service Unavailable');
+    // Cluster mode: a socket relayed by another node of the cluster already passed these checks there.
+    const relayed = cluster?.relayedFrom(req) ?? null;
     // Cross-site WebSocket hijacking: a page from another origin (scheme, host and port) must not ride our cookie.
-    if (!checkOrigin(req.headers, ownOriginOf(req, config.trustProxy), config).ok) return reject(403, 'Forbidden');
+    if (!relayed && !checkOrigin(req.headers, ownOriginOf(req, config.trustProxy), config).ok) return reject(403, 'Forbidden');
+    const address = relayed ? relayed.address : clientAddress(req, config.trustProxy);
     const m = CONFERENCE_PATH.exec(url.pathname);
     if (m) {
       const conferenceId = m[1]!;
       const cookies = app.parseCookie(req.headers.cookie ?? '');
-      sessions
-        .resolve(cookies[SESSION_COOKIE])
-        .then((user) => {
+      // Cluster mode: the socket goes to the conference's home node, through this one if need be.
+      const route = cluster && !relayed
+        ? cluster.route(conferenceId, async () => (await store.getConference(conferenceId)) !== null)
+        : Promise.resolve({ local: true as const });
+      Promise.all([sessions.resolve(cookies[SESSION_COOKIE]), route])
+        .then(([user, where]) => {
           conferenceWss.handleUpgrade(req, socket, head, (ws) => {
-            new ConferenceConnection({ socket: ws, conferenceId, user: user ?? null, registry, store, address: clientAddress(req, config.trustProxy),
+            if (!where.local) {
+              const relay = new SocketRelay({ client: ws, upstreamUrl: `${where.url.replace(/^http/, 'ws')}${url.pathname}`, headers: cluster!.relayHeaders(req, address), maxPayload: MAX_CONFERENCE_FRAME, log: app.log });
+              cluster!.trackRelay(conferenceId, where.node, relay);
+              return;
+            }
+            new ConferenceConnection({ socket: ws, conferenceId, user: user ?? null, registry, store, address,
               log: app.log.child({ conference: conferenceId }), countBytes: metrics.countConferenceBytes });
           });
         })
         .catch((err) => {
+          if (err instanceof NotHomeError) {
+            // The home is between nodes: accept and say so, and the client reconnects in a moment.
+            return conferenceWss.handleUpgrade(req, socket, head, (ws) => ws.close(CloseCode.ServiceRestart, err.message.slice(0, 123)));
+          }
           app.log.error({ err }, 'upgrade failed');
           reject(500, 'Internal Server Error');
         });
       return;
     }
     if (url.pathname === '/ws/share') {
-      shareWss.handleUpgrade(req, socket, head, (ws) => acceptShareSocket(ws, registry, app.log));
+      shareWss.handleUpgrade(req, socket, head, (ws) => {
+        if (!cluster || relayed) return acceptShareSocket(ws, registry, app.log);
+        // Cluster mode: the auth frame's ticket names the node that issued it, the conference's home.
+        ws.once('message', (data, isBinary) => {
+          let home = null;
+          try {
+            const msg = isBinary ? decodeShareMessage(toBytes(data)) : null;
+            if (msg?.type === 'auth') home = cluster.nodeOfTicket(msg.ticket);
+          } catch {
+            /* the local path answers a bad frame */
+          }
+          if (home) {
+            const relay = new SocketRelay({ client: ws, upstreamUrl: `${home.url.replace(/^http/, 'ws')}/ws/share`, headers: cluster.relayHeaders(req, address), pending: [{ data, binary: isBinary }],
+              maxPayload: SHARE_LIMITS.maxFrame, onDownstreamBytes: (n) => cluster.countRelayed(n), log: app.log });
+            cluster.trackRelay(null, home.id, relay);
+            return;
+          }
+          acceptShareSocket(ws, registry, app.log);
+          ws.emit('message', data, isBinary);
+        });
+      });
       return;
     }
     reject(404, 'Not Found');
@@ -245,6 +290,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     conferencing,
     recordings,
     metrics,
+    cluster,
     outbox,
     config,
     routes,
@@ -261,6 +307,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
       } catch (err) {
         app.log.warn({ err, file: adminFile }, 'cannot write the admin API file; baton-admin will not reach this server');
       }
+      await cluster?.start(server.url, registry);
       return server.url;
     },
     close() {
@@ -283,6 +330,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
         shareWss.close();
         await app.close();
         outbox?.close();
+        await cluster?.close();
         await store.close();
         // Only our own: a newer server on the same data directory may have written it since.
         try {

@@ -3,6 +3,7 @@
  * defaults. The defaults run out of the box: SQLite in ./data, port 8080.
  */
 import { parseArgs } from 'node:util';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -23,7 +24,23 @@ export const SipConfig = z.object({
 }).refine((c) => (c.username === null) === (c.password === null), '--sip-username and --sip-password go together');
 export type SipConfig = z.infer<typeof SipConfig>;
 
+/** Cluster mode (issue 16): several nodes on one PostgreSQL store, joined over NATS. */
+export interface ClusterConfig {
+  /** NATS server(s), e.g. nats://127.0.0.1:4222. */
+  natsUrl: string;
+  /** This node's name, unique in the cluster ([A-Za-z0-9_-], at most 32). */
+  nodeId: string;
+  /** Names the KV buckets and subjects, so several clusters can share one NATS (tests do). */
+  prefix: string;
+  /** The base URL other nodes reach this one at (relayed sockets); default the listen URL. */
+  internalUrl: string | null;
+  /** How long a node's lease lives without a heartbeat: the failover time. */
+  leaseTtlMs: number;
+}
+
 export interface ServerConfig {
+  /** Null: a single node (the default). */
+  cluster?: ClusterConfig | null;
   host: string;
   port: number;
   dataDir: string;
@@ -118,6 +135,13 @@ Options (environment variable in brackets):
   --recording-max-mb <n> largest size of one recording in MiB [BATON_RECORDING_MAX_MB] (default 4096)
   --recording-retention-days <n>  delete recordings older than this [BATON_RECORDING_RETENTION_DAYS]
                          (default: keep them)
+  --cluster <nats-url>   cluster mode: join the nodes on this NATS server, e.g. nats://127.0.0.1:4222
+                         [BATON_CLUSTER] (needs a postgres:// --store; default: a single node)
+  --node-id <id>         this node's name in the cluster [BATON_NODE_ID] (default: the host name)
+  --cluster-prefix <p>   names of the cluster's NATS buckets and subjects [BATON_CLUSTER_PREFIX] (default baton)
+  --cluster-url <url>    where the other nodes reach this one, e.g. http://10.0.0.5:8080
+                         [BATON_CLUSTER_URL] (default: the listen address)
+  --lease-seconds <n>    a silent node's conferences move after this long [BATON_LEASE_SECONDS] (default 5)
   -h, --help             this help
 `;
 
@@ -162,6 +186,11 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       'smtp-from': { type: 'string' },
       'recording-max-mb': { type: 'string' },
       'recording-retention-days': { type: 'string' },
+      cluster: { type: 'string' },
+      'node-id': { type: 'string' },
+      'cluster-prefix': { type: 'string' },
+      'cluster-url': { type: 'string' },
+      'lease-seconds': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -223,7 +252,9 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   const retention = values['recording-retention-days'] ?? env.BATON_RECORDING_RETENTION_DAYS ?? '';
   const retentionDays = retention === '' ? null : Number(retention);
   if (retentionDays !== null && (!Number.isFinite(retentionDays) || retentionDays <= 0)) throw new Error('--recording-retention-days must be a positive number of days');
+  const cluster = clusterConfig(values, env, storeUrl);
   return {
+    cluster,
     smtp,
     recording: { maxBytes: Math.floor(recMax * 1024 * 1024), retentionDays },
     metricsToken: metricsToken || null,
@@ -245,4 +276,22 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     logLevel: values['log-level'] ?? env.BATON_LOG_LEVEL ?? 'info',
     reconnectGraceMs: Number(env.BATON_RECONNECT_GRACE_MS ?? RECONNECT_GRACE_MS),
   };
+}
+
+function clusterConfig(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv, storeUrl: string): ClusterConfig | null {
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const natsUrl = str('cluster') ?? env.BATON_CLUSTER ?? '';
+  if (!natsUrl) return null;
+  if (!/^(nats|tls):\/\/[^\s]+$/.test(natsUrl)) throw new Error(`invalid --cluster URL (nats://host:4222): ${natsUrl}`);
+  // Every node must see the same conferences, chat and seats: only a shared store does that.
+  if (!/^postgres(ql)?:\/\//.test(storeUrl)) throw new Error('--cluster needs a shared store: --store postgres://… (BATON_STORE)');
+  const nodeId = str('node-id') ?? env.BATON_NODE_ID ?? hostname().split('.')[0]!.replace(/[^A-Za-z0-9_-]/g, '-');
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(nodeId)) throw new Error(`--node-id must be 1-32 of A-Z a-z 0-9 _ -, not ${nodeId}`);
+  const prefix = str('cluster-prefix') ?? env.BATON_CLUSTER_PREFIX ?? 'baton';
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(prefix)) throw new Error(`--cluster-prefix must be 1-32 of A-Z a-z 0-9 _ -, not ${prefix}`);
+  const internalUrl = (str('cluster-url') ?? env.BATON_CLUSTER_URL ?? '').replace(/\/+$/, '') || null;
+  if (internalUrl && !/^https?:\/\/[^\s/]+$/.test(internalUrl)) throw new Error(`--cluster-url must be http(s)://host:port, not ${internalUrl}`);
+  const lease = Number(str('lease-seconds') ?? env.BATON_LEASE_SECONDS ?? 5);
+  if (!Number.isFinite(lease) || lease < 1 || lease > 60) throw new Error('--lease-seconds must be between 1 and 60');
+  return { natsUrl, nodeId, prefix, internalUrl, leaseTtlMs: Math.round(lease * 1000) };
 }

@@ -43,3 +43,11 @@ export function httpStatus(code: ErrorCode): number {
     default: return 500;
   }
 }
+
+/**
+ * Cluster mode: this node is not (or no longer) the conference's home. Not a BatonError: it is no
+ * answer to a command but a reason to reconnect, and the gateway closes the socket with 1012.
+ */
+export class NotHomeError extends Error {
+  override name = 'NotHomeError';
+}

@@ -28,7 +28,7 @@ import type { ConferencingServerFactory } from '../conferencing/ConferencingServ
 import type { ShareChannel } from '../sharing/ShareChannel.js';
 import type { TicketBook } from './TicketBook.js';
 import { ParticipantLimits, type Requester } from './ParticipantLimits.js';
-import { BatonError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { BatonError, ConflictError, ForbiddenError, NotFoundError, NotHomeError } from '../errors.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { authorize, mayControl, mayPresent, mayRunPolls, mayShareFiles, mayTalk, type Command } from './authorize.js';
 import type { Readable } from 'node:stream';
@@ -74,6 +74,11 @@ export interface FocusOptions {
   log?: { warn(obj: unknown, msg?: string): void; error(obj: unknown, msg?: string): void };
   /** Recordings (absent: this server does not record). */
   recordings?: RecordingService;
+  /**
+   * Cluster mode: true once this node may no longer act for the conference (its lease ran out, so
+   * another node may have taken it over). The Focus then ends here without touching the store.
+   */
+  fenced?: () => boolean;
 }
 
 /** What an upload ticket grants: one file from this seat to this conference. */
@@ -182,6 +187,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       roles: opts.roles,
       graceMs: opts.graceMs,
       admissionTtlMs: opts.admissionTtlMs,
+      keepEverySeat: opts.fenced !== undefined,
       log: opts.log,
     });
     this.#lobby.on('admitted', (seat) => {
@@ -260,6 +266,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
 
   join(p: JoinParams): Seat {
     this.#assertOpen();
+    this.#assertHome();
     try {
       return this.#join(p);
     } catch (err) {
@@ -401,6 +408,8 @@ export class Focus extends TypedEmitter<FocusEvents> {
   }
 
   #leave(seat: Seat, reason: 'left' | 'removed' | 'timeout' | 'denied'): void {
+    // A grace timer firing on a node that lost the conference must not revoke the seat's admission.
+    if (this.#isFenced()) return;
     if (!this.#roster.remove(seat.id)) return;
     this.#lobby.handleGone(seat);
     if (seat.status === 'joined') this.#recording.left(seat.id, seat.name);
@@ -425,6 +434,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
    */
   async handle(seatId: string, cmd: Command): Promise<CommandResult | void> {
     this.#assertOpen();
+    this.#assertHome();
     const seat = this.#roster.get(seatId);
     if (!seat) throw new NotFoundError('you are not in this conference');
     const targetId = 'participantId' in cmd ? cmd.participantId : cmd.type === 'p2p.signal' || cmd.type === 'chat.send' ? cmd.to : undefined;
@@ -992,6 +1002,33 @@ export class Focus extends TypedEmitter<FocusEvents> {
 
   #assertOpen(): void {
     if (this.#closed) throw new NotFoundError('this conference has ended');
+  }
+
+  /** Cluster fencing, checked before acting: a node whose lease ran out ends the Focus here (clients reconnect to the new home). */
+  #isFenced(): boolean {
+    if (!this.#opts.fenced?.()) return false;
+    this.abandon('this server lost the meeting to another server; reconnecting');
+    return true;
+  }
+
+  #assertHome(): void {
+    if (this.#isFenced()) throw new NotHomeError('this server no longer runs the meeting');
+  }
+
+  /**
+   * Cluster mode: the conference is (or may be) running on another node now. Every socket is closed
+   * with 1012 so its client reconnects and finds the new home; nothing is written to the store (the
+   * seats' admissions stay for the new home to restore).
+   */
+  abandon(reason: string): void {
+    if (this.#closed) return;
+    for (const s of this.#roster.all()) s.link?.send({ type: 'server.shutdown', reason });
+    this.end(CloseCode.ServiceRestart, reason);
+  }
+
+  /** Seats, the lobby included (the cluster's load measure). */
+  get seats(): number {
+    return this.#roster.size;
   }
 
   /** For tests and diagnostics. */

@@ -13,6 +13,8 @@ export class FocusFactory {
   constructor(
     private readonly store: Store,
     private readonly registry: FocusRegistry,
+    /** Cluster mode: tell every node (the live Focus may run on another); absent: the local registry. */
+    private readonly announce?: (change: { id: string; kind: 'updated' | 'deleted' }) => void,
   ) {}
 
   async create(organizer: UserRecord, req: CreateConferenceRequest): Promise<ConferenceRecord> {
@@ -50,7 +52,7 @@ export class FocusFactory {
       ...(changed ? { bumpSequence: true } : {}),
     });
     if (!updated) throw new NotFoundError('no such conference');
-    (await this.registry.get(id))?.updateRecord(updated);
+    await this.#changed(id, updated);
     return { record: updated, changed };
   }
 
@@ -59,14 +61,21 @@ export class FocusFactory {
     await this.getOwned(user, id);
     const updated = await this.store.updateConference(id, { openedAt: new Date().toISOString() });
     if (!updated) throw new NotFoundError('no such conference');
-    (await this.registry.get(id))?.updateRecord(updated);
+    await this.#changed(id, updated);
     return updated;
   }
 
   async delete(user: UserRecord, id: string): Promise<void> {
     await this.getOwned(user, id);
-    (await this.registry.get(id))?.end(CloseCode.ConferenceEnded, 'the organizer deleted this meeting');
+    if (this.announce) this.announce({ id, kind: 'deleted' });
+    else (await this.registry.get(id))?.end(CloseCode.ConferenceEnded, 'the organizer deleted this meeting');
     await this.store.deleteConference(id);
+  }
+
+  /** The live Focus hears of a change: here, or (cluster mode) on whichever node runs it. */
+  async #changed(id: string, updated: ConferenceRecord): Promise<void> {
+    if (this.announce) this.announce({ id, kind: 'updated' });
+    else (await this.registry.get(id))?.updateRecord(updated);
   }
 }
 

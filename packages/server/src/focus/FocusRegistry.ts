@@ -5,6 +5,7 @@
  */
 import type { Store } from '../store/Store.js';
 import type { ConferencingServerFactory } from '../conferencing/ConferencingServerFactory.js';
+import { CloseCode } from '@baton/protocol';
 import { NotFoundError } from '../errors.js';
 import { Focus, type FocusOptions } from './Focus.js';
 import { TicketBook } from './TicketBook.js';
@@ -24,12 +25,23 @@ export interface FocusRegistryOptions {
   recordings?: FocusOptions['recordings'];
   /** Called with each new live Focus (metrics subscribe to its events). */
   onFocus?: (focus: Focus) => void;
+  /**
+   * Cluster mode: a Focus runs only on the conference's home node (acquire throws NotHomeError
+   * elsewhere and returns the fencing epoch here), and only while `valid()`.
+   */
+  cluster?: {
+    acquire(conferenceId: string): Promise<number>;
+    release(conferenceId: string, epoch: number): void;
+    valid(): boolean;
+    /** Prefix of the tickets this node issues, so another node knows where to relay a share socket. */
+    ticketPrefix: string;
+  };
 }
 
 export class FocusRegistry {
-  readonly tickets = new TicketBook();
+  readonly tickets: TicketBook;
   /** Single-use tickets for one file upload each (POST /api/files), longer-lived: a file takes a while to pick. */
-  readonly uploadTickets = new TicketBook<UploadTicket>({ ttlMs: 10 * 60_000 });
+  readonly uploadTickets: TicketBook<UploadTicket>;
   /** Rate limits by user or guest identity, for all conferences: they outlive each Focus. */
   readonly limits = new ParticipantLimits();
   readonly #opts: FocusRegistryOptions;
@@ -40,6 +52,9 @@ export class FocusRegistry {
 
   constructor(opts: FocusRegistryOptions) {
     this.#opts = opts;
+    const prefix = opts.cluster?.ticketPrefix;
+    this.tickets = new TicketBook({ prefix });
+    this.uploadTickets = new TicketBook<UploadTicket>({ ttlMs: 10 * 60_000, prefix });
   }
 
   get size(): number {
@@ -81,19 +96,48 @@ export class FocusRegistry {
     const log = this.#opts.log?.child ? this.#opts.log.child({ conference: id }) : this.#opts.log;
     const record = await store.getConference(id);
     if (!record) throw new NotFoundError('no such conference');
+    const cluster = this.#opts.cluster;
+    const epoch = cluster ? await cluster.acquire(id) : 0;
     const roles = await store.getRoles(id);
-    const focus = new Focus({ record, store, roles, factory, tickets: this.tickets, uploadTickets: this.uploadTickets, limits: this.limits, graceMs, log, ...(leaveGraceMs !== undefined ? { leaveGraceMs } : {}), ...(iceServers ? { iceServers } : {}), ...(this.#opts.recordings ? { recordings: this.#opts.recordings } : {}) });
+    const focus = new Focus({ ...(cluster ? { fenced: () => !cluster.valid() } : {}), record, store, roles, factory, tickets: this.tickets, uploadTickets: this.uploadTickets, limits: this.limits, graceMs, log, ...(leaveGraceMs !== undefined ? { leaveGraceMs } : {}), ...(iceServers ? { iceServers } : {}), ...(this.#opts.recordings ? { recordings: this.#opts.recordings } : {}) });
     await focus.init();
     const mine = this.#foci.get(id);
     this.#live.add(focus);
     log?.info?.({}, 'conference started');
+    if (cluster) log?.info?.({ epoch }, 'conference home here');
     focus.on('closed', () => {
       log?.info?.({}, 'conference ended');
+      cluster?.release(id, epoch);
       this.#live.delete(focus);
       if (this.#foci.get(id) === mine) this.#foci.delete(id);
     });
     this.#opts.onFocus?.(focus);
     return focus;
+  }
+
+  /** Conference id to seats, for each live Focus (the cluster lease's load). */
+  load(): Map<string, number> {
+    return new Map([...this.#live].map((f) => [f.id, f.seats]));
+  }
+
+  /** Cluster mode: end every Focus here without store writes; their clients reconnect to the new home. */
+  abandonAll(reason: string): void {
+    for (const f of [...this.#live]) f.abandon(reason);
+  }
+
+  abandon(id: string, reason: string): void {
+    for (const f of [...this.#live]) if (f.id === id) f.abandon(reason);
+  }
+
+  /** A REST change made on any node (cluster mode), for the live Focus if it runs here. */
+  apply(change: { id: string; kind: 'updated' | 'deleted' }): void {
+    const focus = [...this.#live].find((f) => f.id === change.id);
+    if (!focus) return;
+    if (change.kind === 'deleted') return focus.end(CloseCode.ConferenceEnded, 'the organizer deleted this meeting');
+    this.#opts.store.getConference(change.id).then(
+      (record) => record && focus.updateRecord(record),
+      (err) => this.#opts.log?.warn({ err, conference: change.id }, 'reloading a changed conference failed'),
+    );
   }
 
   /** Shut every live conference down for a restart (Focus.shutdown: seats kept, clients told to reconnect). */

@@ -39,6 +39,8 @@ export interface LobbyManagerOptions {
   graceMs: number;
   /** How long a persisted admission lives without being extended (default 10 minutes, at least graceMs). */
   admissionTtlMs?: number | undefined;
+  /** Cluster mode: persist every seat as it joins (not only at a clean shutdown), since a node can die. */
+  keepEverySeat?: boolean | undefined;
   now?: () => number;
   log?: { warn(obj: unknown, msg?: string): void } | undefined;
 }
@@ -147,6 +149,8 @@ export class LobbyManager extends TypedEmitter<LobbyManagerEvents> {
 
   /** A new seat is in the roster: a signed-in user held by `lobby: uninvited` is checked against the invitations. */
   handleSeated(seat: Seat): void {
+    // Cluster mode: a node may die without the shutdown that keeps seats, so every seat is kept from the start.
+    if (this.#opts.keepEverySeat && seat.status === 'joined' && !this.#persisted.has(seat.id)) this.#keep(seat);
     if (seat.status === 'lobby' && seat.userId !== null) void this.#admitIfInvited(seat);
   }
 
@@ -207,6 +211,15 @@ export class LobbyManager extends TypedEmitter<LobbyManagerEvents> {
     for (const r of await Promise.allSettled(saves)) {
       if (r.status === 'rejected') this.#opts.log?.warn({ err: r.reason, conference: conferenceId }, 'keeping a seat for the restart failed');
     }
+  }
+
+  #keep(seat: Seat): void {
+    const tokenHash = seat.client === 'agent' ? (seat.userId ? agentResumeKey(seat.resumeToken) : null) : hashToken(seat.resumeToken);
+    if (!tokenHash) return;
+    this.#track(seat.id, tokenHash);
+    this.#opts.store
+      .saveAdmission({ tokenHash, conferenceId: this.#opts.conferenceId, userId: seat.userId, name: seat.name }, new Date(this.#now() + this.#ttlMs))
+      .catch((err) => this.#opts.log?.warn({ err, conference: this.#opts.conferenceId }, 'keeping a seat failed'));
   }
 
   /** The organizer ends the meeting: nobody's admission carries over to the next time it starts. */

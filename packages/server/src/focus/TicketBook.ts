@@ -19,14 +19,18 @@ export class TicketBook<T extends object = Ticket> {
   readonly #ttlMs: number;
   readonly #now: () => number;
 
-  constructor(opts: { ttlMs?: number; now?: () => number } = {}) {
+  readonly #prefix: string;
+
+  /** prefix: cluster mode, the issuing node's id (tickets are `<node>.<secret>`: any node knows where one is redeemed). */
+  constructor(opts: { ttlMs?: number; now?: () => number; prefix?: string | undefined } = {}) {
     this.#ttlMs = opts.ttlMs ?? 30_000;
     this.#now = opts.now ?? Date.now;
+    this.#prefix = opts.prefix ? `${opts.prefix}.` : '';
   }
 
   issue(t: T): string {
     this.#sweep();
-    const token = secretToken();
+    const token = this.#prefix + secretToken();
     this.#tickets.set(token, { grant: t, expires: this.#now() + this.#ttlMs });
     return token;
   }

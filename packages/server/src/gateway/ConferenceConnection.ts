@@ -24,7 +24,7 @@ import type { ParticipantLink } from '../focus/Seat.js';
 import type { Command } from '../focus/authorize.js';
 import { agentResumeKey } from '../focus/LobbyManager.js';
 import { hashToken } from '../auth/tokens.js';
-import { BatonError } from '../errors.js';
+import { BatonError, NotHomeError } from '../errors.js';
 import { TokenBucket, type BucketSpec } from '../util/TokenBucket.js';
 
 export interface ConnectionLimits {
@@ -157,6 +157,7 @@ export class ConferenceConnection implements ParticipantLink {
       const result = await this.#focus!.handle(this.#seatId!, msg as Command);
       this.send({ type: 'ack', rid: msg.rid, ...result });
     } catch (err) {
+      if (err instanceof NotHomeError) return this.close(CloseCode.ServiceRestart, err.message);
       if (err instanceof BatonError) return this.send({ type: 'error', rid: msg.rid, code: err.code, message: err.message });
       this.#o.log?.error({ err }, 'command failed');
       this.send({ type: 'error', rid: msg.rid, code: 'internal', message: 'internal error' });
@@ -197,6 +198,8 @@ export class ConferenceConnection implements ParticipantLink {
       this.#state = 'joined';
       this.#o.log?.info?.({ participant: seat.id, client: hello.client ?? 'web', user: user?.username ?? null, status: seat.status }, 'joined');
     } catch (err) {
+      // Cluster mode: the meeting runs (or now runs) on another node; the client's next connection finds it.
+      if (err instanceof NotHomeError) return this.close(CloseCode.ServiceRestart, err.message);
       if (err instanceof BatonError) {
         const code = err.code === 'not_found' ? CloseCode.ConferenceEnded : err.code === 'bad_request' ? CloseCode.PolicyViolation : CloseCode.Denied;
         return this.close(code, err.message);

@@ -1,0 +1,333 @@
+/**
+ * This process as one node of a Baton cluster (issue 16): its NATS connection, its lease
+ * (NodeLease), the live nodes (NodeDirectory) and the conferences' homes (HomeDirectory). The
+ * gateway asks it where a conference's sockets go (`route`); the focus registry asks it before it
+ * runs a Focus (`acquire`) and whether it may still act (`valid`). close() cascades.
+ *
+ * Fencing: a Focus acts only while this node's lease is valid by the local clock; a conference
+ * moves to another node only after the lease expired on the NATS server, which is later. When the
+ * lease is found lost (or runs out because NATS cannot be reached), every Focus here is ended at
+ * once without writing to the store, and its clients reconnect to the conference's new home.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { ClusterConfig } from '../config.js';
+import { NotHomeError } from '../errors.js';
+import { TypedEmitter } from '../util/TypedEmitter.js';
+import { NodeLease } from './NodeLease.js';
+import { NodeDirectory } from './NodeDirectory.js';
+import { HomeDirectory, type Home } from './HomeDirectory.js';
+import { ConferenceChange, RELAY_ADDRESS_HEADER, RELAY_HEADER, type NodeInfo } from './types.js';
+
+type Log = { info?(o: unknown, m?: string): void; warn(o: unknown, m?: string): void; error(o: unknown, m?: string): void };
+
+/** What the node reads from the conferences it runs (the registry). */
+export interface LocalConferences {
+  /** Conference id to seats, for each live Focus here. */
+  load(): Map<string, number>;
+  /** End every Focus here at once, without store writes, telling clients to reconnect. */
+  abandonAll(reason: string): void;
+  /** End one Focus here the same way (it moved). */
+  abandon(conferenceId: string, reason: string): void;
+  /** A change made over REST on some node: reload or end the live Focus, if it runs here. */
+  apply(change: ConferenceChange): void;
+}
+
+export interface ClusterNodeOptions {
+  config: ClusterConfig;
+  log?: Log;
+}
+
+export type ClusterNodeEvents = {
+  /** The lease was lost: every Focus here has been ended. */
+  fenced: [];
+};
+
+export interface ClusterStatus {
+  self: string;
+  nodes: (NodeInfo & { conferenceIds: string[] })[];
+  /** Homes recorded for nodes whose lease is gone (moved on the next join or the next sweep). */
+  orphans: { conference: string; node: string }[];
+}
+
+export class ClusterNode extends TypedEmitter<ClusterNodeEvents> {
+  readonly id: string;
+  readonly #o: ClusterNodeOptions;
+  readonly #nc: NatsConnection;
+  readonly #homesKv: KV;
+  readonly #nodesKv: KV;
+  readonly #secret: string;
+  readonly nodes: NodeDirectory;
+  readonly homes: HomeDirectory;
+  #lease: NodeLease | null = null;
+  #local: LocalConferences | null = null;
+  #url = '';
+  #draining = false;
+  #watchdog: NodeJS.Timeout | null = null;
+  #sweeper: NodeJS.Timeout | null = null;
+  #fenced = false;
+  #startedAt = new Date().toISOString();
+  #closing: Promise<void> | null = null;
+  readonly #subject: string;
+
+  private constructor(opts: ClusterNodeOptions, nc: NatsConnection, nodesKv: KV, homesKv: KV, secret: string) {
+    super();
+    this.#o = opts;
+    this.id = opts.config.nodeId;
+    this.#nc = nc;
+    this.#nodesKv = nodesKv;
+    this.#homesKv = homesKv;
+    this.#secret = secret;
+    this.#subject = `${opts.config.prefix}.conference.changed`;
+    this.nodes = new NodeDirectory({ kv: nodesKv, intervalMs: this.#beatMs, log: opts.log });
+    this.homes = new HomeDirectory({ kv: homesKv, nodes: this.nodes, log: opts.log });
+  }
+
+  /** Connects to NATS and opens (or creates) the cluster's buckets. */
+  static async connect(opts: ClusterNodeOptions): Promise<ClusterNode> {
+    const { config } = opts;
+    const nc = await connect({ servers: config.natsUrl, name: `baton-${config.nodeId}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    try {
+      const kvm = new Kvm(nc);
+      // Leases expire; homes do not (a home is valid while its node's lease is).
+      const nodesKv = await kvm.create(`${config.prefix}-nodes`, { ttl: config.leaseTtlMs, history: 1 });
+      const homesKv = await kvm.create(`${config.prefix}-homes`, { history: 1 });
+      // The secret that lets one node's relayed socket skip the browser checks on another (those ran
+      // on the first node): made by the first node, read by the rest. Access to NATS is the trust boundary.
+      await homesKv.create('cluster.secret', randomBytes(32).toString('base64url')).catch(() => {});
+      const secret = (await homesKv.get('cluster.secret'))?.string();
+      if (!secret) throw new Error('cannot read the cluster secret from NATS');
+      return new ClusterNode(opts, nc, nodesKv, homesKv, secret);
+    } catch (err) {
+      await nc.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  get #beatMs(): number {
+    return Math.max(100, Math.floor(this.#o.config.leaseTtlMs / 4));
+  }
+
+  /** The URL the other nodes use for this one. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** Starts the lease once the server listens (its URL is part of the lease). */
+  async start(listenUrl: string, local: LocalConferences): Promise<void> {
+    this.#url = this.#o.config.internalUrl ?? listenUrl;
+    this.#local = local;
+    const lease = new NodeLease({ kv: this.#nodesKv, nodeId: this.id, ttlMs: this.#o.config.leaseTtlMs, info: () => this.#info(), log: this.#o.log });
+    this.#lease = lease;
+    lease.on('lost', () => this.#fence());
+    lease.on('acquired', () => {
+      this.#fenced = false;
+    });
+    await lease.start();
+    await this.nodes.refresh();
+    this.nodes.start();
+    // The local clock says when the lease may have run out; act on it before anything else does.
+    this.#watchdog = setInterval(() => {
+      if (!lease.valid() && !this.#fenced && this.#local) this.#fence();
+    }, 100);
+    this.#sweeper = setInterval(() => void this.#sweep().catch((err) => this.#o.log?.warn({ err: (err as Error).message }, 'cluster sweep failed')), this.#beatMs);
+    const sub = this.#nc.subscribe(this.#subject);
+    void (async () => {
+      for await (const m of sub) {
+        const change = ConferenceChange.safeParse(safeJson(m.string()));
+        if (change.success) this.#local?.apply(change.data);
+      }
+    })();
+  }
+
+  #info(): NodeInfo {
+    const load = this.#local?.load() ?? new Map();
+    let seats = 0;
+    for (const n of load.values()) seats += n;
+    return { id: this.id, url: this.#url, load: seats + load.size, conferences: load.size, draining: this.#draining, startedAt: this.#startedAt };
+  }
+
+  /** May this node act for its conferences now? */
+  valid(): boolean {
+    return this.#lease?.valid() ?? false;
+  }
+
+  #fence(): void {
+    if (this.#fenced) return;
+    this.#fenced = true;
+    this.#o.log?.warn({ node: this.id }, 'cluster lease not valid: ending every conference here (clients reconnect to their new home)');
+    this.#local?.abandonAll('this server lost its place in the cluster; reconnecting');
+    this.emit('fenced');
+  }
+
+  /**
+   * Each heartbeat: a home whose node's lease is gone is moved (by one node, the first live one by
+   * name, so that every orphan moves once); a conference running here whose entry no longer names
+   * this node (it was moved while we were silent) is ended here.
+   */
+  async #sweep(): Promise<void> {
+    if (!this.valid()) return;
+    const homes = await this.homes.all();
+    const live = this.nodes.nodes();
+    for (const r of [...this.#relays]) {
+      const moved = r.conference !== null && homes.get(r.conference)?.node !== r.node;
+      if (moved || !this.nodes.get(r.node)) {
+        this.#relays.delete(r);
+        r.relay.close();
+      }
+    }
+    for (const [conference] of this.#local?.load() ?? []) {
+      const h = homes.get(conference);
+      if (h && h.node !== this.id) this.#local?.abandon(conference, 'the meeting moved to another server; reconnecting');
+    }
+    if (live[0]?.id !== this.id) return;
+    for (const [conference, h] of homes) {
+      if (this.nodes.get(h.node) || (await this.#leaseHeld(h.node))) continue;
+      await this.homes.resolve(conference).catch((err) => this.#o.log?.warn({ err: (err as Error).message, conference }, 'moving a conference failed'));
+    }
+  }
+
+  async #leaseHeld(nodeId: string): Promise<boolean> {
+    const e = await this.#nodesKv.get(`node.${nodeId}`);
+    return !!e && e.operation === 'PUT';
+  }
+
+  /**
+   * Where a conference socket goes: here, or relayed to its home. Places the conference when it has
+   * no live home (only a conference in the store: an unknown id is left to the local path's 404).
+   */
+  async route(conferenceId: string, exists: () => Promise<boolean>): Promise<{ local: true } | { local: false; node: string; url: string }> {
+    const recorded = await this.homes.lookup(conferenceId);
+    if (!recorded && !(await exists())) return { local: true };
+    let home: Home;
+    if (recorded && recorded.node !== this.id && !this.nodes.get(recorded.node) && (await this.#leaseHeld(recorded.node))) {
+      home = recorded; // a node that started after our last scan
+      await this.nodes.refresh();
+    } else {
+      home = await this.homes.resolve(conferenceId);
+    }
+    if (home.node === this.id) return { local: true };
+    const node = this.nodes.get(home.node);
+    if (!node) throw new NotHomeError('the conference\'s home node is not reachable yet');
+    return { local: false, node: node.id, url: node.url };
+  }
+
+  /** The node a sharing ticket (or upload ticket) was issued by: tickets are `<node>.<secret>`. */
+  nodeOfTicket(ticket: string): NodeInfo | null {
+    const dot = ticket.indexOf('.');
+    if (dot <= 0) return null;
+    const id = ticket.slice(0, dot);
+    return id === this.id ? null : (this.nodes.get(id) ?? null);
+  }
+
+  /**
+   * Before a Focus runs here: this node must be the conference's home (placing it here when it has
+   * none), with a valid lease. Returns the fencing epoch.
+   */
+  async acquire(conferenceId: string): Promise<number> {
+    if (!this.valid()) throw new NotHomeError('this server is not serving conferences right now');
+    const home = await this.homes.resolve(conferenceId);
+    if (home.node !== this.id) throw new NotHomeError('the meeting runs on another server');
+    return home.epoch;
+  }
+
+  /** The Focus ended here: the next start places the conference afresh. */
+  release(conferenceId: string, epoch: number): void {
+    void this.homes.release(conferenceId, epoch);
+  }
+
+  /** A REST change to a conference, for its live Focus wherever it runs. */
+  announce(change: ConferenceChange): void {
+    if (!this.#closing) this.#nc.publish(this.#subject, JSON.stringify(change));
+  }
+
+  /** The headers of a relayed socket to the home node. */
+  relayHeaders(req: IncomingMessage, address: string): Record<string, string> {
+    const h: Record<string, string> = { [RELAY_HEADER]: this.#secret, [RELAY_ADDRESS_HEADER]: address };
+    if (req.headers.cookie) h.cookie = req.headers.cookie;
+    if (req.headers['user-agent']) h['user-agent'] = req.headers['user-agent'];
+    return h;
+  }
+
+  /** A socket relayed by another node of this cluster (it ran the origin checks); its client's address. */
+  relayedFrom(req: IncomingMessage): { address: string } | null {
+    const s = req.headers[RELAY_HEADER];
+    if (typeof s !== 'string' || s.length !== this.#secret.length) return null;
+    const a = Buffer.from(s);
+    const b = Buffer.from(this.#secret);
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+    if (diff !== 0) return null;
+    return { address: String(req.headers[RELAY_ADDRESS_HEADER] ?? 'unknown') };
+  }
+
+  #relayedBytes = 0;
+  /** Sockets relayed from here to a home node: closed when that node is no longer the home. */
+  readonly #relays = new Set<{ conference: string | null; node: string; relay: { close(): void; on(e: 'closed', l: () => void): unknown } }>();
+
+  /**
+   * A relayed socket to `node` for `conference` (null: a share socket, bound to the node only). When
+   * the conference moves or the node's lease goes, the client is told to reconnect (1012) and finds
+   * the new home: a home paused (SIGSTOP) keeps its TCP connections open, so nothing else would.
+   */
+  trackRelay(conference: string | null, node: string, relay: { close(): void; on(e: 'closed', l: () => void): unknown }): void {
+    const entry = { conference, node, relay };
+    this.#relays.add(entry);
+    relay.on('closed', () => this.#relays.delete(entry));
+  }
+
+  /** Sharing bytes this node relayed from home nodes to its own clients (the cascade's measure). */
+  countRelayed(n: number): void {
+    this.#relayedBytes += n;
+  }
+
+  get relayedBytes(): number {
+    return this.#relayedBytes;
+  }
+
+  /** Places no new conference here (live ones stay). */
+  setDraining(draining: boolean): void {
+    this.#draining = draining;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  async status(): Promise<ClusterStatus> {
+    await this.nodes.refresh();
+    const homes = await this.homes.all();
+    const nodes = this.nodes.nodes().map((n) => ({ ...n, conferenceIds: [] as string[] }));
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    const orphans: ClusterStatus['orphans'] = [];
+    for (const [conference, h] of [...homes].sort((a, b) => a[0].localeCompare(b[0]))) {
+      const n = byId.get(h.node);
+      if (n) n.conferenceIds.push(conference);
+      else orphans.push({ conference, node: h.node });
+    }
+    return { self: this.id, nodes, orphans };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#watchdog) clearInterval(this.#watchdog);
+      if (this.#sweeper) clearInterval(this.#sweeper);
+      for (const r of this.#relays) r.relay.close();
+      this.#relays.clear();
+      this.nodes.close();
+      await this.#lease?.close();
+      await this.#nc.drain().catch(() => {});
+    })();
+    return this.#closing;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

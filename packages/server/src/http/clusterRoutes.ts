@@ -1,0 +1,52 @@
+/**
+ * GET /api/cluster (cluster mode, administrators): the live nodes, their load and the conferences
+ * each is home of, as the NATS buckets say now. Allowed like /api/admin: an admin user's session or
+ * this node's admin API token.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ClusterNode } from '../cluster/ClusterNode.js';
+import { ForbiddenError, UnauthenticatedError } from '../errors.js';
+
+export const ClusterNodeView = z.object({
+  id: z.string(),
+  url: z.string().describe('where the other nodes reach it'),
+  load: z.number().int().describe('seats in the conferences it is home of, plus one per conference'),
+  conferences: z.array(z.string()).describe('ids of the conferences it is home of'),
+  draining: z.boolean().describe('takes no new conferences'),
+  startedAt: z.string(),
+});
+export const ClusterView = z.object({
+  self: z.string().describe('the node that answered'),
+  nodes: z.array(ClusterNodeView),
+  orphans: z.array(z.object({ conference: z.string(), node: z.string() })).describe('homes on nodes whose lease is gone, moved on the next join or sweep'),
+  relayedShareBytes: z.number().int().describe('sharing bytes the answering node relayed from home nodes to its clients'),
+});
+export type ClusterView = z.infer<typeof ClusterView>;
+
+export function clusterRoutes(root: FastifyInstance, deps: { token: string; cluster: ClusterNode }): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const want = createHash('sha256').update(deps.token).digest();
+  const adminOnly = async (req: FastifyRequest) => {
+    if (req.user?.admin) return;
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    if (m && timingSafeEqual(createHash('sha256').update(m[1]!).digest(), want)) return;
+    if (req.user) throw new ForbiddenError('administrators only');
+    throw new UnauthenticatedError('sign in as an administrator, or send the admin API token as Authorization: Bearer <token>');
+  };
+  const security: { [name: string]: string[] }[] = [{ bearer: [] }, { session: [] }];
+  app.get('/api/cluster', {
+    onRequest: adminOnly,
+    schema: { tags: ['administration'], summary: 'The cluster: live nodes, their load and the conferences each hosts', security, response: { 200: ClusterView } },
+  }, async () => {
+    const s = await deps.cluster.status();
+    return {
+      self: s.self,
+      nodes: s.nodes.map((n) => ({ id: n.id, url: n.url, load: n.load, conferences: n.conferenceIds, draining: n.draining, startedAt: n.startedAt })),
+      orphans: s.orphans,
+      relayedShareBytes: deps.cluster.relayedBytes,
+    };
+  });
+}

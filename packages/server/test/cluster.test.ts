@@ -1,0 +1,108 @@
+/**
+ * Cluster mode (issue 16) with real NATS and PostgreSQL and three node processes on this machine:
+ * leases and /api/cluster; a conference has one home node and any node takes any client (sockets
+ * relayed to the home, REST on every node); the home's kill -9 (takeover, seats and every
+ * acknowledged chat message kept); a paused home (SIGSTOP) that must not act once resumed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerMessage } from '@baton/protocol';
+import { api, createConference, signUp, TestClient } from './support.js';
+import { clusterView, freshCluster, until, type TestCluster, type TestNode } from './clusterSupport.js';
+
+const cluster = await freshCluster('cluster tests');
+const d = cluster ? describe : describe.skip;
+
+type Welcome = Extract<ServerMessage, { type: 'welcome' }>;
+
+/** Joins through `node` and waits for welcome (retrying while the conference is between homes, as clients do). */
+async function join(node: TestNode, conferenceId: string, opts: { cookie?: string; name?: string; resume?: string } = {}, ms = 20_000): Promise<{ client: TestClient; welcome: Welcome; at: number }> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const client = new TestClient(node.url, conferenceId, { cookie: opts.cookie });
+    try {
+      await client.hello({ ...(opts.name ? { name: opts.name } : {}), ...(opts.resume ? { resume: opts.resume } : {}) });
+      const first = await Promise.race([
+        client.nextAny((m) => m.type === 'welcome' || m.type === 'lobby.wait', Math.max(1000, end - Date.now())),
+        client.closed.then((c) => ({ type: 'closed', ...c }) as const),
+      ]);
+      if (first.type === 'welcome') return { client, welcome: first, at: Date.now() };
+      if (first.type === 'lobby.wait') throw new Error(`went to the lobby: ${JSON.stringify(first)}`);
+      // 1012: the conference is moving; a real client reconnects after a moment too.
+      if ('code' in first && first.code !== 1012) throw new Error(`closed ${first.code} ${first.reason}`);
+    } catch (err) {
+      client.close();
+      if (!/timed out|ECONNREFUSED|socket hang up/.test((err as Error).message)) throw err;
+    }
+    if (Date.now() > end) throw new Error(`could not join ${conferenceId} through ${node.id}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+d('cluster: three nodes', () => {
+  let c: TestCluster;
+  let A: TestNode, B: TestNode, C: TestNode;
+  beforeAll(async () => {
+    c = cluster!;
+    [A, B, C] = await Promise.all([c.start('A'), c.start('B'), c.start('C')]);
+  }, 120_000);
+  afterAll(async () => {
+    await c?.dispose();
+  }, 60_000);
+
+  it('every node holds a lease and /api/cluster (administrators only) lists them', async () => {
+    const view = await until(async () => {
+      const v = await clusterView(B);
+      return v.nodes.length === 3 ? v : null;
+    }, 'three nodes in /api/cluster');
+    expect(view.self).toBe('B');
+    expect(view.nodes.map((n) => n.id)).toEqual(['A', 'B', 'C']);
+    expect(view.nodes.every((n) => n.url.startsWith('http://127.0.0.1:'))).toBe(true);
+    expect((await fetch(`${B.url}/api/cluster`)).status).toBe(401);
+    const cookie = await signUp(A.url, 'notadmin');
+    expect((await api(C.url, 'GET', '/api/cluster', undefined, cookie)).status).toBe(403);
+    // Declared with zod, so it is in the OpenAPI document.
+    const docs = (await (await fetch(`${A.url}/api/docs/json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(docs.paths)).toContain('/api/cluster');
+  });
+
+  it('organizer on A, guest on B, attendee on C: lobby, roster, chat and policy across nodes, one home', async () => {
+    const org = await signUp(B.url, 'olivia'); // REST on any node: one store
+    const att = await signUp(C.url, 'arthur');
+    const id = await createConference(C.url, org, { guests: 'lobby' });
+    const o = await join(A, id, { cookie: org });
+    const view = await clusterView(C);
+    const home = view.nodes.find((n) => n.conferences.includes(id));
+    expect(home, JSON.stringify(view)).toBeTruthy();
+
+    // The guest waits in the lobby through B; the organizer (through A) admits it.
+    const guest = new TestClient(B.url, id);
+    await guest.hello({ name: 'Gus' });
+    const wait = await guest.next('lobby.wait', undefined, 15_000);
+    const knock = await o.client.next('participant.joined', (m) => m.participant.name === 'Gus', 15_000);
+    expect(knock.participant.status).toBe('lobby');
+    expect((await o.client.request({ type: 'lobby.admit', participantId: wait.self })).type).toBe('ack');
+    const gw = await guest.next('welcome', undefined, 15_000);
+    expect(gw.roster.map((p) => p.name).sort()).toEqual(['Gus', 'Olivia']);
+
+    const a = await join(C, id, { cookie: att });
+    await o.client.next('participant.joined', (m) => m.participant.name === 'Arthur', 15_000);
+    await guest.next('participant.joined', (m) => m.participant.name === 'Arthur', 15_000);
+
+    // Chat from each node reaches the others.
+    expect((await guest.request({ type: 'chat.send', text: 'hello from B' })).type).toBe('ack');
+    expect((await a.client.next('chat.message', (m) => m.message.text === 'hello from B', 15_000)).message.senderName).toBe('Gus');
+    expect((await a.client.request({ type: 'chat.send', text: 'hello from C' })).type).toBe('ack');
+    await o.client.next('chat.message', (m) => m.message.text === 'hello from C', 15_000);
+    await guest.next('chat.message', (m) => m.message.text === 'hello from C', 15_000);
+
+    // A REST change on another node reaches the live Focus on its home.
+    const patched = await api(A.url, 'PATCH', `/api/conferences/${id}`, { subject: 'Moved on' }, org);
+    expect(patched.status).toBe(200);
+    for (const cl of [o.client, guest, a.client]) await cl.next('conference.updated', (m) => m.conference.subject === 'Moved on', 15_000);
+
+    // Load: the home counts three seats and the conference.
+    const after = await until(async () => (await clusterView(A)).nodes.find((n) => n.conferences.includes(id) && n.load === 4), 'the home node\'s load');
+    expect(after.id).toBe(home!.id);
+    for (const cl of [o.client, guest, a.client]) cl.close();
+  });
+});
