@@ -38,6 +38,10 @@ import {
   type ShareState,
   type SignalData,
   type StageState,
+  type Mark,
+  type MarkAuthor,
+  type Point,
+  type Surface,
 } from '@baton/protocol';
 import { Emitter } from './Emitter';
 
@@ -98,6 +102,8 @@ export interface ConferenceSnapshot {
   recording: RecordingState | null;
   /** What the presenter shows on everyone's stage (null before the welcome: the screen). */
   stage: StageState | null;
+  /** The marks on the shared screen and slides, oldest first (annotation). */
+  annotations: readonly Mark[];
   end: ConferenceEnd | null;
   /** Why this client waits in the lobby again (it came back with a seat the server could not restore). */
   lobbyNote: string | null;
@@ -124,6 +130,8 @@ export interface ConferenceClientEvents {
   /** A question was asked while this page was here. */
   questionAsked: Question;
   end: ConferenceEnd;
+  /** Someone else's laser pointer moved (relayed, never kept): the overlay draws a fading trail. */
+  laser: { surface: Surface; author: MarkAuthor; points: Point[] };
 }
 
 /** The part of the browser WebSocket this class uses; Node's `ws` package satisfies it too. */
@@ -204,6 +212,7 @@ export const IDLE_SNAPSHOT: ConferenceSnapshot = Object.freeze({
   questions: [],
   recording: null,
   stage: null,
+  annotations: [],
   end: null,
   lobbyNote: null,
   attempt: 0,
@@ -522,6 +531,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
           questions: [...(msg.questions ?? [])].sort(questionRank),
           recording: msg.recording ?? null,
           stage: msg.stage ?? null,
+          annotations: msg.annotations ?? [],
           lobbyNote: null,
           attempt: 0,
           serverRestarting: false,
@@ -608,6 +618,17 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
         break;
       case 'recording.updated':
         this.update({ recording: msg.recording });
+        break;
+      case 'annotation.added':
+        if (!this.snap.annotations.some((m) => m.id === msg.mark.id)) this.update({ annotations: [...this.snap.annotations, msg.mark] });
+        break;
+      case 'annotation.removed': {
+        const gone = new Set(msg.ids);
+        this.update({ annotations: this.snap.annotations.filter((m) => !gone.has(m.id)) });
+        break;
+      }
+      case 'annotation.laser':
+        this.emit('laser', { surface: msg.surface, author: msg.author, points: msg.points });
         break;
       case 'stage.updated':
         this.update({ stage: msg.stage });

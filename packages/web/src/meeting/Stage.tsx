@@ -2,11 +2,16 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { Rich } from '../i18n/Rich';
-import type { MeetingPolicy, Participant, ShareState } from '@baton/protocol';
+import { annotatePolicy, personHue, type Mark, type MeetingPolicy, type Participant, type ShareState } from '@baton/protocol';
 import type { ConferenceClient, ConferenceSnapshot } from '../conference/ConferenceClient';
 import { SharedScreen, type SharedScreenHandle, type ViewMode } from '../sharing/SharedScreen';
 import { ClipboardPanel, useShareClipboard } from './ClipboardPanel';
 import { PausedBadge, ShareSourceMenu } from './ShareSourceMenu';
+import { AnnotationOverlay, type AnnotationTool, type LaserEvent } from '../annotation/AnnotationOverlay';
+import { AnnotationToolbar } from '../annotation/AnnotationToolbar';
+import { MarkLegend } from '../annotation/MarkLegend';
+
+const SCREEN_SURFACE = { kind: 'screen' } as const;
 
 export interface StageProps {
   client: ConferenceClient;
@@ -18,14 +23,19 @@ export interface StageProps {
   policy: MeetingPolicy;
   signedIn: boolean;
   isOrganizer: boolean;
+  /** The marks on the shared surfaces (the screen's are drawn over it). */
+  annotations?: readonly Mark[];
 }
 
 /**
  * The shared screen and its control bar. Who controls is always visible; the buttons only ask —
  * the Focus authorizes, and only the host's agent can grant control.
  */
-export function Stage({ client, share, shareSources, roster, selfId, policy, signedIn, isOrganizer }: StageProps) {
+export function Stage({ client, share, shareSources, roster, selfId, policy, signedIn, isOrganizer, annotations = [] }: StageProps) {
   const [mode, setMode] = useState<ViewMode>('fit');
+  // The annotation tool in hand: while there is one, the pointer draws and sends nothing to the host.
+  const [tool, setTool] = useState<AnnotationTool | null>(null);
+  const subscribeLaser = useCallback((fn: (e: LaserEvent) => void) => client.on('laser', fn), [client]);
   const screenHandle = useRef<SharedScreenHandle | null>(null);
   const clipboard = useShareClipboard(screenHandle);
   const fullscreen = useFullscreen();
@@ -63,6 +73,13 @@ export function Stage({ client, share, shareSources, roster, selfId, policy, sig
   const self = roster.find((p) => p.id === selfId);
   // This page's user shares from its agent: the page runs the share (the server checks the same).
   const mine = !selfHosts && share.kind === 'agent' && host?.client === 'agent' && !!self?.user && host.user === self.user;
+  // Presents: runs this share, or is a presenter or organizer (the server decides the same way).
+  const presenter = mine || self?.role === 'presenter' || self?.role === 'organizer';
+  const viewersAllowed = annotatePolicy(policy) === 'anyone';
+  const canAnnotate = presenter || viewersAllowed;
+  const activeTool = canAnnotate ? tool : null;
+  const screenMarks = annotations.filter((m) => m.surface.kind === 'screen');
+  const hue = personHue(self?.name ?? '');
   const hostPanel = mine ? <HostPanel client={client} share={share} roster={roster} sources={shareSources ?? null} /> : null;
 
   const status =
@@ -191,13 +208,27 @@ export function Stage({ client, share, shareSources, roster, selfId, policy, sig
           </div>
         ))}
       {controlling && share.kind === 'agent' && <ClipboardPanel clip={clipboard} hostName={host?.name} />}
+      <AnnotationToolbar
+        tool={activeTool}
+        onTool={setTool}
+        hue={hue}
+        canAnnotate={canAnnotate}
+        presenter={presenter}
+        viewersAllowed={viewersAllowed}
+        onAllowViewers={(viewers) => client.send({ type: 'annotation.allow', viewers })}
+        mineCount={screenMarks.filter((m) => m.author.id === selfId).length}
+        allCount={screenMarks.length}
+        onClearMine={() => client.send({ type: 'annotation.clear', scope: 'mine', surface: SCREEN_SURFACE })}
+        onClearAll={() => client.send({ type: 'annotation.clear', scope: 'all', surface: SCREEN_SURFACE })}
+      />
+      <MarkLegend marks={screenMarks} />
       <div className={`stage-screen${controlling && keyboardCaptured ? ' captured' : ''}`}>
         <SharedScreen
           key={share.hostId}
           className="share-viewport"
           wsUrl="/ws/share"
           getTicket={getTicket}
-          controlling={controlling}
+          controlling={controlling && !activeTool}
           mode={mode}
           onReleaseKeyboard={() => setKeyboardHint(true)}
           onKeyboardCapture={setKeyboardCaptured}
@@ -206,6 +237,19 @@ export function Stage({ client, share, shareSources, roster, selfId, policy, sig
           p2p={{ conference: client, hostId: share.hostId, active: share.transport === 'p2p' && share.kind === 'agent' }}
           onClipboard={clipboard.onClipboard}
           beforePaste={share.kind === 'agent' ? clipboard.beforePaste : undefined}
+          overlay={(size) => (
+            <AnnotationOverlay
+              surface={SCREEN_SURFACE}
+              width={size.width}
+              height={size.height}
+              marks={screenMarks}
+              tool={activeTool}
+              hue={hue}
+              onMark={(mark) => client.send({ type: 'annotation.add', surface: SCREEN_SURFACE, mark })}
+              onLaser={(points) => client.send({ type: 'annotation.laser', surface: SCREEN_SURFACE, points })}
+              subscribeLaser={subscribeLaser}
+            />
+          )}
         />
         {controlling && keyboardCaptured && <div className="keyboard-frame" data-testid="keyboard-frame" aria-hidden="true" />}
       </div>

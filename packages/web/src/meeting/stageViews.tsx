@@ -37,6 +37,7 @@ function ScreenView({ client, snapshot, signedIn, isOrganizer }: StageViewProps)
       policy={snapshot.conference!.policy}
       signedIn={signedIn}
       isOrganizer={isOrganizer}
+      annotations={snapshot.annotations}
     />
   );
 }

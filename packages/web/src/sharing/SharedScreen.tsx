@@ -9,7 +9,7 @@
  * connected, authenticated and silent beside it. When the share moves to the server, the server's full
  * refresh takes over the same canvas, which keeps its picture until then (ViewFeed).
  */
-import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type MutableRefObject } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type MutableRefObject, type ReactNode } from 'react';
 import { PointerButton } from '@baton/protocol';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
@@ -62,6 +62,11 @@ export interface SharedScreenProps {
    * the new text.
    */
   beforePaste?: () => Promise<unknown>;
+  /**
+   * Drawn over the screen, in a box of the screen's CSS size that follows Fit, 1:1 and zoom (e.g. the
+   * annotation overlay), given the screen's size in host pixels once known.
+   */
+  overlay?: (screen: { width: number; height: number }) => ReactNode;
 }
 
 export type ViewMode = 'fit' | '1:1' | number;
@@ -81,7 +86,7 @@ const FINAL_CODES = new Set([1000, 1003, 1008, 4001, 4003, 4004, 4005, 4006]);
 
 type Status = { state: ShareConnectionState; info: ShareCloseInfo | null; retrying: boolean };
 
-export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKeyboard, onKeyboardCapture, onZoom, handle, onStateChange, className, p2p, onClipboard, beforePaste }: SharedScreenProps) {
+export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKeyboard, onKeyboardCapture, onZoom, handle, onStateChange, className, p2p, onClipboard, beforePaste, overlay }: SharedScreenProps) {
   const { t } = useTranslation();
   const outerRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -344,6 +349,7 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
           <div style={{ position: 'absolute', inset: 0, overflow: 'hidden', pointerEvents: 'none' }}>
             <canvas ref={cursorRef} data-testid="share-cursor" aria-hidden="true" style={{ position: 'absolute', visibility: 'hidden', pointerEvents: 'none' }} />
           </div>
+          {overlay && screen && screen.width > 0 && overlay(screen)}
         </div>
       </div>
       {mode !== 'fit' && <ScrollBars target={outerRef} />}
