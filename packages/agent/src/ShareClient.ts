@@ -15,6 +15,7 @@ import { ConsentPrompt, type ControlMode } from './ConsentPrompt.js';
 import { ScreenCapture } from './ScreenCapture.js';
 import { DEFAULT_TILE_SIZE, TileEncoder } from './TileEncoder.js';
 import { CursorWatcher } from './CursorWatcher.js';
+import { VideoLayer } from './VideoLayer.js';
 import { InputInjector } from './InputInjector.js';
 import { InjectionLog, type InputEventRecord } from './InjectionLog.js';
 import { LocalInputMonitor } from './LocalInputMonitor.js';
@@ -45,6 +46,8 @@ export type ShareClientOptions = {
   clipboard?: ClipboardMode;
   tileSize?: number;
   maxFps?: number;
+  /** Send regions that move at video rates as H.264 to viewers that decode it (default true; needs node-av). */
+  video?: boolean;
   /** X display; $DISPLAY by default. */
   display?: string;
   /** Decides control requests; built from `allowControl` when absent. */
@@ -156,7 +159,7 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     this.#clipboard = parts.clipboard;
     this.sources = parts.sources;
     this.indicator = parts.indicator;
-    this.#encoder = new TileEncoder({ tileSize: o.tileSize ?? DEFAULT_TILE_SIZE });
+    this.#encoder = new TileEncoder({ tileSize: o.tileSize ?? DEFAULT_TILE_SIZE, video: o.video === false ? null : new VideoLayer({ log: o.log }) });
     for (const p of parts.conference.welcome.roster) this.#roster.set(p.id, p);
     this.paths = new SharePaths({
       ...o.paths,
@@ -607,6 +610,7 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       await this.sources.close().catch(() => undefined);
       await this.indicator?.close().catch(() => undefined);
       await this.capture.close().catch(() => undefined);
+      this.#encoder.video?.close();
       this.#status(`Sharing ended: ${reason}.`);
       this.emit('closed', reason);
     })();

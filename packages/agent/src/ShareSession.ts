@@ -219,7 +219,16 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       this.flow.ack(msg.seq);
       return;
     }
+    if (msg.type === 'caps') {
+      // Who decodes video and who needs tiles: a stream's cells go again as tiles for a newcomer without video.
+      const r = this.#encoder.setAudience(msg);
+      if (r) this.#capture.requestRegion({ x: r.x, y: r.y, width: r.w, height: r.h });
+      this.#kick();
+      return;
+    }
     if (msg.type === 'refresh') {
+      // Over the video stream's rectangle: a keyframe (a late joiner, a viewer far behind).
+      this.#encoder.video?.requestKeyframe(msg.x, msg.y, msg.w, msg.h);
       // A viewer could not be given a Copy tile: send those cells as pixels at the next pass.
       this.#encoder.invalidate(msg.x, msg.y, msg.w, msg.h);
       this.#capture.requestRegion({ x: msg.x, y: msg.y, width: msg.w, height: msg.h });

@@ -13,11 +13,12 @@
  * block per band of text. Lossless blocks use Palette (indexed colour) when they have at most 256
  * colours, which is smaller than ZRgb and cheaper for the viewer to inflate.
  */
-import { TILE_FLAG_LOSSY, TileEncoding, SHARE_LIMITS, copyPayload, type ShareMessage } from '@baton/protocol';
+import { TILE_FLAG_ALT, TILE_FLAG_LOSSY, TileEncoding, SHARE_LIMITS, copyPayload, type ShareMessage } from '@baton/protocol';
 import type { FrameBuffer } from './ScreenCapture.js';
 import type { Rect } from './monitors.js';
 import { blockMatches, findMotion, largestRectangle, type Block, type Motion } from './motion.js';
 import { FrameHasher } from './FrameHasher.js';
+import type { CellRect, VideoLayer } from './VideoLayer.js';
 import { classifyTile, copyBlock, copyTile, encodeJpeg, encodePalette, encodePng, encodeZRgb, extractRgb, firstDifferentRow, paletteOf, pixelPair, tileEquals, type PixelPair } from './tileCodecs.js';
 
 /**
@@ -54,6 +55,8 @@ export type TileEncoderOptions = {
   concurrency?: number;
   /** At most this many cells refined per call, so a burst of lossless tiles cannot hog the link. */
   maxRefinePerPass?: number;
+  /** Regions that move at video rates go as a video stream to viewers that decode it (see VideoLayer). */
+  video?: VideoLayer | null;
 };
 
 export type EncodeStats = {
@@ -73,12 +76,15 @@ export type EncodeStats = {
   jobs: number;
   /** Cells sent as one Copy tile (content that moved). */
   copied: number;
+  /** Bytes of the Video tile of this pass (0: none). */
+  videoBytes: number;
 };
 
 /** A rectangle of whole cells: columns c0..c1, rows r0..r1 (inclusive), clipped to the screen in pixels. */
 type Job = { x: number; y: number; w: number; h: number; c0: number; r0: number; c1: number; r1: number };
 
-const NONE = 0, LOSSLESS = 1, LOSSY = 2;
+/** ALT: lossy, an alternative to the video stream for viewers without video (TILE_FLAG_ALT). */
+const NONE = 0, LOSSLESS = 1, LOSSY = 2, ALT = 3;
 /** Fewer changed cells than this is not worth a motion search (typing, a clock). */
 const MIN_MOTION_CELLS = 8;
 /** Longest stretch of encoding without letting other events through (ms). */
@@ -122,6 +128,7 @@ export class TileEncoder {
   readonly #hasher = new FrameHasher();
   /** More colours than this in one cell is photo-like (JPEG while it moves). */
   readonly #photoColours: number;
+  readonly video: VideoLayer | null;
 
   constructor(options: TileEncoderOptions = {}) {
     this.tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
@@ -145,6 +152,22 @@ export class TileEncoder {
     // sharp costs ~0.25 ms per call whatever the size; more than 4 in flight gains nothing on 2 cores.
     this.concurrency = options.concurrency ?? 4;
     this.maxRefinePerPass = options.maxRefinePerPass ?? 1024;
+    this.video = options.video ?? null;
+  }
+
+  /**
+   * What the audience can use (the relay's `caps`). Returns the rectangle of a running stream whose
+   * cells must be sent again as ALT tiles (someone without video just arrived), to be captured again.
+   */
+  setAudience(caps: { video: boolean; tiles: boolean }): CellRect | null {
+    const v = this.video;
+    if (!v) return null;
+    const before = v.audience;
+    v.audience = { video: caps.video, tiles: caps.tiles };
+    const r = v.rect;
+    if (!r || before.tiles || !caps.tiles) return null;
+    for (let row = r.r0; row <= r.r1; row++) for (let c = r.c0; c <= r.c1; c++) this.#known[row * this.#cols + c] = 0;
+    return r;
   }
 
   /** Forget what was sent (new screen geometry or new viewers): every tile goes out again. */
@@ -163,6 +186,7 @@ export class TileEncoder {
     this.#noCopyCount = 0;
     this.#lastMotion = null;
     this.#hasher.reset(width, height, this.tileSize);
+    this.video?.reset(width, height, this.tileSize);
   }
 
   /**
@@ -229,6 +253,9 @@ export class TileEncoder {
     }
     if (this.merge && changed > 1) this.#absorb(kinds, colours);
     if (this.merge && changed > 1) this.#bridge(kinds);
+    // The video layer: the moving region's changed cells go in the stream (and as ALT tiles for viewers without video).
+    const vrect = this.video ? this.#planVideo(kinds, changedMark, now) : null;
+    const videoDue = vrect !== null && this.#anyIn(changedMark, vrect);
     const jobs = changed === 0 ? [] : this.#rectangles(kinds);
     // A small photo-like rectangle (the edge of a shadow, an icon) costs a JPEG call (~0.3 ms in sharp)
     // and ~600 bytes of JPEG tables whatever its size: lossless is as small there, cheaper, and exact at once.
@@ -236,14 +263,15 @@ export class TileEncoder {
       if (kinds[job.r0 * this.#cols + job.c0] !== LOSSY || job.w * job.h > this.maxSmallLossyPixels) continue;
       for (let r = job.r0; r <= job.r1; r++) for (let c = job.c0; c <= job.c1; c++) kinds[r * this.#cols + c] = LOSSLESS;
     }
-    kinds.forEach((k, i) => k !== NONE && this.#setLossy(i, k === LOSSY ? now : 0));
+    kinds.forEach((k, i) => k !== NONE && this.#setLossy(i, k === LOSSY || k === ALT ? now : 0));
     stats.classifyMs = performance.now() - t0;
     stats.jobs = jobs.length;
     const sentFrame = this.#sentFrame();
     const out = await this.#run(jobs, async (job) => {
-      if (kinds[job.r0 * this.#cols + job.c0] === LOSSY) {
+      const kind = kinds[job.r0 * this.#cols + job.c0];
+      if (kind === LOSSY || kind === ALT) {
         stats.lossy++;
-        return this.#encodeJpeg(sentFrame, job);
+        return this.#encodeJpeg(sentFrame, job, kind === ALT ? TILE_FLAG_LOSSY | TILE_FLAG_ALT : TILE_FLAG_LOSSY);
       }
       const ts = await this.#encodeLossless(sentFrame, job, colours);
       for (const t of ts) {
@@ -257,6 +285,21 @@ export class TileEncoder {
     if (copy) {
       tiles.unshift(copy.tile);
       stats.copied = copy.cells;
+    }
+    // The video unit comes last (it overdraws its whole rectangle); a stream that ended says so first.
+    const end = this.video?.takeEnd();
+    if (end) tiles.unshift(end);
+    if (videoDue) {
+      const unit = await this.video!.encode(sentFrame, now);
+      if (unit) {
+        tiles.push(unit);
+        stats.videoBytes = unit.data.length;
+        // The whole rectangle is the stream's approximation now: refined once the stream has ended.
+        for (let r = vrect.r0; r <= vrect.r1; r++) for (let c = vrect.c0; c <= vrect.c1; c++) this.#setLossy(r * this.#cols + c, now);
+      } else {
+        // No unit after all (the encoder failed: the layer is off): these cells go as tiles from pixels next time.
+        this.invalidate(vrect.x, vrect.y, vrect.w, vrect.h);
+      }
     }
     stats.bytes = tiles.reduce((n, t) => n + t.data.length, 0);
     stats.ms = performance.now() - t0;
@@ -405,8 +448,11 @@ export class TileEncoder {
     if (this.#lossyCount === 0) return [];
     const kinds = new Uint8Array(this.#cols * this.#rows);
     let n = 0;
+    const v = this.video?.rect;
     for (let i = 0; i < this.#lossyAt.length && n < this.maxRefinePerPass; i++) {
       const at = this.#lossyAt[i]!;
+      // The stream overdraws its rectangle every frame: refined once the stream has ended (the top-off).
+      if (v && at > 0 && inCells(v, i % this.#cols, Math.floor(i / this.#cols))) continue;
       if (at > 0 && now - at >= this.refineAfterMs) {
         this.#lossyAt[i] = 0;
         this.#lossyCount--;
@@ -426,6 +472,31 @@ export class TileEncoder {
     let min = Infinity;
     for (const at of this.#lossyAt) if (at > 0 && at < min) min = at;
     return min === Infinity ? null : min + this.refineAfterMs;
+  }
+
+  /**
+   * The heat map sees the photo-like changed cells; inside the stream's rectangle the changed cells
+   * leave the tile path (ALT tiles when someone needs tiles, else nothing: the stream carries them).
+   */
+  #planVideo(kinds: Uint8Array, changedMark: Uint8Array, now: number): CellRect | null {
+    const hot = new Uint8Array(kinds.length);
+    for (let i = 0; i < kinds.length; i++) if (kinds[i] === LOSSY) hot[i] = 1;
+    const rect = this.video!.plan(hot, changedMark, now);
+    if (!rect) return null;
+    const alt = this.video!.audience.tiles;
+    for (let r = rect.r0; r <= rect.r1; r++) {
+      for (let c = rect.c0; c <= rect.c1; c++) {
+        const i = r * this.#cols + c;
+        if (kinds[i] !== NONE) kinds[i] = alt ? ALT : NONE;
+        else if (changedMark[i]) this.#setLossy(i, now); // moved by the Copy: the stream overdraws it too
+      }
+    }
+    return rect;
+  }
+
+  #anyIn(mark: Uint8Array, r: CellRect): boolean {
+    for (let row = r.r0; row <= r.r1; row++) for (let c = r.c0; c <= r.c1; c++) if (mark[row * this.#cols + c]) return true;
+    return false;
   }
 
   #sentFrame(): FrameBuffer {
@@ -514,7 +585,7 @@ export class TileEncoder {
           c++;
           continue;
         }
-        const limit = Math.floor((k === LOSSY ? this.maxLossyPixels : this.maxLosslessPixels) / (ts * ts));
+        const limit = Math.floor((k === LOSSLESS ? this.maxLosslessPixels : this.maxLossyPixels) / (ts * ts));
         const maxRun = Math.max(1, Math.min(maxSide, limit));
         let c1 = c;
         while (c1 + 1 < cols && kinds[r * cols + c1 + 1] === k && c1 + 1 - c < maxRun) c1++;
@@ -594,12 +665,12 @@ export class TileEncoder {
   }
 
   /** JPEG of a rectangle, split in halves if it would exceed the payload bound. */
-  async #encodeJpeg(frame: FrameBuffer, job: Job): Promise<TileMessage[]> {
+  async #encodeJpeg(frame: FrameBuffer, job: Job, flags = TILE_FLAG_LOSSY): Promise<TileMessage[]> {
     const data = await encodeJpeg(extractRgb(frame, job.x, job.y, job.w, job.h), job.w, job.h, this.jpegQuality);
-    if (data.length <= SHARE_LIMITS.maxTilePayload) return [tile(job, TileEncoding.Jpeg, TILE_FLAG_LOSSY, data)];
+    if (data.length <= SHARE_LIMITS.maxTilePayload) return [tile(job, TileEncoding.Jpeg, flags, data)];
     const halves = this.#split(job);
     if (!halves) throw new Error(`a ${job.w}x${job.h} JPEG tile exceeds the payload bound`);
-    return (await Promise.all(halves.map((h) => this.#encodeJpeg(frame, h)))).flat();
+    return (await Promise.all(halves.map((h) => this.#encodeJpeg(frame, h, flags)))).flat();
   }
 
   #split(job: Job): [Job, Job] | null {
@@ -688,6 +759,10 @@ export class TileEncoder {
   }
 }
 
+function inCells(r: CellRect, c: number, row: number): boolean {
+  return c >= r.c0 && c <= r.c1 && row >= r.r0 && row <= r.r1;
+}
+
 function anyRowChanged(rows: Uint8Array, y: number, h: number): boolean {
   for (let i = y; i < y + h; i++) if (rows[i]) return true;
   return false;
@@ -698,5 +773,5 @@ function tile(job: Job, encoding: TileEncoding, flags: number, data: Uint8Array)
 }
 
 function emptyStats(): EncodeStats {
-  return { tiles: 0, unchanged: 0, fill: 0, lossless: 0, lossy: 0, bytes: 0, ms: 0, classifyMs: 0, jobs: 0, copied: 0 };
+  return { tiles: 0, unchanged: 0, fill: 0, lossless: 0, lossy: 0, bytes: 0, ms: 0, classifyMs: 0, jobs: 0, copied: 0, videoBytes: 0 };
 }

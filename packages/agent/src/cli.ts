@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * baton-agent share <meeting-url> [--token <one-time-token> | --token -] [--monitor X | --window W]
- *   [--allow-control ask|never|signed-in] [--clipboard off|to-host|both] [--tile-size 32] [--max-fps 30] [--display :0] [--no-p2p]
+ *   [--allow-control ask|never|signed-in] [--clipboard off|to-host|both] [--tile-size 32] [--max-fps 30] [--display :0] [--no-p2p] [--no-video]
  * baton-agent monitors [--display :0]
  * baton-agent windows [--display :0]
  *
@@ -39,6 +39,8 @@ const USAGE = `Usage:
       --max-fps <n>              capture passes per second at most (default 30)
       --display <name>           X display (default $DISPLAY)
       --no-p2p                   never stream directly to a viewer; always through the server
+      --no-video                 no H.264 video layer for regions in motion: tiles only (the
+                                 layer needs the optional node-av package; without it, tiles only)
       --indicator                a "Sharing" window in the corner of the screen (off by default:
                                  viewers then see that corner as it was when sharing started;
                                  the terminal always shows the state)
@@ -60,6 +62,7 @@ const OPTIONS = {
   'max-fps': { type: 'string', default: '30' },
   display: { type: 'string' },
   'no-p2p': { type: 'boolean', default: false },
+  'no-video': { type: 'boolean', default: false },
   indicator: { type: 'boolean', default: false },
   'no-indicator': { type: 'boolean', default: false },
   'no-page-switch': { type: 'boolean', default: false },
@@ -155,7 +158,7 @@ export async function main(argv: string[]): Promise<number> {
   consent = new ConsentPrompt({ mode, input: hostConsole.consentInput });
   let client: ShareClient;
   try {
-    client = await ShareClient.start({ meetingUrl, token: token.token, monitor: values.monitor, window: values.window, allowControl: mode, clipboard, consent, tileSize, maxFps, display: values.display, log, p2p: !values['no-p2p'], indicator: values.indicator && !values['no-indicator'], pageSwitch: !values['no-page-switch'] });
+    client = await ShareClient.start({ meetingUrl, token: token.token, monitor: values.monitor, window: values.window, allowControl: mode, clipboard, consent, tileSize, maxFps, display: values.display, log, p2p: !values['no-p2p'], video: !values['no-video'], indicator: values.indicator && !values['no-indicator'], pageSwitch: !values['no-page-switch'] });
   } catch (err) {
     hostConsole.close();
     throw err;

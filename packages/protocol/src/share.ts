@@ -17,6 +17,8 @@ export const ShareType = {
   CursorShape: 0x06,
   Ack: 0x07,
   Refresh: 0x08,
+  /** Viewer → relay (or host over a direct channel), relay → host: what the audience can decode (see caps). */
+  Caps: 0x09,
   Pointer: 0x10,
   Wheel: 0x11,
   Key: 0x12,
@@ -48,11 +50,53 @@ export const TileEncoding = {
    * this one: the relay resolves it for the others (see docs/protocol.md).
    */
   Copy: 6,
+  /**
+   * One access unit of a video stream over the tile's rectangle (a region that changes at video rates).
+   * Payload: VIDEO_HEADER_BYTES of header (see videoHeader()), then the bitstream (H.264 Annex B, SPS
+   * and PPS in every keyframe). The units of a stream depend on each other: a receiver decodes them
+   * in order from a keyframe. Sent only to viewers that said they decode video (`caps`); it is always
+   * lossy, and the host refines the rectangle with lossless tiles once it stops moving. Always the
+   * last tile of its frame (it overdraws whatever else the frame drew there).
+   */
+  Video: 7,
 } as const;
 export type TileEncoding = (typeof TileEncoding)[keyof typeof TileEncoding];
 
 /** Tile flag: the encoding is lossy; a lossless refinement of the same tile will follow once it stays still. */
 export const TILE_FLAG_LOSSY = 1;
+/**
+ * Tile flag: an alternative to the video stream over the same cells, for receivers without video (and
+ * recordings). A receiver that is being sent that video stream is not sent these tiles.
+ */
+export const TILE_FLAG_ALT = 2;
+
+/** Video tile codecs (first byte of a Video payload). */
+export const VideoCodec = { H264: 1 } as const;
+/** Video tile header flags. */
+export const VIDEO_KEY = 1;
+/** The stream ends here (no bitstream): its rectangle goes back to tiles. */
+export const VIDEO_END = 2;
+/** u8 codec, u8 flags, u16 stream id, u32 unit number within the stream. */
+export const VIDEO_HEADER_BYTES = 8;
+export type VideoHeader = { codec: number; key: boolean; end: boolean; stream: number; seq: number };
+
+/** The header of a Video tile's payload. */
+export function videoHeader(data: Uint8Array): VideoHeader {
+  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  return { codec: data[0]!, key: (data[1]! & VIDEO_KEY) !== 0, end: (data[1]! & VIDEO_END) !== 0, stream: v.getUint16(2), seq: v.getUint32(4) };
+}
+
+/** A Video tile's payload: header and bitstream. */
+export function videoPayload(h: Omit<VideoHeader, 'codec'> & { codec?: number }, bitstream: Uint8Array): Uint8Array {
+  const b = new Uint8Array(VIDEO_HEADER_BYTES + bitstream.length);
+  const v = new DataView(b.buffer);
+  b[0] = h.codec ?? VideoCodec.H264;
+  b[1] = (h.key ? VIDEO_KEY : 0) | (h.end ? VIDEO_END : 0);
+  v.setUint16(2, h.stream);
+  v.setUint32(4, h.seq >>> 0);
+  b.set(bitstream, VIDEO_HEADER_BYTES);
+  return b;
+}
 
 export const SHARE_LIMITS = {
   maxScreenSide: 8192,
@@ -108,6 +152,13 @@ export type ShareMessage =
   | { type: 'cursorShape'; w: number; h: number; hotX: number; hotY: number; rgba: Uint8Array }
   | { type: 'ack'; seq: number }
   | { type: 'refresh'; x: number; y: number; w: number; h: number }
+  /**
+   * What the other end can use. From a viewer: `video` it decodes Video tiles, `tiles` it needs tiles
+   * for moving regions (a viewer without WebCodecs). From the relay to the host, for its whole
+   * audience: `video` someone decodes video (worth encoding), `tiles` someone (or the recorder) needs
+   * the ALT tiles for the moving regions. A host that was never told sends tiles only.
+   */
+  | { type: 'caps'; video: boolean; tiles: boolean }
   | { type: 'pointer'; x: number; y: number; buttons: number }
   | { type: 'wheel'; x: number; y: number; dx: number; dy: number }
   | { type: 'key'; down: boolean; key: string; code: string }
@@ -212,6 +263,8 @@ export function encodeShareMessage(msg: ShareMessage): Uint8Array {
       v.setUint16(7, msg.h);
       return b;
     }
+    case 'caps':
+      return Uint8Array.of(ShareType.Caps, (msg.video ? 1 : 0) | (msg.tiles ? 2 : 0));
     case 'pointer': {
       const b = new Uint8Array(6);
       const v = new DataView(b.buffer);
@@ -301,16 +354,23 @@ export function decodeShareMessage(b: Uint8Array): ShareMessage {
       need(b, TILE_HEADER_BYTES + 1, 'tile');
       const x = v.getUint16(1), y = v.getUint16(3), w = v.getUint16(5), h = v.getUint16(7);
       const encoding = b[9]!;
-      // A Copy tile allocates nothing, so only its sides are bounded.
-      if (w < 1 || h < 1 || w > SHARE_LIMITS.maxTileSide || h > SHARE_LIMITS.maxTileSide || (w * h > SHARE_LIMITS.maxTilePixels && encoding !== TileEncoding.Copy)) {
+      // A Copy tile allocates nothing, and a Video tile's pictures live in the decoder: only their sides are bounded.
+      if (w < 1 || h < 1 || w > SHARE_LIMITS.maxTileSide || h > SHARE_LIMITS.maxTileSide || (w * h > SHARE_LIMITS.maxTilePixels && encoding !== TileEncoding.Copy && encoding !== TileEncoding.Video)) {
         throw new ShareDecodeError(`tile: size ${w}x${h} out of range`);
       }
-      if (encoding > TileEncoding.Copy) throw new ShareDecodeError(`tile: unknown encoding ${encoding}`);
+      if (encoding > TileEncoding.Video) throw new ShareDecodeError(`tile: unknown encoding ${encoding}`);
       const data = b.subarray(TILE_HEADER_BYTES);
       if (data.length > SHARE_LIMITS.maxTilePayload) throw new ShareDecodeError('tile: payload too large');
       if (encoding === TileEncoding.Fill && data.length !== 3) throw new ShareDecodeError('tile: fill needs 3 bytes');
       if (encoding === TileEncoding.Palette && data.length < 2 + 3 * (data[0]! + 1)) throw new ShareDecodeError('tile: palette too short');
       if (encoding === TileEncoding.Copy && data.length !== 4) throw new ShareDecodeError('tile: copy needs 4 bytes');
+      if (encoding === TileEncoding.Video) {
+        if (data.length < VIDEO_HEADER_BYTES) throw new ShareDecodeError('tile: video header too short');
+        if (data[0] !== VideoCodec.H264) throw new ShareDecodeError(`tile: unknown video codec ${data[0]}`);
+        if (w % 2 !== 0 || h % 2 !== 0) throw new ShareDecodeError(`tile: video ${w}x${h} needs even sides`);
+        const end = (data[1]! & VIDEO_END) !== 0;
+        if (end !== (data.length === VIDEO_HEADER_BYTES)) throw new ShareDecodeError('tile: a video unit carries a bitstream unless it ends the stream');
+      }
       return { type: 'tile', x, y, w, h, encoding: encoding as TileEncoding, flags: b[10]!, data };
     }
     case ShareType.Frame:
@@ -336,6 +396,9 @@ export function decodeShareMessage(b: Uint8Array): ShareMessage {
       if (w < 1 || h < 1) throw new ShareDecodeError('refresh: empty rectangle');
       return { type: 'refresh', x: v.getUint16(1), y: v.getUint16(3), w, h };
     }
+    case ShareType.Caps:
+      exact(b, 2, 'caps');
+      return { type: 'caps', video: (b[1]! & 1) !== 0, tiles: (b[1]! & 2) !== 0 };
     case ShareType.Pointer:
       exact(b, 6, 'pointer');
       return { type: 'pointer', x: v.getUint16(1), y: v.getUint16(3), buttons: b[5]! & 0x1f };

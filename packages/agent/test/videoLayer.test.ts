@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { TILE_FLAG_ALT, TILE_FLAG_LOSSY, TileEncoding, decodeShareMessage, encodeShareMessage, videoHeader, type ShareMessage } from '@baton/protocol';
+import { TileEncoder } from '../src/TileEncoder.js';
+import { VideoLayer } from '../src/VideoLayer.js';
+import { frameFromRgb } from './helpers/canvas.js';
+import { photoLike } from './helpers/painter.js';
+
+const W = 640, H = 480;
+/** Text-like grey background; a 320x240 "video" at (160,96) whose content is new every call. */
+function scene(step: number | null): Uint8Array {
+  const rgb = new Uint8Array(W * H * 3).fill(230);
+  for (let y = 8; y < 60; y += 10) for (let x = 8; x < 600; x++) if ((x * 3 + y) % 7 < 2) rgb.set([20, 20, 20], (y * W + x) * 3);
+  if (step !== null) {
+    const p = photoLike(320, 240, step + 1);
+    for (let y = 0; y < 240; y++) rgb.set(p.subarray(y * 320 * 3, (y + 1) * 320 * 3), ((96 + y) * W + 160) * 3);
+  }
+  return rgb;
+}
+type Tile = Extract<ShareMessage, { type: 'tile' }>;
+const wire = (t: Tile): Tile => decodeShareMessage(encodeShareMessage(t)) as Tile;
+const all = [{ x: 0, y: 0, width: W, height: H }];
+
+/** Passes at 25 a second while the region moves, then `still` passes without motion. */
+async function run(enc: TileEncoder, moving: number, still: number) {
+  const frames: Tile[][] = [];
+  let now = 1_000_000;
+  for (let i = 0; i < moving + still; i++, now += 40) {
+    const tiles = [...(await enc.encode(frameFromRgb(W, H, scene(i < moving ? i : moving - 1)), all, now)), ...(await enc.refine(now))];
+    frames.push(tiles.map(wire));
+  }
+  return frames;
+}
+
+describe('VideoLayer (node-av libx264)', () => {
+  it('turns a region moving at video rates into one H.264 stream from a keyframe, ends it when it stops, and the region is refined losslessly', async () => {
+    const video = new VideoLayer();
+    expect(video.available).toBe(true);
+    const enc = new TileEncoder({ video });
+    enc.setAudience({ video: true, tiles: false });
+    const frames = await run(enc, 20, 20);
+    const units = frames.flat().filter((t) => t.encoding === TileEncoding.Video).map((t) => ({ t, h: videoHeader(t.data) }));
+    const data = units.filter((u) => !u.h.end);
+    expect(data.length).toBeGreaterThan(8);
+    expect(data[0]!.h.key).toBe(true);
+    expect(data.map((u) => u.h.seq)).toEqual(data.map((_, i) => i));
+    // The stream covers the moving picture, on whole cells, with even sides.
+    const r = data[0]!.t;
+    expect(r.x).toBeLessThanOrEqual(160);
+    expect(r.y).toBeLessThanOrEqual(96);
+    expect(r.x + r.w).toBeGreaterThanOrEqual(480);
+    expect(r.y + r.h).toBeGreaterThanOrEqual(336);
+    expect(r.flags & TILE_FLAG_LOSSY).toBeTruthy();
+    // Annex B with SPS first in the keyframe: a viewer configures its decoder from it.
+    const au = data[0]!.t.data.subarray(8);
+    expect([...au.subarray(0, 4)]).toEqual([0, 0, 0, 1]);
+    // While the stream runs, no JPEG or ALT tile goes over its rectangle (nobody needs tiles).
+    const during = frames.slice(8, 20).flat();
+    expect(during.some((t) => t.encoding === TileEncoding.Jpeg && t.x >= r.x && t.x < r.x + r.w && t.y >= r.y && t.y < r.y + r.h)).toBe(false);
+    // It ends once still, and then lossless tiles cover the whole rectangle (the top-off).
+    expect(units.filter((u) => u.h.end)).toHaveLength(1);
+    const endAt = frames.findIndex((f) => f.some((t) => t.encoding === TileEncoding.Video && videoHeader(t.data).end));
+    const after = frames.slice(endAt).flat().filter((t) => t.flags === 0);
+    const covered = new Set<string>();
+    for (const t of after) for (let y = t.y; y < t.y + t.h; y += 16) for (let x = t.x; x < t.x + t.w; x += 16) covered.add(`${x},${y}`);
+    for (let y = r.y; y < r.y + r.h; y += 16) for (let x = r.x; x < r.x + r.w; x += 16) expect(covered.has(`${x},${y}`)).toBe(true);
+    video.close();
+  }, 60_000);
+
+  it('sends ALT JPEG tiles over the stream for viewers without video, and a newcomer without video gets the whole rectangle', async () => {
+    const video = new VideoLayer();
+    const enc = new TileEncoder({ video });
+    enc.setAudience({ video: true, tiles: true });
+    const frames = await run(enc, 14, 0);
+    const last = frames.at(-1)!;
+    const unit = last.find((t) => t.encoding === TileEncoding.Video)!;
+    expect(unit).toBeDefined();
+    expect(last.at(-1)).toBe(unit); // the unit is the frame's last tile
+    const alt = last.filter((t) => t.flags & TILE_FLAG_ALT);
+    expect(alt.length).toBeGreaterThan(0);
+    for (const t of alt) {
+      expect(t.encoding).toBe(TileEncoding.Jpeg);
+      expect(t.x >= unit.x && t.y >= unit.y && t.x + t.w <= unit.x + unit.w && t.y + t.h <= unit.y + unit.h).toBe(true);
+    }
+    // Video only from here; then someone without video arrives: the rectangle is due again as tiles.
+    enc.setAudience({ video: true, tiles: false });
+    expect(enc.setAudience({ video: true, tiles: true })).toMatchObject({ x: unit.x, y: unit.y, w: unit.w, h: unit.h });
+    // Nobody decodes video: the stream ends.
+    enc.setAudience({ video: false, tiles: true });
+    const next = (await enc.encode(frameFromRgb(W, H, scene(99)), all, 2_000_000)).map(wire);
+    expect(next.filter((t) => t.encoding === TileEncoding.Video).map((t) => videoHeader(t.data).end)).toEqual([true]);
+    video.close();
+  }, 60_000);
+
+  it('never starts a stream for typing-sized changes or without anyone decoding video', async () => {
+    const video = new VideoLayer();
+    const enc = new TileEncoder({ video });
+    const frames = await run(enc, 12, 0); // audience never told: tiles only
+    expect(frames.flat().some((t) => t.encoding === TileEncoding.Video)).toBe(false);
+    video.close();
+  }, 60_000);
+});
