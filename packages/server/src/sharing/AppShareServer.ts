@@ -79,7 +79,17 @@ export interface AppShareStats {
   storeBytes: number;
   /** Viewers being sent a frame's tiles a slice at a time (a late join, or after skipping versions). */
   catchUps: number;
+  /** Video units received from the host, and keyframes asked of it. */
+  videoUnitsIn: number;
+  keyframesAsked: number;
+  /** Viewers that decode video (their `caps`). */
+  videoViewers: number;
 }
+
+/** At most one keyframe request to the host this often: each costs every video viewer a keyframe's bytes. */
+const KEYFRAME_INTERVAL_MS = 1000;
+/** What a host assumes until told otherwise: nobody decodes video. */
+const HOST_DEFAULT_CAPS = { video: false, tiles: true } as const;
 
 const POLICY = 1008;
 
@@ -116,6 +126,11 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
   #hostOverruns = 0;
   #refreshesAsked = 0;
   #copiesIn = 0;
+  #videoUnitsIn = 0;
+  #keyframesAsked = 0;
+  #lastKeyframeAsk = 0;
+  /** What the host was last told of its audience (see #audienceChanged); a host never told sends tiles only. */
+  #told: { video: boolean; tiles: boolean } = HOST_DEFAULT_CAPS;
 
   constructor(options: AppShareServerOptions) {
     super();
@@ -158,6 +173,8 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
       this.#hostPending = [];
       if (!this.#closed) this.emit('hostGone', code, reason);
     });
+    this.#told = HOST_DEFAULT_CAPS;
+    this.#audienceChanged();
   }
 
   /** A viewer's (authenticated) channel. It is sent the whole current screen, a slice at a time. */
@@ -178,11 +195,14 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
       sliceBytes: this.#sliceBytes,
       onFrame: (commit) => this.#ackHost(commit),
       onUnresolved: this.#askPixels,
+      onLongVideoRun: (rect) => this.#askKeyframe(rect),
     });
     this.#viewers.set(participantId, viewer);
     this.#listen(channel, (bytes) => this.#onViewerMessage(viewer, bytes), () => this.#forget(viewer));
     channel.on('drain', () => this.#flush(viewer));
     viewer.start();
+    // After the frames it sent with its auth (its `caps`, held by the channel until now) are read.
+    setImmediate(() => this.#audienceChanged());
   }
 
   /** Disconnect one viewer (left the conference, lost the right to watch…). */
@@ -203,7 +223,12 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
   /** Watch the host's accepted messages (until the returned function is called, or close()). */
   tap(tap: ShareTap): () => void {
     this.#taps.add(tap);
-    return () => this.#taps.delete(tap);
+    // A recording holds tiles only: the host sends the ALT tiles under a video stream while one runs.
+    this.#audienceChanged();
+    return () => {
+      this.#taps.delete(tap);
+      this.#audienceChanged();
+    };
   }
 
   /**
@@ -245,6 +270,9 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
       copiesIn: this.#copiesIn,
       storeBytes: this.#store.byteSize(),
       catchUps: [...this.#viewers.values()].filter((v) => v.catchingUp).length,
+      videoUnitsIn: this.#videoUnitsIn,
+      keyframesAsked: this.#keyframesAsked,
+      videoViewers: [...this.#viewers.values()].filter((v) => v.video).length,
     };
   }
 
@@ -281,8 +309,10 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
           return;
         case 'tile':
           this.#store.putTile(msg, bytes);
-          this.#tapped(msg, bytes);
           if (msg.encoding === TileEncoding.Copy) this.#copiesIn++;
+          // Recordings hold tiles only (the ALT tiles and the lossless top-off), never the stream.
+          if (msg.encoding === TileEncoding.Video) this.#videoUnitsIn++;
+          else this.#tapped(msg, bytes);
           return;
         case 'frame':
           this.#onHostFrame(msg, bytes);
@@ -322,6 +352,8 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
         return;
       }
     }
+    const broken = this.#store.takeKeyframeWanted();
+    if (broken) this.#askKeyframe(broken, true);
     for (const v of this.#viewers.values()) v.markDirty(changed);
     // With nobody watching, nobody can be behind: the host runs free.
     if (this.#viewers.size === 0) this.#ackHost(Infinity);
@@ -343,6 +375,10 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
     if (!msg) return;
     if (msg.type === 'ack') {
       viewer.ack(msg.seq);
+      this.#flush(viewer);
+    } else if (msg.type === 'caps') {
+      viewer.video = msg.video;
+      this.#audienceChanged();
       this.#flush(viewer);
     } else if (isInputMessage(msg)) {
       if (viewer.participantId !== this.#controllerId || !this.#host) {
@@ -393,9 +429,34 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
     this.#sendTo(this.#host, encodeShareMessage({ type: 'refresh', ...entry.copy }));
   };
 
+  /**
+   * The host learns what its audience can use whenever that changes: `video` when some viewer decodes
+   * it (else it encodes none), `tiles` when some viewer does not, or a recorder listens (else it sends
+   * no ALT tiles under the stream).
+   */
+  #audienceChanged(): void {
+    if (this.#closed || !this.#host) return;
+    const vs = [...this.#viewers.values()];
+    // With nobody watching, what a host assumes by itself (tiles into the store, acked at once).
+    const caps: { video: boolean; tiles: boolean } = vs.length === 0 && this.#taps.size === 0 ? HOST_DEFAULT_CAPS : { video: vs.some((v) => v.video), tiles: vs.some((v) => !v.video) || this.#taps.size > 0 };
+    if (this.#told.video === caps.video && this.#told.tiles === caps.tiles) return;
+    this.#told = caps;
+    this.#sendTo(this.#host, encodeShareMessage({ type: 'caps', ...caps }));
+  }
+
+  /** A keyframe over the stream's rectangle (a `refresh` of it): throttled, unless the track broke. */
+  #askKeyframe(rect: { x: number; y: number; w: number; h: number }, now = false): void {
+    const t = Date.now();
+    if (!now && t - this.#lastKeyframeAsk < KEYFRAME_INTERVAL_MS) return;
+    this.#lastKeyframeAsk = t;
+    this.#keyframesAsked++;
+    this.#sendTo(this.#host, encodeShareMessage({ type: 'refresh', ...rect }));
+  }
+
   #forget(viewer: ShareViewer): void {
     if (this.#viewers.get(viewer.participantId) !== viewer) return;
     this.#viewers.delete(viewer.participantId);
+    this.#audienceChanged();
     viewer.close();
     this.#detach.get(viewer.channel)?.();
     if (viewer.participantId === this.#controllerId) this.#releaseHeld();

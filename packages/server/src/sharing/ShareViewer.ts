@@ -1,5 +1,5 @@
 import type { ShareChannel } from './ShareChannel.js';
-import type { CommittedFrame, TileEntry, TileStore } from './TileStore.js';
+import type { CommittedFrame, TileEntry, TileStore, VideoTrack } from './TileStore.js';
 
 /** Counters the relay shares with its viewers (so totals survive a viewer leaving). */
 export interface ShareCounters {
@@ -22,14 +22,19 @@ export interface ShareViewerOptions {
   onFrame: (commit: number) => void;
   /** A Copy tile the viewer cannot use: the host is asked for those cells as pixels. */
   onUnresolved: (entry: TileEntry) => void;
+  /** The viewer is being sent a long run of video units (it joined mid-stream or fell far behind): a keyframe would shorten it. */
+  onLongVideoRun?: (rect: VideoTrack['rect']) => void;
   /** A catch-up sends at most this many tiles, or sliceBytes, then yields to the event loop. */
   sliceTiles?: number;
   sliceBytes?: number;
 }
 
+/** More video units than this sent at once to one viewer: the host is asked for a keyframe. */
+const LONG_VIDEO_RUN = 12;
+
 /** The tiles of one frame being sent to a viewer, a slice at a time, and the frame that ends them. */
 interface Batch {
-  tiles: TileEntry[];
+  tiles: { readonly bytes: Uint8Array }[];
   next: number;
   frame: CommittedFrame;
 }
@@ -75,6 +80,12 @@ export class ShareViewer {
   #cursorPosDirty = false;
   /** A new screen: the viewer's picture is black, nothing to copy from until it is sent a whole frame. */
   #stale = false;
+  /** The viewer decodes Video tiles (its `caps`). */
+  #video = false;
+  /** The run of video units this viewer is in, and how many of them it was sent. */
+  #vTrack: VideoTrack | null = null;
+  #vSent = 0;
+  readonly #onLongVideoRun: ((rect: VideoTrack['rect']) => void) | undefined;
 
   constructor(options: ShareViewerOptions) {
     this.participantId = options.participantId;
@@ -85,6 +96,7 @@ export class ShareViewer {
     this.#highWater = options.highWater;
     this.#onFrame = options.onFrame;
     this.#onUnresolved = options.onUnresolved;
+    this.#onLongVideoRun = options.onLongVideoRun;
     this.#sliceTiles = options.sliceTiles ?? 512;
     this.#sliceBytes = options.sliceBytes ?? 256 * 1024;
   }
@@ -102,6 +114,19 @@ export class ShareViewer {
   get dirtyCount(): number {
     return this.#dirty.length;
   }
+  /** The viewer decodes video: it is sent the stream instead of the ALT tiles under it. */
+  get video(): boolean {
+    return this.#video;
+  }
+  set video(on: boolean) {
+    if (on === this.#video) return;
+    this.#video = on;
+    this.#vTrack = null;
+    this.#vSent = 0;
+    // Without video from now on: the ALT tiles it was not sent are what it needs now.
+    if (!on) this.markDirty(this.#store.filledCells());
+  }
+
   /** A frame's tiles are being sent, a slice at a time. */
   get catchingUp(): boolean {
     return this.#batch !== null;
@@ -245,7 +270,31 @@ export class ShareViewer {
       }
     }
     this.#clearDirty();
-    return { tiles, next: 0, frame: last };
+    return { tiles: this.#withVideo(tiles), next: 0, frame: last };
+  }
+
+  /**
+   * For a viewer that decodes video, while a stream runs: the ALT tiles (the stream's stand-in) are left
+   * out and the units it has not had go last, in order: from where it is in the current run, or the whole
+   * run from its keyframe (a late joiner, a new keyframe meanwhile). Decoding them all shows the stream's
+   * latest picture; a long run asks the host for a keyframe, which later viewers start from.
+   */
+  #withVideo(tiles: TileEntry[]): { readonly bytes: Uint8Array }[] {
+    const track = this.#video ? this.#store.videoTrack : null;
+    if (!track) {
+      this.#vTrack = null;
+      return tiles;
+    }
+    if (this.#vTrack !== track) {
+      this.#vTrack = track;
+      this.#vSent = 0;
+    }
+    const units = track.units.slice(this.#vSent);
+    this.#vSent = track.units.length;
+    if (units.length > LONG_VIDEO_RUN) this.#onLongVideoRun?.(track.rect);
+    const out: { readonly bytes: Uint8Array }[] = tiles.filter((t) => !t.alt);
+    for (const u of units) out.push(u);
+    return out;
   }
 
   /** A new grid (or none): no cell is dirty, one flag per cell of it. */

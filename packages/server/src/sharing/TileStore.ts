@@ -1,4 +1,4 @@
-import { TileEncoding, copySource, type ShareMessage } from '@baton/protocol';
+import { TILE_FLAG_ALT, TileEncoding, copySource, videoHeader, type ShareMessage } from '@baton/protocol';
 
 type ScreenMsg = Extract<ShareMessage, { type: 'screen' }>;
 type TileMsg = Extract<ShareMessage, { type: 'tile' }>;
@@ -42,6 +42,28 @@ export interface TileEntry {
   refreshAsked?: boolean;
   /** Held by the recent-frames history (see tilesSince) even once no cell refers to it. */
   kept?: boolean;
+  /** An ALT tile: the video stream's stand-in for viewers without video (not sent to those being sent the stream). */
+  alt?: boolean;
+}
+
+/** One access unit of the video stream: a Video tile frame, relayed unchanged. */
+export interface VideoUnit {
+  readonly bytes: Uint8Array;
+  readonly seq: number;
+  /** The commit of the frame it came in. */
+  commit: number;
+}
+
+/**
+ * The video stream under way, from its last keyframe: what a viewer that decodes video needs to show
+ * the stream's current picture (all of it in order from the first unit). A new object per keyframe,
+ * so a viewer can tell by identity whether it is still in the same run of units.
+ */
+export interface VideoTrack {
+  readonly stream: number;
+  readonly rect: { x: number; y: number; w: number; h: number };
+  readonly units: VideoUnit[];
+  bytes: number;
 }
 
 /** A tile's place on the grid: columns c0..c1 and rows r0..r1, inclusive. */
@@ -121,6 +143,13 @@ export class TileStore {
   #commits = 0;
   /** The tiles of the last `historyFrames` commits, oldest first, each frame's in version order. */
   #history: { commit: number; tiles: TileEntry[] }[] = [];
+  /** Video units of the batch in progress, in order. */
+  #pendingVideo: { bytes: Uint8Array; stream: number; seq: number; key: boolean; end: boolean; rect: VideoTrack['rect'] }[] = [];
+  #video: VideoTrack | null = null;
+  /** Most bytes one run of units (keyframe and what follows) may hold before it is dropped and a keyframe asked for. */
+  #videoCap = 4 * 1024 * 1024;
+  /** Set when the track was dropped in a way that needs a keyframe from the host (read by takeKeyframeWanted). */
+  #keyframeWanted: VideoTrack['rect'] | null = null;
   cursorShape: Uint8Array | null = null;
   cursorPos: Uint8Array | null = null;
 
@@ -175,7 +204,23 @@ export class TileStore {
     this.#historyCap = Math.max(1024 * 1024, this.#historyPerPixel * msg.width * msg.height);
     this.#heldBytes = 0;
     this.#heldEntries = 0;
+    this.#pendingVideo = [];
+    this.#video = null;
+    this.#keyframeWanted = null;
     this.#budget = Math.max(this.#minBudget, this.#budgetPerPixel * msg.width * msg.height);
+    this.#videoCap = Math.max(4 * 1024 * 1024, Math.floor(this.#budget / 4));
+  }
+
+  /** The video stream from its last keyframe (null: none runs). */
+  get videoTrack(): VideoTrack | null {
+    return this.#video;
+  }
+
+  /** A rectangle the host should send a keyframe for (the track broke or grew too large), once. */
+  takeKeyframeWanted(): VideoTrack['rect'] | null {
+    const r = this.#keyframeWanted;
+    this.#keyframeWanted = null;
+    return r;
   }
 
   /** The cells a tile covers; throws TileStoreError when it does not cover whole cells exactly. */
@@ -203,6 +248,16 @@ export class TileStore {
     const s = this.spanOf(msg);
     const g = this.#grid!;
     const cols = g.cols;
+    if (msg.encoding === TileEncoding.Video) {
+      // Not a cell's picture: a unit of the stream, kept with its run from the keyframe (see commit).
+      if (this.heldCost + bytes.byteLength + ENTRY_COST > this.#budget) throw new TileStoreError(`the share would hold more than its ${this.#budget} bytes of tiles (budget for a ${g.width}x${g.height} screen)`);
+      const h = videoHeader(msg.data);
+      const held = compact(bytes);
+      this.#heldBytes += held.byteLength;
+      this.#heldEntries++;
+      this.#pendingVideo.push({ bytes: held, stream: h.stream, seq: h.seq, key: h.key, end: h.end, rect: { x: msg.x, y: msg.y, w: msg.w, h: msg.h } });
+      return s.r0 * cols + s.c0;
+    }
     let copy: TileEntry['copy'] = null;
     if (msg.encoding === TileEncoding.Copy) {
       const src = copySource(msg);
@@ -217,7 +272,7 @@ export class TileStore {
         throw new TileStoreError(`the share would hold more than its ${this.#budget} bytes of tiles (budget for a ${g.width}x${g.height} screen)`);
       }
     }
-    const entry: TileEntry = { bytes: compact(bytes), version: 0, alive: 0, copy };
+    const entry: TileEntry = { bytes: compact(bytes), version: 0, alive: 0, copy, ...((msg.flags & TILE_FLAG_ALT) !== 0 ? { alt: true } : {}) };
     this.#hold(entry);
     for (let r = s.r0; r <= s.r1; r++) {
       for (let c = s.c0; c <= s.c1; c++) {
@@ -255,12 +310,57 @@ export class TileStore {
     this.#pending.clear();
     this.#pendingOrder = [];
     this.#lastFrame = { seq: msg.seq, time: msg.time, bytes: compact(bytes), commit: ++this.#commits };
+    this.#commitVideo(this.#commits);
     if (this.#historyFrames > 0) {
       for (const e of tiles) e.kept = true;
       this.#history.push({ commit: this.#commits, tiles });
       while (this.#history.length > this.#historyFrames || this.#historyOnly > this.#historyCap) this.#forgetOldestFrame();
     }
     return changed;
+  }
+
+  /**
+   * The batch's video units join the track: a keyframe starts a new one, the next unit of the stream
+   * extends it, an end unit ends it. Anything else (a gap, a unit of an unknown stream) drops the track
+   * and asks the host for a keyframe, as does a track past its byte cap: a viewer is only ever sent a
+   * run of units it can decode from its start.
+   */
+  #commitVideo(commit: number): void {
+    for (const u of this.#pendingVideo) {
+      const t = this.#video;
+      this.#heldBytes -= u.bytes.byteLength;
+      this.#heldEntries--;
+      if (u.end) {
+        if (t?.stream === u.stream) this.#dropVideo();
+        continue;
+      }
+      if (u.key) {
+        this.#dropVideo();
+        this.#video = { stream: u.stream, rect: u.rect, units: [], bytes: 0 };
+      } else if (!t || t.stream !== u.stream || t.units.at(-1)!.seq + 1 !== u.seq) {
+        this.#dropVideo();
+        this.#keyframeWanted = u.rect;
+        continue;
+      }
+      const track = this.#video!;
+      track.units.push({ bytes: u.bytes, seq: u.seq, commit });
+      track.bytes += u.bytes.byteLength;
+      this.#heldBytes += u.bytes.byteLength;
+      this.#heldEntries++;
+      if (track.bytes > this.#videoCap) {
+        this.#dropVideo();
+        this.#keyframeWanted = u.rect;
+      }
+    }
+    this.#pendingVideo = [];
+  }
+
+  #dropVideo(): void {
+    const t = this.#video;
+    if (!t) return;
+    this.#video = null;
+    this.#heldBytes -= t.bytes;
+    this.#heldEntries -= t.units.length;
   }
 
   /** The grid cells a Copy tile covers (empty for any other tile). */
@@ -369,6 +469,8 @@ export class TileStore {
     this.#lastFrame = null;
     this.#history = [];
     this.#historyOnly = 0;
+    this.#pendingVideo = [];
+    this.#video = null;
     this.cursorShape = null;
     this.cursorPos = null;
     this.#heldBytes = 0;
