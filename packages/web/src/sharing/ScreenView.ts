@@ -7,7 +7,8 @@
 import type { ShareMessage } from '@baton/protocol';
 import { Emitter } from '../conference/Emitter';
 import { CursorOverlay } from './CursorOverlay';
-import { decoders as defaultDecoders, type DecodedTile, type DecoderTable } from './decoders';
+import { createDecoders, type DecodedTile, type DecoderTable } from './decoders';
+import { TileEncoding } from '@baton/protocol';
 import { FrameVerifier, type TileRect } from './FrameVerifier';
 
 export interface ViewerStats {
@@ -34,6 +35,9 @@ export interface ViewerStats {
   framesVerified: number;
   framesMismatched: number;
   lastMismatchSeq: number;
+  /** Video units (the host's video layer) received, and the bytes of them. */
+  videoUnits: number;
+  videoBytes: number;
 }
 
 export type ScreenViewEvents = {
@@ -91,6 +95,8 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
     framesVerified: 0,
     framesMismatched: 0,
     lastMismatchSeq: -1,
+    videoUnits: 0,
+    videoBytes: 0,
   };
   readonly #ctx: CanvasRenderingContext2D;
   readonly #decoders: DecoderTable;
@@ -109,7 +115,8 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
     const ctx = this.canvas.getContext('2d', { alpha: false, willReadFrequently: this.#verifier !== null });
     if (!ctx) throw new Error('no 2D canvas context');
     this.#ctx = ctx;
-    this.#decoders = options.decoders ?? defaultDecoders;
+    // A table of its own: its video decoder holds the state of the stream this view is being sent.
+    this.#decoders = options.decoders ?? createDecoders();
     this.#cursor = options.cursorCanvas ? new CursorOverlay(options.cursorCanvas) : null;
     if (options.publishStats !== false && typeof window !== 'undefined') window.__batonViewer = this.stats;
   }
@@ -144,6 +151,10 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
       }
       case 'tile': {
         this.#batch ??= { tiles: [], rects: [], startedAt: performance.now() };
+        if (msg.encoding === TileEncoding.Video) {
+          this.stats.videoUnits++;
+          this.stats.videoBytes += msg.data.length;
+        }
         const decode = this.#decoders[msg.encoding](msg);
         decode.catch(() => {}); // handled when the frame is drawn; avoids an unhandled-rejection warning meanwhile
         this.#batch.tiles.push(decode);

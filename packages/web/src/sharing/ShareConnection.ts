@@ -23,6 +23,7 @@ import {
   type ShareMessage,
 } from '@baton/protocol';
 import { Emitter } from '../conference/Emitter';
+import { videoDecodingSupported } from './VideoTileDecoder';
 import { ChunkError, ChunkJoiner } from '@baton/protocol';
 
 export type ShareConnectionState = 'connecting' | 'authenticating' | 'open' | 'closed';
@@ -66,6 +67,11 @@ export interface DataChannelLike {
 
 export type ShareConnectionOptions = {
   view: ShareViewLike;
+  /**
+   * Whether to ask for the host's video layer (H.264 decoded with WebCodecs): told to the relay (or the
+   * host over a direct channel) in a `caps` frame. Default: whether this browser decodes it.
+   */
+  video?: boolean;
 } & (
   | {
       /** `ws(s)://host/ws/share`, an http(s) URL, or a path such as `/ws/share` (resolved against the page). */
@@ -171,6 +177,7 @@ export class ShareConnection extends Emitter<ShareConnectionEvents> {
     } catch (err) {
       return this.#finish({ code: 1006, reason: `cannot get a sharing ticket: ${(err as Error).message}`, local: true });
     }
+    const video = await this.#videoWanted();
     if (this.#state === 'closed') return;
     const WS = options.WebSocket ?? WebSocket;
     let ws: WebSocket;
@@ -185,6 +192,8 @@ export class ShareConnection extends Emitter<ShareConnectionEvents> {
       if (this.#state !== 'connecting') return;
       this.#setState('authenticating');
       this.#send({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket }, true);
+      // Right behind auth, so the relay knows before it sends this viewer anything that moves.
+      this.#send({ type: 'caps', video, tiles: !video }, true);
     };
     ws.onmessage = (ev: MessageEvent) => this.#onMessage(ev.data);
     ws.onclose = (ev: CloseEvent) => {
@@ -204,7 +213,9 @@ export class ShareConnection extends Emitter<ShareConnectionEvents> {
     this.#joiner = new ChunkJoiner();
     ch.binaryType = 'arraybuffer';
     const opened = () => {
-      if (this.#state === 'connecting') this.#setState('open');
+      if (this.#state !== 'connecting') return;
+      this.#setState('open');
+      void this.#videoWanted().then((video) => this.#send({ type: 'caps', video, tiles: !video }));
     };
     ch.onopen = opened;
     ch.onmessage = (ev: MessageEvent) => this.#onMessage(ev.data);
@@ -212,6 +223,10 @@ export class ShareConnection extends Emitter<ShareConnectionEvents> {
     ch.onerror = () => {};
     if (ch.readyState === 'open') opened();
     else if (ch.readyState === 'closing' || ch.readyState === 'closed') this.#finish({ code: 1001, reason: 'the direct connection to the host closed', local: false });
+  }
+
+  #videoWanted(): Promise<boolean> {
+    return this.#options.video === undefined ? videoDecodingSupported() : Promise.resolve(this.#options.video);
   }
 
   #onMessage(data: unknown): void {

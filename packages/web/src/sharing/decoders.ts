@@ -13,6 +13,7 @@ import { unzlibSync } from 'fflate';
 import { TileEncoding, copySource, type ShareMessage } from '@baton/protocol';
 import { ZRgbWorkerPool } from './ZRgbWorkerPool';
 import { paletteToRgba } from './tilePixels';
+import { VideoTileDecoder } from './VideoTileDecoder';
 
 export type TileMessage = Extract<ShareMessage, { type: 'tile' }>;
 
@@ -235,7 +236,10 @@ export interface DecoderOptions {
   imageDecoder?: boolean;
 }
 
-/** The decoder table; options choose the ZRgb and image paths (for comparisons and fallbacks). */
+/**
+ * The decoder table; options choose the ZRgb and image paths (for comparisons and fallbacks). Each table
+ * has its own video decoder (a stream's state), so one view's table is not shared with another's.
+ */
 export function createDecoders(options: DecoderOptions = {}): DecoderTable {
   const inWorkers = (options.zrgb ?? (typeof Worker !== 'undefined' ? 'workers' : 'main')) === 'workers';
   const useImageDecoder = options.imageDecoder ?? true;
@@ -247,6 +251,7 @@ export function createDecoders(options: DecoderOptions = {}): DecoderTable {
     [TileEncoding.ZRgb]: inWorkers ? zrgbInWorkers(getSharedPool, zrgb(inflateWithFflate)) : zrgb(options.inflate ?? inflateWithFflate),
     [TileEncoding.Palette]: inWorkers ? zrgbInWorkers(getSharedPool, palette, 'palette') : palette,
     [TileEncoding.Copy]: copy,
+    [TileEncoding.Video]: new VideoTileDecoder().decode,
   };
 }
 
