@@ -890,6 +890,9 @@ export class Focus extends TypedEmitter<FocusEvents> {
   #tapShareForMarks(app: AppShareServerLike): void {
     const board = this.#data.annotations;
     this.#untapShare = app.tap({
+      // It counts replaced cells: the video units replace theirs too, and it needs no ALT tiles.
+      needsTiles: false,
+      video: true,
       message: (msg) => {
         if (msg.type === 'tile') board.handleTile(msg);
         else if (msg.type === 'frame') board.handleFrame();

@@ -33,6 +33,13 @@ export interface AppShareServerOptions {
 /** Sees every host message the relay accepted, as received (the recorder: sharing stream bytes, never re-encoded). */
 export interface ShareTap {
   message(msg: ShareMessage, bytes: Uint8Array): void;
+  /**
+   * The tap needs every region as tiles (a recording: the host then sends the ALT tiles under a video
+   * stream). Default true; a tap that only follows which cells change says false.
+   */
+  needsTiles?: boolean;
+  /** The tap is also given the video units (Video tiles), which are otherwise left out. Default false. */
+  video?: boolean;
 }
 
 export interface ShareProtocolError {
@@ -312,7 +319,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
           if (msg.encoding === TileEncoding.Copy) this.#copiesIn++;
           // Recordings hold tiles only (the ALT tiles and the lossless top-off), never the stream.
           if (msg.encoding === TileEncoding.Video) this.#videoUnitsIn++;
-          else this.#tapped(msg, bytes);
+          this.#tapped(msg, bytes);
           return;
         case 'frame':
           this.#onHostFrame(msg, bytes);
@@ -438,7 +445,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
     if (this.#closed || !this.#host) return;
     const vs = [...this.#viewers.values()];
     // With nobody watching, what a host assumes by itself (tiles into the store, acked at once).
-    const caps: { video: boolean; tiles: boolean } = vs.length === 0 && this.#taps.size === 0 ? HOST_DEFAULT_CAPS : { video: vs.some((v) => v.video), tiles: vs.some((v) => !v.video) || this.#taps.size > 0 };
+    const caps: { video: boolean; tiles: boolean } = vs.length === 0 && this.#taps.size === 0 ? HOST_DEFAULT_CAPS : { video: vs.some((v) => v.video), tiles: vs.some((v) => !v.video) || [...this.#taps].some((t) => t.needsTiles !== false) };
     if (this.#told.video === caps.video && this.#told.tiles === caps.tiles) return;
     this.#told = caps;
     this.#sendTo(this.#host, encodeShareMessage({ type: 'caps', ...caps }));
@@ -511,7 +518,8 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
   }
 
   #tapped(msg: ShareMessage, bytes: Uint8Array): void {
-    for (const t of this.#taps) t.message(msg, bytes);
+    const unit = msg.type === 'tile' && msg.encoding === TileEncoding.Video;
+    for (const t of this.#taps) if (!unit || t.video === true) t.message(msg, bytes);
   }
 
   #sendTo(channel: ShareChannel | null, bytes: Uint8Array): void {
