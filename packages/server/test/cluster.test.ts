@@ -5,7 +5,8 @@
  * acknowledged chat message kept); a paused home (SIGSTOP) that must not act once resumed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerMessage } from '@baton/protocol';
+import { WebSocket } from 'ws';
+import { SHARE_PROTOCOL_VERSION, TileEncoding, decodeShareMessage, encodeShareMessage, type ServerMessage, type ShareMessage } from '@baton/protocol';
 import { api, createConference, signUp, TestClient } from './support.js';
 import { clusterView, freshCluster, until, type TestCluster, type TestNode } from './clusterSupport.js';
 
@@ -104,5 +105,68 @@ d('cluster: three nodes', () => {
     const after = await until(async () => (await clusterView(A)).nodes.find((n) => n.conferences.includes(id) && n.load === 4), 'the home node\'s load');
     expect(after.id).toBe(home!.id);
     for (const cl of [o.client, guest, a.client]) cl.close();
+  });
+
+  it('agent on C shares, a viewer on B gets the same tiles, asks for control through B, and its input reaches the host only once granted', async () => {
+    const org = await signUp(A.url, 'sharon');
+    const id = await createConference(A.url, org, { guests: 'allow' });
+    const tok = await api(C.url, 'POST', `/api/conferences/${id}/agent-tokens`, {}, org);
+    expect(tok.status).toBe(200);
+    const agent = new TestClient(C.url, id);
+    await agent.hello({ client: 'agent', agentToken: tok.body.token });
+    await agent.next('welcome', undefined, 15_000);
+    expect((await agent.request({ type: 'share.start', kind: 'agent' })).type).toBe('ack');
+    const v = await join(B, id, { cookie: org });
+    const g = await join(B, id, { name: 'Greta' });
+    const ticketOf = async (cl: TestClient) => ((await cl.request({ type: 'share.ticket' })) as unknown as { ticket: string }).ticket;
+    const share = (base: string) => {
+      const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws/share`);
+      const got: ShareMessage[] = [];
+      const waiters: (() => void)[] = [];
+      ws.on('message', (d: Buffer) => {
+        got.push(decodeShareMessage(new Uint8Array(d)));
+        for (const w of waiters.splice(0)) w();
+      });
+      ws.on('error', () => {});
+      const wait = async (pred: (m: ShareMessage) => boolean, what: string) => until(() => got.find(pred), what, 15_000, 20);
+      return { ws, got, wait, open: new Promise((r, j) => ws.once('open', r).once('error', j)) };
+    };
+    const host = share(C.url);
+    await host.open;
+    host.ws.send(encodeShareMessage({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket: await ticketOf(agent) }));
+    host.ws.send(encodeShareMessage({ type: 'screen', width: 64, height: 32, tileSize: 16 }));
+    const pixels = new Uint8Array(16 * 16 * 3).map((_, i) => (i * 7) % 256);
+    host.ws.send(encodeShareMessage({ type: 'tile', x: 16, y: 16, w: 16, h: 16, encoding: TileEncoding.Png, flags: 0, data: pixels }));
+    host.ws.send(encodeShareMessage({ type: 'frame', seq: 1, time: 1 }));
+
+    // The viewer on B (relayed to the home by the ticket's node) gets the same screen and tile bytes.
+    const viewer = share(B.url);
+    await viewer.open;
+    viewer.ws.send(encodeShareMessage({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket: await ticketOf(v.client) }));
+    const tile = (await viewer.wait((m) => m.type === 'tile', 'the tile on B')) as Extract<ShareMessage, { type: 'tile' }>;
+    expect([tile.x, tile.y, tile.w, tile.h]).toEqual([16, 16, 16, 16]);
+    expect(Buffer.from(tile.data).equals(Buffer.from(pixels))).toBe(true);
+    await viewer.wait((m) => m.type === 'frame', 'the frame on B');
+    const other = share(B.url);
+    await other.open;
+    other.ws.send(encodeShareMessage({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket: await ticketOf(g.client) }));
+    await other.wait((m) => m.type === 'frame', 'the frame for Greta');
+
+    // Input before any grant reaches nobody; the control request goes B -> home -> agent on C.
+    viewer.ws.send(encodeShareMessage({ type: 'pointer', x: 1, y: 1, buttons: 0 }));
+    expect((await v.client.request({ type: 'control.request' })).type).toBe('ack');
+    const asked = await agent.next('control.requested', undefined, 15_000);
+    expect(asked.participantId).toBe(v.welcome.self);
+    expect((await agent.request({ type: 'control.grant', participantId: asked.participantId })).type).toBe('ack');
+    await v.client.next('share.updated', (m) => m.share?.controllerId === v.welcome.self, 15_000);
+    // Greta is not the controller: her input is dropped; Sharon's reaches the host.
+    other.ws.send(encodeShareMessage({ type: 'pointer', x: 9, y: 9, buttons: 0 }));
+    viewer.ws.send(encodeShareMessage({ type: 'pointer', x: 33, y: 17, buttons: 1 }));
+    const p = (await host.wait((m) => m.type === 'pointer', 'input at the host')) as Extract<ShareMessage, { type: 'pointer' }>;
+    expect([p.x, p.y, p.buttons]).toEqual([33, 17, 1]);
+    expect(host.got.filter((m) => m.type === 'pointer').every((m) => (m as { x: number }).x === 33)).toBe(true);
+    expect((await clusterView(B)).relayedShareBytes).toBeGreaterThan(pixels.length);
+    for (const ws of [host.ws, viewer.ws, other.ws]) ws.close();
+    for (const cl of [agent, v.client, g.client]) cl.close();
   });
 });
