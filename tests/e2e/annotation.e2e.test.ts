@@ -10,8 +10,14 @@
  * - Carol, joining late, sees the marks;
  * - Bob, without permission, is refused by the server (a raw conference socket from his page);
  *   once Alice lets viewers annotate, he draws and Alice sees his mark;
+ * - while Bob, the controller, holds an annotation tool his pointer draws and the host's pointer
+ *   stays put; with the tool down, his pointer moves the host's again;
  * - typing elsewhere on the host leaves the stroke; the content under it replaced removes it.
+ *
+ * Timings (presenter's pointer up → the viewer's overlay shows it; laser seen → faded; host change
+ * → mark gone) are printed as "annotation e2e:" lines.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -54,6 +60,10 @@ describe.skipIf(!OK)('annotation on the shared screen (agent + browsers)', () =>
       for (let i = 3; i < d.length; i += 4) a = Math.max(a, d[i]!);
       return a;
     }, { x, y, W, H });
+  /** With ANNOTATION_SHOTS=<dir>, screenshots to check by eye. */
+  const shot = async (page: Page, name: string) => {
+    if (process.env.ANNOTATION_SHOTS) await page.screenshot({ path: path.join(process.env.ANNOTATION_SHOTS, `${name}.png`) });
+  };
   const marks = (page: Page) => page.getByTestId('annotation-overlay').getAttribute('data-marks').then(Number).catch(() => -1);
   /** The overlay lies exactly on the shared picture. */
   const aligned = async (page: Page) => {
@@ -126,10 +136,14 @@ describe.skipIf(!OK)('annotation on the shared screen (agent + browsers)', () =>
     await alice.getByTestId('annotate-pen').click();
     expect(await alice.getByTestId('annotation-overlay').getAttribute('data-tool')).toBe('pen');
     await drawLine(alice, STROKE.x0, STROKE.y, STROKE.x1, STROKE.y);
-    await expect.poll(() => marks(bob), { timeout: 20_000 }).toBe(1);
+    const drawnAt = Date.now();
+    await expect.poll(() => marks(bob), { timeout: 20_000, interval: 20 }).toBe(1);
+    console.log(`annotation e2e: presenter's stroke on the viewer's overlay ${Date.now() - drawnAt} ms after pointer up`);
     await expect.poll(() => bob.getByTestId('mark-legend-entry').textContent()).toBe('Alice');
     await showsStroke(bob);
     await showsStroke(alice);
+    await shot(alice, 'presenter-1280');
+    await shot(bob, 'viewer-fit-1280');
 
     // 1:1 with scrolling, then a smaller window at Fit and at 1:1.
     await bob.getByTestId('view-mode-1to1').click();
@@ -141,6 +155,9 @@ describe.skipIf(!OK)('annotation on the shared screen (agent + browsers)', () =>
     await bob.getByTestId('view-mode-fit').click();
     await expect.poll(() => bob.getByTestId('share-viewport').getAttribute('data-zoom')).not.toBe('1.000');
     await showsStroke(bob);
+    await bob.setViewportSize({ width: 390, height: 844 }); // a phone, upright
+    await showsStroke(bob);
+    await shot(bob, 'viewer-phone');
     await bob.setViewportSize({ width: 1280, height: 800 });
     await showsStroke(bob);
   }, 180_000);
@@ -150,9 +167,11 @@ describe.skipIf(!OK)('annotation on the shared screen (agent + browsers)', () =>
     const a = await at(alice, 200, 500), b = await at(alice, 500, 520);
     await alice.mouse.move(a.x, a.y);
     for (let i = 1; i <= 8; i++) await alice.mouse.move(a.x + ((b.x - a.x) * i) / 8, a.y + ((b.y - a.y) * i) / 8);
-    await expect.poll(() => bob.getByTestId('annotation-overlay').getAttribute('data-lasers'), { timeout: 15_000 }).toBe('1');
+    await expect.poll(() => bob.getByTestId('annotation-overlay').getAttribute('data-lasers'), { timeout: 15_000, interval: 20 }).toBe('1');
+    const seenAt = Date.now();
     // Gone on its own (LASER_FADE_MS), with nothing left on the overlay there.
-    await expect.poll(() => bob.getByTestId('annotation-overlay').getAttribute('data-lasers'), { timeout: 15_000 }).toBe('0');
+    await expect.poll(() => bob.getByTestId('annotation-overlay').getAttribute('data-lasers'), { timeout: 15_000, interval: 20 }).toBe('0');
+    console.log(`annotation e2e: laser trail faded ${Date.now() - seenAt} ms after the viewer first drew it`);
     expect(await alphaAt(bob, 500, 520)).toBe(0);
     expect(await alphaAt(bob, 350, 510)).toBe(0);
     expect(await marks(bob)).toBe(1); // the laser left no mark
@@ -203,6 +222,7 @@ describe.skipIf(!OK)('annotation on the shared screen (agent + browsers)', () =>
     await drawLine(bob, 900, 600, 1100, 680);
     await expect.poll(() => marks(alice), { timeout: 20_000 }).toBe(2);
     await expect.poll(() => alice.getByTestId('mark-legend-entry').allTextContents()).toEqual(['Alice', 'Bob']);
+    await shot(bob, 'viewer-allowed-two-marks');
     // His own clear takes his mark only.
     await bob.getByTestId('annotate-clear-mine').click();
     await expect.poll(() => marks(carol), { timeout: 20_000 }).toBe(1);
@@ -223,8 +243,39 @@ describe.skipIf(!OK)('annotation on the shared screen (agent + browsers)', () =>
     expect(await marks(bob)).toBe(1);
     // A new window opens over the line the stroke underlines.
     await painter.fill(win, STROKE.x0 - 40, STROKE.y - 40, STROKE.x1 - STROKE.x0 + 80, 80, [30, 90, 160]);
-    await expect.poll(() => viewerPixel(STROKE.x0 + 10, STROKE.y), { timeout: 20_000 }).toEqual([30, 90, 160]);
+    const changedAt = Date.now();
+    await expect.poll(() => viewerPixel(STROKE.x0 + 10, STROKE.y), { timeout: 20_000, interval: 20 }).toEqual([30, 90, 160]);
+    const pictureAt = Date.now();
+    await expect.poll(() => marks(bob), { timeout: 20_000, interval: 20 }).toBe(0);
+    console.log(`annotation e2e: host content replaced → viewer has the new picture ${pictureAt - changedAt} ms, the mark gone ${Date.now() - changedAt} ms`);
     for (const p of [bob, alice, carol]) await expect.poll(() => marks(p), { timeout: 20_000 }).toBe(0);
     expect(await alphaAt(bob, (STROKE.x0 + STROKE.x1) / 2, STROKE.y)).toBe(0);
+  }, 120_000);
+
+  it("the controller's pointer draws while a tool is in hand and reaches the host once it is down", async () => {
+    const hostPointer = () => {
+      const out = execFileSync('xdotool', ['getmouselocation', '--shell'], { env: { ...process.env, DISPLAY: xvfb.display }, encoding: 'utf8' });
+      return { x: Number(/X=(\d+)/.exec(out)![1]), y: Number(/Y=(\d+)/.exec(out)![1]) };
+    };
+    await alice.getByTestId('annotate-allow-viewers').check();
+    await bob.getByTestId('control-request').click();
+    await expect.poll(() => bob.getByTestId('control-status').textContent(), { timeout: 20_000 }).toBe('You are in control');
+    // With the tool off his pointer drives the host's.
+    const p1 = await at(bob, 640, 100);
+    await bob.mouse.move(p1.x, p1.y);
+    await bob.mouse.move(p1.x + 1, p1.y + 1);
+    await expect.poll(hostPointer, { timeout: 20_000 }).toEqual({ x: 641, y: 101 });
+    // With the pen: a stroke, and the host's pointer stays where it was.
+    await bob.getByTestId('annotate-pen').click();
+    await drawLine(bob, 800, 620, 1000, 640);
+    await expect.poll(() => marks(alice), { timeout: 20_000 }).toBe(1);
+    expect(hostPointer()).toEqual({ x: 641, y: 101 });
+    // Tool down: the pointer is the host's again.
+    await bob.getByTestId('annotate-off').click();
+    const p2 = await at(bob, 900, 200);
+    await bob.mouse.move(p2.x, p2.y);
+    await bob.mouse.move(p2.x + 1, p2.y + 1);
+    await expect.poll(hostPointer, { timeout: 20_000 }).toEqual({ x: 901, y: 201 });
+    await bob.getByTestId('control-release').click();
   }, 120_000);
 });
