@@ -7,7 +7,8 @@
  * - monitor left → monitor right → a window, from the agent's terminal: after each switch the viewer's
  *   canvas has the new size and exactly the host's pixels, and it never showed a black picture between;
  * - the indicator window is on the host's screen (xwininfo) and the viewer's picture of the monitor it
- *   sits on has the desktop's pixels at its place, not the indicator's;
+ *   sits on has the desktop's pixels at its place, not the indicator's, also after they changed under
+ *   it and while a window lies across it (Composite: every window keeps its own pixels);
  * - "Switch source" on the host's own meeting page switches back to monitor left; no other page gets the list;
  * - pause (key, then a click on the indicator) freezes the viewer's picture while the host's screen
  *   changes, with "Paused by host" shown; resume brings the new pixels;
@@ -78,6 +79,7 @@ describe.skipIf(!OK)('switching what is shared live, the indicator and pause (ag
   let bobCookie = '';
   let target = 0;
   let leftWin = 0;
+  let rightWin = 0;
   const x11env = () => ({ ...process.env, DISPLAY: xvfb.display });
   const say = (line: string) => void agent.proc.stdin!.write(`${line}\n`);
 
@@ -130,7 +132,7 @@ describe.skipIf(!OK)('switching what is shared live, the indicator and pause (ag
     painter = await Painter.open(xvfb.display);
     // Two desktop backgrounds, one per monitor, and an application window on the left one.
     leftWin = await painter.window(LEFT.x, LEFT.y, LEFT.w, LEFT.h, [20, 20, 20]);
-    const rightWin = await painter.window(RIGHT.x, RIGHT.y, RIGHT.w, RIGHT.h, [20, 20, 20]);
+    rightWin = await painter.window(RIGHT.x, RIGHT.y, RIGHT.w, RIGHT.h, [20, 20, 20]);
     const left = texture(LEFT.w, LEFT.h, 1), right = texture(RIGHT.w, RIGHT.h, 2), win = texture(WIN.w, WIN.h, 3);
     await painter.putRgb(leftWin, 0, 0, LEFT.w, LEFT.h, left);
     await painter.putRgb(rightWin, 0, 0, RIGHT.w, RIGHT.h, right);
@@ -198,6 +200,27 @@ describe.skipIf(!OK)('switching what is shared live, the indicator and pause (ag
     expect(await hostPixel(IND.x + 2, IND.y + 2)).toEqual([0x15, 0x65, 0xc0]);
     expect(await blanks()).toBe(0);
     expect(agent.output()).toContain('Now sharing monitor right (580x720), switched from this terminal.');
+  }, 150_000);
+
+  it('what changes under the indicator reaches the viewer: drawn there, and a window dragged across it', async () => {
+    const next = texture(RIGHT.w, RIGHT.h, 8);
+    await painter.putRgb(rightWin, 0, 0, RIGHT.w, RIGHT.h, next);
+    draw(RIGHT.x, RIGHT.y, RIGHT.w, RIGHT.h, next);
+    await showing(RIGHT);
+    // A window dragged up into the corner and left lying across the indicator, which stays on top for the host.
+    const size = { w: 160, h: 60 };
+    const pic = texture(size.w, size.h, 9);
+    const w = await painter.window(RIGHT.x + 40, 400, size.w, size.h, [0, 0, 0]);
+    await painter.putRgb(w, 0, 0, size.w, size.h, pic);
+    const end = { x: IND.x + 100, y: 0 };
+    for (let i = 1; i <= 8; i++) await painter.move(w, Math.round(RIGHT.x + 40 + ((end.x - RIGHT.x - 40) * i) / 8), Math.round(400 - (400 * i) / 8));
+    draw(end.x, end.y, size.w, size.h, pic);
+    await showing(RIGHT);
+    await expect.poll(() => hostPixel(IND.x + 110, IND.y + 2), { timeout: 10_000 }).toEqual([0x15, 0x65, 0xc0]);
+    expect(await mismatches(bob, crop(RIGHT), RIGHT.w, RIGHT.h)).toBe(0);
+    await painter.destroy(w);
+    draw(RIGHT.x, RIGHT.y, RIGHT.w, RIGHT.h, next);
+    await showing(RIGHT);
   }, 150_000);
 
   it('switches to a window by its number in the list', async () => {

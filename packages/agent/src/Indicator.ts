@@ -4,13 +4,15 @@
  * the share (`click`).
  *
  * It is override-redirect (no window manager frame, no focus, not in `baton-agent windows`), drawn as
- * one PutImage of text rendered by sharp from SVG, and raised again when something covers it.
+ * one PutImage of text rendered by sharp from SVG, and raised again when something covers it: told by
+ * VisibilityNotify, and, since windows redirected by Composite always count as unobscured, by another
+ * top-level window being mapped or restacked (the root's SubstructureNotify).
  *
  * It must not show in what viewers see. Before it is mapped, the pixels under its place are read with
- * the server grabbed and mapped in the same grab (`under`): ScreenCapture puts them back over its
- * place in every capture of the screen or a monitor (a shared window is read from its own pixmap,
- * where the indicator never is). Viewers so see the desktop as it was under the indicator when it
- * appeared: what later changes in that small corner (300x24 px) is not shown to them.
+ * the server grabbed and mapped in the same grab (`under`). With Composite, ScreenCapture paints its
+ * place in every capture of the screen or a monitor with what the windows under it hold now
+ * (ExcludedWindow); without it, with `under`, the desktop as it was when the indicator appeared. A
+ * shared window is read from its own pixmap, where the indicator never is.
  */
 import sharp from 'sharp';
 import { printable } from '@baton/protocol';
@@ -58,6 +60,7 @@ export class Indicator extends TypedEmitter<IndicatorEvents> {
   #state: IndicatorState = { kind: 'sharing' };
   #drawing: Promise<void> = Promise.resolve();
   #lastRaise = 0;
+  #raiseTimer: NodeJS.Timeout | null = null;
   #closed = false;
 
   private constructor(conn: X11Connection, rect: Rect, under: Buffer, wid: number, gc: number) {
@@ -101,6 +104,7 @@ export class Indicator extends TypedEmitter<IndicatorEvents> {
       (ind as { under: Buffer }).under = Buffer.from(under);
       ind.#image = image;
       conn.on('event', (ev: XEvent) => ind.#onEvent(ev));
+      X.ChangeWindowAttributes(conn.root, { eventMask: em.SubstructureNotify! });
       ind.#put();
       await conn.sync();
       return ind;
@@ -153,21 +157,37 @@ export class Indicator extends TypedEmitter<IndicatorEvents> {
   }
 
   #onEvent(ev: XEvent): void {
-    if (this.#closed || ev.wid !== this.#wid) return;
+    if (this.#closed) return;
+    // Another top-level window mapped, raised or moved (maybe over us): on top again.
+    const root = this.conn.root;
+    if ((ev.name === 'MapNotify' && ev.event === root && ev.wid !== this.#wid) || (ev.name === 'ConfigureNotify' && ev.wid === root && ev.wid1 !== this.#wid)) {
+      this.#raiseSoon();
+      return;
+    }
+    if (ev.wid !== this.#wid) return;
     if (ev.name === 'Expose') this.#put();
     else if (ev.name === 'ButtonPress') this.emit('click');
-    else if (ev.name === 'VisibilityNotify' && Number(ev.state) !== 0) {
-      // Covered (partly or fully): on top again, but not in a raise war with another always-on-top window.
-      const now = Date.now();
-      if (now - this.#lastRaise < 500) return;
-      this.#lastRaise = now;
+    else if (ev.name === 'VisibilityNotify' && Number(ev.state) !== 0) this.#raiseSoon(); // covered, partly or fully
+  }
+
+  /** On top again, at most every 500 ms (no raise war with another always-on-top window), the last request included. */
+  #raiseSoon(): void {
+    if (this.#raiseTimer) return;
+    const wait = this.#lastRaise + 500 - Date.now();
+    const raise = (): void => {
+      this.#raiseTimer = null;
+      if (this.#closed || this.conn.closed) return;
+      this.#lastRaise = Date.now();
       this.conn.client.ConfigureWindow(this.#wid, { stackMode: 0 });
-    }
+    };
+    if (wait <= 0) raise();
+    else this.#raiseTimer = setTimeout(raise, wait);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#raiseTimer) clearTimeout(this.#raiseTimer);
     if (!this.conn.closed) {
       try {
         this.conn.client.DestroyWindow(this.#wid);

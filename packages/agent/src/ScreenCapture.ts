@@ -12,6 +12,7 @@ import { TypedEmitter } from './TypedEmitter.js';
 import { X11Connection } from './X11Connection.js';
 import { chooseArea, listMonitors, type Rect, type SharedArea } from './monitors.js';
 import { WindowCapture, findWindow } from './WindowCapture.js';
+import { ExcludedWindow } from './ExcludedWindow.js';
 import { xcall, type DamageExt, type FixesExt, type FixesRect, type RandrExt, type ShmExt, type ShmSegment, type XEvent } from './x11.js';
 
 /** Pixels of the shared area, 4 bytes per pixel in X's little-endian order: B, G, R, unused. */
@@ -92,6 +93,8 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
   /** Rectangles to read at the next capture whatever the damage says (requestRegion). */
   #extra: Rect[] = [];
   #mask: { rect: Rect; pixels: Buffer } | null = null;
+  /** Our own on-top window, left out of screen and monitor captures (exclude()). */
+  #excluded: ExcludedWindow | null = null;
   #busy = false;
   /** The latest switchTo(), which captures wait for. */
   #switching: Promise<unknown> = Promise.resolve();
@@ -161,6 +164,30 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
    */
   setMask(mask: { rect: Rect; pixels: Buffer } | null): void {
     this.#mask = mask;
+    this.requestFull();
+  }
+
+  /**
+   * Get ready to leave one of our own windows out of what viewers see (ExcludedWindow.prepare: every
+   * top-level window is redirected). Call before that window is mapped. Throws without Composite.
+   */
+  async prepareExclusion(): Promise<void> {
+    await ExcludedWindow.prepare(this.conn);
+  }
+
+  /**
+   * After prepareExclusion(): screen and monitor captures show what is under `window` (the indicator),
+   * as it is now, instead of the window. `base`: the screen under it before it was mapped.
+   */
+  async exclude(o: { window: number; rect: Rect; base: Buffer }): Promise<void> {
+    this.#excluded?.close();
+    const e = await ExcludedWindow.open(this.conn, o);
+    e.on('changed', (r) => {
+      if (this.#excluded !== e || this.#window) return;
+      for (const c of clipRects([r], this.#area)) this.requestRegion(c);
+    });
+    this.#excluded = e;
+    this.#mask = null;
     this.requestFull();
   }
 
@@ -403,6 +430,7 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
         damaged = damaged.concat(clipRects(this.#extra, whole));
         this.#extra = [];
       }
+      damaged = damaged.concat(this.#staleExcluded(area));
       // One picture per capture (issue 17). The tile rows are read by several GetImage requests, and the
       // damage was taken a round trip earlier: another client drawing in between gave a frame whose rows
       // came from two pictures (a dragged window torn across a horizontal line; 5 captures in 400 under a
@@ -426,6 +454,15 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
     } finally {
       this.#busy = false;
     }
+  }
+
+  /**
+   * The excluded window's rectangle (area coordinates) when windows moved, appeared or went since it was
+   * last composed: the events came before the damage taken with them, so it is read in the same capture.
+   */
+  #staleExcluded(area: SharedArea): Rect[] {
+    const e = this.#excluded;
+    return e && !this.#window && e.takeStale() ? clipRects([e.rect], area) : [];
   }
 
   /** Put the mask's pixels back over its place, where this capture read the screen. */
@@ -473,14 +510,20 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
         // so two reads of one row would land in the same slice and the first would be copied out with the
         // second's pixels (a band of wrong cells the hashes cannot see, since the agent sends what it read).
         const late = await this.#takeDamage(area);
-        bands = tileBands(bands.concat(late), area.width, area.height, this.tileSize);
+        bands = tileBands(bands.concat(late, this.#staleExcluded(area)), area.width, area.height, this.tileSize);
       }
       const late = hold ? null : this.#takeDamage(area);
       // #read issues every request before its first await: the Ungrab follows them in the stream.
       const reading = bands.length > 0 ? this.#read(bands, area) : null;
-      ungrab();
+      // Our own window (the indicator) read from the root is painted over with what is under it, from the
+      // windows' own storage, before anything can change: the grab is held for that.
+      const ex = this.#excluded && !this.#window && bands.length > 0 ? this.#excluded : null;
+      if (!ex) ungrab();
       await reading;
-      return { read: bands, late: late ? await late : [] };
+      if (ex && this.#area === area) await ex.compose(area, this.#frame, bands);
+      ungrab();
+      const lateRects = late ? await late : [];
+      return { read: bands, late: lateRects.length > 0 ? lateRects.concat(this.#staleExcluded(area)) : this.#staleExcluded(area) };
     } finally {
       ungrab();
     }
@@ -546,6 +589,7 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.conn.off('event', this.#onEvent);
+    this.#excluded?.close();
     await this.#window?.close();
     if (!this.conn.closed) {
       try {

@@ -198,9 +198,16 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       let indicator: Indicator | null = null;
       if (o.indicator === true) {
         try {
+          // Composite keeps every window's pixels, so viewers see what is under the indicator as it is now.
+          // Without it they see that corner as it was when the indicator appeared (the mask).
+          const composited = await capture.prepareExclusion().then(() => true, (err: Error) => {
+            o.log?.(`The indicator's corner shows viewers the desktop as it is now only with the Composite extension (${err.message}).`);
+            return false;
+          });
           indicator = await Indicator.open({ display: o.display });
           opened.push(indicator);
-          capture.setMask({ rect: indicator.rect, pixels: indicator.under });
+          if (composited) await capture.exclude({ window: indicator.windowId, rect: indicator.rect, base: indicator.under });
+          else capture.setMask({ rect: indicator.rect, pixels: indicator.under });
         } catch (err) {
           o.log?.(`No indicator window: ${(err as Error).message}`);
         }

@@ -41,9 +41,9 @@ const USAGE = `Usage:
       --no-p2p                   never stream directly to a viewer; always through the server
       --no-video                 no H.264 video layer for regions in motion: tiles only (the
                                  layer needs the optional node-av package; without it, tiles only)
-      --indicator                a "Sharing" window in the corner of the screen (off by default:
-                                 viewers then see that corner as it was when sharing started;
-                                 the terminal always shows the state)
+      --indicator                a "Sharing" window in the corner of the screen (off by default;
+                                 viewers see what is under it, through Composite; the terminal
+                                 always shows the state)
       --no-page-switch           ignore "Switch source" and Pause/Resume from your own meeting page
   While sharing, on this terminal: s = switch what is shared (then its number), p = pause/resume,
   i = state, h = help. With standard input not a terminal, the same as lines (s, <n>,

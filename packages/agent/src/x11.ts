@@ -123,6 +123,8 @@ export interface CompositeExt extends XExtensionBase {
   Redirect: { Automatic: 0; Manual: 1 };
   RedirectWindow(window: number, updateType: number): void;
   UnredirectWindow(window: number): void;
+  RedirectSubwindows(window: number, updateType: number): void;
+  UnredirectSubwindows(window: number): void;
   NameWindowPixmap(window: number, pixmap: number): void;
 }
 
