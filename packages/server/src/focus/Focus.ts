@@ -851,7 +851,10 @@ export class Focus extends TypedEmitter<FocusEvents> {
     const seat = this.#roster.get(participantId);
     if (!seat || seat.status !== 'joined') throw new ForbiddenError('you are not in this meeting any more');
     if (!mayPresent(seatToActor(seat), this.#record.policy)) throw new ForbiddenError('the meeting policy does not let you present slides', 'policy');
-    return this.#data.handleSlidesUpload(body, name, this.#member(seat));
+    const deck = await this.#data.handleSlidesUpload(body, name, this.#member(seat));
+    // A deck just shown is what the presenter wants everyone to see, as a new share is.
+    if (!this.#closed) this.#stage.handleSet('slides', seat.name);
+    return deck;
   }
 
   // -------------------------------------------------------------------------------------------

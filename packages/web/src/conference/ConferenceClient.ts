@@ -42,6 +42,7 @@ import {
   type MarkAuthor,
   type Point,
   type Surface,
+  type SlidesState,
 } from '@baton/protocol';
 import { Emitter } from './Emitter';
 
@@ -104,6 +105,8 @@ export interface ConferenceSnapshot {
   stage: StageState | null;
   /** The marks on the shared screen and slides, oldest first (annotation). */
   annotations: readonly Mark[];
+  /** The meeting's slide decks and the page everyone follows (null from a server without slides). */
+  slides: SlidesState | null;
   end: ConferenceEnd | null;
   /** Why this client waits in the lobby again (it came back with a seat the server could not restore). */
   lobbyNote: string | null;
@@ -213,6 +216,7 @@ export const IDLE_SNAPSHOT: ConferenceSnapshot = Object.freeze({
   recording: null,
   stage: null,
   annotations: [],
+  slides: null,
   end: null,
   lobbyNote: null,
   attempt: 0,
@@ -532,6 +536,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
           recording: msg.recording ?? null,
           stage: msg.stage ?? null,
           annotations: msg.annotations ?? [],
+          slides: msg.slides ?? null,
           lobbyNote: null,
           attempt: 0,
           serverRestarting: false,
@@ -632,6 +637,9 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
         break;
       case 'stage.updated':
         this.update({ stage: msg.stage });
+        break;
+      case 'slides.updated':
+        this.update({ slides: msg.slides });
         break;
       case 'hands.updated': {
         const before = new Set(this.snap.hands.map((h) => h.person));

@@ -8,6 +8,7 @@ import { useTranslation } from 'react-i18next';
 import type { Participant, StageView } from '@baton/protocol';
 import type { ConferenceClient, ConferenceSnapshot } from '../conference/ConferenceClient';
 import { Stage } from './Stage';
+import { SlidesView } from '../slides/SlidesView';
 
 /** What every view gets: the conference, this participant, and whether it leads the stage. */
 export interface StageViewProps {
@@ -52,11 +53,6 @@ export function EmptyStageView({ title, hint, testId }: { title: string; hint: s
       </div>
     </section>
   );
-}
-
-function SlidesView() {
-  const { t } = useTranslation();
-  return <EmptyStageView testId="slides-empty" title={t('stageSwitch.slidesEmpty')} hint={t('stageSwitch.slidesEmptyHint')} />;
 }
 
 function WhiteboardView() {
