@@ -59,6 +59,8 @@ describe('slides in a meeting', () => {
     const upd = (await guest.next('slides.updated', (m) => m.slides.current?.deckId === deckId)) as ServerMessageOf<'slides.updated'>;
     expect(upd.slides.current).toEqual({ deckId, page: 1 });
     expect(upd.slides.decks[0]).toMatchObject({ id: deckId, pages: 3, by: { name: 'Alice', user: 'alice' } });
+    // A deck just uploaded turns everyone's stage to the slides.
+    await guest.next('stage.updated', (m) => m.stage.view === 'slides');
     const got = await fetch(`${srv.url}/api/slides/${deckId}/deck.pdf`);
     expect(got.status).toBe(200);
     expect(got.headers.get('content-type')).toBe('application/pdf');
