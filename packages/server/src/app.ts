@@ -230,19 +230,34 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
       const conferenceId = m[1]!;
       const cookies = app.parseCookie(req.headers.cookie ?? '');
       // Cluster mode: the socket goes to the conference's home node, through this one if need be.
+      const exists = async () => (await store.getConference(conferenceId)) !== null;
       const route = cluster && !relayed
-        ? cluster.route(conferenceId, async () => (await store.getConference(conferenceId)) !== null)
+        ? cluster.route(conferenceId, exists)
         : Promise.resolve({ local: true as const });
       Promise.all([sessions.resolve(cookies[SESSION_COOKIE]), route])
         .then(([user, where]) => {
           conferenceWss.handleUpgrade(req, socket, head, (ws) => {
+            const serveHere = () => new ConferenceConnection({ socket: ws, conferenceId, user: user ?? null, registry, store, address,
+              log: app.log.child({ conference: conferenceId }), countBytes: metrics.countConferenceBytes });
             if (!where.local) {
-              const relay = new SocketRelay({ client: ws, upstreamUrl: `${where.url.replace(/^http/, 'ws')}${url.pathname}`, headers: cluster!.relayHeaders(req, address), maxPayload: MAX_CONFERENCE_FRAME, log: app.log });
-              cluster!.trackRelay(conferenceId, where.node, relay);
+              const relay = new SocketRelay({ client: ws, target: { node: where.node, url: `${where.url.replace(/^http/, 'ws')}${url.pathname}` }, headers: cluster!.relayHeaders(req, address),
+                maxPayload: MAX_CONFERENCE_FRAME, log: app.log,
+                // A home that just died still has its lease for a moment: hold the client until the conference has a new home.
+                holdMs: 2 * config.cluster!.leaseTtlMs + 2000,
+                retarget: async () => {
+                  await cluster!.nodes.refresh();
+                  const r = await cluster!.route(conferenceId, exists);
+                  return r.local ? { local: true } : { node: r.node, url: `${r.url.replace(/^http/, 'ws')}${url.pathname}` };
+                },
+                onLocal: (pending) => {
+                  serveHere();
+                  for (const m of pending) ws.emit('message', m.data, m.binary);
+                },
+              });
+              cluster!.trackRelay(conferenceId, relay);
               return;
             }
-            new ConferenceConnection({ socket: ws, conferenceId, user: user ?? null, registry, store, address,
-              log: app.log.child({ conference: conferenceId }), countBytes: metrics.countConferenceBytes });
+            serveHere();
           });
         })
         .catch((err) => {
@@ -268,9 +283,9 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
             /* the local path answers a bad frame */
           }
           if (home) {
-            const relay = new SocketRelay({ client: ws, upstreamUrl: `${home.url.replace(/^http/, 'ws')}/ws/share`, headers: cluster.relayHeaders(req, address), pending: [{ data, binary: isBinary }],
+            const relay = new SocketRelay({ client: ws, target: { node: home.id, url: `${home.url.replace(/^http/, 'ws')}/ws/share` }, headers: cluster.relayHeaders(req, address), pending: [{ data, binary: isBinary }],
               maxPayload: SHARE_LIMITS.maxFrame, onDownstreamBytes: (n) => cluster.countRelayed(n), log: app.log });
-            cluster.trackRelay(null, home.id, relay);
+            cluster.trackRelay(null, relay);
             return;
           }
           acceptShareSocket(ws, registry, app.log);

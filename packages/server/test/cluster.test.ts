@@ -107,7 +107,7 @@ d('cluster: three nodes', () => {
     for (const cl of [o.client, guest, a.client]) cl.close();
   });
 
-  it('agent on C shares, a viewer on B gets the same tiles, asks for control through B, and its input reaches the host only once granted', async () => {
+  it('agent on C shares, a viewer on another node (B) gets the same tiles, asks for control through B, and its input reaches the host only once granted', async () => {
     const org = await signUp(A.url, 'sharon');
     const id = await createConference(A.url, org, { guests: 'allow' });
     const tok = await api(C.url, 'POST', `/api/conferences/${id}/agent-tokens`, {}, org);
@@ -116,8 +116,11 @@ d('cluster: three nodes', () => {
     await agent.hello({ client: 'agent', agentToken: tok.body.token });
     await agent.next('welcome', undefined, 15_000);
     expect((await agent.request({ type: 'share.start', kind: 'agent' })).type).toBe('ack');
-    const v = await join(B, id, { cookie: org });
-    const g = await join(B, id, { name: 'Greta' });
+    // The viewers' node: B, unless the meeting's home landed there (placement goes by load).
+    const homeId = (await clusterView(C)).nodes.find((n) => n.conferences.includes(id))!.id;
+    const V = homeId === 'B' ? A : B;
+    const v = await join(V, id, { cookie: org });
+    const g = await join(V, id, { name: 'Greta' });
     const ticketOf = async (cl: TestClient) => ((await cl.request({ type: 'share.ticket' })) as unknown as { ticket: string }).ticket;
     const share = (base: string) => {
       const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws/share`);
@@ -140,14 +143,14 @@ d('cluster: three nodes', () => {
     host.ws.send(encodeShareMessage({ type: 'frame', seq: 1, time: 1 }));
 
     // The viewer on B (relayed to the home by the ticket's node) gets the same screen and tile bytes.
-    const viewer = share(B.url);
+    const viewer = share(V.url);
     await viewer.open;
     viewer.ws.send(encodeShareMessage({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket: await ticketOf(v.client) }));
     const tile = (await viewer.wait((m) => m.type === 'tile', 'the tile on B')) as Extract<ShareMessage, { type: 'tile' }>;
     expect([tile.x, tile.y, tile.w, tile.h]).toEqual([16, 16, 16, 16]);
     expect(Buffer.from(tile.data).equals(Buffer.from(pixels))).toBe(true);
     await viewer.wait((m) => m.type === 'frame', 'the frame on B');
-    const other = share(B.url);
+    const other = share(V.url);
     await other.open;
     other.ws.send(encodeShareMessage({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket: await ticketOf(g.client) }));
     await other.wait((m) => m.type === 'frame', 'the frame for Greta');
@@ -165,7 +168,7 @@ d('cluster: three nodes', () => {
     const p = (await host.wait((m) => m.type === 'pointer', 'input at the host')) as Extract<ShareMessage, { type: 'pointer' }>;
     expect([p.x, p.y, p.buttons]).toEqual([33, 17, 1]);
     expect(host.got.filter((m) => m.type === 'pointer').every((m) => (m as { x: number }).x === 33)).toBe(true);
-    expect((await clusterView(B)).relayedShareBytes).toBeGreaterThan(pixels.length);
+    expect((await clusterView(V)).relayedShareBytes).toBeGreaterThan(pixels.length);
     for (const ws of [host.ws, viewer.ws, other.ws]) ws.close();
     for (const cl of [agent, v.client, g.client]) cl.close();
   });

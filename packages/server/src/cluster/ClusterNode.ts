@@ -172,8 +172,8 @@ export class ClusterNode extends TypedEmitter<ClusterNodeEvents> {
     const homes = await this.homes.all();
     const live = this.nodes.nodes();
     for (const r of [...this.#relays]) {
-      const moved = r.conference !== null && homes.get(r.conference)?.node !== r.node;
-      if (moved || !this.nodes.get(r.node)) {
+      const moved = r.conference !== null && homes.get(r.conference)?.node !== r.relay.node;
+      if (moved || !this.nodes.get(r.relay.node)) {
         this.#relays.delete(r);
         r.relay.close();
       }
@@ -265,15 +265,15 @@ export class ClusterNode extends TypedEmitter<ClusterNodeEvents> {
 
   #relayedBytes = 0;
   /** Sockets relayed from here to a home node: closed when that node is no longer the home. */
-  readonly #relays = new Set<{ conference: string | null; node: string; relay: { close(): void; on(e: 'closed', l: () => void): unknown } }>();
+  readonly #relays = new Set<{ conference: string | null; relay: { node: string; close(): void; on(e: 'closed', l: () => void): unknown } }>();
 
   /**
    * A relayed socket to `node` for `conference` (null: a share socket, bound to the node only). When
    * the conference moves or the node's lease goes, the client is told to reconnect (1012) and finds
    * the new home: a home paused (SIGSTOP) keeps its TCP connections open, so nothing else would.
    */
-  trackRelay(conference: string | null, node: string, relay: { close(): void; on(e: 'closed', l: () => void): unknown }): void {
-    const entry = { conference, node, relay };
+  trackRelay(conference: string | null, relay: { node: string; close(): void; on(e: 'closed', l: () => void): unknown }): void {
+    const entry = { conference, relay };
     this.#relays.add(entry);
     relay.on('closed', () => this.#relays.delete(entry));
   }
