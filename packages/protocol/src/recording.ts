@@ -70,6 +70,13 @@ export const RecordingEvent = z.discriminatedUnion('type', [
   z.object({ t: z.number(), type: z.literal('joined'), id: z.string(), name: z.string() }),
   z.object({ t: z.number(), type: z.literal('left'), id: z.string(), name: z.string() }),
   z.object({ t: z.number(), type: z.literal('share'), started: z.boolean(), name: z.string() }),
+  /**
+   * The audio mixer began (started) or stopped writing one segment of the mix, `file` in the
+   * recording's directory; the server joins the segments into one track (audio.webm) at the end.
+   */
+  z.object({ t: z.number(), type: z.literal('audio'), file: z.string(), started: z.boolean() }),
+  /** The mix could not be recorded (e.g. Janus runs on another machine); `reason` is for people. */
+  z.object({ t: z.number(), type: z.literal('audio.unavailable'), reason: z.string() }),
   /** The recording ended; `reason` when it was not asked to (size limit, disk full…). */
   z.object({ t: z.number(), type: z.literal('end'), reason: z.string().optional() }),
 ]);

@@ -6,17 +6,23 @@
  * It never sees sockets or roles: the Focus authorized every call before it gets here.
  */
 import { randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Janode from 'janode';
 import AudioBridgePlugin, { type AudioBridgeHandle } from 'janode/plugins/audiobridge';
 import type { AudioParticipant } from '@baton/protocol';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { BadRequestError, BatonError, ConflictError, NotFoundError } from '../errors.js';
 import type { JanusAudioService } from './JanusAudioService.js';
+import type { MixSink } from '../conferencing/types.js';
 
 export interface AudioBridgeServerOptions {
   conferenceId: string;
   service: JanusAudioService;
   log?: { warn(obj: unknown, msg?: string): void };
+  /** How long after starting a segment its file must exist on this machine (remote Janus check). */
+  mixFileCheckMs?: number;
 }
 
 export type AudioBridgeServerEvents = {
@@ -44,7 +50,15 @@ export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
   /** Bumped per participant on every join/leave, so a slow join that was overtaken backs out. */
   readonly #generation = new Map<string, number>();
   #room: Promise<number> | null = null;
+  /** The room's number once Janus created it (null while down or not yet created). */
+  #roomId: number | null = null;
   #closed = false;
+  /** Recording the mix: where to, and the segment Janus is writing now. */
+  #sink: MixSink | null = null;
+  #segment: { sink: MixSink; file: string; room: number } | null = null;
+  #recording: Promise<void> = Promise.resolve();
+  #lastSegmentEnd = -Infinity;
+  readonly #unavailable = new WeakSet<MixSink>();
   readonly #onUp = () => this.#serviceUp();
   readonly #onDown = () => this.#serviceDown();
 
@@ -97,12 +111,12 @@ export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
       }
       if (!answer) throw new BadRequestError('the audio mixer gave no answer to this offer');
       if (stale()) throw new ConflictError('superseded');
-      this.emit('changed');
+      this.#changed();
       return answer;
     } catch (err) {
       if (this.#legs.get(participantId)?.handle === handle) this.#legs.delete(participantId);
       handle.detach().catch(() => {});
-      this.emit('changed');
+      this.#changed();
       if (err instanceof BatonError) throw err;
       throw new ConflictError(`audio could not start: ${(err as Error).message.slice(0, 200)}`);
     }
@@ -128,7 +142,7 @@ export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
       const leg: Leg = { handle, feed: Number(joined.feed), muted: false, listenOnly: false, talking: false, connected: true };
       this.#watch(participantId, leg);
       this.#legs.set(participantId, leg);
-      this.emit('changed');
+      this.#changed();
       return { address: joined.rtp.ip, port: joined.rtp.port };
     } catch (err) {
       if (this.#legs.get(participantId)?.handle === handle) this.#legs.delete(participantId);
@@ -140,7 +154,7 @@ export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
 
   async handleLeave(participantId: string): Promise<void> {
     this.#bump(participantId);
-    if (await this.#dropLeg(participantId)) this.emit('changed');
+    if (await this.#dropLeg(participantId)) this.#changed();
   }
 
   /** Self-mute, or an organizer's mute (the Focus never lets anyone unmute someone else). */
@@ -151,7 +165,71 @@ export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
     if (leg.muted === muted) return;
     await leg.handle.configure({ muted });
     leg.muted = muted;
+    this.#changed();
+  }
+
+  /**
+   * Record the room's mix into `sink` (null: stop). AudioBridge writes its mix to a WAV file only
+   * while someone is in the room and keeps nothing across a restart, so a segment runs for each
+   * stretch with legs in the room (started when the first leg is in, ended when the last one goes,
+   * Janus dies, or recording stops), and the sink places each on the timeline by its start.
+   */
+  recordMix(sink: MixSink | null): Promise<void> {
+    this.#sink = sink;
+    return this.#syncRecording();
+  }
+
+  #changed(): void {
     this.emit('changed');
+    void this.#syncRecording();
+  }
+
+  /** Bring Janus's recording in line with what is wanted; one step at a time, in order. */
+  #syncRecording(): Promise<void> {
+    const p = this.#recording.then(() => this.#applyRecording()).catch((err: unknown) => {
+      this.#opts.log?.warn({ err: (err as Error).message, conference: this.conferenceId }, 'audio recording: janus refused');
+    });
+    this.#recording = p;
+    return p;
+  }
+
+  async #applyRecording(): Promise<void> {
+    const sink = this.#sink && !this.#unavailable.has(this.#sink) ? this.#sink : null;
+    const room = this.#roomId;
+    const want = sink !== null && !this.#closed && this.ready && room !== null && this.#legs.size > 0;
+    const seg = this.#segment;
+    if (seg && (!want || seg.sink !== sink || seg.room !== room)) {
+      this.#segment = null;
+      this.#lastSegmentEnd = performance.now();
+      // With Janus gone the file simply ends where it was.
+      await this.#opts.service.recordRoom(seg.room, null).catch(() => {});
+      seg.sink.ended(seg.file);
+    }
+    if (!want || this.#segment) return;
+    // AudioBridge looks at the flag once per 20 ms tick: a stop and a start within one tick would
+    // go on writing the old file under the new segment's name.
+    const wait = this.#lastSegmentEnd + 80 - performance.now();
+    if (wait > 0) await sleep(wait);
+    const file = sink.nextFile();
+    await this.#opts.service.recordRoom(room, { dir: sink.dir, file });
+    this.#segment = { sink, file, room };
+    sink.started(file);
+    this.#checkMixFile(sink, file);
+  }
+
+  /**
+   * Janus writes the file on its own machine. If it never shows up here (a Janus elsewhere, named by
+   * --janus-url), the audio cannot be recorded: say so once and stop asking Janus for it.
+   */
+  #checkMixFile(sink: MixSink, file: string): void {
+    const timer = setTimeout(() => {
+      if (existsSync(path.join(sink.dir, file)) || this.#unavailable.has(sink)) return;
+      if (this.#segment?.file !== file) return; // ended at once: the next segment is checked
+      this.#unavailable.add(sink);
+      sink.unavailable('the audio mixer (Janus) did not write the recording into this server\'s data directory; a Janus on another machine (--janus-url) writes it there instead (docs/deploy.md)');
+      void this.#syncRecording();
+    }, this.#opts.mixFileCheckMs ?? 3000);
+    timer.unref();
   }
 
   #bump(participantId: string): number {
@@ -168,7 +246,7 @@ export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
       for (const l of this.#legs.values()) {
         if (l.feed === Number(feed) && l.talking !== talking) {
           l.talking = talking;
-          if (!l.muted) this.emit('changed');
+          if (!l.muted) this.#changed();
         }
       }
     };
@@ -178,14 +256,14 @@ export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
     h.on(Janode.EVENT.HANDLE_WEBRTCUP, () => {
       if (!mine()) return;
       leg.connected = true;
-      this.emit('changed');
+      this.#changed();
     });
     const ended = (reason: string) => () => {
       if (!mine()) return;
       this.#legs.delete(participantId);
       h.detach().catch(() => {});
       this.emit('dropped', participantId, reason);
-      this.emit('changed');
+      this.#changed();
     };
     h.on(Janode.EVENT.HANDLE_HANGUP, ended('the audio connection ended'));
     h.on(Janode.EVENT.HANDLE_ICE_FAILED, ended('the audio connection failed (ICE)'));
@@ -208,7 +286,10 @@ export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
   #ensureRoom(): Promise<number> {
     if (!this.#room) {
       const room = randomInt(1, 2 ** 31 - 1);
-      const p = this.#opts.service.createRoom(room, `baton ${this.conferenceId.slice(0, 12)}`).then(() => room);
+      const p = this.#opts.service.createRoom(room, `baton ${this.conferenceId.slice(0, 12)}`).then(() => {
+        if (this.#room === p) this.#roomId = room;
+        return room;
+      });
       this.#room = p;
       p.catch((err) => {
         if (this.#room === p) this.#room = null;
@@ -221,16 +302,17 @@ export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
   #serviceDown(): void {
     // Janus is gone, and with it the room and every leg: clear them so the roster tells the truth.
     this.#room = null;
+    this.#roomId = null;
     const ids = [...this.#legs.keys()];
     this.#legs.clear();
     for (const id of ids) this.emit('dropped', id, 'the audio mixer restarted');
-    this.emit('changed');
+    this.#changed();
   }
 
   #serviceUp(): void {
     if (this.#closed) return;
     this.#ensureRoom()
-      .then(() => this.emit('changed'))
+      .then(() => this.#changed())
       .catch(() => {});
   }
 
@@ -247,6 +329,11 @@ export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
     this.#legs.clear();
     const room = this.#room;
     this.#room = null;
+    this.#roomId = null;
+    // Destroying the room closes its recording file; the segment ends here.
+    const seg = this.#segment;
+    this.#segment = null;
+    if (seg) seg.sink.ended(seg.file);
     void (async () => {
       for (const l of legs) await l.handle.detach().catch(() => {});
       if (room) await room.then((r) => this.#opts.service.destroyRoom(r)).catch(() => {});

@@ -116,6 +116,16 @@ export class JanusAudioService extends TypedEmitter<JanusAudioServiceEvents> {
     await this.#control.create({ room, description, sampling_rate: 48000, is_private: true, talking_events: true, talking_level_threshold: 35, talking_packets_threshold: 10, allow_rtp: true });
   }
 
+  /**
+   * Start (file and dir given) or stop writing a room's mix to a WAV file. The path is on Janus's
+   * machine; AudioBridge opens the file at its mixer's next 20 ms tick and writes only while someone
+   * is in the room (AudioBridgeServer starts a segment per occupied stretch for that reason).
+   */
+  async recordRoom(room: number, rec: { dir: string; file: string } | null): Promise<void> {
+    if (!this.#control) throw new Error('audio mixer is down');
+    await this.#control.enableRecording(rec ? { room, record: true, rec_dir: rec.dir, filename: rec.file } : { room, record: false });
+  }
+
   async destroyRoom(room: number): Promise<void> {
     if (!this.#control) return;
     await this.#control.destroy({ room });

@@ -34,6 +34,8 @@ declare module 'janode/plugins/audiobridge' {
     create(p: { room: number; description?: string; sampling_rate?: number; is_private?: boolean; talking_events?: boolean; talking_level_threshold?: number; talking_packets_threshold?: number; allow_rtp?: boolean }): Promise<unknown>;
     destroy(p: { room: number }): Promise<unknown>;
     exists(p: { room: number }): Promise<{ exists: boolean }>;
+    /** Janus ≥ 1.0: start or stop writing the room's mix to a WAV file (record_file in record_dir, on Janus's machine). */
+    enableRecording(p: { room: number; record: boolean; filename?: string; rec_dir?: string }): Promise<unknown>;
   }
   const AudioBridgePlugin: {
     id: string;

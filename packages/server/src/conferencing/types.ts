@@ -11,7 +11,27 @@ export type MediaType = 'appshare' | 'audio' | 'data';
 export type AudioServiceStatus = 'unconfigured' | 'down' | 'ready';
 
 /** What the Focus needs from a conference's audio conferencing server (audio/AudioBridgeServer). */
+/**
+ * Where a recording wants the audio mix (Recorder.mixSink): Janus writes it as WAV segments into
+ * `dir`, one per stretch of time with someone in the audio room, each placed on the recording's
+ * timeline by the moment it started.
+ */
+export interface MixSink {
+  /** The recording's directory, as Janus must see it (so Janus must share this machine's disk). */
+  readonly dir: string;
+  /** A fresh file name for the next segment. */
+  nextFile(): string;
+  /** Janus was told to write `file` from now on: the segment starts here on the timeline. */
+  started(file: string): void;
+  /** Janus stopped writing `file` (the room emptied, Janus died, the recording stopped). */
+  ended(file: string): void;
+  /** The mix cannot be recorded here; `reason` is for people. No further segments are started. */
+  unavailable(reason: string): void;
+}
+
 export interface AudioServerLike {
+  /** Record the room's mix into `sink` from now on (null: stop); resolves once Janus was told. */
+  recordMix(sink: MixSink | null): Promise<void>;
   readonly ready: boolean;
   participants(): import('@baton/protocol').AudioParticipant[];
   has(participantId: string): boolean;

@@ -6,7 +6,7 @@
  */
 import { audioPolicy, type AudioState, type MeetingPolicy } from '@baton/protocol';
 import type { ConferencingServerFactory } from '../conferencing/ConferencingServerFactory.js';
-import type { AudioServerLike } from '../conferencing/types.js';
+import type { AudioServerLike, MixSink } from '../conferencing/types.js';
 import { BatonError, ConflictError } from '../errors.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import type { AudioAuthzView } from './authorize.js';
@@ -36,6 +36,8 @@ export class AudioManager extends TypedEmitter<AudioManagerEvents> {
   #server: AudioServerLike | null = null;
   #added = false;
   #closed = false;
+  /** The running recording's mix sink, handed to every audio server this conference gets. */
+  #mixSink: MixSink | null = null;
   readonly #onStatus = () => this.#changed();
   readonly #dial: DialOutManager;
 
@@ -100,6 +102,12 @@ export class AudioManager extends TypedEmitter<AudioManagerEvents> {
     await this.#guard(() => this.#server!.handleMute(participantId, muted));
   }
 
+  /** Record the mix while a recording runs (null: stop), also through audio added later or re-added. */
+  recordMix(sink: MixSink | null): Promise<void> {
+    this.#mixSink = sink;
+    return this.#server?.recordMix(sink) ?? Promise.resolve();
+  }
+
   /** Dial a telephone into the audio; resolves with its leg id once the call is placed. */
   async handleDial(caller: { id: string; name: string; userId: string | null }, number: string | undefined, mine: boolean): Promise<string> {
     return this.#guard(() => this.#dial.handleDial(caller, number, mine));
@@ -144,6 +152,7 @@ export class AudioManager extends TypedEmitter<AudioManagerEvents> {
     if (!s) throw new ConflictError('audio is not configured on this server');
     s.on('changed', () => this.#changed());
     s.on('dropped', (id, reason) => (this.#dial.isLeg(id) ? this.#dial.handleDropped(id, reason) : this.emit('dropped', id, reason)));
+    if (this.#mixSink) void s.recordMix(this.#mixSink);
     return s;
   }
 

@@ -151,7 +151,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       // A private message reaches the seats of its two parties, and no other socket.
       else this.#roster.sendWhere((s) => s.client === 'web' && parties.includes(chatParty(s).key), { type: 'chat.message', message });
     });
-    this.#recording = new RecordingManager({ conferenceId: this.id, service: opts.recordings, log: opts.log });
+    this.#recording = new RecordingManager({ conferenceId: this.id, service: opts.recordings, audio: { recordMix: (sink) => this.#audio.recordMix(sink) }, log: opts.log });
     // Everyone is told, the lobby included: a guest learns it before going in.
     this.#recording.on('changed', (recording) => this.#sendToAll({ type: 'recording.updated', recording }));
     this.#recording.on('stopped', (reason) => this.#sendToAll({ type: 'notice', code: 'recording.stopped', text: `The recording stopped: ${reason}` }));

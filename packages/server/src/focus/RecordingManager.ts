@@ -6,7 +6,8 @@
  */
 import type { ChatMessage, RecordingState } from '@baton/protocol';
 import type { ConferenceRecord } from '../store/Store.js';
-import type { AppShareServerLike } from '../conferencing/types.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AppShareServerLike, MixSink } from '../conferencing/types.js';
 import type { RecordingService } from '../recording/RecordingService.js';
 import type { Recorder } from '../recording/Recorder.js';
 import { ConflictError } from '../errors.js';
@@ -16,6 +17,8 @@ export interface RecordingManagerOptions {
   conferenceId: string;
   /** Absent: this server does not record. */
   service?: RecordingService | undefined;
+  /** The conference's audio (AudioManager): records the mix into the recording while it runs. */
+  audio?: { recordMix(sink: MixSink | null): Promise<void> };
   log?: { warn(obj: unknown, msg?: string): void };
 }
 
@@ -73,6 +76,7 @@ export class RecordingManager extends TypedEmitter<RecordingManagerEvents> {
     this.#running = { id, recorder, state: { id, startedAt, by: by.name } };
     recorder.on('failed', (reason) => this.#stop(reason));
     recorder.event({ type: 'roster', people });
+    void this.#opts.audio?.recordMix(recorder.mixSink(this.#opts.log));
     if (this.#share) {
       if (sharer) recorder.event({ type: 'share', started: true, name: sharer });
       recorder.attachShare(this.#share);
@@ -133,12 +137,21 @@ export class RecordingManager extends TypedEmitter<RecordingManagerEvents> {
     const run = this.#running;
     if (!run) return;
     this.#running = null;
-    run.recorder.event({ type: 'end', ...(reason ? { reason } : {}) });
-    const done = this.#opts.service!.finish(run.id, run.recorder, reason);
     if (announce) {
       this.emit('changed', null);
       if (reason) this.emit('stopped', reason);
     }
-    await done;
+    const audio = this.#opts.audio;
+    const last = (async () => {
+      if (audio) {
+        // Janus answers the stop, then closes the WAV file at its mixer's next 20 ms tick (flushing
+        // its last frames): give it that before the segments are joined.
+        await Promise.race([audio.recordMix(null), sleep(5000)]);
+        await sleep(250);
+      }
+      run.recorder.event({ type: 'end', ...(reason ? { reason } : {}) });
+    })();
+    // finish() is entered at once, so a server shutting down waits for all of it.
+    await this.#opts.service!.finish(run.id, run.recorder, reason, last);
   }
 }

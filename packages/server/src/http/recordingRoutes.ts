@@ -51,6 +51,27 @@ export function recordingRoutes(app: FastifyInstance, deps: { store: Store; reco
     return reply.type('application/octet-stream').header('cache-control', 'private, max-age=3600').send(bytes);
   });
 
+  // The audio track (Opus in WebM) on the recording's timeline; ranges, so the replay page's <audio> can seek.
+  app.get<IdParams>('/api/recordings/:id/audio', { schema: doc("A recording's audio mix (Opus in WebM, byte ranges), for the replay page") }, async (req, reply) => {
+    const user = requireUser(req);
+    const r = await recordings.viewable(user, req.params.id);
+    const file = await recordings.audioFile(r.id);
+    reply.header('cache-control', 'private, max-age=3600').header('accept-ranges', 'bytes').type('audio/webm');
+    const range = /^bytes=(\d*)-(\d*)$/.exec(String(req.headers.range ?? '').trim());
+    if (!range || (range[1] === '' && range[2] === '')) return reply.header('content-length', file.size).send(createReadStream(file.path));
+    // bytes=a-b, bytes=a- or bytes=-n (the last n)
+    let start = range[1] === '' ? Math.max(0, file.size - Number(range[2])) : Number(range[1]);
+    let end = range[1] === '' || range[2] === '' ? file.size - 1 : Math.min(Number(range[2]), file.size - 1);
+    if (start > end || start >= file.size) return reply.code(416).header('content-range', `bytes */${file.size}`).send();
+    start = Math.max(0, start);
+    end = Math.max(start, end);
+    return reply
+      .code(206)
+      .header('content-range', `bytes ${start}-${end}/${file.size}`)
+      .header('content-length', end - start + 1)
+      .send(createReadStream(file.path, { start, end }));
+  });
+
   app.post<IdParams>('/api/recordings/:id/shares', { schema: doc('Share a recording with users of this server (its organizer or starter)') }, async (req): Promise<RecordingResource> => {
     const user = requireUser(req);
     const r = await recordings.manageable(user, req.params.id);

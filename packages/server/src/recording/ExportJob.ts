@@ -13,6 +13,8 @@ import { FrameBuffer } from './FrameBuffer.js';
 
 export interface ExportJobOptions {
   screenFile: string;
+  /** The recording's audio track on the same timeline (Opus in WebM), muxed as it is. */
+  audioFile?: string | undefined;
   screenBytes: number;
   durationMs: number;
   /** Offsets of the keyframes a player going on from before must apply (the first picture of a share). */
@@ -72,7 +74,9 @@ export class ExportJob {
     const W = size?.width ?? 1280;
     const H = size?.height ?? 720;
     const part = `${o.out}.part`;
-    const args = ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${W}x${H}`, '-r', String(this.#fps), '-i', 'pipe:0', ...CODEC_ARGS[o.format], part];
+    // Both inputs start at the recording's time 0; the Opus track is copied, not re-encoded.
+    const audio = o.audioFile ? ['-i', o.audioFile, '-map', '0:v', '-map', '1:a', '-c:a', 'copy'] : [];
+    const args = ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${W}x${H}`, '-r', String(this.#fps), '-i', 'pipe:0', ...audio, ...CODEC_ARGS[o.format], part];
     const proc = spawn(o.ffmpeg ?? 'ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe'] });
     this.#proc = proc;
     let stderr = '';

@@ -16,7 +16,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RecordKind, encodeRecordHeader, RECORD_HEADER, type RecordingEvent, type RecordingSeekPoint, type ShareMessage } from '@baton/protocol';
 import { TypedEmitter } from '../util/TypedEmitter.js';
-import type { AppShareServerLike } from '../conferencing/types.js';
+import type { AppShareServerLike, MixSink } from '../conferencing/types.js';
 
 export interface RecorderOptions {
   /** The recording's own directory (created). */
@@ -128,6 +128,24 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
     this.#seek.push({ t, offset: this.#screenBytes, blank: true });
     this.#write(RecordKind.ShareEnded, new Uint8Array(0), t);
     this.#needKeyframe = true;
+  }
+
+  /**
+   * Where the audio mixer writes the meeting's mix for this recording: WAV segments in this
+   * directory, each logged as an `audio` event at the moment it started (its place on the timeline).
+   */
+  mixSink(log?: { warn(obj: unknown, msg?: string): void }): MixSink {
+    let n = 0;
+    return {
+      dir: path.resolve(this.dir),
+      nextFile: () => `audio-${++n}.wav`,
+      started: (file) => this.event({ type: 'audio', file, started: true }),
+      ended: (file) => this.event({ type: 'audio', file, started: false }),
+      unavailable: (reason) => {
+        log?.warn({ dir: this.dir, reason }, 'recording: the audio mix is not recorded');
+        this.event({ type: 'audio.unavailable', reason });
+      },
+    };
   }
 
   event(e: NewEvent): void {

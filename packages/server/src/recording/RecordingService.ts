@@ -16,6 +16,7 @@ import { ForbiddenError, NotFoundError, ConflictError } from '../errors.js';
 import { meetingId } from '../util/ids.js';
 import { EVENTS_FILE, INDEX_FILE, Recorder, SCREEN_FILE, type StoredIndex } from './Recorder.js';
 import { ExportJob, exportFileName } from './ExportJob.js';
+import { AUDIO_FILE, buildAudioTrack } from './AudioTrack.js';
 
 export interface RecordingServiceOptions {
   store: Store;
@@ -51,13 +52,14 @@ export class RecordingService {
   async init(): Promise<void> {
     for (const r of await this.#store.listUnfinishedRecordings()) {
       const index = await this.#rebuildIndex(r.id).catch(() => null);
+      const audio = await this.#buildAudio(r.id, index?.durationMs ?? 0);
       await this.#store.finishRecording(r.id, {
         endedAt: new Date(Date.parse(r.startedAt) + (index?.durationMs ?? 0)).toISOString(),
         durationMs: index?.durationMs ?? 0,
-        bytes: index?.screenBytes ?? 0,
+        bytes: (index?.screenBytes ?? 0) + (audio ?? 0),
         status: 'failed',
         note: 'the server stopped during the recording',
-        hasAudio: false,
+        hasAudio: audio !== null,
       });
     }
     await this.sweep();
@@ -95,11 +97,13 @@ export class RecordingService {
   }
 
   /** Close the recorder and mark the recording done (or failed with `note`). */
-  finish(id: string, recorder: Recorder, note: string | null): Promise<void> {
+  finish(id: string, recorder: Recorder, note: string | null, before?: Promise<void>): Promise<void> {
     const p = (async () => {
+      await before;
       const { durationMs, bytes } = await recorder.close();
       const why = note ?? recorder.failed;
-      await this.#store.finishRecording(id, { endedAt: new Date().toISOString(), durationMs, bytes, status: why ? 'failed' : 'done', note: why, hasAudio: false });
+      const audio = await this.#buildAudio(id, durationMs);
+      await this.#store.finishRecording(id, { endedAt: new Date().toISOString(), durationMs, bytes: bytes + (audio ?? 0), status: why ? 'failed' : 'done', note: why, hasAudio: audio !== null });
     })()
       .catch((err) => this.#opts.log?.warn({ err, recording: id }, 'recording: could not finish'))
       .finally(() => {
@@ -108,6 +112,29 @@ export class RecordingService {
       });
     this.#finishing.add(p);
     return p;
+  }
+
+  /** The mixer's WAV segments joined into audio.webm on the recording's timeline; its size, or null. */
+  async #buildAudio(id: string, durationMs: number): Promise<number | null> {
+    try {
+      const t0 = process.cpuUsage();
+      const size = await buildAudioTrack({ dir: this.dirOf(id), events: await this.events(id), durationMs });
+      if (size !== null) this.#opts.log?.info?.({ recording: id, bytes: size, durationMs, cpuMs: Math.round((process.cpuUsage(t0).user + process.cpuUsage(t0).system) / 1000) }, 'recording: audio track written');
+      return size;
+    } catch (err) {
+      this.#opts.log?.warn({ err, recording: id }, 'recording: the audio track could not be written');
+      return null;
+    }
+  }
+
+  /** The recording's audio track (audio.webm), when it has one. */
+  async audioFile(id: string): Promise<{ path: string; size: number }> {
+    const file = path.join(this.dirOf(id), AUDIO_FILE);
+    try {
+      return { path: file, size: (await stat(file)).size };
+    } catch {
+      throw new NotFoundError('this recording has no audio');
+    }
   }
 
   // --- reading ---------------------------------------------------------------------------------
@@ -290,8 +317,10 @@ export class RecordingService {
     const existing = this.#exports.get(key);
     if (existing && existing.state.status !== 'failed') return existing.state;
     const index = await this.#readIndex(r.id);
+    const audio = await this.audioFile(r.id).catch(() => null);
     const job = new ExportJob({
       screenFile: this.screenPath(r.id),
+      audioFile: audio?.path,
       screenBytes: index.screenBytes,
       durationMs: index.durationMs,
       freshOffsets: new Set(index.seekPoints.filter((p) => p.fresh).map((p) => p.offset)),

@@ -12,6 +12,7 @@ import { ApiRequestError, api, errorText } from '../api/client';
 import { useSession } from '../session/SessionContext';
 import { TopBar } from '../ui/TopBar';
 import { ReplayPlayer } from '../recording/ReplayPlayer';
+import { ReplayAudio } from '../recording/ReplayAudio';
 import { formatDate } from './Dashboard';
 import { formatDuration, formatSize } from './RecordingList';
 
@@ -71,6 +72,8 @@ function Replay({ index }: { index: RecordingIndex }) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const cursorRef = useRef<HTMLCanvasElement>(null);
   const playerRef = useRef<ReplayPlayer | null>(null);
+  const audioRef = useRef<HTMLAudioElement>(null);
+  const audioMissing = index.events.find((e) => e.type === 'audio.unavailable');
   const [time, setTime] = useState(0);
   const [blank, setBlank] = useState(true);
   const [playing, setPlaying] = useState(false);
@@ -93,8 +96,11 @@ function Replay({ index }: { index: RecordingIndex }) {
     });
     player.on('playing', setPlaying);
     player.on('seeked', ({ t }) => setSeeked(t));
+    // The audio track follows the player's clock (play, pause, seek).
+    const sync = audioRef.current ? new ReplayAudio({ player, audio: audioRef.current }) : null;
     void player.seek(0);
     return () => {
+      sync?.close();
       player.destroy();
       playerRef.current = null;
     };
@@ -146,6 +152,13 @@ function Replay({ index }: { index: RecordingIndex }) {
               {formatDuration(time)} / {formatDuration(duration)}
             </span>
           </div>
+          {rec.hasAudio ? (
+            <audio ref={audioRef} src={`/api/recordings/${encodeURIComponent(rec.id)}/audio`} preload="auto" data-testid="replay-audio" aria-label={t('recording.audio')} />
+          ) : (
+            <p className="muted small" data-testid="replay-no-audio">
+              {audioMissing?.type === 'audio.unavailable' ? t('recording.audioUnavailable', { reason: audioMissing.reason }) : t('recording.noAudio')}
+            </p>
+          )}
           {rec.manage && <Manage rec={rec} onChange={setRec} />}
         </section>
         <aside className="card replay-chat" aria-labelledby="replay-chat-title">
