@@ -211,7 +211,15 @@ export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
     const wait = this.#lastSegmentEnd + 80 - performance.now();
     if (wait > 0) await sleep(wait);
     const file = sink.nextFile();
-    await this.#opts.service.recordRoom(room, { dir: sink.dir, file });
+    try {
+      await this.#opts.service.recordRoom(room, { dir: sink.dir, file });
+    } catch (err) {
+      if (!this.ready || this.#roomId !== room) return; // Janus went away meanwhile: the next change retries
+      // Janus refused (it could not create the directory on its machine, …): say so, once.
+      this.#unavailable.add(sink);
+      sink.unavailable(`the audio mixer (Janus) refused to record: ${(err as Error).message.slice(0, 200)}`);
+      return;
+    }
     this.#segment = { sink, file, room };
     sink.started(file);
     this.#checkMixFile(sink, file);
