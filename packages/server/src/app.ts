@@ -131,7 +131,9 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   const registry = new FocusRegistry({ ...(cluster ? { cluster: { acquire: (id) => cluster.acquire(id), release: (id, e) => cluster.release(id, e), valid: () => cluster.valid(), ticketPrefix: cluster.id } } : {}), store, factory: conferencing, graceMs: config.reconnectGraceMs, ...(config.leaveGraceMs !== undefined ? { leaveGraceMs: config.leaveGraceMs } : {}), iceServers, log: app.log, recordings, onFocus: (f) => metrics.watchFocus(f) });
   metrics.watch({ registry, factory: conferencing });
   const factory = new FocusFactory(store, registry, cluster ? (change) => cluster.announce(change) : undefined);
-  const outbox = config.smtp ? new MailOutbox({ smtpUrl: config.smtp.url, from: config.smtp.from, log: app.log.child({ part: 'mail' }) }) : null;
+  // Durable: mail queued while SMTP was down is sent after a restart.
+  const outbox = config.smtp ? new MailOutbox({ smtpUrl: config.smtp.url, from: config.smtp.from, store, log: app.log.child({ part: 'mail' }) }) : null;
+  await outbox?.start();
   const mail = new CalendarMail({ store, outbox, fromAddress: senderAddress(config), log: app.log });
 
   await app.register(fastifyCookie);

@@ -4,6 +4,10 @@
  * time raises SEQUENCE and mails the update; deleting mails a CANCEL. The calendar feed, its revocation,
  * who may do what, and the lobby until the organizer opens a scheduled meeting.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -17,7 +21,7 @@ interface Received {
 }
 
 /** An SMTP server on a free loopback port that keeps every mail by recipient. */
-async function startSmtp() {
+async function startSmtp(port = 0) {
   const mails: Received[] = [];
   const waiters: (() => void)[] = [];
   const server = new SMTPServer({
@@ -34,10 +38,9 @@ async function startSmtp() {
         .catch(callback);
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
   return {
-    port,
+    port: (server.server.address() as { port: number }).port,
     mails,
     /** Mails to `address` whose subject starts with `prefix`, once there are `n` of them. */
     async waitFor(address: string, prefix: string, n = 1, timeoutMs = 20_000): Promise<ParsedMail[]> {
@@ -302,5 +305,43 @@ describe('the lobby until the organizer opens a scheduled meeting', { timeout: 6
     await guest.hello({ name: 'Gus' });
     expect((await guest.next('welcome')).conference.schedule).toBeNull();
     guest.close();
+  });
+});
+
+describe('invitation mail queued while SMTP is down survives a restart', { timeout: 90_000 }, () => {
+  it('is stored, and sent by the restarted server once SMTP is up', async () => {
+    // A port nobody listens on yet: SMTP is down.
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'baton-outbox-'));
+    const smtpOpt = { url: `smtp://127.0.0.1:${port}`, from: 'Baton <baton@example.test>' };
+    let srv = await testServer({ dataDir, smtp: smtpOpt });
+    let smtp: Awaited<ReturnType<typeof startSmtp>> | undefined;
+    try {
+      const alice = await signUp(srv.url, 'alice');
+      const r = await api(srv.url, 'POST', '/api/auth/signup', { username: 'bob', password: 'correct horse battery', displayName: 'Bob', email: 'bob@example.test' });
+      expect(r.status).toBe(201);
+      const conf = await api(srv.url, 'POST', '/api/conferences', { subject: 'While SMTP sleeps', schedule: weekly }, alice);
+      expect((await api(srv.url, 'POST', `/api/conferences/${conf.body.id}/invitations`, { users: ['bob'] }, alice)).status).toBe(200);
+      // Stored before anything is sent (and the first attempt fails: nothing listens).
+      await expect.poll(async () => (await srv.store.listQueuedMail(10)).length, { timeout: 20_000 }).toBe(1);
+      await srv.dispose();
+      // SMTP comes up on that port; a new server on the same data directory sends what was queued.
+      smtp = await startSmtp(port);
+      srv = await testServer({ dataDir, smtp: smtpOpt });
+      const [mail] = await smtp.waitFor('bob@example.test', 'Invitation: While SMTP sleeps');
+      expect(icsOf(mail!).method).toBe('REQUEST');
+      await expect.poll(async () => (await srv.store.listQueuedMail(10)).length, { timeout: 20_000 }).toBe(0);
+      expect(smtp.mails).toHaveLength(1);
+    } finally {
+      await srv.dispose();
+      await smtp?.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,19 +2,29 @@
  * Outgoing mail (invitations) through SMTP with nodemailer, off the request path: `enqueue` returns at
  * once, one sender drains the queue in order, a failed mail is retried with growing pauses and given
  * up after a few attempts. Errors are logged with the SMTP code and reply only, never the URL (it may
- * hold a password) and never the message. The queue is in memory: mail not yet sent when the server
- * stops is lost (the invitation itself is in the store and on the invitee's dashboard).
+ * hold a password) and never the message.
+ *
+ * With a store the queue is durable (table mail_outbox): a mail is stored before enqueue() resolves,
+ * deleted once SMTP accepted it or it was given up, and start() picks up what a previous run left
+ * (SMTP down, server restarted), so it is sent after the restart. Delivery is at least once: a
+ * server killed between SMTP's acceptance and the delete sends that mail again.
  */
+import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
+import { z } from 'zod';
 import { TypedEmitter } from '../util/TypedEmitter.js';
+import type { Store } from '../store/Store.js';
 
-export interface OutgoingMail {
-  to: string;
-  subject: string;
-  text: string;
+export const OutgoingMail = z.object({
+  to: z.string().min(1),
+  subject: z.string(),
+  text: z.string(),
   /** An iCalendar object: attached as invite.ics and sent as the text/calendar alternative. */
-  ics?: { method: 'REQUEST' | 'CANCEL' | 'PUBLISH'; content: string };
-}
+  ics: z.object({ method: z.enum(['REQUEST', 'CANCEL', 'PUBLISH']), content: z.string() }).optional(),
+});
+export type OutgoingMail = z.infer<typeof OutgoingMail>;
+
+export type MailQueueStore = Pick<Store, 'queueMail' | 'listQueuedMail' | 'updateQueuedMail' | 'deleteQueuedMail'>;
 
 export interface MailOutboxOptions {
   /** smtp://user:pass@host:port or smtps://… (nodemailer's URL form). */
@@ -28,6 +38,8 @@ export interface MailOutboxOptions {
   retryBaseMs?: number;
   /** Mails held at most (default 10,000); more are dropped with a warning. */
   maxQueued?: number;
+  /** Keeps the queue across restarts; absent: in memory only. */
+  store?: MailQueueStore | undefined;
 }
 
 export type MailOutboxEvents = {
@@ -37,6 +49,7 @@ export type MailOutboxEvents = {
 };
 
 interface Entry {
+  id: string;
   mail: OutgoingMail;
   attempts: number;
   notBefore: number;
@@ -44,30 +57,70 @@ interface Entry {
 
 export class MailOutbox extends TypedEmitter<MailOutboxEvents> {
   readonly #opts: Required<Pick<MailOutboxOptions, 'maxAttempts' | 'retryBaseMs' | 'maxQueued'>> & MailOutboxOptions;
+  readonly #store: MailQueueStore | null;
   readonly #transport: Transporter;
   readonly #queue: Entry[] = [];
   #running = false;
   #timer: NodeJS.Timeout | null = null;
   #idle: (() => void)[] = [];
   #closed = false;
+  /** Ids queued or being sent, so start() does not take a mail enqueued meanwhile twice. */
+  readonly #known = new Set<string>();
 
   constructor(opts: MailOutboxOptions) {
     super();
     this.#opts = { maxAttempts: 5, retryBaseMs: 5000, maxQueued: 10_000, ...opts };
     this.#transport = nodemailer.createTransport(opts.smtpUrl);
+    this.#store = opts.store ?? null;
+  }
+
+  /** Takes up the mail a previous run left in the store (nothing without a store). */
+  async start(): Promise<void> {
+    if (!this.#store || this.#closed) return;
+    const rows = await this.#store.listQueuedMail(this.#opts.maxQueued);
+    let n = 0;
+    for (const row of rows) {
+      if (this.#known.has(row.id)) continue;
+      let mail: OutgoingMail;
+      try {
+        mail = OutgoingMail.parse(JSON.parse(row.mail));
+      } catch {
+        this.#opts.log?.warn({ id: row.id }, 'mail outbox: an unreadable stored mail was dropped');
+        await this.#store.deleteQueuedMail(row.id).catch(() => {});
+        continue;
+      }
+      this.#known.add(row.id);
+      this.#queue.push({ id: row.id, mail, attempts: row.attempts, notBefore: Date.parse(row.notBefore) || 0 });
+      n++;
+    }
+    if (n > 0) this.#opts.log?.info?.({ mails: n }, 'mail outbox: sending mail queued before the restart');
+    this.#kick();
   }
 
   get pending(): number {
     return this.#queue.length;
   }
 
-  enqueue(mail: OutgoingMail): void {
+  /** Queues a mail; resolves once it is stored (with a store), so it survives a restart from then on. */
+  async enqueue(mail: OutgoingMail): Promise<void> {
     if (this.#closed) return;
     if (this.#queue.length >= this.#opts.maxQueued) {
       this.#opts.log?.warn({ queued: this.#queue.length }, 'mail outbox full: invitation mail dropped');
       return;
     }
-    this.#queue.push({ mail, attempts: 0, notBefore: 0 });
+    const entry: Entry = { id: randomUUID(), mail, attempts: 0, notBefore: 0 };
+    this.#known.add(entry.id);
+    if (this.#store) {
+      const now = new Date().toISOString();
+      try {
+        await this.#store.queueMail({ id: entry.id, mail: JSON.stringify(mail), attempts: 0, notBefore: now, createdAt: now });
+      } catch (err) {
+        // Still sent from memory; only a restart before that would lose it.
+        this.#opts.log?.warn({ err: { message: (err as Error).message } }, 'mail outbox: could not store a mail');
+      }
+    }
+    if (this.#closed) return;
+    this.#queue.push(entry);
     this.#kick();
   }
 
@@ -121,6 +174,8 @@ export class MailOutbox extends TypedEmitter<MailOutboxEvents> {
             }
           : {}),
       });
+      this.#known.delete(entry.id);
+      await this.#forget(entry.id);
       this.emit('sent', mail);
     } catch (err) {
       const e = err as { code?: string; responseCode?: number; response?: string; message?: string };
@@ -130,14 +185,22 @@ export class MailOutbox extends TypedEmitter<MailOutboxEvents> {
       if (entry.attempts < this.#opts.maxAttempts) {
         this.#opts.log?.warn(why, 'sending an invitation mail failed; will retry');
         entry.notBefore = Date.now() + this.#opts.retryBaseMs * 2 ** (entry.attempts - 1);
+        await this.#store?.updateQueuedMail(entry.id, entry.attempts, new Date(entry.notBefore).toISOString()).catch(() => {});
         this.#queue.push(entry);
       } else {
         this.#opts.log?.error(why, 'sending an invitation mail failed; giving up');
+        this.#known.delete(entry.id);
+        await this.#forget(entry.id);
         this.emit('failed', mail, e.code ?? 'error');
       }
     }
   }
 
+  async #forget(id: string): Promise<void> {
+    await this.#store?.deleteQueuedMail(id).catch((err: unknown) => this.#opts.log?.warn({ err: { message: (err as Error).message } }, 'mail outbox: could not delete a sent mail'));
+  }
+
+  /** Stops sending; stored mail stays for the next start. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

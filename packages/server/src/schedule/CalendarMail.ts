@@ -54,7 +54,7 @@ export class CalendarMail {
       const who = c.organizerName || c.organizerUsername;
       const ics = c.schedule ? meetingCalendar({ method: 'REQUEST', meetings: [await this.icsMeeting(c, url)] }) : null;
       for (const u of to) {
-        this.#opts.outbox!.enqueue({
+        await this.#opts.outbox!.enqueue({
           to: u.email!,
           subject: `Invitation: ${c.subject}`,
           text: `${who} invites you to "${c.subject}"${when(c)}.\n\nJoin: ${url}\n`,
@@ -71,7 +71,7 @@ export class CalendarMail {
       if (invitees.length === 0 || !c.schedule) return;
       const ics = meetingCalendar({ method: 'REQUEST', meetings: [await this.icsMeeting(c, url, invitees)] });
       for (const u of invitees) {
-        this.#opts.outbox!.enqueue({
+        await this.#opts.outbox!.enqueue({
           to: u.email!,
           subject: `Updated invitation: ${c.subject}`,
           text: `"${c.subject}" has changed${when(c)}.\n\nJoin: ${url}\n`,
@@ -88,7 +88,7 @@ export class CalendarMail {
       if (to.length === 0) return;
       const ics = c.schedule ? meetingCalendar({ method: 'CANCEL', meetings: [await this.icsMeeting(c, url, to)] }) : null;
       for (const u of to) {
-        this.#opts.outbox!.enqueue({
+        await this.#opts.outbox!.enqueue({
           to: u.email!,
           subject: `Cancelled: ${c.subject}`,
           text: `"${c.subject}" has been cancelled by its organizer.\n`,

@@ -24,6 +24,7 @@ import type {
   PollRecord,
   PollVoteRecord,
   QuestionRecord,
+  QueuedMail,
   RecordingRecord,
   Store,
   StoredSchedule,
@@ -893,6 +894,23 @@ export class KyselyStore implements Store {
       const res = await tx.deleteFrom('recordings').where('id', '=', id).executeTakeFirst();
       return Number(res.numDeletedRows) > 0;
     });
+  }
+
+  async queueMail(m: QueuedMail): Promise<void> {
+    await this.db.insertInto('mail_outbox').values({ id: m.id, mail: m.mail, attempts: m.attempts, not_before: m.notBefore, created_at: m.createdAt }).execute();
+  }
+
+  async listQueuedMail(limit: number): Promise<QueuedMail[]> {
+    const rows = await this.db.selectFrom('mail_outbox').selectAll().orderBy('created_at').orderBy('id').limit(limit).execute();
+    return rows.map((r) => ({ id: r.id, mail: r.mail, attempts: Number(r.attempts), notBefore: r.not_before, createdAt: r.created_at }));
+  }
+
+  async updateQueuedMail(id: string, attempts: number, notBefore: string): Promise<void> {
+    await this.db.updateTable('mail_outbox').set({ attempts, not_before: notBefore }).where('id', '=', id).execute();
+  }
+
+  async deleteQueuedMail(id: string): Promise<void> {
+    await this.db.deleteFrom('mail_outbox').where('id', '=', id).execute();
   }
 
   close(): Promise<void> {

@@ -354,5 +354,22 @@ export interface Store {
   isRecordingSharedWith(id: string, userId: string): Promise<boolean>;
   deleteRecording(id: string): Promise<boolean>;
 
+  // Mail outbox (invitation mail waiting for SMTP; MailOutbox)
+  queueMail(m: QueuedMail): Promise<void>;
+  /** Queued mail, oldest first. */
+  listQueuedMail(limit: number): Promise<QueuedMail[]>;
+  /** After a failed attempt: how many so far and when to try again. */
+  updateQueuedMail(id: string, attempts: number, notBefore: string): Promise<void>;
+  deleteQueuedMail(id: string): Promise<void>;
+
   close(): Promise<void>;
+}
+
+/** One mail in the outbox; `mail` is the OutgoingMail as JSON (the outbox checks it when it reads it back). */
+export interface QueuedMail {
+  id: string;
+  mail: string;
+  attempts: number;
+  notBefore: string;
+  createdAt: string;
 }

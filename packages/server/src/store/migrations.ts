@@ -323,6 +323,24 @@ const slideDecks: Migration = {
   },
 };
 
+/** Invitation mail waiting for SMTP (issue 15): it survives a restart and is sent after it. */
+const mailOutbox: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .createTable('mail_outbox')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('mail', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('not_before', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('mail_outbox_created_at').on('mail_outbox').column('created_at').execute();
+  },
+  async down(db: Db) {
+    await db.schema.dropTable('mail_outbox').ifExists().execute();
+  },
+};
+
 /** Every migration, in order. Names sort in application order; never rename or edit one that shipped. */
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
@@ -334,6 +352,7 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0006_schedule': schedule,
     '0007_files': files,
     '0008_recordings': recordings,
+    '0009_mail_outbox': mailOutbox,
     '0012_slide_decks': slideDecks,
   };
 }

@@ -205,6 +205,16 @@ export interface RecordingSharesTable {
   user_id: string;
 }
 
+/** Invitation mail not yet accepted by SMTP (0009); `mail` is the OutgoingMail as JSON. */
+export interface MailOutboxTable {
+  id: string;
+  mail: string;
+  attempts: number;
+  /** ISO time before which it is not tried again. */
+  not_before: string;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -225,6 +235,7 @@ export interface Database {
   slide_decks: SlideDecksTable;
   recordings: RecordingsTable;
   recording_shares: RecordingSharesTable;
+  mail_outbox: MailOutboxTable;
 }
 
 export type Engine = 'sqlite' | 'postgres';

@@ -420,6 +420,30 @@ describe.each(engines)('Store on $engine', ({ engine, url }) => {
     });
   });
 
+  describe('mail outbox', () => {
+    it('keeps queued mail in order until it is deleted, with its attempts and next try', async () => {
+      const a = uniq('m');
+      const b = uniq('m');
+      const before = (await store.listQueuedMail(1000)).length;
+      await store.queueMail({ id: a, mail: JSON.stringify({ to: 'a@example.test', subject: 'A', text: 'ä' }), attempts: 0, notBefore: '2026-01-01T00:00:00.000Z', createdAt: '2026-01-01T00:00:01.000Z' });
+      await store.queueMail({ id: b, mail: '{"to":"b@example.test"}', attempts: 0, notBefore: '2026-01-01T00:00:00.000Z', createdAt: '2026-01-01T00:00:02.000Z' });
+      await store.updateQueuedMail(a, 3, '2026-01-01T00:05:00.000Z');
+      const rows = (await store.listQueuedMail(1000)).filter((r) => r.id === a || r.id === b);
+      expect(rows).toEqual([
+        { id: a, mail: JSON.stringify({ to: 'a@example.test', subject: 'A', text: 'ä' }), attempts: 3, notBefore: '2026-01-01T00:05:00.000Z', createdAt: '2026-01-01T00:00:01.000Z' },
+        { id: b, mail: '{"to":"b@example.test"}', attempts: 0, notBefore: '2026-01-01T00:00:00.000Z', createdAt: '2026-01-01T00:00:02.000Z' },
+      ]);
+      expect(await store.listQueuedMail(1)).toHaveLength(1);
+      await store.deleteQueuedMail(a);
+      await store.deleteQueuedMail(a);
+      const left = (await store.listQueuedMail(1000)).map((r) => r.id);
+      expect(left).toContain(b);
+      expect(left).not.toContain(a);
+      await store.deleteQueuedMail(b);
+      expect((await store.listQueuedMail(1000)).length).toBe(before);
+    });
+  });
+
   describe('agent tokens', () => {
     it('consumes a token exactly once', async () => {
       const org = await user();
