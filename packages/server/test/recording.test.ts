@@ -202,6 +202,53 @@ describe('recording', () => {
     expect(pixelAt(changeAt + 300)).toEqual([10, 250, 10, 10, 250, 10]);
   }, 120_000);
 
+  it.skipIf(!HAVE_FFMPEG)('a share that grows mid-recording is exported at the largest size (padded, never clipped), with the cursor drawn', async () => {
+    const { srv, alice, conf, a } = await meeting();
+    await a.request({ type: 'share.start', kind: 'browser' });
+    const host = await openHost(srv.url, ((await a.request({ type: 'share.ticket' })) as { ticket: string }).ticket);
+    cleanups.push(() => host.ws.close());
+    const send = (m: ShareMessage) => host.ws.send(encodeShareMessage(m));
+    // A 4x4 cursor, opaque blue, hotspot at its centre.
+    send({ type: 'cursorShape', w: 4, h: 4, hotX: 2, hotY: 2, rgba: new Uint8Array(Array.from({ length: 16 }, () => [0, 0, 255, 255]).flat()) });
+    send({ type: 'cursorPos', x: 50, y: 60, visible: true });
+    host.frame([250, 10, 10]);
+    await until(() => srv.registry.get(conf).then((f) => f?.shareStats()?.framesIn ?? 0), (n) => n >= 1, 'the first frame');
+    const id = ((await a.request({ type: 'recording.start' })) as { recordingId: string }).recordingId;
+    await delay(1200);
+    // The host's screen grows to 768x384, all green; the cursor moves.
+    send({ type: 'screen', width: 768, height: 384, tileSize: 256 });
+    for (let y = 0; y < 384; y += 256)
+      for (let x = 0; x < 768; x += 256) send({ type: 'tile', x, y, w: 256, h: Math.min(256, 384 - y), encoding: TileEncoding.Fill, flags: 0, data: new Uint8Array([10, 250, 10]) });
+    send({ type: 'cursorPos', x: 700, y: 350, visible: true });
+    send({ type: 'frame', seq: ++host.seq, time: Date.now() });
+    await until(() => srv.registry.get(conf).then((f) => f?.shareStats()?.framesIn ?? 0), (n) => n >= 2, 'the bigger frame');
+    await delay(800);
+    await a.request({ type: 'recording.stop' });
+    await until(() => api(srv.url, 'GET', `/api/recordings/${id}`, undefined, alice), (r) => r.body?.status === 'done', 'the recording to finish');
+    const index = (await api(srv.url, 'GET', `/api/recordings/${id}/index`, undefined, alice)).body;
+    const screen = new Uint8Array(await (await fetch(`${srv.url}/api/recordings/${id}/screen?from=0&to=${index.screenBytes}`, { headers: { cookie: alice } })).arrayBuffer());
+    const grownAt = readRecords(screen).records.find((r) => decodeShareMessage(r.bytes).type === 'screen' && (decodeShareMessage(r.bytes) as { width: number }).width === 768)!.t;
+
+    expect((await api(srv.url, 'POST', `/api/recordings/${id}/exports`, { format: 'mkv' }, alice)).status).toBe(202);
+    const done = await until(() => api(srv.url, 'GET', `/api/recordings/${id}/exports/mkv`, undefined, alice), (r) => r.body?.status !== 'running', 'the export', 60_000);
+    expect(done.body).toMatchObject({ status: 'done' });
+    const video = Buffer.from(await (await fetch(`${srv.url}/api/recordings/${id}/exports/mkv/file`, { headers: { cookie: alice } })).arrayBuffer());
+    const size = execFileSync('ffprobe', ['-hide_banner', '-loglevel', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', 'pipe:0'], { input: video }).toString().trim();
+    expect(size).toBe('768,384');
+    const frameAt = (ms: number) => execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', 'pipe:0', '-ss', (ms / 1000).toFixed(3), '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { input: video });
+    const at = (f: Buffer, x: number, y: number) => [...f.subarray((y * 768 + x) * 3, (y * 768 + x) * 3 + 3)];
+    const before = frameAt(Math.max(0, grownAt - 500));
+    expect(at(before, 100, 100)).toEqual([250, 10, 10]); // the small screen, top-left
+    expect(at(before, 600, 300)).toEqual([0, 0, 0]); // padding around it
+    expect(at(before, 50, 60)).toEqual([0, 0, 255]); // the cursor, at its hotspot
+    expect(at(before, 53, 60)).toEqual([250, 10, 10]); // just past it: the picture
+    const after = frameAt(grownAt + 300);
+    expect(at(after, 100, 100)).toEqual([10, 250, 10]);
+    expect(at(after, 760, 380)).toEqual([10, 250, 10]); // the grown part is there, not clipped
+    expect(at(after, 700, 350)).toEqual([0, 0, 255]); // the cursor moved with it
+    expect(at(after, 50, 60)).toEqual([10, 250, 10]);
+  }, 120_000);
+
   it('stops at its size cap with a notice to everyone; the meeting goes on', async () => {
     const { srv, alice, conf, a, b } = await meeting({ recording: { maxBytes: 4000, retentionDays: null } });
     await a.request({ type: 'share.start', kind: 'browser' });

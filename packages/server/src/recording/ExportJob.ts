@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { statSync } from 'node:fs';
-import { RECORD_HEADER, RecordKind, decodeShareMessage, type ExportFormat, type ExportState } from '@baton/protocol';
+import { RECORD_HEADER, RecordKind, ShareType, decodeShareMessage, type ExportFormat, type ExportState } from '@baton/protocol';
 import { FrameBuffer } from './FrameBuffer.js';
 
 export interface ExportJobOptions {
@@ -70,7 +70,7 @@ export class ExportJob {
 
   async #run(): Promise<void> {
     const o = this.#opts;
-    const size = await firstScreenSize(o.screenFile);
+    const size = await largestScreenSize(o.screenFile, o.screenBytes);
     const W = size?.width ?? 1280;
     const H = size?.height ?? 720;
     const part = `${o.out}.part`;
@@ -154,12 +154,20 @@ export async function* records(file: string, limit: number): AsyncGenerator<Rec>
   }
 }
 
-/** The size of the first shared screen in the recording (the video's size), or null if nobody shared. */
-async function firstScreenSize(file: string): Promise<{ width: number; height: number } | null> {
-  for await (const rec of records(file, Number.MAX_SAFE_INTEGER)) {
-    if (rec.kind === RecordKind.ShareEnded) continue;
+/**
+ * The video's size: the widest and the tallest screen shared during the recording (a share that
+ * grows, or a second share on a larger screen, is padded, never clipped), or null if nobody shared.
+ * Only the message type byte and the screen header are read.
+ */
+export async function largestScreenSize(file: string, limit: number): Promise<{ width: number; height: number } | null> {
+  let width = 0;
+  let height = 0;
+  for await (const rec of records(file, limit)) {
+    if (rec.kind === RecordKind.ShareEnded || rec.bytes[0] !== ShareType.Screen) continue;
     const msg = decodeShareMessage(rec.bytes);
-    if (msg.type === 'screen') return { width: msg.width, height: msg.height };
+    if (msg.type !== 'screen') continue;
+    width = Math.max(width, msg.width);
+    height = Math.max(height, msg.height);
   }
-  return null;
+  return width > 0 ? { width, height } : null;
 }

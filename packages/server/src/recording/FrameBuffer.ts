@@ -2,7 +2,8 @@
  * The shared screen decoded in Node, for the video export: the same drawing rules as the web viewer's
  * ScreenView (a frame's tiles are decoded, then drawn together in order; Copy reads the picture as it
  * stands when drawn), into a packed RGB buffer. ZRgb and Palette use @baton/protocol's pixel decoding
- * (the viewer's own), images go through sharp (libvips).
+ * (the viewer's own), images go through sharp (libvips). The remote cursor is kept apart, as the
+ * viewer's overlay is, and blended onto each output frame (copyInto), never into the picture.
  */
 import { inflateSync } from 'node:zlib';
 import sharp from 'sharp';
@@ -25,6 +26,8 @@ export class FrameBuffer {
   /** Tiles that could not be decoded (skipped, as the viewer does). */
   errors = 0;
   #batch: Promise<Draw>[] = [];
+  #cursor: { w: number; h: number; hotX: number; hotY: number; rgba: Uint8Array } | null = null;
+  #pointer = { x: 0, y: 0, visible: false };
 
   /** Feed one sharing message; resolves true when it completed a frame (the picture changed). */
   async handle(bytes: Uint8Array): Promise<boolean> {
@@ -55,6 +58,12 @@ export class FrameBuffer {
         }
         return true;
       }
+      case 'cursorShape':
+        this.#cursor = { w: msg.w, h: msg.h, hotX: msg.hotX, hotY: msg.hotY, rgba: Uint8Array.from(msg.rgba) };
+        return false;
+      case 'cursorPos':
+        this.#pointer = { x: msg.x, y: msg.y, visible: msg.visible };
+        return false;
       default:
         return false;
     }
@@ -64,6 +73,7 @@ export class FrameBuffer {
   clear(): void {
     this.#batch = [];
     this.rgb.fill(0);
+    this.#pointer = { x: 0, y: 0, visible: false };
   }
 
   /** Put RGBA (or RGB, `channels` 3) pixels of a w×h image at x,y, clipped to the tile and the screen. */
@@ -95,15 +105,36 @@ export class FrameBuffer {
     }
   }
 
-  /** The picture at another size: top-left aligned, clipped or padded with black. */
+  /**
+   * The picture as a viewer sees it, into an outW×outH frame: top-left aligned, padded with black
+   * (the export's size is the largest screen of the recording, so nothing is clipped), with the
+   * cursor blended on top where the host last showed it.
+   */
   copyInto(out: Buffer, outW: number, outH: number): void {
     if (outW === this.width && outH === this.height) {
       this.rgb.copy(out);
-      return;
+    } else {
+      out.fill(0);
+      const w = Math.min(outW, this.width);
+      for (let row = 0; row < Math.min(outH, this.height); row++) this.rgb.copy(out, row * outW * 3, row * this.width * 3, (row * this.width + w) * 3);
     }
-    out.fill(0);
-    const w = Math.min(outW, this.width);
-    for (let row = 0; row < Math.min(outH, this.height); row++) this.rgb.copy(out, row * outW * 3, row * this.width * 3, (row * this.width + w) * 3);
+    this.#drawCursor(out, outW, Math.min(outH, this.height), Math.min(outW, this.width));
+  }
+
+  #drawCursor(out: Buffer, outW: number, maxY: number, maxX: number): void {
+    const c = this.#cursor;
+    if (!c || !this.#pointer.visible || this.width === 0) return;
+    const x0 = this.#pointer.x - c.hotX;
+    const y0 = this.#pointer.y - c.hotY;
+    for (let row = Math.max(0, -y0); row < c.h && y0 + row < maxY; row++) {
+      for (let col = Math.max(0, -x0); col < c.w && x0 + col < maxX; col++) {
+        const s = (row * c.w + col) * 4;
+        const a = c.rgba[s + 3]!;
+        if (a === 0) continue;
+        const d = ((y0 + row) * outW + x0 + col) * 3;
+        for (let k = 0; k < 3; k++) out[d + k] = a === 255 ? c.rgba[s + k]! : Math.round((c.rgba[s + k]! * a + out[d + k]! * (255 - a)) / 255);
+      }
+    }
   }
 }
 
