@@ -346,7 +346,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
         conferenceWss.close();
         shareWss.close();
         await app.close();
-        outbox?.close();
+        await outbox?.close(); // before the store: it releases the mail it holds
         await cluster?.close();
         await store.close();
         // Only our own: a newer server on the same data directory may have written it since.

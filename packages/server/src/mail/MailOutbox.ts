@@ -6,8 +6,11 @@
  *
  * With a store the queue is durable (table mail_outbox): a mail is stored before enqueue() resolves,
  * deleted once SMTP accepted it or it was given up, and start() picks up what a previous run left
- * (SMTP down, server restarted), so it is sent after the restart. Delivery is at least once: a
- * server killed between SMTP's acceptance and the delete sends that mail again.
+ * (SMTP down, server restarted), so it is sent after the restart. Several processes share one store
+ * in a cluster, so each mail is leased to the process that holds it (renewed at every attempt): a
+ * shut-down server releases its leases at once, a killed one's expire (`leaseMs`), and every process
+ * claims free mail at start and every `sweepMs`. Delivery is at least once: a server killed between
+ * SMTP's acceptance and the delete sends that mail again.
  */
 import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
@@ -24,7 +27,7 @@ export const OutgoingMail = z.object({
 });
 export type OutgoingMail = z.infer<typeof OutgoingMail>;
 
-export type MailQueueStore = Pick<Store, 'queueMail' | 'listQueuedMail' | 'updateQueuedMail' | 'deleteQueuedMail'>;
+export type MailQueueStore = Pick<Store, 'queueMail' | 'claimQueuedMail' | 'updateQueuedMail' | 'releaseQueuedMail' | 'deleteQueuedMail'>;
 
 export interface MailOutboxOptions {
   /** smtp://user:pass@host:port or smtps://… (nodemailer's URL form). */
@@ -40,6 +43,10 @@ export interface MailOutboxOptions {
   maxQueued?: number;
   /** Keeps the queue across restarts; absent: in memory only. */
   store?: MailQueueStore | undefined;
+  /** How long a mail stays with the process that holds it without a renewal (default 15 min). */
+  leaseMs?: number;
+  /** How often free mail (released, or its holder gone) is looked for (default 60 s). */
+  sweepMs?: number;
 }
 
 export type MailOutboxEvents = {
@@ -56,7 +63,7 @@ interface Entry {
 }
 
 export class MailOutbox extends TypedEmitter<MailOutboxEvents> {
-  readonly #opts: Required<Pick<MailOutboxOptions, 'maxAttempts' | 'retryBaseMs' | 'maxQueued'>> & MailOutboxOptions;
+  readonly #opts: Required<Pick<MailOutboxOptions, 'maxAttempts' | 'retryBaseMs' | 'maxQueued' | 'leaseMs' | 'sweepMs'>> & MailOutboxOptions;
   readonly #store: MailQueueStore | null;
   readonly #transport: Transporter;
   readonly #queue: Entry[] = [];
@@ -64,20 +71,30 @@ export class MailOutbox extends TypedEmitter<MailOutboxEvents> {
   #timer: NodeJS.Timeout | null = null;
   #idle: (() => void)[] = [];
   #closed = false;
-  /** Ids queued or being sent, so start() does not take a mail enqueued meanwhile twice. */
+  /** Ids queued or being sent here (their leases are ours). */
   readonly #known = new Set<string>();
+  #sweep: NodeJS.Timeout | null = null;
 
   constructor(opts: MailOutboxOptions) {
     super();
-    this.#opts = { maxAttempts: 5, retryBaseMs: 5000, maxQueued: 10_000, ...opts };
+    this.#opts = { maxAttempts: 5, retryBaseMs: 5000, maxQueued: 10_000, leaseMs: 15 * 60_000, sweepMs: 60_000, ...opts };
     this.#transport = nodemailer.createTransport(opts.smtpUrl);
     this.#store = opts.store ?? null;
   }
 
-  /** Takes up the mail a previous run left in the store (nothing without a store). */
+  /** Takes up the mail a previous run (or a stopped node) left in the store, now and every sweepMs. */
   async start(): Promise<void> {
     if (!this.#store || this.#closed) return;
-    const rows = await this.#store.listQueuedMail(this.#opts.maxQueued);
+    await this.#claim();
+    this.#sweep = setInterval(() => void this.#claim().catch((err: unknown) => this.#opts.log?.warn({ err: { message: (err as Error).message } }, 'mail outbox: could not look for queued mail')), this.#opts.sweepMs);
+    this.#sweep.unref();
+  }
+
+  async #claim(): Promise<void> {
+    const store = this.#store;
+    const room = this.#opts.maxQueued - this.#queue.length;
+    if (!store || this.#closed || room <= 0) return;
+    const rows = await store.claimQueuedMail(new Date().toISOString(), this.#leaseEnd(), room);
     let n = 0;
     for (const row of rows) {
       if (this.#known.has(row.id)) continue;
@@ -86,15 +103,24 @@ export class MailOutbox extends TypedEmitter<MailOutboxEvents> {
         mail = OutgoingMail.parse(JSON.parse(row.mail));
       } catch {
         this.#opts.log?.warn({ id: row.id }, 'mail outbox: an unreadable stored mail was dropped');
-        await this.#store.deleteQueuedMail(row.id).catch(() => {});
+        await store.deleteQueuedMail(row.id).catch(() => {});
         continue;
       }
+      if (this.#closed) break;
       this.#known.add(row.id);
       this.#queue.push({ id: row.id, mail, attempts: row.attempts, notBefore: Date.parse(row.notBefore) || 0 });
       n++;
     }
-    if (n > 0) this.#opts.log?.info?.({ mails: n }, 'mail outbox: sending mail queued before the restart');
+    if (this.#closed) {
+      await store.releaseQueuedMail(rows.map((r) => r.id)).catch(() => {});
+      return;
+    }
+    if (n > 0) this.#opts.log?.info?.({ mails: n }, 'mail outbox: sending mail queued earlier');
     this.#kick();
+  }
+
+  #leaseEnd(from = Date.now()): string {
+    return new Date(from + this.#opts.leaseMs).toISOString();
   }
 
   get pending(): number {
@@ -113,7 +139,7 @@ export class MailOutbox extends TypedEmitter<MailOutboxEvents> {
     if (this.#store) {
       const now = new Date().toISOString();
       try {
-        await this.#store.queueMail({ id: entry.id, mail: JSON.stringify(mail), attempts: 0, notBefore: now, createdAt: now });
+        await this.#store.queueMail({ id: entry.id, mail: JSON.stringify(mail), attempts: 0, notBefore: now, leaseUntil: this.#leaseEnd(), createdAt: now });
       } catch (err) {
         // Still sent from memory; only a restart before that would lose it.
         this.#opts.log?.warn({ err: { message: (err as Error).message } }, 'mail outbox: could not store a mail');
@@ -161,6 +187,8 @@ export class MailOutbox extends TypedEmitter<MailOutboxEvents> {
   async #send(entry: Entry): Promise<void> {
     const { mail } = entry;
     entry.attempts += 1;
+    // Ours for another lease: a slow SMTP server must not let another node take it up meanwhile.
+    await this.#store?.updateQueuedMail(entry.id, entry.attempts - 1, new Date(entry.notBefore).toISOString(), this.#leaseEnd()).catch(() => {});
     try {
       await this.#transport.sendMail({
         from: this.#opts.from,
@@ -185,7 +213,7 @@ export class MailOutbox extends TypedEmitter<MailOutboxEvents> {
       if (entry.attempts < this.#opts.maxAttempts) {
         this.#opts.log?.warn(why, 'sending an invitation mail failed; will retry');
         entry.notBefore = Date.now() + this.#opts.retryBaseMs * 2 ** (entry.attempts - 1);
-        await this.#store?.updateQueuedMail(entry.id, entry.attempts, new Date(entry.notBefore).toISOString()).catch(() => {});
+        await this.#store?.updateQueuedMail(entry.id, entry.attempts, new Date(entry.notBefore).toISOString(), this.#leaseEnd(entry.notBefore)).catch(() => {});
         this.#queue.push(entry);
       } else {
         this.#opts.log?.error(why, 'sending an invitation mail failed; giving up');
@@ -200,15 +228,19 @@ export class MailOutbox extends TypedEmitter<MailOutboxEvents> {
     await this.#store?.deleteQueuedMail(id).catch((err: unknown) => this.#opts.log?.warn({ err: { message: (err as Error).message } }, 'mail outbox: could not delete a sent mail'));
   }
 
-  /** Stops sending; stored mail stays for the next start. */
-  close(): void {
+  /** Stops sending; stored mail stays, released to the next start (or another node). */
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
+    if (this.#sweep) clearInterval(this.#sweep);
+    this.#timer = this.#sweep = null;
+    const held = [...this.#known];
+    this.#known.clear();
     this.#queue.length = 0;
     for (const resolve of this.#idle.splice(0)) resolve();
     this.#transport.close();
     this.removeAllListeners();
+    await this.#store?.releaseQueuedMail(held).catch((err: unknown) => this.#opts.log?.warn({ err: { message: (err as Error).message } }, 'mail outbox: could not release queued mail'));
   }
 }

@@ -897,16 +897,31 @@ export class KyselyStore implements Store {
   }
 
   async queueMail(m: QueuedMail): Promise<void> {
-    await this.db.insertInto('mail_outbox').values({ id: m.id, mail: m.mail, attempts: m.attempts, not_before: m.notBefore, created_at: m.createdAt }).execute();
+    await this.db.insertInto('mail_outbox').values({ id: m.id, mail: m.mail, attempts: m.attempts, not_before: m.notBefore, lease_until: m.leaseUntil, created_at: m.createdAt }).execute();
   }
 
   async listQueuedMail(limit: number): Promise<QueuedMail[]> {
     const rows = await this.db.selectFrom('mail_outbox').selectAll().orderBy('created_at').orderBy('id').limit(limit).execute();
-    return rows.map((r) => ({ id: r.id, mail: r.mail, attempts: Number(r.attempts), notBefore: r.not_before, createdAt: r.created_at }));
+    return rows.map(queuedMail);
   }
 
-  async updateQueuedMail(id: string, attempts: number, notBefore: string): Promise<void> {
-    await this.db.updateTable('mail_outbox').set({ attempts, not_before: notBefore }).where('id', '=', id).execute();
+  async claimQueuedMail(now: string, leaseUntil: string, limit: number): Promise<QueuedMail[]> {
+    const free = await this.db.selectFrom('mail_outbox').selectAll().where('lease_until', '<', now).orderBy('created_at').orderBy('id').limit(limit).execute();
+    const mine: QueuedMail[] = [];
+    for (const r of free) {
+      // Only if nobody took it meanwhile (another node's claim changed lease_until first).
+      const res = await this.db.updateTable('mail_outbox').set({ lease_until: leaseUntil }).where('id', '=', r.id).where('lease_until', '=', r.lease_until).executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 1) mine.push(queuedMail({ ...r, lease_until: leaseUntil }));
+    }
+    return mine;
+  }
+
+  async updateQueuedMail(id: string, attempts: number, notBefore: string, leaseUntil: string): Promise<void> {
+    await this.db.updateTable('mail_outbox').set({ attempts, not_before: notBefore, lease_until: leaseUntil }).where('id', '=', id).execute();
+  }
+
+  async releaseQueuedMail(ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) await this.db.updateTable('mail_outbox').set({ lease_until: '' }).where('id', 'in', ids.slice(i, i + 500)).execute();
   }
 
   async deleteQueuedMail(id: string): Promise<void> {
@@ -1063,4 +1078,8 @@ function isUniqueViolation(err: unknown): boolean {
 function isForeignKeyViolation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
+
+function queuedMail(r: { id: string; mail: string; attempts: number | string; not_before: string; lease_until: string; created_at: string }): QueuedMail {
+  return { id: r.id, mail: r.mail, attempts: Number(r.attempts), notBefore: r.not_before, leaseUntil: r.lease_until, createdAt: r.created_at };
 }

@@ -354,12 +354,17 @@ export interface Store {
   isRecordingSharedWith(id: string, userId: string): Promise<boolean>;
   deleteRecording(id: string): Promise<boolean>;
 
-  // Mail outbox (invitation mail waiting for SMTP; MailOutbox)
+  // Mail outbox (invitation mail waiting for SMTP; MailOutbox). Each mail is held by one process
+  // (lease_until); a released or expired one is taken up by whichever process claims it first.
   queueMail(m: QueuedMail): Promise<void>;
-  /** Queued mail, oldest first. */
+  /** Queued mail, oldest first (inspection and tests). */
   listQueuedMail(limit: number): Promise<QueuedMail[]>;
-  /** After a failed attempt: how many so far and when to try again. */
-  updateQueuedMail(id: string, attempts: number, notBefore: string): Promise<void>;
+  /** Takes up to `limit` mails whose lease ended before `now`, each for this caller alone, leased until `leaseUntil`. */
+  claimQueuedMail(now: string, leaseUntil: string, limit: number): Promise<QueuedMail[]>;
+  /** Before or after an attempt: how many so far, when to try again, and the renewed lease. */
+  updateQueuedMail(id: string, attempts: number, notBefore: string, leaseUntil: string): Promise<void>;
+  /** Give these up to whoever claims them next (a server shutting down). */
+  releaseQueuedMail(ids: string[]): Promise<void>;
   deleteQueuedMail(id: string): Promise<void>;
 
   close(): Promise<void>;
@@ -371,5 +376,6 @@ export interface QueuedMail {
   mail: string;
   attempts: number;
   notBefore: string;
+  leaseUntil: string;
   createdAt: string;
 }

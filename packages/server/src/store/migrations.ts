@@ -323,7 +323,7 @@ const slideDecks: Migration = {
   },
 };
 
-/** Invitation mail waiting for SMTP (issue 15): it survives a restart and is sent after it. */
+/** Invitation mail waiting for SMTP (issue 15): it survives a restart and is sent after it, by one node of a cluster. */
 const mailOutbox: Migration = {
   async up(db: Db) {
     await db.schema
@@ -332,9 +332,11 @@ const mailOutbox: Migration = {
       .addColumn('mail', 'text', (c) => c.notNull())
       .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('not_before', 'text', (c) => c.notNull())
+      // The process sending it holds it until then; '' (or a past time): anyone may take it up.
+      .addColumn('lease_until', 'text', (c) => c.notNull())
       .addColumn('created_at', 'text', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('mail_outbox_created_at').on('mail_outbox').column('created_at').execute();
+    await db.schema.createIndex('mail_outbox_lease_until').on('mail_outbox').column('lease_until').execute();
   },
   async down(db: Db) {
     await db.schema.dropTable('mail_outbox').ifExists().execute();

@@ -212,6 +212,8 @@ export interface MailOutboxTable {
   attempts: number;
   /** ISO time before which it is not tried again. */
   not_before: string;
+  /** ISO time until which the process that queued or took it up holds it; '' when released. */
+  lease_until: string;
   created_at: string;
 }
 

@@ -421,26 +421,32 @@ describe.each(engines)('Store on $engine', ({ engine, url }) => {
   });
 
   describe('mail outbox', () => {
-    it('keeps queued mail in order until it is deleted, with its attempts and next try', async () => {
+    it('keeps queued mail until deleted; each free mail is claimed by one caller only; released mail is free again', async () => {
       const a = uniq('m');
       const b = uniq('m');
-      const before = (await store.listQueuedMail(1000)).length;
-      await store.queueMail({ id: a, mail: JSON.stringify({ to: 'a@example.test', subject: 'A', text: 'ä' }), attempts: 0, notBefore: '2026-01-01T00:00:00.000Z', createdAt: '2026-01-01T00:00:01.000Z' });
-      await store.queueMail({ id: b, mail: '{"to":"b@example.test"}', attempts: 0, notBefore: '2026-01-01T00:00:00.000Z', createdAt: '2026-01-01T00:00:02.000Z' });
-      await store.updateQueuedMail(a, 3, '2026-01-01T00:05:00.000Z');
+      const future = '2999-01-01T00:00:00.000Z';
+      await store.queueMail({ id: a, mail: JSON.stringify({ to: 'a@example.test', subject: 'A', text: 'ä' }), attempts: 0, notBefore: '2026-01-01T00:00:00.000Z', leaseUntil: future, createdAt: '2026-01-01T00:00:01.000Z' });
+      await store.queueMail({ id: b, mail: '{"to":"b@example.test"}', attempts: 0, notBefore: '2026-01-01T00:00:00.000Z', leaseUntil: '2026-01-01T00:10:00.000Z', createdAt: '2026-01-01T00:00:02.000Z' });
       const rows = (await store.listQueuedMail(1000)).filter((r) => r.id === a || r.id === b);
-      expect(rows).toEqual([
-        { id: a, mail: JSON.stringify({ to: 'a@example.test', subject: 'A', text: 'ä' }), attempts: 3, notBefore: '2026-01-01T00:05:00.000Z', createdAt: '2026-01-01T00:00:01.000Z' },
-        { id: b, mail: '{"to":"b@example.test"}', attempts: 0, notBefore: '2026-01-01T00:00:00.000Z', createdAt: '2026-01-01T00:00:02.000Z' },
-      ]);
-      expect(await store.listQueuedMail(1)).toHaveLength(1);
+      expect(rows.map((r) => r.id)).toEqual([a, b]);
+      expect(rows[0]).toEqual({ id: a, mail: JSON.stringify({ to: 'a@example.test', subject: 'A', text: 'ä' }), attempts: 0, notBefore: '2026-01-01T00:00:00.000Z', leaseUntil: future, createdAt: '2026-01-01T00:00:01.000Z' });
+      // b's lease ended; a is still held. Two callers race for it: one gets it.
+      const now = '2026-06-01T00:00:00.000Z';
+      const [first, second] = await Promise.all([store.claimQueuedMail(now, '2026-06-01T00:15:00.000Z', 1000), store.claimQueuedMail(now, '2026-06-01T00:16:00.000Z', 1000)]);
+      const claimed = [...first, ...second].map((r) => r.id).filter((id) => id === a || id === b);
+      expect(claimed).toEqual([b]);
+      expect((await store.claimQueuedMail(now, future, 1000)).map((r) => r.id)).not.toContain(b);
+      await store.updateQueuedMail(b, 2, '2026-06-01T00:01:00.000Z', '2026-06-01T00:20:00.000Z');
+      expect((await store.listQueuedMail(1000)).find((r) => r.id === b)).toMatchObject({ attempts: 2, notBefore: '2026-06-01T00:01:00.000Z', leaseUntil: '2026-06-01T00:20:00.000Z' });
+      await store.releaseQueuedMail([a, b]);
+      const again = (await store.claimQueuedMail(now, future, 1000)).map((r) => r.id);
+      expect(again).toContain(a);
+      expect(again).toContain(b);
       await store.deleteQueuedMail(a);
       await store.deleteQueuedMail(a);
-      const left = (await store.listQueuedMail(1000)).map((r) => r.id);
-      expect(left).toContain(b);
-      expect(left).not.toContain(a);
       await store.deleteQueuedMail(b);
-      expect((await store.listQueuedMail(1000)).length).toBe(before);
+      expect((await store.listQueuedMail(1000)).map((r) => r.id).filter((id) => id === a || id === b)).toEqual([]);
+      await store.releaseQueuedMail([]);
     });
   });
 
