@@ -278,4 +278,35 @@ describe.skipIf(!OK)('annotation on the shared screen (agent + browsers)', () =>
     await expect.poll(hostPointer, { timeout: 20_000 }).toEqual({ x: 901, y: 201 });
     await bob.getByTestId('control-release').click();
   }, 120_000);
+
+  it('text, arrow and highlighter reach the viewer; the presenter clears all', async () => {
+    if ((await marks(alice)) > 0) await alice.getByTestId('annotate-clear-all').click();
+    await expect.poll(() => marks(bob), { timeout: 20_000 }).toBe(0);
+    // The toast of Bob's control request may lie over the screen: out of the way first.
+    for (const b of await alice.locator('[data-testid="toast"] button').all()) await b.click().catch(() => {});
+    await expect.poll(() => alice.getByTestId('toast').count(), { timeout: 20_000 }).toBe(0);
+    // Text: a click places a field; Enter puts the text on the screen (drawn, never HTML, on the viewer).
+    await alice.getByTestId('annotate-text').click();
+    const p = await at(alice, 200, 640);
+    await alice.mouse.click(p.x, p.y);
+    await alice.getByTestId('annotation-text-input').fill('<b>Look</b> here');
+    await alice.getByTestId('annotation-text-input').press('Enter');
+    await expect.poll(() => marks(bob), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => alphaAt(bob, 215, 652), { timeout: 20_000 }).toBeGreaterThan(0);
+    expect(await bob.locator('b', { hasText: 'Look' }).count()).toBe(0);
+    await alice.getByTestId('annotate-arrow').click();
+    await drawLine(alice, 700, 660, 900, 620);
+    await alice.getByTestId('annotate-highlighter').click();
+    await drawLine(alice, 100, 60, 400, 60);
+    await expect.poll(() => marks(bob), { timeout: 20_000 }).toBe(3);
+    await expect.poll(() => alphaAt(bob, 800, 640), { timeout: 20_000 }).toBeGreaterThan(200);
+    // The highlighter is see-through.
+    const hl = (await alphaAt(bob, 250, 60))!;
+    expect(hl).toBeGreaterThan(40);
+    expect(hl).toBeLessThan(200);
+    await shot(bob, 'viewer-text-arrow-highlighter');
+    await alice.getByTestId('annotate-clear-all').click();
+    for (const page of [bob, carol]) await expect.poll(() => marks(page), { timeout: 20_000 }).toBe(0);
+    expect(await alphaAt(bob, 800, 640)).toBe(0);
+  }, 120_000);
 });
