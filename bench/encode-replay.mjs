@@ -5,9 +5,11 @@
 //   node bench/encode-replay.mjs record [--workloads scroll,drag,...] [--passes 90] [--fps 30] [--dir D]
 //       Xvfb + the host Chromium showing each workload; the agent's ScreenCapture (built dist/) reads
 //       the damage at --fps, and every pass's rectangles and their pixels go to D/<workload>.rec.
-//   node bench/encode-replay.mjs replay [--workloads ...] [--loops 3] [--dir D] [--no-hash]
+//   node bench/encode-replay.mjs replay [--workloads ...] [--loops 3] [--dir D] [--no-hash] [--paths tiles,video]
 //       Each recording through a fresh TileEncoder: encode, refine and (unless --no-hash) the frame hash,
 //       as the agent does with frame verification on (the bench's default). Prints ms of CPU per pass.
+//       --paths: `tiles` (the video layer off) and/or `video` (on, every viewer decoding video: the
+//       moving region as H.264 through node-av; its CPU, libx264's threads too, counts in the pass).
 //
 // Recordings are large (the pixels of every damaged band) and stay out of git: D defaults to
 // bench/.replay/. Build first: npx tsc -b packages/protocol packages/agent.
@@ -31,6 +33,7 @@ const { values: opt, positionals } = parseArgs({
     loops: { type: 'string', default: '3' },
     dir: { type: 'string', default: fileURLToPath(new URL('./.replay/', import.meta.url)) },
     'no-hash': { type: 'boolean', default: false },
+    paths: { type: 'string', default: 'tiles' },
   },
 });
 const mode = positionals[0];
@@ -120,15 +123,19 @@ function load(file) {
 
 async function replay() {
   const { TileEncoder } = await agent('TileEncoder.js');
+  const { VideoLayer } = await agent('VideoLayer.js');
   const stride = WIDTH * 4;
   const out = [];
+  for (const path of opt.paths.split(',').filter(Boolean))
   for (const w of workloads) {
     const passes = load(`${dir}/${w}.rec`);
     let cpu = 0, wall = 0, bytes = 0, tiles = 0, classify = 0, n = 0;
-    const kinds = { tiles: 0, unchanged: 0, fill: 0, lossless: 0, lossy: 0, copied: 0 };
+    const kinds = { tiles: 0, unchanged: 0, fill: 0, lossless: 0, lossy: 0, copied: 0, videoBytes: 0 };
     for (let loop = 0; loop < Number(opt.loops); loop++) {
       const frame = { width: WIDTH, height: HEIGHT, stride, data: Buffer.alloc(stride * HEIGHT) };
-      const enc = new TileEncoder({ tileSize: 16 });
+      const video = path === 'video' ? new VideoLayer() : null;
+      const enc = new TileEncoder({ tileSize: 16, video });
+      enc.setAudience({ video: video !== null, tiles: video === null });
       for (const [i, p] of passes.entries()) {
         for (const r of p.rects) for (let row = 0; row < r.height; row++) r.px.copy(frame.data, (r.y + row) * stride + r.x * 4, row * r.width * 4, (row + 1) * r.width * 4);
         const c0 = process.cpuUsage(), t0 = performance.now();
@@ -146,8 +153,9 @@ async function replay() {
         classify += enc.lastStats.classifyMs;
         for (const k of Object.keys(kinds)) kinds[k] += enc.lastStats[k];
       }
+      video?.close();
     }
-    const row = { workload: w, passes: n, cpuMsPerPass: +(cpu / n).toFixed(2), wallMsPerPass: +(wall / n).toFixed(2), classifyMsPerPass: +(classify / n).toFixed(2), kBPerPass: +(bytes / n / 1000).toFixed(1), tilesPerPass: +(tiles / n).toFixed(1), ...Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, +(v / n).toFixed(1)])) };
+    const row = { workload: w, path, passes: n, cpuMsPerPass: +(cpu / n).toFixed(2), wallMsPerPass: +(wall / n).toFixed(2), classifyMsPerPass: +(classify / n).toFixed(2), kBPerPass: +(bytes / n / 1000).toFixed(1), tilesPerPass: +(tiles / n).toFixed(1), ...Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, +(v / n).toFixed(1)])) };
     out.push(row);
     console.log(JSON.stringify(row));
   }

@@ -23,6 +23,8 @@ const SYSTEMS = {
   floor: () => import('./systems/floor.mjs'),
   x11vnc: () => import('./systems/x11vnc.mjs'),
   baton: () => import('./systems/baton.mjs'),
+  // The video layer off (tiles only): runs on the video workload only, beside `baton`.
+  'baton-tiles': () => import('./systems/baton-tiles.mjs'),
   // Not in the default run: `--systems baton,baton-window` compares window and screen sharing.
   'baton-window': () => import('./systems/baton-window.mjs'),
 };
@@ -163,12 +165,13 @@ try {
       const order = [...ready.keys()];
       const turn = (r + i) % Math.max(1, order.length);
       for (const sysName of [...order.slice(turn), ...order.slice(0, turn)]) {
+        if (ready.get(sysName).workloads && !ready.get(sysName).workloads.includes(workload)) continue;
         await withSystem(sysName, workload, (sys) => measureWorkload(sysName, sys, workload, r, ctx));
       }
     }
   }
   for (const sysName of [...ready.keys()]) {
-    if (ready.get(sysName).direct || !(extras.has('late') || extras.has('input'))) continue;
+    if (ready.get(sysName).direct || ready.get(sysName).workloads || !(extras.has('late') || extras.has('input'))) continue;
     await withSystem(sysName, 'extras', async (sys) => {
       if (extras.has('late')) await lateJoiner(sysName, sys, ctx);
       if (extras.has('input')) await inputLatency(sysName, sys, ctx);
@@ -215,12 +218,15 @@ async function measureWorkload(sysName, sys, workload, roundNo, { host, viewers,
     const profiler = page ? await startViewerProfile(page, viewers) : null;
     const verified = () => (page ? page.evaluate(() => (window.__batonViewer?.framesVerified === undefined ? null : { v: window.__batonViewer.framesVerified, m: window.__batonViewer.framesMismatched })) : null);
     const verify0 = await verified();
+    const videoBytes = () => (page ? page.evaluate(() => window.__batonViewer?.videoBytes ?? null) : null);
+    const video0 = await videoBytes();
     const hostFrames0 = await host.page.evaluate(() => globalThis.benchFrames);
     const hostT0 = Date.now();
     await sleep(seconds * 1000);
     const c = await probe.collect();
     await profiler?.stop(`${sysName}-${workload}-r${roundNo}`);
     const verify1 = await verified();
+    const video1 = await videoBytes();
     const hostFps = ((await host.page.evaluate(() => globalThis.benchFrames)) - hostFrames0) / ((Date.now() - hostT0) / 1000);
     const row = {
       workload,
@@ -247,6 +253,8 @@ async function measureWorkload(sysName, sys, workload, roundNo, { host, viewers,
       framesVerified: verify0 && verify1 && verify1.v > 0 ? verify1.v - verify0.v : null,
       framesMismatched: verify0 && verify1 && verify1.v > 0 ? verify1.m - verify0.m : null,
       hostCpu: round(hostCpu.stop(), 1),
+      // Baton's video layer: kB/s of it in the stream (H.264 units; the rest is tiles).
+      videoKBps: video0 !== null && video1 !== null ? round((video1 - video0) / c.ms, 1) : null,
       load1: round(os.loadavg()[0], 1),
       frames: c.latencies.length,
       undecodedSamples: c.bad,
@@ -259,8 +267,11 @@ async function measureWorkload(sysName, sys, workload, roundNo, { host, viewers,
       // Of viewerFrameMs, first tile received → the frame's last message received (the rest is decoding and drawing).
       viewerReceiveMs: c.stages.some((x) => x[2] !== null && x[2] !== undefined) ? round(median(c.stages.map((x) => x[2] ?? 0)), 1) : null,
     };
+    // CPU time of server and agent per frame the viewer showed (ms): CPU time, unlike latency or fps, is
+    // not stretched by other load on the machine (a busy core takes turns, it does not bill the waiting).
+    row.cpuMsPerFrame = row.frames && (row.serverCpu !== null || row.agentCpu !== null) ? round((((row.serverCpu ?? 0) + (row.agentCpu ?? 0)) / 100) * row.seconds * 1000 / row.frames, 1) : null;
     result.rows.push(row);
-    log(`${sysName} ${workload}: median ${row.medianMs} ms, p95 ${row.p95Ms} ms, ${row.viewerFps} fps, ${row.kBps ?? '-'} kB/s, server ${row.serverCpu ?? '-'}%${row.agentCpu !== null ? `, agent ${row.agentCpu}%` : ''}, viewer ${row.viewerCpu ?? '-'}%, host page ${row.hostFps} fps, host browser ${row.hostCpu}%, torn ${row.tornPct}%, shown at ${row.viewerScale ?? '-'}x${row.path ? ` via ${row.path}` : ''}${row.framesVerified !== null ? `, mismatched frames ${row.framesMismatched}/${row.framesVerified}` : ''}, load ${row.load1}${row.captureToDrawnMs !== null ? `, capture→drawn ${row.captureToDrawnMs} ms (first tile→drawn ${row.viewerFrameMs} ms, of which receiving ${row.viewerReceiveMs ?? '-'} ms)` : ''}`);
+    log(`${sysName} ${workload}: median ${row.medianMs} ms, p95 ${row.p95Ms} ms, ${row.viewerFps} fps, ${row.kBps ?? '-'} kB/s, server ${row.serverCpu ?? '-'}%${row.agentCpu !== null ? `, agent ${row.agentCpu}%` : ''}, viewer ${row.viewerCpu ?? '-'}%, host page ${row.hostFps} fps, host browser ${row.hostCpu}%, torn ${row.tornPct}%, shown at ${row.viewerScale ?? '-'}x${row.path ? ` via ${row.path}` : ''}${row.framesVerified !== null ? `, mismatched frames ${row.framesMismatched}/${row.framesVerified}` : ''}, load ${row.load1}, CPU ${row.cpuMsPerFrame ?? '-'} ms/frame${row.videoKBps ? `, video ${row.videoKBps} kB/s` : ''}${row.captureToDrawnMs !== null ? `, capture→drawn ${row.captureToDrawnMs} ms (first tile→drawn ${row.viewerFrameMs} ms, of which receiving ${row.viewerReceiveMs ?? '-'} ms)` : ''}`);
     if (page?.benchErrors.length) log(`${sysName}: viewer page errors: ${page.benchErrors.slice(0, 3).join(' | ')}`);
   } finally {
     await probe.close();
@@ -316,7 +327,7 @@ function summarize(rows) {
   return [...groups.values()].sort((a, b) => order(a[0]) - order(b[0])).map((list) => {
     const lat = list.flatMap((r) => r.latencies);
     const out = { workload: list[0].workload, system: list[0].system, path: [...new Set(list.map((r) => r.path).filter(Boolean))].join('+') || null, rounds: list.length, medianMs: median(lat), p95Ms: percentile(lat, 95) };
-    for (const key of ['viewerFps', 'hostFps', 'kBps', 'upKBps', 'serverCpu', 'agentCpu', 'viewerCpu', 'tornPct', 'hostCpu', 'load1', 'viewerScale']) out[key] = mean(list, key);
+    for (const key of ['viewerFps', 'hostFps', 'kBps', 'upKBps', 'serverCpu', 'agentCpu', 'viewerCpu', 'tornPct', 'hostCpu', 'load1', 'viewerScale', 'cpuMsPerFrame', 'videoKBps']) out[key] = mean(list, key);
     for (const key of ['framesVerified', 'framesMismatched']) {
       const v = list.map((r) => r[key]).filter((x) => x !== null && x !== undefined);
       out[key] = v.length ? v.reduce((a, b) => a + b, 0) : null;

@@ -4,7 +4,7 @@
 // the bench's video workload (moving gradients and shapes under 30% random grain, every frame new).
 // Per frame: latency (frame written → its access unit whole), bytes; CPU as process CPU time per frame
 // (this process + the child), which does not depend on how busy the machine is.
-// Usage: node bench/video-encoders.mjs [--frames 150] [--node-av /path/to/node_modules/node-av]
+// Usage: node bench/video-encoders.mjs [--frames 150] [--bitrate 6000000] [--node-av /path/to/node_modules/node-av]
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -73,9 +73,11 @@ async function ffmpegChild() {
 }
 
 async function nodeAv(path) {
-  const { Encoder } = await import(`${path}/dist/api/index.js`);
-  const { Frame } = await import(`${path}/dist/lib/index.js`);
-  const C = await import(`${path}/dist/constants/index.js`);
+  // The agent's optional dependency, or another copy with --node-av <dir>.
+  const from = (sub) => (path ? import(`${path}/dist/${sub}/index.js`) : import(`node-av/${sub}`));
+  const { Encoder } = await from('api');
+  const { Frame } = await from('lib');
+  const C = await from('constants');
   const enc = await Encoder.create(C.FF_ENCODER_LIBX264, {
     context: { pixelFormat: C.AV_PIX_FMT_YUV420P, bitRate: BITRATE, rcMaxRate: BITRATE, rcBufferSize: BITRATE / 4, gopSize: 50, maxBFrames: 0 },
     autoFormat: true,
@@ -100,4 +102,4 @@ async function nodeAv(path) {
 
 console.log(`${N} frames of ${W}x${H}, ${BITRATE / 1e6} Mbit/s cap, load ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
 await ffmpegChild();
-if (opt['node-av']) await nodeAv(opt['node-av']).catch((err) => console.log(`node-av: ${err.message}`));
+await nodeAv(opt['node-av']).catch((err) => console.log(`node-av: ${err.message}`));

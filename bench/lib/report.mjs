@@ -25,8 +25,8 @@ export function printReport(result) {
   console.log('');
   const rows = result.summary?.length ? result.summary : result.rows;
   table(
-    ['workload', 'system', 'median ms', 'p95 ms', 'viewer fps', 'kB/s', 'server CPU %', 'agent CPU %', 'viewer CPU %', 'host fps', 'torn %', 'shown at', 'via', 'load 1m', 'mismatched frames'],
-    rows.map((r) => [r.workload, r.system, r.medianMs, r.p95Ms, r.viewerFps, r.kBps, r.serverCpu, r.agentCpu, r.viewerCpu, r.hostFps, r.tornPct, r.viewerScale === null || r.viewerScale === undefined ? null : `${r.viewerScale}x`, r.path, r.load1, r.framesVerified ? `${r.framesMismatched}/${r.framesVerified}` : null]),
+    ['workload', 'system', 'median ms', 'p95 ms', 'viewer fps', 'kB/s', 'of it video kB/s', 'server CPU %', 'agent CPU %', 'CPU ms/frame', 'viewer CPU %', 'host fps', 'torn %', 'shown at', 'via', 'load 1m', 'mismatched frames'],
+    rows.map((r) => [r.workload, r.system, r.medianMs, r.p95Ms, r.viewerFps, r.kBps, r.videoKBps || null, r.serverCpu, r.agentCpu, r.cpuMsPerFrame, r.viewerCpu, r.hostFps, r.tornPct, r.viewerScale === null || r.viewerScale === undefined ? null : `${r.viewerScale}x`, r.path, r.load1, r.framesVerified ? `${r.framesMismatched}/${r.framesVerified}` : null]),
   );
 
   const by = (w, s) => rows.find((r) => r.workload === w && r.system === s);

@@ -220,4 +220,22 @@ describe.skipIf(!OK)('video layer: H.264 for motion, tiles for the rest, lossles
       await expectExact(label, page);
     }
   }, 400_000);
+
+  it('peer-to-peer (the host and one viewer): the units go over the DataChannel, and the canvas ends pixel-exact', async () => {
+    for (const c of contexts.splice(0)) await c.close().catch(() => undefined);
+    await agent?.stop();
+    conf = await createConference(srv.url, alice, { guests: 'allow' }, 'Video layer p2p');
+    agent = await startAgentShare(srv, conf, alice, xvfb.display);
+    const page = await openViewer('Pia (p2p, WebCodecs)', true);
+    await expect.poll(async () => (await srv.registry.get(conf))!.snapshot().share?.transport, { timeout: 60_000 }).toBe('p2p');
+    const s0 = await shareStats();
+    const played = await play(page.waitForFunction(() => (window.__batonViewer?.videoUnits ?? 0) >= 10, undefined, { timeout: 120_000, polling: 100 }));
+    const s1 = await shareStats();
+    const st = await stats(page);
+    console.log(`p2p: ${played} pictures played, viewer ${JSON.stringify(st)}, relay video units ${s1.videoUnitsIn - s0.videoUnitsIn}`);
+    expect(st.videoUnits).toBeGreaterThanOrEqual(10);
+    expect(st.decodeErrors).toBe(0);
+    expect(s1.videoUnitsIn - s0.videoUnitsIn).toBe(0); // nothing went through the relay
+    await expectExact('p2p viewer', page);
+  }, 300_000);
 });

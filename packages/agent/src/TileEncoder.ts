@@ -240,12 +240,20 @@ export class TileEncoder {
       if (pair) copyBlock(pair, j.x, j.y, j.w, j.h);
       else copyTile(frame.data, this.#sent, this.#stride, j.x, j.y, j.w, j.h);
     });
+    // Inside a running video stream a changed cell is the stream's (or an ALT JPEG): no need to count its colours.
+    const streaming = this.video?.rect ?? null;
     for (const index of changedCells) {
       this.#cellInto(index, c);
       this.#known[index] = 1;
       if (this.#noCopy[index]) this.#noCopyCount--;
       this.#noCopy[index] = 0;
       if (copy?.covers(index)) continue;
+      if (streaming && inCells(streaming, index % this.#cols, Math.floor(index / this.#cols))) {
+        kinds[index] = LOSSY;
+        colours[index] = 0xffff;
+        changed++;
+        continue;
+      }
       const cls = classifyTile(frame, c.x, c.y, c.w, c.h, this.#photoColours);
       kinds[index] = cls.kind === 'many' ? LOSSY : LOSSLESS;
       colours[index] = cls.kind === 'fill' ? 1 : cls.colours;

@@ -7,13 +7,13 @@
  *
  * The heat map keeps, per cell, a count of its photo-like changes decaying with a 500 ms time constant:
  * about 13 for a cell changing at 25 fps, 3 at 5 fps. The stream's rectangle is the bounding box of the
- * hot cells (more than about 6 changes a second), once it is large and dense enough; hot cells outside
+ * hot cells (about 3 changes a second or more, as in Guacamole), once it is large and dense enough; hot cells outside
  * it start a new stream over the new box. The stream ends when nothing in it changed for `idleMs`, when
  * nobody decodes video any more, or on reset; a new stream starts with a keyframe, and so does a
  * keyframe request (the relay's `refresh` over the rectangle: a late joiner or a viewer far behind).
  *
  * Encoding is node-av (FFmpeg with libx264 in an npm package, in-process): measured against Debian's
- * ffmpeg as a child process in bench/video-encoders.mjs (docs/decisions/0007-video-layer.md).
+ * ffmpeg as a child process in bench/video-encoders.mjs (docs/decisions/0006-video-layer.md).
  */
 import { TILE_FLAG_LOSSY, TileEncoding, videoPayload, SHARE_LIMITS, type ShareMessage } from '@baton/protocol';
 import type { FrameBuffer } from './ScreenCapture.js';
@@ -34,7 +34,7 @@ export type StreamEncoderFactory = (width: number, height: number) => Promise<St
 export type VideoLayerOptions = {
   /** Opens an encoder for a stream; default node-av's libx264 (null: node-av did not load). */
   encoder?: StreamEncoderFactory | null;
-  /** Heat above which a cell is hot (default 3.5: more than about 6 changes a second). */
+  /** Heat above which a cell is hot (default 2: about 3 photo-like changes a second or more, as Guacamole). */
   hotHeat?: number;
   /** Smallest stream, in cells (default 64: 128x128 px on the 16 px grid). */
   minCells?: number;
@@ -76,7 +76,7 @@ export class VideoLayer {
 
   constructor(options: VideoLayerOptions = {}) {
     this.#factory = options.encoder === undefined ? nodeAvEncoder(options.bitrate ?? 6_000_000, options.log) : options.encoder;
-    this.hotHeat = options.hotHeat ?? 3.5;
+    this.hotHeat = options.hotHeat ?? 2;
     this.minCells = options.minCells ?? 64;
     this.idleMs = options.idleMs ?? 250;
     this.bitrate = options.bitrate ?? 6_000_000;
