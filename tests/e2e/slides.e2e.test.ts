@@ -3,6 +3,7 @@
  * switches the stage to Slides and uploads a PDF made in the test (pdf-lib); a guest's page follows
  * page changes and shows each page's text (pdf.js text layer) and dark pixels on the canvas; the
  * guest pages ahead privately and goes back with Follow; a late joiner starts on the current page;
+ * the presenter draws on a page and the viewer sees the mark on that page only;
  * a .pptx made in the test (pptxgenjs) is converted by LibreOffice on the server and shown; a "PDF"
  * that is not one is refused with the server's reason; a guest is refused by the server. No CSP
  * violation, no page error. Screenshots at 1280x720 and 390x844.
@@ -127,6 +128,35 @@ describe.skipIf(!OK)('slides in the browser', { timeout: 300_000 }, () => {
     await poll(() => shownPage(gus)).toBe(1);
     expect(await gus.getByTestId('slides-follow').count()).toBe(0);
     expect(await text(gus)).toContain('Alpha page one');
+  });
+
+  it('the presenter draws on a slide: the viewer sees the mark on that page only, at the same spot', async () => {
+    expect(await gus.getByTestId('annotate-pen').count()).toBe(0); // viewers may not annotate by default
+    await alice.getByTestId('annotate-pen').click();
+    const box = (await alice.getByTestId('slide-canvas').boundingBox())!;
+    const a = { x: box.x + box.width * 0.3, y: box.y + box.height * 0.7 };
+    const b = { x: box.x + box.width * 0.7, y: box.y + box.height * 0.8 };
+    await alice.mouse.move(a.x, a.y);
+    await alice.mouse.down();
+    for (let i = 1; i <= 10; i++) await alice.mouse.move(a.x + ((b.x - a.x) * i) / 10, a.y + ((b.y - a.y) * i) / 10);
+    await alice.mouse.up();
+    await alice.getByTestId('annotate-off').click();
+    const deckId = (await gus.getByTestId('slides-view').getAttribute('data-deck'))!;
+    const overlay = gus.getByTestId('annotation-overlay');
+    await poll(() => overlay.getAttribute('data-marks')).toBe('1');
+    expect(await overlay.getAttribute('data-surface')).toBe(`slide:${deckId}:1`);
+    // The stroke's middle, in page fractions, is coloured on the viewer's overlay too.
+    const lit = await overlay.evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(Math.round(c.width * 0.5), Math.round(c.height * 0.75), 1, 1).data;
+      return d[3]! > 0;
+    });
+    expect(lit).toBe(true);
+    await gus.screenshot({ path: path.join(SHOTS, 'viewer-annotated-1280x720.png') });
+    await alice.getByTestId('slides-next').click();
+    await poll(() => shownPage(gus)).toBe(2);
+    await poll(() => gus.getByTestId('annotation-overlay').getAttribute('data-marks')).toBe('0');
+    await alice.getByTestId('slides-prev').click();
+    await poll(() => gus.getByTestId('annotation-overlay').getAttribute('data-marks')).toBe('1');
   });
 
   it('a late joiner starts on the current page; the server refuses a guest who tries to present', async () => {

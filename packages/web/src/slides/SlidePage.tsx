@@ -1,22 +1,23 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { RenderTask } from 'pdfjs-dist/types/src/display/api';
 import { openDeck, pdfjs } from './pdf';
-import { SlideOverlay } from './SlideOverlay';
 
 /**
  * One page of a deck, fit into the space it has (letterboxed, never cropped): drawn on a canvas at
  * the screen's pixel density by pdf.js, with its text layer over it (selectable, read by screen
- * readers and by the tests), and the annotation overlay for the surface `{kind:'slide', deckId, page}`
- * on top. Redrawn when the page or the available size changes; a newer draw cancels an older one.
+ * readers and by the tests), and on top `overlay`: the annotation overlay for the surface
+ * `{kind:'slide', deckId, page}`, given the page's size in page units (PDF points at scale 1, the
+ * surface's coordinates), in a box the drawn page's CSS size. Redrawn when the page or the available
+ * size changes; a newer draw cancels an older one.
  */
-export function SlidePage({ deckId, url, page }: { deckId: string; url: string; page: number }) {
+export function SlidePage({ deckId, url, page, overlay }: { deckId: string; url: string; page: number; overlay?: (units: { width: number; height: number }) => ReactNode }) {
   const { t } = useTranslation();
   const box = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const text = useRef<HTMLDivElement>(null);
   const [size, setSize] = useState<{ w: number; h: number } | null>(null);
-  const [drawn, setDrawn] = useState<{ w: number; h: number; key: string } | null>(null);
+  const [drawn, setDrawn] = useState<{ units: { width: number; height: number }; key: string } | null>(null);
   const [error, setError] = useState(false);
 
   useEffect(() => {
@@ -62,7 +63,7 @@ export function SlidePage({ deckId, url, page }: { deckId: string; url: string; 
         const tl = new lib.TextLayer({ textContentSource: p.streamTextContent(), container: layer, viewport });
         textLayer = tl;
         await tl.render();
-        if (!cancelled) setDrawn({ w: Math.floor(viewport.width), h: Math.floor(viewport.height), key: `${deckId}:${page}` });
+        if (!cancelled) setDrawn({ units: { width: base.width, height: base.height }, key: `${deckId}:${page}` });
       } catch (err) {
         if (!cancelled && (err as { name?: string }).name !== 'RenderingCancelledException') setError(true);
       }
@@ -80,7 +81,7 @@ export function SlidePage({ deckId, url, page }: { deckId: string; url: string; 
       <div className="slide-page" data-testid="slide-page" data-rendered={ready ? `${deckId}:${page}` : ''}>
         <canvas ref={canvas} className="slide-canvas" data-testid="slide-canvas" />
         <div ref={text} className="textLayer" data-testid="slide-text" />
-        {ready && drawn && <SlideOverlay surface={{ kind: 'slide', deckId, page }} width={drawn.w} height={drawn.h} />}
+        {ready && drawn && overlay && <div className="slide-overlay">{overlay(drawn.units)}</div>}
       </div>
       {error && (
         <p className="slide-error" role="alert" data-testid="slide-error">

@@ -1,6 +1,9 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { slideDeckUrl, type SlideDeck } from '@baton/protocol';
+import { annotatePolicy, personHue, sameSurface, slideDeckUrl, type SlideDeck, type Surface } from '@baton/protocol';
+import { AnnotationOverlay, type AnnotationTool, type LaserEvent } from '../annotation/AnnotationOverlay';
+import { AnnotationToolbar } from '../annotation/AnnotationToolbar';
+import { MarkLegend } from '../annotation/MarkLegend';
 import type { StageViewProps } from '../meeting/stageViews';
 import { SlidePage } from './SlidePage';
 import { DeckUpload } from './DeckUpload';
@@ -10,7 +13,8 @@ import { DeckUpload } from './DeckUpload';
  * (`snapshot.slides.current`, from the server). Whoever may present turns pages for everyone
  * (`slides.page`, authorized by the Focus) and uploads decks; anyone else may page through the deck
  * on their own, which stays in this page, and goes back with Follow. When the presenter comes to the
- * page one looks at, one follows again.
+ * page one looks at, one follows again. Marks are drawn over the page shown (annotation, surface
+ * `{kind:'slide', deckId, page}`): by presenters, and by anyone when the presenter allows viewers.
  */
 export function SlidesView({ client, snapshot, leads }: StageViewProps) {
   const { t } = useTranslation();
@@ -19,6 +23,16 @@ export function SlidesView({ client, snapshot, leads }: StageViewProps) {
   const [own, setOwn] = useState<{ deckId: string; page: number } | null>(null);
   const shown = own ?? current;
   const deck: SlideDeck | undefined = shown ? slides?.decks.find((d) => d.id === shown.deckId) : undefined;
+  // Annotation on the page shown, as on the shared screen (meeting/Stage.tsx); the server decides.
+  const [tool, setTool] = useState<AnnotationTool | null>(null);
+  const subscribeLaser = useCallback((fn: (e: LaserEvent) => void) => client.on('laser', fn), [client]);
+  const self = snapshot.roster.find((p) => p.id === snapshot.selfId);
+  const viewersAllowed = snapshot.conference ? annotatePolicy(snapshot.conference.policy) === 'anyone' : false;
+  const canAnnotate = leads || viewersAllowed;
+  const activeTool = canAnnotate ? tool : null;
+  const surface: Surface | null = shown ? { kind: 'slide', deckId: shown.deckId, page: shown.page } : null;
+  const pageMarks = surface ? (snapshot.annotations ?? []).filter((m) => sameSurface(m.surface, surface)) : [];
+  const hue = personHue(self?.name ?? '');
 
   useEffect(() => {
     if (own && current && own.deckId === current.deckId && own.page === current.page) setOwn(null);
@@ -68,7 +82,40 @@ export function SlidesView({ client, snapshot, leads }: StageViewProps) {
       tabIndex={0}
       onKeyDown={onKeyDown}
     >
-      <SlidePage deckId={deck.id} url={slideDeckUrl(deck.id)} page={shown.page} />
+      <AnnotationToolbar
+        tool={activeTool}
+        onTool={setTool}
+        hue={hue}
+        canAnnotate={canAnnotate}
+        presenter={leads}
+        viewersAllowed={viewersAllowed}
+        onAllowViewers={(viewers) => client.send({ type: 'annotation.allow', viewers })}
+        mineCount={pageMarks.filter((m) => m.author.id === snapshot.selfId).length}
+        allCount={pageMarks.length}
+        onClearMine={() => surface && client.send({ type: 'annotation.clear', scope: 'mine', surface })}
+        onClearAll={() => surface && client.send({ type: 'annotation.clear', scope: 'all', surface })}
+      />
+      <MarkLegend marks={pageMarks} />
+      <SlidePage
+        deckId={deck.id}
+        url={slideDeckUrl(deck.id)}
+        page={shown.page}
+        overlay={(units) =>
+          surface && (
+            <AnnotationOverlay
+              surface={surface}
+              width={units.width}
+              height={units.height}
+              marks={pageMarks}
+              tool={activeTool}
+              hue={hue}
+              onMark={(mark) => client.send({ type: 'annotation.add', surface, mark })}
+              onLaser={(points) => client.send({ type: 'annotation.laser', surface, points })}
+              subscribeLaser={subscribeLaser}
+            />
+          )
+        }
+      />
       <div className="slides-bar" role="toolbar" aria-label={t('slides.toolbar')}>
         <button type="button" className="secondary" onClick={() => go(shown.page - 1)} disabled={shown.page <= 1} aria-label={t('slides.prev')} title={t('slides.prev')} data-testid="slides-prev">
           ‹
