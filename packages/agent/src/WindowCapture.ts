@@ -239,7 +239,9 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
     const { conn } = this;
     const X = conn.client;
     const geo = await xcall<{ depth: number }>((cb) => X.GetGeometry(this.info.id, cb));
-    if (geo.depth !== conn.screen.root_depth) throw new Error(`window ${hexId(this.info.id)} has depth ${geo.depth}, not the screen's ${conn.screen.root_depth}: not supported yet`);
+    // 24 and 32 (ARGB: translucent windows, client-side shadows) are both read as 32 bits a pixel, B G R
+    // first, like the screen; the alpha byte is left out (translucent parts show over black).
+    if (geo.depth !== 24 && geo.depth !== 32) throw new Error(`window ${hexId(this.info.id)} has depth ${geo.depth}: only 24 and 32 bits deep windows can be shared`);
     this.#composite = await conn.extension<CompositeExt>('composite');
     this.#damageExt = await conn.extension<DamageExt>('damage');
     conn.on('event', this.#onEvent);

@@ -88,6 +88,7 @@ export interface XClient {
   GetModifierMapping(cb: XCallback<number[][]>): void;
   GetAtomName(atom: number, cb: XCallback<string>): void;
   InternAtom(onlyIfExists: boolean, name: string, cb: XCallback<number>): void;
+  CreateColormap(cmid: number, wid: number, visual: number, alloc: number): void;
   CreateWindow(id: number, parent: number, x: number, y: number, w: number, h: number, border: number, depth: number, cls: number, visual: number, values: Record<string, number>): void;
   ChangeWindowAttributes(wid: number, values: Record<string, number>): void;
   MapWindow(wid: number): void;

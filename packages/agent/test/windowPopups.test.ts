@@ -105,6 +105,29 @@ describe.skipIf(!HAVE_X)('a shared window with popups (Composite, Xvfb)', () => 
     await shows(260, 20, BLUE);
   });
 
+  it('a 32-bit (ARGB) window is shared too', async () => {
+    const X = app.conn.client;
+    const visuals = app.conn.screen.depths[32] ?? {};
+    const visual = Number(Object.keys(visuals)[0]);
+    expect(visual).toBeGreaterThan(0);
+    const cmap = X.AllocID();
+    X.CreateColormap(cmap, app.conn.root, visual, 0);
+    const argb = X.AllocID();
+    X.CreateWindow(argb, app.conn.root, 600, 400, 200, 150, 0, 32, 1, visual, { backgroundPixel: 0xff000000 | pixel(YELLOW), borderPixel: 0, colormap: cmap });
+    X.ChangeProperty(0, argb, 39, 31, 8, 'ARGB app');
+    X.MapWindow(argb);
+    await app.conn.sync();
+    const c2 = await ScreenCapture.open({ display: xvfb.display, window: String(argb), tileSize: 16 });
+    try {
+      await c2.capture({ full: true });
+      expect(c2.area).toMatchObject({ x: 600, y: 400, width: 200, height: 150 });
+      expect(px(c2.frame, 100, 75)).toEqual(YELLOW);
+    } finally {
+      await c2.close();
+      await app.destroy(argb);
+    }
+  });
+
   it('an unmapped popup leaves the window showing', async () => {
     app.conn.client.UnmapWindow(popup);
     await app.conn.sync();
