@@ -169,6 +169,10 @@ async function decodeTile(tile: TileMsg): Promise<Draw> {
         fb.put(x, y, w, h, tmp, w, 3);
       };
     }
+    case TileEncoding.Video:
+      // The host sends the same cells as ALT tiles (TILE_FLAG_ALT) for receivers without video,
+      // recordings included: those draw the picture here; the H.264 units are not decoded.
+      return () => {};
     default:
       throw new Error(`unknown tile encoding ${tile.encoding as number}`);
   }
