@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GroupName, Username, printable } from '@baton/protocol';
 import { ADMIN_API_FILE, AdminApiFile, LiveConferences } from './http/adminRoutes.js';
+import { ClusterView } from './http/clusterRoutes.js';
 import { AccountService } from './auth/AccountService.js';
 import { BadRequestError, BatonError } from './errors.js';
 import { openStore } from './store/index.js';
@@ -42,6 +43,10 @@ Commands:
 Live commands (ask the running server; it must share this data directory):
   conference list                        the conferences live now, with who is in them
   conference end <meeting id>            end a live conference for everyone in it
+  node list                              cluster mode: the nodes, their load and conferences
+  node drain <node id>                   cluster mode: place no new conference on that node
+                                         (its live ones stay until they end)
+  node undrain <node id>                 cluster mode: take new conferences again
 
 Options:
   --store <url>      sqlite:<path>, sqlite::memory: or postgres://user@host/db
@@ -111,6 +116,9 @@ const COMMANDS: Record<string, Command> = {
   'chat export': { args: '<meeting id> [--format json|text] [--private]', options: ['format', 'private'], min: 1, max: 1, run: chatExport },
   'conference list': { args: '', options: ['server'], min: 0, max: 0, live: conferenceList },
   'conference end': { args: '<meeting id>', options: ['server'], min: 1, max: 1, live: conferenceEnd },
+  'node list': { args: '', options: ['server'], min: 0, max: 0, live: nodeList },
+  'node drain': { args: '<node id>', options: ['server'], min: 1, max: 1, live: (s, a, _v, io) => nodeDrain(s, a, io, true) },
+  'node undrain': { args: '<node id>', options: ['server'], min: 1, max: 1, live: (s, a, _v, io) => nodeDrain(s, a, io, false) },
 };
 
 export function storeUrl(values: { store?: string; 'data-dir'?: string }, env: Record<string, string | undefined>): string {
@@ -336,17 +344,21 @@ function adminApi(values: Values, env: Record<string, string | undefined>): Admi
   return r.data;
 }
 
-async function callServer(server: AdminApiFile, method: string, path: string): Promise<unknown> {
+async function callServer(server: AdminApiFile, method: string, path: string, body?: unknown): Promise<unknown> {
   let res: Response;
   try {
-    res = await fetch(server.url + path, { method, headers: { authorization: `Bearer ${server.token}` } });
+    res = await fetch(server.url + path, {
+      method,
+      headers: { authorization: `Bearer ${server.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
   } catch (err) {
     throw new BatonError('not_found', `the server at ${server.url} does not answer (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}); is it running?`);
   }
   const text = await res.text();
-  const body = text ? (JSON.parse(text) as { error?: { message?: string } }) : null;
-  if (!res.ok) throw new BatonError(res.status === 404 ? 'not_found' : 'forbidden', `the server said ${res.status}: ${body?.error?.message ?? text}`);
-  return body;
+  const answer = text ? (JSON.parse(text) as { error?: { message?: string } }) : null;
+  if (!res.ok) throw new BatonError(res.status === 404 ? 'not_found' : 'forbidden', `the server said ${res.status}: ${answer?.error?.message ?? text}`);
+  return answer;
 }
 
 async function conferenceList(server: AdminApiFile, _args: string[], _values: Values, io: AdminIO): Promise<void> {
@@ -367,6 +379,25 @@ async function conferenceEnd(server: AdminApiFile, [id]: string[], _values: Valu
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(id!)) throw new UsageError(`"${printable(id!)}" is not a meeting id (the last part of its URL /m/<id>)`);
   await callServer(server, 'POST', `/api/admin/conferences/${id}/end`);
   io.stdout.write(`ended ${id} for everyone in it\n`);
+}
+
+async function nodeList(server: AdminApiFile, _args: string[], _values: Values, io: AdminIO): Promise<void> {
+  const res = await callServer(server, 'GET', '/api/cluster').catch((err: BatonError) => {
+    throw err.code === 'not_found' && /404/.test(err.message) ? new BatonError('not_found', 'this server is a single node (no --cluster)') : err;
+  });
+  const view = ClusterView.parse(res);
+  io.stdout.write(
+    table(
+      ['NODE', 'LOAD', 'CONFERENCES', 'DRAINING', 'URL'],
+      view.nodes.map((n) => [n.id + (n.id === view.self ? ' *' : ''), String(n.load), String(n.conferences.length), n.draining ? 'yes' : 'no', n.url]),
+    ),
+  );
+}
+
+async function nodeDrain(server: AdminApiFile, [id]: string[], io: AdminIO, draining: boolean): Promise<void> {
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(id!)) throw new UsageError(`"${printable(id!)}" is not a node id`);
+  await callServer(server, 'PUT', `/api/cluster/nodes/${id}/drain`, { draining });
+  io.stdout.write(draining ? `${id} is draining: no new conferences go there; its live ones stay until they end\n` : `${id} takes new conferences again\n`);
 }
 
 // ---- helpers ----

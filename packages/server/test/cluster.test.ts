@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { SHARE_PROTOCOL_VERSION, TileEncoding, decodeShareMessage, encodeShareMessage, type ServerMessage, type ShareMessage } from '@baton/protocol';
 import { api, createConference, signUp, TestClient } from './support.js';
+import { runAdmin } from '../src/admin.js';
 import { clusterView, freshCluster, until, type TestCluster, type TestNode } from './clusterSupport.js';
 
 const cluster = await freshCluster('cluster tests');
@@ -171,5 +172,44 @@ d('cluster: three nodes', () => {
     expect((await clusterView(V)).relayedShareBytes).toBeGreaterThan(pixels.length);
     for (const ws of [host.ws, viewer.ws, other.ws]) ws.close();
     for (const cl of [agent, v.client, g.client]) cl.close();
+  });
+
+  it('baton-admin node drain: the drained node keeps its live meeting, gets no new one, and the meeting moves when it next starts', async () => {
+    const admin = async (node: TestNode, ...argv: string[]) => {
+      let out = '';
+      let err = '';
+      const code = await runAdmin([...argv, '--data-dir', node.dataDir], { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) }, stdin: process.stdin, env: {} });
+      return { code, out, err };
+    };
+    const org = await signUp(A.url, 'drew');
+    const x = await createConference(A.url, org, { guests: 'allow' });
+    const o = await join(A, x, { cookie: org });
+    const homeId = (await clusterView(A)).nodes.find((n) => n.conferences.includes(x))!.id;
+    const other = [A, B, C].find((n) => n.id !== homeId)!;
+    // Through another node's admin API: any node drains any node.
+    const r = await admin(other, 'node', 'drain', homeId);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`${homeId} is draining`);
+    await until(async () => (await clusterView(A)).nodes.find((n) => n.id === homeId)?.draining, 'the drain to show in the lease', 15_000);
+    const list = await admin(other, 'node', 'list');
+    expect(list.out).toMatch(new RegExp(`${homeId}\\s+\\d+\\s+1\\s+yes`));
+    // The live meeting stays where it is and goes on.
+    expect((await o.client.request({ type: 'chat.send', text: 'still on the drained node' })).type).toBe('ack');
+    expect((await clusterView(B)).nodes.find((n) => n.id === homeId)!.conferences).toContain(x);
+    // New meetings go elsewhere, even though the drained node would be the least loaded.
+    const y = await createConference(A.url, org, { guests: 'allow' });
+    const yc = await join(A, y, { name: 'Yan' });
+    expect((await clusterView(A)).nodes.find((n) => n.conferences.includes(y))!.id).not.toBe(homeId);
+    // Once the meeting ends, its next start is placed on another node.
+    o.client.close();
+    await o.client.closed;
+    await until(async () => !(await clusterView(A)).nodes.some((n) => n.conferences.includes(x)), 'the meeting to end', 15_000);
+    const o2 = await join(A, x, { cookie: org });
+    expect((await clusterView(A)).nodes.find((n) => n.conferences.includes(x))!.id).not.toBe(homeId);
+    expect(o2.welcome.chat.map((m) => m.text)).toContain('still on the drained node');
+    expect((await admin(other, 'node', 'undrain', homeId)).code).toBe(0);
+    await until(async () => (await clusterView(A)).nodes.find((n) => n.id === homeId)?.draining === false, 'the undrain', 15_000);
+    expect((await admin(other, 'node', 'drain', 'nobody')).code).not.toBe(0);
+    for (const cl of [o2.client, yc.client]) cl.close();
   });
 });

@@ -119,6 +119,7 @@ export class ClusterNode extends TypedEmitter<ClusterNodeEvents> {
   async start(listenUrl: string, local: LocalConferences): Promise<void> {
     this.#url = this.#o.config.internalUrl ?? listenUrl;
     this.#local = local;
+    await this.#readDrain();
     const lease = new NodeLease({ kv: this.#nodesKv, nodeId: this.id, ttlMs: this.#o.config.leaseTtlMs, info: () => this.#info(), log: this.#o.log });
     this.#lease = lease;
     lease.on('lost', () => this.#fence());
@@ -169,6 +170,7 @@ export class ClusterNode extends TypedEmitter<ClusterNodeEvents> {
    */
   async #sweep(): Promise<void> {
     if (!this.valid()) return;
+    await this.#readDrain();
     const homes = await this.homes.all();
     const live = this.nodes.nodes();
     for (const r of [...this.#relays]) {
@@ -287,9 +289,20 @@ export class ClusterNode extends TypedEmitter<ClusterNodeEvents> {
     return this.#relayedBytes;
   }
 
-  /** Places no new conference here (live ones stay). */
-  setDraining(draining: boolean): void {
-    this.#draining = draining;
+  /**
+   * Drain a node (any node, by name): it keeps its live conferences but is given no new ones, so it
+   * can be stopped for an upgrade once they end. Kept in the homes bucket, so it outlives a restart
+   * of the node until undone; the node reads it each heartbeat and says so in its lease.
+   */
+  async setDrain(nodeId: string, draining: boolean): Promise<void> {
+    if (draining) await this.#homesKv.put(`drain.${nodeId}`, new Date().toISOString());
+    else await this.#homesKv.delete(`drain.${nodeId}`);
+    if (nodeId === this.id) await this.#readDrain();
+  }
+
+  async #readDrain(): Promise<void> {
+    const e = await this.#homesKv.get(`drain.${this.id}`);
+    this.#draining = !!e && e.operation === 'PUT';
   }
 
   get draining(): boolean {

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ClusterNode } from '../cluster/ClusterNode.js';
-import { ForbiddenError, UnauthenticatedError } from '../errors.js';
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors.js';
 
 export const ClusterNodeView = z.object({
   id: z.string(),
@@ -48,5 +48,22 @@ export function clusterRoutes(root: FastifyInstance, deps: { token: string; clus
       orphans: s.orphans,
       relayedShareBytes: deps.cluster.relayedBytes,
     };
+  });
+
+  app.put('/api/cluster/nodes/:id/drain', {
+    onRequest: adminOnly,
+    schema: {
+      tags: ['administration'],
+      summary: 'Drain a node (no new conferences on it; its live ones stay until they end), or undo it',
+      security,
+      params: z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/) }),
+      body: z.object({ draining: z.boolean() }),
+      response: { 200: z.object({ id: z.string(), draining: z.boolean() }) },
+    },
+  }, async (req) => {
+    await deps.cluster.nodes.refresh();
+    if (!deps.cluster.nodes.get(req.params.id)) throw new NotFoundError(`no live node ${req.params.id} in the cluster`);
+    await deps.cluster.setDrain(req.params.id, req.body.draining);
+    return { id: req.params.id, draining: req.body.draining };
   });
 }
