@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,5 +47,23 @@ describe('Recorder', () => {
       { t: 2500, type: 'chat', message: { senderName: 'Ann', senderUser: null, text: 'hi', at: 'x' } },
     ]);
     expect(JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8'))).toEqual({ seekPoints: [], screenBytes: 0, durationMs: 2500 });
+  });
+
+  it('the audio mixer\'s WAV segments count against the size cap (Janus writes them; they are measured)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'baton-rec-'));
+    dirs.push(dir);
+    const rec = await Recorder.open({ dir, maxBytes: 64 * 1024, audioPollMs: 20 });
+    const failed = new Promise<string>((resolve) => rec.on('failed', resolve));
+    const sink = rec.mixSink();
+    const file = sink.nextFile();
+    sink.started(file);
+    writeFileSync(path.join(dir, file), Buffer.alloc(16 * 1024));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(rec.failed).toBeNull();
+    expect(rec.bytes).toBeGreaterThanOrEqual(16 * 1024);
+    writeFileSync(path.join(dir, file), Buffer.alloc(80 * 1024)); // Janus wrote on
+    expect(await failed).toBe('the recording reached its size limit (64 KiB)');
+    // The summary leaves the WAV out: it becomes the audio track, counted by the service.
+    expect((await rec.close()).bytes).toBeLessThan(16 * 1024);
   });
 });

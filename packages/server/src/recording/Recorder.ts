@@ -11,7 +11,7 @@
  * A write error (disk full…), the size cap, or a disk that cannot keep up ends the recording with
  * `failed` and the reason; the meeting goes on.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, statSync, type WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RecordKind, encodeRecordHeader, RECORD_HEADER, type RecordingEvent, type RecordingSeekPoint, type ShareMessage } from '@baton/protocol';
@@ -29,6 +29,8 @@ export interface RecorderOptions {
   maxBacklog?: number;
   /** ms clock (tests). */
   now?: () => number;
+  /** How often the audio mixer's WAV segments are measured against the size cap (ms). */
+  audioPollMs?: number;
 }
 
 export type RecorderEvents = {
@@ -73,6 +75,10 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
   #changedSinceKeyframe = false;
   #failed: string | null = null;
   #closing: Promise<RecorderSummary> | null = null;
+  /** The mixer's WAV segments (Janus writes them, so their size is measured, not counted). */
+  readonly #audioFiles = new Set<string>();
+  #audioBytes = 0;
+  #audioPoll: NodeJS.Timeout | null = null;
 
   private constructor(dir: string, opts: RecorderOptions) {
     super();
@@ -83,6 +89,7 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
       keyframeMaxMs: opts.keyframeMaxMs ?? 60_000,
       maxBacklog: opts.maxBacklog ?? 64 * 1024 * 1024,
       now: opts.now ?? (() => performance.now()),
+      audioPollMs: opts.audioPollMs ?? 2000,
     };
     this.#started = this.#opts.now();
   }
@@ -99,8 +106,9 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
   get elapsed(): number {
     return this.#opts.now() - this.#started;
   }
+  /** Bytes on disk so far: screen, events, and the audio mixer's WAV segments (what the cap covers). */
   get bytes(): number {
-    return this.#screenBytes + this.#eventBytes;
+    return this.#screenBytes + this.#eventBytes + this.#audioBytes;
   }
   get failed(): string | null {
     return this.#failed;
@@ -139,13 +147,35 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
     return {
       dir: path.resolve(this.dir),
       nextFile: () => `audio-${++n}.wav`,
-      started: (file) => this.event({ type: 'audio', file, started: true }),
+      started: (file) => {
+        this.event({ type: 'audio', file, started: true });
+        this.#watchAudio(file);
+      },
       ended: (file) => this.event({ type: 'audio', file, started: false }),
       unavailable: (reason) => {
         log?.warn({ dir: this.dir, reason }, 'recording: the audio mix is not recorded');
         this.event({ type: 'audio.unavailable', reason });
       },
     };
+  }
+
+  /** The WAV segments grow on Janus's side: measure them now and then, so the size cap covers them. */
+  #watchAudio(file: string): void {
+    if (this.#closing || this.#failed) return;
+    this.#audioFiles.add(path.join(this.dir, file));
+    this.#audioPoll ??= setInterval(() => {
+      let n = 0;
+      for (const f of this.#audioFiles) {
+        try {
+          n += statSync(f).size;
+        } catch {
+          /* not opened yet */
+        }
+      }
+      this.#audioBytes = n;
+      this.#room(0);
+    }, this.#opts.audioPollMs);
+    this.#audioPoll.unref();
   }
 
   event(e: NewEvent): void {
@@ -165,6 +195,8 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
 
   async #close(): Promise<RecorderSummary> {
     const durationMs = Math.round(this.elapsed);
+    if (this.#audioPoll) clearInterval(this.#audioPoll);
+    this.#audioPoll = null;
     this.#untap?.();
     this.#untap = null;
     this.#share = null;
@@ -176,7 +208,8 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
       this.#fail(describeWriteError(err));
     }
     this.removeAllListeners();
-    return { durationMs, bytes: this.bytes };
+    // The WAV segments become the audio track: the service adds its size instead.
+    return { durationMs, bytes: this.#screenBytes + this.#eventBytes };
   }
 
   #onShare(msg: ShareMessage, bytes: Uint8Array): void {
@@ -263,6 +296,8 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
   #fail(reason: string): void {
     if (this.#failed) return;
     this.#failed = reason;
+    if (this.#audioPoll) clearInterval(this.#audioPoll);
+    this.#audioPoll = null;
     this.#untap?.();
     this.#untap = null;
     this.emit('failed', reason);
