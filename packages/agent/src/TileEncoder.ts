@@ -91,6 +91,12 @@ const MIN_MOTION_CELLS = 8;
 const YIELD_EVERY_MS = 4;
 /** Distinctive changed cells looked up in the previous picture. */
 const MAX_FEATURES = 8;
+/** How long a motion found is remembered as a hint (a drag goes on after a pass without a match). */
+const MOTION_MEMORY_MS = 1000;
+/** How far (px each way) the motion search looks while a drag is under way and the usual square found nothing. */
+const WIDE_MOTION_RANGE = 256;
+/** Without a drag under way, the wide search runs at most this often (ms). */
+const WIDE_PROBE_MS = 500;
 
 export class TileEncoder {
   readonly tileSize: number;
@@ -121,8 +127,13 @@ export class TileEncoder {
   #noCopy = new Uint8Array(0);
   /** Cells marked in `#noCopy`: while any is, no Copy tile is sent at all (see invalidate()). */
   #noCopyCount = 0;
-  /** The last pass's motion: tried first, since motion tends to continue. */
+  /** The last motion found (tried first, since motion tends to continue), when, and how long after the pass before it. */
   #lastMotion: Motion | null = null;
+  #lastMotionAt = 0;
+  #motionInterval = 0;
+  /** When the last pass ran (its `now`), and when the wide motion search last ran without a drag under way. */
+  #lastPassAt = 0;
+  #lastWideProbe = -Infinity;
   lastStats: EncodeStats = emptyStats();
   /** Frame verification (debug mode): hashes what the viewers should show. */
   readonly #hasher = new FrameHasher();
@@ -185,6 +196,7 @@ export class TileEncoder {
     this.#noCopy = new Uint8Array(n);
     this.#noCopyCount = 0;
     this.#lastMotion = null;
+    this.#lastPassAt = 0;
     this.#hasher.reset(width, height, this.tileSize);
     this.video?.reset(width, height, this.tileSize);
   }
@@ -230,7 +242,9 @@ export class TileEncoder {
     // A refresh is pending (a viewer could not use a Copy): this pass carries none, so the relay can give
     // that viewer a whole frame of pixels; another Copy would leave it behind again (see invalidate()).
     const copy = this.motion && this.#noCopyCount === 0 && changedCells.length >= MIN_MOTION_CELLS ? this.#findCopy(frame, pair, damaged, changedCells, now) : null;
-    if (!copy) this.#lastMotion = null;
+    // A pass without motion forgets it only after a while: a drag that paused for a pass goes on.
+    if (!copy && now - this.#lastMotionAt > MOTION_MEMORY_MS) this.#lastMotion = null;
+    this.#lastPassAt = now;
     // What the viewers will have: runs of changed cells copied row by row (one memcpy per row of a wide run).
     const changedMark = maybe;
     changedMark.fill(0);
@@ -409,7 +423,13 @@ export class TileEncoder {
       const c = this.#cell(changedCells[k]!);
       if (c.w === this.tileSize && c.h === this.tileSize && classifyTile(frame, c.x, c.y, c.w, c.h, 8).kind === 'many') features.push(c);
     }
-    const motion = findMotion(frame, this.#sent, features, this.#lastMotion);
+    // The wide search runs while a drag is under way, and otherwise at most every WIDE_PROBE_MS (a drag that
+    // starts with a big step on a busy machine is found then; content that never moves, such as video,
+    // pays for it once in a while, not on every pass).
+    // (Not on the first pass after a reset: the viewers have nothing to copy from.)
+    const wide = this.#lastMotion !== null || (this.#lastPassAt > 0 && now - this.#lastWideProbe >= WIDE_PROBE_MS);
+    if (wide && !this.#lastMotion) this.#lastWideProbe = now;
+    const motion = findMotion(frame, this.#sent, features, this.#motionHints(now), wide ? { wideRange2d: WIDE_MOTION_RANGE } : {});
     if (!motion) return null;
     const marks = new Uint8Array(this.#cols * this.#rows);
     const candidates = new Uint8Array(marks.length);
@@ -437,7 +457,9 @@ export class TileEncoder {
     let moved = 0;
     for (const i of changedCells) if (inRect(i)) moved++;
     if (moved < MIN_MOTION_CELLS / 2) return null;
+    this.#motionInterval = this.#lastPassAt > 0 ? now - this.#lastPassAt : 0;
     this.#lastMotion = motion;
+    this.#lastMotionAt = now;
     const job = this.#job(rect.c0, rect.r0, rect.c1, rect.r1);
     const src = { x: job.x - motion.dx, y: job.y - motion.dy };
     // Copied from pixels the viewers only have approximately (JPEG not yet refined): still approximate.
@@ -449,6 +471,23 @@ export class TileEncoder {
       cells: rect.area,
       covers: inRect,
     };
+  }
+
+  /**
+   * Where to look for motion first: the last motion found, and that scaled to the time since it (a
+   * window dragged at a steady speed moves twice as far when the next pass comes twice as late, as it
+   * does when the agent waits for a CPU).
+   */
+  #motionHints(now: number): Motion[] {
+    const m = this.#lastMotion;
+    if (!m) return [];
+    const hints = [m];
+    if (this.#motionInterval > 0) {
+      const f = Math.min(8, (now - this.#lastMotionAt) / this.#motionInterval);
+      const scaled = { dx: Math.round(m.dx * f), dy: Math.round(m.dy * f) };
+      if (scaled.dx !== m.dx || scaled.dy !== m.dy) hints.push(scaled);
+    }
+    return hints;
   }
 
   /** Lossless versions of lossy cells that have not changed for `refineAfterMs`. */

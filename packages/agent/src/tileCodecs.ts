@@ -3,7 +3,7 @@
  * ZRgb (zlib of raw RGB rows) is the lossless default: on text and UI it is several times faster
  * than PNG through sharp at a similar size (measured in test/tileEncoder.test.ts).
  */
-import { deflateSync, constants as zc } from 'node:zlib';
+import { createDeflate, deflateSync, constants as zc } from 'node:zlib';
 import sharp from 'sharp';
 import { paletteBits, paletteRowBytes } from '@baton/protocol';
 import type { FrameBuffer } from './ScreenCapture.js';
@@ -13,9 +13,28 @@ sharp.cache(false);
 
 /** Copy a tile's BGRX pixels into packed RGB. */
 export function extractRgb(frame: FrameBuffer, x: number, y: number, w: number, h: number): Buffer {
-  const out = Buffer.allocUnsafe(w * h * 3);
   const src = frame.data;
   const wd = frame.stride % 4 === 0 ? words(src) : null;
+  if (wd && w % 4 === 0) {
+    // Four pixels (0xXXRRGGBB words) make three output words: 3 loads and 3 stores where the byte loop
+    // below does 12 stores (extractRgb was 28% of the agent's CPU on video, feeding sharp its JPEGs).
+    // Its own ArrayBuffer (offset 0, so word-aligned) and not zeroed: every byte is written below.
+    const out = Buffer.allocUnsafeSlow(w * h * 3);
+    const ow = new Uint32Array(out.buffer, out.byteOffset, out.length >> 2);
+    const ws = frame.stride >> 2;
+    let o = 0;
+    for (let row = 0; row < h; row++) {
+      for (let i = (y + row) * ws + x, end = i + w; i < end; i += 4) {
+        const p0 = wd[i]!, p1 = wd[i + 1]!, p2 = wd[i + 2]!, p3 = wd[i + 3]!;
+        // Output bytes R0 G0 B0 R1 | G1 B1 R2 G2 | B2 R3 G3 B3, as little-endian words.
+        ow[o++] = ((p0 >>> 16) & 0xff) | (p0 & 0xff00) | ((p0 & 0xff) << 16) | (((p1 >>> 16) & 0xff) << 24);
+        ow[o++] = ((p1 >>> 8) & 0xff) | ((p1 & 0xff) << 8) | (p2 & 0xff0000) | (((p2 >>> 8) & 0xff) << 24);
+        ow[o++] = (p2 & 0xff) | ((p3 >>> 8) & 0xff00) | ((p3 & 0xff00) << 8) | ((p3 & 0xff) << 24);
+      }
+    }
+    return out;
+  }
+  const out = Buffer.allocUnsafe(w * h * 3);
   let o = 0;
   if (wd) {
     // One 32-bit load a pixel (0xXXRRGGBB) instead of three byte loads.
@@ -378,13 +397,46 @@ export function encodeZRgb(rgb: Buffer, level: number = zc.Z_BEST_SPEED): Promis
  * (bench/, drag at 1080p): the async form cost more main-thread time in stream set-up and callbacks than
  * the compression itself (tiles are small: 1-400 KB at level 1 takes 0.02-2 ms), and the thread hop added
  * latency; a 32 KiB window and 128 KiB of hash tables, zeroed per call, are wasted on a 2 KiB tile.
+ *
+ * One zlib stream per (level, window) is kept and reset after each tile (deflateReset) instead of a new
+ * one per call (deflateSync: a JS object, a native handle, deflateInit's allocations, an error
+ * listener): the same bytes for 4-70 µs less a tile (bench/encode-replay). That drives the handle
+ * directly (`_handle.writeSync`, as Node's own deflateSync does inside); where it is not there the
+ * public deflateSync runs instead.
  */
 export function deflateSized(data: Uint8Array, level: number): Buffer {
   // The smallest window holding the whole input (zlib's minimum usable is 2^9); memLevel scales the hash.
   let windowBits = 9;
   while (windowBits < 15 && 1 << windowBits < data.length) windowBits++;
   const memLevel = Math.max(2, Math.min(8, windowBits - 6));
-  return deflateSync(data, { level, windowBits, memLevel });
+  return reusedDeflate(data, level, windowBits, memLevel) ?? deflateSync(data, { level, windowBits, memLevel });
+}
+
+/** The parts of a zlib stream's internals that deflateSync itself drives. */
+type ZlibInternals = { _handle?: { writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void; reset(): void }; _writeState?: Uint32Array };
+
+const streams = new Map<number, ZlibInternals | null>();
+let scratch = Buffer.allocUnsafeSlow(64 * 1024);
+
+function reusedDeflate(data: Uint8Array, level: number, windowBits: number, memLevel: number): Buffer | null {
+  const key = (level * 16 + windowBits) * 16 + memLevel;
+  let z = streams.get(key);
+  if (z === undefined) {
+    const d = createDeflate({ level, windowBits, memLevel }) as unknown as ZlibInternals;
+    z = d._handle && d._writeState && typeof d._handle.writeSync === 'function' && typeof d._handle.reset === 'function' ? d : null;
+    streams.set(key, z);
+  }
+  if (!z) return null;
+  const handle = z._handle!, state = z._writeState!;
+  // Room for any input: deflate's worst case (stored blocks) is a few bytes per 16 KiB over the input.
+  const room = data.length + (data.length >> 3) + 64;
+  if (scratch.length < room) scratch = Buffer.allocUnsafeSlow(room);
+  handle.writeSync(zc.Z_FINISH, data, 0, data.length, scratch, 0, scratch.length);
+  const inputLeft = state[1]!, outputLeft = state[0]!;
+  handle.reset();
+  // Not finished in one call (cannot happen with that room): the public path does it from the start.
+  if (inputLeft !== 0 || outputLeft === 0) return null;
+  return Buffer.from(scratch.subarray(0, scratch.length - outputLeft));
 }
 
 export function encodePng(rgb: Buffer, w: number, h: number, compressionLevel = 1): Promise<Buffer> {

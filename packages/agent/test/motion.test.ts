@@ -47,6 +47,16 @@ describe('findMotion', () => {
     expect(findMotion(moved(prev, 30, 10), prev, blocks([100, 100], [200, 150]), { dx: 25, dy: 8 })).toEqual({ dx: 30, dy: 10 });
   });
 
+  it('finds a drag beyond the square with the wide search, or near a hint scaled to a late pass', () => {
+    const prev = noise(5);
+    const fs = blocks([150, 40], [200, 60], [250, 100]);
+    // 110 px right and 90 up: outside the usual 64 px square.
+    expect(findMotion(moved(prev, 110, -90), prev, fs, null)).toBeNull();
+    expect(findMotion(moved(prev, 110, -90), prev, fs, null, { wideRange2d: 128 })).toEqual({ dx: 110, dy: -90 });
+    // The last pass moved (40, -30); this one came three times as late: near (120, -90), not near (40, -30).
+    expect(findMotion(moved(prev, 115, -86), prev, fs, [{ dx: 40, dy: -30 }, { dx: 120, dy: -90 }])).toEqual({ dx: 115, dy: -86 });
+  });
+
   it('returns null when nothing moved, and repeated content does not vote', () => {
     const prev = noise(3);
     const cur = { width: W, height: H, stride: W * 4, data: noise(4) };

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TileEncoding, copySource } from '@baton/protocol';
-import { copyBlock, firstDifferentRow, pixelPair } from '../src/tileCodecs.js';
+import { deflateSync, inflateSync } from 'node:zlib';
+import { copyBlock, deflateSized, extractRgb, firstDifferentRow, pixelPair } from '../src/tileCodecs.js';
 import { TileEncoder } from '../src/TileEncoder.js';
 import { Canvas, frameFromRgb } from './helpers/canvas.js';
 
@@ -17,6 +18,41 @@ function noise(seed: number): Buffer {
   for (let i = 0; i < b.length; i++) b[i] = Math.imul(i + seed, 2654435761) >>> 24;
   return b;
 }
+
+describe('extractRgb', () => {
+  it('gives the same RGB bytes four pixels at a time as pixel by pixel', () => {
+    const data = noise(7);
+    // The same pixels one byte off a word boundary: no 32-bit view, so the byte loop runs.
+    const shifted = Buffer.alloc(data.length + 1).subarray(1);
+    data.copy(shifted);
+    for (const [x, y, w, h] of [[0, 0, 16, 16], [4, 3, 64, 20], [20, 0, 280, 40], [1, 1, 13, 7], [299, 39, 1, 1]] as const) {
+      const words = extractRgb({ width: W, height: H, stride: STRIDE, data }, x, y, w, h);
+      const bytes = extractRgb({ width: W, height: H, stride: STRIDE, data: shifted }, x, y, w, h);
+      expect(words.length).toBe(w * h * 3);
+      expect(Buffer.compare(words, bytes)).toBe(0);
+      // Spot-check against the definition: BGRX in, RGB out.
+      const o = ((h - 1) * w + (w - 1)) * 3, i = (y + h - 1) * STRIDE + (x + w - 1) * 4;
+      expect([words[o], words[o + 1], words[o + 2]]).toEqual([data[i + 2], data[i + 1], data[i]]);
+    }
+  });
+});
+
+describe('deflateSized', () => {
+  it('gives the bytes a fresh zlib stream gives, call after call, for every size and level', () => {
+    for (const n of [1, 31, 500, 2048, 5000, 40_000, 200_000]) {
+      const data = Buffer.concat(Array.from({ length: Math.ceil(n / (STRIDE * H)) }, (_, k) => noise(n + k))).subarray(0, n);
+      for (let i = 0; i < n; i += 3) data[i] = 0; // compressible, like tile indices
+      let windowBits = 9;
+      while (windowBits < 15 && 1 << windowBits < n) windowBits++;
+      const memLevel = Math.max(2, Math.min(8, windowBits - 6));
+      for (const level of [1, 6, 9]) {
+        const fresh = deflateSync(data, { level, windowBits, memLevel });
+        for (let k = 0; k < 2; k++) expect(Buffer.compare(deflateSized(data, level), fresh)).toBe(0);
+        expect(Buffer.compare(inflateSync(deflateSized(data, level)), data)).toBe(0);
+      }
+    }
+  });
+});
 
 describe('firstDifferentRow / copyBlock', () => {
   for (const w of [16, 48, 64, 200]) {

@@ -157,6 +157,33 @@ describe('TileEncoder', () => {
     expect(enc.lastStats.tiles - enc.lastStats.unchanged).toBe((FW / 16) * (FH / 16));
   });
 
+  it('finds a drag whose next pass comes late and far (a busy machine), and the viewer gets exact pixels', async () => {
+    const FW = 640, FH = 400;
+    const tex = (x: number, y: number) => ((Math.imul(x * 374761393 + y * 668265263, 1274126177) >>> 24) % 40) * 6;
+    const scene = (bx: number, by: number) => {
+      const rgb = new Uint8Array(FW * FH * 3).fill(230);
+      for (let y = 0; y < 128; y++) for (let x = 0; x < 160; x++) rgb.fill(tex(x, y), ((by + y) * FW + bx + x) * 3, ((by + y) * FW + bx + x) * 3 + 3);
+      return frameFromRgb(FW, FH, rgb);
+    };
+    const enc = new TileEncoder({ tileSize: 16 });
+    const all = [{ x: 0, y: 0, width: FW, height: FH }];
+    const canvas = new Canvas(FW, FH);
+    for (const t of await enc.encode(scene(20, 20), all, 1000)) await canvas.apply(t);
+    for (const t of await enc.encode(scene(50, 40), all, 1033)) await canvas.apply(decodeTile(t));
+    // Three pass periods later the block went three times as far: (93, 62), outside the 64 px square.
+    const late = scene(143, 102);
+    const tiles = await enc.encode(late, all, 1132);
+    expect(tiles[0]!.encoding).toBe(TileEncoding.Copy);
+    expect([tiles[0]!.x - copySource(tiles[0]!).x, tiles[0]!.y - copySource(tiles[0]!).y]).toEqual([93, 62]);
+    for (const t of tiles) await canvas.apply(decodeTile(t));
+    expect(canvas.diff(late, 0)).toBe(0);
+    // A drag that starts with a big step is found too (the wide search, at most every half second).
+    const fresh = new TileEncoder({ tileSize: 16 });
+    await fresh.encode(scene(20, 20), all, 5000);
+    const jump = await fresh.encode(scene(150, 130), all, 5100);
+    expect(jump[0]!.encoding).toBe(TileEncoding.Copy);
+  });
+
   it('finds a vertical scroll and copies the band that scrolled', async () => {
     const FW = 256, FH = 256;
     const tex = (x: number, y: number) => ((Math.imul(x * 2246822519 + y * 3266489917, 668265263) >>> 24) % 32) * 7;
