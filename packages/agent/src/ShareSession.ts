@@ -6,6 +6,7 @@
 import { SHARE_PROTOCOL_VERSION, ShareDecodeError, decodeShareMessage, encodeShareMessage, isInputMessage, type ShareMessage } from '@baton/protocol';
 import { TypedEmitter } from './TypedEmitter.js';
 import { FlowControl, type FlowControlOptions } from './FlowControl.js';
+import { FrameRateGovernor } from './FrameRateGovernor.js';
 import type { ScreenCapture } from './ScreenCapture.js';
 import type { TileEncoder, EncodeStats } from './TileEncoder.js';
 import type { CursorWatcher, CursorPos, CursorShape } from './CursorWatcher.js';
@@ -21,7 +22,10 @@ export type ShareSessionOptions = {
   cursor?: CursorWatcher;
   injector?: InputInjector;
   flow?: FlowControlOptions;
-  /** Upper bound on capture passes per second. */
+  /**
+   * Upper bound on capture passes per second (default 60). Below it the rate adapts to the content, the
+   * agent's CPU per pass and the viewers' acknowledgements (FrameRateGovernor).
+   */
   maxFps?: number;
   /**
    * Frame verification (a debug mode): each `frame` carries the hash of the picture after it, which a
@@ -34,7 +38,7 @@ export type ShareSessionOptions = {
  * `time`: when the capture started (ms epoch); `paintAgeMs`: how long before that the screen was last
  * drawn on. The pass's stats are emitted right after its last send.
  */
-export type PassStats = EncodeStats & { seq: number; time: number; paintAgeMs: number; captureMs: number; refined: number; wireBytes: number };
+export type PassStats = EncodeStats & { seq: number; time: number; paintAgeMs: number; captureMs: number; refined: number; wireBytes: number; fps: number };
 
 export type ShareSessionEvents = {
   /** A batch (tiles + frame) went out. */
@@ -56,7 +60,11 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
   #encoder: TileEncoder;
   #cursor: CursorWatcher | undefined;
   #injector: InputInjector | undefined;
-  #minIntervalMs: number;
+  /** The capture rate: follows the content, the CPU per pass and the viewers' acks. */
+  readonly rate: FrameRateGovernor;
+  /** When each frame in flight was sent (for the ack round trip), and the latest round trip not yet noted. */
+  #sentAt = new Map<number, number>();
+  #ackRtt: number | undefined;
   readonly #verify: boolean;
   #controlEnabled = false;
   #paused = false;
@@ -93,7 +101,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     this.#cursor = options.cursor;
     this.#injector = options.injector;
     this.flow = new FlowControl(options.flow);
-    this.#minIntervalMs = 1000 / (options.maxFps ?? 30);
+    this.rate = new FrameRateGovernor({ maxFps: options.maxFps ?? 60, maxInFlight: this.flow.maxInFlight });
     this.#verify = options.verifyFrames ?? process.env.BATON_VERIFY_FRAMES === '1';
   }
 
@@ -216,6 +224,12 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       throw err;
     }
     if (msg.type === 'ack') {
+      const sent = this.#sentAt.get(msg.seq);
+      if (sent !== undefined) this.#ackRtt = performance.now() - sent;
+      for (const seq of this.#sentAt.keys()) {
+        this.#sentAt.delete(seq);
+        if (seq === msg.seq) break;
+      }
       this.flow.ack(msg.seq);
       return;
     }
@@ -269,7 +283,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     }
     // At most half a core: after a pass of N ms, rest N ms. On a busy machine the viewer and the shared
     // applications need the CPU too, and an encoder running flat out only makes every frame later.
-    const wait = Math.max(0, this.#lastPassAt + this.#minIntervalMs - Date.now(), this.#lastPassEnd + this.#lastPassMs - Date.now());
+    const wait = Math.max(0, this.#lastPassAt + this.rate.intervalMs - Date.now(), this.#lastPassEnd + this.#lastPassMs - Date.now());
     this.#scheduled = setTimeout(() => this.#alignedPass(), wait);
   }
 
@@ -333,6 +347,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     if (this.#closed) return;
     this.#running = true;
     this.#lastPassAt = Date.now();
+    const cpu0 = process.cpuUsage();
     try {
       const t0 = performance.now();
       const paintAgeMs = t0 - this.#capture.lastPaintAt;
@@ -356,15 +371,20 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       for (const t of tiles) wireBytes += this.#send(t);
       for (const t of refined) wireBytes += this.#send(t);
       const seq = this.flow.nextSeq();
+      this.#sentAt.set(seq, performance.now());
+      if (this.#sentAt.size > 64) this.#sentAt.delete(this.#sentAt.keys().next().value!); // acks that never came
       const hash = this.#verify ? this.#encoder.frameHash([...tiles, ...refined]) : undefined;
       wireBytes += this.#send({ type: 'frame', seq, time: cap.time, ...(hash === undefined ? {} : { hash }) });
-      this.emit('frame', { ...stats, seq, time: cap.time, paintAgeMs, captureMs, refined: refined.length, wireBytes });
+      this.emit('frame', { ...stats, seq, time: cap.time, paintAgeMs, captureMs, refined: refined.length, wireBytes, fps: this.rate.fps });
     } catch (err) {
       if (!this.#closed) this.emit('error', err as Error);
     } finally {
       this.#running = false;
       this.#lastPassEnd = Date.now();
       this.#lastPassMs = this.#lastPassEnd - this.#lastPassAt;
+      const cpu = process.cpuUsage(cpu0);
+      this.rate.note({ cpuMs: (cpu.user + cpu.system) / 1000, paintPeriodMs: this.#capture.paintPeriod, ackRttMs: this.#ackRtt });
+      this.#ackRtt = undefined;
       this.#kick();
     }
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * baton-agent share <meeting-url> [--token <one-time-token> | --token -] [--monitor X | --window W]
- *   [--allow-control ask|never|signed-in] [--clipboard off|to-host|both] [--tile-size 32] [--max-fps 30] [--display :0] [--no-p2p] [--no-video]
+ *   [--allow-control ask|never|signed-in] [--clipboard off|to-host|both] [--tile-size 32] [--max-fps 60] [--display :0] [--no-p2p] [--no-video]
  * baton-agent monitors [--display :0]
  * baton-agent windows [--display :0]
  *
@@ -36,7 +36,8 @@ const USAGE = `Usage:
                                  their copied text can be pasted here) | both (also what is
                                  copied here while they are in control goes to them alone) | off
       --tile-size <px>           tile grid, 16..256 (default ${DEFAULT_TILE_SIZE})
-      --max-fps <n>              capture passes per second at most (default 30)
+      --max-fps <n>              capture passes per second at most (default 60; below it the rate
+                                 follows the screen, the agent's CPU and the viewers' acks)
       --display <name>           X display (default $DISPLAY)
       --no-p2p                   never stream directly to a viewer; always through the server
       --no-video                 no H.264 video layer for regions in motion: tiles only (the
@@ -59,7 +60,7 @@ const OPTIONS = {
   'allow-control': { type: 'string', default: 'ask' },
   clipboard: { type: 'string', default: 'to-host' },
   'tile-size': { type: 'string', default: String(DEFAULT_TILE_SIZE) },
-  'max-fps': { type: 'string', default: '30' },
+  'max-fps': { type: 'string', default: '60' },
   display: { type: 'string' },
   'no-p2p': { type: 'boolean', default: false },
   'no-video': { type: 'boolean', default: false },
