@@ -14,6 +14,12 @@
     canvasSelector: null,
     running: false,
     complete: null,
+    // The late-joiner bench's marks (Date.now()): when the screen stream was opened (the sharing
+    // socket, noVNC's websockify socket, or a peer connection) and its first message arrived.
+    marks: { streamAt: null, firstMessageAt: null, firstDrawnAt: null, firstFrameMs: null, firstReceiveMs: null },
+  };
+  const firstMessage = () => {
+    if (S.marks.firstMessageAt === null) S.marks.firstMessageAt = Date.now();
   };
 
   // A wrapper, not a subclass: noVNC insists that send/close live on the socket's direct prototype.
@@ -27,6 +33,10 @@
   function CountingWebSocket(...args) {
     const ws = new Native(...args);
     ws.addEventListener('message', (e) => (S.bytesIn += size(e.data)));
+    if (/\/ws\/share|websockify/.test(String(args[0])) && S.marks.streamAt === null) {
+      S.marks.streamAt = Date.now();
+      ws.addEventListener('message', firstMessage);
+    }
     return ws;
   }
   CountingWebSocket.prototype = Native.prototype;
@@ -42,6 +52,10 @@
       constructor(...args) {
         super(...args);
         pcs.push(this);
+        // A peer-to-peer share: the stream starts with the peer connection (the sharing socket stays silent).
+        S.marks.streamAt = Date.now();
+        S.marks.firstMessageAt = null;
+        this.addEventListener('datachannel', (e) => e.channel.addEventListener('message', firstMessage));
       }
     };
   }
@@ -94,6 +108,9 @@
       const v = globalThis.__batonViewer;
       if (v && v.lastCaptureTime) S.stages.push([v.lastDrawnAt - v.lastCaptureTime, v.lastFrameMs, v.lastReceiveMs ?? null]);
     }
+    // Baton's first frame drawn: when, and how long from its first tile (receiving, then decoding and drawing).
+    const v = globalThis.__batonViewer;
+    if (v && v.framesDrawn > 0 && S.marks.firstDrawnAt === null) Object.assign(S.marks, { firstDrawnAt: Math.round(v.lastDrawnAt), firstFrameMs: v.lastFrameMs, firstReceiveMs: v.lastReceiveMs });
     if (S.complete && !S.complete.done) checkComplete(c, now);
   }
 
@@ -161,6 +178,6 @@
     expectScreen(ref, width, height, step, tol) {
       S.complete = { ref, width, height, step, tol, done: false, at: null, worst: null };
     },
-    completeState: () => (S.complete ? { done: S.complete.done, at: S.complete.at, worst: S.complete.worst } : null),
+    completeState: () => (S.complete ? { done: S.complete.done, at: S.complete.at, worst: S.complete.worst, ...S.marks } : null),
   };
 })();

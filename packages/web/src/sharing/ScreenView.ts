@@ -7,7 +7,7 @@
 import type { ShareMessage } from '@baton/protocol';
 import { Emitter } from '../conference/Emitter';
 import { CursorOverlay } from './CursorOverlay';
-import { createDecoders, type DecodedTile, type DecoderTable } from './decoders';
+import { createDecoders, prewarmDecoders, type DecodedTile, type DecoderTable } from './decoders';
 import { TileEncoding } from '@baton/protocol';
 import { FrameVerifier, type TileRect } from './FrameVerifier';
 
@@ -117,6 +117,8 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
     this.#ctx = ctx;
     // A table of its own: its video decoder holds the state of the stream this view is being sent.
     this.#decoders = options.decoders ?? createDecoders();
+    // The default decoders inflate in workers: start them now, not when the first tile arrives.
+    if (!options.decoders) prewarmDecoders();
     this.#cursor = options.cursorCanvas ? new CursorOverlay(options.cursorCanvas) : null;
     if (options.publishStats !== false && typeof window !== 'undefined') window.__batonViewer = this.stats;
   }

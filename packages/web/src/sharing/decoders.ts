@@ -214,8 +214,17 @@ export function zrgbInWorkers(pool: () => ZRgbWorkerPool | null, fallback: TileD
   };
 }
 
-/** One pool for the page, started on the first ZRgb tile. */
+/**
+ * One pool for the page, started by the first view that will use it (prewarmDecoders) or else on the
+ * first ZRgb tile. Starting a module worker (fetch, parse, evaluate) took longer than the whole screen's
+ * tiles took to arrive for a late joiner, whose first frame then waited for it (bench/late-joiner.mjs).
+ */
 let sharedPool: ZRgbWorkerPool | null | undefined;
+
+/** Start the decode workers now, while the sharing connection is still being set up. */
+export function prewarmDecoders(): void {
+  if (typeof Worker !== 'undefined') getSharedPool();
+}
 function getSharedPool(): ZRgbWorkerPool | null {
   if (sharedPool === undefined) {
     try {
