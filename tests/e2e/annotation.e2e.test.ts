@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
 import { startServer } from '../../packages/server/dist/index.js';
 import { startXvfb, type Xvfb } from '../../packages/agent/test/helpers/xvfb.js';
 import { Painter } from '../../packages/agent/test/helpers/painter.js';
@@ -31,6 +31,15 @@ import { startAgentShare, type AgentRun } from '../support/agent.js';
 import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
 
 const OK = haveBrowserAndX('tests/e2e/annotation.e2e.test.ts');
+type Pt = { x: number; y: number };
+/** Raw touch through the DevTools protocol (several fingers). */
+const touch = (cdp: CDPSession, type: 'touchStart' | 'touchMove' | 'touchEnd', points: Pt[]) =>
+  cdp.send('Input.dispatchTouchEvent', { type, touchPoints: points.map((p, id) => ({ x: p.x, y: p.y, id })) });
+const glide = async (cdp: CDPSession, from: Pt[], to: Pt[], steps = 8) => {
+  await touch(cdp, 'touchStart', from);
+  for (let i = 1; i <= steps; i++) await touch(cdp, 'touchMove', from.map((f, k) => ({ x: f.x + ((to[k]!.x - f.x) * i) / steps, y: f.y + ((to[k]!.y - f.y) * i) / steps })));
+  await touch(cdp, 'touchEnd', []);
+};
 const W = 1280, H = 720;
 /** Alice's stroke, in screen pixels: a horizontal line under "a line of text". */
 const STROKE = { y: 300, x0: 300, x1: 700 };
@@ -179,8 +188,9 @@ describe.skipIf(!OK)('annotation on the shared screen (agent + browsers)', () =>
     expect(await alice.getByTestId('annotation-overlay').getAttribute('data-tool')).toBe('');
   }, 120_000);
 
-  it('a late joiner sees the marks that are there', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  it('a late joiner on a phone sees the marks that are there, in place after a pinch zoom', async () => {
+    // A phone: touch, and two device pixels per CSS pixel (the overlay's canvas has them too).
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
     ctx.setDefaultTimeout(20_000);
     carol = await ctx.newPage();
     await carol.goto(`${srv.url}/m/${conf}`, { timeout: 90_000 });
@@ -189,6 +199,14 @@ describe.skipIf(!OK)('annotation on the shared screen (agent + browsers)', () =>
     await expect.poll(() => carol.getByTestId('share-viewport').getAttribute('data-drawn'), { timeout: 60_000 }).toBe('true');
     await expect.poll(() => marks(carol), { timeout: 20_000 }).toBe(1);
     await showsStroke(carol);
+    // A pinch around the stroke zooms in; the overlay stays on the picture and the stroke on its spot.
+    const zoom0 = Number(await carol.getByTestId('share-viewport').getAttribute('data-zoom'));
+    const mid = await at(carol, (STROKE.x0 + STROKE.x1) / 2, STROKE.y);
+    const cdp = await ctx.newCDPSession(carol);
+    await glide(cdp, [{ x: mid.x - 30, y: mid.y }, { x: mid.x + 30, y: mid.y }], [{ x: mid.x - 100, y: mid.y }, { x: mid.x + 100, y: mid.y }]);
+    await expect.poll(async () => Number(await carol.getByTestId('share-viewport').getAttribute('data-zoom')), { timeout: 20_000 }).toBeGreaterThan(zoom0 * 2);
+    await showsStroke(carol);
+    await shot(carol, 'phone-zoomed');
   }, 180_000);
 
   it('a viewer without permission is refused by the server; allowed, he draws and the others see it', async () => {
