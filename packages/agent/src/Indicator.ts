@@ -178,7 +178,11 @@ export class Indicator extends TypedEmitter<IndicatorEvents> {
       this.#raiseTimer = null;
       if (this.#closed || this.conn.closed) return;
       this.#lastRaise = Date.now();
-      this.conn.client.ConfigureWindow(this.#wid, { stackMode: 0 });
+      // Only when something is above it: a window moved elsewhere needs no restack.
+      this.conn.client.QueryTree(this.conn.root, (err, tree) => {
+        if (!err && !this.#closed && !this.conn.closed && tree.children[tree.children.length - 1] !== this.#wid) this.conn.client.ConfigureWindow(this.#wid, { stackMode: 0 });
+        return true;
+      });
     };
     if (wait <= 0) raise();
     else this.#raiseTimer = setTimeout(raise, wait);
