@@ -13,6 +13,7 @@ import { Poll, PollDraft, Question, QuestionText, MAX_POLL_OPTIONS } from './dat
 import { StageState, StageView } from './stage.js';
 import { Mark, MarkAuthor, MarkDraft, MarkRemoval, Point, Surface, MAX_LASER_POINTS } from './annotation.js';
 import { SlidesState, MAX_SLIDE_PAGES } from './slides.js';
+import { WbUpdateB64 } from './whiteboard.js';
 
 /** Largest text frame the conference socket accepts; larger ones close the connection (1009). */
 export const MAX_CONFERENCE_FRAME = 16 * 1024;
@@ -313,6 +314,13 @@ export const ClientMessage = z.discriminatedUnion('type', [
   m('annotation.laser', { surface: Surface, points: z.array(Point).min(1).max(MAX_LASER_POINTS, `a laser message has at most ${MAX_LASER_POINTS} points`) }),
   /** The presenter lets viewers annotate (true) or not (false): the meeting policy's `annotate`. */
   m('annotation.allow', { viewers: z.boolean() }),
+  /**
+   * Whiteboard (docs/protocol.md, "Whiteboard"): one Yjs update (base64, ≤ 10 KiB) made on this
+   * client; checked, applied to the meeting's board, stored and sent on to everyone else.
+   */
+  m('wb.update', { update: WbUpdateB64 }),
+  /** Send me the whole board again (`wb.state`): after a refused update the client starts afresh. */
+  m('wb.sync', {}),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 export type ClientMessageType = ClientMessage['type'];
@@ -346,6 +354,8 @@ export const ServerMessage = z.discriminatedUnion('type', [
     annotations: z.array(Mark).optional(),
     /** The meeting's decks and the page everyone follows (absent from servers without slides). */
     slides: SlidesState.optional(),
+    /** The whiteboard's whole state (a Yjs update, base64); absent from servers without a whiteboard. */
+    whiteboard: z.string().optional(),
   }),
   /**
    * `note`: why a client that came back with its resume token waits again (its place could not be restored).
@@ -405,6 +415,10 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('annotation.removed'), ids: z.array(Id), reason: MarkRemoval }),
   /** Someone's laser pointer (not to the sender): draw the trail, fading over LASER_FADE_MS. */
   z.object({ type: z.literal('annotation.laser'), surface: Surface, author: MarkAuthor, points: z.array(Point) }),
+  /** Someone changed the whiteboard: apply this Yjs update (base64). Not sent back to the seat that made it. */
+  z.object({ type: z.literal('wb.updated'), update: z.string() }),
+  /** The whole whiteboard (answer to wb.sync): a Yjs update (base64) for a fresh document. */
+  z.object({ type: z.literal('wb.state'), state: z.string() }),
   z.object({ type: z.literal('error'), rid: Rid, code: z.enum(ERROR_CODES), message: z.string() }),
   z.object({ type: z.literal('pong'), rid: Rid }),
 ]);

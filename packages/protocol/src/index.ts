@@ -15,3 +15,4 @@ export * from './recording.js';
 export * from './tilePixels.js';
 export * from './stage.js';
 export * from './slides.js';
+export * from './whiteboard.js';

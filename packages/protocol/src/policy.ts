@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FilesPolicy, PollsPolicy, QaPolicy } from './data.js';
 import { AnnotatePolicy } from './annotation.js';
+import { WhiteboardPolicy } from './whiteboard.js';
 
 /** Whether anonymous guests may join: not at all, through the lobby, or straight in. */
 export const GuestPolicy = z.enum(['deny', 'lobby', 'allow']);
@@ -54,6 +55,8 @@ export const MeetingPolicy = z.object({
   recording: RecordingPolicy.optional(),
   /** Who may annotate the shared screen and slides; absent: `presenters` (read it with annotatePolicy()). */
   annotate: AnnotatePolicy.optional(),
+  /** Who draws on the whiteboard; absent: `anyone` (read it with whiteboardPolicy()). */
+  whiteboard: WhiteboardPolicy.optional(),
 });
 export type MeetingPolicy = z.infer<typeof MeetingPolicy>;
 
@@ -98,6 +101,11 @@ export function recordingPolicy(policy: MeetingPolicy): RecordingPolicy {
 /** Who annotates, defaulting to `presenters` (the presenter lets viewers annotate with `anyone`). */
 export function annotatePolicy(policy: MeetingPolicy): AnnotatePolicy {
   return policy.annotate ?? 'presenters';
+}
+
+/** Who draws on the whiteboard, defaulting to `anyone`. */
+export function whiteboardPolicy(policy: MeetingPolicy): WhiteboardPolicy {
+  return policy.whiteboard ?? 'anyone';
 }
 
 /** The lobby policy, defaulting to `guests` (the behaviour before it existed). */

@@ -141,7 +141,7 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
     this.#blobs ??= new BlobStore({ dir: this.#opts.files?.dir ?? path.resolve('data', 'files') });
     const maxFileBytes = this.#opts.files?.maxFileBytes ?? 100e6;
     const slides = { blobs: this.slideBlobs, converter: this.converter, workDir: this.#opts.slides?.workDir ?? path.resolve('data', 'slides-work'), maxDeckBytes: this.#opts.slides?.maxDeckBytes ?? maxFileBytes };
-    const server = new DataServer({ conferenceId, store, blobs: this.#blobs, maxFileBytes, slides });
+    const server = new DataServer({ conferenceId, store, blobs: this.#blobs, maxFileBytes, slides, log: this.#opts.log });
     this.#live.set(server, 'data');
     server.on('closed', () => this.#live.delete(server));
     return server;

@@ -13,6 +13,7 @@ import { TypedEmitter } from '../util/TypedEmitter.js';
 import { PollBook } from './PollBook.js';
 import { QuestionBoard } from './QuestionBoard.js';
 import { AnnotationBoard, type AnnotationBoardOptions } from './AnnotationBoard.js';
+import { Whiteboard } from './Whiteboard.js';
 import type { DataMember } from './types.js';
 import { SlideShow } from './SlideShow.js';
 import type { SlideConverter } from './SlideConverter.js';
@@ -30,6 +31,7 @@ export interface DataServerOptions {
   annotation?: AnnotationBoardOptions;
   /** Slide decks: their PDFs' store, the node's converter, a work directory (absent: no slides on this server). */
   slides?: { blobs: BlobStore; converter: SlideConverter; workDir: string; maxDeckBytes: number };
+  log?: { warn(obj: unknown, msg?: string): void };
 }
 
 export type DataServerEvents = {
@@ -39,6 +41,8 @@ export type DataServerEvents = {
   question: [questionId: string];
   /** The decks, or the deck and page everyone follows, changed: send `slidesState()` to all. */
   slides: [];
+  /** The whiteboard took an update (base64): send it to every seat but `fromSeat`. */
+  whiteboard: [update: string, fromSeat: string];
   closed: [];
 };
 
@@ -54,6 +58,7 @@ export class DataServer extends TypedEmitter<DataServerEvents> {
    */
   readonly annotations: AnnotationBoard;
   readonly #slides: SlideShow | null;
+  readonly #whiteboard: Whiteboard;
   #closed = false;
 
   constructor(opts: DataServerOptions) {
@@ -63,6 +68,8 @@ export class DataServer extends TypedEmitter<DataServerEvents> {
     this.#questions = new QuestionBoard(opts);
     this.#files = new FileShelf(opts);
     this.annotations = new AnnotationBoard(opts.annotation);
+    this.#whiteboard = new Whiteboard({ conferenceId: opts.conferenceId, store: opts.store, log: opts.log });
+    this.#whiteboard.on('update', (update, from) => this.emit('whiteboard', update, from));
     this.#polls.on('changed', (id) => this.emit('poll', id));
     this.#questions.on('changed', (id) => this.emit('question', id));
     const sl = opts.slides;
@@ -75,6 +82,7 @@ export class DataServer extends TypedEmitter<DataServerEvents> {
   /** Loads the meeting's polls and questions from the store; once, before first use. */
   async load(): Promise<void> {
     await Promise.all([this.#polls.load(), this.#questions.load(), this.#slides?.load()]);
+    await Promise.all([this.#polls.load(), this.#questions.load(), this.#whiteboard.load()]);
   }
 
   get closed(): boolean {
@@ -133,6 +141,14 @@ export class DataServer extends TypedEmitter<DataServerEvents> {
     if (!this.#slides) throw new ConflictError('this server does not show slides');
     return this.#slides;
   }
+  /** One Yjs update (base64) from a member allowed to draw (the Focus checked); `seatId` made it. */
+  handleWhiteboardUpdate(update: string, by: DataMember, seatId: string): Promise<void> {
+    return this.#whiteboard.handleUpdate(update, by.key, seatId);
+  }
+  /** The whole whiteboard (a Yjs update, base64). */
+  whiteboardState(): string {
+    return this.#whiteboard.state();
+  }
 
   pollView(pollId: string, viewer: DataMember): Poll | undefined {
     return this.#polls.view(pollId, viewer);
@@ -154,6 +170,7 @@ export class DataServer extends TypedEmitter<DataServerEvents> {
     this.#questions.close();
     this.annotations.close();
     this.#slides?.close();
+    void this.#whiteboard.close();
     this.emit('closed');
     this.removeAllListeners();
   }

@@ -161,6 +161,10 @@ export class Focus extends TypedEmitter<FocusEvents> {
     this.#hands.on('reaction', (r) => this.#roster.broadcast({ type: 'reaction', ...r }));
     this.#data = opts.factory.allocateData(this.id, opts.store);
     this.#data.on('poll', (id) => this.#fanOutData((s) => ({ type: 'poll.updated', poll: this.#data.pollView(id, this.#member(s))! })));
+    // The whiteboard's updates go to every page but the one that made it (a user's other tabs too).
+    this.#data.on('whiteboard', (update, from) => {
+      for (const s of this.#roster.joined()) if (s.link && s.client === 'web' && s.id !== from) s.link.send({ type: 'wb.updated', update });
+    });
     this.#data.on('question', (id) => this.#fanOutData((s) => ({ type: 'qa.updated', question: this.#data.questionView(id, this.#member(s))! })));
     this.#data.annotations.on('added', (mark) => this.#fanOutData(() => ({ type: 'annotation.added', mark })));
     this.#data.annotations.on('removed', (ids, reason) => this.#fanOutData(() => ({ type: 'annotation.removed', ids, reason })));
@@ -346,6 +350,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       stage: this.#stage.state,
       annotations: this.#data.annotations.marks(),
       ...(this.#data.slidesState() ? { slides: this.#data.slidesState()! } : {}),
+      ...(seat.client === 'web' ? { whiteboard: this.#data.whiteboardState() } : {}),
     });
     this.#sendSources(seat);
   }
@@ -742,6 +747,15 @@ export class Focus extends TypedEmitter<FocusEvents> {
 
       case 'annotation.allow':
         await this.#applyPolicy({ annotate: cmd.viewers ? 'anyone' : 'presenters' });
+        return;
+
+      case 'wb.update':
+        this.#limits.whiteboard(this.#requester(seat));
+        await this.#data.handleWhiteboardUpdate(cmd.update, this.#member(seat), seat.id);
+        return;
+
+      case 'wb.sync':
+        seat.link?.send({ type: 'wb.state', state: this.#data.whiteboardState() });
         return;
     }
   }

@@ -24,6 +24,8 @@ export interface LimitSpecs {
   annotation: BucketSpec;
   /** Laser pointer messages (relayed, never kept; the client sends about 20 a second while pointing). */
   laser: BucketSpec;
+  /** Whiteboard updates of one user or one guest identity (the web client sends at most ~10 a second). */
+  whiteboard: BucketSpec;
 }
 
 export const DEFAULT_LIMITS: LimitSpecs = {
@@ -34,6 +36,7 @@ export const DEFAULT_LIMITS: LimitSpecs = {
   data: { burst: 12, perSecond: 2 },
   annotation: { burst: 20, perSecond: 5 },
   laser: { burst: 40, perSecond: 25 },
+  whiteboard: { burst: 40, perSecond: 15 },
 };
 
 /** Who is asking: what the limits are keyed by. */
@@ -53,6 +56,7 @@ export class ParticipantLimits {
   readonly #data: RateLimiter;
   readonly #annotation: RateLimiter;
   readonly #laser: RateLimiter;
+  readonly #whiteboard: RateLimiter;
 
   constructor(specs: Partial<LimitSpecs> = {}, now: () => number = Date.now) {
     const s = { ...DEFAULT_LIMITS, ...specs };
@@ -63,6 +67,7 @@ export class ParticipantLimits {
     this.#data = new RateLimiter(s.data, now);
     this.#annotation = new RateLimiter(s.annotation, now);
     this.#laser = new RateLimiter(s.laser, now);
+    this.#whiteboard = new RateLimiter(s.whiteboard, now);
   }
 
   /** Throws RateLimitedError when `who` may not send another chat message now. */
@@ -102,9 +107,14 @@ export class ParticipantLimits {
     if (!this.#laser.take(identityKey(who))) throw tooFast('laser pointer moves');
   }
 
+  /** Throws RateLimitedError when `who` may not send another whiteboard update now. */
+  whiteboard(who: Requester): void {
+    if (!this.#whiteboard.take(identityKey(who))) throw tooFast('whiteboard changes');
+  }
+
   /** Keys held (bounded: idle keys are dropped), for tests and diagnostics. */
   get size(): number {
-    return this.#chat.size + this.#guestChat.size + this.#tickets.size + this.#reactions.size + this.#data.size + this.#annotation.size + this.#laser.size;
+    return this.#chat.size + this.#guestChat.size + this.#tickets.size + this.#reactions.size + this.#data.size + this.#annotation.size + this.#laser.size + this.#whiteboard.size;
   }
 }
 

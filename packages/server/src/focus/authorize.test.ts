@@ -204,6 +204,17 @@ describe('authorize', () => {
       }
   });
 
+  it('whiteboard: anyone draws by default, presenters and organizers under whiteboard: presenters; everyone on a page may sync', () => {
+    for (const whiteboard of [undefined, 'anyone', 'presenters'] as const) {
+      const policy: MeetingPolicy = { ...policies[0]!, ...(whiteboard ? { whiteboard } : {}) };
+      for (const actor of actors()) {
+        const may = actor.client === 'web' && (whiteboard !== 'presenters' || actor.role >= Role.Presenter);
+        expect(allowed({ type: 'wb.update', update: 'AAAA' }, actor, policy, null)).toBe(may);
+        expect(allowed({ type: 'wb.sync' }, actor, policy, null)).toBe(actor.client === 'web');
+      }
+    }
+  });
+
   it('Q&A: asking and upvoting per the qa policy, marking by presenters and organizers', () => {
     for (const qa of [undefined, 'anyone', 'signed-in', 'off'] as const) {
       const policy: MeetingPolicy = { ...policies[0]!, ...(qa ? { qa } : {}) };

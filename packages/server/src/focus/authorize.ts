@@ -3,7 +3,7 @@
  * policy and the sharing state. The Focus calls it before every command; nothing else decides.
  * Kept pure so that the unit test can walk every command x role x policy.
  */
-import { Role, annotatePolicy, audioPolicy, dialOutPolicy, filesPolicy, pollsPolicy, qaPolicy, recordingPolicy, type ClientMessage, type MeetingPolicy, type RoleName, type ShareState, roleFromName } from '@baton/protocol';
+import { Role, annotatePolicy, whiteboardPolicy, audioPolicy, dialOutPolicy, filesPolicy, pollsPolicy, qaPolicy, recordingPolicy, type ClientMessage, type MeetingPolicy, type RoleName, type ShareState, roleFromName } from '@baton/protocol';
 import { BatonError, ForbiddenError, NotFoundError, ConflictError, BadRequestError } from '../errors.js';
 
 export interface ActorView {
@@ -157,6 +157,11 @@ export function mayRunPolls(actor: Pick<ActorView, 'role'>, policy: MeetingPolic
     case 'presenters': return actor.role >= Role.Presenter;
     case 'anyone': return true;
   }
+}
+
+/** May this participant draw on the whiteboard under this policy? */
+export function mayDraw(actor: Pick<ActorView, 'role'>, policy: MeetingPolicy): boolean {
+  return whiteboardPolicy(policy) === 'anyone' || actor.role >= Role.Presenter;
 }
 
 /** May this participant share files with the meeting under this policy? */
@@ -464,6 +469,15 @@ export function authorize(cmd: Command, ctx: AuthzContext): void {
       // The stage is the presenter's: whoever may present a screen chooses what everyone sees.
       if (actor.client !== 'web') throw new BadRequestError('the stage is switched from the meeting page');
       if (!mayPresent(actor, policy)) throw new ForbiddenError(`the meeting policy lets ${policy.present === 'organizer' ? 'only the organizer' : 'only presenters and organizers'} switch the stage`, 'policy');
+      return;
+
+    case 'wb.update':
+      if (actor.client !== 'web') throw new BadRequestError('the whiteboard is drawn on from the meeting page');
+      if (!mayDraw(actor, policy)) throw new ForbiddenError('the meeting policy lets only presenters and organizers draw on the whiteboard', 'policy');
+      return;
+
+    case 'wb.sync':
+      if (actor.client !== 'web') throw new BadRequestError('the whiteboard is shown on the meeting page');
       return;
 
     default: {

@@ -284,6 +284,7 @@ export class KyselyStore implements Store {
       await tx.deleteFrom('conference_roles').where('conference_id', '=', id).execute();
       await tx.deleteFrom('agent_tokens').where('conference_id', '=', id).execute();
       await tx.deleteFrom('admissions').where('conference_id', '=', id).execute();
+      await tx.deleteFrom('whiteboard_updates').where('conference_id', '=', id).execute();
       const polls = tx.selectFrom('polls').select('id').where('conference_id', '=', id);
       await tx.deleteFrom('poll_votes').where('poll_id', 'in', polls).execute();
       await tx.deleteFrom('polls').where('conference_id', '=', id).execute();
@@ -713,6 +714,22 @@ export class KyselyStore implements Store {
       if (isForeignKeyViolation(err)) throw new NotFoundError(`unknown poll ${pollId}`);
       throw err;
     }
+  }
+
+  async appendWhiteboardUpdate(conferenceId: string, seq: number, data: string): Promise<void> {
+    await this.db.insertInto('whiteboard_updates').values({ conference_id: conferenceId, seq, data, created_at: this.now().toISOString() }).execute();
+  }
+
+  async listWhiteboardUpdates(conferenceId: string): Promise<{ seq: number; data: string }[]> {
+    const rows = await this.db.selectFrom('whiteboard_updates').select(['seq', 'data']).where('conference_id', '=', conferenceId).orderBy('seq').execute();
+    return rows.map((r) => ({ seq: Number(r.seq), data: r.data }));
+  }
+
+  async compactWhiteboard(conferenceId: string, seq: number, data: string): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('whiteboard_updates').where('conference_id', '=', conferenceId).where('seq', '<', seq).execute();
+      await tx.insertInto('whiteboard_updates').values({ conference_id: conferenceId, seq, data, created_at: this.now().toISOString() }).execute();
+    });
   }
 
   async listPolls(conferenceId: string): Promise<PollRecord[]> {

@@ -324,6 +324,12 @@ export interface Store {
   setQuestionVote(questionId: string, voterKey: string, up: boolean): Promise<void>;
   listQuestions(conferenceId: string): Promise<QuestionRecord[]>;
 
+  // The whiteboard: Yjs updates (base64) of a meeting in order of seq; compaction writes one row with
+  // the whole state at `seq` and deletes every row before it, in one transaction.
+  appendWhiteboardUpdate(conferenceId: string, seq: number, data: string): Promise<void>;
+  listWhiteboardUpdates(conferenceId: string): Promise<{ seq: number; data: string }[]>;
+  compactWhiteboard(conferenceId: string, seq: number, data: string): Promise<void>;
+
   // Files shared with a meeting. deleteFile marks one deleted and returns how many live records
   // still name the same bytes (0: the caller may remove them from disk); undefined for an unknown id.
   createFile(f: Omit<FileRecord, 'createdAt' | 'deleted'>): Promise<FileRecord>;

@@ -343,6 +343,23 @@ const mailOutbox: Migration = {
   },
 };
 
+/** The whiteboard (issue 14 item 2): each meeting's Yjs updates, compacted now and then into one row. */
+const whiteboard: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .createTable('whiteboard_updates')
+      .addColumn('conference_id', 'text', (c) => c.notNull().references('conferences.id').onDelete('cascade'))
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('whiteboard_updates_pk', ['conference_id', 'seq'])
+      .execute();
+  },
+  async down(db: Db) {
+    await db.schema.dropTable('whiteboard_updates').ifExists().execute();
+  },
+};
+
 /** Every migration, in order. Names sort in application order; never rename or edit one that shipped. */
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
@@ -355,6 +372,7 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0007_files': files,
     '0008_recordings': recordings,
     '0009_mail_outbox': mailOutbox,
+    '0011_whiteboard': whiteboard,
     '0012_slide_decks': slideDecks,
   };
 }

@@ -217,6 +217,14 @@ export interface MailOutboxTable {
   created_at: string;
 }
 
+/** The whiteboard of a meeting: Yjs updates (base64) in order; compaction replaces them by one state. */
+export interface WhiteboardUpdatesTable {
+  conference_id: string;
+  seq: number;
+  data: string;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -238,6 +246,7 @@ export interface Database {
   recordings: RecordingsTable;
   recording_shares: RecordingSharesTable;
   mail_outbox: MailOutboxTable;
+  whiteboard_updates: WhiteboardUpdatesTable;
 }
 
 export type Engine = 'sqlite' | 'postgres';
