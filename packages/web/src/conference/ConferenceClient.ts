@@ -236,6 +236,8 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
    * same millisecond before the ping must not count as its answer). */
   private awaitingAnswer = false;
   private hadSeat = false;
+  /** The welcome's whiteboard and the updates since, kept until the page's board replica takes them. */
+  private boardBacklog: string[] | null = [];
   private nextRid = 1;
   private readonly pending = new Map<string, Pending>();
   private signals: { from: string; data: SignalData }[] = [];
@@ -393,6 +395,16 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
     });
   }
 
+  /**
+   * The whiteboard as it came before the page's board replica (whiteboard/BoardSync) existed: the
+   * welcome's state and the updates since. Once taken, nothing more is kept here.
+   */
+  takeBoardBacklog(): string[] {
+    const backlog = this.boardBacklog ?? [];
+    this.boardBacklog = null;
+    return backlog;
+  }
+
   clearError(): void {
     if (this.snap.lastError) this.update({ lastError: null });
   }
@@ -519,6 +531,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
     switch (msg.type) {
       case 'welcome':
         this.signals = [];
+        if (this.boardBacklog) this.boardBacklog = msg.whiteboard ? [msg.whiteboard] : [];
         this.seated(msg.resumeToken);
         if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
         this.update({
@@ -640,6 +653,11 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
         break;
       case 'slides.updated':
         this.update({ slides: msg.slides });
+        break;
+      case 'wb.updated':
+        if (this.boardBacklog && this.boardBacklog.length < 2000) this.boardBacklog.push(msg.update);
+        break;
+      case 'wb.state':
         break;
       case 'hands.updated': {
         const before = new Set(this.snap.hands.map((h) => h.person));

@@ -19,6 +19,7 @@ import { Roster } from './Roster';
 import { AudioPanel } from './AudioPanel';
 import { SettingsDialog } from './SettingsDialog';
 import { StageSwitch } from './StageSwitch';
+import { BoardSync } from '../whiteboard/BoardSync';
 import { BrowserShareButton } from '../hosting/BrowserShareButton';
 import { Notifier } from '../notify/Notifier';
 import { NotifierProvider, useSoundSetting } from '../notify/NotifierContext';
@@ -126,6 +127,13 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
   const [dialog, setDialog] = useState<Dialog>(null);
   const [notifier] = useState(() => new Notifier({ storage: safeLocalStorage() }));
   useEffect(() => () => notifier.close(), [notifier]);
+  // The whiteboard's replica lives as long as the meeting page, whichever view the stage shows.
+  const [board, setBoard] = useState<BoardSync | null>(null);
+  useEffect(() => {
+    const b = new BoardSync(client);
+    setBoard(b);
+    return () => b.close();
+  }, [client]);
   // On a phone the stage has the screen; chat and people open as sheets over it.
   const [chatOpen, setChatOpen] = useState(() => !narrowScreen());
   const [peopleOpen, setPeopleOpen] = useState(false);
@@ -302,7 +310,7 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
       )}
       <main className="meeting-body" id="main" tabIndex={-1}>
         <Reactions client={client} />
-        <StageSwitch client={client} snapshot={snapshot} self={self} signedIn={signedIn} isOrganizer={isOrganizer} leads={mayPresent} />
+        <StageSwitch client={client} snapshot={snapshot} self={self} signedIn={signedIn} isOrganizer={isOrganizer} leads={mayPresent} board={board} />
         <aside className="sidebar" data-people={peopleOpen} data-chat={chatOpen} data-testid="sidebar">
           <AudioPanel client={client} snapshot={snapshot} self={self} isOrganizer={isOrganizer} policy={conference.policy} />
           <Gestures client={client} hands={snapshot.hands} self={self} enabled={snapshot.state === 'joined'} />

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { lobbyPolicy, recordingPolicy, type MeetingPolicy } from '@baton/protocol';
+import { lobbyPolicy, recordingPolicy, whiteboardPolicy, type MeetingPolicy } from '@baton/protocol';
 import type { ConferenceClient } from '../conference/ConferenceClient';
 import { Modal } from '../ui/Modal';
 import { PolicyFields } from '../ui/PolicyFields';
@@ -19,6 +19,7 @@ export function SettingsDialog({ client, policy, onClose }: { client: Conference
         <PolicyFields value={value} onChange={setValue} idPrefix="settings" dialOut={client.snapshot.audio?.dialOut === true} />
         <LobbyField value={value} onChange={setValue} />
         <RecordingField value={value} onChange={setValue} />
+        <WhiteboardField value={value} onChange={setValue} />
         <div className="actions">
           <button className="primary" type="submit" data-testid="settings-save">
             {t('settings.save')}
@@ -68,6 +69,20 @@ function RecordingField({ value, onChange }: { value: MeetingPolicy; onChange(p:
       <select value={recordingPolicy(value)} onChange={(e) => onChange({ ...value, recording: e.target.value as 'organizer' | 'off' })} data-testid="settings-recording">
         <option value="organizer">{t('recording.policyOrganizer')}</option>
         <option value="off">{t('recording.policyOff')}</option>
+      </select>
+    </label>
+  );
+}
+
+/** Who draws on the whiteboard. */
+function WhiteboardField({ value, onChange }: { value: MeetingPolicy; onChange(p: MeetingPolicy): void }) {
+  const { t } = useTranslation();
+  return (
+    <label>
+      {t('whiteboard.policyLabel')}
+      <select value={whiteboardPolicy(value)} onChange={(e) => onChange({ ...value, whiteboard: e.target.value as 'anyone' | 'presenters' })} data-testid="settings-whiteboard">
+        <option value="anyone">{t('whiteboard.policyAnyone')}</option>
+        <option value="presenters">{t('whiteboard.policyPresenters')}</option>
       </select>
     </label>
   );

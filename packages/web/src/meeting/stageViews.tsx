@@ -5,10 +5,12 @@
  */
 import type { ComponentType } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Participant, StageView } from '@baton/protocol';
+import { whiteboardPolicy, type Participant, type StageView } from '@baton/protocol';
 import type { ConferenceClient, ConferenceSnapshot } from '../conference/ConferenceClient';
 import { Stage } from './Stage';
 import { SlidesView } from '../slides/SlidesView';
+import type { BoardSync } from '../whiteboard/BoardSync';
+import { Whiteboard } from '../whiteboard/Whiteboard';
 
 /** What every view gets: the conference, this participant, and whether it leads the stage. */
 export interface StageViewProps {
@@ -19,6 +21,8 @@ export interface StageViewProps {
   isOrganizer: boolean;
   /** This participant may present: what it does on the stage, everyone sees (the server checks). */
   leads: boolean;
+  /** This page's replica of the meeting's whiteboard (null until the meeting page has one). */
+  board: BoardSync | null;
 }
 
 export interface StageViewEntry {
@@ -55,9 +59,12 @@ export function EmptyStageView({ title, hint, testId }: { title: string; hint: s
   );
 }
 
-function WhiteboardView() {
+function WhiteboardView({ board, snapshot, self }: StageViewProps) {
   const { t } = useTranslation();
-  return <EmptyStageView testId="whiteboard-empty" title={t('stageSwitch.whiteboardEmpty')} hint={t('stageSwitch.whiteboardEmptyHint')} />;
+  if (!board) return <EmptyStageView testId="whiteboard-empty" title={t('stageSwitch.whiteboardEmpty')} hint={t('stageSwitch.whiteboardEmptyHint')} />;
+  // What the server allows (it checks every update anyway): the page offers the tools only then.
+  const mayDraw = !!self && (whiteboardPolicy(snapshot.conference!.policy) === 'anyone' || self.role !== 'attendee');
+  return <Whiteboard board={board} mayDraw={mayDraw} />;
 }
 
 export const STAGE_VIEW_TABLE: Record<StageView, StageViewEntry> = {
