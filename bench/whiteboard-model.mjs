@@ -4,9 +4,8 @@
 // apply and to load, state size after N edits, and whether replicas that see the same edits in
 // different orders end in the same picture. Run: node bench/whiteboard-model.mjs [--edits 3000]
 import { performance } from 'node:perf_hooks';
-import { createRequire } from 'node:module';
-const require = createRequire(new URL('../packages/server/package.json', import.meta.url));
-const Y = require('yjs');
+// The same (ESM) Yjs the server's build imports: one instance, so its type checks hold.
+import * as Y from 'yjs';
 
 const args = process.argv.slice(2);
 const EDITS = Number(args[args.indexOf('--edits') + 1] || 3000);
@@ -119,6 +118,29 @@ const out = {};
   out.cpu = { yjsApplyPerUpdateUs: Math.round((applyMs * 1000) / updates.length), yjsLoadStateMs: +loadMs.toFixed(1), yjsEncodeStateMs: +encodeMs.toFixed(1), logApplyPerOpUs: +((logApplyMs * 1000) / ops.length).toFixed(1) };
 }
 
+// The server's check of each update before applying it (packages/server/src/data/validateWbUpdate.ts, built).
+try {
+  const { validateWbUpdate } = await import('../packages/server/dist/data/validateWbUpdate.js');
+  const doc = new Y.Doc();
+  const updates = [];
+  const src = new Y.Doc();
+  src.on('update', (u) => updates.push(u));
+  for (const o of ops) yApply(src, o);
+  let checkMs = 0, applyMs = 0, refused = 0;
+  for (const u of updates) {
+    let t = performance.now();
+    const r = validateWbUpdate(doc, u, () => true);
+    checkMs += performance.now() - t;
+    if (!r.ok) { refused++; continue; }
+    t = performance.now();
+    Y.applyUpdate(doc, u, 'client');
+    applyMs += performance.now() - t;
+  }
+  out.serverCheck = { updates: updates.length, refused, checkPerUpdateUs: Math.round((checkMs * 1000) / updates.length), applyPerUpdateUs: Math.round((applyMs * 1000) / updates.length) };
+} catch (err) {
+  out.serverCheck = `not measured (${err.message}); run npx tsc -b packages/server first`;
+}
+
 // Convergence: three replicas make the edits concurrently (each author's own edits locally), then
 // receive the others' in a random order. Yjs: same state whatever the order. Op log without a
 // server-imposed order: last arrival wins per field, so replicas disagree.
@@ -164,5 +186,6 @@ const out = {};
   out.undo = { afterUndo: Object.keys(a.getMap('elements').toJSON()).sort().join(','), s1ColourKept: a.getMap('elements').get('s1').get('color') === '#000000', replicasEqual: yCanonical(a) === yCanonical(b) };
 }
 
+out.loadAverage = (await import('node:os')).loadavg().map((l) => +l.toFixed(1));
 console.log(JSON.stringify(out, null, 2));
 console.error(`Yjs state after ${EDITS} edits: ${kb(out.state.yjsState)} (op log compacted: ${kb(out.state.logCompacted)})`);
