@@ -420,6 +420,34 @@ describe.each(engines)('Store on $engine', ({ engine, url }) => {
     });
   });
 
+  describe('slide decks', () => {
+    it('creates, lists, shows one deck at a page (one at a time), and goes with its meeting', async () => {
+      const org = await user();
+      const c = await conference(org.id);
+      const other = await conference(org.id);
+      const base = { conferenceId: c.id, sha256: 'a'.repeat(64), name: 'Deck.pdf', pages: 12, size: 5 * 2 ** 32, converted: false, uploaderName: 'Org', uploaderUser: org.username };
+      const a = await store.createSlideDeck({ ...base, id: uniq('d') });
+      const b = await store.createSlideDeck({ ...base, id: uniq('d'), name: 'Talk.pptx', converted: true, uploaderUser: null });
+      expect(a).toMatchObject({ page: 1, shownAt: null, size: 5 * 2 ** 32 });
+      expect((await store.listSlideDecks(c.id)).map((d) => d.id)).toEqual([a.id, b.id]);
+      await store.showSlideDeck(c.id, { deckId: a.id, page: 7 });
+      await store.showSlideDeck(c.id, { deckId: b.id, page: 2 });
+      const [da, db] = await store.listSlideDecks(c.id);
+      expect(da).toMatchObject({ page: 7, shownAt: null });
+      expect(db).toMatchObject({ page: 2, converted: true, uploaderUser: null });
+      expect(db!.shownAt).not.toBeNull();
+      // Another meeting's call cannot show this meeting's deck.
+      await store.showSlideDeck(other.id, { deckId: a.id, page: 3 });
+      expect((await store.getSlideDeck(a.id))!.page).toBe(7);
+      await store.showSlideDeck(c.id, null);
+      expect((await store.listSlideDecks(c.id)).every((d) => d.shownAt === null)).toBe(true);
+      await expect(store.createSlideDeck({ ...base, id: uniq('d'), conferenceId: 'nope' })).rejects.toThrow(/unknown conference/);
+      await store.deleteConference(c.id);
+      expect(await store.listSlideDecks(c.id)).toEqual([]);
+      expect(await store.getSlideDeck(a.id)).toBeUndefined();
+    });
+  });
+
   describe('mail outbox', () => {
     it('keeps queued mail until deleted; each free mail is claimed by one caller only; released mail is free again', async () => {
       const a = uniq('m');
