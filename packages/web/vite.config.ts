@@ -1,6 +1,9 @@
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const backend = 'http://127.0.0.1:8080';
@@ -24,10 +27,29 @@ function zodJitless(): Plugin {
   };
 }
 
+/**
+ * pdf.js reads character maps (CJK text in fonts that are not embedded) and the standard 14 fonts'
+ * data from URLs at run time; the CSP allows only our origin, so the build ships them under
+ * /pdfjs/ (slides/pdf.ts points pdf.js there). About 1.6 MB, fetched only when a deck needs one.
+ */
+function pdfjsData(): Plugin {
+  const root = path.dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
+  return {
+    name: 'baton-pdfjs-data',
+    apply: 'build',
+    generateBundle() {
+      for (const sub of ['cmaps', 'standard_fonts']) {
+        const dir = path.join(root, sub);
+        for (const f of readdirSync(dir)) this.emitFile({ type: 'asset', fileName: `pdfjs/${sub}/${f}`, source: readFileSync(path.join(dir, f)) });
+      }
+    },
+  };
+}
+
 // The server serves dist/ itself in production; the dev server forwards the API and both sockets to it.
 export default defineConfig({
   root: here,
-  plugins: [react(), zodJitless()],
+  plugins: [react(), zodJitless(), pdfjsData()],
   worker: { plugins: () => [zodJitless()] },
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
   server: {

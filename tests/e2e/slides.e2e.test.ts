@@ -101,6 +101,8 @@ describe.skipIf(!OK)('slides in the browser', { timeout: 300_000 }, () => {
     expect(await text(gus)).toContain('Alpha page one');
     expect(await darkPixels(gus)).toBeGreaterThan(500);
     expect(await gus.getByTestId('slides-page-label').textContent()).toBe('Page 1 of 3');
+    // pdf.js's character maps and standard fonts come from our origin (the CSP allows no other).
+    for (const f of ['pdfjs/cmaps/Adobe-Japan1-UCS2.bcmap', 'pdfjs/standard_fonts/LiberationSans-Regular.ttf']) expect((await fetch(`${srv.url}/${f}`)).status).toBe(200);
 
     await alice.getByTestId('slides-next').click();
     await poll(() => shownPage(gus)).toBe(2);

@@ -109,6 +109,8 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   });
   const sessions = new SessionService(store);
   const accounts = new AccountService(store, { passwordPolicy: true });
+  // Conversions left half done by a process that stopped: nothing in there is kept.
+  rmSync(path.join(config.dataDir, 'slides-work'), { recursive: true, force: true });
   const conferencing = new ConferencingServerFactory({
     log: app.log,
     audio: config.audio && { ...config.audio, dir: path.join(config.dataDir, 'janus') },
