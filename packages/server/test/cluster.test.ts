@@ -105,7 +105,12 @@ d('cluster: three nodes', () => {
     // Load: the home counts three seats and the conference.
     const after = await until(async () => (await clusterView(A)).nodes.find((n) => n.conferences.includes(id) && n.load === 4), 'the home node\'s load');
     expect(after.id).toBe(home!.id);
-    for (const cl of [o.client, guest, a.client]) cl.close();
+    // An administrator ends it through a node that is not its home: the home ends it for everyone.
+    const notHome = [A, B, C].find((n) => n.id !== home!.id)!;
+    const ended = await fetch(`${notHome.url}/api/admin/conferences/${id}/end`, { method: 'POST', headers: { authorization: `Bearer ${notHome.adminToken()}` } });
+    expect(ended.status).toBe(204);
+    for (const cl of [o.client, guest, a.client]) expect((await cl.closed).code).toBe(4004);
+    expect((await fetch(`${notHome.url}/api/admin/conferences/${id}/end`, { method: 'POST', headers: { authorization: `Bearer ${notHome.adminToken()}` } })).status).toBe(404);
   });
 
   it('agent on C shares, a viewer on another node (B) gets the same tiles, asks for control through B, and its input reaches the host only once granted', async () => {

@@ -33,6 +33,8 @@ export interface LocalConferences {
   abandon(conferenceId: string, reason: string): void;
   /** A change made over REST on some node: reload or end the live Focus, if it runs here. */
   apply(change: ConferenceChange): void;
+  /** An administrator ends a live conference (asked by another node); false when it is not live here. */
+  endByAdministrator(conferenceId: string): Promise<boolean>;
 }
 
 export interface ClusterNodeOptions {
@@ -134,6 +136,14 @@ export class ClusterNode extends TypedEmitter<ClusterNodeEvents> {
       if (!lease.valid() && !this.#fenced && this.#local) this.#fence();
     }, 100);
     this.#sweeper = setInterval(() => void this.#sweep().catch((err) => this.#o.log?.warn({ err: (err as Error).message }, 'cluster sweep failed')), this.#beatMs);
+    // Requests for this node alone (an administrator's action on a conference it is home of).
+    const own = this.#nc.subscribe(`${this.#o.config.prefix}.node.${this.id}.end`);
+    void (async () => {
+      for await (const m of own) {
+        const ended = await local.endByAdministrator(m.string()).catch(() => false);
+        m.respond(JSON.stringify({ ended }));
+      }
+    })();
     const sub = this.#nc.subscribe(this.#subject);
     void (async () => {
       for await (const m of sub) {
@@ -243,6 +253,18 @@ export class ClusterNode extends TypedEmitter<ClusterNodeEvents> {
   /** A REST change to a conference, for its live Focus wherever it runs. */
   announce(change: ConferenceChange): void {
     if (!this.#closing) this.#nc.publish(this.#subject, JSON.stringify(change));
+  }
+
+  /** Ends a conference on its home node, wherever that is; false when it is not live. */
+  async endElsewhere(conferenceId: string): Promise<boolean> {
+    const home = await this.homes.lookup(conferenceId);
+    if (!home || home.node === this.id || !this.nodes.get(home.node)) return false;
+    try {
+      const r = await this.#nc.request(`${this.#o.config.prefix}.node.${home.node}.end`, conferenceId, { timeout: 5000 });
+      return (JSON.parse(r.string()) as { ended?: boolean }).ended === true;
+    } catch {
+      return false;
+    }
   }
 
   /** The headers of a relayed socket to the home node. */

@@ -129,6 +129,14 @@ export class FocusRegistry {
     for (const f of [...this.#live]) if (f.id === id) f.abandon(reason);
   }
 
+  /** Cluster mode: another node's administrator ends a conference running here. */
+  async endByAdministrator(id: string): Promise<boolean> {
+    const focus = await this.get(id);
+    if (!focus) return false;
+    await focus.endByAdministrator();
+    return true;
+  }
+
   /** A REST change made on any node (cluster mode), for the live Focus if it runs here. */
   apply(change: { id: string; kind: 'updated' | 'deleted' }): void {
     const focus = [...this.#live].find((f) => f.id === change.id);

@@ -31,7 +31,13 @@ export const LiveConference = z.object({
 export const LiveConferences = z.object({ conferences: z.array(LiveConference) });
 export type LiveConferences = z.infer<typeof LiveConferences>;
 
-export function adminRoutes(root: FastifyInstance, deps: { token: string; registry: FocusRegistry }): void {
+/** Cluster mode: a conference that runs on another node. */
+export interface Elsewhere {
+  /** Asks the conference's home node to end it; false when it is not live anywhere. */
+  end(conferenceId: string): Promise<boolean>;
+}
+
+export function adminRoutes(root: FastifyInstance, deps: { token: string; registry: FocusRegistry; elsewhere?: Elsewhere }): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const want = createHash('sha256').update(deps.token).digest();
   const adminOnly = async (req: FastifyRequest) => {
@@ -63,6 +69,11 @@ export function adminRoutes(root: FastifyInstance, deps: { token: string; regist
   const end = schema('End a live conference for everyone in it (as an organizer\'s End meeting for all)', { params: IdParams, response: { 204: NO_CONTENT('ended') } });
   app.post('/api/admin/conferences/:id/end', { onRequest: adminOnly, schema: end }, async (req, reply) => {
     const focus = await deps.registry.get(req.params.id);
+    // Cluster mode: the conference's home node ends it.
+    if (!focus && deps.elsewhere && (await deps.elsewhere.end(req.params.id))) {
+      req.log.info({ conference: req.params.id }, 'an administrator ended the conference (on its home node)');
+      return reply.code(204).send(null);
+    }
     if (!focus) throw new NotFoundError('no such live conference (it is not running on this server)');
     await focus.endByAdministrator();
     req.log.info({ conference: req.params.id }, 'an administrator ended the conference');
