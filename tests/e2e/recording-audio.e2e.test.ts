@@ -247,6 +247,7 @@ describe.skipIf(missing.length > 0)('the recording keeps the audio mix (Janus Au
     await expect.poll(async () => { const d = await drift(); return d.playing && Math.abs(d.drift) < 300 && d.audioMs >= m.back + 1400; }, { timeout: 20_000 }).toBe(true);
     const restarted = await tone();
     const d = await drift();
+    await org.screenshot({ path: path.join(tmpdir(), 'baton-replay-audio.png') });
     console.log(`replay analyser (dB at ${TONE} Hz): talking ${talking}, muted ${muted}, after the restart ${restarted}; drift ${JSON.stringify(d)}`);
     expect(talking).toBeGreaterThan(-60);
     expect(restarted).toBeGreaterThan(-60);
