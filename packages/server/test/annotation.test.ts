@@ -39,6 +39,8 @@ describe('annotation', () => {
     const pen = (pts: [number, number][]) => ({ type: 'annotation.add', surface: screen, mark: { tool: 'pen', points: pts } });
     // Nobody shares yet: nothing to annotate on the screen.
     expect(await page.request(pen([[1, 1]]))).toMatchObject({ type: 'error', code: 'not_found' });
+    // A slide page that is not there.
+    expect(await page.request({ type: 'annotation.add', surface: { kind: 'slide', deckId: 'nope', page: 1 }, mark: { tool: 'pen', points: [[1, 1]] } })).toMatchObject({ type: 'error', code: 'not_found' });
 
     expect(await agent.request({ type: 'share.start', kind: 'agent' })).toMatchObject({ type: 'ack' });
     const ticket = ((await agent.request({ type: 'share.ticket' })) as unknown as { ticket: string }).ticket;

@@ -726,6 +726,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
         return;
 
       case 'annotation.add': {
+        if (cmd.surface.kind === 'slide') this.#assertSlidePage(cmd.surface.deckId, cmd.surface.page);
         this.#limits.annotation(this.#requester(seat));
         const mark = this.#data.annotations.handleAdd(cmd.surface, cmd.mark, { key: chatParty(seat).key, id: seat.id, name: seat.name, hue: personHue(seat.name) });
         // Marks clear when the relay sees the content under them change: a direct share bypasses it.
@@ -739,6 +740,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
         return;
 
       case 'annotation.laser': {
+        if (cmd.surface.kind === 'slide') this.#assertSlidePage(cmd.surface.deckId, cmd.surface.page);
         this.#limits.laser(this.#requester(seat));
         const msg: ServerMessage = { type: 'annotation.laser', surface: cmd.surface, author: { id: seat.id, name: seat.name, hue: personHue(seat.name) }, points: cmd.points };
         this.#roster.sendWhere((s) => s.client === 'web' && s.status === 'joined' && s.id !== seat.id, msg);
@@ -898,6 +900,13 @@ export class Focus extends TypedEmitter<FocusEvents> {
     if (to) {
       if (mine(to)) to.link?.send(msg);
     } else this.#roster.sendWhere(mine, msg);
+  }
+
+  /** Marks go on a page that exists: a deck of this meeting, within its pages. */
+  #assertSlidePage(deckId: string, page: number): void {
+    const deck = this.#data.slidesState()?.decks.find((d) => d.id === deckId);
+    if (!deck) throw new NotFoundError(`no slide deck ${deckId} in this meeting`);
+    if (page > deck.pages) throw new NotFoundError(`the deck has ${deck.pages} pages, not ${page}`);
   }
 
   /**
