@@ -51,13 +51,8 @@ export function validateWbUpdate(doc: Y.Doc, update: Uint8Array, owns: (client: 
     if (l) return l;
     return id.clock < Y.getState(doc.store, id.client) ? 'doc' : null;
   };
-  /** Where an item of the doc lives. */
-  const docParent = (id: Y.ID): Parent => {
-    const item = Y.getItem(doc.store, id);
-    if (!(item instanceof Y.Item)) return { kind: 'gone' }; // garbage-collected: Yjs drops what hangs off it
-    return typeParent(item.content instanceof Y.ContentType ? item.content.type : null, item);
-  };
-  const typeParent = (_t: unknown, item: Y.Item): Parent => {
+  /** Where an item of the board lives: the root map, an element's map, or something else. */
+  const typeParent = (item: Y.Item): Parent => {
     const parent = item.parent as Y.AbstractType<unknown> | null;
     if (!parent) return { kind: 'gone' };
     if (parent === root) return { kind: 'root', name: WB_ROOT };
@@ -77,7 +72,7 @@ export function validateWbUpdate(doc: Y.Doc, update: Uint8Array, owns: (client: 
         const owner = Y.getItem(doc.store, id);
         if (!(owner instanceof Y.Item)) return { parent: { kind: 'gone' }, key: item.parentSub };
         if (!(owner.content instanceof Y.ContentType)) return { parent: { kind: 'other' }, key: item.parentSub };
-        const where = typeParent(null, owner);
+        const where = typeParent(owner);
         return { parent: where.kind === 'root' && typeof owner.parentSub === 'string' ? { kind: 'element', id: owner.parentSub } : { kind: 'other' }, key: item.parentSub };
       }
       const where = placeOf(p, depth + 1);
@@ -93,7 +88,7 @@ export function validateWbUpdate(doc: Y.Doc, update: Uint8Array, owns: (client: 
     if (n === 'doc') {
       const neighbour = Y.getItem(doc.store, next);
       if (!(neighbour instanceof Y.Item)) return { parent: { kind: 'gone' }, key: null };
-      return { parent: typeParent(null, neighbour), key: neighbour.parentSub };
+      return { parent: typeParent(neighbour), key: neighbour.parentSub };
     }
     return placeOf(n, depth + 1);
   };
