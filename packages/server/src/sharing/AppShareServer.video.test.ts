@@ -143,13 +143,17 @@ describe('AppShareServer video layer', () => {
     const v = new FakeChannel();
     relay.attachViewer('v', v);
     v.receive({ type: 'caps', video: true, tiles: false });
-    await flushImmediates();
-    v.take(); // the tiles (no units yet: the caps came after the first batch)
+    // The tiles went first (the caps came after the first batch), then at once the run behind that frame again.
+    const first = v.take();
+    expect(framesOf(first)).toEqual([21, 21]);
+    expect(unitsOf(first).map((h) => h.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(unitsOf(first)[0]!.key).toBe(true);
+    v.receive({ type: 'ack', seq: 21 });
+    v.receive({ type: 'ack', seq: 21 });
     host.receive(unit(7, 20));
     host.receive(frame(22));
     const got = v.take();
-    expect(unitsOf(got).map((h) => h.seq)).toEqual(Array.from({ length: 21 }, (_, i) => i));
-    expect(unitsOf(got)[0]!.key).toBe(true);
+    expect(unitsOf(got).map((h) => h.seq)).toEqual([20]);
     expect(got.at(-1)).toEqual(frame(22));
     const asked = host.take().filter((m) => m.type === 'refresh');
     expect(asked).toEqual([{ type: 'refresh', x: 0, y: 0, w: 32, h: 32 }]);

@@ -85,6 +85,11 @@ export class ShareViewer {
   /** The run of video units this viewer is in, and how many of them it was sent. */
   #vTrack: VideoTrack | null = null;
   #vSent = 0;
+  /**
+   * It said it decodes video after it was sent the latest frame (a joiner's `caps` lands just after its
+   * first batch): the run goes out at once, behind that frame's `frame` again, not with the next frame.
+   */
+  #videoOwed = false;
   readonly #onLongVideoRun: ((rect: VideoTrack['rect']) => void) | undefined;
 
   constructor(options: ShareViewerOptions) {
@@ -123,6 +128,7 @@ export class ShareViewer {
     this.#video = on;
     this.#vTrack = null;
     this.#vSent = 0;
+    this.#videoOwed = on && this.#store.videoTrack !== null;
     // Without video from now on: the ALT tiles it was not sent are what it needs now.
     if (!on) this.markDirty(this.#store.filledCells());
   }
@@ -251,7 +257,14 @@ export class ShareViewer {
    */
   #begin(): Batch | null {
     const last = this.#store.lastFrame;
-    if (!last || this.#sentCommit >= last.commit || this.#unacked.length >= this.#maxUnacked) return null;
+    if (!last || this.#unacked.length >= this.#maxUnacked) return null;
+    if (this.#sentCommit >= last.commit) {
+      if (!this.#videoOwed || this.#stale) return null;
+      this.#videoOwed = false;
+      const units = this.#withVideo([]);
+      return units.length > 0 ? { tiles: units, next: 0, frame: last } : null;
+    }
+    this.#videoOwed = false; // this batch carries the run
     if (this.#heldAt === last.commit) return null; // already held back: nothing new to decide
     const exact = !this.#stale && this.#sentCommit === last.commit - 1;
     let tiles = this.#store.tilesFor(this.#dirty);
