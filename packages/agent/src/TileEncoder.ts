@@ -241,7 +241,8 @@ export class TileEncoder {
     // Moved content first, while `#sent` still holds what the viewers have.
     // A refresh is pending (a viewer could not use a Copy): this pass carries none, so the relay can give
     // that viewer a whole frame of pixels; another Copy would leave it behind again (see invalidate()).
-    const copy = this.motion && this.#noCopyCount === 0 && changedCells.length >= MIN_MOTION_CELLS ? this.#findCopy(frame, pair, damaged, changedCells, now) : null;
+    // Nothing changed outside a running video stream: no motion to look for (the stream carries it all).
+    const copy = this.motion && this.#noCopyCount === 0 && changedCells.length >= MIN_MOTION_CELLS && !this.#allInStream(changedCells) ? this.#findCopy(frame, pair, damaged, changedCells, now) : null;
     // A pass without motion forgets it only after a while: a drag that paused for a pass goes on.
     if (!copy && now - this.#lastMotionAt > MOTION_MEMORY_MS) this.#lastMotion = null;
     this.#lastPassAt = now;
@@ -539,6 +540,13 @@ export class TileEncoder {
       }
     }
     return rect;
+  }
+
+  #allInStream(cells: number[]): boolean {
+    const r = this.video?.rect;
+    if (!r) return false;
+    for (const i of cells) if (!inCells(r, i % this.#cols, Math.floor(i / this.#cols))) return false;
+    return true;
   }
 
   #anyIn(mark: Uint8Array, r: CellRect): boolean {
