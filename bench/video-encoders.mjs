@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-const { values: opt } = parseArgs({ options: { frames: { type: 'string', default: '150' }, 'node-av': { type: 'string' }, bitrate: { type: 'string', default: '6000000' } } });
+const { values: opt } = parseArgs({ options: { frames: { type: 'string', default: '150' }, 'node-av': { type: 'string' }, bitrate: { type: 'string', default: '6000000' }, x264: { type: 'string' } } });
 const W = 1280, H = 720, N = Number(opt.frames), FPS = 25, BITRATE = Number(opt.bitrate);
 
 let seed = 12345;
@@ -81,7 +81,7 @@ async function nodeAv(path) {
   const enc = await Encoder.create(C.FF_ENCODER_LIBX264, {
     context: { pixelFormat: C.AV_PIX_FMT_YUV420P, bitRate: BITRATE, rcMaxRate: BITRATE, rcBufferSize: BITRATE / 4, gopSize: 50, maxBFrames: 0 },
     autoFormat: true,
-    options: { preset: 'ultrafast', tune: 'zerolatency', profile: 'baseline', 'x264-params': 'scenecut=0' },
+    options: { preset: 'ultrafast', tune: 'zerolatency', profile: 'baseline', 'x264-params': `scenecut=0${opt.x264 ? ':' + opt.x264 : ''}` },
   });
   const lat = [], bytes = [];
   const c0 = selfCpu();

@@ -9,6 +9,6 @@ export const availability = baton.availability;
 export const workloads = ['video'];
 
 export async function start(args) {
-  const sys = await baton.start({ ...args, agentArgs: [...(args.agentArgs ?? []), '--no-video'] });
-  return { ...sys, label: sys.label.replace('baton-agent ', 'baton-agent --no-video ') };
+  // The label names the agent's arguments, --no-video among them.
+  return baton.start({ ...args, agentArgs: [...(args.agentArgs ?? []), '--no-video'] });
 }
