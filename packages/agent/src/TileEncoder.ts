@@ -317,12 +317,11 @@ export class TileEncoder {
       if (unit) {
         tiles.push(unit);
         stats.videoBytes = unit.data.length;
-        // The whole rectangle is the stream's approximation now: refined once the stream has ended.
-        for (let r = vrect.r0; r <= vrect.r1; r++) for (let c = vrect.c0; c <= vrect.c1; c++) this.#setLossy(r * this.#cols + c, now);
-      } else {
-        // No unit after all (the encoder failed: the layer is off): these cells go as tiles from pixels next time.
-        this.invalidate(vrect.x, vrect.y, vrect.w, vrect.h);
       }
+      // The whole rectangle is the stream's approximation now: refined once the stream has ended. Without a
+      // unit after all (the encoder failed and the layer is off, or the stream was reset meanwhile) the
+      // viewers do not have this pass's changes there: the refinement sends them as lossless tiles.
+      for (let r = vrect.r0; r <= vrect.r1; r++) for (let c = vrect.c0; c <= vrect.c1; c++) this.#setLossy(r * this.#cols + c, now);
     }
     stats.bytes = tiles.reduce((n, t) => n + t.data.length, 0);
     stats.ms = performance.now() - t0;

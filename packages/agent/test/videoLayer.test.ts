@@ -95,6 +95,25 @@ describe.skipIf(!NODE_AV)('VideoLayer (node-av libx264)', () => {
     video.close();
   }, 60_000);
 
+  it('an encoder that fails turns the layer off: the region goes as tiles again and is refined losslessly', async () => {
+    const lines: string[] = [];
+    const video = new VideoLayer({ encoder: () => Promise.reject(new Error('no libx264 here')), log: (l) => lines.push(l) });
+    const enc = new TileEncoder({ video });
+    enc.setAudience({ video: true, tiles: false });
+    const frames = await run(enc, 20, 20);
+    expect(video.available).toBe(false);
+    expect(lines.join('\n')).toMatch(/Video layer off: no libx264 here/);
+    expect(frames.flat().some((t) => t.encoding === TileEncoding.Video)).toBe(false);
+    // The moving region went as JPEG after the failure, and ends lossless like any lossy tile.
+    expect(frames.slice(12, 20).flat().some((t) => t.encoding === TileEncoding.Jpeg)).toBe(true);
+    const lastLossy = frames.map((f) => f.some((t) => t.flags & TILE_FLAG_LOSSY)).lastIndexOf(true);
+    const after = frames.slice(lastLossy + 1).flat();
+    expect(after.filter((t) => t.flags === 0).length).toBeGreaterThan(0);
+    const covered = new Set<string>();
+    for (const t of frames.slice(20).flat().filter((t) => t.flags === 0)) for (let y = t.y; y < t.y + t.h; y += 16) for (let x = t.x; x < t.x + t.w; x += 16) covered.add(`${x},${y}`);
+    for (let y = 96; y < 336; y += 16) for (let x = 160; x < 480; x += 16) expect(covered.has(`${x},${y}`)).toBe(true);
+  }, 60_000);
+
   it('never starts a stream for typing-sized changes or without anyone decoding video', async () => {
     const video = new VideoLayer();
     const enc = new TileEncoder({ video });
