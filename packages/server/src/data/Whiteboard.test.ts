@@ -199,6 +199,26 @@ describe.each(engines)('Whiteboard on $engine', ({ engine, url }) => {
     await wb.close();
   });
 
+  it('a board that starts again while the last one is still storing waits for it, and nothing is lost', async () => {
+    const wb = await fresh(1000);
+    const a = new Replica();
+    for (let i = 0; i < 30; i++) a.add(`q${i}`, { ...stroke, x: i });
+    for (const u of a.take()) await wb.handleUpdate(u, 'u:ann', 's');
+    const closed = wb.close(); // compaction under way
+    const again = new Whiteboard({ conferenceId, store });
+    await again.load();
+    await closed;
+    expect(again.size).toBe(30);
+    a.set('q1', { x: 99 });
+    for (const u of a.take()) await again.handleUpdate(u, 'u:ann', 's');
+    await again.close();
+    const third = new Whiteboard({ conferenceId, store });
+    await third.load();
+    expect(third.toJSON().q1).toMatchObject({ x: 99 });
+    expect(third.size).toBe(30);
+    await third.close();
+  });
+
   it('caps the number of elements', async () => {
     const wb = await fresh(1000);
     const a = new Replica();

@@ -12,6 +12,13 @@ import { BadRequestError, ConflictError } from '../errors.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { validateWbUpdate } from './validateWbUpdate.js';
 
+/**
+ * Boards of this process still storing their last state, by conference: a meeting that starts again
+ * at once (its Focus closed, a join came) loads only after that, so two boards never write one
+ * meeting's rows at the same time.
+ */
+const closing = new Map<string, Promise<void>>();
+
 export interface WhiteboardOptions {
   conferenceId: string;
   store: Store;
@@ -44,6 +51,7 @@ export class Whiteboard extends TypedEmitter<WhiteboardEvents> {
   }
 
   async load(): Promise<void> {
+    await closing.get(this.#opts.conferenceId);
     const rows = await this.#opts.store.listWhiteboardUpdates(this.#opts.conferenceId);
     for (const row of rows) {
       try {
@@ -131,8 +139,12 @@ export class Whiteboard extends TypedEmitter<WhiteboardEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.removeAllListeners();
-    if (this.#sinceCompaction > 0) await this.#compact().catch(() => {});
-    else await this.#writes;
-    this.#doc.destroy();
+    const id = this.#opts.conferenceId;
+    const done = (this.#sinceCompaction > 0 ? this.#compact() : this.#writes).catch(() => {}).then(() => {
+      if (closing.get(id) === done) closing.delete(id);
+      this.#doc.destroy();
+    });
+    closing.set(id, done);
+    await done;
   }
 }
