@@ -24,6 +24,9 @@ import { startAgentShare, type AgentRun } from '../support/agent.js';
 import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
 
 const OK = haveBrowserAndX('tests/e2e/video-layer.e2e.test.ts');
+/** The agent's encoder is the optional node-av: without it the agent sends tiles only (its own tests cover that). */
+const NODE_AV = await import('node-av/api').then(() => true, () => false);
+if (!NODE_AV) console.warn('\n*** SKIPPING tests/e2e/video-layer.e2e.test.ts: node-av is not installed (npm install) ***\n');
 const W = 1280;
 const H = 720;
 const VIDEO = { x: 400, y: 200, w: 448, h: 320 };
@@ -42,7 +45,7 @@ function desktopPixels(): Uint8Array {
   return rgb;
 }
 
-describe.skipIf(!OK)('video layer: H.264 for motion, tiles for the rest, lossless when still (agent + Chromium)', () => {
+describe.skipIf(!OK || !NODE_AV)('video layer: H.264 for motion, tiles for the rest, lossless when still (agent + Chromium)', () => {
   let xvfb: Xvfb;
   let painter: Painter;
   let srv: Awaited<ReturnType<typeof startServer>>;
