@@ -91,8 +91,6 @@ const MIN_MOTION_CELLS = 8;
 const YIELD_EVERY_MS = 4;
 /** Distinctive changed cells looked up in the previous picture. */
 const MAX_FEATURES = 8;
-/** How long a motion found is remembered as a hint (a drag goes on after a pass without a match). */
-const MOTION_MEMORY_MS = 1000;
 /** How far (px each way) the motion search looks while a drag is under way and the usual square found nothing. */
 const WIDE_MOTION_RANGE = 256;
 /** Without a drag under way, the wide search runs at most this often (ms). */
@@ -243,8 +241,9 @@ export class TileEncoder {
     // that viewer a whole frame of pixels; another Copy would leave it behind again (see invalidate()).
     // Nothing changed outside a running video stream: no motion to look for (the stream carries it all).
     const copy = this.motion && this.#noCopyCount === 0 && changedCells.length >= MIN_MOTION_CELLS && !this.#allInStream(changedCells) ? this.#findCopy(frame, pair, damaged, changedCells, now) : null;
-    // A pass without motion forgets it only after a while: a drag that paused for a pass goes on.
-    if (!copy && now - this.#lastMotionAt > MOTION_MEMORY_MS) this.#lastMotion = null;
+    // A pass without motion forgets it: near a stale hint, repeated text (table rows) can match two
+    // features at a wrong offset (doc-slow replay: fewer cells copied); the wide probe finds a drag again.
+    if (!copy) this.#lastMotion = null;
     this.#lastPassAt = now;
     // What the viewers will have: runs of changed cells copied row by row (one memcpy per row of a wide run).
     const changedMark = maybe;
@@ -429,8 +428,39 @@ export class TileEncoder {
     // (Not on the first pass after a reset: the viewers have nothing to copy from.)
     const wide = this.#lastMotion !== null || (this.#lastPassAt > 0 && now - this.#lastWideProbe >= WIDE_PROBE_MS);
     if (wide && !this.#lastMotion) this.#lastWideProbe = now;
-    const motion = findMotion(frame, this.#sent, features, this.#motionHints(now), wide ? { wideRange2d: WIDE_MOTION_RANGE } : {});
-    if (!motion) return null;
+    const options = wide ? { wideRange2d: WIDE_MOTION_RANGE } : {};
+    const hints = this.#motionHints(now);
+    let motion = findMotion(frame, this.#sent, features, hints, options);
+    let found = motion && this.#copyRect(motion, pair, frame, damaged, changedCells);
+    // Near a hint, repeated text (table rows, a list) can match two features at a wrong offset that then
+    // copies almost nothing: the whole search, without hints, has the last word.
+    if (!found && hints.length > 0) {
+      const again = findMotion(frame, this.#sent, features, null, options);
+      if (again && (again.dx !== motion?.dx || again.dy !== motion?.dy)) {
+        motion = again;
+        found = this.#copyRect(again, pair, frame, damaged, changedCells);
+      }
+    }
+    if (!motion || !found) return null;
+    const { rect, inRect } = found;
+    this.#motionInterval = this.#lastPassAt > 0 ? now - this.#lastPassAt : 0;
+    this.#lastMotion = motion;
+    this.#lastMotionAt = now;
+    const job = this.#job(rect.c0, rect.r0, rect.c1, rect.r1);
+    const src = { x: job.x - motion.dx, y: job.y - motion.dy };
+    // Copied from pixels the viewers only have approximately (JPEG not yet refined): still approximate.
+    let lossy = false;
+    for (const i of this.#cellsUnder(src.x, src.y, job.w, job.h)) if (this.#lossyAt[i]! > 0) lossy = true;
+    for (const i of this.#cellsUnder(job.x, job.y, job.w, job.h)) this.#setLossy(i, lossy ? now : 0);
+    return {
+      tile: tile(job, TileEncoding.Copy, lossy ? TILE_FLAG_LOSSY : 0, copyPayload(src.x, src.y)),
+      cells: rect.area,
+      covers: inRect,
+    };
+  }
+
+  /** The largest rectangle of damaged cells that are exactly the viewers' pixels `motion` back, if worth a Copy tile. */
+  #copyRect(motion: Motion, pair: PixelPair | null, frame: FrameBuffer, damaged: Int32Array, changedCells: number[]): { rect: { c0: number; r0: number; c1: number; r1: number; area: number }; inRect(i: number): boolean } | null {
     const marks = new Uint8Array(this.#cols * this.#rows);
     const candidates = new Uint8Array(marks.length);
     const c: Block = { x: 0, y: 0, w: 0, h: 0 };
@@ -457,20 +487,7 @@ export class TileEncoder {
     let moved = 0;
     for (const i of changedCells) if (inRect(i)) moved++;
     if (moved < MIN_MOTION_CELLS / 2) return null;
-    this.#motionInterval = this.#lastPassAt > 0 ? now - this.#lastPassAt : 0;
-    this.#lastMotion = motion;
-    this.#lastMotionAt = now;
-    const job = this.#job(rect.c0, rect.r0, rect.c1, rect.r1);
-    const src = { x: job.x - motion.dx, y: job.y - motion.dy };
-    // Copied from pixels the viewers only have approximately (JPEG not yet refined): still approximate.
-    let lossy = false;
-    for (const i of this.#cellsUnder(src.x, src.y, job.w, job.h)) if (this.#lossyAt[i]! > 0) lossy = true;
-    for (const i of this.#cellsUnder(job.x, job.y, job.w, job.h)) this.#setLossy(i, lossy ? now : 0);
-    return {
-      tile: tile(job, TileEncoding.Copy, lossy ? TILE_FLAG_LOSSY : 0, copyPayload(src.x, src.y)),
-      cells: rect.area,
-      covers: inRect,
-    };
+    return { rect, inRect };
   }
 
   /**
