@@ -135,7 +135,15 @@ export class ClusterNode extends TypedEmitter<ClusterNodeEvents> {
     this.#watchdog = setInterval(() => {
       if (!lease.valid() && !this.#fenced && this.#local) this.#fence();
     }, 100);
-    this.#sweeper = setInterval(() => void this.#sweep().catch((err) => this.#o.log?.warn({ err: (err as Error).message }, 'cluster sweep failed')), this.#beatMs);
+    // One sweep at a time: a NATS that answers slowly must not pile sweeps up.
+    let sweeping = false;
+    this.#sweeper = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      void withTimeout(this.#sweep(), 4 * this.#beatMs, 'cluster sweep')
+        .catch((err) => this.#o.log?.warn({ err: (err as Error).message }, 'cluster sweep failed'))
+        .finally(() => (sweeping = false));
+    }, this.#beatMs);
     // Requests for this node alone (an administrator's action on a conference it is home of).
     const own = this.#nc.subscribe(`${this.#o.config.prefix}.node.${this.id}.end`);
     void (async () => {
@@ -331,7 +339,12 @@ export class ClusterNode extends TypedEmitter<ClusterNodeEvents> {
     return this.#draining;
   }
 
-  async status(): Promise<ClusterStatus> {
+  /** What the buckets say now (bounded: an administrator's request never hangs on a slow NATS). */
+  status(): Promise<ClusterStatus> {
+    return withTimeout(this.#status(), 10_000, 'reading the cluster state from NATS');
+  }
+
+  async #status(): Promise<ClusterStatus> {
     await this.nodes.refresh();
     const homes = await this.homes.all();
     const nodes = this.nodes.nodes().map((n) => ({ ...n, conferenceIds: [] as string[] }));
@@ -357,6 +370,11 @@ export class ClusterNode extends TypedEmitter<ClusterNodeEvents> {
     })();
     return this.#closing;
   }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
 }
 
 function safeJson(text: string): unknown {

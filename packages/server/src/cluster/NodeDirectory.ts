@@ -28,7 +28,11 @@ export class NodeDirectory {
 
   /** Reads every lease now (a scan already running is shared). */
   refresh(): Promise<void> {
-    this.#scanning ??= this.#scan().finally(() => (this.#scanning = null));
+    // Bounded: a join waits on this, and a slow NATS must not hold it up for good.
+    this.#scanning ??= new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('scanning the node leases timed out')), Math.max(2000, 4 * this.#o.intervalMs));
+      this.#scan().then(resolve, reject).finally(() => clearTimeout(timer));
+    }).finally(() => (this.#scanning = null));
     return this.#scanning;
   }
 
