@@ -445,7 +445,9 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
     if (this.#closed || !this.#host) return;
     const vs = [...this.#viewers.values()];
     // With nobody watching, what a host assumes by itself (tiles into the store, acked at once).
-    const caps: { video: boolean; tiles: boolean } = vs.length === 0 && this.#taps.size === 0 ? HOST_DEFAULT_CAPS : { video: vs.some((v) => v.video), tiles: vs.some((v) => !v.video) || [...this.#taps].some((t) => t.needsTiles !== false) };
+    // A tap that needs no tiles (the annotation board) only watches what viewers get: it is no audience.
+    const tileTaps = [...this.#taps].filter((t) => t.needsTiles !== false).length;
+    const caps: { video: boolean; tiles: boolean } = vs.length === 0 && tileTaps === 0 ? HOST_DEFAULT_CAPS : { video: vs.some((v) => v.video), tiles: vs.some((v) => !v.video) || tileTaps > 0 };
     if (this.#told.video === caps.video && this.#told.tiles === caps.tiles) return;
     this.#told = caps;
     this.#sendTo(this.#host, encodeShareMessage({ type: 'caps', ...caps }));

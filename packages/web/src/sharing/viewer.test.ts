@@ -62,7 +62,8 @@ class Conn {
     return this.msgs.filter((m) => m.type === 'ack').map((m) => (m as { seq: number }).seq);
   }
   inputs(): Input[] {
-    return this.msgs.filter((m) => m.type !== 'ack') as Input[];
+    // `caps` (what this viewer decodes) follows auth on every connection: not input.
+    return this.msgs.filter((m) => m.type !== 'ack' && m.type !== 'caps') as Input[];
   }
 }
 
