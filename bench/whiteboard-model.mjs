@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Whiteboard model: Yjs (a CRDT) against a hand-written operation log, on the same workload.
-// Prints what docs/decisions/0007-whiteboard-model.md quotes: bytes per stroke and per move, CPU to
+// Prints what docs/decisions/0005-whiteboard-model.md quotes: bytes per stroke and per move, CPU to
 // apply and to load, state size after N edits, and whether replicas that see the same edits in
 // different orders end in the same picture. Run: node bench/whiteboard-model.mjs [--edits 3000]
 import { performance } from 'node:perf_hooks';

@@ -1,6 +1,6 @@
 /**
  * The whiteboard (issue 14 item 2): a Yjs document per conference, carried as binary Yjs updates
- * (base64) over the conference socket. docs/decisions/0007-whiteboard-model.md says why Yjs.
+ * (base64) over the conference socket. docs/decisions/0005-whiteboard-model.md says why Yjs.
  *
  * The document has one root map, `elements`: element id -> a Y.Map of fields. Every field value is
  * checked against the schemas here, on the server before an update is applied (untrusted clients)

@@ -1,5 +1,5 @@
 /**
- * The whiteboard of one conference: a Yjs document (docs/decisions/0007-whiteboard-model.md). Each
+ * The whiteboard of one conference: a Yjs document (docs/decisions/0005-whiteboard-model.md). Each
  * update from a client is checked first (validateWbUpdate: structure, fields, caps, whose Yjs client
  * id it is), then applied, appended to the store, and only then announced (`update`), so that what
  * anyone has seen survives a restart. The stored rows are compacted into one state now and then and
