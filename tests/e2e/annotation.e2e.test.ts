@@ -44,6 +44,16 @@ const W = 1280, H = 720;
 /** Alice's stroke, in screen pixels: a horizontal line under "a line of text". */
 const STROKE = { y: 300, x0: 300, x1: 700 };
 
+/**
+ * The toggle shows the policy the server holds, so it flips only when the server's answer arrives:
+ * click, then wait for that (Playwright's check() wants the state to change at once).
+ */
+async function allowViewers(page: Page, on: boolean): Promise<void> {
+  const box = page.getByTestId('annotate-allow-viewers');
+  if ((await box.isChecked()) !== on) await box.click();
+  await expect.poll(() => box.isChecked(), { timeout: 20_000 }).toBe(on);
+}
+
 describe.skipIf(!OK)('annotation on the shared screen (agent + browsers)', () => {
   let xvfb: Xvfb;
   let painter: Painter;
@@ -235,7 +245,7 @@ describe.skipIf(!OK)('annotation on the shared screen (agent + browsers)', () =>
     expect(answer.message).toMatch(/only the presenter may annotate/);
     expect(await marks(alice)).toBe(1);
 
-    await alice.getByTestId('annotate-allow-viewers').check();
+    await allowViewers(alice, true);
     await bob.getByTestId('annotate-rectangle').click({ timeout: 20_000 });
     await drawLine(bob, 900, 600, 1100, 680);
     await expect.poll(() => marks(alice), { timeout: 20_000 }).toBe(2);
@@ -245,7 +255,7 @@ describe.skipIf(!OK)('annotation on the shared screen (agent + browsers)', () =>
     await bob.getByTestId('annotate-clear-mine').click();
     await expect.poll(() => marks(carol), { timeout: 20_000 }).toBe(1);
     await bob.getByTestId('annotate-rectangle').click();
-    await alice.getByTestId('annotate-allow-viewers').uncheck();
+    await allowViewers(alice, false);
     await expect.poll(() => bob.getByTestId('annotate-pen').count(), { timeout: 20_000 }).toBe(0);
   }, 180_000);
 
@@ -275,7 +285,7 @@ describe.skipIf(!OK)('annotation on the shared screen (agent + browsers)', () =>
       const out = execFileSync('xdotool', ['getmouselocation', '--shell'], { env: { ...process.env, DISPLAY: xvfb.display }, encoding: 'utf8' });
       return { x: Number(/X=(\d+)/.exec(out)![1]), y: Number(/Y=(\d+)/.exec(out)![1]) };
     };
-    await alice.getByTestId('annotate-allow-viewers').check();
+    await allowViewers(alice, true);
     await bob.getByTestId('control-request').click();
     await expect.poll(() => bob.getByTestId('control-status').textContent(), { timeout: 20_000 }).toBe('You are in control');
     // With the tool off his pointer drives the host's.
