@@ -22,6 +22,7 @@ import { SessionService } from './auth/SessionService.js';
 import { FocusRegistry } from './focus/FocusRegistry.js';
 import { FocusFactory } from './focus/FocusFactory.js';
 import { ConferencingServerFactory } from './conferencing/ConferencingServerFactory.js';
+import { BlobSweeper } from './data/BlobSweeper.js';
 import { ConferenceConnection } from './gateway/ConferenceConnection.js';
 import { acceptShareSocket, toBytes } from './gateway/ShareConnection.js';
 import { BatonError, ForbiddenError, httpStatus } from './errors.js';
@@ -118,6 +119,16 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     files: { dir: path.join(config.dataDir, 'files'), maxFileBytes: config.maxFileBytes ?? 100e6 },
     slides: { dir: path.join(config.dataDir, 'slides'), workDir: path.join(config.dataDir, 'slides-work') },
   });
+  // Shared files and slide decks are content-addressed; what no row names any more goes hourly.
+  const blobSweeper = new BlobSweeper({
+    store,
+    shelves: [
+      { blobs: conferencing.blobs, table: 'files' },
+      { blobs: conferencing.slideBlobs, table: 'slide_decks' },
+    ],
+    log: app.log,
+  });
+  blobSweeper.start();
   const turn = config.turn ? new TurnCredentials(config.turn) : null;
   // Only admitted participants are handed ICE servers (in welcome and ice.refresh), so TURN
   // credentials never reach someone waiting in the lobby.
@@ -335,6 +346,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
         await registry.close();
         // The recordings the conferences were writing are finished before the store closes.
         await recordings.close();
+        await blobSweeper.close();
         conferencing.close();
         // Let the clients read server.shutdown and answer the close (a moment at most), then cut the rest.
         const open = [...conferenceWss.clients, ...shareWss.clients].filter((ws) => ws.readyState !== ws.CLOSED);

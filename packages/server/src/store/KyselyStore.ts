@@ -9,6 +9,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { migrateToLatest } from './migrations.js';
 import type { ChatMessagesTable, ConferencesTable, Database, Engine, UsersTable } from './schema.js';
 import type {
+  BlobTable,
   SessionRecord,
   AgentTokenGrant,
   AdmissionRecord,
@@ -619,6 +620,15 @@ export class KyselyStore implements Store {
       const used = await tx.selectFrom('files').select((eb) => eb.fn.countAll<number>().as('n')).where('sha256', '=', r.sha256).where('deleted', '=', 0).executeTakeFirstOrThrow();
       return { record: { ...toFile(r), deleted: true }, stillUsed: Number(used.n) };
     });
+  }
+
+  async blobsInUse(table: BlobTable, sha256s: string[]): Promise<Set<string>> {
+    if (sha256s.length === 0) return new Set();
+    const rows =
+      table === 'files'
+        ? await this.db.selectFrom('files').select('sha256').distinct().where('sha256', 'in', sha256s).where('deleted', '=', 0).execute()
+        : await this.db.selectFrom('slide_decks').select('sha256').distinct().where('sha256', 'in', sha256s).execute();
+    return new Set(rows.map((r) => r.sha256));
   }
 
   // ---- slide decks ----

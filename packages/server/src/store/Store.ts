@@ -106,6 +106,9 @@ export interface FileRecord {
 }
 
 /** A slide deck of a meeting: its PDF's bytes on disk under their SHA-256. */
+/** The tables whose rows name content-addressed blobs under the data directory. */
+export type BlobTable = 'files' | 'slide_decks';
+
 export interface SlideDeckRecord {
   id: string;
   conferenceId: string;
@@ -343,6 +346,8 @@ export interface Store {
   getSlideDeck(id: string): Promise<SlideDeckRecord | undefined>;
   listSlideDecks(conferenceId: string): Promise<SlideDeckRecord[]>;
   showSlideDeck(conferenceId: string, shown: { deckId: string; page: number } | null): Promise<void>;
+  /** Which of these SHA-256s a live row of the table names (files: not deleted; slide_decks: any). */
+  blobsInUse(table: BlobTable, sha256s: string[]): Promise<Set<string>>;
   // Recordings (files under the data directory; the store has who owns them and whom they are shared with).
   createRecording(r: { id: string; conferenceId: string; subject: string; organizerId: string; startedBy: string; startedAt: string }): Promise<void>;
   finishRecording(id: string, r: { endedAt: string; durationMs: number; bytes: number; status: 'done' | 'failed'; note: string | null; hasAudio: boolean }): Promise<void>;
