@@ -74,7 +74,8 @@ export const RecordingEvent = z.discriminatedUnion('type', [
    * The audio mixer began (started) or stopped writing one segment of the mix, `file` in the
    * recording's directory; the server joins the segments into one track (audio.webm) at the end.
    */
-  z.object({ t: z.number(), type: z.literal('audio'), file: z.string(), started: z.boolean() }),
+  // `lead`: how long the segment had been written when this was logged (its true start is t - lead).
+  z.object({ t: z.number(), type: z.literal('audio'), file: z.string(), started: z.boolean(), lead: z.number().nonnegative().optional() }),
   /** The mix could not be recorded (e.g. Janus runs on another machine); `reason` is for people. */
   z.object({ t: z.number(), type: z.literal('audio.unavailable'), reason: z.string() }),
   /** The recording ended; `reason` when it was not asked to (size limit, disk full…). */

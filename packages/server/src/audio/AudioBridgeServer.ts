@@ -211,6 +211,7 @@ export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
     const wait = this.#lastSegmentEnd + 80 - performance.now();
     if (wait > 0) await sleep(wait);
     const file = sink.nextFile();
+    const askedAt = performance.now();
     try {
       await this.#opts.service.recordRoom(room, { dir: sink.dir, file });
     } catch (err) {
@@ -221,7 +222,7 @@ export class AudioBridgeServer extends TypedEmitter<AudioBridgeServerEvents> {
       return;
     }
     this.#segment = { sink, file, room };
-    sink.started(file);
+    sink.started(file, performance.now() - askedAt);
     this.#checkMixFile(sink, file);
   }
 

@@ -21,8 +21,12 @@ export interface MixSink {
   readonly dir: string;
   /** A fresh file name for the next segment. */
   nextFile(): string;
-  /** Janus was told to write `file` from now on: the segment starts here on the timeline. */
-  started(file: string): void;
+  /**
+   * Janus was told to write `file` from now on. It began on its next mixer tick after the request,
+   * `leadMs` before this call (the answer's way back, which a busy event loop stretches), so the
+   * segment starts that much earlier on the timeline.
+   */
+  started(file: string, leadMs?: number): void;
   /** Janus stopped writing `file` (the room emptied, Janus died, the recording stopped). */
   ended(file: string): void;
   /** The mix cannot be recorded here; `reason` is for people. No further segments are started. */

@@ -37,7 +37,7 @@ export interface Segment {
 /** The segments the recording logged, in order of their start. */
 export function audioSegments(events: RecordingEvent[]): Segment[] {
   const out: Segment[] = [];
-  for (const e of events) if (e.type === 'audio' && e.started && /^audio-\d+\.wav$/.test(e.file)) out.push({ file: e.file, t: e.t });
+  for (const e of events) if (e.type === 'audio' && e.started && /^audio-\d+\.wav$/.test(e.file)) out.push({ file: e.file, t: Math.max(0, e.t - (e.lead ?? 0)) });
   return out.sort((a, b) => a.t - b.t);
 }
 

@@ -147,8 +147,8 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
     return {
       dir: path.resolve(this.dir),
       nextFile: () => `audio-${++n}.wav`,
-      started: (file) => {
-        this.event({ type: 'audio', file, started: true });
+      started: (file, leadMs = 0) => {
+        this.event({ type: 'audio', file, started: true, ...(leadMs >= 1 ? { lead: Math.round(leadMs) } : {}) });
         this.#watchAudio(file);
       },
       ended: (file) => this.event({ type: 'audio', file, started: false }),
