@@ -427,6 +427,9 @@ describe.each(engines)('Store on $engine', ({ engine, url }) => {
       const other = await conference(org.id);
       const base = { conferenceId: c.id, sha256: 'a'.repeat(64), name: 'Deck.pdf', pages: 12, size: 5 * 2 ** 32, converted: false, uploaderName: 'Org', uploaderUser: org.username };
       const a = await store.createSlideDeck({ ...base, id: uniq('d') });
+      // Decks list oldest first by created_at (milliseconds): b must not share a's millisecond.
+      const t = Date.now();
+      while (Date.now() === t) await new Promise((r) => setImmediate(r));
       const b = await store.createSlideDeck({ ...base, id: uniq('d'), name: 'Talk.pptx', converted: true, uploaderUser: null });
       expect(a).toMatchObject({ page: 1, shownAt: null, size: 5 * 2 ** 32 });
       expect((await store.listSlideDecks(c.id)).map((d) => d.id)).toEqual([a.id, b.id]);
