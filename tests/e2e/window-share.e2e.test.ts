@@ -23,6 +23,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer } from '../../packages/server/dist/index.js';
 import { startXvfb, type Xvfb } from '../../packages/agent/test/helpers/xvfb.js';
 import { Painter, pixel, type Rgb } from '../../packages/agent/test/helpers/painter.js';
+import { XClientProcess } from '../../packages/agent/test/helpers/xclientProcess.js';
 import { loadX11 } from '../../packages/agent/src/x11.js';
 import { createConference, signUp } from '../../packages/server/test/support.js';
 import { startAgentShare, type AgentRun } from '../support/agent.js';
@@ -55,7 +56,8 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
   let xvfb: Xvfb;
   /** The application (the shared window, its popup) and another application (desktop, cover, intruder): two X clients. */
   let painter: Painter;
-  let desk: Painter;
+  /** Its own process: the agent counts X connections of one process (X-Resource PID) as one program. */
+  let desk: XClientProcess;
   let srv: Awaited<ReturnType<typeof startServer>>;
   let dataDir: string;
   let agent: AgentRun | undefined;
@@ -92,7 +94,7 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
     buildWeb();
     xvfb = await startXvfb(1280, 720);
     painter = await Painter.open(xvfb.display);
-    desk = await Painter.open(xvfb.display);
+    desk = await XClientProcess.open(xvfb.display);
     await desk.window(0, 0, 1280, 720, [20, 20, 20]); // a desktop background
     // An ordinary (managed-style) top-level window with a title and class, as an application makes.
     const X = painter.conn.client;

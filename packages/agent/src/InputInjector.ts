@@ -21,8 +21,11 @@ export type InputInjectorOptions = {
   /** Shared area in root coordinates: viewer coordinates are relative to its origin. */
   area?: () => Rect;
   log?: InjectionLog;
-  /** Called (and awaited) before a button or key goes down: a shared window is raised, as XTEST input goes to whatever is on top. */
-  beforePress?: () => Promise<void>;
+  /**
+   * Called (and awaited) before a button or key goes down: a shared window is raised, as XTEST input goes to
+   * whatever is on top. `at`: where a button goes down (shared-area coordinates); none for a key.
+   */
+  beforePress?: (at?: { x: number; y: number }) => Promise<void>;
   /** Restore remapped keycodes after the keyboard has been idle this long. */
   restoreAfterMs?: number;
 };
@@ -46,7 +49,7 @@ export class InputInjector {
   #ownsConn: boolean;
   #xtest!: XTestExt;
   #area: () => Rect;
-  #beforePress: (() => Promise<void>) | undefined;
+  #beforePress: ((at?: { x: number; y: number }) => Promise<void>) | undefined;
   #restoreAfterMs: number;
   #minKeycode: number;
   #perKeycode = 0;
@@ -98,7 +101,7 @@ export class InputInjector {
   /** Absolute pointer position in shared-area coordinates, with the protocol's button bitmask. */
   pointer(x: number, y: number, buttons: number): Promise<void> {
     return this.#enqueue(async () => {
-      if (buttons & ~this.#heldButtons & 0x1f) await this.#beforePress?.();
+      if (buttons & ~this.#heldButtons & 0x1f) await this.#beforePress?.({ x, y });
       this.#move(x, y);
       const changed = (buttons ^ this.#heldButtons) & 0x1f;
       for (const [bit, button] of BUTTONS) {
@@ -112,7 +115,7 @@ export class InputInjector {
   /** Wheel notches at a position: X buttons 4/5 (up/down) and 6/7 (left/right). */
   wheel(x: number, y: number, dx: number, dy: number): Promise<void> {
     return this.#enqueue(async () => {
-      await this.#beforePress?.();
+      await this.#beforePress?.({ x, y });
       this.#move(x, y);
       const clicks = (button: number, n: number): void => {
         for (let i = 0; i < Math.min(Math.abs(n), MAX_WHEEL_NOTCHES); i++) {

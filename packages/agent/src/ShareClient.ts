@@ -186,8 +186,9 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       const cursor = await CursorWatcher.open({ display: o.display, area });
       opened.push(cursor);
       const log = new InjectionLog();
-      // The shared window of the moment (a switch may change it): raised before a click lands on it.
-      const injector = await InputInjector.open({ display: o.display, area, log, beforePress: async () => capture.window?.raise() });
+      // The shared window of the moment (a switch may change it): raised before a click lands on it (on the dialog
+      // under the click, when one of its dialogs is there).
+      const injector = await InputInjector.open({ display: o.display, area, log, beforePress: async (at) => capture.window?.raise(at) });
       opened.push(injector);
       const local = await LocalInputMonitor.open({ display: o.display, log });
       opened.push(local);

@@ -20,11 +20,24 @@
  * The shared area stays the window's own rectangle: a popup is clipped to it rather than growing the
  * share (a new screen size for every menu would make every viewer's picture jump). A popup is also
  * kept above the window when the window is raised for input, so a click on it lands on it.
+ *
+ * The application's dialogs ("Save as", an alert) are managed top-level windows: under a window manager
+ * the root's child is the manager's frame and the dialog is inside it. One counts when its
+ * WM_TRANSIENT_FOR names the window (or one of its popups or dialogs: a question asked by the "Save as"
+ * dialog), or when it is the same program's and its _NET_WM_WINDOW_TYPE says DIALOG. They are composed
+ * like popups (own pixmap, DAMAGE, stacking order, clipped to the window: see the agent README for why
+ * the share does not grow); a click on one focuses it, and a key goes to the last clicked of the window
+ * and its dialogs (a newly opened dialog takes it, as window managers give it the focus).
+ *
+ * "The same program" is the same client (resource-id base) or, with the X-Resource extension, a client
+ * of the same local process (XResQueryClientIds, LocalClientPID): a toolkit that opens a second
+ * connection for its menus. The PID is the one the X server read from the socket (SO_PEERCRED), not one a
+ * client claims; clients over TCP have none, and then only the resource-id base counts.
  */
 import { TypedEmitter } from './TypedEmitter.js';
 import type { X11Connection } from './X11Connection.js';
 import type { Rect } from './monitors.js';
-import { loadX11, xcall, type CompositeExt, type DamageExt, type XEvent } from './x11.js';
+import { loadX11, xcall, type CompositeExt, type DamageExt, type ResExt, type XEvent } from './x11.js';
 
 export type WindowInfo = { id: number; title: string; wmClass: string; width: number; height: number; x: number; y: number };
 
@@ -47,8 +60,12 @@ const XA_WM_CLASS = 67;
 const XA_WM_TRANSIENT_FOR = 68;
 const STACK_ABOVE = 0;
 
-/** An override-redirect window of the shared application, redirected: `rect` is its outer rectangle on the root (border included, as its pixmap). */
-export type Popup = { id: number; rect: Rect; pixmap: number; damage: number };
+/**
+ * A popup (override-redirect) or dialog (managed) window of the shared application, redirected: `rect` is
+ * its outer rectangle on the root (border included, as its pixmap); `top` the root's child holding it
+ * (a window manager's frame around a dialog; the window itself otherwise).
+ */
+export type Popup = { id: number; top: number; kind: 'popup' | 'dialog'; rect: Rect; pixmap: number; damage: number };
 
 async function atom(conn: X11Connection, name: string): Promise<number> {
   return xcall<number>((cb) => conn.client.InternAtom(false, name, cb));
@@ -184,6 +201,13 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
   #pixmap = 0;
   /** The window's client's XID range (XID & ~resource_mask). */
   #clientBase: number;
+  /** X-Resource, when the server has it, and the process id of the window's client (0: unknown, e.g. over TCP). */
+  #res: ResExt | null = null;
+  #pid = 0;
+  #netWmWindowType = 0;
+  #netWmWindowTypeDialog = 0;
+  /** Where a key goes: the window, or the dialog clicked last (or opened last). */
+  #focus: number;
   /** The application's mapped override-redirect windows, redirected, by id. */
   #candidates = new Map<number, Popup>();
   /** Those stacked above the window, bottom to top: what the capture draws over the window. */
@@ -206,6 +230,7 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
     this.#rect = { x: info.x, y: info.y, width: info.width, height: info.height };
     this.#clientBase = (info.id & ~conn.display.resource_mask) >>> 0;
     this.#top = info.id;
+    this.#focus = info.id;
   }
 
   static async open(conn: X11Connection, info: WindowInfo): Promise<WindowCapture> {
@@ -230,9 +255,13 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
   get mapped(): boolean {
     return this.#mapped;
   }
-  /** The application's popups stacked above the window, bottom to top (root coordinates). */
+  /** The application's popups and dialogs stacked above the window, bottom to top (root coordinates). */
   get popups(): readonly Popup[] {
     return this.#popups;
+  }
+  /** The process id of the window's client, from X-Resource (0 when unknown). */
+  get pid(): number {
+    return this.#pid;
   }
 
   async #init(): Promise<void> {
@@ -244,6 +273,10 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
     if (geo.depth !== 24 && geo.depth !== 32) throw new Error(`window ${hexId(this.info.id)} has depth ${geo.depth}: only 24 and 32 bits deep windows can be shared`);
     this.#composite = await conn.extension<CompositeExt>('composite');
     this.#damageExt = await conn.extension<DamageExt>('damage');
+    this.#netWmWindowType = await atom(conn, '_NET_WM_WINDOW_TYPE');
+    this.#netWmWindowTypeDialog = await atom(conn, '_NET_WM_WINDOW_TYPE_DIALOG');
+    this.#res = await conn.extension<ResExt>('res').catch(() => null);
+    this.#pid = await this.#clientPid(this.info.id);
     conn.on('event', this.#onEvent);
     const em = loadX11().eventMask;
     X.ChangeWindowAttributes(this.info.id, { eventMask: em.StructureNotify! });
@@ -259,48 +292,101 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
     await this.#restack();
   }
 
-  /** Whether an override-redirect window belongs to the shared application (see the file's comment). */
-  async #owns(wid: number): Promise<boolean> {
-    if (wid === this.info.id) return false;
-    if (((wid & ~this.conn.display.resource_mask) >>> 0) === this.#clientBase) return true;
-    const t = await property(this.conn, wid, XA_WM_TRANSIENT_FOR);
-    return !!t && t.length >= 4 && t.readUInt32LE(0) === this.info.id;
+  /** The process id of an XID's client (X-Resource LocalClientPID); 0 without the extension or for a remote client. */
+  async #clientPid(xid: number): Promise<number> {
+    const res = this.#res;
+    if (!res) return 0;
+    const ids = await xcall<Array<{ mask: number; value: number[] }>>((cb) => res.QueryClientIds([{ client: xid, mask: res.ClientIdMask.LocalClientPID }], cb)).catch(() => []);
+    return ids.find((i) => i.mask === res.ClientIdMask.LocalClientPID)?.value[0] ?? 0;
   }
 
-  /** A mapped override-redirect window: redirect it and keep it when it is the application's. */
-  async #addCandidate(wid: number): Promise<void> {
-    if (this.#candidates.has(wid) || this.#adding.has(wid) || this.#closed) return;
+  /** Same client, or (X-Resource) a client of the same local process. */
+  async #sameProgram(wid: number): Promise<boolean> {
+    if (((wid & ~this.conn.display.resource_mask) >>> 0) === this.#clientBase) return true;
+    return this.#pid !== 0 && (await this.#clientPid(wid)) === this.#pid;
+  }
+
+  /** Whether a popup (override-redirect) or a managed window (a dialog?) belongs to the shared application (see the file's comment). */
+  async #owns(wid: number, popup: boolean): Promise<boolean> {
+    if (wid === this.info.id) return false;
+    const t = await property(this.conn, wid, XA_WM_TRANSIENT_FOR);
+    const transientFor = t && t.length >= 4 ? t.readUInt32LE(0) : 0;
+    if (transientFor !== 0 && (transientFor === this.info.id || this.#candidates.has(transientFor))) return true;
+    if (!(await this.#sameProgram(wid))) return false;
+    if (popup) return true;
+    // Another normal window of the same program is not part of the share: only its dialogs are.
+    const types = await property(this.conn, wid, this.#netWmWindowType);
+    if (!types) return false;
+    for (let i = 0; i + 4 <= types.length; i += 4) if (types.readUInt32LE(i) === this.#netWmWindowTypeDialog) return true;
+    return false;
+  }
+
+  /** The application's dialog in a managed root child: the child itself (no window manager) or the client in its frame. 0: none. */
+  async #dialogIn(top: number): Promise<number> {
+    if (await this.#owns(top, false)) return top;
+    const tree = await xcall<{ children: number[] }>((cb) => this.conn.client.QueryTree(top, cb)).catch(() => ({ children: [] as number[] }));
+    for (const c of tree.children) if (await this.#owns(c, false)) return c;
+    return 0;
+  }
+
+  /** The outer rectangle (border included) of a window on the root, and its depth. */
+  async #outerRect(wid: number, top: number): Promise<{ rect: Rect; depth: number }> {
+    const X = this.conn.client;
+    const geo = await xcall<{ xPos: number; yPos: number; width: number; height: number; borderWidth: number; depth: number }>((cb) => X.GetGeometry(wid, cb));
+    let x = geo.xPos, y = geo.yPos;
+    if (wid !== top) {
+      // Inside a frame: its place on the root (TranslateCoordinates gives the inside of the border).
+      const pos = await xcall<{ destX: number; destY: number }>((cb) => X.TranslateCoordinates(wid, this.conn.root, 0, 0, cb));
+      x = pos.destX - geo.borderWidth;
+      y = pos.destY - geo.borderWidth;
+    }
+    return { rect: { x, y, width: geo.width + 2 * geo.borderWidth, height: geo.height + 2 * geo.borderWidth }, depth: geo.depth };
+  }
+
+  #byTop(top: number): Popup | undefined {
+    for (const p of this.#candidates.values()) if (p.top === top) return p;
+    return undefined;
+  }
+
+  /** A mapped child of the root: redirect it and keep it when it is one of the application's popups or dialogs. */
+  async #addCandidate(top: number): Promise<void> {
+    if (top === this.#top || this.#byTop(top) || this.#adding.has(top) || this.#closed) return;
     const state = { cancelled: false };
-    this.#adding.set(wid, state);
+    this.#adding.set(top, state);
     try {
       const X = this.conn.client;
-      const attrs = await xcall<{ mapState: number; overrideRedirect: number }>((cb) => X.GetWindowAttributes(wid, cb));
-      if (!attrs.overrideRedirect || attrs.mapState !== IS_VIEWABLE) return;
-      if (!(await this.#owns(wid))) return;
-      const geo = await xcall<{ xPos: number; yPos: number; width: number; height: number; borderWidth: number; depth: number }>((cb) => X.GetGeometry(wid, cb));
+      const attrs = await xcall<{ mapState: number; overrideRedirect: number }>((cb) => X.GetWindowAttributes(top, cb));
+      if (attrs.mapState !== IS_VIEWABLE) return;
+      const kind = attrs.overrideRedirect ? 'popup' : 'dialog';
+      const wid = kind === 'popup' ? ((await this.#owns(top, true)) ? top : 0) : await this.#dialogIn(top);
+      if (!wid || state.cancelled || this.#closed) return;
+      const { rect, depth } = await this.#outerRect(wid, top);
       // 24 and 32 bits deep are both 32 bits a pixel, B G R first: read the same way as the window.
-      if (state.cancelled || this.#closed || (geo.depth !== 24 && geo.depth !== 32)) return;
-      const p: Popup = { id: wid, rect: { x: geo.xPos, y: geo.yPos, width: geo.width + 2 * geo.borderWidth, height: geo.height + 2 * geo.borderWidth }, pixmap: X.AllocID(), damage: X.AllocID() };
+      if (state.cancelled || this.#closed || (depth !== 24 && depth !== 32) || this.#candidates.has(wid)) return;
+      const p: Popup = { id: wid, top, kind, rect, pixmap: X.AllocID(), damage: X.AllocID() };
       this.#composite.RedirectWindow(wid, this.#composite.Redirect.Automatic);
       this.#composite.NameWindowPixmap(wid, p.pixmap);
       this.#damageExt.Create(p.damage, wid, this.#damageExt.ReportLevel.NonEmpty);
       this.#candidates.set(wid, p);
+      // A dialog that opens takes the keys (as a window manager gives it the focus).
+      if (kind === 'dialog') this.#focus = wid;
     } catch {
       // gone meanwhile (BadWindow): nothing to share
     } finally {
-      this.#adding.delete(wid);
+      this.#adding.delete(top);
     }
   }
 
-  /** Unmapped or destroyed: forget it (and show what it covered). */
-  #dropCandidate(wid: number, destroyed: boolean): void {
-    const adding = this.#adding.get(wid);
+  /** A root child unmapped or destroyed: forget the popup or dialog it holds (and show what it covered). */
+  #dropCandidate(top: number, destroyed: boolean): void {
+    const adding = this.#adding.get(top);
     if (adding) adding.cancelled = true;
-    const p = this.#candidates.get(wid);
+    const p = this.#byTop(top);
     if (!p) return;
-    this.#candidates.delete(wid);
+    this.#candidates.delete(p.id);
     const i = this.#popups.indexOf(p);
     if (i >= 0) this.#popups = this.#popups.filter((q) => q !== p);
+    if (this.#focus === p.id) this.#focus = this.#popups.filter((q) => q.kind === 'dialog').at(-1)?.id ?? this.info.id;
     this.#release(p, destroyed);
     if (i >= 0) this.emit('popup', p.rect);
   }
@@ -309,11 +395,14 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
     if (this.conn.closed) return;
     const X = this.conn.client;
     X.FreePixmap(p.pixmap); // a named pixmap outlives its window
-    if (!destroyed) {
-      // A destroyed window took its damage object and redirection with it.
+    const undo = (): void => {
       this.#damageExt.Destroy(p.damage);
       this.#composite.UnredirectWindow(p.id);
-    }
+    };
+    // A destroyed window took its damage object and redirection with it.
+    if (!destroyed) undo();
+    // A destroyed frame: the dialog in it may live on (withdrawn, given back to the root).
+    else if (p.top !== p.id) void xcall((cb) => X.GetWindowAttributes(p.id, cb)).then(() => !this.conn.closed && undo(), () => undefined);
   }
 
   /** The root's child holding the window. */
@@ -343,7 +432,7 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
         const tree = await xcall<{ children: number[] }>((cb) => this.conn.client.QueryTree(this.conn.root, cb));
         if (this.#closed) return;
         const i = tree.children.indexOf(this.#top);
-        const next = i < 0 ? [] : tree.children.slice(i + 1).flatMap((id) => this.#candidates.get(id) ?? []);
+        const next = i < 0 ? [] : tree.children.slice(i + 1).flatMap((id) => this.#byTop(id) ?? []);
         const old = this.#popups;
         this.#popups = next;
         const same = old.length === next.length && old.every((p, k) => p === next[k]);
@@ -358,23 +447,26 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
 
   /** A root child moved, was resized or restacked. */
   #onRootConfigure(wid: number, x: number, y: number, width: number, height: number, border: number): void {
-    const p = this.#candidates.get(wid);
-    if (p) {
-      const rect = { x, y, width: width + 2 * border, height: height + 2 * border };
-      const old = p.rect;
-      if (rect.width !== old.width || rect.height !== old.height) {
-        // New storage for the new size: name it again.
-        this.conn.client.FreePixmap(p.pixmap);
-        p.pixmap = this.conn.client.AllocID();
-        this.#composite.NameWindowPixmap(wid, p.pixmap);
-      }
-      p.rect = rect;
-      if (this.#popups.includes(p)) {
-        this.emit('popup', old);
-        this.emit('popup', rect);
-      }
-    }
+    const p = this.#byTop(wid);
+    if (p && p.top === p.id) this.#moved(p, { x, y, width: width + 2 * border, height: height + 2 * border });
+    else if (p) void this.#outerRect(p.id, p.top).then(({ rect }) => this.#candidates.get(p.id) === p && this.#moved(p, rect), () => undefined); // a frame: where is the dialog now
     if (p || wid === this.#top) void this.#restack();
+  }
+
+  #moved(p: Popup, rect: Rect): void {
+    const old = p.rect;
+    if (rect.x === old.x && rect.y === old.y && rect.width === old.width && rect.height === old.height) return;
+    if (rect.width !== old.width || rect.height !== old.height) {
+      // New storage for the new size: name it again.
+      this.conn.client.FreePixmap(p.pixmap);
+      p.pixmap = this.conn.client.AllocID();
+      this.#composite.NameWindowPixmap(p.id, p.pixmap);
+    }
+    p.rect = rect;
+    if (this.#popups.includes(p)) {
+      this.emit('popup', old);
+      this.emit('popup', rect);
+    }
   }
 
   #namePixmap(): void {
@@ -384,8 +476,12 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
     this.#composite.NameWindowPixmap(this.info.id, this.#pixmap);
   }
 
-  /** Raise the window (its top-level ancestor, a frame under a window manager) and give it the focus. */
-  async raise(): Promise<void> {
+  /**
+   * Raise the window (its top-level ancestor, a frame under a window manager), its popups and dialogs over
+   * it, and give the focus to the dialog under `at` (window coordinates: where a button goes down), or the
+   * window; without `at` (a key), to the one clicked or opened last.
+   */
+  async raise(at?: { x: number; y: number }): Promise<void> {
     if (this.#closed || !this.#mapped) return;
     const X = this.conn.client;
     let top = this.info.id;
@@ -395,9 +491,17 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
       top = tree.parent;
     }
     X.ConfigureWindow(top, { stackMode: STACK_ABOVE });
-    // Its own popups stay over it (a menu that is open): a click at a popup's place lands on the popup.
-    for (const p of this.#popups) X.ConfigureWindow(p.id, { stackMode: STACK_ABOVE });
-    X.SetInputFocus(this.info.id, 1);
+    // Its own popups and dialogs stay over it (a menu that is open, a "Save as"): a click at one's place lands on it.
+    for (const p of this.#popups) X.ConfigureWindow(p.top, { stackMode: STACK_ABOVE });
+    if (at) {
+      const rx = this.#rect.x + at.x, ry = this.#rect.y + at.y;
+      const hit = [...this.#popups].reverse().find((p) => rx >= p.rect.x && ry >= p.rect.y && rx < p.rect.x + p.rect.width && ry < p.rect.y + p.rect.height);
+      // A menu takes the keyboard itself: a click on one leaves the focus where it was.
+      if (!hit) this.#focus = this.info.id;
+      else if (hit.kind === 'dialog') this.#focus = hit.id;
+    }
+    const focus = this.#focus === this.info.id || this.#popups.some((p) => p.id === this.#focus) ? this.#focus : this.info.id;
+    X.SetInputFocus(focus, 1);
     // The raise must be done before input sent on another connection (XTEST) is processed.
     await this.conn.sync();
   }
@@ -420,9 +524,9 @@ export class WindowCapture extends TypedEmitter<WindowCaptureEvents> {
       return;
     }
     if (ev.event === root && ev.wid !== this.info.id) {
-      if (ev.name === 'MapNotify' && ev.overrideRedirect) void this.#addCandidate(Number(ev.wid)).then(() => this.#restack());
+      if (ev.name === 'MapNotify' && ev.wid === this.#top) void this.#restack();
+      else if (ev.name === 'MapNotify') void this.#addCandidate(Number(ev.wid)).then(() => this.#restack());
       else if (ev.name === 'UnmapNotify' || ev.name === 'DestroyNotify') this.#dropCandidate(Number(ev.wid), ev.name === 'DestroyNotify');
-      else if (ev.name === 'MapNotify' && ev.wid === this.#top) void this.#restack();
       return;
     }
     // The window's own (StructureNotify on it; a window without a frame is also the root's child: the

@@ -129,6 +129,15 @@ export interface CompositeExt extends XExtensionBase {
   NameWindowPixmap(window: number, pixmap: number): void;
 }
 
+/** X-Resource 1.2 (node-x11's `res`): which client owns an XID, and that client's process id when it is local. */
+export interface ResExt extends XExtensionBase {
+  major: number;
+  minor: number;
+  ClientIdMask: { ClientXID: 1; LocalClientPID: 2 };
+  /** `client`: any XID of the client; `value` of a LocalClientPID answer: [pid]. */
+  QueryClientIds(specs: Array<{ client: number; mask: number }>, cb: XCallback<Array<{ client: number; mask: number; value: number[] }>>): void;
+}
+
 export interface ShmSegment {
   shmseg: number;
   size: number;

@@ -9,6 +9,7 @@ import { ScreenCapture, type FrameBuffer } from '../src/ScreenCapture.js';
 import { xcall } from '../src/x11.js';
 import { Painter, pixel, type Rgb } from './helpers/painter.js';
 import { startXvfb, xvfbAvailable, type Xvfb } from './helpers/xvfb.js';
+import { XClientProcess } from './helpers/xclientProcess.js';
 
 const HAVE_X = xvfbAvailable('window popup tests');
 const WIN = { x: 100, y: 100, w: 320, h: 240 };
@@ -22,7 +23,8 @@ function px(f: FrameBuffer, x: number, y: number): Rgb {
 describe.skipIf(!HAVE_X)('a shared window with popups (Composite, Xvfb)', () => {
   let xvfb: Xvfb;
   let app: Painter;
-  let other: Painter;
+  /** Another program: its own process (X-Resource would count a second connection of this process as the same program). */
+  let other: XClientProcess;
   let cap: ScreenCapture;
   let target = 0;
   let popup = 0;
@@ -38,7 +40,7 @@ describe.skipIf(!HAVE_X)('a shared window with popups (Composite, Xvfb)', () => 
   beforeAll(async () => {
     xvfb = await startXvfb(1024, 768);
     app = await Painter.open(xvfb.display);
-    other = await Painter.open(xvfb.display);
+    other = await XClientProcess.open(xvfb.display);
     await other.window(0, 0, 1024, 768, GREY); // a desktop, another client's
     const X = app.conn.client;
     // An override-redirect window of the application below its main window: not seen on the host, not shared.
@@ -92,14 +94,7 @@ describe.skipIf(!HAVE_X)('a shared window with popups (Composite, Xvfb)', () => 
   });
 
   it('another client\'s override-redirect window shows when it names the window in WM_TRANSIENT_FOR', async () => {
-    const X = other.conn.client;
-    const w = X.AllocID();
-    X.CreateWindow(w, other.conn.root, WIN.x + 250, WIN.y + 10, 40, 40, 0, 0, 1, 0, { backgroundPixel: pixel(MAGENTA), overrideRedirect: 1 });
-    const data = Buffer.alloc(4);
-    data.writeUInt32LE(target);
-    X.ChangeProperty(0, w, 68 /* WM_TRANSIENT_FOR */, 33 /* WINDOW */, 32, data);
-    X.MapWindow(w);
-    await other.conn.sync();
+    const w = await other.window(WIN.x + 250, WIN.y + 10, 40, 40, MAGENTA, { overrideRedirect: true, transientFor: target });
     await shows(260, 20, MAGENTA);
     await other.destroy(w);
     await shows(260, 20, BLUE);
