@@ -41,7 +41,7 @@ Commands:
                                          --private adds private messages (with both names)
 
 Live commands (ask the running server; it must share this data directory):
-  conference list                        the conferences live now, with who is in them
+  conference list                        the conferences live now, with who is in them (cluster: every node's, with its node)
   conference end <meeting id>            end a live conference for everyone in it
   node list                              cluster mode: the nodes, their load and conferences
   node drain <node id>                   cluster mode: place no new conference on that node
@@ -362,15 +362,18 @@ async function callServer(server: AdminApiFile, method: string, path: string, bo
 }
 
 async function conferenceList(server: AdminApiFile, _args: string[], _values: Values, io: AdminIO): Promise<void> {
-  const { conferences } = LiveConferences.parse(await callServer(server, 'GET', '/api/admin/conferences'));
+  const { conferences, unreachable } = LiveConferences.parse(await callServer(server, 'GET', '/api/admin/conferences'));
+  // Cluster mode: a node that did not answer is named, so an empty or short list is not taken as the whole truth.
+  for (const n of unreachable ?? []) io.stderr.write(`node ${printable(n)} did not answer: its conferences are not listed\n`);
   if (conferences.length === 0) {
     io.stdout.write('no live conferences\n');
     return;
   }
+  const cluster = unreachable !== undefined;
   io.stdout.write(
     table(
-      ['MEETING', 'SUBJECT', 'ORGANIZER', 'PARTICIPANTS', 'LOBBY', 'SHARING', 'LIVE SINCE'],
-      conferences.map((c) => [c.id, printable(c.subject), c.organizer, String(c.participants), String(c.lobby), c.sharing === null ? '-' : printable(c.sharing), c.startedAt]),
+      ['MEETING', 'SUBJECT', 'ORGANIZER', 'PARTICIPANTS', 'LOBBY', 'SHARING', 'LIVE SINCE', ...(cluster ? ['NODE'] : [])],
+      conferences.map((c) => [c.id, printable(c.subject), c.organizer, String(c.participants), String(c.lobby), c.sharing === null ? '-' : printable(c.sharing), c.startedAt, ...(cluster ? [printable(c.node ?? '-')] : [])]),
     ),
   );
 }

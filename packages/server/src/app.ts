@@ -206,7 +206,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   // A fresh admin API token each start, handed to baton-admin through the data directory (http/adminRoutes.ts).
   const adminToken = randomBytes(32).toString('base64url');
   const adminFile = path.join(config.dataDir, ADMIN_API_FILE);
-  adminRoutes(app, { token: adminToken, registry, ...(cluster ? { elsewhere: { end: (id: string) => cluster.endElsewhere(id) } } : {}) });
+  adminRoutes(app, { token: adminToken, registry, ...(cluster ? { elsewhere: { end: (id: string) => cluster.endElsewhere(id), live: () => cluster.liveEverywhere() } } : {}) });
   if (cluster) clusterRoutes(app, { token: adminToken, cluster });
   healthRoutes(app, { store, conferences: () => registry.size, audio: () => conferencing.audioStatus, shuttingDown: () => shuttingDown });
 

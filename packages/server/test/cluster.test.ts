@@ -179,6 +179,48 @@ d('cluster: three nodes', () => {
     for (const cl of [agent, v.client, g.client]) cl.close();
   });
 
+  it('/api/admin/conferences and baton-admin conference list on any node: every live conference of the cluster, each with its home node', async () => {
+    const org = await signUp(B.url, 'alma');
+    const x = await createConference(B.url, org, { guests: 'allow' }, 'Meeting X');
+    const y = await createConference(B.url, org, { guests: 'allow' }, 'Meeting <Y>');
+    const ox = await join(A, x, { cookie: org });
+    const gx = await join(C, x, { name: 'Xena' });
+    const gy = await join(B, y, { name: 'Yves' });
+    const homes = await until(async () => {
+      const v = await clusterView(A);
+      const hx = v.nodes.find((n) => n.conferences.includes(x))?.id;
+      const hy = v.nodes.find((n) => n.conferences.includes(y))?.id;
+      return hx && hy ? { [x]: hx, [y]: hy } : null;
+    }, 'both homes in /api/cluster');
+    for (const node of [A, B, C]) {
+      const res = await fetch(`${node.url}/api/admin/conferences`, { headers: { authorization: `Bearer ${node.adminToken()}` } });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { conferences: { id: string; subject: string; participants: number; node: string }[]; unreachable: string[] };
+      expect(body.unreachable).toEqual([]);
+      const mine = body.conferences.filter((c) => c.id === x || c.id === y).sort((a, b) => a.subject.localeCompare(b.subject));
+      expect(mine.map((c) => [c.subject, c.participants, c.node])).toEqual([
+        ['Meeting <Y>', 1, homes[y]],
+        ['Meeting X', 2, homes[x]],
+      ]);
+    }
+    expect((await fetch(`${C.url}/api/admin/conferences`)).status).toBe(401);
+    expect((await api(C.url, 'GET', '/api/admin/conferences', undefined, org)).status).toBe(403);
+    // baton-admin through any node's admin API prints the node column.
+    let out = '';
+    const code = await runAdmin(['conference', 'list', '--data-dir', C.dataDir], { stdout: { write: (t: string) => (out += t) }, stderr: { write: () => {} }, stdin: process.stdin, env: {} });
+    expect(code).toBe(0);
+    expect(out).toMatch(/NODE/);
+    expect(out.split('\n').find((l) => l.startsWith(x))?.trim().endsWith(` ${homes[x]}`)).toBe(true);
+    expect(out.split('\n').find((l) => l.startsWith(y))?.trim().endsWith(` ${homes[y]}`)).toBe(true);
+    // Once a meeting ends it is listed nowhere.
+    gy.client.close();
+    await until(async () => {
+      const r = (await (await fetch(`${A.url}/api/admin/conferences`, { headers: { authorization: `Bearer ${A.adminToken()}` } })).json()) as { conferences: { id: string }[] };
+      return !r.conferences.some((c) => c.id === y);
+    }, 'the ended meeting to leave the list', 15_000);
+    for (const cl of [ox.client, gx.client]) cl.close();
+  });
+
   it('baton-admin node drain: the drained node keeps its live meeting, gets no new one, and the meeting moves when it next starts', async () => {
     const admin = async (node: TestNode, ...argv: string[]) => {
       let out = '';

@@ -35,6 +35,8 @@ export interface LocalConferences {
   apply(change: ConferenceChange): void;
   /** An administrator ends a live conference (asked by another node); false when it is not live here. */
   endByAdministrator(conferenceId: string): Promise<boolean>;
+  /** The live conferences here as an administrator sees them (sent as JSON to a node that asks). */
+  summaries(): unknown[];
 }
 
 export interface ClusterNodeOptions {
@@ -151,6 +153,10 @@ export class ClusterNode extends TypedEmitter<ClusterNodeEvents> {
         const ended = await local.endByAdministrator(m.string()).catch(() => false);
         m.respond(JSON.stringify({ ended }));
       }
+    })();
+    const live = this.#nc.subscribe(`${this.#o.config.prefix}.node.${this.id}.live`);
+    void (async () => {
+      for await (const m of live) m.respond(JSON.stringify(local.summaries()));
     })();
     const sub = this.#nc.subscribe(this.#subject);
     void (async () => {
@@ -273,6 +279,25 @@ export class ClusterNode extends TypedEmitter<ClusterNodeEvents> {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Every live node's conferences, for an administrator: this node's from memory, each other's by a
+   * request over NATS (bounded: a node that does not answer in time is given as null, never waited for).
+   */
+  async liveEverywhere(): Promise<{ node: string; conferences: unknown }[]> {
+    await withTimeout(this.nodes.refresh(), 5000, 'reading the node leases').catch(() => {});
+    return Promise.all(
+      this.nodes.nodes().map(async (n) => {
+        if (n.id === this.id) return { node: n.id, conferences: this.#local?.summaries() ?? [] };
+        try {
+          const r = await this.#nc.request(`${this.#o.config.prefix}.node.${n.id}.live`, '', { timeout: 3000 });
+          return { node: n.id, conferences: safeJson(r.string()) };
+        } catch {
+          return { node: n.id, conferences: null };
+        }
+      }),
+    );
   }
 
   /** The headers of a relayed socket to the home node. */

@@ -14,6 +14,17 @@ import { ParticipantLimits } from './ParticipantLimits.js';
 
 type LogLike = NonNullable<FocusOptions['log']> & { info?(obj: unknown, msg?: string): void };
 
+/** What an administrator sees of one live conference (/api/admin/conferences; in cluster mode also what a node tells the others). */
+export interface LiveSummary {
+  id: string;
+  subject: string;
+  organizer: string;
+  startedAt: string;
+  participants: number;
+  lobby: number;
+  sharing: string | null;
+}
+
 export interface FocusRegistryOptions {
   store: Store;
   factory: ConferencingServerFactory;
@@ -64,6 +75,24 @@ export class FocusRegistry {
   /** The live conferences right now. */
   live(): Focus[] {
     return [...this.#live];
+  }
+
+  /** The live conferences here as an administrator sees them, oldest first. */
+  summaries(): LiveSummary[] {
+    return this.live()
+      .map((f) => {
+        const { roster, share } = f.snapshot();
+        return {
+          id: f.id,
+          subject: f.info().subject,
+          organizer: f.info().organizer,
+          startedAt: f.startedAt,
+          participants: roster.filter((p) => p.status === 'joined').length,
+          lobby: roster.filter((p) => p.status === 'lobby').length,
+          sharing: share ? (roster.find((p) => p.id === share.hostId)?.name ?? null) : null,
+        };
+      })
+      .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
   }
 
   /** The live Focus, if the conference is active. */

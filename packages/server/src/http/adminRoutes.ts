@@ -27,15 +27,24 @@ export const LiveConference = z.object({
   participants: z.number().int().describe('seats in the meeting (browsers and agents; lobby not counted)'),
   lobby: z.number().int().describe('waiting in the lobby'),
   sharing: z.string().nullable().describe('the sharing participant\'s name, or null'),
+  node: z.string().optional().describe('cluster mode: the node the conference runs on (its home)'),
 });
-export const LiveConferences = z.object({ conferences: z.array(LiveConference) });
+export const LiveConferences = z.object({
+  conferences: z.array(LiveConference),
+  unreachable: z.array(z.string()).optional().describe('cluster mode: live nodes that did not answer in time (their conferences are missing from the list)'),
+});
 export type LiveConferences = z.infer<typeof LiveConferences>;
 
 /** Cluster mode: a conference that runs on another node. */
 export interface Elsewhere {
   /** Asks the conference's home node to end it; false when it is not live anywhere. */
   end(conferenceId: string): Promise<boolean>;
+  /** Every live node's answer (null: it did not answer): its live conferences, as another process sent them. */
+  live(): Promise<{ node: string; conferences: unknown }[]>;
 }
+
+/** One node's answer about its live conferences, checked: it comes from another process. */
+const NodeAnswer = z.array(LiveConference.omit({ node: true }));
 
 export function adminRoutes(root: FastifyInstance, deps: { token: string; registry: FocusRegistry; elsewhere?: Elsewhere }): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -50,20 +59,22 @@ export function adminRoutes(root: FastifyInstance, deps: { token: string; regist
   const security: { [name: string]: string[] }[] = [{ bearer: [] }, { session: [] }];
   const schema = <S extends object>(summary: string, s: S) => ({ tags: ['administration'], summary, security, ...s });
 
-  app.get('/api/admin/conferences', { onRequest: adminOnly, schema: schema('The conferences live on this server now', { response: { 200: LiveConferences } }) }, async () => {
-    const conferences = deps.registry.live().map((f) => {
-      const { roster, share } = f.snapshot();
-      return {
-        id: f.id,
-        subject: f.info().subject,
-        organizer: f.info().organizer,
-        startedAt: f.startedAt,
-        participants: roster.filter((p) => p.status === 'joined').length,
-        lobby: roster.filter((p) => p.status === 'lobby').length,
-        sharing: share ? (roster.find((p) => p.id === share.hostId)?.name ?? null) : null,
-      };
-    });
-    return { conferences: conferences.sort((a, b) => a.startedAt.localeCompare(b.startedAt)) };
+  const list = schema('The conferences live now: on this server, or in cluster mode on every node (each with its node)', { response: { 200: LiveConferences } });
+  app.get('/api/admin/conferences', { onRequest: adminOnly, schema: list }, async (req) => {
+    if (!deps.elsewhere) return { conferences: deps.registry.summaries() };
+    // Cluster mode: each live node is asked for its own (a conference runs on its home node only).
+    const conferences: z.infer<typeof LiveConference>[] = [];
+    const unreachable: string[] = [];
+    for (const answer of await deps.elsewhere.live()) {
+      const parsed = NodeAnswer.safeParse(answer.conferences);
+      if (!parsed.success) {
+        if (answer.conferences !== null) req.log.warn({ node: answer.node, err: parsed.error.message }, 'a node answered the conference list with something else');
+        unreachable.push(answer.node);
+        continue;
+      }
+      for (const c of parsed.data) conferences.push({ ...c, node: answer.node });
+    }
+    return { conferences: conferences.sort((a, b) => a.startedAt.localeCompare(b.startedAt)), unreachable };
   });
 
   const end = schema('End a live conference for everyone in it (as an organizer\'s End meeting for all)', { params: IdParams, response: { 204: NO_CONTENT('ended') } });
