@@ -20,7 +20,7 @@ import { InputInjector } from './InputInjector.js';
 import { InjectionLog, type InputEventRecord } from './InjectionLog.js';
 import { LocalInputMonitor } from './LocalInputMonitor.js';
 import { HostClipboard } from './HostClipboard.js';
-import { ShareSession, type PassStats } from './ShareSession.js';
+import { ShareSession, type PassStats, type ShareSessionEvents } from './ShareSession.js';
 import type { ShareTransport } from './ShareTransport.js';
 import { WebSocketTransport } from './WebSocketTransport.js';
 import { SharePaths, type SharePathsOptions } from './p2p/SharePaths.js';
@@ -83,6 +83,8 @@ export type ShareClientEvents = {
   /** The state line changed: what is shared, by whom controlled, paused. */
   state: [string];
   frame: [PassStats];
+  /** A video unit went out, encoded beside the passes (ShareSession's 'video'). */
+  video: [ShareSessionEvents['video'][0]];
   /** Where the stream goes now: the server socket, the peer's DataChannel, or nowhere (nobody to serve). */
   path: ['server' | 'peer' | null];
   localInput: [InputEventRecord];
@@ -384,6 +386,7 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       this.paths.noteFrame(s);
       this.emit('frame', s);
     });
+    session.on('video', (v) => this.emit('video', v));
     session.on('error', (err) => this.emit('error', err));
     session.on('clipboard', (text, allowed) => void this.#controllerCopied(text, allowed));
     session.on('closed', (code, reason) => void this.#onSessionClosed(session, code, reason));

@@ -7,11 +7,13 @@ import { SHARE_PROTOCOL_VERSION, ShareDecodeError, decodeShareMessage, encodeSha
 import { TypedEmitter } from './TypedEmitter.js';
 import { FlowControl, type FlowControlOptions } from './FlowControl.js';
 import { FrameRateGovernor } from './FrameRateGovernor.js';
+import { alignToPaint, restAfterPass, routeVideoUnit } from './pacing.js';
 import type { ScreenCapture } from './ScreenCapture.js';
 import type { TileEncoder, EncodeStats } from './TileEncoder.js';
 import type { CursorWatcher, CursorPos, CursorShape } from './CursorWatcher.js';
 import type { InputInjector } from './InputInjector.js';
 import type { ShareTransport } from './ShareTransport.js';
+import type { TileMessage, VideoUnitInfo } from './VideoLayer.js';
 
 export type ShareSessionOptions = {
   transport: ShareTransport;
@@ -38,7 +40,21 @@ export type ShareSessionOptions = {
  * `time`: when the capture started (ms epoch); `paintAgeMs`: how long before that the screen was last
  * drawn on. The pass's stats are emitted right after its last send.
  */
-export type PassStats = EncodeStats & { seq: number; time: number; paintAgeMs: number; captureMs: number; refined: number; wireBytes: number; fps: number };
+export type PassStats = EncodeStats & {
+  seq: number;
+  time: number;
+  paintAgeMs: number;
+  captureMs: number;
+  refined: number;
+  wireBytes: number;
+  fps: number;
+  /** Process CPU time (all threads: sharp's, libx264's) from the pass's start to its frame (ms). */
+  cpuMs: number;
+  /** Wall time of the pass up to its frame (ms). */
+  passMs: number;
+  /** Wall time between the previous pass's end and this one's start (ms): the loop resting or waiting. */
+  idleMs: number;
+};
 
 export type ShareSessionEvents = {
   /** A batch (tiles + frame) went out. */
@@ -47,6 +63,8 @@ export type ShareSessionEvents = {
   input: [Extract<ShareMessage, { type: 'pointer' | 'wheel' | 'key' }>, boolean];
   /** Clipboard text from the controller (`allowed`: someone holds control, so it may be used). */
   clipboard: [text: string, allowed: boolean];
+  /** A video unit went out (encoded beside the passes), with its encoder's figures. */
+  video: [VideoUnitInfo & { seq: number | null; bytes: number; dropped: number }];
   /** The channel is gone. */
   closed: [code: number, reason: string];
   error: [Error];
@@ -78,9 +96,9 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
   #bufferPoll: NodeJS.Timeout | null = null;
   #refineTimer: NodeJS.Timeout | null = null;
   #lastPassAt = 0;
-  /** When the last pass ended and how long it took (ms), for the duty-cycle limit. */
+  /** When the last pass ended and the CPU it took (ms), for the duty-cycle limit. */
   #lastPassEnd = 0;
-  #lastPassMs = 0;
+  #lastPassCpuMs = 0;
   #closed = false;
   #started = false;
   /** Cancels a pass waiting for the next repaint. */
@@ -91,6 +109,9 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
   #onShape = (s: CursorShape): void => void (this.#screen && !this.#paused && this.#send(s));
   #onPos = (p: CursorPos): void => void (this.#screen && !this.#paused && this.#send(p));
   #onUnblocked = (): void => this.#kick();
+  /** Video units encoded while a pass was under way (or the flow was blocked): they go out first in the next batch. */
+  #videoOut: Array<{ tile: TileMessage; info: VideoUnitInfo }> = [];
+  #onVideoUnit = (tile: TileMessage, info: VideoUnitInfo): void => this.#videoUnit(tile, info);
 
   constructor(options: ShareSessionOptions) {
     super();
@@ -114,6 +135,8 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     this.#send({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket: this.#ticket });
     this.#capture.on('damage', this.#onDamage);
     this.flow.on('unblocked', this.#onUnblocked);
+    // The video layer encodes beside the passes and hands its units here (see #videoUnit).
+    if (this.#encoder.video) this.#encoder.video.sink = this.#onVideoUnit;
     if (this.#cursor) {
       this.#cursor.on('shape', this.#onShape);
       this.#cursor.on('position', this.#onPos);
@@ -199,6 +222,8 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     this.#unalign?.();
     this.#capture.off('damage', this.#onDamage);
     this.flow.off('unblocked', this.#onUnblocked);
+    if (this.#encoder.video?.sink === this.#onVideoUnit) this.#encoder.video.sink = null;
+    this.#videoOut = [];
     this.#cursor?.off('shape', this.#onShape);
     this.#cursor?.off('position', this.#onPos);
     if (this.#controlEnabled) {
@@ -267,7 +292,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     if (this.#closed || this.#running || this.#scheduled || this.#paused || this.#switching) return;
     const refineAt = this.#encoder.nextRefineAt();
     const refineDue = refineAt !== null && refineAt <= Date.now();
-    if (!this.#capture.pending && !refineDue) {
+    if (!this.#capture.pending && !refineDue && this.#videoOut.length === 0) {
       this.#armRefine(refineAt);
       return;
     }
@@ -281,9 +306,9 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       }
       return;
     }
-    // At most half a core: after a pass of N ms, rest N ms. On a busy machine the viewer and the shared
-    // applications need the CPU too, and an encoder running flat out only makes every frame later.
-    const wait = Math.max(0, this.#lastPassAt + this.rate.intervalMs - Date.now(), this.#lastPassEnd + this.#lastPassMs - Date.now());
+    // At most half a core: after a pass of N ms of CPU, rest N ms. On a busy machine the viewer and the
+    // shared applications need the CPU too, and an encoder running flat out only makes every frame later.
+    const wait = Math.max(0, this.#lastPassAt + this.rate.intervalMs - Date.now(), this.#lastPassEnd + restAfterPass(this.#lastPassCpuMs) - Date.now());
     this.#scheduled = setTimeout(() => this.#alignedPass(), wait);
   }
 
@@ -297,7 +322,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     const cap = this.#capture;
     const period = cap.paintPeriod;
     const since = performance.now() - cap.lastPaintAt;
-    if (this.#closed || !cap.pending || cap.fullPending || !(period < 40) || since <= 2 || since >= period + 2) {
+    if (this.#closed || !cap.pending || cap.fullPending || alignToPaint(since, period) === 'now') {
       this.#scheduled = null;
       void this.#pass();
       return;
@@ -325,6 +350,38 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       clearTimeout(deadline);
       if (settle) clearTimeout(settle);
     };
+  }
+
+  /**
+   * A video unit from the encoder beside the passes. Between passes, with room in the flow window, it
+   * goes out at once as a frame of its own (the stream's picture reaches the viewers as soon as it is
+   * encoded); during a pass, or with the window full, it waits for the next batch, ahead of its tiles.
+   * Nothing is dropped here: a stream cannot skip a unit (the lane drops pictures before encoding).
+   */
+  #videoUnit(tile: TileMessage, info: VideoUnitInfo): void {
+    if (this.#closed || !this.#screen) return;
+    const dropped = this.#encoder.video?.laneStats.dropped ?? 0;
+    if (routeVideoUnit({ passRunning: this.#running, queued: this.#videoOut.length, canSend: this.flow.canSend(this.#t.bufferedAmount) }) === 'queue') {
+      this.#videoOut.push({ tile, info });
+      this.emit('video', { ...info, seq: null, bytes: tile.data.length, dropped });
+      this.#kick();
+      return;
+    }
+    const seq = this.flow.nextSeq();
+    this.#send(tile);
+    this.#sentAt.set(seq, performance.now());
+    if (this.#sentAt.size > 64) this.#sentAt.delete(this.#sentAt.keys().next().value!);
+    const hash = this.#verify ? this.#encoder.frameHash([tile]) : undefined;
+    this.#send({ type: 'frame', seq, time: info.time, ...(hash === undefined ? {} : { hash }) });
+    this.emit('video', { ...info, seq, bytes: tile.data.length, dropped });
+  }
+
+  /** The queued units still of the current screen (a reset since made them the old screen's). */
+  #takeVideoOut(): TileMessage[] {
+    const gen = this.#encoder.video?.generation;
+    const out = this.#videoOut.filter((u) => u.info.generation === gen).map((u) => u.tile);
+    this.#videoOut = [];
+    return out;
   }
 
   #armRefine(at: number | null): void {
@@ -359,6 +416,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       if (!this.#screen || this.#screen.width !== frame.width || this.#screen.height !== frame.height) {
         this.#screen = { width: frame.width, height: frame.height };
         this.#encoder.reset(frame.width, frame.height);
+        this.#videoOut = [];
         wireBytes += this.#send({ type: 'screen', width: frame.width, height: frame.height, tileSize: this.#encoder.tileSize });
         if (this.#cursor?.shape) wireBytes += this.#send(this.#cursor.shape);
         if (this.#cursor?.position) wireBytes += this.#send(this.#cursor.position);
@@ -367,23 +425,29 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       const stats = this.#encoder.lastStats;
       const refined = await this.#encoder.refine();
       if (this.#closed) return;
-      if (tiles.length + refined.length === 0) return; // damage without a real change: nothing to say
+      // Units encoded meanwhile go first: they precede this pass's tiles in their stream's order, and an
+      // end tile or a refinement of the stream's rectangle among the tiles comes after its last unit.
+      const units = this.#takeVideoOut();
+      if (tiles.length + refined.length + units.length === 0) return; // damage without a real change: nothing to say
+      for (const t of units) wireBytes += this.#send(t);
       for (const t of tiles) wireBytes += this.#send(t);
       for (const t of refined) wireBytes += this.#send(t);
       const seq = this.flow.nextSeq();
       this.#sentAt.set(seq, performance.now());
       if (this.#sentAt.size > 64) this.#sentAt.delete(this.#sentAt.keys().next().value!); // acks that never came
-      const hash = this.#verify ? this.#encoder.frameHash([...tiles, ...refined]) : undefined;
+      const hash = this.#verify ? this.#encoder.frameHash([...units, ...tiles, ...refined]) : undefined;
       wireBytes += this.#send({ type: 'frame', seq, time: cap.time, ...(hash === undefined ? {} : { hash }) });
-      this.emit('frame', { ...stats, seq, time: cap.time, paintAgeMs, captureMs, refined: refined.length, wireBytes, fps: this.rate.fps });
+      const cpu = process.cpuUsage(cpu0);
+      const idleMs = this.#lastPassEnd === 0 ? 0 : this.#lastPassAt - this.#lastPassEnd;
+      this.emit('frame', { ...stats, seq, time: cap.time, paintAgeMs, captureMs, refined: refined.length, wireBytes, fps: this.rate.fps, cpuMs: (cpu.user + cpu.system) / 1000, passMs: performance.now() - t0, idleMs });
     } catch (err) {
       if (!this.#closed) this.emit('error', err as Error);
     } finally {
       this.#running = false;
       this.#lastPassEnd = Date.now();
-      this.#lastPassMs = this.#lastPassEnd - this.#lastPassAt;
       const cpu = process.cpuUsage(cpu0);
-      this.rate.note({ cpuMs: (cpu.user + cpu.system) / 1000, paintPeriodMs: this.#capture.paintPeriod, ackRttMs: this.#ackRtt });
+      this.#lastPassCpuMs = (cpu.user + cpu.system) / 1000;
+      this.rate.note({ cpuMs: this.#lastPassCpuMs, paintPeriodMs: this.#capture.paintPeriod, ackRttMs: this.#ackRtt });
       this.#ackRtt = undefined;
       this.#kick();
     }

@@ -78,6 +78,8 @@ export type EncodeStats = {
   copied: number;
   /** Bytes of the Video tile of this pass (0: none). */
   videoBytes: number;
+  /** Of `ms`, the time spent waiting for the video encoder (0 when it runs beside the passes, see VideoLayer.sink). */
+  videoWaitMs: number;
 };
 
 /** A rectangle of whole cells: columns c0..c1, rows r0..r1 (inclusive), clipped to the screen in pixels. */
@@ -311,8 +313,14 @@ export class TileEncoder {
     // The video unit comes last (it overdraws its whole rectangle); a stream that ended says so first.
     const end = this.video?.takeEnd();
     if (end) tiles.unshift(end);
-    if (videoDue) {
+    if (videoDue && this.video!.sink) {
+      // Encoded beside the passes: the unit goes to the sink when done, and this pass does not wait for it.
+      this.video!.submit(sentFrame, now);
+      for (let r = vrect.r0; r <= vrect.r1; r++) for (let c = vrect.c0; c <= vrect.c1; c++) this.#setLossy(r * this.#cols + c, now);
+    } else if (videoDue) {
+      const tv = performance.now();
       const unit = await this.video!.encode(sentFrame, now);
+      stats.videoWaitMs = performance.now() - tv;
       if (unit) {
         tiles.push(unit);
         stats.videoBytes = unit.data.length;
@@ -844,5 +852,5 @@ function tile(job: Job, encoding: TileEncoding, flags: number, data: Uint8Array)
 }
 
 function emptyStats(): EncodeStats {
-  return { tiles: 0, unchanged: 0, fill: 0, lossless: 0, lossy: 0, bytes: 0, ms: 0, classifyMs: 0, jobs: 0, copied: 0, videoBytes: 0 };
+  return { tiles: 0, unchanged: 0, fill: 0, lossless: 0, lossy: 0, bytes: 0, ms: 0, classifyMs: 0, jobs: 0, copied: 0, videoBytes: 0, videoWaitMs: 0 };
 }

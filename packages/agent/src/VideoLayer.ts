@@ -17,6 +17,7 @@
  */
 import { TILE_FLAG_LOSSY, TileEncoding, videoPayload, SHARE_LIMITS, type ShareMessage } from '@baton/protocol';
 import type { FrameBuffer } from './ScreenCapture.js';
+import { EncodeLane, type LaneStats } from './EncodeLane.js';
 
 export type TileMessage = Extract<ShareMessage, { type: 'tile' }>;
 
@@ -30,6 +31,12 @@ export interface StreamEncoder {
   close(): void;
 }
 export type StreamEncoderFactory = (width: number, height: number) => Promise<StreamEncoder>;
+
+/** What the sink is told with each unit. */
+export type VideoUnitInfo = { /** Capture time of its picture (ms epoch). */ time: number; /** The encoder's call alone (ms). */ encodeMs: number; /** From the picture's submit to the unit (ms), waiting in the lane included. */ latencyMs: number; key: boolean; /** VideoLayer.generation when it was made. */ generation: number };
+
+type Stream = { id: number; rect: CellRect; seq: number; startedAt: number; lastChange: number; encoder: Promise<StreamEncoder>; /** Settles when the picture being encoded is done. */ busy: Promise<void> | null };
+type Picture = { s: Stream; bgrx: Buffer; now: number; at: number };
 
 export type VideoLayerOptions = {
   /** Opens an encoder for a stream; default node-av's libx264 (null: node-av did not load). */
@@ -63,13 +70,17 @@ export class VideoLayer {
   #heat = new Float32Array(0);
   #heatAt = 0;
   /** The stream under way. */
-  #stream: { id: number; rect: CellRect; seq: number; startedAt: number; lastChange: number; encoder: Promise<StreamEncoder> } | null = null;
+  #stream: Stream | null = null;
+  /** Encodes beside the passes when a sink is set: one picture at a time, the newest waiting. */
+  #lane = new EncodeLane<Picture>((pic) => this.#encodeOne(pic));
   #nextId = 1;
   /** A stream ended since the last encode: its end tile goes out with the next frame. */
   #ended: { id: number; seq: number; rect: CellRect } | null = null;
   #keyframeWanted = false;
   /** Does anyone decode video / need the ALT tiles (from the relay's `caps`)? A host never told sends tiles only. */
   audience = { video: false, tiles: true };
+  /** Counts resets: a unit encoded before one belongs to a screen the viewers no longer have. */
+  generation = 0;
   /** Video units sent, for stats. */
   units = 0;
   bytes = 0;
@@ -94,6 +105,7 @@ export class VideoLayer {
 
   /** A new grid (screen size, new viewers' path): the stream ends, the heat is forgotten. */
   reset(width: number, height: number, tileSize: number): void {
+    this.generation++;
     this.#end();
     this.#ended = null; // a new screen: nothing of the old stream remains to end
     this.#width = width;
@@ -161,8 +173,39 @@ export class VideoLayer {
     return rect ? this.#start(rect, now) : null;
   }
 
+  /**
+   * Where units go when they are encoded beside the passes (the session sets it): the tile and the
+   * capture time of its picture. Without a sink, encode() returns the unit to the pass that waits for it.
+   */
+  sink: ((tile: TileMessage, info: VideoUnitInfo) => void) | null = null;
+
+  /** Pictures given to the lane, encoded and dropped (the encoder was busy and a newer one came). */
+  get laneStats(): LaneStats {
+    return this.#lane.stats;
+  }
+
   /** The Video tile of this pass over `rect` (from what the viewers are sent, `frame`), or null if the encoder failed. */
   async encode(frame: FrameBuffer, now: number): Promise<TileMessage | null> {
+    const pic = this.#picture(frame, now);
+    return pic ? this.#unitOf(pic) : null;
+  }
+
+  /**
+   * This pass's picture of the stream, encoded beside the passes and handed to `sink` when done. While
+   * the encoder is busy, the newest picture waits and an older waiting one is dropped (EncodeLane).
+   */
+  submit(frame: FrameBuffer, now: number): void {
+    const pic = this.#picture(frame, now);
+    if (pic) this.#lane.offer(pic);
+  }
+
+  /** Resolves once no picture is being encoded or waiting. */
+  idle(): Promise<void> {
+    return this.#lane.idle();
+  }
+
+  /** The stream's pixels now: `frame` changes with the next pass while this one is encoded. */
+  #picture(frame: FrameBuffer, now: number): Picture | null {
     const s = this.#stream;
     if (!s) return null;
     const { x, y, w, h } = s.rect;
@@ -171,9 +214,29 @@ export class VideoLayer {
       const off = (y + row) * frame.stride + x * 4;
       frame.data.copy(bgrx, row * w * 4, off, off + w * 4);
     }
+    return { s, bgrx, now, at: performance.now() };
+  }
+
+  async #encodeOne(pic: Picture): Promise<void> {
+    await this.#unitOf(pic);
+  }
+
+  /**
+   * Encodes one picture. The unit's place in its stream (seq) is taken, and the sink called, in the same
+   * synchronous step as the check that the stream still runs: a stream that ended (its end tile due)
+   * never gets a unit after it, and the units reach the sink in stream order.
+   */
+  async #unitOf(pic: Picture): Promise<TileMessage | null> {
+    const s = pic.s;
+    if (this.#stream !== s) return null; // the stream ended while this picture waited
+    const { x, y, w, h } = s.rect;
+    let release!: () => void;
+    s.busy = new Promise<void>((r) => (release = r));
     try {
       const enc = await s.encoder;
-      const unit = await enc.encode(bgrx, now - s.startedAt);
+      const t0 = performance.now();
+      const unit = await enc.encode(pic.bgrx, pic.now - s.startedAt);
+      const encodeMs = performance.now() - t0;
       if (this.#stream !== s) return null;
       if (unit.data.length === 0) return null; // the encoder holds this one back (never with zerolatency)
       if (s.seq === 0 && !unit.key) throw new Error('the first unit of a stream is not a keyframe');
@@ -181,12 +244,17 @@ export class VideoLayer {
       const data = videoPayload({ key: unit.key, end: false, stream: s.id, seq: s.seq++ }, unit.data);
       this.units++;
       this.bytes += data.length;
-      return { type: 'tile', x, y, w, h, encoding: TileEncoding.Video, flags: TILE_FLAG_LOSSY, data };
+      const tile: TileMessage = { type: 'tile', x, y, w, h, encoding: TileEncoding.Video, flags: TILE_FLAG_LOSSY, data };
+      this.sink?.(tile, { time: pic.now, encodeMs, latencyMs: performance.now() - pic.at, key: unit.key, generation: this.generation });
+      return tile;
     } catch (err) {
       this.#log?.(`Video layer off: ${(err as Error).message}`);
       this.#factory = null; // tiles from now on; the stream's end tile tells the viewers
       this.#end();
       return null;
+    } finally {
+      s.busy = null;
+      release();
     }
   }
 
@@ -207,7 +275,7 @@ export class VideoLayer {
     const factory = this.#factory!;
     const encoder = factory(rect.w, rect.h);
     encoder.catch(() => undefined);
-    this.#stream = { id: this.#nextId, rect, seq: 0, startedAt: now, lastChange: now, encoder };
+    this.#stream = { id: this.#nextId, rect, seq: 0, startedAt: now, lastChange: now, encoder, busy: null };
     this.#nextId = (this.#nextId % 0xffff) + 1;
     return rect;
   }
@@ -217,7 +285,9 @@ export class VideoLayer {
     if (!s) return;
     this.#stream = null;
     if (s.seq > 0) this.#ended = { id: s.id, seq: s.seq, rect: s.rect };
-    s.encoder.then((e) => e.close()).catch(() => undefined);
+    this.#lane.clearWaiting();
+    // Not under a picture being encoded: the encoder is closed once that one is done (its unit is dropped).
+    void (s.busy ?? Promise.resolve()).then(() => s.encoder).then((e) => e.close()).catch(() => undefined);
   }
 
   /** Cells c0..c1 × r0..r1 as a rectangle whose sides are even (H.264 4:2:0), or null if it cannot be. */

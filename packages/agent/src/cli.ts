@@ -171,6 +171,7 @@ export async function main(argv: string[]): Promise<number> {
   if (tracePath) {
     const trace = createWriteStream(tracePath, { flags: 'a' });
     client.on('frame', (s) => void trace.write(`${JSON.stringify({ at: Date.now(), ...s })}\n`));
+    client.on('video', (v) => void trace.write(`${JSON.stringify({ at: Date.now(), kind: 'video', ...v })}\n`));
   }
   return new Promise<number>((resolve) => {
     let interrupted = false;
