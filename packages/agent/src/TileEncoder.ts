@@ -241,8 +241,10 @@ export class TileEncoder {
     // Moved content first, while `#sent` still holds what the viewers have.
     // A refresh is pending (a viewer could not use a Copy): this pass carries none, so the relay can give
     // that viewer a whole frame of pixels; another Copy would leave it behind again (see invalidate()).
-    // Nothing changed outside a running video stream: no motion to look for (the stream carries it all).
-    const copy = this.motion && this.#noCopyCount === 0 && changedCells.length >= MIN_MOTION_CELLS && !this.#allInStream(changedCells) ? this.#findCopy(frame, pair, damaged, changedCells, now) : null;
+    // While a stream runs, motion is looked for only among the cells outside it: the stream carries the
+    // cells inside, and searching their ever-new pixels for a match was the video pass's largest CPU cost.
+    const movable = this.#outsideStream(changedCells);
+    const copy = this.motion && this.#noCopyCount === 0 && movable.length >= MIN_MOTION_CELLS ? this.#findCopy(frame, pair, damaged, movable, now) : null;
     // A pass without motion forgets it: near a stale hint, repeated text (table rows) can match two
     // features at a wrong offset (doc-slow replay: fewer cells copied); the wide probe finds a drag again.
     if (!copy) this.#lastMotion = null;
@@ -566,11 +568,11 @@ export class TileEncoder {
     return rect;
   }
 
-  #allInStream(cells: number[]): boolean {
+  /** The cells outside the running stream's rectangle (all of them without a stream). */
+  #outsideStream(cells: number[]): number[] {
     const r = this.video?.rect;
-    if (!r) return false;
-    for (const i of cells) if (!inCells(r, i % this.#cols, Math.floor(i / this.#cols))) return false;
-    return true;
+    if (!r) return cells;
+    return cells.filter((i) => !inCells(r, i % this.#cols, Math.floor(i / this.#cols)));
   }
 
   #anyIn(mark: Uint8Array, r: CellRect): boolean {
