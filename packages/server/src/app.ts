@@ -24,7 +24,8 @@ import { FocusFactory } from './focus/FocusFactory.js';
 import { ConferencingServerFactory } from './conferencing/ConferencingServerFactory.js';
 import { BlobSweeper } from './data/BlobSweeper.js';
 import { ConferenceConnection } from './gateway/ConferenceConnection.js';
-import { acceptShareSocket, toBytes } from './gateway/ShareConnection.js';
+import { acceptShareCascade, acceptShareSocket, toBytes } from './gateway/ShareConnection.js';
+import { WsShareChannel } from './sharing/WsShareChannel.js';
 import { BatonError, ForbiddenError, httpStatus } from './errors.js';
 import { SESSION_COOKIE } from './http/common.js';
 import { authRoutes } from './http/authRoutes.js';
@@ -50,7 +51,7 @@ import { ClusterNode } from './cluster/ClusterNode.js';
 import { SocketRelay } from './cluster/SocketRelay.js';
 import { clusterRoutes } from './http/clusterRoutes.js';
 import { NotHomeError } from './errors.js';
-import { decodeShareMessage, CloseCode } from '@baton/protocol';
+import { decodeShareMessage, CloseCode, SHARE_PROTOCOL_VERSION } from '@baton/protocol';
 
 export interface BatonServer {
   app: FastifyInstance;
@@ -286,25 +287,49 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
       return;
     }
     if (url.pathname === '/ws/share') {
+      // Cluster mode: another node's cascade channel for a share homed here (its viewers were admitted here).
+      const cascadeFrom = relayed && url.searchParams.has('cascade') ? cluster!.cascadeNodeOf(req) : null;
       shareWss.handleUpgrade(req, socket, head, (ws) => {
+        if (cascadeFrom) return acceptShareCascade(ws, registry, { conferenceId: url.searchParams.get('cascade') ?? '', shareId: url.searchParams.get('share') ?? '', node: cascadeFrom }, app.log);
         if (!cluster || relayed) return acceptShareSocket(ws, registry, app.log);
         // Cluster mode: the auth frame's ticket names the node that issued it, the conference's home.
         ws.once('message', (data, isBinary) => {
           let home = null;
+          let ticket = '';
           try {
             const msg = isBinary ? decodeShareMessage(toBytes(data)) : null;
-            if (msg?.type === 'auth') home = cluster.nodeOfTicket(msg.ticket);
+            if (msg?.type === 'auth' && msg.version === SHARE_PROTOCOL_VERSION) {
+              home = cluster.nodeOfTicket(msg.ticket);
+              ticket = msg.ticket;
+            }
           } catch {
             /* the local path answers a bad frame */
           }
-          if (home) {
-            const relay = new SocketRelay({ client: ws, target: { node: home.id, url: `${home.url.replace(/^http/, 'ws')}/ws/share` }, headers: cluster.relayHeaders(req, address), pending: [{ data, binary: isBinary }],
-              maxPayload: SHARE_LIMITS.maxFrame, onDownstreamBytes: (n) => cluster.countRelayed(n), log: app.log });
-            cluster.trackRelay(null, relay);
+          if (!home) {
+            acceptShareSocket(ws, registry, app.log);
+            ws.emit('message', data, isBinary);
             return;
           }
-          acceptShareSocket(ws, registry, app.log);
-          ws.emit('message', data, isBinary);
+          // The home redeems the ticket. Meanwhile what the client sends (a viewer's caps) is held.
+          const held: { data: typeof data; binary: boolean }[] = [];
+          const hold = (d: typeof data, binary: boolean) => void held.push({ data: d, binary });
+          ws.on('message', hold);
+          void cluster.admitShareViewer(home, ticket).then((a) => {
+            ws.off('message', hold);
+            if (ws.readyState !== ws.OPEN) return;
+            if (a.kind === 'refused') return ws.close(a.code, a.reason.slice(0, 123));
+            if (a.kind === 'host') {
+              // The host's stream goes to its home as it is.
+              const relay = new SocketRelay({ client: ws, target: { node: home.id, url: `${home.url.replace(/^http/, 'ws')}/ws/share` }, headers: cluster.relayHeaders(req, address), pending: [{ data, binary: isBinary }, ...held],
+                maxPayload: SHARE_LIMITS.maxFrame, onDownstreamBytes: (n) => cluster.countRelayed(n), log: app.log });
+              cluster.trackRelay(null, relay);
+              return;
+            }
+            // A viewer: fed by this node's cascade of the share (one stream from the home for all viewers here).
+            const channel = new WsShareChannel(ws);
+            cluster.cascade(home, a.conferenceId, a.shareId).attach(a.participantId, channel);
+            for (const m of held) ws.emit('message', m.data, m.binary);
+          });
         });
       });
       return;

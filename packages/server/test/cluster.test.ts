@@ -221,6 +221,133 @@ d('cluster: three nodes', () => {
     for (const cl of [ox.client, gx.client]) cl.close();
   });
 
+  it('cascade: 1 viewer on the home, 20 on another node: the home sends the stream to that node once; each viewer ends with the host\'s screen, a late joiner gets it from that node, a slow one holds nobody back; control and input from there work', async () => {
+    const org = await signUp(A.url, 'casey');
+    const id = await createConference(A.url, org, { guests: 'allow' });
+    const tok = await api(A.url, 'POST', `/api/conferences/${id}/agent-tokens`, {}, org);
+    const agent = new TestClient(A.url, id);
+    await agent.hello({ client: 'agent', agentToken: tok.body.token });
+    await agent.next('welcome', undefined, 15_000);
+    expect((await agent.request({ type: 'share.start', kind: 'agent' })).type).toBe('ack');
+    const homeId = (await clusterView(A)).nodes.find((n) => n.conferences.includes(id))!.id;
+    const H = [A, B, C].find((n) => n.id === homeId)!;
+    const R = [A, B, C].find((n) => n.id !== homeId)!;
+    // The organizer watches (and will control) from R; a guest watches on the home.
+    const o = await join(R, id, { cookie: org });
+    const h = await join(H, id, { name: 'Hanna' });
+    const ticketOf = async (cl: TestClient) => ((await cl.request({ type: 'share.ticket' })) as unknown as { ticket: string }).ticket;
+
+    /** A protocol-level share socket: keeps the picture it would draw (cell -> version) and acks each frame unless told not to. */
+    const socketTo = (base: string, role: 'host' | 'viewer') => {
+      const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws/share`);
+      const s = { ws, got: [] as ShareMessage[], bytes: 0, picture: new Map<number, number>(), lastFrame: 0, acking: true, closed: null as null | { code: number; reason: string } };
+      ws.on('message', (d: Buffer) => {
+        s.bytes += d.byteLength;
+        const m = decodeShareMessage(new Uint8Array(d));
+        s.got.push(m);
+        if (role === 'viewer' && m.type === 'tile') s.picture.set((m.y / 16) * 4 + m.x / 16, m.data[0]!);
+        if (role === 'viewer' && m.type === 'frame') {
+          s.lastFrame = m.seq;
+          if (s.acking) ws.send(encodeShareMessage({ type: 'ack', seq: m.seq }));
+        }
+      });
+      ws.on('close', (code, reason) => (s.closed = { code, reason: reason.toString() }));
+      ws.on('error', () => {});
+      const open = new Promise((r, j) => ws.once('open', r).once('error', j));
+      return { ...s, s, open, auth: async (ticket: string) => (await open, ws.send(encodeShareMessage({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket }))) };
+    };
+    const host = socketTo(H.url, 'host');
+    await host.auth(await ticketOf(agent));
+    host.ws.send(encodeShareMessage({ type: 'screen', width: 64, height: 32, tileSize: 16 })); // 4x2 cells
+    const tileBytes = 3000;
+    let hostSent = 0;
+    /** Host frame `v`: every cell at version v (the data's first byte), after the relay acked the one before. */
+    const hostFrame = async (v: number) => {
+      for (let cell = 0; cell < 8; cell++) {
+        const data = new Uint8Array(tileBytes).fill(cell);
+        data[0] = v;
+        const t = encodeShareMessage({ type: 'tile', x: (cell % 4) * 16, y: Math.floor(cell / 4) * 16, w: 16, h: 16, encoding: TileEncoding.Png, flags: 0, data });
+        hostSent += t.byteLength;
+        host.ws.send(t);
+      }
+      host.ws.send(encodeShareMessage({ type: 'frame', seq: v, time: v }));
+      await until(() => host.s.got.some((m) => m.type === 'ack' && m.seq === v), `the relay's ack of frame ${v}`, 15_000, 10);
+    };
+    await hostFrame(1);
+
+    const onHome = socketTo(H.url, 'viewer');
+    await onHome.auth(await ticketOf(h.client));
+    const guests = [o, ...(await Promise.all(Array.from({ length: 19 }, (_, i) => join(R, id, { name: `Viewer ${i}` }))))];
+    const remote = await Promise.all(guests.map(async (g) => {
+      const v = socketTo(R.url, 'viewer');
+      await v.auth(await ticketOf(g.client));
+      return v;
+    }));
+    const everyone = [onHome, ...remote];
+    await until(() => everyone.every((v) => v.s.lastFrame === 1), 'frame 1 on every viewer');
+    const slow = remote[19]!;
+    slow.s.acking = false;
+    for (let v = 2; v <= 10; v++) await hostFrame(v);
+    const want = new Map(Array.from({ length: 8 }, (_, c) => [c, 10]));
+    await until(() => everyone.filter((v) => v !== slow).every((v) => v.s.lastFrame === 10), 'frame 10 on every viewer but the slow one');
+    for (const v of everyone.filter((x) => x !== slow)) expect(v.s.picture).toEqual(want);
+    expect(slow.s.lastFrame).toBeLessThan(10);
+
+    // Bytes per node: the home sent node R the stream once, not once per viewer there.
+    const view = await clusterView(R);
+    const c = view.cascades.find((x) => x.conference === id)!;
+    expect(c, JSON.stringify(view)).toBeTruthy();
+    expect(c.home).toBe(H.id);
+    expect(c.viewers).toBe(20);
+    // At most every version the host sent, once (a slow node would skip some); the 20 viewers there
+    // got at least frame 1 and frame 10 each, which relayed one by one would have cost the home more.
+    expect(c.bytesFromHome).toBeGreaterThan(8 * tileBytes);
+    expect(c.bytesFromHome).toBeLessThanOrEqual(hostSent + 1000);
+    expect(remote.reduce((n, v) => n + v.s.bytes, 0)).toBeGreaterThan(2 * hostSent);
+
+    // The slow viewer acks: it gets the latest screen at once (skipped versions, never a queue).
+    slow.s.acking = true;
+    slow.ws.send(encodeShareMessage({ type: 'ack', seq: slow.s.lastFrame }));
+    await until(() => slow.s.lastFrame === 10, 'the slow viewer back at frame 10');
+    expect(slow.s.picture).toEqual(want);
+
+    // A late joiner on R: the whole screen from R, nothing more from the home.
+    const late = socketTo(R.url, 'viewer');
+    await late.auth(await ticketOf((await join(R, id, { name: 'Late' })).client));
+    await until(() => late.s.lastFrame === 10, 'the late joiner at frame 10');
+    expect(late.s.picture).toEqual(want);
+    expect((await clusterView(R)).cascades.find((x) => x.conference === id)!.bytesFromHome).toBe(c.bytesFromHome);
+
+    // A ticket the home does not know is refused there; R admits nobody by itself.
+    const forged = socketTo(R.url, 'viewer');
+    await forged.auth(`${H.id}.not-a-ticket`);
+    await until(() => forged.s.closed, 'the forged ticket refused');
+    expect(forged.s.closed!.code).toBe(4003);
+
+    // Control from R: asked for and granted on the home; only the controller's input reaches the host.
+    const ctl = guests[0]!, other = remote[4]!;
+    expect((await ctl.client.request({ type: 'control.request' })).type).toBe('ack');
+    const asked = await agent.next('control.requested', undefined, 15_000);
+    expect(asked.participantId).toBe(ctl.welcome.self);
+    other.ws.send(encodeShareMessage({ type: 'pointer', x: 1, y: 1, buttons: 0 }));
+    expect((await agent.request({ type: 'control.grant', participantId: asked.participantId })).type).toBe('ack');
+    await ctl.client.next('share.updated', (m) => m.share?.controllerId === ctl.welcome.self, 15_000);
+    // The home told R who controls over the cascade's channel; wait for a pointer to come through.
+    await until(() => {
+      remote[0]!.ws.send(encodeShareMessage({ type: 'pointer', x: 33, y: 17, buttons: 1 }));
+      other.ws.send(encodeShareMessage({ type: 'pointer', x: 9, y: 9, buttons: 0 }));
+      return host.s.got.some((m) => m.type === 'pointer');
+    }, 'the controller\'s input at the host', 15_000, 50);
+    expect(host.s.got.filter((m) => m.type === 'pointer').every((m) => (m as { x: number }).x === 33)).toBe(true);
+
+    // The share ends: R's viewers are told as they would be directly, and R's cascade closes.
+    expect((await agent.request({ type: 'share.stop' })).type).toBe('ack');
+    await until(() => remote.every((v) => v.s.closed), 'the viewers on R closed');
+    await until(async () => !(await clusterView(R)).cascades.some((x) => x.conference === id), 'the cascade on R closed');
+    for (const v of [host, onHome, late, ...remote]) v.ws.close();
+    for (const cl of [agent, h.client, ...guests.map((g) => g.client)]) cl.close();
+  });
+
   it('baton-admin node drain: the drained node keeps its live meeting, gets no new one, and the meeting moves when it next starts', async () => {
     const admin = async (node: TestNode, ...argv: string[]) => {
       let out = '';

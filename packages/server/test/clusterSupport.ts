@@ -140,7 +140,7 @@ export async function freshCluster(what = 'cluster tests'): Promise<TestCluster 
 }
 
 /** GET /api/cluster on a node, with its admin token. */
-export async function clusterView(node: TestNode): Promise<{ self: string; nodes: { id: string; load: number; conferences: string[]; url: string; draining: boolean }[]; orphans: { conference: string; node: string }[]; relayedShareBytes: number }> {
+export async function clusterView(node: TestNode): Promise<{ self: string; nodes: { id: string; load: number; conferences: string[]; url: string; draining: boolean }[]; orphans: { conference: string; node: string }[]; relayedShareBytes: number; cascades: { conference: string; home: string; viewers: number; bytesFromHome: number; tilesSkipped: number }[] }> {
   const res = await fetch(`${node.url}/api/cluster`, { headers: { authorization: `Bearer ${node.adminToken()}` } });
   if (res.status !== 200) throw new Error(`GET /api/cluster: ${res.status} ${await res.text()}`);
   return (await res.json()) as never;

@@ -19,7 +19,8 @@ import { TypedEmitter } from '../util/TypedEmitter.js';
 import { NodeLease } from './NodeLease.js';
 import { NodeDirectory } from './NodeDirectory.js';
 import { HomeDirectory, type Home } from './HomeDirectory.js';
-import { ConferenceChange, RELAY_ADDRESS_HEADER, RELAY_HEADER, type NodeInfo } from './types.js';
+import { ConferenceChange, NODE_HEADER, RELAY_ADDRESS_HEADER, RELAY_HEADER, ShareAdmission, ShareAdmitRequest, type NodeInfo } from './types.js';
+import { ShareCascade } from './ShareCascade.js';
 
 type Log = { info?(o: unknown, m?: string): void; warn(o: unknown, m?: string): void; error(o: unknown, m?: string): void };
 
@@ -37,6 +38,8 @@ export interface LocalConferences {
   endByAdministrator(conferenceId: string): Promise<boolean>;
   /** The live conferences here as an administrator sees them (sent as JSON to a node that asks). */
   summaries(): unknown[];
+  /** Another node's viewer presents a share ticket this node issued: redeemed and checked here, the home. */
+  admitRemoteViewer(ticket: string, node: string): Promise<ShareAdmission>;
 }
 
 export interface ClusterNodeOptions {
@@ -157,6 +160,17 @@ export class ClusterNode extends TypedEmitter<ClusterNodeEvents> {
     const live = this.#nc.subscribe(`${this.#o.config.prefix}.node.${this.id}.live`);
     void (async () => {
       for await (const m of live) m.respond(JSON.stringify(local.summaries()));
+    })();
+    // Share tickets this node issued, presented to another node by a viewer there (the cascade).
+    const admit = this.#nc.subscribe(`${this.#o.config.prefix}.node.${this.id}.share.admit`);
+    void (async () => {
+      for await (const m of admit) {
+        const req = ShareAdmitRequest.safeParse(safeJson(m.string()));
+        const answer: ShareAdmission = !req.success
+          ? { kind: 'refused', code: 4007, reason: 'bad admission request' }
+          : await local.admitRemoteViewer(req.data.ticket, req.data.node).catch((err: Error) => ({ kind: 'refused' as const, code: 1011, reason: err.message.slice(0, 100) }));
+        m.respond(JSON.stringify(answer));
+      }
     })();
     const sub = this.#nc.subscribe(this.#subject);
     void (async () => {
@@ -318,6 +332,57 @@ export class ClusterNode extends TypedEmitter<ClusterNodeEvents> {
     for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
     if (diff !== 0) return null;
     return { address: String(req.headers[RELAY_ADDRESS_HEADER] ?? 'unknown') };
+  }
+
+  /**
+   * A share socket here with a ticket of another node: that node (the home) redeems and checks the
+   * ticket. Unreachable or silent: the client is told to reconnect (1012).
+   */
+  async admitShareViewer(home: NodeInfo, ticket: string): Promise<ShareAdmission> {
+    try {
+      const r = await this.#nc.request(`${this.#o.config.prefix}.node.${home.id}.share.admit`, JSON.stringify({ ticket, node: this.id } satisfies ShareAdmitRequest), { timeout: 5000 });
+      const a = ShareAdmission.safeParse(safeJson(r.string()));
+      if (a.success) return a.data;
+    } catch {
+      /* below */
+    }
+    return { kind: 'refused', code: 1012, reason: 'the meeting\'s server cannot be reached; reconnecting' };
+  }
+
+  readonly #cascades = new Map<string, ShareCascade>();
+
+  /**
+   * The cascade of a share homed on another node: one channel from the home per share, whatever the
+   * number of viewers here (made by the first of them, closed after the last).
+   */
+  cascade(home: NodeInfo, conferenceId: string, shareId: string): ShareCascade {
+    const key = `${conferenceId}/${shareId}`;
+    const existing = this.#cascades.get(key);
+    if (existing && !existing.closed) return existing;
+    const url = `${home.url.replace(/^http/, 'ws')}/ws/share?cascade=${encodeURIComponent(conferenceId)}&share=${encodeURIComponent(shareId)}`;
+    const headers = { [RELAY_HEADER]: this.#secret, [RELAY_ADDRESS_HEADER]: `node ${this.id}`, [NODE_HEADER]: this.id };
+    const c = new ShareCascade({ conferenceId, shareId, home: { node: home.id, url }, headers, onDownstreamBytes: (n) => this.countRelayed(n), log: this.#o.log });
+    this.#cascades.set(key, c);
+    c.on('closed', () => {
+      if (this.#cascades.get(key) === c) this.#cascades.delete(key);
+    });
+    this.trackRelay(conferenceId, c);
+    return c;
+  }
+
+  /** The shares this node relays from their homes to its viewers. */
+  cascades(): { conference: string; home: string; viewers: number; bytesFromHome: number; tilesSkipped: number }[] {
+    return [...this.#cascades.values()].map((c) => {
+      const s = c.stats();
+      return { conference: c.conferenceId, home: c.node, viewers: s.viewers, bytesFromHome: s.bytesFromHome, tilesSkipped: s.tilesSkipped };
+    });
+  }
+
+  /** The relaying node of a cascade channel (its headers carry the cluster secret). */
+  cascadeNodeOf(req: IncomingMessage): string | null {
+    if (!this.relayedFrom(req)) return null;
+    const n = req.headers[NODE_HEADER];
+    return typeof n === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(n) ? n : null;
   }
 
   #relayedBytes = 0;

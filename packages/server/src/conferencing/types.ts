@@ -52,6 +52,10 @@ export interface AppShareServerLike {
   attachHost(channel: ShareChannel): void;
   attachViewer(participantId: string, channel: ShareChannel): void;
   detachViewer(participantId: string): void;
+  /** Cluster: the home admitted a participant to watch through another node, which relays the share over one channel. */
+  readonly shareId: string;
+  admitRemote(participantId: string, node: string): void;
+  attachCascade(node: string, channel: ShareChannel): void;
   setController(participantId: string | null): void;
   stats(): AppShareStats;
   /** The recorder's view of the host stream, and the current picture for its keyframes. */

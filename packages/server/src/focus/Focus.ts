@@ -890,6 +890,25 @@ export class Focus extends TypedEmitter<FocusEvents> {
     }
   }
 
+  /**
+   * Cluster: a viewer whose share socket reached another node, which asked this home to redeem its
+   * ticket: the same checks as a viewer's here. The node relays the share to it; the id of the share
+   * binds that node's channel to this very share.
+   */
+  admitRemoteViewer(participantId: string, node: string): string {
+    const seat = this.#roster.get(participantId);
+    if (!seat || !this.#control.state || !this.#appShare) throw new NotFoundError('nobody is sharing');
+    if (seat.status !== 'joined') throw new ForbiddenError('you are waiting in the lobby');
+    this.#appShare.admitRemote(participantId, node);
+    return this.#appShare.shareId;
+  }
+
+  /** Cluster: the node-to-node channel that carries this share to another node's viewers. */
+  attachShareCascade(node: string, shareId: string, channel: ShareChannel): void {
+    if (!this.#appShare || this.#appShare.shareId !== shareId) throw new NotFoundError('the share has ended');
+    this.#appShare.attachCascade(node, channel);
+  }
+
   /** The agent's sources to its account's meeting pages (never to anyone else: window titles are private). */
   #sendSources(to?: Seat): void {
     const msg = this.#sources;

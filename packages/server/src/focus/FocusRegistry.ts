@@ -6,7 +6,7 @@
 import type { Store } from '../store/Store.js';
 import type { ConferencingServerFactory } from '../conferencing/ConferencingServerFactory.js';
 import { CloseCode } from '@baton/protocol';
-import { NotFoundError } from '../errors.js';
+import { BatonError, NotFoundError } from '../errors.js';
 import { Focus, type FocusOptions } from './Focus.js';
 import { TicketBook } from './TicketBook.js';
 import type { UploadTicket } from './Focus.js';
@@ -48,6 +48,12 @@ export interface FocusRegistryOptions {
     ticketPrefix: string;
   };
 }
+
+/** What a home answers another node about a share ticket (see admitRemoteViewer). */
+export type RemoteAdmission =
+  | { kind: 'viewer'; conferenceId: string; participantId: string; shareId: string }
+  | { kind: 'host' }
+  | { kind: 'refused'; code: number; reason: string };
 
 export class FocusRegistry {
   readonly tickets: TicketBook;
@@ -142,6 +148,27 @@ export class FocusRegistry {
     });
     this.#opts.onFocus?.(focus);
     return focus;
+  }
+
+  /**
+   * Cluster: another node's viewer presents a ticket this node issued. A viewer's ticket is redeemed
+   * and checked here, on the home, as if the socket had come here; a host's is left for the socket,
+   * which the node relays here as it is.
+   */
+  async admitRemoteViewer(token: string, node: string): Promise<RemoteAdmission> {
+    const grant = this.tickets.peek(token);
+    if (grant?.role === 'host') return { kind: 'host' };
+    const t = this.tickets.redeem(token);
+    if (!t) return { kind: 'refused', code: CloseCode.Denied, reason: 'the ticket is unknown, used or expired' };
+    const focus = await this.get(t.conferenceId);
+    if (!focus) return { kind: 'refused', code: CloseCode.ConferenceEnded, reason: 'the conference has ended' };
+    try {
+      const shareId = focus.admitRemoteViewer(t.participantId, node);
+      return { kind: 'viewer', conferenceId: t.conferenceId, participantId: t.participantId, shareId };
+    } catch (err) {
+      if (err instanceof BatonError) return { kind: 'refused', code: CloseCode.Denied, reason: err.message };
+      throw err;
+    }
   }
 
   /** Conference id to seats, for each live Focus (the cluster lease's load). */

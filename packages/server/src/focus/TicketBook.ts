@@ -44,6 +44,12 @@ export class TicketBook<T extends object = Ticket> {
     return t.grant;
   }
 
+  /** The ticket's grant without using it up (undefined when unknown or expired). */
+  peek(token: string): T | undefined {
+    const t = this.#tickets.get(token);
+    return t && t.expires >= this.#now() ? t.grant : undefined;
+  }
+
   /** Outstanding tickets, for tests and diagnostics. */
   get size(): number {
     return this.#tickets.size;

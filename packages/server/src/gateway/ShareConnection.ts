@@ -39,6 +39,29 @@ export function acceptShareSocket(socket: WebSocket, registry: FocusRegistry, lo
   socket.on('error', (err) => log?.warn({ err: err.message }, 'sharing socket error'));
 }
 
+/**
+ * Cluster mode: another node's channel for a share homed here (its headers carried the cluster
+ * secret). It watches as one viewer for the participants this node admitted to watch there.
+ */
+export function acceptShareCascade(socket: WebSocket, registry: FocusRegistry, to: { conferenceId: string; shareId: string; node: string }, log?: { warn(o: unknown, m?: string): void }): void {
+  // Before any await, like a viewer's socket: its caps may follow at once.
+  const channel = new WsShareChannel(socket, { allowText: true });
+  registry.get(to.conferenceId).then(
+    (focus) => {
+      if (!focus) return channel.close(CloseCode.ConferenceEnded, 'the conference has ended');
+      try {
+        focus.attachShareCascade(to.node, to.shareId, channel);
+      } catch (err) {
+        if (!(err instanceof BatonError)) throw err;
+        channel.close(1000, err.message);
+      }
+    },
+  ).catch((err: unknown) => {
+    log?.warn({ err }, 'share cascade channel failed');
+    channel.close(CloseCode.InternalError, 'internal error');
+  });
+}
+
 export function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
   if (data instanceof ArrayBuffer) return new Uint8Array(data);

@@ -23,6 +23,13 @@ export const ClusterView = z.object({
   nodes: z.array(ClusterNodeView),
   orphans: z.array(z.object({ conference: z.string(), node: z.string() })).describe('homes on nodes whose lease is gone, moved on the next join or sweep'),
   relayedShareBytes: z.number().int().describe('sharing bytes the answering node relayed from home nodes to its clients'),
+  cascades: z.array(z.object({
+    conference: z.string(),
+    home: z.string().describe('the node the share comes from, once for all viewers here'),
+    viewers: z.number().int(),
+    bytesFromHome: z.number().int(),
+    tilesSkipped: z.number().int().describe('tile versions viewers here skipped (slow ones resynchronise)'),
+  })).describe('shares of other nodes relayed to viewers on the answering node'),
 });
 export type ClusterView = z.infer<typeof ClusterView>;
 
@@ -47,6 +54,7 @@ export function clusterRoutes(root: FastifyInstance, deps: { token: string; clus
       nodes: s.nodes.map((n) => ({ id: n.id, url: n.url, load: n.load, conferences: n.conferenceIds, draining: n.draining, startedAt: n.startedAt })),
       orphans: s.orphans,
       relayedShareBytes: deps.cluster.relayedBytes,
+      cascades: deps.cluster.cascades(),
     };
   });
 

@@ -91,7 +91,18 @@ export interface AppShareStats {
   keyframesAsked: number;
   /** Viewers that decode video (their `caps`). */
   videoViewers: number;
+  /** Other nodes of a cluster that relay this share to their own viewers (each counted once in `viewers`). */
+  cascades: number;
+  /** Participants watching through those nodes. */
+  remoteViewers: number;
 }
+
+/** Control of a cascade, home to node (text frames, in order with the stream). */
+export type CascadeDown = { type: 'controller'; participantId: string | null } | { type: 'detach'; participantId: string };
+/** Node to home: one of its viewers left. */
+export type CascadeUp = { type: 'left'; participantId: string };
+
+const CASCADE_PREFIX = 'cascade:';
 
 /** At most one keyframe request to the host this often: each costs every video viewer a keyframe's bytes. */
 const KEYFRAME_INTERVAL_MS = 1000;
@@ -136,6 +147,10 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
   #videoUnitsIn = 0;
   #keyframesAsked = 0;
   #lastKeyframeAsk = 0;
+  /** Cluster: participants admitted by the home to watch through another node, and that node. */
+  readonly #remote = new Map<string, string>();
+  /** A random id of this share: a cascade opened for an earlier share of the conference is refused. */
+  readonly shareId = Math.random().toString(36).slice(2, 12);
   /** What the host was last told of its audience (see #audienceChanged); a host never told sends tiles only. */
   #told: { video: boolean; tiles: boolean } = HOST_DEFAULT_CAPS;
 
@@ -212,8 +227,41 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
     setImmediate(() => this.#audienceChanged());
   }
 
+  /**
+   * Cluster: another node relays this share to its own viewers over one channel, read and acked as
+   * one viewer's (so a slow node skips versions like a slow viewer). The participants behind it are
+   * those admitted with admitRemote; input from it reaches the host only while the controller is one.
+   */
+  attachCascade(node: string, channel: ShareChannel): void {
+    // An earlier channel of the same node becomes a plain viewer on its way out: its leaving must not
+    // take the participants the node has admitted since.
+    const old = this.#viewers.get(CASCADE_PREFIX + node);
+    if (old) old.node = undefined;
+    this.attachViewer(CASCADE_PREFIX + node, channel);
+    const viewer = this.#viewers.get(CASCADE_PREFIX + node);
+    if (!viewer) return;
+    viewer.node = node;
+    channel.on('text', (text) => this.#onCascadeText(node, text));
+    this.#tellController(node);
+  }
+
+  /** Cluster: the home admitted this participant (its ticket, its seat) to watch through `node`. */
+  admitRemote(participantId: string, node: string): void {
+    if (this.#closed) return;
+    this.#remote.set(participantId, node);
+    this.#tellController(node);
+  }
+
   /** Disconnect one viewer (left the conference, lost the right to watch…). */
   detachViewer(participantId: string, reason = 'detached'): void {
+    const node = this.#remote.get(participantId);
+    if (node !== undefined) {
+      this.#remote.delete(participantId);
+      const c = this.#viewers.get(CASCADE_PREFIX + node);
+      c?.channel.sendText?.(JSON.stringify({ type: 'detach', participantId } satisfies CascadeDown));
+      if (participantId === this.#controllerId) this.#releaseHeld();
+      this.#tellController(node);
+    }
     const viewer = this.#viewers.get(participantId);
     if (!viewer) return;
     this.#forget(viewer);
@@ -225,6 +273,36 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
     if (participantId === this.#controllerId) return;
     this.#releaseHeld();
     this.#controllerId = participantId;
+    for (const v of this.#viewers.values()) if (v.node !== undefined) this.#tellController(v.node);
+  }
+
+  /** A cascade node learns whether the controller watches through it (it lets only that viewer's input up). */
+  #tellController(node: string): void {
+    const c = this.#viewers.get(CASCADE_PREFIX + node);
+    const id = this.#controllerId !== null && this.#remote.get(this.#controllerId) === node ? this.#controllerId : null;
+    if (!c || c.toldController === id) return;
+    c.toldController = id;
+    c.channel.sendText?.(JSON.stringify({ type: 'controller', participantId: id } satisfies CascadeDown));
+  }
+
+  #onCascadeText(node: string, text: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      msg = null;
+    }
+    const m = msg as Partial<CascadeUp> | null;
+    if (m?.type === 'left' && typeof m.participantId === 'string' && this.#remote.get(m.participantId) === node) {
+      this.#remote.delete(m.participantId);
+      if (m.participantId === this.#controllerId) this.#releaseHeld();
+    }
+  }
+
+  /** Input from this viewer reaches the host: it is the controller, or the node the controller watches through. */
+  #controls(viewer: ShareViewer): boolean {
+    if (this.#controllerId === null || !this.#host) return false;
+    return viewer.node === undefined ? viewer.participantId === this.#controllerId : this.#remote.get(this.#controllerId) === viewer.node;
   }
 
   /** Watch the host's accepted messages (until the returned function is called, or close()). */
@@ -280,6 +358,8 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
       videoUnitsIn: this.#videoUnitsIn,
       keyframesAsked: this.#keyframesAsked,
       videoViewers: [...this.#viewers.values()].filter((v) => v.video).length,
+      cascades: [...this.#viewers.values()].filter((v) => v.node !== undefined).length,
+      remoteViewers: this.#remote.size,
     };
   }
 
@@ -384,11 +464,17 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
       viewer.ack(msg.seq);
       this.#flush(viewer);
     } else if (msg.type === 'caps') {
+      // A cascade node whose viewers want both gets both (the stream, and the ALT tiles under it).
+      if (viewer.node !== undefined) viewer.keepAlt = msg.video && msg.tiles;
       viewer.video = msg.video;
       this.#audienceChanged();
       this.#flush(viewer);
+    } else if (msg.type === 'refresh' && viewer.node !== undefined) {
+      // A cascade node's store asks what its own viewers need: pixels for a Copy, or a keyframe.
+      this.#refreshesAsked++;
+      this.#sendTo(this.#host, bytes);
     } else if (isInputMessage(msg)) {
-      if (viewer.participantId !== this.#controllerId || !this.#host) {
+      if (!this.#controls(viewer)) {
         this.#inputDropped++;
         return;
       }
@@ -397,7 +483,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
       this.#sendTo(this.#host, bytes);
     } else if (msg.type === 'clipboard') {
       // Clipboard text reaches the host only from the controller, like input.
-      if (viewer.participantId !== this.#controllerId || !this.#host) {
+      if (!this.#controls(viewer)) {
         this.#clipboardDropped++;
         return;
       }
@@ -414,7 +500,9 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
    * control right now, and another viewer must never see what was copied on the host.
    */
   #clipboardToController(bytes: Uint8Array): void {
-    const to = this.#controllerId === null ? undefined : this.#viewers.get(this.#controllerId);
+    const ctrl = this.#controllerId;
+    const node = ctrl === null ? undefined : this.#remote.get(ctrl);
+    const to = ctrl === null ? undefined : (this.#viewers.get(ctrl) ?? (node !== undefined ? this.#viewers.get(CASCADE_PREFIX + node) : undefined));
     if (!to) {
       this.#clipboardDropped++;
       return;
@@ -447,7 +535,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
     // With nobody watching, what a host assumes by itself (tiles into the store, acked at once).
     // A tap that needs no tiles (the annotation board) only watches what viewers get: it is no audience.
     const tileTaps = [...this.#taps].filter((t) => t.needsTiles !== false).length;
-    const caps: { video: boolean; tiles: boolean } = vs.length === 0 && tileTaps === 0 ? HOST_DEFAULT_CAPS : { video: vs.some((v) => v.video), tiles: vs.some((v) => !v.video) || tileTaps > 0 };
+    const caps: { video: boolean; tiles: boolean } = vs.length === 0 && tileTaps === 0 ? HOST_DEFAULT_CAPS : { video: vs.some((v) => v.video), tiles: vs.some((v) => !v.video || v.keepAlt) || tileTaps > 0 };
     if (this.#told.video === caps.video && this.#told.tiles === caps.tiles) return;
     this.#told = caps;
     this.#sendTo(this.#host, encodeShareMessage({ type: 'caps', ...caps }));
@@ -469,6 +557,12 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
     viewer.close();
     this.#detach.get(viewer.channel)?.();
     if (viewer.participantId === this.#controllerId) this.#releaseHeld();
+    if (viewer.node !== undefined) {
+      // The node's viewers are gone with it (they reconnect, and are admitted again).
+      const ctrlThere = this.#controllerId !== null && this.#remote.get(this.#controllerId) === viewer.node;
+      for (const [p, n] of [...this.#remote]) if (n === viewer.node) this.#remote.delete(p);
+      if (ctrlThere) this.#releaseHeld();
+    }
     // The last viewer leaving must not leave the host waiting for acks nobody will cause.
     if (this.#viewers.size === 0) this.#ackHost(Infinity);
     if (!this.#closed) this.emit('viewerGone', viewer.participantId);

@@ -10,6 +10,8 @@ export type ShareChannelEvents = {
   drain: [];
   /** The channel is gone (either side closed it); emitted once. */
   close: [code: number, reason: string];
+  /** A text frame: only on a channel between two nodes of a cluster (the cascade's control), never from a client. */
+  text: [text: string];
 };
 
 export interface ShareChannel {
@@ -17,6 +19,8 @@ export interface ShareChannel {
   send(bytes: Uint8Array): void;
   /** Bytes queued locally and not yet handed to the network. */
   readonly bufferedAmount: number;
+  /** Queue one text frame (cascade control between nodes); absent on channels that carry none. */
+  sendText?(text: string): void;
   /** Close with a code (1000 normal, 1008 policy violation…) and a human-readable reason. Safe to call twice. */
   close(code?: number, reason?: string): void;
   on<K extends keyof ShareChannelEvents & string>(event: K, listener: (...args: ShareChannelEvents[K]) => void): this;

@@ -54,6 +54,10 @@ interface Batch {
  */
 export class ShareViewer {
   readonly participantId: string;
+  /** Cluster: this "viewer" is another node relaying the share to its own viewers. */
+  node: string | undefined = undefined;
+  /** The controller that node was last told of (undefined: not yet; it assumes nobody). */
+  toldController: string | null | undefined = undefined;
   readonly channel: ShareChannel;
   readonly #store: TileStore;
   readonly #counters: ShareCounters;
@@ -82,6 +86,8 @@ export class ShareViewer {
   #stale = false;
   /** The viewer decodes Video tiles (its `caps`). */
   #video = false;
+  /** It is sent the ALT tiles under a video stream as well as the stream (a cascade node with both kinds of viewers). */
+  #keepAlt = false;
   /** The run of video units this viewer is in, and how many of them it was sent. */
   #vTrack: VideoTrack | null = null;
   #vSent = 0;
@@ -131,6 +137,15 @@ export class ShareViewer {
     this.#videoOwed = on && this.#store.videoTrack !== null;
     // Without video from now on: the ALT tiles it was not sent are what it needs now.
     if (!on) this.markDirty(this.#store.filledCells());
+  }
+
+  get keepAlt(): boolean {
+    return this.#keepAlt;
+  }
+  set keepAlt(on: boolean) {
+    if (on === this.#keepAlt) return;
+    this.#keepAlt = on;
+    if (on && this.#video) this.markDirty(this.#store.filledCells());
   }
 
   /** A frame's tiles are being sent, a slice at a time. */
@@ -305,7 +320,7 @@ export class ShareViewer {
     const units = track.units.slice(this.#vSent);
     this.#vSent = track.units.length;
     if (units.length > LONG_VIDEO_RUN) this.#onLongVideoRun?.(track.rect);
-    const out: { readonly bytes: Uint8Array }[] = tiles.filter((t) => !t.alt);
+    const out: { readonly bytes: Uint8Array }[] = this.#keepAlt ? [...tiles] : tiles.filter((t) => !t.alt);
     for (const u of units) out.push(u);
     return out;
   }

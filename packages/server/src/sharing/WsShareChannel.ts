@@ -18,6 +18,11 @@ export interface WsShareChannelOptions {
    * catches what the relay does not pace: acks, refresh requests and input queued for a host.
    */
   maxBuffered?: number;
+  /**
+   * Text frames are emitted as `text` instead of closing the channel: only for a channel between two
+   * nodes of a cluster (a share cascade), whose control messages travel in order with the stream.
+   */
+  allowText?: boolean;
 }
 
 /**
@@ -54,6 +59,7 @@ export class WsShareChannel extends TypedEmitter<ShareChannelEvents> implements 
   readonly #pollMs: number;
   readonly #maxEarlyBytes: number;
   readonly #maxBuffered: number;
+  readonly #allowText: boolean;
   /** Messages handed to ws whose write has not completed. */
   #queued = 0;
   /** Why we closed the channel ourselves: reported in `close` whatever the socket says (a stuck peer never answers). */
@@ -75,6 +81,7 @@ export class WsShareChannel extends TypedEmitter<ShareChannelEvents> implements 
     this.#pollMs = options.pollMs ?? 20;
     this.#maxEarlyBytes = options.maxEarlyBytes ?? 32 * 1024 * 1024;
     this.#maxBuffered = options.maxBuffered ?? 16 * 1024 * 1024;
+    this.#allowText = options.allowText ?? false;
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     // 'close' always follows 'error' in ws; the listener only keeps errors from being unhandled.
     ws.on('error', () => {});
@@ -106,6 +113,11 @@ export class WsShareChannel extends TypedEmitter<ShareChannelEvents> implements 
       this.#aboveLowWater = true;
       this.#poll ??= setInterval(() => this.#checkDrain(), this.#pollMs);
     }
+  }
+
+  sendText(text: string): void {
+    if (!this.#allowText || this.#closing || this.#closed || this.#ws.readyState !== WebSocket.OPEN) return;
+    this.#ws.send(text, { binary: false });
   }
 
   close(code = 1000, reason = ''): void {
@@ -148,6 +160,10 @@ export class WsShareChannel extends TypedEmitter<ShareChannelEvents> implements 
 
   #onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.#closed || this.#closing) return;
+    if (!isBinary && this.#allowText) {
+      this.emit('text', Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(toBytes(data)).toString('utf8'));
+      return;
+    }
     if (!isBinary) {
       this.close(1003, 'the sharing channel carries binary frames only');
       return;
