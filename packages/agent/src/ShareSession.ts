@@ -8,6 +8,8 @@ import { TypedEmitter } from './TypedEmitter.js';
 import { FlowControl, type FlowControlOptions } from './FlowControl.js';
 import { FrameRateGovernor } from './FrameRateGovernor.js';
 import { alignToPaint, restAfterPass, routeVideoUnit } from './pacing.js';
+import { LoopWaits, type WaitTotals } from './LoopWaits.js';
+import type { FrameRateReason } from './FrameRateGovernor.js';
 import type { ScreenCapture } from './ScreenCapture.js';
 import type { TileEncoder, EncodeStats } from './TileEncoder.js';
 import type { CursorWatcher, CursorPos, CursorShape } from './CursorWatcher.js';
@@ -54,6 +56,11 @@ export type PassStats = EncodeStats & {
   passMs: number;
   /** Wall time between the previous pass's end and this one's start (ms): the loop resting or waiting. */
   idleMs: number;
+  /** Of idleMs, what the loop waited for (see LoopWaits). */
+  waits: WaitTotals;
+  /** Which bound set the capture rate, and the smoothed ack round trip (ms). */
+  rateReason: FrameRateReason;
+  ackRttMs: number | null;
 };
 
 export type ShareSessionEvents = {
@@ -99,6 +106,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
   /** When the last pass ended and the CPU it took (ms), for the duty-cycle limit. */
   #lastPassEnd = 0;
   #lastPassCpuMs = 0;
+  readonly #waits = new LoopWaits();
   #closed = false;
   #started = false;
   /** Cancels a pass waiting for the next repaint. */
@@ -293,10 +301,12 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     const refineAt = this.#encoder.nextRefineAt();
     const refineDue = refineAt !== null && refineAt <= Date.now();
     if (!this.#capture.pending && !refineDue && this.#videoOut.length === 0) {
+      this.#waits.enter('damage', performance.now());
       this.#armRefine(refineAt);
       return;
     }
     if (!this.flow.canSend(this.#t.bufferedAmount)) {
+      this.#waits.enter(this.flow.inFlight >= this.flow.maxInFlight ? 'acks' : 'buffer', performance.now());
       // Blocked by acks: 'unblocked' kicks again. Blocked by the socket buffer: poll until it drains.
       if (this.flow.inFlight < this.flow.maxInFlight && !this.#bufferPoll) {
         this.#bufferPoll = setTimeout(() => {
@@ -308,7 +318,11 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     }
     // At most half a core: after a pass of N ms of CPU, rest N ms. On a busy machine the viewer and the
     // shared applications need the CPU too, and an encoder running flat out only makes every frame later.
-    const wait = Math.max(0, this.#lastPassAt + this.rate.intervalMs - Date.now(), this.#lastPassEnd + restAfterPass(this.#lastPassCpuMs) - Date.now());
+    const now = Date.now();
+    const rateWait = this.#lastPassAt + this.rate.intervalMs - now;
+    const restWait = this.#lastPassEnd + restAfterPass(this.#lastPassCpuMs) - now;
+    const wait = Math.max(0, rateWait, restWait);
+    this.#waits.enter(wait <= 0 ? 'timer' : restWait > rateWait ? 'rest' : 'rate', performance.now());
     this.#scheduled = setTimeout(() => this.#alignedPass(), wait);
   }
 
@@ -343,6 +357,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       this.#scheduled = settle;
     };
     const deadline = setTimeout(go, period - since + 3);
+    this.#waits.enter('paint', performance.now());
     this.#scheduled = deadline;
     cap.on('paint', onPaint);
     this.#unalign = () => {
@@ -404,6 +419,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     if (this.#closed) return;
     this.#running = true;
     this.#lastPassAt = Date.now();
+    const waits = this.#waits.take(performance.now());
     const cpu0 = process.cpuUsage();
     try {
       const t0 = performance.now();
@@ -439,7 +455,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       wireBytes += this.#send({ type: 'frame', seq, time: cap.time, ...(hash === undefined ? {} : { hash }) });
       const cpu = process.cpuUsage(cpu0);
       const idleMs = this.#lastPassEnd === 0 ? 0 : this.#lastPassAt - this.#lastPassEnd;
-      this.emit('frame', { ...stats, seq, time: cap.time, paintAgeMs, captureMs, refined: refined.length, wireBytes, fps: this.rate.fps, cpuMs: (cpu.user + cpu.system) / 1000, passMs: performance.now() - t0, idleMs });
+      this.emit('frame', { ...stats, seq, time: cap.time, paintAgeMs, captureMs, refined: refined.length, wireBytes, fps: this.rate.fps, cpuMs: (cpu.user + cpu.system) / 1000, passMs: performance.now() - t0, idleMs, waits, rateReason: this.rate.reason, ackRttMs: this.rate.averages.ackRttMs });
     } catch (err) {
       if (!this.#closed) this.emit('error', err as Error);
     } finally {

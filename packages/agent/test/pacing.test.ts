@@ -10,6 +10,7 @@ import { EncodeLane } from '../src/EncodeLane.js';
 import { VideoLayer, type StreamEncoder, type VideoUnitInfo } from '../src/VideoLayer.js';
 import { TileEncoder } from '../src/TileEncoder.js';
 import { alignToPaint, restAfterPass, routeVideoUnit } from '../src/pacing.js';
+import { LoopWaits } from '../src/LoopWaits.js';
 import { frameFromRgb } from './helpers/canvas.js';
 import { photoLike } from './helpers/painter.js';
 
@@ -206,5 +207,17 @@ describe('pacing decisions', () => {
     expect(routeVideoUnit({ passRunning: true, queued: 0, canSend: true })).toBe('queue');
     expect(routeVideoUnit({ passRunning: false, queued: 1, canSend: true })).toBe('queue');
     expect(routeVideoUnit({ passRunning: false, queued: 0, canSend: false })).toBe('queue');
+  });
+});
+
+describe('LoopWaits', () => {
+  it('adds up the time between passes by what the loop waited for, and starts afresh at each pass', () => {
+    const w = new LoopWaits();
+    w.enter('damage', 0);
+    w.enter('acks', 10);
+    w.enter('rate', 14);
+    w.enter('paint', 20);
+    expect(w.take(25)).toEqual({ damage: 10, acks: 4, buffer: 0, rate: 6, rest: 0, paint: 5, timer: 0 });
+    expect(w.take(40)).toEqual({ damage: 0, acks: 0, buffer: 0, rate: 0, rest: 0, paint: 0, timer: 0 });
   });
 });
