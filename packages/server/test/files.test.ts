@@ -4,17 +4,16 @@
  * bytes, names made safe, the size limit (declared and streamed), single-use tickets, the policy,
  * deletion by its sharer or an organizer only, identical files kept once, and a restart.
  */
-import { readdirSync, existsSync, rmSync } from 'node:fs';
+import { readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@baton/protocol';
-import { TestClient, api, createConference, signUp, testServer } from './support.js';
-
-type Srv = Awaited<ReturnType<typeof testServer>>;
+import { TestClient, api, createConference } from './support.js';
+import { ServerHarness } from './serverHarness.js';
 
 describe('files shared with a meeting', () => {
-  let srv: Srv;
+  let h: ServerHarness<'alice'>;
   let alice: string;
   let conf: string;
   let org: TestClient;
@@ -22,22 +21,16 @@ describe('files shared with a meeting', () => {
   const LIMIT = 200_000;
 
   beforeAll(async () => {
-    srv = await testServer({ maxFileBytes: LIMIT });
-    alice = await signUp(srv.url, 'alice');
-    conf = await createConference(srv.url, alice, { guests: 'allow' });
-    org = new TestClient(srv.url, conf, { cookie: alice });
-    await org.hello();
-    await org.next('welcome');
-    guest = new TestClient(srv.url, conf);
-    await guest.hello({ name: 'Gus' });
-    await guest.next('welcome');
+    h = await ServerHarness.start(['alice'], { maxFileBytes: LIMIT });
+    alice = h.cookies.alice;
+    conf = await createConference(h.url, alice, { guests: 'allow' });
+    ({ c: org } = await h.join(conf, alice));
+    ({ c: guest } = await h.join(conf, undefined, 'Gus'));
   });
   afterAll(async () => {
     org?.close();
     guest?.close();
-    const dir = srv?.dataDir;
-    await srv?.dispose();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await h?.dispose();
   });
 
   const ticket = async (c: TestClient) => {
@@ -46,17 +39,17 @@ describe('files shared with a meeting', () => {
     return ack.ticket;
   };
   const upload = (t: string, name: string, body: BodyInit, headers: Record<string, string> = {}) =>
-    fetch(`${srv.url}/api/files?ticket=${encodeURIComponent(t)}&name=${encodeURIComponent(name)}`, {
+    fetch(`${h.url}/api/files?ticket=${encodeURIComponent(t)}&name=${encodeURIComponent(name)}`, {
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream', ...headers },
       body,
       ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
     } as RequestInit);
   const blobCount = () => {
-    const dir = path.join(srv.dataDir, 'files');
+    const dir = path.join(h.dataDir, 'files');
     return readdirSync(dir).filter((d) => d !== 'tmp').reduce((n, d) => n + readdirSync(path.join(dir, d)).length, 0);
   };
-  const tmpLeft = () => (existsSync(path.join(srv.dataDir, 'files', 'tmp')) ? readdirSync(path.join(srv.dataDir, 'files', 'tmp')).length : 0);
+  const tmpLeft = () => (existsSync(path.join(h.dataDir, 'files', 'tmp')) ? readdirSync(path.join(h.dataDir, 'files', 'tmp')).length : 0);
 
   it('a guest shares a file: everyone gets a chat message with it; the download is an attachment with the same bytes', async () => {
     const bytes = Buffer.from(Array.from({ length: 5000 }, (_, i) => i % 251));
@@ -68,14 +61,14 @@ describe('files shared with a meeting', () => {
     const msg = (await org.next('chat.message')) as Extract<ServerMessage, { type: 'chat.message' }>;
     expect(msg.message).toMatchObject({ senderName: 'Gus', text: 'b_.pdf', file: { id: file.id, name: 'b_.pdf', size: 5000 } });
 
-    const dl = await fetch(`${srv.url}/api/files/${file.id}/${encodeURIComponent(file.name)}`);
+    const dl = await fetch(`${h.url}/api/files/${file.id}/${encodeURIComponent(file.name)}`);
     expect(dl.status).toBe(200);
     expect(dl.headers.get('content-type')).toBe('application/octet-stream');
     expect(dl.headers.get('content-disposition')).toBe('attachment; filename="b_.pdf"');
     expect(dl.headers.get('x-content-type-options')).toBe('nosniff');
     expect(dl.headers.get('content-security-policy')).toBe("sandbox; default-src 'none'");
     expect(Buffer.from(await dl.arrayBuffer()).equals(bytes)).toBe(true);
-    expect((await fetch(`${srv.url}/api/files/nope/x`)).status).toBe(404);
+    expect((await fetch(`${h.url}/api/files/nope/x`)).status).toBe(404);
   });
 
   it('a ticket is good for one upload; none or a forged one is refused', async () => {
@@ -86,7 +79,7 @@ describe('files shared with a meeting', () => {
     expect(again.status).toBe(403);
     expect(((await again.json()) as { error: { message: string } }).error.message).toContain('unknown, used or expired');
     expect((await upload('forged', 'c.txt', 'three')).status).toBe(403);
-    expect((await fetch(`${srv.url}/api/files`, { method: 'POST', body: 'x', headers: { 'content-type': 'application/octet-stream' } })).status).toBe(403);
+    expect((await fetch(`${h.url}/api/files`, { method: 'POST', body: 'x', headers: { 'content-type': 'application/octet-stream' } })).status).toBe(403);
   });
 
   it('refuses a file over the limit, declared or streamed, and keeps nothing of it', async () => {
@@ -115,7 +108,7 @@ describe('files shared with a meeting', () => {
     expect(refused).toMatchObject({ type: 'error', code: 'forbidden' });
     expect(await guest.request({ type: 'file.delete', fileId: a.id })).toMatchObject({ type: 'ack' });
     await org.next('file.deleted', (m) => m.fileId === a.id);
-    expect((await fetch(`${srv.url}/api/files/${a.id}/one.txt`)).status).toBe(410);
+    expect((await fetch(`${h.url}/api/files/${a.id}/one.txt`)).status).toBe(410);
     expect(blobCount()).toBe(before + 1); // still used by two.txt
     expect(await org.request({ type: 'file.delete', fileId: b.id })).toMatchObject({ type: 'ack' }); // an organizer removes anyone's
     expect(blobCount()).toBe(before);
@@ -123,25 +116,22 @@ describe('files shared with a meeting', () => {
   });
 
   it('the policy decides who shares files', async () => {
-    expect((await api(srv.url, 'PATCH', `/api/conferences/${conf}`, { policy: { files: 'presenters' } }, alice)).status).toBe(200);
+    expect((await api(h.url, 'PATCH', `/api/conferences/${conf}`, { policy: { files: 'presenters' } }, alice)).status).toBe(200);
     await guest.next('conference.updated', (m) => m.conference.policy.files === 'presenters');
     expect(await guest.request({ type: 'file.ticket' })).toMatchObject({ type: 'error', code: 'policy', message: 'the meeting policy lets only presenters and organizers share files' });
     await ticket(org);
-    expect((await api(srv.url, 'PATCH', `/api/conferences/${conf}`, { policy: { files: 'off' } }, alice)).status).toBe(200);
+    expect((await api(h.url, 'PATCH', `/api/conferences/${conf}`, { policy: { files: 'off' } }, alice)).status).toBe(200);
     await org.next('conference.updated', (m) => m.conference.policy.files === 'off');
     expect(await org.request({ type: 'file.ticket' })).toMatchObject({ type: 'error', code: 'policy', message: 'sharing files is turned off in this meeting' });
-    expect((await api(srv.url, 'PATCH', `/api/conferences/${conf}`, { policy: { files: 'anyone' } }, alice)).status).toBe(200);
+    expect((await api(h.url, 'PATCH', `/api/conferences/${conf}`, { policy: { files: 'anyone' } }, alice)).status).toBe(200);
   });
 
   it('after a restart the chat still carries the files, removed ones marked', async () => {
-    const dataDir = srv.dataDir;
     org.close();
     guest.close();
-    await srv.close();
-    srv = await testServer({ dataDir, maxFileBytes: LIMIT });
-    org = new TestClient(srv.url, conf, { cookie: alice });
-    await org.hello();
-    const welcome = await org.next('welcome');
+    await h.restart();
+    const { c, w: welcome } = await h.join(conf, alice);
+    org = c;
     const files = welcome.chat.filter((m) => m.file).map((m) => [m.file!.name, m.file!.deleted ?? false]);
     expect(files).toEqual([
       ['b_.pdf', false],
@@ -149,8 +139,6 @@ describe('files shared with a meeting', () => {
       ['one.txt', true],
       ['two.txt', true],
     ]);
-    guest = new TestClient(srv.url, conf);
-    await guest.hello({ name: 'Gus' });
-    await guest.next('welcome');
+    ({ c: guest } = await h.join(conf, undefined, 'Gus'));
   });
 });

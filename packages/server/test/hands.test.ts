@@ -1,29 +1,22 @@
 /** Raised hands and reactions through the Focus: who may lower whose hand, the queue's order, limits. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestClient, createConference, signUp, testServer } from './support.js';
-
-type Server = Awaited<ReturnType<typeof testServer>>;
+import { TestClient, createConference } from './support.js';
+import { ServerHarness } from './serverHarness.js';
 
 describe('hands and reactions', () => {
-  let srv: Server;
+  let h: ServerHarness<'alice' | 'bob' | 'carol'>;
   let alice: string;
   let bob: string;
   let carol: string;
   beforeAll(async () => {
-    srv = await testServer();
-    alice = await signUp(srv.url, 'alice');
-    bob = await signUp(srv.url, 'bob');
-    carol = await signUp(srv.url, 'carol');
+    h = await ServerHarness.start(['alice', 'bob', 'carol']);
+    ({ alice, bob, carol } = h.cookies);
   });
-  afterAll(async () => srv.dispose());
+  afterAll(async () => h.dispose());
 
   it('the queue is in order; a participant lowers only their own hand; the organizer lowers anyone\'s', async () => {
-    const conf = await createConference(srv.url, alice, { guests: 'allow' });
-    const join = async (cookie?: string, name?: string) => {
-      const c = new TestClient(srv.url, conf, cookie ? { cookie } : {});
-      await c.hello(name ? { name } : {});
-      return { c, w: await c.next('welcome') };
-    };
+    const conf = await createConference(h.url, alice, { guests: 'allow' });
+    const join = (cookie?: string, name?: string) => h.join(conf, cookie, name);
     const org = await join(alice);
     const b1 = await join(bob);
     const b2 = await join(bob);
@@ -59,11 +52,11 @@ describe('hands and reactions', () => {
   });
 
   it('reactions reach everyone with the sender; only the listed emoji; over the limit they are refused', async () => {
-    const conf = await createConference(srv.url, alice, { guests: 'allow' });
-    const org = new TestClient(srv.url, conf, { cookie: alice });
+    const conf = await createConference(h.url, alice, { guests: 'allow' });
+    const org = new TestClient(h.url, conf, { cookie: alice });
     await org.hello();
     await org.next('welcome');
-    const g = new TestClient(srv.url, conf);
+    const g = new TestClient(h.url, conf);
     await g.hello({ name: 'Gus' });
     const wg = await g.next('welcome');
     expect(await g.request({ type: 'reaction.send', emoji: '🎉' })).toMatchObject({ type: 'ack' });

@@ -4,17 +4,15 @@
  * (a guest is refused), bad input refused with clear errors (not a PDF, a zip bomb, a wrong type, a
  * page out of range, a files ticket used for slides), a late joiner's welcome, and a restart.
  */
-import { rmSync } from 'node:fs';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessageOf } from '@baton/protocol';
-import { TestClient, createConference, signUp, testServer } from './support.js';
+import { TestClient, createConference } from './support.js';
+import { ServerHarness } from './serverHarness.js';
 import { makePdf } from './slideFiles.js';
 
-type Srv = Awaited<ReturnType<typeof testServer>>;
-
 describe('slides in a meeting', () => {
-  let srv: Srv;
+  let h: ServerHarness<'alice'>;
   let alice: string;
   let conf: string;
   let org: TestClient;
@@ -22,22 +20,16 @@ describe('slides in a meeting', () => {
   let deckId = '';
 
   beforeAll(async () => {
-    srv = await testServer({ maxFileBytes: 2_000_000 });
-    alice = await signUp(srv.url, 'alice');
-    conf = await createConference(srv.url, alice, { guests: 'allow' });
-    org = new TestClient(srv.url, conf, { cookie: alice });
-    await org.hello();
-    await org.next('welcome');
-    guest = new TestClient(srv.url, conf);
-    await guest.hello({ name: 'Gus' });
-    await guest.next('welcome');
+    h = await ServerHarness.start(['alice'], { maxFileBytes: 2_000_000 });
+    alice = h.cookies.alice;
+    conf = await createConference(h.url, alice, { guests: 'allow' });
+    ({ c: org } = await h.join(conf, alice));
+    ({ c: guest } = await h.join(conf, undefined, 'Gus'));
   });
   afterAll(async () => {
     org?.close();
     guest?.close();
-    const dir = srv?.dataDir;
-    await srv?.dispose();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await h?.dispose();
   });
 
   const ticket = async (c: TestClient, type = 'slides.ticket') => {
@@ -46,7 +38,7 @@ describe('slides in a meeting', () => {
     return ack.ticket;
   };
   const upload = (t: string, name: string, body: Uint8Array | string) =>
-    fetch(`${srv.url}/api/slides?ticket=${encodeURIComponent(t)}&name=${encodeURIComponent(name)}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body });
+    fetch(`${h.url}/api/slides?ticket=${encodeURIComponent(t)}&name=${encodeURIComponent(name)}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body });
 
   it('the organizer uploads a PDF: everyone is shown page 1 of it; its PDF is served back as is', async () => {
     const pdf = await makePdf(['Alpha page', 'Beta page', 'Gamma page']);
@@ -61,12 +53,12 @@ describe('slides in a meeting', () => {
     expect(upd.slides.decks[0]).toMatchObject({ id: deckId, pages: 3, by: { name: 'Alice', user: 'alice' } });
     // A deck just uploaded turns everyone's stage to the slides.
     await guest.next('stage.updated', (m) => m.stage.view === 'slides');
-    const got = await fetch(`${srv.url}/api/slides/${deckId}/deck.pdf`);
+    const got = await fetch(`${h.url}/api/slides/${deckId}/deck.pdf`);
     expect(got.status).toBe(200);
     expect(got.headers.get('content-type')).toBe('application/pdf');
     expect(got.headers.get('content-security-policy')).toBe("sandbox; default-src 'none'");
     expect(Buffer.from(await got.arrayBuffer()).equals(pdf)).toBe(true);
-    expect((await fetch(`${srv.url}/api/slides/nope/deck.pdf`)).status).toBe(404);
+    expect((await fetch(`${h.url}/api/slides/nope/deck.pdf`)).status).toBe(404);
   });
 
   it('page turns reach everyone; a page out of range or an unknown deck is refused', async () => {
@@ -85,7 +77,7 @@ describe('slides in a meeting', () => {
     const files = await ticket(guest, 'file.ticket');
     expect((await upload(files, 'x.pdf', await makePdf(['x']))).status).toBe(403);
     const slides = await ticket(org);
-    const asFile = await fetch(`${srv.url}/api/files?ticket=${slides}&name=x.txt`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: 'x' });
+    const asFile = await fetch(`${h.url}/api/files?ticket=${slides}&name=x.txt`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: 'x' });
     expect(asFile.status).toBe(403);
   });
 
@@ -104,24 +96,19 @@ describe('slides in a meeting', () => {
   });
 
   it('a late joiner is welcomed with the deck and page; after a restart too; stop clears it', async () => {
-    const late = new TestClient(srv.url, conf);
+    const late = new TestClient(h.url, conf);
     await late.hello({ name: 'Lena' });
     expect((await late.next('welcome')).slides?.current).toEqual({ deckId, page: 2 });
     late.close();
 
-    const dataDir = srv.dataDir;
     org.close();
     guest.close();
-    await srv.close();
-    srv = await testServer({ dataDir, maxFileBytes: 2_000_000 });
-    org = new TestClient(srv.url, conf, { cookie: alice });
-    await org.hello();
-    const welcome = await org.next('welcome');
+    await h.restart();
+    const { c, w: welcome } = await h.join(conf, alice);
+    org = c;
     expect(welcome.slides).toMatchObject({ current: { deckId, page: 2 }, decks: [{ id: deckId, pages: 3 }] });
-    expect((await fetch(`${srv.url}/api/slides/${deckId}/deck.pdf`)).status).toBe(200);
-    guest = new TestClient(srv.url, conf);
-    await guest.hello({ name: 'Gus' });
-    await guest.next('welcome');
+    expect((await fetch(`${h.url}/api/slides/${deckId}/deck.pdf`)).status).toBe(200);
+    ({ c: guest } = await h.join(conf, undefined, 'Gus'));
     expect(await org.request({ type: 'slides.stop' })).toMatchObject({ type: 'ack' });
     expect(((await guest.next('slides.updated')) as ServerMessageOf<'slides.updated'>).slides.current).toBeNull();
   });

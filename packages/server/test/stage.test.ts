@@ -1,25 +1,21 @@
 /** The stage switch through the Focus: who may switch it, everyone follows, a joiner gets it, a new share turns it to the screen. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestClient, createConference, signUp, testServer } from './support.js';
+import { createConference } from './support.js';
+import { ServerHarness } from './serverHarness.js';
 
 describe('stage switch', () => {
-  let srv: Awaited<ReturnType<typeof testServer>>;
+  let h: ServerHarness<'alice' | 'bob'>;
   let alice: string;
   let bob: string;
   beforeAll(async () => {
-    srv = await testServer();
-    alice = await signUp(srv.url, 'alice');
-    bob = await signUp(srv.url, 'bob');
+    h = await ServerHarness.start(['alice', 'bob']);
+    ({ alice, bob } = h.cookies);
   });
-  afterAll(async () => srv.dispose());
+  afterAll(async () => h.dispose());
 
   it('the organizer switches it for everyone; an attendee is refused; a joiner gets it in its welcome', async () => {
-    const conf = await createConference(srv.url, alice, { guests: 'allow' });
-    const join = async (cookie?: string, name?: string) => {
-      const c = new TestClient(srv.url, conf, cookie ? { cookie } : {});
-      await c.hello(name ? { name } : {});
-      return { c, w: await c.next('welcome') };
-    };
+    const conf = await createConference(h.url, alice, { guests: 'allow' });
+    const join = (cookie?: string, name?: string) => h.join(conf, cookie, name);
     const org = await join(alice);
     const att = await join(bob);
     expect(org.w.stage).toMatchObject({ view: 'screen', by: null });

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { bytesToBase64, base64ToBytes } from '@baton/protocol';
-import { TestClient, api, createConference, signUp, testServer } from './support.js';
+import { TestClient, api, createConference } from './support.js';
+import { ServerHarness } from './serverHarness.js';
 
 const edit = (doc: Y.Doc, id: string, fields: Record<string, unknown>): string => {
   let out = '';
@@ -18,23 +19,18 @@ const edit = (doc: Y.Doc, id: string, fields: Record<string, unknown>): string =
 };
 
 describe('whiteboard over the conference socket', () => {
-  let srv: Awaited<ReturnType<typeof testServer>>;
+  let h: ServerHarness<'alice' | 'bob'>;
   let alice: string;
   let bob: string;
   beforeAll(async () => {
-    srv = await testServer();
-    alice = await signUp(srv.url, 'alice');
-    bob = await signUp(srv.url, 'bob');
+    h = await ServerHarness.start(['alice', 'bob']);
+    ({ alice, bob } = h.cookies);
   });
-  afterAll(async () => srv.dispose());
+  afterAll(async () => h.dispose());
 
   it('draws, shares, refuses by policy and bad input, and a joiner gets the board', async () => {
-    const conf = await createConference(srv.url, alice, { guests: 'allow' });
-    const join = async (cookie?: string, name?: string) => {
-      const c = new TestClient(srv.url, conf, cookie ? { cookie } : {});
-      await c.hello(name ? { name } : {});
-      return { c, w: await c.next('welcome') };
-    };
+    const conf = await createConference(h.url, alice, { guests: 'allow' });
+    const join = (cookie?: string, name?: string) => h.join(conf, cookie, name);
     const org = await join(alice);
     const att = await join(bob);
     expect(typeof org.w.whiteboard).toBe('string');
@@ -54,7 +50,7 @@ describe('whiteboard over the conference socket', () => {
     expect(await att.c.request({ type: 'wb.update', update: '!!!notbase64' })).toMatchObject({ type: 'error', code: 'bad_request' });
 
     // Presenters only: bob is refused clearly, alice still draws.
-    expect((await api(srv.url, 'PATCH', `/api/conferences/${conf}`, { policy: { whiteboard: 'presenters' } }, alice)).status).toBe(200);
+    expect((await api(h.url, 'PATCH', `/api/conferences/${conf}`, { policy: { whiteboard: 'presenters' } }, alice)).status).toBe(200);
     await att.c.next('conference.updated', (m) => m.conference.policy.whiteboard === 'presenters');
     const u2 = edit(docB, 'b2', { type: 'ellipse', x: 1, y: 1, w: 5, h: 5 });
     const refused = await att.c.request({ type: 'wb.update', update: u2 });
