@@ -8,24 +8,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScreenCapture } from '../src/ScreenCapture.js';
 import { Painter, pixel, type Rgb } from './helpers/painter.js';
-import { startXvfb, xvfbAvailable, type Xvfb } from './helpers/xvfb.js';
+import { xvfbAvailable } from './helpers/xvfb.js';
+import { XDesktop } from './helpers/xDesktop.js';
 
 const HAVE_X = xvfbAvailable('ScreenCapture atomicity test');
 const W = 1280, H = 720;
 const COLOURS: Rgb[] = [[255, 0, 0], [0, 0, 255]];
 
 describe.skipIf(!HAVE_X)('ScreenCapture reads one picture per capture', () => {
-  let xvfb: Xvfb;
+  let desktop: XDesktop;
   let painter: Painter;
 
   beforeAll(async () => {
-    xvfb = await startXvfb(W, H);
-    painter = await Painter.open(xvfb.display);
+    desktop = await XDesktop.start(W, H);
+    painter = desktop.painter;
   });
-  afterAll(async () => {
-    await painter?.close();
-    await xvfb?.stop();
-  });
+  afterAll(() => desktop?.stop());
 
   it('never mixes two pictures while another client repaints the whole screen', async () => {
     const win = await painter.window(0, 0, W, H, COLOURS[0]!);
@@ -43,7 +41,7 @@ describe.skipIf(!HAVE_X)('ScreenCapture reads one picture per capture', () => {
         await painter.conn.sync();
       }
     })();
-    const cap = await ScreenCapture.open({ display: xvfb.display, tileSize: 16 });
+    const cap = await ScreenCapture.open({ display: desktop.display, tileSize: 16 });
     let torn = 0, captures = 0;
     try {
       for (; captures < 300; captures++) {
@@ -70,7 +68,7 @@ describe.skipIf(!HAVE_X)('ScreenCapture reads one picture per capture', () => {
     // columns, two reads of that row must not share one slice of the shared-memory segment: the second
     // overwrites the first before its reply is copied, and the frame gets the other band's pixels.
     const win = await painter.window(0, 0, W, H, [128, 128, 128]);
-    const cap = await ScreenCapture.open({ display: xvfb.display, tileSize: 16 });
+    const cap = await ScreenCapture.open({ display: desktop.display, tileSize: 16 });
     try {
       expect(cap.shm).toBe(true);
       await cap.capture({ full: true });

@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeBatonServer, until } from './helpers/fakeServer.js';
-import { Painter } from './helpers/painter.js';
-import { startXvfb, xvfbAvailable, type Xvfb } from './helpers/xvfb.js';
+import { xvfbAvailable } from './helpers/xvfb.js';
+import { XDesktop } from './helpers/xDesktop.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -12,21 +12,15 @@ const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const HAVE_X = xvfbAvailable('baton-agent CLI tests');
 
 describe.skipIf(!HAVE_X)('baton-agent CLI', () => {
-  let xvfb: Xvfb;
-  let painter: Painter;
-  const env = () => ({ ...process.env, DISPLAY: xvfb.display });
+  let desktop: XDesktop;
 
   beforeAll(async () => {
     await run('npx', ['tsc', '-b', 'packages/agent'], { cwd: ROOT }); // the CLI runs from dist/
-    xvfb = await startXvfb(1280, 720);
-    painter = await Painter.open(xvfb.display); // keeps the server's monitors alive
-    await run('xrandr', ['--setmonitor', 'left', '640/170x720/190+0+0', 'none'], { env: env() });
-    await run('xrandr', ['--setmonitor', 'right', '640/170x720/190+640+0', 'none'], { env: env() });
+    desktop = await XDesktop.start(1280, 720); // its painter keeps the server's monitors alive
+    await run('xrandr', ['--setmonitor', 'left', '640/170x720/190+0+0', 'none'], { env: desktop.env() });
+    await run('xrandr', ['--setmonitor', 'right', '640/170x720/190+640+0', 'none'], { env: desktop.env() });
   }, 120_000);
-  afterAll(async () => {
-    await painter?.close();
-    await xvfb?.stop();
-  });
+  afterAll(() => desktop?.stop());
 
   it('prints usage and rejects bad arguments', async () => {
     const help = await run('node', [CLI, '--help']);
@@ -37,7 +31,7 @@ describe.skipIf(!HAVE_X)('baton-agent CLI', () => {
   });
 
   it('lists monitors', async () => {
-    const { stdout } = await run('node', [CLI, 'monitors'], { env: env() });
+    const { stdout } = await run('node', [CLI, 'monitors'], { env: desktop.env() });
     expect(stdout).toMatch(/0: left 640x720\+0\+0/);
     expect(stdout).toMatch(/1: right 640x720\+640\+0/);
   });
@@ -45,7 +39,7 @@ describe.skipIf(!HAVE_X)('baton-agent CLI', () => {
   it('shares one monitor with the chosen tile size and stops cleanly on Ctrl-C', async () => {
     const server = new FakeBatonServer();
     await server.listen();
-    const child = spawn('node', [CLI, 'share', server.meetingUrl, '--token', server.token, '--monitor', 'right', '--tile-size', '32', '--allow-control', 'never'], { env: env(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('node', [CLI, 'share', server.meetingUrl, '--token', server.token, '--monitor', 'right', '--tile-size', '32', '--allow-control', 'never'], { env: desktop.env(), stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
@@ -69,7 +63,7 @@ describe.skipIf(!HAVE_X)('baton-agent CLI', () => {
     await server.listen();
     try {
       // A token may start with '-' (base64url): it must still reach the server as the token.
-      await expect(run('node', [CLI, 'share', server.meetingUrl, '--token', '-wrong'], { env: env() })).rejects.toMatchObject({
+      await expect(run('node', [CLI, 'share', server.meetingUrl, '--token', '-wrong'], { env: desktop.env() })).rejects.toMatchObject({
         code: 1,
         stderr: expect.stringContaining('bad hello'),
       });

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeShareMessage, encodeShareMessage } from '@baton/protocol';
 import { CursorWatcher, toShape, type CursorPos, type CursorShape } from '../src/CursorWatcher.js';
 import { Painter } from './helpers/painter.js';
-import { startXvfb, xvfbAvailable, type Xvfb } from './helpers/xvfb.js';
+import { xvfbAvailable } from './helpers/xvfb.js';
+import { XDesktop } from './helpers/xDesktop.js';
 
 const run = promisify(execFile);
 const HAVE_X = xvfbAvailable('CursorWatcher tests');
@@ -32,31 +33,27 @@ describe('toShape', () => {
 });
 
 describe.skipIf(!HAVE_X)('CursorWatcher under Xvfb', () => {
-  let xvfb: Xvfb;
+  let desktop: XDesktop;
   let painter: Painter;
-  const env = () => ({ ...process.env, DISPLAY: xvfb.display });
   beforeAll(async () => {
-    xvfb = await startXvfb(1280, 720);
-    painter = await Painter.open(xvfb.display);
+    desktop = await XDesktop.start(1280, 720);
+    painter = desktop.painter;
   });
-  afterAll(async () => {
-    await painter?.close();
-    await xvfb?.stop();
-  });
+  afterAll(() => desktop?.stop());
 
   it('reports the cursor image and the pointer position relative to the shared area', async () => {
-    const w = await CursorWatcher.open({ display: xvfb.display, area: () => ({ x: 640, y: 0, width: 640, height: 720 }) });
+    const w = await CursorWatcher.open({ display: desktop.display, area: () => ({ x: 640, y: 0, width: 640, height: 720 }) });
     try {
       const first = w.shape!;
       expect(first.w).toBeGreaterThan(0);
       expect(first.rgba.some((v) => v !== 0)).toBe(true);
 
       const inside = next<CursorPos>(w, 'position', (p) => p.visible);
-      await run('xdotool', ['mousemove', '700', '100'], { env: env() });
+      await run('xdotool', ['mousemove', '700', '100'], { env: desktop.env() });
       expect(await inside).toEqual({ type: 'cursorPos', x: 60, y: 100, visible: true });
 
       const outside = next<CursorPos>(w, 'position', (p) => !p.visible);
-      await run('xdotool', ['mousemove', '100', '100'], { env: env() });
+      await run('xdotool', ['mousemove', '100', '100'], { env: desktop.env() });
       expect((await outside).visible).toBe(false);
 
       // A live client sets a core "watch" cursor on the root (the server refuses the image of a

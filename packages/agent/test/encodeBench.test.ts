@@ -10,7 +10,8 @@ import { ScreenCapture, type FrameBuffer } from '../src/ScreenCapture.js';
 import { TileEncoder, type TileEncoderOptions } from '../src/TileEncoder.js';
 import { Canvas } from './helpers/canvas.js';
 import { Painter, photoLike } from './helpers/painter.js';
-import { startXvfb, xvfbAvailable, type Xvfb } from './helpers/xvfb.js';
+import { xvfbAvailable } from './helpers/xvfb.js';
+import { XDesktop } from './helpers/xDesktop.js';
 
 const HAVE_X = xvfbAvailable('encode measurements');
 const W = 1920, H = 1080;
@@ -37,25 +38,24 @@ async function timeCapture(cap: ScreenCapture, runs: number): Promise<number> {
 }
 
 describe.skipIf(!HAVE_X)('encode measurements at 1920x1080', () => {
-  let xvfb: Xvfb;
+  let desktop: XDesktop;
   let painter: Painter;
   let xterm: ChildProcess | undefined;
   const rows: string[] = [];
 
   beforeAll(async () => {
-    xvfb = await startXvfb(W, H);
-    painter = await Painter.open(xvfb.display);
+    desktop = await XDesktop.start(W, H);
+    painter = desktop.painter;
   });
   afterAll(async () => {
     xterm?.kill();
-    await painter?.close();
-    await xvfb?.stop();
+    await desktop?.stop();
     console.log(['', 'content | lossless codec | encode ms | bytes | fill/lossless/lossy tiles', ...rows].join('\n'));
   });
 
   it('GetImage of the full screen: MIT-SHM vs plain', async () => {
-    const shm = await ScreenCapture.open({ display: xvfb.display });
-    const plain = await ScreenCapture.open({ display: xvfb.display, useShm: false });
+    const shm = await ScreenCapture.open({ display: desktop.display });
+    const plain = await ScreenCapture.open({ display: desktop.display, useShm: false });
     try {
       expect(shm.shm).toBe(true);
       const shmMs = await timeCapture(shm, 10);
@@ -71,11 +71,11 @@ describe.skipIf(!HAVE_X)('encode measurements at 1920x1080', () => {
   it('xterm text stays lossless and small', async () => {
     // Xft DejaVu (fonts-dejavu-core): antialiased text, like a modern terminal or editor.
     xterm = spawn('xterm', ['-fa', 'DejaVu Sans Mono', '-fs', '10', '-geometry', '240x70+0+0', '-e', 'sh', '-c', 'ls -l --color=never /usr/lib/x86_64-linux-gnu /usr/share/doc | head -2000; cat /usr/share/common-licenses/GPL-3; sleep 600'], {
-      env: { ...process.env, DISPLAY: xvfb.display },
+      env: desktop.env(),
       stdio: 'ignore',
     });
     await sleep(2500);
-    const cap = await ScreenCapture.open({ display: xvfb.display });
+    const cap = await ScreenCapture.open({ display: desktop.display });
     try {
       await cap.capture({ full: true });
       for (const lossless of ['zrgb', 'png'] as const) {
@@ -98,7 +98,7 @@ describe.skipIf(!HAVE_X)('encode measurements at 1920x1080', () => {
   it('a photo-like picture goes JPEG, then refines to lossless', async () => {
     const win = await painter.window(0, 0, W, H, [0, 0, 0]);
     await painter.putRgb(win, 0, 0, W, H, photoLike(W, H, 3));
-    const cap = await ScreenCapture.open({ display: xvfb.display });
+    const cap = await ScreenCapture.open({ display: desktop.display });
     try {
       await cap.capture({ full: true });
       const r = await timeEncode(cap.frame, { maxRefinePerPass: Infinity });

@@ -3,22 +3,18 @@
  * under it now, not what was there when it appeared — drawn while covered, moved under it, gone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScreenCapture, type FrameBuffer } from '../src/ScreenCapture.js';
+import { ScreenCapture } from '../src/ScreenCapture.js';
 import { Indicator } from '../src/Indicator.js';
-import { Painter, type Rgb } from './helpers/painter.js';
-import { startXvfb, xvfbAvailable, type Xvfb } from './helpers/xvfb.js';
+import { Painter, px, type Rgb } from './helpers/painter.js';
+import { xvfbAvailable } from './helpers/xvfb.js';
+import { XDesktop } from './helpers/xDesktop.js';
 
 const HAVE_X = xvfbAvailable('excluded window tests');
 const W = 1024, H = 768;
 const GREY: Rgb = [90, 90, 90], GREEN: Rgb = [10, 200, 30], YELLOW: Rgb = [250, 220, 0], MAGENTA: Rgb = [230, 0, 230];
 
-function px(f: FrameBuffer, x: number, y: number): Rgb {
-  const i = y * f.stride + x * 4;
-  return [f.data[i + 2]!, f.data[i + 1]!, f.data[i]!];
-}
-
 describe.skipIf(!HAVE_X)('the indicator left out of screen captures (Composite, Xvfb)', () => {
-  let xvfb: Xvfb;
+  let desktop: XDesktop;
   let painter: Painter;
   let cap: ScreenCapture;
   let ind: Indicator;
@@ -34,21 +30,20 @@ describe.skipIf(!HAVE_X)('the indicator left out of screen captures (Composite, 
   };
 
   beforeAll(async () => {
-    xvfb = await startXvfb(W, H);
-    painter = await Painter.open(xvfb.display);
+    desktop = await XDesktop.start(W, H);
+    painter = desktop.painter;
     desk = await painter.window(0, 0, W, H, GREY);
     app = await painter.window(W - 400, 0, 400, 200, GREEN);
-    cap = await ScreenCapture.open({ display: xvfb.display, tileSize: 16 });
+    cap = await ScreenCapture.open({ display: desktop.display, tileSize: 16 });
     await cap.prepareExclusion();
-    ind = await Indicator.open({ display: xvfb.display });
+    ind = await Indicator.open({ display: desktop.display });
     await cap.exclude({ window: ind.windowId, rect: ind.rect, base: ind.under });
   }, 60_000);
 
   afterAll(async () => {
     await ind?.close();
     await cap?.close();
-    await painter?.close();
-    await xvfb?.stop();
+    await desktop?.stop();
   });
 
   it('shows the window under the indicator, not the indicator', async () => {

@@ -9,7 +9,8 @@ import { LocalInputMonitor } from '../src/LocalInputMonitor.js';
 import { browserKeyToKeysym } from '../src/keysyms.js';
 import { xcall, loadX11, type XEvent } from '../src/x11.js';
 import { Painter } from './helpers/painter.js';
-import { startXvfb, xvfbAvailable, type Xvfb } from './helpers/xvfb.js';
+import { xvfbAvailable } from './helpers/xvfb.js';
+import { XDesktop } from './helpers/xDesktop.js';
 
 const run = promisify(execFile);
 const HAVE_X = xvfbAvailable('InputInjector / LocalInputMonitor tests');
@@ -38,15 +39,14 @@ describe('browserKeyToKeysym', () => {
 });
 
 describe.skipIf(!HAVE_X)('InputInjector and LocalInputMonitor under Xvfb', () => {
-  let xvfb: Xvfb;
+  let desktop: XDesktop;
   let painter: Painter;
   let win: number;
   let seen: Seen[] = [];
-  const env = () => ({ ...process.env, DISPLAY: xvfb.display });
 
   beforeAll(async () => {
-    xvfb = await startXvfb(1280, 720);
-    painter = await Painter.open(xvfb.display);
+    desktop = await XDesktop.start(1280, 720);
+    painter = desktop.painter;
     const em = loadX11().eventMask;
     win = await painter.window(100, 100, 600, 400, [40, 40, 40], em.KeyPress! | em.KeyRelease! | em.ButtonPress! | em.ButtonRelease! | em.PointerMotion!);
     painter.conn.client.SetInputFocus(win, 1);
@@ -67,10 +67,7 @@ describe.skipIf(!HAVE_X)('InputInjector and LocalInputMonitor under Xvfb', () =>
       }
     });
   });
-  afterAll(async () => {
-    await painter?.close();
-    await xvfb?.stop();
-  });
+  afterAll(() => desktop?.stop());
 
   async function settle(): Promise<void> {
     await sleep(100);
@@ -78,7 +75,7 @@ describe.skipIf(!HAVE_X)('InputInjector and LocalInputMonitor under Xvfb', () =>
   }
 
   it('moves the pointer in shared-area coordinates and presses buttons 1-3, back and forward', async () => {
-    const inj = await InputInjector.open({ display: xvfb.display, area: () => ({ x: 50, y: 50, width: 1000, height: 600 }) });
+    const inj = await InputInjector.open({ display: desktop.display, area: () => ({ x: 50, y: 50, width: 1000, height: 600 }) });
     try {
       seen = [];
       await inj.pointer(100, 120, 0);
@@ -103,7 +100,7 @@ describe.skipIf(!HAVE_X)('InputInjector and LocalInputMonitor under Xvfb', () =>
   });
 
   it('turns wheel notches into buttons 4/5/6/7', async () => {
-    const inj = await InputInjector.open({ display: xvfb.display });
+    const inj = await InputInjector.open({ display: desktop.display });
     try {
       seen = [];
       await inj.wheel(300, 300, 0, 2);
@@ -120,7 +117,7 @@ describe.skipIf(!HAVE_X)('InputInjector and LocalInputMonitor under Xvfb', () =>
   });
 
   it('types "Hello, World! é" with Shift where needed and a temporary remap for é', async () => {
-    const inj = await InputInjector.open({ display: xvfb.display, restoreAfterMs: 300 });
+    const inj = await InputInjector.open({ display: desktop.display, restoreAfterMs: 300 });
     try {
       const text = 'Hello, World! é';
       expect(inj.keymap.some((row) => row.includes(0xe9))).toBe(false); // not on the US map: needs a remap
@@ -151,7 +148,7 @@ describe.skipIf(!HAVE_X)('InputInjector and LocalInputMonitor under Xvfb', () =>
   });
 
   it('releases every key and button it holds', async () => {
-    const inj = await InputInjector.open({ display: xvfb.display });
+    const inj = await InputInjector.open({ display: desktop.display });
     try {
       seen = [];
       await inj.key(true, 'Shift', 'ShiftLeft');
@@ -168,8 +165,8 @@ describe.skipIf(!HAVE_X)('InputInjector and LocalInputMonitor under Xvfb', () =>
 
   it('reports host input (xdotool) as localInput, and not what it injected itself', async () => {
     const log = new InjectionLog();
-    const inj = await InputInjector.open({ display: xvfb.display, log });
-    const mon = await LocalInputMonitor.open({ display: xvfb.display, log });
+    const inj = await InputInjector.open({ display: desktop.display, log });
+    const mon = await LocalInputMonitor.open({ display: desktop.display, log });
     const local: string[] = [];
     mon.on('localInput', (e) => local.push(`${e.kind}:${e.action}:${e.detail}`));
     try {
@@ -187,11 +184,11 @@ describe.skipIf(!HAVE_X)('InputInjector and LocalInputMonitor under Xvfb', () =>
       await sleep(300);
       expect(local).toEqual([]);
 
-      await run('xdotool', ['mousemove', '20', '30'], { env: env() });
+      await run('xdotool', ['mousemove', '20', '30'], { env: desktop.env() });
       await expect.poll(() => local, { timeout: 10_000 }).toContain('motion:motion:0');
       local.length = 0;
-      await run('xdotool', ['key', 'a'], { env: env() });
-      await run('xdotool', ['click', '1'], { env: env() });
+      await run('xdotool', ['key', 'a'], { env: desktop.env() });
+      await run('xdotool', ['click', '1'], { env: desktop.env() });
       await expect.poll(() => local, { timeout: 10_000 }).toEqual(expect.arrayContaining(['key:press:38', 'key:release:38', 'button:press:1', 'button:release:1']));
     } finally {
       await mon.close();

@@ -1,18 +1,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScreenCapture, tileBands, type FrameBuffer } from '../src/ScreenCapture.js';
+import { ScreenCapture, tileBands } from '../src/ScreenCapture.js';
 import { listMonitors } from '../src/monitors.js';
-import { Painter, type Rgb } from './helpers/painter.js';
-import { startXvfb, xvfbAvailable, type Xvfb } from './helpers/xvfb.js';
+import { Painter, px } from './helpers/painter.js';
+import { xvfbAvailable } from './helpers/xvfb.js';
+import { XDesktop } from './helpers/xDesktop.js';
 
 const run = promisify(execFile);
 const HAVE_X = xvfbAvailable('ScreenCapture tests');
-
-function px(f: FrameBuffer, x: number, y: number): Rgb {
-  const i = y * f.stride + x * 4;
-  return [f.data[i + 2]!, f.data[i + 1]!, f.data[i]!];
-}
 
 function waitFor<T>(fn: (resolve: (v: T) => void) => void, ms = 3000): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -36,21 +32,17 @@ describe('tileBands', () => {
 });
 
 describe.skipIf(!HAVE_X)('ScreenCapture under Xvfb', () => {
-  let xvfb: Xvfb;
+  let desktop: XDesktop;
   let painter: Painter;
-  const env = () => ({ ...process.env, DISPLAY: xvfb.display });
 
   beforeAll(async () => {
-    xvfb = await startXvfb(1280, 720);
-    painter = await Painter.open(xvfb.display);
+    desktop = await XDesktop.start(1280, 720);
+    painter = desktop.painter;
   });
-  afterAll(async () => {
-    await painter?.close();
-    await xvfb?.stop();
-  });
+  afterAll(() => desktop?.stop());
 
   it('reads the whole screen first, then only the tiles DAMAGE reports, with MIT-SHM', async () => {
-    const cap = await ScreenCapture.open({ display: xvfb.display });
+    const cap = await ScreenCapture.open({ display: desktop.display });
     try {
       expect(cap.shm).toBe(true);
       expect(cap.area).toMatchObject({ x: 0, y: 0, width: 1280, height: 720, monitor: null });
@@ -81,7 +73,7 @@ describe.skipIf(!HAVE_X)('ScreenCapture under Xvfb', () => {
 
   it('reads the same pixels with plain GetImage', async () => {
     const win = await painter.window(500, 300, 64, 64, [10, 200, 30]);
-    const cap = await ScreenCapture.open({ display: xvfb.display, useShm: false });
+    const cap = await ScreenCapture.open({ display: desktop.display, useShm: false });
     try {
       expect(cap.shm).toBe(false);
       await cap.capture();
@@ -93,13 +85,13 @@ describe.skipIf(!HAVE_X)('ScreenCapture under Xvfb', () => {
   });
 
   it('shares one RandR monitor and follows a resolution change', async () => {
-    await run('xrandr', ['--setmonitor', 'left', '640/170x720/190+0+0', 'none'], { env: env() });
-    await run('xrandr', ['--setmonitor', 'right', '640/170x720/190+640+0', 'none'], { env: env() });
+    await run('xrandr', ['--setmonitor', 'left', '640/170x720/190+0+0', 'none'], { env: desktop.env() });
+    await run('xrandr', ['--setmonitor', 'right', '640/170x720/190+640+0', 'none'], { env: desktop.env() });
     const monitors = await listMonitors(painter.conn);
     expect(monitors.map((m) => m.name)).toEqual(expect.arrayContaining(['left', 'right']));
 
     const win = await painter.window(700, 10, 50, 50, [0, 255, 0]);
-    const cap = await ScreenCapture.open({ display: xvfb.display, monitor: 'right' });
+    const cap = await ScreenCapture.open({ display: desktop.display, monitor: 'right' });
     try {
       expect(cap.area).toMatchObject({ x: 640, y: 0, width: 640, height: 720, monitor: 'right' });
       await cap.capture();
@@ -108,17 +100,17 @@ describe.skipIf(!HAVE_X)('ScreenCapture under Xvfb', () => {
     } finally {
       await cap.close();
       await painter.destroy(win);
-      await run('xrandr', ['--delmonitor', 'left'], { env: env() });
-      await run('xrandr', ['--delmonitor', 'right'], { env: env() });
+      await run('xrandr', ['--delmonitor', 'left'], { env: desktop.env() });
+      await run('xrandr', ['--delmonitor', 'right'], { env: desktop.env() });
     }
 
-    const whole = await ScreenCapture.open({ display: xvfb.display });
+    const whole = await ScreenCapture.open({ display: desktop.display });
     try {
       await whole.capture();
       const resized = waitFor<{ width: number; height: number }>((r) => whole.once('resize', (a) => r(a)), 5000);
-      await run('xrandr', ['--newmode', '800x600_t', '40', '800', '840', '968', '1056', '600', '601', '605', '628'], { env: env() });
-      await run('xrandr', ['--addmode', 'screen', '800x600_t'], { env: env() });
-      await run('xrandr', ['--output', 'screen', '--mode', '800x600_t'], { env: env() });
+      await run('xrandr', ['--newmode', '800x600_t', '40', '800', '840', '968', '1056', '600', '601', '605', '628'], { env: desktop.env() });
+      await run('xrandr', ['--addmode', 'screen', '800x600_t'], { env: desktop.env() });
+      await run('xrandr', ['--output', 'screen', '--mode', '800x600_t'], { env: desktop.env() });
       const area = await resized;
       expect(area).toMatchObject({ width: 800, height: 600 });
       const after = await whole.capture();
@@ -126,7 +118,7 @@ describe.skipIf(!HAVE_X)('ScreenCapture under Xvfb', () => {
       expect(whole.frame.width).toBe(800);
       expect(after.rects.reduce((n, r) => n + r.width * r.height, 0)).toBe(800 * 600);
     } finally {
-      await run('xrandr', ['--output', 'screen', '--mode', '1280x720'], { env: env() }).catch(() => undefined);
+      await run('xrandr', ['--output', 'screen', '--mode', '1280x720'], { env: desktop.env() }).catch(() => undefined);
       await whole.close();
     }
   });

@@ -11,18 +11,18 @@ import { xcall, loadX11, type XEvent } from '../src/x11.js';
 import type { FrameBuffer } from '../src/ScreenCapture.js';
 import { FakeBatonServer, ALICE, until } from './helpers/fakeServer.js';
 import { Painter } from './helpers/painter.js';
-import { startXvfb, xvfbAvailable, type Xvfb } from './helpers/xvfb.js';
+import { xvfbAvailable } from './helpers/xvfb.js';
+import { XDesktop } from './helpers/xDesktop.js';
 
 const run = promisify(execFile);
 const HAVE_X = xvfbAvailable('ShareClient tests');
 
 describe.skipIf(!HAVE_X)('ShareClient against an in-test Baton server', () => {
-  let xvfb: Xvfb;
+  let desktop: XDesktop;
   let painter: Painter;
   let server: FakeBatonServer;
   let client: ShareClient | null = null;
   const status: string[] = [];
-  const env = () => ({ ...process.env, DISPLAY: xvfb.display });
 
   /** The X screen as the host sees it, read independently of the agent. */
   async function screen(): Promise<FrameBuffer> {
@@ -48,7 +48,7 @@ describe.skipIf(!HAVE_X)('ShareClient against an in-test Baton server', () => {
     client = await ShareClient.start({
       meetingUrl: server.meetingUrl,
       token: server.token,
-      display: xvfb.display,
+      display: desktop.display,
       consent: opts.consent ?? new ConsentPrompt({ mode: 'never' }),
       log: (l) => status.push(l),
     });
@@ -56,14 +56,11 @@ describe.skipIf(!HAVE_X)('ShareClient against an in-test Baton server', () => {
   }
 
   beforeAll(async () => {
-    xvfb = await startXvfb(1280, 720);
-    painter = await Painter.open(xvfb.display);
+    desktop = await XDesktop.start(1280, 720);
+    painter = desktop.painter;
     await painter.window(0, 0, 1280, 720, [30, 60, 90]);
   });
-  afterAll(async () => {
-    await painter?.close();
-    await xvfb?.stop();
-  });
+  afterAll(() => desktop?.stop());
   afterEach(async () => {
     await client?.stop();
     client = null;
@@ -102,7 +99,7 @@ describe.skipIf(!HAVE_X)('ShareClient against an in-test Baton server', () => {
     // The pointer moves: only cursorPos, no tiles.
     const n = server.shareMessages.length;
     const frames = server.frames.length;
-    await run('xdotool', ['mousemove', '640', '300'], { env: env() });
+    await run('xdotool', ['mousemove', '640', '300'], { env: desktop.env() });
     await until(() => server.shareMessages.slice(n).some((m) => m.type === 'cursorPos' && m.x === 640 && m.y === 300), 'cursorPos');
     await sleep(100);
     expect(server.frames.length).toBe(frames);
@@ -178,7 +175,7 @@ describe.skipIf(!HAVE_X)('ShareClient against an in-test Baton server', () => {
     expect(server.received.some((m) => m.type === 'control.revoke')).toBe(false);
 
     // The host's own hand: xdotool plays it. The agent revokes and stops injecting.
-    await run('xdotool', ['mousemove', '50', '50'], { env: env() });
+    await run('xdotool', ['mousemove', '50', '50'], { env: desktop.env() });
     await until(() => server.received.some((m) => m.type === 'control.revoke'), 'control.revoke');
     await until(() => c.controllerId === null, 'controller cleared');
     expect(status).toContain('You took control back.');
@@ -214,15 +211,15 @@ describe.skipIf(!HAVE_X)('ShareClient against an in-test Baton server', () => {
     await server.listen();
     await start();
     await until(() => server.frames.length >= 1, 'the first frame');
-    await run('xrandr', ['--newmode', '800x600_s', '40', '800', '840', '968', '1056', '600', '601', '605', '628'], { env: env() });
-    await run('xrandr', ['--addmode', 'screen', '800x600_s'], { env: env() });
+    await run('xrandr', ['--newmode', '800x600_s', '40', '800', '840', '968', '1056', '600', '601', '605', '628'], { env: desktop.env() });
+    await run('xrandr', ['--addmode', 'screen', '800x600_s'], { env: desktop.env() });
     try {
-      await run('xrandr', ['--output', 'screen', '--mode', '800x600_s'], { env: env() });
+      await run('xrandr', ['--output', 'screen', '--mode', '800x600_s'], { env: desktop.env() });
       await until(() => server.shareMessages.some((m) => m.type === 'screen' && m.width === 800 && m.height === 600), 'the new screen');
       await canvasMatchesScreen('after the resolution change');
       expect(status.some((l) => l.includes('Shared area is now 800x600'))).toBe(true);
     } finally {
-      await run('xrandr', ['--output', 'screen', '--mode', '1280x720'], { env: env() });
+      await run('xrandr', ['--output', 'screen', '--mode', '1280x720'], { env: desktop.env() });
     }
     await until(() => server.canvas?.width === 1280, 'back to 1280x720');
     await canvasMatchesScreen('back at 1280x720');

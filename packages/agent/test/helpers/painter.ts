@@ -2,11 +2,18 @@
  * Test helper: an X client that draws known pixels (override-redirect windows, filled rectangles,
  * RGB images) so capture tests can compare what the agent sends against what was drawn.
  */
+import type { FrameBuffer } from '../../src/ScreenCapture.js';
 import { X11Connection } from '../../src/X11Connection.js';
 
 export type Rgb = [number, number, number];
 
 export const pixel = (c: Rgb): number => (c[0] << 16) | (c[1] << 8) | c[2];
+
+/** The colour at (x, y) of a captured frame (BGRX in memory). */
+export function px(f: FrameBuffer, x: number, y: number): Rgb {
+  const i = y * f.stride + x * 4;
+  return [f.data[i + 2]!, f.data[i + 1]!, f.data[i]!];
+}
 
 export class Painter {
   private constructor(readonly conn: X11Connection) {}
