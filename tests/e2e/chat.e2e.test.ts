@@ -3,36 +3,24 @@
  * message is a link (new tab, rel="noopener noreferrer"), a `javascript:` text is not; a private
  * message shows for the recipient and the sender, and never on a third participant's page.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startServer } from '../../packages/server/dist/index.js';
+import type { Page } from 'playwright-core';
 import { createConference, signUp } from '../../packages/server/test/support.js';
-import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+import { haveBrowserAndX } from '../support/browser.js';
+import { BrowserMeeting } from '../support/meeting.js';
 
 const OK = haveBrowserAndX('tests/e2e/chat.e2e.test.ts');
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 });
 
 describe.skipIf(!OK)('chat: links and private messages', { timeout: 60_000 }, () => {
-  let srv: Awaited<ReturnType<typeof startServer>>;
-  let dataDir: string;
-  let browser: Browser;
+  let meeting: BrowserMeeting;
   let alice: Page;
   let bob: Page;
   let gus: Page;
   let conf = '';
-  const pageErrors: string[] = [];
 
-  const open = async (cookie: string | null) => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    if (cookie) await ctx.addCookies([{ name: 'baton_session', value: cookie.split('=')[1]!, url: srv.url }]);
-    ctx.setDefaultTimeout(15_000);
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    return page;
-  };
   const say = async (page: Page, text: string) => {
     await page.getByTestId('chat-input').fill(text);
     await page.getByTestId('chat-send').click();
@@ -40,30 +28,22 @@ describe.skipIf(!OK)('chat: links and private messages', { timeout: 60_000 }, ()
   const message = (page: Page, text: string) => page.getByTestId('chat-message').filter({ hasText: text });
 
   beforeAll(async () => {
-    buildWeb();
-    dataDir = mkdtempSync(path.join(tmpdir(), 'baton-chat-e2e-'));
-    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST, logLevel: 'silent' });
-    const aliceCookie = await signUp(srv.url, 'alice');
-    const bobCookie = await signUp(srv.url, 'bob');
-    conf = await createConference(srv.url, aliceCookie, { guests: 'allow' }, 'Chat demo');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    alice = await open(aliceCookie);
-    bob = await open(bobCookie);
-    gus = await open(null);
-    await alice.goto(`${srv.url}/m/${conf}`);
-    await bob.goto(`${srv.url}/m/${conf}`);
-    await gus.goto(`${srv.url}/m/${conf}`);
-    await gus.getByTestId('guest-name').fill('Gus');
-    await gus.getByTestId('guest-join').click();
+    meeting = await BrowserMeeting.start({ tmpPrefix: 'baton-chat-e2e-', timeout: 15_000 });
+    const aliceCookie = await signUp(meeting.url, 'alice');
+    const bobCookie = await signUp(meeting.url, 'bob');
+    conf = await createConference(meeting.url, aliceCookie, { guests: 'allow' }, 'Chat demo');
+    alice = await meeting.open(aliceCookie);
+    bob = await meeting.open(bobCookie);
+    gus = await meeting.open(null);
+    await alice.goto(`${meeting.url}/m/${conf}`);
+    await bob.goto(`${meeting.url}/m/${conf}`);
+    await gus.goto(`${meeting.url}/m/${conf}`);
+    await meeting.guestJoins(gus, 'Gus');
     for (const p of [alice, bob, gus]) await p.getByTestId('roster-Gus').waitFor();
     await alice.getByTestId('roster-Bob').waitFor();
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await srv?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => meeting?.close());
 
   it('a web address is a safe link; a javascript: text stays text', async () => {
     await say(alice, 'notes at https://example.org/a?b=1. and javascript:alert(document.cookie) or <a href="javascript:x">y</a>');
@@ -121,6 +101,6 @@ describe.skipIf(!OK)('chat: links and private messages', { timeout: 60_000 }, ()
     const family = await bob.evaluate(() => getComputedStyle(document.documentElement).fontFamily);
     expect(family).toMatch(/Noto Color Emoji/);
     expect(family).toMatch(/emoji$/);
-    expect(pageErrors).toEqual([]);
+    expect(meeting.pageErrors).toEqual([]);
   });
 });

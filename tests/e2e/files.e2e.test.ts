@@ -4,54 +4,34 @@
  * name with HTML shows as text; a file over the limit is refused with the reason; the organizer
  * removes it and both chats say so.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startServer } from '../../packages/server/dist/index.js';
+import type { Page } from 'playwright-core';
 import { createConference, signUp } from '../../packages/server/test/support.js';
-import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+import { haveBrowserAndX } from '../support/browser.js';
+import { BrowserMeeting } from '../support/meeting.js';
 
 const OK = haveBrowserAndX('tests/e2e/files.e2e.test.ts');
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 30_000 });
 
 describe.skipIf(!OK)('files in the chat', { timeout: 180_000 }, () => {
-  let srv: Awaited<ReturnType<typeof startServer>>;
+  let meeting: BrowserMeeting;
   let dir: string;
-  let browser: Browser;
   let alice: Page;
   let gus: Page;
-  const pageErrors: string[] = [];
-
-  const open = async (cookie: string | null) => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 }, locale: 'en-US', acceptDownloads: true });
-    if (cookie) await ctx.addCookies([{ name: 'baton_session', value: cookie.split('=')[1]!, url: srv.url }]);
-    ctx.setDefaultTimeout(30_000);
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    return page;
-  };
 
   beforeAll(async () => {
-    buildWeb();
-    dir = mkdtempSync(path.join(tmpdir(), 'baton-files-e2e-'));
-    srv = await startServer({ port: 0, dataDir: path.join(dir, 'data'), webDir: WEB_DIST, logLevel: 'silent', maxFileBytes: 300_000 });
-    const a = await signUp(srv.url, 'alice');
-    const conf = await createConference(srv.url, a, { guests: 'allow' }, 'Files demo');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    [alice, gus] = await Promise.all([open(a), open(null)]);
-    for (const p of [alice, gus]) await p.goto(`${srv.url}/m/${conf}`);
-    await gus.getByTestId('guest-name').fill('Gus');
-    await gus.getByTestId('guest-join').click();
+    meeting = await BrowserMeeting.start({ tmpPrefix: 'baton-files-e2e-', server: { maxFileBytes: 300_000 }, context: { locale: 'en-US', acceptDownloads: true } });
+    dir = meeting.dir;
+    const a = await signUp(meeting.url, 'alice');
+    const conf = await createConference(meeting.url, a, { guests: 'allow' }, 'Files demo');
+    [alice, gus] = await meeting.join(conf, [a, null], ['Gus']);
     for (const p of [alice, gus]) await p.getByTestId('roster-Gus').waitFor();
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await srv?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => meeting?.close());
 
   it('a guest shares a file; the organizer downloads the same bytes; a name with HTML is only text', async () => {
     const bytes = Buffer.from(Array.from({ length: 150_000 }, (_, i) => (i * 7) % 256));
@@ -87,6 +67,6 @@ describe.skipIf(!OK)('files in the chat', { timeout: 180_000 }, () => {
     await alice.getByTestId('chat-file-remove').click();
     for (const p of [alice, gus]) await poll(() => p.getByTestId('chat-file-removed').count()).toBe(1);
     expect(await gus.getByTestId('chat-file-link').count()).toBe(0);
-    expect(pageErrors).toEqual([]);
+    expect(meeting.pageErrors).toEqual([]);
   });
 });

@@ -4,59 +4,37 @@
  * button for anyone else's), the organizer lowers anyone's; a reaction shows briefly on the others'
  * pages with the sender's name.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startServer } from '../../packages/server/dist/index.js';
+import type { Page } from 'playwright-core';
 import { createConference, signUp } from '../../packages/server/test/support.js';
-import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+import { haveBrowserAndX } from '../support/browser.js';
+import { BrowserMeeting } from '../support/meeting.js';
 
 const OK = haveBrowserAndX('tests/e2e/hands.e2e.test.ts');
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000 });
 
 describe.skipIf(!OK)('raised hands and reactions', { timeout: 60_000 }, () => {
-  let srv: Awaited<ReturnType<typeof startServer>>;
-  let dataDir: string;
-  let browser: Browser;
+  let meeting: BrowserMeeting;
   let alice: Page;
   let bob: Page;
   let carol: Page;
   let gus: Page;
-  const pageErrors: string[] = [];
 
-  const open = async (cookie: string | null) => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    if (cookie) await ctx.addCookies([{ name: 'baton_session', value: cookie.split('=')[1]!, url: srv.url }]);
-    ctx.setDefaultTimeout(15_000);
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    return page;
-  };
   const queue = (page: Page) => page.getByTestId('hands-queue').getByTestId('hand-entry').locator('.name').allTextContents();
 
   beforeAll(async () => {
-    buildWeb();
-    dataDir = mkdtempSync(path.join(tmpdir(), 'baton-hands-e2e-'));
-    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST, logLevel: 'silent' });
-    const a = await signUp(srv.url, 'alice');
-    const b = await signUp(srv.url, 'bob');
-    const c = await signUp(srv.url, 'carol');
-    const conf = await createConference(srv.url, a, { guests: 'allow' }, 'Hands demo');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    [alice, bob, carol, gus] = await Promise.all([open(a), open(b), open(c), open(null)]);
-    for (const p of [alice, bob, carol, gus]) await p.goto(`${srv.url}/m/${conf}`);
-    await gus.getByTestId('guest-name').fill('Gus');
-    await gus.getByTestId('guest-join').click();
+    meeting = await BrowserMeeting.start({ tmpPrefix: 'baton-hands-e2e-', timeout: 15_000 });
+    const a = await signUp(meeting.url, 'alice');
+    const b = await signUp(meeting.url, 'bob');
+    const c = await signUp(meeting.url, 'carol');
+    const conf = await createConference(meeting.url, a, { guests: 'allow' }, 'Hands demo');
+    [alice, bob, carol, gus] = await meeting.join(conf, [a, b, c, null], ['Gus']);
     for (const p of [alice, bob, carol, gus]) await p.getByTestId('roster-Gus').waitFor();
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await srv?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => meeting?.close());
 
   it("hands appear in the organizer's queue in the order raised", async () => {
     await carol.getByTestId('hand-toggle').click();
@@ -112,6 +90,6 @@ describe.skipIf(!OK)('raised hands and reactions', { timeout: 60_000 }, () => {
     await alice.screenshot({ path: path.join(tmpdir(), 'baton-reaction-1280x720.png') });
     // It goes away by itself.
     await poll(() => shown.count()).toBe(0);
-    expect(pageErrors).toEqual([]);
+    expect(meeting.pageErrors).toEqual([]);
   });
 });

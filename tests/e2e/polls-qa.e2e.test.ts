@@ -7,62 +7,39 @@
  * The server refuses what the page would not offer (an attendee's poll, 13 options, a 10,000-option
  * frame), and after a restart everything is back. Screenshots at 1280x720 and 390x844.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startServer } from '../../packages/server/dist/index.js';
+import type { Page } from 'playwright-core';
 import { TestClient, createConference, signUp } from '../../packages/server/test/support.js';
-import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+import { haveBrowserAndX } from '../support/browser.js';
+import { BrowserMeeting } from '../support/meeting.js';
 
 const OK = haveBrowserAndX('tests/e2e/polls-qa.e2e.test.ts');
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 30_000 });
 const SHOTS = path.join(tmpdir(), 'baton-polls-qa');
 
 describe.skipIf(!OK)('polls and Q&A in the browser', { timeout: 180_000 }, () => {
-  let srv: Awaited<ReturnType<typeof startServer>>;
-  let dataDir: string;
-  let browser: Browser;
+  let meeting: BrowserMeeting;
   let conf: string;
   let aliceCookie: string;
   let bobCookie: string;
   let alice: Page;
   let bob: Page;
   let gus: Page;
-  const pageErrors: string[] = [];
-
-  const open = async (cookie: string | null, viewport = { width: 1280, height: 720 }) => {
-    const ctx = await browser.newContext({ viewport, locale: 'en-US' });
-    if (cookie) await ctx.addCookies([{ name: 'baton_session', value: cookie.split('=')[1]!, url: srv.url }]);
-    ctx.setDefaultTimeout(30_000);
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    return page;
-  };
   const results = (page: Page) => page.getByTestId('poll').first().getByTestId('poll-result').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-count'))));
   const questionTexts = (page: Page) => page.getByTestId('question-text').allTextContents();
 
   beforeAll(async () => {
-    buildWeb();
-    dataDir = mkdtempSync(path.join(tmpdir(), 'baton-polls-e2e-'));
-    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST, logLevel: 'silent' });
-    aliceCookie = await signUp(srv.url, 'alice');
-    bobCookie = await signUp(srv.url, 'bob');
-    conf = await createConference(srv.url, aliceCookie, { guests: 'allow' }, 'Polls demo');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    [alice, bob, gus] = await Promise.all([open(aliceCookie), open(bobCookie), open(null)]);
-    for (const p of [alice, bob, gus]) await p.goto(`${srv.url}/m/${conf}`);
-    await gus.getByTestId('guest-name').fill('Gus');
-    await gus.getByTestId('guest-join').click();
+    meeting = await BrowserMeeting.start({ tmpPrefix: 'baton-polls-e2e-', context: { locale: 'en-US' } });
+    aliceCookie = await signUp(meeting.url, 'alice');
+    bobCookie = await signUp(meeting.url, 'bob');
+    conf = await createConference(meeting.url, aliceCookie, { guests: 'allow' }, 'Polls demo');
+    [alice, bob, gus] = await meeting.join(conf, [aliceCookie, bobCookie, null], ['Gus']);
     for (const p of [alice, bob, gus]) await p.getByTestId('roster-Gus').waitFor();
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await srv?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => meeting?.close());
 
   it('the organizer starts a poll; votes stay private until the results are published', async () => {
     // Only who may run polls (presenters and organizers by default) gets the New poll button.
@@ -123,7 +100,7 @@ describe.skipIf(!OK)('polls and Q&A in the browser', { timeout: 180_000 }, () =>
   });
 
   it('the server refuses what the page would not offer, and only that connection suffers from a huge frame', async () => {
-    const asBob = new TestClient(srv.url, conf, { cookie: bobCookie });
+    const asBob = new TestClient(meeting.url, conf, { cookie: bobCookie });
     await asBob.hello();
     await asBob.next('welcome');
     const refused = await asBob.request({ type: 'poll.create', poll: { question: 'Mine?', options: ['a', 'b'] } });
@@ -132,7 +109,7 @@ describe.skipIf(!OK)('polls and Q&A in the browser', { timeout: 180_000 }, () =>
     expect(marked).toMatchObject({ type: 'error', code: 'forbidden' });
     asBob.close();
 
-    const asAlice = new TestClient(srv.url, conf, { cookie: aliceCookie });
+    const asAlice = new TestClient(meeting.url, conf, { cookie: aliceCookie });
     await asAlice.hello();
     await asAlice.next('welcome');
     const thirteen = await asAlice.request({ type: 'poll.create', poll: { question: 'Too many?', options: Array.from({ length: 13 }, (_, i) => `o${i}`) } });
@@ -183,8 +160,8 @@ describe.skipIf(!OK)('polls and Q&A in the browser', { timeout: 180_000 }, () =>
   });
 
   it('on a phone the panel is a sheet with the same tabs, without sideways scrolling', async () => {
-    const phone = await open(bobCookie, { width: 390, height: 844 });
-    await phone.goto(`${srv.url}/m/${conf}`);
+    const phone = await meeting.open(bobCookie, { width: 390, height: 844 });
+    await phone.goto(`${meeting.url}/m/${conf}`);
     await phone.getByTestId('chat-toggle').click();
     await phone.getByTestId('tab-polls').click();
     await phone.getByTestId('poll-results').waitFor();
@@ -199,10 +176,9 @@ describe.skipIf(!OK)('polls and Q&A in the browser', { timeout: 180_000 }, () =>
   });
 
   it('polls and questions survive a restart of the server', async () => {
-    await srv.close();
-    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST, logLevel: 'silent' });
-    const again = await open(bobCookie);
-    await again.goto(`${srv.url}/m/${conf}`);
+    await meeting.restart();
+    const again = await meeting.open(bobCookie);
+    await again.goto(`${meeting.url}/m/${conf}`);
     await again.getByTestId('tab-polls').click();
     await poll(() => results(again)).toEqual([0, 2, 0]);
     expect(await again.getByTestId('poll-state').textContent()).toBe('Results');
@@ -210,6 +186,6 @@ describe.skipIf(!OK)('polls and Q&A in the browser', { timeout: 180_000 }, () =>
     await poll(() => questionTexts(again)).toEqual(['Will the meeting be recorded?', 'When is lunch?']);
     expect(await again.getByTestId('question').nth(1).getAttribute('data-state')).toBe('answered');
     expect(await again.getByTestId('question').nth(1).getByTestId('question-vote').getAttribute('aria-pressed')).toBe('true');
-    expect(pageErrors).toEqual([]);
+    expect(meeting.pageErrors).toEqual([]);
   });
 });

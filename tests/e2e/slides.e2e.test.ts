@@ -8,16 +8,15 @@
  * that is not one is refused with the server's reason; a guest is refused by the server. No CSP
  * violation, no page error. Screenshots at 1280x720 and 390x844.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startServer } from '../../packages/server/dist/index.js';
+import type { Page } from 'playwright-core';
 import { TestClient, createConference, signUp } from '../../packages/server/test/support.js';
 import { makePdf, makePptx } from '../../packages/server/test/slideFiles.js';
-import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+import { haveBrowserAndX } from '../support/browser.js';
+import { BrowserMeeting } from '../support/meeting.js';
 
 const OK = haveBrowserAndX('tests/e2e/slides.e2e.test.ts');
 const SOFFICE = spawnSync('sh', ['-c', 'command -v soffice'], { stdio: 'ignore' }).status === 0;
@@ -26,32 +25,16 @@ const poll = <T>(fn: () => T | Promise<T>, timeout = 60_000) => expect.poll(fn, 
 const SHOTS = path.join(tmpdir(), 'baton-slides');
 
 describe.skipIf(!OK)('slides in the browser', { timeout: 300_000 }, () => {
-  let srv: Awaited<ReturnType<typeof startServer>>;
-  let dataDir: string;
-  let browser: Browser;
+  let meeting: BrowserMeeting;
   let conf: string;
   let aliceCookie: string;
   let alice: Page;
   let gus: Page;
-  const pageErrors: string[] = [];
 
-  const open = async (cookie: string | null, viewport = { width: 1280, height: 720 }) => {
-    const ctx = await browser.newContext({ viewport, locale: 'en-US' });
-    if (cookie) await ctx.addCookies([{ name: 'baton_session', value: cookie.split('=')[1]!, url: srv.url }]);
-    ctx.setDefaultTimeout(60_000);
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    // A CSP violation shows as a console error ("Refused to …"): pdf.js must need no eval, no foreign worker.
-    page.on('console', (m) => {
-      if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) pageErrors.push(m.text());
-    });
-    return page;
-  };
   const joinAsGuest = async (name: string, viewport?: { width: number; height: number }) => {
-    const p = await open(null, viewport);
-    await p.goto(`${srv.url}/m/${conf}`);
-    await p.getByTestId('guest-name').fill(name);
-    await p.getByTestId('guest-join').click();
+    const p = await meeting.open(null, viewport);
+    await p.goto(`${meeting.url}/m/${conf}`);
+    await meeting.guestJoins(p, name);
     return p;
   };
   /** The page number a page shows, once pdf.js has drawn it and its text layer. */
@@ -68,23 +51,25 @@ describe.skipIf(!OK)('slides in the browser', { timeout: 300_000 }, () => {
     });
 
   beforeAll(async () => {
-    buildWeb();
-    dataDir = mkdtempSync(path.join(tmpdir(), 'baton-slides-e2e-'));
-    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST, logLevel: 'silent' });
-    aliceCookie = await signUp(srv.url, 'alice');
-    conf = await createConference(srv.url, aliceCookie, { guests: 'allow' }, 'Slides demo');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    alice = await open(aliceCookie);
-    await alice.goto(`${srv.url}/m/${conf}`);
+    meeting = await BrowserMeeting.start({
+      tmpPrefix: 'baton-slides-e2e-',
+      context: { locale: 'en-US' },
+      timeout: 60_000,
+      // A CSP violation shows as a console error ("Refused to …"): pdf.js must need no eval, no foreign worker.
+      onPage: (page, pageErrors) =>
+        page.on('console', (m) => {
+          if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) pageErrors.push(m.text());
+        }),
+    });
+    aliceCookie = await signUp(meeting.url, 'alice');
+    conf = await createConference(meeting.url, aliceCookie, { guests: 'allow' }, 'Slides demo');
+    alice = await meeting.open(aliceCookie);
+    await alice.goto(`${meeting.url}/m/${conf}`);
     gus = await joinAsGuest('Gus');
     await alice.getByTestId('roster-Gus').waitFor();
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await srv?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => meeting?.close());
 
   it('the presenter uploads a PDF; the viewer follows page changes and sees each page\'s text', async () => {
     await alice.getByTestId('stage-tab-slides').click();
@@ -102,7 +87,7 @@ describe.skipIf(!OK)('slides in the browser', { timeout: 300_000 }, () => {
     expect(await darkPixels(gus)).toBeGreaterThan(500);
     expect(await gus.getByTestId('slides-page-label').textContent()).toBe('Page 1 of 3');
     // pdf.js's character maps and standard fonts come from our origin (the CSP allows no other).
-    for (const f of ['pdfjs/cmaps/Adobe-Japan1-UCS2.bcmap', 'pdfjs/standard_fonts/LiberationSans-Regular.ttf']) expect((await fetch(`${srv.url}/${f}`)).status).toBe(200);
+    for (const f of ['pdfjs/cmaps/Adobe-Japan1-UCS2.bcmap', 'pdfjs/standard_fonts/LiberationSans-Regular.ttf']) expect((await fetch(`${meeting.url}/${f}`)).status).toBe(200);
 
     await alice.getByTestId('slides-next').click();
     await poll(() => shownPage(gus)).toBe(2);
@@ -172,7 +157,7 @@ describe.skipIf(!OK)('slides in the browser', { timeout: 300_000 }, () => {
     await late.screenshot({ path: path.join(SHOTS, 'late-joiner-phone-390x844.png') });
     await late.context().close();
 
-    const asGuest = new TestClient(srv.url, conf);
+    const asGuest = new TestClient(meeting.url, conf);
     await asGuest.hello({ name: 'Mallory' });
     await asGuest.next('welcome');
     expect(await asGuest.request({ type: 'slides.ticket' })).toMatchObject({ type: 'error', code: 'policy', message: 'the meeting policy lets only presenters present slides' });
@@ -192,6 +177,6 @@ describe.skipIf(!OK)('slides in the browser', { timeout: 300_000 }, () => {
     await alice.getByTestId('slides-next').click();
     await poll(() => text(gus)).toContain('Converted slide two');
     await gus.screenshot({ path: path.join(SHOTS, 'viewer-pptx-1280x720.png') });
-    expect(pageErrors).toEqual([]);
+    expect(meeting.pageErrors).toEqual([]);
   });
 });

@@ -5,58 +5,37 @@
  * starts on the presenter's view; a share that starts turns the stage to the screen. Screenshots
  * at 1280x720 and 390x844.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startServer } from '../../packages/server/dist/index.js';
+import type { Page } from 'playwright-core';
 import { TestClient, createConference, signUp } from '../../packages/server/test/support.js';
-import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+import { haveBrowserAndX } from '../support/browser.js';
+import { BrowserMeeting } from '../support/meeting.js';
 
 const OK = haveBrowserAndX('tests/e2e/stage-switch.e2e.test.ts');
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 30_000 });
 const SHOTS = path.join(tmpdir(), 'baton-stage-switch');
 
 describe.skipIf(!OK)('the stage switch in the browser', { timeout: 180_000 }, () => {
-  let srv: Awaited<ReturnType<typeof startServer>>;
-  let dataDir: string;
-  let browser: Browser;
+  let meeting: BrowserMeeting;
   let conf: string;
   let aliceCookie: string;
   let bobCookie: string;
   let alice: Page;
   let bob: Page;
-  const pageErrors: string[] = [];
-
-  const open = async (cookie: string | null, viewport = { width: 1280, height: 720 }) => {
-    const ctx = await browser.newContext({ viewport, locale: 'en-US' });
-    if (cookie) await ctx.addCookies([{ name: 'baton_session', value: cookie.split('=')[1]!, url: srv.url }]);
-    ctx.setDefaultTimeout(30_000);
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    return page;
-  };
   const view = (p: Page) => p.getByTestId('stage-area').getAttribute('data-view');
 
   beforeAll(async () => {
-    buildWeb();
-    dataDir = mkdtempSync(path.join(tmpdir(), 'baton-stage-e2e-'));
-    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST, logLevel: 'silent' });
-    aliceCookie = await signUp(srv.url, 'alice');
-    bobCookie = await signUp(srv.url, 'bob');
-    conf = await createConference(srv.url, aliceCookie, { guests: 'allow' }, 'Stage demo');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    [alice, bob] = await Promise.all([open(aliceCookie), open(bobCookie)]);
-    for (const p of [alice, bob]) await p.goto(`${srv.url}/m/${conf}`);
+    meeting = await BrowserMeeting.start({ tmpPrefix: 'baton-stage-e2e-', context: { locale: 'en-US' } });
+    aliceCookie = await signUp(meeting.url, 'alice');
+    bobCookie = await signUp(meeting.url, 'bob');
+    conf = await createConference(meeting.url, aliceCookie, { guests: 'allow' }, 'Stage demo');
+    [alice, bob] = await meeting.join(conf, [aliceCookie, bobCookie]);
     for (const p of [alice, bob]) await p.getByTestId('roster-Bob').waitFor();
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await srv?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => meeting?.close());
 
   it('the presenter switches everyone; a viewer looks elsewhere privately and follows again', async () => {
     for (const p of [alice, bob]) expect(await view(p)).toBe('screen');
@@ -88,20 +67,17 @@ describe.skipIf(!OK)('the stage switch in the browser', { timeout: 180_000 }, ()
   });
 
   it('a late joiner starts on the presenter\'s view; the server refuses an attendee; a new share turns the stage to the screen', async () => {
-    const gus = await open(null);
-    await gus.goto(`${srv.url}/m/${conf}`);
-    await gus.getByTestId('guest-name').fill('Gus');
-    await gus.getByTestId('guest-join').click();
+    const [gus] = await meeting.join(conf, [null], ['Gus']);
     await poll(() => view(gus)).toBe('slides');
 
-    const asBob = new TestClient(srv.url, conf, { cookie: bobCookie });
+    const asBob = new TestClient(meeting.url, conf, { cookie: bobCookie });
     await asBob.hello();
     await asBob.next('welcome');
     expect(await asBob.request({ type: 'stage.set', view: 'screen' })).toMatchObject({ type: 'error', code: 'policy' });
     asBob.close();
     expect(await view(alice)).toBe('slides');
 
-    const asAlice = new TestClient(srv.url, conf, { cookie: aliceCookie });
+    const asAlice = new TestClient(meeting.url, conf, { cookie: aliceCookie });
     await asAlice.hello();
     await asAlice.next('welcome');
     expect(await asAlice.request({ type: 'share.start', kind: 'browser' })).toMatchObject({ type: 'ack' });
@@ -112,14 +88,14 @@ describe.skipIf(!OK)('the stage switch in the browser', { timeout: 180_000 }, ()
   });
 
   it('on a phone the tabs sit above the stage without sideways scrolling', async () => {
-    const phone = await open(bobCookie, { width: 390, height: 844 });
-    await phone.goto(`${srv.url}/m/${conf}`);
+    const phone = await meeting.open(bobCookie, { width: 390, height: 844 });
+    await phone.goto(`${meeting.url}/m/${conf}`);
     await phone.getByTestId('stage-tabs').waitFor();
     await phone.getByTestId('stage-tab-whiteboard').click();
     await phone.getByTestId('stage-follow').waitFor();
     expect(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     await phone.screenshot({ path: path.join(SHOTS, 'viewer-phone-390x844.png') });
     await phone.context().close();
-    expect(pageErrors).toEqual([]);
+    expect(meeting.pageErrors).toEqual([]);
   });
 });

@@ -6,41 +6,30 @@
  * server refuses its update; after a restart of the server the board is back. Screenshots at
  * 1280x720 and 390x844.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import * as Y from 'yjs';
 import { bytesToBase64 } from '@baton/protocol';
-import { startServer } from '../../packages/server/dist/index.js';
 import { TestClient, api, createConference, signUp } from '../../packages/server/test/support.js';
-import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+import { haveBrowserAndX } from '../support/browser.js';
+import { BrowserMeeting } from '../support/meeting.js';
 
 const OK = haveBrowserAndX('tests/e2e/whiteboard.e2e.test.ts');
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 30_000 });
 const SHOTS = path.join(tmpdir(), 'baton-whiteboard');
 
 describe.skipIf(!OK)('the whiteboard in the browser', { timeout: 240_000 }, () => {
-  let srv: Awaited<ReturnType<typeof startServer>>;
-  let dataDir: string;
-  let browser: Browser;
+  let meeting: BrowserMeeting;
   let conf: string;
   let aliceCookie: string;
   let bobCookie: string;
   let alice: Page;
   let bob: Page;
   let markupBefore = '';
-  const pageErrors: string[] = [];
 
-  const open = async (cookie: string | null, viewport = { width: 1280, height: 720 }) => {
-    const ctx = await browser.newContext({ viewport, locale: 'en-US', acceptDownloads: true });
-    if (cookie) await ctx.addCookies([{ name: 'baton_session', value: cookie.split('=')[1]!, url: srv.url }]);
-    ctx.setDefaultTimeout(30_000);
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    return page;
-  };
   const count = async (p: Page) => Number(await p.getByTestId('whiteboard').getAttribute('data-elements'));
   /** The board as exported: the page's SVG without its overlays. */
   const markup = (p: Page) =>
@@ -63,25 +52,17 @@ describe.skipIf(!OK)('the whiteboard in the browser', { timeout: 240_000 }, () =
   const click = async (p: Page, pt: [number, number]) => drag(p, [pt], 1);
 
   beforeAll(async () => {
-    buildWeb();
-    dataDir = mkdtempSync(path.join(tmpdir(), 'baton-wb-e2e-'));
-    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST, logLevel: 'silent' });
-    aliceCookie = await signUp(srv.url, 'alice');
-    bobCookie = await signUp(srv.url, 'bob');
-    conf = await createConference(srv.url, aliceCookie, { guests: 'allow' }, 'Whiteboard demo');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    [alice, bob] = await Promise.all([open(aliceCookie), open(bobCookie)]);
-    for (const p of [alice, bob]) await p.goto(`${srv.url}/m/${conf}`);
+    meeting = await BrowserMeeting.start({ tmpPrefix: 'baton-wb-e2e-', context: { locale: 'en-US', acceptDownloads: true } });
+    aliceCookie = await signUp(meeting.url, 'alice');
+    bobCookie = await signUp(meeting.url, 'bob');
+    conf = await createConference(meeting.url, aliceCookie, { guests: 'allow' }, 'Whiteboard demo');
+    [alice, bob] = await meeting.join(conf, [aliceCookie, bobCookie]);
     for (const p of [alice, bob]) await p.getByTestId('roster-Bob').waitFor();
     await alice.getByTestId('stage-tab-whiteboard').click();
     for (const p of [alice, bob]) await p.getByTestId('whiteboard').waitFor();
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await srv?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => meeting?.close());
 
   it('two browsers draw at the same time and both boards converge to the same picture', async () => {
     await bob.getByTestId('wb-colour-1').click();
@@ -168,10 +149,10 @@ describe.skipIf(!OK)('the whiteboard in the browser', { timeout: 240_000 }, () =
   });
 
   it('under whiteboard: presenters an attendee sees it read-only and the server refuses its update', async () => {
-    expect((await api(srv.url, 'PATCH', `/api/conferences/${conf}`, { policy: { whiteboard: 'presenters' } }, aliceCookie)).status).toBe(200);
+    expect((await api(meeting.url, 'PATCH', `/api/conferences/${conf}`, { policy: { whiteboard: 'presenters' } }, aliceCookie)).status).toBe(200);
     await bob.getByTestId('wb-readonly').waitFor();
     expect(await bob.getByTestId('wb-tool-pen').count()).toBe(0);
-    const asBob = new TestClient(srv.url, conf, { cookie: bobCookie });
+    const asBob = new TestClient(meeting.url, conf, { cookie: bobCookie });
     await asBob.hello();
     await asBob.next('welcome');
     const doc = new Y.Doc();
@@ -193,19 +174,18 @@ describe.skipIf(!OK)('the whiteboard in the browser', { timeout: 240_000 }, () =
   });
 
   it('after a restart of the server the board is back', async () => {
-    await srv.close();
-    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST, logLevel: 'silent' });
-    const again = await open(bobCookie);
-    await again.goto(`${srv.url}/m/${conf}`);
+    await meeting.restart();
+    const again = await meeting.open(bobCookie);
+    await again.goto(`${meeting.url}/m/${conf}`);
     await again.getByTestId('stage-tab-whiteboard').click();
     await poll(() => count(again)).toBe(8);
     expect(await markup(again)).toBe(markupBefore);
-    const phone = await open(aliceCookie, { width: 390, height: 844 });
-    await phone.goto(`${srv.url}/m/${conf}`);
+    const phone = await meeting.open(aliceCookie, { width: 390, height: 844 });
+    await phone.goto(`${meeting.url}/m/${conf}`);
     await phone.getByTestId('stage-tab-whiteboard').click();
     await poll(() => count(phone)).toBe(8);
     expect(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     await phone.screenshot({ path: path.join(SHOTS, 'organizer-phone-390x844.png') });
-    expect(pageErrors).toEqual([]);
+    expect(meeting.pageErrors).toEqual([]);
   });
 });
