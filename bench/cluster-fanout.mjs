@@ -7,7 +7,9 @@
 // each frame from its bytes) held by --workers viewer processes (bench/lib/fanoutViewers.mjs), spread
 // evenly over 1, 2, 4… node processes on real NATS and PostgreSQL. nodes=1 is the single-node path
 // (no NATS) in the same run. See bench/README.md.
-//   node bench/cluster-fanout.mjs [--viewers 250,1000] [--nodes 1,2,4] [--seconds 10] [--workloads typing,doc-slow] [--workers 3]
+// --cascade on,off runs each multi-node case with the share cascade (one stream per node) and without
+// it (each remote viewer relayed to the home on its own: the reference).
+//   node bench/cluster-fanout.mjs [--viewers 250,1000] [--nodes 1,2,4] [--seconds 10] [--workloads typing,doc-slow] [--workers 3] [--cascade on]
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +29,7 @@ const cli = join(root, 'packages/server/dist/cli.js');
 const { values: o } = parseArgs({ options: {
   viewers: { type: 'string', default: '250,1000' }, nodes: { type: 'string', default: '1,2,4' }, seconds: { type: 'string', default: '10' },
   workloads: { type: 'string', default: 'typing,doc-slow' }, workers: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '8' },
-  'rec-passes': { type: 'string', default: '150' }, 'rec-fps': { type: 'string', default: '15' },
+  'rec-passes': { type: 'string', default: '150' }, cascade: { type: 'string', default: 'on' }, 'rec-fps': { type: 'string', default: '15' },
 } });
 const SECONDS = Number(o.seconds), WORKERS = Number(o.workers);
 /** Frames sent in the window may reach their last viewer this long after it; later counts as never. */
@@ -127,7 +129,7 @@ function startHost(ws, { stream, fullScreen, loopMs }) {
   return { sentAt, get seq() { return seq; }, get held() { return overruns; }, stop: () => clearTimeout(timer) };
 }
 
-async function run(workload, k, VIEWERS) {
+async function run(workload, k, VIEWERS, cascade) {
   const db = `baton_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG }); await admin.connect(); await admin.query(`CREATE DATABASE ${db}`); await admin.end();
   const dbUrl = new URL(PG); dbUrl.pathname = `/${db}`;
@@ -140,7 +142,7 @@ async function run(workload, k, VIEWERS) {
       const dataDir = mkdtempSync(join(tmpdir(), `baton-bench-${id}-`));
       const args = [cli, '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--audio', 'off', '--store', dbUrl.toString(), '--signup', 'open'];
       // nodes=1 runs the single-node path (no NATS), as a real single node would.
-      if (k > 1) args.push('--cluster', NATS, '--node-id', id, '--cluster-prefix', prefix);
+      if (k > 1) args.push('--cluster', NATS, '--node-id', id, '--cluster-prefix', prefix, '--share-cascade', cascade);
       const env = { ...process.env }; for (const key of Object.keys(env)) if (key.startsWith('BATON_')) delete env[key];
       const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
       const url = await new Promise((res, rej) => { let out = ''; proc.stdout.on('data', (d) => { out += d; const m = /running at (http:\/\/\S+)/.exec(out); if (m) res(m[1]); }); proc.once('exit', (c) => rej(new Error(`node exited ${c}`))); });
@@ -222,7 +224,7 @@ async function run(workload, k, VIEWERS) {
     const p95Last = pct(lastViewer, 95);
     const rateMedian = pct(rates, 50);
     const row = {
-      workload, nodes: k, viewers: live, failed, joinSeconds: Math.round(joinSeconds), hostFps: Number((sent / SECONDS).toFixed(1)), hostHeld: held,
+      workload, nodes: k, cascade: k > 1 ? cascade : '-', viewers: live, failed, joinSeconds: Math.round(joinSeconds), hostFps: Number((sent / SECONDS).toFixed(1)), hostHeld: held,
       rateMedian: Number(rateMedian.toFixed(1)), rateP5: Number(pct(rates, 5).toFixed(1)),
       p50AnyMs: histPct(hist, 50), p95AnyMs: histPct(hist, 95), p95LastViewerMs: Number.isFinite(p95Last) ? Math.round(p95Last) : null, framesReachingAll: `${reachAll}/${sent}`,
       cpuPerNode: cpu.map((c) => Number(c.toFixed(2))), nodeCores: Number(nodeCores.toFixed(2)), benchCores: Number((wcpu + (mc.user + mc.system) / 1e6 / SECONDS).toFixed(2)),
@@ -249,20 +251,22 @@ const rows = [];
 for (const w of Object.keys(streams)) {
   for (const v of o.viewers.split(',').map(Number)) {
     for (const k of o.nodes.split(',').map(Number)) {
-      const row = await run(w, k, v).catch((err) => ({ workload: w, nodes: k, viewers: v, error: err.message }));
-      rows.push(row);
-      console.log(JSON.stringify(row));
+      for (const c of k > 1 ? o.cascade.split(',') : ['-']) {
+        const row = await run(w, k, v, c).catch((err) => ({ workload: w, nodes: k, cascade: c, viewers: v, error: err.message }));
+        rows.push(row);
+        console.log(JSON.stringify(row));
+      }
     }
   }
 }
 // Against the single-node path at the same viewer count, in this run.
 for (const r of rows) { const one = rows.find((x) => x.workload === r.workload && x.nodes === 1 && x.viewers === r.viewers && !x.error); if (one && !r.error) { r.p95LastVsSingle = Number((r.p95LastViewerMs / one.p95LastViewerMs).toFixed(2)); r.coresVsSingle = Number((r.nodeCores / one.nodeCores).toFixed(2)); } }
-const cols = [['workload', 9], ['nodes', 5], ['viewers', 8], ['join s', 7], ['host fps', 9], ['fps med/p5', 11], ['p95 any', 8], ['p95 last', 9], ['reach all', 10], ['CPU per node', 20], ['bench', 6], ['home MB/s', 10], ['relayed MB/s', 13], ['viewers/core', 13], ['≤200ms', 7], ['vs 1 node (p95, cores)', 22]];
+const cols = [['workload', 9], ['nodes', 5], ['cascade', 8], ['viewers', 8], ['join s', 7], ['host fps', 9], ['fps med/p5', 11], ['p95 any', 8], ['p95 last', 9], ['reach all', 10], ['CPU per node', 20], ['bench', 6], ['home MB/s', 10], ['relayed MB/s', 13], ['viewers/core', 13], ['≤200ms', 7], ['vs 1 node (p95, cores)', 22]];
 console.log(`\n${Object.entries(streams).map(([w, s]) => `${w}: ${s.fps} passes/s, ${s.kBps} kB/s recorded`).join('; ')}; ${SECONDS} s per run, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 console.log(cols.map(([c, w]) => c.padEnd(w)).join(' '));
 for (const r of rows) {
-  if (r.error) { console.log(`${r.workload.padEnd(9)} ${String(r.nodes).padEnd(5)} ${String(r.viewers).padEnd(8)} failed: ${r.error}`); continue; }
-  const cells = [r.workload, r.nodes, r.viewers, r.joinSeconds, r.hostFps, `${r.rateMedian}/${r.rateP5}`, r.p95AnyMs, r.p95LastViewerMs ?? '∞', r.framesReachingAll, r.cpuPerNode.join(' '), r.benchCores, r.homeWrittenMBps, r.relayedMBps, r.viewersPerCore, r.meets200ms ? 'yes' : 'no', r.p95LastVsSingle === undefined ? '' : `${r.p95LastVsSingle}, ${r.coresVsSingle}`];
+  if (r.error) { console.log(`${r.workload.padEnd(9)} ${String(r.nodes).padEnd(5)} ${String(r.cascade).padEnd(8)} ${String(r.viewers).padEnd(8)} failed: ${r.error}`); continue; }
+  const cells = [r.workload, r.nodes, r.cascade, r.viewers, r.joinSeconds, r.hostFps, `${r.rateMedian}/${r.rateP5}`, r.p95AnyMs, r.p95LastViewerMs ?? '∞', r.framesReachingAll, r.cpuPerNode.join(' '), r.benchCores, r.homeWrittenMBps, r.relayedMBps, r.viewersPerCore, r.meets200ms ? 'yes' : 'no', r.p95LastVsSingle === undefined ? '' : `${r.p95LastVsSingle}, ${r.coresVsSingle}`];
   console.log(cells.map((c, i) => String(c).padEnd(cols[i][1])).join(' '));
 }
 mkdirSync(join(root, 'bench/results'), { recursive: true });

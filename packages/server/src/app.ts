@@ -305,6 +305,13 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
           } catch {
             /* the local path answers a bad frame */
           }
+          const relayToHome = (pending: { data: typeof data; binary: boolean }[]) => {
+            const relay = new SocketRelay({ client: ws, target: { node: home!.id, url: `${home!.url.replace(/^http/, 'ws')}/ws/share` }, headers: cluster.relayHeaders(req, address), pending,
+              maxPayload: SHARE_LIMITS.maxFrame, onDownstreamBytes: (n) => cluster.countRelayed(n), log: app.log });
+            cluster.trackRelay(null, relay);
+          };
+          // Without the cascade (--share-cascade off), every share socket goes to its home as it is.
+          if (home && !config.cluster!.shareCascade) return relayToHome([{ data, binary: isBinary }]);
           if (!home) {
             acceptShareSocket(ws, registry, app.log);
             ws.emit('message', data, isBinary);
@@ -318,13 +325,8 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
             ws.off('message', hold);
             if (ws.readyState !== ws.OPEN) return;
             if (a.kind === 'refused') return ws.close(a.code, a.reason.slice(0, 123));
-            if (a.kind === 'host') {
-              // The host's stream goes to its home as it is.
-              const relay = new SocketRelay({ client: ws, target: { node: home.id, url: `${home.url.replace(/^http/, 'ws')}/ws/share` }, headers: cluster.relayHeaders(req, address), pending: [{ data, binary: isBinary }, ...held],
-                maxPayload: SHARE_LIMITS.maxFrame, onDownstreamBytes: (n) => cluster.countRelayed(n), log: app.log });
-              cluster.trackRelay(null, relay);
-              return;
-            }
+            // The host's stream goes to its home as it is.
+            if (a.kind === 'host') return relayToHome([{ data, binary: isBinary }, ...held]);
             // A viewer: fed by this node's cascade of the share (one stream from the home for all viewers here).
             const channel = new WsShareChannel(ws);
             cluster.cascade(home, a.conferenceId, a.shareId).attach(a.participantId, channel);

@@ -36,6 +36,12 @@ export interface ClusterConfig {
   internalUrl: string | null;
   /** How long a node's lease lives without a heartbeat: the failover time. */
   leaseTtlMs: number;
+  /**
+   * A share homed on another node comes here once and is fanned out to this node's viewers (the
+   * cascade). Off: each viewer's share socket is relayed to the home on its own (the reference the
+   * fan-out bench compares with).
+   */
+  shareCascade: boolean;
 }
 
 export interface ServerConfig {
@@ -142,6 +148,8 @@ Options (environment variable in brackets):
   --cluster-url <url>    where the other nodes reach this one, e.g. http://10.0.0.5:8080
                          [BATON_CLUSTER_URL] (default: the listen address)
   --lease-seconds <n>    a silent node's conferences move after this long [BATON_LEASE_SECONDS] (default 5)
+  --share-cascade <on|off>  a share of another node's meeting comes here once for all viewers here
+                         [BATON_SHARE_CASCADE] (default on; off relays each viewer to the home)
   -h, --help             this help
 `;
 
@@ -191,6 +199,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
       'cluster-prefix': { type: 'string' },
       'cluster-url': { type: 'string' },
       'lease-seconds': { type: 'string' },
+      'share-cascade': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -293,5 +302,7 @@ function clusterConfig(values: Record<string, string | boolean | undefined>, env
   if (internalUrl && !/^https?:\/\/[^\s/]+$/.test(internalUrl)) throw new Error(`--cluster-url must be http(s)://host:port, not ${internalUrl}`);
   const lease = Number(str('lease-seconds') ?? env.BATON_LEASE_SECONDS ?? 5);
   if (!Number.isFinite(lease) || lease < 1 || lease > 60) throw new Error('--lease-seconds must be between 1 and 60');
-  return { natsUrl, nodeId, prefix, internalUrl, leaseTtlMs: Math.round(lease * 1000) };
+  const cascade = str('share-cascade') ?? env.BATON_SHARE_CASCADE ?? 'on';
+  if (cascade !== 'on' && cascade !== 'off') throw new Error(`--share-cascade must be on or off, not ${cascade}`);
+  return { natsUrl, nodeId, prefix, internalUrl, leaseTtlMs: Math.round(lease * 1000), shareCascade: cascade === 'on' };
 }
