@@ -7,7 +7,7 @@
  * edge; another program (this test's process) lies over part of the dialog and of the window. The
  * viewer's canvas shows the window with the dialog's exact pixels over it, cut at the window's edge,
  * and none of the other program's; the controller's click on the dialog, where the other program's
- * window covers it on the host, lands on the dialog.
+ * window covers it on the host, lands on the dialog, and their typing goes to the dialog.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -136,7 +136,7 @@ describe.skipIf(!OK)("sharing one window: the application's dialogs (agent --win
     await bob.screenshot({ path: path.join(tmpdir(), 'baton-window-dialog.png') });
   }, 60_000);
 
-  it('a click from the controller on the dialog, where another program covers it, raises the dialog and lands on it', async () => {
+  it('a click from the controller on the dialog, where another program covers it, raises the dialog and lands on it; keys follow', async () => {
     await bob.getByTestId('control-request').click();
     await expect.poll(() => bob.getByTestId('control-status').textContent(), { timeout: 10_000 }).toBe('You are in control');
     await expect.poll(() => agent!.output(), { timeout: 10_000 }).toMatch(/Bob is controlling/);
@@ -150,6 +150,12 @@ describe.skipIf(!OK)("sharing one window: the application's dialogs (agent --win
     expect(got[0]!.wid).toBe(dialog);
     expect(Math.abs(got[0]!.x - (at.x - DLG.x))).toBeLessThanOrEqual(1);
     expect(Math.abs(got[0]!.y - (at.y - DLG.y))).toBeLessThanOrEqual(1);
+    // The click gave the dialog the keyboard: the controller's typing goes to it, not to the window.
+    await app.keys();
+    await bob.keyboard.press('x');
+    let keys: Array<{ wid: number }> = [];
+    await expect.poll(async () => (keys = keys.concat(await app.keys())).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    expect(keys.map((k) => k.wid)).toEqual([dialog]);
   }, 60_000);
 
   it('the dialog closes: the window is shown alone again', async () => {

@@ -110,6 +110,8 @@ describe.skipIf(!HAVE_X)('a shared window with dialogs (Composite, X-Resource, X
     const second = await app.window(WIN.x + 80, WIN.y + 150, 60, 60, YELLOW, { title: 'Second main window' });
     const alert = await app.window(WIN.x + 150, WIN.y + 150, 40, 40, TEAL, { title: 'Alert', type: '_NET_WM_WINDOW_TYPE_DIALOG' });
     await shows(160, 160, TEAL);
+    await cap.window!.raise(); // a key: a dialog that opened takes it, as a window manager focuses a new dialog
+    expect(await focus()).toBe(alert);
     expect(px(cap.frame, 20, 160)).toEqual(BLUE);
     expect(px(cap.frame, 90, 160)).toEqual(BLUE);
     // A question of the dialog's own (transient for the dialog, not the window) counts too.

@@ -7,6 +7,7 @@ import x11 from 'x11';
 const display = process.argv[2];
 const conns = [];
 const presses = [];
+const keys = [];
 
 function open() {
   return new Promise((resolve, reject) => {
@@ -14,6 +15,7 @@ function open() {
       if (err) return reject(err);
       client.on('event', (ev) => {
         if (ev.name === 'ButtonPress') presses.push({ wid: ev.wid, x: ev.x, y: ev.y });
+        if (ev.name === 'KeyPress') keys.push({ wid: ev.wid, keycode: ev.keycode });
       });
       client.on('error', () => undefined);
       conns.push(d);
@@ -28,7 +30,7 @@ const atom = (X, name) => call((cb) => X.InternAtom(false, name, cb));
 async function window(d, a) {
   const X = d.client;
   const wid = X.AllocID();
-  const values = { backgroundPixel: (a.rgb[0] << 16) | (a.rgb[1] << 8) | a.rgb[2], eventMask: x11.eventMask.ButtonPress };
+  const values = { backgroundPixel: (a.rgb[0] << 16) | (a.rgb[1] << 8) | a.rgb[2], eventMask: x11.eventMask.ButtonPress | x11.eventMask.KeyPress };
   if (a.overrideRedirect) values.overrideRedirect = 1;
   X.CreateWindow(wid, d.screen[0].root, a.x, a.y, a.w, a.h, 0, 0, 1, 0, values);
   if (a.title) X.ChangeProperty(0, wid, 39, 31, 8, a.title);
@@ -83,6 +85,7 @@ const ops = {
     await X.sync();
   },
   presses: async () => presses.splice(0),
+  keys: async () => keys.splice(0),
 };
 
 await open();

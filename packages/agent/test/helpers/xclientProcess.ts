@@ -79,6 +79,11 @@ export class XClientProcess {
     return this.#call('presses');
   }
 
+  /** KeyPress events its windows got since the last call (the window that had the focus). */
+  keys(): Promise<Array<{ wid: number; keycode: number }>> {
+    return this.#call('keys');
+  }
+
   async close(): Promise<void> {
     if (this.#proc.exitCode !== null) return;
     const exited = new Promise((r) => this.#proc.once('exit', r));
