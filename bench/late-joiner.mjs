@@ -98,7 +98,12 @@ try {
         if (watcher) await watcher.context().close();
         const ok = runs.filter((r) => !r.error);
         const med = (k) => (ok.length ? median(ok.map((r) => r[k]).filter((x) => x !== null)) : null);
-        result.rows.push({ system: sysName, path, tries: runs.length, failed: runs.length - ok.length, totalMs: med('totalMs'), streamMs: med('streamMs'), firstMs: med('firstMs'), firstDrawnMs: med('firstDrawnMs'), firstFrameReceiveMs: med('firstFrameReceiveMs'), firstFrameDecodeMs: med('firstFrameDecodeMs'), runs });
+        const medOf = (f) => { const v = ok.map(f).filter((x) => x !== null && x !== undefined); return v.length ? median(v) : null; };
+        const stages = {};
+        for (const k of Object.keys(ok[0]?.stages ?? {})) stages[k] = medOf((r) => r.stages[k]);
+        const cpu = {};
+        for (const k of Object.keys(ok[0]?.cpu ?? {})) cpu[k] = medOf((r) => r.cpu[k]);
+        result.rows.push({ system: sysName, path, tries: runs.length, failed: runs.length - ok.length, totalMs: med('totalMs'), streamMs: med('streamMs'), firstMs: med('firstMs'), firstDrawnMs: med('firstDrawnMs'), firstFrameReceiveMs: med('firstFrameReceiveMs'), firstFrameDecodeMs: med('firstFrameDecodeMs'), stages, cpu, bytesBeforeComplete: med('bytesBeforeComplete'), messagesBeforeComplete: med('messagesBeforeComplete'), jsBytes: med('jsBytes'), jsTransferBytes: med('jsTransferBytes'), requests: medOf((r) => r.requests.length), samplerChecks: medOf((r) => r.sampler.checks), samplerMs: medOf((r) => r.sampler.ms), runs });
       }
     } finally {
       await sys.stop();
@@ -122,6 +127,24 @@ for (const r of result.rows) {
   if (r.error) console.log(`${r.system} | - | not available: ${r.error} | | |`);
   else console.log(`${r.system} | ${r.path} | ${round(r.totalMs)} | ${round(r.streamMs)} | ${round(r.firstMs)} | ${r.firstDrawnMs ?? '-'} | ${r.firstFrameReceiveMs ?? '-'} / ${r.firstFrameDecodeMs ?? '-'} | ${r.failed}/${r.tries}`);
 }
+const rows = result.rows.filter((r) => !r.error);
+if (rows.length) {
+  console.log('\nStages, median ms from page.goto (each stage\'s own median, so they need not add up)\n');
+  console.log(`stage | ${rows.map((r) => `${r.system} ${r.path}`).join(' | ')}`);
+  console.log(`---|${rows.map(() => '---').join('|')}`);
+  for (const k of Object.keys(rows.find((r) => r.stages)?.stages ?? {})) console.log(`${k} | ${rows.map((r) => r.stages?.[k] ?? '-').join(' | ')}`);
+  console.log('\nLoad-independent, median per join\n');
+  console.log(`figure | ${rows.map((r) => `${r.system} ${r.path}`).join(' | ')}`);
+  console.log(`---|${rows.map(() => '---').join('|')}`);
+  const kb = (x) => (x === null || x === undefined ? '-' : round(x / 1024, 1));
+  console.log(`kB received on sockets before complete | ${rows.map((r) => kb(r.bytesBeforeComplete)).join(' | ')}`);
+  console.log(`socket messages before complete | ${rows.map((r) => r.messagesBeforeComplete ?? '-').join(' | ')}`);
+  console.log(`JS kB loaded (decoded) | ${rows.map((r) => kb(r.jsBytes)).join(' | ')}`);
+  console.log(`JS kB transferred | ${rows.map((r) => kb(r.jsTransferBytes)).join(' | ')}`);
+  console.log(`HTTP requests after the document | ${rows.map((r) => r.requests ?? '-').join(' | ')}`);
+  console.log(`the bench's own completeness checks: count / main-thread ms | ${rows.map((r) => `${r.samplerChecks} / ${r.samplerMs}`).join(' | ')}`);
+  for (const k of ['task', 'script', 'style', 'layout']) console.log(`main-thread CPU ms: ${k} | ${rows.map((r) => r.cpu?.[k] ?? '-').join(' | ')}`);
+}
 console.log(`\nresults: ${file}`);
 process.exit();
 
@@ -137,12 +160,85 @@ async function joinOnce(sys, viewers, ref) {
       [ref, WIDTH, HEIGHT, STEP, TOLERANCE, sys.canvasSelector ?? null],
     );
     await sys.preparePage?.(page);
+    // The page's main-thread CPU time (Chromium's Performance domain), read once the screen is complete.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
+    // The sampler calls this binding the moment the canvas is complete: the counters are read then, not
+    // after the next poll (the page goes on working, e.g. loading code it deferred until the first picture).
+    await cdp.send('Runtime.enable');
+    await cdp.send('Runtime.addBinding', { name: '__benchComplete' });
+    const atComplete = new Promise((resolve) =>
+      cdp.on('Runtime.bindingCalled', (e) => {
+        if (e.name === '__benchComplete') resolve(cdp.send('Performance.getMetrics'));
+      }),
+    );
+    // BENCH_VIEWER_PROFILE=<dir>: a V8 CPU profile of the page's main thread from page.goto to complete.
+    const profDir = process.env.BENCH_VIEWER_PROFILE;
+    if (profDir) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+      await cdp.send('Profiler.start');
+    }
+    // BENCH_VIEWER_TRACE=<dir>: a Chromium trace of the page (main thread and workers, thread times) to complete.
+    const traceDir = process.env.BENCH_VIEWER_TRACE;
+    const traceEvents = [];
+    if (traceDir) {
+      cdp.on('Tracing.dataCollected', (e) => traceEvents.push(...e.value));
+      await cdp.send('Tracing.start', { traceConfig: { includedCategories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'v8.execute', 'blink', 'loading', 'toplevel'] }, transferMode: 'ReportEvents' });
+    }
     const t0 = Date.now();
     await sys.openViewer(page, WIDTH, HEIGHT);
     await page.waitForFunction(() => BenchSampler.completeState()?.done, null, { timeout: 30_000, polling: 50 });
+    const { metrics } = await atComplete;
+    if (traceDir) {
+      const done = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+      await cdp.send('Tracing.end');
+      await done;
+      mkdirSync(traceDir, { recursive: true });
+      writeFileSync(`${traceDir}/late-${sys.canvasSelector ? 'baton' : 'other'}-${t0}.trace.json`, JSON.stringify({ traceEvents }));
+    }
+    if (profDir) {
+      const { profile } = await cdp.send('Profiler.stop');
+      mkdirSync(profDir, { recursive: true });
+      writeFileSync(`${profDir}/late-${sys.canvasSelector ? 'baton' : 'other'}-${t0}.cpuprofile`, JSON.stringify(profile));
+    }
+    const metric = (n) => round((metrics.find((m) => m.name === n)?.value ?? 0) * 1000);
     const st = await page.evaluate(() => BenchSampler.completeState());
+    const ld = await page.evaluate(() => BenchSampler.loading());
     const via = await page.evaluate(() => document.querySelector('[data-testid=share-viewport]')?.dataset.path ?? null);
+    const at = (x) => (x ? Math.round(x - t0) : null);
     return {
+      // Stages, each ms from page.goto (null where the system has no such step).
+      stages: {
+        html: at(ld.htmlAt),
+        scripts: at(ld.scriptsAt),
+        domContentLoaded: at(ld.domContentLoadedAt),
+        firstRender: at(st.appAt),
+        meetingSocket: at(st.conferenceAt),
+        meetingOpen: at(st.conferenceOpenAt),
+        welcome: at(st.welcomeAt),
+        ticketAsked: at(st.ticketAskedAt),
+        ticket: at(st.ticketAt),
+        shareSocket: at(st.streamAt),
+        shareOpen: at(st.streamOpenAt),
+        firstMessage: at(st.firstMessageAt),
+        firstFrameTile: st.firstDrawnAt && st.firstFrameMs !== null ? at(st.firstDrawnAt - st.firstFrameMs) : null,
+        firstFrameReceived: st.firstDrawnAt && st.firstFrameMs !== null ? at(st.firstDrawnAt - st.firstFrameMs + st.firstReceiveMs) : null,
+        firstFrameDrawn: at(st.firstDrawnAt),
+        complete: at(st.at),
+      },
+      // Independent of the machine's load: what the page fetched and received before the screen was whole.
+      // The sampler's own main-thread time: how often it compared the canvas with the screen, and how long that took.
+      sampler: { checks: st.checks, ms: round(st.checkMs, 1) },
+      bytesBeforeComplete: st.bytesIn,
+      messagesBeforeComplete: st.messagesIn,
+      jsBytes: ld.jsBytes,
+      jsTransferBytes: ld.jsTransferBytes,
+      jsFiles: ld.jsFiles,
+      requests: ld.requests,
+      // Main-thread CPU ms (thread time) of the page until complete: all tasks, of them script (parse,
+      // compile, run), style and layout.
+      cpu: { task: metric('TaskDuration'), script: metric('ScriptDuration'), style: metric('RecalcStyleDuration'), layout: metric('LayoutDuration') },
       totalMs: st.at - t0,
       streamMs: st.streamAt ? st.at - st.streamAt : null,
       firstMs: st.streamAt && st.firstMessageAt ? st.firstMessageAt - st.streamAt : null,

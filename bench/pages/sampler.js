@@ -16,8 +16,16 @@
     complete: null,
     // The late-joiner bench's marks (Date.now()): when the screen stream was opened (the sharing
     // socket, noVNC's websockify socket, or a peer connection) and its first message arrived.
-    marks: { streamAt: null, firstMessageAt: null, firstDrawnAt: null, firstFrameMs: null, firstReceiveMs: null },
+    marks: { streamAt: null, streamOpenAt: null, firstMessageAt: null, firstDrawnAt: null, firstFrameMs: null, firstReceiveMs: null, appAt: null, conferenceAt: null, conferenceOpenAt: null, welcomeAt: null, ticketAskedAt: null, ticketAt: null },
+    messagesIn: 0,
   };
+  // The page's first render: the first element the app puts in its root.
+  new MutationObserver((_, obs) => {
+    if (document.getElementById('root')?.firstElementChild || document.getElementById('noVNC_container')) {
+      S.marks.appAt = Date.now();
+      obs.disconnect();
+    }
+  }).observe(document, { childList: true, subtree: true });
   const firstMessage = () => {
     if (S.marks.firstMessageAt === null) S.marks.firstMessageAt = Date.now();
   };
@@ -32,10 +40,30 @@
   };
   function CountingWebSocket(...args) {
     const ws = new Native(...args);
-    ws.addEventListener('message', (e) => (S.bytesIn += size(e.data)));
-    if (/\/ws\/share|websockify/.test(String(args[0])) && S.marks.streamAt === null) {
+    ws.addEventListener('message', (e) => {
+      S.bytesIn += size(e.data);
+      S.messagesIn++;
+    });
+    const url = String(args[0]);
+    if (/\/ws\/share|websockify/.test(url) && S.marks.streamAt === null) {
       S.marks.streamAt = Date.now();
+      ws.addEventListener('open', () => (S.marks.streamOpenAt ??= Date.now()));
       ws.addEventListener('message', firstMessage);
+    }
+    // Baton's meeting socket: when it was made, opened, and its welcome and a sharing ticket arrived.
+    if (/\/ws\/conference/.test(url) && S.marks.conferenceAt === null) {
+      S.marks.conferenceAt = Date.now();
+      ws.addEventListener('open', () => (S.marks.conferenceOpenAt ??= Date.now()));
+      ws.addEventListener('message', (e) => {
+        if (typeof e.data !== 'string') return;
+        if (S.marks.welcomeAt === null && e.data.includes('"welcome"') && JSON.parse(e.data).type === 'welcome') S.marks.welcomeAt = Date.now();
+        if (S.marks.ticketAt === null && e.data.includes('"ticket"')) S.marks.ticketAt = Date.now();
+      });
+      const send = ws.send;
+      ws.send = function (d) {
+        if (S.marks.ticketAskedAt === null && typeof d === 'string' && d.includes('"share.ticket"')) S.marks.ticketAskedAt = Date.now();
+        return send.call(this, d);
+      };
     }
     return ws;
   }
@@ -116,22 +144,35 @@
 
   // Late joiner: the canvas is complete when every 64x64 tile matches the host's screen
   // (sampled every 16 px) within a tolerance that allows lossy encodings.
+  // Checked only in animation frames after something was drawn on a canvas (the viewer's own draws
+  // set `drawn`, ours do not), reading back only the sampled rows: a read-back of the whole canvas
+  // every animation frame took the viewer's main thread from the system being measured.
+  let copy = null;
+  let drawn = true;
+  const C2D = globalThis.CanvasRenderingContext2D?.prototype;
+  for (const m of C2D ? ['putImageData', 'drawImage', 'fillRect'] : []) {
+    const native = C2D[m];
+    C2D[m] = function (...a) {
+      if (this !== copy && this !== scratch) drawn = true;
+      return native.apply(this, a);
+    };
+  }
   function checkComplete(c, now) {
     const { ref, width, height, step, tol } = S.complete;
-    if (c.width !== width || c.height !== height) return;
-    const full = document.createElement('canvas');
-    full.width = width;
-    full.height = height;
-    const ctx = full.getContext('2d', { willReadFrequently: true });
-    ctx.drawImage(c, 0, 0);
-    const px = ctx.getImageData(0, 0, width, height).data;
+    if (c.width !== width || c.height !== height || !drawn) return;
+    drawn = false;
+    const t0 = performance.now();
     const cols = Math.floor(width / step), rows = Math.floor(height / step);
+    copy ??= Object.assign(document.createElement('canvas'), { width, height }).getContext('2d', { willReadFrequently: true });
+    copy.drawImage(c, 0, 0);
+    const px = new Uint8ClampedArray(width * rows * 4);
+    for (let r = 0; r < rows; r++) px.set(copy.getImageData(0, r * step + step / 2, width, 1).data, r * width * 4);
     const per = 64 / step;
     const tiles = new Map();
     for (let r = 0; r < rows; r++) {
       for (let q = 0; q < cols; q++) {
-        const x = q * step + step / 2, y = r * step + step / 2;
-        const o = (y * width + x) * 4, i = (r * cols + q) * 3;
+        const x = q * step + step / 2;
+        const o = (r * width + x) * 4, i = (r * cols + q) * 3;
         const d = Math.abs(px[o] - ref[i]) + Math.abs(px[o + 1] - ref[i + 1]) + Math.abs(px[o + 2] - ref[i + 2]);
         const key = Math.floor(r / per) * 1000 + Math.floor(q / per);
         const t = tiles.get(key) ?? { sum: 0, n: 0 };
@@ -143,9 +184,15 @@
     let worst = 0;
     for (const t of tiles.values()) worst = Math.max(worst, t.sum / t.n);
     S.complete.worst = worst;
+    S.complete.checks++;
+    S.complete.checkMs += performance.now() - t0;
     if (worst <= tol) {
       S.complete.done = true;
       S.complete.at = now;
+      S.complete.bytesIn = S.bytesIn;
+      S.complete.messagesIn = S.messagesIn;
+      // The bench's CDP binding, if it added one: it reads the page's CPU counters at once.
+      globalThis.__benchComplete?.('');
     }
   }
 
@@ -176,8 +223,29 @@
     },
     lastTimestamp: () => S.last,
     expectScreen(ref, width, height, step, tol) {
-      S.complete = { ref, width, height, step, tol, done: false, at: null, worst: null };
+      S.complete = { ref, width, height, step, tol, done: false, at: null, worst: null, checks: 0, checkMs: 0 };
     },
-    completeState: () => (S.complete ? { done: S.complete.done, at: S.complete.at, worst: S.complete.worst, ...S.marks } : null),
+    completeState: () => (S.complete ? { done: S.complete.done, at: S.complete.at, worst: S.complete.worst, bytesIn: S.complete.bytesIn, messagesIn: S.complete.messagesIn, checks: S.complete.checks, checkMs: S.complete.checkMs, ...S.marks } : null),
+    /** The page's loading: the document, and the scripts and other requests it made (epoch ms, bytes). */
+    loading() {
+      const t0 = performance.timeOrigin;
+      const nav = performance.getEntriesByType('navigation')[0];
+      // What the page had loaded when its screen was complete (code loaded later is not on the way to it).
+      const until = S.complete?.at ? S.complete.at - t0 : Infinity;
+      const res = performance.getEntriesByType('resource').filter((r) => r.responseEnd <= until);
+      const js = res.filter((r) => /\.m?js(\?|$)/.test(r.name));
+      // The document's own scripts (not those its workers load later).
+      const own = js.filter((r) => r.initiatorType === 'script' || r.initiatorType === 'link');
+      return {
+        navigationAt: t0,
+        htmlAt: nav ? t0 + nav.responseEnd : null,
+        domContentLoadedAt: nav ? t0 + nav.domContentLoadedEventEnd : null,
+        scriptsAt: own.length ? t0 + Math.max(...own.map((r) => r.responseEnd)) : null,
+        jsFiles: js.map((r) => `${r.name.replace(/^.*\//, '')} (${r.initiatorType}, ${r.decodedBodySize} B)`),
+        jsBytes: js.reduce((a, r) => a + (r.decodedBodySize || 0), 0),
+        jsTransferBytes: js.reduce((a, r) => a + (r.encodedBodySize || 0), 0),
+        requests: res.map((r) => ({ name: r.name.replace(location.origin, ''), type: r.initiatorType, start: Math.round(r.startTime), end: Math.round(r.responseEnd), bytes: r.encodedBodySize })),
+      };
+    },
   };
 })();
