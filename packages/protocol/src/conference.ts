@@ -338,6 +338,12 @@ export const ServerMessage = z.discriminatedUnion('type', [
     roster: z.array(Participant),
     chat: z.array(ChatMessage),
     share: ShareState.nullable(),
+    /**
+     * While someone else shares: a single-use ticket for this participant's sharing socket, so a late
+     * joiner opens the share without first asking `share.ticket` (one round trip less). Short-lived:
+     * a page that opens the share later asks for one.
+     */
+    shareTicket: z.string().max(128).optional(),
     iceServers: z.array(IceServer).default([]),
     /** Absent from servers without audio support. */
     audio: AudioState.optional(),

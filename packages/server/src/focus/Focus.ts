@@ -341,6 +341,7 @@ export class Focus extends TypedEmitter<FocusEvents> {
       roster: this.#roster.visibleTo(seat),
       chat: this.#im.history(chatParty(seat).key),
       share: this.#control.state,
+      ...this.#welcomeTicket(seat),
       iceServers: this.#opts.iceServers?.(seat.id) ?? [],
       audio: this.#audio.state(),
       hands: this.#hands.state,
@@ -353,6 +354,21 @@ export class Focus extends TypedEmitter<FocusEvents> {
       ...(seat.client === 'web' ? { whiteboard: this.#data.whiteboardState() } : {}),
     });
     this.#sendSources(seat);
+  }
+
+  /**
+   * A viewer's sharing ticket in its welcome while someone else shares (a page opens the share at
+   * once, so it saves the page a `share.ticket` round trip). Counted against the same rate limit; when
+   * that is spent the page asks later and is told why.
+   */
+  #welcomeTicket(seat: Seat): { shareTicket?: string } {
+    if (seat.client !== 'web' || !this.#control.state || this.#control.hostId === seat.id) return {};
+    try {
+      this.#limits.ticket(this.#requester(seat));
+    } catch {
+      return {};
+    }
+    return { shareTicket: this.#opts.tickets.issue({ conferenceId: this.id, participantId: seat.id, role: 'viewer' }) };
   }
 
   /** A seat as the data-collaboration server sees it: a lasting identity and what it may run. */

@@ -163,6 +163,24 @@ describe('ConferenceClient', () => {
     expect(ConferenceClient.savedSeat(storage, 'c1')).toEqual({ token: 'tok-1', name: 'Gus' });
   });
 
+  it("hands out the welcome's sharing ticket once, and only for the share it came with", async () => {
+    const c = make({ name: 'Gus' });
+    c.connect();
+    const peer = await server.nextPeer();
+    await peer.next('hello');
+    const share = { hostId: 'p3', kind: 'agent', controllerId: null, requests: [], transport: 'server' } as const;
+    peer.send({ ...welcome('p2', 't', [person('p2', 'Gus'), person('p3', 'Ann')]), share, shareTicket: 'tk-1' } as ServerMessage);
+    await until(c, (x) => x.state === 'joined');
+    expect(c.takeShareTicket()).toBe('tk-1');
+    expect(c.takeShareTicket()).toBeNull(); // single-use: the next connection asks
+    // A welcome again (a reconnect) with a ticket, but by then someone else shares: not that ticket.
+    peer.send({ ...welcome('p2', 't', [person('p2', 'Gus'), person('p3', 'Ann')]), share, shareTicket: 'tk-2' } as ServerMessage);
+    await until(c, () => true);
+    peer.send({ type: 'share.updated', share: { ...share, hostId: 'p2' } });
+    await until(c, (x) => x.snapshot.share?.hostId === 'p2');
+    expect(c.takeShareTicket()).toBeNull();
+  });
+
   it('applies roster and chat events, and drops duplicate chat ids', async () => {
     const c = make({ name: 'Gus' });
     c.connect();

@@ -177,6 +177,8 @@ export interface SavedSeat {
 
 const OPEN = 1;
 const MAX_CHAT_KEPT = 500;
+/** The welcome's sharing ticket is used only this soon after it came (the server's live 30 s). */
+const SHARE_TICKET_FRESH_MS = 15_000;
 
 /** Close codes after which reconnecting would be pointless or wrong. */
 const TERMINAL: Record<number, { reason: EndReason; message: string }> = {
@@ -241,6 +243,8 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
   private nextRid = 1;
   private readonly pending = new Map<string, Pending>();
   private signals: { from: string; data: SignalData }[] = [];
+  /** The welcome's sharing ticket, for the share then running (see takeShareTicket). */
+  private shareTicket: { ticket: string; hostId: string; at: number } | null = null;
 
   constructor(options: ConferenceClientOptions) {
     super();
@@ -405,6 +409,17 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
     return backlog;
   }
 
+  /**
+   * The sharing ticket the welcome carried, once, while it is fresh and the share it came with still
+   * runs (a late joiner's page opens the share without asking for one); null otherwise: ask `share.ticket`.
+   */
+  takeShareTicket(): string | null {
+    const t = this.shareTicket;
+    this.shareTicket = null;
+    if (!t || Date.now() - t.at > SHARE_TICKET_FRESH_MS || this.snap.share?.hostId !== t.hostId) return null;
+    return t.ticket;
+  }
+
   clearError(): void {
     if (this.snap.lastError) this.update({ lastError: null });
   }
@@ -531,6 +546,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
     switch (msg.type) {
       case 'welcome':
         this.signals = [];
+        this.shareTicket = msg.shareTicket && msg.share ? { ticket: msg.shareTicket, hostId: msg.share.hostId, at: Date.now() } : null;
         if (this.boardBacklog) this.boardBacklog = msg.whiteboard ? [msg.whiteboard] : [];
         this.seated(msg.resumeToken);
         if (this.handshakeTimer) clearTimeout(this.handshakeTimer);

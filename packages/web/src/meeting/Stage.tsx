@@ -46,6 +46,9 @@ export function Stage({ client, share, shareSources, roster, selfId, policy, sig
   const [choice, setChoice] = useState<{ hostId: string; open: boolean } | null>(null);
   const { t } = useTranslation();
   const getTicket = useCallback(async () => {
+    // A late joiner's first connection uses the ticket its welcome brought.
+    const early = client.takeShareTicket();
+    if (early) return early;
     const ack = await client.request({ type: 'share.ticket' });
     if (!ack.ticket) throw new Error('no ticket');
     return ack.ticket;
