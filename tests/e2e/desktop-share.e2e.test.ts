@@ -126,13 +126,31 @@ describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser v
     await painter.destroy(patch);
   });
 
-  it('a late joiner sees the full screen at once', async () => {
+  it('a late joiner sees the full screen at once, with the ticket its welcome brought, before any whiteboard or slides code', async () => {
+    // What the page sends on its meeting socket, and which of the code it fetched it had a picture for.
+    const sent: string[] = [];
+    guest.on('websocket', (ws) => {
+      if (ws.url().includes('/ws/conference/')) ws.on('framesent', (f) => sent.push(String(f.payload)));
+    });
+    const lazyChunks: { name: string; framesDrawn: number }[] = [];
+    await guest.route(/\/assets\/(yjs|BoardSync|Whiteboard|SlidesView|pdf)-[^/]*\.js$/, async (route) => {
+      const framesDrawn = await guest.evaluate(() => window.__batonViewer?.framesDrawn ?? 0).catch(() => -1);
+      lazyChunks.push({ name: new URL(route.request().url()).pathname.replace(/^.*\//, ''), framesDrawn });
+      await route.continue();
+    });
     await guest.goto(`${srv.url}/m/${conf}`);
     await guest.getByTestId('guest-name').fill('Late Lena');
     await guest.getByTestId('guest-join').click();
     const t0 = Date.now();
     await expect.poll(() => showsDesktop(guest), { timeout: 10_000 }).toBe(true);
     console.log(`late joiner: complete screen ${Date.now() - t0} ms after joining (the share opens by itself)`);
+    // No share.ticket round trip: the welcome carried the ticket.
+    expect(sent.filter((m) => m.includes('"share.ticket"'))).toEqual([]);
+    // The whiteboard's replica (Yjs) loads only after the first picture; the views' code only when shown.
+    await expect.poll(() => lazyChunks.some((c) => c.name.startsWith('BoardSync-')), { timeout: 10_000 }).toBe(true);
+    expect(lazyChunks.filter((c) => c.framesDrawn < 1)).toEqual([]);
+    expect(lazyChunks.filter((c) => /^(Whiteboard|SlidesView|pdf)-/.test(c.name))).toEqual([]);
+    await guest.unroute(/\/assets\//);
     // Guests may not control under the "signed-in" policy, and the page says so.
     expect(await guest.getByTestId('control-unavailable').textContent()).toContain('Sign in');
   });

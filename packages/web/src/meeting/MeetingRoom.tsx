@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { pollsPolicy, qaPolicy, type ConferenceInfo, type Participant } from '@baton/protocol';
@@ -19,7 +19,7 @@ import { Roster } from './Roster';
 import { AudioPanel } from './AudioPanel';
 import { SettingsDialog } from './SettingsDialog';
 import { StageSwitch } from './StageSwitch';
-import { BoardSync } from '../whiteboard/BoardSync';
+import type { BoardSync } from '../whiteboard/BoardSync';
 import { BrowserShareButton } from '../hosting/BrowserShareButton';
 import { Notifier } from '../notify/Notifier';
 import { NotifierProvider, useSoundSetting } from '../notify/NotifierContext';
@@ -31,6 +31,9 @@ import { SHORTCUT_KEYS, press, useShortcuts, type Shortcut } from './shortcuts';
 import { RecordingButton, RecordingIndicator, useRecordingAlerts } from './RecordingControl';
 
 type Dialog = 'invite' | 'agent' | 'settings' | 'end' | 'shortcuts' | null;
+
+/** With nobody sharing, the whiteboard's code loads this long after the room shows. */
+const BOARD_DEFER_MS = 1000;
 
 /** A live meeting: connects on mount, leaves on unmount. */
 export function MeetingRoom({
@@ -128,12 +131,32 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
   const [notifier] = useState(() => new Notifier({ storage: safeLocalStorage() }));
   useEffect(() => () => notifier.close(), [notifier]);
   // The whiteboard's replica lives as long as the meeting page, whichever view the stage shows.
+  // Its code (Yjs) is a chunk of its own, fetched when the whiteboard is shown, after the shared
+  // screen's first picture (loadBoard), or a moment after the room shows when nobody shares: never
+  // before a late joiner's first picture. The client keeps the board's updates until the replica takes them.
   const [board, setBoard] = useState<BoardSync | null>(null);
+  const [boardWanted, setBoardWanted] = useState(false);
+  const loadBoard = useCallback(() => setBoardWanted(true), []);
+  const sharing = snapshot.share !== null;
   useEffect(() => {
-    const b = new BoardSync(client);
-    setBoard(b);
-    return () => b.close();
-  }, [client]);
+    if (boardWanted || sharing) return;
+    const timer = setTimeout(() => setBoardWanted(true), BOARD_DEFER_MS);
+    return () => clearTimeout(timer);
+  }, [boardWanted, sharing]);
+  useEffect(() => {
+    if (!boardWanted) return;
+    let live = true;
+    let b: BoardSync | null = null;
+    void import('../whiteboard/BoardSync').then(({ BoardSync }) => {
+      if (!live) return;
+      b = new BoardSync(client);
+      setBoard(b);
+    });
+    return () => {
+      live = false;
+      b?.close();
+    };
+  }, [client, boardWanted]);
   // On a phone the stage has the screen; chat and people open as sheets over it.
   const [chatOpen, setChatOpen] = useState(() => !narrowScreen());
   const [peopleOpen, setPeopleOpen] = useState(false);
@@ -310,7 +333,7 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
       )}
       <main className="meeting-body" id="main" tabIndex={-1}>
         <Reactions client={client} />
-        <StageSwitch client={client} snapshot={snapshot} self={self} signedIn={signedIn} isOrganizer={isOrganizer} leads={mayPresent} board={board} />
+        <StageSwitch client={client} snapshot={snapshot} self={self} signedIn={signedIn} isOrganizer={isOrganizer} leads={mayPresent} board={board} loadBoard={loadBoard} />
         <aside className="sidebar" data-people={peopleOpen} data-chat={chatOpen} data-testid="sidebar">
           <AudioPanel client={client} snapshot={snapshot} self={self} isOrganizer={isOrganizer} policy={conference.policy} />
           <Gestures client={client} hands={snapshot.hands} self={self} enabled={snapshot.state === 'joined'} />

@@ -25,13 +25,15 @@ export interface StageProps {
   isOrganizer: boolean;
   /** The marks on the shared surfaces (the screen's are drawn over it). */
   annotations?: readonly Mark[];
+  /** The shared screen's first whole picture is on the canvas (what waited for it may load now). */
+  onFirstPicture?: () => void;
 }
 
 /**
  * The shared screen and its control bar. Who controls is always visible; the buttons only ask —
  * the Focus authorizes, and only the host's agent can grant control.
  */
-export function Stage({ client, share, shareSources, roster, selfId, policy, signedIn, isOrganizer, annotations = [] }: StageProps) {
+export function Stage({ client, share, shareSources, roster, selfId, policy, signedIn, isOrganizer, annotations = [], onFirstPicture }: StageProps) {
   const [mode, setMode] = useState<ViewMode>('fit');
   // The annotation tool in hand: while there is one, the pointer draws and sends nothing to the host.
   const [tool, setTool] = useState<AnnotationTool | null>(null);
@@ -239,6 +241,7 @@ export function Stage({ client, share, shareSources, roster, selfId, policy, sig
           handle={screenHandle}
           p2p={{ conference: client, hostId: share.hostId, active: share.transport === 'p2p' && share.kind === 'agent' }}
           onClipboard={clipboard.onClipboard}
+          onFirstFrame={onFirstPicture}
           beforePaste={share.kind === 'agent' ? clipboard.beforePaste : undefined}
           overlay={(size) => (
             <AnnotationOverlay

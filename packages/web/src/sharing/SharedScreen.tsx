@@ -56,6 +56,8 @@ export interface SharedScreenProps {
   p2p?: SharedScreenP2P;
   /** Clipboard news from the host (it reaches the controller only). */
   onClipboard?: (msg: ClipboardMessage) => void;
+  /** The first whole picture is on the canvas. */
+  onFirstFrame?: () => void;
   /**
    * While controlling, the paste shortcut (Ctrl/Cmd+V, Shift+Insert) first runs this (e.g. sends the
    * browser's clipboard to the host); input waits for it, at most PASTE_WAIT_MS, so the host pastes
@@ -86,7 +88,7 @@ const FINAL_CODES = new Set([1000, 1003, 1008, 4001, 4003, 4004, 4005, 4006]);
 
 type Status = { state: ShareConnectionState; info: ShareCloseInfo | null; retrying: boolean };
 
-export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKeyboard, onKeyboardCapture, onZoom, handle, onStateChange, className, p2p, onClipboard, beforePaste, overlay }: SharedScreenProps) {
+export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKeyboard, onKeyboardCapture, onZoom, handle, onStateChange, className, p2p, onClipboard, onFirstFrame, beforePaste, overlay }: SharedScreenProps) {
   const { t } = useTranslation();
   const outerRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -99,8 +101,8 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
   p2pActive.current = !!p2p?.active;
   const [peerState, setPeerState] = useState<PeerViewerState | null>(null);
   // Callbacks in refs: a new function identity from the parent must not reconnect.
-  const callbacks = useRef({ getTicket, onReleaseKeyboard, onKeyboardCapture, onZoom, onStateChange, onClipboard, beforePaste });
-  callbacks.current = { getTicket, onReleaseKeyboard, onKeyboardCapture, onZoom, onStateChange, onClipboard, beforePaste };
+  const callbacks = useRef({ getTicket, onReleaseKeyboard, onKeyboardCapture, onZoom, onStateChange, onClipboard, onFirstFrame, beforePaste });
+  callbacks.current = { getTicket, onReleaseKeyboard, onKeyboardCapture, onZoom, onStateChange, onClipboard, onFirstFrame, beforePaste };
   const keyboardRef = useRef<HTMLTextAreaElement>(null);
   /** Scroll position to set once a zoom asked by a pinch is laid out. */
   const pendingScroll = useRef<{ left: number; top: number } | null>(null);
@@ -124,6 +126,7 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
     const offDrawn = view.on('frameDrawn', () => {
       offDrawn();
       setDrawn(true);
+      callbacks.current.onFirstFrame?.();
     });
     const offCursor = view.on('cursorShape', ({ url, hotX, hotY }) => setCursor(url ? `url(${url}) ${hotX} ${hotY}, default` : 'default'));
     let disposed = false;
