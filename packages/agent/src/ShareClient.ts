@@ -8,7 +8,7 @@
  * session over a direct DataChannel and keeps the sharing socket connected but idle, and moves it
  * back to the socket, once and for good, when the meeting escalates.
  */
-import { SHARE_LIMITS, utf8Length, type Participant, type ServerMessage, type ShareSource, type ShareState } from '@baton/protocol';
+import { CloseCode, SHARE_LIMITS, utf8Length, type Participant, type ServerMessage, type ShareSource, type ShareState } from '@baton/protocol';
 import { TypedEmitter } from './TypedEmitter.js';
 import { ConferenceClient, type ConferenceClientOptions } from './ConferenceClient.js';
 import { ConsentPrompt, type ControlMode } from './ConsentPrompt.js';
@@ -239,7 +239,13 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     c.on('message', (m) => this.#onConference(m));
     c.on('close', (code, reason) => void this.#end(`the conference socket closed (${code}${reason ? `: ${reason}` : ''})`));
     // A dropped conference socket is resumed by the client; the sharing socket streams on meanwhile.
-    c.on('reconnecting', (code) => this.#status(`Lost the connection to the meeting (${code}); reconnecting, the screen keeps streaming...`));
+    c.on('reconnecting', (code) => {
+      // 1012: the server restarts, or (cluster mode) the meeting moves to another node after its home
+      // died. Either way the share is gone with the old Focus: start it again once back, as after a
+      // server.shutdown notice (a crashed home sends none).
+      if (code === CloseCode.ServiceRestart) this.#serverRestarting = true;
+      this.#status(`Lost the connection to the meeting (${code}); reconnecting, the screen keeps streaming...`);
+    });
     c.on('resumed', (welcome) => {
       this.#roster = new Map(welcome.roster.map((p) => [p.id, p]));
       this.#status('Reconnected to the meeting.');
