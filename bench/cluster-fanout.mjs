@@ -168,6 +168,7 @@ async function run(workload, k, VIEWERS, cascade) {
     // Viewers: round-robin over the nodes, in contiguous slices per worker process.
     const specs = Array.from({ length: VIEWERS }, (_, i) => ({ url: nodes[i % k].url, name: `viewer ${i}` }));
     const t0 = performance.now();
+    const joinCpu0 = nodes.map((n) => cpuTicks(n.proc.pid));
     const done = new Array(WORKERS).fill(0);
     const progress = setInterval(() => console.error(`  ${workload}, ${k} node(s): ${done.reduce((a, b) => a + b, 0)}/${VIEWERS} viewers joined after ${Math.round((performance.now() - t0) / 1000)} s`), 15_000);
     for (let w = 0; w < WORKERS; w++) {
@@ -181,6 +182,8 @@ async function run(workload, k, VIEWERS, cascade) {
     const joined = await Promise.all(workers.map((w, j) => w.ask({ cmd: 'join', conference: conf, viewers: specs.slice(j * per, (j + 1) * per), offset: j * per, concurrency: Math.max(1, Math.round(Number(o.concurrency) / WORKERS)) }, 'joined')));
     clearInterval(progress);
     const joinSeconds = (performance.now() - t0) / 1000;
+    // What joining cost the nodes: each join sends the roster to the newcomer and the newcomer to everyone.
+    const joinCpuMsPerViewer = nodes.reduce((sum, n, i) => sum + (cpuTicks(n.proc.pid) - joinCpu0[i]) * 10, 0) / VIEWERS;
     const failed = joined.reduce((s, j) => s + j.failed, 0);
     if (failed) console.error(`${failed} viewers could not join: ${joined.flatMap((j) => j.errors).slice(0, 3).join('; ')}`);
     const live = VIEWERS - failed;
@@ -222,6 +225,10 @@ async function run(workload, k, VIEWERS, cascade) {
     const viewerBytes = reports.reduce((s, r) => s + r.bytes, 0) / (SECONDS + DRAIN_MS / 1000);
     const nodeCores = cpu.reduce((a, b) => a + b, 0);
     const p95Last = pct(lastViewer, 95);
+    // The cost figure that does not depend on how much CPU the machine gave the nodes: node CPU per
+    // frame delivered to a viewer, and the viewers one core would hold at the recording's pass rate.
+    const delivered = rates.reduce((a, b) => a + b, 0) * SECONDS;
+    const usPerViewerFrame = (nodeCores * SECONDS * 1e6) / delivered;
     const rateMedian = pct(rates, 50);
     const row = {
       workload, nodes: k, cascade: k > 1 ? cascade : '-', viewers: live, failed, joinSeconds: Math.round(joinSeconds), hostFps: Number((sent / SECONDS).toFixed(1)), hostHeld: held,
@@ -231,6 +238,9 @@ async function run(workload, k, VIEWERS, cascade) {
       homeWrittenMBps: Number((io[nodes.indexOf(home)] / 1e6).toFixed(2)), writtenMBpsPerNode: io.map((x) => Number((x / 1e6).toFixed(2))),
       viewersReceivedMBps: Number((viewerBytes / 1e6).toFixed(2)), relayedMBps: Number((rel / SECONDS / 1e6).toFixed(2)),
       viewersPerCore: Math.round(live / nodeCores),
+      usPerViewerFrame: Number(usPerViewerFrame.toFixed(1)),
+      viewersPerCoreAtRecordedRate: Math.round(1e6 / (usPerViewerFrame * streams[workload].fps)),
+      joinCpuMsPerViewer: Number(joinCpuMsPerViewer.toFixed(1)),
       meets200ms: Number.isFinite(p95Last) && p95Last <= 200 && rateMedian >= 0.9 * (sent / SECONDS),
       load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
     };
@@ -261,12 +271,12 @@ for (const w of Object.keys(streams)) {
 }
 // Against the single-node path at the same viewer count, in this run.
 for (const r of rows) { const one = rows.find((x) => x.workload === r.workload && x.nodes === 1 && x.viewers === r.viewers && !x.error); if (one && !r.error) { r.p95LastVsSingle = Number((r.p95LastViewerMs / one.p95LastViewerMs).toFixed(2)); r.coresVsSingle = Number((r.nodeCores / one.nodeCores).toFixed(2)); } }
-const cols = [['workload', 9], ['nodes', 5], ['cascade', 8], ['viewers', 8], ['join s', 7], ['host fps', 9], ['fps med/p5', 11], ['p95 any', 8], ['p95 last', 9], ['reach all', 10], ['CPU per node', 20], ['bench', 6], ['home MB/s', 10], ['relayed MB/s', 13], ['viewers/core', 13], ['≤200ms', 7], ['vs 1 node (p95, cores)', 22]];
+const cols = [['workload', 9], ['nodes', 5], ['cascade', 8], ['viewers', 8], ['join s', 7], ['host fps', 9], ['fps med/p5', 11], ['p95 any', 8], ['p95 last', 9], ['reach all', 10], ['CPU per node', 20], ['bench', 6], ['home MB/s', 10], ['relayed MB/s', 13], ['viewers/core', 13], ['µs/viewer-frame', 16], ['viewers/core @rec fps', 22], ['join CPU ms/viewer', 19], ['≤200ms', 7], ['vs 1 node (p95, cores)', 22]];
 console.log(`\n${Object.entries(streams).map(([w, s]) => `${w}: ${s.fps} passes/s, ${s.kBps} kB/s recorded`).join('; ')}; ${SECONDS} s per run, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 console.log(cols.map(([c, w]) => c.padEnd(w)).join(' '));
 for (const r of rows) {
   if (r.error) { console.log(`${r.workload.padEnd(9)} ${String(r.nodes).padEnd(5)} ${String(r.cascade).padEnd(8)} ${String(r.viewers).padEnd(8)} failed: ${r.error}`); continue; }
-  const cells = [r.workload, r.nodes, r.cascade, r.viewers, r.joinSeconds, r.hostFps, `${r.rateMedian}/${r.rateP5}`, r.p95AnyMs, r.p95LastViewerMs ?? '∞', r.framesReachingAll, r.cpuPerNode.join(' '), r.benchCores, r.homeWrittenMBps, r.relayedMBps, r.viewersPerCore, r.meets200ms ? 'yes' : 'no', r.p95LastVsSingle === undefined ? '' : `${r.p95LastVsSingle}, ${r.coresVsSingle}`];
+  const cells = [r.workload, r.nodes, r.cascade, r.viewers, r.joinSeconds, r.hostFps, `${r.rateMedian}/${r.rateP5}`, r.p95AnyMs, r.p95LastViewerMs ?? '∞', r.framesReachingAll, r.cpuPerNode.join(' '), r.benchCores, r.homeWrittenMBps, r.relayedMBps, r.viewersPerCore, r.usPerViewerFrame, r.viewersPerCoreAtRecordedRate, r.joinCpuMsPerViewer, r.meets200ms ? 'yes' : 'no', r.p95LastVsSingle === undefined ? '' : `${r.p95LastVsSingle}, ${r.coresVsSingle}`];
   console.log(cells.map((c, i) => String(c).padEnd(cols[i][1])).join(' '));
 }
 mkdirSync(join(root, 'bench/results'), { recursive: true });
