@@ -9,29 +9,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { SHARE_PROTOCOL_VERSION, TileEncoding, encodeShareMessage, type ShareMessage } from '@baton/protocol';
-import { TestClient, api, createConference, signUp, testServer } from './support.js';
-
-type Server = Awaited<ReturnType<typeof testServer>>;
+import { TestClient, createConference } from './support.js';
+import { ServerHarness } from './serverHarness.js';
 
 describe('annotation', () => {
-  let srv: Server;
+  let h: ServerHarness<'alice'>;
   let alice: string;
   beforeAll(async () => {
-    srv = await testServer();
-    alice = await signUp(srv.url, 'alice');
+    h = await ServerHarness.start(['alice']);
+    alice = h.cookies.alice;
   });
-  afterAll(async () => srv.dispose());
+  afterAll(async () => h.dispose());
 
   it('presenter draws, viewers are refused until allowed, marks follow the content under them', async () => {
-    const conf = await createConference(srv.url, alice, { guests: 'allow' });
-    const tok = await api(srv.url, 'POST', `/api/conferences/${conf}/agent-tokens`, {}, alice);
-    const agent = new TestClient(srv.url, conf);
-    await agent.hello({ client: 'agent', agentToken: tok.body.token });
-    await agent.next('welcome');
-    const page = new TestClient(srv.url, conf, { cookie: alice });
+    const conf = await createConference(h.url, alice, { guests: 'allow' });
+    const { c: agent } = await h.joinAgent(conf, alice);
+    const page = new TestClient(h.url, conf, { cookie: alice });
     await page.hello();
     await page.next('welcome');
-    const bob = new TestClient(srv.url, conf);
+    const bob = new TestClient(h.url, conf);
     await bob.hello({ name: 'Bob' });
     const bobW = await bob.next('welcome');
 
@@ -44,7 +40,7 @@ describe('annotation', () => {
 
     expect(await agent.request({ type: 'share.start', kind: 'agent' })).toMatchObject({ type: 'ack' });
     const ticket = ((await agent.request({ type: 'share.ticket' })) as unknown as { ticket: string }).ticket;
-    const host = new WebSocket(`${srv.url.replace(/^http/, 'ws')}/ws/share`);
+    const host = new WebSocket(`${h.url.replace(/^http/, 'ws')}/ws/share`);
     await new Promise((r) => host.once('open', r));
     const send = (m: ShareMessage) => host.send(encodeShareMessage(m));
     send({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket });
@@ -86,7 +82,7 @@ describe('annotation', () => {
     expect(bob.received.some((m) => m.type === 'annotation.laser')).toBe(false);
 
     // A late joiner gets both marks.
-    const carol = new TestClient(srv.url, conf);
+    const carol = new TestClient(h.url, conf);
     await carol.hello({ name: 'Carol' });
     const cw = await carol.next('welcome');
     expect(cw.annotations?.map((m) => m.id)).toEqual([id, bobMark.id]);

@@ -6,10 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { SHARE_LIMITS, SHARE_PROTOCOL_VERSION, TileEncoding, decodeShareMessage, encodeShareMessage, type ShareMessage } from '@baton/protocol';
-import { TestClient, api, createConference, signUp, testServer } from './support.js';
+import { TestClient, createConference } from './support.js';
+import { ServerHarness } from './serverHarness.js';
 import type { AppShareServer } from '../src/sharing/AppShareServer.js';
-
-type Server = Awaited<ReturnType<typeof testServer>>;
 
 /** A sharing socket that records every decoded frame and can wait for one. */
 class SharePeer {
@@ -51,26 +50,23 @@ async function until(cond: () => boolean): Promise<void> {
 }
 
 describe('clipboard frames through the relay', () => {
-  let srv: Server;
+  let h: ServerHarness<'alice'>;
   let alice: string;
   beforeAll(async () => {
-    srv = await testServer();
-    alice = await signUp(srv.url, 'alice');
+    h = await ServerHarness.start(['alice']);
+    alice = h.cookies.alice;
   });
-  afterAll(async () => srv.dispose());
+  afterAll(async () => h.dispose());
 
   it('go from and to the controller only; anyone else is dropped and counted', async () => {
-    const conf = await createConference(srv.url, alice, { guests: 'allow', control: 'anyone' });
-    const tok = await api(srv.url, 'POST', `/api/conferences/${conf}/agent-tokens`, {}, alice);
-    const agent = new TestClient(srv.url, conf);
-    await agent.hello({ client: 'agent', agentToken: tok.body.token });
-    await agent.next('welcome');
+    const conf = await createConference(h.url, alice, { guests: 'allow', control: 'anyone' });
+    const { c: agent } = await h.joinAgent(conf, alice);
     let relay: AppShareServer | null = null;
-    srv.conferencing.once('appShare', (s) => (relay = s));
+    h.server.conferencing.once('appShare', (s) => (relay = s));
     expect(await agent.request({ type: 'share.start', kind: 'agent' })).toMatchObject({ type: 'ack' });
     const ticketOf = async (c: TestClient) => ((await c.request({ type: 'share.ticket' })) as unknown as { ticket: string }).ticket;
 
-    const host = new SharePeer(srv.url);
+    const host = new SharePeer(h.url);
     await host.auth(await ticketOf(agent));
     host.send({ type: 'screen', width: 64, height: 64, tileSize: 64 });
     host.send({ type: 'tile', x: 0, y: 0, w: 64, h: 64, encoding: TileEncoding.Fill, flags: 0, data: Uint8Array.of(1, 2, 3) });
@@ -78,10 +74,10 @@ describe('clipboard frames through the relay', () => {
 
     const viewers: Record<'bob' | 'carol', { conf: TestClient; share: SharePeer; id: string }> = {} as never;
     for (const name of ['bob', 'carol'] as const) {
-      const conf2 = new TestClient(srv.url, conf);
+      const conf2 = new TestClient(h.url, conf);
       await conf2.hello({ name });
       const w = await conf2.next('welcome');
-      const share = new SharePeer(srv.url);
+      const share = new SharePeer(h.url);
       await share.auth(await ticketOf(conf2));
       await share.waitFor((m) => m.type === 'frame');
       viewers[name] = { conf: conf2, share, id: w.self };

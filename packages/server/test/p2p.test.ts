@@ -1,35 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestClient, api, createConference, signUp, testServer } from './support.js';
-
-type Server = Awaited<ReturnType<typeof testServer>>;
+import { TestClient, createConference, signUp, testServer } from './support.js';
+import { ServerHarness } from './serverHarness.js';
 
 describe('peer-to-peer decision and signalling through the Focus', () => {
-  let srv: Server;
+  let h: ServerHarness<'alice'>;
   let alice: string;
   beforeAll(async () => {
-    srv = await testServer();
-    alice = await signUp(srv.url, 'alice');
+    h = await ServerHarness.start(['alice']);
+    alice = h.cookies.alice;
   });
-  afterAll(async () => srv.dispose());
+  afterAll(async () => h.dispose());
 
   async function agent(conf: string) {
-    const tok = await api(srv.url, 'POST', `/api/conferences/${conf}/agent-tokens`, {}, alice);
-    const a = new TestClient(srv.url, conf);
-    await a.hello({ client: 'agent', agentToken: tok.body.token, caps: { p2p: true } });
-    const w = await a.next('welcome');
+    const { c: a, w } = await h.joinAgent(conf, alice, { caps: { p2p: true } });
     expect(await a.request({ type: 'share.start', kind: 'agent' })).toMatchObject({ type: 'ack' });
     return { a, self: w.self };
   }
 
   async function viewer(conf: string, name: string, p2p = true) {
-    const v = new TestClient(srv.url, conf);
+    const v = new TestClient(h.url, conf);
     await v.hello({ name, caps: { p2p } });
     const w = await v.next('welcome');
     return { v, self: w.self };
   }
 
   it('two capable parties go p2p, signal through the Focus, and a third joiner escalates for good', async () => {
-    const conf = await createConference(srv.url, alice, { guests: 'allow', control: 'anyone' });
+    const conf = await createConference(h.url, alice, { guests: 'allow', control: 'anyone' });
     const { a, self: hostId } = await agent(conf);
     expect((await a.next('share.updated')).share).toMatchObject({ hostId, transport: 'server' });
     const { v, self: viewerId } = await viewer(conf, 'Vic');
@@ -51,24 +47,24 @@ describe('peer-to-peer decision and signalling through the Focus', () => {
     third.v.close();
     await a.next('participant.left');
     await new Promise((r) => setTimeout(r, 100));
-    expect((await srv.registry.get(conf))!.snapshot().share?.transport).toBe('server');
+    expect((await h.server.registry.get(conf))!.snapshot().share?.transport).toBe('server');
     a.close();
     v.close();
   });
 
   it('a client that cannot do p2p keeps the share on the server', async () => {
-    const conf = await createConference(srv.url, alice, { guests: 'allow' });
+    const conf = await createConference(h.url, alice, { guests: 'allow' });
     const { a } = await agent(conf);
     const { v } = await viewer(conf, 'Old', false);
     await new Promise((r) => setTimeout(r, 100));
-    expect((await srv.registry.get(conf))!.snapshot().share?.transport).toBe('server');
+    expect((await h.server.registry.get(conf))!.snapshot().share?.transport).toBe('server');
     expect(a.received.some((m) => m.type === 'share.updated' && m.share?.transport === 'p2p')).toBe(false);
     a.close();
     v.close();
   });
 
   it('only the host and its peer may signal, and only each other', async () => {
-    const conf = await createConference(srv.url, alice, { guests: 'allow' });
+    const conf = await createConference(h.url, alice, { guests: 'allow' });
     const { a, self: hostId } = await agent(conf);
     const { v, self: viewerId } = await viewer(conf, 'Vic');
     await v.next('share.updated', (m) => m.share?.transport === 'p2p');

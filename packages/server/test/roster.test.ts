@@ -1,34 +1,30 @@
 /** The roster's grouping into people: a user's tabs and agent share a person; each guest is their own. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestClient, api, createConference, signUp, testServer } from './support.js';
-
-type Server = Awaited<ReturnType<typeof testServer>>;
+import { TestClient, createConference } from './support.js';
+import { ServerHarness } from './serverHarness.js';
 
 describe('roster people', () => {
-  let srv: Server;
+  let h: ServerHarness<'alice'>;
   let alice: string;
   beforeAll(async () => {
-    srv = await testServer();
-    alice = await signUp(srv.url, 'alice');
+    h = await ServerHarness.start(['alice']);
+    alice = h.cookies.alice;
   });
-  afterAll(async () => srv.dispose());
+  afterAll(async () => h.dispose());
 
   it('two tabs and the agent of one user are one person; two guests of the same name are two; seats stay apart', async () => {
-    const conf = await createConference(srv.url, alice, { guests: 'allow' });
-    const tab1 = new TestClient(srv.url, conf, { cookie: alice });
+    const conf = await createConference(h.url, alice, { guests: 'allow' });
+    const tab1 = new TestClient(h.url, conf, { cookie: alice });
     await tab1.hello();
     const w1 = await tab1.next('welcome');
-    const tab2 = new TestClient(srv.url, conf, { cookie: alice });
+    const tab2 = new TestClient(h.url, conf, { cookie: alice });
     await tab2.hello();
     const w2 = await tab2.next('welcome');
-    const tok = await api(srv.url, 'POST', `/api/conferences/${conf}/agent-tokens`, {}, alice);
-    const agent = new TestClient(srv.url, conf);
-    await agent.hello({ client: 'agent', agentToken: tok.body.token });
-    const wa = await agent.next('welcome');
-    const g1 = new TestClient(srv.url, conf);
+    const { c: agent, w: wa } = await h.joinAgent(conf, alice);
+    const g1 = new TestClient(h.url, conf);
     await g1.hello({ name: 'Gus' });
     await g1.next('welcome');
-    const g2 = new TestClient(srv.url, conf);
+    const g2 = new TestClient(h.url, conf);
     await g2.hello({ name: 'Gus' });
     const wg = await g2.next('welcome');
 

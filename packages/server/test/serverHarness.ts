@@ -4,7 +4,7 @@
  */
 import { rmSync } from 'node:fs';
 import type { StartOptions } from '../src/start.js';
-import { TestClient, signUp, testServer } from './support.js';
+import { TestClient, api, signUp, testServer } from './support.js';
 
 type TestServer = Awaited<ReturnType<typeof testServer>>;
 
@@ -25,6 +25,11 @@ export class ServerHarness<U extends string = string> {
     return h;
   }
 
+  /** The server itself (its registry, its conferencing), the current one after a restart. */
+  get server(): TestServer {
+    return this.#srv;
+  }
+
   get url(): string {
     return this.#srv.url;
   }
@@ -37,6 +42,14 @@ export class ServerHarness<U extends string = string> {
   async join(conf: string, cookie?: string, name?: string) {
     const c = new TestClient(this.url, conf, cookie ? { cookie } : {});
     await c.hello(name ? { name } : {});
+    return { c, w: await c.next('welcome') };
+  }
+
+  /** An agent of `cookie`'s user joins meeting `conf` with a fresh one-time agent token: the client and its welcome. */
+  async joinAgent(conf: string, cookie: string, hello: Parameters<TestClient['hello']>[0] = {}) {
+    const tok = await api(this.url, 'POST', `/api/conferences/${conf}/agent-tokens`, {}, cookie);
+    const c = new TestClient(this.url, conf);
+    await c.hello({ client: 'agent', agentToken: tok.body.token, ...hello });
     return { c, w: await c.next('welcome') };
   }
 

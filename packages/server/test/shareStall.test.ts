@@ -8,9 +8,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { SHARE_PROTOCOL_VERSION, TileEncoding, decodeShareMessage, encodeShareMessage, type ShareMessage } from '@baton/protocol';
-import { TestClient, api, createConference, signUp, testServer } from './support.js';
-
-type Server = Awaited<ReturnType<typeof testServer>>;
+import { TestClient, createConference } from './support.js';
+import { ServerHarness } from './serverHarness.js';
 
 const SIDE = 8192;
 const CELL = 16;
@@ -33,25 +32,22 @@ function drained(ws: WebSocket): Promise<void> {
 const opened = (ws: WebSocket) => new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
 
 describe('a viewer catching up on 262,144 one-cell tiles', () => {
-  let srv: Server;
+  let h: ServerHarness<'alice'>;
   let alice: string;
   beforeAll(async () => {
-    srv = await testServer();
-    alice = await signUp(srv.url, 'alice');
+    h = await ServerHarness.start(['alice']);
+    alice = h.cookies.alice;
   });
-  afterAll(async () => srv.dispose());
+  afterAll(async () => h.dispose());
 
   it('does not stop another conference from being answered, and still ends with the whole screen', async () => {
-    const conf = await createConference(srv.url, alice, { guests: 'allow' });
-    const tok = await api(srv.url, 'POST', `/api/conferences/${conf}/agent-tokens`, {}, alice);
-    const agent = new TestClient(srv.url, conf);
-    await agent.hello({ client: 'agent', agentToken: tok.body.token });
-    await agent.next('welcome');
+    const conf = await createConference(h.url, alice, { guests: 'allow' });
+    const { c: agent } = await h.joinAgent(conf, alice);
     expect(await agent.request({ type: 'share.start', kind: 'agent' })).toMatchObject({ type: 'ack' });
     const ticketOf = async (c: TestClient) => ((await c.request({ type: 'share.ticket' })) as unknown as { ticket: string }).ticket;
 
     // The hostile host: one-cell tiles in every cell of the largest screen, then one frame.
-    const host = shareSocket(srv.url);
+    const host = shareSocket(h.url);
     await opened(host);
     host.send(encodeShareMessage({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket: await ticketOf(agent) }));
     host.send(encodeShareMessage({ type: 'screen', width: SIDE, height: SIDE, tileSize: CELL }));
@@ -66,22 +62,22 @@ describe('a viewer catching up on 262,144 one-cell tiles', () => {
     await new Promise<void>((resolve) => host.on('message', (d: Buffer) => decodeShareMessage(new Uint8Array(d)).type === 'ack' && resolve()));
 
     // Someone in another conference, who will ping.
-    const other = await createConference(srv.url, alice, { guests: 'allow' });
-    const pinger = new TestClient(srv.url, other);
+    const other = await createConference(h.url, alice, { guests: 'allow' });
+    const pinger = new TestClient(h.url, other);
     await pinger.hello({ name: 'Pat' });
     await pinger.next('welcome');
 
     // The late viewer, on a socket it does not read.
-    const vc = new TestClient(srv.url, conf);
+    const vc = new TestClient(h.url, conf);
     await vc.hello({ name: 'Vic' });
     await vc.next('welcome');
-    const viewer = shareSocket(srv.url);
+    const viewer = shareSocket(h.url);
     await opened(viewer);
     viewer.pause();
     const loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();
     viewer.send(encodeShareMessage({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket: await ticketOf(vc) }));
-    const focus = (await srv.registry.get(conf))!;
+    const focus = (await h.server.registry.get(conf))!;
     // Wait (a turn of the event loop at a time) until the viewer is attached.
     while ((focus.shareStats()?.viewers ?? 0) < 1) await new Promise((r) => setImmediate(r));
 

@@ -4,27 +4,27 @@
  * server knows it, whatever the requester claims.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestClient, api, createConference, signUp, testServer } from './support.js';
+import { TestClient, api, createConference } from './support.js';
+import { ServerHarness } from './serverHarness.js';
 
-type Server = Awaited<ReturnType<typeof testServer>>;
 const SPOOF = 'Alice (alice) asks to control your screen. Allow? [y/N] \x1b[8m';
 
 describe('hostile user text', () => {
-  let srv: Server;
+  let h: ServerHarness<'alice'>;
   let alice: string;
   beforeAll(async () => {
-    srv = await testServer();
-    alice = await signUp(srv.url, 'alice');
+    h = await ServerHarness.start(['alice']);
+    alice = h.cookies.alice;
   });
-  afterAll(async () => srv.dispose());
+  afterAll(async () => h.dispose());
 
   it('a join with an escape sequence in the display name is refused and seats nobody', async () => {
-    const conf = await createConference(srv.url, alice, { guests: 'allow', control: 'anyone' });
-    const org = new TestClient(srv.url, conf, { cookie: alice });
+    const conf = await createConference(h.url, alice, { guests: 'allow', control: 'anyone' });
+    const org = new TestClient(h.url, conf, { cookie: alice });
     await org.hello();
     await org.next('welcome');
 
-    const eve = new TestClient(srv.url, conf);
+    const eve = new TestClient(h.url, conf);
     await eve.hello({ name: SPOOF, rid: 'h1' });
     const refused = await eve.nextAny((m) => m.type === 'error' && m.rid === 'h1');
     expect(refused).toMatchObject({ type: 'error', code: 'bad_request' });
@@ -53,10 +53,7 @@ describe('hostile user text', () => {
 
     // control.requested: the account comes from the server (null for a guest, the login for a user),
     // apart from the name the participant chose.
-    const tok = await api(srv.url, 'POST', `/api/conferences/${conf}/agent-tokens`, {}, alice);
-    const agent = new TestClient(srv.url, conf);
-    await agent.hello({ client: 'agent', agentToken: tok.body.token });
-    await agent.next('welcome');
+    const { c: agent } = await h.joinAgent(conf, alice);
     expect(await agent.request({ type: 'share.start', kind: 'agent' })).toMatchObject({ type: 'ack' });
     expect(await eve.request({ type: 'control.request' })).toMatchObject({ type: 'ack' });
     expect(await agent.next('control.requested')).toEqual({ type: 'control.requested', participantId: welcome.self, name: 'Eve', user: null });
@@ -66,10 +63,10 @@ describe('hostile user text', () => {
   });
 
   it('REST refuses such text in sign-up names and meeting subjects, with a clear message', async () => {
-    const signup = await api(srv.url, 'POST', '/api/auth/signup', { username: 'mallory', password: 'correct horse battery', displayName: SPOOF });
+    const signup = await api(h.url, 'POST', '/api/auth/signup', { username: 'mallory', password: 'correct horse battery', displayName: SPOOF });
     expect(signup.status).toBe(400);
     expect(signup.body.error.message).toContain('name contains U+001B');
-    const create = await api(srv.url, 'POST', '/api/conferences', { subject: 'Sync\u202e' }, alice);
+    const create = await api(h.url, 'POST', '/api/conferences', { subject: 'Sync\u202e' }, alice);
     expect(create.status).toBe(400);
     expect(create.body.error.message).toContain('subject contains U+202E');
   });
