@@ -236,7 +236,7 @@ async function run(workload, k, VIEWERS, cascade) {
       p50AnyMs: histPct(hist, 50), p95AnyMs: histPct(hist, 95), p95LastViewerMs: Number.isFinite(p95Last) ? Math.round(p95Last) : null, framesReachingAll: `${reachAll}/${sent}`,
       cpuPerNode: cpu.map((c) => Number(c.toFixed(2))), nodeCores: Number(nodeCores.toFixed(2)), benchCores: Number((wcpu + (mc.user + mc.system) / 1e6 / SECONDS).toFixed(2)),
       homeWrittenMBps: Number((io[nodes.indexOf(home)] / 1e6).toFixed(2)), writtenMBpsPerNode: io.map((x) => Number((x / 1e6).toFixed(2))),
-      viewersReceivedMBps: Number((viewerBytes / 1e6).toFixed(2)), relayedMBps: Number((rel / SECONDS / 1e6).toFixed(2)),
+      viewersReceivedMBps: Number((viewerBytes / 1e6).toFixed(2)), relayedMBps: Number((rel / SECONDS / 1e6).toFixed(3)),
       viewersPerCore: Math.round(live / nodeCores),
       usPerViewerFrame: Number(usPerViewerFrame.toFixed(1)),
       viewersPerCoreAtRecordedRate: Math.round(1e6 / (usPerViewerFrame * streams[workload].fps)),

@@ -5,7 +5,8 @@
  * split brain: a home paused past its lease (SIGSTOP) and resumed must not act for the conference.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerMessage } from '@baton/protocol';
+import { WebSocket } from 'ws';
+import { SHARE_PROTOCOL_VERSION, TileEncoding, decodeShareMessage, encodeShareMessage, type ServerMessage } from '@baton/protocol';
 import { createConference, signUp, TestClient } from './support.js';
 import { clusterView, freshCluster, until, type TestCluster, type TestNode } from './clusterSupport.js';
 
@@ -67,6 +68,26 @@ d('cluster: a home node dies or is paused', () => {
     first.client.close();
     expect(await homeOf(X, id)).toBe(homeId);
 
+    // A share: the organizer's stream goes through X to the home; Gwen watches on Y, through Y's cascade.
+    expect((await o.client.request({ type: 'share.start', kind: 'browser' })).type).toBe('ack');
+    const ticketOf = async (cl: TestClient) => ((await cl.request({ type: 'share.ticket' })) as unknown as { ticket: string }).ticket;
+    const shareSocket = async (node: TestNode, ticket: string) => {
+      const ws = new WebSocket(`${node.url.replace(/^http/, 'ws')}/ws/share`);
+      const s = { ws, frames: 0, closed: new Promise<number>((r) => ws.on('close', (code) => r(code))) };
+      ws.on('message', (d: Buffer) => void (decodeShareMessage(new Uint8Array(d)).type === 'frame' && s.frames++));
+      ws.on('error', () => {});
+      await new Promise((r) => ws.once('open', r));
+      ws.send(encodeShareMessage({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket }));
+      return s;
+    };
+    const hostShare = await shareSocket(X, await ticketOf(o.client));
+    hostShare.ws.send(encodeShareMessage({ type: 'screen', width: 32, height: 16, tileSize: 16 }));
+    hostShare.ws.send(encodeShareMessage({ type: 'tile', x: 0, y: 0, w: 16, h: 16, encoding: TileEncoding.Png, flags: 0, data: new Uint8Array(64) }));
+    hostShare.ws.send(encodeShareMessage({ type: 'frame', seq: 1, time: 1 }));
+    const watching = await shareSocket(Y, await ticketOf(g.client));
+    await until(() => watching.frames > 0, 'the frame on Y');
+    expect((await clusterView(Y)).cascades.map((x) => x.home)).toEqual([homeId]);
+
     // Chat goes on from both sides while the home is killed; remember what was acknowledged.
     const ackedTexts = new Set<string>();
     const chatLoop = async (cl: TestClient, who: string, stop: () => boolean) => {
@@ -85,6 +106,10 @@ d('cluster: a home node dies or is paused', () => {
     killed = true;
     await Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, 3000))]);
     expect(ackedTexts.size).toBeGreaterThanOrEqual(10);
+    // Y's cascade lost its home: its viewer is told to reconnect, and the cascade is gone.
+    expect(await watching.closed).toBe(1012);
+    await until(async () => (await clusterView(Y)).cascades.length === 0, 'the cascade on Y closed');
+    hostShare.ws.close();
 
     // The clients see their sockets close and come back with their resume tokens, through any node.
     const [o2, g2, h2] = await Promise.all([
