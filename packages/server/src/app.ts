@@ -15,7 +15,7 @@ import { WebSocketServer } from 'ws';
 import { MAX_CONFERENCE_FRAME, SHARE_LIMITS, type ApiError, type IceServer } from '@baton/protocol';
 import { TurnCredentials } from './conferencing/TurnCredentials.js';
 import type { ServerConfig } from './config.js';
-import { openStore } from './store/index.js';
+import { openStore, type KyselyStore } from './store/index.js';
 import type { Store } from './store/Store.js';
 import { AccountService } from './auth/AccountService.js';
 import { SessionService } from './auth/SessionService.js';
@@ -23,6 +23,8 @@ import { FocusRegistry } from './focus/FocusRegistry.js';
 import { FocusFactory } from './focus/FocusFactory.js';
 import { ConferencingServerFactory } from './conferencing/ConferencingServerFactory.js';
 import { BlobSweeper } from './data/BlobSweeper.js';
+import { SqlBlobStore } from './data/SqlBlobStore.js';
+import { StoreLease } from './data/StoreLease.js';
 import { ConferenceConnection } from './gateway/ConferenceConnection.js';
 import { acceptShareCascade, acceptShareSocket, toBytes } from './gateway/ShareConnection.js';
 import { WsShareChannel } from './sharing/WsShareChannel.js';
@@ -93,7 +95,8 @@ const CONFERENCE_PATH = /^\/ws\/conference\/([A-Za-z0-9_-]{1,64})$/;
 export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   const metrics = new ServerMetrics();
   // Every store call is timed into baton_store_seconds.
-  const store = metrics.timeStore(await openStore(config.storeUrl));
+  const rawStore = await openStore(config.storeUrl);
+  const store = metrics.timeStore(rawStore);
   await store.migrate();
   const app = Fastify({
     ...loggerOptions({ level: config.logLevel, stream: config.logStream }),
@@ -113,12 +116,19 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   const accounts = new AccountService(store, { passwordPolicy: true });
   // Conversions left half done by a process that stopped: nothing in there is kept.
   rmSync(path.join(config.dataDir, 'slides-work'), { recursive: true, force: true });
+  // Cluster mode: blob bytes in the shared PostgreSQL store, so every node serves them (decision 0008).
+  const db = config.cluster ? (rawStore as KyselyStore).kysely : null;
+  const shared = db && {
+    files: new SqlBlobStore({ db, bucket: 'files' }),
+    slides: new SqlBlobStore({ db, bucket: 'slides' }),
+    recordings: new SqlBlobStore({ db, bucket: 'recordings' }),
+  };
   const conferencing = new ConferencingServerFactory({
     log: app.log,
     audio: config.audio && { ...config.audio, dir: path.join(config.dataDir, 'janus') },
     sip: config.sip ?? null,
-    files: { dir: path.join(config.dataDir, 'files'), maxFileBytes: config.maxFileBytes ?? 100e6 },
-    slides: { dir: path.join(config.dataDir, 'slides'), workDir: path.join(config.dataDir, 'slides-work') },
+    files: { dir: path.join(config.dataDir, 'files'), maxFileBytes: config.maxFileBytes ?? 100e6, ...(shared ? { blobs: shared.files } : {}) },
+    slides: { dir: path.join(config.dataDir, 'slides'), workDir: path.join(config.dataDir, 'slides-work'), ...(shared ? { blobs: shared.slides } : {}) },
   });
   // Shared files and slide decks are content-addressed; what no row names any more goes hourly.
   const blobSweeper = new BlobSweeper({
@@ -127,6 +137,8 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
       { blobs: conferencing.blobs, table: 'files' },
       { blobs: conferencing.slideBlobs, table: 'slide_decks' },
     ],
+    // The shared blobs are swept by one node at a time; a killed sweeper's lease runs out in two hours.
+    ...(config.cluster ? { lease: new StoreLease({ store, name: 'blob-sweep', holder: config.cluster.nodeId, ms: 2 * 3_600_000 }) } : {}),
     log: app.log,
   });
   blobSweeper.start();
@@ -138,7 +150,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
     ...(turn ? [(({ urls, username, credential }) => ({ urls, username, credential }))(turn.issue(participantId))] : []),
   ];
   const rec = config.recording ?? { maxBytes: 4096 * 1024 * 1024, retentionDays: null };
-  const recordings = new RecordingService({ store, dir: path.join(config.dataDir, 'recordings'), ...rec, log: app.log });
+  const recordings = new RecordingService({ store, dir: path.join(config.dataDir, 'recordings'), ...rec, ...(shared ? { shared: shared.recordings } : {}), log: app.log });
   await recordings.init();
   // Cluster mode: join the other nodes before anything can start a Focus here.
   const cluster = config.cluster ? await ClusterNode.connect({ config: config.cluster, log: app.log.child({ part: 'cluster' }) }) : null;

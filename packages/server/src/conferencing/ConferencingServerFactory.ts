@@ -14,6 +14,7 @@ import { JanusProcess, findJanus } from '../audio/JanusProcess.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { DataServer } from '../data/DataServer.js';
 import { BlobStore } from '../data/BlobStore.js';
+import type { Blobs } from '../data/Blobs.js';
 import { SlideConverter, type SlideConverterOptions } from '../data/SlideConverter.js';
 import type { Store } from '../store/Store.js';
 import { PhoneCall, type PhoneCallOptions } from '../audio/sip/PhoneCall.js';
@@ -42,12 +43,12 @@ export interface ConferencingServerFactoryOptions {
   /** Tests: give up on an unanswered INVITE sooner than RFC 3261's 32 s. */
   sipTransactionTimeoutMs?: number;
   /** Where shared files' bytes go, and the largest accepted (absent: a temp-free default under ./data/files, 100 MB). */
-  files?: { dir: string; maxFileBytes: number };
+  files?: { dir: string; maxFileBytes: number; /** Cluster mode: the shared store instead of `dir`. */ blobs?: Blobs };
   /**
    * Slide decks: where their PDFs go, a work directory for conversions (both under the data
    * directory), the largest upload, and the LibreOffice conversion's limits. Absent: under ./data.
    */
-  slides?: { dir: string; workDir: string; maxDeckBytes?: number; converter?: SlideConverterOptions };
+  slides?: { dir: string; workDir: string; maxDeckBytes?: number; converter?: SlideConverterOptions; /** Cluster mode: the shared store instead of `dir`. */ blobs?: Blobs };
 }
 
 export type ConferencingServerFactoryEvents = {
@@ -63,8 +64,8 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
   #janus: JanusProcess | null = null;
   #audio: JanusAudioService | null = null;
   #sip: SipUserAgent | null = null;
-  #blobs: BlobStore | null = null;
-  #slideBlobs: BlobStore | null = null;
+  #blobs: Blobs | null = null;
+  #slideBlobs: Blobs | null = null;
   #converter: SlideConverter | null = null;
 
   constructor(opts: ConferencingServerFactoryOptions = {}) {
@@ -138,10 +139,9 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
    * its state lives in the store, so the node that next hosts the conference finds it there.
    */
   allocateData(conferenceId: string, store: Store): DataServer {
-    this.#blobs ??= new BlobStore({ dir: this.#opts.files?.dir ?? path.resolve('data', 'files') });
     const maxFileBytes = this.#opts.files?.maxFileBytes ?? 100e6;
     const slides = { blobs: this.slideBlobs, converter: this.converter, workDir: this.#opts.slides?.workDir ?? path.resolve('data', 'slides-work'), maxDeckBytes: this.#opts.slides?.maxDeckBytes ?? maxFileBytes };
-    const server = new DataServer({ conferenceId, store, blobs: this.#blobs, maxFileBytes, slides, log: this.#opts.log });
+    const server = new DataServer({ conferenceId, store, blobs: this.blobs, maxFileBytes, slides, log: this.#opts.log });
     this.#live.set(server, 'data');
     server.on('closed', () => this.#live.delete(server));
     return server;
@@ -170,14 +170,14 @@ export class ConferencingServerFactory extends TypedEmitter<ConferencingServerFa
   }
 
   /** The shared files' bytes (downloads read them here). */
-  get blobs(): BlobStore {
-    this.#blobs ??= new BlobStore({ dir: this.#opts.files?.dir ?? path.resolve('data', 'files') });
+  get blobs(): Blobs {
+    this.#blobs ??= this.#opts.files?.blobs ?? new BlobStore({ dir: this.#opts.files?.dir ?? path.resolve('data', 'files') });
     return this.#blobs;
   }
 
   /** The slide decks' PDFs (kept apart from shared files, whose removal drops unused bytes). */
-  get slideBlobs(): BlobStore {
-    this.#slideBlobs ??= new BlobStore({ dir: this.#opts.slides?.dir ?? path.resolve('data', 'slides') });
+  get slideBlobs(): Blobs {
+    this.#slideBlobs ??= this.#opts.slides?.blobs ?? new BlobStore({ dir: this.#opts.slides?.dir ?? path.resolve('data', 'slides') });
     return this.#slideBlobs;
   }
 

@@ -5,11 +5,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BatonError } from '../errors.js';
+import type { Blobs } from './Blobs.js';
 
 export class TooLargeError extends BatonError {
   override name = 'TooLargeError';
@@ -22,7 +23,10 @@ export interface BlobStoreOptions {
   dir: string;
 }
 
-export class BlobStore {
+const SHA_DIR = /^[0-9a-f]{2}$/;
+const SHA_REST = /^[0-9a-f]{62}$/;
+
+export class BlobStore implements Blobs {
   readonly dir: string;
 
   constructor(opts: BlobStoreOptions) {
@@ -72,5 +76,35 @@ export class BlobStore {
 
   async remove(sha256: string): Promise<void> {
     await rm(this.path(sha256), { force: true });
+  }
+
+  async stale(cutoff: number): Promise<string[]> {
+    const old: string[] = [];
+    for (const sub of await readdir(this.dir).catch(() => [] as string[])) {
+      const dir = path.join(this.dir, sub);
+      if (sub === 'tmp') {
+        // A temporary upload older than the cutoff belongs to a process that died while writing it.
+        for (const f of await readdir(dir).catch(() => [] as string[])) {
+          const s = await stat(path.join(dir, f)).catch(() => null);
+          if (s && s.mtimeMs < cutoff) await rm(path.join(dir, f), { force: true });
+        }
+        continue;
+      }
+      if (!SHA_DIR.test(sub)) continue;
+      for (const rest of await readdir(dir).catch(() => [] as string[])) {
+        if (!SHA_REST.test(rest)) continue;
+        const s = await stat(path.join(dir, rest)).catch(() => null);
+        if (s && s.mtimeMs < cutoff) old.push(sub + rest);
+      }
+    }
+    return old;
+  }
+
+  async removeIfStale(sha256: string, cutoff: number): Promise<boolean> {
+    // The same bytes uploaded again since the sweeper looked rewrote the blob: it is someone's now.
+    const s = await stat(this.path(sha256)).catch(() => null);
+    if (!s || s.mtimeMs >= cutoff) return false;
+    await this.remove(sha256);
+    return true;
   }
 }

@@ -5,15 +5,15 @@
  * goes only when no row of its table names it. A blob younger than `minAgeMs` is kept whatever the
  * store says, because an upload writes its bytes before the row that names them.
  */
-import { readdir, rm, stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { BlobTable, Store } from '../store/Store.js';
-import type { BlobStore } from './BlobStore.js';
+import type { Blobs } from './Blobs.js';
 
 export interface BlobSweeperOptions {
   store: Store;
   /** Each blob store with the table whose rows name its blobs. */
-  shelves: { blobs: BlobStore; table: BlobTable }[];
+  shelves: { blobs: Blobs; table: BlobTable }[];
+  /** Cluster mode: sweep only while this node holds the sweep lease (StoreLease). */
+  lease?: { claim(): Promise<boolean> };
   /** Blobs (and temporary uploads) younger than this are never removed. Default: an hour. */
   minAgeMs?: number;
   /** How often sweep() runs after start(). Default: an hour. */
@@ -22,8 +22,6 @@ export interface BlobSweeperOptions {
 }
 
 const HOUR = 3_600_000;
-const SHA_DIR = /^[0-9a-f]{2}$/;
-const SHA_REST = /^[0-9a-f]{62}$/;
 
 export class BlobSweeper {
   readonly #opts: BlobSweeperOptions;
@@ -51,39 +49,20 @@ export class BlobSweeper {
   }
 
   async #sweep(now: number): Promise<number> {
+    // In a cluster one node sweeps the shared blobs at a time: whoever holds the lease.
+    if (this.#opts.lease && !(await this.#opts.lease.claim())) return 0;
     const cutoff = now - (this.#opts.minAgeMs ?? HOUR);
     let removed = 0;
     for (const { blobs, table } of this.#opts.shelves) {
       if (this.#closed) break;
-      const old: string[] = [];
-      for (const sub of await readdir(blobs.dir).catch(() => [] as string[])) {
-        const dir = path.join(blobs.dir, sub);
-        if (sub === 'tmp') {
-          // A temporary upload older than the cutoff belongs to a process that died while writing it.
-          for (const f of await readdir(dir).catch(() => [] as string[])) {
-            const s = await stat(path.join(dir, f)).catch(() => null);
-            if (s && s.mtimeMs < cutoff) await rm(path.join(dir, f), { force: true });
-          }
-          continue;
-        }
-        if (!SHA_DIR.test(sub)) continue;
-        for (const rest of await readdir(dir).catch(() => [] as string[])) {
-          if (!SHA_REST.test(rest)) continue;
-          const s = await stat(path.join(dir, rest)).catch(() => null);
-          if (s && s.mtimeMs < cutoff) old.push(sub + rest);
-        }
-      }
+      const old = await blobs.stale(cutoff);
       // Asked in batches, so a big shelf is a few queries, not one a blob.
       for (let i = 0; i < old.length; i += 500) {
         const batch = old.slice(i, i + 500);
         const used = await this.#opts.store.blobsInUse(table, batch);
         for (const sha of batch) {
           if (used.has(sha)) continue;
-          // The same bytes uploaded again since the query rewrote the blob: it is someone's now.
-          const s = await stat(blobs.path(sha)).catch(() => null);
-          if (!s || s.mtimeMs >= cutoff) continue;
-          await blobs.remove(sha);
-          removed++;
+          if (await blobs.removeIfStale(sha, cutoff)) removed++;
         }
       }
     }

@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import type { Poll, PollDraft, Question, QuestionState, SlideDeck, SlidesState } from '@baton/protocol';
 import type { FileRecord, Store } from '../store/Store.js';
-import type { BlobStore } from './BlobStore.js';
+import type { Blobs } from './Blobs.js';
 import { FileShelf } from './FileShelf.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { PollBook } from './PollBook.js';
@@ -25,12 +25,12 @@ export interface DataServerOptions {
   /** How long bursts of votes are gathered into one update (ms). */
   coalesceMs?: number;
   /** Shared files' bytes (one store for all conferences) and the largest file accepted. */
-  blobs: BlobStore;
+  blobs: Blobs;
   maxFileBytes: number;
   /** Limits of the annotation marks (defaults from the protocol). */
   annotation?: AnnotationBoardOptions;
   /** Slide decks: their PDFs' store, the node's converter, a work directory (absent: no slides on this server). */
-  slides?: { blobs: BlobStore; converter: SlideConverter; workDir: string; maxDeckBytes: number };
+  slides?: { blobs: Blobs; converter: SlideConverter; workDir: string; maxDeckBytes: number };
   log?: { warn(obj: unknown, msg?: string): void };
 }
 

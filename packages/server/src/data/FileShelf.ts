@@ -9,13 +9,13 @@ import type { Readable } from 'node:stream';
 import type { FileRecord, Store } from '../store/Store.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { meetingId } from '../util/ids.js';
-import type { BlobStore } from './BlobStore.js';
+import type { Blobs } from './Blobs.js';
 import type { DataMember } from './types.js';
 
 export interface FileShelfOptions {
   conferenceId: string;
   store: Store;
-  blobs: BlobStore;
+  blobs: Blobs;
   /** Largest file accepted, in bytes. */
   maxFileBytes: number;
 }

@@ -17,7 +17,8 @@ import type { SlideDeckRecord, Store } from '../store/Store.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { meetingId } from '../util/ids.js';
-import { TooLargeError, type BlobStore } from './BlobStore.js';
+import { TooLargeError } from './BlobStore.js';
+import type { Blobs } from './Blobs.js';
 import { checkPdf } from './PdfCheck.js';
 import type { SlideConverter } from './SlideConverter.js';
 import type { DataMember } from './types.js';
@@ -26,7 +27,7 @@ export interface SlideShowOptions {
   conferenceId: string;
   store: Store;
   /** The decks' PDFs (one store for all conferences, apart from shared files'). */
-  slideBlobs: BlobStore;
+  slideBlobs: Blobs;
   converter: SlideConverter;
   /** Where uploads are unpacked and converted, one throwaway directory per upload. */
   workDir: string;

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { ApiError, SlideDeck } from '@baton/protocol';
 import type { FocusRegistry } from '../focus/FocusRegistry.js';
 import type { Store } from '../store/Store.js';
-import type { BlobStore } from '../data/BlobStore.js';
+import type { Blobs } from '../data/Blobs.js';
 import { TooLargeError } from '../data/BlobStore.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 
@@ -22,7 +22,7 @@ const DeckParams = z.object({ id: z.string().min(1).max(64) });
 export interface SlideRoutesOptions {
   registry: FocusRegistry;
   store: Store;
-  blobs: BlobStore;
+  blobs: Blobs;
 }
 
 export function slideRoutes(app: FastifyInstance, { registry, store, blobs }: SlideRoutesOptions): void {

@@ -23,6 +23,8 @@ export interface ExportJobOptions {
   format: ExportFormat;
   fps?: number;
   ffmpeg?: string;
+  /** Runs on the finished file before the export counts as done (cluster mode: copies it to the shared store). */
+  finalize?: (file: string) => Promise<void>;
   log?: { warn(obj: unknown, msg?: string): void };
 }
 
@@ -125,6 +127,7 @@ export class ExportJob {
     const code = await exited;
     if (code !== 0) throw new Error(`ffmpeg failed: ${stderr.trim() || `exit ${code}`}`);
     await rename(part, o.out);
+    await o.finalize?.(o.out);
     this.#state = { ...this.#state, status: 'done', progress: 1, bytes: statSync(o.out).size };
   }
 }

@@ -6,9 +6,12 @@
  * Who may see a recording: the meeting's organizer, whoever started it, and the users they shared it
  * with. Sharing, exporting and deleting: the organizer and the starter.
  */
-import { createReadStream, statSync } from 'node:fs';
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { RECORD_HEADER, RecordKind, RecordingEvent, type ExportFormat, type ExportState, type RecordingResource, type RecordingSeekPoint } from '@baton/protocol';
 import type { RecordingRecord, Store, UserRecord } from '../store/Store.js';
 import type { ConferenceRecord } from '../store/Store.js';
@@ -29,6 +32,20 @@ export interface RecordingServiceOptions {
   keyframeMinMs?: number;
   keyframeMaxMs?: number;
   log?: { info?(obj: unknown, msg?: string): void; warn(obj: unknown, msg?: string): void };
+  /**
+   * Cluster mode: where a finished recording's files (and exports) are copied, as `<id>/<file>`, so
+   * any node replays and downloads it, after the recording node's death too. A node that lacks them
+   * fetches them into its own recordings directory once, on first use.
+   */
+  shared?: SharedRecordingFiles;
+}
+
+/** The part of SqlBlobStore recordings use. */
+export interface SharedRecordingFiles {
+  putNamed(name: string, input: Readable): Promise<unknown>;
+  readNamed(name: string): Readable;
+  list(prefix: string): Promise<{ name: string; size: number }[]>;
+  remove(name: string): Promise<void>;
 }
 
 const SWEEP_MS = 60 * 60_000;
@@ -40,6 +57,8 @@ export class RecordingService {
   readonly #finishing = new Set<Promise<unknown>>();
   readonly #exports = new Map<string, ExportJob>();
   readonly #live = new Map<string, Recorder>();
+  /** Recordings being fetched from the shared store (cluster mode), so two requests fetch once. */
+  readonly #fetching = new Map<string, Promise<void>>();
   #sweep: NodeJS.Timeout | null = null;
   #closed = false;
 
@@ -103,6 +122,7 @@ export class RecordingService {
       const { durationMs, bytes } = await recorder.close();
       const why = note ?? recorder.failed;
       const audio = await this.#buildAudio(id, durationMs);
+      await this.#archive(id);
       await this.#store.finishRecording(id, { endedAt: new Date().toISOString(), durationMs, bytes: bytes + (audio ?? 0), status: why ? 'failed' : 'done', note: why, hasAudio: audio !== null });
     })()
       .catch((err) => this.#opts.log?.warn({ err, recording: id }, 'recording: could not finish'))
@@ -127,8 +147,50 @@ export class RecordingService {
     }
   }
 
+  /** Cluster mode: copies the finished recording's files to the shared store (before it counts as done). */
+  async #archive(id: string): Promise<void> {
+    const shared = this.#opts.shared;
+    if (!shared) return;
+    const dir = this.dirOf(id);
+    try {
+      for (const f of await readdir(dir)) {
+        if (f.endsWith('.part') || f.startsWith('.')) continue;
+        await shared.putNamed(`${id}/${f}`, createReadStream(path.join(dir, f)));
+      }
+    } catch (err) {
+      this.#opts.log?.warn({ err, recording: id }, 'recording: could not copy it to the shared store (only this node has it)');
+    }
+  }
+
+  /** Cluster mode: fetches the files of a recording another node made (once; later calls find them here). */
+  #fetch(id: string): Promise<void> {
+    const shared = this.#opts.shared;
+    if (!shared || this.#live.has(id)) return Promise.resolve();
+    let p = this.#fetching.get(id);
+    if (!p) {
+      p = (async () => {
+        const dir = this.dirOf(id);
+        for (const { name, size } of await shared.list(`${id}/`)) {
+          const file = path.join(dir, path.basename(name));
+          if ((await stat(file).catch(() => null))?.size === size) continue;
+          await mkdir(dir, { recursive: true });
+          const tmp = path.join(dir, `.${randomBytes(6).toString('hex')}.part`);
+          try {
+            await pipeline(shared.readNamed(name), createWriteStream(tmp, { flags: 'wx' }));
+            await rename(tmp, file);
+          } finally {
+            await rm(tmp, { force: true });
+          }
+        }
+      })().finally(() => this.#fetching.delete(id));
+      this.#fetching.set(id, p);
+    }
+    return p;
+  }
+
   /** The recording's audio track (audio.webm), when it has one. */
   async audioFile(id: string): Promise<{ path: string; size: number }> {
+    await this.#fetch(id);
     const file = path.join(this.dirOf(id), AUDIO_FILE);
     try {
       return { path: file, size: (await stat(file)).size };
@@ -158,6 +220,8 @@ export class RecordingService {
   async resource(user: UserRecord, r: RecordingRecord): Promise<RecordingResource> {
     const manage = mayManage(user, r);
     const live = this.#live.get(r.id);
+    // Cluster mode: an export another node made is in the shared store.
+    const sharedFiles = this.#opts.shared && !live ? await this.#opts.shared.list(`${r.id}/export.`) : [];
     return {
       id: r.id,
       conferenceId: r.conferenceId,
@@ -176,6 +240,8 @@ export class RecordingService {
       exports: (['webm', 'mkv'] as const).flatMap((f) => {
         const job = this.#exports.get(`${r.id}:${f}`);
         if (job) return [job.state];
+        const elsewhere = sharedFiles.find((s) => s.name === `${r.id}/${exportFileName(f)}`);
+        if (elsewhere) return [{ format: f, status: 'done' as const, progress: 1, bytes: elsewhere.size }];
         // Exported before a restart: the file is there.
         try {
           return [{ format: f, status: 'done' as const, progress: 1, bytes: statSync(path.join(this.dirOf(r.id), exportFileName(f))).size }];
@@ -188,6 +254,7 @@ export class RecordingService {
 
   async index(id: string): Promise<{ seekPoints: RecordingSeekPoint[]; screenBytes: number; durationMs: number; events: RecordingEvent[] }> {
     if (this.#live.has(id)) throw new ConflictError('the recording is still running; stop it to replay it');
+    await this.#fetch(id);
     const index = await this.#readIndex(id);
     return { ...index, events: await this.events(id) };
   }
@@ -214,6 +281,7 @@ export class RecordingService {
 
   /** Bytes [from, to) of the screen file. */
   async screenRange(id: string, from: number, to: number): Promise<Buffer> {
+    await this.#fetch(id);
     const { screenBytes } = await this.#readIndex(id);
     const end = Math.min(to, screenBytes);
     if (from > end) throw new NotFoundError('outside the recording');
@@ -287,6 +355,8 @@ export class RecordingService {
     }
     await this.#store.deleteRecording(id);
     await rm(this.dirOf(id), { recursive: true, force: true });
+    const shared = this.#opts.shared;
+    if (shared) for (const { name } of await shared.list(`${id}/`)) await shared.remove(name);
   }
 
   /** Deletes recordings older than the retention period. */
@@ -316,6 +386,7 @@ export class RecordingService {
     const key = `${r.id}:${format}`;
     const existing = this.#exports.get(key);
     if (existing && existing.state.status !== 'failed') return existing.state;
+    await this.#fetch(r.id);
     const index = await this.#readIndex(r.id);
     const audio = await this.audioFile(r.id).catch(() => null);
     const job = new ExportJob({
@@ -326,6 +397,7 @@ export class RecordingService {
       freshOffsets: new Set(index.seekPoints.filter((p) => p.fresh).map((p) => p.offset)),
       out: path.join(this.dirOf(r.id), exportFileName(format)),
       format,
+      ...(this.#opts.shared ? { finalize: (file: string) => this.#opts.shared!.putNamed(`${r.id}/${path.basename(file)}`, createReadStream(file)).then(() => {}) } : {}),
       log: this.#opts.log,
     });
     this.#exports.set(key, job);
@@ -337,6 +409,7 @@ export class RecordingService {
     const job = this.#exports.get(`${id}:${format}`);
     const file = path.join(this.dirOf(id), exportFileName(format));
     if (job && job.state.status !== 'done') throw new ConflictError('the export has not finished');
+    if (!job) await this.#fetch(id);
     try {
       return { path: file, size: (await stat(file)).size };
     } catch {

@@ -631,6 +631,20 @@ export class KyselyStore implements Store {
     return new Set(rows.map((r) => r.sha256));
   }
 
+  async claimLease(name: string, holder: string, now: string, until: string): Promise<boolean> {
+    const res = await this.db
+      .insertInto('leases')
+      .values({ name, holder, lease_until: until })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ holder, lease_until: until }).where((eb) => eb.or([eb('leases.lease_until', '<', now), eb('leases.holder', '=', holder)])))
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
+  /** The Kysely database (SqlBlobStore keeps cluster blobs in it). */
+  get kysely(): Kysely<Database> {
+    return this.db;
+  }
+
   // ---- slide decks ----
 
   async createSlideDeck(d: Omit<SlideDeckRecord, 'createdAt' | 'page' | 'shownAt'>): Promise<SlideDeckRecord> {

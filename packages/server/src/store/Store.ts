@@ -348,6 +348,8 @@ export interface Store {
   showSlideDeck(conferenceId: string, shown: { deckId: string; page: number } | null): Promise<void>;
   /** Which of these SHA-256s a live row of the table names (files: not deleted; slide_decks: any). */
   blobsInUse(table: BlobTable, sha256s: string[]): Promise<Set<string>>;
+  /** Takes (or renews) the named lease for `holder` until `until` if it is free at `now` or already its; true if it is now `holder`'s. */
+  claimLease(name: string, holder: string, now: string, until: string): Promise<boolean>;
   // Recordings (files under the data directory; the store has who owns them and whom they are shared with).
   createRecording(r: { id: string; conferenceId: string; subject: string; organizerId: string; startedBy: string; startedAt: string }): Promise<void>;
   finishRecording(id: string, r: { endedAt: string; durationMs: number; bytes: number; status: 'done' | 'failed'; note: string | null; hasAudio: boolean }): Promise<void>;

@@ -360,6 +360,47 @@ const whiteboard: Migration = {
   },
 };
 
+/**
+ * Cluster mode (issue 16): blob bytes every node can read (shared files, slide decks, finished
+ * recordings), in chunks, and named leases for work one node of the cluster does (the blob sweep).
+ * A single node with SQLite has the tables but keeps its blobs on disk.
+ */
+function sharedBlobs(engine: Engine): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('shared_blobs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('bucket', 'text', (c) => c.notNull())
+        // null while the upload is being written (the name of a content-addressed blob is its SHA-256)
+        .addColumn('name', 'text')
+        .addColumn('size', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('shared_blobs_name', ['bucket', 'name'])
+        .execute();
+      await db.schema.createIndex('shared_blobs_created_at').on('shared_blobs').columns(['bucket', 'created_at']).execute();
+      await db.schema
+        .createTable('shared_blob_chunks')
+        .addColumn('blob_id', 'text', (c) => c.notNull().references('shared_blobs.id').onDelete('cascade'))
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('data', engine === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
+        .addPrimaryKeyConstraint('shared_blob_chunks_pk', ['blob_id', 'seq'])
+        .execute();
+      await db.schema
+        .createTable('leases')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('lease_until', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Db) {
+      await db.schema.dropTable('leases').ifExists().execute();
+      await db.schema.dropTable('shared_blob_chunks').ifExists().execute();
+      await db.schema.dropTable('shared_blobs').ifExists().execute();
+    },
+  };
+}
+
 /** Every migration, in order. Names sort in application order; never rename or edit one that shipped. */
 export function migrations(engine: Engine): Record<string, Migration> {
   return {
@@ -374,6 +415,7 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0009_mail_outbox': mailOutbox,
     '0011_whiteboard': whiteboard,
     '0012_slide_decks': slideDecks,
+    '0015_shared_blobs': sharedBlobs(engine),
   };
 }
 

@@ -3,7 +3,7 @@
  * (fixed-width `toISOString()` output, so text order is time order on both engines);
  * booleans are 0/1 integers and the meeting policy is JSON text, so both engines agree.
  */
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 export interface UsersTable {
   id: string;
@@ -247,6 +247,31 @@ export interface Database {
   recording_shares: RecordingSharesTable;
   mail_outbox: MailOutboxTable;
   whiteboard_updates: WhiteboardUpdatesTable;
+  shared_blobs: SharedBlobsTable;
+  shared_blob_chunks: SharedBlobChunksTable;
+  leases: LeasesTable;
+}
+
+/** 0015: blob bytes every node of a cluster reads (data/SqlBlobStore.ts). */
+export interface SharedBlobsTable {
+  id: string;
+  bucket: string;
+  name: string | null;
+  size: ColumnType<number | string, number, number>;
+  created_at: string;
+}
+
+export interface SharedBlobChunksTable {
+  blob_id: string;
+  seq: number;
+  data: Buffer;
+}
+
+/** 0015: work one node of a cluster does at a time, held until lease_until. */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  lease_until: string;
 }
 
 export type Engine = 'sqlite' | 'postgres';
