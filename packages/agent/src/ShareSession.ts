@@ -52,6 +52,8 @@ export type PassStats = EncodeStats & {
   fps: number;
   /** Process CPU time (all threads: sharp's, libx264's) from the pass's start to its frame (ms). */
   cpuMs: number;
+  /** Process CPU time since the previous pass ended (ms): the frame's whole cost (the rate and the rest use it). */
+  frameCpuMs: number;
   /** Wall time of the pass up to its frame (ms). */
   passMs: number;
   /** Wall time between the previous pass's end and this one's start (ms): the loop resting or waiting. */
@@ -76,6 +78,9 @@ export type ShareSessionEvents = {
   closed: [code: number, reason: string];
   error: [Error];
 };
+
+/** A gap between passes longer than this is a pause, whose CPU is not a frame's (ms). */
+const FRAME_GAP_MS = 250;
 
 export class ShareSession extends TypedEmitter<ShareSessionEvents> {
   readonly flow: FlowControl;
@@ -106,6 +111,8 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
   /** When the last pass ended and the CPU it took (ms), for the duty-cycle limit. */
   #lastPassEnd = 0;
   #lastPassCpuMs = 0;
+  /** Process CPU when the last pass ended: what the process spends between passes counts for the next. */
+  #cpuAtLastEnd: NodeJS.CpuUsage | null = null;
   readonly #waits = new LoopWaits();
   #closed = false;
   #started = false;
@@ -421,6 +428,8 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     this.#lastPassAt = Date.now();
     const waits = this.#waits.take(performance.now());
     const cpu0 = process.cpuUsage();
+    // After a pause (nothing changed for a while) the CPU in between is the idle process's, not a frame's.
+    const from = this.#cpuAtLastEnd !== null && this.#lastPassAt - this.#lastPassEnd <= FRAME_GAP_MS ? this.#cpuAtLastEnd : cpu0;
     try {
       const t0 = performance.now();
       const paintAgeMs = t0 - this.#capture.lastPaintAt;
@@ -455,17 +464,27 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       wireBytes += this.#send({ type: 'frame', seq, time: cap.time, ...(hash === undefined ? {} : { hash }) });
       const cpu = process.cpuUsage(cpu0);
       const idleMs = this.#lastPassEnd === 0 ? 0 : this.#lastPassAt - this.#lastPassEnd;
-      this.emit('frame', { ...stats, seq, time: cap.time, paintAgeMs, captureMs, refined: refined.length, wireBytes, fps: this.rate.fps, cpuMs: (cpu.user + cpu.system) / 1000, passMs: performance.now() - t0, idleMs, waits, rateReason: this.rate.reason, ackRttMs: this.rate.averages.ackRttMs });
+      this.emit('frame', { ...stats, seq, time: cap.time, paintAgeMs, captureMs, refined: refined.length, wireBytes, fps: this.rate.fps, cpuMs: (cpu.user + cpu.system) / 1000, frameCpuMs: cpuMsSince(from), passMs: performance.now() - t0, idleMs, waits, rateReason: this.rate.reason, ackRttMs: this.rate.averages.ackRttMs });
     } catch (err) {
       if (!this.#closed) this.emit('error', err as Error);
     } finally {
       this.#running = false;
       this.#lastPassEnd = Date.now();
-      const cpu = process.cpuUsage(cpu0);
-      this.#lastPassCpuMs = (cpu.user + cpu.system) / 1000;
+      // The CPU a frame costs, for the rate and the duty cycle: everything the process spent since the last
+      // pass ended, not only this pass. libx264 encodes the previous picture on its own threads meanwhile
+      // (and acks, cursor and socket work happen between passes): counting only the pass would let the
+      // rate rise past the share of a core the agent may take.
+      const end = process.cpuUsage();
+      this.#cpuAtLastEnd = end;
+      this.#lastPassCpuMs = (end.user - from.user + end.system - from.system) / 1000;
       this.rate.note({ cpuMs: this.#lastPassCpuMs, paintPeriodMs: this.#capture.paintPeriod, ackRttMs: this.#ackRtt });
       this.#ackRtt = undefined;
       this.#kick();
     }
   }
+}
+
+function cpuMsSince(from: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(from);
+  return (c.user + c.system) / 1000;
 }
