@@ -5,7 +5,8 @@
  * spare byte: fflate stops silently at the end of its buffer, so an oversized tile shows as size + 1).
  */
 import { unzlibSync } from 'fflate';
-import { paletteToRgba as paletteWith, zrgbToRgba as zrgbWith } from '@baton/protocol';
+// The subpath, not the package's index: the decode workers then load no zod and no message schemas.
+import { paletteToRgba as paletteWith, zrgbToRgba as zrgbWith } from '@baton/protocol/tilePixels';
 
 function inflateExact(data: Uint8Array, size: number): Uint8Array {
   const out = unzlibSync(data, { out: new Uint8Array(size + 1) });
