@@ -117,6 +117,12 @@
     requestAnimationFrame(tick);
     const c = findCanvas();
     if (!c || c.width < W() || c.height < H()) return;
+    // The late joiner waits only for the whole screen: no strip to read (it would cost the page a read-back a frame).
+    if (S.complete) {
+      firstDrawn();
+      if (!S.complete.done) checkComplete(c, Date.now());
+      return;
+    }
     if (!scratch) scratch = Object.assign(document.createElement('canvas'), { width: W(), height: H() }).getContext('2d', { willReadFrequently: true });
     // The strip is read from the canvas's backing store, which holds the host's pixels at the host's
     // resolution whatever size the page shows it at (Fit scales the canvas's CSS box, not its pixels).
@@ -136,10 +142,13 @@
       const v = globalThis.__batonViewer;
       if (v && v.lastCaptureTime) S.stages.push([v.lastDrawnAt - v.lastCaptureTime, v.lastFrameMs, v.lastReceiveMs ?? null]);
     }
-    // Baton's first frame drawn: when, and how long from its first tile (receiving, then decoding and drawing).
+    firstDrawn();
+  }
+
+  /** Baton's first frame drawn: when, and how long from its first tile (receiving, then decoding and drawing). */
+  function firstDrawn() {
     const v = globalThis.__batonViewer;
     if (v && v.framesDrawn > 0 && S.marks.firstDrawnAt === null) Object.assign(S.marks, { firstDrawnAt: Math.round(v.lastDrawnAt), firstFrameMs: v.lastFrameMs, firstReceiveMs: v.lastReceiveMs });
-    if (S.complete && !S.complete.done) checkComplete(c, now);
   }
 
   // Late joiner: the canvas is complete when every 64x64 tile matches the host's screen
