@@ -11,7 +11,7 @@
 // it (each remote viewer relayed to the home on its own: the reference).
 //   node bench/cluster-fanout.mjs [--viewers 250,1000] [--nodes 1,2,4] [--seconds 10] [--workloads typing,doc-slow] [--workers 3] [--cascade on]
 import { fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,7 +146,9 @@ async function run(workload, k, VIEWERS, cascade) {
       const env = { ...process.env }; for (const key of Object.keys(env)) if (key.startsWith('BATON_')) delete env[key];
       const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
       const url = await new Promise((res, rej) => { let out = ''; proc.stdout.on('data', (d) => { out += d; const m = /running at (http:\/\/\S+)/.exec(out); if (m) res(m[1]); }); proc.once('exit', (c) => rej(new Error(`node exited ${c}`))); });
-      proc.stdout.resume();
+      // BENCH_NODE_LOGS=<dir>: each node's log (warnings and up) to <dir>/<node>.log, for a run that went wrong.
+      if (process.env.BENCH_NODE_LOGS) proc.stdout.pipe(createWriteStream(join(process.env.BENCH_NODE_LOGS, `${workload}-${k}-${cascade}-${id}.log`)));
+      else proc.stdout.resume();
       nodes.push({ id, url, proc, dataDir, token: () => JSON.parse(readFileSync(join(dataDir, 'admin-api.json'), 'utf8')).token });
     }
     const cluster = async (n) => (await fetch(`${n.url}/api/cluster`, { headers: { authorization: `Bearer ${n.token()}` } })).json();
@@ -270,7 +272,7 @@ for (const w of Object.keys(streams)) {
   }
 }
 // Against the single-node path at the same viewer count, in this run.
-for (const r of rows) { const one = rows.find((x) => x.workload === r.workload && x.nodes === 1 && x.viewers === r.viewers && !x.error); if (one && !r.error) { r.p95LastVsSingle = Number((r.p95LastViewerMs / one.p95LastViewerMs).toFixed(2)); r.coresVsSingle = Number((r.nodeCores / one.nodeCores).toFixed(2)); } }
+for (const r of rows) { const one = rows.find((x) => x.workload === r.workload && x.nodes === 1 && x.viewers === r.viewers && !x.error); if (one && !r.error && r.p95LastViewerMs !== null && one.p95LastViewerMs !== null) { r.p95LastVsSingle = Number((r.p95LastViewerMs / one.p95LastViewerMs).toFixed(2)); r.coresVsSingle = Number((r.nodeCores / one.nodeCores).toFixed(2)); } }
 const cols = [['workload', 9], ['nodes', 5], ['cascade', 8], ['viewers', 8], ['join s', 7], ['host fps', 9], ['fps med/p5', 11], ['p95 any', 8], ['p95 last', 9], ['reach all', 10], ['CPU per node', 20], ['bench', 6], ['home MB/s', 10], ['relayed MB/s', 13], ['viewers/core', 13], ['µs/viewer-frame', 16], ['viewers/core @rec fps', 22], ['join CPU ms/viewer', 19], ['≤200ms', 7], ['vs 1 node (p95, cores)', 22]];
 console.log(`\n${Object.entries(streams).map(([w, s]) => `${w}: ${s.fps} passes/s, ${s.kBps} kB/s recorded`).join('; ')}; ${SECONDS} s per run, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 console.log(cols.map(([c, w]) => c.padEnd(w)).join(' '));

@@ -55,6 +55,9 @@ import { clusterRoutes } from './http/clusterRoutes.js';
 import { NotHomeError } from './errors.js';
 import { decodeShareMessage, CloseCode, SHARE_PROTOCOL_VERSION } from '@baton/protocol';
 
+/** The largest frame a relayed conference socket takes from the home node (ws's own default is 100 MiB). */
+const RELAYED_SERVER_FRAME = 64 * 1024 * 1024;
+
 export interface BatonServer {
   app: FastifyInstance;
   store: Store;
@@ -269,7 +272,9 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
               log: app.log.child({ conference: conferenceId }), countBytes: metrics.countConferenceBytes });
             if (!where.local) {
               const relay = new SocketRelay({ client: ws, target: { node: where.node, url: `${where.url.replace(/^http/, 'ws')}${url.pathname}` }, headers: cluster!.relayHeaders(req, address),
-                maxPayload: MAX_CONFERENCE_FRAME, log: app.log,
+                // What the home sends this client: a direct client takes any size, and a welcome carries the
+                // whole roster and chat (past 16 KiB, the client-to-server limit, from ~100 seats on).
+                maxPayload: RELAYED_SERVER_FRAME, log: app.log,
                 // A home that just died still has its lease for a moment: hold the client until the conference has a new home.
                 holdMs: 2 * config.cluster!.leaseTtlMs + 2000,
                 retarget: async () => {

@@ -179,6 +179,22 @@ d('cluster: three nodes', () => {
     for (const cl of [agent, v.client, g.client]) cl.close();
   });
 
+  it('a welcome larger than a client frame (16 KiB: a roster of ~100 seats) reaches a client that joins through another node', async () => {
+    const org = await signUp(A.url, 'rosa');
+    const id = await createConference(A.url, org, { guests: 'allow' }, 'A big meeting');
+    const o = await join(A, id, { cookie: org });
+    const homeId = (await clusterView(A)).nodes.find((n) => n.conferences.includes(id))!.id;
+    const home = [A, B, C].find((n) => n.id === homeId)!;
+    const other = [A, B, C].find((n) => n.id !== homeId)!;
+    // 120 guests with long names, straight to the home: the roster alone is well past 16 KiB.
+    const guests: TestClient[] = [];
+    for (let i = 0; i < 120; i += 20) guests.push(...(await Promise.all(Array.from({ length: 20 }, async (_, k) => (await join(home, id, { name: `Guest number ${i + k} with a rather long display name` })).client))));
+    const late = await join(other, id, { name: 'Late through another node' });
+    expect(late.welcome.roster.length).toBe(122);
+    expect(JSON.stringify(late.welcome).length).toBeGreaterThan(16 * 1024);
+    for (const cl of [o.client, late.client, ...guests]) cl.close();
+  });
+
   it('/api/admin/conferences and baton-admin conference list on any node: every live conference of the cluster, each with its home node', async () => {
     const org = await signUp(B.url, 'alma');
     const x = await createConference(B.url, org, { guests: 'allow' }, 'Meeting X');
