@@ -127,8 +127,10 @@ describe.skipIf(!cluster)('a share across three nodes, and its home node killed'
     await page.getByTestId('guest-join').click();
     await expect.poll(() => wholeScreenMismatches(page), { timeout: 45_000 }).toBe(0);
     expect(await page.evaluate(() => (document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement).width)).toBe(W);
-    // The share reached B through the cluster: B relayed its bytes from the home.
-    expect((await clusterView(B)).relayedShareBytes).toBeGreaterThan(0);
+    // The share reached B through the cluster: B's cascade of it, one stream from the home.
+    const atB = await clusterView(B);
+    expect(atB.relayedShareBytes).toBeGreaterThan(0);
+    expect(atB.cascades.map((x) => [x.conference, x.home, x.viewers])).toEqual([[conf, 'A', 1]]);
 
     const t0 = Date.now();
     await A.kill();
