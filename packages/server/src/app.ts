@@ -52,6 +52,7 @@ import { recordingRoutes } from './http/recordingRoutes.js';
 import { ClusterNode } from './cluster/ClusterNode.js';
 import { SocketRelay } from './cluster/SocketRelay.js';
 import { clusterRoutes } from './http/clusterRoutes.js';
+import { UploadRelay } from './http/UploadRelay.js';
 import { NotHomeError } from './errors.js';
 import { decodeShareMessage, CloseCode, SHARE_PROTOCOL_VERSION } from '@baton/protocol';
 
@@ -215,8 +216,17 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
   conferenceRoutes(app, { config, store, factory, agent, mail });
   scheduleRoutes(app, { config, store, mail });
   agentRoutes(app, { agent });
-  fileRoutes(app, { registry, store, blobs: conferencing.blobs });
-  slideRoutes(app, { registry, store, blobs: conferencing.slideBlobs });
+  const uploadRelay = cluster ? new UploadRelay({
+    async nodeOfTicket(t) {
+      // Another node's ticket from a node this one has not heard of yet: look again before refusing.
+      const prefix = t.slice(0, Math.max(0, t.indexOf('.')));
+      if (!prefix || prefix === cluster.id || cluster.nodeOfTicket(t)) return cluster.nodeOfTicket(t);
+      await cluster.nodes.refresh();
+      return cluster.nodeOfTicket(t);
+    },
+  }) : undefined;
+  fileRoutes(app, { registry, store, blobs: conferencing.blobs, ...(uploadRelay ? { relay: uploadRelay } : {}) });
+  slideRoutes(app, { registry, store, blobs: conferencing.slideBlobs, ...(uploadRelay ? { relay: uploadRelay } : {}) });
   recordingRoutes(app, { store, recordings });
   metricsRoute(app, { token: config.metricsToken ?? null, metrics });
   // A fresh admin API token each start, handed to baton-admin through the data directory (http/adminRoutes.ts).

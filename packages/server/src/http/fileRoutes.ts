@@ -14,6 +14,7 @@ import type { FocusRegistry } from '../focus/FocusRegistry.js';
 import type { Store } from '../store/Store.js';
 import type { Blobs } from '../data/Blobs.js';
 import { TooLargeError } from '../data/BlobStore.js';
+import type { UploadRelay } from './UploadRelay.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 
 const UploadQuery = z.object({ ticket: z.string().min(1).max(128), name: z.string().min(1).max(1000) });
@@ -23,9 +24,11 @@ export interface FileRoutesOptions {
   registry: FocusRegistry;
   store: Store;
   blobs: Blobs;
+  /** Cluster mode: uploads with another node's ticket go on to that node. */
+  relay?: UploadRelay;
 }
 
-export function fileRoutes(app: FastifyInstance, { registry, store, blobs }: FileRoutesOptions): void {
+export function fileRoutes(app: FastifyInstance, { registry, store, blobs, relay }: FileRoutesOptions): void {
   void app.register(async (scope) => {
     // The body is the file: streamed to disk as it comes, never buffered or parsed.
     scope.removeAllContentTypeParsers();
@@ -39,6 +42,7 @@ export function fileRoutes(app: FastifyInstance, { registry, store, blobs }: Fil
     scope.post('/api/files', { schema: upload }, async (req, reply) => {
       const q = UploadQuery.safeParse(req.query);
       if (!q.success) throw new ForbiddenError('an upload needs a ticket (file.ticket) and a name');
+      if (relay && (await relay.relay(q.data.ticket, req, reply))) return reply;
       const ticket = registry.uploadTickets.redeem(q.data.ticket);
       if (!ticket || ticket.kind) throw new ForbiddenError('the upload ticket is unknown, used or expired');
       const focus = await registry.get(ticket.conferenceId);
