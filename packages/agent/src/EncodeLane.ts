@@ -9,14 +9,16 @@ export type LaneStats = { offered: number; started: number; dropped: number };
 
 export class EncodeLane<T> {
   #run: (job: T) => Promise<void>;
+  #onDrop: ((job: T) => void) | undefined;
   #busy: Promise<void> | null = null;
   #waiting: T | null = null;
   #hasWaiting = false;
   readonly stats: LaneStats = { offered: 0, started: 0, dropped: 0 };
 
-  /** `run` does one job to its end (it must not throw: errors are its own to report). */
-  constructor(run: (job: T) => Promise<void>) {
+  /** `run` does one job to its end (it must not throw: errors are its own to report); `onDrop` gets the jobs never run. */
+  constructor(run: (job: T) => Promise<void>, onDrop?: (job: T) => void) {
     this.#run = run;
+    this.#onDrop = onDrop;
   }
 
   /** A job is running. */
@@ -28,7 +30,10 @@ export class EncodeLane<T> {
   offer(job: T): void {
     this.stats.offered++;
     if (this.#busy) {
-      if (this.#hasWaiting) this.stats.dropped++;
+      if (this.#hasWaiting) {
+        this.stats.dropped++;
+        this.#onDrop?.(this.#waiting as T);
+      }
       this.#waiting = job;
       this.#hasWaiting = true;
       return;
@@ -38,6 +43,11 @@ export class EncodeLane<T> {
 
   /** Forget the job waiting, if any (its stream ended). */
   clearWaiting(): void {
+    if (this.#hasWaiting) this.#onDrop?.(this.#waiting as T);
+    this.#take();
+  }
+
+  #take(): void {
     this.#waiting = null;
     this.#hasWaiting = false;
   }
@@ -55,7 +65,7 @@ export class EncodeLane<T> {
         this.#busy = null;
         if (!this.#hasWaiting) return;
         const next = this.#waiting as T;
-        this.clearWaiting();
+        this.#take();
         this.#start(next);
       });
     this.#busy = p;

@@ -72,7 +72,13 @@ export class VideoLayer {
   /** The stream under way. */
   #stream: Stream | null = null;
   /** Encodes beside the passes when a sink is set: one picture at a time, the newest waiting. */
-  #lane = new EncodeLane<Picture>((pic) => this.#encodeOne(pic));
+  #lane = new EncodeLane<Picture>((pic) => this.#encodeOne(pic), (pic) => this.#recycle(pic.bgrx));
+  /**
+   * Picture buffers to use again (at most one encoding, one waiting and one being filled): a new 3.6 MB
+   * buffer for every 720p picture made the garbage collector the agent's largest item on the video
+   * workload (2.4 s of 10.4 s busy in a profile).
+   */
+  #pool: Buffer[] = [];
   #nextId = 1;
   /** A stream ended since the last encode: its end tile goes out with the next frame. */
   #ended: { id: number; seq: number; rect: CellRect } | null = null;
@@ -209,12 +215,21 @@ export class VideoLayer {
     const s = this.#stream;
     if (!s) return null;
     const { x, y, w, h } = s.rect;
-    const bgrx = Buffer.allocUnsafe(w * h * 4);
+    const size = w * h * 4;
+    let bgrx = this.#pool.pop();
+    if (bgrx?.length !== size) {
+      this.#pool = []; // another stream's size
+      bgrx = Buffer.allocUnsafe(size);
+    }
     for (let row = 0; row < h; row++) {
       const off = (y + row) * frame.stride + x * 4;
       frame.data.copy(bgrx, row * w * 4, off, off + w * 4);
     }
     return { s, bgrx, now, at: performance.now() };
+  }
+
+  #recycle(bgrx: Buffer): void {
+    if (this.#pool.length < 3) this.#pool.push(bgrx);
   }
 
   async #encodeOne(pic: Picture): Promise<void> {
@@ -228,7 +243,10 @@ export class VideoLayer {
    */
   async #unitOf(pic: Picture): Promise<TileMessage | null> {
     const s = pic.s;
-    if (this.#stream !== s) return null; // the stream ended while this picture waited
+    if (this.#stream !== s) {
+      this.#recycle(pic.bgrx);
+      return null; // the stream ended while this picture waited
+    }
     const { x, y, w, h } = s.rect;
     let release!: () => void;
     s.busy = new Promise<void>((r) => (release = r));
@@ -255,6 +273,7 @@ export class VideoLayer {
     } finally {
       s.busy = null;
       release();
+      this.#recycle(pic.bgrx);
     }
   }
 

@@ -54,23 +54,30 @@ describe('EncodeLane', () => {
     await lane.idle();
   });
 
-  it('a failing job frees the lane for the next one; a cleared waiting job is not run', async () => {
+  it('a failing job frees the lane for the next one; a cleared or replaced waiting job is not run but handed back', async () => {
     const ran: number[] = [];
+    const dropped: number[] = [];
     const first = deferred();
-    const lane = new EncodeLane<number>(async (job) => {
-      ran.push(job);
-      if (job === 1) {
-        await first.promise;
-        throw new Error('encoder failed');
-      }
-    });
+    const lane = new EncodeLane<number>(
+      async (job) => {
+        ran.push(job);
+        if (job === 1) {
+          await first.promise;
+          throw new Error('encoder failed');
+        }
+      },
+      (job) => dropped.push(job),
+    );
     lane.offer(1);
     lane.offer(2);
     lane.clearWaiting();
     lane.offer(3);
+    lane.offer(4);
     first.resolve();
     await lane.idle();
-    expect(ran).toEqual([1, 3]);
+    expect(ran).toEqual([1, 4]);
+    // Every job not run is handed back (its picture buffer is used again), each once.
+    expect(dropped).toEqual([2, 3]);
   });
 });
 

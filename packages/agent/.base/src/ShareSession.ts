@@ -1,0 +1,391 @@
+/**
+ * The sharing logic over one ShareTransport: auth, `screen`, then capture passes (tiles + one
+ * `frame` each) paced by acks, cursor shape and position as they change, and the controller's input
+ * injected while `controlEnabled` is set. It knows nothing about WebSockets or the conference.
+ */
+import { SHARE_PROTOCOL_VERSION, ShareDecodeError, decodeShareMessage, encodeShareMessage, isInputMessage, type ShareMessage } from '@baton/protocol';
+import { TypedEmitter } from './TypedEmitter.js';
+import { FlowControl, type FlowControlOptions } from './FlowControl.js';
+import { FrameRateGovernor } from './FrameRateGovernor.js';
+import type { ScreenCapture } from './ScreenCapture.js';
+import type { TileEncoder, EncodeStats } from './TileEncoder.js';
+import type { CursorWatcher, CursorPos, CursorShape } from './CursorWatcher.js';
+import type { InputInjector } from './InputInjector.js';
+import type { ShareTransport } from './ShareTransport.js';
+
+export type ShareSessionOptions = {
+  transport: ShareTransport;
+  /** Single-use ticket for the `auth` frame. */
+  ticket: string;
+  capture: ScreenCapture;
+  encoder: TileEncoder;
+  cursor?: CursorWatcher;
+  injector?: InputInjector;
+  flow?: FlowControlOptions;
+  /**
+   * Upper bound on capture passes per second (default 60). Below it the rate adapts to the content, the
+   * agent's CPU per pass and the viewers' acknowledgements (FrameRateGovernor).
+   */
+  maxFps?: number;
+  /**
+   * Frame verification (a debug mode): each `frame` carries the hash of the picture after it, which a
+   * viewer in the same mode checks against its canvas. Default: BATON_VERIFY_FRAMES=1 in the environment.
+   */
+  verifyFrames?: boolean;
+};
+
+/**
+ * `time`: when the capture started (ms epoch); `paintAgeMs`: how long before that the screen was last
+ * drawn on. The pass's stats are emitted right after its last send.
+ */
+export type PassStats = EncodeStats & { seq: number; time: number; paintAgeMs: number; captureMs: number; refined: number; wireBytes: number; fps: number };
+
+export type ShareSessionEvents = {
+  /** A batch (tiles + frame) went out. */
+  frame: [PassStats];
+  /** An input message from the controller (after injection, or dropped when control is off). */
+  input: [Extract<ShareMessage, { type: 'pointer' | 'wheel' | 'key' }>, boolean];
+  /** Clipboard text from the controller (`allowed`: someone holds control, so it may be used). */
+  clipboard: [text: string, allowed: boolean];
+  /** The channel is gone. */
+  closed: [code: number, reason: string];
+  error: [Error];
+};
+
+export class ShareSession extends TypedEmitter<ShareSessionEvents> {
+  readonly flow: FlowControl;
+  #t: ShareTransport;
+  #ticket: string;
+  #capture: ScreenCapture;
+  #encoder: TileEncoder;
+  #cursor: CursorWatcher | undefined;
+  #injector: InputInjector | undefined;
+  /** The capture rate: follows the content, the CPU per pass and the viewers' acks. */
+  readonly rate: FrameRateGovernor;
+  /** When each frame in flight was sent (for the ack round trip), and the latest round trip not yet noted. */
+  #sentAt = new Map<number, number>();
+  #ackRtt: number | undefined;
+  readonly #verify: boolean;
+  #controlEnabled = false;
+  #paused = false;
+  /** A source switch is under way: no pass starts meanwhile. */
+  #switching = false;
+  /** Resolves when the pass under way (if any) has ended. */
+  #passDone: Promise<void> = Promise.resolve();
+  #screen: { width: number; height: number } | null = null;
+  #running = false;
+  #scheduled: NodeJS.Timeout | null = null;
+  #bufferPoll: NodeJS.Timeout | null = null;
+  #refineTimer: NodeJS.Timeout | null = null;
+  #lastPassAt = 0;
+  /** When the last pass ended and how long it took (ms), for the duty-cycle limit. */
+  #lastPassEnd = 0;
+  #lastPassMs = 0;
+  #closed = false;
+  #started = false;
+  /** Cancels a pass waiting for the next repaint. */
+  #unalign: (() => void) | null = null;
+  #onDamage = (): void => this.#kick();
+  // Cursor news goes out as it happens, but only after `screen` (the first pass sends the latest).
+  // While paused the cursor stays where it was too: the latest goes out on resume.
+  #onShape = (s: CursorShape): void => void (this.#screen && !this.#paused && this.#send(s));
+  #onPos = (p: CursorPos): void => void (this.#screen && !this.#paused && this.#send(p));
+  #onUnblocked = (): void => this.#kick();
+
+  constructor(options: ShareSessionOptions) {
+    super();
+    this.#t = options.transport;
+    this.#ticket = options.ticket;
+    this.#capture = options.capture;
+    this.#encoder = options.encoder;
+    this.#cursor = options.cursor;
+    this.#injector = options.injector;
+    this.flow = new FlowControl(options.flow);
+    this.rate = new FrameRateGovernor({ maxFps: options.maxFps ?? 60, maxInFlight: this.flow.maxInFlight });
+    this.#verify = options.verifyFrames ?? process.env.BATON_VERIFY_FRAMES === '1';
+  }
+
+  /** Authenticate and start streaming. */
+  start(): void {
+    if (this.#started || this.#closed) return;
+    this.#started = true;
+    this.#t.onMessage = (b) => this.#onMessage(b);
+    this.#t.onClose = (code, reason) => void this.#shutdown(code, reason);
+    this.#send({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket: this.#ticket });
+    this.#capture.on('damage', this.#onDamage);
+    this.flow.on('unblocked', this.#onUnblocked);
+    if (this.#cursor) {
+      this.#cursor.on('shape', this.#onShape);
+      this.#cursor.on('position', this.#onPos);
+    }
+    this.#capture.requestFull();
+    this.#kick();
+  }
+
+  /** Inject the controller's input only while someone holds control. Turning it off releases everything. */
+  get controlEnabled(): boolean {
+    return this.#controlEnabled;
+  }
+  set controlEnabled(on: boolean) {
+    if (this.#controlEnabled === on) return;
+    this.#controlEnabled = on;
+    if (!on) void this.#injector?.releaseAll().catch((err) => this.emit('error', err as Error));
+  }
+
+  /** Clipboard news for the controller (the relay passes it to the controller alone). */
+  sendClipboard(msg: Extract<ShareMessage, { type: 'clipboard' | 'clipboardRefused' }>): void {
+    if (this.#started) this.#send(msg);
+  }
+
+  /**
+   * Paused: no capture passes (viewers keep the last picture; damage accumulates in the X server) and
+   * the controller's input is dropped. Resuming reads the whole area again, so the next frame brings
+   * viewers everything that changed meanwhile.
+   */
+  get paused(): boolean {
+    return this.#paused;
+  }
+  set paused(on: boolean) {
+    if (this.#paused === on) return;
+    this.#paused = on;
+    if (on) {
+      this.#cancelScheduled();
+      if (this.#controlEnabled) void this.#injector?.releaseAll().catch((err) => this.emit('error', err as Error));
+    } else {
+      if (this.#screen && this.#cursor?.shape) this.#send(this.#cursor.shape);
+      if (this.#screen && this.#cursor?.position) this.#send(this.#cursor.position);
+      this.#capture.requestFull();
+      this.#kick();
+    }
+  }
+
+  /**
+   * Switch what is shared (`change` does it, e.g. ScreenCapture.switchTo) between two passes: the pass
+   * under way ends first, none starts until `change` is done, and the next one sends a new `screen` and
+   * every tile of the new source, whatever its size, so viewers swap pictures in one frame.
+   */
+  async switchSource<T>(change: () => Promise<T>): Promise<T> {
+    if (this.#switching) throw new Error('a source switch is already under way');
+    this.#switching = true;
+    try {
+      this.#cancelScheduled();
+      await this.#passDone;
+      const out = await change();
+      this.#screen = null;
+      this.#capture.requestFull();
+      return out;
+    } finally {
+      this.#switching = false;
+      this.#kick();
+    }
+  }
+
+  #cancelScheduled(): void {
+    if (this.#scheduled) clearTimeout(this.#scheduled);
+    this.#scheduled = null;
+    this.#unalign?.();
+    this.#unalign = null;
+  }
+
+  async close(code = 1000, reason = 'sharing stopped'): Promise<void> {
+    this.#t.close(code, reason);
+    await this.#shutdown(code, reason);
+  }
+
+  async #shutdown(code: number, reason: string): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of [this.#scheduled, this.#bufferPoll, this.#refineTimer]) if (t) clearTimeout(t);
+    this.#unalign?.();
+    this.#capture.off('damage', this.#onDamage);
+    this.flow.off('unblocked', this.#onUnblocked);
+    this.#cursor?.off('shape', this.#onShape);
+    this.#cursor?.off('position', this.#onPos);
+    if (this.#controlEnabled) {
+      this.#controlEnabled = false;
+      await this.#injector?.releaseAll().catch(() => undefined);
+    }
+    this.emit('closed', code, reason);
+  }
+
+  #send(msg: ShareMessage): number {
+    if (this.#closed) return 0;
+    const bytes = encodeShareMessage(msg);
+    this.#t.send(bytes);
+    return bytes.length;
+  }
+
+  #onMessage(bytes: Uint8Array): void {
+    let msg: ShareMessage;
+    try {
+      msg = decodeShareMessage(bytes);
+    } catch (err) {
+      if (err instanceof ShareDecodeError) return void this.emit('error', err);
+      throw err;
+    }
+    if (msg.type === 'ack') {
+      const sent = this.#sentAt.get(msg.seq);
+      if (sent !== undefined) this.#ackRtt = performance.now() - sent;
+      for (const seq of this.#sentAt.keys()) {
+        this.#sentAt.delete(seq);
+        if (seq === msg.seq) break;
+      }
+      this.flow.ack(msg.seq);
+      return;
+    }
+    if (msg.type === 'caps') {
+      // Who decodes video and who needs tiles: a stream's cells go again as tiles for a newcomer without video.
+      const r = this.#encoder.setAudience(msg);
+      if (r) this.#capture.requestRegion({ x: r.x, y: r.y, width: r.w, height: r.h });
+      this.#kick();
+      return;
+    }
+    if (msg.type === 'refresh') {
+      // Over the video stream's rectangle: a keyframe (a late joiner, a viewer far behind).
+      this.#encoder.video?.requestKeyframe(msg.x, msg.y, msg.w, msg.h);
+      // A viewer could not be given a Copy tile: send those cells as pixels at the next pass.
+      this.#encoder.invalidate(msg.x, msg.y, msg.w, msg.h);
+      this.#capture.requestRegion({ x: msg.x, y: msg.y, width: msg.w, height: msg.h });
+      return;
+    }
+    if (msg.type === 'clipboard') {
+      this.emit('clipboard', msg.text, this.#controlEnabled && !this.#paused);
+      return;
+    }
+    if (!isInputMessage(msg)) return;
+    // While paused the host is not watching what a controller would do: nothing is injected.
+    const inject = this.#controlEnabled && !this.#paused && !!this.#injector;
+    this.emit('input', msg, inject);
+    if (!inject) return;
+    const inj = this.#injector!;
+    const done = msg.type === 'pointer' ? inj.pointer(msg.x, msg.y, msg.buttons) : msg.type === 'wheel' ? inj.wheel(msg.x, msg.y, msg.dx, msg.dy) : inj.key(msg.down, msg.key, msg.code);
+    done.catch((err) => this.emit('error', err as Error));
+  }
+
+  /** Run a capture pass as soon as there is something to send and the flow allows it. */
+  #kick(): void {
+    if (this.#closed || this.#running || this.#scheduled || this.#paused || this.#switching) return;
+    const refineAt = this.#encoder.nextRefineAt();
+    const refineDue = refineAt !== null && refineAt <= Date.now();
+    if (!this.#capture.pending && !refineDue) {
+      this.#armRefine(refineAt);
+      return;
+    }
+    if (!this.flow.canSend(this.#t.bufferedAmount)) {
+      // Blocked by acks: 'unblocked' kicks again. Blocked by the socket buffer: poll until it drains.
+      if (this.flow.inFlight < this.flow.maxInFlight && !this.#bufferPoll) {
+        this.#bufferPoll = setTimeout(() => {
+          this.#bufferPoll = null;
+          this.#kick();
+        }, 20);
+      }
+      return;
+    }
+    // At most half a core: after a pass of N ms, rest N ms. On a busy machine the viewer and the shared
+    // applications need the CPU too, and an encoder running flat out only makes every frame later.
+    const wait = Math.max(0, this.#lastPassAt + this.rate.intervalMs - Date.now(), this.#lastPassEnd + this.#lastPassMs - Date.now());
+    this.#scheduled = setTimeout(() => this.#alignedPass(), wait);
+  }
+
+  /**
+   * Run the pass now, or, while something repaints at a steady pace (an animation, video, scrolling,
+   * a dragged window), just after its next repaint: a capture taken midway between two repaints shows the
+   * viewers a picture that is already up to one repaint old. Waits at most one repaint period.
+   * Runs with `#scheduled` set, so no other pass is scheduled meanwhile.
+   */
+  #alignedPass(): void {
+    const cap = this.#capture;
+    const period = cap.paintPeriod;
+    const since = performance.now() - cap.lastPaintAt;
+    if (this.#closed || !cap.pending || cap.fullPending || !(period < 40) || since <= 2 || since >= period + 2) {
+      this.#scheduled = null;
+      void this.#pass();
+      return;
+    }
+    let settle: NodeJS.Timeout | null = null;
+    const go = (): void => {
+      cap.off('paint', onPaint);
+      clearTimeout(deadline);
+      if (settle) clearTimeout(settle);
+      this.#unalign = null;
+      this.#scheduled = null;
+      void this.#pass();
+    };
+    // A repaint is a few drawing requests in a row: let the rest of them land before reading.
+    const onPaint = (): void => {
+      cap.off('paint', onPaint);
+      settle = setTimeout(go, 1);
+      this.#scheduled = settle;
+    };
+    const deadline = setTimeout(go, period - since + 3);
+    this.#scheduled = deadline;
+    cap.on('paint', onPaint);
+    this.#unalign = () => {
+      cap.off('paint', onPaint);
+      clearTimeout(deadline);
+      if (settle) clearTimeout(settle);
+    };
+  }
+
+  #armRefine(at: number | null): void {
+    if (this.#refineTimer) clearTimeout(this.#refineTimer);
+    this.#refineTimer = null;
+    if (at === null) return;
+    this.#refineTimer = setTimeout(() => {
+      this.#refineTimer = null;
+      this.#kick();
+    }, Math.max(1, at - Date.now()));
+  }
+
+  #pass(): Promise<void> {
+    const p = this.#runPass();
+    this.#passDone = p;
+    return p;
+  }
+
+  async #runPass(): Promise<void> {
+    if (this.#closed) return;
+    this.#running = true;
+    this.#lastPassAt = Date.now();
+    const cpu0 = process.cpuUsage();
+    try {
+      const t0 = performance.now();
+      const paintAgeMs = t0 - this.#capture.lastPaintAt;
+      const cap = await this.#capture.capture();
+      const captureMs = performance.now() - t0;
+      if (this.#closed) return;
+      const frame = this.#capture.frame;
+      let wireBytes = 0;
+      if (!this.#screen || this.#screen.width !== frame.width || this.#screen.height !== frame.height) {
+        this.#screen = { width: frame.width, height: frame.height };
+        this.#encoder.reset(frame.width, frame.height);
+        wireBytes += this.#send({ type: 'screen', width: frame.width, height: frame.height, tileSize: this.#encoder.tileSize });
+        if (this.#cursor?.shape) wireBytes += this.#send(this.#cursor.shape);
+        if (this.#cursor?.position) wireBytes += this.#send(this.#cursor.position);
+      }
+      const tiles = await this.#encoder.encode(frame, cap.rects, cap.time);
+      const stats = this.#encoder.lastStats;
+      const refined = await this.#encoder.refine();
+      if (this.#closed) return;
+      if (tiles.length + refined.length === 0) return; // damage without a real change: nothing to say
+      for (const t of tiles) wireBytes += this.#send(t);
+      for (const t of refined) wireBytes += this.#send(t);
+      const seq = this.flow.nextSeq();
+      this.#sentAt.set(seq, performance.now());
+      if (this.#sentAt.size > 64) this.#sentAt.delete(this.#sentAt.keys().next().value!); // acks that never came
+      const hash = this.#verify ? this.#encoder.frameHash([...tiles, ...refined]) : undefined;
+      wireBytes += this.#send({ type: 'frame', seq, time: cap.time, ...(hash === undefined ? {} : { hash }) });
+      this.emit('frame', { ...stats, seq, time: cap.time, paintAgeMs, captureMs, refined: refined.length, wireBytes, fps: this.rate.fps });
+    } catch (err) {
+      if (!this.#closed) this.emit('error', err as Error);
+    } finally {
+      this.#running = false;
+      this.#lastPassEnd = Date.now();
+      this.#lastPassMs = this.#lastPassEnd - this.#lastPassAt;
+      const cpu = process.cpuUsage(cpu0);
+      this.rate.note({ cpuMs: (cpu.user + cpu.system) / 1000, paintPeriodMs: this.#capture.paintPeriod, ackRttMs: this.#ackRtt });
+      this.#ackRtt = undefined;
+      this.#kick();
+    }
+  }
+}

@@ -1,0 +1,299 @@
+/**
+ * The video layer: a region of the screen that changes at video rates goes as an H.264 stream
+ * (Video tiles) instead of a JPEG per frame, for viewers that decode it (WebCodecs), while text and UI
+ * around it stay lossless tiles. Anchors: Guacamole's per-region heat map (a region updating at a few
+ * frames a second turns lossy), Chrome Remote Desktop's "top-off" (once the motion stops the region
+ * is refined to exact pixels: TileEncoder's lossless refinement does that, the cells being marked lossy).
+ *
+ * The heat map keeps, per cell, a count of its photo-like changes decaying with a 500 ms time constant:
+ * about 13 for a cell changing at 25 fps, 3 at 5 fps. The stream's rectangle is the bounding box of the
+ * hot cells (about 3 changes a second or more, as in Guacamole), once it is large and dense enough; hot cells outside
+ * it start a new stream over the new box. The stream ends when nothing in it changed for `idleMs`, when
+ * nobody decodes video any more, or on reset; a new stream starts with a keyframe, and so does a
+ * keyframe request (the relay's `refresh` over the rectangle: a late joiner or a viewer far behind).
+ *
+ * Encoding is node-av (FFmpeg with libx264 in an npm package, in-process): measured against Debian's
+ * ffmpeg as a child process in bench/video-encoders.mjs (docs/decisions/0006-video-layer.md).
+ */
+import { TILE_FLAG_LOSSY, TileEncoding, videoPayload, SHARE_LIMITS, type ShareMessage } from '@baton/protocol';
+import type { FrameBuffer } from './ScreenCapture.js';
+
+export type TileMessage = Extract<ShareMessage, { type: 'tile' }>;
+
+/** A rectangle of whole cells (columns c0..c1, rows r0..r1, inclusive) and its pixels. */
+export type CellRect = { c0: number; r0: number; c1: number; r1: number; x: number; y: number; w: number; h: number };
+
+/** What encodes one stream: node-av by default, a fake in unit tests. */
+export interface StreamEncoder {
+  /** Encodes one BGRX picture of the stream's size; returns the access unit (Annex B) and whether it is a keyframe. */
+  encode(bgrx: Buffer, ptsMs: number): Promise<{ data: Uint8Array; key: boolean }>;
+  close(): void;
+}
+export type StreamEncoderFactory = (width: number, height: number) => Promise<StreamEncoder>;
+
+export type VideoLayerOptions = {
+  /** Opens an encoder for a stream; default node-av's libx264 (null: node-av did not load). */
+  encoder?: StreamEncoderFactory | null;
+  /** Heat above which a cell is hot (default 2: about 3 photo-like changes a second or more, as Guacamole). */
+  hotHeat?: number;
+  /** Smallest stream, in cells (default 64: 128x128 px on the 16 px grid). */
+  minCells?: number;
+  /** A stream with no change this long ends (default 250 ms). */
+  idleMs?: number;
+  /** Bits per second the encoder aims at (default 6 Mbit/s, 0.75 MB/s: the target is 1.1 MB/s at 720p). */
+  bitrate?: number;
+  log?: (line: string) => void;
+};
+
+const TAU_MS = 500;
+
+/** The video layer's state for one TileEncoder grid. */
+export class VideoLayer {
+  readonly hotHeat: number;
+  readonly minCells: number;
+  readonly idleMs: number;
+  readonly bitrate: number;
+  #factory: StreamEncoderFactory | null;
+  #log: ((line: string) => void) | undefined;
+  #cols = 0;
+  #rows = 0;
+  #tileSize = 16;
+  #width = 0;
+  #height = 0;
+  #heat = new Float32Array(0);
+  #heatAt = 0;
+  /** The stream under way. */
+  #stream: { id: number; rect: CellRect; seq: number; startedAt: number; lastChange: number; encoder: Promise<StreamEncoder> } | null = null;
+  #nextId = 1;
+  /** A stream ended since the last encode: its end tile goes out with the next frame. */
+  #ended: { id: number; seq: number; rect: CellRect } | null = null;
+  #keyframeWanted = false;
+  /** Does anyone decode video / need the ALT tiles (from the relay's `caps`)? A host never told sends tiles only. */
+  audience = { video: false, tiles: true };
+  /** Video units sent, for stats. */
+  units = 0;
+  bytes = 0;
+
+  constructor(options: VideoLayerOptions = {}) {
+    this.#factory = options.encoder === undefined ? nodeAvEncoder(options.bitrate ?? 6_000_000, options.log) : options.encoder;
+    this.hotHeat = options.hotHeat ?? 2;
+    this.minCells = options.minCells ?? 64;
+    this.idleMs = options.idleMs ?? 250;
+    this.bitrate = options.bitrate ?? 6_000_000;
+    this.#log = options.log;
+  }
+
+  get available(): boolean {
+    return this.#factory !== null;
+  }
+
+  /** The stream's rectangle, while one runs. */
+  get rect(): CellRect | null {
+    return this.#stream?.rect ?? null;
+  }
+
+  /** A new grid (screen size, new viewers' path): the stream ends, the heat is forgotten. */
+  reset(width: number, height: number, tileSize: number): void {
+    this.#end();
+    this.#ended = null; // a new screen: nothing of the old stream remains to end
+    this.#width = width;
+    this.#height = height;
+    this.#tileSize = tileSize;
+    this.#cols = Math.ceil(width / tileSize);
+    this.#rows = Math.ceil(height / tileSize);
+    this.#heat = new Float32Array(this.#cols * this.#rows);
+    this.#heatAt = 0;
+  }
+
+  /** The next unit is a keyframe (a new stream over the same rectangle). */
+  requestKeyframe(x: number, y: number, w: number, h: number): void {
+    const r = this.#stream?.rect;
+    if (r && x < r.x + r.w && r.x < x + w && y < r.y + r.h && r.y < y + h) this.#keyframeWanted = true;
+  }
+
+  /**
+   * One pass: `hot` marks the cells that changed photo-like, `changed` every changed cell. Returns the
+   * stream's rectangle for this pass (null: no video now).
+   */
+  plan(hot: Uint8Array, changed: Uint8Array, now: number): CellRect | null {
+    if (this.#heat.length !== hot.length) return null;
+    const decay = this.#heatAt === 0 ? 0 : Math.exp(-(now - this.#heatAt) / TAU_MS);
+    this.#heatAt = now;
+    const heat = this.#heat;
+    const s = this.#stream;
+    let c0 = Infinity, r0 = Infinity, c1 = -1, r1 = -1, hotCells = 0, outside = 0;
+    let inStream = false;
+    for (let i = 0; i < heat.length; i++) {
+      const c = i % this.#cols, r = (i - c) / this.#cols;
+      const inside = s !== null && c >= s.rect.c0 && c <= s.rect.c1 && r >= s.rect.r0 && r <= s.rect.r1;
+      if (inside && changed[i]) inStream = true;
+      heat[i] = heat[i]! * decay + (hot[i] || (inside && changed[i]) ? 1 : 0);
+      if (heat[i]! < this.hotHeat) continue;
+      hotCells++;
+      if (!inside) outside++;
+      if (c < c0) c0 = c;
+      if (c > c1) c1 = c;
+      if (r < r0) r0 = r;
+      if (r > r1) r1 = r;
+    }
+    if (!this.#factory || !this.audience.video) {
+      this.#end();
+      return null;
+    }
+    if (s) {
+      if (inStream) s.lastChange = now;
+      if (now - s.lastChange >= this.idleMs) {
+        this.#end();
+        return null;
+      }
+      // Motion grew out of the rectangle: a new stream over the new box. A keyframe was asked for: the same box.
+      const grown = outside >= Math.max(8, this.minCells / 4) && hotCells >= this.minCells;
+      if (!grown && !this.#keyframeWanted) return s.rect;
+      const rect = grown ? this.#rectOf(c0, r0, c1, r1) : s.rect;
+      this.#end();
+      this.#keyframeWanted = false;
+      return rect ? this.#start(rect, now) : null;
+    }
+    if (hotCells < this.minCells) return null;
+    const area = (c1 - c0 + 1) * (r1 - r0 + 1);
+    if (hotCells * 2 < area) return null; // scattered changes are not one moving picture
+    const rect = this.#rectOf(c0, r0, c1, r1);
+    return rect ? this.#start(rect, now) : null;
+  }
+
+  /** The Video tile of this pass over `rect` (from what the viewers are sent, `frame`), or null if the encoder failed. */
+  async encode(frame: FrameBuffer, now: number): Promise<TileMessage | null> {
+    const s = this.#stream;
+    if (!s) return null;
+    const { x, y, w, h } = s.rect;
+    const bgrx = Buffer.allocUnsafe(w * h * 4);
+    for (let row = 0; row < h; row++) {
+      const off = (y + row) * frame.stride + x * 4;
+      frame.data.copy(bgrx, row * w * 4, off, off + w * 4);
+    }
+    try {
+      const enc = await s.encoder;
+      const unit = await enc.encode(bgrx, now - s.startedAt);
+      if (this.#stream !== s) return null;
+      if (unit.data.length === 0) return null; // the encoder holds this one back (never with zerolatency)
+      if (s.seq === 0 && !unit.key) throw new Error('the first unit of a stream is not a keyframe');
+      if (unit.data.length + 8 > SHARE_LIMITS.maxTilePayload) throw new Error(`a ${unit.data.length}-byte video unit exceeds the payload bound`);
+      const data = videoPayload({ key: unit.key, end: false, stream: s.id, seq: s.seq++ }, unit.data);
+      this.units++;
+      this.bytes += data.length;
+      return { type: 'tile', x, y, w, h, encoding: TileEncoding.Video, flags: TILE_FLAG_LOSSY, data };
+    } catch (err) {
+      this.#log?.(`Video layer off: ${(err as Error).message}`);
+      this.#factory = null; // tiles from now on; the stream's end tile tells the viewers
+      this.#end();
+      return null;
+    }
+  }
+
+  /** The end tile of a stream that ended since the last call (viewers close its decoder), or null. */
+  takeEnd(): TileMessage | null {
+    const e = this.#ended;
+    this.#ended = null;
+    if (!e) return null;
+    const { x, y, w, h } = e.rect;
+    return { type: 'tile', x, y, w, h, encoding: TileEncoding.Video, flags: TILE_FLAG_LOSSY, data: videoPayload({ key: false, end: true, stream: e.id, seq: e.seq }, new Uint8Array(0)) };
+  }
+
+  close(): void {
+    this.#end();
+  }
+
+  #start(rect: CellRect, now: number): CellRect {
+    const factory = this.#factory!;
+    const encoder = factory(rect.w, rect.h);
+    encoder.catch(() => undefined);
+    this.#stream = { id: this.#nextId, rect, seq: 0, startedAt: now, lastChange: now, encoder };
+    this.#nextId = (this.#nextId % 0xffff) + 1;
+    return rect;
+  }
+
+  #end(): void {
+    const s = this.#stream;
+    if (!s) return;
+    this.#stream = null;
+    if (s.seq > 0) this.#ended = { id: s.id, seq: s.seq, rect: s.rect };
+    s.encoder.then((e) => e.close()).catch(() => undefined);
+  }
+
+  /** Cells c0..c1 × r0..r1 as a rectangle whose sides are even (H.264 4:2:0), or null if it cannot be. */
+  #rectOf(c0: number, r0: number, c1: number, r1: number): CellRect | null {
+    const ts = this.#tileSize;
+    const make = (a: number, b: number, c: number, d: number): CellRect => {
+      const x = a * ts, y = b * ts;
+      return { c0: a, r0: b, c1: c, r1: d, x, y, w: Math.min((c + 1) * ts, this.#width) - x, h: Math.min((d + 1) * ts, this.#height) - y };
+    };
+    let r = make(c0, r0, c1, r1);
+    // An odd remainder at the screen's right or bottom edge: leave that column or row to tiles.
+    if (r.w % 2 !== 0) r = make(c0, r0, c1 - 1, r1);
+    if (r.h % 2 !== 0) r = make(r.c0, r0, r.c1, r1 - 1);
+    if (r.c1 < r.c0 || r.r1 < r.r0 || r.w > SHARE_LIMITS.maxTileSide || r.h > SHARE_LIMITS.maxTileSide) return null;
+    return r;
+  }
+}
+
+/**
+ * libx264 through node-av: ultrafast, zerolatency (no lookahead, no B-frames: one unit out per picture
+ * in), baseline profile (every WebCodecs H.264 decoder takes it), a keyframe every 50 pictures, the
+ * bitrate capped with a quarter-second buffer so one unit never bursts. Annex B with SPS and PPS in
+ * every keyframe (no global header), which is what a viewer configures its decoder from.
+ * Null when node-av does not load (an optional dependency): the agent then sends tiles only.
+ */
+export function nodeAvEncoder(bitrate: number, log?: (line: string) => void): StreamEncoderFactory | null {
+  let lib: Promise<typeof import('node-av/api') & { lib: typeof import('node-av/lib'); C: typeof import('node-av/constants') }> | null = null;
+  const load = () =>
+    (lib ??= (async () => {
+      const [api, l, C] = await Promise.all([import('node-av/api'), import('node-av/lib'), import('node-av/constants')]);
+      l.Log.setLevel(C.AV_LOG_ERROR); // not x264's per-stream statistics on the host's terminal
+      return { ...api, lib: l, C };
+    })());
+  if (process.env.BATON_VIDEO === '0') return null;
+  return async (width, height) => {
+    const m = await load().catch((err: Error) => {
+      log?.(`Video layer off: node-av did not load (${err.message}).`);
+      throw err;
+    });
+    const { C } = m;
+    const encoder = await m.Encoder.create(C.FF_ENCODER_LIBX264, {
+      autoFormat: true,
+      context: { pixelFormat: C.AV_PIX_FMT_YUV420P, bitRate: bitrate, rcMaxRate: bitrate, rcBufferSize: Math.round(bitrate / 4), gopSize: 50, maxBFrames: 0, timeBase: new m.lib.Rational(1, 1000), framerate: new m.lib.Rational(25, 1) },
+      options: { preset: 'ultrafast', tune: 'zerolatency', profile: 'baseline', 'x264-params': 'scenecut=0:log=-1' },
+    });
+    return {
+      async encode(bgrx, ptsMs) {
+        const frame = m.lib.Frame.fromVideoBuffer(bgrx, { width, height, format: C.AV_PIX_FMT_BGR0, timeBase: { num: 1, den: 1000 } });
+        try {
+          frame.pts = BigInt(Math.max(0, Math.round(ptsMs)));
+          await encoder.encode(frame);
+          const parts: Uint8Array[] = [];
+          let key = false;
+          for (let p = await encoder.receive(); p instanceof m.lib.Packet; p = await encoder.receive()) {
+            if (p.data) parts.push(Uint8Array.from(p.data));
+            if (p.isKeyframe) key = true;
+            p.free();
+          }
+          return { data: parts.length === 1 ? parts[0]! : concat(parts), key };
+        } finally {
+          frame.free();
+        }
+      },
+      close() {
+        encoder.close();
+      },
+    };
+  };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
