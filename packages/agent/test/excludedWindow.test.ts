@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScreenCapture } from '../src/ScreenCapture.js';
 import { Indicator } from '../src/Indicator.js';
+import { captureShows } from './helpers/captureShows.js';
 import { Painter, px, type Rgb } from './helpers/painter.js';
 import { xvfbAvailable } from './helpers/xvfb.js';
 import { XDesktop } from './helpers/xDesktop.js';
@@ -22,12 +23,7 @@ describe.skipIf(!HAVE_X)('the indicator left out of screen captures (Composite, 
   let app = 0;
 
   /** Capture until the frame has `rgb` at (x, y) in root coordinates. */
-  const shows = async (x: number, y: number, rgb: Rgb) => {
-    await expect.poll(async () => {
-      await cap.capture();
-      return px(cap.frame, x, y);
-    }, { timeout: 10_000, interval: 50 }).toEqual(rgb);
-  };
+  const shows = (x: number, y: number, rgb: Rgb) => captureShows(cap, x, y, rgb);
 
   beforeAll(async () => {
     desktop = await XDesktop.start(W, H);

@@ -9,20 +9,16 @@
  * process's connections, so the test's own Painter is "another program".
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScreenCapture, type FrameBuffer } from '../src/ScreenCapture.js';
+import { ScreenCapture } from '../src/ScreenCapture.js';
 import { xcall } from '../src/x11.js';
-import { Painter, pixel, type Rgb } from './helpers/painter.js';
+import { captureShows } from './helpers/captureShows.js';
+import { Painter, pixel, px, type Rgb } from './helpers/painter.js';
 import { XClientProcess } from './helpers/xclientProcess.js';
 import { startXvfb, xvfbAvailable, type Xvfb } from './helpers/xvfb.js';
 
 const HAVE_X = xvfbAvailable('window dialog tests');
 const WIN = { x: 100, y: 100, w: 320, h: 240 };
 const BLUE: Rgb = [40, 120, 200], GREEN: Rgb = [10, 200, 30], MAGENTA: Rgb = [230, 0, 230], YELLOW: Rgb = [250, 220, 0], GREY: Rgb = [90, 90, 90], RED: Rgb = [200, 20, 20], TEAL: Rgb = [0, 128, 128];
-
-function px(f: FrameBuffer, x: number, y: number): Rgb {
-  const i = y * f.stride + x * 4;
-  return [f.data[i + 2]!, f.data[i + 1]!, f.data[i]!];
-}
 
 describe.skipIf(!HAVE_X)('a shared window with dialogs (Composite, X-Resource, Xvfb)', () => {
   let xvfb: Xvfb;
@@ -33,12 +29,7 @@ describe.skipIf(!HAVE_X)('a shared window with dialogs (Composite, X-Resource, X
   let target = 0;
   let dialog = 0;
 
-  const shows = async (x: number, y: number, rgb: Rgb) => {
-    await expect.poll(async () => {
-      await cap.capture();
-      return px(cap.frame, x, y);
-    }, { timeout: 10_000, interval: 50 }).toEqual(rgb);
-  };
+  const shows = (x: number, y: number, rgb: Rgb) => captureShows(cap, x, y, rgb);
   const stacking = async () => (await xcall<{ children: number[] }>((cb) => other.conn.client.QueryTree(other.conn.root, cb))).children;
   const focus = () => xcall<{ focus: number }>((cb) => (other.conn.client as unknown as { GetInputFocus(cb: unknown): void }).GetInputFocus(cb)).then((r) => r.focus);
   /** A managed (not override-redirect) window of the other program, optionally typed. */

@@ -5,20 +5,16 @@
  * them above it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScreenCapture, type FrameBuffer } from '../src/ScreenCapture.js';
+import { ScreenCapture } from '../src/ScreenCapture.js';
 import { xcall } from '../src/x11.js';
-import { Painter, pixel, type Rgb } from './helpers/painter.js';
+import { captureShows } from './helpers/captureShows.js';
+import { Painter, pixel, px, type Rgb } from './helpers/painter.js';
 import { startXvfb, xvfbAvailable, type Xvfb } from './helpers/xvfb.js';
 import { XClientProcess } from './helpers/xclientProcess.js';
 
 const HAVE_X = xvfbAvailable('window popup tests');
 const WIN = { x: 100, y: 100, w: 320, h: 240 };
 const BLUE: Rgb = [40, 120, 200], GREEN: Rgb = [10, 200, 30], MAGENTA: Rgb = [230, 0, 230], YELLOW: Rgb = [250, 220, 0], GREY: Rgb = [90, 90, 90];
-
-function px(f: FrameBuffer, x: number, y: number): Rgb {
-  const i = y * f.stride + x * 4;
-  return [f.data[i + 2]!, f.data[i + 1]!, f.data[i]!];
-}
 
 describe.skipIf(!HAVE_X)('a shared window with popups (Composite, Xvfb)', () => {
   let xvfb: Xvfb;
@@ -30,12 +26,7 @@ describe.skipIf(!HAVE_X)('a shared window with popups (Composite, Xvfb)', () => 
   let popup = 0;
 
   /** Capture until the frame has `rgb` at (x, y) in window coordinates. */
-  const shows = async (x: number, y: number, rgb: Rgb) => {
-    await expect.poll(async () => {
-      await cap.capture();
-      return px(cap.frame, x, y);
-    }, { timeout: 10_000, interval: 50 }).toEqual(rgb);
-  };
+  const shows = (x: number, y: number, rgb: Rgb) => captureShows(cap, x, y, rgb);
 
   beforeAll(async () => {
     xvfb = await startXvfb(1024, 768);
