@@ -6,46 +6,20 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { SHARE_PROTOCOL_VERSION, TileEncoding, decodeShareMessage, encodeShareMessage, type ServerMessage, type ShareMessage } from '@baton/protocol';
+import { SHARE_PROTOCOL_VERSION, TileEncoding, decodeShareMessage, encodeShareMessage, type ShareMessage } from '@baton/protocol';
 import { api, createConference, signUp, TestClient } from './support.js';
 import { runAdmin } from '../src/admin.js';
-import { clusterView, freshCluster, until, type TestCluster, type TestNode } from './clusterSupport.js';
+import { clusterView, freshCluster, joinThrough as join, startNodes, until, type TestCluster, type TestNode } from './clusterSupport.js';
 
 const cluster = await freshCluster('cluster tests');
 const d = cluster ? describe : describe.skip;
-
-type Welcome = Extract<ServerMessage, { type: 'welcome' }>;
-
-/** Joins through `node` and waits for welcome (retrying while the conference is between homes, as clients do). */
-async function join(node: TestNode, conferenceId: string, opts: { cookie?: string; name?: string; resume?: string } = {}, ms = 20_000): Promise<{ client: TestClient; welcome: Welcome; at: number }> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const client = new TestClient(node.url, conferenceId, { cookie: opts.cookie });
-    try {
-      await client.hello({ ...(opts.name ? { name: opts.name } : {}), ...(opts.resume ? { resume: opts.resume } : {}) });
-      const first = await Promise.race([
-        client.nextAny((m) => m.type === 'welcome' || m.type === 'lobby.wait', Math.max(1000, end - Date.now())),
-        client.closed.then((c) => ({ type: 'closed', ...c }) as const),
-      ]);
-      if (first.type === 'welcome') return { client, welcome: first, at: Date.now() };
-      if (first.type === 'lobby.wait') throw new Error(`went to the lobby: ${JSON.stringify(first)}`);
-      // 1012: the conference is moving; a real client reconnects after a moment too.
-      if ('code' in first && first.code !== 1012) throw new Error(`closed ${first.code} ${first.reason}`);
-    } catch (err) {
-      client.close();
-      if (!/timed out|ECONNREFUSED|socket hang up/.test((err as Error).message)) throw err;
-    }
-    if (Date.now() > end) throw new Error(`could not join ${conferenceId} through ${node.id}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 d('cluster: three nodes', () => {
   let c: TestCluster;
   let A: TestNode, B: TestNode, C: TestNode;
   beforeAll(async () => {
     c = cluster!;
-    [A, B, C] = await Promise.all([c.start('A'), c.start('B'), c.start('C')]);
+    [A, B, C] = await startNodes(c, ['A', 'B', 'C']);
   }, 120_000);
   afterAll(async () => {
     await c?.dispose();

@@ -6,37 +6,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { SHARE_PROTOCOL_VERSION, TileEncoding, decodeShareMessage, encodeShareMessage, type ServerMessage } from '@baton/protocol';
+import { SHARE_PROTOCOL_VERSION, TileEncoding, decodeShareMessage, encodeShareMessage } from '@baton/protocol';
 import { createConference, signUp, TestClient } from './support.js';
-import { clusterView, freshCluster, until, type TestCluster, type TestNode } from './clusterSupport.js';
+import { clusterView, freshCluster, joinThrough, startNodes, until, type JoinOptions, type TestCluster, type TestNode, type Welcome } from './clusterSupport.js';
 
 const cluster = await freshCluster('cluster failover tests');
 const d = cluster ? describe : describe.skip;
 
-type Welcome = Extract<ServerMessage, { type: 'welcome' }>;
-
-async function join(node: TestNode, conferenceId: string, opts: { cookie?: string; name?: string; resume?: string } = {}, ms = 30_000): Promise<{ client: TestClient; welcome: Welcome; at: number }> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const client = new TestClient(node.url, conferenceId, { cookie: opts.cookie });
-    try {
-      await client.hello({ ...(opts.name ? { name: opts.name } : {}), ...(opts.resume ? { resume: opts.resume } : {}) });
-      const first = await Promise.race([
-        client.nextAny((m) => m.type === 'welcome' || m.type === 'lobby.wait', Math.max(1000, end - Date.now())),
-        client.closed.then((c) => ({ type: 'closed', ...c }) as const),
-      ]);
-      if (first.type === 'welcome') return { client, welcome: first, at: Date.now() };
-      if (first.type === 'lobby.wait') throw new Error(`went to the lobby: ${JSON.stringify(first)}`);
-      if ('code' in first && first.code !== 1012) throw new Error(`closed ${first.code} ${first.reason}`);
-    } catch (err) {
-      client.close();
-      if (!/timed out|ECONNREFUSED|socket hang up/.test((err as Error).message)) throw err;
-    }
-    if (Date.now() > end) throw new Error(`could not join ${conferenceId} through ${node.id}`);
-    // Clients back off between attempts; the web client starts at a few hundred ms.
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+// Clients back off between attempts; the web client starts at a few hundred ms.
+const join = (node: TestNode, conferenceId: string, opts: JoinOptions = {}) => joinThrough(node, conferenceId, opts, 30_000, 250);
 
 const homeOf = async (via: TestNode, id: string) => (await clusterView(via)).nodes.find((n) => n.conferences.includes(id))?.id ?? null;
 
@@ -46,7 +24,7 @@ d('cluster: a home node dies or is paused', () => {
   const byId = (id: string) => nodes.find((n) => n.id === id)!;
   beforeAll(async () => {
     c = cluster!;
-    nodes = await Promise.all([c.start('A'), c.start('B'), c.start('C')]);
+    nodes = await startNodes(c, ['A', 'B', 'C']);
     await until(async () => (await clusterView(nodes[0]!)).nodes.length === 3, 'three nodes');
   }, 120_000);
   afterAll(async () => {

@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
+import type { ServerMessage } from '@baton/protocol';
 import { freshPostgres, type FreshPostgres } from '../src/store/testing.js';
+import { TestClient } from './support.js';
 
 const pkgDir = dirname(dirname(fileURLToPath(import.meta.url)));
 const repoRoot = dirname(dirname(pkgDir));
@@ -159,5 +161,40 @@ export async function until<T>(fn: () => Promise<T> | T, what: string, ms = 30_0
     }
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+/** One node per id, started at once. */
+export function startNodes<T extends string[]>(cluster: TestCluster, ids: [...T]): Promise<{ [K in keyof T]: TestNode }> {
+  return Promise.all(ids.map((id) => cluster.start(id))) as Promise<{ [K in keyof T]: TestNode }>;
+}
+
+export type Welcome = Extract<ServerMessage, { type: 'welcome' }>;
+export type JoinOptions = { cookie?: string; name?: string; resume?: string };
+
+/**
+ * Joins through `node` and waits for welcome, retrying every `retryMs` while the conference is between
+ * homes (as clients do), for up to `ms`.
+ */
+export async function joinThrough(node: TestNode, conferenceId: string, opts: JoinOptions = {}, ms = 20_000, retryMs = 200): Promise<{ client: TestClient; welcome: Welcome; at: number }> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const client = new TestClient(node.url, conferenceId, { cookie: opts.cookie });
+    try {
+      await client.hello({ ...(opts.name ? { name: opts.name } : {}), ...(opts.resume ? { resume: opts.resume } : {}) });
+      const first = await Promise.race([
+        client.nextAny((m) => m.type === 'welcome' || m.type === 'lobby.wait', Math.max(1000, end - Date.now())),
+        client.closed.then((c) => ({ type: 'closed', ...c }) as const),
+      ]);
+      if (first.type === 'welcome') return { client, welcome: first, at: Date.now() };
+      if (first.type === 'lobby.wait') throw new Error(`went to the lobby: ${JSON.stringify(first)}`);
+      // 1012: the conference is moving; a real client reconnects after a moment too.
+      if ('code' in first && first.code !== 1012) throw new Error(`closed ${first.code} ${first.reason}`);
+    } catch (err) {
+      client.close();
+      if (!/timed out|ECONNREFUSED|socket hang up/.test((err as Error).message)) throw err;
+    }
+    if (Date.now() > end) throw new Error(`could not join ${conferenceId} through ${node.id}`);
+    await new Promise((r) => setTimeout(r, retryMs));
   }
 }
