@@ -10,6 +10,7 @@ import { openStore, type KyselyStore } from '../store/index.js';
 import { freshPostgres } from '../store/testing.js';
 import { SqlBlobStore } from './SqlBlobStore.js';
 import { StoreLease } from './StoreLease.js';
+import { BlobSweeper } from './BlobSweeper.js';
 import { TooLargeError } from './BlobStore.js';
 
 const pgDb = await freshPostgres('shared blob tests (packages/server/src/data/SqlBlobStore.test.ts)');
@@ -78,5 +79,20 @@ describe.skipIf(!pgDb)('SqlBlobStore on PostgreSQL', () => {
     expect(await a.claim(now + 1000)).toBe(true);
     expect(await b.claim(now + 2 * HOUR)).toBe(true);
     expect(await a.claim(now + 2 * HOUR)).toBe(false);
+  });
+
+  it('two nodes sweep the shared blobs: only the lease holder removes what no row names', async () => {
+    const blobs = new SqlBlobStore({ db: store.kysely, bucket: 'files' });
+    const { sha256 } = await blobs.put(Readable.from([Buffer.from('named by no row')]), 1e6);
+    const sweeper = (holder: string) => new BlobSweeper({ store, shelves: [{ blobs, table: 'files' }], minAgeMs: 0, lease: new StoreLease({ store, name: 'sweep-test', holder, ms: HOUR }) });
+    const [x, y] = [sweeper('X'), sweeper('Y')];
+    const later = Date.now() + 1000;
+    expect(await x.sweep(later)).toBeGreaterThanOrEqual(1);
+    expect(await blobs.has(sha256)).toBe(false);
+    await blobs.put(Readable.from([Buffer.from('named by no row')]), 1e6);
+    // Y does not hold the lease: it leaves the blob alone.
+    expect(await y.sweep(Date.now() + 1000)).toBe(0);
+    expect(await blobs.has(sha256)).toBe(true);
+    await Promise.all([x.close(), y.close()]);
   });
 });

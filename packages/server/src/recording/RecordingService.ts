@@ -7,7 +7,7 @@
  * with. Sharing, exporting and deleting: the organizer and the starter.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -70,8 +70,11 @@ export class RecordingService {
   /** Finishes what a stopped server left recording, deletes expired ones, and sweeps hourly. */
   async init(): Promise<void> {
     for (const r of await this.#store.listUnfinishedRecordings()) {
+      // Cluster mode: a recording without files here is running on (or was left by) another node.
+      if (this.#opts.shared && !existsSync(this.dirOf(r.id))) continue;
       const index = await this.#rebuildIndex(r.id).catch(() => null);
       const audio = await this.#buildAudio(r.id, index?.durationMs ?? 0);
+      await this.#archive(r.id);
       await this.#store.finishRecording(r.id, {
         endedAt: new Date(Date.parse(r.startedAt) + (index?.durationMs ?? 0)).toISOString(),
         durationMs: index?.durationMs ?? 0,
