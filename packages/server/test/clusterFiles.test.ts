@@ -1,7 +1,7 @@
 /**
  * Cluster mode (issue 16) with real NATS and PostgreSQL and three node processes: a shared file, a
  * slide deck and a finished recording, uploaded or made on one node, are served byte-identical by the
- * others (an upload through a node that is not the meeting's home is relayed to the home), and still
+ * others, a recording's export too (an upload through a node that is not the meeting's home is relayed to the home), and still
  * after kill -9 of the node that stored them (their bytes are in PostgreSQL, decision 0008).
  */
 import { existsSync } from 'node:fs';
@@ -23,6 +23,8 @@ const ticketOf = async (c: TestClient, type: 'file.ticket' | 'slides.ticket' | '
   if (ack.type !== 'ack' || !ack.ticket) throw new Error(`no ${type}: ${JSON.stringify(ack)}`);
   return ack.ticket;
 };
+/** What the replay page reads from an index (the recording's resource beside it changes with its exports). */
+const replayed = (b: { seekPoints: unknown; screenBytes: number; events: unknown }) => JSON.stringify({ seekPoints: b.seekPoints, screenBytes: b.screenBytes, events: b.events });
 const bytesOf = async (res: Response) => {
   if (res.status !== 200) throw new Error(`${res.url}: ${res.status} ${await res.text()}`);
   return Buffer.from(await res.arrayBuffer());
@@ -35,7 +37,7 @@ d('cluster: files, slides and recordings on every node', () => {
   let org: TestClient;
   const file = { bytes: randomBytes(3 * 1024 * 1024 + 12345), id: '', name: '' };
   const deck = { bytes: Buffer.alloc(0), id: '' };
-  const recording = { id: '', index: '', screen: Buffer.alloc(0) };
+  const recording = { id: '', index: '', screen: Buffer.alloc(0), video: Buffer.alloc(0) };
 
   beforeAll(async () => {
     c = cluster!;
@@ -98,10 +100,23 @@ d('cluster: files, slides and recordings on every node', () => {
     expect(fromOther.body).toEqual(fromHome.body);
     const screenBytes = (fromHome.body as { screenBytes: number }).screenBytes;
     expect(screenBytes).toBeGreaterThan(0);
-    recording.index = JSON.stringify(fromHome.body);
+    recording.index = replayed(fromHome.body);
     recording.screen = await bytesOf(await fetch(`${home.url}/api/recordings/${recording.id}/screen?from=0&to=${screenBytes}`, { headers: { cookie } }));
     const screen = await bytesOf(await fetch(`${other.url}/api/recordings/${recording.id}/screen?from=0&to=${screenBytes}`, { headers: { cookie } }));
     expect(screen.equals(recording.screen)).toBe(true);
+  });
+
+  it('an export made on the home node is listed and downloaded on another', async () => {
+    expect((await api(home.url, 'POST', `/api/recordings/${recording.id}/exports`, { format: 'mkv' }, cookie)).status).toBe(202);
+    const done = await until(async () => {
+      const r = await api(home.url, 'GET', `/api/recordings/${recording.id}/exports/mkv`, undefined, cookie);
+      return r.body?.status !== 'running' ? r : null;
+    }, 'the export', 120_000);
+    expect(done.body).toMatchObject({ status: 'done' });
+    recording.video = await bytesOf(await fetch(`${home.url}/api/recordings/${recording.id}/exports/mkv/file`, { headers: { cookie } }));
+    const listed = await api(other.url, 'GET', `/api/recordings/${recording.id}`, undefined, cookie);
+    expect(listed.body.exports).toEqual([{ format: 'mkv', status: 'done', progress: 1, bytes: recording.video.length }]);
+    expect((await bytesOf(await fetch(`${other.url}/api/recordings/${recording.id}/exports/mkv/file`, { headers: { cookie } }))).equals(recording.video)).toBe(true);
   });
 
   it('after kill -9 of the node that stored them, the file, the deck and the recording are still served', async () => {
@@ -113,9 +128,10 @@ d('cluster: files, slides and recordings on every node', () => {
     // The third node never served the recording: it fetches it from the shared store now.
     const index = await api(third.url, 'GET', `/api/recordings/${recording.id}/index`, undefined, cookie);
     expect(index.status).toBe(200);
-    expect(JSON.stringify(index.body)).toBe(recording.index);
+    expect(replayed(index.body)).toBe(recording.index);
     const screen = await bytesOf(await fetch(`${third.url}/api/recordings/${recording.id}/screen?from=0&to=${recording.screen.length}`, { headers: { cookie } }));
     expect(screen.equals(recording.screen)).toBe(true);
+    expect((await bytesOf(await fetch(`${third.url}/api/recordings/${recording.id}/exports/mkv/file`, { headers: { cookie } }))).equals(recording.video)).toBe(true);
     // Deleting it removes it from every node's view (and the shared store).
     expect((await api(third.url, 'DELETE', `/api/recordings/${recording.id}`, undefined, cookie)).status).toBe(204);
     expect((await api(other.url, 'GET', `/api/recordings/${recording.id}`, undefined, cookie)).status).toBe(404);
