@@ -16,29 +16,17 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { SHARE_PROTOCOL_VERSION, encodeShareMessage, type ServerMessage } from '@baton/protocol';
 import { startServer } from '../../packages/server/dist/index.js';
-import { startXvfb, type Xvfb } from '../../packages/agent/test/helpers/xvfb.js';
-import { Painter, type Rgb } from '../../packages/agent/test/helpers/painter.js';
-import { loadX11 } from '../../packages/agent/src/x11.js';
+import { XDesktop } from '../../packages/agent/test/helpers/xDesktop.js';
+import type { Painter } from '../../packages/agent/test/helpers/painter.js';
 import { TestClient, createConference, signUp } from '../../packages/server/test/support.js';
 import { startAgentShare, type AgentRun } from '../support/agent.js';
 import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+import { H, QUADRANTS, TARGET, W, canvasPixel, closeTo as close, paintHostDesktop, type XEv } from '../support/hostDesktop.js';
 
 const OK = haveBrowserAndX('tests/e2e/desktop-share.e2e.test.ts');
-const W = 1280;
-const H = 720;
-// The host's desktop: four coloured quadrants and, in the middle, a window that records input.
-const QUADRANTS: { x: number; y: number; c: Rgb }[] = [
-  { x: 0, y: 0, c: [200, 30, 30] },
-  { x: 640, y: 0, c: [30, 160, 60] },
-  { x: 0, y: 360, c: [30, 60, 200] },
-  { x: 640, y: 360, c: [220, 200, 40] },
-];
-const TARGET = { x: 440, y: 260, w: 400, h: 200, c: [90, 90, 90] as Rgb };
-
-type XEv = { name: string; x: number; y: number; detail: number; keysym?: number };
 
 describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser viewers)', () => {
-  let xvfb: Xvfb;
+  let desktop: XDesktop;
   let painter: Painter;
   let srv: Awaited<ReturnType<typeof startServer>>;
   let dataDir: string;
@@ -51,16 +39,6 @@ describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser v
   let bobCookie = '';
   const seen: XEv[] = [];
 
-  const canvasPixel = (page: Page, x: number, y: number) =>
-    page.evaluate(
-      ([x, y]) => {
-        const c = document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement | null;
-        if (!c || c.width === 0) return null;
-        return Array.from(c.getContext('2d')!.getImageData(x!, y!, 1, 1).data.slice(0, 3));
-      },
-      [x, y],
-    );
-  const close = (a: number[] | null, c: Rgb, tol = 12) => !!a && a.every((v, i) => Math.abs(v - c[i]!) <= tol);
   const showsDesktop = async (page: Page) => {
     // Sample each quadrant at its outer corner, away from the input window in the middle.
     for (const q of QUADRANTS) if (!close(await canvasPixel(page, q.x ? q.x + 600 : 40, q.y ? q.y + 320 : 40), q.c)) return false;
@@ -70,31 +48,16 @@ describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser v
 
   beforeAll(async () => {
     buildWeb();
-    xvfb = await startXvfb(W, H);
-    painter = await Painter.open(xvfb.display);
-    for (const q of QUADRANTS) await painter.window(q.x, q.y, 640, 360, q.c);
-    const em = loadX11().eventMask;
-    const target = await painter.window(TARGET.x, TARGET.y, TARGET.w, TARGET.h, TARGET.c, em.KeyPress! | em.ButtonPress! | em.ButtonRelease!);
-    painter.conn.client.SetInputFocus(target, 1);
-    await painter.conn.sync();
-    painter.conn.on('event', (ev: { name?: string; x?: number; y?: number; keycode?: number }) => {
-      if (!['KeyPress', 'ButtonPress', 'ButtonRelease'].includes(ev.name ?? '')) return;
-      const e: XEv = { name: ev.name!, x: ev.x ?? 0, y: ev.y ?? 0, detail: ev.keycode ?? 0 };
-      seen.push(e);
-      if (e.name === 'KeyPress') {
-        painter.conn.client.GetKeyboardMapping(e.detail, 1, (_err: unknown, rows: number[][]) => {
-          e.keysym = rows?.[0]?.[0];
-          return true;
-        });
-      }
-    });
+    desktop = await XDesktop.start(W, H);
+    painter = desktop.painter;
+    await paintHostDesktop(painter, seen);
 
     dataDir = mkdtempSync(path.join(tmpdir(), 'baton-share-e2e-'));
     srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST });
     alice = await signUp(srv.url, 'alice');
     bobCookie = await signUp(srv.url, 'bob');
     conf = await createConference(srv.url, alice, { guests: 'allow', control: 'signed-in' }, 'Desktop demo');
-    agent = await startAgentShare(srv, conf, alice, xvfb.display);
+    agent = await startAgentShare(srv, conf, alice, desktop.display);
 
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     const bobCtx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
@@ -110,8 +73,7 @@ describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser v
     await agent?.stop();
     await browser?.close();
     await srv?.close();
-    await painter?.close();
-    await xvfb?.stop();
+    await desktop?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -263,7 +225,7 @@ describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser v
 
   it('local input on the host takes control back at once', async () => {
     expect((await focus()).snapshot().share?.controllerId).not.toBeNull();
-    execFileSync('xdotool', ['mousemove', '20', '20'], { env: { ...process.env, DISPLAY: xvfb.display } });
+    execFileSync('xdotool', ['mousemove', '20', '20'], { env: desktop.env() });
     await expect.poll(async () => (await focus()).snapshot().share?.controllerId, { timeout: 3000 }).toBeNull();
     await expect.poll(() => bob.getByTestId('control-status').textContent()).toBe('Alice has control');
     expect(await bob.getByTestId('control-request').isVisible()).toBe(true);
