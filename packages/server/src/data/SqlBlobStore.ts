@@ -71,8 +71,16 @@ export class SqlBlobStore implements Blobs {
         const size = Number(row.size);
         const start = Math.max(0, range.start ?? 0);
         const end = Math.min(size, range.end ?? size);
+        const chunk = (seq: number) => {
+          const p = self.#db.selectFrom('shared_blob_chunks').select('data').where('blob_id', '=', row.id).where('seq', '=', seq).executeTakeFirst();
+          p.catch(() => {}); // awaited in turn; a reader that stops early leaves it unawaited
+          return p;
+        };
+        // One chunk is fetched ahead while the reader takes the current one.
+        let next = end > start ? chunk(Math.floor(start / self.#chunk)) : null;
         for (let seq = Math.floor(start / self.#chunk); seq * self.#chunk < end; seq++) {
-          const c = await self.#db.selectFrom('shared_blob_chunks').select('data').where('blob_id', '=', row.id).where('seq', '=', seq).executeTakeFirst();
+          const c = await next;
+          next = (seq + 1) * self.#chunk < end ? chunk(seq + 1) : null;
           if (!c) throw new Error(`blob ${self.bucket}/${name}: chunk ${seq} is missing`);
           const base = seq * self.#chunk;
           yield Buffer.from(c.data).subarray(Math.max(0, start - base), Math.min(c.data.length, end - base));
@@ -119,11 +127,15 @@ export class SqlBlobStore implements Blobs {
     let seq = 0;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
+    // One insert in flight while the next chunk is read in.
+    let inflight: Promise<unknown> = Promise.resolve();
     const flush = async (all: boolean) => {
       let buf = Buffer.concat(pending);
       while (buf.length >= this.#chunk || (all && buf.length > 0)) {
         const data = buf.subarray(0, this.#chunk);
-        await this.#db.insertInto('shared_blob_chunks').values({ blob_id: id, seq: seq++, data }).execute();
+        await inflight;
+        inflight = this.#db.insertInto('shared_blob_chunks').values({ blob_id: id, seq: seq++, data }).execute();
+        inflight.catch(() => {}); // handled where it is awaited; not an unhandled rejection meanwhile
         buf = buf.subarray(data.length);
       }
       pending = buf.length ? [buf] : [];
@@ -140,8 +152,10 @@ export class SqlBlobStore implements Blobs {
         if (pendingBytes >= this.#chunk) await flush(false);
       }
       await flush(true);
+      await inflight;
       await this.#db.updateTable('shared_blobs').set({ size }).where('id', '=', id).execute();
     } catch (err) {
+      await inflight.catch(() => {});
       input.destroy();
       await this.#db.deleteFrom('shared_blobs').where('id', '=', id).execute().catch(() => {});
       throw err;
