@@ -26,17 +26,9 @@ import { loadX11 } from '../../packages/agent/src/x11.js';
 import { createConference, signUp } from '../../packages/server/test/support.js';
 import { startAgentShare, type AgentRun } from '../support/agent.js';
 import { CHROMIUM, CHROMIUM_ARGS, ROOT, haveBrowserAndX } from '../support/browser.js';
+import { H, QUADRANTS, TARGET, W } from '../support/hostDesktop.js';
 
 const OK = haveBrowserAndX('tests/e2e/p2p.e2e.test.ts');
-const W = 1280;
-const H = 720;
-const QUADRANTS: { x: number; y: number; c: Rgb }[] = [
-  { x: 0, y: 0, c: [200, 30, 30] },
-  { x: 640, y: 0, c: [30, 160, 60] },
-  { x: 0, y: 360, c: [30, 60, 200] },
-  { x: 640, y: 360, c: [220, 200, 40] },
-];
-const TARGET = { x: 440, y: 260, w: 400, h: 200, c: [90, 90, 90] as Rgb };
 /** A photo-like picture (JPEG tiles), so that a full refresh weighs what a real desktop does. */
 const PHOTO = { x: 880, y: 470, w: 320, h: 180 };
 /** Sample points: one per quadrant (outer corners) and the target window. */
