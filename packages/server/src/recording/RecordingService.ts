@@ -85,10 +85,33 @@ export class RecordingService {
       });
     }
     await this.sweep();
-    if (this.#opts.retentionDays !== null) {
-      this.#sweep = setInterval(() => void this.sweep().catch((err) => this.#opts.log?.warn({ err }, 'recording retention sweep failed')), SWEEP_MS);
+    await this.pruneCopies();
+    if (this.#opts.retentionDays !== null || this.#opts.shared) {
+      this.#sweep = setInterval(() => {
+        void this.sweep().catch((err) => this.#opts.log?.warn({ err }, 'recording retention sweep failed'));
+        void this.pruneCopies().catch((err) => this.#opts.log?.warn({ err }, 'recording copies: prune failed'));
+      }, SWEEP_MS);
       this.#sweep.unref();
     }
+  }
+
+  /**
+   * Cluster mode: removes this node's copies of recordings that are gone from the store (deleted,
+   * or past retention, through another node). Returns how many went.
+   */
+  async pruneCopies(): Promise<number> {
+    if (!this.#opts.shared) return 0;
+    let n = 0;
+    for (const id of await readdir(this.#opts.dir).catch(() => [] as string[])) {
+      if (this.#live.has(id) || this.#fetching.has(id) || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) continue;
+      if (await this.#store.getRecording(id)) continue;
+      // A recording starting here has its directory a moment before its row.
+      const s = await stat(this.dirOf(id)).catch(() => null);
+      if (!s || Date.now() - s.mtimeMs < 60_000) continue;
+      await rm(this.dirOf(id), { recursive: true, force: true });
+      n++;
+    }
+    return n;
   }
 
   dirOf(id: string): string {
