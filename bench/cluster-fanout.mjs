@@ -86,7 +86,7 @@ function confSocket(base, id, hello) {
  * frame with the whole screen's tiles there, and that frame carries no Copy.
  */
 function startHost(ws, { stream, fullScreen, loopMs }) {
-  let seq = 0, inFlight = 0, acked = 0, overruns = 0;
+  let seq = 0, inFlight = 0, acked = 0, overruns = 0, refreshes = 0, refreshBytes = 0;
   let pending = [];
   let refresh = [];
   const sentAt = new Map();
@@ -97,7 +97,7 @@ function startHost(ws, { stream, fullScreen, loopMs }) {
     // A tile's place is (x, y, w, h), the 8 bytes after its type: later passes overwrite earlier tiles there.
     pending.forEach((p) => p.tiles.forEach((t, i) => { if (!(i === 0 && p.copy)) byPlace.set(t.toString('latin1', 1, 9), t); }));
     const tiles = [...(keepCopy ? [pending[0].tiles[0]] : []), ...byPlace.values()];
-    for (const r of refresh) for (const t of fullScreen) if (t.x < r.x + r.w && r.x < t.x + t.w && t.y < r.y + r.h && r.y < t.y + t.h) tiles.push(t.bytes);
+    for (const r of refresh) for (const t of fullScreen) if (t.x < r.x + r.w && r.x < t.x + t.w && t.y < r.y + r.h && r.y < t.y + t.h) { tiles.push(t.bytes); refreshBytes += t.bytes.length; }
     pending = [];
     refresh = [];
     for (const t of tiles) ws.send(t);
@@ -109,7 +109,7 @@ function startHost(ws, { stream, fullScreen, loopMs }) {
   ws.on('message', (d) => {
     const m = decodeShareMessage(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
     if (m.type === 'ack') { inFlight = Math.max(0, seq - m.seq); acked = m.seq; flush(); }
-    else if (m.type === 'refresh') refresh.push(m);
+    else if (m.type === 'refresh') { refresh.push(m); refreshes++; }
   });
   ws.send(encodeShareMessage({ type: 'screen', width: 1920, height: 1080, tileSize: 16 }));
   pending = [{ tiles: stream[0].tiles, copy: false }];
@@ -126,7 +126,7 @@ function startHost(ws, { stream, fullScreen, loopMs }) {
     }, Math.max(0, at - performance.now()));
   };
   next();
-  return { sentAt, get seq() { return seq; }, get held() { return overruns; }, stop: () => clearTimeout(timer) };
+  return { sentAt, get seq() { return seq; }, get held() { return overruns; }, get refreshes() { return refreshes; }, get refreshBytes() { return refreshBytes; }, stop: () => clearTimeout(timer) };
 }
 
 async function run(workload, k, VIEWERS, cascade) {
@@ -199,7 +199,7 @@ async function run(workload, k, VIEWERS, cascade) {
     const io0 = nodes.map((n) => written(n.proc.pid));
     await Promise.all(workers.map((w) => w.ask({ cmd: 'start' })));
     const firstSeq = host.seq + 1;
-    const held0 = host.held;
+    const held0 = host.held, refreshes0 = host.refreshes, refreshBytes0 = host.refreshBytes;
     await sleep(SECONDS * 1000);
     const lastSeq = host.seq;
     const cpu = nodes.map((n, i) => (cpuTicks(n.proc.pid) - cpu0[i]) / 100 / SECONDS);
@@ -208,7 +208,7 @@ async function run(workload, k, VIEWERS, cascade) {
     const io = nodes.map((n, i) => (written(n.proc.pid) - io0[i]) / SECONDS);
     const rel = (await relayed()) - relayed0;
     await Promise.all(workers.map((w) => w.ask({ cmd: 'mark' })));
-    const held = host.held - held0;
+    const held = host.held - held0, refreshes = host.refreshes - refreshes0, refreshBytes = host.refreshBytes - refreshBytes0;
     await sleep(DRAIN_MS);
     const reports = await Promise.all(workers.map((w) => w.ask({ cmd: 'stop' }, 'report')));
     host.stop();
@@ -234,6 +234,8 @@ async function run(workload, k, VIEWERS, cascade) {
     const rateMedian = pct(rates, 50);
     const row = {
       workload, nodes: k, cascade: k > 1 ? cascade : '-', viewers: live, failed, joinSeconds: Math.round(joinSeconds), hostFps: Number((sent / SECONDS).toFixed(1)), hostHeld: held,
+      // Pixel/keyframe requests that reached the host, and the tile bytes it resent for them (in the stream every viewer gets).
+      hostRefreshesPerSecond: Number((refreshes / SECONDS).toFixed(1)), refreshAnswerMBps: Number((refreshBytes / SECONDS / 1e6).toFixed(3)),
       rateMedian: Number(rateMedian.toFixed(1)), rateP5: Number(pct(rates, 5).toFixed(1)),
       p50AnyMs: histPct(hist, 50), p95AnyMs: histPct(hist, 95), p95LastViewerMs: Number.isFinite(p95Last) ? Math.round(p95Last) : null, framesReachingAll: `${reachAll}/${sent}`,
       cpuPerNode: cpu.map((c) => Number(c.toFixed(2))), nodeCores: Number(nodeCores.toFixed(2)), benchCores: Number((wcpu + (mc.user + mc.system) / 1e6 / SECONDS).toFixed(2)),

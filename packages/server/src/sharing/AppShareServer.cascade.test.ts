@@ -5,7 +5,7 @@
  * joiners the screen itself; input from behind it reaches the host only for the home's controller.
  */
 import { describe, expect, it } from 'vitest';
-import { TILE_FLAG_ALT, TILE_FLAG_LOSSY, TileEncoding, decodeShareMessage, encodeShareMessage, videoHeader, videoPayload, type ShareMessage } from '@baton/protocol';
+import { TILE_FLAG_ALT, TILE_FLAG_LOSSY, TileEncoding, copyPayload, decodeShareMessage, encodeShareMessage, videoHeader, videoPayload, type ShareMessage } from '@baton/protocol';
 import { AppShareServer, type CascadeDown } from './AppShareServer.js';
 import { FakeChannel, SCREEN, tile, frame, all, tilesOf, setup } from './testing.js';
 
@@ -222,5 +222,37 @@ describe('AppShareServer cascade (a second relay fed by one channel from the hom
     homeEnd.close(1001, 'gone');
     await settle();
     expect(relay.stats()).toMatchObject({ cascades: 1, remoteViewers: 0 });
+  });
+  it('a Copy that late joiners on both relays cannot use costs the host one pixel request, not one per relay; a node repeating it, or asking for cells the home already has as pixels, reaches the host no more', async () => {
+    const { relay, host, b, bEnd } = cascade();
+    const direct = new AckingViewer();
+    relay.attachViewer('a', direct);
+    relay.admitRemote('p', 'B');
+    const onB = new AckingViewer();
+    b.attachViewer('p', onB);
+    host.receive(SCREEN);
+    await hostFrames(host, 1, 1);
+    // Frame 2 moves cells 0..1 to 4..5: a Copy, which only a viewer that drew frame 1 can use.
+    host.receive({ type: 'tile', x: 0, y: 16, w: 32, h: 16, encoding: TileEncoding.Copy, flags: 0, data: copyPayload(0, 0) });
+    host.receive(frame(2));
+    await settle();
+    host.take();
+    // A late joiner on each relay: each relay's store asks for those cells as pixels.
+    relay.attachViewer('late-home', new AckingViewer());
+    relay.admitRemote('q', 'B');
+    b.attachViewer('q', new AckingViewer());
+    await settle();
+    expect(b.stats().refreshesAsked).toBe(1);
+    // The node's request, asked again (its own slow viewers, or a node that floods): still one for the host.
+    for (let i = 0; i < 5; i++) bEnd.send(encodeShareMessage({ type: 'refresh', x: 0, y: 16, w: 32, h: 16 }));
+    await settle();
+    const refreshes = host.take().filter((m) => m.type === 'refresh');
+    expect(refreshes).toEqual([{ type: 'refresh', x: 0, y: 16, w: 32, h: 16 }]);
+    // The host answers with pixels; a node asking for those cells now (its store behind) costs nothing.
+    await hostFrames(host, 3, 3);
+    bEnd.send(encodeShareMessage({ type: 'refresh', x: 0, y: 16, w: 32, h: 16 }));
+    await settle();
+    expect(host.take().filter((m) => m.type === 'refresh')).toEqual([]);
+    expect(onB.picture).toEqual(new Map(all.map((c) => [c, 3])));
   });
 });

@@ -471,8 +471,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
       this.#flush(viewer);
     } else if (msg.type === 'refresh' && viewer.node !== undefined) {
       // A cascade node's store asks what its own viewers need: pixels for a Copy, or a keyframe.
-      this.#refreshesAsked++;
-      this.#sendTo(this.#host, bytes);
+      this.#cascadeRefresh(msg);
     } else if (isInputMessage(msg)) {
       if (!this.#controls(viewer)) {
         this.#inputDropped++;
@@ -523,6 +522,26 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
     this.#refreshesAsked++;
     this.#sendTo(this.#host, encodeShareMessage({ type: 'refresh', ...entry.copy }));
   };
+
+  /**
+   * A node's `refresh`, limited as a viewer's own requests are (each answer is a region of whole tiles
+   * that every viewer gets): pixels for the home's current Copy tile at that place, asked once per tile
+   * whoever asks; a keyframe of the current stream, throttled; anything else is already answered (the
+   * home holds newer tiles there, on their way to the node) and goes no further.
+   */
+  #cascadeRefresh(rect: { x: number; y: number; w: number; h: number }): void {
+    const s = this.#store;
+    const g = s.grid;
+    if (!g) return;
+    const cell = Math.floor(rect.y / g.tileSize) * g.cols + Math.floor(rect.x / g.tileSize);
+    const e = s.entry(cell);
+    if (e?.copy && e.copy.x === rect.x && e.copy.y === rect.y && e.copy.w === rect.w && e.copy.h === rect.h) {
+      this.#askPixels(e);
+      return;
+    }
+    const v = s.videoTrack?.rect;
+    if (v && v.x === rect.x && v.y === rect.y && v.w === rect.w && v.h === rect.h) this.#askKeyframe(rect);
+  }
 
   /**
    * The host learns what its audience can use whenever that changes: `video` when some viewer decodes
