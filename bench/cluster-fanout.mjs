@@ -86,7 +86,7 @@ function confSocket(base, id, hello) {
  * frame with the whole screen's tiles there, and that frame carries no Copy.
  */
 function startHost(ws, { stream, fullScreen, loopMs }) {
-  let seq = 0, inFlight = 0, acked = 0, overruns = 0, refreshes = 0, refreshBytes = 0;
+  let seq = 0, inFlight = 0, acked = 0, overruns = 0, refreshes = 0, refreshBytes = 0, sentBytes = 0;
   let pending = [];
   let refresh = [];
   const sentAt = new Map();
@@ -100,10 +100,12 @@ function startHost(ws, { stream, fullScreen, loopMs }) {
     for (const r of refresh) for (const t of fullScreen) if (t.x < r.x + r.w && r.x < t.x + t.w && t.y < r.y + r.h && r.y < t.y + t.h) { tiles.push(t.bytes); refreshBytes += t.bytes.length; }
     pending = [];
     refresh = [];
-    for (const t of tiles) ws.send(t);
+    for (const t of tiles) { ws.send(t); sentBytes += t.length; }
     seq++;
     sentAt.set(seq, now());
-    ws.send(encodeShareMessage({ type: 'frame', seq, time: sentAt.get(seq) }));
+    const f = encodeShareMessage({ type: 'frame', seq, time: sentAt.get(seq) });
+    ws.send(f);
+    sentBytes += f.byteLength;
     inFlight++;
   };
   ws.on('message', (d) => {
@@ -126,7 +128,7 @@ function startHost(ws, { stream, fullScreen, loopMs }) {
     }, Math.max(0, at - performance.now()));
   };
   next();
-  return { sentAt, get seq() { return seq; }, get held() { return overruns; }, get refreshes() { return refreshes; }, get refreshBytes() { return refreshBytes; }, stop: () => clearTimeout(timer) };
+  return { sentAt, get seq() { return seq; }, get held() { return overruns; }, get refreshes() { return refreshes; }, get refreshBytes() { return refreshBytes; }, get sentBytes() { return sentBytes; }, stop: () => clearTimeout(timer) };
 }
 
 async function run(workload, k, VIEWERS, cascade) {
@@ -199,7 +201,7 @@ async function run(workload, k, VIEWERS, cascade) {
     const io0 = nodes.map((n) => written(n.proc.pid));
     await Promise.all(workers.map((w) => w.ask({ cmd: 'start' })));
     const firstSeq = host.seq + 1;
-    const held0 = host.held, refreshes0 = host.refreshes, refreshBytes0 = host.refreshBytes;
+    const held0 = host.held, refreshes0 = host.refreshes, refreshBytes0 = host.refreshBytes, sent0 = host.sentBytes;
     await sleep(SECONDS * 1000);
     const lastSeq = host.seq;
     const cpu = nodes.map((n, i) => (cpuTicks(n.proc.pid) - cpu0[i]) / 100 / SECONDS);
@@ -208,7 +210,7 @@ async function run(workload, k, VIEWERS, cascade) {
     const io = nodes.map((n, i) => (written(n.proc.pid) - io0[i]) / SECONDS);
     const rel = (await relayed()) - relayed0;
     await Promise.all(workers.map((w) => w.ask({ cmd: 'mark' })));
-    const held = host.held - held0, refreshes = host.refreshes - refreshes0, refreshBytes = host.refreshBytes - refreshBytes0;
+    const held = host.held - held0, refreshes = host.refreshes - refreshes0, refreshBytes = host.refreshBytes - refreshBytes0, hostBytes = host.sentBytes - sent0;
     await sleep(DRAIN_MS);
     const reports = await Promise.all(workers.map((w) => w.ask({ cmd: 'stop' }, 'report')));
     host.stop();
@@ -235,7 +237,7 @@ async function run(workload, k, VIEWERS, cascade) {
     const row = {
       workload, nodes: k, cascade: k > 1 ? cascade : '-', viewers: live, failed, joinSeconds: Math.round(joinSeconds), hostFps: Number((sent / SECONDS).toFixed(1)), hostHeld: held,
       // Pixel/keyframe requests that reached the host, and the tile bytes it resent for them (in the stream every viewer gets).
-      hostRefreshesPerSecond: Number((refreshes / SECONDS).toFixed(1)), refreshAnswerMBps: Number((refreshBytes / SECONDS / 1e6).toFixed(3)),
+      hostSentMBps: Number((hostBytes / SECONDS / 1e6).toFixed(3)), hostRefreshesPerSecond: Number((refreshes / SECONDS).toFixed(1)), refreshAnswerMBps: Number((refreshBytes / SECONDS / 1e6).toFixed(3)),
       rateMedian: Number(rateMedian.toFixed(1)), rateP5: Number(pct(rates, 5).toFixed(1)),
       p50AnyMs: histPct(hist, 50), p95AnyMs: histPct(hist, 95), p95LastViewerMs: Number.isFinite(p95Last) ? Math.round(p95Last) : null, framesReachingAll: `${reachAll}/${sent}`,
       cpuPerNode: cpu.map((c) => Number(c.toFixed(2))), nodeCores: Number(nodeCores.toFixed(2)), benchCores: Number((wcpu + (mc.user + mc.system) / 1e6 / SECONDS).toFixed(2)),
@@ -275,12 +277,12 @@ for (const w of Object.keys(streams)) {
 }
 // Against the single-node path at the same viewer count, in this run.
 for (const r of rows) { const one = rows.find((x) => x.workload === r.workload && x.nodes === 1 && x.viewers === r.viewers && !x.error); if (one && !r.error && r.p95LastViewerMs !== null && one.p95LastViewerMs !== null) { r.p95LastVsSingle = Number((r.p95LastViewerMs / one.p95LastViewerMs).toFixed(2)); r.coresVsSingle = Number((r.nodeCores / one.nodeCores).toFixed(2)); } }
-const cols = [['workload', 9], ['nodes', 5], ['cascade', 8], ['viewers', 8], ['join s', 7], ['host fps', 9], ['fps med/p5', 11], ['p95 any', 8], ['p95 last', 9], ['reach all', 10], ['CPU per node', 20], ['bench', 6], ['home MB/s', 10], ['relayed MB/s', 13], ['viewers/core', 13], ['µs/viewer-frame', 16], ['viewers/core @rec fps', 22], ['join CPU ms/viewer', 19], ['≤200ms', 7], ['vs 1 node (p95, cores)', 22]];
+const cols = [['workload', 9], ['nodes', 5], ['cascade', 8], ['viewers', 8], ['join s', 7], ['host fps', 9], ['fps med/p5', 11], ['p95 any', 8], ['p95 last', 9], ['reach all', 10], ['CPU per node', 20], ['bench', 6], ['host MB/s', 10], ['home MB/s', 10], ['relayed MB/s', 13], ['viewers/core', 13], ['µs/viewer-frame', 16], ['viewers/core @rec fps', 22], ['join CPU ms/viewer', 19], ['≤200ms', 7], ['vs 1 node (p95, cores)', 22]];
 console.log(`\n${Object.entries(streams).map(([w, s]) => `${w}: ${s.fps} passes/s, ${s.kBps} kB/s recorded`).join('; ')}; ${SECONDS} s per run, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 console.log(cols.map(([c, w]) => c.padEnd(w)).join(' '));
 for (const r of rows) {
   if (r.error) { console.log(`${r.workload.padEnd(9)} ${String(r.nodes).padEnd(5)} ${String(r.cascade).padEnd(8)} ${String(r.viewers).padEnd(8)} failed: ${r.error}`); continue; }
-  const cells = [r.workload, r.nodes, r.cascade, r.viewers, r.joinSeconds, r.hostFps, `${r.rateMedian}/${r.rateP5}`, r.p95AnyMs, r.p95LastViewerMs ?? '∞', r.framesReachingAll, r.cpuPerNode.join(' '), r.benchCores, r.homeWrittenMBps, r.relayedMBps, r.viewersPerCore, r.usPerViewerFrame, r.viewersPerCoreAtRecordedRate, r.joinCpuMsPerViewer, r.meets200ms ? 'yes' : 'no', r.p95LastVsSingle === undefined ? '' : `${r.p95LastVsSingle}, ${r.coresVsSingle}`];
+  const cells = [r.workload, r.nodes, r.cascade, r.viewers, r.joinSeconds, r.hostFps, `${r.rateMedian}/${r.rateP5}`, r.p95AnyMs, r.p95LastViewerMs ?? '∞', r.framesReachingAll, r.cpuPerNode.join(' '), r.benchCores, r.hostSentMBps, r.homeWrittenMBps, r.relayedMBps, r.viewersPerCore, r.usPerViewerFrame, r.viewersPerCoreAtRecordedRate, r.joinCpuMsPerViewer, r.meets200ms ? 'yes' : 'no', r.p95LastVsSingle === undefined ? '' : `${r.p95LastVsSingle}, ${r.coresVsSingle}`];
   console.log(cells.map((c, i) => String(c).padEnd(cols[i][1])).join(' '));
 }
 mkdirSync(join(root, 'bench/results'), { recursive: true });
