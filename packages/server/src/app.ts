@@ -93,6 +93,11 @@ export interface RegisteredRoute {
 
 /** How long a shutdown waits for clients to answer the close of their sockets. */
 const SOCKET_CLOSE_WAIT_MS = 2000;
+/**
+ * How long a shutdown waits for HTTP requests under way (an upload, a download) before it cuts their
+ * connections: a client that stalls mid-request must not keep the server from stopping.
+ */
+const HTTP_CLOSE_WAIT_MS = 10_000;
 
 const CONFERENCE_PATH = /^\/ws\/conference\/([A-Za-z0-9_-]{1,64})$/;
 
@@ -413,7 +418,15 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
         for (const ws of [...conferenceWss.clients, ...shareWss.clients]) ws.terminate();
         conferenceWss.close();
         shareWss.close();
-        await app.close();
+        const httpClosed = app.close().then(() => true);
+        let cut: NodeJS.Timeout | undefined;
+        const done = await Promise.race([httpClosed, new Promise<false>((resolve) => (cut = setTimeout(() => resolve(false), HTTP_CLOSE_WAIT_MS)))]);
+        clearTimeout(cut);
+        if (!done) {
+          app.log.warn('HTTP requests still under way after %d ms; cutting their connections', HTTP_CLOSE_WAIT_MS);
+          app.server.closeAllConnections();
+        }
+        await httpClosed;
         await outbox?.close(); // before the store: it releases the mail it holds
         await cluster?.close();
         await store.close();
