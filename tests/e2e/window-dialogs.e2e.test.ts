@@ -20,6 +20,7 @@ import { Painter, type Rgb } from '../../packages/agent/test/helpers/painter.js'
 import { XClientProcess } from '../../packages/agent/test/helpers/xclientProcess.js';
 import { createConference, signUp } from '../../packages/server/test/support.js';
 import { startAgentShare, type AgentRun } from '../support/agent.js';
+import { canvasMismatches, texture } from '../support/hostDesktop.js';
 import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
 
 const OK = haveBrowserAndX('tests/e2e/window-dialogs.e2e.test.ts');
@@ -29,20 +30,6 @@ const WIN = { x: 200, y: 120, w: 400, h: 300, c: [40, 120, 200] as Rgb };
 const DLG = { x: 60, y: 180, w: 260, h: 160 };
 /** Another program's window over part of the dialog and of the window (window coordinates). */
 const COVER = { x: 20, y: 140, w: 160, h: 100, c: [230, 0, 230] as Rgb };
-
-/** A non-repeating texture (40 grey levels: lossless through the tile codecs), different per seed. */
-function texture(w: number, h: number, seed: number): Uint8Array {
-  const rgb = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const v = ((Math.imul(x * 374761393 + y * 668265263 + seed * 97, 1274126177) >>> 24) % 40) * 6;
-      rgb[(y * w + x) * 3] = v;
-      rgb[(y * w + x) * 3 + 1] = 255 - v;
-      rgb[(y * w + x) * 3 + 2] = (v * 3) & 0xff;
-    }
-  }
-  return rgb;
-}
 
 describe.skipIf(!OK)("sharing one window: the application's dialogs (agent --window + a browser viewer)", () => {
   let xvfb: Xvfb;
@@ -57,22 +44,6 @@ describe.skipIf(!OK)("sharing one window: the application's dialogs (agent --win
   let target = 0;
   let dialog = 0;
 
-  /** Pixels of the viewer's canvas that differ from `rgb` (the whole canvas, w x h); -1 while it has another size. */
-  const mismatches = async (page: Page, rgb: Uint8Array, w: number, h: number) => {
-    const seen = await page.evaluate(({ w, h }) => {
-      const c = document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement | null;
-      if (!c || c.width !== w || c.height !== h) return null;
-      const d = c.getContext('2d')!.getImageData(0, 0, w, h).data;
-      let bin = '';
-      for (let i = 0; i < d.length; i += 8192) bin += String.fromCharCode(...d.subarray(i, i + 8192));
-      return btoa(bin);
-    }, { w, h });
-    if (seen === null) return -1;
-    const px = Buffer.from(seen, 'base64');
-    let bad = 0;
-    for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) if (px[j] !== rgb[i] || px[j + 1] !== rgb[i + 1] || px[j + 2] !== rgb[i + 2]) bad++;
-    return bad;
-  };
 
   beforeAll(async () => {
     buildWeb();
@@ -109,7 +80,7 @@ describe.skipIf(!OK)("sharing one window: the application's dialogs (agent --win
 
   it("the viewer sees the dialog's exact pixels over the window, cut at its edge, and not another program's window over both", async () => {
     await bob.goto(`${srv.url}/m/${conf}`);
-    await expect.poll(() => mismatches(bob, texture(WIN.w, WIN.h, 1), WIN.w, WIN.h), { timeout: 20_000 }).toBe(0);
+    await expect.poll(() => canvasMismatches(bob, texture(WIN.w, WIN.h, 1), WIN.w, WIN.h), { timeout: 20_000 }).toBe(0);
     /** The window with the dialog's picture over it, cut at the window's edge. */
     const withDialog = (pic: Uint8Array) => {
       const want = texture(WIN.w, WIN.h, 1);
@@ -127,12 +98,12 @@ describe.skipIf(!OK)("sharing one window: the application's dialogs (agent --win
     // Shown once: the agent has redirected it. (Before that, what is drawn where another window covers
     // it is lost, as on any X screen without a compositor; an application draws it again on Expose, which
     // this test client does not.)
-    await expect.poll(() => mismatches(bob, withDialog(first), WIN.w, WIN.h), { timeout: 15_000 }).toBe(0);
+    await expect.poll(() => canvasMismatches(bob, withDialog(first), WIN.w, WIN.h), { timeout: 15_000 }).toBe(0);
     await desk.window(WIN.x + COVER.x, WIN.y + COVER.y, COVER.w, COVER.h, COVER.c);
     // Drawn while covered: only the dialog's own storage (Composite) has these pixels under the cover.
     const pic = texture(DLG.w, DLG.h, 7);
     await app.putRgb(dialog, 0, 0, DLG.w, DLG.h, pic);
-    await expect.poll(() => mismatches(bob, withDialog(pic), WIN.w, WIN.h), { timeout: 15_000 }).toBe(0);
+    await expect.poll(() => canvasMismatches(bob, withDialog(pic), WIN.w, WIN.h), { timeout: 15_000 }).toBe(0);
     await bob.screenshot({ path: path.join(tmpdir(), 'baton-window-dialog.png') });
   }, 60_000);
 
@@ -160,6 +131,6 @@ describe.skipIf(!OK)("sharing one window: the application's dialogs (agent --win
 
   it('the dialog closes: the window is shown alone again', async () => {
     await app.destroy(dialog);
-    await expect.poll(() => mismatches(bob, texture(WIN.w, WIN.h, 1), WIN.w, WIN.h), { timeout: 15_000 }).toBe(0);
+    await expect.poll(() => canvasMismatches(bob, texture(WIN.w, WIN.h, 1), WIN.w, WIN.h), { timeout: 15_000 }).toBe(0);
   }, 60_000);
 });

@@ -27,6 +27,7 @@ import { XClientProcess } from '../../packages/agent/test/helpers/xclientProcess
 import { loadX11 } from '../../packages/agent/src/x11.js';
 import { createConference, signUp } from '../../packages/server/test/support.js';
 import { startAgentShare, type AgentRun } from '../support/agent.js';
+import { canvasMismatches, texture } from '../support/hostDesktop.js';
 import { CHROMIUM, CHROMIUM_ARGS, ROOT, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
 
 const OK = haveBrowserAndX('tests/e2e/window-share.e2e.test.ts');
@@ -37,20 +38,6 @@ const COVER = { x: 400, y: 100, w: 500, h: 400, c: [230, 0, 230] as Rgb };
 const POPUP = { x: 180, y: 200, w: 150, h: 140 };
 /** Another application's override-redirect window over the window and the popup. */
 const INTRUDER = { x: 150, y: 150, w: 120, h: 120, c: [255, 128, 0] as Rgb };
-
-/** A non-repeating texture (40 grey levels: lossless through the tile codecs), different per seed. */
-function texture(w: number, h: number, seed: number): Uint8Array {
-  const rgb = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const v = ((Math.imul(x * 374761393 + y * 668265263 + seed * 97, 1274126177) >>> 24) % 40) * 6;
-      rgb[(y * w + x) * 3] = v;
-      rgb[(y * w + x) * 3 + 1] = 255 - v;
-      rgb[(y * w + x) * 3 + 2] = (v * 3) & 0xff;
-    }
-  }
-  return rgb;
-}
 
 describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', () => {
   let xvfb: Xvfb;
@@ -73,22 +60,6 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
       const c = document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement | null;
       return c ? `${c.width}x${c.height}` : null;
     });
-  /** Pixels of the viewer's canvas that differ from `rgb` (the whole canvas, w x h). */
-  const mismatches = async (page: Page, rgb: Uint8Array, w: number, h: number) => {
-    const seen = await page.evaluate(({ w, h }) => {
-      const c = document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement | null;
-      if (!c || c.width !== w || c.height !== h) return null;
-      const d = c.getContext('2d')!.getImageData(0, 0, w, h).data;
-      let bin = '';
-      for (let i = 0; i < d.length; i += 8192) bin += String.fromCharCode(...d.subarray(i, i + 8192));
-      return btoa(bin);
-    }, { w, h });
-    if (seen === null) return -1;
-    const px = Buffer.from(seen, 'base64');
-    let bad = 0;
-    for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) if (px[j] !== rgb[i] || px[j + 1] !== rgb[i + 1] || px[j + 2] !== rgb[i + 2]) bad++;
-    return bad;
-  };
 
   beforeAll(async () => {
     buildWeb();
@@ -143,13 +114,13 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
 
   it("the viewer sees only the window, and its own pixels exactly while another window covers half of it", async () => {
     await bob.goto(`${srv.url}/m/${conf}`);
-    await expect.poll(() => mismatches(bob, texture(WIN.w, WIN.h, 1), WIN.w, WIN.h), { timeout: 20_000 }).toBe(0);
+    await expect.poll(() => canvasMismatches(bob, texture(WIN.w, WIN.h, 1), WIN.w, WIN.h), { timeout: 20_000 }).toBe(0);
     // Cover the right half, then draw something new into the window while it is covered: only the
     // window's own storage (Composite) has those pixels; the screen shows the cover.
     await desk.window(COVER.x, COVER.y, COVER.w, COVER.h, COVER.c);
     const next = texture(WIN.w, WIN.h, 2);
     await painter.putRgb(target, 0, 0, WIN.w, WIN.h, next);
-    await expect.poll(() => mismatches(bob, next, WIN.w, WIN.h), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => canvasMismatches(bob, next, WIN.w, WIN.h), { timeout: 10_000 }).toBe(0);
     await bob.screenshot({ path: path.join(tmpdir(), 'baton-window-share-covered.png') });
   }, 60_000);
 
@@ -188,7 +159,7 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
       for (let y = POPUP.y; y < Math.min(WIN.h, POPUP.y + POPUP.h); y++) {
         for (let x = POPUP.x; x < Math.min(WIN.w, POPUP.x + POPUP.w); x++) want.set(menu.subarray(((y - POPUP.y) * POPUP.w + x - POPUP.x) * 3, ((y - POPUP.y) * POPUP.w + x - POPUP.x) * 3 + 3), (y * WIN.w + x) * 3);
       }
-      await expect.poll(() => mismatches(bob, want, WIN.w, WIN.h), { timeout: 15_000 }).toBe(0);
+      await expect.poll(() => canvasMismatches(bob, want, WIN.w, WIN.h), { timeout: 15_000 }).toBe(0);
       await bob.screenshot({ path: path.join(tmpdir(), 'baton-window-share-popup.png') });
       // A click where the intruder lies over the popup: the window is raised with its popup above it.
       presses.length = 0;
@@ -206,7 +177,7 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
       await desk.destroy(intruder);
     }
     // The window's own pixels are back where the menu was.
-    await expect.poll(() => mismatches(bob, texture(WIN.w, WIN.h, 2), WIN.w, WIN.h), { timeout: 15_000 }).toBe(0);
+    await expect.poll(() => canvasMismatches(bob, texture(WIN.w, WIN.h, 2), WIN.w, WIN.h), { timeout: 15_000 }).toBe(0);
   }, 60_000);
 
   it('a moved window keeps its input at window coordinates', async () => {
@@ -227,7 +198,7 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
     await painter.conn.sync();
     const next = texture(WIN.w, WIN.h, 4);
     await painter.putRgb(target, 0, 0, WIN.w, WIN.h, next);
-    await expect.poll(() => mismatches(bob, next, WIN.w, WIN.h), { timeout: 15_000 }).toBe(0);
+    await expect.poll(() => canvasMismatches(bob, next, WIN.w, WIN.h), { timeout: 15_000 }).toBe(0);
     expect((await srv.registry.get(conf))?.snapshot().share?.kind).toBe('agent');
   }, 60_000);
 
@@ -236,7 +207,7 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
     await painter.conn.sync();
     const next = texture(320, 200, 3);
     await painter.putRgb(target, 0, 0, 320, 200, next);
-    await expect.poll(() => mismatches(bob, next, 320, 200), { timeout: 15_000 }).toBe(0);
+    await expect.poll(() => canvasMismatches(bob, next, 320, 200), { timeout: 15_000 }).toBe(0);
   }, 60_000);
 
   it('closing the window ends the share with a clear message', async () => {

@@ -52,3 +52,34 @@ export const canvasPixel = (page: Page, x: number, y: number) =>
 
 /** Whether colour `a` is within `tol` of `c` in every channel. */
 export const closeTo = (a: number[] | null, c: Rgb, tol = 12) => !!a && a.every((v, i) => Math.abs(v - c[i]!) <= tol);
+
+/** A non-repeating texture (40 grey levels: lossless through the tile codecs), different per seed: packed RGB. */
+export function texture(w: number, h: number, seed: number): Uint8Array {
+  const rgb = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const v = ((Math.imul(x * 374761393 + y * 668265263 + seed * 97, 1274126177) >>> 24) % 40) * 6;
+      rgb[(y * w + x) * 3] = v;
+      rgb[(y * w + x) * 3 + 1] = 255 - v;
+      rgb[(y * w + x) * 3 + 2] = (v * 3) & 0xff;
+    }
+  }
+  return rgb;
+}
+
+/** Pixels of a viewer page's share canvas (the whole canvas, w x h) that differ from packed RGB `rgb`; -1 while it has another size. */
+export async function canvasMismatches(page: Page, rgb: Uint8Array, w: number, h: number): Promise<number> {
+  const seen = await page.evaluate(({ w, h }) => {
+    const c = document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement | null;
+    if (!c || c.width !== w || c.height !== h) return null;
+    const d = c.getContext('2d')!.getImageData(0, 0, w, h).data;
+    let bin = '';
+    for (let i = 0; i < d.length; i += 8192) bin += String.fromCharCode(...d.subarray(i, i + 8192));
+    return btoa(bin);
+  }, { w, h });
+  if (seen === null) return -1;
+  const px = Buffer.from(seen, 'base64');
+  let bad = 0;
+  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) if (px[j] !== rgb[i] || px[j + 1] !== rgb[i + 1] || px[j + 2] !== rgb[i + 2]) bad++;
+  return bad;
+}
