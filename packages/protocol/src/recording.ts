@@ -1,6 +1,6 @@
 /**
  * Recordings: the screen file's record format (written by the server, read by the browser's replay
- * page and the server's video export) and the REST shapes. docs/architecture.md, "Recording".
+ * page and the server's video export) and the REST shapes. docs/architecture/recording.md, "Recording".
  *
  * The screen file is the sharing relay's host stream as it arrived, byte for byte (no re-encoding),
  * each message behind a 13-byte header: u8 kind, u32 length, f64 time (ms since the recording

@@ -4,7 +4,8 @@
  * marks are a meeting's scribbles, not its record (the slides may store theirs if they need to).
  *
  * Marks on the screen clear on their own when the content under them is replaced. The rule (see
- * docs/architecture.md, "Annotation"): each mark covers the cells of the share's tile grid under it
+ * docs/architecture/data-collaboration.md, "Annotation"): each mark covers the cells of the share's
+ * tile grid under it
  * (along a stroke or arrow, widened by its line; the whole box of a rectangle or a text). A tile from
  * the host replaces the cells it covers; a mark goes once more than half of its cells have been
  * replaced since it was drawn (each cell counted once). So typing, a blinking caret or a clock
