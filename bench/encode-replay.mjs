@@ -21,13 +21,14 @@
 import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
-import { mkdirSync, openSync, writeSync, closeSync, readFileSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ProcessSet } from './lib/procs.mjs';
 import { startXvfb } from './lib/xvfb.mjs';
 import { startPageServer } from './lib/pageServer.mjs';
 import { launchHostBrowser } from './lib/browsers.mjs';
 import { sleep } from './lib/net.mjs';
+import { loadRec } from './lib/replayFile.mjs';
 
 const WIDTH = 1920, HEIGHT = 1080;
 const ZRGB = 4, PALETTE = 5; // TileEncoding (packages/protocol/src/share.ts)
@@ -113,26 +114,6 @@ async function record() {
   }
 }
 
-function load(file) {
-  const b = readFileSync(file);
-  const passes = [];
-  let o = 0;
-  while (o < b.length) {
-    const time = b.readDoubleLE(o);
-    const n = b.readUInt32LE(o + 8);
-    o += 12;
-    const rects = [];
-    for (let k = 0; k < n; k++) {
-      const [x, y, width, height] = [0, 4, 8, 12].map((d) => b.readUInt32LE(o + d));
-      o += 16;
-      rects.push({ x, y, width, height, px: b.subarray(o, o + width * height * 4) });
-      o += width * height * 4;
-    }
-    passes.push({ time, rects });
-  }
-  return passes;
-}
-
 /**
  * The passes as a slower agent would have taken them: every `stride`-th pass, with the damage of the
  * ones skipped (their pixels are applied in order; the later ones overwrite). Content moves further
@@ -193,7 +174,7 @@ async function replay() {
   const { VideoLayer } = await agent('VideoLayer.js');
   for (const path of opt.paths.split(',').filter(Boolean))
   for (const w of workloads) {
-    const passes = strided(load(`${dir}/${w}.rec`), Number(opt.stride));
+    const passes = strided(loadRec(`${dir}/${w}.rec`), Number(opt.stride));
     const runs = [];
     for (let loop = 0; loop < Number(opt.loops); loop++) runs.push(await runOnce(TileEncoder, passes, path === 'video' ? VideoLayer : null));
     const n = runs.reduce((s, r) => s + r.n, 0);
@@ -215,7 +196,7 @@ async function compare() {
   const { TileEncoder: Mine } = await agent('TileEncoder.js');
   const table = [];
   for (const w of workloads) {
-    const passes = strided(load(`${dir}/${w}.rec`), Number(opt.stride));
+    const passes = strided(loadRec(`${dir}/${w}.rec`), Number(opt.stride));
     const base = [], mine = [];
     for (let k = 0; k < Number(opt.runs); k++) {
       // Alternate which goes first, so neither always runs on a warmer cache.

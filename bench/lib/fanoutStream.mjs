@@ -5,31 +5,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { loadRec } from './replayFile.mjs';
 import { TileEncoding, decodeShareMessage, encodeShareMessage } from '../../packages/protocol/dist/index.js';
 
 const WIDTH = 1920, HEIGHT = 1080;
 const dir = fileURLToPath(new URL('../.replay/', import.meta.url));
-
-/** Reads encode-replay's .rec format: per pass [time f64, nrects u32, per rect x y w h u32 + BGRX pixels]. */
-function loadRec(file) {
-  const b = readFileSync(file);
-  const passes = [];
-  let o = 0;
-  while (o < b.length) {
-    const time = b.readDoubleLE(o);
-    const n = b.readUInt32LE(o + 8);
-    o += 12;
-    const rects = [];
-    for (let k = 0; k < n; k++) {
-      const [x, y, width, height] = [0, 4, 8, 12].map((d) => b.readUInt32LE(o + d));
-      o += 16;
-      rects.push({ x, y, width, height, px: b.subarray(o, o + width * height * 4) });
-      o += width * height * 4;
-    }
-    passes.push({ time, rects });
-  }
-  return passes;
-}
 
 /**
  * The passes of `workload` as encoded share messages: [{ time (ms since the first pass), tiles: Buffer[],
