@@ -30,6 +30,7 @@ import { Painter } from '../../packages/agent/test/helpers/painter.js';
 import { xcall } from '../../packages/agent/src/x11.js';
 import { TestClient, createConference, signUp } from '../../packages/server/test/support.js';
 import { startAgentShare, type AgentRun } from '../support/agent.js';
+import { canvasMismatches, texture } from '../support/hostDesktop.js';
 import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
 
 const OK = haveBrowserAndX('tests/e2e/live-switch.e2e.test.ts');
@@ -40,20 +41,6 @@ const WIN = { x: 100, y: 100, w: 300, h: 200 };
 const TITLE = 'Baton live-switch target';
 /** Where the agent puts its indicator: the screen's top-right corner (Indicator.ts). */
 const IND = { x: W - 300 - 8, y: 8, w: 300, h: 24 };
-
-/** A non-repeating texture (40 grey levels: lossless through the tile codecs; never black). */
-function texture(w: number, h: number, seed: number): Uint8Array {
-  const rgb = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const v = ((Math.imul(x * 374761393 + y * 668265263 + seed * 97, 1274126177) >>> 24) % 40) * 6;
-      rgb[(y * w + x) * 3] = v;
-      rgb[(y * w + x) * 3 + 1] = 255 - v;
-      rgb[(y * w + x) * 3 + 2] = (v * 3) & 0xff;
-    }
-  }
-  return rgb;
-}
 
 /** The host's screen as the test drew it (RGB, W x H). */
 const screen = new Uint8Array(W * H * 3);
@@ -83,23 +70,7 @@ describe.skipIf(!OK)('switching what is shared live, the indicator and pause (ag
   const x11env = () => ({ ...process.env, DISPLAY: xvfb.display });
   const say = (line: string) => void agent.proc.stdin!.write(`${line}\n`);
 
-  /** Pixels of the viewer's canvas that differ from `rgb` (-1: the canvas is not w x h). */
-  const mismatches = async (page: Page, rgb: Uint8Array, w: number, h: number) => {
-    const seen = await page.evaluate(({ w, h }) => {
-      const c = document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement | null;
-      if (!c || c.width !== w || c.height !== h) return null;
-      const d = c.getContext('2d')!.getImageData(0, 0, w, h).data;
-      let bin = '';
-      for (let i = 0; i < d.length; i += 8192) bin += String.fromCharCode(...d.subarray(i, i + 8192));
-      return btoa(bin);
-    }, { w, h });
-    if (seen === null) return -1;
-    const px = Buffer.from(seen, 'base64');
-    let bad = 0;
-    for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) if (px[j] !== rgb[i] || px[j + 1] !== rgb[i + 1] || px[j + 2] !== rgb[i + 2]) bad++;
-    return bad;
-  };
-  const showing = (r: { x: number; y: number; w: number; h: number }, timeout = 20_000) => expect.poll(() => mismatches(bob, crop(r), r.w, r.h), { timeout }).toBe(0);
+  const showing = (r: { x: number; y: number; w: number; h: number }, timeout = 20_000) => expect.poll(() => canvasMismatches(bob, crop(r), r.w, r.h), { timeout }).toBe(0);
   /** Black pixels seen at the canvas's centre on any animation frame since the watch started. */
   const watchBlank = () =>
     bob.evaluate(() => {
@@ -217,7 +188,7 @@ describe.skipIf(!OK)('switching what is shared live, the indicator and pause (ag
     draw(end.x, end.y, size.w, size.h, pic);
     await showing(RIGHT);
     await expect.poll(() => hostPixel(IND.x + 110, IND.y + 2), { timeout: 10_000 }).toEqual([0x15, 0x65, 0xc0]);
-    expect(await mismatches(bob, crop(RIGHT), RIGHT.w, RIGHT.h)).toBe(0);
+    expect(await canvasMismatches(bob, crop(RIGHT), RIGHT.w, RIGHT.h)).toBe(0);
     await painter.destroy(w);
     draw(RIGHT.x, RIGHT.y, RIGHT.w, RIGHT.h, next);
     await showing(RIGHT);
@@ -259,7 +230,7 @@ describe.skipIf(!OK)('switching what is shared live, the indicator and pause (ag
     const states = (agent.output().match(/State: .*PAUSED/g) ?? []).length;
     say('i');
     await expect.poll(() => (agent.output().match(/State: .*PAUSED/g) ?? []).length, { timeout: 10_000 }).toBe(states + 1);
-    expect(await mismatches(bob, before, LEFT.w, LEFT.h)).toBe(0);
+    expect(await canvasMismatches(bob, before, LEFT.w, LEFT.h)).toBe(0);
     expect(await bob.evaluate(() => window.__batonViewer!.framesDrawn)).toBe(drawnAtPause);
     say('r');
     await showing(LEFT);
@@ -301,7 +272,7 @@ describe.skipIf(!OK)('switching what is shared live, the indicator and pause (ag
     const states = (agent.output().match(/State: .*PAUSED/g) ?? []).length;
     say('i');
     await expect.poll(() => (agent.output().match(/State: .*PAUSED/g) ?? []).length, { timeout: 10_000 }).toBe(states + 1);
-    expect(await mismatches(bob, before, LEFT.w, LEFT.h)).toBe(0);
+    expect(await canvasMismatches(bob, before, LEFT.w, LEFT.h)).toBe(0);
     expect(await bob.evaluate(() => window.__batonViewer!.framesDrawn)).toBe(drawnAtPause);
     await pause.click();
     await showing(LEFT);
