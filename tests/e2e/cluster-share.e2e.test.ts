@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { api, createConference, signUp } from '../../packages/server/test/support.js';
-import { clusterView, freshCluster, until, type TestCluster, type TestNode } from '../../packages/server/test/clusterSupport.js';
+import { clusterView, freshCluster, until, untilAllSee, type TestCluster, type TestNode } from '../../packages/server/test/clusterSupport.js';
 import { startXvfb, type Xvfb } from '../../packages/agent/test/helpers/xvfb.js';
 import { Painter, type Rgb } from '../../packages/agent/test/helpers/painter.js';
 import { CHROMIUM, CHROMIUM_ARGS, ROOT, buildWeb, haveBrowserAndX } from '../support/browser.js';
@@ -41,7 +41,7 @@ describe.skipIf(!cluster)('a share across three nodes, and its home node killed'
     buildWeb();
     c = cluster!;
     [A, B, C] = await Promise.all([c.start('A'), c.start('B'), c.start('C')]);
-    await until(async () => (await clusterView(A)).nodes.length === 3, 'three nodes');
+    await untilAllSee([A, B, C]);
     xvfb = await startXvfb(W, H);
     painter = await Painter.open(xvfb.display);
     for (const q of QUADRANTS) await painter.window(q.x, q.y, 640, 360, q.c);

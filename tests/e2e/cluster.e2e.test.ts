@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createConference, signUp, TestClient } from '../../packages/server/test/support.js';
-import { clusterView, freshCluster, until, type TestCluster, type TestNode } from '../../packages/server/test/clusterSupport.js';
+import { clusterView, freshCluster, until, untilAllSee, type TestCluster, type TestNode } from '../../packages/server/test/clusterSupport.js';
 import { CHROMIUM, CHROMIUM_ARGS, buildWeb, haveBrowserAndX } from '../support/browser.js';
 
 const OK = haveBrowserAndX('tests/e2e/cluster.e2e.test.ts');
@@ -40,7 +40,7 @@ describe.skipIf(!cluster)('a meeting across three nodes, and its home node kille
     buildWeb();
     c = cluster!;
     [A, B, C] = await Promise.all([c.start('A'), c.start('B'), c.start('C')]);
-    await until(async () => (await clusterView(A)).nodes.length === 3, 'three nodes');
+    await untilAllSee([A, B, C]);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   }, 180_000);
 

@@ -198,3 +198,15 @@ export async function joinThrough(node: TestNode, conferenceId: string, opts: Jo
     await new Promise((r) => setTimeout(r, retryMs));
   }
 }
+
+/**
+ * Waits until every one of `nodes` lists all of them. Placement reads the placing node's own directory
+ * (refreshed each heartbeat, and by GET /api/cluster): a test that expects a meeting on a given node
+ * must not place it while some node has not yet seen the others.
+ */
+export async function untilAllSee(nodes: TestNode[], ms = 30_000): Promise<void> {
+  await until(async () => {
+    for (const n of nodes) if ((await clusterView(n)).nodes.length !== nodes.length) return null;
+    return true;
+  }, `every node to see all ${nodes.length}`, ms);
+}
