@@ -4,76 +4,54 @@
  * token is spent), reopens the sharing socket with a fresh ticket, and the viewer keeps watching: the
  * same participant, the same share, and a change made after the drop on the viewer's canvas.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startServer } from '../../packages/server/dist/index.js';
-import { startXvfb, type Xvfb } from '../../packages/agent/test/helpers/xvfb.js';
-import { Painter, type Rgb } from '../../packages/agent/test/helpers/painter.js';
+import type { Page } from 'playwright-core';
+import type { BatonServer } from '../../packages/server/dist/index.js';
+import { XDesktop } from '../../packages/agent/test/helpers/xDesktop.js';
 import { createConference, signUp } from '../../packages/server/test/support.js';
 import { startAgentShare, type AgentRun } from '../support/agent.js';
 import { startTcpProxy, type TcpProxy } from '../support/proxy.js';
-import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+import { BrowserMeeting } from '../support/meeting.js';
+import { canvasPixel, closeTo } from '../support/hostDesktop.js';
+import { haveBrowserAndX } from '../support/browser.js';
 
 const OK = haveBrowserAndX('tests/e2e/agent-resume.e2e.test.ts');
 
 describe.skipIf(!OK)('the host agent survives a network drop', () => {
-  let xvfb: Xvfb;
-  let painter: Painter;
-  let srv: Awaited<ReturnType<typeof startServer>>;
+  let desktop: XDesktop;
+  let meeting: BrowserMeeting;
+  let srv: BatonServer;
   let proxy: TcpProxy;
-  let dataDir: string;
   let agent: AgentRun | undefined;
-  let browser: Browser;
   let bob: Page;
   let conf = '';
 
-  const pixel = (x: number, y: number) =>
-    bob.evaluate(
-      ([x, y]) => {
-        const c = document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement | null;
-        if (!c || c.width === 0) return null;
-        return Array.from(c.getContext('2d')!.getImageData(x!, y!, 1, 1).data.slice(0, 3));
-      },
-      [x, y],
-    );
-  const near = (p: number[] | null, c: Rgb) => !!p && p.every((v, i) => Math.abs(v - c[i]!) <= 12);
+  const pixel = (x: number, y: number) => canvasPixel(bob, x, y);
 
   beforeAll(async () => {
-    buildWeb();
-    xvfb = await startXvfb(800, 600);
-    painter = await Painter.open(xvfb.display);
-    await painter.window(0, 0, 800, 600, [40, 90, 160]);
-    dataDir = mkdtempSync(path.join(tmpdir(), 'baton-resume-e2e-'));
-    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST });
+    desktop = await XDesktop.start(800, 600);
+    await desktop.painter.window(0, 0, 800, 600, [40, 90, 160]);
+    meeting = await BrowserMeeting.start({ tmpPrefix: 'baton-resume-e2e-', timeout: 15_000 });
+    srv = meeting.srv;
     proxy = await startTcpProxy(Number(new URL(srv.url).port));
     const alice = await signUp(srv.url, 'alice');
     const bobCookie = await signUp(srv.url, 'bob');
     conf = await createConference(srv.url, alice, { guests: 'allow', control: 'signed-in' }, 'Resume demo');
     // Through the server (no p2p), so the picture itself has to come back through the proxy.
-    agent = await startAgentShare(srv, conf, alice, xvfb.display, 'never', `http://127.0.0.1:${proxy.port}`, ['--no-p2p']);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    await ctx.addCookies([{ name: 'baton_session', value: bobCookie.split('=')[1]!, url: srv.url }]);
-    ctx.setDefaultTimeout(15_000);
-    bob = await ctx.newPage();
+    agent = await startAgentShare(srv, conf, alice, desktop.display, 'never', `http://127.0.0.1:${proxy.port}`, ['--no-p2p']);
+    bob = await meeting.open(bobCookie);
   }, 180_000);
 
   afterAll(async () => {
     await agent?.stop();
-    await browser?.close();
     await proxy?.close();
-    await srv?.close();
-    await painter?.close();
-    await xvfb?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await meeting?.close();
+    await desktop?.stop();
   });
 
   it('resumes its seat and share after its sockets are cut, and the viewer sees changes made after', async () => {
     await bob.goto(`${srv.url}/m/${conf}`);
-    await expect.poll(() => pixel(400, 300).then((p) => near(p, [40, 90, 160])), { timeout: 15_000 }).toBe(true);
+    await expect.poll(() => pixel(400, 300).then((p) => closeTo(p, [40, 90, 160])), { timeout: 15_000 }).toBe(true);
     const focus = (await srv.registry.get(conf))!;
     const before = focus.snapshot();
     const hostId = before.share!.hostId;
@@ -91,9 +69,9 @@ describe.skipIf(!OK)('the host agent survives a network drop', () => {
     expect(after.roster.find((p) => p.id === hostId)?.connection).toBe('online');
 
     // A change on the host after the drop reaches the viewer, whose view was never torn down.
-    const patch = await painter.window(100, 100, 96, 96, [250, 250, 250]);
-    await expect.poll(() => pixel(140, 140).then((p) => near(p, [250, 250, 250])), { timeout: 8000 }).toBe(true);
-    await painter.destroy(patch);
+    const patch = await desktop.painter.window(100, 100, 96, 96, [250, 250, 250]);
+    await expect.poll(() => pixel(140, 140).then((p) => closeTo(p, [250, 250, 250])), { timeout: 8000 }).toBe(true);
+    await desktop.painter.destroy(patch);
     expect(agent!.output()).not.toContain('Sharing ended');
     console.log(`--- agent output ---\n${agent!.output()}`);
   });

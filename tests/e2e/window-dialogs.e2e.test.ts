@@ -9,19 +9,18 @@
  * and none of the other program's; the controller's click on the dialog, where the other program's
  * window covers it on the host, lands on the dialog, and their typing goes to the dialog.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startServer } from '../../packages/server/dist/index.js';
-import { startXvfb, type Xvfb } from '../../packages/agent/test/helpers/xvfb.js';
-import { Painter, type Rgb } from '../../packages/agent/test/helpers/painter.js';
+import type { Page } from 'playwright-core';
+import { XDesktop } from '../../packages/agent/test/helpers/xDesktop.js';
+import type { Painter, Rgb } from '../../packages/agent/test/helpers/painter.js';
 import { XClientProcess } from '../../packages/agent/test/helpers/xclientProcess.js';
 import { createConference, signUp } from '../../packages/server/test/support.js';
 import { startAgentShare, type AgentRun } from '../support/agent.js';
 import { canvasMismatches, texture } from '../support/hostDesktop.js';
-import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+import { BrowserMeeting } from '../support/meeting.js';
+import { haveBrowserAndX } from '../support/browser.js';
 
 const OK = haveBrowserAndX('tests/e2e/window-dialogs.e2e.test.ts');
 const TITLE = 'Baton dialog-share target';
@@ -32,13 +31,12 @@ const DLG = { x: 60, y: 180, w: 260, h: 160 };
 const COVER = { x: 20, y: 140, w: 160, h: 100, c: [230, 0, 230] as Rgb };
 
 describe.skipIf(!OK)("sharing one window: the application's dialogs (agent --window + a browser viewer)", () => {
-  let xvfb: Xvfb;
+  let desktop: XDesktop;
   let app: XClientProcess;
+  /** Another program: the desktop's own painting client. */
   let desk: Painter;
-  let srv: Awaited<ReturnType<typeof startServer>>;
-  let dataDir: string;
+  let meeting: BrowserMeeting;
   let agent: AgentRun | undefined;
-  let browser: Browser;
   let bob: Page;
   let conf = '';
   let target = 0;
@@ -46,40 +44,31 @@ describe.skipIf(!OK)("sharing one window: the application's dialogs (agent --win
 
 
   beforeAll(async () => {
-    buildWeb();
-    xvfb = await startXvfb(1280, 720);
-    desk = await Painter.open(xvfb.display);
+    desktop = await XDesktop.start(1280, 720);
+    desk = desktop.painter;
     await desk.window(0, 0, 1280, 720, [20, 20, 20]); // a desktop background, another program's
-    app = await XClientProcess.open(xvfb.display);
+    app = await XClientProcess.open(desktop.display);
     target = await app.window(WIN.x, WIN.y, WIN.w, WIN.h, WIN.c, { title: TITLE });
     await app.putRgb(target, 0, 0, WIN.w, WIN.h, texture(WIN.w, WIN.h, 1));
 
-    dataDir = mkdtempSync(path.join(tmpdir(), 'baton-dialogs-e2e-'));
-    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST });
+    meeting = await BrowserMeeting.start({ tmpPrefix: 'baton-dialogs-e2e-', timeout: 15_000 });
+    const srv = meeting.srv;
     const aliceCookie = await signUp(srv.url, 'alice');
     const bobCookie = await signUp(srv.url, 'bob');
     conf = await createConference(srv.url, aliceCookie, { guests: 'allow', control: 'signed-in' }, 'Dialog demo');
-    agent = await startAgentShare(srv, conf, aliceCookie, xvfb.display, 'signed-in', srv.url, ['--window', TITLE]);
-
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    await ctx.addCookies([{ name: 'baton_session', value: bobCookie.split('=')[1]!, url: srv.url }]);
-    ctx.setDefaultTimeout(15_000);
-    bob = await ctx.newPage();
+    agent = await startAgentShare(srv, conf, aliceCookie, desktop.display, 'signed-in', srv.url, ['--window', TITLE]);
+    bob = await meeting.open(bobCookie);
   }, 180_000);
 
   afterAll(async () => {
     await agent?.stop();
-    await browser?.close();
-    await srv?.close();
+    await meeting?.close();
     await app?.close();
-    await desk?.close();
-    await xvfb?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await desktop?.stop();
   });
 
   it("the viewer sees the dialog's exact pixels over the window, cut at its edge, and not another program's window over both", async () => {
-    await bob.goto(`${srv.url}/m/${conf}`);
+    await bob.goto(`${meeting.url}/m/${conf}`);
     await expect.poll(() => canvasMismatches(bob, texture(WIN.w, WIN.h, 1), WIN.w, WIN.h), { timeout: 20_000 }).toBe(0);
     /** The window with the dialog's picture over it, cut at the window's edge. */
     const withDialog = (pic: Uint8Array) => {

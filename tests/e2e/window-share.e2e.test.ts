@@ -15,20 +15,20 @@
  * - `--window pick` shares the window the host clicks.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startServer } from '../../packages/server/dist/index.js';
-import { startXvfb, type Xvfb } from '../../packages/agent/test/helpers/xvfb.js';
-import { Painter, pixel, type Rgb } from '../../packages/agent/test/helpers/painter.js';
+import type { Page } from 'playwright-core';
+import type { BatonServer } from '../../packages/server/dist/index.js';
+import { XDesktop } from '../../packages/agent/test/helpers/xDesktop.js';
+import { pixel, type Painter, type Rgb } from '../../packages/agent/test/helpers/painter.js';
 import { XClientProcess } from '../../packages/agent/test/helpers/xclientProcess.js';
 import { loadX11 } from '../../packages/agent/src/x11.js';
 import { createConference, signUp } from '../../packages/server/test/support.js';
 import { startAgentShare, type AgentRun } from '../support/agent.js';
 import { canvasMismatches, texture } from '../support/hostDesktop.js';
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+import { BrowserMeeting } from '../support/meeting.js';
+import { ROOT, haveBrowserAndX } from '../support/browser.js';
 
 const OK = haveBrowserAndX('tests/e2e/window-share.e2e.test.ts');
 const TITLE = 'Baton window-share target';
@@ -40,15 +40,14 @@ const POPUP = { x: 180, y: 200, w: 150, h: 140 };
 const INTRUDER = { x: 150, y: 150, w: 120, h: 120, c: [255, 128, 0] as Rgb };
 
 describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', () => {
-  let xvfb: Xvfb;
+  let desktop: XDesktop;
   /** The application (the shared window, its popup) and another application (desktop, cover, intruder): two X clients. */
   let painter: Painter;
   /** Its own process: the agent counts X connections of one process (X-Resource PID) as one program. */
   let desk: XClientProcess;
-  let srv: Awaited<ReturnType<typeof startServer>>;
-  let dataDir: string;
+  let meeting: BrowserMeeting;
+  let srv: BatonServer;
   let agent: AgentRun | undefined;
-  let browser: Browser;
   let bob: Page;
   let conf = '';
   let aliceCookie = '';
@@ -62,10 +61,9 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
     });
 
   beforeAll(async () => {
-    buildWeb();
-    xvfb = await startXvfb(1280, 720);
-    painter = await Painter.open(xvfb.display);
-    desk = await XClientProcess.open(xvfb.display);
+    desktop = await XDesktop.start(1280, 720);
+    painter = desktop.painter;
+    desk = await XClientProcess.open(desktop.display);
     await desk.window(0, 0, 1280, 720, [20, 20, 20]); // a desktop background
     // An ordinary (managed-style) top-level window with a title and class, as an application makes.
     const X = painter.conn.client;
@@ -81,32 +79,24 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
     });
     await painter.putRgb(target, 0, 0, WIN.w, WIN.h, texture(WIN.w, WIN.h, 1));
 
-    dataDir = mkdtempSync(path.join(tmpdir(), 'baton-window-e2e-'));
-    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST });
+    meeting = await BrowserMeeting.start({ tmpPrefix: 'baton-window-e2e-', timeout: 15_000 });
+    srv = meeting.srv;
     aliceCookie = await signUp(srv.url, 'alice');
     const bobCookie = await signUp(srv.url, 'bob');
     conf = await createConference(srv.url, aliceCookie, { guests: 'allow', control: 'signed-in' }, 'Window demo');
-    agent = await startAgentShare(srv, conf, aliceCookie, xvfb.display, 'signed-in', srv.url, ['--window', TITLE]);
-
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    await ctx.addCookies([{ name: 'baton_session', value: bobCookie.split('=')[1]!, url: srv.url }]);
-    ctx.setDefaultTimeout(15_000);
-    bob = await ctx.newPage();
+    agent = await startAgentShare(srv, conf, aliceCookie, desktop.display, 'signed-in', srv.url, ['--window', TITLE]);
+    bob = await meeting.open(bobCookie);
   }, 180_000);
 
   afterAll(async () => {
     await agent?.stop();
-    await browser?.close();
-    await srv?.close();
-    await painter?.close();
+    await meeting?.close();
     await desk?.close();
-    await xvfb?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await desktop?.stop();
   });
 
   it('baton-agent windows lists the window by its title, class and size', () => {
-    const out = execFileSync(process.execPath, [path.join(ROOT, 'packages/agent/dist/cli.js'), 'windows'], { env: { ...process.env, DISPLAY: xvfb.display }, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [path.join(ROOT, 'packages/agent/dist/cli.js'), 'windows'], { env: desktop.env(), encoding: 'utf8' });
     const line = out.split('\n').find((l) => l.includes(TITLE));
     expect(line).toBe(`0x${target.toString(16)}\t${TITLE}\tBatonTest\t${WIN.w}x${WIN.h}+${WIN.x}+${WIN.y}`);
     expect(agent!.output()).toContain(`Sharing the window '${TITLE}' (${WIN.w}x${WIN.h})`);
@@ -226,7 +216,7 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
     X.ChangeProperty(0, picked, 39, 31, 8, 'Pick me');
     X.MapWindow(picked);
     await painter.conn.sync();
-    const starting = startAgentShare(srv, conf, aliceCookie, xvfb.display, 'never', srv.url, ['--window', 'pick']);
+    const starting = startAgentShare(srv, conf, aliceCookie, desktop.display, 'never', srv.url, ['--window', 'pick']);
     // The agent grabs the pointer while it waits for the click: once our own grab is refused
     // (AlreadyGrabbed), the click goes to the picker.
     const grabStatus = () =>
@@ -236,7 +226,7 @@ describe.skipIf(!OK)('sharing one window (agent --window + a browser viewer)', (
         return true;
       }));
     await expect.poll(grabStatus, { timeout: 30_000 }).toBe(1);
-    execFileSync('xdotool', ['mousemove', '600', '350', 'click', '1'], { env: { ...process.env, DISPLAY: xvfb.display } });
+    execFileSync('xdotool', ['mousemove', '600', '350', 'click', '1'], { env: desktop.env() });
     agent = await starting;
     await expect.poll(() => agent!.output(), { timeout: 10_000 }).toContain("Sharing the window 'Pick me' (200x100)");
   }, 90_000);
