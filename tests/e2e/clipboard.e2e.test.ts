@@ -13,18 +13,17 @@
  * (A viewer not in control sending clipboard frames by hand: packages/server/test/clipboard.test.ts.)
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startServer } from '../../packages/server/dist/index.js';
-import { startXvfb, type Xvfb } from '../../packages/agent/test/helpers/xvfb.js';
-import { Painter, type Rgb } from '../../packages/agent/test/helpers/painter.js';
+import type { Page } from 'playwright-core';
+import type { BatonServer } from '../../packages/server/dist/index.js';
+import { XDesktop } from '../../packages/agent/test/helpers/xDesktop.js';
+import type { Painter, Rgb } from '../../packages/agent/test/helpers/painter.js';
 import { createConference, signUp } from '../../packages/server/test/support.js';
 import { startAgentShare, type AgentRun } from '../support/agent.js';
-import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+import { BrowserMeeting } from '../support/meeting.js';
+import { canvasPixel, closeTo } from '../support/hostDesktop.js';
+import { haveBrowserAndX } from '../support/browser.js';
 
 const run = promisify(execFile);
 const OK = haveBrowserAndX('tests/e2e/clipboard.e2e.test.ts');
@@ -33,12 +32,11 @@ const H = 400;
 const CLIPBOARD_FRAMES = new Set([0x13, 0x14]);
 
 describe.skipIf(!OK)('clipboard between the controller and the host', () => {
-  let xvfb: Xvfb;
+  let desktop: XDesktop;
   let painter: Painter;
-  let srv: Awaited<ReturnType<typeof startServer>>;
-  let dataDir: string;
+  let meeting: BrowserMeeting;
+  let srv: BatonServer;
   let agent: AgentRun | undefined;
-  let browser: Browser;
   let bob: Page;
   let carol: Page;
   let bobCookie = '';
@@ -47,7 +45,7 @@ describe.skipIf(!OK)('clipboard between the controller and the host', () => {
   /** Clipboard frames each page's sharing socket received, counted on the socket (not by the app). */
   const clipFrames = { bob: 0, carol: 0 };
 
-  const env = () => ({ ...process.env, DISPLAY: xvfb.display });
+  const env = () => desktop.env();
   const hostClipboard = async () => {
     try {
       return (await run('xclip', ['-selection', 'clipboard', '-o'], { env: env(), encoding: 'utf8' })).stdout;
@@ -63,19 +61,7 @@ describe.skipIf(!OK)('clipboard between the controller and the host', () => {
       p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`xclip -i exited ${code}`))));
       p.stdin.end(text);
     });
-  const canvasPixel = (page: Page, x: number, y: number) =>
-    page.evaluate(
-      ([x, y]) => {
-        const c = document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement | null;
-        if (!c || c.width === 0) return null;
-        return Array.from(c.getContext('2d')!.getImageData(x!, y!, 1, 1).data.slice(0, 3));
-      },
-      [x, y],
-    );
-  const shows = async (page: Page, c: Rgb) => {
-    const p = await canvasPixel(page, 20, 20);
-    return !!p && p.every((v, i) => Math.abs(v - c[i]!) <= 12);
-  };
+  const shows = async (page: Page, c: Rgb) => closeTo(await canvasPixel(page, 20, 20), c);
   /**
    * A point in each page's stream: the host paints a new colour and we wait until both canvases show
    * it. Everything the relay sent a page before that (a clipboard frame included) has arrived by then.
@@ -102,7 +88,7 @@ describe.skipIf(!OK)('clipboard between the controller and the host', () => {
   };
   const restartAgent = async (mode: string) => {
     await agent?.stop();
-    agent = await startAgentShare(srv, conf, alice, xvfb.display, 'signed-in', srv.url, ['--clipboard', mode]);
+    agent = await startAgentShare(srv, conf, alice, desktop.display, 'signed-in', srv.url, ['--clipboard', mode]);
     await expect.poll(() => bob.getByTestId('share-viewport').getAttribute('data-drawn'), { timeout: 20_000 }).toBe('true');
     await takeControl();
   };
@@ -117,42 +103,34 @@ describe.skipIf(!OK)('clipboard between the controller and the host', () => {
   };
 
   beforeAll(async () => {
-    buildWeb();
-    xvfb = await startXvfb(W, H);
-    painter = await Painter.open(xvfb.display);
+    desktop = await XDesktop.start(W, H);
+    painter = desktop.painter;
     await painter.window(0, 0, W, H, [30, 60, 200]);
-    dataDir = mkdtempSync(path.join(tmpdir(), 'baton-clipboard-e2e-'));
-    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST });
+    meeting = await BrowserMeeting.start({
+      tmpPrefix: 'baton-clipboard-e2e-',
+      timeout: 15_000,
+      // A loaded machine: the first load of the page's bundle can take a while (a safety net only).
+      navigationTimeout: 60_000,
+      // Both may use the Async Clipboard API. (One headless browser has one clipboard for all its
+      // pages, so what Carol's page receives is counted on its socket, not read from the clipboard.)
+      context: { permissions: ['clipboard-read', 'clipboard-write'] },
+    });
+    srv = meeting.srv;
     alice = await signUp(srv.url, 'alice');
     bobCookie = await signUp(srv.url, 'bob');
     conf = await createConference(srv.url, alice, { guests: 'allow', control: 'signed-in' }, 'Clipboard demo');
-    agent = await startAgentShare(srv, conf, alice, xvfb.display, 'signed-in', srv.url, ['--clipboard', 'both']);
-
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    const context = async (cookie?: string): Promise<BrowserContext> => {
-      const ctx = await browser.newContext({ viewport: { width: 1100, height: 760 } });
-      // Both may use the Async Clipboard API. (One headless browser has one clipboard for all its
-      // pages, so what Carol's page receives is counted on its socket, not read from the clipboard.)
-      await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.url });
-      if (cookie) await ctx.addCookies([{ name: 'baton_session', value: cookie.split('=')[1]!, url: srv.url }]);
-      ctx.setDefaultTimeout(15_000);
-      // A loaded machine: the first load of the page's bundle can take a while (a safety net only).
-      ctx.setDefaultNavigationTimeout(60_000);
-      return ctx;
-    };
-    bob = await (await context(bobCookie)).newPage();
-    carol = await (await context()).newPage();
+    agent = await startAgentShare(srv, conf, alice, desktop.display, 'signed-in', srv.url, ['--clipboard', 'both']);
+    const viewport = { width: 1100, height: 760 };
+    bob = await meeting.open(bobCookie, viewport);
+    carol = await meeting.open(null, viewport);
     countFrames(bob, 'bob');
     countFrames(carol, 'carol');
   }, 240_000);
 
   afterAll(async () => {
     await agent?.stop();
-    await browser?.close();
-    await srv?.close();
-    await painter?.close();
-    await xvfb?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await meeting?.close();
+    await desktop?.stop();
   });
 
   it('both viewers see the desktop; Bob takes control', async () => {
@@ -233,7 +211,7 @@ describe.skipIf(!OK)('clipboard between the controller and the host', () => {
     await agent?.stop();
     await carol.close();
     const conf2 = await createConference(srv.url, alice, { control: 'signed-in' }, 'Clipboard p2p');
-    agent = await startAgentShare(srv, conf2, alice, xvfb.display, 'signed-in', srv.url, ['--clipboard', 'both']);
+    agent = await startAgentShare(srv, conf2, alice, desktop.display, 'signed-in', srv.url, ['--clipboard', 'both']);
     await bob.goto(`${srv.url}/m/${conf2}`);
     await expect.poll(() => bob.getByTestId('share-viewport').getAttribute('data-path'), { timeout: 30_000 }).toBe('peer');
     await bob.getByTestId('control-request').click();

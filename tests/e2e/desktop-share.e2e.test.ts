@@ -8,19 +8,19 @@
  * - local input on the host takes control back; the policy "never" refuses every request.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { SHARE_PROTOCOL_VERSION, encodeShareMessage, type ServerMessage } from '@baton/protocol';
-import { startServer } from '../../packages/server/dist/index.js';
+import type { BatonServer } from '../../packages/server/dist/index.js';
 import { XDesktop } from '../../packages/agent/test/helpers/xDesktop.js';
 import type { Painter } from '../../packages/agent/test/helpers/painter.js';
 import { TestClient, createConference, signUp } from '../../packages/server/test/support.js';
 import { startAgentShare, type AgentRun } from '../support/agent.js';
-import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+import { BrowserMeeting } from '../support/meeting.js';
+import { haveBrowserAndX } from '../support/browser.js';
 import { H, QUADRANTS, TARGET, W, canvasPixel, closeTo as close, paintHostDesktop, type XEv } from '../support/hostDesktop.js';
 
 const OK = haveBrowserAndX('tests/e2e/desktop-share.e2e.test.ts');
@@ -28,10 +28,9 @@ const OK = haveBrowserAndX('tests/e2e/desktop-share.e2e.test.ts');
 describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser viewers)', () => {
   let desktop: XDesktop;
   let painter: Painter;
-  let srv: Awaited<ReturnType<typeof startServer>>;
-  let dataDir: string;
+  let meeting: BrowserMeeting;
+  let srv: BatonServer;
   let agent: AgentRun | undefined;
-  let browser: Browser;
   let bob: Page;
   let guest: Page;
   let conf = '';
@@ -47,34 +46,25 @@ describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser v
   const focus = async () => (await srv.registry.get(conf))!;
 
   beforeAll(async () => {
-    buildWeb();
     desktop = await XDesktop.start(W, H);
     painter = desktop.painter;
     await paintHostDesktop(painter, seen);
 
-    dataDir = mkdtempSync(path.join(tmpdir(), 'baton-share-e2e-'));
-    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST });
+    meeting = await BrowserMeeting.start({ tmpPrefix: 'baton-share-e2e-', timeout: 15_000 });
+    srv = meeting.srv;
     alice = await signUp(srv.url, 'alice');
     bobCookie = await signUp(srv.url, 'bob');
     conf = await createConference(srv.url, alice, { guests: 'allow', control: 'signed-in' }, 'Desktop demo');
     agent = await startAgentShare(srv, conf, alice, desktop.display);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    const bobCtx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    await bobCtx.addCookies([{ name: 'baton_session', value: bobCookie.split('=')[1]!, url: srv.url }]);
-    bobCtx.setDefaultTimeout(15_000);
-    bob = await bobCtx.newPage();
-    const guestCtx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    guestCtx.setDefaultTimeout(15_000);
-    guest = await guestCtx.newPage();
+    bob = await meeting.open(bobCookie);
+    guest = await meeting.open(null);
   }, 180_000);
 
   afterAll(async () => {
     await agent?.stop();
-    await browser?.close();
-    await srv?.close();
+    await meeting?.close();
     await desktop?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("a viewer's canvas shows the host's pixels", async () => {
@@ -158,16 +148,15 @@ describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser v
 
     // Someone joining now cannot use that Copy (they never had the picture before it): the relay asks
     // the host for those cells as pixels, and the newcomer's canvas still matches the host exactly.
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const late = await meeting.open(null);
     try {
-      const late = await ctx.newPage();
       await late.goto(`${srv.url}/m/${conf}`);
       await late.getByTestId('guest-name').fill('Later Lou');
       await late.getByTestId('guest-join').click();
       await expect.poll(() => mismatches(late), { timeout: 8000 }).toBe(0);
       expect((await focus()).shareStats()!.refreshesAsked).toBeGreaterThan(after.refreshesAsked);
     } finally {
-      await ctx.close();
+      await late.context().close();
     }
     await painter.destroy(win);
   }, 60_000);

@@ -7,18 +7,19 @@
  * The participant cannot open the replay until the organizer shares it with them.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startServer } from '../../packages/server/dist/index.js';
-import { startXvfb, type Xvfb } from '../../packages/agent/test/helpers/xvfb.js';
-import { Painter, type Rgb } from '../../packages/agent/test/helpers/painter.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { BatonServer } from '../../packages/server/dist/index.js';
+import { XDesktop } from '../../packages/agent/test/helpers/xDesktop.js';
+import type { Painter, Rgb } from '../../packages/agent/test/helpers/painter.js';
 import { TestClient, api, createConference, signUp } from '../../packages/server/test/support.js';
 import { startAgentShare, type AgentRun } from '../support/agent.js';
-import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+import { BrowserMeeting } from '../support/meeting.js';
+import { canvasPixel, closeTo as near } from '../support/hostDesktop.js';
+import { haveBrowserAndX } from '../support/browser.js';
 
 const HAVE_FFMPEG = (() => {
   try {
@@ -35,12 +36,11 @@ const RED: Rgb = [210, 30, 40];
 const GREEN: Rgb = [30, 190, 70];
 
 describe.skipIf(!OK)('recording a meeting and replaying it', () => {
-  let xvfb: Xvfb;
+  let desktop: XDesktop;
   let painter: Painter;
-  let srv: Awaited<ReturnType<typeof startServer>>;
-  let dataDir: string;
+  let meeting: BrowserMeeting;
+  let srv: BatonServer;
   let agent: AgentRun | undefined;
-  let browser: Browser;
   let aliceCtx: BrowserContext;
   let alice: Page;
   let bob: Page;
@@ -48,47 +48,28 @@ describe.skipIf(!OK)('recording a meeting and replaying it', () => {
   let aliceCookie = '';
   let bobCookie = '';
 
-  const pixel = (page: Page, testId: string, x: number, y: number) =>
-    page.evaluate(
-      ([id, x, y]) => {
-        const c = document.querySelector(`[data-testid="${id}"]`) as HTMLCanvasElement | null;
-        if (!c || c.width === 0) return null;
-        return Array.from(c.getContext('2d')!.getImageData(Number(x), Number(y), 1, 1).data.slice(0, 3));
-      },
-      [testId, x, y] as const,
-    );
-  const near = (a: number[] | null, c: Rgb, tol = 12) => !!a && a.every((v, i) => Math.abs(v - c[i]!) <= tol);
-  const withCookie = async (ctx: BrowserContext, cookie: string) => ctx.addCookies([{ name: 'baton_session', value: cookie.split('=')[1]!, url: srv.url }]);
+  const pixel = (page: Page, testId: string, x: number, y: number) => canvasPixel(page, x, y, testId);
+  const viewport = { width: 1280, height: 800 };
 
   beforeAll(async () => {
-    buildWeb();
-    xvfb = await startXvfb(W, H);
-    painter = await Painter.open(xvfb.display);
+    desktop = await XDesktop.start(W, H);
+    painter = desktop.painter;
     await painter.window(0, 0, W, H, [90, 90, 90]);
-    dataDir = mkdtempSync(path.join(tmpdir(), 'baton-recording-e2e-'));
-    srv = await startServer({ port: 0, dataDir, webDir: WEB_DIST });
+    meeting = await BrowserMeeting.start({ tmpPrefix: 'baton-recording-e2e-', timeout: 20_000 });
+    srv = meeting.srv;
     aliceCookie = await signUp(srv.url, 'alice');
     bobCookie = await signUp(srv.url, 'bob');
     conf = await createConference(srv.url, aliceCookie, { guests: 'lobby' }, 'Recorded demo');
-    agent = await startAgentShare(srv, conf, aliceCookie, xvfb.display);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    aliceCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    await withCookie(aliceCtx, aliceCookie);
-    aliceCtx.setDefaultTimeout(20_000);
-    alice = await aliceCtx.newPage();
-    const bobCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    await withCookie(bobCtx, bobCookie);
-    bobCtx.setDefaultTimeout(20_000);
-    bob = await bobCtx.newPage();
+    agent = await startAgentShare(srv, conf, aliceCookie, desktop.display);
+    alice = await meeting.open(aliceCookie, viewport);
+    aliceCtx = alice.context();
+    bob = await meeting.open(bobCookie, viewport);
   }, 180_000);
 
   afterAll(async () => {
     await agent?.stop();
-    await browser?.close();
-    await srv?.close();
-    await painter?.close();
-    await xvfb?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await meeting?.close();
+    await desktop?.stop();
   });
 
   let recordingId = '';
@@ -150,10 +131,7 @@ describe.skipIf(!OK)('recording a meeting and replaying it', () => {
   }, 120_000);
 
   it('replayed in another browser context, a seek shows what the viewers saw then and the chat up to then', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    await withCookie(ctx, aliceCookie);
-    ctx.setDefaultTimeout(20_000);
-    const page = await ctx.newPage();
+    const page = await meeting.open(aliceCookie, viewport);
     await page.goto(`${srv.url}/recordings/${recordingId}`);
     await page.getByTestId('replay').waitFor();
     const seek = async (t: number) => {
@@ -178,7 +156,7 @@ describe.skipIf(!OK)('recording a meeting and replaying it', () => {
     // Playing runs on from there and reaches the green picture.
     await page.getByTestId('replay-play').click();
     await expect.poll(() => pixel(page, 'replay-canvas', 300, 200), { timeout: 20_000 }).toEqual(liveGreen);
-    await ctx.close();
+    await page.context().close();
   }, 120_000);
 
   it('exports a lossless video whose frames at those moments match, with progress on the page', async () => {

@@ -39,15 +39,15 @@ export async function paintHostDesktop(painter: Painter, seen: XEv[]): Promise<v
   });
 }
 
-/** The RGB at (x, y) of a viewer page's share canvas, or null before it has a picture. */
-export const canvasPixel = (page: Page, x: number, y: number) =>
+/** The RGB at (x, y) of a viewer page's share canvas (or another canvas by its test id), or null before it has a picture. */
+export const canvasPixel = (page: Page, x: number, y: number, testId = 'share-canvas') =>
   page.evaluate(
-    ([x, y]) => {
-      const c = document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement | null;
+    ([x, y, id]) => {
+      const c = document.querySelector(`[data-testid="${id}"]`) as HTMLCanvasElement | null;
       if (!c || c.width === 0) return null;
-      return Array.from(c.getContext('2d')!.getImageData(x!, y!, 1, 1).data.slice(0, 3));
+      return Array.from(c.getContext('2d')!.getImageData(x, y, 1, 1).data.slice(0, 3));
     },
-    [x, y],
+    [x, y, testId] as const,
   );
 
 /** Whether colour `a` is within `tol` of `c` in every channel. */

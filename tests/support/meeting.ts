@@ -13,6 +13,8 @@ export interface BrowserMeetingOptions {
   server?: Partial<StartOptions>;
   /** Every page's default timeout for its waits. */
   timeout?: number;
+  /** Every page's timeout for navigations (default: `timeout`); a loaded machine's first load of the bundle can take a while. */
+  navigationTimeout?: number;
   /** More options for every page's browser context (locale, acceptDownloads). */
   context?: BrowserContextOptions;
   /** Called with each page opened, after the page-error listener (e.g. to listen for CSP reports). */
@@ -56,6 +58,7 @@ export class BrowserMeeting {
     const ctx = await this.browser.newContext({ viewport, ...this.opts.context });
     if (cookie) await ctx.addCookies([{ name: 'baton_session', value: cookie.split('=')[1]!, url: this.url }]);
     ctx.setDefaultTimeout(this.opts.timeout ?? 30_000);
+    if (this.opts.navigationTimeout) ctx.setDefaultNavigationTimeout(this.opts.navigationTimeout);
     const page = await ctx.newPage();
     page.on('pageerror', (e) => this.pageErrors.push(e.message));
     this.opts.onPage?.(page, this.pageErrors);
