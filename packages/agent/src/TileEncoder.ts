@@ -280,7 +280,7 @@ export class TileEncoder {
     if (this.merge && changed > 1) this.#absorb(kinds, colours);
     if (this.merge && changed > 1) this.#bridge(kinds);
     // The video layer: the moving region's changed cells go in the stream (and as ALT tiles for viewers without video).
-    const vrect = this.video ? this.#planVideo(kinds, changedMark, now) : null;
+    const vrect = this.video ? this.#planVideo(kinds, changedMark, now, copy) : null;
     const videoDue = vrect !== null && this.#anyIn(changedMark, vrect);
     const jobs = changed === 0 ? [] : this.#rectangles(kinds);
     // A small photo-like rectangle (the edge of a shadow, an icon) costs a JPEG call (~0.3 ms in sharp)
@@ -425,7 +425,7 @@ export class TileEncoder {
    * rectangle of damaged cells whose pixels are exactly the viewers' pixels that far back. Null when
    * nothing moved, or too little to be worth it.
    */
-  #findCopy(frame: FrameBuffer, pair: PixelPair | null, damaged: Int32Array, changedCells: number[], now: number): { tile: TileMessage; cells: number; covers(index: number): boolean } | null {
+  #findCopy(frame: FrameBuffer, pair: PixelPair | null, damaged: Int32Array, changedCells: number[], now: number): { tile: TileMessage; cells: number; covers(index: number): boolean; overdraws(index: number): boolean } | null {
     const features: Block[] = [];
     const step = Math.max(1, Math.floor(changedCells.length / (4 * MAX_FEATURES)));
     for (let k = 0; k < changedCells.length && features.length < MAX_FEATURES; k += step) {
@@ -452,25 +452,48 @@ export class TileEncoder {
       }
     }
     if (!motion || !found) return null;
-    const { rect, inRect } = found;
+    const { rect, inRect, copied } = found;
     this.#motionInterval = this.#lastPassAt > 0 ? now - this.#lastPassAt : 0;
     this.#lastMotion = motion;
     this.#lastMotionAt = now;
     const job = this.#job(rect.c0, rect.r0, rect.c1, rect.r1);
     const src = { x: job.x - motion.dx, y: job.y - motion.dy };
     // Copied from pixels the viewers only have approximately (JPEG not yet refined): still approximate.
+    // Only the cells the Copy really provides count: the others in its rectangle are overdrawn by this
+    // frame's own tiles (see #copyRect).
     let lossy = false;
-    for (const i of this.#cellsUnder(src.x, src.y, job.w, job.h)) if (this.#lossyAt[i]! > 0) lossy = true;
-    for (const i of this.#cellsUnder(job.x, job.y, job.w, job.h)) this.#setLossy(i, lossy ? now : 0);
+    const c: Block = { x: 0, y: 0, w: 0, h: 0 };
+    for (let r = rect.r0; r <= rect.r1 && !lossy; r++) {
+      for (let col = rect.c0; col <= rect.c1 && !lossy; col++) {
+        const i = r * this.#cols + col;
+        if (!inRect(i)) continue;
+        this.#cellInto(i, c);
+        const s = this.#span(c.x - motion.dx, c.y - motion.dy, c.w, c.h);
+        for (let sr = s.r0; sr <= s.r1; sr++) for (let sc = s.c0; sc <= s.c1; sc++) if (this.#lossyAt[sr * this.#cols + sc]! > 0) lossy = true;
+      }
+    }
+    for (const i of this.#cellsUnder(job.x, job.y, job.w, job.h)) if (inRect(i)) this.#setLossy(i, lossy ? now : 0);
     return {
       tile: tile(job, TileEncoding.Copy, lossy ? TILE_FLAG_LOSSY : 0, copyPayload(src.x, src.y)),
-      cells: rect.area,
+      cells: copied,
       covers: inRect,
+      overdraws: (i) => {
+        const col = i % this.#cols, r = Math.floor(i / this.#cols);
+        return !inRect(i) && col >= rect.c0 && col <= rect.c1 && r >= rect.r0 && r <= rect.r1;
+      },
     };
   }
 
-  /** The largest rectangle of damaged cells that are exactly the viewers' pixels `motion` back, if worth a Copy tile. */
-  #copyRect(motion: Motion, pair: PixelPair | null, frame: FrameBuffer, damaged: Int32Array, changedCells: number[]): { rect: { c0: number; r0: number; c1: number; r1: number; area: number }; inRect(i: number): boolean } | null {
+  /**
+   * The rectangle of the Copy tile for `motion`, and which of its cells it provides (`inRect`): damaged
+   * cells that are exactly the viewers' pixels `motion` back. The rectangle may also span changed cells
+   * that do not match (a gradient heading re-rendered at its new place, a caret): this frame's own tiles
+   * overdraw them after the Copy, as they would have to anyway, so one band that changed does not cut a
+   * scrolled page in two, with only the larger half copied and the other re-encoded. It is the largest
+   * rectangle of matching cells, or the largest of matching-or-overdrawn cells when that copies clearly more.
+   * Null when nothing moved, or too little to be worth a Copy tile.
+   */
+  #copyRect(motion: Motion, pair: PixelPair | null, frame: FrameBuffer, damaged: Int32Array, changedCells: number[]): { rect: { c0: number; r0: number; c1: number; r1: number; area: number }; inRect(i: number): boolean; copied: number } | null {
     const marks = new Uint8Array(this.#cols * this.#rows);
     const candidates = new Uint8Array(marks.length);
     const c: Block = { x: 0, y: 0, w: 0, h: 0 };
@@ -483,21 +506,56 @@ export class TileEncoder {
     }
     // A run of cells whose sources are all on the screen has its source on the screen too.
     if (pair) this.#matchRuns(pair, candidates, motion.dx, motion.dy, marks);
-    const rect = largestRectangle(marks, this.#cols, this.#rows);
-    if (!rect) return null;
     const maxCells = Math.floor(SHARE_LIMITS.maxTileSide / this.tileSize);
-    rect.c1 = Math.min(rect.c1, rect.c0 + maxCells - 1);
-    rect.r1 = Math.min(rect.r1, rect.r0 + maxCells - 1);
-    rect.area = (rect.c1 - rect.c0 + 1) * (rect.r1 - rect.r0 + 1);
-    if (rect.area < MIN_MOTION_CELLS) return null;
-    const inRect = (i: number): boolean => {
-      const c = i % this.#cols, r = Math.floor(i / this.#cols);
-      return c >= rect.c0 && c <= rect.c1 && r >= rect.r0 && r <= rect.r1;
+    const clip = (rect: { c0: number; r0: number; c1: number; r1: number; area: number }): typeof rect => {
+      rect.c1 = Math.min(rect.c1, rect.c0 + maxCells - 1);
+      rect.r1 = Math.min(rect.r1, rect.r0 + maxCells - 1);
+      rect.area = (rect.c1 - rect.c0 + 1) * (rect.r1 - rect.r0 + 1);
+      return rect;
     };
-    let moved = 0;
-    for (const i of changedCells) if (inRect(i)) moved++;
-    if (moved < MIN_MOTION_CELLS / 2) return null;
-    return { rect, inRect };
+    /** Changed cells the Copy provides inside `rect`. */
+    const moved = (rect: { c0: number; r0: number; c1: number; r1: number }): number => {
+      let n = 0;
+      for (const i of changedCells) {
+        const col = i % this.#cols, r = Math.floor(i / this.#cols);
+        if (marks[i] && col >= rect.c0 && col <= rect.c1 && r >= rect.r0 && r <= rect.r1) n++;
+      }
+      return n;
+    };
+    let rect = largestRectangle(marks, this.#cols, this.#rows);
+    if (!rect) return null;
+    rect = clip(rect);
+    let best = moved(rect);
+    // Changed cells that do not match but have their source on the screen may lie inside the rectangle.
+    const spanning = candidates;
+    spanning.set(marks);
+    let overdrawn = 0;
+    for (const i of changedCells) {
+      if (marks[i] || this.#noCopy[i]) continue;
+      this.#cellInto(i, c);
+      const sx = c.x - motion.dx, sy = c.y - motion.dy;
+      if (sx < 0 || sy < 0 || sx + c.w > this.#width || sy + c.h > this.#height) continue;
+      spanning[i] = 1;
+      overdrawn++;
+    }
+    if (overdrawn > 0) {
+      const wider = largestRectangle(spanning, this.#cols, this.#rows);
+      if (wider) {
+        const n = moved(clip(wider));
+        // Only for a clear gain: a few more cells copied at a window's edge change which neighbours the
+        // remaining cells have (see #absorb), and the drag replays sent more bytes for it.
+        if (n - best >= Math.max(MIN_MOTION_CELLS, best >> 3)) (rect = wider), (best = n);
+      }
+    }
+    if (rect.area < MIN_MOTION_CELLS || best < MIN_MOTION_CELLS / 2) return null;
+    const r0 = rect;
+    const inRect = (i: number): boolean => {
+      const col = i % this.#cols, r = Math.floor(i / this.#cols);
+      return marks[i] === 1 && col >= r0.c0 && col <= r0.c1 && r >= r0.r0 && r <= r0.r1;
+    };
+    let copied = 0;
+    for (let r = rect.r0; r <= rect.r1; r++) for (let col = rect.c0; col <= rect.c1; col++) copied += marks[r * this.#cols + col]!;
+    return { rect, inRect, copied };
   }
 
   /**
@@ -552,7 +610,7 @@ export class TileEncoder {
    * The heat map sees the photo-like changed cells; inside the stream's rectangle the changed cells
    * leave the tile path (ALT tiles when someone needs tiles, else nothing: the stream carries them).
    */
-  #planVideo(kinds: Uint8Array, changedMark: Uint8Array, now: number): CellRect | null {
+  #planVideo(kinds: Uint8Array, changedMark: Uint8Array, now: number, copy: { overdraws(index: number): boolean } | null): CellRect | null {
     const hot = new Uint8Array(kinds.length);
     for (let i = 0; i < kinds.length; i++) if (kinds[i] === LOSSY) hot[i] = 1;
     const rect = this.video!.plan(hot, changedMark, now);
@@ -561,7 +619,9 @@ export class TileEncoder {
     for (let r = rect.r0; r <= rect.r1; r++) {
       for (let c = rect.c0; c <= rect.c1; c++) {
         const i = r * this.#cols + c;
-        if (kinds[i] !== NONE) kinds[i] = alt ? ALT : NONE;
+        // A cell the Copy's rectangle spans but does not provide holds copied pixels until overdrawn: by a
+        // tile every viewer gets (the stream's unit may come in a later frame).
+        if (kinds[i] !== NONE) kinds[i] = copy?.overdraws(i) ? LOSSY : alt ? ALT : NONE;
         else if (changedMark[i]) this.#setLossy(i, now); // moved by the Copy: the stream overdraws it too
       }
     }
