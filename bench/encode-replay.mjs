@@ -32,7 +32,7 @@ import { loadRec } from './lib/replayFile.mjs';
 
 const WIDTH = 1920, HEIGHT = 1080;
 const ZRGB = 4, PALETTE = 5; // TileEncoding (packages/protocol/src/share.ts)
-const ALL = ['typing', 'scroll', 'drag', 'video', 'doc-slow', 'doc-fast', 'drag-textured'];
+const ALL = ['typing', 'scroll', 'drag', 'video', 'doc-slow', 'doc-fast', 'drag-textured', 'code', 'sheet', 'slideshow'];
 const { values: opt, positionals } = parseArgs({
   allowPositionals: true,
   options: {

@@ -18,7 +18,7 @@ import { sleep } from './lib/net.mjs';
 import { median, percentile, round } from './lib/stats.mjs';
 import { printReport } from './lib/report.mjs';
 
-const WORKLOADS = ['typing', 'scroll', 'drag', 'video', 'doc-slow', 'doc-fast', 'drag-textured'];
+const WORKLOADS = ['typing', 'scroll', 'drag', 'video', 'doc-slow', 'doc-fast', 'drag-textured', 'code', 'sheet', 'slideshow'];
 const SYSTEMS = {
   floor: () => import('./systems/floor.mjs'),
   x11vnc: () => import('./systems/x11vnc.mjs'),

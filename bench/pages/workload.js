@@ -1,10 +1,14 @@
 // Workloads drawn on the host's X display by a full-screen Chromium. Every animation frame repaints
 // the timestamp strip with Date.now(), so the viewer can tell when that frame reached it.
-// ?w=typing|scroll|drag|video|doc-slow|doc-fast|drag-textured|still
+// ?w=typing|scroll|drag|video|doc-slow|doc-fast|drag-textured|code|sheet|slideshow|still
+// benchStop() freezes the page (its animation and timers) so a test can compare a still picture.
 (function () {
   const params = new URLSearchParams(location.search);
   const kind = params.get('w') ?? 'still';
   const strip = document.getElementById('strip').getContext('2d');
+  let running = true;
+  /** setTimeout that stops with benchStop(). */
+  const later = (fn, ms) => setTimeout(() => running && fn(), ms);
 
   // Deterministic text so every run draws the same pixels.
   let seed = 12345;
@@ -104,7 +108,7 @@
       const type = () => {
         if (ta.value.length > 2400) ta.value = '';
         ta.value += text[i++ % text.length];
-        setTimeout(type, 60 + rand() * 80);
+        later(type, 60 + rand() * 80);
       };
       type();
       return () => {};
@@ -208,6 +212,196 @@
         ctx.restore();
       };
     },
+    // A code editor (dark theme, highlighted TypeScript, line numbers): someone types ~10 characters a
+    // second, Enter pushes every line below down by one, the cursor blinks, and every 3 s the view
+    // scrolls 8-20 lines smoothly (a wheel flick), up or down.
+    code() {
+      const ed = document.createElement('div');
+      ed.className = 'editor';
+      ed.innerHTML = '<div class="tabs"><span class="on">TileEncoder.ts</span><span>motion.ts</span><span>README.md</span></div><div class="view"><div class="lines"></div></div><div class="status">Ln 1, Col 1 · Spaces: 2 · UTF-8 · TypeScript</div>';
+      document.body.append(ed);
+      const view = ed.querySelector('.view'), lines = ed.querySelector('.lines'), status = ed.querySelector('.status');
+      const KW = ['const', 'let', 'return', 'if', 'for', 'await', 'new', 'export', 'function', 'async', 'else', 'of'];
+      const id = () => WORDS[Math.floor(rand() * WORDS.length)] + (rand() < 0.4 ? WORDS[Math.floor(rand() * WORDS.length)].replace(/^./, (c) => c.toUpperCase()) : '');
+      const esc = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+      // Highlight one line of our pseudo-TypeScript with a small tokenizer (comments, strings, numbers, keywords, calls).
+      const highlight = (t) =>
+        esc(t).replace(/(\/\/.*$)|('[^']*'?)|(\b\d+(?:\.\d+)?\b)|(\b[A-Za-z_]\w*\b)(\s*\()?/g, (m, com, str, num, word, call) => {
+          if (com) return `<i class="c">${com}</i>`;
+          if (str) return `<b class="s">${str}</b>`;
+          if (num) return `<b class="n">${num}</b>`;
+          if (KW.includes(word)) return `<b class="k">${word}</b>${call ?? ''}`;
+          return call ? `<b class="f">${word}</b>${call}` : `<b class="v">${word}</b>`;
+        });
+      const source = () => {
+        const r = rand(), ind = '  '.repeat(1 + Math.floor(rand() * 3));
+        if (r < 0.12) return `${ind}// ${words(6 + Math.floor(rand() * 6))}`;
+        if (r < 0.2) return '';
+        if (r < 0.28) return `export async function ${id()}(${id()}, ${id()}) {`;
+        if (r < 0.36) return `${ind}if (${id()}.${id()} > ${Math.floor(rand() * 900)}) return ${id()};`;
+        if (r < 0.42) return `${ind}}`;
+        if (r < 0.5) return `${ind}for (const ${id()} of ${id()}.${id()}()) ${id()}.push(${id()});`;
+        return `${ind}const ${id()} = await ${id()}.${id()}(${Math.floor(rand() * 64)}, '${words(2)}');`;
+      };
+      const row = (text) => {
+        const d = document.createElement('div');
+        d.className = 'ln';
+        d.innerHTML = highlight(text);
+        d.dataset.text = text;
+        return d;
+      };
+      for (let i = 0; i < 1500; i++) lines.append(row(source()));
+      const LINE = 21;
+      let cur = 20, col = 0;
+      let typed = source().trimStart();
+      const place = () => {
+        for (const el of lines.querySelectorAll('.cur')) el.classList.remove('cur');
+        lines.children[cur].classList.add('cur');
+        status.textContent = `Ln ${cur + 1}, Col ${col + 1} · Spaces: 2 · UTF-8 · TypeScript`;
+      };
+      place();
+      const type = () => {
+        const line = lines.children[cur];
+        if (col >= typed.length) {
+          // Enter: a new line below; everything under it moves down by one line.
+          cur++;
+          col = 0;
+          typed = source().trimStart();
+          lines.insertBefore(row('  '), lines.children[cur]);
+          place();
+        } else {
+          const text = line.dataset.text + typed[col++];
+          line.dataset.text = text;
+          line.innerHTML = highlight(text);
+          status.textContent = `Ln ${cur + 1}, Col ${col + 1} · Spaces: 2 · UTF-8 · TypeScript`;
+        }
+        later(type, 60 + rand() * 80);
+      };
+      type();
+      const blink = () => {
+        ed.classList.toggle('blink');
+        later(blink, 530);
+      };
+      blink();
+      let from = 0, to = 0, t = 1, since = 0;
+      return (dt) => {
+        since += dt;
+        if (since > 3000) {
+          since = 0;
+          from = view.scrollTop;
+          const n = 8 + Math.floor(rand() * 13);
+          to = Math.max(0, Math.min(view.scrollHeight - view.clientHeight, from + (rand() < 0.7 ? 1 : -1) * n * LINE));
+          t = 0;
+        }
+        if (t < 1) {
+          t = Math.min(1, t + dt / 250);
+          view.scrollTop = Math.round(from + (to - from) * (1 - (1 - t) ** 3));
+          // The cursor follows the view: keep it on its screen line.
+          if (t === 1) {
+            cur = Math.min(lines.children.length - 2, Math.floor(view.scrollTop / LINE) + 14);
+            col = 0;
+            typed = source().trimStart();
+            lines.children[cur].dataset.text = typed.match(/^\s*/)[0];
+            place();
+          }
+        }
+      };
+    },
+    // A spreadsheet: frozen header row and column, numbers with conditional colours and a sum column.
+    // Someone enters data (the selection moves every 200 ms, each cell left gets a new value and the
+    // row's sum changes) and every 2.5 s the sheet scrolls down 3 rows (a jump, as spreadsheets scroll).
+    sheet() {
+      const COLS = 18, ROWS = 400, W = 104, H = 24;
+      const wrap = document.createElement('div');
+      wrap.className = 'sheet';
+      wrap.innerHTML = '<div class="bar"><b>File</b> <b>Edit</b> <b>View</b> <b>Insert</b> <b>Format</b> <b>Data</b></div><div class="fx"><span class="ref">B2</span><span class="val"></span></div><div class="grid"></div>';
+      document.body.append(wrap);
+      const grid = wrap.querySelector('.grid'), ref = wrap.querySelector('.ref'), val = wrap.querySelector('.val');
+      const letter = (c) => String.fromCharCode(65 + c);
+      const value = () => (rand() < 0.15 ? words(1) : Math.floor(rand() * 1000));
+      const cls = (v) => (typeof v === 'number' ? (v > 850 ? 'hi' : v < 120 ? 'lo' : 'num') : '');
+      let html = '<table><tr><th></th>';
+      for (let c = 0; c < COLS; c++) html += `<th>${c === COLS - 1 ? 'SUM' : letter(c)}</th>`;
+      html += '</tr>';
+      const data = [];
+      for (let r = 0; r < ROWS; r++) {
+        const vals = Array.from({ length: COLS - 1 }, value);
+        data.push(vals);
+        html += `<tr><th>${r + 1}</th>`;
+        for (const v of vals) html += `<td class="${cls(v)}">${v}</td>`;
+        html += `<td class="sum">${vals.reduce((a, v) => a + (typeof v === 'number' ? v : 0), 0)}</td></tr>`;
+      }
+      grid.innerHTML = html + '</table>';
+      const table = grid.querySelector('table');
+      const cell = (r, c) => table.rows[r + 1].cells[c + 1];
+      let r = 1, c = 1, top = 0;
+      const select = () => {
+        for (const el of table.querySelectorAll('.sel')) el.classList.remove('sel');
+        cell(r, c).classList.add('sel');
+        table.rows[r + 1].cells[0].classList.add('sel');
+        table.rows[0].cells[c + 1].classList.add('sel');
+        ref.textContent = `${letter(c)}${r + 1}`;
+        val.textContent = String(data[r][c]);
+      };
+      select();
+      const enter = () => {
+        const v = value();
+        data[r][c] = v;
+        const td = cell(r, c);
+        td.textContent = String(v);
+        td.className = cls(v);
+        cell(r, COLS - 1).textContent = String(data[r].reduce((a, v) => a + (typeof v === 'number' ? v : 0), 0));
+        c++;
+        if (c > 8) {
+          c = 1;
+          r++;
+          // Keep the row being entered in view.
+          if ((r + 1) * H > grid.scrollTop + grid.clientHeight - 2 * H) grid.scrollTop += 3 * H;
+        }
+        select();
+        later(enter, 200);
+      };
+      later(enter, 200);
+      let since = 0;
+      return (dt) => {
+        since += dt;
+        if (since < 2500) return;
+        since = 0;
+        top = (top + 3) % (ROWS - 60);
+        grid.scrollTop = top * H;
+        if (r < top + 1 || r > top + 30) {
+          r = top + 4;
+          c = 1;
+          select();
+        }
+      };
+    },
+    // A photo slideshow: a 1600x900 photo shown 2.5 s, then a 600 ms crossfade to the next.
+    slideshow() {
+      const show = document.createElement('div');
+      show.className = 'slides';
+      const pics = Array.from({ length: 5 }, (_, i) => picture(1600, 900, i + 11));
+      show.innerHTML = `<img class="a" src="${pics[0]}"><img class="b" src="${pics[1]}" style="opacity:0"><div class="cap"></div>`;
+      document.body.append(show);
+      const [a, b] = show.querySelectorAll('img');
+      const cap = show.querySelector('.cap');
+      let i = 0, t = 0;
+      cap.textContent = `1 / ${pics.length} · ${words(3)}`;
+      return (dt) => {
+        t += dt;
+        if (t < 2500) return;
+        const f = Math.min(1, (t - 2500) / 600);
+        b.style.opacity = String(f);
+        if (f < 1) return;
+        // The next photo is on top: it becomes the bottom one, and the one after waits on top, hidden.
+        i = (i + 1) % pics.length;
+        a.src = pics[i];
+        b.style.opacity = '0';
+        b.src = pics[(i + 1) % pics.length];
+        cap.textContent = `${i + 1} / ${pics.length} · ${words(3)}`;
+        t = 0;
+      };
+    },
     // A rich, perfectly still screen (late-joiner test).
     still() {
       desktop();
@@ -224,6 +418,9 @@
     },
   };
 
+  globalThis.benchStop = () => {
+    running = false;
+  };
   const step = workloads[kind]();
   if (!step) {
     BenchStrip.draw(strip, Date.now());
@@ -233,6 +430,7 @@
   let last = performance.now();
   globalThis.benchFrames = 0;
   function frame(now) {
+    if (!running) return;
     globalThis.benchFrames++;
     step(now - last);
     last = now;

@@ -9,7 +9,10 @@
  *   and without a CPU hog, two viewers of which one is CPU-throttled (it skips versions), and a late
  *   joiner during the motion: zero mismatching frames, and every canvas ends pixel-exact;
  * - a long document (headings, tables, gradients) scrolled in a real Chromium window on the host at two
- *   speeds: the same.
+ *   speeds: the same;
+ * - the bench's code editor (typing, lines pushed down, smooth scrolls), spreadsheet (data entry, jump
+ *   scrolls under frozen headers) and photo slideshow (crossfades, which the video layer may carry): the
+ *   same, and every canvas pixel-exact once they stop (refined from JPEG or video back to lossless).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,7 +26,8 @@ import { startXvfb, type Xvfb } from '../../packages/agent/test/helpers/xvfb.js'
 import { Painter, photoLike } from '../../packages/agent/test/helpers/painter.js';
 import { createConference, signUp } from '../../packages/server/test/support.js';
 import { startAgentShare, type AgentRun } from '../support/agent.js';
-import { CHROMIUM, CHROMIUM_ARGS, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+import { pathToFileURL } from 'node:url';
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
 
 const OK = haveBrowserAndX('tests/e2e/frame-integrity.e2e.test.ts');
 const W = 1280;
@@ -317,6 +321,33 @@ describe.skipIf(!OK)('frame integrity during motion (verify mode: agent + Chromi
       await host.close();
     }
   }, 150_000);
+
+  it("the bench's code editor, spreadsheet and photo slideshow on the host: no mismatched frame, and pixel-exact when they stop", async () => {
+    const host = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: false,
+      args: [...CHROMIUM_ARGS, '--window-position=0,0', `--window-size=${W},${H}`],
+      env: { ...process.env, DISPLAY: xvfb.display },
+    });
+    try {
+      const page = await host.newPage({ viewport: null });
+      const workload = pathToFileURL(path.join(ROOT, 'bench/pages/workload.html')).href;
+      for (const w of ['code', 'sheet', 'slideshow']) {
+        await page.goto(`${workload}?w=${w}`);
+        await page.waitForFunction(() => (globalThis as { benchReady?: boolean }).benchReady === true);
+        const before = await snapshot([fast, slow]);
+        const s0 = await shareStats();
+        // Long enough for the editor's and the sheet's scrolls (every 3 and 2.5 s) and a crossfade (at 2.5 s).
+        await sleep(Math.max(DRAG_S, 4) * 1000);
+        await page.evaluate(() => (globalThis as { benchStop?: () => void }).benchStop!());
+        const s1 = await shareStats();
+        console.log(`${w}: ${s1.framesIn - s0.framesIn} host frames, ${s1.copiesIn - s0.copiesIn} Copy tiles, ${s1.tilesSkipped - s0.tilesSkipped} tile versions skipped, ${s1.refreshesAsked - s0.refreshesAsked} refreshes`);
+        await expectIntact(w, [fast, slow], before);
+      }
+    } finally {
+      await host.close();
+    }
+  }, 180_000);
 });
 
 /** A long page: headings, paragraphs, tables with striped rows, gradient panels. */
