@@ -49,6 +49,9 @@ try {
         exports: agent.exports,
         files: ['bin', 'dist', 'README.md'],
         dependencies: { ...registryDeps, '@baton/protocol': protocol.version },
+        // koffi maps the MIT-SHM segment (zero-copy capture, decision 0009); optional: without it the agent
+        // reads the segment with node-x11's own provider. (node-av, ~100 MB, stays out of the tarball.)
+        optionalDependencies: { koffi: agent.optionalDependencies.koffi },
         bundleDependencies: ['@baton/protocol'],
       },
       null,

@@ -113,7 +113,7 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
   }
 
   static async open(options: ScreenCaptureOptions = {}): Promise<ScreenCapture> {
-    const conn = options.connection ?? (await X11Connection.open({ display: options.display }));
+    const conn = options.connection ?? (await X11Connection.open({ display: options.display, batch: true }));
     const cap = new ScreenCapture(conn, !options.connection, options);
     try {
       await cap.#init(options.useShm !== false);

@@ -430,6 +430,8 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     const cpu0 = process.cpuUsage();
     // After a pause (nothing changed for a while) the CPU in between is the idle process's, not a frame's.
     const from = this.#cpuAtLastEnd !== null && this.#lastPassAt - this.#lastPassEnd <= FRAME_GAP_MS ? this.#cpuAtLastEnd : cpu0;
+    // Read once at the frame and reused for the pass's end (process.cpuUsage() is a getrusage() call).
+    let cpuAtFrame: NodeJS.CpuUsage | null = null;
     try {
       const t0 = performance.now();
       const paintAgeMs = t0 - this.#capture.lastPaintAt;
@@ -462,9 +464,9 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       if (this.#sentAt.size > 64) this.#sentAt.delete(this.#sentAt.keys().next().value!); // acks that never came
       const hash = this.#verify ? this.#encoder.frameHash([...units, ...tiles, ...refined]) : undefined;
       wireBytes += this.#send({ type: 'frame', seq, time: cap.time, ...(hash === undefined ? {} : { hash }) });
-      const cpu = process.cpuUsage(cpu0);
+      const cpu = (cpuAtFrame = process.cpuUsage());
       const idleMs = this.#lastPassEnd === 0 ? 0 : this.#lastPassAt - this.#lastPassEnd;
-      this.emit('frame', { ...stats, seq, time: cap.time, paintAgeMs, captureMs, refined: refined.length, wireBytes, fps: this.rate.fps, cpuMs: (cpu.user + cpu.system) / 1000, frameCpuMs: cpuMsSince(from), passMs: performance.now() - t0, idleMs, waits, rateReason: this.rate.reason, ackRttMs: this.rate.averages.ackRttMs });
+      this.emit('frame', { ...stats, seq, time: cap.time, paintAgeMs, captureMs, refined: refined.length, wireBytes, fps: this.rate.fps, cpuMs: cpuMsBetween(cpu0, cpu), frameCpuMs: cpuMsBetween(from, cpu), passMs: performance.now() - t0, idleMs, waits, rateReason: this.rate.reason, ackRttMs: this.rate.averages.ackRttMs });
     } catch (err) {
       if (!this.#closed) this.emit('error', err as Error);
     } finally {
@@ -474,9 +476,9 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       // pass ended, not only this pass. libx264 encodes the previous picture on its own threads meanwhile
       // (and acks, cursor and socket work happen between passes): counting only the pass would let the
       // rate rise past the share of a core the agent may take.
-      const end = process.cpuUsage();
+      const end = cpuAtFrame ?? process.cpuUsage();
       this.#cpuAtLastEnd = end;
-      this.#lastPassCpuMs = (end.user - from.user + end.system - from.system) / 1000;
+      this.#lastPassCpuMs = cpuMsBetween(from, end);
       this.rate.note({ cpuMs: this.#lastPassCpuMs, paintPeriodMs: this.#capture.paintPeriod, ackRttMs: this.#ackRtt });
       this.#ackRtt = undefined;
       this.#kick();
@@ -484,7 +486,6 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
   }
 }
 
-function cpuMsSince(from: NodeJS.CpuUsage): number {
-  const c = process.cpuUsage(from);
-  return (c.user + c.system) / 1000;
+function cpuMsBetween(from: NodeJS.CpuUsage, to: NodeJS.CpuUsage): number {
+  return (to.user - from.user + to.system - from.system) / 1000;
 }

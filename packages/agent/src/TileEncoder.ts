@@ -277,19 +277,30 @@ export class TileEncoder {
       colours[index] = cls.kind === 'fill' ? 1 : cls.colours;
       changed++;
     }
-    if (this.merge && changed > 1) this.#absorb(kinds, colours);
-    if (this.merge && changed > 1) this.#bridge(kinds);
+    // The grid passes below look only at the rows with changed cells (no other cell has a kind): a strip
+    // or a typed character costs a few rows, not the 68 of a 1080p grid at 16 px, on every pass.
+    let rLo = this.#rows, rHi = -1;
+    for (const index of changedCells) {
+      const r = Math.floor(index / this.#cols);
+      if (r < rLo) rLo = r;
+      if (r > rHi) rHi = r;
+    }
+    if (this.merge && changed > 1) this.#absorb(kinds, colours, rLo, rHi);
+    if (this.merge && changed > 1) this.#bridge(kinds, rLo, rHi);
     // The video layer: the moving region's changed cells go in the stream (and as ALT tiles for viewers without video).
     const vrect = this.video ? this.#planVideo(kinds, changedMark, now, copy) : null;
     const videoDue = vrect !== null && this.#anyIn(changedMark, vrect);
-    const jobs = changed === 0 ? [] : this.#rectangles(kinds);
+    const jobs = changed === 0 ? [] : this.#rectangles(kinds, rLo, rHi);
     // A small photo-like rectangle (the edge of a shadow, an icon) costs a JPEG call (~0.3 ms in sharp)
     // and ~600 bytes of JPEG tables whatever its size: lossless is as small there, cheaper, and exact at once.
     for (const job of jobs) {
       if (kinds[job.r0 * this.#cols + job.c0] !== LOSSY || job.w * job.h > this.maxSmallLossyPixels) continue;
       for (let r = job.r0; r <= job.r1; r++) for (let c = job.c0; c <= job.c1; c++) kinds[r * this.#cols + c] = LOSSLESS;
     }
-    kinds.forEach((k, i) => k !== NONE && this.#setLossy(i, k === LOSSY || k === ALT ? now : 0));
+    for (let i = Math.max(0, rLo) * this.#cols, end = (rHi + 1) * this.#cols; i < end; i++) {
+      const k = kinds[i];
+      if (k !== NONE) this.#setLossy(i, k === LOSSY || k === ALT ? now : 0);
+    }
     stats.classifyMs = performance.now() - t0;
     stats.jobs = jobs.length;
     const sentFrame = this.#sentFrame();
@@ -707,7 +718,7 @@ export class TileEncoder {
    * Cover the marked cells with rectangles of one kind each: runs along each row, then runs with the
    * same columns in consecutive rows stacked, within the size limits. Without `merge`, one per cell.
    */
-  #rectangles(kinds: Uint8Array): Job[] {
+  #rectangles(kinds: Uint8Array, rLo = 0, rHi = this.#rows - 1): Job[] {
     const cols = this.#cols, ts = this.tileSize;
     const jobs: Job[] = [];
     if (!this.merge) {
@@ -717,7 +728,7 @@ export class TileEncoder {
     const maxSide = Math.floor(SHARE_LIMITS.maxTileSide / ts);
     // Open rectangles by "c0,c1,kind" that ended on the previous row.
     let open = new Map<string, number>();
-    for (let r = 0; r < this.#rows; r++) {
+    for (let r = rLo; r <= rHi; r++) {
       const next = new Map<string, number>();
       let c = 0;
       while (c < cols) {
@@ -754,12 +765,12 @@ export class TileEncoder {
    * JPEG, so a changed non-flat cell with lossy cells on both sides (in its row or its column), or with more
    * than 48 colours next to a lossy cell, goes lossy too; text is refined to exact pixels when it stops.
    */
-  #absorb(kinds: Uint8Array, colours: Uint16Array): void {
+  #absorb(kinds: Uint8Array, colours: Uint16Array, rLo = 0, rHi = this.#rows - 1): void {
     const cols = this.#cols, rows = this.#rows;
     const many = Math.min(48, (this.tileSize * this.tileSize) / 6);
     const lossyAt = (c: number, r: number): boolean => c >= 0 && r >= 0 && c < cols && r < rows && kinds[r * cols + c] === LOSSY;
     for (let pass = 0; pass < 2; pass++) {
-      for (let r = 0; r < rows; r++) {
+      for (let r = rLo; r <= rHi; r++) {
         for (let c = 0; c < cols; c++) {
           const i = r * cols + c;
           if (kinds[i] !== LOSSLESS || colours[i]! <= 2) continue;
@@ -770,7 +781,7 @@ export class TileEncoder {
     }
     // A row that is mostly photo-like (scrolling text near the threshold, a video band) goes lossy whole:
     // one JPEG per band instead of alternating small tiles of both kinds.
-    for (let r = 0; r < rows; r++) {
+    for (let r = rLo; r <= rHi; r++) {
       let lossy = 0, mixed = 0;
       for (let c = 0; c < cols; c++) {
         const k = kinds[r * cols + c];
@@ -786,9 +797,9 @@ export class TileEncoder {
    * waiting for a refinement): scattered small changes (a clock, a caret and a character) then go as one
    * tile, one header and one deflate stream instead of several.
    */
-  #bridge(kinds: Uint8Array): void {
+  #bridge(kinds: Uint8Array, rLo = 0, rHi = this.#rows - 1): void {
     const cols = this.#cols;
-    for (let r = 0; r < this.#rows; r++) {
+    for (let r = rLo; r <= rHi; r++) {
       let lastLossless = -1;
       for (let c = 0; c < cols; c++) {
         const i = r * cols + c;

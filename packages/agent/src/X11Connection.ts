@@ -5,10 +5,17 @@
  */
 import { TypedEmitter } from './TypedEmitter.js';
 import { loadX11, type XClient, type XDisplay, type XError, type XEvent, type XScreen } from './x11.js';
+import { mappedShmProvider } from './mappedShm.js';
 
 export type X11ConnectionOptions = {
   /** X display name such as ":0"; defaults to $DISPLAY. */
   display?: string;
+  /**
+   * Batch requests into one socket write until the event loop is about to wait (node-x11's
+   * `bufferRequests`, without its flush on each request that expects a reply): a capture pass's dozen
+   * requests leave in two writes instead of one each. Default false: input injection writes at once.
+   */
+  batch?: boolean;
 };
 
 export type X11ConnectionEvents = {
@@ -48,7 +55,10 @@ export class X11Connection extends TypedEmitter<X11ConnectionEvents> {
     if (!displayName) return Promise.reject(new X11ConnectionError('no X display: set DISPLAY or pass --display'));
     return new Promise((resolve, reject) => {
       let settled = false;
-      const client = loadX11().createClient({ display: displayName }, (err, display) => {
+      // MIT-SHM segments mapped into this process when koffi is there (zero-copy reads), else node-x11's own.
+      const shm = mappedShmProvider();
+      const batch = options.batch ? { bufferRequests: { flushOnReply: false } } : {};
+      const client = loadX11().createClient({ display: displayName, ...batch, ...(shm ? { shm } : {}) }, (err, display) => {
         if (settled) return;
         settled = true;
         if (err) reject(new X11ConnectionError(`cannot connect to X display ${displayName}: ${err.message}`));

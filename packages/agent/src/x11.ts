@@ -213,7 +213,7 @@ export interface RecordExt extends XExtensionBase {
 }
 
 export interface X11Module {
-  createClient(options: { display?: string }, cb: (err: Error | null, display: XDisplay & { client: XClient }) => void): XClient;
+  createClient(options: { display?: string; shm?: object; bufferRequests?: boolean | { flushOnReply?: boolean } }, cb: (err: Error | null, display: XDisplay & { client: XClient }) => void): XClient;
   eventMask: Record<string, number>;
 }
 

@@ -519,9 +519,18 @@ export class CellHashGrid {
 
   /** The frame hash: every exact cell folded in grid order. */
   fold(): number {
-    let h = CELL_HASH_SEED;
-    for (let i = 0; i < this.#exact.length; i++) if (this.#exact[i]) h = frameHashFold(h, i, this.#cell[i]!);
-    return h;
+    // frameHashFold written out in int32: started from the constant (above 2^31, a heap number) and
+    // returned as a uint32 per call, the fold kept its hash boxed and cost ~40 ns a cell, 0.3 ms a frame
+    // over a 1080p grid at 16 px. `| 0` and `^` keep the same bits; `>>> 0` once at the end.
+    const exact = this.#exact, cell = this.#cell;
+    let h = CELL_HASH_SEED | 0;
+    for (let i = 0; i < exact.length; i++) {
+      if (!exact[i]) continue;
+      h = Math.imul(h ^ i, 0x9e3779b1 | 0);
+      h = Math.imul(h ^ cell[i]!, 0x85ebca6b | 0);
+      h ^= h >>> 13;
+    }
+    return h >>> 0;
   }
 }
 

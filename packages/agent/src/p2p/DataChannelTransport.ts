@@ -18,6 +18,8 @@ export class DataChannelTransport implements ShareTransport {
   readonly #onClosed: (() => void) | undefined;
   readonly #joiner = new ChunkJoiner();
   #closed = false;
+  /** The negotiated message size, read once (a native call; it does not change once the channel is open). */
+  #maxMessageSize = 0;
 
   /** `onClosed` hears the channel close once, whoever closed it (the owner of the PeerConnection). */
   constructor(dc: DataChannel, onClosed?: () => void) {
@@ -55,7 +57,8 @@ export class DataChannelTransport implements ShareTransport {
   send(bytes: Uint8Array): void {
     if (!this.open) return;
     try {
-      const parts = splitFrame(bytes, this.#dc.maxMessageSize());
+      const max = this.#maxMessageSize || (this.#maxMessageSize = this.#dc.maxMessageSize());
+      const parts = splitFrame(bytes, max);
       if (parts.length > 1) this.chunked++;
       for (const p of parts) {
         this.#dc.sendMessageBinary(p);

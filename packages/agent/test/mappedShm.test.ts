@@ -1,0 +1,67 @@
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mappedShmProvider } from '../src/mappedShm.js';
+import { ScreenCapture } from '../src/ScreenCapture.js';
+import { photoLike } from './helpers/painter.js';
+import { xvfbAvailable } from './helpers/xvfb.js';
+import { XDesktop } from './helpers/xDesktop.js';
+
+const HAVE_X = xvfbAvailable('mapped MIT-SHM tests');
+
+describe('mappedShmProvider', () => {
+  it('maps the segment: bytes written to its file show in its buffer without a read', () => {
+    const p = mappedShmProvider();
+    // koffi is an optional dependency; on Linux x64 with it installed the provider must be there.
+    expect(p).not.toBeNull();
+    const seg = p!.create(64 * 1024);
+    try {
+      expect(p!.zeroCopy).toBe(true);
+      expect(seg.buffer.length).toBe(64 * 1024);
+      fs.writeSync(seg.fd!, Buffer.from('pixels'), 0, 6, 40_000);
+      p!.sync(seg);
+      expect(seg.buffer.subarray(40_000, 40_006).toString()).toBe('pixels');
+      seg.buffer.write('back', 100);
+      const back = Buffer.alloc(4);
+      fs.readSync(seg.fd!, back, 0, 4, 100);
+      expect(back.toString()).toBe('back');
+    } finally {
+      p!.destroy(seg);
+    }
+    expect(seg.fd).toBeNull();
+  });
+});
+
+describe.skipIf(!HAVE_X)('ScreenCapture over a mapped segment', () => {
+  let desktop: XDesktop;
+
+  beforeAll(async () => {
+    desktop = await XDesktop.start(1280, 720);
+  });
+  afterAll(() => desktop?.stop());
+
+  it('reads the same pixels as plain GetImage, whole screen and partial bands', async () => {
+    const root = desktop.painter.conn.root;
+    await desktop.painter.putRgb(root, 0, 0, 1280, 720, photoLike(1280, 720, 7));
+    const mapped = await ScreenCapture.open({ display: desktop.display, tileSize: 16 });
+    const plain = await ScreenCapture.open({ display: desktop.display, tileSize: 16, useShm: false });
+    try {
+      expect(mapped.shm).toBe(true);
+      expect(plain.shm).toBe(false);
+      await mapped.capture();
+      await plain.capture();
+      expect(mapped.frame.data.equals(plain.frame.data)).toBe(true);
+      // A band that is not the screen's width (rows copied one by one out of the segment).
+      const damaged = new Promise<void>((r) => mapped.once('damage', () => r()));
+      await desktop.painter.putRgb(root, 300, 200, 333, 77, photoLike(333, 77, 9));
+      await damaged;
+      const second = await mapped.capture();
+      expect(second.full).toBe(false);
+      expect(second.rects.every((r) => r.width < 1280)).toBe(true);
+      await plain.capture({ full: true });
+      expect(mapped.frame.data.equals(plain.frame.data)).toBe(true);
+    } finally {
+      await mapped.close();
+      await plain.close();
+    }
+  });
+});
