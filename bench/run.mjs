@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Baton's screen-sharing benchmark: glass-to-glass latency, viewer frame rate, bytes on the wire and
-// Glass-to-glass latency, frame rate, bytes and CPU of screen sharing on realistic workloads on a private 1920x1080 Xvfb: the floor, x11vnc+noVNC and Baton side by side.
+// CPU for ten workloads on a private 1920x1080 Xvfb: the floor, x11vnc+noVNC and Baton side by side.
 // Usage: node bench/run.mjs [--seconds 10] [--warmup 2] [--workloads typing,scroll,drag,video,doc-slow,doc-fast,drag-textured,code,sheet,slideshow]
 //                           [--systems floor,x11vnc,baton] [--rounds 1] [--extras late,input | --extras none]
 // See bench/README.md.
