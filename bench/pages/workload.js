@@ -311,7 +311,7 @@
     // Someone enters data (the selection moves every 200 ms, each cell left gets a new value and the
     // row's sum changes) and every 2.5 s the sheet scrolls down 3 rows (a jump, as spreadsheets scroll).
     sheet() {
-      const COLS = 18, ROWS = 400, W = 104, H = 24;
+      const COLS = 18, ROWS = 120, H = 24;
       const wrap = document.createElement('div');
       wrap.className = 'sheet';
       wrap.innerHTML = '<div class="bar"><b>File</b> <b>Edit</b> <b>View</b> <b>Insert</b> <b>Format</b> <b>Data</b></div><div class="fx"><span class="ref">B2</span><span class="val"></span></div><div class="grid"></div>';
@@ -367,7 +367,7 @@
         since += dt;
         if (since < 2500) return;
         since = 0;
-        top = (top + 3) % (ROWS - 60);
+        top = (top + 3) % (ROWS - 45);
         grid.scrollTop = top * H;
         if (r < top + 1 || r > top + 30) {
           r = top + 4;
