@@ -448,6 +448,8 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
         if (this.#cursor?.shape) wireBytes += this.#send(this.#cursor.shape);
         if (this.#cursor?.position) wireBytes += this.#send(this.#cursor.position);
       }
+      // Damage was waiting when this pass began: the video layer's heat counts a change as several (VideoLayer.behind).
+      if (this.#encoder.video) this.#encoder.video.behind = waits.damage === 0;
       const tiles = await this.#encoder.encode(frame, cap.rects, cap.time);
       const stats = this.#encoder.lastStats;
       const refined = await this.#encoder.refine();

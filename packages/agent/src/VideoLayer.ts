@@ -24,10 +24,23 @@ export type TileMessage = Extract<ShareMessage, { type: 'tile' }>;
 /** A rectangle of whole cells (columns c0..c1, rows r0..r1, inclusive) and its pixels. */
 export type CellRect = { c0: number; r0: number; c1: number; r1: number; x: number; y: number; w: number; h: number };
 
+/**
+ * One picture of a stream, taken out of the screen's buffer during the pass: the encoder's own input
+ * (node-av: a YUV 4:2:0 frame), or the BGRX pixels for an encoder without `take`.
+ */
+export type StreamPicture = object;
+
 /** What encodes one stream: node-av by default, a fake in unit tests. */
 export interface StreamEncoder {
-  /** Encodes one BGRX picture of the stream's size; returns the access unit (Annex B) and whether it is a keyframe. */
-  encode(bgrx: Buffer, ptsMs: number): Promise<{ data: Uint8Array; key: boolean }>;
+  /**
+   * Takes the stream's pixels at (x, y) out of `frame` into a picture of the encoder's input format, in
+   * the pass (`frame` changes once this returns). Optional: without it the layer copies the BGRX pixels.
+   */
+  take?(frame: FrameBuffer, x: number, y: number): StreamPicture;
+  /** Encodes one picture of the stream's size; returns the access unit (Annex B) and whether it is a keyframe. */
+  encode(picture: StreamPicture, ptsMs: number): Promise<{ data: Uint8Array; key: boolean }>;
+  /** A picture from `take` was encoded or dropped: its memory may be used again. */
+  recycle?(picture: StreamPicture): void;
   close(): void;
 }
 export type StreamEncoderFactory = (width: number, height: number) => Promise<StreamEncoder>;
@@ -35,8 +48,20 @@ export type StreamEncoderFactory = (width: number, height: number) => Promise<St
 /** What the sink is told with each unit. */
 export type VideoUnitInfo = { /** Capture time of its picture (ms epoch). */ time: number; /** The encoder's call alone (ms). */ encodeMs: number; /** From the picture's submit to the unit (ms), waiting in the lane included. */ latencyMs: number; key: boolean; /** VideoLayer.generation when it was made. */ generation: number };
 
-type Stream = { id: number; rect: CellRect; seq: number; startedAt: number; lastChange: number; encoder: Promise<StreamEncoder>; /** Settles when the picture being encoded is done. */ busy: Promise<void> | null };
-type Picture = { s: Stream; bgrx: Buffer; now: number; at: number };
+type Stream = {
+  id: number;
+  rect: CellRect;
+  seq: number;
+  startedAt: number;
+  lastChange: number;
+  encoder: Promise<StreamEncoder>;
+  /** The encoder once open (its `take` runs in the pass, which cannot wait for it). */
+  ready: StreamEncoder | null;
+  /** Settles when the picture being encoded is done. */
+  busy: Promise<void> | null;
+};
+/** `taken`: from the encoder's `take`; else `bgrx` holds the rectangle's BGRX pixels (tightly packed). */
+type Picture = { s: Stream; taken: StreamPicture | null; bgrx: Buffer | null; now: number; at: number };
 
 export type VideoLayerOptions = {
   /** Opens an encoder for a stream; default node-av's libx264 (null: node-av did not load). */
@@ -53,6 +78,9 @@ export type VideoLayerOptions = {
 };
 
 const TAU_MS = 500;
+/** The slowest change that is hot (3 a second: heat 2 with TAU_MS), and the most one seen change may stand for. */
+const HOT_PERIOD_MS = 333;
+const MAX_CHANGE_WEIGHT = 3;
 
 /** The video layer's state for one TileEncoder grid. */
 export class VideoLayer {
@@ -72,11 +100,12 @@ export class VideoLayer {
   /** The stream under way. */
   #stream: Stream | null = null;
   /** Encodes beside the passes when a sink is set: one picture at a time, the newest waiting. */
-  #lane = new EncodeLane<Picture>((pic) => this.#encodeOne(pic), (pic) => this.#recycle(pic.bgrx));
+  #lane = new EncodeLane<Picture>((pic) => this.#encodeOne(pic), (pic) => this.#recycle(pic));
   /**
-   * Picture buffers to use again (at most one encoding, one waiting and one being filled): a new 3.6 MB
-   * buffer for every 720p picture made the garbage collector the agent's largest item on the video
-   * workload (2.4 s of 10.4 s busy in a profile).
+   * BGRX buffers to use again, for encoders without `take` and a stream's first picture taken before its
+   * encoder opened (at most one encoding, one waiting and one being filled): a new 3.6 MB buffer for
+   * every 720p picture made the garbage collector the agent's largest item on the video workload (2.4 s
+   * of 10.4 s busy in a profile). node-av's encoder pools its own YUV frames the same way.
    */
   #pool: Buffer[] = [];
   #nextId = 1;
@@ -87,6 +116,15 @@ export class VideoLayer {
   audience = { video: false, tiles: true };
   /** Counts resets: a unit encoded before one belongs to a screen the viewers no longer have. */
   generation = 0;
+  /**
+   * The capture loop is behind the screen: changes were already waiting when this pass started (it did
+   * not wait for damage; the session sets it before each pass). A cell seen changed then changed at least
+   * once in the whole time since the previous pass, probably more: it counts as dt / 333 ms changes (1 to 3),
+   * so a region changing in every pass is hot however slowly a loaded machine lets the passes come. Without
+   * it, passes 400 ms apart (a tile path at 100 ms of CPU a pass, on a loaded host) never heat a video past
+   * the threshold, and the region stays on the tile path that made the passes slow.
+   */
+  behind = false;
   /** Video units sent, for stats. */
   units = 0;
   bytes = 0;
@@ -135,7 +173,9 @@ export class VideoLayer {
    */
   plan(hot: Uint8Array, changed: Uint8Array, now: number): CellRect | null {
     if (this.#heat.length !== hot.length) return null;
-    const decay = this.#heatAt === 0 ? 0 : Math.exp(-(now - this.#heatAt) / TAU_MS);
+    const dt = this.#heatAt === 0 ? 0 : now - this.#heatAt;
+    const decay = this.#heatAt === 0 ? 0 : Math.exp(-dt / TAU_MS);
+    const weight = this.behind ? Math.min(MAX_CHANGE_WEIGHT, Math.max(1, dt / HOT_PERIOD_MS)) : 1;
     this.#heatAt = now;
     const heat = this.#heat;
     const s = this.#stream;
@@ -145,7 +185,7 @@ export class VideoLayer {
       const c = i % this.#cols, r = (i - c) / this.#cols;
       const inside = s !== null && c >= s.rect.c0 && c <= s.rect.c1 && r >= s.rect.r0 && r <= s.rect.r1;
       if (inside && changed[i]) inStream = true;
-      heat[i] = heat[i]! * decay + (hot[i] || (inside && changed[i]) ? 1 : 0);
+      heat[i] = heat[i]! * decay + (hot[i] || (inside && changed[i]) ? weight : 0);
       if (heat[i]! < this.hotHeat) continue;
       hotCells++;
       if (!inside) outside++;
@@ -210,11 +250,16 @@ export class VideoLayer {
     return this.#lane.idle();
   }
 
-  /** The stream's pixels now: `frame` changes with the next pass while this one is encoded. */
+  /**
+   * The stream's pixels now: `frame` changes with the next pass while this one is encoded. The encoder
+   * takes them in its own format (node-av: converted straight from the screen's buffer to YUV, no BGRX
+   * copy between); before it has opened, or without `take`, they are copied as BGRX.
+   */
   #picture(frame: FrameBuffer, now: number): Picture | null {
     const s = this.#stream;
     if (!s) return null;
     const { x, y, w, h } = s.rect;
+    if (s.ready?.take) return { s, taken: s.ready.take(frame, x, y), bgrx: null, now, at: performance.now() };
     const size = w * h * 4;
     let bgrx = this.#pool.pop();
     if (bgrx?.length !== size) {
@@ -225,11 +270,15 @@ export class VideoLayer {
       const off = (y + row) * frame.stride + x * 4;
       frame.data.copy(bgrx, row * w * 4, off, off + w * 4);
     }
-    return { s, bgrx, now, at: performance.now() };
+    return { s, taken: null, bgrx, now, at: performance.now() };
   }
 
-  #recycle(bgrx: Buffer): void {
-    if (this.#pool.length < 3) this.#pool.push(bgrx);
+  /** A picture encoded or dropped: its memory goes back to whoever made it. */
+  #recycle(pic: Picture): void {
+    if (pic.taken) pic.s.ready?.recycle?.(pic.taken);
+    pic.taken = null;
+    if (pic.bgrx && this.#pool.length < 3) this.#pool.push(pic.bgrx);
+    pic.bgrx = null;
   }
 
   async #encodeOne(pic: Picture): Promise<void> {
@@ -244,7 +293,7 @@ export class VideoLayer {
   async #unitOf(pic: Picture): Promise<TileMessage | null> {
     const s = pic.s;
     if (this.#stream !== s) {
-      this.#recycle(pic.bgrx);
+      this.#recycle(pic);
       return null; // the stream ended while this picture waited
     }
     const { x, y, w, h } = s.rect;
@@ -253,7 +302,9 @@ export class VideoLayer {
     try {
       const enc = await s.encoder;
       const t0 = performance.now();
-      const unit = await enc.encode(pic.bgrx, pic.now - s.startedAt);
+      // Taken as BGRX before the encoder opened: into its own format now (the copy does not change).
+      if (!pic.taken && enc.take) pic.taken = enc.take({ width: s.rect.w, height: s.rect.h, stride: s.rect.w * 4, data: pic.bgrx! }, 0, 0);
+      const unit = await enc.encode(pic.taken ?? pic.bgrx!, pic.now - s.startedAt);
       const encodeMs = performance.now() - t0;
       if (this.#stream !== s) return null;
       if (unit.data.length === 0) return null; // the encoder holds this one back (never with zerolatency)
@@ -273,7 +324,7 @@ export class VideoLayer {
     } finally {
       s.busy = null;
       release();
-      this.#recycle(pic.bgrx);
+      this.#recycle(pic);
     }
   }
 
@@ -293,8 +344,9 @@ export class VideoLayer {
   #start(rect: CellRect, now: number): CellRect {
     const factory = this.#factory!;
     const encoder = factory(rect.w, rect.h);
-    encoder.catch(() => undefined);
-    this.#stream = { id: this.#nextId, rect, seq: 0, startedAt: now, lastChange: now, encoder, busy: null };
+    const stream: Stream = { id: this.#nextId, rect, seq: 0, startedAt: now, lastChange: now, encoder, ready: null, busy: null };
+    encoder.then((e) => (stream.ready = e), () => undefined);
+    this.#stream = stream;
     this.#nextId = (this.#nextId % 0xffff) + 1;
     return rect;
   }
@@ -330,6 +382,11 @@ export class VideoLayer {
  * in), baseline profile (every WebCodecs H.264 decoder takes it), a keyframe every 50 pictures, the
  * bitrate capped with a quarter-second buffer so one unit never bursts. Annex B with SPS and PPS in
  * every keyframe (no global header), which is what a viewer configures its decoder from.
+ *
+ * The picture goes to libx264 as YUV 4:2:0 converted by libswscale straight from the screen's buffer
+ * (its rows at their own stride: no BGRX copy of the rectangle first), into frames kept for reuse; the
+ * chroma is subsampled by point sampling (SWS_POINT), about a third cheaper than bilinear and no
+ * visible difference in moving pictures, which are refined to exact pixels once they stop.
  * Null when node-av does not load (an optional dependency): the agent then sends tiles only.
  */
 export function nodeAvEncoder(bitrate: number, log?: (line: string) => void): StreamEncoderFactory | null {
@@ -348,30 +405,64 @@ export function nodeAvEncoder(bitrate: number, log?: (line: string) => void): St
     });
     const { C } = m;
     const encoder = await m.Encoder.create(C.FF_ENCODER_LIBX264, {
-      autoFormat: true,
       context: { pixelFormat: C.AV_PIX_FMT_YUV420P, bitRate: bitrate, rcMaxRate: bitrate, rcBufferSize: Math.round(bitrate / 4), gopSize: 50, maxBFrames: 0, timeBase: new m.lib.Rational(1, 1000), framerate: new m.lib.Rational(25, 1) },
       options: { preset: 'ultrafast', tune: 'zerolatency', profile: 'baseline', 'x264-params': 'scenecut=0:log=-1' },
     });
+    const sws = new m.lib.SoftwareScaleContext();
+    sws.getContext(width, height, C.AV_PIX_FMT_BGR0, width, height, C.AV_PIX_FMT_YUV420P, C.SWS_POINT);
+    if (sws.initContext() < 0) {
+      encoder.close();
+      throw new Error('libswscale cannot convert BGR0 to YUV 4:2:0');
+    }
+    type Yuv = { frame: InstanceType<typeof m.lib.Frame>; planes: Buffer[]; strides: number[] };
+    const timeBase = new m.lib.Rational(1, 1000);
+    const pool: Yuv[] = [];
+    let closed = false;
+    const free = (p: Yuv) => p.frame.free();
+    const alloc = (): Yuv => {
+      const frame = new m.lib.Frame();
+      frame.alloc();
+      frame.format = C.AV_PIX_FMT_YUV420P;
+      frame.width = width;
+      frame.height = height;
+      if (frame.allocBuffer() < 0) throw new Error('cannot allocate a YUV frame');
+      frame.timeBase = timeBase;
+      // Views on the frame's own planes (node-av maps AVFrame->data without copying).
+      return { frame, planes: frame.data!.slice(0, 3), strides: frame.linesize.slice(0, 3) };
+    };
     return {
-      async encode(bgrx, ptsMs) {
-        const frame = m.lib.Frame.fromVideoBuffer(bgrx, { width, height, format: C.AV_PIX_FMT_BGR0, timeBase: { num: 1, den: 1000 } });
-        try {
-          frame.pts = BigInt(Math.max(0, Math.round(ptsMs)));
-          await encoder.encode(frame);
-          const parts: Uint8Array[] = [];
-          let key = false;
-          for (let p = await encoder.receive(); p instanceof m.lib.Packet; p = await encoder.receive()) {
-            if (p.data) parts.push(Uint8Array.from(p.data));
-            if (p.isKeyframe) key = true;
-            p.free();
-          }
-          return { data: parts.length === 1 ? parts[0]! : concat(parts), key };
-        } finally {
-          frame.free();
+      take(screen, x, y) {
+        const p = pool.pop() ?? alloc();
+        const h = sws.scaleSync([screen.data.subarray(y * screen.stride + x * 4)], [screen.stride], 0, height, p.planes, p.strides);
+        if (h !== height) {
+          free(p);
+          throw new Error(`libswscale converted ${h} of ${height} rows`);
         }
+        return p;
+      },
+      async encode(picture, ptsMs) {
+        const { frame } = picture as Yuv;
+        frame.pts = BigInt(Math.max(0, Math.round(ptsMs)));
+        await encoder.encode(frame);
+        const parts: Uint8Array[] = [];
+        let key = false;
+        for (let p = await encoder.receive(); p instanceof m.lib.Packet; p = await encoder.receive()) {
+          if (p.data) parts.push(Uint8Array.from(p.data));
+          if (p.isKeyframe) key = true;
+          p.free();
+        }
+        return { data: parts.length === 1 ? parts[0]! : concat(parts), key };
+      },
+      recycle(picture) {
+        // libx264 copied the picture into its own frame during encode (zerolatency: nothing held back).
+        if (closed || pool.length >= 3) free(picture as Yuv);
+        else pool.push(picture as Yuv);
       },
       close() {
+        closed = true;
         encoder.close();
+        sws.freeContext();
+        for (const p of pool.splice(0)) free(p);
       },
     };
   };

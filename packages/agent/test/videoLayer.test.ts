@@ -70,6 +70,49 @@ describe.skipIf(!NODE_AV)('VideoLayer (node-av libx264)', () => {
     video.close();
   }, 60_000);
 
+  it("decodes to the screen's pixels under its rectangle (YUV taken straight from the screen's rows), in both the first picture and the later ones", async () => {
+    const video = new VideoLayer();
+    const enc = new TileEncoder({ video });
+    enc.setAudience({ video: true, tiles: false });
+    const frames = await run(enc, 16, 0);
+    video.close();
+    const units = frames.flat().filter((t) => t.encoding === TileEncoding.Video && !videoHeader(t.data).end);
+    expect(units.length).toBeGreaterThan(8);
+    const { lib, C } = await import('node-av').then(async () => ({ lib: await import('node-av/lib'), C: await import('node-av/constants') }));
+    const ctx = new lib.CodecContext();
+    ctx.allocContext3(lib.Codec.findDecoder(C.AV_CODEC_ID_H264));
+    expect(ctx.open2Sync()).toBe(0);
+    const pkt = new lib.Packet();
+    pkt.alloc();
+    const pic = new lib.Frame();
+    pic.alloc();
+    const decoded: Array<{ y: Buffer; stride: number }> = [];
+    for (const u of units) {
+      pkt.data = Buffer.from(u.data.subarray(8));
+      expect(ctx.sendPacketSync(pkt)).toBe(0);
+      while (ctx.receiveFrameSync(pic) >= 0) decoded.push({ y: Buffer.from(pic.data![0]!), stride: pic.linesize[0]! });
+    }
+    ctx.freeContext();
+    expect(decoded.length).toBe(units.length);
+    // Luma (BT.601, limited range) of the scene each unit was made from: unit k is step (first unit's step + k).
+    const r = units[0]!;
+    const first = frames.findIndex((f) => f.includes(units[0]!));
+    for (const k of [0, 1, units.length - 1]) {
+      const rgb = scene(first + k);
+      const { y, stride } = decoded[k]!;
+      let err = 0;
+      for (let row = 0; row < r.h; row++) {
+        for (let col = 0; col < r.w; col++) {
+          const o = ((r.y + row) * W + r.x + col) * 3;
+          const luma = 16 + (65.481 * rgb[o]! + 128.553 * rgb[o + 1]! + 24.966 * rgb[o + 2]!) / 255;
+          err += Math.abs(y[row * stride + col]! - luma);
+        }
+      }
+      // 0.8-1.3 levels off on average here; the rectangle shifted by one cell is 6.5 off (smooth content).
+      expect(err / (r.w * r.h)).toBeLessThan(3);
+    }
+  }, 60_000);
+
   it('sends ALT JPEG tiles over the stream for viewers without video, and a newcomer without video gets the whole rectangle', async () => {
     const video = new VideoLayer();
     const enc = new TileEncoder({ video });
@@ -121,4 +164,31 @@ describe.skipIf(!NODE_AV)('VideoLayer (node-av libx264)', () => {
     expect(frames.flat().some((t) => t.encoding === TileEncoding.Video)).toBe(false);
     video.close();
   }, 60_000);
+});
+
+describe('VideoLayer heat', () => {
+  /** A 160x160 px region (100 cells) changing photo-like in every pass, passes `gapMs` apart. */
+  function streamsAfter(gapMs: number, behind: boolean, passes = 12): boolean {
+    const video = new VideoLayer({ encoder: async () => ({ encode: async () => ({ data: new Uint8Array(0), key: true }), close() {} }) });
+    video.reset(640, 480, 16);
+    video.audience = { video: true, tiles: false };
+    video.behind = behind;
+    const cols = 40, rows = 30;
+    const hot = new Uint8Array(cols * rows);
+    for (let r = 5; r < 15; r++) for (let c = 5; c < 15; c++) hot[r * cols + c] = 1;
+    let started = false;
+    for (let i = 0, now = 1_000_000; i < passes; i++, now += gapMs) if (video.plan(hot, hot, now)) started = true;
+    video.close();
+    return started;
+  }
+
+  it('a region changing in every pass is hot at 25 passes a second, and at 2.5 only when the loop is behind the screen', () => {
+    expect(streamsAfter(40, false)).toBe(true);
+    // A loaded host: the tile path lets a pass come every 400 ms. Damage was waiting every time: hot.
+    expect(streamsAfter(400, true)).toBe(true);
+    expect(streamsAfter(1000, true)).toBe(true);
+    // The same gaps with the loop waiting for damage are the content's own pace (a slideshow): not video.
+    expect(streamsAfter(400, false)).toBe(false);
+    expect(streamsAfter(1000, false)).toBe(false);
+  });
 });
