@@ -19,7 +19,7 @@ import type { Rect } from './monitors.js';
 import { blockMatches, findMotion, largestRectangle, type Block, type Motion } from './motion.js';
 import { FrameHasher } from './FrameHasher.js';
 import type { CellRect, VideoLayer } from './VideoLayer.js';
-import { classifyTile, copyBlock, copyTile, encodeJpeg, encodePalette, encodePng, encodeZRgb, extractRgb, firstDifferentRow, paletteOf, pixelPair, tileEquals, type PixelPair } from './tileCodecs.js';
+import { classifyTile, copyBlock, countColours, copyTile, encodeJpeg, encodePalette, encodePng, encodeZRgb, extractRgb, firstDifferentRow, paletteOf, pixelPair, tileEquals, type PixelPair } from './tileCodecs.js';
 
 /**
  * The grid the agent announces by default. Measured in bench/ (2 cores, 1080p): 16 px sends a typed
@@ -272,9 +272,9 @@ export class TileEncoder {
         changed++;
         continue;
       }
-      const cls = classifyTile(frame, c.x, c.y, c.w, c.h, this.#photoColours);
-      kinds[index] = cls.kind === 'many' ? LOSSY : LOSSLESS;
-      colours[index] = cls.kind === 'fill' ? 1 : cls.colours;
+      const n = countColours(frame, c.x, c.y, c.w, c.h, this.#photoColours);
+      kinds[index] = n > this.#photoColours ? LOSSY : LOSSLESS;
+      colours[index] = n;
       changed++;
     }
     // The grid passes below look only at the rows with changed cells (no other cell has a kind): a strip
@@ -441,7 +441,7 @@ export class TileEncoder {
     const step = Math.max(1, Math.floor(changedCells.length / (4 * MAX_FEATURES)));
     for (let k = 0; k < changedCells.length && features.length < MAX_FEATURES; k += step) {
       const c = this.#cell(changedCells[k]!);
-      if (c.w === this.tileSize && c.h === this.tileSize && classifyTile(frame, c.x, c.y, c.w, c.h, 8).kind === 'many') features.push(c);
+      if (c.w === this.tileSize && c.h === this.tileSize && countColours(frame, c.x, c.y, c.w, c.h, 8) > 8) features.push(c);
     }
     // The wide search runs while a drag is under way, and otherwise at most every WIDE_PROBE_MS (a drag that
     // starts with a big step on a busy machine is found then; content that never moves, such as video,

@@ -192,14 +192,24 @@ function nextStamp(): number {
 export function classifyTile(frame: FrameBuffer, x: number, y: number, w: number, h: number, maxColours: number): TileClass {
   // Past SLOTS / 2 colours the table would clog: such a limit means "never photo-like".
   const limit = maxColours >= SLOTS / 2 ? Infinity : maxColours;
-  const wd = frame.stride % 4 === 0 ? words(frame.data) : null;
-  const colours = wd ? countColoursWords(wd, frame.stride >> 2, x, y, w, h, limit) : countColoursBytes(frame.data, frame.stride, x, y, w, h, limit);
+  const colours = countColours(frame, x, y, w, h, maxColours);
   if (colours > limit) return { kind: 'many', colours };
   if (colours === 1) {
     const first = frame.data.readUInt32LE(y * frame.stride + x * 4);
     return { kind: 'fill', rgb: [(first >> 16) & 0xff, (first >> 8) & 0xff, first & 0xff] };
   }
   return { kind: 'few', colours };
+}
+
+/**
+ * classifyTile() without the object: the distinct colours of the block, counting stopped once past
+ * `maxColours` (1: a fill; more than `maxColours`: photo-like). The encoder's per-cell loop calls it
+ * for thousands of cells a pass, where an object a cell was garbage to collect.
+ */
+export function countColours(frame: FrameBuffer, x: number, y: number, w: number, h: number, maxColours: number): number {
+  const limit = maxColours >= SLOTS / 2 ? Infinity : maxColours;
+  const wd = frame.stride % 4 === 0 ? words(frame.data) : null;
+  return wd ? countColoursWords(wd, frame.stride >> 2, x, y, w, h, limit) : countColoursBytes(frame.data, frame.stride, x, y, w, h, limit);
 }
 
 /**

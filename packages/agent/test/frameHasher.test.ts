@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { CELL_HASH_SEED, TILE_FLAG_LOSSY, TileEncoding, cellHashStep, frameHashFold } from '@baton/protocol';
 import { TileEncoder } from '../src/TileEncoder.js';
-import { hashCell } from '../src/FrameHasher.js';
+import { hashCell, hashCells4 } from '../src/FrameHasher.js';
 import type { FrameBuffer } from '../src/ScreenCapture.js';
 import { frameFromRgb } from './helpers/canvas.js';
 import { photoLike } from './helpers/painter.js';
@@ -98,6 +98,19 @@ describe('hashCell', () => {
     expect(hashCell(words, w, 16, 0, 32, 16)).toBe(expected(16, 0, 32, 16));
     expect(hashCell(words, w, 32, 16, 40, 20)).toBe(expected(32, 16, 40, 20));
     expect(hashCell(words, w, 0, 0, 16, 16)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('hashes four cells side by side at once exactly as one by one (hashCells4)', () => {
+    const w = 160, h = 64;
+    const words = new Uint32Array(w * h);
+    for (let i = 0; i < words.length; i++) words[i] = Math.imul(i + 1, 2654435761) >>> 0; // high byte set: ignored
+    const out = new Uint32Array(4);
+    for (const ts of [16, 32]) {
+      for (const [x0, y0] of [[0, 0], [16, ts], [32, 0]] as const) {
+        hashCells4(words, w, x0, y0, ts, out);
+        expect([...out]).toEqual([0, 1, 2, 3].map((k) => hashCell(words, w, x0 + k * ts, y0, x0 + (k + 1) * ts, y0 + ts)));
+      }
+    }
   });
 });
 
