@@ -21,7 +21,7 @@ import { TestClient, createConference, signUp } from '../../packages/server/test
 import { startAgentShare, type AgentRun } from '../support/agent.js';
 import { BrowserMeeting } from '../support/meeting.js';
 import { haveBrowserAndX } from '../support/browser.js';
-import { H, QUADRANTS, TARGET, W, canvasPixel, closeTo as close, paintHostDesktop, type XEv } from '../support/hostDesktop.js';
+import { H, QUADRANTS, TARGET, W, canvasPixel, closeTo as close, paintHostDesktop, texture, type XEv } from '../support/hostDesktop.js';
 
 const OK = haveBrowserAndX('tests/e2e/desktop-share.e2e.test.ts');
 
@@ -159,6 +159,55 @@ describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser v
       await late.context().close();
     }
     await painter.destroy(win);
+  }, 60_000);
+
+  it("a late joiner's snapshot comes in a few batches, drawn in a decode worker: its first picture is the host's screen pixel for pixel", async () => {
+    // Textured windows (lossless, many colours) on top of the desktop, so the snapshot is Palette tiles beside fills.
+    const wins: number[] = [];
+    for (const [i, [x, y, w, h]] of [[30, 30, 300, 200], [700, 50, 420, 260], [80, 420, 500, 250], [900, 400, 330, 280]].entries()) {
+      const win = await painter.window(x!, y!, w!, h!, [0, 0, 0]);
+      await painter.putRgb(win, 0, 0, w!, h!, texture(w!, h!, 11 + i));
+      wins.push(win);
+    }
+    const screen = { x: 0, y: 0, w: W, h: H };
+    const mismatches = async (page: Page) => {
+      const host = await new Promise<{ data: Buffer }>((resolve, reject) =>
+        painter.conn.client.GetImage(2, painter.conn.root, screen.x, screen.y, screen.w, screen.h, 0xffffffff, (err: unknown, r: { data: Buffer }) => (err ? reject(err) : resolve(r))),
+      );
+      const seen = await page.evaluate(({ w, h }) => {
+        const c = document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement | null;
+        if (!c || c.width !== w || c.height !== h) return null;
+        const d = c.getContext('2d')!.getImageData(0, 0, w, h).data;
+        let bin = '';
+        for (let i = 0; i < d.length; i += 8192) bin += String.fromCharCode(...d.subarray(i, i + 8192));
+        return btoa(bin);
+      }, screen);
+      if (seen === null) return -1;
+      const px = Buffer.from(seen, 'base64');
+      let bad = 0;
+      for (let i = 0; i < host.data.length; i += 4) if (host.data[i + 2] !== px[i] || host.data[i + 1] !== px[i + 1] || host.data[i] !== px[i + 2]) bad++;
+      return bad;
+    };
+    // The viewer already watching shows it exactly (so the relay holds the exact screen), then someone joins.
+    await expect.poll(() => mismatches(bob), { timeout: 10_000 }).toBe(0);
+    const late = await meeting.open(null);
+    try {
+      await late.goto(`${srv.url}/m/${conf}`);
+      await late.getByTestId('guest-name').fill('Batch Bea');
+      await late.getByTestId('guest-join').click();
+      await expect.poll(() => late.evaluate(() => window.__batonViewer?.framesDrawn ?? 0), { timeout: 10_000 }).toBeGreaterThan(0);
+      // Its first frame (the snapshot) is the host's screen, every pixel.
+      expect(await mismatches(late)).toBe(0);
+      const stats = await late.evaluate(() => window.__batonViewer!);
+      console.log(`late joiner: ${stats.tileBatches} batches of ${stats.batchedTiles} tiles (${stats.workerBatches} drawn in a worker), ${stats.tilesDrawn} tiles drawn`);
+      expect(stats.tileBatches).toBeGreaterThan(0);
+      expect(stats.workerBatches).toBe(stats.tileBatches);
+      expect(stats.batchedTiles).toBeGreaterThan(1);
+      expect(stats.decodeErrors).toBe(0);
+    } finally {
+      await late.context().close();
+    }
+    for (const win of wins) await painter.destroy(win);
   }, 60_000);
 
   it('the viewer given control clicks and types; the host receives exactly that', async () => {

@@ -19,6 +19,12 @@ export const ShareType = {
   Refresh: 0x08,
   /** Viewer → relay (or host over a direct channel), relay → host: what the audience can decode (see caps). */
   Caps: 0x09,
+  /**
+   * Relay → viewer: many `tile` frames in one message (a late joiner's snapshot), so the viewer hands
+   * them to a decode worker in one go instead of handling hundreds of messages. Sent only to a viewer
+   * whose auth said SHARE_TILES_VERSION or later. See encodeTileBatch().
+   */
+  Tiles: 0x0a,
   Pointer: 0x10,
   Wheel: 0x11,
   Key: 0x12,
@@ -159,6 +165,12 @@ export type ShareMessage =
    * the ALT tiles for the moving regions. A host that was never told sends tiles only.
    */
   | { type: 'caps'; video: boolean; tiles: boolean }
+  /**
+   * Several tiles of one frame in one message, drawn in their order exactly as if each had come alone.
+   * Each is a whole `tile` frame; neither Copy nor Video tiles (those read the canvas or a decoder's
+   * state, so they keep their own messages and their place in the frame).
+   */
+  | { type: 'tiles'; tiles: Extract<ShareMessage, { type: 'tile' }>[] }
   | { type: 'pointer'; x: number; y: number; buttons: number }
   | { type: 'wheel'; x: number; y: number; dx: number; dy: number }
   | { type: 'key'; down: boolean; key: string; code: string }
@@ -265,6 +277,8 @@ export function encodeShareMessage(msg: ShareMessage): Uint8Array {
     }
     case 'caps':
       return Uint8Array.of(ShareType.Caps, (msg.video ? 1 : 0) | (msg.tiles ? 2 : 0));
+    case 'tiles':
+      return encodeTileBatch(msg.tiles.map((t) => encodeShareMessage(t)));
     case 'pointer': {
       const b = new Uint8Array(6);
       const v = new DataView(b.buffer);
@@ -311,6 +325,30 @@ export function encodeShareMessage(msg: ShareMessage): Uint8Array {
       return b;
     }
   }
+}
+
+/** Bytes a `tiles` message adds before its tiles (type, u16 count), and before each tile (u32 length). */
+export const TILE_BATCH_HEADER_BYTES = 3;
+export const TILE_BATCH_ENTRY_BYTES = 4;
+
+/**
+ * A `tiles` message from encoded `tile` frames (the relay holds its tiles encoded): u8 type, u16 count,
+ * then per tile u32 length and the tile frame. The caller keeps it within SHARE_LIMITS.maxFrame.
+ */
+export function encodeTileBatch(tileFrames: readonly Uint8Array[]): Uint8Array {
+  let size = TILE_BATCH_HEADER_BYTES;
+  for (const t of tileFrames) size += TILE_BATCH_ENTRY_BYTES + t.length;
+  const b = new Uint8Array(size);
+  const v = new DataView(b.buffer);
+  b[0] = ShareType.Tiles;
+  v.setUint16(1, tileFrames.length);
+  let o = TILE_BATCH_HEADER_BYTES;
+  for (const t of tileFrames) {
+    v.setUint32(o, t.length);
+    b.set(t, o + TILE_BATCH_ENTRY_BYTES);
+    o += TILE_BATCH_ENTRY_BYTES + t.length;
+  }
+  return b;
 }
 
 /** Bytes of `text` as UTF-8 (what counts against SHARE_LIMITS.maxClipboardBytes). */
@@ -399,6 +437,26 @@ export function decodeShareMessage(b: Uint8Array): ShareMessage {
     case ShareType.Caps:
       exact(b, 2, 'caps');
       return { type: 'caps', video: (b[1]! & 1) !== 0, tiles: (b[1]! & 2) !== 0 };
+    case ShareType.Tiles: {
+      need(b, TILE_BATCH_HEADER_BYTES, 'tiles');
+      const count = v.getUint16(1);
+      if (count === 0) throw new ShareDecodeError('tiles: no tiles');
+      const tiles: Extract<ShareMessage, { type: 'tile' }>[] = [];
+      let o = TILE_BATCH_HEADER_BYTES;
+      for (let i = 0; i < count; i++) {
+        need(b, o + TILE_BATCH_ENTRY_BYTES, 'tiles');
+        const len = v.getUint32(o);
+        o += TILE_BATCH_ENTRY_BYTES;
+        need(b, o + len, 'tiles');
+        if (b[o] !== ShareType.Tile) throw new ShareDecodeError(`tiles: entry ${i} is not a tile`);
+        const t = decodeShareMessage(b.subarray(o, o + len)) as Extract<ShareMessage, { type: 'tile' }>;
+        if (t.encoding === TileEncoding.Copy || t.encoding === TileEncoding.Video) throw new ShareDecodeError(`tiles: entry ${i} is a ${t.encoding === TileEncoding.Copy ? 'Copy' : 'Video'} tile`);
+        tiles.push(t);
+        o += len;
+      }
+      exact(b, o, 'tiles');
+      return { type: 'tiles', tiles };
+    }
     case ShareType.Pointer:
       exact(b, 6, 'pointer');
       return { type: 'pointer', x: v.getUint16(1), y: v.getUint16(3), buttons: b[5]! & 0x1f };

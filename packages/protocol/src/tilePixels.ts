@@ -6,6 +6,9 @@
  */
 import { paletteBits, paletteRowBytes } from './share.js';
 
+// For the decode workers, which import this subpath only (no zod, no message schemas).
+export { TileEncoding } from './share.js';
+
 export type InflateExact = (data: Uint8Array, size: number) => Uint8Array;
 
 /** ZRgb: zlib of packed RGB rows → RGBA. */

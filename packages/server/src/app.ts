@@ -54,7 +54,7 @@ import { SocketRelay } from './cluster/SocketRelay.js';
 import { clusterRoutes } from './http/clusterRoutes.js';
 import { UploadRelay } from './http/UploadRelay.js';
 import { NotHomeError } from './errors.js';
-import { decodeShareMessage, CloseCode, SHARE_PROTOCOL_VERSION } from '@baton/protocol';
+import { decodeShareMessage, CloseCode, SHARE_MIN_PROTOCOL_VERSION, SHARE_PROTOCOL_VERSION } from '@baton/protocol';
 
 /** The largest frame a relayed conference socket takes from the home node (ws's own default is 100 MiB). */
 const RELAYED_SERVER_FRAME = 64 * 1024 * 1024;
@@ -330,7 +330,7 @@ export async function buildServer(config: ServerConfig): Promise<BatonServer> {
           let ticket = '';
           try {
             const msg = isBinary ? decodeShareMessage(toBytes(data)) : null;
-            if (msg?.type === 'auth' && msg.version === SHARE_PROTOCOL_VERSION) {
+            if (msg?.type === 'auth' && msg.version >= SHARE_MIN_PROTOCOL_VERSION && msg.version <= SHARE_PROTOCOL_VERSION) {
               home = cluster.nodeOfTicket(msg.ticket);
               ticket = msg.ticket;
             }

@@ -3,7 +3,7 @@
  * conference socket issued. Then the socket becomes a ShareChannel owned by the sharing server.
  */
 import type { WebSocket, RawData } from 'ws';
-import { CloseCode, SHARE_PROTOCOL_VERSION, ShareDecodeError, decodeShareMessage } from '@baton/protocol';
+import { CloseCode, SHARE_MIN_PROTOCOL_VERSION, SHARE_PROTOCOL_VERSION, ShareDecodeError, decodeShareMessage } from '@baton/protocol';
 import type { FocusRegistry } from '../focus/FocusRegistry.js';
 import { WsShareChannel } from '../sharing/WsShareChannel.js';
 import { BatonError } from '../errors.js';
@@ -19,12 +19,14 @@ export function acceptShareSocket(socket: WebSocket, registry: FocusRegistry, lo
     try {
       const msg = decodeShareMessage(bytes);
       if (msg.type !== 'auth') return close(CloseCode.HandshakeFailed, 'the first frame must be auth');
-      if (msg.version !== SHARE_PROTOCOL_VERSION) return close(CloseCode.UnsupportedVersion, `sharing protocol ${msg.version} is not supported; this server speaks ${SHARE_PROTOCOL_VERSION}`);
+      if (msg.version < SHARE_MIN_PROTOCOL_VERSION || msg.version > SHARE_PROTOCOL_VERSION) {
+        return close(CloseCode.UnsupportedVersion, `sharing protocol ${msg.version} is not supported; this server speaks ${SHARE_MIN_PROTOCOL_VERSION} to ${SHARE_PROTOCOL_VERSION}`);
+      }
       const ticket = registry.tickets.redeem(msg.ticket);
       if (!ticket) return close(CloseCode.Denied, 'the ticket is unknown, used or expired');
       // Take the socket over before any await: a host's first frames may arrive in the same read as
       // auth, and the channel holds them until the relay listens.
-      const channel = new WsShareChannel(socket);
+      const channel = new WsShareChannel(socket, { peerVersion: msg.version });
       const focus = await registry.get(ticket.conferenceId);
       if (!focus) return close(CloseCode.ConferenceEnded, 'the conference has ended');
       focus.attachShareChannel(ticket.participantId, ticket.role, channel);

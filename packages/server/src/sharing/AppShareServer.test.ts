@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { TileEncoding, copyPayload, encodeShareMessage, type ShareMessage } from '@baton/protocol';
+import { SHARE_TILES_VERSION, TileEncoding, copyPayload, decodeShareMessage, encodeShareMessage, type ShareMessage } from '@baton/protocol';
 import { AppShareServer } from './AppShareServer.js';
+import { TILE_BATCH_BYTES, packTiles } from './ShareViewer.js';
 import { FakeChannel, SCREEN, CELLS, tile, frame, hostFrame, all, acksOf, framesOf, tilesOf, setup } from './testing.js';
 
 
@@ -454,5 +455,56 @@ describe('AppShareServer', () => {
     second.take();
     host2.receive({ type: 'screen', width: 16, height: 16, tileSize: 16 });
     expect(second.take()).toEqual([{ type: 'screen', width: 16, height: 16, tileSize: 16 }]);
+  });
+});
+
+/** A viewer whose auth said `version`. */
+class VersionedChannel extends FakeChannel {
+  constructor(readonly peerVersion: number) {
+    super();
+  }
+}
+
+describe('AppShareServer: snapshots in tiles batches', () => {
+  it('sends a viewer whose auth said SHARE_TILES_VERSION its snapshot as `tiles`, an older one single tiles; live frames stay single tiles', () => {
+    const { relay, host } = setup();
+    host.receive(SCREEN);
+    hostFrame(host, 1, all, 1);
+    hostFrame(host, 2, [3, 7], 2);
+    host.take();
+    const v = new VersionedChannel(SHARE_TILES_VERSION);
+    relay.attachViewer('v', v);
+    const old = new VersionedChannel(SHARE_TILES_VERSION - 1);
+    relay.attachViewer('old', old);
+    const got = v.take();
+    expect(got.map((m) => m.type)).toEqual(['screen', 'tiles', 'frame']);
+    const batch = got[1] as Extract<ShareMessage, { type: 'tiles' }>;
+    expect(batch.tiles).toHaveLength(CELLS);
+    for (const t of batch.tiles) expect(t).toEqual(tile(t.data[0]!, t.data[0] === 3 || t.data[0] === 7 ? 2 : 1));
+    const plain = old.take();
+    expect(plain.some((m) => m.type === 'tiles')).toBe(false);
+    expect(tilesOf(plain)).toHaveLength(CELLS);
+    // A viewer in step is sent a live frame's tiles as they came.
+    v.receive({ type: 'ack', seq: 2 });
+    hostFrame(host, 3, [1, 2, 5], 3);
+    expect(v.take().map((m) => m.type)).toEqual(['tile', 'tile', 'tile', 'frame']);
+    // A new screen is a snapshot again.
+    host.receive({ ...SCREEN, width: 48 });
+    hostFrame(host, 4, [0, 1, 2, 4, 5, 6, 8, 9, 10], 4);
+    expect(v.take().map((m) => m.type)).toEqual(['screen', 'tiles', 'frame']);
+  });
+
+  it('packs runs of tiles in order into batches of at most TILE_BATCH_BYTES; Copy tiles and lone tiles go alone', () => {
+    const big = (n: number, kib: number) => ({ bytes: encodeShareMessage({ ...tile(n, 1), data: new Uint8Array(kib * 1024).fill(n) }) });
+    const fill = (n: number) => ({ bytes: encodeShareMessage({ ...tile(n, 1), encoding: TileEncoding.Fill, data: Uint8Array.of(n, n, n) }) });
+    const copy = { bytes: encodeShareMessage({ type: 'tile', x: 0, y: 16, w: 16, h: 16, encoding: TileEncoding.Copy, flags: 0, data: copyPayload(0, 0) }) };
+    const items = [big(0, 60), big(1, 60), big(2, 60), copy, fill(3), fill(4), big(5, 200), fill(6)];
+    const out = packTiles(items).map((i) => decodeShareMessage(i.bytes));
+    expect(out.map((m) => m.type)).toEqual(['tiles', 'tile', 'tile', 'tiles', 'tile', 'tile']);
+    for (const i of packTiles(items)) if (i.bytes[0] === 0x0a) expect(i.bytes.length).toBeLessThanOrEqual(TILE_BATCH_BYTES);
+    // Unpacked again, the same tiles in the same order.
+    const key = (m: ShareMessage) => (m.type === 'tile' ? `${m.x},${m.y} ${m.encoding} ${m.data.length} ${m.data[0]}` : m.type);
+    const flat = out.flatMap((m) => (m.type === 'tiles' ? m.tiles : [m]));
+    expect(flat.map(key)).toEqual(items.map((i) => key(decodeShareMessage(i.bytes))));
   });
 });

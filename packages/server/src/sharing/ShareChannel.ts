@@ -17,6 +17,8 @@ export type ShareChannelEvents = {
 export interface ShareChannel {
   /** Queue one binary frame. Silently ignored once the channel is closing or closed. */
   send(bytes: Uint8Array): void;
+  /** The sharing protocol version the peer said in its auth (absent: not known, take it as the oldest). */
+  readonly peerVersion?: number;
   /** Bytes queued locally and not yet handed to the network. */
   readonly bufferedAmount: number;
   /** Queue one text frame (cascade control between nodes); absent on channels that carry none. */

@@ -1,3 +1,4 @@
+import { SHARE_TILES_VERSION, ShareType, TileEncoding, TILE_BATCH_ENTRY_BYTES, TILE_BATCH_HEADER_BYTES, encodeTileBatch } from '@baton/protocol';
 import type { ShareChannel } from './ShareChannel.js';
 import type { CommittedFrame, TileEntry, TileStore, VideoTrack } from './TileStore.js';
 
@@ -31,6 +32,12 @@ export interface ShareViewerOptions {
 
 /** More video units than this sent at once to one viewer: the host is asked for a keyframe. */
 const LONG_VIDEO_RUN = 12;
+
+/**
+ * A snapshot's `tiles` messages hold up to this many bytes: a 1080p screen of text and pictures
+ * (~580 kB) goes in about five, which the viewer's decode workers take in parallel while the rest arrive.
+ */
+export const TILE_BATCH_BYTES = 128 * 1024;
 
 /** The tiles of one frame being sent to a viewer, a slice at a time, and the frame that ends them. */
 interface Batch {
@@ -96,6 +103,8 @@ export class ShareViewer {
    * first batch): the run goes out at once, behind that frame's `frame` again, not with the next frame.
    */
   #videoOwed = false;
+  /** The viewer takes `tiles` messages (its auth said so): a snapshot goes out in a few of those. */
+  readonly batches: boolean;
   readonly #onLongVideoRun: ((rect: VideoTrack['rect']) => void) | undefined;
 
   constructor(options: ShareViewerOptions) {
@@ -108,6 +117,7 @@ export class ShareViewer {
     this.#onFrame = options.onFrame;
     this.#onUnresolved = options.onUnresolved;
     this.#onLongVideoRun = options.onLongVideoRun;
+    this.batches = (options.channel.peerVersion ?? 0) >= SHARE_TILES_VERSION;
     this.#sliceTiles = options.sliceTiles ?? 512;
     this.#sliceBytes = options.sliceBytes ?? 256 * 1024;
   }
@@ -298,7 +308,10 @@ export class ShareViewer {
       }
     }
     this.#clearDirty();
-    return { tiles: this.#withVideo(tiles), next: 0, frame: last };
+    // A snapshot (a joiner, or a new screen) is hundreds of tiles: a few batches cost the viewer far less.
+    const snapshot = this.#sentCommit === 0 || this.#stale;
+    const out = this.#withVideo(tiles);
+    return { tiles: this.batches && snapshot ? packTiles(out) : out, next: 0, frame: last };
   }
 
   /**
@@ -359,4 +372,36 @@ export class ShareViewer {
     this.#counters.bytesOut += bytes.byteLength;
     this.channel.send(bytes);
   }
+}
+
+/** A tile the viewer may take inside a `tiles` message: not a Copy or a Video unit, which keep their own. */
+function batchable(bytes: Uint8Array): boolean {
+  return bytes[0] === ShareType.Tile && bytes[9] !== TileEncoding.Copy && bytes[9] !== TileEncoding.Video;
+}
+
+/** Runs of batchable tiles packed into `tiles` messages of at most TILE_BATCH_BYTES, order kept. */
+export function packTiles(items: readonly { readonly bytes: Uint8Array }[]): { readonly bytes: Uint8Array }[] {
+  const out: { readonly bytes: Uint8Array }[] = [];
+  let run: Uint8Array[] = [];
+  let size = TILE_BATCH_HEADER_BYTES;
+  const flush = (): void => {
+    if (run.length === 1) out.push({ bytes: run[0]! });
+    else if (run.length > 1) out.push({ bytes: encodeTileBatch(run) });
+    run = [];
+    size = TILE_BATCH_HEADER_BYTES;
+  };
+  for (const item of items) {
+    const b = item.bytes;
+    if (!batchable(b)) {
+      flush();
+      out.push(item);
+      continue;
+    }
+    const cost = TILE_BATCH_ENTRY_BYTES + b.length;
+    if (size + cost > TILE_BATCH_BYTES || run.length === 0xffff) flush();
+    run.push(b);
+    size += cost;
+  }
+  flush();
+  return out;
 }

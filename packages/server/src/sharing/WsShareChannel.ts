@@ -23,6 +23,8 @@ export interface WsShareChannelOptions {
    * nodes of a cluster (a share cascade), whose control messages travel in order with the stream.
    */
   allowText?: boolean;
+  /** The sharing protocol version the peer said in its auth. */
+  peerVersion?: number;
 }
 
 /**
@@ -60,6 +62,7 @@ export class WsShareChannel extends TypedEmitter<ShareChannelEvents> implements 
   readonly #maxEarlyBytes: number;
   readonly #maxBuffered: number;
   readonly #allowText: boolean;
+  readonly peerVersion: number | undefined;
   /** Messages handed to ws whose write has not completed. */
   #queued = 0;
   /** Why we closed the channel ourselves: reported in `close` whatever the socket says (a stuck peer never answers). */
@@ -82,6 +85,7 @@ export class WsShareChannel extends TypedEmitter<ShareChannelEvents> implements 
     this.#maxEarlyBytes = options.maxEarlyBytes ?? 32 * 1024 * 1024;
     this.#maxBuffered = options.maxBuffered ?? 16 * 1024 * 1024;
     this.#allowText = options.allowText ?? false;
+    this.peerVersion = options.peerVersion;
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     // 'close' always follows 'error' in ws; the listener only keeps errors from being unhandled.
     ws.on('error', () => {});

@@ -7,7 +7,7 @@
 import type { ShareMessage } from '@baton/protocol';
 import { Emitter } from '../conference/Emitter';
 import { CursorOverlay } from './CursorOverlay';
-import { createDecoders, prewarmDecoders, type DecodedTile, type DecoderTable } from './decoders';
+import { createBatchDecoder, createDecoders, prewarmDecoders, type BatchDecoder, type DecodedTile, type DecoderTable } from './decoders';
 import { TileEncoding } from '@baton/protocol';
 import { FrameVerifier, type TileRect } from './FrameVerifier';
 
@@ -38,6 +38,10 @@ export interface ViewerStats {
   /** Video units (the host's video layer) received, and the bytes of them. */
   videoUnits: number;
   videoBytes: number;
+  /** `tiles` messages received (a snapshot in batches), the tiles in them, and the batches a decode worker drew. */
+  tileBatches: number;
+  batchedTiles: number;
+  workerBatches: number;
 }
 
 export type ScreenViewEvents = {
@@ -53,6 +57,8 @@ export interface ScreenViewOptions {
   /** A canvas for the remote cursor, absolutely positioned in a box over the screen canvas: CursorOverlay sizes and places it. */
   cursorCanvas?: HTMLCanvasElement;
   decoders?: DecoderTable;
+  /** How `tiles` batches are decoded (default: in the decode workers, else through `decoders` one by one). */
+  batchDecoder?: BatchDecoder;
   /** Publish the stats object as `window.__batonViewer` (tests and benchmarks read it). Default true. */
   publishStats?: boolean;
   /**
@@ -97,9 +103,13 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
     lastMismatchSeq: -1,
     videoUnits: 0,
     videoBytes: 0,
+    tileBatches: 0,
+    batchedTiles: 0,
+    workerBatches: 0,
   };
   readonly #ctx: CanvasRenderingContext2D;
   readonly #decoders: DecoderTable;
+  readonly #decodeBatch: BatchDecoder;
   readonly #cursor: CursorOverlay | null;
   #batch: Batch | null = null;
   /** A `screen` waiting for its first frame (see handle()). */
@@ -117,6 +127,7 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
     this.#ctx = ctx;
     // A table of its own: its video decoder holds the state of the stream this view is being sent.
     this.#decoders = options.decoders ?? createDecoders();
+    this.#decodeBatch = options.batchDecoder ?? createBatchDecoder(this.#decoders);
     // The default decoders inflate in workers: start them now, not when the first tile arrives.
     if (!options.decoders) prewarmDecoders();
     this.#cursor = options.cursorCanvas ? new CursorOverlay(options.cursorCanvas) : null;
@@ -161,6 +172,17 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
         decode.catch(() => {}); // handled when the frame is drawn; avoids an unhandled-rejection warning meanwhile
         this.#batch.tiles.push(decode);
         if (this.#verifier) this.#batch.rects.push({ x: msg.x, y: msg.y, w: msg.w, h: msg.h, flags: msg.flags });
+        return;
+      }
+      case 'tiles': {
+        this.#batch ??= { tiles: [], rects: [], startedAt: performance.now() };
+        this.stats.tileBatches++;
+        this.stats.batchedTiles += msg.tiles.length;
+        // The rectangles first: the batch decoder may transfer the message's buffer to a worker.
+        if (this.#verifier) for (const t of msg.tiles) this.#batch.rects.push({ x: t.x, y: t.y, w: t.w, h: t.h, flags: t.flags });
+        const decode = this.#decodeBatch(msg.tiles);
+        decode.catch(() => {});
+        this.#batch.tiles.push(decode);
         return;
       }
       case 'frame': {
@@ -227,7 +249,8 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
         if (r.status === 'rejected') throw r.reason;
         try {
           r.value.draw(this.#ctx);
-          this.stats.tilesDrawn++;
+          this.stats.tilesDrawn += r.value.count ?? 1;
+          if (r.value.inWorker) this.stats.workerBatches++;
         } finally {
           r.value.release();
         }

@@ -88,7 +88,7 @@ export type ShareConnectionOptions = {
 );
 
 /** Frames a viewer may receive. Anything else from the server is a protocol error. */
-const FROM_SERVER = new Set<ShareMessage['type']>(['screen', 'tile', 'frame', 'cursorPos', 'cursorShape', 'clipboard', 'clipboardRefused']);
+const FROM_SERVER = new Set<ShareMessage['type']>(['screen', 'tile', 'tiles', 'frame', 'cursorPos', 'cursorShape', 'clipboard', 'clipboardRefused']);
 
 export function resolveShareUrl(url: string, base: string = globalThis.location?.href ?? 'http://localhost/'): string {
   const u = new URL(url, base);

@@ -1,16 +1,17 @@
 /**
- * A few Web Workers that inflate ZRgb tiles (zrgbWorker.ts), so a full-screen update does not block the
+ * A few Web Workers that inflate ZRgb tiles and draw `tiles` batches (zrgbWorker.ts), so a full-screen update does not block the
  * page's main thread (input, React) for the 100+ ms a 1080p frame of ZRgb costs there. Tiles are handed
  * out round-robin; answers come back in any order and are matched by id.
  */
 import type { ZRgbRequest, ZRgbResponse } from './zrgbWorker';
+import type { BatchBox, BatchTile, DrawnBatch } from './tileBatch';
 
 export interface ZRgbWorkerPoolOptions {
   /** Number of workers (default: half the cores, 2 to 4). */
   size?: number;
 }
 
-type Pending = { resolve: (rgba: Uint8ClampedArray<ArrayBuffer>) => void; reject: (err: Error) => void };
+type Pending = { resolve: (answer: Exclude<ZRgbResponse, { error: string }>) => void; reject: (err: Error) => void };
 
 export class ZRgbWorkerPool {
   readonly #workers: Worker[] = [];
@@ -19,6 +20,7 @@ export class ZRgbWorkerPool {
   #id = 0;
   #closed = false;
   #broken = false;
+  #proven = false;
 
   constructor(options: ZRgbWorkerPoolOptions = {}) {
     const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 2 : 2;
@@ -42,17 +44,34 @@ export class ZRgbWorkerPool {
     return this.#broken || this.#closed;
   }
 
+  /** A worker has answered: the workers run (until one fails). */
+  get proven(): boolean {
+    return this.#proven && !this.broken;
+  }
+
   /** RGBA pixels of a w×h ZRgb (or Palette) tile. */
   decode(data: Uint8Array, w: number, h: number, kind: 'zrgb' | 'palette' = 'zrgb'): Promise<Uint8ClampedArray<ArrayBuffer>> {
     if (this.broken) return Promise.reject(new Error('the ZRgb worker pool is not usable'));
     const id = this.#id++;
     // The tile is a view into the whole socket message: copy it out so only it is transferred.
     const copy = data.slice();
-    const request: ZRgbRequest = { id, kind, data: copy, w, h };
+    return this.#ask({ id, kind, data: copy, w, h }, [copy.buffer]).then((a) => (a as { rgba: Uint8ClampedArray<ArrayBuffer> }).rgba);
+  }
+
+  /**
+   * A `tiles` batch drawn in a worker (tileBatch.ts): `buffer` (the message's) is transferred, not
+   * copied, so the caller must not use it afterwards.
+   */
+  drawBatch(buffer: ArrayBuffer, tiles: BatchTile[], box: BatchBox): Promise<DrawnBatch> {
+    if (this.broken) return Promise.reject(new Error('the ZRgb worker pool is not usable'));
+    return this.#ask({ id: this.#id++, kind: 'batch', buffer, tiles, box }, [buffer]).then((a) => a as DrawnBatch);
+  }
+
+  #ask(request: ZRgbRequest, transfer: Transferable[]): Promise<Exclude<ZRgbResponse, { error: string }>> {
     const worker = this.#workers[this.#next++ % this.#workers.length]!;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      worker.postMessage(request, [copy.buffer]);
+      this.#pending.set(request.id, { resolve, reject });
+      worker.postMessage(request, transfer);
     });
   }
 
@@ -64,11 +83,12 @@ export class ZRgbWorkerPool {
   }
 
   #answer(msg: ZRgbResponse): void {
+    this.#proven = true;
     const p = this.#pending.get(msg.id);
     if (!p) return;
     this.#pending.delete(msg.id);
     if ('error' in msg) p.reject(new Error(msg.error));
-    else p.resolve(msg.rgba);
+    else p.resolve(msg);
   }
 
   #fail(err: Error): void {

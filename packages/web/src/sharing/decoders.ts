@@ -14,11 +14,18 @@ import { TileEncoding, copySource, type ShareMessage } from '@baton/protocol';
 import { ZRgbWorkerPool } from './ZRgbWorkerPool';
 import { paletteToRgba } from './tilePixels';
 import { VideoTileDecoder } from './VideoTileDecoder';
+import { decodeImage, type ImageSourceLike } from './imageDecode';
+import type { BatchTile } from './tileBatch';
 
 export type TileMessage = Extract<ShareMessage, { type: 'tile' }>;
 
 export interface DecodedTile {
+  /** Draws it; throws when (part of) it could not be decoded, after drawing what could. */
   draw(ctx: CanvasRenderingContext2D): void;
+  /** Tiles it stands for (a batch: many; default 1). */
+  readonly count?: number;
+  /** A batch a decode worker drew. */
+  readonly inWorker?: boolean;
   /** Free what the decoded form holds (an ImageBitmap's or VideoFrame's memory). */
   release(): void;
 }
@@ -83,33 +90,6 @@ function copy(tile: TileMessage): Promise<DecodedTile> {
     },
     release: NOTHING,
   });
-}
-
-/** Which image types WebCodecs' ImageDecoder takes here (asked once per type). */
-const imageDecoderSupport = new Map<string, Promise<boolean>>();
-function canImageDecode(type: string): Promise<boolean> {
-  let p = imageDecoderSupport.get(type);
-  if (!p) {
-    p = typeof ImageDecoder === 'undefined' ? Promise.resolve(false) : ImageDecoder.isTypeSupported(type).catch(() => false);
-    imageDecoderSupport.set(type, p);
-  }
-  return p;
-}
-
-type ImageSourceLike = CanvasImageSource & { close(): void };
-
-/** Decode with no colour management and no premultiplication: lossless tiles must land bit-exact. */
-async function decodeImage(type: string, data: Uint8Array, useImageDecoder: boolean): Promise<ImageSourceLike> {
-  if (useImageDecoder && (await canImageDecode(type))) {
-    const decoder = new ImageDecoder({ type, data: data as Uint8Array<ArrayBuffer>, colorSpaceConversion: 'none' });
-    try {
-      return (await decoder.decode()).image;
-    } finally {
-      decoder.close();
-    }
-  }
-  const blob = new Blob([data as Uint8Array<ArrayBuffer>], { type });
-  return createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
 }
 
 function image(type: string, useImageDecoder: boolean): TileDecoder {
@@ -265,3 +245,78 @@ export function createDecoders(options: DecoderOptions = {}): DecoderTable {
 }
 
 export const decoders: DecoderTable = createDecoders();
+
+/** Decodes a `tiles` message's tiles into one drawable (drawn where the message stands in its frame). */
+export type BatchDecoder = (tiles: readonly TileMessage[]) => Promise<DecodedTile>;
+
+/**
+ * A batch bounding box larger than this (pixels) is decoded tile by tile instead: the worker's canvas
+ * and the bitmap are 4 bytes a pixel each (a 4K screen is 8.3 Mpx).
+ */
+const MAX_BATCH_BOX = 4096 * 4096;
+
+/**
+ * The batch decoder: the whole batch to one decode worker in one message (the socket message's own
+ * buffer, transferred), drawn there into an ImageBitmap (tileBatch.ts) which the page draws with one
+ * drawImage. Without usable workers or OffscreenCanvas the tiles go through `table` one by one.
+ */
+export function createBatchDecoder(table: DecoderTable, pool: () => ZRgbWorkerPool | null = getSharedPool): BatchDecoder {
+  const oneByOne = (tiles: readonly TileMessage[]): Promise<DecodedTile> => {
+    const parts = tiles.map((t) => table[t.encoding](t));
+    return Promise.allSettled(parts).then((results) => ({
+      count: tiles.length,
+      draw(ctx) {
+        let failed: unknown = null;
+        for (const r of results) {
+          if (r.status === 'rejected') failed ??= r.reason;
+          else r.value.draw(ctx);
+        }
+        if (failed) throw failed;
+      },
+      release() {
+        for (const r of results) if (r.status === 'fulfilled') r.value.release();
+      },
+    }));
+  };
+  return (tiles) => {
+    const p = typeof OffscreenCanvas === 'undefined' ? null : pool();
+    if (!p || p.broken || tiles.length === 0) return oneByOne(tiles);
+    let x0 = Infinity, y0 = Infinity, x1 = 0, y1 = 0, start = Infinity, end = 0;
+    const buffer = tiles[0]!.data.buffer;
+    for (const t of tiles) {
+      if (t.data.buffer !== buffer) return oneByOne(tiles);
+      x0 = Math.min(x0, t.x);
+      y0 = Math.min(y0, t.y);
+      x1 = Math.max(x1, t.x + t.w);
+      y1 = Math.max(y1, t.y + t.h);
+      start = Math.min(start, t.data.byteOffset);
+      end = Math.max(end, t.data.byteOffset + t.data.byteLength);
+    }
+    const box = { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
+    if (box.w * box.h > MAX_BATCH_BOX) return oneByOne(tiles);
+    // The socket message's own buffer goes over as it is (transferred); one that holds much more than the
+    // batch (a view into something larger) is copied down to the batch's bytes first, and so is every
+    // batch until a worker has answered once: a worker that never started (a CSP, a missing chunk) would
+    // take the bytes with it, and the tiles go one by one instead.
+    const proven = p.proven;
+    const whole = proven && buffer instanceof ArrayBuffer && buffer.byteLength <= end - start + 64 * 1024;
+    const sent = whole ? (buffer as ArrayBuffer) : buffer.slice(start, end);
+    const base = whole ? 0 : start;
+    const list: BatchTile[] = tiles.map((t) => ({ x: t.x, y: t.y, w: t.w, h: t.h, encoding: t.encoding, offset: t.data.byteOffset - base, length: t.data.byteLength }));
+    return p.drawBatch(sent as ArrayBuffer, list, box).then(
+      ({ bitmap, errors }) => ({
+        count: tiles.length,
+        inWorker: true,
+        draw(ctx) {
+          ctx.drawImage(bitmap, box.x, box.y);
+          if (errors.length > 0) throw new TileDecodeError(`${errors.length} of ${tiles.length} tiles of a batch not decoded: ${errors[0]}`);
+        },
+        release: () => bitmap.close(),
+      }),
+      (err: unknown) => {
+        if (!proven && p.broken) return oneByOne(tiles);
+        throw new TileDecodeError(`cannot draw a batch of ${tiles.length} tiles: ${(err as Error).message}`);
+      },
+    );
+  };
+}

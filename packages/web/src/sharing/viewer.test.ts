@@ -22,6 +22,7 @@ import {
   frameHashFold,
   SHARE_LIMITS,
   SHARE_PROTOCOL_VERSION,
+  SHARE_TILES_VERSION,
   TILE_FLAG_LOSSY,
   TileEncoding,
   decodeShareMessage,
@@ -504,6 +505,18 @@ describe.skipIf(!haveChromium && !CI)('viewer library in Chromium', () => {
         const rgba = await p2.evaluate(([x, y, w, h]) => window.batonTest.readPixels('#core', x!, y!, w!, h!), [x, y, w, h]);
         expect(diff(rgba, expected.get(i)!.rgb).max, `cell ${i}`).toBe(0);
       }
+      // A `tiles` batch too: drawn on the main thread, tile by tile.
+      const batch: Tile[] = [];
+      for (let i = 0; i < cells.length; i++) batch.push(await encodeCell(i, TileEncoding.ZRgb, 90 + i));
+      c.send({ type: 'tiles', tiles: batch });
+      c.send({ type: 'frame', seq: 2, time: 2 });
+      await until(() => c.acks().includes(2), 'ack 2');
+      expect(await p2.evaluate(() => window.__batonViewer!)).toMatchObject({ decodeErrors: 0, tileBatches: 1, workerBatches: 0 });
+      for (let i = 0; i < cells.length; i++) {
+        const { x, y, w, h } = cells[i]!;
+        const rgba = await p2.evaluate(([x, y, w, h]) => window.batonTest.readPixels('#core', x!, y!, w!, h!), [x, y, w, h]);
+        expect(diff(rgba, expected.get(i)!.rgb).max, `batch cell ${i}`).toBe(0);
+      }
     } finally {
       await p2.close();
     }
@@ -603,6 +616,77 @@ describe.skipIf(!haveChromium && !CI)('viewer library in Chromium', () => {
     }
     console.log(`viewer: full 1920x1080 frame, 510 tiles of 64 px, first tile received → drawn\n  default = ZRgb in workers (fflate) + ImageDecoder, main = ZRgb with fflate on the main thread, baseline = DecompressionStream + createImageBitmap\n  ${report.join('\n  ')}`);
   }, 180_000);
+
+  it('draws a `tiles` batch (a snapshot) in a decode worker exactly as its tiles one by one, in order, leaving other cells alone; frame verification agrees', async () => {
+    const p2 = await browser.newPage();
+    try {
+      await p2.addInitScript(() => (window.__batonVerifyFrames = true));
+      await p2.goto(base);
+      await p2.waitForFunction(() => !!window.batonTest);
+      await p2.evaluate(() => window.batonTest.mountCore({ wsUrl: '/ws/share', ticket: 'batch', decoders: 'default' }));
+      const c = await until(() => conns.find((x) => x.auth?.ticket === 'batch'), 'connection');
+      expect(c.auth!.version).toBeGreaterThanOrEqual(SHARE_TILES_VERSION);
+      const crop = (rgb: Buffer, rw: number, x: number, y: number, w: number, h: number) => {
+        const out = Buffer.alloc(w * h * 3);
+        for (let r = 0; r < h; r++) rgb.copy(out, r * w * 3, ((y + r) * rw + x) * 3, ((y + r) * rw + x + w) * 3);
+        return out;
+      };
+      const solid = (w: number, h: number, rgb: number[]) => Buffer.concat(Array.from({ length: w * h }, () => Buffer.from(rgb)));
+      const cellHash = (rgb: Buffer) => {
+        let h = CELL_HASH_SEED;
+        for (let i = 0; i < rgb.length; i += 3) h = cellHashStep(h, (rgb[i]! << 16) | (rgb[i + 1]! << 8) | rgb[i + 2]!);
+        return h;
+      };
+      const hashOf = (now: (Buffer | null)[]) => now.reduce((h, rgb, i) => (rgb ? frameHashFold(h, i, cellHash(rgb)) : h), CELL_HASH_SEED);
+      c.send({ type: 'screen', width: W, height: H, tileSize: T });
+      // Frame 1, one tile a message: every cell ZRgb.
+      const now: (Buffer | null)[] = cells.map((q, i) => pattern(q.w, q.h, 70 + i));
+      for (let i = 0; i < cells.length; i++) c.send(tileMsg(cells[i]!.x, cells[i]!.y, cells[i]!.w, cells[i]!.h, TileEncoding.ZRgb, deflateSync(now[i]!)));
+      c.send({ type: 'frame', seq: 1, time: 1, hash: hashOf(now) });
+      // Frame 2, one `tiles` message: a PNG over cells 0-1, a fill over cell 1 after it, JPEG, WebP, ZRgb and
+      // a 2-colour Palette; cells 6 and 7 are not in it and must stay as frame 1 left them.
+      const wide = pattern(128, 64, 80);
+      const photo = pattern(64, 64, 82);
+      const webp = pattern(58, 64, 83);
+      const zrgb = pattern(64, 64, 84);
+      const packed = Buffer.alloc(8 * 64);
+      const pal = Buffer.alloc(64 * 64 * 3);
+      const colours = [[250, 250, 250], [20, 30, 40]];
+      for (let y = 0; y < 64; y++)
+        for (let x = 0; x < 64; x++) {
+          const v = ((x >> 2) ^ (y >> 2)) & 1;
+          packed[y * 8 + (x >> 3)] |= v << (7 - (x & 7));
+          pal.set(colours[v]!, (y * 64 + x) * 3);
+        }
+      const tiles = [
+        tileMsg(0, 0, 128, 64, TileEncoding.Png, await sharp(wide, raw(128, 64)).png().toBuffer()),
+        tileMsg(64, 0, 64, 64, TileEncoding.Fill, Uint8Array.of(12, 34, 56)),
+        tileMsg(128, 0, 64, 64, TileEncoding.Jpeg, await sharp(photo, raw(64, 64)).jpeg({ quality: 90 }).toBuffer(), TILE_FLAG_LOSSY),
+        tileMsg(192, 0, 58, 64, TileEncoding.Webp, await sharp(webp, raw(58, 64)).webp({ lossless: true }).toBuffer()),
+        tileMsg(0, 64, 64, 64, TileEncoding.ZRgb, deflateSync(zrgb)),
+        tileMsg(64, 64, 64, 64, TileEncoding.Palette, Buffer.concat([Buffer.from([1]), Buffer.from(colours.flat()), deflateSync(packed)])),
+      ];
+      now[0] = crop(wide, 128, 0, 0, 64, 64);
+      now[1] = solid(64, 64, [12, 34, 56]);
+      now[2] = null; // lossy: not hashed
+      now[3] = webp;
+      now[4] = zrgb;
+      now[5] = pal;
+      c.send({ type: 'tiles', tiles });
+      c.send({ type: 'frame', seq: 2, time: 2, hash: hashOf(now) });
+      await until(() => c.acks().includes(2), 'ack 2');
+      expect(await p2.evaluate(() => window.__batonViewer!)).toMatchObject({ framesDrawn: 2, framesVerified: 2, framesMismatched: 0, decodeErrors: 0, tileBatches: 1, batchedTiles: 6, workerBatches: 1, tilesDrawn: 14 });
+      for (let i = 0; i < cells.length; i++) {
+        const { x, y, w, h } = cells[i]!;
+        const rgba = await p2.evaluate(([x, y, w, h]) => window.batonTest.readPixels('#core', x!, y!, w!, h!), [x, y, w, h]);
+        const d = diff(rgba, now[i] ?? photo);
+        if (now[i]) expect(d, `cell ${i}`).toEqual({ max: 0, mean: 0 });
+        else expect(d.mean, `cell ${i} (JPEG)`).toBeLessThanOrEqual(3);
+      }
+    } finally {
+      await p2.close();
+    }
+  });
 });
 
 /** A desktop-like test picture: windows with lines of text, a toolbar, and a photo-like area. */

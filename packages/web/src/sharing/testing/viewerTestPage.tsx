@@ -10,7 +10,7 @@ import '../../i18n';
 import { SharedScreen } from '../SharedScreen';
 import { ScreenView } from '../ScreenView';
 import { ShareConnection } from '../ShareConnection';
-import { createDecoders, inflateWithStreams } from '../decoders';
+import { createBatchDecoder, createDecoders, inflateWithStreams } from '../decoders';
 
 type AckRecord = { seq: number; lastSeq: number; framesDrawn: number; probe: number[] | null };
 
@@ -94,13 +94,12 @@ window.batonTest = {
     const canvas = document.createElement('canvas');
     canvas.id = 'core';
     document.body.append(canvas);
-    const view = new ScreenView({
-      canvas,
-      decoders:
-        decoders === 'baseline'
-          ? createDecoders({ zrgb: 'main', inflate: inflateWithStreams, imageDecoder: false })
-          : createDecoders({ zrgb: decoders === 'main' ? 'main' : 'workers' }),
-    });
+    const table =
+      decoders === 'baseline'
+        ? createDecoders({ zrgb: 'main', inflate: inflateWithStreams, imageDecoder: false })
+        : createDecoders({ zrgb: decoders === 'main' ? 'main' : 'workers' });
+    // Batches in the workers only where tiles go there too.
+    const view = new ScreenView({ canvas, decoders: table, batchDecoder: createBatchDecoder(table, decoders === 'default' ? undefined : () => null) });
     const conn = new ShareConnection({ url: wsUrl, ticket, view });
     conn.on('state', (s) => window.batonTest.states.push(`core:${s}`));
     conn.connect();
