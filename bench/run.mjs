@@ -46,14 +46,15 @@ const { values: opt } = parseArgs({
     build: { type: 'boolean', default: true },
     'no-build': { type: 'boolean', default: false },
     'agent-args': { type: 'string', default: '' },
-    // Frame verification (Baton): the agent hashes each frame's lossless picture, the viewer checks its canvas.
-    verify: { type: 'boolean', default: true },
+    // Frame verification (Baton, a debug mode): the agent hashes each frame's lossless picture, the viewer
+    // checks its canvas. Off by default: users don't run it, and it costs both sides CPU a frame.
+    verify: { type: 'boolean', default: false },
     'no-verify': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (opt.help) {
-  console.log('node bench/run.mjs [--seconds N] [--warmup N] [--rounds N] [--workloads typing,scroll,drag,video] [--systems x11vnc,baton] [--extras late,input|none] [--late-tries N] [--inputs N] [--hog N] [--out DIR]');
+  console.log('node bench/run.mjs [--seconds N] [--warmup N] [--rounds N] [--workloads typing,scroll,drag,video] [--systems x11vnc,baton] [--extras late,input|none] [--late-tries N] [--inputs N] [--hog N] [--verify] [--out DIR]');
   process.exit(0);
 }
 if (opt['no-build']) opt.build = false;
