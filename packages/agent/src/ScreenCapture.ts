@@ -329,7 +329,6 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
   async #applyArea(area: SharedArea): Promise<void> {
     this.#area = area;
     const stride = area.width * 4;
-    this.#frame = { width: area.width, height: area.height, stride, data: Buffer.alloc(stride * area.height) };
     const need = stride * area.height;
     if (this.#shmExt && (!this.#seg || this.#seg.size < need)) {
       const old = this.#seg;
@@ -338,7 +337,42 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
       const shm = this.#shmExt;
       this.#seg = await new Promise<ShmSegment | null>((resolve) => shm.createSegment(need, (err, seg) => resolve(err ? null : seg)));
     }
+    // A mapped segment (mappedShm.ts) laid out as the frame is the frame: whole rows are read into it at
+    // their place and nothing is copied out (see #inPlace). Otherwise the frame is a buffer of its own.
+    const seg = this.#seg;
+    const inPlace = seg?.zeroCopy && seg.size >= need && !this.#window && !this.#mask && !this.#excluded;
+    const data = inPlace ? seg.buffer.subarray(0, need).fill(0) : Buffer.alloc(need);
+    this.#frame = { width: area.width, height: area.height, stride, data };
     this.#needFull = true;
+  }
+
+  /**
+   * Whether this capture reads straight into the frame: the segment is mapped and is the frame, and
+   * nothing is painted over what was read (a shared window's popups, the indicator's mask or its
+   * exclusion), since whole rows are read, beyond the damaged columns.
+   */
+  #inPlace(): boolean {
+    const seg = this.#seg;
+    return !!seg?.zeroCopy && this.#frame.data.buffer === seg.buffer.buffer && !this.#window && !this.#mask && !this.#excluded;
+  }
+
+  /**
+   * Before a capture: the frame is the segment exactly when it may be read in place. A frame of its own
+   * is needed as soon as something is painted over what is read (the bands are then read packed into the
+   * segment and copied out, which must not land in the segment itself), and back again when that ends.
+   * The frame keeps its pixels across the switch.
+   */
+  #frameMode(): void {
+    const seg = this.#seg, f = this.#frame;
+    if (!seg?.zeroCopy) return;
+    const mapped = f.data.buffer === seg.buffer.buffer;
+    const allowed = !this.#window && !this.#mask && !this.#excluded && seg.size >= f.data.length;
+    if (mapped && !allowed) this.#frame = { ...f, data: Buffer.from(f.data) };
+    else if (!mapped && allowed) {
+      const data = seg.buffer.subarray(0, f.data.length);
+      f.data.copy(data);
+      this.#frame = { ...f, data };
+    }
   }
 
   #handleEvent(ev: XEvent): void {
@@ -413,6 +447,7 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
     if (this.#closed) throw new Error('ScreenCapture is closed');
     this.#busy = true;
     try {
+      this.#frameMode();
       const full = options.full === true || this.#needFull;
       this.#needFull = false;
       this.#pending = false;
@@ -538,6 +573,13 @@ export class ScreenCapture extends TypedEmitter<ScreenCaptureEvents> {
     const ox = win ? 0 : area.x, oy = win ? 0 : area.y;
     if (!drawable) return;
     const { client } = this.conn;
+    if (seg && this.#inPlace()) {
+      // Whole rows at their own place in the segment, which is the frame: the X server writes the pixels
+      // where they belong and nothing is copied (a 1726x966 band Chromium damages for one typed character
+      // was a 6.7 MB copy). The pixels beside the band are the screen's as it is now, read in the same grab.
+      await Promise.all(bands.map((b) => xcall((cb) => seg.getImage(drawable, ox, oy + b.y, frame.width, b.height, ALL_PLANES, ZPIXMAP, b.y * frame.stride, cb))));
+      return;
+    }
     const reads = Promise.all(
       bands.map(async (b) => {
         let src: Buffer;

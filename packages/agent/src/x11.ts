@@ -142,6 +142,8 @@ export interface ShmSegment {
   shmseg: number;
   size: number;
   buffer: Buffer;
+  /** The buffer is the segment itself (a mapping), not a copy read back after each request. */
+  zeroCopy?: boolean;
   getImage(drawable: number, x: number, y: number, w: number, h: number, planeMask: number, format: number, offset: number, cb: XCallback<{ depth: number; visual: number; size: number }>): void;
   detach(cb?: () => void): void;
 }

@@ -59,6 +59,25 @@ describe.skipIf(!HAVE_X)('ScreenCapture over a mapped segment', () => {
       expect(second.rects.every((r) => r.width < 1280)).toBe(true);
       await plain.capture({ full: true });
       expect(mapped.frame.data.equals(plain.frame.data)).toBe(true);
+      // With a mask painted over what is read, the frame is a buffer of its own (bands copied out of the
+      // segment), and the same pixels as plain GetImage plus the mask; without it, in the segment again.
+      const mask = { rect: { x: 600, y: 100, width: 40, height: 20 }, pixels: Buffer.alloc(40 * 20 * 4, 0x7f) };
+      mapped.setMask(mask);
+      await mapped.capture();
+      const withMask = Buffer.from(plain.frame.data);
+      for (let y = 0; y < 20; y++) mask.pixels.copy(withMask, (100 + y) * 1280 * 4 + 600 * 4, y * 160, (y + 1) * 160);
+      expect(mapped.frame.data.equals(withMask)).toBe(true);
+      const moved = new Promise<void>((r) => mapped.once('damage', () => r()));
+      await desktop.painter.putRgb(root, 700, 400, 50, 50, photoLike(50, 50, 11));
+      await moved;
+      await mapped.capture();
+      await plain.capture({ full: true });
+      for (let y = 0; y < 20; y++) mask.pixels.copy(plain.frame.data, (100 + y) * 1280 * 4 + 600 * 4, y * 160, (y + 1) * 160);
+      expect(mapped.frame.data.equals(plain.frame.data)).toBe(true);
+      mapped.setMask(null);
+      await mapped.capture();
+      await plain.capture({ full: true });
+      expect(mapped.frame.data.equals(plain.frame.data)).toBe(true);
     } finally {
       await mapped.close();
       await plain.close();
