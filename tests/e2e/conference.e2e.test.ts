@@ -68,9 +68,10 @@ describe.skipIf(!haveChromium)('conference in the browser (organizer + guest)', 
     orgCtx = await browser.newContext({ viewport: DESKTOP });
     await orgCtx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.url });
     guestCtx = await browser.newContext({ viewport: DESKTOP });
-    // Fail in seconds, not Playwright's default 30 s per step, so one failure does not eat the run.
-    orgCtx.setDefaultTimeout(10_000);
-    guestCtx.setDefaultTimeout(10_000);
+    // Fail in seconds, not Playwright's default 30 s per step, so one failure does not eat the run; but
+    // a first load of the bundle at load 20+ took over 10 s (mid-session full run, 2026-12-07).
+    orgCtx.setDefaultTimeout(20_000);
+    guestCtx.setDefaultTimeout(20_000);
     org = await orgCtx.newPage();
     guest = await guestCtx.newPage();
     watchErrors(org, 'organizer');
