@@ -21,7 +21,7 @@ import { TestClient, createConference, signUp } from '../../packages/server/test
 import { startAgentShare, type AgentRun } from '../support/agent.js';
 import { BrowserMeeting } from '../support/meeting.js';
 import { haveBrowserAndX } from '../support/browser.js';
-import { H, QUADRANTS, TARGET, W, canvasPixel, closeTo as close, paintHostDesktop, texture, type XEv } from '../support/hostDesktop.js';
+import { H, QUADRANTS, TARGET, W, canvasPixel, closeTo as close, paintHostDesktop, screenMismatches, texture, type XEv } from '../support/hostDesktop.js';
 
 const OK = haveBrowserAndX('tests/e2e/desktop-share.e2e.test.ts');
 
@@ -169,25 +169,7 @@ describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser v
       await painter.putRgb(win, 0, 0, w!, h!, texture(w!, h!, 11 + i));
       wins.push(win);
     }
-    const screen = { x: 0, y: 0, w: W, h: H };
-    const mismatches = async (page: Page) => {
-      const host = await new Promise<{ data: Buffer }>((resolve, reject) =>
-        painter.conn.client.GetImage(2, painter.conn.root, screen.x, screen.y, screen.w, screen.h, 0xffffffff, (err: unknown, r: { data: Buffer }) => (err ? reject(err) : resolve(r))),
-      );
-      const seen = await page.evaluate(({ w, h }) => {
-        const c = document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement | null;
-        if (!c || c.width !== w || c.height !== h) return null;
-        const d = c.getContext('2d')!.getImageData(0, 0, w, h).data;
-        let bin = '';
-        for (let i = 0; i < d.length; i += 8192) bin += String.fromCharCode(...d.subarray(i, i + 8192));
-        return btoa(bin);
-      }, screen);
-      if (seen === null) return -1;
-      const px = Buffer.from(seen, 'base64');
-      let bad = 0;
-      for (let i = 0; i < host.data.length; i += 4) if (host.data[i + 2] !== px[i] || host.data[i + 1] !== px[i + 1] || host.data[i] !== px[i + 2]) bad++;
-      return bad;
-    };
+    const mismatches = (page: Page) => screenMismatches(page, painter, W, H);
     // The viewer already watching shows it exactly (so the relay holds the exact screen), then someone joins.
     await expect.poll(() => mismatches(bob), { timeout: 10_000 }).toBe(0);
     const late = await meeting.open(null);

@@ -28,6 +28,7 @@ import { createConference, signUp } from '../../packages/server/test/support.js'
 import { startAgentShare, type AgentRun } from '../support/agent.js';
 import { pathToFileURL } from 'node:url';
 import { CHROMIUM, CHROMIUM_ARGS, ROOT, WEB_DIST, buildWeb, haveBrowserAndX } from '../support/browser.js';
+import { canvasRgba, screenPixels } from '../support/hostDesktop.js';
 
 const OK = haveBrowserAndX('tests/e2e/frame-integrity.e2e.test.ts');
 const W = 1280;
@@ -111,30 +112,11 @@ describe.skipIf(!OK)('frame integrity during motion (verify mode: agent + Chromi
     return wid;
   };
 
-  const hostPixels = async (): Promise<Buffer> => {
-    const img = await new Promise<{ data: Buffer }>((resolve, reject) =>
-      painter.conn.client.GetImage(2, painter.conn.root, 0, 0, W, H, 0xffffffff, (err: unknown, r: { data: Buffer }) => (err ? reject(err) : resolve(r))),
-    );
-    return img.data;
-  };
   /** Pixels where the viewer's canvas differs from the host's screen right now. */
   const mismatchedPixels = async (page: Page): Promise<number> => {
-    const host = await hostPixels();
-    const seen = Buffer.from(
-      await page.evaluate(
-        ({ w, h }) => {
-          const c = document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement | null;
-          if (!c || c.width !== w) return '';
-          const d = c.getContext('2d')!.getImageData(0, 0, w, h).data;
-          let bin = '';
-          for (let i = 0; i < d.length; i += 8192) bin += String.fromCharCode(...d.subarray(i, i + 8192));
-          return btoa(bin);
-        },
-        { w: W, h: H },
-      ),
-      'base64',
-    );
-    if (seen.length !== W * H * 4) return W * H;
+    const host = await screenPixels(painter, W, H);
+    const seen = await canvasRgba(page, W, H);
+    if (!seen) return W * H;
     let bad = 0;
     const box = { x0: W, y0: H, x1: -1, y1: -1 };
     for (let i = 0; i < host.length; i += 4) {
@@ -174,6 +156,15 @@ describe.skipIf(!OK)('frame integrity during motion (verify mode: agent + Chromi
     await page.waitForFunction(() => (window.__batonViewer?.framesVerified ?? 0) > 0, undefined, { timeout: 20_000 });
     return page;
   };
+
+  /** A non-headless Chromium window on the host's screen, covering it. */
+  const hostChromium = () =>
+    chromium.launch({
+      executablePath: CHROMIUM,
+      headless: false,
+      args: [...CHROMIUM_ARGS, '--window-position=0,0', `--window-size=${W},${H}`],
+      env: { ...process.env, DISPLAY: xvfb.display },
+    });
 
   /** A busy loop on one core, until stopped. */
   const cpuHog = (): ChildProcess => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
@@ -277,12 +268,7 @@ describe.skipIf(!OK)('frame integrity during motion (verify mode: agent + Chromi
   }, 120_000);
 
   it('a long document scrolled in a Chromium window on the host, slowly, then fast under a CPU hog', async () => {
-    const host = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: false,
-      args: [...CHROMIUM_ARGS, '--window-position=0,0', `--window-size=${W},${H}`],
-      env: { ...process.env, DISPLAY: xvfb.display },
-    });
+    const host = await hostChromium();
     try {
       const page = await host.newPage({ viewport: null });
       await page.setContent(longDocument());
@@ -323,12 +309,7 @@ describe.skipIf(!OK)('frame integrity during motion (verify mode: agent + Chromi
   }, 150_000);
 
   it("the bench's code editor, spreadsheet and photo slideshow on the host: no mismatched frame, and pixel-exact when they stop", async () => {
-    const host = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: false,
-      args: [...CHROMIUM_ARGS, '--window-position=0,0', `--window-size=${W},${H}`],
-      env: { ...process.env, DISPLAY: xvfb.display },
-    });
+    const host = await hostChromium();
     try {
       const page = await host.newPage({ viewport: null });
       const workload = pathToFileURL(path.join(ROOT, 'bench/pages/workload.html')).href;

@@ -67,8 +67,8 @@ export function texture(w: number, h: number, seed: number): Uint8Array {
   return rgb;
 }
 
-/** Pixels of a viewer page's share canvas (the whole canvas, w x h) that differ from packed RGB `rgb`; -1 while it has another size. */
-export async function canvasMismatches(page: Page, rgb: Uint8Array, w: number, h: number): Promise<number> {
+/** The RGBA pixels of a viewer page's share canvas while it is w x h; null while it has another size. */
+export async function canvasRgba(page: Page, w: number, h: number): Promise<Buffer | null> {
   const seen = await page.evaluate(({ w, h }) => {
     const c = document.querySelector('[data-testid="share-canvas"]') as HTMLCanvasElement | null;
     if (!c || c.width !== w || c.height !== h) return null;
@@ -77,8 +77,31 @@ export async function canvasMismatches(page: Page, rgb: Uint8Array, w: number, h
     for (let i = 0; i < d.length; i += 8192) bin += String.fromCharCode(...d.subarray(i, i + 8192));
     return btoa(bin);
   }, { w, h });
-  if (seen === null) return -1;
-  const px = Buffer.from(seen, 'base64');
+  return seen === null ? null : Buffer.from(seen, 'base64');
+}
+
+/** The X screen's pixels at (0, 0, w, h) now (B, G, R, x per pixel), read through the painter's connection. */
+export async function screenPixels(painter: Painter, w: number, h: number): Promise<Buffer> {
+  const img = await new Promise<{ data: Buffer }>((resolve, reject) =>
+    painter.conn.client.GetImage(2, painter.conn.root, 0, 0, w, h, 0xffffffff, (err: unknown, r: { data: Buffer }) => (err ? reject(err) : resolve(r))),
+  );
+  return img.data;
+}
+
+/** Pixels of the share canvas (w x h) that differ from the X screen's now; -1 while the canvas has another size. */
+export async function screenMismatches(page: Page, painter: Painter, w: number, h: number): Promise<number> {
+  const host = await screenPixels(painter, w, h);
+  const px = await canvasRgba(page, w, h);
+  if (!px) return -1;
+  let bad = 0;
+  for (let i = 0; i < host.length; i += 4) if (host[i + 2] !== px[i] || host[i + 1] !== px[i + 1] || host[i] !== px[i + 2]) bad++;
+  return bad;
+}
+
+/** Pixels of a viewer page's share canvas (the whole canvas, w x h) that differ from packed RGB `rgb`; -1 while it has another size. */
+export async function canvasMismatches(page: Page, rgb: Uint8Array, w: number, h: number): Promise<number> {
+  const px = await canvasRgba(page, w, h);
+  if (!px) return -1;
   let bad = 0;
   for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) if (px[j] !== rgb[i] || px[j + 1] !== rgb[i + 1] || px[j + 2] !== rgb[i + 2]) bad++;
   return bad;
