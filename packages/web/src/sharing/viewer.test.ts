@@ -522,14 +522,19 @@ describe.skipIf(!haveChromium && !CI)('viewer library in Chromium', () => {
     }
   });
 
+  /** A viewer core in frame-verification mode on `page`, authenticating with `ticket`: its connection on the fake relay. */
+  const mountVerifying = async (page: Page, ticket: string) => {
+    await page.addInitScript(() => (window.__batonVerifyFrames = true));
+    await page.goto(base);
+    await page.waitForFunction(() => !!window.batonTest);
+    await page.evaluate((t) => window.batonTest.mountCore({ wsUrl: '/ws/share', ticket: t, decoders: 'default' }), ticket);
+    return until(() => conns.find((x) => x.auth?.ticket === ticket), 'connection');
+  };
+
   it('frame verification: hashes the canvas after each whole frame and counts the frames that differ from the host', async () => {
     const p2 = await browser.newPage();
     try {
-      await p2.addInitScript(() => (window.__batonVerifyFrames = true));
-      await p2.goto(base);
-      await p2.waitForFunction(() => !!window.batonTest);
-      await p2.evaluate(() => window.batonTest.mountCore({ wsUrl: '/ws/share', ticket: 'verify', decoders: 'default' }));
-      const c = await until(() => conns.find((x) => x.auth?.ticket === 'verify'), 'connection');
+      const c = await mountVerifying(p2, 'verify');
       // Two 64 px cells; the host's hash over the given cells' RGB (null: lossy, left out).
       const cellHash = (rgb: Buffer) => {
         let h = CELL_HASH_SEED;
@@ -620,11 +625,7 @@ describe.skipIf(!haveChromium && !CI)('viewer library in Chromium', () => {
   it('draws a `tiles` batch (a snapshot) in a decode worker exactly as its tiles one by one, in order, leaving other cells alone; frame verification agrees', async () => {
     const p2 = await browser.newPage();
     try {
-      await p2.addInitScript(() => (window.__batonVerifyFrames = true));
-      await p2.goto(base);
-      await p2.waitForFunction(() => !!window.batonTest);
-      await p2.evaluate(() => window.batonTest.mountCore({ wsUrl: '/ws/share', ticket: 'batch', decoders: 'default' }));
-      const c = await until(() => conns.find((x) => x.auth?.ticket === 'batch'), 'connection');
+      const c = await mountVerifying(p2, 'batch');
       expect(c.auth!.version).toBeGreaterThanOrEqual(SHARE_TILES_VERSION);
       const crop = (rgb: Buffer, rw: number, x: number, y: number, w: number, h: number) => {
         const out = Buffer.alloc(w * h * 3);
