@@ -8,6 +8,9 @@ export default defineConfig({
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // expect.poll returns as soon as its condition holds; its 1 s default is a timing bet that a page
+    // mounting at load 20+ loses (CI, 2026-12-07: the first conference.e2e step, then all 16 after it).
+    expect: { poll: { timeout: 15_000, interval: 50 } },
     // e2e files start servers and browsers: keep files from fighting over 2 cores.
     fileParallelism: false,
     // A process per file (Vitest 4's default, said here on purpose): native modules (node-datachannel,

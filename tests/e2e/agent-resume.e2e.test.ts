@@ -70,7 +70,7 @@ describe.skipIf(!OK)('the host agent survives a network drop', () => {
 
     // A change on the host after the drop reaches the viewer, whose view was never torn down.
     const patch = await desktop.painter.window(100, 100, 96, 96, [250, 250, 250]);
-    await expect.poll(() => pixel(140, 140).then((p) => closeTo(p, [250, 250, 250])), { timeout: 8000 }).toBe(true);
+    await expect.poll(() => pixel(140, 140).then((p) => closeTo(p, [250, 250, 250])), { timeout: 15_000 }).toBe(true);
     await desktop.painter.destroy(patch);
     expect(agent!.output()).not.toContain('Sharing ended');
     console.log(`--- agent output ---\n${agent!.output()}`);

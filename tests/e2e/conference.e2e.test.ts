@@ -121,7 +121,7 @@ describe.skipIf(!haveChromium)('conference in the browser (organizer + guest)', 
     await org.getByTestId('copy-url').click();
     await expect.poll(() => org.getByTestId('copy-url').textContent()).toBe('Copied!');
     expect(await org.evaluate(() => navigator.clipboard.readText())).toBe(meetingUrl);
-    await expect.poll(() => org.getByTestId('copy-url').textContent(), { timeout: 5000 }).toBe('Copy meeting URL');
+    await expect.poll(() => org.getByTestId('copy-url').textContent(), { timeout: 15_000 }).toBe('Copy meeting URL');
   }, 60_000);
 
   it('the guest gives a name, waits in the lobby and is admitted by the organizer', async () => {

@@ -53,7 +53,7 @@ describe.skipIf(!haveJanus)('audio through the Focus (server runs Janus)', () =>
     // Everyone leaves: the conference ends and its audio room with it.
     org.close();
     guest.close();
-    await expect.poll(() => srv.conferencing.liveServersOf('audio'), { timeout: 5000 }).toBe(before);
+    await expect.poll(() => srv.conferencing.liveServersOf('audio'), { timeout: 15_000 }).toBe(before);
   });
 
   it('an SDP that is not SDP gets a clear error; the connection and the conference live on', async () => {

@@ -43,7 +43,7 @@ describe.skipIf(!janus)('JanusProcess', () => {
     expect(p.pid).not.toBe(first);
     const second = p.pid!;
     p.close();
-    await expect.poll(() => alive(second), { timeout: 5000 }).toBe(false);
+    await expect.poll(() => alive(second), { timeout: 15_000 }).toBe(false);
   }, 30_000);
 
   it('dies with its parent when the parent is killed outright', async () => {
@@ -62,6 +62,6 @@ describe.skipIf(!janus)('JanusProcess', () => {
     });
     expect(alive(pid)).toBe(true);
     parent.kill('SIGKILL');
-    await expect.poll(() => alive(pid), { timeout: 5000 }).toBe(false);
+    await expect.poll(() => alive(pid), { timeout: 15_000 }).toBe(false);
   }, 30_000);
 });

@@ -46,7 +46,7 @@ describe('sandbox', () => {
     expect((err as SandboxError).reason).toBe('timeout');
     expect(Date.now() - t0).toBeLessThan(10_000);
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    await expect.poll(() => alive(pid), { timeout: 5000 }).toBe(false);
+    await expect.poll(() => alive(pid), { timeout: 15_000 }).toBe(false);
   });
 
   it('stops a child that writes more than allowed', async () => {
@@ -161,7 +161,7 @@ describe('converter', () => {
     const hang = new SlideConverter({ soffice: fakeSoffice(`sleep 60 & echo $! > ${pidFile}; wait`), timeoutMs: 1000 });
     const { d, f } = await pptx();
     await expect(hang.toPdf(f, 'pptx', d)).rejects.toThrow(/converting the presentation took longer than 1 s and was stopped/);
-    await expect.poll(() => alive(Number(readFileSync(pidFile, 'utf8'))), { timeout: 5000 }).toBe(false);
+    await expect.poll(() => alive(Number(readFileSync(pidFile, 'utf8'))), { timeout: 15_000 }).toBe(false);
     hang.close();
 
     const big = new SlideConverter({ soffice: fakeSoffice('head -c 3000000 /dev/zero > "$o/upload.pdf"'), maxOutputBytes: 1e6 });

@@ -44,7 +44,7 @@ describe('LobbyManager admissions', () => {
     await expect.poll(async () => (await store.listAdmissions('c1', new Date())).map((x) => x.tokenHash)).toEqual([hash]);
     const first = (await store.listAdmissions('c1', new Date()))[0]!.expiresAt;
     // Refreshed every TTL/2 while the seat lives, so it outlives its first expiry.
-    await expect.poll(async () => (await store.listAdmissions('c1', new Date()))[0]?.expiresAt ?? '', { timeout: 5000 }).not.toBe(first);
+    await expect.poll(async () => (await store.listAdmissions('c1', new Date()))[0]?.expiresAt ?? '', { timeout: 15_000 }).not.toBe(first);
     await new Promise((r) => setTimeout(r, 1600));
     expect(await store.listAdmissions('c1', new Date())).toHaveLength(1);
     a.close();
