@@ -30,12 +30,16 @@ type Koffi = {
 
 const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
 const MAP_FAILED = 0xffffffffffffffffn;
+
 /**
- * How long a destroyed segment stays mapped. A Buffer over it must never be read after munmap (that is a
- * segfault, not an exception): the capture copies out of it right after each GetImage reply, but a
- * Detach's reply can be handled in the same socket read as that GetImage's, before the copy runs.
+ * Segments mapped and unmapped so far (tests read it). A destroyed segment is unmapped only when nothing
+ * in this process can reach its memory any more: a Buffer over unmapped memory is a segfault, not an
+ * exception, and the frame, a band being encoded or the video lane may still hold one (a Detach's reply
+ * can even be handled in the same socket read as a GetImage's, before the capture has used its pixels).
+ * So the mapping's ArrayBuffer is watched by a FinalizationRegistry and munmap runs once the garbage
+ * collector has found it unreachable: every Buffer and view over it is gone by then.
  */
-const UNMAP_DELAY_MS = 2000;
+export const mappedShmStats = { mapped: 0, unmapped: 0, pending: 0 };
 
 let cached: ShmProvider | null | undefined;
 
@@ -51,6 +55,12 @@ export function mappedShmProvider(): ShmProvider | null {
     const mmap = libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)');
     const munmap = libc.func('int munmap(void *addr, size_t len)');
     let counter = 0;
+    // Each destroyed mapping, watched through its ArrayBuffer: munmap when that is collected.
+    const unmapWhenUnreachable = new FinalizationRegistry<{ addr: unknown; size: number }>(({ addr, size }) => {
+      munmap(addr, size);
+      mappedShmStats.unmapped++;
+      mappedShmStats.pending--;
+    });
     cached = {
       flavor: 'fd',
       zeroCopy: true,
@@ -63,7 +73,9 @@ export function mappedShmProvider(): ShmProvider | null {
           fs.unlinkSync(path);
           const addr = mmap(null, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
           if (addr === null || koffi.address(addr) === MAP_FAILED) throw new Error('mmap failed');
-          return { size, fd, addr, buffer: Buffer.from(koffi.view(addr, size)) };
+          const view = koffi.view(addr, size);
+          mappedShmStats.mapped++;
+          return { size, fd, addr, buffer: Buffer.from(view) };
         } catch (err) {
           fs.closeSync(fd);
           try {
@@ -84,8 +96,12 @@ export function mappedShmProvider(): ShmProvider | null {
         if (seg.fd !== null) fs.closeSync(seg.fd); // the mapping stays valid without the descriptor
         seg.fd = null;
         const { addr, size } = seg;
+        if (addr === null) return; // destroyed before
+        // The last reference to the mapping's memory may be anywhere (see mappedShmStats): munmap once it is gone.
+        unmapWhenUnreachable.register(seg.buffer.buffer, { addr, size });
+        mappedShmStats.pending++;
+        seg.addr = null;
         seg.buffer = Buffer.alloc(0);
-        setTimeout(() => munmap(addr, size), UNMAP_DELAY_MS).unref();
       },
     };
   } catch {

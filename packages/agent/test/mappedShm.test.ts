@@ -1,6 +1,8 @@
 import fs from 'node:fs';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mappedShmProvider } from '../src/mappedShm.js';
+import { mappedShmProvider, mappedShmStats } from '../src/mappedShm.js';
 import { ScreenCapture } from '../src/ScreenCapture.js';
 import { photoLike } from './helpers/painter.js';
 import { xvfbAvailable } from './helpers/xvfb.js';
@@ -28,6 +30,43 @@ describe('mappedShmProvider', () => {
       p!.destroy(seg);
     }
     expect(seg.fd).toBeNull();
+  });
+
+  it('unmaps a destroyed segment only once nothing can read it any more', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const collect = async (): Promise<void> => {
+      gc();
+      await new Promise((r) => setImmediate(r));
+    };
+    // Segments destroyed earlier in this file are unmapped first, so the count below is this one's.
+    await expect
+      .poll(async () => {
+        await collect();
+        return mappedShmStats.pending;
+      })
+      .toBe(0);
+    const p = mappedShmProvider()!;
+    const seg = p.create(256 * 1024);
+    const unmapped = mappedShmStats.unmapped;
+    // A frame (or a band being encoded) still holds a view of the pixels when the segment is destroyed.
+    let held: Buffer | null = seg.buffer.subarray(1000, 1000 + 4096);
+    held.fill(0x5a);
+    p.destroy(seg);
+    p.destroy(seg); // twice is harmless
+    expect(seg.buffer.length).toBe(0);
+    expect(mappedShmStats.pending).toBe(1);
+    for (let i = 0; i < 3; i++) await collect();
+    // Still mapped and readable: a read after munmap would crash this process.
+    expect(mappedShmStats.unmapped).toBe(unmapped);
+    expect(held.every((b) => b === 0x5a)).toBe(true);
+    held = null;
+    await expect
+      .poll(async () => {
+        await collect();
+        return mappedShmStats.unmapped;
+      })
+      .toBe(unmapped + 1);
   });
 });
 
