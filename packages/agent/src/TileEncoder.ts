@@ -97,6 +97,8 @@ const MAX_FEATURES = 8;
 const WIDE_MOTION_RANGE = 256;
 /** Without a drag under way, the wide search runs at most this often (ms). */
 const WIDE_PROBE_MS = 500;
+/** Distinctive changed cells a pass needs for that probe (a drag has many; typing one or two). */
+const MIN_PROBE_FEATURES = 4;
 
 export class TileEncoder {
   readonly tileSize: number;
@@ -447,7 +449,10 @@ export class TileEncoder {
     // starts with a big step on a busy machine is found then; content that never moves, such as video,
     // pays for it once in a while, not on every pass).
     // (Not on the first pass after a reset: the viewers have nothing to copy from.)
-    const wide = this.#lastMotion !== null || (this.#lastPassAt > 0 && now - this.#lastWideProbe >= WIDE_PROBE_MS);
+    // The probe without a drag under way wants a few distinctive cells: a dragged window has many, while a
+    // typed character (one or two cells of text beside a repainted clock or caret) has one or two, and a
+    // probe over 513x513 offsets for them was a fifth of the agent's CPU on the typing workload.
+    const wide = this.#lastMotion !== null || (this.#lastPassAt > 0 && features.length >= MIN_PROBE_FEATURES && now - this.#lastWideProbe >= WIDE_PROBE_MS);
     if (wide && !this.#lastMotion) this.#lastWideProbe = now;
     const options = wide ? { wideRange2d: WIDE_MOTION_RANGE } : {};
     const hints = this.#motionHints(now);
