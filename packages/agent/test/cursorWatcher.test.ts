@@ -10,7 +10,7 @@ import { XDesktop } from './helpers/xDesktop.js';
 const run = promisify(execFile);
 const HAVE_X = xvfbAvailable('CursorWatcher tests');
 
-function next<T>(w: CursorWatcher, event: 'shape' | 'position', pred: (v: T) => boolean = () => true, ms = 3000): Promise<T> {
+function next<T>(w: CursorWatcher, event: 'shape' | 'position', pred: (v: T) => boolean = () => true, ms = 15_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`no ${event} event`)), ms);
     const fn = (v: T) => {

@@ -10,7 +10,7 @@ import { XDesktop } from './helpers/xDesktop.js';
 const run = promisify(execFile);
 const HAVE_X = xvfbAvailable('ScreenCapture tests');
 
-function waitFor<T>(fn: (resolve: (v: T) => void) => void, ms = 3000): Promise<T> {
+function waitFor<T>(fn: (resolve: (v: T) => void) => void, ms = 15_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('timed out')), ms);
     fn((v) => {

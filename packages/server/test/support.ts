@@ -81,15 +81,19 @@ export class TestClient {
     await this.send({ type: 'hello', v: PROTOCOL_VERSION, ...extra });
   }
 
-  /** The next message of this type (and matching pred), from the queue or as it arrives. */
-  next<T extends ServerMessage['type']>(type: T, pred: (m: Extract<ServerMessage, { type: T }>) => boolean = () => true, timeoutMs = 5000): Promise<Extract<ServerMessage, { type: T }>> {
+  /**
+   * The next message of this type (and matching pred), from the queue or as it arrives. The default
+   * bound is long on purpose: it only ends a wait that is already lost, and at load 18 a hop through
+   * another cluster node took over 5 s (the old default; CI run, 2026-12-07).
+   */
+  next<T extends ServerMessage['type']>(type: T, pred: (m: Extract<ServerMessage, { type: T }>) => boolean = () => true, timeoutMs = 20_000): Promise<Extract<ServerMessage, { type: T }>> {
     const match = (m: ServerMessage) => m.type === type && pred(m as Extract<ServerMessage, { type: T }>);
     return this.nextAny(match, timeoutMs).catch((e: Error) => {
       throw new Error(`waiting for ${type}: ${e.message}`);
     }) as Promise<Extract<ServerMessage, { type: T }>>;
   }
 
-  nextAny(match: (m: ServerMessage) => boolean, timeoutMs = 5000): Promise<ServerMessage> {
+  nextAny(match: (m: ServerMessage) => boolean, timeoutMs = 20_000): Promise<ServerMessage> {
     const i = this.received.findIndex(match);
     if (i >= 0) return Promise.resolve(this.received.splice(i, 1)[0]!);
     return new Promise((resolve, reject) => {

@@ -34,7 +34,7 @@ class Peer {
   decoded(): ShareMessage[] {
     return this.received.map((b) => decodeShareMessage(b));
   }
-  async waitFor(pred: (msgs: ShareMessage[]) => boolean, what: string, ms = 5000): Promise<void> {
+  async waitFor(pred: (msgs: ShareMessage[]) => boolean, what: string, ms = 15_000): Promise<void> {
     const end = Date.now() + ms;
     while (!pred(this.decoded())) {
       if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -43,7 +43,7 @@ class Peer {
   }
 }
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -101,7 +101,7 @@ const welcome = (self: string, token: string, roster: Participant[]): ServerMess
   iceServers: [],
 });
 
-function until(client: ConferenceClient, pred: (c: ConferenceClient) => boolean, ms = 3000): Promise<void> {
+function until(client: ConferenceClient, pred: (c: ConferenceClient) => boolean, ms = 15_000): Promise<void> {
   return new Promise((resolve, reject) => {
     if (pred(client)) return resolve();
     const timer = setTimeout(() => {
