@@ -99,6 +99,8 @@ const WIDE_MOTION_RANGE = 256;
 const WIDE_PROBE_MS = 500;
 /** Distinctive changed cells a pass needs for that probe (a drag has many; typing one or two). */
 const MIN_PROBE_FEATURES = 4;
+/** Distinctive changed cells a pass without motion under way needs for the square search (see #findCopy). */
+const MIN_SQUARE_FEATURES = 3;
 
 export class TileEncoder {
   readonly tileSize: number;
@@ -454,8 +456,12 @@ export class TileEncoder {
     // probe over 513x513 offsets for them was a fifth of the agent's CPU on the typing workload.
     const wide = this.#lastMotion !== null || (this.#lastPassAt > 0 && features.length >= MIN_PROBE_FEATURES && now - this.#lastWideProbe >= WIDE_PROBE_MS);
     if (wide && !this.#lastMotion) this.#lastWideProbe = now;
-    const options = wide ? { wideRange2d: WIDE_MOTION_RANGE } : {};
     const hints = this.#motionHints(now);
+    // Likewise the square around each feature (a window starting to move): without motion under way it
+    // wants a few distinctive cells too. A typed character's one or two searched 129x129 offsets each on
+    // every pass (~9% of the agent's CPU on typing); the vertical band (scrolling, a line pushed down) stays.
+    const square = hints.length > 0 || features.length >= MIN_SQUARE_FEATURES;
+    const options = { ...(wide ? { wideRange2d: WIDE_MOTION_RANGE } : {}), ...(square ? {} : { range2d: 0 }) };
     let motion = findMotion(frame, this.#sent, features, hints, options);
     let found = motion && this.#copyRect(motion, pair, frame, damaged, changedCells);
     // Near a hint, repeated text (table rows, a list) can match two features at a wrong offset that then
