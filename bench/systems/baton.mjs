@@ -77,7 +77,9 @@ export async function start({ procs, display, env, log, agentArgs = [], verify =
   const webDir = await buildWebClient();
 
   const dataDir = mkdtempSync(join(tmpdir(), 'baton-bench-'));
-  const server = procs.spawn('baton-server', process.execPath, [SERVER_CLI, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn', '--signup', 'open', '--web-dir', webDir], {
+  // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
+  const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const server = procs.spawn('baton-server', process.execPath, [...serverNodeArgs, SERVER_CLI, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn', '--signup', 'open', '--web-dir', webDir], {
     env: { ...process.env, BATON_RECONNECT_GRACE_MS: '2000' },
   });
   let agent = null;
