@@ -19,7 +19,7 @@ import type { Rect } from './monitors.js';
 import { blockMatches, findMotion, largestRectangle, type Block, type Motion } from './motion.js';
 import { FrameHasher } from './FrameHasher.js';
 import type { CellRect, VideoLayer } from './VideoLayer.js';
-import { classifyTile, copyBlock, countColours, copyTile, encodeJpeg, encodePalette, encodePng, encodeZRgb, extractRgb, firstDifferentRow, paletteOf, pixelPair, tileEquals, type PixelPair } from './tileCodecs.js';
+import { CellPalettes, classifyTile, copyBlock, countColours, copyTile, encodeJpeg, encodePalette, encodePng, encodeWebpLossless, encodeZRgb, extractRgb, firstDifferentRow, paletteOf, pixelPair, tileEquals, type PixelPair } from './tileCodecs.js';
 
 /**
  * The grid the agent announces by default. Measured in bench/ (2 cores, 1080p): 16 px sends a typed
@@ -55,6 +55,12 @@ export type TileEncoderOptions = {
   concurrency?: number;
   /** At most this many cells refined per call, so a burst of lossless tiles cannot hog the link. */
   maxRefinePerPass?: number;
+  /**
+   * A refinement stops taking rectangles once its tiles hold this many bytes (default 96 KiB): a still
+   * photo's lossless top-off (1-2 bytes a pixel with grain) goes over several passes, each small enough
+   * not to hold up the next frame's fresh tiles; the cells left wait for the next pass.
+   */
+  refineBytesPerPass?: number;
   /** Regions that move at video rates go as a video stream to viewers that decode it (see VideoLayer). */
   video?: VideoLayer | null;
 };
@@ -101,6 +107,10 @@ const WIDE_PROBE_MS = 500;
 const MIN_PROBE_FEATURES = 4;
 /** Distinctive changed cells a pass without motion under way needs for the square search (see #findCopy). */
 const MIN_SQUARE_FEATURES = 3;
+/** Largest rectangle of a refinement (px): small enough that the byte budget of a pass is not overshot by much. */
+const REFINE_JOB_PIXELS = 32 * 1024;
+/** Photo-like lossless rectangles from this size (px) go as lossless WebP instead of ZRgb. */
+const WEBP_MIN_PIXELS = 8 * 1024;
 
 export class TileEncoder {
   readonly tileSize: number;
@@ -115,6 +125,7 @@ export class TileEncoder {
   readonly motion: boolean;
   readonly concurrency: number;
   readonly maxRefinePerPass: number;
+  readonly refineBytesPerPass: number;
   #width = 0;
   #height = 0;
   #cols = 0;
@@ -144,6 +155,8 @@ export class TileEncoder {
   /** More colours than this in one cell is photo-like (JPEG while it moves). */
   readonly #photoColours: number;
   readonly video: VideoLayer | null;
+  /** Each cell's palette, built once a pass for the classification and the Palette tiles (see CellPalettes). */
+  #cells: CellPalettes | null = null;
 
   constructor(options: TileEncoderOptions = {}) {
     this.tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
@@ -167,6 +180,7 @@ export class TileEncoder {
     // sharp costs ~0.25 ms per call whatever the size; more than 4 in flight gains nothing on 2 cores.
     this.concurrency = options.concurrency ?? 4;
     this.maxRefinePerPass = options.maxRefinePerPass ?? 1024;
+    this.refineBytesPerPass = options.refineBytesPerPass ?? 96 * 1024;
     this.video = options.video ?? null;
   }
 
@@ -202,6 +216,7 @@ export class TileEncoder {
     this.#lastMotion = null;
     this.#lastPassAt = 0;
     this.#hasher.reset(width, height, this.tileSize);
+    this.#cells = width > 0 && height > 0 ? new CellPalettes(width, height, this.tileSize) : null;
     this.video?.reset(width, height, this.tileSize);
   }
 
@@ -217,6 +232,8 @@ export class TileEncoder {
   async encode(frame: FrameBuffer, rects: Rect[], now = Date.now()): Promise<TileMessage[]> {
     const t0 = performance.now();
     if (frame.width !== this.#width || frame.height !== this.#height) this.reset(frame.width, frame.height);
+    // What the viewers have changes in this pass: the cells' palettes are built again.
+    this.#cells?.next();
     const stats = emptyStats();
     const kinds = new Uint8Array(this.#cols * this.#rows);
     const colours = new Uint16Array(kinds.length);
@@ -276,7 +293,8 @@ export class TileEncoder {
         changed++;
         continue;
       }
-      const n = countColours(frame, c.x, c.y, c.w, c.h, this.#photoColours);
+      // The cell's palette, kept for its Palette tile (frame's pixels here are `#sent`'s, copied above).
+      const n = this.#cells?.count(frame, index, this.#photoColours) ?? countColours(frame, c.x, c.y, c.w, c.h, this.#photoColours);
       kinds[index] = n > this.#photoColours ? LOSSY : LOSSLESS;
       colours[index] = n;
       changed++;
@@ -616,8 +634,20 @@ export class TileEncoder {
     }
     if (n === 0) return [];
     const frame = this.#sentFrame();
-    const out = await this.#run(this.#rectangles(kinds), (job) => this.#encodeLossless(frame, job));
-    return out.flat();
+    // Rectangles of at most REFINE_JOB_PIXELS, taken until the pass's tiles reach the byte budget.
+    const jobs = this.#rectangles(kinds, 0, this.#rows - 1, REFINE_JOB_PIXELS);
+    let bytes = 0;
+    const out = await this.#run(jobs, async (job) => {
+      const ts = await this.#encodeLossless(frame, job);
+      for (const t of ts) bytes += t.data.length;
+      return ts;
+    }, () => bytes >= this.refineBytesPerPass);
+    // Rectangles not started: their cells stay lossy, due at once (the next pass refines them).
+    jobs.forEach((job, k) => {
+      if (out[k] !== undefined) return;
+      for (let r = job.r0; r <= job.r1; r++) for (let c = job.c0; c <= job.c1; c++) this.#setLossy(r * this.#cols + c, now - this.refineAfterMs);
+    });
+    return out.flat().filter((t) => t !== undefined);
   }
 
   /** When the earliest pending refinement is due (ms epoch), or null if nothing is lossy. */
@@ -729,7 +759,7 @@ export class TileEncoder {
    * Cover the marked cells with rectangles of one kind each: runs along each row, then runs with the
    * same columns in consecutive rows stacked, within the size limits. Without `merge`, one per cell.
    */
-  #rectangles(kinds: Uint8Array, rLo = 0, rHi = this.#rows - 1): Job[] {
+  #rectangles(kinds: Uint8Array, rLo = 0, rHi = this.#rows - 1, maxLosslessPixels = this.maxLosslessPixels): Job[] {
     const cols = this.#cols, ts = this.tileSize;
     const jobs: Job[] = [];
     if (!this.merge) {
@@ -748,7 +778,7 @@ export class TileEncoder {
           c++;
           continue;
         }
-        const limit = Math.floor((k === LOSSLESS ? this.maxLosslessPixels : this.maxLossyPixels) / (ts * ts));
+        const limit = Math.floor((k === LOSSLESS ? maxLosslessPixels : this.maxLossyPixels) / (ts * ts));
         const maxRun = Math.max(1, Math.min(maxSide, limit));
         let c1 = c;
         while (c1 + 1 < cols && kinds[r * cols + c1 + 1] === k && c1 + 1 - c < maxRun) c1++;
@@ -853,8 +883,11 @@ export class TileEncoder {
    * gradient) the rectangle is halved until the parts fit a palette; photo-like content goes ZRgb.
    */
   async #encodeLossless(frame: FrameBuffer, job: Job, colours?: Uint16Array): Promise<TileMessage[]> {
+    let photo = false;
     if (this.lossless === 'palette') {
-      const p = paletteOf(frame, job.x, job.y, job.w, job.h);
+      // `frame` is `#sent` (both callers): the cells' palettes built this pass are of these pixels.
+      const fromCells = this.#cells?.of(frame, job.c0, job.r0, job.c1, job.r1, job.x, job.y, job.w, job.h);
+      const p = fromCells === undefined ? paletteOf(frame, job.x, job.y, job.w, job.h) : fromCells;
       if (p && p.palette.length === 3) return [tile(job, TileEncoding.Fill, 0, Uint8Array.from(p.palette))];
       if (p) return [tile(job, TileEncoding.Palette, 0, await encodePalette(p.palette, p.indices, job.w, job.h))];
       // Too many colours together: cut into runs whose cells' counts add up to at most 256 (an upper
@@ -864,13 +897,17 @@ export class TileEncoder {
         return (await Promise.all(parts.map((part) => this.#encodeLossless(frame, part)))).flat();
       }
       // Thousands of colours is a photo: one ZRgb. A few hundred (text over a gradient): halve and retry.
-      const halves = classifyTile(frame, job.x, job.y, job.w, job.h, 2048).kind === 'many' ? null : this.#split(job);
+      photo = classifyTile(frame, job.x, job.y, job.w, job.h, 2048).kind === 'many';
+      const halves = photo ? null : this.#split(job);
       if (halves) return (await Promise.all(halves.map((h) => this.#encodeLossless(frame, h)))).flat();
     } else {
       const cls = classifyTile(frame, job.x, job.y, job.w, job.h, 1);
       if (cls.kind === 'fill') return [tile(job, TileEncoding.Fill, 0, Uint8Array.from(cls.rgb))];
     }
     const rgb = extractRgb(frame, job.x, job.y, job.w, job.h);
+    // A photo (thousands of colours, grain): lossless WebP is about half the bytes of ZRgb (the slideshow's
+    // refinement, bench/encode-replay), on sharp's threads; small ones stay ZRgb (a sharp call costs ~0.25 ms).
+    if (this.lossless === 'palette' && job.w * job.h >= WEBP_MIN_PIXELS && photo) return [tile(job, TileEncoding.Webp, 0, await encodeWebpLossless(rgb, job.w, job.h))];
     if (this.lossless === 'png') return [tile(job, TileEncoding.Png, 0, await encodePng(rgb, job.w, job.h))];
     return [tile(job, TileEncoding.ZRgb, 0, await encodeZRgb(rgb))];
   }
@@ -900,13 +937,13 @@ export class TileEncoder {
     else if (!was && at > 0) this.#lossyCount++;
   }
 
-  /** Run jobs with bounded concurrency, keeping their order in the output. */
-  async #run<T>(jobs: Job[], fn: (job: Job) => Promise<T>): Promise<T[]> {
+  /** Run jobs with bounded concurrency, keeping their order in the output; once `stop()` says so, no job is started (its slot stays undefined). */
+  async #run<T>(jobs: Job[], fn: (job: Job) => Promise<T>, stop?: () => boolean): Promise<T[]> {
     const out = new Array<T>(jobs.length);
     let next = 0;
     let since = performance.now();
     const worker = async (): Promise<void> => {
-      while (next < jobs.length) {
+      while (next < jobs.length && !stop?.()) {
         const i = next++;
         out[i] = await fn(jobs[i]!);
         // Deflate runs on this thread: every few ms let the event loop through, so a controller's input,

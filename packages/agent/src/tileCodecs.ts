@@ -364,6 +364,182 @@ function paletteOfWords(wd: Uint32Array, ws: number, x: number, y: number, w: nu
   return { palette: palette.subarray(0, n * 3), indices };
 }
 
+/** A cell's count when it had more colours than the limit it was counted with. */
+const INCOMPLETE = 0xffff;
+/** Colours kept per cell: a job's palette holds at most 256, so a cell with more can never be part of one. */
+const CELL_CAP = 256;
+let remapScratch = new Uint8Array(64 * CELL_CAP);
+
+/**
+ * Each cell's own palette and its pixels as indices into it, built once a pass and shared by the
+ * classification (how many colours: photo-like or not) and the Palette tiles of the rectangles the cells
+ * are merged into. A rectangle's palette is then the union of its cells' palettes (a few dozen colours
+ * each, merged through the hash table) and its indices a lookup of each pixel's cell index: its pixels
+ * are hashed once, not once to classify and again to encode (and a third time in part when a merged
+ * rectangle turned out to hold more than 256 colours, which the union now tells before any pixel is read).
+ *
+ * Valid for one picture: `next()` whenever the pixels it was built from may have changed.
+ */
+export class CellPalettes {
+  #pass = 1;
+  #stamp: Uint32Array;
+  #count: Uint16Array;
+  #limit: Uint16Array;
+  #colours: Uint32Array;
+  /** Each pixel's index into its cell's palette (frame geometry, one byte a pixel). */
+  #idx: Uint8Array;
+
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    readonly tileSize: number,
+  ) {
+    const cols = Math.ceil(width / tileSize), rows = Math.ceil(height / tileSize);
+    this.cols = cols;
+    this.#stamp = new Uint32Array(cols * rows);
+    this.#count = new Uint16Array(cols * rows);
+    this.#limit = new Uint16Array(cols * rows);
+    this.#colours = new Uint32Array(cols * rows * CELL_CAP);
+    this.#idx = new Uint8Array(width * height);
+  }
+
+  readonly cols: number;
+
+  /** Forget every cell (the picture changed). */
+  next(): void {
+    this.#pass = (this.#pass + 1) >>> 0;
+    if (this.#pass === 0) {
+      this.#stamp.fill(0);
+      this.#pass = 1;
+    }
+  }
+
+  /**
+   * The cell's distinct colours, counting stopped once past `limit` (then more than `limit`: not
+   * necessarily the exact count), built from `frame` unless already known this pass. Null when the
+   * frame is not made of aligned 32-bit pixels (then countColours/paletteOf do the work).
+   */
+  count(frame: FrameBuffer, cell: number, limit: number): number | null {
+    limit = Math.min(limit, CELL_CAP);
+    if (this.#stamp[cell] === this.#pass) {
+      const n = this.#count[cell]!;
+      if (n !== INCOMPLETE) return n;
+      if (this.#limit[cell]! >= limit) return this.#limit[cell]! + 1;
+    }
+    const wd = frame.stride % 4 === 0 && frame.width === this.width && frame.height === this.height ? words(frame.data) : null;
+    if (!wd) return null;
+    const ts = this.tileSize;
+    const x = (cell % this.cols) * ts, y = Math.floor(cell / this.cols) * ts;
+    const w = Math.min(ts, this.width - x), h = Math.min(ts, this.height - y);
+    const n = this.#build(wd, frame.stride >> 2, cell, x, y, w, h, limit);
+    this.#stamp[cell] = this.#pass;
+    this.#limit[cell] = limit;
+    this.#count[cell] = n > limit ? INCOMPLETE : n;
+    return n;
+  }
+
+  #build(wd: Uint32Array, ws: number, cell: number, x: number, y: number, w: number, h: number, limit: number): number {
+    const st = nextStamp();
+    const colours = this.#colours, base = cell * CELL_CAP, idx = this.#idx, iw = this.width;
+    let n = 0;
+    let last = -1, lastIdx = 0;
+    for (let row = 0; row < h; row++) {
+      let o = (y + row) * iw + x;
+      for (let i = (y + row) * ws + x, end = i + w; i < end; i++, o++) {
+        const px = wd[i]! & 0xffffff;
+        // Runs of one colour are the common case in text and UI: skip the hash.
+        if (px === last) {
+          idx[o] = lastIdx;
+          continue;
+        }
+        let slot = (Math.imul(px, 0x9e3779b1) >>> 20) & (SLOTS - 1);
+        let k: number;
+        for (;;) {
+          if (stamps[slot] !== st) {
+            if (n === limit) return n + 1;
+            stamps[slot] = st;
+            table[slot] = px;
+            palIdx[slot] = n;
+            colours[base + n] = px;
+            k = n++;
+            break;
+          }
+          if (table[slot] === px) {
+            k = palIdx[slot]!;
+            break;
+          }
+          slot = (slot + 1) & (SLOTS - 1);
+        }
+        last = px;
+        lastIdx = k;
+        idx[o] = k;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * paletteOf() for a rectangle of whole cells (columns c0..c1, rows r0..r1; pixels x, y, w, h clipped to
+   * the screen), from the cells' palettes (built from `frame` where not yet known this pass). Null when
+   * it has more than 256 colours; undefined when this cannot tell (frame not of aligned 32-bit pixels).
+   */
+  of(frame: FrameBuffer, c0: number, r0: number, c1: number, r1: number, x: number, y: number, w: number, h: number): { palette: Buffer; indices: Uint8Array } | null | undefined {
+    const ncells = (c1 - c0 + 1) * (r1 - r0 + 1);
+    // Every cell's palette first (each call may use the hash table), then their union.
+    for (let r = r0; r <= r1; r++) {
+      for (let c = c0; c <= c1; c++) {
+        const n = this.count(frame, r * this.cols + c, CELL_CAP);
+        if (n === null) return undefined;
+        if (n > CELL_CAP) return null;
+      }
+    }
+    if (remapScratch.length < ncells * CELL_CAP) remapScratch = new Uint8Array(ncells * CELL_CAP);
+    const remap = remapScratch, colours = this.#colours;
+    const st = nextStamp();
+    const palette = Buffer.allocUnsafe(256 * 3);
+    let n = 0;
+    for (let r = r0, k = 0; r <= r1; r++) {
+      for (let c = c0; c <= c1; c++, k++) {
+        const cell = r * this.cols + c, base = cell * CELL_CAP, count = this.#count[cell]!;
+        for (let j = 0; j < count; j++) {
+          const px = colours[base + j]!;
+          let slot = (Math.imul(px, 0x9e3779b1) >>> 20) & (SLOTS - 1);
+          for (;;) {
+            if (stamps[slot] !== st) {
+              if (n === 256) return null;
+              stamps[slot] = st;
+              table[slot] = px;
+              palIdx[slot] = n;
+              palette[n * 3] = px >>> 16;
+              palette[n * 3 + 1] = px >>> 8;
+              palette[n * 3 + 2] = px;
+              remap[k * CELL_CAP + j] = n++;
+              break;
+            }
+            if (table[slot] === px) {
+              remap[k * CELL_CAP + j] = palIdx[slot]!;
+              break;
+            }
+            slot = (slot + 1) & (SLOTS - 1);
+          }
+        }
+      }
+    }
+    const indices = new Uint8Array(w * h);
+    const idx = this.#idx, iw = this.width, ts = this.tileSize, span = c1 - c0 + 1;
+    let o = 0;
+    for (let row = 0; row < h; row++) {
+      const k0 = Math.floor(row / ts) * span;
+      let p = (y + row) * iw + x;
+      for (let k = k0, col = 0; col < w; k++) {
+        const rb = k * CELL_CAP;
+        for (const end = Math.min(w, col + ts); col < end; col++) indices[o++] = remap[rb + idx[p++]!]!;
+      }
+    }
+    return { palette: palette.subarray(0, n * 3), indices };
+  }
+}
+
 /** Pack one-byte indices into rows of `paletteBits(colours)` bits per pixel, most significant first, rows padded to a byte. */
 export function packIndices(indices: Uint8Array, w: number, h: number, colours: number): Uint8Array {
   const bits = paletteBits(colours);
@@ -387,9 +563,11 @@ export function packIndices(indices: Uint8Array, w: number, h: number, colours: 
 export async function encodePalette(palette: Buffer, indices: Uint8Array, w: number, h: number): Promise<Buffer> {
   const colours = palette.length / 3;
   const packed = packIndices(indices, w, h, colours);
-  // Small inputs (typing, a clock) deflate hardest for little time; larger ones (a dragged window,
-  // scrolling text) fast: level 9 on 4 KiB of text indices cost ~10x level 1 for a few % fewer bytes.
-  const level = packed.length <= 1024 ? 9 : packed.length <= 4096 ? 6 : zc.Z_BEST_SPEED;
+  // Small inputs (typing, a clock) deflate harder for little time; larger ones (a dragged window,
+  // scrolling text) fast. Measured on the palette tiles of the drag, doc and drag-textured replays
+  // (bench/encode-replay): level 6 up to 1 KiB and 1 above cost 10-35% less deflate time than 9 / 6 / 1
+  // (up to 1 / 4 KiB / above) for 1.5-3% more bytes; 9 on the smallest gained nothing over 6.
+  const level = packed.length <= 1024 ? 6 : zc.Z_BEST_SPEED;
   const z = deflateSized(packed, level);
   const out = Buffer.allocUnsafe(1 + palette.length + z.length);
   out[0] = colours - 1;
@@ -451,6 +629,14 @@ function reusedDeflate(data: Uint8Array, level: number, windowBits: number, memL
 
 export function encodePng(rgb: Buffer, w: number, h: number, compressionLevel = 1): Promise<Buffer> {
   return sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png({ compressionLevel, adaptiveFiltering: false }).toBuffer();
+}
+
+/**
+ * Lossless WebP (effort 0: libwebp's fastest): on a grainy photo about half the bytes of ZRgb for about
+ * twice its CPU, off this thread (a 512x256 slideshow block: 154 KB in 21 ms against 301 KB in 11 ms).
+ */
+export function encodeWebpLossless(rgb: Buffer, w: number, h: number): Promise<Buffer> {
+  return sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).webp({ lossless: true, effort: 0 }).toBuffer();
 }
 
 export function encodeJpeg(rgb: Buffer, w: number, h: number, quality: number): Promise<Buffer> {

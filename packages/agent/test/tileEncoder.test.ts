@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CELL_HASH_SEED, TILE_FLAG_LOSSY, TileEncoding, copySource, frameHashFold, decodeShareMessage, encodeShareMessage, type ShareMessage } from '@baton/protocol';
 import { TileEncoder } from '../src/TileEncoder.js';
-import { classifyTile, packIndices } from '../src/tileCodecs.js';
+import { CellPalettes, classifyTile, countColours, packIndices, paletteOf } from '../src/tileCodecs.js';
 import { hashCell } from '../src/FrameHasher.js';
 import { Canvas, frameFromRgb } from './helpers/canvas.js';
 import { photoLike } from './helpers/painter.js';
@@ -324,6 +324,106 @@ describe('TileEncoder', () => {
     expect(next[0]!.data.length).toBeLessThan(40);
     await canvas.apply(next[0]!);
     expect(canvas.diff(frame, 0)).toBe(0);
+  });
+
+  it('builds a rectangle palette from its cells: the same pixels as paletteOf, null past 256 colours', () => {
+    // 80x40 at 16 px cells (5x3, the last row 8 px high): each cell its own 40 colours, in runs.
+    const w = 80, h = 40;
+    const rgb = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const cell = Math.floor(y / 16) * 5 + Math.floor(x / 16);
+        const k = Math.floor((x % 16) / 2 + (y % 16) * 3) % 40;
+        rgb.set([cell * 13, k * 6, (cell * 7 + k) & 255], (y * w + x) * 3);
+      }
+    }
+    const frame = frameFromRgb(w, h, rgb);
+    const cells = new CellPalettes(w, h, 16);
+    // The classification's count stops past its limit, and is the exact count below it.
+    expect(cells.count(frame, 0, 8)).toBeGreaterThan(8);
+    expect(cells.count(frame, 0, 64)).toBe(countColours(frame, 0, 0, 16, 16, 64));
+    expect(cells.count(frame, 12, 64)).toBe(countColours(frame, 32, 32, 16, 8, 64));
+    const decode = (p: { palette: Buffer; indices: Uint8Array }) => [...p.indices].map((i) => [...p.palette.subarray(i * 3, i * 3 + 3)].join()).join(';');
+    // 2x2 cells at (16,16)..(47,39): 4 x 40 colours, the bottom pair clipped to 8 rows.
+    const merged = cells.of(frame, 1, 1, 2, 2, 16, 16, 32, 24);
+    const direct = paletteOf(frame, 16, 16, 32, 24);
+    expect(merged && direct).toBeTruthy();
+    expect(merged!.palette.length / 3).toBe(direct!.palette.length / 3);
+    expect(decode(merged!)).toBe(decode(direct!));
+    // A whole row of 5 cells: 200 colours fit; all 15 cells: 600 do not.
+    expect(decode(cells.of(frame, 0, 0, 4, 0, 0, 0, 80, 16)!)).toBe(decode(paletteOf(frame, 0, 0, 80, 16)!));
+    expect(cells.of(frame, 0, 0, 4, 2, 0, 0, 80, 40)).toBeNull();
+    // A new picture: the cells are built again from it.
+    frame.data.fill(0);
+    cells.next();
+    const black = cells.of(frame, 0, 0, 4, 2, 0, 0, 80, 40)!;
+    expect([...black.palette]).toEqual([0, 0, 0]);
+  });
+
+  it('sends 16 px text in many colours as Palette tiles that reassemble the frame exactly, pass after pass', async () => {
+    // Coloured "text" over a gradient: a few dozen colours a cell, several hundred a row of cells.
+    const w = 320, h = 96;
+    const paint = (shift: number) => {
+      const rgb = new Uint8Array(w * h * 3);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) rgb.set([(x >> 2) & 255, (y >> 2) * 8, 128], (y * w + x) * 3);
+      for (let y = 3; y < h; y += 7) for (let x = 0; x < w; x++) if ((x * 5 + y + shift) % 7 < 3) rgb.set([((x >> 1) * 3 + shift) & 255, 0, (y * 11) & 255], (y * w + x) * 3);
+      return rgb;
+    };
+    const frame = frameFromRgb(w, h, paint(0));
+    const enc = new TileEncoder({ tileSize: 16 });
+    const canvas = new Canvas(w, h);
+    const first = await enc.encode(frame, [{ x: 0, y: 0, width: w, height: h }], 1000);
+    // More than 256 colours a row of cells: the rows are cut into parts that fit a palette.
+    expect(first.filter((t) => t.encoding === TileEncoding.Palette).length).toBeGreaterThan(h / 16);
+    for (const t of first) await canvas.apply(decodeTile(t));
+    expect(canvas.diff(frame, 0)).toBe(0);
+    for (let pass = 1; pass <= 3; pass++) {
+      const next = frameFromRgb(w, h, paint(pass));
+      frame.data.set(next.data);
+      const tiles = await enc.encode(frame, [{ x: 0, y: 0, width: w, height: h }], 1000 + pass * 1000);
+      expect(tiles.length).toBeGreaterThan(0);
+      expect(tiles.every((t) => t.encoding === TileEncoding.Palette || t.encoding === TileEncoding.Fill)).toBe(true);
+      for (const t of tiles) await canvas.apply(decodeTile(t));
+      expect(canvas.diff(frame, 0)).toBe(0);
+    }
+  });
+
+  it('refines a large still photo as lossless WebP over several passes within a byte budget, ending pixel-exact', async () => {
+    const w = 512, h = 384;
+    const frame = frameFromRgb(w, h, photoLike(w, h, 5));
+    const enc = new TileEncoder({ tileSize: 16, refineBytesPerPass: 64 * 1024 });
+    const canvas = new Canvas(w, h);
+    const first = await enc.encode(frame, [{ x: 0, y: 0, width: w, height: h }], 1000);
+    expect(first.every((t) => t.encoding === TileEncoding.Jpeg && t.flags === TILE_FLAG_LOSSY)).toBe(true);
+    for (const t of first) await canvas.apply(decodeTile(t));
+    expect(canvas.diff(frame, 0)).toBeGreaterThan(0);
+    // Not yet still for refineAfterMs: nothing.
+    expect(await enc.refine(1200)).toHaveLength(0);
+    const passes: number[] = [];
+    for (let now = 1300; enc.nextRefineAt() !== null; now += 10) {
+      expect(enc.nextRefineAt()).toBeLessThanOrEqual(now);
+      const refined = await enc.refine(now);
+      expect(refined.length).toBeGreaterThan(0);
+      for (const t of refined) {
+        expect(t.flags).toBe(0);
+        if (t.w * t.h >= 8 * 1024) expect(t.encoding).toBe(TileEncoding.Webp);
+        expect(t.w * t.h).toBeLessThanOrEqual(32 * 1024);
+        await canvas.apply(decodeTile(t));
+      }
+      passes.push(refined.reduce((n, t) => n + t.data.length, 0));
+      expect(passes.length).toBeLessThan(100);
+    }
+    expect(passes.length).toBeGreaterThan(1);
+    // Each pass stopped taking rectangles at the budget: at most the rectangles in flight (4) past it.
+    const largest = Math.max(...passes);
+    expect(largest).toBeLessThan(64 * 1024 + 4 * 32 * 1024 * 3);
+    expect(canvas.diff(frame, 0)).toBe(0);
+    // Lossless WebP for the photo: smaller than the same pixels as ZRgb.
+    const zrgb = new TileEncoder({ tileSize: 16, lossless: 'zrgb', refineBytesPerPass: Infinity, maxRefinePerPass: Infinity });
+    await zrgb.encode(frame, [{ x: 0, y: 0, width: w, height: h }], 1000);
+    const zt = await zrgb.refine(1300);
+    expect(zt.every((t) => t.encoding === TileEncoding.ZRgb)).toBe(true);
+    expect(passes.reduce((a, b) => a + b, 0)).toBeLessThan(zt.reduce((n, t) => n + t.data.length, 0));
   });
 
   it('packs palette indices at 1, 2, 4 and 8 bits with rows padded to a byte', () => {
