@@ -216,7 +216,9 @@ export class TileEncoder {
     this.#lastMotion = null;
     this.#lastPassAt = 0;
     this.#hasher.reset(width, height, this.tileSize);
-    this.#cells = width > 0 && height > 0 ? new CellPalettes(width, height, this.tileSize) : null;
+    // 10 MB at 1080p: kept across resets of the same geometry (a reset for new viewers).
+    if (this.#cells && this.#cells.width === width && this.#cells.height === height) this.#cells.next();
+    else this.#cells = width > 0 && height > 0 ? new CellPalettes(width, height, this.tileSize) : null;
     this.video?.reset(width, height, this.tileSize);
   }
 
