@@ -220,6 +220,9 @@ async function measureWorkload(sysName, sys, workload, roundNo, { host, viewers,
     const verified = () => (page ? page.evaluate(() => (window.__batonViewer?.framesVerified === undefined ? null : { v: window.__batonViewer.framesVerified, m: window.__batonViewer.framesMismatched })) : null);
     const verify0 = await verified();
     const videoBytes = () => (page ? page.evaluate(() => window.__batonViewer?.videoBytes ?? null) : null);
+    // Video units received and of them left undrawn (the next frame's unit overdrew them: ScreenView).
+    const videoUnits = () => (page ? page.evaluate(() => (window.__batonViewer ? [window.__batonViewer.videoUnits, window.__batonViewer.videoSkipped ?? 0] : null)) : null);
+    const units0 = await videoUnits();
     const video0 = await videoBytes();
     const hostFrames0 = await host.page.evaluate(() => globalThis.benchFrames);
     const hostT0 = Date.now();
@@ -228,6 +231,7 @@ async function measureWorkload(sysName, sys, workload, roundNo, { host, viewers,
     await profiler?.stop(`${sysName}-${workload}-r${roundNo}`);
     const verify1 = await verified();
     const video1 = await videoBytes();
+    const units1 = await videoUnits();
     const hostFps = ((await host.page.evaluate(() => globalThis.benchFrames)) - hostFrames0) / ((Date.now() - hostT0) / 1000);
     const row = {
       workload,
@@ -256,6 +260,8 @@ async function measureWorkload(sysName, sys, workload, roundNo, { host, viewers,
       hostCpu: round(hostCpu.stop(), 1),
       // Baton's video layer: kB/s of it in the stream (H.264 units; the rest is tiles).
       videoKBps: video0 !== null && video1 !== null ? round((video1 - video0) / c.ms, 1) : null,
+      videoUnits: units0 && units1 ? units1[0] - units0[0] : null,
+      videoSkipped: units0 && units1 ? units1[1] - units0[1] : null,
       load1: round(os.loadavg()[0], 1),
       frames: c.latencies.length,
       undecodedSamples: c.bad,
@@ -272,7 +278,7 @@ async function measureWorkload(sysName, sys, workload, roundNo, { host, viewers,
     // not stretched by other load on the machine (a busy core takes turns, it does not bill the waiting).
     row.cpuMsPerFrame = row.frames && (row.serverCpu !== null || row.agentCpu !== null) ? round((((row.serverCpu ?? 0) + (row.agentCpu ?? 0)) / 100) * row.seconds * 1000 / row.frames, 1) : null;
     result.rows.push(row);
-    log(`${sysName} ${workload}: median ${row.medianMs} ms, p95 ${row.p95Ms} ms, ${row.viewerFps} fps, ${row.kBps ?? '-'} kB/s, server ${row.serverCpu ?? '-'}%${row.agentCpu !== null ? `, agent ${row.agentCpu}%` : ''}, viewer ${row.viewerCpu ?? '-'}%, host page ${row.hostFps} fps, host browser ${row.hostCpu}%, torn ${row.tornPct}%, shown at ${row.viewerScale ?? '-'}x${row.path ? ` via ${row.path}` : ''}${row.framesVerified !== null ? `, mismatched frames ${row.framesMismatched}/${row.framesVerified}` : ''}, load ${row.load1}, CPU ${row.cpuMsPerFrame ?? '-'} ms/frame${row.videoKBps ? `, video ${row.videoKBps} kB/s` : ''}${row.captureToDrawnMs !== null ? `, capture→drawn ${row.captureToDrawnMs} ms (first tile→drawn ${row.viewerFrameMs} ms, of which receiving ${row.viewerReceiveMs ?? '-'} ms)` : ''}`);
+    log(`${sysName} ${workload}: median ${row.medianMs} ms, p95 ${row.p95Ms} ms, ${row.viewerFps} fps, ${row.kBps ?? '-'} kB/s, server ${row.serverCpu ?? '-'}%${row.agentCpu !== null ? `, agent ${row.agentCpu}%` : ''}, viewer ${row.viewerCpu ?? '-'}%, host page ${row.hostFps} fps, host browser ${row.hostCpu}%, torn ${row.tornPct}%, shown at ${row.viewerScale ?? '-'}x${row.path ? ` via ${row.path}` : ''}${row.framesVerified !== null ? `, mismatched frames ${row.framesMismatched}/${row.framesVerified}` : ''}, load ${row.load1}, CPU ${row.cpuMsPerFrame ?? '-'} ms/frame${row.videoKBps ? `, video ${row.videoKBps} kB/s (${row.videoUnits} units, ${row.videoSkipped} not drawn)` : ''}${row.captureToDrawnMs !== null ? `, capture→drawn ${row.captureToDrawnMs} ms (first tile→drawn ${row.viewerFrameMs} ms, of which receiving ${row.viewerReceiveMs ?? '-'} ms)` : ''}`);
     if (page?.benchErrors.length) log(`${sysName}: viewer page errors: ${page.benchErrors.slice(0, 3).join(' | ')}`);
   } finally {
     await probe.close();
@@ -298,7 +304,7 @@ async function startViewerProfile(page, viewers) {
   }
   if (traceDir) {
     mkdirSync(traceDir, { recursive: true });
-    await viewers.browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame', 'toplevel', 'v8.execute', 'blink', 'cc', 'gpu', 'viz', 'disabled-by-default-v8.cpu_profiler'] });
+    await viewers.browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame', 'toplevel', 'v8.execute', 'blink', 'cc', 'gpu', 'viz', 'disabled-by-default-v8.cpu_profiler', 'media'] });
   }
   return {
     async stop(name) {

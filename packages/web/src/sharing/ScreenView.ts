@@ -8,8 +8,9 @@ import type { ShareMessage } from '@baton/protocol';
 import { Emitter } from '../conference/Emitter';
 import { CursorOverlay } from './CursorOverlay';
 import { createBatchDecoder, createDecoders, prewarmDecoders, type BatchDecoder, type DecodedTile, type DecoderTable } from './decoders';
-import { TileEncoding } from '@baton/protocol';
+import { TileEncoding, videoHeader } from '@baton/protocol';
 import { FrameVerifier, type TileRect } from './FrameVerifier';
+import { overdrawnVideo, type VideoRect } from './VideoTileDecoder';
 
 export interface ViewerStats {
   framesDrawn: number;
@@ -38,6 +39,11 @@ export interface ViewerStats {
   /** Video units (the host's video layer) received, and the bytes of them. */
   videoUnits: number;
   videoBytes: number;
+  /**
+   * Video units decoded but not drawn: the next frame, already received, starts with a unit of the
+   * stream that overdraws the whole rectangle (see overdrawnVideo). Not while verifying frames.
+   */
+  videoSkipped: number;
   /** `tiles` messages received (a snapshot in batches), the tiles in them, and the batches a decode worker drew. */
   tileBatches: number;
   batchedTiles: number;
@@ -76,7 +82,11 @@ declare global {
   }
 }
 
-type Batch = { tiles: Promise<DecodedTile>[]; rects: TileRect[]; startedAt: number; receivedAt?: number };
+/** `video`: the rectangles of its video units (not end tiles) by tile index; `first`: its first tile's, if a video unit. */
+type Batch = { tiles: Promise<DecodedTile>[]; rects: TileRect[]; startedAt: number; receivedAt?: number; video: Map<number, VideoRect> | null; first: VideoRect | null };
+function newBatch(): Batch {
+  return { tiles: [], rects: [], startedAt: performance.now(), video: null, first: null };
+}
 
 function verifyByDefault(): boolean {
   if (typeof window === 'undefined') return false;
@@ -103,6 +113,7 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
     lastMismatchSeq: -1,
     videoUnits: 0,
     videoBytes: 0,
+    videoSkipped: 0,
     tileBatches: 0,
     batchedTiles: 0,
     workerBatches: 0,
@@ -112,6 +123,8 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
   readonly #decodeBatch: BatchDecoder;
   readonly #cursor: CursorOverlay | null;
   #batch: Batch | null = null;
+  /** Frames received whose turn to be drawn has not come (oldest first). */
+  #received: Batch[] = [];
   /** A `screen` waiting for its first frame (see handle()). */
   #pendingScreen: { width: number; height: number; tileSize: number } | null = null;
   #chain: Promise<void> = Promise.resolve();
@@ -163,10 +176,15 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
         return;
       }
       case 'tile': {
-        this.#batch ??= { tiles: [], rects: [], startedAt: performance.now() };
+        const batch = (this.#batch ??= newBatch());
         if (msg.encoding === TileEncoding.Video) {
           this.stats.videoUnits++;
           this.stats.videoBytes += msg.data.length;
+          if (!videoHeader(msg.data).end) {
+            const rect = { x: msg.x, y: msg.y, w: msg.w, h: msg.h };
+            (batch.video ??= new Map()).set(batch.tiles.length, rect);
+            if (batch.tiles.length === 0) batch.first = rect;
+          }
         }
         const decode = this.#decoders[msg.encoding](msg);
         decode.catch(() => {}); // handled when the frame is drawn; avoids an unhandled-rejection warning meanwhile
@@ -175,7 +193,7 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
         return;
       }
       case 'tiles': {
-        this.#batch ??= { tiles: [], rects: [], startedAt: performance.now() };
+        this.#batch ??= newBatch();
         this.stats.tileBatches++;
         this.stats.batchedTiles += msg.tiles.length;
         // The rectangles first: the batch decoder may transfer the message's buffer to a worker.
@@ -186,9 +204,10 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
         return;
       }
       case 'frame': {
-        const batch = this.#batch ?? { tiles: [], rects: [], startedAt: performance.now() };
+        const batch = this.#batch ?? newBatch();
         batch.receivedAt = performance.now();
         this.#batch = null;
+        this.#received.push(batch);
         const hash = msg.hash;
         this.#enqueue(() => this.#drawFrame(batch, msg.seq, msg.time, hash));
         return;
@@ -213,6 +232,7 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
   destroy(): void {
     this.#destroyed = true;
     this.#dropBatch();
+    this.#received = [];
     this.removeAllListeners();
     if (typeof window !== 'undefined' && window.__batonViewer === this.stats) delete window.__batonViewer;
   }
@@ -238,11 +258,19 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
 
   async #drawFrame(batch: Batch, seq: number, time: number, hash: number | undefined): Promise<void> {
     const results = await Promise.allSettled(batch.tiles);
+    if (this.#received[0] === batch) this.#received.shift();
     if (this.#destroyed) return releaseAll(results);
+    // Frame verification hashes the canvas after every frame: then every frame is drawn whole.
+    const skipVideo = !this.#verifier && batch.video !== null && overdrawnVideo(batch.video.values(), this.#received[0]?.first ?? null);
     const next = this.#pendingScreen;
     this.#pendingScreen = null;
     if (next) this.#resize(next.width, next.height, next.tileSize);
-    for (const r of results) {
+    for (const [i, r] of results.entries()) {
+      if (skipVideo && r.status === 'fulfilled' && batch.video!.has(i)) {
+        r.value.release();
+        this.stats.videoSkipped++;
+        continue;
+      }
       // A tile that cannot be decoded or drawn is skipped (the host's next change of that cell repairs it);
       // the frame itself must still complete, or it would never be acked and the server would stop sending.
       try {

@@ -42,6 +42,22 @@ export function h264CodecString(au: Uint8Array): string | null {
   return null;
 }
 
+export type VideoRect = { x: number; y: number; w: number; h: number };
+
+/**
+ * May a frame leave its video units undrawn? Yes when the frame after it, already received, begins with
+ * a video unit covering each of them: that unit is drawn before anything else of its frame and
+ * overdraws the rectangle whole, so the canvas after that frame is the same either way (the units are
+ * still decoded: every unit of a stream depends on the ones before it). Drawing a 720p VideoFrame
+ * into the 2D canvas costs a software viewer about as much CPU as decoding three of them, and a
+ * viewer behind the host has the next frame waiting more often than not.
+ */
+export function overdrawnVideo(video: Iterable<VideoRect>, next: VideoRect | null): boolean {
+  if (!next) return false;
+  for (const r of video) if (r.x < next.x || r.y < next.y || r.x + r.w > next.x + next.w || r.y + r.h > next.y + next.h) return false;
+  return true;
+}
+
 type Waiter = { resolve: (f: VideoFrame) => void; reject: (e: Error) => void };
 type Stream = { id: number; decoder: VideoDecoder; next: number; waiting: Waiter[]; broken: Error | null };
 
