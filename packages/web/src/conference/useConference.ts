@@ -1,5 +1,7 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { ConferenceClient, IDLE_SNAPSHOT, conferenceSocketUrl, type ConferenceSnapshot } from './ConferenceClient';
+import { startEarlyShare } from '../sharing/EarlyShare';
+import { videoDecodingSupported } from '../sharing/VideoTileDecoder';
 
 const IDLE = IDLE_SNAPSHOT;
 
@@ -21,6 +23,14 @@ export function useConference(conferenceId: string, enabled: boolean, name?: str
       caps: { p2p: typeof RTCPeerConnection === 'function' },
     });
     setClient(c);
+    // Asked of the media stack now, so the sharing socket's caps need not wait for the answer.
+    void videoDecodingSupported();
+    // A share running when this page joins opens as the welcome comes, not once the room is rendered.
+    const offJoined = c.on('state', (state) => {
+      if (state !== 'joined') return;
+      offJoined();
+      startEarlyShare(c);
+    });
     // Connect on the next tick: React's StrictMode (dev) mounts, unmounts and remounts at once, and
     // a socket opened by the first mount would only be torn down half-open.
     const start = setTimeout(() => c.connect(), 0);
@@ -34,6 +44,7 @@ export function useConference(conferenceId: string, enabled: boolean, name?: str
     window.addEventListener('pagehide', pagehide);
     return () => {
       window.removeEventListener('pagehide', pagehide);
+      offJoined();
       clearTimeout(start);
       c.close();
       setClient(null);

@@ -5,6 +5,7 @@ import { Rich } from '../i18n/Rich';
 import { annotatePolicy, personHue, type Mark, type MeetingPolicy, type Participant, type ShareState } from '@baton/protocol';
 import type { ConferenceClient, ConferenceSnapshot } from '../conference/ConferenceClient';
 import { SharedScreen, type SharedScreenHandle, type ViewMode } from '../sharing/SharedScreen';
+import { SHARE_WS_PATH, takeEarlyShare } from '../sharing/EarlyShare';
 import { ClipboardPanel, useShareClipboard } from './ClipboardPanel';
 import { PausedBadge, ShareSourceMenu } from './ShareSourceMenu';
 import { AnnotationOverlay, type AnnotationTool, type LaserEvent } from '../annotation/AnnotationOverlay';
@@ -231,8 +232,9 @@ export function Stage({ client, share, shareSources, roster, selfId, policy, sig
         <SharedScreen
           key={share.hostId}
           className="share-viewport"
-          wsUrl="/ws/share"
+          wsUrl={SHARE_WS_PATH}
           getTicket={getTicket}
+          adopt={() => takeEarlyShare(client, share.hostId)}
           controlling={controlling && !activeTool}
           mode={mode}
           onReleaseKeyboard={() => setKeyboardHint(true)}

@@ -59,7 +59,11 @@ export type ScreenViewEvents = {
 };
 
 export interface ScreenViewOptions {
-  canvas: HTMLCanvasElement;
+  /**
+   * The canvas to draw on. Without one the view draws on a canvas of its own, not in the page, until
+   * attach() gives it the page's (a late joiner's share starts before the page has rendered its stage).
+   */
+  canvas?: HTMLCanvasElement;
   /** A canvas for the remote cursor, absolutely positioned in a box over the screen canvas: CursorOverlay sizes and places it. */
   cursorCanvas?: HTMLCanvasElement;
   decoders?: DecoderTable;
@@ -96,7 +100,7 @@ function verifyByDefault(): boolean {
 const now = (): number => performance.timeOrigin + performance.now();
 
 export class ScreenView extends Emitter<ScreenViewEvents> {
-  readonly canvas: HTMLCanvasElement;
+  #canvas: HTMLCanvasElement;
   readonly stats: ViewerStats = {
     framesDrawn: 0,
     lastSeq: -1,
@@ -118,10 +122,13 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
     batchedTiles: 0,
     workerBatches: 0,
   };
-  readonly #ctx: CanvasRenderingContext2D;
+  #ctx: CanvasRenderingContext2D;
   readonly #decoders: DecoderTable;
   readonly #decodeBatch: BatchDecoder;
-  readonly #cursor: CursorOverlay | null;
+  #cursor: CursorOverlay | null;
+  /** The latest cursor messages while there is no overlay yet (attach() shows them). */
+  #cursorShape: Extract<ShareMessage, { type: 'cursorShape' }> | null = null;
+  #cursorPos: Extract<ShareMessage, { type: 'cursorPos' }> | null = null;
   #batch: Batch | null = null;
   /** Frames received whose turn to be drawn has not come (oldest first). */
   #received: Batch[] = [];
@@ -133,11 +140,9 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
 
   constructor(options: ScreenViewOptions) {
     super();
-    this.canvas = options.canvas;
+    this.#canvas = options.canvas ?? document.createElement('canvas');
     this.#verifier = (options.verifyFrames ?? verifyByDefault()) ? new FrameVerifier() : null;
-    const ctx = this.canvas.getContext('2d', { alpha: false, willReadFrequently: this.#verifier !== null });
-    if (!ctx) throw new Error('no 2D canvas context');
-    this.#ctx = ctx;
+    this.#ctx = this.#context(this.#canvas);
     // A table of its own: its video decoder holds the state of the stream this view is being sent.
     this.#decoders = options.decoders ?? createDecoders();
     this.#decodeBatch = options.batchDecoder ?? createBatchDecoder(this.#decoders);
@@ -147,8 +152,46 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
     if (options.publishStats !== false && typeof window !== 'undefined') window.__batonViewer = this.stats;
   }
 
+  /** The canvas it draws on (its own until attach() gives it the page's). */
+  get canvas(): HTMLCanvasElement {
+    return this.#canvas;
+  }
+
   get width(): number {
     return this.stats.width;
+  }
+
+  /**
+   * Draw on `canvas` from now on (and the remote cursor on `cursorCanvas`): what is on the current
+   * canvas is copied over, pixel for pixel, so a view that started before the page had a place for it
+   * (a late joiner's share, opened as its welcome came) shows what it has drawn so far, and the
+   * cursor it was last told of.
+   */
+  attach(canvas: HTMLCanvasElement, cursorCanvas?: HTMLCanvasElement): void {
+    if (this.#destroyed) return;
+    if (canvas !== this.#canvas) {
+      const old = this.#canvas;
+      const ctx = this.#context(canvas);
+      canvas.width = old.width;
+      canvas.height = old.height;
+      if (this.stats.width > 0) ctx.drawImage(old, 0, 0);
+      else {
+        ctx.fillStyle = '#000';
+        ctx.fillRect(0, 0, canvas.width, canvas.height);
+      }
+      this.#canvas = canvas;
+      this.#ctx = ctx;
+      // The canvas of its own is let go (its backing store is freed with it).
+      old.width = old.height = 0;
+    }
+    if (cursorCanvas && !this.#cursor) {
+      this.#cursor = new CursorOverlay(cursorCanvas);
+      if (this.stats.width > 0) this.#cursor.resize(this.stats.width, this.stats.height);
+      const shape = this.#cursorShape, pos = this.#cursorPos;
+      this.#cursorShape = this.#cursorPos = null;
+      if (shape) this.handle(shape);
+      if (pos) this.handle(pos);
+    }
   }
   get height(): number {
     return this.stats.height;
@@ -213,10 +256,12 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
         return;
       }
       case 'cursorShape':
+        if (!this.#cursor) this.#cursorShape = msg;
         this.#cursor?.setShape(msg.w, msg.h, msg.hotX, msg.hotY, msg.rgba);
         if (this.#cursor && msg.w > 0 && msg.h > 0) this.emit('cursorShape', { url: this.#cursor.dataUrl(), hotX: msg.hotX, hotY: msg.hotY });
         return;
       case 'cursorPos':
+        if (!this.#cursor) this.#cursorPos = msg;
         this.#cursor?.move(msg.x, msg.y, msg.visible);
         return;
       default:
@@ -235,6 +280,12 @@ export class ScreenView extends Emitter<ScreenViewEvents> {
     this.#received = [];
     this.removeAllListeners();
     if (typeof window !== 'undefined' && window.__batonViewer === this.stats) delete window.__batonViewer;
+  }
+
+  #context(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
+    const ctx = canvas.getContext('2d', { alpha: false, willReadFrequently: this.#verifier !== null });
+    if (!ctx) throw new Error('no 2D canvas context');
+    return ctx;
   }
 
   #enqueue(step: () => void | Promise<void>): void {

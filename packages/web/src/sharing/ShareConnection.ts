@@ -177,8 +177,11 @@ export class ShareConnection extends Emitter<ShareConnectionEvents> {
     } catch (err) {
       return this.#finish({ code: 1006, reason: `cannot get a sharing ticket: ${(err as Error).message}`, local: true });
     }
-    const video = await this.#videoWanted();
     if (this.#state === 'closed') return;
+    // Whether this browser decodes video is asked while the socket opens (the answer comes from the
+    // media stack, and a late joiner's snapshot should not wait for it before the handshake even starts).
+    let video: boolean | null = null;
+    const videoAnswer = this.#videoWanted().then((v) => (video = v));
     const WS = options.WebSocket ?? WebSocket;
     let ws: WebSocket;
     try {
@@ -188,12 +191,15 @@ export class ShareConnection extends Emitter<ShareConnectionEvents> {
     }
     this.#ws = ws;
     ws.binaryType = 'arraybuffer';
+    const sendCaps = (v: boolean) => this.#send({ type: 'caps', video: v, tiles: !v }, true);
     ws.onopen = () => {
       if (this.#state !== 'connecting') return;
       this.#setState('authenticating');
       this.#send({ type: 'auth', version: SHARE_PROTOCOL_VERSION, ticket }, true);
-      // Right behind auth, so the relay knows before it sends this viewer anything that moves.
-      this.#send({ type: 'caps', video, tiles: !video }, true);
+      // Right behind auth, so the relay knows before it sends this viewer anything that moves (or as
+      // soon as known: the relay then sends what changes for a viewer of video, as after any caps).
+      if (video !== null) sendCaps(video);
+      else void videoAnswer.then((v) => this.#ws === ws && this.#state !== 'closed' && sendCaps(v));
     };
     ws.onmessage = (ev: MessageEvent) => this.#onMessage(ev.data);
     ws.onclose = (ev: CloseEvent) => {

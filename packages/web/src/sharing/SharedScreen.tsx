@@ -59,6 +59,11 @@ export interface SharedScreenProps {
   /** The first whole picture is on the canvas. */
   onFirstFrame?: () => void;
   /**
+   * A view and connection already under way for this share (a late joiner's, opened as its welcome
+   * came: EarlyShare.ts), asked once when the screen mounts: it is taken over instead of connecting.
+   */
+  adopt?: () => { view: ScreenView; feed: ViewFeed; conn: ShareConnection } | null;
+  /**
    * While controlling, the paste shortcut (Ctrl/Cmd+V, Shift+Insert) first runs this (e.g. sends the
    * browser's clipboard to the host); input waits for it, at most PASTE_WAIT_MS, so the host pastes
    * the new text.
@@ -88,7 +93,7 @@ const FINAL_CODES = new Set([1000, 1003, 1008, 4001, 4003, 4004, 4005, 4006]);
 
 type Status = { state: ShareConnectionState; info: ShareCloseInfo | null; retrying: boolean };
 
-export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKeyboard, onKeyboardCapture, onZoom, handle, onStateChange, className, p2p, onClipboard, onFirstFrame, beforePaste, overlay }: SharedScreenProps) {
+export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKeyboard, onKeyboardCapture, onZoom, handle, onStateChange, className, p2p, onClipboard, onFirstFrame, beforePaste, overlay, adopt }: SharedScreenProps) {
   const { t } = useTranslation();
   const outerRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -101,8 +106,8 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
   p2pActive.current = !!p2p?.active;
   const [peerState, setPeerState] = useState<PeerViewerState | null>(null);
   // Callbacks in refs: a new function identity from the parent must not reconnect.
-  const callbacks = useRef({ getTicket, onReleaseKeyboard, onKeyboardCapture, onZoom, onStateChange, onClipboard, onFirstFrame, beforePaste });
-  callbacks.current = { getTicket, onReleaseKeyboard, onKeyboardCapture, onZoom, onStateChange, onClipboard, onFirstFrame, beforePaste };
+  const callbacks = useRef({ getTicket, onReleaseKeyboard, onKeyboardCapture, onZoom, onStateChange, onClipboard, onFirstFrame, beforePaste, adopt });
+  callbacks.current = { getTicket, onReleaseKeyboard, onKeyboardCapture, onZoom, onStateChange, onClipboard, onFirstFrame, beforePaste, adopt };
   const keyboardRef = useRef<HTMLTextAreaElement>(null);
   /** Scroll position to set once a zoom asked by a pinch is laid out. */
   const pendingScroll = useRef<{ left: number; top: number } | null>(null);
@@ -118,28 +123,41 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
   // The view and the connection (kept up with reconnects) live as long as the URL.
   useEffect(() => {
     const canvas = canvasRef.current!;
-    const view = new ScreenView({ canvas, cursorCanvas: cursorRef.current ?? undefined });
+    const cursorCanvas = cursorRef.current ?? undefined;
+    // A late joiner's share may be under way already: its view moves onto this canvas, its connection goes on.
+    const early = callbacks.current.adopt?.() ?? null;
+    const view = early?.view ?? new ScreenView({ canvas, cursorCanvas });
     viewRef.current = view;
-    const feed = new ViewFeed(view);
+    const feed = early?.feed ?? new ViewFeed(view);
     feedRef.current = feed;
     const offResize = view.on('resize', (s) => setScreen(s));
-    const offDrawn = view.on('frameDrawn', () => {
-      offDrawn();
+    const firstFrame = () => {
       setDrawn(true);
       callbacks.current.onFirstFrame?.();
+    };
+    const offDrawn = view.on('frameDrawn', () => {
+      offDrawn();
+      firstFrame();
     });
     const offCursor = view.on('cursorShape', ({ url, hotX, hotY }) => setCursor(url ? `url(${url}) ${hotX} ${hotY}, default` : 'default'));
+    if (early) {
+      view.attach(canvas, cursorCanvas);
+      if (view.width > 0) setScreen({ width: view.width, height: view.height });
+      if (view.stats.framesDrawn > 0) {
+        offDrawn();
+        firstFrame();
+      }
+    }
     let disposed = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let failures = 0;
 
-    const connect = () => {
-      const conn = new ShareConnection({ url: wsUrl, ticket: () => callbacks.current.getTicket(), view: feed.source('server') });
+    const follow = (conn: ShareConnection) => {
       connRef.current = conn;
       conn.on('message', (m) => {
         if (m.type === 'clipboard' || m.type === 'clipboardRefused') callbacks.current.onClipboard?.(m);
       });
-      conn.on('state', (state) => {
+      const onState = (state: ShareConnectionState) => {
         if (disposed) return;
         if (state === 'open') failures = 0;
         const info = conn.closeInfo;
@@ -151,10 +169,17 @@ export function SharedScreen({ wsUrl, getTicket, controlling, mode, onReleaseKey
           const delay = Math.min(10_000, 500 * 2 ** failures++);
           timer = setTimeout(() => !disposed && connect(), delay);
         }
-      });
+      };
+      conn.on('state', onState);
+      return onState;
+    };
+    const connect = () => {
+      const conn = new ShareConnection({ url: wsUrl, ticket: () => callbacks.current.getTicket(), view: feed.source('server') });
+      follow(conn);
       conn.connect();
     };
-    connect();
+    if (early) follow(early.conn)(early.conn.state);
+    else connect();
 
     return () => {
       disposed = true;

@@ -688,6 +688,51 @@ describe.skipIf(!haveChromium && !CI)('viewer library in Chromium', () => {
       await p2.close();
     }
   });
+
+  it("takes over a share started before it mounted (a late joiner's, opened as its welcome came): the picture drawn so far exactly, the cursor, and the same connection goes on", async () => {
+    const p3 = await browser.newPage({ viewport: { width: 800, height: 600 } });
+    try {
+      await p3.goto(base);
+      await p3.waitForFunction(() => !!window.batonTest);
+      await p3.evaluate(() => window.batonTest.mountEarly({ wsUrl: '/ws/share', ticket: 'EARLY' }));
+      const c = await until(() => conns.find((x) => x.auth?.ticket === 'EARLY'), 'early auth');
+      const red = new Uint8Array(4 * 4 * 4);
+      for (let p = 0; p < 16; p++) red.set([255, 0, 0, 255], p * 4);
+      c.send({ type: 'screen', width: W, height: H, tileSize: T });
+      c.send({ type: 'cursorShape', w: 4, h: 4, hotX: 1, hotY: 1, rgba: red });
+      c.send({ type: 'cursorPos', x: 100, y: 50, visible: true });
+      const lossless = [TileEncoding.Fill, TileEncoding.Png, TileEncoding.ZRgb, TileEncoding.Webp];
+      for (let i = 0; i < cells.length; i++) c.send(await encodeCell(i, lossless[i % 4]!, 50 + i));
+      c.send({ type: 'frame', seq: 1, time: 1 });
+      // Drawn (and acked) on the view's own canvas, before the page has a screen at all.
+      await until(() => c.acks().includes(1), 'ack 1 before mounting');
+      expect(await p3.getByTestId('share-canvas').count()).toBe(0);
+
+      await p3.evaluate(() => window.batonTest.mount({ wsUrl: '/ws/share', tickets: ['NOT-NEEDED'], controlling: false, mode: 'fit', width: 125, height: 64, adopt: true }));
+      const check = async (i: number) => {
+        const { x, y, w, h } = cells[i]!;
+        const rgba = await p3.evaluate(([x, y, w, h]) => window.batonTest.readPixels('[data-testid=share-canvas]', x!, y!, w!, h!), [x, y, w, h]);
+        expect(diff(rgba, expected.get(i)!.rgb), `cell ${i}`).toEqual({ max: 0, mean: 0 });
+      };
+      // The page's canvas shows that picture at once, pixel for pixel, with the host's cursor over it.
+      expect(await p3.getByTestId('share-viewport').getAttribute('data-drawn')).toBe('true');
+      expect(await p3.getByTestId('share-viewport').getAttribute('data-state')).toBe('open');
+      expect(await p3.evaluate(() => [(document.querySelector('[data-testid=share-canvas]') as HTMLCanvasElement).width, (document.querySelector('[data-testid=share-canvas]') as HTMLCanvasElement).height])).toEqual([W, H]);
+      for (let i = 0; i < cells.length; i++) await check(i);
+      expect(await p3.evaluate(() => window.batonTest.cursorAt(99, 49))).toEqual([255, 0, 0, 255]);
+      expect((await p3.evaluate(() => window.batonTest.cursorAt(103, 53)))[3]).toBe(0);
+
+      // The same connection goes on feeding the page's canvas; no second one was opened.
+      c.send(await encodeCell(2, TileEncoding.Png, 90));
+      c.send({ type: 'frame', seq: 2, time: 2 });
+      await until(() => c.acks().includes(2), 'ack 2 after mounting');
+      for (let i = 0; i < cells.length; i++) await check(i);
+      expect(conns.filter((x) => x.auth?.ticket === 'NOT-NEEDED')).toEqual([]);
+      expect(await p3.evaluate(() => window.__batonViewer!)).toMatchObject({ framesDrawn: 2, decodeErrors: 0, width: W, height: H });
+    } finally {
+      await p3.close();
+    }
+  });
 });
 
 /** A desktop-like test picture: windows with lines of text, a toolbar, and a photo-like area. */

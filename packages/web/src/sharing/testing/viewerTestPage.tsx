@@ -11,6 +11,7 @@ import { SharedScreen } from '../SharedScreen';
 import { ScreenView } from '../ScreenView';
 import { ShareConnection } from '../ShareConnection';
 import { createBatchDecoder, createDecoders, inflateWithStreams } from '../decoders';
+import { ViewFeed } from '../../p2p/ViewFeed';
 
 type AckRecord = { seq: number; lastSeq: number; framesDrawn: number; probe: number[] | null };
 
@@ -22,6 +23,8 @@ interface MountOptions {
   /** Container size in CSS pixels. */
   width: number;
   height: number;
+  /** Take over the share mountEarly() started instead of connecting. */
+  adopt?: boolean;
 }
 
 declare global {
@@ -32,6 +35,8 @@ declare global {
        *  'default' (ZRgb in workers, images through ImageDecoder), 'main' (ZRgb with fflate on the main thread),
        *  'baseline' (DecompressionStream and createImageBitmap). */
       mountCore(options: { wsUrl: string; ticket: string; decoders: 'default' | 'main' | 'baseline' }): void;
+      /** A share started before any SharedScreen exists (as EarlyShare.ts does it): a ScreenView on a canvas of its own. */
+      mountEarly(options: { wsUrl: string; ticket: string }): void;
       setControlling(on: boolean): void;
       readPixels(selector: string, x: number, y: number, w: number, h: number): number[];
       /** The remote cursor overlay's RGBA at screen pixel (x, y): transparent where it is not (or hidden). */
@@ -61,6 +66,7 @@ WebSocket.prototype.send = function (this: WebSocket, data: Parameters<WebSocket
 };
 
 let root: Root | null = null;
+let early: { view: ScreenView; feed: ViewFeed; conn: ShareConnection } | null = null;
 let mounts = 0;
 let setControllingState: ((on: boolean) => void) | null = null;
 
@@ -77,6 +83,15 @@ function Harness({ options }: { options: MountOptions }) {
         mode={options.mode}
         onReleaseKeyboard={() => window.batonTest.keyboardReleased++}
         onStateChange={(s, info) => window.batonTest.states.push(info ? `${s}:${info.code}:${info.reason}` : s)}
+        adopt={
+          options.adopt
+            ? () => {
+                const e = early;
+                early = null;
+                return e;
+              }
+            : undefined
+        }
       />
     </div>
   );
@@ -103,6 +118,13 @@ window.batonTest = {
     const conn = new ShareConnection({ url: wsUrl, ticket, view });
     conn.on('state', (s) => window.batonTest.states.push(`core:${s}`));
     conn.connect();
+  },
+  mountEarly({ wsUrl, ticket }) {
+    const view = new ScreenView({});
+    const feed = new ViewFeed(view);
+    const conn = new ShareConnection({ url: wsUrl, ticket, view: feed.source('server') });
+    conn.on('state', (s) => window.batonTest.states.push(`early:${s}`));
+    early = { view, feed, conn: conn.connect() };
   },
   setControlling(on) {
     flushSync(() => setControllingState?.(on));
