@@ -732,7 +732,7 @@ describe.skipIf(!haveChromium && !CI)('viewer library in Chromium', () => {
     } finally {
       await p3.close();
     }
-  });
+  }, 120_000);
 });
 
 /** A desktop-like test picture: windows with lines of text, a toolbar, and a photo-like area. */
