@@ -100,10 +100,14 @@ describe.skipIf(!haveChromium)('conference in the browser (organizer + guest)', 
     await expect.poll(() => org.getByTestId('signin-form').isVisible()).toBe(true);
     await shot(org, 'landing-1280x720');
     await org.getByTestId('goto-signup').click();
-    await org.getByLabel('Username').fill(ORGANIZER.username);
-    await org.getByLabel('Display name').fill(ORGANIZER.displayName);
-    await org.getByLabel('Password').fill(ORGANIZER.password);
-    await org.getByTestId('signup-submit').click();
+    // Within the sign-up form: the landing page's sign-in form also has "Username" and "Password", and it
+    // stays until the lazy sign-up page has loaded. Typing into it left the sign-up form's username empty,
+    // so the browser refused to submit (both CI runs at load 20+, 2026-12-07).
+    const form = org.getByTestId('signup-form');
+    await form.getByLabel('Username').fill(ORGANIZER.username);
+    await form.getByLabel('Display name').fill(ORGANIZER.displayName);
+    await form.getByLabel('Password').fill(ORGANIZER.password);
+    await form.getByTestId('signup-submit').click();
     await org.getByTestId('current-user').waitFor();
     expect(await org.getByTestId('current-user').textContent()).toBe(ORGANIZER.displayName);
     expect(await org.getByTestId('no-meetings').isVisible()).toBe(true);
