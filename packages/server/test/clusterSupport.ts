@@ -47,7 +47,7 @@ export interface TestCluster {
   dispose(): Promise<void>;
 }
 
-function reachable(url: string): Promise<boolean> {
+export function reachable(url: string): Promise<boolean> {
   const u = new URL(url.replace(/^nats:/, 'http:'));
   return new Promise((resolve) => {
     const s = net.connect({ host: u.hostname, port: Number(u.port || 4222), timeout: 2000 });

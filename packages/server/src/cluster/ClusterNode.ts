@@ -212,7 +212,11 @@ export class ClusterNode extends TypedEmitter<ClusterNodeEvents> {
     const homes = await this.homes.all();
     const live = this.nodes.nodes();
     for (const r of [...this.#relays]) {
-      const moved = r.conference !== null && homes.get(r.conference)?.node !== r.relay.node;
+      // Moved means another node holds it now. No entry means it ended at its home, which closes the
+      // socket itself with the reason (4004 for "ended for all"): closing it here first would tell the
+      // client "reconnecting" instead, and its reconnect would start the ended meeting again.
+      const home = r.conference !== null ? homes.get(r.conference) : undefined;
+      const moved = home !== undefined && home.node !== r.relay.node;
       if (moved || !this.nodes.get(r.relay.node)) {
         this.#relays.delete(r);
         r.relay.close();
