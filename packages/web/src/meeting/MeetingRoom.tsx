@@ -143,20 +143,29 @@ function Room({ client, snapshot, meetingUrl, signedIn }: { client: ConferenceCl
     const timer = setTimeout(() => setBoardWanted(true), BOARD_DEFER_MS);
     return () => clearTimeout(timer);
   }, [boardWanted, sharing]);
+  // A failed load (the network dropped just then) is tried again a little later, not left broken.
+  const [boardTry, setBoardTry] = useState(0);
   useEffect(() => {
     if (!boardWanted) return;
     let live = true;
     let b: BoardSync | null = null;
-    void import('../whiteboard/BoardSync').then(({ BoardSync }) => {
-      if (!live) return;
-      b = new BoardSync(client);
-      setBoard(b);
-    });
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    import('../whiteboard/BoardSync').then(
+      ({ BoardSync }) => {
+        if (!live) return;
+        b = new BoardSync(client);
+        setBoard(b);
+      },
+      () => {
+        if (live) retry = setTimeout(() => setBoardTry((n) => n + 1), Math.min(30_000, 2000 * 2 ** Math.min(boardTry, 4)));
+      },
+    );
     return () => {
       live = false;
+      clearTimeout(retry);
       b?.close();
     };
-  }, [client, boardWanted]);
+  }, [client, boardWanted, boardTry]);
   // On a phone the stage has the screen; chat and people open as sheets over it.
   const [chatOpen, setChatOpen] = useState(() => !narrowScreen());
   const [peopleOpen, setPeopleOpen] = useState(false);
