@@ -450,21 +450,29 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       }
       // Damage was waiting when this pass began: the video layer's heat counts a change as several (VideoLayer.behind).
       if (this.#encoder.video) this.#encoder.video.behind = waits.damage === 0;
-      const tiles = await this.#encoder.encode(frame, cap.rects, cap.time);
+      // Without a video stream (none running, no unit on its way or queued), tiles go out as they are
+      // encoded: the viewers receive and decode the first while the rest are encoded, and draw the frame
+      // (all of it, at the `frame` below) sooner. With one, its units must precede this pass's tiles.
+      const video = this.#encoder.video;
+      const early = !video || (video.rect === null && !video.encoding && this.#videoOut.length === 0);
+      const tiles = await this.#encoder.encode(frame, cap.rects, cap.time, early ? (ts) => {
+        for (const t of ts) wireBytes += this.#send(t);
+      } : undefined);
       const stats = this.#encoder.lastStats;
       const refined = await this.#encoder.refine();
       if (this.#closed) return;
       // Units encoded meanwhile go first: they precede this pass's tiles in their stream's order, and an
       // end tile or a refinement of the stream's rectangle among the tiles comes after its last unit.
+      // (Sent early, the tiles had no stream before them: a unit now is of this pass's picture.)
       const units = this.#takeVideoOut();
       if (tiles.length + refined.length + units.length === 0) return; // damage without a real change: nothing to say
       for (const t of units) wireBytes += this.#send(t);
-      for (const t of tiles) wireBytes += this.#send(t);
+      if (!early) for (const t of tiles) wireBytes += this.#send(t);
       for (const t of refined) wireBytes += this.#send(t);
       const seq = this.flow.nextSeq();
       this.#sentAt.set(seq, performance.now());
       if (this.#sentAt.size > 64) this.#sentAt.delete(this.#sentAt.keys().next().value!); // acks that never came
-      const hash = this.#verify ? this.#encoder.frameHash([...units, ...tiles, ...refined]) : undefined;
+      const hash = this.#verify ? this.#encoder.frameHash(early ? [...tiles, ...units, ...refined] : [...units, ...tiles, ...refined]) : undefined;
       wireBytes += this.#send({ type: 'frame', seq, time: cap.time, ...(hash === undefined ? {} : { hash }) });
       const cpu = (cpuAtFrame = process.cpuUsage());
       const idleMs = this.#lastPassEnd === 0 ? 0 : this.#lastPassAt - this.#lastPassEnd;

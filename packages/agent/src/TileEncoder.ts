@@ -230,8 +230,12 @@ export class TileEncoder {
     return this.#hasher.frameHash(this.#sentFrame(), tiles);
   }
 
-  /** Encode the changed cells among those the rectangles touch. */
-  async encode(frame: FrameBuffer, rects: Rect[], now = Date.now()): Promise<TileMessage[]> {
+  /**
+   * Encode the changed cells among those the rectangles touch. With `onTiles`, the tiles are also handed
+   * over as they are ready, in their final order (each once; together the list returned): the session
+   * sends them while the rest are encoded, so the viewers receive and decode during the encode.
+   */
+  async encode(frame: FrameBuffer, rects: Rect[], now = Date.now(), onTiles?: (tiles: TileMessage[]) => void): Promise<TileMessage[]> {
     const t0 = performance.now();
     if (frame.width !== this.#width || frame.height !== this.#height) this.reset(frame.width, frame.height);
     // What the viewers have changes in this pass: the cells' palettes are built again.
@@ -328,6 +332,15 @@ export class TileEncoder {
     stats.classifyMs = performance.now() - t0;
     stats.jobs = jobs.length;
     const sentFrame = this.#sentFrame();
+    // A stream that ended says so first, then the Copy tile: it reads the picture as it was before this frame.
+    const head: TileMessage[] = [];
+    const end = this.video?.takeEnd();
+    if (end) head.push(end);
+    if (copy) {
+      head.push(copy.tile);
+      stats.copied = copy.cells;
+    }
+    if (onTiles && head.length > 0) onTiles(head);
     const out = await this.#run(jobs, async (job) => {
       const kind = kinds[job.r0 * this.#cols + job.c0];
       if (kind === LOSSY || kind === ALT) {
@@ -340,16 +353,12 @@ export class TileEncoder {
         else stats.lossless++;
       }
       return ts;
-    });
-    const tiles = out.flat();
-    // The Copy tile comes first: it reads the picture as it was before this frame.
-    if (copy) {
-      tiles.unshift(copy.tile);
-      stats.copied = copy.cells;
-    }
-    // The video unit comes last (it overdraws its whole rectangle); a stream that ended says so first.
-    const end = this.video?.takeEnd();
-    if (end) tiles.unshift(end);
+    }, undefined, onTiles && ((done) => {
+      const ts = done.flat();
+      if (ts.length > 0) onTiles(ts);
+    }));
+    const tiles = [...head, ...out.flat()];
+    // The video unit comes last (it overdraws its whole rectangle).
     if (videoDue && this.video!.sink) {
       // Encoded beside the passes: the unit goes to the sink when done, and this pass does not wait for it.
       this.video!.submit(sentFrame, now);
@@ -360,6 +369,7 @@ export class TileEncoder {
       stats.videoWaitMs = performance.now() - tv;
       if (unit) {
         tiles.push(unit);
+        onTiles?.([unit]);
         stats.videoBytes = unit.data.length;
       }
       // The whole rectangle is the stream's approximation now: refined once the stream has ended. Without a
@@ -939,15 +949,28 @@ export class TileEncoder {
     else if (!was && at > 0) this.#lossyCount++;
   }
 
-  /** Run jobs with bounded concurrency, keeping their order in the output; once `stop()` says so, no job is started (its slot stays undefined). */
-  async #run<T>(jobs: Job[], fn: (job: Job) => Promise<T>, stop?: () => boolean): Promise<T[]> {
+  /**
+   * Run jobs with bounded concurrency, keeping their order in the output; once `stop()` says so, no job is
+   * started (its slot stays undefined). `ready` gets the results in order as soon as all before them are done.
+   */
+  async #run<T>(jobs: Job[], fn: (job: Job) => Promise<T>, stop?: () => boolean, ready?: (done: T[]) => void): Promise<T[]> {
     const out = new Array<T>(jobs.length);
+    const finished = new Uint8Array(jobs.length);
     let next = 0;
+    let flushed = 0;
     let since = performance.now();
     const worker = async (): Promise<void> => {
       while (next < jobs.length && !stop?.()) {
         const i = next++;
         out[i] = await fn(jobs[i]!);
+        finished[i] = 1;
+        if (ready && i === flushed) {
+          let to = flushed;
+          while (to < jobs.length && finished[to]) to++;
+          const done = out.slice(flushed, to);
+          flushed = to;
+          ready(done);
+        }
         // Deflate runs on this thread: every few ms let the event loop through, so a controller's input,
         // acks and WebRTC signalling never wait for a whole full-screen pass.
         if (performance.now() - since > YIELD_EVERY_MS) {

@@ -147,6 +147,11 @@ export class VideoLayer {
     return this.#stream?.rect ?? null;
   }
 
+  /** A picture is being encoded beside the passes (its unit is still to come). */
+  get encoding(): boolean {
+    return this.#lane.busy;
+  }
+
   /** A new grid (screen size, new viewers' path): the stream ends, the heat is forgotten. */
   reset(width: number, height: number, tileSize: number): void {
     this.generation++;
