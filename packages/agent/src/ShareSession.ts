@@ -111,6 +111,8 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
   /** When the last pass ended and the CPU it took (ms), for the duty-cycle limit. */
   #lastPassEnd = 0;
   #lastPassCpuMs = 0;
+  /** Bytes of the last frame: how many frames like it the flow window lets be in flight (the rate's viewers bound). */
+  #lastFrameBytes = 0;
   /** Process CPU when the last pass ended: what the process spends between passes counts for the next. */
   #cpuAtLastEnd: NodeJS.CpuUsage | null = null;
   readonly #waits = new LoopWaits();
@@ -313,9 +315,9 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       return;
     }
     if (!this.flow.canSend(this.#t.bufferedAmount)) {
-      this.#waits.enter(this.flow.inFlight >= this.flow.maxInFlight ? 'acks' : 'buffer', performance.now());
+      this.#waits.enter(this.flow.windowFull ? 'acks' : 'buffer', performance.now());
       // Blocked by acks: 'unblocked' kicks again. Blocked by the socket buffer: poll until it drains.
-      if (this.flow.inFlight < this.flow.maxInFlight && !this.#bufferPoll) {
+      if (!this.flow.windowFull && !this.#bufferPoll) {
         this.#bufferPoll = setTimeout(() => {
           this.#bufferPoll = null;
           this.#kick();
@@ -389,7 +391,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       this.#kick();
       return;
     }
-    const seq = this.flow.nextSeq();
+    const seq = this.flow.nextSeq(tile.data.length);
     this.#send(tile);
     this.#sentAt.set(seq, performance.now());
     if (this.#sentAt.size > 64) this.#sentAt.delete(this.#sentAt.keys().next().value!);
@@ -469,7 +471,8 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       for (const t of units) wireBytes += this.#send(t);
       if (!early) for (const t of tiles) wireBytes += this.#send(t);
       for (const t of refined) wireBytes += this.#send(t);
-      const seq = this.flow.nextSeq();
+      const seq = this.flow.nextSeq(wireBytes);
+      this.#lastFrameBytes = wireBytes;
       this.#sentAt.set(seq, performance.now());
       if (this.#sentAt.size > 64) this.#sentAt.delete(this.#sentAt.keys().next().value!); // acks that never came
       const hash = this.#verify ? this.#encoder.frameHash(early ? [...tiles, ...units, ...refined] : [...units, ...tiles, ...refined]) : undefined;
@@ -489,7 +492,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       const end = cpuAtFrame ?? process.cpuUsage();
       this.#cpuAtLastEnd = end;
       this.#lastPassCpuMs = cpuMsBetween(from, end);
-      this.rate.note({ cpuMs: this.#lastPassCpuMs, paintPeriodMs: this.#capture.paintPeriod, ackRttMs: this.#ackRtt });
+      this.rate.note({ cpuMs: this.#lastPassCpuMs, paintPeriodMs: this.#capture.paintPeriod, ackRttMs: this.#ackRtt, window: this.flow.windowFor(this.#lastFrameBytes) });
       this.#ackRtt = undefined;
       this.#kick();
     }

@@ -32,6 +32,16 @@ describe('FrameRateGovernor', () => {
     const g = new FrameRateGovernor();
     expect(feed(g, { cpuMs: 2, paintPeriodMs: 25, ackRttMs: 10 }, 100)).toBe(40);
     expect(g.reason).toBe('content');
+    // Passes may start a third sooner than the period: a repaint a little early is not skipped.
+    expect(g.intervalMs).toBeCloseTo(18.75, 2);
+    // A jittery 60 Hz page measured at 20 ms (the 48 step): within the 60 cap, 16.7 ms.
+    const jitter = new FrameRateGovernor();
+    expect(feed(jitter, { cpuMs: 2, paintPeriodMs: 20, ackRttMs: 10 }, 100)).toBe(48);
+    expect(jitter.intervalMs).toBeCloseTo(16.67, 1);
+    // The cpu bound is kept to the letter.
+    const cpu = new FrameRateGovernor();
+    expect(feed(cpu, { cpuMs: 20, paintPeriodMs: 16.7, ackRttMs: 10 }, 100)).toBe(25);
+    expect(cpu.intervalMs).toBe(40);
     const slow = new FrameRateGovernor();
     expect(feed(slow, { cpuMs: 2, paintPeriodMs: 100, ackRttMs: 10 }, 100)).toBe(30);
   });
@@ -59,6 +69,17 @@ describe('FrameRateGovernor', () => {
     expect(g.reason).toBe('viewers');
     // A pass without an ack keeps the last round trip.
     expect(feed(g, { cpuMs: 3, paintPeriodMs: 16.7 }, 30)).toBe(20);
+  });
+
+  it('lets small frames reach 60 over a long round trip (the flow window holds more of them)', () => {
+    const g = new FrameRateGovernor();
+    // 37 ms round trip: two frames in flight allow 54 a second (the ladder's 48)...
+    expect(feed(g, { ...at60, ackRttMs: 37 }, 60)).toBe(48);
+    expect(g.reason).toBe('viewers');
+    // ...five small ones 135: the content's 60 is the bound.
+    expect(feed(g, { ...at60, ackRttMs: 37, window: 5 }, 60)).toBe(60);
+    // Big frames again: back to two per round trip.
+    expect(feed(g, { ...at60, ackRttMs: 37, window: 2 }, 30)).toBe(48);
   });
 
   it('keeps within the cap and the floor, and ignores figures that say nothing', () => {

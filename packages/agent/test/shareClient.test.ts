@@ -108,27 +108,71 @@ describe.skipIf(!HAVE_X)('ShareClient against an in-test Baton server', () => {
     expect(server.received.at(-1)?.type).toBe('share.stop');
   });
 
-  it('keeps at most 2 frames unacknowledged and then sends the newest pixels, not a queue of stale frames', async () => {
+  it('keeps at most 8 small frames unacknowledged and then sends the newest pixels, not a queue of stale frames', async () => {
     server = new FakeBatonServer();
     await server.listen();
     const win = await painter.window(600, 300, 256, 128, [0, 0, 0]);
-    await start();
+    const c = await start();
     await until(() => server.frames.length >= 1, 'the first frame');
     await canvasMatchesScreen('first frame');
     server.autoAck = false;
-    for (let i = 0; i < 12; i++) {
+    // Solid fills: frames of a few hundred bytes, which the window lets run ahead of the acks. One
+    // fill a frame until the window shuts, then four more while it is shut.
+    const flow = c.session!.flow;
+    let i = 0;
+    while (!flow.windowFull) {
+      const before = server.frames.length;
+      await painter.fill(win, 0, 0, 256, 128, [i * 20, 255 - i * 20, 100]);
+      i++;
+      await until(() => server.frames.length > before || flow.windowFull, 'a frame per fill');
+    }
+    expect(flow.inFlight).toBe(8);
+    for (const end = i + 4; i < end; i++) {
       await painter.fill(win, 0, 0, 256, 128, [i * 20, 255 - i * 20, 100]);
       await sleep(40);
     }
-    await until(() => server.unacked.length >= 2, 'two unacked frames');
-    expect(server.unacked.length).toBe(2); // it tried, and stopped at the window
+    await until(() => server.unacked.length >= 8, 'eight unacked frames');
+    expect(server.unacked.length).toBe(8); // it tried, and stopped at the window
     const blocked = server.frames.length;
     server.autoAck = true;
     server.ackAll();
     await canvasMatchesScreen('after unblocking');
     // The last colour is on the viewer's canvas, reached with one or two frames, not 12.
-    expect(server.canvas!.at(700, 350)).toEqual([11 * 20, 255 - 11 * 20, 100]);
+    expect(server.canvas!.at(700, 350)).toEqual([(i - 1) * 20, 255 - (i - 1) * 20, 100]);
     expect(server.frames.length - blocked).toBeLessThanOrEqual(3);
+    await painter.destroy(win);
+  });
+
+  it('keeps at most 2 big frames unacknowledged (small ones may not follow them)', async () => {
+    server = new FakeBatonServer();
+    await server.listen();
+    const win = await painter.window(400, 200, 640, 400, [0, 0, 0]);
+    const c = await start();
+    await until(() => server.frames.length >= 1, 'the first frame');
+    await canvasMatchesScreen('first frame');
+    server.autoAck = false;
+    // Noise: tens of kB a frame whatever the codec, over the window's budget for small frames.
+    let seed = 7;
+    const noise = (): Uint8Array => {
+      const rgb = new Uint8Array(640 * 400 * 3);
+      for (let i = 0; i < rgb.length; i++) rgb[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+      return rgb;
+    };
+    for (let i = 0; i < 5; i++) {
+      await painter.putRgb(win, 0, 0, 640, 400, noise());
+      await sleep(60);
+    }
+    await painter.fill(win, 0, 0, 16, 16, [255, 0, 0]); // a small change behind them
+    await until(() => server.unacked.length >= 2, 'two unacked frames');
+    // The window is shut with the two big frames in flight: nothing more goes until an ack.
+    const flow = c.session!.flow;
+    await until(() => flow.inFlight === 2, 'the agent sees two in flight');
+    expect(flow.windowFull).toBe(true);
+    expect(flow.bytesInFlight).toBeGreaterThan(flow.smallBytes);
+    expect(server.unacked.length).toBe(2);
+    server.autoAck = true;
+    server.ackAll();
+    await canvasMatchesScreen('after unblocking');
     await painter.destroy(win);
   });
 

@@ -58,7 +58,7 @@ const settle = async () => {
 function cascade() {
   const home = setup();
   const [homeEnd, bEnd] = pipe();
-  const b = new AppShareServer({ conferenceId: 'c1', hostId: 'home:A' });
+  const b = new AppShareServer({ conferenceId: 'c1', hostId: 'home:A', maxHostUnacked: 2, viewerMaxSmallUnacked: 2 });
   bEnd.on('text', (t) => {
     const m = JSON.parse(t) as CascadeDown;
     if (m.type === 'controller') b.setController(m.participantId);

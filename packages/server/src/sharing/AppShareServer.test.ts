@@ -212,6 +212,33 @@ describe('AppShareServer', () => {
     expect(framesOf(got)).toEqual([2]);
   });
 
+  it('sends a viewer small frames ahead of its two-frame window, big ones two at a time', () => {
+    const { relay, host } = setup({ viewerMaxSmallUnacked: 5, maxHostUnacked: 8 });
+    host.receive(SCREEN);
+    hostFrame(host, 1, all);
+    const v = new FakeChannel();
+    relay.attachViewer('v', v);
+    expect(framesOf(v.take())).toEqual([1]);
+    // A typed character a frame: the viewer gets five before it acks any, and the host is acked for each.
+    for (let seq = 2; seq <= 6; seq++) hostFrame(host, seq, [seq % CELLS]);
+    expect(framesOf(v.take())).toEqual([2, 3, 4, 5]);
+    expect(acksOf(host.take())).toEqual([1, 2, 3, 4, 5]);
+    v.receive({ type: 'ack', seq: 5 });
+    expect(framesOf(v.take())).toEqual([6]);
+    v.receive({ type: 'ack', seq: 6 });
+    // Big frames (30 kB each): two in flight, as before; a small one behind them waits for an ack.
+    const big = (cell: number, version: number) => ({ ...tile(cell, version), data: new Uint8Array(30_000).fill(version) });
+    host.receive(big(0, 7));
+    host.receive(frame(7));
+    host.receive(big(1, 8));
+    host.receive(frame(8));
+    hostFrame(host, 9, [2]);
+    expect(framesOf(v.take())).toEqual([7, 8]);
+    v.receive({ type: 'ack', seq: 7 });
+    expect(framesOf(v.take())).toEqual([9]);
+    expect(relay.stats().hostOverruns).toBe(0);
+  });
+
   it('acks the host when any viewer takes a frame, immediately with no viewers, and throttles it only when every viewer is behind', () => {
     const { relay, host } = setup();
     host.receive(SCREEN);

@@ -10,13 +10,16 @@ export interface AppShareServerOptions {
   /** Participant id of the sharer (used in events and logs). */
   hostId: string;
   /**
-   * The host's flow-control window: frames it may have unacknowledged. The relay acks a frame once a
-   * viewer has taken it, so a host that keeps more pending than this is ignoring its window; that is
-   * counted (stats.hostOverruns), and past 16x the window (at least 64) the host is disconnected.
+   * The host's flow-control window: frames it may have unacknowledged (the agent's FlowControl: 2 of any
+   * size, up to 8 small ones). The relay acks a frame once a viewer has taken it, so a host that keeps
+   * more pending than this is ignoring its window; that is counted (stats.hostOverruns), and past 16x
+   * the window (at least 64) the host is disconnected. Default 8.
    */
   maxHostUnacked?: number;
-  /** Frames a viewer may have unacknowledged before it is considered behind. */
+  /** Frames a viewer may have unacknowledged before it is considered behind. Default 2. */
   viewerMaxUnacked?: number;
+  /** Frames a viewer may have unacknowledged while they are small together (ShareViewer). Default 8. */
+  viewerMaxSmallUnacked?: number;
   /**
    * A viewer whose send buffer holds this many bytes (ShareChannel.bufferedAmount, which counts each
    * queued message's bookkeeping too) is sent nothing more until it drains: what one viewer that never
@@ -121,6 +124,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
   readonly hostId: string;
   readonly #maxHostUnacked: number;
   readonly #viewerMaxUnacked: number;
+  readonly #viewerMaxSmallUnacked: number;
   readonly #viewerHighWater: number;
   readonly #sliceTiles: number | undefined;
   readonly #sliceBytes: number | undefined;
@@ -158,8 +162,9 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
     super();
     this.conferenceId = options.conferenceId;
     this.hostId = options.hostId;
-    this.#maxHostUnacked = options.maxHostUnacked ?? 2;
+    this.#maxHostUnacked = options.maxHostUnacked ?? 8;
     this.#viewerMaxUnacked = options.viewerMaxUnacked ?? 2;
+    this.#viewerMaxSmallUnacked = options.viewerMaxSmallUnacked ?? 8;
     this.#viewerHighWater = options.viewerHighWater ?? 1024 * 1024;
     this.#sliceTiles = options.sliceTiles;
     this.#sliceBytes = options.sliceBytes;
@@ -212,6 +217,7 @@ export class AppShareServer extends TypedEmitter<AppShareServerEvents> {
       store: this.#store,
       counters: this.#counters,
       maxUnacked: this.#viewerMaxUnacked,
+      maxSmallUnacked: this.#viewerMaxSmallUnacked,
       highWater: this.#viewerHighWater,
       sliceTiles: this.#sliceTiles,
       sliceBytes: this.#sliceBytes,

@@ -15,8 +15,15 @@ export interface ShareViewerOptions {
   channel: ShareChannel;
   store: TileStore;
   counters: ShareCounters;
-  /** Frames sent but not acknowledged before the viewer stops being sent new ones. */
+  /** Frames sent but not acknowledged before the viewer stops being sent new ones, whatever their size. */
   maxUnacked: number;
+  /**
+   * More frames may be unacknowledged while they are small together (under smallBytes): small updates
+   * (typing, a clock) then reach the viewer at the screen's rate over a round trip longer than two frame
+   * periods, while big frames keep maxUnacked. Defaults: maxUnacked (no extra frames), 48 KiB.
+   */
+  maxSmallUnacked?: number;
+  smallBytes?: number;
   /** Send-buffer size (ShareChannel.bufferedAmount) at which the viewer is busy: nothing more is sent to it until it drains. */
   highWater: number;
   /** The viewer was sent the frame of this commit (or was passed over it, see #begin): the host may be acked up to it. */
@@ -69,6 +76,8 @@ export class ShareViewer {
   readonly #store: TileStore;
   readonly #counters: ShareCounters;
   readonly #maxUnacked: number;
+  readonly #maxSmallUnacked: number;
+  readonly #smallBytes: number;
   readonly #highWater: number;
   readonly #onFrame: (commit: number) => void;
   readonly #onUnresolved: (entry: TileEntry) => void;
@@ -86,6 +95,9 @@ export class ShareViewer {
   #heldAt = 0;
   #closed = false;
   #unacked: number[] = [];
+  /** Bytes of each unacknowledged frame's batch, beside #unacked, and their sum. */
+  #unackedSizes: number[] = [];
+  #unackedBytes = 0;
   #sentCommit = 0;
   #cursorShapeDirty = false;
   #cursorPosDirty = false;
@@ -113,6 +125,8 @@ export class ShareViewer {
     this.#store = options.store;
     this.#counters = options.counters;
     this.#maxUnacked = options.maxUnacked;
+    this.#maxSmallUnacked = Math.max(options.maxUnacked, options.maxSmallUnacked ?? options.maxUnacked);
+    this.#smallBytes = options.smallBytes ?? 48 * 1024;
     this.#highWater = options.highWater;
     this.#onFrame = options.onFrame;
     this.#onUnresolved = options.onUnresolved;
@@ -127,7 +141,11 @@ export class ShareViewer {
   }
   /** May be sent a new frame now. */
   get ready(): boolean {
-    return !this.busy && this.#unacked.length < this.#maxUnacked;
+    return !this.busy && this.#windowOpen();
+  }
+  #windowOpen(): boolean {
+    const n = this.#unacked.length;
+    return n < this.#maxUnacked || (n < this.#maxSmallUnacked && this.#unackedBytes < this.#smallBytes);
   }
   get unacked(): number {
     return this.#unacked.length;
@@ -212,7 +230,9 @@ export class ShareViewer {
   /** The viewer drew frame `seq`: it and every frame sent before it are done. */
   ack(seq: number): void {
     const at = this.#unacked.indexOf(seq);
-    if (at >= 0) this.#unacked.splice(0, at + 1);
+    if (at < 0) return;
+    this.#unacked.splice(0, at + 1);
+    for (const b of this.#unackedSizes.splice(0, at + 1)) this.#unackedBytes -= b;
   }
 
   /**
@@ -263,6 +283,10 @@ export class ShareViewer {
       this.#batch = null;
       this.#send(batch.frame.bytes);
       this.#unacked.push(batch.frame.seq);
+      let size = batch.frame.bytes.byteLength;
+      for (const t of batch.tiles) size += t.bytes.byteLength;
+      this.#unackedSizes.push(size);
+      this.#unackedBytes += size;
       this.#sentCommit = batch.frame.commit;
       this.#stale = false;
       this.#onFrame(batch.frame.commit);
@@ -282,7 +306,7 @@ export class ShareViewer {
    */
   #begin(): Batch | null {
     const last = this.#store.lastFrame;
-    if (!last || this.#unacked.length >= this.#maxUnacked) return null;
+    if (!last || !this.#windowOpen()) return null;
     if (this.#sentCommit >= last.commit) {
       if (!this.#videoOwed || this.#stale) return null;
       this.#videoOwed = false;

@@ -54,7 +54,8 @@ export const framesOf = (msgs: ShareMessage[]) => msgs.filter((m) => m.type === 
 export const tilesOf = (msgs: ShareMessage[]) => msgs.filter((m) => m.type === 'tile') as Extract<ShareMessage, { type: 'tile' }>[];
 
 export function setup(opts: Partial<ConstructorParameters<typeof AppShareServer>[0]> = {}) {
-  const relay = new AppShareServer({ conferenceId: 'c1', hostId: 'h', ...opts });
+  // The window tests count frames: two of any size (the small-frame window has a test of its own).
+  const relay = new AppShareServer({ conferenceId: 'c1', hostId: 'h', maxHostUnacked: 2, viewerMaxSmallUnacked: 2, ...opts });
   const host = new FakeChannel();
   relay.attachHost(host);
   const errors: ShareProtocolError[] = [];
