@@ -13,7 +13,7 @@
  * block per band of text. Lossless blocks use Palette (indexed colour) when they have at most 256
  * colours, which is smaller than ZRgb and cheaper for the viewer to inflate.
  */
-import { TILE_FLAG_ALT, TILE_FLAG_LOSSY, TileEncoding, SHARE_LIMITS, copyPayload, type ShareMessage } from '@baton/protocol';
+import { TILE_FLAG_ALT, TILE_FLAG_LOSSY, TileEncoding, SHARE_LIMITS, copyPayload, copySource, type ShareMessage } from '@baton/protocol';
 import type { FrameBuffer } from './ScreenCapture.js';
 import type { Rect } from './monitors.js';
 import { blockMatches, findMotion, largestRectangle, type Block, type Motion } from './motion.js';
@@ -674,10 +674,12 @@ export class TileEncoder {
    * The heat map sees the photo-like changed cells; inside the stream's rectangle the changed cells
    * leave the tile path (ALT tiles when someone needs tiles, else nothing: the stream carries them).
    */
-  #planVideo(kinds: Uint8Array, changedMark: Uint8Array, now: number, copy: { overdraws(index: number): boolean } | null): CellRect | null {
+  #planVideo(kinds: Uint8Array, changedMark: Uint8Array, now: number, copy: { tile: TileMessage; overdraws(index: number): boolean } | null): CellRect | null {
     const hot = new Uint8Array(kinds.length);
     for (let i = 0; i < kinds.length; i++) if (kinds[i] === LOSSY) hot[i] = 1;
-    const rect = this.video!.plan(hot, changedMark, now);
+    // Where the Copy took its pixels from: content moving out of a stream's rectangle ends the stream.
+    const from = copy ? { ...copySource(copy.tile), w: copy.tile.w, h: copy.tile.h } : null;
+    const rect = this.video!.plan(hot, changedMark, now, from);
     if (!rect) return null;
     const alt = this.video!.audience.tiles;
     for (let r = rect.r0; r <= rect.r1; r++) {

@@ -173,10 +173,11 @@ export class VideoLayer {
   }
 
   /**
-   * One pass: `hot` marks the cells that changed photo-like, `changed` every changed cell. Returns the
-   * stream's rectangle for this pass (null: no video now).
+   * One pass: `hot` marks the cells that changed photo-like, `changed` every changed cell, `movedFrom`
+   * the source of this pass's Copy (content that moved, found among the cells outside the stream).
+   * Returns the stream's rectangle for this pass (null: no video now).
    */
-  plan(hot: Uint8Array, changed: Uint8Array, now: number): CellRect | null {
+  plan(hot: Uint8Array, changed: Uint8Array, now: number, movedFrom: { x: number; y: number; w: number; h: number } | null = null): CellRect | null {
     if (this.#heat.length !== hot.length) return null;
     const dt = this.#heatAt === 0 ? 0 : now - this.#heatAt;
     const decay = this.#heatAt === 0 ? 0 : Math.exp(-dt / TAU_MS);
@@ -209,13 +210,24 @@ export class VideoLayer {
         this.#end();
         return null;
       }
-      // Motion grew out of the rectangle: a new stream over the new box. A keyframe was asked for: the same box.
+      // Motion grew or moved out of the rectangle: mostly a window dragged or a page scrolled with a picture in it,
+      // not a video. The stream ends, without a successor, and the heat is forgotten: the tile path's
+      // motion search (which skips a stream's cells, so never saw the move) sends the moved content as a
+      // Copy and the uncovered cells. A new stream over each new box cost a keyframe a pass (drag-textured:
+      // 51 keyframes of ~100 KB in 68 units) and the Copy. Real video heats up again within a few passes.
       const grown = outside >= Math.max(8, this.minCells / 4) && hotCells >= this.minCells;
-      if (!grown && !this.#keyframeWanted) return s.rect;
-      const rect = grown ? this.#rectOf(c0, r0, c1, r1) : s.rect;
+      // Content moved out of the rectangle (a Copy reads from inside it): the picture is being dragged or scrolled.
+      const left = movedFrom !== null && overlap(movedFrom, s.rect) >= Math.max(8, this.minCells / 4) * this.#tileSize * this.#tileSize;
+      if (grown || left) {
+        this.#end();
+        this.#keyframeWanted = false;
+        heat.fill(0);
+        return null;
+      }
+      if (!this.#keyframeWanted) return s.rect;
       this.#end();
       this.#keyframeWanted = false;
-      return rect ? this.#start(rect, now) : null;
+      return this.#start(s.rect, now);
     }
     if (hotCells < this.minCells) return null;
     const area = (c1 - c0 + 1) * (r1 - r0 + 1);
@@ -481,4 +493,10 @@ function concat(parts: Uint8Array[]): Uint8Array {
     o += p.length;
   }
   return out;
+}
+
+/** Pixels two rectangles share. */
+function overlap(a: { x: number; y: number; w: number; h: number }, b: { x: number; y: number; w: number; h: number }): number {
+  const w = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x), h = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+  return w > 0 && h > 0 ? w * h : 0;
 }

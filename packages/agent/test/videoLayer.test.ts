@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TILE_FLAG_ALT, TILE_FLAG_LOSSY, TileEncoding, decodeShareMessage, encodeShareMessage, videoHeader, type ShareMessage } from '@baton/protocol';
 import { TileEncoder } from '../src/TileEncoder.js';
 import { VideoLayer } from '../src/VideoLayer.js';
-import { frameFromRgb } from './helpers/canvas.js';
+import { Canvas, frameFromRgb } from './helpers/canvas.js';
 import { photoLike } from './helpers/painter.js';
 
 const W = 640, H = 480;
@@ -164,6 +164,50 @@ describe.skipIf(!NODE_AV)('VideoLayer (node-av libx264)', () => {
     expect(frames.flat().some((t) => t.encoding === TileEncoding.Video)).toBe(false);
     video.close();
   }, 60_000);
+});
+
+describe('VideoLayer and moving content', () => {
+  it('a picture that played in place and is then dragged away: the stream ends, the drag goes as Copy tiles with no new stream, and the screen ends pixel-exact', async () => {
+    const fake = async () => ({ encode: async () => ({ data: new Uint8Array(16), key: true }), close() {} });
+    const video = new VideoLayer({ encoder: fake });
+    const enc = new TileEncoder({ video });
+    enc.setAudience({ video: true, tiles: true });
+    const photo = photoLike(320, 240, 7);
+    // The picture plays at (160, 96) (new content every pass), then, still, is dragged by (12, 8) a pass.
+    const frame = (i: number) => {
+      const rgb = scene(null);
+      const p = i < 10 ? photoLike(320, 240, i + 1) : photo;
+      const dx = i < 10 ? 0 : (i - 9) * 12, dy = i < 10 ? 0 : (i - 9) * 8;
+      for (let y = 0; y < 240; y++) rgb.set(p.subarray(y * 320 * 3, (y + 1) * 320 * 3), ((96 + dy + y) * W + 160 + dx) * 3);
+      return frameFromRgb(W, H, rgb);
+    };
+    const canvas = new Canvas(W, H);
+    const passes: Tile[][] = [];
+    let now = 1_000_000;
+    for (let i = 0; i < 22; i++, now += 40) {
+      const tiles = [...(await enc.encode(frame(i), all, now)), ...(await enc.refine(now))].map(wire);
+      passes.push(tiles);
+      for (const t of tiles) if (t.encoding !== TileEncoding.Video) await canvas.apply(t);
+    }
+    const units = (ts: Tile[]) => ts.filter((t) => t.encoding === TileEncoding.Video).map((t) => videoHeader(t.data));
+    // It played: one stream, from a keyframe.
+    expect(units(passes.slice(0, 10).flat()).filter((h) => !h.end).length).toBeGreaterThan(3);
+    const streams = new Set(units(passes.flat()).map((h) => h.stream));
+    expect(streams.size).toBe(1);
+    // Dragged: the stream ends, and the later passes carry the move as a Copy, no video.
+    expect(units(passes.slice(10).flat()).filter((h) => h.end)).toHaveLength(1);
+    const late = passes.slice(14);
+    expect(late.flat().some((t) => t.encoding === TileEncoding.Video)).toBe(false);
+    expect(late.filter((ts) => ts[0]?.encoding === TileEncoding.Copy).length).toBe(late.length);
+    // Still: the refinement makes what the stream and the JPEG tiles left approximate exact.
+    const last = frame(21);
+    for (let k = 0; k < 40; k++, now += 100) {
+      const tiles = [...(await enc.encode(last, all, now)), ...(await enc.refine(now))];
+      for (const t of tiles.map(wire)) await canvas.apply(t);
+    }
+    expect(canvas.diff(last, 0)).toBe(0);
+    video.close();
+  });
 });
 
 describe('VideoLayer heat', () => {
