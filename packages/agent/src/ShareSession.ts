@@ -434,10 +434,15 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     const from = this.#cpuAtLastEnd !== null && this.#lastPassAt - this.#lastPassEnd <= FRAME_GAP_MS ? this.#cpuAtLastEnd : cpu0;
     // Read once at the frame and reused for the pass's end (process.cpuUsage() is a getrusage() call).
     let cpuAtFrame: NodeJS.CpuUsage | null = null;
+    // A full pass (the first, a new screen, a path switch) reads and encodes everything once: its CPU says
+    // nothing about the passes after it. Counted, it took the rate from 30 down to 10 at the start of a
+    // share, which then took 3-4 s to climb back to 60 (typing trace).
+    let fullPass = false;
     try {
       const t0 = performance.now();
       const paintAgeMs = t0 - this.#capture.lastPaintAt;
       const cap = await this.#capture.capture();
+      fullPass = cap.full;
       const captureMs = performance.now() - t0;
       if (this.#closed) return;
       const frame = this.#capture.frame;
@@ -492,7 +497,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       const end = cpuAtFrame ?? process.cpuUsage();
       this.#cpuAtLastEnd = end;
       this.#lastPassCpuMs = cpuMsBetween(from, end);
-      this.rate.note({ cpuMs: this.#lastPassCpuMs, paintPeriodMs: this.#capture.paintPeriod, ackRttMs: this.#ackRtt, window: this.flow.windowFor(this.#lastFrameBytes) });
+      this.rate.note({ cpuMs: fullPass ? Number.NaN : this.#lastPassCpuMs, paintPeriodMs: this.#capture.paintPeriod, ackRttMs: this.#ackRtt, window: this.flow.windowFor(this.#lastFrameBytes) });
       this.#ackRtt = undefined;
       this.#kick();
     }
