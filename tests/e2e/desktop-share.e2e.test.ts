@@ -90,12 +90,37 @@ describe.skipIf(!OK)('desktop sharing with remote control (agent + two browser v
       lazyChunks.push({ name: new URL(route.request().url()).pathname.replace(/^.*\//, ''), framesDrawn });
       await route.continue();
     });
+    // Whether its sharing socket had sent its auth when the room (the roster) first rendered.
+    await guest.addInitScript(() => {
+      const rec = { sent: 0, sentAtRoom: null as number | null };
+      Object.assign(window, { __lateJoin: rec, __batonEarlyShareHoldMs: 30_000 });
+      const Native = window.WebSocket;
+      window.WebSocket = class extends Native {
+        readonly #share: boolean;
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols);
+          this.#share = String(url).includes('/ws/share');
+        }
+        override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+          if (this.#share) rec.sent++;
+          super.send(data);
+        }
+      };
+      new MutationObserver((_, obs) => {
+        if (!document.querySelector('[data-testid="roster"]')) return;
+        rec.sentAtRoom = rec.sent;
+        obs.disconnect();
+      }).observe(document, { childList: true, subtree: true });
+    });
     await guest.goto(`${srv.url}/m/${conf}`);
     await guest.getByTestId('guest-name').fill('Late Lena');
     await guest.getByTestId('guest-join').click();
     const t0 = Date.now();
     await expect.poll(() => showsDesktop(guest), { timeout: 10_000 }).toBe(true);
     console.log(`late joiner: complete screen ${Date.now() - t0} ms after joining (the share opens by itself)`);
+    // The room rendered only once the sharing socket had sent its auth (SnapshotGate): the socket's
+    // open and the server's sending did not wait behind the room's render.
+    expect(await guest.evaluate(() => (window as unknown as { __lateJoin: { sentAtRoom: number | null } }).__lateJoin.sentAtRoom)).toBeGreaterThanOrEqual(1);
     // No share.ticket round trip: the welcome carried the ticket.
     expect(sent.filter((m) => m.includes('"share.ticket"'))).toEqual([]);
     // The whiteboard's replica (Yjs) loads only after the first picture; the views' code only when shown.

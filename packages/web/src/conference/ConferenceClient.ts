@@ -550,7 +550,11 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
         if (this.boardBacklog) this.boardBacklog = msg.whiteboard ? [msg.whiteboard] : [];
         this.seated(msg.resumeToken);
         if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+        // One change with the state in it: a listener never sees the room's contents in a state
+        // other than `joined` (SnapshotGate holds the snapshot from before the welcome).
+        const wasJoined = this.snap.state === 'joined';
         this.update({
+          state: 'joined',
           selfId: msg.self,
           conference: msg.conference,
           roster: msg.roster,
@@ -570,7 +574,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
           attempt: 0,
           serverRestarting: false,
         });
-        this.setState('joined');
+        if (!wasJoined) this.emit('state', 'joined');
         break;
       case 'lobby.wait':
         this.seated(msg.resumeToken);

@@ -1,6 +1,6 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { ConferenceClient, IDLE_SNAPSHOT, conferenceSocketUrl, type ConferenceSnapshot } from './ConferenceClient';
-import { startEarlyShare } from '../sharing/EarlyShare';
+import { SnapshotGate } from './SnapshotGate';
 import { videoDecodingSupported } from '../sharing/VideoTileDecoder';
 
 const IDLE = IDLE_SNAPSHOT;
@@ -10,7 +10,7 @@ const IDLE = IDLE_SNAPSHOT;
  * Returns the client (for commands) and its current snapshot.
  */
 export function useConference(conferenceId: string, enabled: boolean, name?: string): { client: ConferenceClient | null; snapshot: ConferenceSnapshot } {
-  const [client, setClient] = useState<ConferenceClient | null>(null);
+  const [joined, setJoined] = useState<{ client: ConferenceClient; gate: SnapshotGate } | null>(null);
 
   useEffect(() => {
     if (!enabled) return;
@@ -22,15 +22,12 @@ export function useConference(conferenceId: string, enabled: boolean, name?: str
       // Two-party agent shares go peer-to-peer when the browser can (the viewer answers the host).
       caps: { p2p: typeof RTCPeerConnection === 'function' },
     });
-    setClient(c);
+    // A share running when this page joins opens as the welcome comes, and the room renders once its
+    // snapshot is in (SnapshotGate); the gate listens before React does.
+    const gate = new SnapshotGate(c);
+    setJoined({ client: c, gate });
     // Asked of the media stack now, so the sharing socket's caps need not wait for the answer.
     void videoDecodingSupported();
-    // A share running when this page joins opens as the welcome comes, not once the room is rendered.
-    const offJoined = c.on('state', (state) => {
-      if (state !== 'joined') return;
-      offJoined();
-      startEarlyShare(c);
-    });
     // Connect on the next tick: React's StrictMode (dev) mounts, unmounts and remounts at once, and
     // a socket opened by the first mount would only be torn down half-open.
     const start = setTimeout(() => c.connect(), 0);
@@ -44,18 +41,18 @@ export function useConference(conferenceId: string, enabled: boolean, name?: str
     window.addEventListener('pagehide', pagehide);
     return () => {
       window.removeEventListener('pagehide', pagehide);
-      offJoined();
+      gate.close();
       clearTimeout(start);
       c.close();
-      setClient(null);
+      setJoined(null);
     };
   }, [conferenceId, enabled, name]);
 
   const snapshot = useSyncExternalStore(
-    client?.subscribe ?? noopSubscribe,
-    client?.getSnapshot ?? idleSnapshot,
+    joined?.gate.subscribe ?? noopSubscribe,
+    joined?.gate.getSnapshot ?? idleSnapshot,
   );
-  return { client, snapshot };
+  return { client: joined?.client ?? null, snapshot };
 }
 
 const noopSubscribe = () => () => {};
