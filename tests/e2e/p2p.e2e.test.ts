@@ -26,7 +26,7 @@ import { loadX11 } from '../../packages/agent/src/x11.js';
 import { createConference, signUp } from '../../packages/server/test/support.js';
 import { startAgentShare, type AgentRun } from '../support/agent.js';
 import { CHROMIUM, CHROMIUM_ARGS, ROOT, haveBrowserAndX } from '../support/browser.js';
-import { H, QUADRANTS, TARGET, W } from '../support/hostDesktop.js';
+import { H, QUADRANTS, TARGET, W, screenMismatches } from '../support/hostDesktop.js';
 
 const OK = haveBrowserAndX('tests/e2e/p2p.e2e.test.ts');
 /** A photo-like picture (JPEG tiles), so that a full refresh weighs what a real desktop does. */
@@ -212,6 +212,32 @@ describe.skipIf(!OK)('peer-to-peer sharing and escalation (agent + Chromium view
     expect(stats.inputForwarded).toBe(0);
     expect(stats.inputDropped).toBe(0);
     expect(stats.bytesIn).toBeLessThanOrEqual(2); // the viewer's caps frame, no input
+  });
+
+  it('a viewer that comes back gets the whole screen over its new peer channel from the agent\'s tile cache, pixel-exact', async () => {
+    const CACHE = /Sent the whole screen to the new path from the tile cache \((\d+) tiles, \d+ KiB; (\d+) cells to encode again\)/g;
+    const FULL = /every cell encoded again/;
+    // The first peer channel already got its screen from the cache (the host encoded it while alone).
+    const before = [...agent!.output().matchAll(CACHE)].length;
+    expect(before).toBeGreaterThanOrEqual(1);
+    await vic.evaluate(() => window.batonP2P.leave());
+    await vic.goto(`${srv.url}/p2p.html`);
+    vicId = await vic.evaluate((c) => window.batonP2P.join({ conferenceId: c, p2p: true, width: 1280, height: 720 }), conf);
+    await expect.poll(async () => (await info(vic)).path, { timeout: 15_000 }).toBe('peer');
+    // Every pixel of the canvas is the X screen's (the photo's cells were refined before it left: lossless tiles).
+    await expect.poll(() => screenMismatches(vic, painter, W, H), { timeout: 15_000 }).toBe(0);
+    const lines = [...agent!.output().matchAll(CACHE)];
+    expect(lines.length).toBeGreaterThan(before);
+    const last = lines.at(-1)!;
+    expect(Number(last[1])).toBeGreaterThan(0);
+    // Nothing drew over a cell with a Copy or a video unit meanwhile: nothing encoded again.
+    expect(Number(last[2])).toBe(0);
+    expect(agent!.output()).not.toMatch(FULL);
+    expect((await focus()).snapshot().share?.transport).toBe('p2p');
+    console.log(`p2p: rejoin served from the cache: ${last[0]}`);
+    // Back in control, as before it left (the escalation below clicks).
+    await vic.evaluate(() => window.batonP2P.requestControl());
+    await expect.poll(async () => (await info(vic)).share?.controllerId, { timeout: 10_000 }).toBe(vicId);
   });
 
   it('escalation: a third participant moves the share to the server; the first canvas never blanks and shows a change made then within 1 s', async () => {

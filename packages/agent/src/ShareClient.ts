@@ -393,6 +393,10 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
       this.emit('frame', s);
     });
     session.on('video', (v) => this.emit('video', v));
+    session.on('resynced', (r) => {
+      if (!r) this.#status('The new path gets every cell encoded again (a video stream is under way).');
+      else this.#status(`Sent the whole screen to the new path from the tile cache (${r.tiles} tiles, ${Math.round(r.bytes / 1024)} KiB; ${r.missingCells} cells to encode again).`);
+    });
     session.on('error', (err) => this.emit('error', err));
     session.on('clipboard', (text, allowed) => void this.#controllerCopied(text, allowed));
     session.on('closed', (code, reason) => void this.#onSessionClosed(session, code, reason));
@@ -549,8 +553,8 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     const screen = this.paths.pathSwitch?.screen;
     if (!session || !screen) return; // a session not started yet sends everything on its first pass
     session.flow.reset();
-    this.#encoder.reset(screen.width, screen.height);
-    this.capture.requestFull();
+    // From the encoder's cache of what was sent, not a capture and encode of every cell (see resync()).
+    session.resync();
   }
 
   get clipboardMode(): ClipboardMode {

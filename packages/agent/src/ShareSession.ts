@@ -63,6 +63,8 @@ export type PassStats = EncodeStats & {
   /** Which bound set the capture rate, and the smoothed ack round trip (ms). */
   rateReason: FrameRateReason;
   ackRttMs: number | null;
+  /** Tiles of this frame replayed from the encoder's cache for a new path (see resync()); 0 for a normal pass. */
+  snapshotTiles: number;
 };
 
 export type ShareSessionEvents = {
@@ -74,6 +76,11 @@ export type ShareSessionEvents = {
   clipboard: [text: string, allowed: boolean];
   /** A video unit went out (encoded beside the passes), with its encoder's figures. */
   video: [VideoUnitInfo & { seq: number | null; bytes: number; dropped: number }];
+  /**
+   * A new path was given the whole screen (resync()): from the cache (`tiles` replayed, `missingCells`
+   * left to the next pass's encode), or null when every cell is encoded again (a video stream under way).
+   */
+  resynced: [{ tiles: number; missingCells: number; bytes: number } | null];
   /** The channel is gone. */
   closed: [code: number, reason: string];
   error: [Error];
@@ -118,6 +125,10 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
   readonly #waits = new LoopWaits();
   #closed = false;
   #started = false;
+  /** A new path wants the whole screen: served from the cache when the pass under way ends. */
+  #resyncPending = false;
+  /** Tiles replayed from the cache that still wait for their `frame` (the next pass sends it). */
+  #replayed: { tiles: TileMessage[]; bytes: number } | null = null;
   /** Cancels a pass waiting for the next repaint. */
   #unalign: (() => void) | null = null;
   #onDamage = (): void => this.#kick();
@@ -220,6 +231,57 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     }
   }
 
+  /**
+   * The stream moved to a new path, which has nothing yet (flow control was reset): send it the whole
+   * screen from the encoder's cache at once (no capture, no encoding), the picture the other paths have.
+   * Cells the cache cannot give are captured and encoded by the next pass, whose `frame` then closes the
+   * snapshot; without such cells the snapshot is a frame of its own. With a video stream under way (the
+   * new path would need a keyframe first) or before the first pass, every cell is encoded again instead.
+   */
+  resync(): void {
+    if (this.#closed || !this.#started) return;
+    // A source switch sends a new `screen` and every tile anyway.
+    if (this.#switching) return;
+    if (this.#running) {
+      this.#resyncPending = true;
+      return;
+    }
+    this.#resync();
+    this.#kick();
+  }
+
+  #resync(): void {
+    this.#resyncPending = false;
+    const screen = this.#screen;
+    if (!screen) return; // the first pass sends everything
+    const video = this.#encoder.video;
+    if (video && (video.rect !== null || video.encoding || this.#videoOut.length > 0)) {
+      this.#encoder.reset(screen.width, screen.height);
+      this.#videoOut = [];
+      this.#replayed = null;
+      this.#capture.requestFull();
+      this.emit('resynced', null);
+      return;
+    }
+    const missingBefore = this.#encoder.counts.snapshotMissing;
+    const snap = this.#encoder.snapshot();
+    let bytes = 0;
+    for (const t of snap.tiles) bytes += this.#send(t);
+    for (const r of snap.missing) this.#capture.requestRegion(r);
+    this.emit('resynced', { tiles: snap.tiles.length, missingCells: this.#encoder.counts.snapshotMissing - missingBefore, bytes });
+    if (snap.missing.length > 0 || snap.tiles.length === 0) {
+      this.#replayed = { tiles: snap.tiles, bytes };
+      return;
+    }
+    this.#replayed = null;
+    const seq = this.flow.nextSeq(bytes);
+    this.#sentAt.set(seq, performance.now());
+    const hash = this.#verify ? this.#encoder.frameHash([]) : undefined;
+    const time = Date.now();
+    bytes += this.#send({ type: 'frame', seq, time, ...(hash === undefined ? {} : { hash }) });
+    this.emit('frame', { ...emptyEncodeStats(), seq, time, paintAgeMs: 0, captureMs: 0, refined: 0, wireBytes: bytes, fps: this.rate.fps, cpuMs: 0, frameCpuMs: 0, passMs: 0, idleMs: 0, waits: new LoopWaits().take(0), rateReason: this.rate.reason, ackRttMs: this.rate.averages.ackRttMs, snapshotTiles: snap.tiles.length });
+  }
+
   #cancelScheduled(): void {
     if (this.#scheduled) clearTimeout(this.#scheduled);
     this.#scheduled = null;
@@ -309,7 +371,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     if (this.#closed || this.#running || this.#scheduled || this.#paused || this.#switching) return;
     const refineAt = this.#encoder.nextRefineAt();
     const refineDue = refineAt !== null && refineAt <= Date.now();
-    if (!this.#capture.pending && !refineDue && this.#videoOut.length === 0) {
+    if (!this.#capture.pending && !refineDue && this.#videoOut.length === 0 && !this.#replayed) {
       this.#waits.enter('damage', performance.now());
       this.#armRefine(refineAt);
       return;
@@ -448,6 +510,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       const frame = this.#capture.frame;
       let wireBytes = 0;
       if (!this.#screen || this.#screen.width !== frame.width || this.#screen.height !== frame.height) {
+        this.#replayed = null;
         this.#screen = { width: frame.width, height: frame.height };
         this.#encoder.reset(frame.width, frame.height);
         this.#videoOut = [];
@@ -472,7 +535,11 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       // end tile or a refinement of the stream's rectangle among the tiles comes after its last unit.
       // (Sent early, the tiles had no stream before them: a unit now is of this pass's picture.)
       const units = this.#takeVideoOut();
-      if (tiles.length + refined.length + units.length === 0) return; // damage without a real change: nothing to say
+      // Tiles replayed from the cache before this pass: this frame closes them.
+      const replayed = this.#replayed;
+      this.#replayed = null;
+      if (replayed) wireBytes += replayed.bytes;
+      if (tiles.length + refined.length + units.length === 0 && !replayed) return; // damage without a real change: nothing to say
       for (const t of units) wireBytes += this.#send(t);
       if (!early) for (const t of tiles) wireBytes += this.#send(t);
       for (const t of refined) wireBytes += this.#send(t);
@@ -484,7 +551,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       wireBytes += this.#send({ type: 'frame', seq, time: cap.time, ...(hash === undefined ? {} : { hash }) });
       const cpu = (cpuAtFrame = process.cpuUsage());
       const idleMs = this.#lastPassEnd === 0 ? 0 : this.#lastPassAt - this.#lastPassEnd;
-      this.emit('frame', { ...stats, seq, time: cap.time, paintAgeMs, captureMs, refined: refined.length, wireBytes, fps: this.rate.fps, cpuMs: cpuMsBetween(cpu0, cpu), frameCpuMs: cpuMsBetween(from, cpu), passMs: performance.now() - t0, idleMs, waits, rateReason: this.rate.reason, ackRttMs: this.rate.averages.ackRttMs });
+      this.emit('frame', { ...stats, seq, time: cap.time, paintAgeMs, captureMs, refined: refined.length, wireBytes, fps: this.rate.fps, cpuMs: cpuMsBetween(cpu0, cpu), frameCpuMs: cpuMsBetween(from, cpu), passMs: performance.now() - t0, idleMs, waits, rateReason: this.rate.reason, ackRttMs: this.rate.averages.ackRttMs, snapshotTiles: replayed?.tiles.length ?? 0 });
     } catch (err) {
       if (!this.#closed) this.emit('error', err as Error);
     } finally {
@@ -499,9 +566,14 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       this.#lastPassCpuMs = cpuMsBetween(from, end);
       this.rate.note({ cpuMs: fullPass ? Number.NaN : this.#lastPassCpuMs, paintPeriodMs: this.#capture.paintPeriod, ackRttMs: this.#ackRtt, window: this.flow.windowFor(this.#lastFrameBytes) });
       this.#ackRtt = undefined;
+      if (this.#resyncPending && !this.#closed) this.#resync();
       this.#kick();
     }
   }
+}
+
+function emptyEncodeStats(): EncodeStats {
+  return { tiles: 0, unchanged: 0, fill: 0, lossless: 0, lossy: 0, bytes: 0, ms: 0, classifyMs: 0, jobs: 0, copied: 0, videoBytes: 0, videoWaitMs: 0 };
 }
 
 function cpuMsBetween(from: NodeJS.CpuUsage, to: NodeJS.CpuUsage): number {

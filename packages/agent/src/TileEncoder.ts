@@ -18,6 +18,7 @@ import type { FrameBuffer } from './ScreenCapture.js';
 import type { Rect } from './monitors.js';
 import { blockMatches, findMotion, largestRectangle, type Block, type Motion } from './motion.js';
 import { FrameHasher } from './FrameHasher.js';
+import { TileCache } from './TileCache.js';
 import type { CellRect, VideoLayer } from './VideoLayer.js';
 import { CellPalettes, classifyTile, copyBlock, countColours, copyTile, encodeJpeg, encodePalette, encodePng, encodeWebpLossless, encodeZRgb, extractRgb, firstDifferentRow, paletteOf, pixelPair, tileEquals, type PixelPair } from './tileCodecs.js';
 
@@ -157,6 +158,10 @@ export class TileEncoder {
   readonly video: VideoLayer | null;
   /** Each cell's palette, built once a pass for the classification and the Palette tiles (see CellPalettes). */
   #cells: CellPalettes | null = null;
+  /** Per cell, the newest self-contained tile sent: a new path's whole screen without encoding it again (see snapshot()). */
+  readonly cache = new TileCache();
+  /** Resets (every cell encoded again) and snapshots served from the cache, for stats and tests. */
+  readonly counts = { resets: 0, snapshots: 0, snapshotTiles: 0, snapshotMissing: 0 };
 
   constructor(options: TileEncoderOptions = {}) {
     this.tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
@@ -216,6 +221,8 @@ export class TileEncoder {
     this.#lastMotion = null;
     this.#lastPassAt = 0;
     this.#hasher.reset(width, height, this.tileSize);
+    this.cache.reset(width, height, this.tileSize);
+    this.counts.resets++;
     // 10 MB at 1080p: kept across resets of the same geometry (a reset for new viewers).
     if (this.#cells && this.#cells.width === width && this.#cells.height === height) this.#cells.next();
     else this.#cells = width > 0 && height > 0 ? new CellPalettes(width, height, this.tileSize) : null;
@@ -362,6 +369,8 @@ export class TileEncoder {
     if (videoDue && this.video!.sink) {
       // Encoded beside the passes: the unit goes to the sink when done, and this pass does not wait for it.
       this.video!.submit(sentFrame, now);
+      this.cache.note(tiles);
+      this.cache.forget(vrect.c0 * this.tileSize, vrect.r0 * this.tileSize, (vrect.c1 - vrect.c0 + 1) * this.tileSize, (vrect.r1 - vrect.r0 + 1) * this.tileSize);
       for (let r = vrect.r0; r <= vrect.r1; r++) for (let c = vrect.c0; c <= vrect.c1; c++) this.#setLossy(r * this.#cols + c, now);
     } else if (videoDue) {
       const tv = performance.now();
@@ -377,6 +386,8 @@ export class TileEncoder {
       // viewers do not have this pass's changes there: the refinement sends them as lossless tiles.
       for (let r = vrect.r0; r <= vrect.r1; r++) for (let c = vrect.c0; c <= vrect.c1; c++) this.#setLossy(r * this.#cols + c, now);
     }
+    // (With a unit encoded beside the passes, its rectangle was noted above, after this pass's tiles.)
+    if (!(videoDue && this.video!.sink)) this.cache.note(tiles);
     stats.bytes = tiles.reduce((n, t) => n + t.data.length, 0);
     stats.ms = performance.now() - t0;
     this.lastStats = stats;
@@ -659,7 +670,39 @@ export class TileEncoder {
       if (out[k] !== undefined) return;
       for (let r = job.r0; r <= job.r1; r++) for (let c = job.c0; c <= job.c1; c++) this.#setLossy(r * this.#cols + c, now - this.refineAfterMs);
     });
-    return out.flat().filter((t) => t !== undefined);
+    const tiles = out.flat().filter((t) => t !== undefined);
+    this.cache.note(tiles);
+    return tiles;
+  }
+
+  /**
+   * The whole screen as the viewers have it, for a receiver that has nothing (a new path): the cached
+   * tiles, in order, without encoding anything. The cells the cache cannot give (last drawn by a Copy or
+   * a video unit) are marked like invalidate(): the next pass encodes them from pixels; `missing` are
+   * their rectangles, to be captured. Lossy cells stay due for refinement, which the new receiver gets.
+   */
+  snapshot(): { tiles: TileMessage[]; missing: Rect[] } {
+    const { tiles, missing } = this.cache.snapshot();
+    const rects: Rect[] = [];
+    const ts = this.tileSize;
+    let run: Rect | null = null;
+    for (const i of missing) {
+      this.#known[i] = 0;
+      if (!this.#noCopy[i]) this.#noCopyCount++;
+      this.#noCopy[i] = 1;
+      const x = (i % this.#cols) * ts, y = Math.floor(i / this.#cols) * ts;
+      // Runs of missing cells along a row: one rectangle each.
+      if (run && run.y === y && run.x + run.width === x) run.width += ts;
+      else rects.push((run = { x, y, width: ts, height: ts }));
+    }
+    for (const r of rects) {
+      r.width = Math.min(r.width, this.#width - r.x);
+      r.height = Math.min(r.height, this.#height - r.y);
+    }
+    this.counts.snapshots++;
+    this.counts.snapshotTiles += tiles.length;
+    this.counts.snapshotMissing += missing.length;
+    return { tiles, missing: rects };
   }
 
   /** When the earliest pending refinement is due (ms epoch), or null if nothing is lossy. */

@@ -136,7 +136,7 @@ export class SharePaths extends TypedEmitter<SharePathsEvents> {
   /** Every batch the session sent: the escalation refresh going out retires the direct path. */
   noteFrame(stats: PassStats): void {
     const sw = this.#switch;
-    if (this.#retiring && sw?.active === 'server' && sw.tileCount > 0 && stats.tiles >= sw.tileCount) {
+    if (this.#retiring && sw?.active === 'server' && sw.tileCount > 0 && (stats.tiles >= sw.tileCount || stats.snapshotTiles > 0)) {
       this.#mark('escalation refresh sent on the server socket');
       this.#endRetire('the server has the whole screen');
     }
