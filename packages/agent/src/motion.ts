@@ -110,6 +110,67 @@ export function findMotion(cur: FrameBuffer, prev: Buffer, features: Block[], hi
     }
     return false;
   };
+  // Each feature's pixels by colour (positions j * w + i), built when the square search first needs them.
+  const byColour: (Map<number, number[]> | undefined)[] = [];
+  const colourMap = (fi: number): Map<number, number[]> => {
+    let m = byColour[fi];
+    if (m) return m;
+    const ft = features[fi]!;
+    m = new Map();
+    for (let j = 0; j < ft.h; j++) {
+      for (let i = 0; i < ft.w; i++) {
+        const v = wc[(ft.y + j) * ws + ft.x + i]!, at = m.get(v);
+        if (at) at.push(j * ft.w + i);
+        else m.set(v, [j * ft.w + i]);
+      }
+    }
+    byColour[fi] = m;
+    return m;
+  };
+  /**
+   * What scan() finds (the same matches, in the same order, the same stop past `max`), for a large
+   * square: a block of prev at any offset contains exactly one pixel of the lattice of multiples of the
+   * feature's size, so only the lattice's pixels are looked up among the feature's colours, and each hit
+   * (a feature pixel of that colour) names one offset to test. scan() compares once per offset: over
+   * 513x513 offsets of 8 features (a drag that went further than 64 px between passes, as on a loaded
+   * machine) that was most of the pass's classification; this costs one lookup per 256 offsets plus one
+   * test per hit: a tenth of that or less for a many-coloured feature, at worst (one colour nearly
+   * everywhere, in the feature and in prev) about as much.
+   */
+  const latticeScan = (fi: number, dyLo: number, dyHi: number, dxLo: number, dxHi: number, found: Motion[], max: number, skipDx0: boolean): boolean => {
+    const ft = features[fi]!, fk = keys[fi]!;
+    dxLo = Math.max(dxLo, ft.x + ft.w - cur.width);
+    dxHi = Math.min(dxHi, ft.x);
+    dyLo = Math.max(dyLo, ft.y + ft.h - cur.height);
+    dyHi = Math.min(dyHi, ft.y);
+    if (dxLo > dxHi || dyLo > dyHi) return false;
+    // The block's top left in prev: (sx, sy) = (ft.x - dx, ft.y - dy).
+    const sxLo = ft.x - dxHi, sxHi = ft.x - dxLo, syLo = ft.y - dyHi, syHi = ft.y - dyLo;
+    const m = colourMap(fi);
+    const hits: number[] = [];
+    for (let ly = Math.ceil(syLo / ft.h) * ft.h; ly <= syHi + ft.h - 1; ly += ft.h) {
+      for (let lx = Math.ceil(sxLo / ft.w) * ft.w; lx <= sxHi + ft.w - 1; lx += ft.w) {
+        const at = m.get(wp[ly * ws + lx]!);
+        if (at === undefined) continue;
+        for (let k = 0; k < at.length; k++) {
+          const p = at[k]!, j = (p / ft.w) | 0;
+          const sx = lx - (p - j * ft.w), sy = ly - j;
+          if (sx < sxLo || sx > sxHi || sy < syLo || sy > syHi) continue;
+          const dx = ft.x - sx, dy = ft.y - sy;
+          if (dx === 0 && (skipDx0 || dy === 0)) continue;
+          if (wp[(sy + fk.ky) * ws + sx + fk.kx] !== fk.px || !wordsEqual(wc, wp, ws, ft, sx, sy)) continue;
+          hits.push((dy + 4096) * 8192 + (dx + 4096));
+        }
+      }
+    }
+    // scan()'s order: dy, then dx ascending (the votes' ties go to the offset counted first).
+    hits.sort((a, b) => a - b);
+    for (const h of hits) {
+      found.push({ dx: (h % 8192) - 4096, dy: Math.floor(h / 8192) - 4096 });
+      if (found.length > max) return true;
+    }
+    return false;
+  };
   // Motion tends to continue, at a speed that changes little from one pass to the next (a window
   // dragged along a curve): offsets near the expected motion are tried first, and taken when most
   // features agree on one of them. Only otherwise does the whole search run.
@@ -150,7 +211,7 @@ export function findMotion(cur: FrameBuffer, prev: Buffer, features: Block[], hi
       if (first && tryAt(first.dx, first.dy)) ambiguous = true;
       for (let dy = 1; dy <= rangeY && !ambiguous; dy++) if (tryAt(0, dy) || tryAt(0, -dy)) ambiguous = true;
       // The square, but for its column dx = 0, which the band above searched.
-      if (!ambiguous) ambiguous = scan(fi, -range, range, -range, range, found, maxMatches, true);
+      if (!ambiguous) ambiguous = latticeScan(fi, -range, range, -range, range, found, maxMatches, true);
       if (ambiguous || found.length === 0) continue;
       voters++;
       const seen = new Set<number>();

@@ -57,6 +57,27 @@ describe('findMotion', () => {
     expect(findMotion(moved(prev, 115, -86), prev, fs, [{ dx: 40, dy: -30 }, { dx: 120, dy: -90 }])).toEqual({ dx: 115, dy: -86 });
   });
 
+  it('finds content of mostly one colour (text on a page) in the square and the wide search, wherever its features lie', () => {
+    // White with sparse dots (one pixel in ten): every lattice pixel of the square search is mostly the
+    // colour most of a feature is, so most offsets are tested; features off the 16 px grid and at the edges.
+    const page = Buffer.alloc(W * H * 4, 0xff);
+    for (let i = 0; i < W * H; i++) if ((Math.imul(i, 2654435761) >>> 24) < 26) page.writeUInt32LE(Math.imul(i, 40503) & 0xffffff, i * 4);
+    for (const [dx, dy, wide] of [[-97, -27, 128], [40, 50, 0], [-63, 64, 0], [0, 33, 0], [120, 0, 128]] as const) {
+      const cur = moved(page, dx, dy);
+      const fs = blocks([Math.max(0, dx) + 3, Math.max(0, dy) + 1], [W - 16 + Math.min(0, dx), H - 16 + Math.min(0, dy)], [Math.max(0, dx) + 61, Math.max(0, dy) + 37]);
+      expect(findMotion(cur, page, fs, null, wide ? { wideRange2d: wide } : {})).toEqual({ dx, dy });
+    }
+  });
+
+  it('a feature that matches in more than two places does not vote, in the wide search too', () => {
+    const prev = noise(6);
+    // The block at (100, 100) also at three other places, each beyond the 64 px square but within 128 px of where it is now (10, 170).
+    for (const [x, y] of [[100, 200], [20, 60], [120, 140]]) for (let r = 0; r < 16; r++) prev.copy(prev, ((y + r) * W + x) * 4, ((100 + r) * W + 100) * 4, ((100 + r) * W + 116) * 4);
+    const cur = moved(prev, -90, 70);
+    expect(findMotion(cur, prev, blocks([10, 170]), null, { wideRange2d: 128 })).toBeNull();
+    expect(findMotion(cur, prev, blocks([10, 170], [150, 100]), null, { wideRange2d: 128 })).toEqual({ dx: -90, dy: 70 });
+  });
+
   it('returns null when nothing moved, and repeated content does not vote', () => {
     const prev = noise(3);
     const cur = { width: W, height: H, stride: W * 4, data: noise(4) };
