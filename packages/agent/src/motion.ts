@@ -5,8 +5,8 @@
  *
  * - a few distinctive changed cells ("features") are looked up in `prev`, first near the last pass's
  *   motion (motion continues, and changes speed little), then at every offset of a vertical band
- *   (scrolling, up to `rangeY`) and of a square (dragging, up to `range2d` each way), testing one rare
- *   pixel first so almost every offset costs one comparison;
+ *   (scrolling, up to `rangeY`) and of a square (dragging, up to `range2d` each way), looking up only one
+ *   pixel of prev in 256 among the feature's colours (see latticeScan);
  * - the offset most features agree on wins, if at least two do;
  * - the caller then keeps the largest rectangle of cells that match at that offset.
  *
@@ -73,8 +73,8 @@ export function findMotion(cur: FrameBuffer, prev: Buffer, features: Block[], hi
   const rangeY = options.rangeY ?? 384, range2d = options.range2d ?? 64;
   const maxMatches = options.maxMatchesPerFeature ?? 2;
   const ws = cur.stride >> 2;
-  // Each feature's key: a rare pixel (one unlike its first), compared before anything else, so almost
-  // every offset costs one comparison. Uniform blocks have none and cannot vote.
+  // Each feature's key: a pixel unlike its first, compared before the whole block. Uniform blocks have
+  // none and cannot vote.
   const keys = features.map((f) => {
     const first = wc[f.y * ws + f.x]!;
     for (let r = 0; r < f.h; r++) for (let c = 0; c < f.w; c++) if (wc[(f.y + r) * ws + f.x + c] !== first) return { kx: c, ky: r, px: wc[(f.y + r) * ws + f.x + c]!, first };
@@ -86,29 +86,6 @@ export function findMotion(cur: FrameBuffer, prev: Buffer, features: Block[], hi
     if (sx < 0 || sy < 0 || sx + ft.w > cur.width || sy + ft.h > cur.height) return false;
     if (wp[(sy + fk.ky) * ws + sx + fk.kx] !== fk.px || wp[sy * ws + sx] !== fk.first) return false;
     return wordsEqual(wc, wp, ws, ft, sx, sy);
-  };
-  /**
-   * Feature fi's matches at offsets dy in [dyLo, dyHi] and dx in [dxLo, dxHi] (dy, then dx ascending; never
-   * (0, 0), and no dx = 0 with `skipDx0`), as
-   * a scan of the key pixel's row in `prev`: one load and compare an offset, the rest only where the key
-   * matches (through closures this loop was a tenth of the agent's CPU on video). Stops past `max`.
-   */
-  const scan = (fi: number, dyLo: number, dyHi: number, dxLo: number, dxHi: number, found: Motion[], max: number, skipDx0: boolean): boolean => {
-    const ft = features[fi]!, fk = keys[fi]!;
-    dxLo = Math.max(dxLo, ft.x + ft.w - cur.width);
-    dxHi = Math.min(dxHi, ft.x);
-    dyLo = Math.max(dyLo, ft.y + ft.h - cur.height);
-    dyHi = Math.min(dyHi, ft.y);
-    for (let dy = dyLo; dy <= dyHi; dy++) {
-      const sy = ft.y - dy;
-      const keyAt = (sy + fk.ky) * ws + ft.x + fk.kx, firstAt = sy * ws + ft.x;
-      for (let dx = dxLo; dx <= dxHi; dx++) {
-        if (wp[keyAt - dx] !== fk.px || (dx === 0 && (skipDx0 || dy === 0)) || wp[firstAt - dx] !== fk.first || !wordsEqual(wc, wp, ws, ft, ft.x - dx, sy)) continue;
-        found.push({ dx, dy });
-        if (found.length > max) return true;
-      }
-    }
-    return false;
   };
   // Each feature's pixels by colour (positions j * w + i), built when the square search first needs them.
   const byColour: (Map<number, number[]> | undefined)[] = [];
@@ -128,12 +105,13 @@ export function findMotion(cur: FrameBuffer, prev: Buffer, features: Block[], hi
     return m;
   };
   /**
-   * What scan() finds (the same matches, in the same order, the same stop past `max`), for a large
-   * square: a block of prev at any offset contains exactly one pixel of the lattice of multiples of the
-   * feature's size, so only the lattice's pixels are looked up among the feature's colours, and each hit
-   * (a feature pixel of that colour) names one offset to test. scan() compares once per offset: over
-   * 513x513 offsets of 8 features (a drag that went further than 64 px between passes, as on a loaded
-   * machine) that was most of the pass's classification; this costs one lookup per 256 offsets plus one
+   * Feature fi's matches at offsets dy in [dyLo, dyHi] and dx in [dxLo, dxHi] (never (0, 0), and no dx = 0
+   * with `skipDx0`), pushed onto `found` in order of dy, then dx; true (stopped) once past `max`.
+   * A block of prev at any offset contains exactly one pixel of the lattice of multiples of the feature's
+   * size, so only the lattice's pixels are looked up among the feature's colours, and each hit (a
+   * feature pixel of that colour) names one offset to test. Comparing a key pixel at every offset instead
+   * was, over 513x513 offsets of 8 features (a drag that went further than 64 px between passes, as on
+   * a loaded machine), most of the pass's classification; this costs one lookup per 256 offsets plus one
    * test per hit: a tenth of that or less for a many-coloured feature, at worst (one colour nearly
    * everywhere, in the feature and in prev) about as much.
    */
@@ -163,7 +141,7 @@ export function findMotion(cur: FrameBuffer, prev: Buffer, features: Block[], hi
         }
       }
     }
-    // scan()'s order: dy, then dx ascending (the votes' ties go to the offset counted first).
+    // Dy, then dx ascending: the votes' ties go to the offset counted first.
     hits.sort((a, b) => a - b);
     for (const h of hits) {
       found.push({ dx: (h % 8192) - 4096, dy: Math.floor(h / 8192) - 4096 });
@@ -182,7 +160,7 @@ export function findMotion(cur: FrameBuffer, prev: Buffer, features: Block[], hi
       for (let fi = 0; fi < features.length; fi++) {
         if (!keys[fi]) continue;
         const found: Motion[] = [];
-        scan(fi, h.dy - r, h.dy + r, h.dx - r, h.dx + r, found, 64, false);
+        latticeScan(fi, h.dy - r, h.dy + r, h.dx - r, h.dx + r, found, 64, false);
         for (const d of found) {
           const k = (d.dy + 4096) * 8192 + (d.dx + 4096);
           near.set(k, (near.get(k) ?? 0) + 1);
