@@ -87,22 +87,53 @@ export function findMotion(cur: FrameBuffer, prev: Buffer, features: Block[], hi
     if (wp[(sy + fk.ky) * ws + sx + fk.kx] !== fk.px || wp[sy * ws + sx] !== fk.first) return false;
     return wordsEqual(wc, wp, ws, ft, sx, sy);
   };
-  // Each feature's pixels by colour (positions j * w + i), built when the square search first needs them.
-  const byColour: (Map<number, number[]> | undefined)[] = [];
-  const colourMap = (fi: number): Map<number, number[]> => {
+  // Each feature's pixels by colour (positions j * w + i), built when the square search first needs
+  // them; `most`: how many pixels the feature's commonest colour has.
+  type ColourMap = { mask: number; colour: Uint32Array; head: Int32Array; next: Int32Array; most: number };
+  const byColour: (ColourMap | undefined)[] = [];
+  const colourMap = (fi: number): ColourMap => {
     let m = byColour[fi];
     if (m) return m;
     const ft = features[fi]!;
-    m = new Map();
+    // An open-addressed table (at most half full) of colour -> its first position, the rest chained.
+    let size = 2;
+    while (size < 2 * ft.w * ft.h) size <<= 1;
+    m = { mask: size - 1, colour: new Uint32Array(size), head: new Int32Array(size).fill(-1), next: new Int32Array(ft.w * ft.h), most: 0 };
+    const count = new Int32Array(size);
     for (let j = 0; j < ft.h; j++) {
       for (let i = 0; i < ft.w; i++) {
-        const v = wc[(ft.y + j) * ws + ft.x + i]!, at = m.get(v);
-        if (at) at.push(j * ft.w + i);
-        else m.set(v, [j * ft.w + i]);
+        const v = wc[(ft.y + j) * ws + ft.x + i]!, p = j * ft.w + i;
+        let slot = (Math.imul(v, 0x9e3779b1) >>> 16) & m.mask;
+        while (m.head[slot] !== -1 && m.colour[slot] !== v) slot = (slot + 1) & m.mask;
+        m.colour[slot] = v;
+        m.next[p] = m.head[slot]!;
+        m.head[slot] = p;
+        m.most = Math.max(m.most, ++count[slot]!);
       }
     }
     byColour[fi] = m;
     return m;
+  };
+  /**
+   * latticeScan() as a scan of the key pixel's row in `prev`: one load and compare an offset, the rest
+   * only where the key matches (through closures this loop was a tenth of the agent's CPU on video).
+   */
+  const keyScan = (fi: number, dyLo: number, dyHi: number, dxLo: number, dxHi: number, found: Motion[], max: number, skipDx0: boolean): boolean => {
+    const ft = features[fi]!, fk = keys[fi]!;
+    dxLo = Math.max(dxLo, ft.x + ft.w - cur.width);
+    dxHi = Math.min(dxHi, ft.x);
+    dyLo = Math.max(dyLo, ft.y + ft.h - cur.height);
+    dyHi = Math.min(dyHi, ft.y);
+    for (let dy = dyLo; dy <= dyHi; dy++) {
+      const sy = ft.y - dy;
+      const keyAt = (sy + fk.ky) * ws + ft.x + fk.kx, firstAt = sy * ws + ft.x;
+      for (let dx = dxLo; dx <= dxHi; dx++) {
+        if (wp[keyAt - dx] !== fk.px || (dx === 0 && (skipDx0 || dy === 0)) || wp[firstAt - dx] !== fk.first || !wordsEqual(wc, wp, ws, ft, ft.x - dx, sy)) continue;
+        found.push({ dx, dy });
+        if (found.length > max) return true;
+      }
+    }
+    return false;
   };
   /**
    * Feature fi's matches at offsets dy in [dyLo, dyHi] and dx in [dxLo, dxHi] (never (0, 0), and no dx = 0
@@ -113,9 +144,9 @@ export function findMotion(cur: FrameBuffer, prev: Buffer, features: Block[], hi
    * was, over 513x513 offsets of 8 features (a drag that went further than 64 px between passes, as on
    * a loaded machine), most of the pass's classification; this costs one lookup per 256 offsets plus one
    * test per hit: a tenth of that or less for a many-coloured feature, at worst (one colour nearly
-   * everywhere, in the feature and in prev) about as much.
+   * everywhere, in the feature and in prev: text on a page) more: latticeScan() picks the cheaper.
    */
-  const latticeScan = (fi: number, dyLo: number, dyHi: number, dxLo: number, dxHi: number, found: Motion[], max: number, skipDx0: boolean): boolean => {
+  const lattice = (fi: number, dyLo: number, dyHi: number, dxLo: number, dxHi: number, found: Motion[], max: number, skipDx0: boolean): boolean => {
     const ft = features[fi]!, fk = keys[fi]!;
     dxLo = Math.max(dxLo, ft.x + ft.w - cur.width);
     dxHi = Math.min(dxHi, ft.x);
@@ -124,14 +155,15 @@ export function findMotion(cur: FrameBuffer, prev: Buffer, features: Block[], hi
     if (dxLo > dxHi || dyLo > dyHi) return false;
     // The block's top left in prev: (sx, sy) = (ft.x - dx, ft.y - dy).
     const sxLo = ft.x - dxHi, sxHi = ft.x - dxLo, syLo = ft.y - dyHi, syHi = ft.y - dyLo;
-    const m = colourMap(fi);
+    const { mask, colour, head, next } = colourMap(fi);
     const hits: number[] = [];
     for (let ly = Math.ceil(syLo / ft.h) * ft.h; ly <= syHi + ft.h - 1; ly += ft.h) {
       for (let lx = Math.ceil(sxLo / ft.w) * ft.w; lx <= sxHi + ft.w - 1; lx += ft.w) {
-        const at = m.get(wp[ly * ws + lx]!);
-        if (at === undefined) continue;
-        for (let k = 0; k < at.length; k++) {
-          const p = at[k]!, j = (p / ft.w) | 0;
+        const v = wp[ly * ws + lx]!;
+        let slot = (Math.imul(v, 0x9e3779b1) >>> 16) & mask;
+        while (head[slot] !== -1 && colour[slot] !== v) slot = (slot + 1) & mask;
+        for (let p = head[slot]!; p !== -1; p = next[p]!) {
+          const j = (p / ft.w) | 0;
           const sx = lx - (p - j * ft.w), sy = ly - j;
           if (sx < sxLo || sx > sxHi || sy < syLo || sy > syHi) continue;
           const dx = ft.x - sx, dy = ft.y - sy;
@@ -148,6 +180,22 @@ export function findMotion(cur: FrameBuffer, prev: Buffer, features: Block[], hi
       if (found.length > max) return true;
     }
     return false;
+  };
+  /**
+   * Feature fi's matches at offsets dy in [dyLo, dyHi] and dx in [dxLo, dxHi] (never (0, 0), and no dx = 0
+   * with `skipDx0`), pushed onto `found` in order of dy, then dx; true (stopped) once past `max`. By the
+   * lattice where that costs less than a compare an offset: a lookup per lattice pixel plus (at worst,
+   * prev of the feature's commonest colour) that colour's pixels, each test about two compares' work.
+   */
+  const latticeScan = (fi: number, dyLo: number, dyHi: number, dxLo: number, dxHi: number, found: Motion[], max: number, skipDx0: boolean): boolean => {
+    const ft = features[fi]!;
+    const offsets = (dxHi - dxLo + 1) * (dyHi - dyLo + 1);
+    // Small squares (the near search's usual 25x25) are not worth the colour map.
+    if (offsets >= 64 * 64) {
+      const points = Math.ceil((dxHi - dxLo + ft.w) / ft.w) * Math.ceil((dyHi - dyLo + ft.h) / ft.h);
+      if (points * (16 + colourMap(fi).most) < offsets) return lattice(fi, dyLo, dyHi, dxLo, dxHi, found, max, skipDx0);
+    }
+    return keyScan(fi, dyLo, dyHi, dxLo, dxHi, found, max, skipDx0);
   };
   // Motion tends to continue, at a speed that changes little from one pass to the next (a window
   // dragged along a curve): offsets near the expected motion are tried first, and taken when most
