@@ -95,6 +95,9 @@ try {
           const r = await joinOnce(sys, viewers, ref);
           runs.push(r);
           log(`${sysName} ${path}: ${r.error ?? `total ${r.totalMs} ms, stream ${r.streamMs} ms, first message ${r.firstMs} ms, first frame drawn ${r.firstDrawnMs ?? '-'} ms (receiving ${r.firstFrameReceiveMs ?? '-'}, decoding ${r.firstFrameDecodeMs ?? '-'}), via ${r.via ?? '-'}`}`);
+          // The agent's word on how the new path got its screen (from its tile cache, or encoded again).
+          const said = (sys.logs?.().agent ?? []).filter((l) => /tile cache|encoded again/.test(l)).at(-1);
+          if (said) log(`  agent: ${said}`);
           // Peer: the previous joiner's seat must be gone (the server's grace, 2 s here) or the next
           // joiner is a third participant and the share moves to the server.
           await sleep(path === 'peer' ? 3000 : 700);

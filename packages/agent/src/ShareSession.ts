@@ -36,6 +36,11 @@ export type ShareSessionOptions = {
    * viewer in the same mode checks against its canvas. Default: BATON_VERIFY_FRAMES=1 in the environment.
    */
   verifyFrames?: boolean;
+  /**
+   * A new path gets the whole screen from the encoder's tile cache (see resync()); false encodes every cell
+   * again, as before the cache (for A/B benches). Default: on unless BATON_TILE_CACHE=0.
+   */
+  tileCache?: boolean;
 };
 
 /**
@@ -103,6 +108,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
   #sentAt = new Map<number, number>();
   #ackRtt: number | undefined;
   readonly #verify: boolean;
+  readonly #tileCache: boolean;
   #controlEnabled = false;
   #paused = false;
   /** A source switch is under way: no pass starts meanwhile. */
@@ -152,6 +158,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     this.flow = new FlowControl(options.flow);
     this.rate = new FrameRateGovernor({ maxFps: options.maxFps ?? 60, maxInFlight: this.flow.maxInFlight });
     this.#verify = options.verifyFrames ?? process.env.BATON_VERIFY_FRAMES === '1';
+    this.#tileCache = options.tileCache ?? process.env.BATON_TILE_CACHE !== '0';
   }
 
   /** Authenticate and start streaming. */
@@ -255,7 +262,7 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
     const screen = this.#screen;
     if (!screen) return; // the first pass sends everything
     const video = this.#encoder.video;
-    if (video && (video.rect !== null || video.encoding || this.#videoOut.length > 0)) {
+    if (!this.#tileCache || (video && (video.rect !== null || video.encoding || this.#videoOut.length > 0))) {
       this.#encoder.reset(screen.width, screen.height);
       this.#videoOut = [];
       this.#replayed = null;
