@@ -215,7 +215,7 @@ describe.skipIf(!OK)('peer-to-peer sharing and escalation (agent + Chromium view
   });
 
   it('a viewer that comes back gets the whole screen over its new peer channel from the agent\'s tile cache, pixel-exact', async () => {
-    const CACHE = /Sent the whole screen to the new path from the tile cache \((\d+) tiles, \d+ KiB; (\d+) cells to encode again\)/g;
+    const CACHE = /Sent the whole screen to the new path from the tile cache \((\d+) tiles, \d+ KiB in [\d.]+ ms; (\d+) cells to encode again\)/g;
     const FULL = /every cell encoded again/;
     // The first peer channel already got its screen from the cache (the host encoded it while alone).
     const before = [...agent!.output().matchAll(CACHE)].length;

@@ -395,7 +395,7 @@ export class ShareClient extends TypedEmitter<ShareClientEvents> {
     session.on('video', (v) => this.emit('video', v));
     session.on('resynced', (r) => {
       if (!r) this.#status('The new path gets every cell encoded again (a video stream is under way, or BATON_TILE_CACHE=0).');
-      else this.#status(`Sent the whole screen to the new path from the tile cache (${r.tiles} tiles, ${Math.round(r.bytes / 1024)} KiB; ${r.missingCells} cells to encode again).`);
+      else this.#status(`Sent the whole screen to the new path from the tile cache (${r.tiles} tiles, ${Math.round(r.bytes / 1024)} KiB in ${r.ms.toFixed(1)} ms; ${r.missingCells} cells to encode again).`);
     });
     session.on('error', (err) => this.emit('error', err));
     session.on('clipboard', (text, allowed) => void this.#controllerCopied(text, allowed));

@@ -85,7 +85,7 @@ export type ShareSessionEvents = {
    * A new path was given the whole screen (resync()): from the cache (`tiles` replayed, `missingCells`
    * left to the next pass's encode), or null when every cell is encoded again (a video stream under way).
    */
-  resynced: [{ tiles: number; missingCells: number; bytes: number } | null];
+  resynced: [{ tiles: number; missingCells: number; bytes: number; ms: number } | null];
   /** The channel is gone. */
   closed: [code: number, reason: string];
   error: [Error];
@@ -271,11 +271,13 @@ export class ShareSession extends TypedEmitter<ShareSessionEvents> {
       return;
     }
     const missingBefore = this.#encoder.counts.snapshotMissing;
+    const t0 = performance.now();
     const snap = this.#encoder.snapshot();
     let bytes = 0;
     for (const t of snap.tiles) bytes += this.#send(t);
+    const ms = performance.now() - t0;
     for (const r of snap.missing) this.#capture.requestRegion(r);
-    this.emit('resynced', { tiles: snap.tiles.length, missingCells: this.#encoder.counts.snapshotMissing - missingBefore, bytes });
+    this.emit('resynced', { tiles: snap.tiles.length, missingCells: this.#encoder.counts.snapshotMissing - missingBefore, bytes, ms });
     if (snap.missing.length > 0 || snap.tiles.length === 0) {
       this.#replayed = { tiles: snap.tiles, bytes };
       return;
